@@ -1,0 +1,253 @@
+/* Codec registry and option-value parsers; see codec_registry.h. */
+#include "codec_registry.h"
+
+#include <ctype.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec_builtin.h"
+
+#define MAX_NAME_LEN 64
+
+typedef struct registry_entry {
+  const codec_vtable *vt;
+  char *path;   /* NULL for built-ins */
+  void *handle; /* dlopen() handle; NULL for built-ins */
+} registry_entry;
+
+struct codec_registry {
+  registry_entry *entries;
+  size_t count, cap;
+};
+
+static int add_entry(codec_registry *r, const codec_vtable *vt, char *path, void *handle) {
+  if (r->count == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 8;
+    registry_entry *e = realloc(r->entries, cap * sizeof *e);
+    if (!e)
+      return -1;
+    r->entries = e;
+    r->cap = cap;
+  }
+  r->entries[r->count++] = (registry_entry){vt, path, handle};
+  return 0;
+}
+
+int codec_registry_create(codec_registry **out, char *err, size_t err_len) {
+  if (!out)
+    return codec_errorf(err, err_len, "codec registry: no output pointer");
+  *out = NULL;
+  codec_registry *r = calloc(1, sizeof *r);
+  if (!r)
+    return codec_errorf(err, err_len, "codec registry: out of memory");
+  const codec_vtable *builtins[] = {codec_jpeg_vtable(), codec_webp_vtable(),
+                                    codec_jpeg2000_vtable()};
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+    if (add_entry(r, builtins[i], NULL, NULL)) {
+      codec_registry_destroy(r);
+      return codec_errorf(err, err_len, "codec registry: out of memory");
+    }
+  }
+  *out = r;
+  return 0;
+}
+
+/* Lowercase letters, digits, '-' and '_', 1..MAX_NAME_LEN characters. */
+static int valid_identifier(const char *s) {
+  if (!s || !*s || strlen(s) > MAX_NAME_LEN)
+    return 0;
+  for (; *s; s++)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+      return 0;
+  return 1;
+}
+
+/* Everything the harness later relies on without checking again. Returns a reason or NULL. */
+static const char *validate_table(const codec_vtable *vt) {
+  if (vt->abi_version != CODEC_ABI_VERSION)
+    return "abi_version mismatch";
+  if (!valid_identifier(vt->name))
+    return "invalid codec name (want 1-64 of a-z 0-9 - _)";
+  if (!vt->description)
+    return "no description";
+  if (!valid_identifier(vt->knob.name))
+    return "invalid knob name (want 1-64 of a-z 0-9 - _)";
+  if (!vt->knob.description)
+    return "no knob description";
+  if (vt->knob.kind != CODEC_KNOB_INT && vt->knob.kind != CODEC_KNOB_REAL)
+    return "invalid knob kind";
+  if (!isfinite(vt->knob.min) || !isfinite(vt->knob.max) || vt->knob.min > vt->knob.max)
+    return "invalid knob range";
+  if (vt->knob.kind == CODEC_KNOB_INT && ceil(vt->knob.min) > floor(vt->knob.max))
+    return "integer knob range holds no integer";
+  if (vt->knob.rate_increases != 1 && vt->knob.rate_increases != -1)
+    return "knob rate_increases must be +1 or -1";
+  if (!vt->settings_help)
+    return "no settings_help (use \"\" when there are no settings)";
+  if (!vt->library_version || !vt->create || !vt->destroy || !vt->encode || !vt->decode)
+    return "missing function pointer";
+  return NULL;
+}
+
+int codec_registry_load_plugin(codec_registry *r, const char *path, char *err, size_t err_len) {
+  if (!r || !path)
+    return codec_errorf(err, err_len, "codec registry: no registry or plugin path");
+  dlerror(); /* clear a stale message */
+  /* RTLD_NOW: fail here on unresolved symbols, not in the middle of a run. RTLD_LOCAL: one
+   * plugin's symbols cannot interpose another's. */
+  void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char *why = dlerror();
+    return codec_errorf(err, err_len, "plugin '%s': cannot load: %s", path,
+                        why ? why : "unknown dlopen error");
+  }
+  dlerror();
+  void *sym = dlsym(h, SAICBENCH_CODEC_PLUGIN_SYMBOL);
+  if (!sym) {
+    dlclose(h);
+    return codec_errorf(err, err_len, "plugin '%s': no symbol '%s' (not a saicbench plugin)",
+                        path, SAICBENCH_CODEC_PLUGIN_SYMBOL);
+  }
+  codec_plugin_entry_fn entry;
+  /* ISO C has no object-to-function pointer conversion; POSIX guarantees this copy works. */
+  memcpy(&entry, &sym, sizeof entry);
+  const codec_vtable *vt = entry(CODEC_ABI_VERSION);
+  if (!vt) {
+    dlclose(h);
+    return codec_errorf(err, err_len,
+                        "plugin '%s': refused to serve this host (host ABI version %u)", path,
+                        (unsigned)CODEC_ABI_VERSION);
+  }
+  if (vt->abi_version != CODEC_ABI_VERSION) {
+    unsigned got = (unsigned)vt->abi_version;
+    dlclose(h);
+    return codec_errorf(err, err_len, "plugin '%s': ABI version %u, host needs %u", path, got,
+                        (unsigned)CODEC_ABI_VERSION);
+  }
+  const char *bad = validate_table(vt);
+  if (bad) {
+    dlclose(h);
+    return codec_errorf(err, err_len, "plugin '%s': invalid codec table: %s", path, bad);
+  }
+  const codec_vtable *dup = codec_registry_find(r, vt->name);
+  if (dup) {
+    const char *other = codec_registry_plugin_path(r, dup);
+    /* Copy the name first: vt lives in the library being closed. */
+    char name[MAX_NAME_LEN + 1];
+    snprintf(name, sizeof name, "%s", vt->name);
+    dlclose(h);
+    return codec_errorf(err, err_len, "plugin '%s': codec '%s' is already registered (%s%s)",
+                        path, name, other ? "from " : "built in", other ? other : "");
+  }
+  char *copy = strdup(path);
+  if (!copy || add_entry(r, vt, copy, h)) {
+    free(copy);
+    dlclose(h);
+    return codec_errorf(err, err_len, "plugin '%s': out of memory", path);
+  }
+  return 0;
+}
+
+size_t codec_registry_count(const codec_registry *r) { return r ? r->count : 0; }
+
+const codec_vtable *codec_registry_at(const codec_registry *r, size_t i) {
+  return r && i < r->count ? r->entries[i].vt : NULL;
+}
+
+const codec_vtable *codec_registry_find(const codec_registry *r, const char *name) {
+  if (!r || !name)
+    return NULL;
+  for (size_t i = 0; i < r->count; i++)
+    if (strcmp(r->entries[i].vt->name, name) == 0)
+      return r->entries[i].vt;
+  return NULL;
+}
+
+const char *codec_registry_plugin_path(const codec_registry *r, const codec_vtable *vt) {
+  if (!r)
+    return NULL;
+  for (size_t i = 0; i < r->count; i++)
+    if (r->entries[i].vt == vt)
+      return r->entries[i].path;
+  return NULL;
+}
+
+void codec_registry_destroy(codec_registry *r) {
+  if (!r)
+    return;
+  for (size_t i = r->count; i-- > 0;) {
+    if (r->entries[i].handle)
+      dlclose(r->entries[i].handle);
+    free(r->entries[i].path);
+  }
+  free(r->entries);
+  free(r);
+}
+
+/* ---- option values ---- */
+
+int codec_option_parse_bool(const char *key, const char *value, int *out, char *err,
+                            size_t err_len) {
+  static const char *const yes[] = {"true", "1", "yes", "on"};
+  static const char *const no[] = {"false", "0", "no", "off"};
+  if (!value)
+    return codec_errorf(err, err_len, "setting '%s': no value", key ? key : "?");
+  for (size_t i = 0; i < 4; i++) {
+    if (!strcmp(value, yes[i])) {
+      *out = 1;
+      return 0;
+    }
+    if (!strcmp(value, no[i])) {
+      *out = 0;
+      return 0;
+    }
+  }
+  return codec_errorf(err, err_len, "setting '%s': '%s' is not a boolean (true or false)",
+                      key ? key : "?", value);
+}
+
+int codec_option_parse_int(const char *key, const char *value, int min, int max, int *out,
+                           char *err, size_t err_len) {
+  if (!key)
+    key = "?";
+  if (!value)
+    return codec_errorf(err, err_len, "setting '%s': no value", key);
+  /* strtol would skip leading spaces and accept "4x" up to the 'x'; both are typos here. */
+  if (!*value || isspace((unsigned char)value[0]))
+    return codec_errorf(err, err_len, "setting '%s': '%s' is not an integer", key, value);
+  char *end;
+  errno = 0;
+  long v = strtol(value, &end, 10);
+  if (*end != '\0')
+    return codec_errorf(err, err_len, "setting '%s': '%s' is not an integer", key, value);
+  if (errno == ERANGE || v < min || v > max)
+    return codec_errorf(err, err_len, "setting '%s': %s is outside [%d, %d]", key, value, min,
+                        max);
+  *out = (int)v;
+  return 0;
+}
+
+int codec_option_parse_choice(const char *key, const char *value, const char *const *choices,
+                              int *out, char *err, size_t err_len) {
+  if (!key)
+    key = "?";
+  if (!value)
+    return codec_errorf(err, err_len, "setting '%s': no value", key);
+  char list[256] = "";
+  size_t used = 0;
+  for (int i = 0; choices[i]; i++) {
+    if (!strcmp(value, choices[i])) {
+      *out = i;
+      return 0;
+    }
+    if (used < sizeof list)
+      used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                               choices[i]);
+  }
+  return codec_errorf(err, err_len, "setting '%s': '%s' is not one of %s", key, value, list);
+}

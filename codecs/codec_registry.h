@@ -1,0 +1,60 @@
+/* Codec registry: the built-in codecs plus codecs loaded from plugin shared libraries.
+ *
+ * Thread-safety: creating the registry and loading plugins must happen on one thread (dlopen
+ * and dlerror are used); once loading is done, count/at/find/plugin_path are read-only and may be
+ * called from any thread. Destroy the registry only after every codec instance created from it is
+ * destroyed: destroying it unloads the plugins' code.
+ *
+ * Also here: the option-value parsers the built-in codecs share, so that every built-in accepts
+ * the same spellings and words its errors the same way. Plugins cannot use them (a plugin sees
+ * only saicbench_codec.h). */
+#ifndef SAICBENCH_CODEC_REGISTRY_H
+#define SAICBENCH_CODEC_REGISTRY_H
+
+#include <stddef.h>
+
+#include "saicbench_codec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct codec_registry codec_registry;
+
+/* Creates a registry holding the built-in codecs (jpeg, webp, jpeg2000, in that order). */
+int codec_registry_create(codec_registry **out, char *err, size_t err_len);
+
+/* Loads a plugin: dlopen()s path, looks up SAICBENCH_CODEC_PLUGIN_SYMBOL, calls it with
+ * CODEC_ABI_VERSION and validates the returned table (abi_version, name syntax, knob, function
+ * pointers and strings present). A codec whose name is already registered is refused. On failure
+ * the library is unloaded again and err names the file. */
+int codec_registry_load_plugin(codec_registry *r, const char *path, char *err, size_t err_len);
+
+size_t codec_registry_count(const codec_registry *r);
+/* The i-th codec in registration order (built-ins first), or NULL if i >= count. */
+const codec_vtable *codec_registry_at(const codec_registry *r, size_t i);
+/* The codec with this exact name, or NULL. */
+const codec_vtable *codec_registry_find(const codec_registry *r, const char *name);
+/* The path a codec was loaded from as given to load_plugin; NULL for built-ins and for tables
+ * not in this registry. */
+const char *codec_registry_plugin_path(const codec_registry *r, const codec_vtable *vt);
+/* Unloads the plugins (in reverse load order) and frees the registry. NULL is a no-op. */
+void codec_registry_destroy(codec_registry *r);
+
+/* Option-value parsers. `key` is only used in messages. All return 0 on success and non-zero
+ * with a message naming the key and the rejected value otherwise; *out is untouched on error. */
+
+/* true|false|1|0|yes|no|on|off (lowercase). */
+int codec_option_parse_bool(const char *key, const char *value, int *out, char *err,
+                            size_t err_len);
+/* A decimal integer in [min, max], no surrounding spaces, no trailing characters. */
+int codec_option_parse_int(const char *key, const char *value, int min, int max, int *out,
+                           char *err, size_t err_len);
+/* One of `choices` (NULL-terminated list), exactly; *out is its index. */
+int codec_option_parse_choice(const char *key, const char *value, const char *const *choices,
+                              int *out, char *err, size_t err_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SAICBENCH_CODEC_REGISTRY_H */

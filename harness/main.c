@@ -1,0 +1,452 @@
+/* saicbench command-line interface: one program, several subcommands. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <omp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "codec_registry.h"
+#include "report.h"
+#include "runner.h"
+#include "store.h"
+#include "suite.h"
+#include "util.h"
+
+#ifndef SAICBENCH_VERSION
+#define SAICBENCH_VERSION "unknown"
+#endif
+
+#define DEFAULT_DB "saicbench.db"
+
+/* The one piece of process-wide state: set by SIGINT/SIGTERM, read by the runner. A signal
+ * handler can reach nothing else. */
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig) {
+  if (g_stop) { /* second Ctrl-C: leave now; committed results are safe in the database */
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+  g_stop = 1;
+}
+
+static int fail(const char *fmt, const char *msg) {
+  fprintf(stderr, "saicbench: ");
+  fprintf(stderr, fmt, msg);
+  fputc('\n', stderr);
+  return 2;
+}
+
+static char *join_argv(int argc, char **argv) {
+  sbuf b = {0};
+  for (int i = 0; i < argc; i++)
+    sbuf_printf(&b, "%s%s", i ? " " : "", argv[i]);
+  return sbuf_take(&b);
+}
+
+static int parse_positive(const char *opt, const char *s, long max, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || *end || v < 1 || v > max) {
+    fprintf(stderr, "saicbench: %s: expected an integer from 1 to %ld, got '%s'\n", opt, max, s);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* Loads the plugins named on the command line into the registry. */
+static int load_plugins(codec_registry *reg, char **paths, int n) {
+  char err[512];
+  for (int i = 0; i < n; i++)
+    if (codec_registry_load_plugin(reg, paths[i], err, sizeof err)) {
+      fprintf(stderr, "saicbench: %s\n", err);
+      return -1;
+    }
+  return 0;
+}
+
+static const char *default_data_root(char *buf, size_t len) {
+  const char *env = getenv("SAICBENCH_DATA");
+  if (env && *env)
+    return env;
+  const char *home = getenv("HOME");
+  if (!home)
+    return NULL;
+  snprintf(buf, len, "%s/.local/share/saicbench/datasets", home);
+  return buf;
+}
+
+/* ------------------------------------------------------------------ run */
+
+static void usage_run(FILE *f) {
+  fprintf(f,
+          "usage: saicbench run SUITE_FILE [options]\n"
+          "       saicbench run --data DATASET --codec SPEC [--codec SPEC ...] [options]\n"
+          "\n"
+          "Runs every image of the suite's datasets through every codec at every grid point,\n"
+          "scores the decoded images (PSNR, SSIM, MS-SSIM) and stores one row per image and\n"
+          "grid point in an SQLite database. Ctrl-C stops cleanly (finished work is kept);\n"
+          "--resume then computes only what is missing.\n"
+          "\n"
+          "options:\n"
+          "  --db PATH         result database (default %s; created if missing)\n"
+          "  --data DIR        with a suite: the folder its dataset paths are relative to\n"
+          "                    (default: $SAICBENCH_DATA, else ~/.local/share/saicbench/datasets);\n"
+          "                    without a suite: the dataset folder itself\n"
+          "  --split NAME      without a suite: open DIR/NAME when it exists (e.g. test)\n"
+          "  --codec SPEC      without a suite: NAME[:KNOB=V1,V2,...][:bpp=B1,B2,...][:KEY=VAL]\n"
+          "                    e.g. jpeg:quality=10,50,90  webp:bpp=0.5,1:method=6\n"
+          "                    (`saicbench codecs` lists names, knobs and settings)\n"
+          "  --threads N       worker threads (default: OpenMP's default, %d here)\n"
+          "  --resume          continue the newest unfinished run of the same plan\n"
+          "  --limit N         at most N images per dataset\n"
+          "  --report DIR      write the run's report into DIR when the run completes\n"
+          "  --plugin PATH     load a codec plugin (shared library); repeatable\n"
+          "  --quiet           no progress output\n"
+          "  -h, --help        this help\n"
+          "\n"
+          "exit status: 0 complete (units that failed, e.g. unreadable images, are stored with\n"
+          "their error and counted on stderr), 2 error, 130 interrupted\n",
+          DEFAULT_DB, omp_get_max_threads());
+}
+
+static int cmd_report_write(const char *db_path, int64_t run_id, int latest, const char *out);
+
+static int cmd_run(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"db", required_argument, 0, 'd'},     {"data", required_argument, 0, 'D'},
+      {"split", required_argument, 0, 's'},  {"codec", required_argument, 0, 'c'},
+      {"threads", required_argument, 0, 't'}, {"resume", no_argument, 0, 'r'},
+      {"limit", required_argument, 0, 'l'},  {"report", required_argument, 0, 'R'},
+      {"plugin", required_argument, 0, 'p'}, {"quiet", no_argument, 0, 'q'},
+      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+  const char *db = DEFAULT_DB, *data = NULL, *split = NULL, *report_dir = NULL;
+  char **codec_specs = calloc((size_t)argc + 1, sizeof *codec_specs);
+  char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
+  int n_specs = 0, n_plugins = 0, resume = 0, quiet = 0, c, status = 2;
+  long threads = omp_get_max_threads(), limit = 0;
+  suite *s = NULL;
+  codec_registry *reg = NULL;
+  char *command = join_argv(argc, argv);
+  char err[1024];
+  if (!codec_specs || !plugins || !command) {
+    status = fail("%s", "out of memory");
+    goto out;
+  }
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'd': db = optarg; break;
+    case 'D': data = optarg; break;
+    case 's': split = optarg; break;
+    case 'c': codec_specs[n_specs++] = optarg; break;
+    case 't':
+      if (parse_positive("--threads", optarg, 1024, &threads))
+        goto out;
+      break;
+    case 'r': resume = 1; break;
+    case 'l':
+      if (parse_positive("--limit", optarg, LONG_MAX, &limit))
+        goto out;
+      break;
+    case 'R': report_dir = optarg; break;
+    case 'p': plugins[n_plugins++] = optarg; break;
+    case 'q': quiet = 1; break;
+    case 'h': usage_run(stdout); status = 0; goto out;
+    default: fprintf(stderr, "saicbench run: see --help\n"); goto out;
+    }
+  }
+  const char *suite_file = optind < argc ? argv[optind] : NULL;
+  if (optind + 1 < argc) {
+    status = fail("run: unexpected argument '%s' (one suite file at most)", argv[optind + 1]);
+    goto out;
+  }
+  if (!suite_file && !n_specs) {
+    status = fail("%s", "run: give a suite file, or --data DIR and --codec SPEC (see --help)");
+    goto out;
+  }
+  if (suite_file && n_specs) {
+    status = fail("%s", "run: --codec is for runs without a suite file; edit the suite instead");
+    goto out;
+  }
+  if (codec_registry_create(&reg, err, sizeof err)) {
+    status = fail("%s", err);
+    goto out;
+  }
+  if (load_plugins(reg, plugins, n_plugins))
+    goto out;
+  char data_buf[PATH_MAX];
+  if (suite_file) {
+    if (suite_load_file(suite_file, &s, err, sizeof err)) {
+      status = fail("%s", err);
+      goto out;
+    }
+    if (!data)
+      data = default_data_root(data_buf, sizeof data_buf);
+    /* Suite plugins are relative to the suite file's folder. */
+    for (size_t i = 0; i < s->n_plugins; i++) {
+      char path[PATH_MAX];
+      const char *slash = strrchr(suite_file, '/');
+      if (s->plugins[i][0] == '/' || !slash)
+        snprintf(path, sizeof path, "%s", s->plugins[i]);
+      else
+        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - suite_file), suite_file,
+                 s->plugins[i]);
+      if (codec_registry_load_plugin(reg, path, err, sizeof err)) {
+        status = fail("%s", err);
+        goto out;
+      }
+    }
+  } else {
+    if (!data) {
+      status = fail("%s", "run: --codec needs --data DATASET_DIR (the images to run)");
+      goto out;
+    }
+    s = suite_new_adhoc("adhoc");
+    if (!s) {
+      status = fail("%s", "out of memory");
+      goto out;
+    }
+    const char *base = strrchr(data, '/');
+    base = base && base[1] ? base + 1 : data;
+    char dsname[80];
+    snprintf(dsname, sizeof dsname, "%.60s%s%.15s", base, split ? "-" : "", split ? split : "");
+    for (char *p = dsname; *p; p++)
+      if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.'))
+        *p = '_';
+    if (suite_add_dataset(s, dsname, data, split, 1, 0, err, sizeof err)) {
+      status = fail("%s", err);
+      goto out;
+    }
+    sbuf text = {0};
+    sbuf_printf(&text, "adhoc data=%s split=%s", data, split ? split : "");
+    for (int i = 0; i < n_specs; i++) {
+      /* The knob's own name (quality=, ratio=) is accepted as the grid key. */
+      char name[64];
+      snprintf(name, sizeof name, "%.*s", (int)strcspn(codec_specs[i], ":"), codec_specs[i]);
+      const codec_vtable *vt = codec_registry_find(reg, name);
+      if (!vt) {
+        sbuf_free(&text);
+        status = fail("run: unknown codec '%s' (see `saicbench codecs`)", name);
+        goto out;
+      }
+      if (suite_add_codec_spec(s, codec_specs[i], vt->knob.name, err, sizeof err)) {
+        sbuf_free(&text);
+        status = fail("%s", err);
+        goto out;
+      }
+      sbuf_printf(&text, " codec=%s", codec_specs[i]);
+    }
+    s->text = sbuf_take(&text);
+    data = NULL; /* the dataset path is already complete */
+  }
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  const char *kill_after = getenv("SAICBENCH_TEST_KILL_AFTER_UNITS");
+  runner_options ro = {db,
+                       data,
+                       (int)threads,
+                       resume,
+                       (size_t)limit,
+                       quiet,
+                       command,
+                       &g_stop,
+                       kill_after ? strtoull(kill_after, NULL, 10) : 0};
+  runner_summary sum;
+  if (runner_run(s, reg, &ro, &sum, err, sizeof err)) {
+    status = fail("%s", err);
+    goto out;
+  }
+  if (sum.interrupted && sum.units_skipped + sum.units_stored < sum.units_total) {
+    fprintf(stderr,
+            "saicbench: interrupted: run %lld has %zu of %zu units stored; continue with "
+            "`saicbench run ... --resume --db %s`\n",
+            (long long)sum.run_id, sum.units_skipped + sum.units_stored, sum.units_total, db);
+    status = 130;
+    goto out;
+  }
+  if (!quiet)
+    fprintf(stderr, "saicbench: run %lld complete: %zu units stored (%zu failed), %.1f s\n",
+            (long long)sum.run_id, sum.units_stored, sum.units_failed, sum.wall_s);
+  printf("%lld\n", (long long)sum.run_id);
+  status = 0;
+  if (report_dir) {
+    int rs = cmd_report_write(db, sum.run_id, 0, report_dir);
+    if (rs)
+      status = rs;
+  }
+out:
+  suite_free(s);
+  codec_registry_destroy(reg);
+  free(codec_specs);
+  free(plugins);
+  free(command);
+  return status;
+}
+
+/* ------------------------------------------------------------------ report */
+
+static void usage_report(FILE *f) {
+  fprintf(f, "usage: saicbench report --db PATH [--run ID | --latest] --out DIR\n"
+             "\n"
+             "Writes the report of one run from the database: points_<dataset>.csv (aggregated\n"
+             "points), compressai_<codec>_<dataset>.json (CompressAI plotting layout) and\n"
+             "report.html (self-contained, with rate-distortion plots). Default: --latest.\n");
+}
+
+static int cmd_report_write(const char *db_path, int64_t run_id, int latest, const char *out) {
+  store *st;
+  char err[1024];
+  if (store_open_readonly(db_path, &st, err, sizeof err))
+    return fail("%s", err);
+  int status = 0;
+  if (latest && report_latest_run(store_handle(st), &run_id, err, sizeof err))
+    status = fail("%s", err);
+  else if (report_write(store_handle(st), run_id, out, err, sizeof err))
+    status = fail("%s", err);
+  else
+    fprintf(stderr, "saicbench: report of run %lld written to %s/report.html\n",
+            (long long)run_id, out);
+  store_close(st);
+  return status;
+}
+
+static int cmd_report(int argc, char **argv) {
+  static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                       {"run", required_argument, 0, 'r'},
+                                       {"latest", no_argument, 0, 'L'},
+                                       {"out", required_argument, 0, 'o'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  const char *db = NULL, *out = NULL;
+  long run = 0;
+  int latest = 0, c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'd': db = optarg; break;
+    case 'r':
+      if (parse_positive("--run", optarg, LONG_MAX, &run))
+        return 2;
+      break;
+    case 'L': latest = 1; break;
+    case 'o': out = optarg; break;
+    case 'h': usage_report(stdout); return 0;
+    default: fprintf(stderr, "saicbench report: see --help\n"); return 2;
+    }
+  }
+  if (optind < argc)
+    return fail("report: unexpected argument '%s'", argv[optind]);
+  if (!db || !out)
+    return fail("%s", "report: --db PATH and --out DIR are required (see --help)");
+  if (run && latest)
+    return fail("%s", "report: give --run ID or --latest, not both");
+  return cmd_report_write(db, run, !run, out);
+}
+
+/* ------------------------------------------------------------------ codecs */
+
+static int cmd_codecs(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"plugin", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+  char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
+  int n_plugins = 0, c;
+  if (!plugins)
+    return fail("%s", "out of memory");
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    if (c == 'p') {
+      plugins[n_plugins++] = optarg;
+    } else if (c == 'h') {
+      printf("usage: saicbench codecs [--plugin PATH]...\n\nLists the codecs: name, library "
+             "version, the rate knob (range, direction, kind) and the settings each accepts.\n");
+      free(plugins);
+      return 0;
+    } else {
+      free(plugins);
+      fprintf(stderr, "saicbench codecs: see --help\n");
+      return 2;
+    }
+  }
+  codec_registry *reg;
+  char err[512];
+  if (codec_registry_create(&reg, err, sizeof err)) {
+    free(plugins);
+    return fail("%s", err);
+  }
+  if (load_plugins(reg, plugins, n_plugins)) {
+    codec_registry_destroy(reg);
+    free(plugins);
+    return 2;
+  }
+  for (size_t i = 0; i < codec_registry_count(reg); i++) {
+    const codec_vtable *vt = codec_registry_at(reg, i);
+    const char *plugin = codec_registry_plugin_path(reg, vt);
+    printf("%s  (%s)%s%s\n  %s\n", vt->name, vt->library_version(), plugin ? "  plugin: " : "",
+           plugin ? plugin : "", vt->description);
+    printf("  knob %s: %s %g..%g, %s rate as it grows — %s\n", vt->knob.name,
+           vt->knob.kind == CODEC_KNOB_INT ? "integer" : "real", vt->knob.min, vt->knob.max,
+           vt->knob.rate_increases >= 0 ? "more" : "less", vt->knob.description);
+    if (vt->settings_help && *vt->settings_help) {
+      printf("  settings:\n");
+      const char *p = vt->settings_help;
+      while (*p) {
+        size_t n = strcspn(p, "\n");
+        printf("    %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+      }
+    }
+    printf("\n");
+  }
+  codec_registry_destroy(reg);
+  free(plugins);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "saicbench %s — rate/distortion/accuracy benchmark for image codecs\n"
+          "\n"
+          "usage: saicbench COMMAND [options]   (saicbench COMMAND --help for details)\n"
+          "\n"
+          "commands:\n"
+          "  run       run a suite (or an ad-hoc set of codecs) and store results in SQLite\n"
+          "  report    write CSV, JSON and HTML reports of a stored run\n"
+          "  codecs    list codecs, their rate knob and settings, and library versions\n"
+          "  version   print the version\n",
+          SAICBENCH_VERSION);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "run"))
+    return cmd_run(argc - 1, argv + 1);
+  if (!strcmp(cmd, "report"))
+    return cmd_report(argc - 1, argv + 1);
+  if (!strcmp(cmd, "codecs"))
+    return cmd_codecs(argc - 1, argv + 1);
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+    printf("saicbench %s\n", SAICBENCH_VERSION);
+    return 0;
+  }
+  if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "saicbench: unknown command '%s'\n", cmd);
+  usage(stderr);
+  return 2;
+}

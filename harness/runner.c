@@ -1,0 +1,885 @@
+#include "runner.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <omp.h>
+#include <png.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <yaml.h>
+
+#include "dataset.h"
+#include "metrics.h"
+#include "ratectl.h"
+#include "store.h"
+#include "util.h"
+
+#ifndef SAICBENCH_VERSION
+#define SAICBENCH_VERSION "unknown"
+#endif
+#ifndef SAICBENCH_GIT_REVISION
+#define SAICBENCH_GIT_REVISION "unknown"
+#endif
+
+/* ---------------------------------------------------------------- plan */
+
+typedef struct plan_point {
+  int is_bpp; /* 0: knob grid point, 1: bpp target */
+  double value;
+  int64_t id;
+} plan_point;
+
+typedef struct plan_codec {
+  const suite_codec *sc;
+  const codec_vtable *vt;
+  void *instance;
+  plan_point *points;
+  size_t n_points;
+  int64_t id;
+} plan_codec;
+
+typedef struct plan_dataset {
+  const suite_dataset *sd;
+  dataset *ds;
+  char *path;
+  size_t *items; /* selected item indices */
+  int64_t *image_ids;
+  size_t n;
+  int64_t id;
+} plan_dataset;
+
+typedef struct task {
+  uint32_t dataset, item; /* plan dataset index, index into its items */
+} task;
+
+/* Set of (image_id, point_id) pairs already stored; open addressing, power-of-two size. */
+typedef struct done_set {
+  uint64_t *keys; /* 0 = empty; key = (image_id << 32 | point_id) + 1 */
+  size_t mask, count;
+} done_set;
+
+static uint64_t done_key(int64_t image_id, int64_t point_id) {
+  return ((uint64_t)image_id << 32 | (uint32_t)point_id) + 1;
+}
+
+static int done_set_init(done_set *d, size_t expected) {
+  size_t cap = 64;
+  while (cap < expected * 2)
+    cap *= 2;
+  d->keys = calloc(cap, sizeof *d->keys);
+  d->mask = cap - 1;
+  d->count = 0;
+  return d->keys ? 0 : -1;
+}
+
+static size_t done_slot(const done_set *d, uint64_t key) {
+  return (size_t)(XXH3_64bits(&key, sizeof key) & d->mask);
+}
+
+static void done_set_add(int64_t image_id, int64_t point_id, void *ctx) {
+  done_set *d = ctx;
+  uint64_t key = done_key(image_id, point_id);
+  if (d->count * 2 >= d->mask) /* never fuller than half: sized from the plan */
+    return;
+  for (size_t i = done_slot(d, key);; i = (i + 1) & d->mask) {
+    if (d->keys[i] == key)
+      return;
+    if (!d->keys[i]) {
+      d->keys[i] = key;
+      d->count++;
+      return;
+    }
+  }
+}
+
+static int done_set_has(const done_set *d, int64_t image_id, int64_t point_id) {
+  uint64_t key = done_key(image_id, point_id);
+  for (size_t i = done_slot(d, key);; i = (i + 1) & d->mask) {
+    if (d->keys[i] == key)
+      return 1;
+    if (!d->keys[i])
+      return 0;
+  }
+}
+
+/* ---------------------------------------------------------------- result queue */
+
+typedef enum msg_kind { MSG_RESULT, MSG_IMAGE } msg_kind;
+
+typedef struct msg {
+  msg_kind kind;
+  store_result r; /* MSG_RESULT; r.error owned */
+  int64_t image_id; /* MSG_IMAGE */
+  int width, height;
+  char hash[33];
+  char *error; /* MSG_IMAGE: owned */
+  struct msg *next;
+} msg;
+
+typedef struct writer {
+  store *st;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  msg *head, *tail;
+  int closing;
+  /* Progress. */
+  size_t units_todo, units_stored, units_failed;
+  double t_start, t_last_print;
+  int quiet, tty;
+  uint64_t kill_after;
+  volatile sig_atomic_t *stop;
+  atomic_int failed; /* the writer hit an error: workers stop */
+  char err[512];
+} writer;
+
+static void writer_push(writer *w, msg *m) {
+  m->next = NULL;
+  pthread_mutex_lock(&w->mu);
+  if (w->tail)
+    w->tail->next = m;
+  else
+    w->head = m;
+  w->tail = m;
+  pthread_cond_signal(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+}
+
+static void format_duration(double s, char out[32]) {
+  if (!isfinite(s) || s < 0)
+    snprintf(out, 32, "?");
+  else if (s >= 3600)
+    snprintf(out, 32, "%d:%02d:%02d", (int)(s / 3600), (int)fmod(s / 60, 60), (int)fmod(s, 60));
+  else
+    snprintf(out, 32, "%d:%02d", (int)(s / 60), (int)fmod(s, 60));
+}
+
+static void writer_progress(writer *w, int final) {
+  if (w->quiet)
+    return;
+  double now = util_now_ms();
+  double interval = w->tty ? 200 : 10000;
+  if (!final && now - w->t_last_print < interval)
+    return;
+  w->t_last_print = now;
+  double el = (now - w->t_start) / 1000.0;
+  double rate = el > 0 ? (double)w->units_stored / el : 0;
+  double frac = w->units_todo ? (double)w->units_stored / (double)w->units_todo : 1;
+  char eta[32], elapsed[32];
+  format_duration(rate > 0 ? (double)(w->units_todo - w->units_stored) / rate : NAN, eta);
+  format_duration(el, elapsed);
+  if (w->tty) {
+    char bar[31];
+    int filled = (int)(frac * 30);
+    for (int i = 0; i < 30; i++)
+      bar[i] = i < filled ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %5.1f%% %zu/%zu units  %.0f units/s  %s  ETA %s  ", bar, frac * 100,
+            w->units_stored, w->units_todo, rate, elapsed, eta);
+    if (final)
+      fputc('\n', stderr);
+  } else {
+    fprintf(stderr, "progress: %zu/%zu units (%.1f%%), %.0f units/s, elapsed %s, ETA %s\n",
+            w->units_stored, w->units_todo, frac * 100, rate, elapsed, eta);
+  }
+  fflush(stderr);
+}
+
+static void free_msgs(msg *m) {
+  while (m) {
+    msg *next = m->next;
+    free((char *)m->r.error);
+    free(m->error);
+    free(m);
+    m = next;
+  }
+}
+
+/* Stores one batch in one transaction. */
+static int writer_store_batch(writer *w, msg *batch) {
+  char err[512];
+  if (store_begin(w->st, err, sizeof err))
+    goto fail;
+  size_t stored = 0, failed = 0;
+  for (msg *m = batch; m; m = m->next) {
+    if (m->kind == MSG_RESULT) {
+      if (store_insert_result(w->st, &m->r, err, sizeof err))
+        goto fail_rollback;
+      stored++;
+      failed += m->r.error != NULL;
+    } else if (store_update_image(w->st, m->image_id, m->width, m->height, m->hash, m->error,
+                                  err, sizeof err)) {
+      goto fail_rollback;
+    }
+  }
+  if (store_commit(w->st, err, sizeof err))
+    goto fail_rollback;
+  w->units_stored += stored;
+  w->units_failed += failed;
+  if (w->kill_after && w->units_stored >= w->kill_after)
+    raise(SIGKILL); /* testing hook: a crash right after a commit */
+  return 0;
+fail_rollback:
+  store_rollback(w->st);
+fail:
+  snprintf(w->err, sizeof w->err, "%s", err);
+  return -1;
+}
+
+static void *writer_main(void *arg) {
+  writer *w = arg;
+  pthread_mutex_lock(&w->mu);
+  for (;;) {
+    while (!w->head && !w->closing) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      ts.tv_nsec += 200 * 1000000L;
+      if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+      }
+      pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+      if (!w->head && !w->closing) {
+        pthread_mutex_unlock(&w->mu);
+        writer_progress(w, 0);
+        pthread_mutex_lock(&w->mu);
+      }
+    }
+    msg *batch = w->head;
+    w->head = w->tail = NULL;
+    int closing = w->closing;
+    pthread_mutex_unlock(&w->mu);
+    if (batch && !atomic_load(&w->failed) && writer_store_batch(w, batch))
+      atomic_store(&w->failed, 1);
+    free_msgs(batch);
+    writer_progress(w, 0);
+    if (closing && !batch)
+      return NULL;
+    pthread_mutex_lock(&w->mu);
+  }
+}
+
+/* ---------------------------------------------------------------- per-task work */
+
+typedef struct cache_entry {
+  double knob;
+  codec_encoded enc;
+  double encode_ms;
+  int measured;
+  double decode_ms, mse, psnr, ssim, ms_ssim;
+  char *error; /* encode or decode failure at this knob */
+} cache_entry;
+
+typedef struct codec_cache {
+  const plan_codec *pc;
+  const image_rgb8 *img;
+  cache_entry *e;
+  size_t n, cap;
+} codec_cache;
+
+static void cache_clear(codec_cache *c) {
+  for (size_t i = 0; i < c->n; i++) {
+    free(c->e[i].enc.data);
+    free(c->e[i].error);
+  }
+  c->n = 0;
+}
+
+/* Encodes at knob unless cached. Returns the entry, or NULL on allocation failure. */
+static cache_entry *cache_encode(codec_cache *c, double knob) {
+  for (size_t i = 0; i < c->n; i++)
+    if (c->e[i].knob == knob)
+      return &c->e[i];
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 16;
+    cache_entry *e = realloc(c->e, cap * sizeof *e);
+    if (!e)
+      return NULL;
+    c->e = e;
+    c->cap = cap;
+  }
+  cache_entry *e = &c->e[c->n++];
+  memset(e, 0, sizeof *e);
+  e->knob = knob;
+  char err[512] = "";
+  double t0 = util_now_ms();
+  int rc = c->pc->vt->encode(c->pc->instance, c->img->rgb, c->img->width, c->img->height, knob,
+                             &e->enc, err, sizeof err);
+  e->encode_ms = util_now_ms() - t0;
+  if (rc) {
+    free(e->enc.data);
+    memset(&e->enc, 0, sizeof e->enc);
+    e->error = strdup(err[0] ? err : "encode failed");
+  } else if (!e->enc.data || !e->enc.size) {
+    e->error = strdup("encoder returned no data");
+  }
+  return e;
+}
+
+/* Decodes and scores an encoded entry (once). */
+static void cache_measure(codec_cache *c, cache_entry *e) {
+  if (e->measured || e->error)
+    return;
+  e->measured = 1;
+  char err[512] = "";
+  uint8_t *rgb = NULL;
+  int w = 0, h = 0;
+  double t0 = util_now_ms();
+  int rc = c->pc->vt->decode(c->pc->instance, e->enc.data, e->enc.size, &rgb, &w, &h, err,
+                             sizeof err);
+  e->decode_ms = util_now_ms() - t0;
+  if (rc) {
+    e->error = strdup(err[0] ? err : "decode failed");
+  } else if (w != c->img->width || h != c->img->height || !rgb) {
+    snprintf(err, sizeof err, "decoded size %dx%d differs from the original %dx%d", w, h,
+             c->img->width, c->img->height);
+    e->error = strdup(err);
+  } else {
+    e->mse = metrics_mse_rgb8(c->img->rgb, rgb, w, h);
+    e->psnr = metrics_psnr_from_mse(e->mse);
+    e->ssim = metrics_ssim_rgb8(c->img->rgb, rgb, w, h);
+    e->ms_ssim = metrics_ms_ssim_rgb8(c->img->rgb, rgb, w, h);
+  }
+  free(rgb);
+}
+
+static int bpp_at(void *ctx, double knob, double *bpp, char *err, size_t err_len) {
+  codec_cache *c = ctx;
+  cache_entry *e = cache_encode(c, knob);
+  if (!e) {
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  if (e->error) {
+    snprintf(err, err_len, "at %s=%g: %s", c->pc->vt->knob.name, knob, e->error);
+    return -1;
+  }
+  *bpp = 8.0 * (double)e->enc.size / ((double)c->img->width * c->img->height);
+  return 0;
+}
+
+static msg *new_result(int64_t image_id, int64_t point_id) {
+  msg *m = calloc(1, sizeof *m);
+  if (m) {
+    m->kind = MSG_RESULT;
+    m->r.image_id = image_id;
+    m->r.point_id = point_id;
+  }
+  return m;
+}
+
+static void fill_from_entry(msg *m, const codec_cache *c, const cache_entry *e) {
+  double px = (double)c->img->width * c->img->height;
+  m->r.knob = e->knob;
+  m->r.bytes = (int64_t)e->enc.size;
+  m->r.stream_bytes = (int64_t)e->enc.stream_bytes;
+  m->r.bpp = 8.0 * (double)e->enc.size / px;
+  m->r.stream_bpp = 8.0 * (double)e->enc.stream_bytes / px;
+  m->r.mse = e->mse;
+  m->r.psnr = e->psnr;
+  m->r.ssim = e->ssim;
+  m->r.ms_ssim = e->ms_ssim;
+  m->r.encode_ms = e->encode_ms;
+  m->r.decode_ms = e->decode_ms;
+}
+
+typedef struct run_ctx {
+  plan_dataset *pd;
+  size_t n_pd;
+  plan_codec *pc;
+  size_t n_pc;
+  const done_set *done;
+  writer *w;
+  int max_encodes;
+  volatile sig_atomic_t *stop;
+} run_ctx;
+
+static int should_stop(const run_ctx *rc) {
+  return (rc->stop && *rc->stop) || atomic_load(&rc->w->failed);
+}
+
+static void run_task(const run_ctx *rc, const task *t, codec_cache *cache) {
+  const plan_dataset *pd = &rc->pd[t->dataset];
+  int64_t image_id = pd->image_ids[t->item];
+  size_t missing = 0;
+  for (size_t c = 0; c < rc->n_pc; c++)
+    for (size_t p = 0; p < rc->pc[c].n_points; p++)
+      missing += !done_set_has(rc->done, image_id, rc->pc[c].points[p].id);
+  if (!missing)
+    return;
+  image_rgb8 img = {0};
+  char err[512] = "";
+  msg *im = calloc(1, sizeof *im);
+  if (!im)
+    return; /* out of memory: the unit stays missing and a resume redoes it */
+  im->kind = MSG_IMAGE;
+  im->image_id = image_id;
+  int load_failed = dataset_load(pd->ds, pd->items[t->item], &img, err, sizeof err) != 0;
+  if (load_failed) {
+    if (!err[0])
+      snprintf(err, sizeof err, "cannot read the image");
+    im->error = strdup(err); /* err keeps a copy: im belongs to the writer once pushed */
+  } else {
+    im->width = img.width;
+    im->height = img.height;
+    /* The pixel hash covers the size too, so a transposed image cannot collide. */
+    XXH3_state_t *hs = XXH3_createState();
+    if (hs) {
+      uint32_t dims[2] = {(uint32_t)img.width, (uint32_t)img.height};
+      XXH3_128bits_reset(hs);
+      XXH3_128bits_update(hs, dims, sizeof dims);
+      XXH3_128bits_update(hs, img.rgb, (size_t)img.width * img.height * 3);
+      XXH128_hash_t h = XXH3_128bits_digest(hs);
+      XXH3_freeState(hs);
+      snprintf(im->hash, sizeof im->hash, "%016llx%016llx", (unsigned long long)h.high64,
+               (unsigned long long)h.low64);
+    }
+  }
+  writer_push(rc->w, im);
+
+  for (size_t c = 0; c < rc->n_pc && !should_stop(rc); c++) {
+    const plan_codec *pc = &rc->pc[c];
+    cache->pc = pc;
+    cache->img = &img;
+    for (size_t p = 0; p < pc->n_points && !should_stop(rc); p++) {
+      const plan_point *pt = &pc->points[p];
+      if (done_set_has(rc->done, image_id, pt->id))
+        continue;
+      msg *m = new_result(image_id, pt->id);
+      if (!m)
+        continue;
+      if (load_failed) {
+        m->r.error = strdup(err);
+      } else if (!pt->is_bpp) {
+        cache_entry *e = cache_encode(cache, pt->value);
+        if (e)
+          cache_measure(cache, e);
+        m->r.n_encodes = 1;
+        if (!e)
+          m->r.error = strdup("out of memory");
+        else if (e->error)
+          m->r.error = strdup(e->error);
+        else
+          fill_from_entry(m, cache, e);
+      } else {
+        ratectl_result res = {0};
+        char rerr[512] = "";
+        if (ratectl_search(&pc->vt->knob, pt->value, rc->max_encodes, bpp_at, cache, &res, rerr,
+                           sizeof rerr)) {
+          m->r.error = strdup(rerr);
+        } else {
+          cache_entry *e = cache_encode(cache, res.knob); /* cached by the search */
+          if (e)
+            cache_measure(cache, e);
+          if (!e)
+            m->r.error = strdup("out of memory");
+          else if (e->error)
+            m->r.error = strdup(e->error);
+          else {
+            fill_from_entry(m, cache, e);
+            m->r.target_unreachable = res.unreachable;
+          }
+        }
+        m->r.n_encodes = res.n_evals;
+      }
+      writer_push(rc->w, m);
+    }
+    cache_clear(cache);
+  }
+  image_free(&img);
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static char *join_path(const char *root, const char *path) {
+  if (path[0] == '/' || !root || !*root)
+    return strdup(path);
+  sbuf b = {0};
+  sbuf_printf(&b, "%s/%s", root, path);
+  return sbuf_take(&b);
+}
+
+static char *settings_json(const suite_codec *sc) {
+  json_t *o = json_object();
+  for (size_t i = 0; o && i < sc->n_options; i++)
+    json_object_set_new(o, sc->options[i].key, json_string(sc->options[i].value));
+  char *s = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+  json_decref(o);
+  return s;
+}
+
+char *runner_library_versions_json(const codec_registry *reg) {
+  json_t *o = json_object();
+  if (!o)
+    return NULL;
+  for (size_t i = 0; i < codec_registry_count(reg); i++) {
+    const codec_vtable *vt = codec_registry_at(reg, i);
+    json_object_set_new(o, vt->name, json_string(vt->library_version()));
+  }
+  json_object_set_new(o, "sqlite", json_string(sqlite3_libversion()));
+  json_object_set_new(o, "libpng", json_string(png_get_libpng_ver(NULL)));
+  json_object_set_new(o, "libyaml", json_string(yaml_get_version_string()));
+  json_object_set_new(o, "jansson", json_string(JANSSON_VERSION));
+  char omp[32];
+  snprintf(omp, sizeof omp, "%d", _OPENMP);
+  json_object_set_new(o, "openmp", json_string(omp));
+  json_object_set_new(o, "metrics-kernels", json_string(metrics_kernel_name()));
+  char *s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+  json_decref(o);
+  return s;
+}
+
+/* Opens the datasets and chooses their images. */
+static int setup_datasets(const suite *s, const runner_options *opt, plan_dataset *pd,
+                          char *err, size_t err_len) {
+  for (size_t i = 0; i < s->n_datasets; i++) {
+    const suite_dataset *sd = &s->datasets[i];
+    pd[i].sd = sd;
+    if (!(pd[i].path = join_path(opt->data_root, sd->path))) {
+      snprintf(err, err_len, "out of memory");
+      return -1;
+    }
+    char derr[512];
+    if (dataset_open(pd[i].path, sd->split, &pd[i].ds, derr, sizeof derr)) {
+      snprintf(err, err_len, "dataset '%s': %s%s", sd->name, derr,
+               opt->data_root ? "" : " (no data folder: give --data DIR or set SAICBENCH_DATA)");
+      return -1;
+    }
+    size_t total = dataset_size(pd[i].ds), limit = sd->limit;
+    if (opt->limit && (!limit || opt->limit < limit))
+      limit = opt->limit;
+    pd[i].items = malloc((total ? total : 1) * sizeof *pd[i].items);
+    if (!pd[i].items) {
+      snprintf(err, err_len, "out of memory");
+      return -1;
+    }
+    for (size_t k = sd->offset; k < total && (!limit || pd[i].n < limit); k += sd->stride)
+      pd[i].items[pd[i].n++] = k;
+    if (!pd[i].n) {
+      snprintf(err, err_len, "dataset '%s' (%s): the selection (offset %zu, stride %zu) is empty",
+               sd->name, pd[i].path, sd->offset, sd->stride);
+      return -1;
+    }
+    pd[i].image_ids = calloc(pd[i].n, sizeof *pd[i].image_ids);
+    if (!pd[i].image_ids) {
+      snprintf(err, err_len, "out of memory");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Content hash of a dataset selection: names, labels and source bytes of each image. */
+static int dataset_selection_hash(const plan_dataset *pd, char out[33], char *err,
+                                  size_t err_len) {
+  XXH3_state_t *hs = XXH3_createState();
+  if (!hs) {
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  XXH3_128bits_reset(hs);
+  for (size_t k = 0; k < pd->n; k++) {
+    size_t idx = pd->items[k];
+    const char *name = dataset_item_name(pd->ds, idx);
+    int label = dataset_item_label(pd->ds, idx);
+    char h[33];
+    if (dataset_item_source_hash(pd->ds, idx, h, err, err_len)) {
+      /* An unreadable file is recorded per image later; hash its name only. */
+      memset(h, '-', 32);
+      h[32] = '\0';
+    }
+    XXH3_128bits_update(hs, name, strlen(name) + 1);
+    XXH3_128bits_update(hs, &label, sizeof label);
+    XXH3_128bits_update(hs, h, 32);
+  }
+  XXH128_hash_t v = XXH3_128bits_digest(hs);
+  XXH3_freeState(hs);
+  snprintf(out, 33, "%016llx%016llx", (unsigned long long)v.high64, (unsigned long long)v.low64);
+  return 0;
+}
+
+static int knob_value_ok(const codec_vtable *vt, double v) {
+  if (v < vt->knob.min || v > vt->knob.max)
+    return 0;
+  return vt->knob.kind != CODEC_KNOB_INT || v == floor(v);
+}
+
+static int setup_codecs(const suite *s, const codec_registry *reg, plan_codec *pc, char *err,
+                        size_t err_len) {
+  const char *file = s->path ? s->path : "command line";
+  for (size_t i = 0; i < s->n_codecs; i++) {
+    const suite_codec *sc = &s->codecs[i];
+    pc[i].sc = sc;
+    pc[i].vt = codec_registry_find(reg, sc->codec);
+    if (!pc[i].vt) {
+      snprintf(err, err_len, "%s:%d:%d: unknown codec '%s' (see `saicbench codecs`)", file,
+               sc->line, sc->column, sc->codec);
+      return -1;
+    }
+    const codec_vtable *vt = pc[i].vt;
+    for (size_t k = 0; k < sc->n_knobs; k++)
+      if (!knob_value_ok(vt, sc->knobs[k])) {
+        snprintf(err, err_len, "%s:%d:%d: codec '%s': knob %s=%g outside %g..%g%s", file,
+                 sc->line, sc->column, sc->label, vt->knob.name, sc->knobs[k], vt->knob.min,
+                 vt->knob.max, vt->knob.kind == CODEC_KNOB_INT ? " (integers)" : "");
+        return -1;
+      }
+    char cerr[512] = "";
+    if (vt->create(sc->options, sc->n_options, &pc[i].instance, cerr, sizeof cerr)) {
+      snprintf(err, err_len, "%s:%d:%d: codec '%s': %s", file, sc->line, sc->column, sc->label,
+               cerr);
+      return -1;
+    }
+    pc[i].n_points = sc->n_knobs + sc->n_bpps;
+    pc[i].points = calloc(pc[i].n_points, sizeof *pc[i].points);
+    if (!pc[i].points) {
+      snprintf(err, err_len, "out of memory");
+      return -1;
+    }
+    for (size_t k = 0; k < sc->n_knobs; k++)
+      pc[i].points[k] = (plan_point){0, sc->knobs[k], 0};
+    for (size_t k = 0; k < sc->n_bpps; k++)
+      pc[i].points[sc->n_knobs + k] = (plan_point){1, sc->bpps[k], 0};
+  }
+  return 0;
+}
+
+/* The plan hash identifies "the same run" for --resume: suite text, data selections and
+ * content, codec library versions and the encode budget. Thread count is excluded on purpose:
+ * results do not depend on it. */
+static void plan_hash(const suite *s, const plan_dataset *pd, char (*ds_hash)[33],
+                      const plan_codec *pc, char out[33]) {
+  sbuf b = {0};
+  sbuf_printf(&b, "saicbench-plan-v1\nsuite=%s\nmax_encodes=%d\n", s->name, s->max_encodes);
+  if (s->text)
+    sbuf_puts(&b, s->text);
+  for (size_t i = 0; i < s->n_datasets; i++)
+    sbuf_printf(&b, "\ndataset %s %zu %s", pd[i].sd->name, pd[i].n, ds_hash[i]);
+  for (size_t i = 0; i < s->n_codecs; i++) {
+    char *js = settings_json(pc[i].sc);
+    sbuf_printf(&b, "\ncodec %s %s %s %s", pc[i].sc->label, pc[i].vt->name,
+                pc[i].vt->library_version(), js ? js : "");
+    free(js);
+    for (size_t k = 0; k < pc[i].n_points; k++)
+      sbuf_printf(&b, " %c%.17g", pc[i].points[k].is_bpp ? 'b' : 'k', pc[i].points[k].value);
+  }
+  char *text = sbuf_take(&b);
+  util_hash128_hex(text ? text : "", text ? strlen(text) : 0, out);
+  free(text);
+}
+
+static char *class_names_json(const dataset *ds) {
+  json_t *a = json_array();
+  for (int c = 0; a && c < dataset_num_classes(ds); c++)
+    json_array_append_new(a, json_string(dataset_class_name(ds, c)));
+  char *s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+  json_decref(a);
+  return s;
+}
+
+/* Inserts (or finds, when resuming) every dataset, image, codec and point row. */
+static int store_plan(store *st, int64_t run_id, const suite *s, const codec_registry *reg,
+                      plan_dataset *pd, char (*ds_hash)[33], plan_codec *pc, char *err,
+                      size_t err_len) {
+  if (store_begin(st, err, err_len))
+    return -1;
+  for (size_t i = 0; i < s->n_datasets; i++) {
+    char sel[128];
+    snprintf(sel, sizeof sel, "offset=%zu stride=%zu count=%zu", pd[i].sd->offset,
+             pd[i].sd->stride, pd[i].n);
+    char *cn = class_names_json(pd[i].ds);
+    int rc = store_put_dataset(st, run_id, pd[i].sd->name, pd[i].path,
+                               dataset_kind_name(dataset_get_kind(pd[i].ds)), ds_hash[i],
+                               (int64_t)pd[i].n, dataset_num_classes(pd[i].ds), cn, sel, &pd[i].id,
+                               err, err_len);
+    free(cn);
+    if (rc)
+      goto fail;
+    for (size_t k = 0; k < pd[i].n; k++) {
+      size_t idx = pd[i].items[k];
+      if (store_put_image(st, pd[i].id, (int64_t)idx, dataset_item_name(pd[i].ds, idx),
+                          dataset_item_label(pd[i].ds, idx), &pd[i].image_ids[k], err, err_len))
+        goto fail;
+    }
+  }
+  for (size_t i = 0; i < s->n_codecs; i++) {
+    char *js = settings_json(pc[i].sc);
+    int rc = store_put_codec(st, run_id, pc[i].sc->label, pc[i].vt->name,
+                             pc[i].vt->library_version(), js ? js : "{}", pc[i].vt->knob.name,
+                             codec_registry_plugin_path(reg, pc[i].vt), &pc[i].id, err, err_len);
+    free(js);
+    if (rc)
+      goto fail;
+    for (size_t k = 0; k < pc[i].n_points; k++)
+      if (store_put_point(st, pc[i].id, pc[i].points[k].is_bpp ? "bpp" : "knob",
+                          pc[i].points[k].value, &pc[i].points[k].id, err, err_len))
+        goto fail;
+  }
+  return store_commit(st, err, err_len);
+fail:
+  store_rollback(st);
+  return -1;
+}
+
+int runner_run(const suite *s, const codec_registry *reg, const runner_options *opt,
+               runner_summary *sum, char *err, size_t err_len) {
+  memset(sum, 0, sizeof *sum);
+  double t0 = util_now_ms();
+  int rc = -1;
+  store *st = NULL;
+  done_set done = {0};
+  task *tasks = NULL;
+  char *libs = NULL;
+  plan_dataset *pd = calloc(s->n_datasets, sizeof *pd);
+  plan_codec *pc = calloc(s->n_codecs, sizeof *pc);
+  char(*ds_hash)[33] = calloc(s->n_datasets ? s->n_datasets : 1, sizeof *ds_hash);
+  if (!pd || !pc || !ds_hash) {
+    snprintf(err, err_len, "out of memory");
+    goto done;
+  }
+  if (setup_codecs(s, reg, pc, err, err_len) || setup_datasets(s, opt, pd, err, err_len))
+    goto done;
+  size_t n_tasks = 0, points_per_image = 0;
+  for (size_t i = 0; i < s->n_datasets; i++) {
+    if (dataset_selection_hash(&pd[i], ds_hash[i], err, err_len))
+      goto done;
+    n_tasks += pd[i].n;
+  }
+  for (size_t i = 0; i < s->n_codecs; i++)
+    points_per_image += pc[i].n_points;
+  sum->units_total = n_tasks * points_per_image;
+  char phash[33];
+  plan_hash(s, pd, ds_hash, pc, phash);
+
+  if (store_open(opt->db_path, &st, err, err_len))
+    goto done;
+  int64_t run_id = 0;
+  if (opt->resume && store_find_resumable_run(st, phash, &run_id, err, err_len))
+    goto done;
+  if (opt->resume && !run_id && !opt->quiet)
+    fprintf(stderr, "saicbench: nothing to resume for this plan in %s; starting a new run\n",
+            opt->db_path);
+  libs = runner_library_versions_json(reg);
+  if (run_id) {
+    sum->resumed = 1;
+    if (store_set_run_status(st, run_id, "running", err, err_len))
+      goto done;
+  } else {
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    store_run_info info = {s->name,     s->path,          phash,  s->text,
+                           opt->command, SAICBENCH_GIT_REVISION, host, opt->threads,
+                           libs,        SAICBENCH_VERSION};
+    if (store_create_run(st, &info, &run_id, err, err_len))
+      goto done;
+  }
+  sum->run_id = run_id;
+  if (store_plan(st, run_id, s, reg, pd, ds_hash, pc, err, err_len))
+    goto done;
+  if (done_set_init(&done, sum->units_total + 1)) {
+    snprintf(err, err_len, "out of memory");
+    goto done;
+  }
+  if (run_id && store_for_each_done_unit(st, run_id, done_set_add, &done, err, err_len))
+    goto done;
+  sum->units_skipped = done.count;
+
+  tasks = malloc((n_tasks ? n_tasks : 1) * sizeof *tasks);
+  if (!tasks) {
+    snprintf(err, err_len, "out of memory");
+    goto done;
+  }
+  size_t nt = 0;
+  for (size_t i = 0; i < s->n_datasets; i++)
+    for (size_t k = 0; k < pd[i].n; k++)
+      tasks[nt++] = (task){(uint32_t)i, (uint32_t)k};
+
+  writer w;
+  memset(&w, 0, sizeof w);
+  w.st = st;
+  pthread_mutex_init(&w.mu, NULL);
+  pthread_cond_init(&w.cv, NULL);
+  w.units_todo = sum->units_total - sum->units_skipped;
+  w.t_start = w.t_last_print = util_now_ms();
+  w.quiet = opt->quiet;
+  w.tty = isatty(STDERR_FILENO);
+  w.kill_after = opt->kill_after_units;
+  w.stop = opt->stop;
+  atomic_init(&w.failed, 0);
+  pthread_t wt;
+  if (pthread_create(&wt, NULL, writer_main, &w)) {
+    snprintf(err, err_len, "cannot start the writer thread: %s", strerror(errno));
+    goto done;
+  }
+  if (!opt->quiet)
+    fprintf(stderr, "saicbench: run %lld (%s): %zu units, %zu already stored, %d threads\n",
+            (long long)run_id, sum->resumed ? "resumed" : "new", sum->units_total,
+            sum->units_skipped, opt->threads);
+
+  run_ctx ctx = {pd, s->n_datasets, pc, s->n_codecs, &done, &w, s->max_encodes, opt->stop};
+#pragma omp parallel num_threads(opt->threads)
+  {
+    codec_cache cache = {0};
+#pragma omp for schedule(dynamic, 1)
+    for (size_t i = 0; i < nt; i++)
+      if (!should_stop(&ctx))
+        run_task(&ctx, &tasks[i], &cache);
+    cache_clear(&cache);
+    free(cache.e);
+  }
+
+  pthread_mutex_lock(&w.mu);
+  w.closing = 1;
+  pthread_cond_signal(&w.cv);
+  pthread_mutex_unlock(&w.mu);
+  pthread_join(wt, NULL);
+  writer_progress(&w, 1);
+  pthread_cond_destroy(&w.cv);
+  pthread_mutex_destroy(&w.mu);
+  sum->units_stored = w.units_stored;
+  sum->units_failed = w.units_failed;
+  sum->interrupted = opt->stop && *opt->stop;
+
+  char aerr[512];
+  if (atomic_load(&w.failed)) {
+    snprintf(err, err_len, "%s (results stored before this are kept; fix it and use --resume)",
+             w.err);
+    store_set_run_status(st, run_id, "failed", aerr, sizeof aerr);
+    goto done;
+  }
+  if (store_compute_aggregates(st, run_id, err, err_len))
+    goto done;
+  int complete = sum->units_skipped + sum->units_stored == sum->units_total;
+  if (store_set_run_status(st, run_id, complete ? "complete" : "interrupted", err, err_len))
+    goto done;
+  rc = 0;
+done:
+  sum->wall_s = (util_now_ms() - t0) / 1000.0;
+  if (pc)
+    for (size_t i = 0; i < s->n_codecs; i++) {
+      if (pc[i].vt && pc[i].instance)
+        pc[i].vt->destroy(pc[i].instance);
+      free(pc[i].points);
+    }
+  if (pd)
+    for (size_t i = 0; i < s->n_datasets; i++) {
+      dataset_close(pd[i].ds);
+      free(pd[i].path);
+      free(pd[i].items);
+      free(pd[i].image_ids);
+    }
+  free(pd);
+  free(pc);
+  free(ds_hash);
+  free(tasks);
+  free(done.keys);
+  free(libs);
+  store_close(st);
+  return rc;
+}

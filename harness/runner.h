@@ -1,0 +1,53 @@
+/* The runner: turns a suite into work and executes it.
+ *
+ * Plan: every selected image of every dataset x every codec x every grid point is one unit.
+ * Units are grouped into tasks (one image, all codecs and points) so each image is read once
+ * and encodes are shared between grid points. Tasks run on OpenMP workers; results go through
+ * a queue to one writer thread that owns the SQLite connection and commits in batches.
+ * Resuming skips units already stored, so an interrupted run (Ctrl-C, kill -9) completes with
+ * the same stored metrics and aggregates as an uninterrupted one.
+ *
+ * Thread-safety: runner_run is not reentrant on the same database file; the stop flag may be
+ * set from a signal handler. */
+#ifndef SAICBENCH_RUNNER_H
+#define SAICBENCH_RUNNER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec_registry.h"
+#include "suite.h"
+
+typedef struct runner_options {
+  const char *db_path;
+  const char *data_root;        /* suite dataset paths are relative to it */
+  int threads;                  /* >= 1 */
+  int resume;                   /* continue the newest unfinished run with the same plan */
+  size_t limit;                 /* if > 0: at most this many images per dataset */
+  int quiet;                    /* no progress output */
+  const char *command;          /* the command line, stored with the run */
+  volatile sig_atomic_t *stop;  /* set (e.g. by SIGINT) to stop cleanly; may be NULL */
+  uint64_t kill_after_units;    /* testing: raise SIGKILL once this many results are stored */
+} runner_options;
+
+typedef struct runner_summary {
+  int64_t run_id;
+  int resumed;
+  size_t units_total;   /* all units of the plan */
+  size_t units_skipped; /* already stored (resume) */
+  size_t units_stored;  /* stored by this invocation */
+  size_t units_failed;  /* of those, rows with an error */
+  int interrupted;
+  double wall_s;
+} runner_summary;
+
+/* Runs the suite. Returns 0 when the run completed or was stopped cleanly (see
+ * summary->interrupted), non-zero with a message on error (stored results are kept). */
+int runner_run(const suite *s, const codec_registry *reg, const runner_options *opt,
+               runner_summary *summary, char *err, size_t err_len);
+
+/* JSON object of the library versions this build uses (malloc()ed). */
+char *runner_library_versions_json(const codec_registry *reg);
+
+#endif

@@ -1,0 +1,112 @@
+-- saicbench result database, schema version 1 (PRAGMA user_version = 1).
+-- Embedded into the binary at build time (harness/store.c); this file is the reference.
+-- Units: bytes are file bytes unless named stream_*; bpp = 8*bytes/(width*height);
+-- times in milliseconds; metrics NULL where undefined (e.g. MS-SSIM below 161 px).
+
+CREATE TABLE IF NOT EXISTS runs (
+  id            INTEGER PRIMARY KEY,
+  suite_name    TEXT NOT NULL,
+  suite_path    TEXT,             -- NULL for ad-hoc runs
+  suite_hash    TEXT NOT NULL,    -- XXH3-128 of the canonical run plan (suite + data + limits)
+  suite_text    TEXT,             -- the suite file as read, for reproduction
+  command       TEXT,             -- argv joined
+  started_at    TEXT NOT NULL,    -- ISO 8601 UTC
+  ended_at      TEXT,
+  status        TEXT NOT NULL CHECK (status IN ('running','interrupted','complete','failed')),
+  git_revision  TEXT,
+  host          TEXT,
+  threads       INTEGER,
+  library_versions TEXT,          -- JSON object {"libjpeg-turbo": "...", ...}
+  saicbench_version TEXT
+);
+
+CREATE TABLE IF NOT EXISTS datasets (
+  id            INTEGER PRIMARY KEY,
+  run_id        INTEGER NOT NULL REFERENCES runs(id),
+  name          TEXT NOT NULL,    -- suite name of the dataset, e.g. "cifar10-test"
+  path          TEXT NOT NULL,
+  kind          TEXT NOT NULL,    -- cifar-binary | class-folders | plain-folder
+  content_hash  TEXT NOT NULL,    -- XXH3-128 over the selected images (names, labels, bytes)
+  n_images      INTEGER NOT NULL,
+  n_classes     INTEGER NOT NULL,
+  class_names   TEXT,             -- JSON array, index = label
+  selection     TEXT,             -- e.g. "limit=1000 stride=10"
+  UNIQUE (run_id, name)
+);
+
+CREATE TABLE IF NOT EXISTS images (
+  id            INTEGER PRIMARY KEY,
+  dataset_id    INTEGER NOT NULL REFERENCES datasets(id),
+  idx           INTEGER NOT NULL, -- position in the dataset's full listing
+  name          TEXT NOT NULL,
+  label         INTEGER,          -- NULL when unlabeled
+  width         INTEGER,          -- NULL when the image could not be read
+  height        INTEGER,
+  hash          TEXT,             -- XXH3-128 of the decoded RGB8 pixels
+  error         TEXT,             -- why the image could not be used, NULL if fine
+  UNIQUE (dataset_id, idx)
+);
+
+CREATE TABLE IF NOT EXISTS codecs (
+  id            INTEGER PRIMARY KEY,
+  run_id        INTEGER NOT NULL REFERENCES runs(id),
+  label         TEXT NOT NULL,    -- unique name in the run, e.g. "jpeg" or "jpeg-444"
+  codec         TEXT NOT NULL,    -- codec_vtable.name
+  library_version TEXT,
+  settings      TEXT NOT NULL,    -- JSON object of the settings given
+  knob_name     TEXT NOT NULL,
+  plugin_path   TEXT,
+  UNIQUE (run_id, label)
+);
+
+-- One grid point of one codec: a knob value (kind 'knob') or a bpp target (kind 'bpp').
+CREATE TABLE IF NOT EXISTS points (
+  id            INTEGER PRIMARY KEY,
+  codec_id      INTEGER NOT NULL REFERENCES codecs(id),
+  kind          TEXT NOT NULL CHECK (kind IN ('knob','bpp')),
+  value         REAL NOT NULL,    -- the knob value, or the target bpp
+  UNIQUE (codec_id, kind, value)
+);
+
+-- One row per image x grid point. The achieved bpp is stored, never the target.
+CREATE TABLE IF NOT EXISTS results (
+  image_id      INTEGER NOT NULL REFERENCES images(id),
+  point_id      INTEGER NOT NULL REFERENCES points(id),
+  knob          REAL,             -- knob value actually used
+  bytes         INTEGER,          -- file bytes
+  stream_bytes  INTEGER,
+  bpp           REAL,             -- 8*bytes/(w*h)
+  stream_bpp    REAL,
+  mse           REAL,
+  psnr          REAL,
+  ssim          REAL,
+  ms_ssim       REAL,
+  encode_ms     REAL,             -- of the final encode
+  decode_ms     REAL,
+  n_encodes     INTEGER,          -- encodes spent (bpp targets bisect)
+  target_unreachable INTEGER NOT NULL DEFAULT 0, -- 1: even the lowest rate exceeds the target
+  error         TEXT,             -- NULL on success
+  PRIMARY KEY (image_id, point_id)
+) WITHOUT ROWID;
+
+-- Per grid point x dataset, recomputed from results when a run completes.
+CREATE TABLE IF NOT EXISTS aggregates (
+  point_id      INTEGER NOT NULL REFERENCES points(id),
+  dataset_id    INTEGER NOT NULL REFERENCES datasets(id),
+  n             INTEGER NOT NULL, -- images with a result and no error
+  n_errors      INTEGER NOT NULL,
+  n_unreachable INTEGER NOT NULL,
+  mean_knob     REAL,
+  mean_bpp      REAL,
+  mean_stream_bpp REAL,
+  mean_psnr     REAL,             -- mean of per-image PSNR
+  psnr_of_mean_mse REAL,
+  mean_ssim     REAL,
+  mean_ms_ssim  REAL,             -- NULL if undefined for every image
+  mean_encode_ms REAL,
+  mean_decode_ms REAL,
+  PRIMARY KEY (point_id, dataset_id)
+) WITHOUT ROWID;
+
+CREATE INDEX IF NOT EXISTS results_point ON results(point_id);
+CREATE INDEX IF NOT EXISTS images_dataset ON images(dataset_id);

@@ -1,0 +1,592 @@
+#include "store.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+extern const char store_schema_sql[]; /* harness/schema.sql, embedded at build time */
+
+struct store {
+  sqlite3 *db;
+  char *path;
+  sqlite3_stmt *insert_result, *update_image;
+};
+
+static int db_fail(store *s, const char *what, char *err, size_t err_len) {
+  snprintf(err, err_len, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+  return -1;
+}
+
+static int exec(store *s, const char *sql, char *err, size_t err_len) {
+  char *msg = NULL;
+  if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    snprintf(err, err_len, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+    sqlite3_free(msg);
+    return -1;
+  }
+  return 0;
+}
+
+static int prepare(store *s, const char *sql, sqlite3_stmt **st, char *err, size_t err_len) {
+  if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+    return db_fail(s, "preparing a statement", err, err_len);
+  return 0;
+}
+
+static int open_common(const char *path, int flags, store **out, char *err, size_t err_len) {
+  *out = NULL;
+  store *s = calloc(1, sizeof *s);
+  if (!s || !(s->path = strdup(path))) {
+    free(s);
+    snprintf(err, err_len, "%s: out of memory", path);
+    return -1;
+  }
+  if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+    snprintf(err, err_len, "%s: cannot open database: %s", path,
+             s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    store_close(s);
+    return -1;
+  }
+  sqlite3_extended_result_codes(s->db, 1);
+  sqlite3_busy_timeout(s->db, 10000);
+  *out = s;
+  return 0;
+}
+
+static int read_user_version(store *s, int *version, char *err, size_t err_len) {
+  sqlite3_stmt *st;
+  /* Reading the schema is the first real access: a non-database file fails here. */
+  if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+    return db_fail(s, "not a usable SQLite database", err, err_len);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_finalize(st);
+    return db_fail(s, "not a usable SQLite database", err, err_len);
+  }
+  *version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return 0;
+}
+
+static int count_tables(store *s, int *n, char *err, size_t err_len) {
+  sqlite3_stmt *st;
+  if (prepare(s, "SELECT count(*) FROM sqlite_master WHERE type='table'", &st, err, err_len))
+    return -1;
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    sqlite3_finalize(st);
+    return db_fail(s, "reading the schema", err, err_len);
+  }
+  *n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return 0;
+}
+
+int store_open(const char *path, store **out, char *err, size_t err_len) {
+  store *s;
+  if (open_common(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s, err, err_len))
+    return -1;
+  int version, n_tables;
+  if (read_user_version(s, &version, err, err_len) || count_tables(s, &n_tables, err, err_len))
+    goto fail;
+  if (version == 0 && n_tables > 0) {
+    snprintf(err, err_len,
+             "%s: an SQLite database that is not a saicbench store (it has tables but no "
+             "saicbench schema version); refusing to modify it",
+             path);
+    goto fail;
+  }
+  if (version > STORE_SCHEMA_VERSION) {
+    snprintf(err, err_len,
+             "%s: schema version %d is newer than this saicbench (%d); use a newer saicbench",
+             path, version, STORE_SCHEMA_VERSION);
+    goto fail;
+  }
+  /* WAL: readers never block the writer; synchronous=NORMAL keeps every committed
+   * transaction across a process crash (kill -9), at most the last ones on power loss. */
+  if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+           err, err_len))
+    goto fail;
+  if (version == 0) {
+    char ver[64];
+    snprintf(ver, sizeof ver, "PRAGMA user_version=%d;", STORE_SCHEMA_VERSION);
+    if (exec(s, "BEGIN IMMEDIATE", err, err_len))
+      goto fail;
+    if (exec(s, store_schema_sql, err, err_len) || exec(s, ver, err, err_len) ||
+        exec(s, "COMMIT", err, err_len)) {
+      store_rollback(s);
+      goto fail;
+    }
+  }
+  if (prepare(s,
+              "INSERT OR REPLACE INTO results (image_id, point_id, knob, bytes, stream_bytes, "
+              "bpp, stream_bpp, mse, psnr, ssim, ms_ssim, encode_ms, decode_ms, n_encodes, "
+              "target_unreachable, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+              &s->insert_result, err, err_len) ||
+      prepare(s, "UPDATE images SET width=?, height=?, hash=?, error=? WHERE id=?",
+              &s->update_image, err, err_len))
+    goto fail;
+  *out = s;
+  return 0;
+fail:
+  store_close(s);
+  *out = NULL;
+  return -1;
+}
+
+int store_open_readonly(const char *path, store **out, char *err, size_t err_len) {
+  store *s;
+  if (open_common(path, SQLITE_OPEN_READONLY, &s, err, err_len))
+    return -1;
+  int version;
+  if (read_user_version(s, &version, err, err_len))
+    goto fail;
+  if (version != STORE_SCHEMA_VERSION) {
+    snprintf(err, err_len, "%s: not a saicbench store of schema version %d (found %d)", path,
+             STORE_SCHEMA_VERSION, version);
+    goto fail;
+  }
+  *out = s;
+  return 0;
+fail:
+  store_close(s);
+  *out = NULL;
+  return -1;
+}
+
+void store_close(store *s) {
+  if (!s)
+    return;
+  sqlite3_finalize(s->insert_result);
+  sqlite3_finalize(s->update_image);
+  sqlite3_close(s->db);
+  free(s->path);
+  free(s);
+}
+
+sqlite3 *store_handle(store *s) { return s->db; }
+
+int store_begin(store *s, char *err, size_t err_len) {
+  return exec(s, "BEGIN IMMEDIATE", err, err_len);
+}
+int store_commit(store *s, char *err, size_t err_len) { return exec(s, "COMMIT", err, err_len); }
+int store_rollback(store *s) {
+  if (sqlite3_get_autocommit(s->db))
+    return 0;
+  return sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v) {
+  if (v)
+    sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+static void bind_real(sqlite3_stmt *st, int i, double v) {
+  if (isfinite(v))
+    sqlite3_bind_double(st, i, v);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+/* Steps a statement that returns no rows, then finalizes it. */
+static int step_done(store *s, sqlite3_stmt *st, const char *what, char *err, size_t err_len) {
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE) {
+    db_fail(s, what, err, err_len);
+    sqlite3_finalize(st);
+    return -1;
+  }
+  sqlite3_finalize(st);
+  return 0;
+}
+
+int store_create_run(store *s, const store_run_info *info, int64_t *run_id, char *err,
+                     size_t err_len) {
+  sqlite3_stmt *st;
+  char now[32];
+  util_iso8601_utc(now);
+  if (prepare(s,
+              "INSERT INTO runs (suite_name, suite_path, suite_hash, suite_text, command, "
+              "started_at, status, git_revision, host, threads, library_versions, "
+              "saicbench_version) VALUES (?,?,?,?,?,?,'running',?,?,?,?,?)",
+              &st, err, err_len))
+    return -1;
+  bind_text(st, 1, info->suite_name);
+  bind_text(st, 2, info->suite_path);
+  bind_text(st, 3, info->suite_hash);
+  bind_text(st, 4, info->suite_text);
+  bind_text(st, 5, info->command);
+  bind_text(st, 6, now);
+  bind_text(st, 7, info->git_revision);
+  bind_text(st, 8, info->host);
+  sqlite3_bind_int(st, 9, info->threads);
+  bind_text(st, 10, info->library_versions);
+  bind_text(st, 11, info->saicbench_version);
+  if (step_done(s, st, "creating the run", err, err_len))
+    return -1;
+  *run_id = sqlite3_last_insert_rowid(s->db);
+  return 0;
+}
+
+int store_find_resumable_run(store *s, const char *suite_hash, int64_t *run_id, char *err,
+                             size_t err_len) {
+  sqlite3_stmt *st;
+  *run_id = 0;
+  if (prepare(s,
+              "SELECT id FROM runs WHERE suite_hash=? AND status<>'complete' ORDER BY id DESC "
+              "LIMIT 1",
+              &st, err, err_len))
+    return -1;
+  bind_text(st, 1, suite_hash);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *run_id = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_fail(s, "looking for a run to resume", err, err_len);
+  return 0;
+}
+
+int store_set_run_status(store *s, int64_t run_id, const char *status, char *err,
+                         size_t err_len) {
+  sqlite3_stmt *st;
+  char now[32];
+  util_iso8601_utc(now);
+  if (prepare(s, "UPDATE runs SET status=?, ended_at=? WHERE id=?", &st, err, err_len))
+    return -1;
+  bind_text(st, 1, status);
+  if (strcmp(status, "running"))
+    bind_text(st, 2, now);
+  else
+    sqlite3_bind_null(st, 2);
+  sqlite3_bind_int64(st, 3, run_id);
+  return step_done(s, st, "updating the run status", err, err_len);
+}
+
+/* Runs `insert` (INSERT OR IGNORE); then `select` binds the same leading key columns and
+ * returns the id plus `n_check` columns compared with the expected text values. */
+static int put_row(store *s, sqlite3_stmt *ins, sqlite3_stmt *sel, const char *what,
+                   const char *const *expect, int n_check, int64_t *id, char *err,
+                   size_t err_len) {
+  int rc = sqlite3_step(ins);
+  sqlite3_finalize(ins);
+  if (rc != SQLITE_DONE) {
+    sqlite3_finalize(sel);
+    return db_fail(s, what, err, err_len);
+  }
+  rc = sqlite3_step(sel);
+  if (rc != SQLITE_ROW) {
+    sqlite3_finalize(sel);
+    return db_fail(s, what, err, err_len);
+  }
+  *id = sqlite3_column_int64(sel, 0);
+  for (int i = 0; i < n_check; i++) {
+    const char *have = (const char *)sqlite3_column_text(sel, i + 1);
+    if (expect[i] && (!have || strcmp(have, expect[i]))) {
+      snprintf(err, err_len,
+               "%s: %s: the stored row differs from this run's plan (%s vs %s); start a new run "
+               "instead of resuming",
+               s->path, what, have ? have : "NULL", expect[i]);
+      sqlite3_finalize(sel);
+      return -1;
+    }
+  }
+  sqlite3_finalize(sel);
+  return 0;
+}
+
+int store_put_dataset(store *s, int64_t run_id, const char *name, const char *path,
+                      const char *kind, const char *content_hash, int64_t n_images,
+                      int n_classes, const char *class_names_json, const char *selection,
+                      int64_t *id, char *err, size_t err_len) {
+  sqlite3_stmt *ins, *sel;
+  if (prepare(s,
+              "INSERT OR IGNORE INTO datasets (run_id, name, path, kind, content_hash, n_images, "
+              "n_classes, class_names, selection) VALUES (?,?,?,?,?,?,?,?,?)",
+              &ins, err, err_len))
+    return -1;
+  if (prepare(s, "SELECT id, content_hash FROM datasets WHERE run_id=? AND name=?", &sel, err,
+              err_len)) {
+    sqlite3_finalize(ins);
+    return -1;
+  }
+  sqlite3_bind_int64(ins, 1, run_id);
+  bind_text(ins, 2, name);
+  bind_text(ins, 3, path);
+  bind_text(ins, 4, kind);
+  bind_text(ins, 5, content_hash);
+  sqlite3_bind_int64(ins, 6, n_images);
+  sqlite3_bind_int(ins, 7, n_classes);
+  bind_text(ins, 8, class_names_json);
+  bind_text(ins, 9, selection);
+  sqlite3_bind_int64(sel, 1, run_id);
+  bind_text(sel, 2, name);
+  const char *expect[] = {content_hash};
+  return put_row(s, ins, sel, "storing dataset", expect, 1, id, err, err_len);
+}
+
+int store_put_image(store *s, int64_t dataset_id, int64_t idx, const char *name, int label,
+                    int64_t *id, char *err, size_t err_len) {
+  sqlite3_stmt *ins, *sel;
+  if (prepare(s,
+              "INSERT OR IGNORE INTO images (dataset_id, idx, name, label) VALUES (?,?,?,?)",
+              &ins, err, err_len))
+    return -1;
+  if (prepare(s, "SELECT id, name FROM images WHERE dataset_id=? AND idx=?", &sel, err,
+              err_len)) {
+    sqlite3_finalize(ins);
+    return -1;
+  }
+  sqlite3_bind_int64(ins, 1, dataset_id);
+  sqlite3_bind_int64(ins, 2, idx);
+  bind_text(ins, 3, name);
+  if (label >= 0)
+    sqlite3_bind_int(ins, 4, label);
+  else
+    sqlite3_bind_null(ins, 4);
+  sqlite3_bind_int64(sel, 1, dataset_id);
+  sqlite3_bind_int64(sel, 2, idx);
+  const char *expect[] = {name};
+  return put_row(s, ins, sel, "storing image", expect, 1, id, err, err_len);
+}
+
+int store_put_codec(store *s, int64_t run_id, const char *label, const char *codec,
+                    const char *library_version, const char *settings_json,
+                    const char *knob_name, const char *plugin_path, int64_t *id, char *err,
+                    size_t err_len) {
+  sqlite3_stmt *ins, *sel;
+  if (prepare(s,
+              "INSERT OR IGNORE INTO codecs (run_id, label, codec, library_version, settings, "
+              "knob_name, plugin_path) VALUES (?,?,?,?,?,?,?)",
+              &ins, err, err_len))
+    return -1;
+  if (prepare(s, "SELECT id, codec, settings FROM codecs WHERE run_id=? AND label=?", &sel, err,
+              err_len)) {
+    sqlite3_finalize(ins);
+    return -1;
+  }
+  sqlite3_bind_int64(ins, 1, run_id);
+  bind_text(ins, 2, label);
+  bind_text(ins, 3, codec);
+  bind_text(ins, 4, library_version);
+  bind_text(ins, 5, settings_json);
+  bind_text(ins, 6, knob_name);
+  bind_text(ins, 7, plugin_path);
+  sqlite3_bind_int64(sel, 1, run_id);
+  bind_text(sel, 2, label);
+  const char *expect[] = {codec, settings_json};
+  return put_row(s, ins, sel, "storing codec", expect, 2, id, err, err_len);
+}
+
+int store_put_point(store *s, int64_t codec_id, const char *kind, double value, int64_t *id,
+                    char *err, size_t err_len) {
+  sqlite3_stmt *ins, *sel;
+  if (prepare(s, "INSERT OR IGNORE INTO points (codec_id, kind, value) VALUES (?,?,?)", &ins,
+              err, err_len))
+    return -1;
+  if (prepare(s, "SELECT id FROM points WHERE codec_id=? AND kind=? AND value=?", &sel, err,
+              err_len)) {
+    sqlite3_finalize(ins);
+    return -1;
+  }
+  sqlite3_bind_int64(ins, 1, codec_id);
+  bind_text(ins, 2, kind);
+  sqlite3_bind_double(ins, 3, value);
+  sqlite3_bind_int64(sel, 1, codec_id);
+  bind_text(sel, 2, kind);
+  sqlite3_bind_double(sel, 3, value);
+  return put_row(s, ins, sel, "storing grid point", NULL, 0, id, err, err_len);
+}
+
+int store_update_image(store *s, int64_t image_id, int width, int height, const char *hash,
+                       const char *error, char *err, size_t err_len) {
+  sqlite3_stmt *st = s->update_image;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (!error) {
+    sqlite3_bind_int(st, 1, width);
+    sqlite3_bind_int(st, 2, height);
+    bind_text(st, 3, hash);
+  }
+  bind_text(st, 4, error);
+  sqlite3_bind_int64(st, 5, image_id);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_fail(s, "updating image", err, err_len);
+  return 0;
+}
+
+int store_insert_result(store *s, const store_result *r, char *err, size_t err_len) {
+  sqlite3_stmt *st = s->insert_result;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  sqlite3_bind_int64(st, 1, r->image_id);
+  sqlite3_bind_int64(st, 2, r->point_id);
+  if (!r->error) {
+    bind_real(st, 3, r->knob);
+    sqlite3_bind_int64(st, 4, r->bytes);
+    sqlite3_bind_int64(st, 5, r->stream_bytes);
+    bind_real(st, 6, r->bpp);
+    bind_real(st, 7, r->stream_bpp);
+    bind_real(st, 8, r->mse);
+    bind_real(st, 9, r->psnr);
+    bind_real(st, 10, r->ssim);
+    bind_real(st, 11, r->ms_ssim);
+    bind_real(st, 12, r->encode_ms);
+    bind_real(st, 13, r->decode_ms);
+  }
+  sqlite3_bind_int(st, 14, r->n_encodes);
+  sqlite3_bind_int(st, 15, r->target_unreachable);
+  bind_text(st, 16, r->error);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_fail(s, "inserting a result", err, err_len);
+  return 0;
+}
+
+int store_for_each_done_unit(store *s, int64_t run_id,
+                             void (*fn)(int64_t image_id, int64_t point_id, void *ctx), void *ctx,
+                             char *err, size_t err_len) {
+  sqlite3_stmt *st;
+  if (prepare(s,
+              "SELECT r.image_id, r.point_id FROM results r JOIN points p ON p.id=r.point_id "
+              "JOIN codecs c ON c.id=p.codec_id WHERE c.run_id=?",
+              &st, err, err_len))
+    return -1;
+  sqlite3_bind_int64(st, 1, run_id);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    fn(sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), ctx);
+  sqlite3_finalize(st);
+  if (rc != SQLITE_DONE)
+    return db_fail(s, "reading stored results", err, err_len);
+  return 0;
+}
+
+/* Running sums for one (point, dataset) group; means skip NULLs as SQL AVG does. */
+typedef struct agg {
+  int64_t n, n_errors, n_unreachable;
+  double sum[9];
+  int64_t cnt[9];
+} agg;
+
+enum { A_KNOB, A_BPP, A_SBPP, A_PSNR, A_MSE, A_SSIM, A_MSSSIM, A_ENC, A_DEC, A_COUNT };
+
+static void agg_add(agg *a, int k, sqlite3_stmt *st, int col) {
+  if (sqlite3_column_type(st, col) == SQLITE_NULL)
+    return;
+  a->sum[k] += sqlite3_column_double(st, col);
+  a->cnt[k]++;
+}
+
+static void bind_mean(sqlite3_stmt *st, int i, const agg *a, int k) {
+  if (a->cnt[k])
+    sqlite3_bind_double(st, i, a->sum[k] / (double)a->cnt[k]);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+static int flush_agg(store *s, sqlite3_stmt *ins, int64_t point_id, int64_t dataset_id,
+                     const agg *a, char *err, size_t err_len) {
+  sqlite3_reset(ins);
+  sqlite3_clear_bindings(ins);
+  sqlite3_bind_int64(ins, 1, point_id);
+  sqlite3_bind_int64(ins, 2, dataset_id);
+  sqlite3_bind_int64(ins, 3, a->n);
+  sqlite3_bind_int64(ins, 4, a->n_errors);
+  sqlite3_bind_int64(ins, 5, a->n_unreachable);
+  bind_mean(ins, 6, a, A_KNOB);
+  bind_mean(ins, 7, a, A_BPP);
+  bind_mean(ins, 8, a, A_SBPP);
+  bind_mean(ins, 9, a, A_PSNR);
+  if (a->cnt[A_MSE]) {
+    double mse = a->sum[A_MSE] / (double)a->cnt[A_MSE];
+    sqlite3_bind_double(ins, 10, mse > 0 ? fmin(10.0 * log10(255.0 * 255.0 / mse), 100.0)
+                                         : 100.0);
+  }
+  bind_mean(ins, 11, a, A_SSIM);
+  bind_mean(ins, 12, a, A_MSSSIM);
+  bind_mean(ins, 13, a, A_ENC);
+  bind_mean(ins, 14, a, A_DEC);
+  if (sqlite3_step(ins) != SQLITE_DONE)
+    return db_fail(s, "storing aggregates", err, err_len);
+  return 0;
+}
+
+int store_compute_aggregates(store *s, int64_t run_id, char *err, size_t err_len) {
+  sqlite3_stmt *del = NULL, *sel = NULL, *ins = NULL;
+  int rc = -1;
+  if (store_begin(s, err, err_len))
+    return -1;
+  if (prepare(s,
+              "DELETE FROM aggregates WHERE point_id IN (SELECT p.id FROM points p JOIN codecs c "
+              "ON c.id=p.codec_id WHERE c.run_id=?)",
+              &del, err, err_len) ||
+      prepare(s,
+              /* Fixed order (point, dataset, image index): sums are bit-identical however
+               * the rows were produced (thread count, resume). */
+              "SELECT r.point_id, i.dataset_id, r.error IS NOT NULL, r.target_unreachable, "
+              "r.knob, r.bpp, r.stream_bpp, r.psnr, r.mse, r.ssim, r.ms_ssim, r.encode_ms, "
+              "r.decode_ms FROM results r JOIN images i ON i.id=r.image_id JOIN points p ON "
+              "p.id=r.point_id JOIN codecs c ON c.id=p.codec_id WHERE c.run_id=? "
+              "ORDER BY r.point_id, i.dataset_id, i.idx",
+              &sel, err, err_len) ||
+      prepare(s,
+              "INSERT INTO aggregates (point_id, dataset_id, n, n_errors, n_unreachable, "
+              "mean_knob, mean_bpp, mean_stream_bpp, mean_psnr, psnr_of_mean_mse, mean_ssim, "
+              "mean_ms_ssim, mean_encode_ms, mean_decode_ms) VALUES "
+              "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+              &ins, err, err_len))
+    goto done;
+  sqlite3_bind_int64(del, 1, run_id);
+  if (sqlite3_step(del) != SQLITE_DONE) {
+    db_fail(s, "clearing aggregates", err, err_len);
+    goto done;
+  }
+  sqlite3_bind_int64(sel, 1, run_id);
+  agg a;
+  memset(&a, 0, sizeof a);
+  int64_t cur_point = -1, cur_ds = -1;
+  int step;
+  while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
+    int64_t point = sqlite3_column_int64(sel, 0), ds = sqlite3_column_int64(sel, 1);
+    if (point != cur_point || ds != cur_ds) {
+      if (cur_point >= 0 && flush_agg(s, ins, cur_point, cur_ds, &a, err, err_len))
+        goto done;
+      memset(&a, 0, sizeof a);
+      cur_point = point;
+      cur_ds = ds;
+    }
+    if (sqlite3_column_int(sel, 2)) {
+      a.n_errors++;
+      continue;
+    }
+    a.n++;
+    a.n_unreachable += sqlite3_column_int(sel, 3);
+    agg_add(&a, A_KNOB, sel, 4);
+    agg_add(&a, A_BPP, sel, 5);
+    agg_add(&a, A_SBPP, sel, 6);
+    agg_add(&a, A_PSNR, sel, 7);
+    agg_add(&a, A_MSE, sel, 8);
+    agg_add(&a, A_SSIM, sel, 9);
+    agg_add(&a, A_MSSSIM, sel, 10);
+    agg_add(&a, A_ENC, sel, 11);
+    agg_add(&a, A_DEC, sel, 12);
+  }
+  if (step != SQLITE_DONE) {
+    db_fail(s, "reading results", err, err_len);
+    goto done;
+  }
+  if (cur_point >= 0 && flush_agg(s, ins, cur_point, cur_ds, &a, err, err_len))
+    goto done;
+  rc = store_commit(s, err, err_len);
+done:
+  sqlite3_finalize(del);
+  sqlite3_finalize(sel);
+  sqlite3_finalize(ins);
+  if (rc)
+    store_rollback(s);
+  return rc;
+}

@@ -1,0 +1,92 @@
+/* The SQLite result store (schema: harness/schema.sql, documented in README.md).
+ *
+ * One store = one connection. It is not thread-safe: the runner gives it to a single writer
+ * thread. Writes go through prepared statements inside explicit transactions (batched by the
+ * caller); the database is in WAL mode so readers (reports, sqlite3) never block the writer and
+ * a crash loses at most the open transaction. */
+#ifndef SAICBENCH_STORE_H
+#define SAICBENCH_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store;
+
+typedef struct store_run_info {
+  const char *suite_name;
+  const char *suite_path; /* may be NULL */
+  const char *suite_hash;
+  const char *suite_text; /* may be NULL */
+  const char *command;
+  const char *git_revision;
+  const char *host;
+  int threads;
+  const char *library_versions; /* JSON object */
+  const char *saicbench_version;
+} store_run_info;
+
+typedef struct store_result {
+  int64_t image_id, point_id;
+  double knob;
+  int64_t bytes, stream_bytes;
+  double bpp, stream_bpp;
+  double mse, psnr, ssim, ms_ssim; /* NAN -> NULL */
+  double encode_ms, decode_ms;
+  int n_encodes;
+  int target_unreachable;
+  const char *error; /* NULL on success; then the numeric fields other than ids are ignored */
+} store_result;
+
+/* Opens (creating if needed) the database at path; creates or checks the schema. Refuses files
+ * that are not SQLite databases or carry another schema version, naming the file. */
+int store_open(const char *path, store **out, char *err, size_t err_len);
+/* Opens an existing database read-only (reports). */
+int store_open_readonly(const char *path, store **out, char *err, size_t err_len);
+void store_close(store *s);
+sqlite3 *store_handle(store *s);
+
+int store_begin(store *s, char *err, size_t err_len);
+int store_commit(store *s, char *err, size_t err_len);
+int store_rollback(store *s);
+
+int store_create_run(store *s, const store_run_info *info, int64_t *run_id, char *err,
+                     size_t err_len);
+/* The newest run with this plan hash that did not complete; *run_id = 0 if none. */
+int store_find_resumable_run(store *s, const char *suite_hash, int64_t *run_id, char *err,
+                             size_t err_len);
+/* status: running | interrupted | complete | failed. ended_at is set unless running. */
+int store_set_run_status(store *s, int64_t run_id, const char *status, char *err,
+                         size_t err_len);
+
+/* Insert-or-find helpers: they return the existing row's id when it already exists (resume),
+ * after checking that it describes the same thing. */
+int store_put_dataset(store *s, int64_t run_id, const char *name, const char *path,
+                      const char *kind, const char *content_hash, int64_t n_images,
+                      int n_classes, const char *class_names_json, const char *selection,
+                      int64_t *id, char *err, size_t err_len);
+int store_put_image(store *s, int64_t dataset_id, int64_t idx, const char *name, int label,
+                    int64_t *id, char *err, size_t err_len);
+int store_put_codec(store *s, int64_t run_id, const char *label, const char *codec,
+                    const char *library_version, const char *settings_json,
+                    const char *knob_name, const char *plugin_path, int64_t *id, char *err,
+                    size_t err_len);
+int store_put_point(store *s, int64_t codec_id, const char *kind, double value, int64_t *id,
+                    char *err, size_t err_len);
+
+/* Records what was learned when an image was read: size and pixel hash, or the error. */
+int store_update_image(store *s, int64_t image_id, int width, int height, const char *hash,
+                       const char *error, char *err, size_t err_len);
+/* Inserts (or replaces) one result row. Call inside store_begin/store_commit. */
+int store_insert_result(store *s, const store_result *r, char *err, size_t err_len);
+
+/* Calls fn for every (image_id, point_id) already stored for the run. */
+int store_for_each_done_unit(store *s, int64_t run_id,
+                             void (*fn)(int64_t image_id, int64_t point_id, void *ctx), void *ctx,
+                             char *err, size_t err_len);
+/* Recomputes the run's aggregates from its result rows (deterministic: fixed summation order). */
+int store_compute_aggregates(store *s, int64_t run_id, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,569 @@
+#include "suite.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "image.h"
+#include "util.h"
+
+#define SUITE_MAX_FILE_BYTES (4u << 20)
+#define SUITE_MAX_GRID 1000
+
+/* Parse context: the document and where errors are reported. */
+typedef struct parse_ctx {
+  yaml_document_t *doc;
+  const char *file;
+  char *err;
+  size_t err_len;
+} parse_ctx;
+
+__attribute__((format(printf, 3, 4))) static int fail_at(parse_ctx *c, const yaml_node_t *n,
+                                                          const char *fmt, ...) {
+  char msg[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (n)
+    snprintf(c->err, c->err_len, "%s:%zu:%zu: %s", c->file, n->start_mark.line + 1,
+             n->start_mark.column + 1, msg);
+  else
+    snprintf(c->err, c->err_len, "%s: %s", c->file, msg);
+  return -1;
+}
+
+static const char *scalar(const yaml_node_t *n) {
+  return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int get_string(parse_ctx *c, const yaml_node_t *n, const char *what, char **out) {
+  const char *s = scalar(n);
+  if (!s)
+    return fail_at(c, n, "%s: expected a string", what);
+  free(*out);
+  *out = strdup(s);
+  if (!*out)
+    return fail_at(c, n, "out of memory");
+  return 0;
+}
+
+static int parse_number(const char *s, double *out) {
+  if (!s || !*s)
+    return -1;
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || *end || !isfinite(v))
+    return -1;
+  *out = v;
+  return 0;
+}
+
+static int get_size(parse_ctx *c, const yaml_node_t *n, const char *what, size_t min,
+                    size_t *out) {
+  const char *s = scalar(n);
+  char *end;
+  if (!s || !*s || *s == '-')
+    return fail_at(c, n, "%s: expected a non-negative integer", what);
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end || v < min || v > (unsigned long long)SIZE_MAX / 2)
+    return fail_at(c, n, "%s: expected an integer >= %zu, got '%s'", what, min, s);
+  *out = (size_t)v;
+  return 0;
+}
+
+/* A number or a sequence of numbers, all > 0 for bpp and finite for knobs. */
+static int get_grid(parse_ctx *c, const yaml_node_t *n, const char *what, int positive,
+                    double **out, size_t *count) {
+  yaml_node_item_t *start = NULL, *top = NULL;
+  const yaml_node_t *single = NULL;
+  if (n->type == YAML_SEQUENCE_NODE) {
+    start = n->data.sequence.items.start;
+    top = n->data.sequence.items.top;
+  } else if (n->type == YAML_SCALAR_NODE) {
+    single = n;
+  } else {
+    return fail_at(c, n, "%s: expected a number or a list of numbers", what);
+  }
+  size_t k = single ? 1 : (size_t)(top - start);
+  if (k == 0)
+    return fail_at(c, n, "%s: empty list", what);
+  if (k > SUITE_MAX_GRID)
+    return fail_at(c, n, "%s: more than %d grid points", what, SUITE_MAX_GRID);
+  double *v = malloc(k * sizeof *v);
+  if (!v)
+    return fail_at(c, n, "out of memory");
+  for (size_t i = 0; i < k; i++) {
+    const yaml_node_t *item = single ? single : yaml_document_get_node(c->doc, start[i]);
+    if (parse_number(scalar(item), &v[i]) || (positive && v[i] <= 0)) {
+      free(v);
+      return fail_at(c, item, "%s: expected a %snumber, got '%s'", what,
+                     positive ? "positive " : "", scalar(item) ? scalar(item) : "(not a scalar)");
+    }
+    for (size_t j = 0; j < i; j++)
+      if (v[j] == v[i]) {
+        free(v);
+        return fail_at(c, item, "%s: value %s appears twice", what, scalar(item));
+      }
+  }
+  free(*out);
+  *out = v;
+  *count = k;
+  return 0;
+}
+
+static int check_name(parse_ctx *c, const yaml_node_t *n, const char *what, const char *s) {
+  if (!*s || strlen(s) > 64)
+    return fail_at(c, n, "%s: must be 1 to 64 characters", what);
+  for (const char *p = s; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '-' || *p == '_' || *p == '.'))
+      return fail_at(c, n, "%s '%s': use letters, digits, '-', '_' and '.' only", what, s);
+  return 0;
+}
+
+static int parse_dataset(parse_ctx *c, const yaml_node_t *n, suite_dataset *d) {
+  if (n->type != YAML_MAPPING_NODE)
+    return fail_at(c, n, "datasets: each entry must be a mapping (name:, path:, ...)");
+  d->stride = 1;
+  for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+    const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+    const char *key = scalar(k);
+    int rc;
+    if (!key)
+      return fail_at(c, k, "datasets: keys must be strings");
+    if (!strcmp(key, "name"))
+      rc = get_string(c, v, "datasets.name", &d->name);
+    else if (!strcmp(key, "path"))
+      rc = get_string(c, v, "datasets.path", &d->path);
+    else if (!strcmp(key, "split"))
+      rc = get_string(c, v, "datasets.split", &d->split);
+    else if (!strcmp(key, "limit"))
+      rc = get_size(c, v, "datasets.limit", 0, &d->limit);
+    else if (!strcmp(key, "stride"))
+      rc = get_size(c, v, "datasets.stride", 1, &d->stride);
+    else if (!strcmp(key, "offset"))
+      rc = get_size(c, v, "datasets.offset", 0, &d->offset);
+    else
+      return fail_at(c, k, "datasets: unknown key '%s' (known: name, path, split, limit, stride, "
+                           "offset)",
+                     key);
+    if (rc)
+      return rc;
+  }
+  if (!d->path)
+    return fail_at(c, n, "datasets: entry without 'path'");
+  if (!d->name) {
+    const char *base = strrchr(d->path, '/');
+    base = base && base[1] ? base + 1 : d->path;
+    sbuf b = {0};
+    sbuf_puts(&b, base);
+    if (d->split)
+      sbuf_printf(&b, "-%s", d->split);
+    d->name = sbuf_take(&b);
+    if (!d->name)
+      return fail_at(c, n, "out of memory");
+  }
+  return check_name(c, n, "datasets.name", d->name);
+}
+
+static int parse_settings(parse_ctx *c, const yaml_node_t *n, suite_codec *cd) {
+  if (n->type != YAML_MAPPING_NODE)
+    return fail_at(c, n, "codecs.settings: expected a mapping of key: value");
+  size_t k = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+  cd->options = calloc(k ? k : 1, sizeof *cd->options);
+  if (!cd->options)
+    return fail_at(c, n, "out of memory");
+  for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    const char *key = scalar(yaml_document_get_node(c->doc, p->key));
+    const yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
+    const char *val = scalar(vn);
+    if (!key || !val)
+      return fail_at(c, vn, "codecs.settings: keys and values must be scalars");
+    for (size_t i = 0; i < cd->n_options; i++)
+      if (!strcmp(cd->options[i].key, key))
+        return fail_at(c, vn, "codecs.settings: '%s' given twice", key);
+    char *ks = strdup(key), *vs = strdup(val);
+    if (!ks || !vs) {
+      free(ks);
+      free(vs);
+      return fail_at(c, n, "out of memory");
+    }
+    cd->options[cd->n_options].key = ks;
+    cd->options[cd->n_options].value = vs;
+    cd->n_options++;
+  }
+  return 0;
+}
+
+static int parse_codec(parse_ctx *c, const yaml_node_t *n, suite_codec *cd) {
+  if (n->type != YAML_MAPPING_NODE)
+    return fail_at(c, n, "codecs: each entry must be a mapping (codec:, knob:, bpp:, ...)");
+  cd->line = (int)n->start_mark.line + 1;
+  cd->column = (int)n->start_mark.column + 1;
+  for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+    const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+    const char *key = scalar(k);
+    int rc;
+    if (!key)
+      return fail_at(c, k, "codecs: keys must be strings");
+    if (!strcmp(key, "codec"))
+      rc = get_string(c, v, "codecs.codec", &cd->codec);
+    else if (!strcmp(key, "label"))
+      rc = get_string(c, v, "codecs.label", &cd->label);
+    else if (!strcmp(key, "knob"))
+      rc = get_grid(c, v, "codecs.knob", 0, &cd->knobs, &cd->n_knobs);
+    else if (!strcmp(key, "bpp"))
+      rc = get_grid(c, v, "codecs.bpp", 1, &cd->bpps, &cd->n_bpps);
+    else if (!strcmp(key, "settings"))
+      rc = cd->options ? fail_at(c, k, "codecs: 'settings' given twice")
+                       : parse_settings(c, v, cd);
+    else
+      return fail_at(c, k, "codecs: unknown key '%s' (known: codec, label, settings, knob, bpp)",
+                     key);
+    if (rc)
+      return rc;
+  }
+  if (!cd->codec)
+    return fail_at(c, n, "codecs: entry without 'codec'");
+  if (!cd->label && !(cd->label = strdup(cd->codec)))
+    return fail_at(c, n, "out of memory");
+  if (!cd->n_knobs && !cd->n_bpps)
+    return fail_at(c, n, "codecs: '%s' has no grid (give 'knob:' values and/or 'bpp:' targets)",
+                   cd->label);
+  return check_name(c, n, "codecs.label", cd->label);
+}
+
+static int parse_root(parse_ctx *c, suite *s) {
+  const yaml_node_t *root = yaml_document_get_root_node(c->doc);
+  if (!root)
+    return fail_at(c, NULL, "empty suite file");
+  if (root->type != YAML_MAPPING_NODE)
+    return fail_at(c, root, "the suite must be a mapping (name:, datasets:, codecs:)");
+  for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+       p++) {
+    const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+    const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+    const char *key = scalar(k);
+    int rc = 0;
+    if (!key)
+      return fail_at(c, k, "keys must be strings");
+    if (!strcmp(key, "name")) {
+      rc = get_string(c, v, "name", &s->name);
+    } else if (!strcmp(key, "description")) {
+      rc = get_string(c, v, "description", &s->description);
+    } else if (!strcmp(key, "max_encodes")) {
+      size_t m;
+      rc = get_size(c, v, "max_encodes", 2, &m);
+      if (!rc && m > 64)
+        rc = fail_at(c, v, "max_encodes: at most 64");
+      s->max_encodes = (int)m;
+    } else if (!strcmp(key, "datasets") || !strcmp(key, "codecs") || !strcmp(key, "plugins")) {
+      if (v->type != YAML_SEQUENCE_NODE)
+        return fail_at(c, v, "%s: expected a list", key);
+      size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+      if (!cnt)
+        return fail_at(c, v, "%s: empty list", key);
+      if (!strcmp(key, "datasets")) {
+        if (s->datasets)
+          return fail_at(c, k, "'datasets' given twice");
+        if (!(s->datasets = calloc(cnt, sizeof *s->datasets)))
+          return fail_at(c, v, "out of memory");
+        for (size_t i = 0; i < cnt && !rc; i++, s->n_datasets++)
+          rc = parse_dataset(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
+                             &s->datasets[i]);
+      } else if (!strcmp(key, "codecs")) {
+        if (s->codecs)
+          return fail_at(c, k, "'codecs' given twice");
+        if (!(s->codecs = calloc(cnt, sizeof *s->codecs)))
+          return fail_at(c, v, "out of memory");
+        for (size_t i = 0; i < cnt && !rc; i++, s->n_codecs++)
+          rc = parse_codec(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
+                           &s->codecs[i]);
+      } else {
+        if (s->plugins)
+          return fail_at(c, k, "'plugins' given twice");
+        if (!(s->plugins = calloc(cnt, sizeof *s->plugins)))
+          return fail_at(c, v, "out of memory");
+        for (size_t i = 0; i < cnt && !rc; i++, s->n_plugins++)
+          rc = get_string(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
+                          "plugins", &s->plugins[i]);
+      }
+    } else {
+      return fail_at(c, k,
+                     "unknown key '%s' (known: name, description, max_encodes, plugins, "
+                     "datasets, codecs)",
+                     key);
+    }
+    if (rc)
+      return rc;
+  }
+  if (!s->name)
+    return fail_at(c, root, "the suite has no 'name'");
+  if (!s->n_datasets)
+    return fail_at(c, root, "the suite has no 'datasets'");
+  if (!s->n_codecs)
+    return fail_at(c, root, "the suite has no 'codecs'");
+  for (size_t i = 0; i < s->n_datasets; i++)
+    for (size_t j = 0; j < i; j++)
+      if (!strcmp(s->datasets[i].name, s->datasets[j].name))
+        return fail_at(c, root, "dataset name '%s' used twice", s->datasets[i].name);
+  for (size_t i = 0; i < s->n_codecs; i++)
+    for (size_t j = 0; j < i; j++)
+      if (!strcmp(s->codecs[i].label, s->codecs[j].label)) {
+        snprintf(c->err, c->err_len,
+                 "%s:%d:%d: codec label '%s' used twice (give each entry its own 'label')",
+                 c->file, s->codecs[i].line, s->codecs[i].column, s->codecs[i].label);
+        return -1;
+      }
+  return 0;
+}
+
+int suite_parse(const char *text, size_t len, const char *name_for_errors, suite **out,
+                char *err, size_t err_len) {
+  *out = NULL;
+  yaml_parser_t parser;
+  yaml_document_t doc;
+  if (!yaml_parser_initialize(&parser)) {
+    snprintf(err, err_len, "%s: cannot initialise the YAML parser", name_for_errors);
+    return -1;
+  }
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  if (!yaml_parser_load(&parser, &doc)) {
+    snprintf(err, err_len, "%s:%zu:%zu: YAML error: %s%s%s", name_for_errors,
+             parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+             parser.problem ? parser.problem : "malformed document",
+             parser.context ? " " : "", parser.context ? parser.context : "");
+    yaml_parser_delete(&parser);
+    return -1;
+  }
+  yaml_parser_delete(&parser);
+  suite *s = calloc(1, sizeof *s);
+  int rc = -1;
+  parse_ctx c = {&doc, name_for_errors, err, err_len};
+  if (!s)
+    snprintf(err, err_len, "%s: out of memory", name_for_errors);
+  else if (!(s->text = malloc(len + 1)))
+    snprintf(err, err_len, "%s: out of memory", name_for_errors);
+  else {
+    memcpy(s->text, text, len);
+    s->text[len] = '\0';
+    s->max_encodes = SUITE_DEFAULT_MAX_ENCODES;
+    rc = parse_root(&c, s);
+  }
+  yaml_document_delete(&doc);
+  if (rc) {
+    suite_free(s);
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
+int suite_load_file(const char *path, suite **out, char *err, size_t err_len) {
+  uint8_t *data;
+  size_t size;
+  *out = NULL;
+  if (image_read_file(path, SUITE_MAX_FILE_BYTES, &data, &size, err, err_len))
+    return -1;
+  if (memchr(data, '\0', size)) {
+    snprintf(err, err_len, "%s: not a text file (contains NUL bytes)", path);
+    free(data);
+    return -1;
+  }
+  int rc = suite_parse((const char *)data, size, path, out, err, err_len);
+  free(data);
+  if (!rc && !((*out)->path = strdup(path))) {
+    suite_free(*out);
+    *out = NULL;
+    snprintf(err, err_len, "%s: out of memory", path);
+    return -1;
+  }
+  return rc;
+}
+
+suite *suite_new_adhoc(const char *name) {
+  suite *s = calloc(1, sizeof *s);
+  if (!s || !(s->name = strdup(name))) {
+    free(s);
+    return NULL;
+  }
+  s->max_encodes = SUITE_DEFAULT_MAX_ENCODES;
+  return s;
+}
+
+int suite_add_dataset(suite *s, const char *name, const char *path, const char *split,
+                      size_t stride, size_t limit, char *err, size_t err_len) {
+  suite_dataset *d = realloc(s->datasets, (s->n_datasets + 1) * sizeof *d);
+  if (!d) {
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  s->datasets = d;
+  d = &s->datasets[s->n_datasets];
+  memset(d, 0, sizeof *d);
+  d->name = strdup(name);
+  d->path = strdup(path);
+  d->split = util_strdup(split);
+  d->stride = stride ? stride : 1;
+  d->limit = limit;
+  s->n_datasets++;
+  if (!d->name || !d->path || (split && !d->split)) {
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+/* Splits "10,20,30" into a grid. */
+static int parse_list(const char *spec, const char *key, const char *list, int positive,
+                      double **out, size_t *count, char *err, size_t err_len) {
+  size_t k = 1;
+  for (const char *p = list; *p; p++)
+    k += *p == ',';
+  double *v = calloc(k, sizeof *v);
+  char *copy = strdup(list);
+  if (!v || !copy) {
+    free(v);
+    free(copy);
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  size_t n = 0;
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    if (parse_number(tok, &v[n]) || (positive && v[n] <= 0)) {
+      snprintf(err, err_len, "--codec %s: %s: '%s' is not a %snumber", spec, key, tok,
+               positive ? "positive " : "");
+      free(v);
+      free(copy);
+      return -1;
+    }
+    n++;
+  }
+  free(copy);
+  if (!n) {
+    snprintf(err, err_len, "--codec %s: %s: no values", spec, key);
+    free(v);
+    return -1;
+  }
+  free(*out);
+  *out = v;
+  *count = n;
+  return 0;
+}
+
+int suite_add_codec_spec(suite *s, const char *spec, const char *knob_name, char *err,
+                         size_t err_len) {
+  suite_codec *arr = realloc(s->codecs, (s->n_codecs + 1) * sizeof *arr);
+  if (!arr) {
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  s->codecs = arr;
+  suite_codec *cd = &s->codecs[s->n_codecs];
+  memset(cd, 0, sizeof *cd);
+  s->n_codecs++; /* owned by s from here on, so suite_free cleans up on error */
+  char *copy = strdup(spec);
+  if (!copy) {
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  int rc = 0;
+  char *save = NULL;
+  char *tok = strtok_r(copy, ":", &save);
+  if (!tok || !*tok) {
+    snprintf(err, err_len, "--codec '%s': expected NAME[:KEY=VALUES]...", spec);
+    free(copy);
+    return -1;
+  }
+  cd->codec = strdup(tok);
+  size_t n_tokens = 0;
+  for (const char *p = spec; *p; p++)
+    n_tokens += *p == ':';
+  cd->options = calloc(n_tokens + 1, sizeof *cd->options);
+  if (!cd->codec || !cd->options) {
+    snprintf(err, err_len, "out of memory");
+    free(copy);
+    return -1;
+  }
+  while (!rc && (tok = strtok_r(NULL, ":", &save))) {
+    char *eq = strchr(tok, '=');
+    if (!eq || eq == tok || !eq[1]) {
+      snprintf(err, err_len, "--codec %s: '%s' is not KEY=VALUE", spec, tok);
+      rc = -1;
+      break;
+    }
+    *eq = '\0';
+    const char *key = tok, *val = eq + 1;
+    if (!strcmp(key, "knob") || (knob_name && !strcmp(key, knob_name)))
+      rc = parse_list(spec, key, val, 0, &cd->knobs, &cd->n_knobs, err, err_len);
+    else if (!strcmp(key, "bpp"))
+      rc = parse_list(spec, key, val, 1, &cd->bpps, &cd->n_bpps, err, err_len);
+    else if (!strcmp(key, "label")) {
+      free(cd->label);
+      cd->label = strdup(val);
+    } else {
+      cd->options[cd->n_options].key = strdup(key);
+      cd->options[cd->n_options].value = strdup(val);
+      cd->n_options++;
+    }
+  }
+  free(copy);
+  if (rc)
+    return rc;
+  if (!cd->label)
+    cd->label = strdup(cd->codec);
+  if (!cd->n_knobs && !cd->n_bpps) {
+    snprintf(err, err_len, "--codec %s: no grid: add :%s=V1,V2,... and/or :bpp=B1,B2,...", spec,
+             knob_name ? knob_name : "knob");
+    return -1;
+  }
+  for (size_t i = 0; i + 1 < s->n_codecs; i++)
+    if (!strcmp(s->codecs[i].label, cd->label)) {
+      snprintf(err, err_len, "--codec %s: label '%s' used twice (add :label=NAME)", spec,
+               cd->label);
+      return -1;
+    }
+  return 0;
+}
+
+void suite_free(suite *s) {
+  if (!s)
+    return;
+  free(s->name);
+  free(s->description);
+  free(s->path);
+  free(s->text);
+  for (size_t i = 0; i < s->n_datasets; i++) {
+    free(s->datasets[i].name);
+    free(s->datasets[i].path);
+    free(s->datasets[i].split);
+  }
+  free(s->datasets);
+  for (size_t i = 0; i < s->n_codecs; i++) {
+    suite_codec *cd = &s->codecs[i];
+    free(cd->label);
+    free(cd->codec);
+    for (size_t j = 0; j < cd->n_options; j++) {
+      free((char *)cd->options[j].key);
+      free((char *)cd->options[j].value);
+    }
+    free(cd->options);
+    free(cd->knobs);
+    free(cd->bpps);
+  }
+  free(s->codecs);
+  for (size_t i = 0; i < s->n_plugins; i++)
+    free(s->plugins[i]);
+  free(s->plugins);
+  free(s);
+}

@@ -1,0 +1,69 @@
+/* Suites: what to run. A suite names datasets, codecs with their settings and bitrate grids,
+ * and optional plugins. Suites are YAML files (see suites/quick.yaml for the documented format)
+ * or are built from command-line codec specs for ad-hoc runs.
+ *
+ * Errors name the file, line and column ("suites/quick.yaml:12:7: ...").
+ * Thread-safety: a suite is plain data; read it from any thread, modify from one. */
+#ifndef SAICBENCH_SUITE_H
+#define SAICBENCH_SUITE_H
+
+#include <stddef.h>
+
+#include "saicbench_codec.h"
+
+typedef struct suite_dataset {
+  char *name;    /* unique within the suite */
+  char *path;    /* relative to the data root unless absolute */
+  char *split;   /* "test", "train" or NULL */
+  size_t offset; /* first item taken */
+  size_t stride; /* every k-th item (>= 1) */
+  size_t limit;  /* at most this many items after offset/stride; 0 = all */
+} suite_dataset;
+
+typedef struct suite_codec {
+  char *label; /* unique within the suite; defaults to the codec name */
+  char *codec; /* codec name in the registry */
+  codec_option *options;
+  size_t n_options;
+  double *knobs; /* quality grid: knob values */
+  size_t n_knobs;
+  double *bpps; /* target grid: bpp targets */
+  size_t n_bpps;
+  int line; /* where it was defined, for messages (0 for ad-hoc) */
+  int column;
+} suite_codec;
+
+typedef struct suite {
+  char *name;
+  char *description;
+  char *path; /* NULL for ad-hoc suites */
+  char *text; /* the file's contents, or a canonical description for ad-hoc suites */
+  suite_dataset *datasets;
+  size_t n_datasets;
+  suite_codec *codecs;
+  size_t n_codecs;
+  char **plugins; /* shared libraries to load, relative to the suite file's folder */
+  size_t n_plugins;
+  int max_encodes; /* encode budget per image x bpp target (bisection); default 12 */
+} suite;
+
+#define SUITE_DEFAULT_MAX_ENCODES 12
+
+/* Parses a suite file. */
+int suite_load_file(const char *path, suite **out, char *err, size_t err_len);
+/* Parses suite text; `name_for_errors` is used as the file name in messages. */
+int suite_parse(const char *text, size_t len, const char *name_for_errors, suite **out,
+                char *err, size_t err_len);
+/* An empty suite for ad-hoc runs. */
+suite *suite_new_adhoc(const char *name);
+/* Adds a dataset (ad-hoc runs). */
+int suite_add_dataset(suite *s, const char *name, const char *path, const char *split,
+                      size_t stride, size_t limit, char *err, size_t err_len);
+/* Adds a codec from a command-line spec: NAME[:KEY=V[,V...]]..., where KEY is "knob" or the
+ * knob's own name (a quality grid), "bpp" (a target grid), "label", or a codec setting.
+ * `knob_name` is the codec's knob name (so "quality=10,50" works for JPEG). */
+int suite_add_codec_spec(suite *s, const char *spec, const char *knob_name, char *err,
+                         size_t err_len);
+void suite_free(suite *s);
+
+#endif

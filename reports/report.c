@@ -1,0 +1,169 @@
+/* report_write / report_latest_run: load the run, name the files, run the writers. */
+#include "report.h"
+
+#include "report_fs.h"
+#include "report_internal.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define REPORT_NAME_COMPONENT_MAX 64
+
+/* All names handed out so far, to keep every output name unique. */
+typedef struct name_set {
+  char **names;
+  size_t n, cap;
+} name_set;
+
+static int name_taken(const name_set *s, const char *name) {
+  /* Case-insensitive: "JPEG" and "jpeg" must not overwrite each other on macOS/Windows. */
+  for (size_t i = 0; i < s->n; i++)
+    if (strcasecmp(s->names[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+/* Returns base + ext, or base + "-K" + ext for the smallest K >= 2 not yet taken; the string
+ * is owned by the set. NULL when out of memory. */
+static char *name_claim(name_set *s, const char *base, const char *ext) {
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 16;
+    char **p = realloc(s->names, cap * sizeof *p);
+    if (!p)
+      return NULL;
+    s->names = p;
+    s->cap = cap;
+  }
+  report_buf b = {0};
+  report_buf_printf(&b, "%s%s", base, ext);
+  for (unsigned k = 2; !report_buf_failed(&b) && name_taken(s, report_buf_str(&b)); k++) {
+    report_buf_reset(&b);
+    report_buf_printf(&b, "%s-%u%s", base, k, ext);
+  }
+  if (report_buf_failed(&b)) {
+    report_buf_free(&b);
+    return NULL;
+  }
+  return s->names[s->n++] = b.data;
+}
+
+static void name_set_free(name_set *s) {
+  for (size_t i = 0; i < s->n; i++)
+    free(s->names[i]);
+  free(s->names);
+}
+
+/* Fills files (pointers into names). JSON slots stay NULL where the codec has no plottable
+ * point of that kind on the dataset. */
+static int assign_names(const report_data *d, name_set *names, report_files *files) {
+  files->n_datasets = d->n_datasets;
+  files->n_codecs = d->n_codecs;
+  files->csv = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->csv);
+  files->json = calloc(d->n_datasets * d->n_codecs * 2 + 1, sizeof *files->json);
+  if (!files->csv || !files->json || !name_claim(names, "report", ".html"))
+    return -1;
+  report_buf base = {0};
+  int rc = 0;
+  for (size_t ds = 0; ds < d->n_datasets && rc == 0; ds++) {
+    report_buf_reset(&base);
+    report_buf_puts(&base, "points_");
+    report_file_component(&base, d->datasets[ds].name, REPORT_NAME_COMPONENT_MAX);
+    files->csv[ds] = report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".csv");
+    rc = files->csv[ds] ? 0 : -1;
+  }
+  for (size_t ds = 0; ds < d->n_datasets && rc == 0; ds++) {
+    const report_dataset *set = &d->datasets[ds];
+    for (size_t c = 0; c < d->n_codecs && rc == 0; c++) {
+      for (int is_bpp = 0; is_bpp <= 1 && rc == 0; is_bpp++) {
+        int any = 0;
+        for (size_t i = 0; i < set->n_rows && !any; i++)
+          any = set->rows[i].codec == c && set->rows[i].is_bpp == is_bpp &&
+                report_row_plottable(&set->rows[i]);
+        if (!any)
+          continue;
+        report_buf_reset(&base);
+        report_buf_puts(&base, "compressai_");
+        report_file_component(&base, d->codecs[c].label, REPORT_NAME_COMPONENT_MAX);
+        report_buf_puts(&base, "_");
+        report_file_component(&base, set->name, REPORT_NAME_COMPONENT_MAX);
+        if (is_bpp)
+          report_buf_puts(&base, "_bpp");
+        char *name = report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".json");
+        files->json[report_json_slot(files, ds, c, is_bpp)] = name;
+        rc = name ? 0 : -1;
+      }
+    }
+  }
+  report_buf_free(&base);
+  return rc;
+}
+
+/* Loads the run inside one read transaction, unless the caller already has one open (then
+ * theirs gives the same consistency, and BEGIN would fail). */
+static int load_consistent(sqlite3 *db, int64_t run_id, report_data *d, char *err, size_t err_len) {
+  int own_txn = sqlite3_get_autocommit(db);
+  if (own_txn && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+    return report_errf(err, err_len, "cannot begin read transaction: %s", sqlite3_errmsg(db));
+  int rc = report_data_load(db, run_id, d, err, err_len);
+  if (own_txn && sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
+      rc == 0) {
+    rc = report_errf(err, err_len, "cannot end read transaction: %s", sqlite3_errmsg(db));
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  }
+  return rc;
+}
+
+int report_write(sqlite3 *db, int64_t run_id, const char *out_dir, char *err, size_t err_len) {
+  if (!db || !out_dir || !*out_dir)
+    return report_errf(err, err_len, "report_write: %s",
+                       !db ? "no database" : "no output directory");
+  report_data d;
+  if (load_consistent(db, run_id, &d, err, err_len)) {
+    report_data_free(&d);
+    return -1;
+  }
+  name_set names = {0};
+  report_files files = {0};
+  int rc = report_mkdirs(out_dir, err, err_len);
+  if (rc == 0 && assign_names(&d, &names, &files))
+    rc = report_errf(err, err_len, "out of memory naming the report files in '%s'", out_dir);
+  for (size_t ds = 0; ds < d.n_datasets && rc == 0; ds++)
+    rc = report_write_csv(&d, ds, out_dir, files.csv[ds], err, err_len);
+  for (size_t ds = 0; ds < d.n_datasets && rc == 0; ds++)
+    for (size_t c = 0; c < d.n_codecs && rc == 0; c++)
+      for (int is_bpp = 0; is_bpp <= 1 && rc == 0; is_bpp++) {
+        const char *name = files.json[report_json_slot(&files, ds, c, is_bpp)];
+        if (name)
+          rc = report_write_compressai(&d, ds, c, is_bpp, out_dir, name, err, err_len);
+      }
+  /* The page last: it lists the other files. */
+  if (rc == 0)
+    rc = report_write_html(&d, &files, out_dir, "report.html", err, err_len);
+  free(files.csv);
+  free(files.json);
+  name_set_free(&names);
+  report_data_free(&d);
+  return rc;
+}
+
+int report_latest_run(sqlite3 *db, int64_t *run_id, char *err, size_t err_len) {
+  if (!db || !run_id)
+    return report_errf(err, err_len, "report_latest_run: no %s", !db ? "database" : "output");
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, "SELECT max(id) FROM runs", -1, &st, NULL) != SQLITE_OK)
+    return report_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    report_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return -1;
+  }
+  int none = sqlite3_column_type(st, 0) == SQLITE_NULL;
+  *run_id = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  if (none)
+    return report_errf(err, err_len, "database has no runs");
+  return 0;
+}

@@ -1,0 +1,79 @@
+/* saicbench report v1: turns one run of the result database (harness/schema.sql) into CSV,
+ * CompressAI-style JSON and one self-contained HTML page. Reads only the database.
+ *
+ * Output files in out_dir (created with its parents if missing):
+ *
+ *   points_<dataset>.csv
+ *     One row per codec x grid point that has an aggregates row for the dataset. RFC 4180:
+ *     header line, CRLF line ends, UTF-8, a field quoted when it contains , " CR LF or a
+ *     leading/trailing space. Columns:
+ *       codec, codec_name, point_kind, point_value, n, n_errors, n_unreachable, mean_knob, bpp,
+ *       stream_bpp, psnr, psnr_of_mean_mse, ssim, ms_ssim, encode_ms, decode_ms
+ *     codec = codecs.label, codec_name = codecs.codec, point_kind = "knob" | "bpp",
+ *     point_value = the knob value or the bpp target; the rest are aggregates columns (bpp =
+ *     mean_bpp from file bytes, psnr = mean of per-image PSNR, times in ms per image). NULL is
+ *     an empty field; numbers use the shortest form that parses back exactly. Sorted by codec
+ *     label (bytewise), then kind (knob before bpp), then bpp (NULL last), then point_value.
+ *
+ *   compressai_<codec>_<dataset>.json      knob-grid points of one codec on one dataset
+ *   compressai_<codec>_<dataset>_bpp.json  bpp-target points (only if the codec has them)
+ *     {"name": <label, + " (bpp targets)" for _bpp>, "description": <dataset, run id, suite,
+ *      codec settings, rate accounting>, "results": {"bpp": [...], "psnr-rgb": [...],
+ *      "ms-ssim-rgb": [...], "ssim-rgb": [...], "encoding_time": [...],
+ *      "decoding_time": [...]}}
+ *     Equal-length arrays, one entry per grid point with a non-NULL mean bpp, sorted by bpp;
+ *     times in seconds per image; JSON null where the metric is NULL; numbers printed with 15
+ *     significant digits (the CSV is the exact copy). The two grids are kept apart because
+ *     they are different experiments (fixed knob vs. rate control), and a CompressAI-style plot
+ *     draws one curve per file. A file is written only when it has at least one point.
+ *
+ *   report.html
+ *     One self-contained page (inline CSS and SVG, no scripts, no external resources): run
+ *     metadata, library versions (runs.library_versions parsed as a JSON object), codecs, then
+ *     per dataset rate-PSNR, rate-SSIM and (when any value exists) rate-MS-SSIM plots (inline
+ *     SVG, x = mean file bpp, log scale beyond an 8x range; per codec a solid knob-grid series
+ *     and a dashed bpp-target series; hollow markers where n_unreachable > 0) and a table of the
+ *     CSV's rows (n_unreachable > 0 highlighted); then the list of files. Well-formed XML too.
+ *
+ * <codec> and <dataset> in file names are the label/name with bytes outside [A-Za-z0-9._-]
+ * replaced by '_' (at most 64 bytes, a leading '.' too); names that still collide (compared
+ * case-insensitively) get "-2", "-3", ... before the extension, in the order datasets (by name)
+ * and codecs (by label) are listed. Every string from the database is escaped for its
+ * output format; invalid UTF-8 becomes U+FFFD. Non-finite numbers are written as NULL.
+ *
+ * Each file is written to <name>.tmp, fsync()ed and renamed, so a crash never leaves a partial
+ * file under a final name. Files of earlier reports in out_dir are not removed.
+ *
+ * The database is read inside one read transaction (when the connection is not already in a
+ * transaction), so a run being written concurrently is seen consistently. Runs that are still
+ * 'running' or were interrupted may lack aggregates; the page says how many grid points lack
+ * them per dataset.
+ *
+ * Errors: functions return 0 on success and non-zero on failure, writing a one-line message
+ * naming the file or problem into err (err_len bytes; err may be NULL when err_len is 0).
+ *
+ * Thread-safety: no global state. Calls may run concurrently on different connections; a
+ * connection must not be used by another thread during a call.
+ */
+#ifndef SAICBENCH_REPORT_H
+#define SAICBENCH_REPORT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Writes the report of one run into out_dir (created if missing). */
+int report_write(sqlite3 *db, int64_t run_id, const char *out_dir, char *err, size_t err_len);
+
+/* Latest run id in the database (highest id), or error if none. */
+int report_latest_run(sqlite3 *db, int64_t *run_id, char *err, size_t err_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,23 @@
+/* File-system helpers for the report writers: directory creation and atomic-ish file writes.
+ * Internal to sb_reports. Thread-safety: reentrant (no shared state). */
+#ifndef SAICBENCH_REPORT_FS_H
+#define SAICBENCH_REPORT_FS_H
+
+#include <stddef.h>
+
+/* Writes a one-line message into err (err_len may be 0: nothing written). Always returns -1 so
+ * callers can `return report_errf(...)`. */
+int report_errf(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Creates dir and its missing parents (mode 0777 & ~umask). An existing directory is fine; an
+ * existing non-directory is an error naming the path. */
+int report_mkdirs(const char *dir, char *err, size_t err_len);
+
+/* Writes len bytes to dir/name through dir/name.tmp: write, fsync, then rename over the final
+ * name, so a crash leaves either the old file or the complete new one under that name (never a
+ * half-written one). On failure the .tmp file is removed and err names the file. */
+int report_write_file(const char *dir, const char *name, const char *data, size_t len, char *err,
+                      size_t err_len);
+
+#endif

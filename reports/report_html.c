@@ -1,0 +1,374 @@
+/* report.html: one self-contained page (layout in report.h).
+ *
+ * The markup is also well-formed XML (every element closed, void elements self-closed, no
+ * named entities besides the XML five), so tests can check it with an XML parser. Every string
+ * from the database goes through report_html_escape(). */
+#include "report_fs.h"
+#include "report_internal.h"
+#include "svg_plot.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char k_css[] =
+    "body{font-family:system-ui,'DejaVu Sans',Arial,sans-serif;margin:24px;color:#222;"
+    "max-width:1500px}\n"
+    "h1{font-size:22px;margin-bottom:4px}\n"
+    "h2{font-size:18px;border-bottom:1px solid #bbb;padding-bottom:4px;margin-top:36px}\n"
+    "h3{font-size:15px;margin:18px 0 6px}\n"
+    "table{border-collapse:collapse;font-size:13px;margin:6px 0 12px}\n"
+    "th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}\n"
+    "th{background:#f3f3f3}\n"
+    "table.meta th{width:150px}\n"
+    "td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    "tr.unreach td{background:#fff0dc}\n"
+    "td.flag{font-weight:bold;color:#a33c00}\n"
+    ".null{color:#999}\n"
+    ".warn{color:#a33c00}\n"
+    ".note{color:#555;font-size:13px;max-width:1000px}\n"
+    ".plots{display:flex;flex-wrap:wrap;gap:16px;margin:8px 0}\n"
+    "svg.plot{border:1px solid #e5e5e5}\n"
+    ".sw{display:inline-block;width:10px;height:10px;margin-right:6px;border:1px solid #555}\n"
+    "code{font-size:12px;word-break:break-all}\n"
+    ".scroll{overflow-x:auto}\n"
+    "table.points{font-size:12px}\n"
+    "table.points th{vertical-align:bottom}\n"
+    "td.label{max-width:260px;overflow-wrap:break-word}\n";
+
+static const char k_null_cell[] = "<span class=\"null\">\xE2\x80\x93</span>"; /* en dash */
+
+typedef enum metric { METRIC_PSNR, METRIC_SSIM, METRIC_MS_SSIM } metric;
+
+static double metric_of(const report_row *r, metric m) {
+  return m == METRIC_PSNR ? r->psnr : m == METRIC_SSIM ? r->ssim : r->ms_ssim;
+}
+
+static void put_text_or_null(report_buf *b, const char *s) {
+  if (s)
+    report_html_escape(b, s);
+  else
+    report_buf_puts(b, k_null_cell);
+}
+
+static void meta_row(report_buf *b, const char *key, const char *value, int code) {
+  report_buf_printf(b, "<tr><th>%s</th><td>%s", key, code && value ? "<code>" : "");
+  put_text_or_null(b, value);
+  report_buf_printf(b, "%s</td></tr>\n", code && value ? "</code>" : "");
+}
+
+static void put_run(report_buf *b, const report_run *r) {
+  report_buf_puts(b, "<h2>Run</h2>\n<table class=\"meta\">\n");
+  char id[32];
+  snprintf(id, sizeof id, "%" PRId64, r->id);
+  meta_row(b, "Run id", id, 0);
+  meta_row(b, "Suite", r->suite_name, 0);
+  meta_row(b, "Suite path", r->suite_path, 1);
+  meta_row(b, "Suite hash", r->suite_hash, 1);
+  meta_row(b, "Command", r->command, 1);
+  meta_row(b, "Started", r->started_at, 0);
+  meta_row(b, "Ended", r->ended_at, 0);
+  report_buf_printf(b, "<tr><th>Status</th><td%s>",
+                    r->status && strcmp(r->status, "complete") == 0 ? "" : " class=\"warn\"");
+  put_text_or_null(b, r->status);
+  report_buf_puts(b, "</td></tr>\n");
+  meta_row(b, "Git revision", r->git_revision, 1);
+  meta_row(b, "Host", r->host, 0);
+  char threads[32];
+  snprintf(threads, sizeof threads, "%" PRId64, r->threads);
+  meta_row(b, "Threads", r->has_threads ? threads : NULL, 0);
+  meta_row(b, "saicbench version", r->saicbench_version, 0);
+  report_buf_puts(b, "</table>\n");
+
+  /* Library versions: a JSON object by contract; anything else is shown verbatim. */
+  report_buf_puts(b, "<h3>Library versions</h3>\n");
+  json_error_t jerr;
+  json_t *lib = r->library_versions ? json_loads(r->library_versions, 0, &jerr) : NULL;
+  if (json_is_object(lib) && json_object_size(lib) > 0) {
+    report_buf_puts(b, "<table class=\"meta\">\n");
+    const char *key;
+    json_t *val;
+    json_object_foreach(lib, key, val) {
+      report_buf_puts(b, "<tr><th>");
+      report_html_escape(b, key);
+      report_buf_puts(b, "</th><td>");
+      if (json_is_string(val)) {
+        report_html_escape(b, json_string_value(val));
+      } else {
+        char *s = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
+        put_text_or_null(b, s);
+        free(s);
+      }
+      report_buf_puts(b, "</td></tr>\n");
+    }
+    report_buf_puts(b, "</table>\n");
+  } else if (r->library_versions) {
+    report_buf_puts(b, "<p class=\"warn\">Not a JSON object; as stored: <code>");
+    report_html_escape(b, r->library_versions);
+    report_buf_puts(b, "</code></p>\n");
+  } else {
+    report_buf_puts(b, "<p class=\"note\">Not recorded.</p>\n");
+  }
+  json_decref(lib);
+}
+
+static void put_swatch(report_buf *b, size_t codec) {
+  report_buf_printf(b, "<span class=\"sw\" style=\"background:%s\"></span>", svg_palette(codec));
+}
+
+static void put_codecs(report_buf *b, const report_data *d) {
+  report_buf_puts(b, "<h2>Codecs</h2>\n");
+  if (d->n_codecs == 0) {
+    report_buf_puts(b, "<p class=\"note\">This run has no codecs.</p>\n");
+    return;
+  }
+  report_buf_puts(b, "<table>\n<tr><th>label</th><th>codec</th><th>library version</th>"
+                     "<th>knob</th><th>settings</th><th>plugin</th></tr>\n");
+  for (size_t i = 0; i < d->n_codecs; i++) {
+    const report_codec *c = &d->codecs[i];
+    report_buf_puts(b, "<tr><td>");
+    put_swatch(b, i);
+    put_text_or_null(b, c->label);
+    report_buf_puts(b, "</td><td>");
+    put_text_or_null(b, c->codec);
+    report_buf_puts(b, "</td><td>");
+    put_text_or_null(b, c->library_version);
+    report_buf_puts(b, "</td><td>");
+    put_text_or_null(b, c->knob_name);
+    report_buf_puts(b, "</td><td><code>");
+    put_text_or_null(b, c->settings);
+    report_buf_puts(b, "</code></td><td>");
+    put_text_or_null(b, c->plugin_path);
+    report_buf_puts(b, "</td></tr>\n");
+  }
+  report_buf_puts(b, "</table>\n");
+}
+
+/* One rate-metric plot of a dataset: per codec a solid knob-grid series and a dashed
+ * bpp-target series in the codec's colour; past 8 codecs the colours repeat with other marker
+ * shapes. Hollow markers: some images could not reach the bpp target. */
+static int put_plot(report_buf *b, const report_data *d, const report_dataset *ds, metric m) {
+  static const char *const titles[] = {"Rate\xE2\x80\x93PSNR", "Rate\xE2\x80\x93SSIM",
+                                       "Rate\xE2\x80\x93MS-SSIM"};
+  static const char *const ylabels[] = {"PSNR [dB] (mean of per-image)", "SSIM (mean)",
+                                        "MS-SSIM (mean)"};
+  report_buf title = {0};
+  report_buf_puts(&title, titles[m]);
+  report_buf_puts(&title, ": ");
+  report_buf_puts(&title, ds->name);
+  svg_plot *p = report_buf_failed(&title) ? NULL
+                                          : svg_plot_new(report_buf_str(&title),
+                                                         "bits per pixel (file bytes)", ylabels[m]);
+  report_buf_free(&title);
+  if (!p)
+    return -1;
+  svg_plot_set_scale(p, SVG_AXIS_Y, SVG_SCALE_LINEAR);
+  /* Two plots side by side on a ~1200 px screen; the legend below keeps the plot area wide. */
+  svg_plot_set_size(p, 540, 380);
+  svg_plot_set_legend(p, SVG_LEGEND_BELOW);
+  int rc = 0;
+  for (size_t c = 0; c < d->n_codecs && rc == 0; c++) {
+    for (int is_bpp = 0; is_bpp <= 1 && rc == 0; is_bpp++) {
+      int series = -1;
+      for (size_t i = 0; i < ds->n_rows && rc == 0; i++) {
+        const report_row *r = &ds->rows[i];
+        if (r->codec != c || r->is_bpp != is_bpp || !report_row_plottable(r))
+          continue;
+        if (series < 0) {
+          report_buf label = {0};
+          report_buf_puts(&label, d->codecs[c].label ? d->codecs[c].label : "");
+          if (is_bpp)
+            report_buf_puts(&label, " (bpp targets)");
+          svg_marker mk = (svg_marker)((c / SVG_PALETTE_SIZE) % 2 * 2 + (size_t)is_bpp);
+          series = report_buf_failed(&label)
+                       ? -1
+                       : svg_plot_add_series(p, report_buf_str(&label),
+                                             (svg_style){svg_palette(c), is_bpp, mk});
+          report_buf_free(&label);
+          if (series < 0) {
+            rc = -1;
+            break;
+          }
+        }
+        rc = svg_plot_add_point(p, series, r->bpp, metric_of(r, m),
+                                r->n_unreachable > 0 ? SVG_POINT_HOLLOW : 0);
+      }
+    }
+  }
+  if (rc == 0)
+    rc = svg_plot_render(p, b);
+  svg_plot_free(p);
+  return rc;
+}
+
+static void put_cell_real(report_buf *b, const char *fmt, double v) {
+  report_buf_puts(b, "<td class=\"num\">");
+  if (isfinite(v))
+    report_buf_printf(b, fmt, v);
+  else
+    report_buf_puts(b, k_null_cell);
+  report_buf_puts(b, "</td>");
+}
+
+static void put_points_table(report_buf *b, const report_data *d, const report_dataset *ds) {
+  report_buf_puts(b, "<div class=\"scroll\"><table class=\"points\">\n<tr>");
+  static const char *const cols[] = {"codec", "codec_name", "point_kind",    "point_value",
+                                     "n",     "n_errors",   "n_unreachable", "mean_knob",
+                                     "bpp",   "stream_bpp", "psnr",          "psnr_of_mean_mse",
+                                     "ssim",  "ms_ssim",    "encode_ms",     "decode_ms"};
+  /* <wbr/> after '_' lets the long column names wrap, which keeps the table narrow. */
+  for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+    report_buf_puts(b, "<th>");
+    for (const char *c = cols[i]; *c; c++)
+      report_buf_puts(b, *c == '_' ? "_<wbr/>" : (char[]){*c, '\0'});
+    report_buf_puts(b, "</th>");
+  }
+  report_buf_puts(b, "</tr>\n");
+  for (size_t i = 0; i < ds->n_rows; i++) {
+    const report_row *r = &ds->rows[i];
+    const report_codec *c = &d->codecs[r->codec];
+    report_buf_printf(b, "<tr%s><td class=\"label\">",
+                      r->n_unreachable > 0 ? " class=\"unreach\"" : "");
+    put_swatch(b, r->codec);
+    put_text_or_null(b, c->label);
+    report_buf_puts(b, "</td><td>");
+    put_text_or_null(b, c->codec);
+    report_buf_printf(b, "</td><td>%s</td>", r->is_bpp ? "bpp" : "knob");
+    char num[32];
+    report_format_double(r->value, num);
+    report_buf_printf(b, "<td class=\"num\">%s</td>", num);
+    report_buf_printf(b, "<td class=\"num\">%" PRId64 "</td><td class=\"num\">%" PRId64 "</td>",
+                      r->n, r->n_errors);
+    if (r->n_unreachable > 0)
+      report_buf_printf(b,
+                        "<td class=\"num flag\" title=\"target unreachable for %" PRId64
+                        " image(s)\">%" PRId64 " !</td>",
+                        r->n_unreachable, r->n_unreachable);
+    else
+      report_buf_puts(b, "<td class=\"num\">0</td>");
+    put_cell_real(b, "%.4g", r->mean_knob);
+    put_cell_real(b, "%.4g", r->bpp);
+    put_cell_real(b, "%.4g", r->stream_bpp);
+    put_cell_real(b, "%.2f", r->psnr);
+    put_cell_real(b, "%.2f", r->psnr_of_mean_mse);
+    put_cell_real(b, "%.4f", r->ssim);
+    put_cell_real(b, "%.4f", r->ms_ssim);
+    put_cell_real(b, "%.3g", r->encode_ms);
+    put_cell_real(b, "%.3g", r->decode_ms);
+    report_buf_puts(b, "</tr>\n");
+  }
+  report_buf_puts(b, "</table></div>\n");
+}
+
+static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
+                       const report_files *files) {
+  const report_dataset *ds = &d->datasets[ds_index];
+  report_buf_puts(b, "<h2>Dataset: ");
+  report_html_escape(b, ds->name);
+  report_buf_puts(b, "</h2>\n<p class=\"note\">");
+  report_buf_printf(b, "%" PRId64 " images, %" PRId64 " classes; kind ", ds->n_images,
+                    ds->n_classes);
+  put_text_or_null(b, ds->kind);
+  report_buf_puts(b, "; path <code>");
+  put_text_or_null(b, ds->path);
+  report_buf_puts(b, "</code>");
+  if (ds->selection) {
+    report_buf_puts(b, "; selection <code>");
+    report_html_escape(b, ds->selection);
+    report_buf_puts(b, "</code>");
+  }
+  report_buf_puts(b, "; content hash <code>");
+  put_text_or_null(b, ds->content_hash);
+  report_buf_puts(b, "</code>; data: <code>");
+  report_html_escape(b, files->csv[ds_index]);
+  report_buf_puts(b, "</code></p>\n");
+  if (ds->n_missing > 0)
+    report_buf_printf(b,
+                      "<p class=\"warn\">%" PRId64 " grid point(s) of this run have no aggregates "
+                      "for this dataset (the run may be incomplete); they are not shown.</p>\n",
+                      ds->n_missing);
+
+  size_t n_plottable = 0, n_ms = 0;
+  for (size_t i = 0; i < ds->n_rows; i++) {
+    n_plottable += report_row_plottable(&ds->rows[i]);
+    n_ms += report_row_plottable(&ds->rows[i]) && isfinite(ds->rows[i].ms_ssim);
+  }
+  if (n_plottable == 0) {
+    report_buf_puts(b, "<p class=\"note\">No aggregated points with a bit rate: nothing to "
+                       "plot.</p>\n");
+  } else {
+    report_buf_puts(b, "<div class=\"plots\">\n");
+    if (put_plot(b, d, ds, METRIC_PSNR) || put_plot(b, d, ds, METRIC_SSIM) ||
+        (n_ms > 0 && put_plot(b, d, ds, METRIC_MS_SSIM)))
+      return -1;
+    report_buf_puts(b, "</div>\n");
+    report_buf_puts(b, "<p class=\"note\">Solid lines: fixed knob grid; dashed lines: bpp "
+                       "targets (rate control). x: mean file bpp achieved. Hollow markers and "
+                       "highlighted rows: some images could not reach the bpp target even at "
+                       "the lowest rate (n_unreachable &gt; 0).");
+    if (n_ms == 0)
+      report_buf_puts(b, " No rate\xE2\x80\x93MS-SSIM plot: MS-SSIM is undefined (NULL) for "
+                         "every point, e.g. images below 161 px on a side.");
+    report_buf_puts(b, "</p>\n");
+  }
+  if (ds->n_rows > 0)
+    put_points_table(b, d, ds);
+  return 0;
+}
+
+static void put_files(report_buf *b, const report_data *d, const report_files *f) {
+  report_buf_puts(b, "<h2>Files</h2>\n<ul>\n");
+  for (size_t ds = 0; ds < d->n_datasets; ds++) {
+    report_buf_puts(b, "<li><code>");
+    report_html_escape(b, f->csv[ds]);
+    report_buf_puts(b, "</code>: all points of dataset ");
+    report_html_escape(b, d->datasets[ds].name);
+    report_buf_puts(b, "</li>\n");
+    for (size_t c = 0; c < d->n_codecs; c++)
+      for (int is_bpp = 0; is_bpp <= 1; is_bpp++) {
+        const char *name = f->json[report_json_slot(f, ds, c, is_bpp)];
+        if (!name)
+          continue;
+        report_buf_puts(b, "<li><code>");
+        report_html_escape(b, name);
+        report_buf_puts(b, "</code>: CompressAI-style results, ");
+        report_html_escape(b, d->codecs[c].label);
+        report_buf_puts(b, is_bpp ? " (bpp targets)" : " (knob grid)");
+        report_buf_puts(b, " on ");
+        report_html_escape(b, d->datasets[ds].name);
+        report_buf_puts(b, "</li>\n");
+      }
+  }
+  report_buf_puts(b, "</ul>\n");
+}
+
+int report_write_html(const report_data *d, const report_files *files, const char *dir,
+                      const char *name, char *err, size_t err_len) {
+  report_buf b = {0};
+  report_buf_printf(&b,
+                    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
+                    "<title>saicbench report: run %" PRId64 " (",
+                    d->run.id);
+  report_html_escape(&b, d->run.suite_name);
+  report_buf_printf(&b, ")</title>\n<style>\n%s</style>\n</head>\n<body>\n", k_css);
+  report_buf_printf(&b, "<h1>saicbench report: run %" PRId64 " \xE2\x80\x94 suite ", d->run.id);
+  report_html_escape(&b, d->run.suite_name);
+  report_buf_puts(&b, "</h1>\n");
+  put_run(&b, &d->run);
+  put_codecs(&b, d);
+  if (d->n_datasets == 0)
+    report_buf_puts(&b, "<h2>Datasets</h2>\n<p class=\"note\">This run has no datasets.</p>\n");
+  int rc = 0;
+  for (size_t i = 0; i < d->n_datasets && rc == 0; i++)
+    rc = put_dataset(&b, d, i, files);
+  put_files(&b, d, files);
+  report_buf_puts(&b, "</body>\n</html>\n");
+  if (rc || report_buf_failed(&b))
+    rc = report_errf(err, err_len, "out of memory building '%s/%s'", dir, name);
+  else
+    rc = report_write_file(dir, name, b.data, b.len, err, err_len);
+  report_buf_free(&b);
+  return rc;
+}

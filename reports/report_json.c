@@ -1,0 +1,107 @@
+/* compressai_<codec>_<dataset>[_bpp].json (layout in report.h). */
+#include "report_fs.h"
+#include "report_internal.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+
+/* Strings reach jansson only through report_utf8_repair(): json_string() rejects invalid UTF-8
+ * (returns NULL), and the database may hold any bytes. */
+
+/* jansson cannot encode NaN/Inf (json_real returns NULL), and they mean "no value" here. */
+static json_t *json_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static void describe(report_buf *b, const report_data *d, const report_dataset *ds,
+                     const report_codec *c, int is_bpp) {
+  const report_run *r = &d->run;
+  report_buf_printf(b, "%s of codec '", is_bpp ? "bpp-target grid (rate control)" : "knob grid");
+  report_utf8_repair(b, c->codec);
+  report_buf_puts(b, "'");
+  if (c->library_version) {
+    report_buf_puts(b, " (");
+    report_utf8_repair(b, c->library_version);
+    report_buf_puts(b, ")");
+  }
+  report_buf_puts(b, ", knob '");
+  report_utf8_repair(b, c->knob_name);
+  report_buf_puts(b, "', settings ");
+  report_utf8_repair(b, c->settings ? c->settings : "{}");
+  report_buf_puts(b, "; dataset '");
+  report_utf8_repair(b, ds->name);
+  report_buf_printf(b, "' (%" PRId64 " images", ds->n_images);
+  if (ds->selection) {
+    report_buf_puts(b, ", ");
+    report_utf8_repair(b, ds->selection);
+  }
+  report_buf_printf(b, "); saicbench run %" PRId64 ", suite '", r->id);
+  report_utf8_repair(b, r->suite_name);
+  report_buf_puts(b, "', started ");
+  report_utf8_repair(b, r->started_at);
+  report_buf_puts(b, ", status ");
+  report_utf8_repair(b, r->status);
+  report_buf_puts(b, "; bpp from file bytes, metrics are means over images, times in seconds "
+                     "per image");
+}
+
+int report_write_compressai(const report_data *d, size_t ds_index, size_t codec, int is_bpp,
+                            const char *dir, const char *name, char *err, size_t err_len) {
+  const report_dataset *ds = &d->datasets[ds_index];
+  const report_codec *c = &d->codecs[codec];
+  static const char *const keys[] = {"bpp",      "psnr-rgb",      "ms-ssim-rgb",
+                                     "ssim-rgb", "encoding_time", "decoding_time"};
+  enum { NKEYS = sizeof keys / sizeof keys[0] };
+  json_t *root = json_object(), *results = json_object(), *arr[NKEYS];
+  int bad = !root || !results;
+  for (int k = 0; k < NKEYS; k++) {
+    arr[k] = json_array();
+    bad |= !arr[k];
+  }
+
+  report_buf b = {0};
+  report_utf8_repair(&b, c->label);
+  if (is_bpp)
+    report_buf_puts(&b, " (bpp targets)");
+  if (!bad && !report_buf_failed(&b)) {
+    bad |= json_object_set_new(root, "name", json_string(report_buf_str(&b)));
+    report_buf_reset(&b);
+    describe(&b, d, ds, c, is_bpp);
+    bad |= report_buf_failed(&b) ||
+           json_object_set_new(root, "description", json_string(report_buf_str(&b)));
+  }
+  /* Rows are already sorted by bpp within a codec and kind (report_data.h). */
+  for (size_t i = 0; i < ds->n_rows && !bad; i++) {
+    const report_row *r = &ds->rows[i];
+    if (r->codec != codec || r->is_bpp != is_bpp || !report_row_plottable(r))
+      continue;
+    const double v[NKEYS] = {
+        r->bpp, r->psnr, r->ms_ssim, r->ssim, r->encode_ms / 1000.0, r->decode_ms / 1000.0};
+    for (int k = 0; k < NKEYS; k++)
+      bad |= json_array_append_new(arr[k], json_num(v[k]));
+  }
+  for (int k = 0; k < NKEYS; k++) {
+    if (!bad)
+      bad |= json_object_set(results, keys[k], arr[k]);
+    json_decref(arr[k]);
+  }
+  if (!bad)
+    bad |= json_object_set(root, "results", results);
+  json_decref(results);
+
+  /* 15 significant digits print 0.1 as "0.1", not jansson's default "0.10000000000000001"; the
+   * <= 5e-16 relative rounding is far below measurement noise, and the CSV keeps exact values. */
+  char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+  json_decref(root);
+  report_buf_free(&b);
+  if (!text)
+    return report_errf(err, err_len, "cannot build JSON for '%s/%s' (out of memory)", dir, name);
+  report_buf out = {0};
+  report_buf_puts(&out, text);
+  report_buf_puts(&out, "\n");
+  free(text);
+  int rc = report_buf_failed(&out)
+               ? report_errf(err, err_len, "out of memory building '%s/%s'", dir, name)
+               : report_write_file(dir, name, out.data, out.len, err, err_len);
+  report_buf_free(&out);
+  return rc;
+}

@@ -1,0 +1,571 @@
+#include "svg_plot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Layout in px. Legend columns are fixed-width so plots of one page line up. Label widths are
+ * estimated at ~6.5 px per character (12 px sans-serif); the SVG cannot measure text. */
+enum {
+  PLOT_DEFAULT_W = 720,
+  PLOT_DEFAULT_H = 420,
+  MARGIN_LEFT = 66,
+  MARGIN_RIGHT = 20, /* without a legend on the right: room for the last x tick label */
+  MARGIN_TOP = 36,
+  MARGIN_BOTTOM = 50,
+  LEGEND_W = 196,     /* legend column on the right */
+  LEGEND_COL_W = 200, /* minimum column width of a legend below */
+  LEGEND_ROW_H = 18,
+  LEGEND_SAMPLE_W = 40, /* line sample + gap before the label */
+  MIN_PLOT_W = 120,
+  MIN_PLOT_H = 100,
+};
+
+typedef struct plot_point {
+  double x, y;
+  int flags;
+} plot_point;
+
+typedef struct plot_series {
+  char *label;
+  char color[32];
+  int dashed;
+  svg_marker marker;
+  plot_point *pts;
+  size_t n, cap;
+} plot_series;
+
+typedef struct plot_axis {
+  char *label;
+  svg_scale scale;
+  double auto_log_ratio;
+  double include_lo, include_hi;
+} plot_axis;
+
+struct svg_plot {
+  char *title;
+  plot_axis axis[2];
+  svg_legend legend;
+  plot_series *series;
+  size_t n_series, cap_series;
+  int width, height;
+};
+
+static const char *const k_palette[SVG_PALETTE_SIZE] = {
+    "#0072B2", /* blue */
+    "#D55E00", /* vermillion */
+    "#009E73", /* bluish green */
+    "#CC79A7", /* reddish purple */
+    "#E69F00", /* orange */
+    "#56B4E9", /* sky blue */
+    "#000000", /* black */
+    "#F0E442", /* yellow */
+};
+
+const char *svg_palette(size_t index) { return k_palette[index % SVG_PALETTE_SIZE]; }
+
+static char *dup_str(const char *s) {
+  if (!s)
+    s = "";
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d)
+    memcpy(d, s, n);
+  return d;
+}
+
+svg_plot *svg_plot_new(const char *title, const char *x_label, const char *y_label) {
+  svg_plot *p = calloc(1, sizeof *p);
+  if (!p)
+    return NULL;
+  p->title = dup_str(title);
+  p->axis[0].label = dup_str(x_label);
+  p->axis[1].label = dup_str(y_label);
+  if (!p->title || !p->axis[0].label || !p->axis[1].label) {
+    svg_plot_free(p);
+    return NULL;
+  }
+  for (int a = 0; a < 2; a++) {
+    p->axis[a].scale = SVG_SCALE_AUTO;
+    p->axis[a].auto_log_ratio = 8.0;
+    p->axis[a].include_lo = NAN;
+    p->axis[a].include_hi = NAN;
+  }
+  p->width = PLOT_DEFAULT_W;
+  p->height = PLOT_DEFAULT_H;
+  return p;
+}
+
+void svg_plot_free(svg_plot *p) {
+  if (!p)
+    return;
+  for (size_t i = 0; i < p->n_series; i++) {
+    free(p->series[i].label);
+    free(p->series[i].pts);
+  }
+  free(p->series);
+  free(p->title);
+  free(p->axis[0].label);
+  free(p->axis[1].label);
+  free(p);
+}
+
+void svg_plot_set_size(svg_plot *p, int width, int height) {
+  p->width = width;
+  p->height = height;
+}
+
+void svg_plot_set_legend(svg_plot *p, svg_legend where) { p->legend = where; }
+
+void svg_plot_set_scale(svg_plot *p, svg_axis_id axis, svg_scale scale) {
+  p->axis[axis == SVG_AXIS_Y].scale = scale;
+}
+
+void svg_plot_set_auto_log_ratio(svg_plot *p, svg_axis_id axis, double ratio) {
+  p->axis[axis == SVG_AXIS_Y].auto_log_ratio = ratio;
+}
+
+void svg_plot_include(svg_plot *p, svg_axis_id axis, double lo, double hi) {
+  p->axis[axis == SVG_AXIS_Y].include_lo = lo;
+  p->axis[axis == SVG_AXIS_Y].include_hi = hi;
+}
+
+int svg_plot_add_series(svg_plot *p, const char *label, svg_style style) {
+  if (p->n_series == p->cap_series) {
+    size_t cap = p->cap_series ? 2 * p->cap_series : 8;
+    plot_series *s = realloc(p->series, cap * sizeof *s);
+    if (!s)
+      return -1;
+    p->series = s;
+    p->cap_series = cap;
+  }
+  plot_series *s = &p->series[p->n_series];
+  memset(s, 0, sizeof *s);
+  s->label = dup_str(label);
+  if (!s->label)
+    return -1;
+  const char *color =
+      style.color && strlen(style.color) < sizeof s->color ? style.color : "#000000";
+  memcpy(s->color, color, strlen(color) + 1);
+  s->dashed = style.dashed;
+  s->marker = (unsigned)style.marker < SVG_MARKER_COUNT ? style.marker : SVG_MARKER_CIRCLE;
+  return (int)p->n_series++;
+}
+
+int svg_plot_add_point(svg_plot *p, int series, double x, double y, int flags) {
+  if (series < 0 || (size_t)series >= p->n_series)
+    return -1;
+  plot_series *s = &p->series[series];
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 16;
+    plot_point *pts = realloc(s->pts, cap * sizeof *pts);
+    if (!pts)
+      return -1;
+    s->pts = pts;
+    s->cap = cap;
+  }
+  s->pts[s->n++] = (plot_point){x, y, flags};
+  return 0;
+}
+
+/* ---- ticks ---- */
+
+static void tick_add(svg_ticks *t, double v, int labelled) {
+  if (t->n < SVG_MAX_TICKS)
+    t->t[t->n++] = (svg_tick){v, labelled};
+}
+
+int svg_ticks_linear(double lo, double hi, int target, svg_ticks *out) {
+  memset(out, 0, sizeof *out);
+  if (!isfinite(lo) || !isfinite(hi))
+    return -1;
+  if (hi < lo) {
+    double t = lo;
+    lo = hi;
+    hi = t;
+  }
+  if (hi - lo <= 1e-12 * fmax(fabs(lo), fabs(hi))) {
+    double d = lo == 0 ? 1.0 : fabs(lo) * 0.1;
+    lo -= d;
+    hi += d;
+  }
+  if (target < 2)
+    target = 2;
+  if (target > 30)
+    target = 30;
+  double raw = (hi - lo) / target;
+  double mag = pow(10.0, floor(log10(raw)));
+  double r = raw / mag;
+  double step = (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
+  double k0 = floor(lo / step + 1e-9), k1 = ceil(hi / step - 1e-9);
+  out->lo = k0 * step;
+  out->hi = k1 * step;
+  out->decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
+  for (double k = k0; k <= k1 + 0.5; k++) {
+    double v = k * step;
+    tick_add(out, fabs(v) < step * 1e-9 ? 0.0 : v, 1);
+  }
+  return 0;
+}
+
+/* m * 10^e with one rounding, so 3e-1 prints as 0.3. */
+static double decade_value(double m, int e) { return e < 0 ? m / pow(10.0, -e) : m * pow(10.0, e); }
+
+int svg_ticks_log(double lo, double hi, svg_ticks *out) {
+  memset(out, 0, sizeof *out);
+  if (!isfinite(lo) || !isfinite(hi) || !(lo > 0) || hi < lo)
+    return -1;
+  double a = log10(lo), b = log10(hi);
+  double data_span = b - a;
+  if (data_span < 1e-9) {
+    a -= 0.5;
+    b += 0.5;
+  }
+  double pad = 0.03 * (b - a);
+  a -= pad;
+  b += pad;
+  out->log = 1;
+  out->lo = pow(10.0, a);
+  out->hi = pow(10.0, b);
+  int e0 = (int)floor(a), e1 = (int)ceil(b);
+  double tol_lo = out->lo * (1 - 1e-12), tol_hi = out->hi * (1 + 1e-12);
+
+  if (data_span <= 4.0) {
+    static const double sets[3][9] = {{1, 2, 5}, {1, 2, 3, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}};
+    static const int set_n[3] = {3, 4, 9};
+    for (int s = 0; s < 3; s++) {
+      /* Every mantissa 1..9 gets a gridline (that is what shows the axis is logarithmic);
+       * those of the chosen set are labelled. */
+      out->n = 0;
+      size_t n_labelled = 0;
+      for (int e = e0; e <= e1; e++)
+        for (int m = 1; m <= 9; m++) {
+          double v = decade_value(m, e);
+          if (v < tol_lo || v > tol_hi)
+            continue;
+          int labelled = 0;
+          for (int i = 0; i < set_n[s]; i++)
+            labelled |= sets[s][i] == m;
+          tick_add(out, v, labelled);
+          n_labelled += (size_t)labelled;
+        }
+      if (n_labelled >= 3)
+        break;
+    }
+    return 0;
+  }
+  int k = 1;
+  while ((e1 - e0) / k + 1 > 12)
+    k++;
+  int minors = k == 1 && (e1 - e0 + 1) * 9 <= SVG_MAX_TICKS;
+  for (int e = e0; e <= e1; e++) {
+    int labelled = ((e % k) + k) % k == 0;
+    double v = decade_value(1, e);
+    if (v >= tol_lo && v <= tol_hi)
+      tick_add(out, v, labelled);
+    for (int m = 2; minors && m <= 9; m++) {
+      v = decade_value(m, e);
+      if (v >= tol_lo && v <= tol_hi)
+        tick_add(out, v, 0);
+    }
+  }
+  return 0;
+}
+
+void svg_tick_label(const svg_ticks *t, double v, char out[32]) {
+  if (t->log || fabs(v) >= 1e7)
+    snprintf(out, 32, "%g", v);
+  else
+    snprintf(out, 32, "%.*f", t->decimals, v);
+  if (strcmp(out, "-0") == 0 || (out[0] == '-' && strspn(out + 1, "0.") == strlen(out + 1)))
+    memmove(out, out + 1, strlen(out)); /* "-0.00" -> "0.00" */
+}
+
+/* ---- rendering ---- */
+
+typedef struct axis_map {
+  svg_ticks ticks;
+  double f_lo, f_hi; /* range in scale units (log10 for log axes) */
+  double px0, px1;   /* pixel positions of lo and hi */
+} axis_map;
+
+static int point_ok(const axis_map *m, double v) { return isfinite(v) && (!m->ticks.log || v > 0); }
+
+static double axis_px(const axis_map *m, double v) {
+  double f = m->ticks.log ? log10(v) : v;
+  return m->px0 + (f - m->f_lo) / (m->f_hi - m->f_lo) * (m->px1 - m->px0);
+}
+
+/* Chooses scale and ticks for one axis from the data. Returns 1 if there is data. */
+static int axis_setup(const svg_plot *p, int a, axis_map *m) {
+  const plot_axis *ax = &p->axis[a];
+  double lo = INFINITY, hi = -INFINITY, pos_lo = INFINITY, pos_hi = -INFINITY;
+  for (size_t i = 0; i < p->n_series; i++)
+    for (size_t j = 0; j < p->series[i].n; j++) {
+      const plot_point *pt = &p->series[i].pts[j];
+      double v = a == 0 ? pt->x : pt->y, o = a == 0 ? pt->y : pt->x;
+      if (!isfinite(v) || !isfinite(o))
+        continue;
+      lo = fmin(lo, v);
+      hi = fmax(hi, v);
+      if (v > 0) {
+        pos_lo = fmin(pos_lo, v);
+        pos_hi = fmax(pos_hi, v);
+      }
+    }
+  int have = lo <= hi;
+  int use_log = 0;
+  if (ax->scale == SVG_SCALE_LOG)
+    use_log = pos_lo <= pos_hi;
+  else if (ax->scale == SVG_SCALE_AUTO)
+    use_log = have && lo > 0 && hi / lo > ax->auto_log_ratio;
+  if (use_log) {
+    lo = pos_lo;
+    hi = pos_hi;
+  }
+  double inc[2] = {ax->include_lo, ax->include_hi};
+  for (int i = 0; i < 2; i++)
+    if (isfinite(inc[i]) && (!use_log || inc[i] > 0)) {
+      lo = fmin(lo, inc[i]);
+      hi = fmax(hi, inc[i]);
+    }
+  if (!(lo <= hi)) {
+    lo = 0;
+    hi = 1;
+  }
+  if (use_log)
+    svg_ticks_log(lo, hi, &m->ticks);
+  else
+    svg_ticks_linear(lo, hi, a == 0 ? 6 : 5, &m->ticks);
+  m->f_lo = m->ticks.log ? log10(m->ticks.lo) : m->ticks.lo;
+  m->f_hi = m->ticks.log ? log10(m->ticks.hi) : m->ticks.hi;
+  return have;
+}
+
+static void put_marker(report_buf *b, svg_marker mk, double x, double y, const char *color,
+                       int hollow) {
+  const char *fill = hollow ? "#ffffff" : color;
+  switch (mk) {
+  case SVG_MARKER_SQUARE:
+    report_buf_printf(b, "<rect x=\"%.2f\" y=\"%.2f\" width=\"7\" height=\"7\"", x - 3.5, y - 3.5);
+    break;
+  case SVG_MARKER_TRIANGLE:
+    report_buf_printf(b, "<polygon points=\"%.2f,%.2f %.2f,%.2f %.2f,%.2f\"", x, y - 4.6, x - 4.2,
+                      y + 3.2, x + 4.2, y + 3.2);
+    break;
+  case SVG_MARKER_DIAMOND:
+    report_buf_printf(b, "<polygon points=\"%.2f,%.2f %.2f,%.2f %.2f,%.2f %.2f,%.2f\"", x, y - 4.8,
+                      x + 4.8, y, x, y + 4.8, x - 4.8, y);
+    break;
+  default:
+    report_buf_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\"", x, y);
+  }
+  report_buf_printf(b, " fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"", fill, color);
+}
+
+static const char *marker_tag(svg_marker mk) {
+  return mk == SVG_MARKER_SQUARE ? "rect" : mk == SVG_MARKER_CIRCLE ? "circle" : "polygon";
+}
+
+/* Appends at most max_chars characters of s (cut before a UTF-8 lead byte, so no sequence is
+ * split), escaped, with an ellipsis when shortened. Returns 1 if it was shortened. */
+static int put_truncated(report_buf *b, const char *s, size_t max_chars) {
+  size_t chars = 0, i = 0;
+  for (; s[i]; i++) {
+    if (((unsigned char)s[i] & 0xC0) != 0x80 && chars++ == max_chars)
+      break;
+  }
+  if (!s[i]) {
+    report_html_escape(b, s);
+    return 0;
+  }
+  /* Leave room for the ellipsis. */
+  size_t cut = 0;
+  chars = 0;
+  for (; s[cut]; cut++)
+    if (((unsigned char)s[cut] & 0xC0) != 0x80 && chars++ == max_chars - 1)
+      break;
+  report_buf tmp = {0};
+  report_buf_append(&tmp, s, cut);
+  report_html_escape(b, report_buf_str(&tmp));
+  if (report_buf_failed(&tmp))
+    b->failed = 1;
+  report_buf_free(&tmp);
+  report_buf_puts(b, "\xE2\x80\xA6"); /* U+2026 */
+  return 1;
+}
+
+int svg_plot_render(const svg_plot *p, report_buf *b) {
+  axis_map mx, my;
+  int have_x = axis_setup(p, 0, &mx);
+  int have_y = axis_setup(p, 1, &my);
+
+  /* Layout: legend right of the plot area (fixed column) or below it (columns that share the
+   * full width); the SVG grows when the legend needs more room than the size asked for. */
+  int w = p->width, h = p->height;
+  int right = p->legend == SVG_LEGEND_RIGHT && p->n_series ? LEGEND_W : MARGIN_RIGHT;
+  if (w - MARGIN_LEFT - right < MIN_PLOT_W)
+    w = MARGIN_LEFT + right + MIN_PLOT_W;
+  double pw = w - MARGIN_LEFT - right;
+  int cols = 1, below_h = 0, right_h = 0;
+  if (p->legend == SVG_LEGEND_BELOW && p->n_series) {
+    cols = (w - 32) / LEGEND_COL_W;
+    cols = cols < 1 ? 1 : cols;
+    int rows = ((int)p->n_series + cols - 1) / cols;
+    below_h = rows * LEGEND_ROW_H + 8;
+  } else if (p->n_series) {
+    right_h = (int)p->n_series * LEGEND_ROW_H + 8;
+  }
+  int min_ph = right_h > MIN_PLOT_H ? right_h : MIN_PLOT_H;
+  if (h - MARGIN_TOP - MARGIN_BOTTOM - below_h < min_ph)
+    h = MARGIN_TOP + MARGIN_BOTTOM + below_h + min_ph;
+  double left = MARGIN_LEFT, top = MARGIN_TOP;
+  double ph = h - MARGIN_TOP - MARGIN_BOTTOM - below_h;
+  double col_w = p->legend == SVG_LEGEND_BELOW ? (double)(w - 32) / cols : LEGEND_W - 14;
+  size_t max_chars = (size_t)((col_w - LEGEND_SAMPLE_W) / 6.5);
+  max_chars = max_chars < 4 ? 4 : max_chars;
+  mx.px0 = left;
+  mx.px1 = left + pw;
+  my.px0 = top + ph; /* y grows upwards */
+  my.px1 = top;
+
+  report_buf_printf(b,
+                    "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" width=\"%d\" "
+                    "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
+                    w, h, w, h);
+  report_html_escape(b, p->title);
+  report_buf_puts(b, "\" font-family=\"sans-serif\" font-size=\"12\">\n<title>");
+  report_html_escape(b, p->title);
+  report_buf_printf(
+      b, "</title>\n<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", w, h);
+  report_buf_printf(b,
+                    "<text x=\"%.1f\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" "
+                    "font-weight=\"bold\">",
+                    left + pw / 2);
+  report_html_escape(b, p->title);
+  report_buf_puts(b, "</text>\n");
+
+  /* Gridlines first so data is drawn over them; minor ones lighter. */
+  report_buf_puts(b, "<g stroke-width=\"1\">\n");
+  for (size_t i = 0; i < mx.ticks.n; i++) {
+    double x = axis_px(&mx, mx.ticks.t[i].value);
+    report_buf_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\"/>\n",
+                      x, top, x, top + ph, mx.ticks.t[i].labelled ? "#d9d9d9" : "#efefef");
+  }
+  for (size_t i = 0; i < my.ticks.n; i++) {
+    double y = axis_px(&my, my.ticks.t[i].value);
+    report_buf_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\"/>\n",
+                      left, y, left + pw, y, my.ticks.t[i].labelled ? "#d9d9d9" : "#efefef");
+  }
+  report_buf_puts(b, "</g>\n");
+  report_buf_printf(b,
+                    "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
+                    "stroke=\"#444444\"/>\n",
+                    left, top, pw, ph);
+
+  /* Tick marks and labels. */
+  report_buf_puts(b, "<g fill=\"#222222\">\n");
+  char lab[32];
+  for (size_t i = 0; i < mx.ticks.n; i++) {
+    if (!mx.ticks.t[i].labelled)
+      continue;
+    double x = axis_px(&mx, mx.ticks.t[i].value);
+    svg_tick_label(&mx.ticks, mx.ticks.t[i].value, lab);
+    report_buf_printf(b,
+                      "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444444\"/>"
+                      "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%s</text>\n",
+                      x, top + ph, x, top + ph + 4, x, top + ph + 17, lab);
+  }
+  for (size_t i = 0; i < my.ticks.n; i++) {
+    if (!my.ticks.t[i].labelled)
+      continue;
+    double y = axis_px(&my, my.ticks.t[i].value);
+    svg_tick_label(&my.ticks, my.ticks.t[i].value, lab);
+    report_buf_printf(b,
+                      "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444444\"/>"
+                      "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n",
+                      left - 4, y, left, y, left - 7, y + 4, lab);
+  }
+  report_buf_puts(b, "</g>\n");
+
+  /* Axis titles; "(log)" tells the reader the spacing is not linear. */
+  report_buf_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">", left + pw / 2,
+                    top + ph + 38);
+  report_html_escape(b, p->axis[0].label);
+  if (mx.ticks.log)
+    report_buf_puts(b, " (log scale)");
+  report_buf_printf(b,
+                    "</text>\n<text transform=\"translate(16,%.2f) rotate(-90)\" "
+                    "text-anchor=\"middle\">",
+                    top + ph / 2);
+  report_html_escape(b, p->axis[1].label);
+  if (my.ticks.log)
+    report_buf_puts(b, " (log scale)");
+  report_buf_puts(b, "</text>\n");
+
+  if (!have_x || !have_y)
+    report_buf_printf(b,
+                      "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" fill=\"#777777\">"
+                      "no data</text>\n",
+                      left + pw / 2, top + ph / 2);
+
+  /* Series: line then markers, each marker with a tooltip. */
+  for (size_t i = 0; i < p->n_series; i++) {
+    const plot_series *s = &p->series[i];
+    report_buf_puts(b, "<g>\n");
+    size_t n_ok = 0;
+    for (size_t j = 0; j < s->n; j++)
+      n_ok += point_ok(&mx, s->pts[j].x) && point_ok(&my, s->pts[j].y);
+    if (n_ok >= 2) {
+      report_buf_puts(b, "<polyline points=\"");
+      for (size_t j = 0; j < s->n; j++) {
+        if (!point_ok(&mx, s->pts[j].x) || !point_ok(&my, s->pts[j].y))
+          continue;
+        report_buf_printf(b, "%.2f,%.2f ", axis_px(&mx, s->pts[j].x), axis_px(&my, s->pts[j].y));
+      }
+      report_buf_printf(b, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n", s->color,
+                        s->dashed ? " stroke-dasharray=\"7 4\"" : "");
+    }
+    for (size_t j = 0; j < s->n; j++) {
+      const plot_point *pt = &s->pts[j];
+      if (!point_ok(&mx, pt->x) || !point_ok(&my, pt->y))
+        continue;
+      put_marker(b, s->marker, axis_px(&mx, pt->x), axis_px(&my, pt->y), s->color,
+                 pt->flags & SVG_POINT_HOLLOW);
+      report_buf_puts(b, "><title>");
+      report_html_escape(b, s->label);
+      report_buf_printf(b, ": %.4g, %.4g%s</title></%s>\n", pt->x, pt->y,
+                        (pt->flags & SVG_POINT_HOLLOW) ? " (hollow: flagged)" : "",
+                        marker_tag(s->marker));
+    }
+    report_buf_puts(b, "</g>\n");
+  }
+
+  /* Legend: sample line + marker + (possibly shortened) label with the full label as tooltip. */
+  for (size_t i = 0; i < p->n_series; i++) {
+    const plot_series *s = &p->series[i];
+    double lx, y;
+    if (p->legend == SVG_LEGEND_BELOW) {
+      lx = 16 + (double)(i % (size_t)cols) * col_w;
+      y = top + ph + MARGIN_BOTTOM + 4 + (double)(i / (size_t)cols) * LEGEND_ROW_H;
+    } else {
+      lx = left + pw + 14;
+      y = top + 10 + (double)i * LEGEND_ROW_H;
+    }
+    report_buf_printf(b,
+                      "<g><line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
+                      "stroke-width=\"2\"%s/>",
+                      lx, y, lx + 26, y, s->color, s->dashed ? " stroke-dasharray=\"7 4\"" : "");
+    put_marker(b, s->marker, lx + 13, y, s->color, 0);
+    report_buf_printf(b, "/><text x=\"%.2f\" y=\"%.2f\">", lx + 33, y + 4);
+    if (put_truncated(b, s->label, max_chars)) {
+      report_buf_puts(b, "<title>");
+      report_html_escape(b, s->label);
+      report_buf_puts(b, "</title>");
+    }
+    report_buf_puts(b, "</text></g>\n");
+  }
+  report_buf_puts(b, "</svg>\n");
+  return report_buf_failed(b) ? -1 : 0;
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages saicbench needs to build, run and test (Debian 12).
+# Skips apt entirely when everything is already installed.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config git clang
+  libjpeg-dev libwebp-dev libopenjp2-7-dev libpng-dev libsqlite3-dev sqlite3
+  libyaml-dev libjansson-dev libxxhash-dev
+  python3 python3-numpy python3-scipy python3-skimage python3-pil
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

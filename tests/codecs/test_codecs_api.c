@@ -1,0 +1,362 @@
+/* The registry's built-in contents, the codec tables, settings parsing (unknown keys, bad
+ * values, duplicates), the option-value helpers, argument checking in encode/decode, odd image
+ * shapes, and the library version strings (checked against the versions CMake found). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec_registry.h"
+#include "codec_test_util.h"
+
+#ifndef EXPECT_JPEG_VERSION
+#define EXPECT_JPEG_VERSION ""
+#endif
+#ifndef EXPECT_WEBP_VERSION
+#define EXPECT_WEBP_VERSION ""
+#endif
+#ifndef EXPECT_OPENJP2_VERSION
+#define EXPECT_OPENJP2_VERSION ""
+#endif
+
+static void test_registry(const codec_registry *reg) {
+  static const char *const names[] = {"jpeg", "webp", "jpeg2000"};
+  CHECK(codec_registry_count(reg) == 3, "%zu built-ins", codec_registry_count(reg));
+  for (size_t i = 0; i < 3; i++) {
+    const codec_vtable *vt = codec_registry_at(reg, i);
+    CHECK(vt && !strcmp(vt->name, names[i]), "codec %zu is %s", i, vt ? vt->name : "NULL");
+    CHECK(codec_registry_find(reg, names[i]) == vt, "find(%s)", names[i]);
+    CHECK(codec_registry_plugin_path(reg, vt) == NULL, "%s has a plugin path", names[i]);
+    if (!vt)
+      continue;
+    CHECK(vt->abi_version == CODEC_ABI_VERSION, "%s abi", vt->name);
+    CHECK(vt->description && vt->settings_help && vt->knob.name && vt->knob.description,
+          "%s: missing strings", vt->name);
+    CHECK(vt->knob.min < vt->knob.max, "%s knob range", vt->name);
+    CHECK(vt->knob.rate_increases == 1 || vt->knob.rate_increases == -1, "%s direction",
+          vt->name);
+    printf("%-9s %-40s knob %s %s [%g, %g] rate %+d\n", vt->name, vt->library_version(),
+           vt->knob.name, vt->knob.kind == CODEC_KNOB_INT ? "int" : "real", vt->knob.min,
+           vt->knob.max, vt->knob.rate_increases);
+  }
+  CHECK(codec_registry_at(reg, 3) == NULL, "at(3) not NULL");
+  CHECK(codec_registry_find(reg, "png") == NULL, "find(png)");
+  CHECK(codec_registry_find(reg, NULL) == NULL, "find(NULL)");
+  CHECK(codec_registry_find(reg, "JPEG") == NULL, "names are case-sensitive");
+  CHECK(!strcmp(codec_registry_find(reg, "jpeg")->knob.name, "quality"), "jpeg knob");
+  CHECK(!strcmp(codec_registry_find(reg, "webp")->knob.name, "quality"), "webp knob");
+  CHECK(!strcmp(codec_registry_find(reg, "jpeg2000")->knob.name, "ratio") &&
+            codec_registry_find(reg, "jpeg2000")->knob.rate_increases == -1,
+        "jpeg2000 knob");
+}
+
+static void test_versions(const codec_registry *reg) {
+  char want[128];
+  snprintf(want, sizeof want, "libjpeg-turbo %s (libjpeg API 62)", EXPECT_JPEG_VERSION);
+  CHECK(!strcmp(codec_registry_find(reg, "jpeg")->library_version(), want), "jpeg: '%s' != '%s'",
+        codec_registry_find(reg, "jpeg")->library_version(), want);
+  snprintf(want, sizeof want, "libwebp %s", EXPECT_WEBP_VERSION);
+  CHECK(!strcmp(codec_registry_find(reg, "webp")->library_version(), want), "webp: '%s' != '%s'",
+        codec_registry_find(reg, "webp")->library_version(), want);
+  snprintf(want, sizeof want, "OpenJPEG %s", EXPECT_OPENJP2_VERSION);
+  CHECK(!strcmp(codec_registry_find(reg, "jpeg2000")->library_version(), want),
+        "jpeg2000: '%s' != '%s'", codec_registry_find(reg, "jpeg2000")->library_version(), want);
+}
+
+/* create() with these settings must fail, and the message must contain `needle`. */
+static void expect_create_error(const codec_vtable *vt, const codec_option *opts, size_t n,
+                                const char *needle) {
+  char err[512] = "";
+  void *inst = (void *)(uintptr_t)1;
+  int rc = vt->create(opts, n, &inst, err, sizeof err);
+  CHECK(rc != 0, "%s: accepted %s=%s", vt->name, opts[0].key ? opts[0].key : "(null)",
+        opts[0].value ? opts[0].value : "(null)");
+  if (rc == 0) {
+    vt->destroy(inst);
+    return;
+  }
+  CHECK(strstr(err, needle) != NULL, "%s: message '%s' lacks '%s'", vt->name, err, needle);
+}
+
+static void expect_create_ok(const codec_vtable *vt, const codec_option *opts, size_t n) {
+  char err[512] = "";
+  void *inst = NULL;
+  if (vt->create(opts, n, &inst, err, sizeof err)) {
+    CHECK(0, "%s: rejected valid settings: %s", vt->name, err);
+    return;
+  }
+  /* A valid instance must encode. */
+  uint8_t *img = ctu_make_image(16, 16, CTU_TEXTURED, 1);
+  codec_encoded e;
+  double k = vt->knob.rate_increases > 0 ? vt->knob.max : vt->knob.min;
+  if (vt->encode(inst, img, 16, 16, k, &e, err, sizeof err) == 0)
+    free(e.data);
+  else
+    CHECK(0, "%s: encode with valid settings failed: %s", vt->name, err);
+  free(img);
+  vt->destroy(inst);
+}
+
+typedef struct bad_case {
+  const char *codec, *key, *value;
+} bad_case;
+
+static void test_settings(const codec_registry *reg) {
+  static const bad_case bad[] = {
+      {"jpeg", "subsampling", "411"},  {"jpeg", "subsampling", ""},
+      {"jpeg", "subsampling", "444 "}, {"jpeg", "optimize", "maybe"},
+      {"jpeg", "optimize", "TRUE"},    {"jpeg", "progressive", "2"},
+      {"jpeg", "jfif", ""},            {"webp", "method", "7"},
+      {"webp", "method", "-1"},        {"webp", "method", "abc"},
+      {"webp", "method", " 4"},        {"webp", "method", "4x"},
+      {"webp", "method", ""},          {"webp", "method", "99999999999999999999"},
+      {"webp", "sharp_yuv", "2"},      {"jpeg2000", "resolutions", "0"},
+      {"jpeg2000", "resolutions", "34"}, {"jpeg2000", "resolutions", "6.5"},
+      {"jpeg2000", "comment", "none"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    codec_option o = {bad[i].key, bad[i].value};
+    expect_create_error(codec_registry_find(reg, bad[i].codec), &o, 1, bad[i].key);
+  }
+  for (size_t i = 0; i < codec_registry_count(reg); i++) {
+    const codec_vtable *vt = codec_registry_at(reg, i);
+    codec_option unknown[] = {{"bogus_key", "1"}};
+    expect_create_error(vt, unknown, 1, "bogus_key");
+    expect_create_error(vt, unknown, 1, vt->name); /* names the codec too */
+    codec_option nullv[] = {{"x", NULL}};
+    expect_create_error(vt, nullv, 1, "no value");
+    /* n_options > 0 with no array */
+    char err[256];
+    void *inst;
+    CHECK(vt->create(NULL, 1, &inst, err, sizeof err) != 0, "%s: NULL options accepted",
+          vt->name);
+    CHECK(vt->create(NULL, 0, NULL, err, sizeof err) != 0, "%s: NULL instance accepted",
+          vt->name);
+    expect_create_ok(vt, NULL, 0);
+  }
+  codec_option dup[] = {{"subsampling", "444"}, {"subsampling", "420"}};
+  expect_create_error(codec_registry_find(reg, "jpeg"), dup, 2, "given twice");
+  codec_option j1[] = {{"subsampling", "444"}, {"optimize", "yes"}, {"progressive", "0"},
+                       {"jfif", "off"}};
+  expect_create_ok(codec_registry_find(reg, "jpeg"), j1, 4);
+  codec_option j2[] = {{"subsampling", "422"}, {"progressive", "true"}};
+  expect_create_ok(codec_registry_find(reg, "jpeg"), j2, 2);
+  codec_option w1[] = {{"method", "0"}};
+  expect_create_ok(codec_registry_find(reg, "webp"), w1, 1);
+  codec_option w2[] = {{"method", "6"}, {"sharp_yuv", "on"}};
+  expect_create_ok(codec_registry_find(reg, "webp"), w2, 2);
+  codec_option k1[] = {{"resolutions", "33"}};
+  expect_create_ok(codec_registry_find(reg, "jpeg2000"), k1, 1);
+  codec_option k2[] = {{"resolutions", "1"}, {"comment", "false"}};
+  expect_create_ok(codec_registry_find(reg, "jpeg2000"), k2, 2);
+}
+
+/* Encodes with `opts` and with defaults; returns size(default) - size(opts) and checks that
+ * both decode to the same pixels (the setting drops metadata only). */
+static long metadata_saving(const codec_registry *reg, const char *codec, codec_option *opts,
+                            size_t n, double knob) {
+  const codec_vtable *vt = codec_registry_find(reg, codec);
+  char err[512];
+  void *a = NULL, *b = NULL;
+  long saving = -1;
+  uint8_t *img = ctu_make_image(32, 32, CTU_TEXTURED, 8);
+  codec_encoded ea = {0}, eb = {0};
+  uint8_t *pa = NULL, *pb = NULL;
+  int w, h;
+  if (vt->create(NULL, 0, &a, err, sizeof err) || vt->create(opts, n, &b, err, sizeof err) ||
+      vt->encode(a, img, 32, 32, knob, &ea, err, sizeof err) ||
+      vt->encode(b, img, 32, 32, knob, &eb, err, sizeof err) ||
+      vt->decode(a, ea.data, ea.size, &pa, &w, &h, err, sizeof err) ||
+      vt->decode(b, eb.data, eb.size, &pb, &w, &h, err, sizeof err)) {
+    CHECK(0, "%s: %s", codec, err);
+  } else {
+    CHECK(!memcmp(pa, pb, 32 * 32 * 3), "%s: stripping metadata changed the pixels", codec);
+    CHECK(ea.stream_bytes == eb.stream_bytes, "%s: stream_bytes changed", codec);
+    saving = (long)ea.size - (long)eb.size;
+  }
+  free(ea.data);
+  free(eb.data);
+  free(pa);
+  free(pb);
+  free(img);
+  if (a)
+    vt->destroy(a);
+  if (b)
+    vt->destroy(b);
+  return saving;
+}
+
+static void test_metadata_settings(const codec_registry *reg) {
+  codec_option nojfif[] = {{"jfif", "false"}};
+  long s = metadata_saving(reg, "jpeg", nojfif, 1, 50);
+  CHECK(s == 18, "jfif=false saves %ld bytes, expected 18", s);
+  codec_option nocom[] = {{"comment", "false"}};
+  s = metadata_saving(reg, "jpeg2000", nocom, 1, 8);
+  printf("jpeg2000 comment=false saves %ld bytes\n", s);
+  CHECK(s > 6, "comment=false saves %ld bytes", s);
+}
+
+static void test_option_helpers(void) {
+  char err[256];
+  int v = -5;
+  static const char *const t[] = {"true", "1", "yes", "on"};
+  static const char *const f[] = {"false", "0", "no", "off"};
+  for (int i = 0; i < 4; i++) {
+    CHECK(codec_option_parse_bool("k", t[i], &v, err, sizeof err) == 0 && v == 1, "%s", t[i]);
+    CHECK(codec_option_parse_bool("k", f[i], &v, err, sizeof err) == 0 && v == 0, "%s", f[i]);
+  }
+  v = 7;
+  CHECK(codec_option_parse_bool("flag", "True", &v, err, sizeof err) != 0 && v == 7 &&
+            strstr(err, "flag") && strstr(err, "True"),
+        "bool 'True': %s", err);
+  CHECK(codec_option_parse_int("n", "-3", -5, 5, &v, err, sizeof err) == 0 && v == -3, "int");
+  CHECK(codec_option_parse_int("n", "5", -5, 5, &v, err, sizeof err) == 0 && v == 5, "max");
+  CHECK(codec_option_parse_int("n", "6", -5, 5, &v, err, sizeof err) != 0 && strstr(err, "[-5, 5]"),
+        "range: %s", err);
+  CHECK(codec_option_parse_int("n", "0x10", 0, 100, &v, err, sizeof err) != 0, "hex accepted");
+  CHECK(codec_option_parse_int("n", "+4", 0, 100, &v, err, sizeof err) == 0 && v == 4, "+4");
+  CHECK(codec_option_parse_int("n", "4 ", 0, 100, &v, err, sizeof err) != 0, "trailing space");
+  CHECK(codec_option_parse_int("n", NULL, 0, 100, &v, err, sizeof err) != 0, "NULL");
+  static const char *const choices[] = {"a", "bb", NULL};
+  CHECK(codec_option_parse_choice("c", "bb", choices, &v, err, sizeof err) == 0 && v == 1, "bb");
+  CHECK(codec_option_parse_choice("c", "b", choices, &v, err, sizeof err) != 0 &&
+            strstr(err, "a, bb"),
+        "choice: %s", err);
+  /* Tiny error buffers are fine: truncated, still terminated. */
+  char small[4];
+  CHECK(codec_option_parse_bool("key", "x", &v, small, sizeof small) != 0 && small[3] == '\0',
+        "small buffer");
+}
+
+static void test_encode_args(const codec_registry *reg) {
+  uint8_t *img = ctu_make_image(8, 8, CTU_SMOOTH, 1);
+  for (size_t i = 0; i < codec_registry_count(reg); i++) {
+    const codec_vtable *vt = codec_registry_at(reg, i);
+    char err[512];
+    void *inst = NULL;
+    if (vt->create(NULL, 0, &inst, err, sizeof err))
+      continue;
+    codec_encoded e;
+    double ok = (vt->knob.min + vt->knob.max) / 2;
+    const double bad_knobs[] = {vt->knob.min - 1, vt->knob.max + 1, NAN, INFINITY};
+    for (int k = 0; k < 4; k++) {
+      err[0] = '\0';
+      CHECK(vt->encode(inst, img, 8, 8, bad_knobs[k], &e, err, sizeof err) != 0 &&
+                strstr(err, vt->knob.name),
+            "%s: knob %g: %s", vt->name, bad_knobs[k], err);
+    }
+    CHECK(vt->encode(inst, NULL, 8, 8, ok, &e, err, sizeof err) != 0, "%s: NULL image", vt->name);
+    CHECK(vt->encode(inst, img, 0, 8, ok, &e, err, sizeof err) != 0, "%s: width 0", vt->name);
+    CHECK(vt->encode(inst, img, 8, -1, ok, &e, err, sizeof err) != 0, "%s: height -1", vt->name);
+    CHECK(vt->encode(inst, img, 8, 8, ok, NULL, err, sizeof err) != 0, "%s: NULL out", vt->name);
+    uint8_t *px;
+    int w, h;
+    CHECK(vt->decode(inst, img, 10, NULL, &w, &h, err, sizeof err) != 0, "%s: NULL rgb",
+          vt->name);
+    CHECK(vt->decode(inst, img, 10, &px, NULL, &h, err, sizeof err) != 0, "%s: NULL width",
+          vt->name);
+    /* err may be tiny or absent. */
+    CHECK(vt->encode(inst, NULL, 8, 8, ok, &e, NULL, 0) != 0, "%s: NULL err", vt->name);
+    char one[1] = {'x'};
+    CHECK(vt->encode(inst, NULL, 8, 8, ok, &e, one, 1) != 0 && one[0] == '\0',
+          "%s: 1-byte err", vt->name);
+    vt->destroy(inst);
+  }
+  free(img);
+
+  /* Integer knobs round to the nearest integer. */
+  const codec_vtable *jpeg = codec_registry_find(reg, "jpeg");
+  void *inst = NULL;
+  char err[512];
+  if (jpeg->create(NULL, 0, &inst, err, sizeof err) == 0) {
+    uint8_t *im = ctu_make_image(32, 32, CTU_TEXTURED, 3);
+    codec_encoded a, b, c;
+    CHECK(jpeg->encode(inst, im, 32, 32, 50, &a, err, sizeof err) == 0, "%s", err);
+    CHECK(jpeg->encode(inst, im, 32, 32, 50.4, &b, err, sizeof err) == 0, "%s", err);
+    CHECK(jpeg->encode(inst, im, 32, 32, 50.6, &c, err, sizeof err) == 0, "%s", err);
+    CHECK(a.size == b.size && !memcmp(a.data, b.data, a.size), "50.4 != 50");
+    CHECK(a.size != c.size || memcmp(a.data, c.data, a.size), "50.6 == 50");
+    free(a.data);
+    free(b.data);
+    free(c.data);
+    /* Beyond libjpeg's 65500-pixel side: its own message comes back. */
+    uint8_t *wide = calloc(70000 * 3, 1);
+    CHECK(jpeg->encode(inst, wide, 70000, 1, 50, &a, err, sizeof err) != 0 &&
+              strstr(err, "65500"),
+          "jpeg 70000x1: %s", err);
+    free(wide);
+    free(im);
+    jpeg->destroy(inst);
+  }
+}
+
+/* Gentle gradients in absolute pixel units (ctu_make_image scales its waves to the image side,
+ * which makes a 3-pixel-wide image all high frequencies). */
+static uint8_t *gradient_image(int w, int h) {
+  uint8_t *img = malloc((size_t)w * h * 3);
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      uint8_t *p = img + ((size_t)y * w + x) * 3;
+      p[0] = (uint8_t)(30 + x % 200);
+      p[1] = (uint8_t)(60 + (y / 2) % 150);
+      p[2] = (uint8_t)(100 + ((x + y) / 4) % 120);
+    }
+  return img;
+}
+
+/* Degenerate shapes every codec must handle: 1-pixel rows and columns, odd sizes. */
+static void test_shapes(const codec_registry *reg) {
+  const int shapes[][2] = {{1, 1}, {1, 64}, {64, 1}, {3, 200}, {17, 1}, {2, 3}, {129, 65}};
+  for (size_t i = 0; i < codec_registry_count(reg); i++) {
+    const codec_vtable *vt = codec_registry_at(reg, i);
+    char err[512];
+    void *inst = NULL;
+    if (vt->create(NULL, 0, &inst, err, sizeof err))
+      continue;
+    /* High rate: the point is that the pixels come back, not how well. */
+    double k = vt->knob.rate_increases > 0 ? vt->knob.max * 0.9 : 2;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+      int w = shapes[s][0], h = shapes[s][1];
+      uint8_t *img = gradient_image(w, h);
+      codec_encoded e;
+      if (vt->encode(inst, img, w, h, k, &e, err, sizeof err)) {
+        CHECK(0, "%s %dx%d: encode: %s", vt->name, w, h, err);
+      } else {
+        uint8_t *px;
+        int ow, oh;
+        if (vt->decode(inst, e.data, e.size, &px, &ow, &oh, err, sizeof err)) {
+          CHECK(0, "%s %dx%d: decode: %s", vt->name, w, h, err);
+        } else {
+          CHECK(ow == w && oh == h, "%s %dx%d: decoded %dx%d", vt->name, w, h, ow, oh);
+          if (ow == w && oh == h) {
+            double p = ctu_psnr(img, px, (size_t)w * h * 3);
+            CHECK(p > 30, "%s %dx%d: PSNR %.1f", vt->name, w, h, p);
+          }
+          free(px);
+        }
+        free(e.data);
+      }
+      free(img);
+    }
+    vt->destroy(inst);
+  }
+}
+
+int main(void) {
+  codec_registry *reg = NULL;
+  char err[512];
+  CHECK(codec_registry_create(NULL, err, sizeof err) != 0, "NULL out accepted");
+  if (codec_registry_create(&reg, err, sizeof err)) {
+    fprintf(stderr, "registry: %s\n", err);
+    return 1;
+  }
+  test_registry(reg);
+  test_versions(reg);
+  test_settings(reg);
+  test_option_helpers();
+  test_metadata_settings(reg);
+  test_encode_args(reg);
+  test_shapes(reg);
+  codec_registry_destroy(reg);
+  codec_registry_destroy(NULL);
+  return ctu_exit_code("test_codecs_api");
+}

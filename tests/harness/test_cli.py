@@ -1,0 +1,402 @@
+"""End-to-end tests of the saicbench program: runs, resume after Ctrl-C and kill -9, thread-count
+identity, plugins, reports and refusals of bad input.
+
+Usage: python3 test_cli.py SAICBENCH PLUGIN_SO [SHARED_DATASETS]
+Runs with Debian's python3 (numpy, PIL); writes only into a temporary folder.
+"""
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import numpy as np
+from PIL import Image
+
+SAICBENCH = PLUGIN = SHARED = None
+# Columns that depend on the machine's speed; everything else must match exactly.
+TIMING = {"encode_ms", "decode_ms", "mean_encode_ms", "mean_decode_ms"}
+
+
+def run(args, env=None, check=True, timeout=600):
+    p = subprocess.run([SAICBENCH] + args, capture_output=True, text=True, env=env,
+                       timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError("saicbench %s failed (%d):\n%s" % (" ".join(args), p.returncode,
+                                                                 p.stderr))
+    return p
+
+
+def make_dataset(root):
+    """Two classes of small smooth images plus edge cases: grey, RGBA, corrupt, a larger one."""
+    rng = np.random.default_rng(7)
+    for ci, cls in enumerate(["cats", "dogs"]):
+        os.makedirs(os.path.join(root, cls))
+        for i in range(10):
+            h, w = (32, 32) if i % 3 else (24, 40)
+            y, x = np.mgrid[0:h, 0:w]
+            img = np.stack([(x * 7 + ci * 60) % 256, (y * 5 + i * 20) % 256,
+                            ((x + y) * 3) % 256], axis=2).astype(np.float64)
+            img += rng.normal(0, 12, img.shape)
+            img = np.clip(img, 0, 255).astype(np.uint8)
+            ext = "png" if i % 2 else "jpg"
+            Image.fromarray(img).save(os.path.join(root, cls, "%02d.%s" % (i, ext)),
+                                      quality=95)
+    y, x = np.mgrid[0:180, 0:200]
+    big = np.stack([x % 256, y % 256, (x * y // 50) % 256], axis=2).astype(np.uint8)
+    Image.fromarray(big).save(os.path.join(root, "dogs", "big.png"))
+    grey = (np.mgrid[0:32, 0:32][1] * 8).astype(np.uint8)
+    Image.fromarray(grey, mode="L").save(os.path.join(root, "cats", "grey.png"))
+    rgba = np.zeros((16, 16, 4), np.uint8)
+    Image.fromarray(rgba, mode="RGBA").save(os.path.join(root, "cats", "zz_alpha.png"))
+    with open(os.path.join(root, "dogs", "zz_corrupt.png"), "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+
+
+SUITE = """\
+name: cli-test
+description: saicbench end-to-end test suite
+max_encodes: 10
+datasets:
+  - name: pets
+    path: pets
+  - name: pets-odd
+    path: pets
+    offset: 1
+    stride: 2
+    limit: 5
+codecs:
+  - codec: jpeg
+    knob: [20, 80]
+    bpp: [1.5, 3]
+  - codec: webp
+    settings: {method: 2}
+    knob: [30]
+    bpp: [1, 2]
+  - codec: jpeg2000
+    bpp: [0.5, 2]
+"""
+
+
+def rows(db, table, order):
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    out = []
+    for r in con.execute("SELECT * FROM %s ORDER BY %s" % (table, order)):
+        out.append({k: r[k] for k in r.keys() if k not in TIMING})
+    con.close()
+    return out
+
+
+def results_view(db):
+    """Results keyed by names (not ids), timing columns dropped."""
+    con = sqlite3.connect(db)
+    con.row_factory = sqlite3.Row
+    q = """SELECT d.name AS dataset, i.name AS image, c.label AS codec, p.kind, p.value,
+                  r.knob, r.bytes, r.stream_bytes, r.bpp, r.stream_bpp, r.mse, r.psnr, r.ssim,
+                  r.ms_ssim, r.n_encodes, r.target_unreachable, r.error
+           FROM results r JOIN images i ON i.id = r.image_id JOIN datasets d ON d.id = i.dataset_id
+           JOIN points p ON p.id = r.point_id JOIN codecs c ON c.id = p.codec_id
+           WHERE c.run_id = (SELECT max(id) FROM runs)
+           ORDER BY d.name, i.idx, c.label, p.kind, p.value"""
+    out = [tuple(r) for r in con.execute(q)]
+    q = """SELECT d.name, c.label, p.kind, p.value, a.n, a.n_errors, a.n_unreachable,
+                  a.mean_knob, a.mean_bpp, a.mean_stream_bpp, a.mean_psnr, a.psnr_of_mean_mse,
+                  a.mean_ssim, a.mean_ms_ssim
+           FROM aggregates a JOIN datasets d ON d.id = a.dataset_id
+           JOIN points p ON p.id = a.point_id JOIN codecs c ON c.id = p.codec_id
+           WHERE c.run_id = (SELECT max(id) FROM runs)
+           ORDER BY d.name, c.label, p.kind, p.value"""
+    agg = [tuple(r) for r in con.execute(q)]
+    status = con.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
+    con.close()
+    return out, agg, status
+
+
+def count_results(db):
+    try:
+        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+        n = con.execute("SELECT count(*) FROM results").fetchone()[0]
+        con.close()
+        return n
+    except sqlite3.Error:
+        return 0
+
+
+class CliTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="saicbench_cli_")
+        cls.data = os.path.join(cls.tmp, "data")
+        make_dataset(os.path.join(cls.data, "pets"))
+        cls.suite = os.path.join(cls.tmp, "suite.yaml")
+        with open(cls.suite, "w") as f:
+            f.write(SUITE)
+        # The reference: an uninterrupted run on 2 threads.
+        cls.ref_db = os.path.join(cls.tmp, "ref.db")
+        run(["run", cls.suite, "--data", cls.data, "--db", cls.ref_db, "--threads", "2", "--quiet"])
+        cls.ref = results_view(cls.ref_db)
+        # 24 images in "pets" (2 unusable), 5 in "pets-odd"; 9 grid points.
+        cls.n_units = (24 + 5) * 9
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def db(self, name):
+        return os.path.join(self.tmp, name)
+
+    def test_reference_run_contents(self):
+        res, agg, status = self.ref
+        self.assertEqual(status, "complete")
+        self.assertEqual(len(res), self.n_units)
+        by_image = {}
+        for r in res:
+            by_image.setdefault(r[1], []).append(r)
+        # Unusable images are recorded as errors for every point, with a clear message.
+        for r in by_image["cats/zz_alpha.png"]:
+            self.assertIn("alpha", r[-1])
+        for r in by_image["dogs/zz_corrupt.png"]:
+            self.assertIn("zz_corrupt.png", r[-1])
+        good = [r for r in res if r[-1] is None]
+        self.assertEqual(len(good), len(res) - 2 * 9)
+        con = sqlite3.connect(self.ref_db)
+        sizes = {n: (w, h) for n, w, h in con.execute("SELECT name, width, height FROM images")}
+        con.close()
+        self.assertEqual(sizes["dogs/big.png"], (200, 180))
+        self.assertEqual(sizes["cats/grey.png"], (32, 32))
+        for (ds, image, codec, kind, value, knob, nbytes, sbytes, bpp, sbpp, mse, psnr, ssim,
+             msssim, nenc, unreach, error) in good:
+            w, h = sizes[image]
+            # bpp is file bytes over pixels, the achieved value, never the target.
+            self.assertAlmostEqual(bpp, 8.0 * nbytes / (w * h), places=9)
+            self.assertAlmostEqual(sbpp, 8.0 * sbytes / (w * h), places=9)
+            self.assertLessEqual(sbytes, nbytes)
+            self.assertAlmostEqual(psnr, 100.0 if mse == 0 else min(100.0, 10 * np.log10(255.0 ** 2 / mse)), places=6)
+            self.assertTrue(-1 <= ssim <= 1 + 1e-9, ssim)
+            if min(w, h) < 161:
+                self.assertIsNone(msssim)
+            else:
+                self.assertIsNotNone(msssim)
+            if kind == "bpp":
+                if unreach:
+                    self.assertGreater(bpp, value)
+                else:
+                    self.assertLessEqual(bpp, value + 1e-12)
+                self.assertGreaterEqual(nenc, 1)
+                self.assertLessEqual(nenc, 10)
+            else:
+                self.assertEqual(knob, value)
+        # Aggregates: n + errors = images; mean bpp recomputed here.
+        for a in agg:
+            ds, codec, kind, value, n, nerr = a[:6]
+            self.assertEqual(n + nerr, 24 if ds == "pets" else 5)
+            sel = [r[8] for r in good if r[0] == ds and r[2] == codec and r[3] == kind
+                   and r[4] == value]
+            self.assertEqual(len(sel), n)
+            self.assertAlmostEqual(a[8], sum(sel) / len(sel), places=9)
+
+    def test_thread_count_identity(self):
+        db = self.db("t1.db")
+        run(["run", self.suite, "--data", self.data, "--db", db, "--threads", "1", "--quiet"])
+        res, agg, status = results_view(db)
+        self.assertEqual(status, "complete")
+        self.assertEqual(res, self.ref[0])
+        self.assertEqual(agg, self.ref[1])
+
+    def test_kill9_after_commit_then_resume(self):
+        db = self.db("k.db")
+        env = dict(os.environ, SAICBENCH_TEST_KILL_AFTER_UNITS="60")
+        p = run(["run", self.suite, "--data", self.data, "--db", db, "--threads", "2", "--quiet"],
+                env=env, check=False)
+        self.assertEqual(p.returncode, -signal.SIGKILL)
+        n = count_results(db)
+        self.assertGreaterEqual(n, 60)
+        self.assertLess(n, self.n_units)
+        p = run(["run", self.suite, "--data", self.data, "--db", db, "--threads", "2", "--resume"])
+        self.assertIn("resumed", p.stderr)
+        res, agg, status = results_view(db)
+        self.assertEqual(status, "complete")
+        self.assertEqual(res, self.ref[0])
+        self.assertEqual(agg, self.ref[1])
+        con = sqlite3.connect(db)
+        self.assertEqual(con.execute("SELECT count(*) FROM runs").fetchone()[0], 1)
+        con.close()
+
+    def _interrupt_then_resume(self, sig, db, expect_rc):
+        p = subprocess.Popen([SAICBENCH, "run", self.suite, "--data", self.data, "--db", db,
+                              "--threads", "1"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while count_results(db) < 20 and time.time() < deadline and p.poll() is None:
+            time.sleep(0.005)
+        if p.poll() is not None:
+            self.skipTest("the run finished before it could be interrupted")
+        p.send_signal(sig)
+        out, errtext = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, expect_rc, errtext)
+        n = count_results(db)
+        self.assertGreater(n, 0)
+        if sig == signal.SIGINT:
+            self.assertIn("--resume", errtext)
+            res, agg, status = results_view(db)
+            self.assertEqual(status, "interrupted")
+        run(["run", self.suite, "--data", self.data, "--db", db, "--resume", "--quiet"])
+        res, agg, status = results_view(db)
+        self.assertEqual(status, "complete")
+        self.assertEqual(res, self.ref[0])
+        self.assertEqual(agg, self.ref[1])
+
+    def test_ctrl_c_then_resume(self):
+        self._interrupt_then_resume(signal.SIGINT, self.db("int.db"), 130)
+
+    def test_external_kill9_then_resume(self):
+        self._interrupt_then_resume(signal.SIGKILL, self.db("ext.db"), -signal.SIGKILL)
+
+    def test_resume_of_complete_run_starts_new(self):
+        db = self.db("again.db")
+        run(["run", self.suite, "--data", self.data, "--db", db, "--quiet", "--limit", "2"])
+        p = run(["run", self.suite, "--data", self.data, "--db", db, "--resume", "--limit", "2"])
+        self.assertIn("nothing to resume", p.stderr)
+        con = sqlite3.connect(db)
+        self.assertEqual(con.execute("SELECT count(*) FROM runs").fetchone()[0], 2)
+        con.close()
+
+    def test_adhoc_run_and_report(self):
+        db = self.db("adhoc.db")
+        out = self.db("adhoc_report")
+        p = run(["run", "--data", os.path.join(self.data, "pets"), "--db", db, "--quiet",
+                 "--codec", "jpeg:quality=10,50,90:subsampling=444",
+                 "--codec", "webp:bpp=0.5,1", "--report", out])
+        run_id = int(p.stdout.strip())
+        con = sqlite3.connect(db)
+        self.assertEqual(con.execute("SELECT count(*) FROM results").fetchone()[0], 24 * 5)
+        settings = con.execute("SELECT settings FROM codecs WHERE label='jpeg'").fetchone()[0]
+        self.assertEqual(json.loads(settings), {"subsampling": "444"})
+        self.assertEqual(con.execute("SELECT status FROM runs WHERE id=?", (run_id,)).fetchone()[0],
+                         "complete")
+        con.close()
+        self.assertTrue(os.path.exists(os.path.join(out, "report.html")))
+        self.assertTrue(any(f.endswith(".csv") for f in os.listdir(out)))
+        self.assertTrue(any(f.endswith(".json") for f in os.listdir(out)))
+        out2 = self.db("adhoc_report2")
+        run(["report", "--db", db, "--latest", "--out", out2])
+        self.assertTrue(os.path.exists(os.path.join(out2, "report.html")))
+
+    def test_plugin_through_harness(self):
+        p = run(["codecs", "--plugin", PLUGIN])
+        names = [l.split()[0] for l in p.stdout.splitlines() if l and not l.startswith(" ")]
+        plugin_names = [n for n in names if n not in ("jpeg", "webp", "jpeg2000")]
+        self.assertEqual(len(plugin_names), 1, p.stdout)
+        name = plugin_names[0]
+        self.assertIn("plugin: ", p.stdout)
+        db = self.db("plugin.db")
+        kp = subprocess.run([SAICBENCH, "codecs", "--plugin", PLUGIN], capture_output=True,
+                            text=True).stdout
+        knob_line = [l for l in kp.splitlines() if l.strip().startswith("knob ")][-1]
+        knob = knob_line.split()[1].rstrip(":")
+        rng = knob_line.split(":")[1].split()[1]
+        lo, hi = rng.split("..")
+        run(["run", "--data", os.path.join(self.data, "pets"), "--db", db, "--quiet", "--plugin",
+             PLUGIN, "--codec", "%s:%s=%s,%s" % (name, knob, lo, hi)])
+        con = sqlite3.connect(db)
+        got = con.execute("SELECT count(*), sum(error IS NULL), min(psnr), max(psnr) FROM results"
+                          ).fetchone()
+        path = con.execute("SELECT plugin_path FROM codecs").fetchone()[0]
+        con.close()
+        self.assertEqual(got[0], 24 * 2)
+        self.assertEqual(got[1], 22 * 2)
+        self.assertGreater(got[3], got[2])  # two knob values, two qualities
+        self.assertEqual(path, PLUGIN)
+        # A plugin listed in a suite is loaded relative to the suite file.
+        shutil.copy(PLUGIN, os.path.join(self.tmp, "myplugin.so"))
+        suite = os.path.join(self.tmp, "plugin_suite.yaml")
+        with open(suite, "w") as f:
+            f.write("name: p\nplugins: [myplugin.so]\ndatasets: [{path: pets}]\n"
+                    "codecs: [{codec: %s, knob: [%s]}]\n" % (name, hi))
+        run(["run", suite, "--data", self.data, "--db", self.db("plugin2.db"), "--quiet"])
+
+    def test_bad_suite_names_file_line_column(self):
+        bad = os.path.join(self.tmp, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("name: bad\ndatasets: [{path: pets}]\ncodecs:\n  - codec: jpeg\n"
+                    "    knob: [10, lots]\n")
+        p = run(["run", bad, "--data", self.data, "--db", self.db("bad.db")], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("bad.yaml:5:", p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1)
+        with open(bad, "w") as f:
+            f.write("name: bad\ndatasets: [{path: pets}]\ncodecs:\n  - codec: nosuch\n"
+                    "    knob: [10]\n")
+        p = run(["run", bad, "--data", self.data, "--db", self.db("bad.db")], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("bad.yaml:4:5: unknown codec 'nosuch'", p.stderr)
+        with open(bad, "w") as f:
+            f.write("name: bad\ndatasets: [{path: pets}]\ncodecs:\n  - codec: jpeg\n"
+                    "    knob: [0, 50]\n")
+        p = run(["run", bad, "--data", self.data, "--db", self.db("bad.db")], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("outside", p.stderr)
+        p = run(["run", bad + ".missing", "--data", self.data], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("bad.yaml.missing", p.stderr)
+
+    def test_missing_dataset_is_named(self):
+        p = run(["run", self.suite, "--data", os.path.join(self.tmp, "nowhere"),
+                 "--db", self.db("nodata.db")], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("nowhere", p.stderr)
+
+    def test_db_that_is_not_a_database_is_left_alone(self):
+        notes = self.db("notes.txt")
+        with open(notes, "w") as f:
+            f.write("precious notes\n")
+        p = run(["run", self.suite, "--data", self.data, "--db", notes], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("notes.txt", p.stderr)
+        with open(notes) as f:
+            self.assertEqual(f.read(), "precious notes\n")
+
+    def test_help_and_usage_errors(self):
+        for sub in ["run", "report", "codecs"]:
+            p = run([sub, "--help"])
+            self.assertIn("usage: saicbench " + sub, p.stdout)
+        p = run(["frobnicate"], check=False)
+        self.assertEqual(p.returncode, 2)
+        p = run(["run", "--threads", "zero"], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--threads", p.stderr)
+        p = run(["report", "--db", self.ref_db], check=False)
+        self.assertEqual(p.returncode, 2)
+        p = run(["report", "--db", self.ref_db, "--run", "999", "--out", self.db("r999")],
+                check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("999", p.stderr)
+        p = run(["codecs"])
+        for name in ["jpeg", "webp", "jpeg2000"]:
+            self.assertIn(name, p.stdout)
+
+    def test_shipped_suites_on_real_data(self):
+        if not SHARED:
+            self.skipTest("no shared datasets folder given")
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        for name in ["quick.yaml", "nightly.yaml"]:
+            db = self.db("real_%s.db" % name)
+            run(["run", os.path.join(root, "suites", name), "--data", SHARED, "--db", db, "--limit",
+                 "2", "--quiet"])
+            res, agg, status = results_view(db)
+            self.assertEqual(status, "complete")
+            self.assertTrue(res)
+            self.assertTrue(all(r[-1] is None for r in res), [r for r in res if r[-1]][:3])
+
+
+if __name__ == "__main__":
+    SAICBENCH, PLUGIN = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    if len(sys.argv) > 3 and os.path.isdir(sys.argv[3]):
+        SHARED = os.path.abspath(sys.argv[3])
+    unittest.main(argv=[sys.argv[0], "-v"])

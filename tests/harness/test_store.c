@@ -1,0 +1,158 @@
+/* The SQLite store: schema creation, refusals of foreign files, idempotent plan rows,
+ * results and aggregates against values computed here by hand. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "test_util.h"
+
+static char dir[256];
+
+static const char *tmp_path(const char *name) {
+  static char buf[512];
+  snprintf(buf, sizeof buf, "%s/%s", dir, name);
+  return buf;
+}
+
+static void write_file(const char *path, const char *content) {
+  FILE *f = fopen(path, "wb");
+  if (f) {
+    fputs(content, f);
+    fclose(f);
+  }
+}
+
+int main(void) {
+  char err[512];
+  const char *tmp = getenv("TMPDIR");
+  snprintf(dir, sizeof dir, "%s/store_test_XXXXXX", tmp ? tmp : "/tmp");
+  if (!mkdtemp(dir)) {
+    perror("mkdtemp");
+    return 1;
+  }
+  store *s = NULL;
+
+  /* A text file is not a database: refused, named, and left untouched. */
+  write_file(tmp_path("notes.db"), "these are my notes, not a database\n");
+  CHECK(store_open(tmp_path("notes.db"), &s, err, sizeof err) != 0);
+  CHECK_MSG(strstr(err, "notes.db") != NULL, "%s", err);
+  FILE *f = fopen(tmp_path("notes.db"), "rb");
+  char line[64] = "";
+  CHECK(f && fgets(line, sizeof line, f) && !strncmp(line, "these are my notes", 18));
+  if (f)
+    fclose(f);
+
+  /* Someone else's SQLite database is not modified. */
+  sqlite3 *db;
+  CHECK(sqlite3_open(tmp_path("other.db"), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", 0, 0, 0) == SQLITE_OK);
+  sqlite3_close(db);
+  CHECK(store_open(tmp_path("other.db"), &s, err, sizeof err) != 0);
+  CHECK_MSG(strstr(err, "not a saicbench store") != NULL, "%s", err);
+
+  /* A newer schema is refused. */
+  CHECK(sqlite3_open(tmp_path("newer.db"), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, "PRAGMA user_version=99;", 0, 0, 0) == SQLITE_OK);
+  sqlite3_close(db);
+  CHECK(store_open(tmp_path("newer.db"), &s, err, sizeof err) != 0);
+  CHECK_MSG(strstr(err, "newer") != NULL, "%s", err);
+
+  /* A fresh store. */
+  CHECK_MSG(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  if (!s)
+    return test_report("test_store");
+  store_run_info info = {"t", NULL, "hash1", "text", "cmd", "rev", "host", 2, "{}", "0"};
+  int64_t run = 0, run2 = 0, ds = 0, ds2 = 0, img[3], codec = 0, codec2 = 0, p1 = 0, p2 = 0,
+          p1b = 0;
+  CHECK(store_create_run(s, &info, &run, err, sizeof err) == 0 && run > 0);
+  CHECK(store_find_resumable_run(s, "hash1", &run2, err, sizeof err) == 0 && run2 == run);
+  CHECK(store_find_resumable_run(s, "other", &run2, err, sizeof err) == 0 && run2 == 0);
+  CHECK(store_put_dataset(s, run, "d", "/x", "plain-folder", "H", 3, 0, "[]", "", &ds, err,
+                          sizeof err) == 0);
+  CHECK(store_put_dataset(s, run, "d", "/x", "plain-folder", "H", 3, 0, "[]", "", &ds2, err,
+                          sizeof err) == 0 &&
+        ds2 == ds);
+  /* Same name, other content: resuming must refuse. */
+  CHECK(store_put_dataset(s, run, "d", "/x", "plain-folder", "CHANGED", 3, 0, "[]", "", &ds2,
+                          err, sizeof err) != 0);
+  CHECK_MSG(strstr(err, "differs") != NULL, "%s", err);
+  for (int i = 0; i < 3; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "im%d", i);
+    CHECK(store_put_image(s, ds, i, name, -1, &img[i], err, sizeof err) == 0);
+  }
+  CHECK(store_put_codec(s, run, "jpeg", "jpeg", "v", "{}", "quality", NULL, &codec, err,
+                        sizeof err) == 0);
+  CHECK(store_put_codec(s, run, "jpeg", "jpeg", "v", "{}", "quality", NULL, &codec2, err,
+                        sizeof err) == 0 &&
+        codec2 == codec);
+  CHECK(store_put_codec(s, run, "jpeg", "jpeg", "v", "{\"a\":1}", "quality", NULL, &codec2,
+                        err, sizeof err) != 0);
+  CHECK(store_put_point(s, codec, "knob", 50, &p1, err, sizeof err) == 0);
+  CHECK(store_put_point(s, codec, "bpp", 0.5, &p2, err, sizeof err) == 0 && p2 != p1);
+  CHECK(store_put_point(s, codec, "knob", 50, &p1b, err, sizeof err) == 0 && p1b == p1);
+
+  /* Results: two good rows and one error for point 1; one unreachable row for point 2. */
+  CHECK(store_begin(s, err, sizeof err) == 0);
+  store_result r = {img[0], p1, 50, 100, 80, 0.8, 0.64, 4.0, 0, 0.9, NAN, 1, 2, 1, 0, NULL};
+  r.psnr = 10 * log10(255.0 * 255.0 / 4.0);
+  CHECK(store_insert_result(s, &r, err, sizeof err) == 0);
+  r.image_id = img[1];
+  r.mse = 16.0;
+  r.psnr = 10 * log10(255.0 * 255.0 / 16.0);
+  r.ssim = 0.7;
+  r.bpp = 1.2;
+  CHECK(store_insert_result(s, &r, err, sizeof err) == 0);
+  store_result e = {img[2], p1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "cannot read"};
+  CHECK(store_insert_result(s, &e, err, sizeof err) == 0);
+  store_result u = {img[0], p2, 1, 90, 70, 0.9, 0.7, 9.0, 38.6, 0.8, NAN, 1, 1, 1, 1, NULL};
+  CHECK(store_insert_result(s, &u, err, sizeof err) == 0);
+  CHECK(store_update_image(s, img[2], 0, 0, NULL, "cannot read", err, sizeof err) == 0);
+  CHECK(store_commit(s, err, sizeof err) == 0);
+
+  int n_done = 0;
+  CHECK(store_compute_aggregates(s, run, err, sizeof err) == 0);
+  sqlite3_stmt *st;
+  CHECK(sqlite3_prepare_v2(store_handle(s),
+                           "SELECT n, n_errors, n_unreachable, mean_bpp, mean_psnr, "
+                           "psnr_of_mean_mse, mean_ssim, mean_ms_ssim FROM aggregates WHERE "
+                           "point_id=?",
+                           -1, &st, NULL) == SQLITE_OK);
+  sqlite3_bind_int64(st, 1, p1);
+  CHECK(sqlite3_step(st) == SQLITE_ROW);
+  CHECK(sqlite3_column_int(st, 0) == 2 && sqlite3_column_int(st, 1) == 1);
+  CHECK(sqlite3_column_int(st, 2) == 0);
+  CHECK(fabs(sqlite3_column_double(st, 3) - 1.0) < 1e-12);
+  double want_mean_psnr = (10 * log10(255.0 * 255.0 / 4.0) + 10 * log10(255.0 * 255.0 / 16.0)) / 2;
+  CHECK(fabs(sqlite3_column_double(st, 4) - want_mean_psnr) < 1e-9);
+  CHECK(fabs(sqlite3_column_double(st, 5) - 10 * log10(255.0 * 255.0 / 10.0)) < 1e-9);
+  CHECK(fabs(sqlite3_column_double(st, 6) - 0.8) < 1e-12);
+  CHECK(sqlite3_column_type(st, 7) == SQLITE_NULL);
+  sqlite3_reset(st);
+  sqlite3_bind_int64(st, 1, p2);
+  CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 2) == 1);
+  sqlite3_finalize(st);
+  (void)n_done;
+
+  CHECK(store_set_run_status(s, run, "complete", err, sizeof err) == 0);
+  CHECK(store_find_resumable_run(s, "hash1", &run2, err, sizeof err) == 0 && run2 == 0);
+  store_close(s);
+
+  /* Reopen: schema kept, data kept; read-only open works and refuses a text file. */
+  CHECK(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0);
+  store_close(s);
+  CHECK(store_open_readonly(tmp_path("r.db"), &s, err, sizeof err) == 0);
+  store_close(s);
+  CHECK(store_open_readonly(tmp_path("notes.db"), &s, err, sizeof err) != 0);
+  CHECK(store_open_readonly(tmp_path("missing.db"), &s, err, sizeof err) != 0);
+  CHECK_MSG(strstr(err, "missing.db") != NULL, "%s", err);
+
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  if (system(cmd) != 0)
+    fprintf(stderr, "warning: could not remove %s\n", dir);
+  return test_report("test_store");
+}

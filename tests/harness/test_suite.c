@@ -1,0 +1,104 @@
+/* Suite parsing: a valid file, each class of error with its line and column, codec specs. */
+#include <string.h>
+
+#include "suite.h"
+#include "test_util.h"
+
+static suite *parse_ok(const char *text) {
+  char err[512] = "";
+  suite *s = NULL;
+  int rc = suite_parse(text, strlen(text), "t.yaml", &s, err, sizeof err);
+  CHECK_MSG(rc == 0 && s, "%s", err);
+  return s;
+}
+
+/* Parses text that must fail and checks that the message starts with `where` and contains
+ * `what`. */
+static void parse_bad(const char *text, const char *where, const char *what) {
+  char err[512] = "";
+  suite *s = NULL;
+  int rc = suite_parse(text, strlen(text), "t.yaml", &s, err, sizeof err);
+  CHECK_MSG(rc != 0 && s == NULL, "accepted: %s", text);
+  CHECK_MSG(strncmp(err, where, strlen(where)) == 0, "message '%s' does not start with '%s'", err,
+            where);
+  CHECK_MSG(strstr(err, what) != NULL, "message '%s' lacks '%s'", err, what);
+  suite_free(s);
+}
+
+int main(void) {
+  suite *s = parse_ok("name: quick\n"
+                      "description: a test\n"
+                      "max_encodes: 9\n"
+                      "datasets:\n"
+                      "  - {name: cifar, path: cifar10, split: test, stride: 10, limit: 100}\n"
+                      "  - path: kodak\n"
+                      "codecs:\n"
+                      "  - codec: jpeg\n"
+                      "    settings: {subsampling: 444, optimize: true}\n"
+                      "    knob: [10, 50, 90]\n"
+                      "    bpp: [0.5, 1]\n"
+                      "  - codec: webp\n"
+                      "    label: webp-m6\n"
+                      "    knob: 75\n");
+  if (s) {
+    CHECK(!strcmp(s->name, "quick") && s->max_encodes == 9);
+    CHECK(s->n_datasets == 2 && s->n_codecs == 2);
+    CHECK(!strcmp(s->datasets[0].name, "cifar") && !strcmp(s->datasets[0].split, "test"));
+    CHECK(s->datasets[0].stride == 10 && s->datasets[0].limit == 100);
+    CHECK(!strcmp(s->datasets[1].name, "kodak") && s->datasets[1].stride == 1);
+    CHECK(!strcmp(s->codecs[0].label, "jpeg") && s->codecs[0].n_knobs == 3);
+    CHECK(s->codecs[0].n_bpps == 2 && s->codecs[0].bpps[0] == 0.5);
+    CHECK(s->codecs[0].n_options == 2 && !strcmp(s->codecs[0].options[0].key, "subsampling") &&
+          !strcmp(s->codecs[0].options[0].value, "444"));
+    CHECK(s->codecs[0].line == 8 && s->codecs[0].column == 5);
+    CHECK(!strcmp(s->codecs[1].label, "webp-m6") && s->codecs[1].n_knobs == 1 &&
+          s->codecs[1].knobs[0] == 75);
+    CHECK(s->text && strstr(s->text, "webp-m6"));
+  }
+  suite_free(s);
+
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs:\n  - codec: jpeg\n    knob: [10, abc]\n",
+            "t.yaml:5:16:", "expected a number");
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs:\n  - codec: jpeg\n    bpp: [0.5, -1]\n",
+            "t.yaml:5:16:", "positive");
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs:\n  - codec: jpeg\n    qualty: [1]\n",
+            "t.yaml:5:5:", "unknown key 'qualty'");
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs:\n  - codec: jpeg\n", "t.yaml:4:5:",
+            "no grid");
+  parse_bad("name: x\ndatasets: [{path: a, stride: 0}]\ncodecs: [{codec: j, knob: 1}]\n",
+            "t.yaml:2:30:", "stride");
+  parse_bad("name: x\ndatasets: [{path: a}]\n", "t.yaml:1:1:", "no 'codecs'");
+  parse_bad("name: [x\n", "t.yaml:", "YAML error");
+  parse_bad("- a\n- b\n", "t.yaml:1:1:", "must be a mapping");
+  parse_bad("", "t.yaml", "empty");
+  parse_bad("name: x\ndatasets: [{path: a}, {path: a}]\ncodecs: [{codec: j, knob: 1}]\n",
+            "t.yaml:1:1:", "used twice");
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs: [{codec: j, knob: 1}, {codec: j, knob: 2}]\n",
+            "t.yaml:3:", "label 'j' used twice");
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs: [{codec: j, knob: [1, 1]}]\n", "t.yaml:3:",
+            "appears twice");
+  parse_bad("name: x\ndatasets: [{path: a, name: 'a b'}]\ncodecs: [{codec: j, knob: 1}]\n",
+            "t.yaml:2:", "letters, digits");
+
+  /* Command-line codec specs. */
+  char err[512];
+  suite *a = suite_new_adhoc("adhoc");
+  CHECK(a != NULL);
+  CHECK(suite_add_codec_spec(a, "jpeg:quality=10,50,90:subsampling=444", "quality", err,
+                             sizeof err) == 0);
+  CHECK(a->n_codecs == 1 && a->codecs[0].n_knobs == 3 && a->codecs[0].knobs[2] == 90);
+  CHECK(a->codecs[0].n_options == 1 && !strcmp(a->codecs[0].options[0].value, "444"));
+  CHECK(suite_add_codec_spec(a, "webp:bpp=0.5,1:method=6", "quality", err, sizeof err) == 0);
+  CHECK(a->codecs[1].n_bpps == 2 && a->codecs[1].bpps[1] == 1.0);
+  CHECK(suite_add_codec_spec(a, "webp:knob=50", "quality", err, sizeof err) != 0);
+  CHECK(strstr(err, "used twice") != NULL);
+  CHECK(suite_add_codec_spec(a, "webp:knob=50:label=w2", "quality", err, sizeof err) == 0);
+  CHECK(suite_add_codec_spec(a, "jpeg:quality=1,x", "quality", err, sizeof err) != 0);
+  CHECK(strstr(err, "'x' is not a number") != NULL);
+  CHECK(suite_add_codec_spec(a, "jpeg:subsampling=444", "quality", err, sizeof err) != 0);
+  CHECK(strstr(err, "no grid") != NULL);
+  CHECK(suite_add_codec_spec(a, "jpeg:bpp=0", "quality", err, sizeof err) != 0);
+  CHECK(suite_add_codec_spec(a, "jpeg:oops", "quality", err, sizeof err) != 0);
+  suite_free(a);
+  return test_report("test_suite");
+}

@@ -1,0 +1,1157 @@
+/* Tests for reports/: text encoders, axis ticks, the SVG plot module, and report_write() end to
+ * end on a small database built from harness/schema.sql (path given as argv[1]).
+ *
+ * Usage: test_reports SCHEMA.sql [--keep DIR]
+ *   --keep DIR  write the end-to-end report into DIR and keep it (for looking at the page);
+ *               by default everything goes into a fresh temporary directory that is removed. */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include "report.h"
+#include "report_buf.h"
+#include "report_fs.h"
+#include "svg_plot.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int g_failures; /* test-only counter */
+
+#define CHECK(cond)                                                                                \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                     \
+      g_failures++;                                                                                \
+    }                                                                                              \
+  } while (0)
+
+#define CHECK_STR(got, want)                                                                       \
+  do {                                                                                             \
+    const char *g_ = (got), *w_ = (want);                                                          \
+    if (!g_ || strcmp(g_, w_) != 0) {                                                              \
+      fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__, g_ ? g_ : "(null)",  \
+              w_);                                                                                 \
+      g_failures++;                                                                                \
+    }                                                                                              \
+  } while (0)
+
+/* snprintf into a char array, failing the test run if it does not fit. */
+#define PATHF(buf, ...)                                                                            \
+  do {                                                                                             \
+    if ((size_t)snprintf(buf, sizeof buf, __VA_ARGS__) >= sizeof buf) {                            \
+      fprintf(stderr, "%s:%d: path too long\n", __FILE__, __LINE__);                               \
+      exit(2);                                                                                     \
+    }                                                                                              \
+  } while (0)
+
+#define HOSTILE "<script>alert(1)</script>&\"x'"
+#define HOSTILE_HTML "&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;x&#39;"
+#define HOSTILE_FILE "_script_alert_1___script___x_"
+
+/* ---------------------------------------------------------------- small helpers */
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  report_buf b = {0};
+  char chunk[4096];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    report_buf_append(&b, chunk, n);
+  fclose(f);
+  if (report_buf_failed(&b)) {
+    report_buf_free(&b);
+    return NULL;
+  }
+  if (len)
+    *len = b.len;
+  if (!b.data)
+    return calloc(1, 1);
+  return b.data;
+}
+
+static int file_exists(const char *dir, const char *name) {
+  char path[4096];
+  PATHF(path, "%s/%s", dir, name);
+  struct stat st;
+  return stat(path, &st) == 0;
+}
+
+static size_t count_substr(const char *s, const char *needle) {
+  size_t n = 0, len = strlen(needle);
+  for (const char *p = s; (p = strstr(p, needle)) != NULL; p += len)
+    n++;
+  return n;
+}
+
+static char *escape_html(const char *s) {
+  report_buf b = {0};
+  report_html_escape(&b, s);
+  return b.data ? b.data : calloc(1, 1);
+}
+
+static char *csv_field(const char *s) {
+  report_buf b = {0};
+  report_csv_field(&b, s);
+  return b.data ? b.data : calloc(1, 1);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(path);
+}
+
+static void rm_tree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+/* ---------------------------------------------------------------- text encoders */
+
+static void test_html_escape(void) {
+  char *s;
+  s = escape_html("");
+  CHECK_STR(s, "");
+  free(s);
+  report_buf b = {0};
+  report_html_escape(&b, NULL);
+  CHECK(b.len == 0);
+  report_buf_free(&b);
+  s = escape_html("plain text 123");
+  CHECK_STR(s, "plain text 123");
+  free(s);
+  s = escape_html("&<>\"'");
+  CHECK_STR(s, "&amp;&lt;&gt;&quot;&#39;");
+  free(s);
+  s = escape_html(HOSTILE);
+  CHECK_STR(s, HOSTILE_HTML);
+  free(s);
+  s = escape_html("&amp;"); /* already escaped text is escaped again (it is data) */
+  CHECK_STR(s, "&amp;amp;");
+  free(s);
+  s = escape_html("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"); /* é € 😀 pass through */
+  CHECK_STR(s, "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  free(s);
+  s = escape_html("a\tb\nc\rd"); /* allowed whitespace kept */
+  CHECK_STR(s, "a\tb\nc\rd");
+  free(s);
+  s = escape_html("a\x01"
+                  "b\x1b"
+                  "c\x7f"
+                  "d"); /* controls -> U+FFFD */
+  CHECK_STR(s, "a\xEF\xBF\xBD"
+               "b\xEF\xBF\xBD"
+               "c\xEF\xBF\xBD"
+               "d");
+  free(s);
+  s = escape_html("x\xC2\x85y"); /* C1 control NEL */
+  CHECK_STR(s, "x\xEF\xBF\xBDy");
+  free(s);
+  s = escape_html("\xEF\xBF\xBE"); /* noncharacter U+FFFE */
+  CHECK_STR(s, "\xEF\xBF\xBD");
+  free(s);
+  s = escape_html("\xFF<"); /* invalid byte, then markup */
+  CHECK_STR(s, "\xEF\xBF\xBD&lt;");
+  free(s);
+  s = escape_html("\xC0\xBC"); /* overlong '<' must not survive as anything '<'-like */
+  CHECK_STR(s, "\xEF\xBF\xBD\xEF\xBF\xBD");
+  free(s);
+  s = escape_html("\xED\xA0\x80"); /* UTF-16 surrogate */
+  CHECK_STR(s, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  free(s);
+  s = escape_html("\xE2\x82"); /* truncated at end of string */
+  CHECK_STR(s, "\xEF\xBF\xBD\xEF\xBF\xBD");
+  free(s);
+  s = escape_html("\xF4\x90\x80\x80"); /* above U+10FFFF */
+  CHECK_STR(s, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  free(s);
+
+  /* Long input through the growable buffer. */
+  size_t n = 100000;
+  char *big = malloc(n + 1);
+  CHECK(big != NULL);
+  if (big) {
+    for (size_t i = 0; i < n; i++)
+      big[i] = (i % 3 == 0) ? '<' : 'a';
+    big[n] = '\0';
+    s = escape_html(big);
+    CHECK(strlen(s) == n + 3 * ((n + 2) / 3)); /* each '<' grows by 3 */
+    CHECK(strchr(s, '<') == NULL);
+    free(s);
+    free(big);
+  }
+}
+
+static void test_csv_and_numbers(void) {
+  char *s;
+  s = csv_field("jpeg");
+  CHECK_STR(s, "jpeg");
+  free(s);
+  s = csv_field("");
+  CHECK_STR(s, "\"\"");
+  free(s);
+  s = csv_field(NULL);
+  CHECK_STR(s, "");
+  free(s);
+  s = csv_field("a,b");
+  CHECK_STR(s, "\"a,b\"");
+  free(s);
+  s = csv_field("say \"hi\"");
+  CHECK_STR(s, "\"say \"\"hi\"\"\"");
+  free(s);
+  s = csv_field("two\nlines\r\n");
+  CHECK_STR(s, "\"two\nlines\r\n\"");
+  free(s);
+  s = csv_field(" padded ");
+  CHECK_STR(s, "\" padded \"");
+  free(s);
+  s = csv_field(HOSTILE);
+  CHECK_STR(s, "\"<script>alert(1)</script>&\"\"x'\"");
+  free(s);
+  s = csv_field("bad\xFF\"q");
+  CHECK_STR(s, "\"bad\xEF\xBF\xBD\"\"q\"");
+  free(s);
+
+  char num[32];
+  report_format_double(0.125, num);
+  CHECK_STR(num, "0.125");
+  report_format_double(50, num);
+  CHECK_STR(num, "50");
+  report_format_double(0.1, num);
+  CHECK_STR(num, "0.1");
+  report_format_double(-0.0, num);
+  CHECK_STR(num, "0");
+  report_format_double(NAN, num);
+  CHECK_STR(num, "");
+  report_format_double(INFINITY, num);
+  CHECK_STR(num, "");
+  const double exact[] = {1.0 / 3.0, 31.123456789012345, 2.2250738585072014e-308, 1e300, 0.3};
+  for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++) {
+    report_format_double(exact[i], num);
+    CHECK(strtod(num, NULL) == exact[i]);
+  }
+
+  report_buf b = {0};
+  report_file_component(&b, HOSTILE, 64);
+  CHECK_STR(report_buf_str(&b), HOSTILE_FILE);
+  report_buf_reset(&b);
+  report_file_component(&b, "../etc/passwd", 64);
+  CHECK_STR(report_buf_str(&b), "_._etc_passwd");
+  report_buf_reset(&b);
+  report_file_component(&b, "", 64);
+  CHECK_STR(report_buf_str(&b), "_");
+  report_buf_reset(&b);
+  report_file_component(&b, "cifar10-test.v2", 64);
+  CHECK_STR(report_buf_str(&b), "cifar10-test.v2");
+  report_buf_reset(&b);
+  report_file_component(&b, "abcdefgh", 3);
+  CHECK_STR(report_buf_str(&b), "abc");
+  report_buf_free(&b);
+
+  b = (report_buf){0};
+  report_buf_printf(&b, "%0300d|%s", 7, "tail"); /* longer than the printf fast path */
+  CHECK(b.len == 305 && strcmp(b.data + 300, "|tail") == 0);
+  report_buf_free(&b);
+
+  char err[256];
+  CHECK(report_errf(err, sizeof err, "line one\nline two") == -1);
+  CHECK(strchr(err, '\n') == NULL);
+  CHECK(report_errf(NULL, 0, "nothing") == -1);
+}
+
+/* ---------------------------------------------------------------- ticks and plots */
+
+static int ticks_labelled(const svg_ticks *t, const double *want, size_t n_want) {
+  size_t k = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    if (!t->t[i].labelled)
+      continue;
+    if (k >= n_want || fabs(t->t[i].value - want[k]) > 1e-12 * fabs(want[k]))
+      return 0;
+    k++;
+  }
+  return k == n_want;
+}
+
+static int ticks_sane(const svg_ticks *t) {
+  for (size_t i = 0; i < t->n; i++) {
+    if (t->t[i].value < t->lo * (1 - 1e-9) - 1e-12 || t->t[i].value > t->hi * (1 + 1e-9) + 1e-12)
+      return 0;
+    if (i > 0 && !(t->t[i].value > t->t[i - 1].value))
+      return 0;
+  }
+  return 1;
+}
+
+static void test_ticks(void) {
+  svg_ticks t;
+  char lab[32];
+
+  /* 1-2-5 within ~1.3 decades. */
+  CHECK(svg_ticks_log(0.12, 2.4, &t) == 0);
+  CHECK(t.log && t.lo < 0.12 && t.hi > 2.4 && ticks_sane(&t));
+  CHECK(ticks_labelled(&t, (const double[]){0.2, 0.5, 1, 2}, 4));
+  svg_tick_label(&t, 0.2, lab);
+  CHECK_STR(lab, "0.2");
+  svg_tick_label(&t, 1, lab);
+  CHECK_STR(lab, "1");
+
+  /* 3 decades: still 1-2-5. */
+  CHECK(svg_ticks_log(0.011, 9.5, &t) == 0 && ticks_sane(&t));
+  CHECK(ticks_labelled(&t, (const double[]){0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10}, 10));
+
+  /* Just over 8x with few 1-2-5 ticks inside: falls back to 1-2-3-5. */
+  CHECK(svg_ticks_log(0.55, 4.6, &t) == 0 && ticks_sane(&t));
+  CHECK(ticks_labelled(&t, (const double[]){1, 2, 3}, 3));
+  svg_tick_label(&t, 3, lab);
+  CHECK_STR(lab, "3");
+
+  /* Narrow range: 1..9 mantissas. */
+  CHECK(svg_ticks_log(2.1, 3.9, &t) == 0 && ticks_sane(&t));
+  CHECK(ticks_labelled(&t, (const double[]){3}, 1) ||
+        ticks_labelled(&t, (const double[]){2, 3}, 2) ||
+        ticks_labelled(&t, (const double[]){3, 4}, 2));
+
+  /* 6 decades: decades labelled, 2..9 as unlabelled minor ticks. */
+  CHECK(svg_ticks_log(1e-3, 1e3, &t) == 0 && ticks_sane(&t));
+  CHECK(ticks_labelled(&t, (const double[]){1e-3, 1e-2, 1e-1, 1, 10, 100, 1e3}, 7));
+  size_t minor = 0;
+  for (size_t i = 0; i < t.n; i++)
+    minor += !t.t[i].labelled;
+  CHECK(minor >= 8 * 6);
+  svg_tick_label(&t, 1e-3, lab);
+  CHECK_STR(lab, "0.001");
+
+  /* 30 decades: every k-th decade labelled, at most 12 labels. */
+  CHECK(svg_ticks_log(1e-15, 1e15, &t) == 0 && ticks_sane(&t));
+  size_t labelled = 0;
+  for (size_t i = 0; i < t.n; i++)
+    labelled += t.t[i].labelled;
+  CHECK(labelled >= 5 && labelled <= 13);
+
+  /* Single value and invalid input. */
+  CHECK(svg_ticks_log(0.5, 0.5, &t) == 0 && t.lo < 0.5 && t.hi > 0.5 && t.n >= 2);
+  CHECK(svg_ticks_log(0, 1, &t) == -1);
+  CHECK(svg_ticks_log(-1, 1, &t) == -1);
+  CHECK(svg_ticks_log(2, 1, &t) == -1);
+  CHECK(svg_ticks_log(NAN, 1, &t) == -1);
+  CHECK(svg_ticks_log(1, INFINITY, &t) == -1);
+
+  /* Linear 1-2-5 steps. */
+  CHECK(svg_ticks_linear(27.3, 41.8, 5, &t) == 0 && ticks_sane(&t));
+  CHECK(t.lo == 25 && t.hi == 45 && t.decimals == 0);
+  CHECK(ticks_labelled(&t, (const double[]){25, 30, 35, 40, 45}, 5));
+  CHECK(svg_ticks_linear(0.71, 0.96, 5, &t) == 0 && ticks_sane(&t));
+  CHECK(t.decimals == 2 && fabs(t.lo - 0.70) < 1e-12 && fabs(t.hi - 1.0) < 1e-12);
+  svg_tick_label(&t, t.t[1].value, lab);
+  CHECK_STR(lab, "0.75");
+  CHECK(svg_ticks_linear(-0.3, 0.3, 6, &t) == 0);
+  int has_zero = 0;
+  for (size_t i = 0; i < t.n; i++)
+    if (t.t[i].value == 0) {
+      svg_tick_label(&t, t.t[i].value, lab);
+      has_zero = strcmp(lab, "0.0") == 0;
+    }
+  CHECK(has_zero);
+  CHECK(svg_ticks_linear(5, 5, 5, &t) == 0 && t.lo < 5 && t.hi > 5);
+  CHECK(svg_ticks_linear(0, 0, 5, &t) == 0 && t.lo < 0 && t.hi > 0);
+  CHECK(svg_ticks_linear(3, 1, 5, &t) == 0 && t.lo <= 1 && t.hi >= 3); /* swapped */
+  CHECK(svg_ticks_linear(NAN, 1, 5, &t) == -1);
+}
+
+static void test_svg_plot(void) {
+  svg_plot *p = svg_plot_new("T <&>", "bpp", "PSNR");
+  CHECK(p != NULL);
+  if (!p)
+    return;
+  int a = svg_plot_add_series(p, HOSTILE, (svg_style){svg_palette(0), 0, SVG_MARKER_CIRCLE});
+  int b =
+      svg_plot_add_series(p, "b (bpp targets)", (svg_style){svg_palette(1), 1, SVG_MARKER_SQUARE});
+  CHECK(a == 0 && b == 1);
+  CHECK(svg_plot_add_point(p, a, 0.1, 25, 0) == 0);
+  CHECK(svg_plot_add_point(p, a, 1.0, 35, SVG_POINT_HOLLOW) == 0);
+  CHECK(svg_plot_add_point(p, a, NAN, 30, 0) == 0); /* skipped */
+  CHECK(svg_plot_add_point(p, b, 0.2, 27, 0) == 0);
+  CHECK(svg_plot_add_point(p, b, 0.4, 29, 0) == 0);
+  CHECK(svg_plot_add_point(p, 7, 1, 1, 0) == -1);
+  report_buf out = {0};
+  CHECK(svg_plot_render(p, &out) == 0);
+  const char *s = report_buf_str(&out);
+  CHECK(count_substr(s, "<svg") == 1 && count_substr(s, "</svg>") == 1);
+  CHECK(strstr(s, "<script") == NULL);
+  CHECK(strstr(s, "T &lt;&amp;&gt;") != NULL);
+  CHECK(strstr(s, "(log scale)") != NULL); /* 0.1..1.0 is 10x > 8x */
+  CHECK(count_substr(s, "<polyline") == 2);
+  CHECK(count_substr(s, "stroke-dasharray") == 2); /* series b line + its legend sample */
+  CHECK(count_substr(s, "fill=\"#ffffff\" stroke=\"#0072B2\"") == 1); /* one hollow marker */
+  CHECK(strstr(s, "&lt;script&gt;alert(1)&lt;/s") != NULL);           /* legend truncated ... */
+  CHECK(strstr(s, "\xE2\x80\xA6</text>") == NULL);                    /* (title inside text) */
+  CHECK(count_substr(s, "\xE2\x80\xA6<title>") == 1);                 /* ... with an ellipsis */
+  CHECK(strstr(s, HOSTILE_HTML) != NULL);                             /* full in <title> */
+  report_buf_free(&out);
+
+  /* Linear x when the range is small; many series grow the height for the legend. */
+  svg_plot_free(p);
+  p = svg_plot_new("many", "x", "y");
+  CHECK(p != NULL);
+  if (!p)
+    return;
+  for (int i = 0; i < 40; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "s%d", i);
+    int k = svg_plot_add_series(p, name,
+                                (svg_style){svg_palette((size_t)i), i % 2, SVG_MARKER_DIAMOND});
+    CHECK(k == i);
+    CHECK(svg_plot_add_point(p, k, 1 + i * 0.01, i, 0) == 0);
+  }
+  out = (report_buf){0};
+  CHECK(svg_plot_render(p, &out) == 0);
+  s = report_buf_str(&out);
+  CHECK(strstr(s, "(log scale)") == NULL);
+  int h = 0;
+  CHECK(sscanf(strstr(s, "height=\"") + 8, "%d", &h) == 1 && h >= 40 * 18);
+  report_buf_free(&out);
+  svg_plot_free(p);
+
+  /* Legend below: the plot area gives up height, the SVG keeps the size asked for. */
+  p = svg_plot_new("below", "x", "y");
+  CHECK(p != NULL);
+  if (!p)
+    return;
+  svg_plot_set_size(p, 560, 380);
+  svg_plot_set_legend(p, SVG_LEGEND_BELOW);
+  for (int i = 0; i < 5; i++) {
+    int k = svg_plot_add_series(p, "series",
+                                (svg_style){svg_palette((size_t)i), 0, SVG_MARKER_TRIANGLE});
+    CHECK(svg_plot_add_point(p, k, i, i, 0) == 0);
+  }
+  out = (report_buf){0};
+  CHECK(svg_plot_render(p, &out) == 0);
+  s = report_buf_str(&out);
+  CHECK(strstr(s, "width=\"560\" height=\"380\"") != NULL);
+  const char *frame = strstr(s, "<rect x=\"66.00\" y=\"36.00\" width=\"");
+  double fw = 0, fh = 0;
+  CHECK(frame &&
+        sscanf(frame, "<rect x=\"66.00\" y=\"36.00\" width=\"%lf\" height=\"%lf\"", &fw, &fh) == 2);
+  CHECK(fw == 560 - 66 - 20 && fh == 380 - 36 - 50 - (3 * 18 + 8)); /* 2 columns, 3 rows */
+  report_buf_free(&out);
+  svg_plot_free(p);
+
+  /* No data at all. */
+  p = svg_plot_new("empty", "x", "y");
+  CHECK(p != NULL);
+  if (!p)
+    return;
+  out = (report_buf){0};
+  CHECK(svg_plot_render(p, &out) == 0);
+  CHECK(strstr(report_buf_str(&out), "no data") != NULL);
+  report_buf_free(&out);
+  svg_plot_free(p);
+}
+
+/* ---------------------------------------------------------------- test database */
+
+/* Run 2 is the one under test; run 1 is a decoy whose rows must never show up. */
+static const char k_data_sql[] =
+    "INSERT INTO runs (id, suite_name, suite_path, suite_hash, command, started_at, ended_at,"
+    " status, git_revision, host, threads, library_versions, saicbench_version) VALUES"
+    " (1, 'decoy-suite', NULL, 'h1', NULL, '2024-04-30T00:00:00Z', NULL, 'complete', NULL, NULL,"
+    "  NULL, NULL, NULL),"
+    " (2, 'nightly <b>', '/suites/nightly.yaml', 'abc123', 'saicbench run --suite \"n\"',"
+    "  '2024-05-01T00:00:00Z', '2024-05-01T01:00:00Z', 'complete', 'deadbeef1234', 'host<1>', 2,"
+    "  '{\"libjpeg-turbo\": \"2.1.5\", \"libwebp\": \"1.2.4\", \"openjpeg\": \"2.5.0 <i>&\"}',"
+    "  '0.1.0');"
+    "INSERT INTO datasets (id, run_id, name, path, kind, content_hash, n_images, n_classes,"
+    " class_names, selection) VALUES"
+    " (5, 1, 'decoy-data', '/d', 'plain-folder', 'x', 1, 0, NULL, NULL),"
+    " (10, 2, 'cifar10-test', '/data/cifar10', 'cifar-binary', 'c0ffee', 100, 10, NULL,"
+    "  'limit=100'),"
+    " (11, 2, 'kodak', '/data/kodak', 'plain-folder', 'f00d', 24, 0, NULL, NULL);"
+    "INSERT INTO codecs (id, run_id, label, codec, library_version, settings, knob_name,"
+    " plugin_path) VALUES"
+    " (30, 1, 'jpeg-decoy', 'jpeg', NULL, '{}', 'quality', NULL),"
+    " (20, 2, 'jpeg', 'jpeg', 'libjpeg-turbo 2.1.5', '{\"subsampling\": \"420\"}', 'quality',"
+    "  NULL),"
+    " (21, 2, 'webp', 'webp', 'libwebp 1.2.4', '{}', 'quality', NULL),"
+    " (22, 2, '<script>alert(1)</script>&\"x''', 'j2k',"
+    "  'openjpeg <2.5>' || CAST(X'FF' AS TEXT)," /* invalid UTF-8 */
+    "  '{\"note\": \"</code><script>x</script>\"}', 'ratio', '/p/<evil>.so');"
+    "INSERT INTO points (id, codec_id, kind, value) VALUES"
+    " (130, 30, 'knob', 50),"
+    " (100, 20, 'knob', 10), (101, 20, 'knob', 50), (102, 20, 'knob', 90),"
+    " (103, 20, 'bpp', 0.25), (104, 20, 'bpp', 0.5), (105, 20, 'bpp', 1.0),"
+    " (110, 21, 'knob', 20), (111, 21, 'knob', 80),"
+    " (120, 22, 'knob', 10), (121, 22, 'knob', 40), (122, 22, 'knob', 160),"
+    " (123, 22, 'bpp', 0.1);"
+    /* point, dataset, n, n_errors, n_unreachable, knob, bpp, stream_bpp, psnr, psnr_mean_mse,
+     * ssim, ms_ssim, encode_ms, decode_ms */
+    "INSERT INTO aggregates VALUES"
+    " (130, 5, 1, 0, 0, 50, 1.0, 0.9, 30, 30, 0.9, NULL, 1, 1),"
+    " (130, 10, 1, 0, 0, 50, 1.0, 0.9, 30, 30, 0.9, NULL, 1, 1)," /* other run's point */
+    " (102, 10, 100, 0, 0, 90, 3.1, 2.2, 38.5, 38.1, 0.985, NULL, 0.21, 0.11),"
+    " (100, 10, 100, 0, 0, 10, 0.62, 0.3, 24.1, 23.8, 0.781, NULL, 0.15, 0.09),"
+    " (101, 10, 100, 0, 0, 50, 1.31, 0.8, 31.123456789012345, 30.9, 0.9123, NULL, 0.17, 0.1),"
+    " (103, 10, 100, 0, 3, 12.5, 0.29, 0.1, 22.0, 21.5, 0.70, NULL, 0.9, 0.1),"
+    " (104, 10, 100, 0, 0, 31.2, 0.5, 0.25, 27.0, 26.8, 0.85, NULL, 0.8, 0.1),"
+    " (105, 10, 98, 2, 0, 75.0, 1.0, 0.7, 33.0, 32.6, 0.95, NULL, 0.85, 0.1),"
+    " (110, 10, 100, 0, 0, 20, 0.45, 0.4, 27.5, 27.2, 0.86, NULL, 0.5, 0.2),"
+    " (111, 10, 100, 0, 0, 80, 1.6, 1.5, 35.1, 34.9, 0.97, NULL, 0.6, 0.25),"
+    " (120, 10, 100, 0, 0, 10, 2.4, 2.3, 36.0, 35.8, 0.975, NULL, 1.5, 1.2),"
+    " (121, 10, 100, 0, 0, 40, 0.6, 0.55, 28.0, 27.8, 0.88, NULL, 1.4, 1.1),"
+    " (122, 10, 100, 0, 0, 160, 0.15, 0.14, 21.0, 20.9, 0.65, NULL, 1.3, 1.0),"
+    " (123, 10, 0, 100, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),"
+    " (100, 11, 24, 0, 0, 10, 0.25, 0.2, 26.0, 25.8, 0.72, 0.88, 12.0, 6.0),"
+    " (101, 11, 24, 0, 0, 50, 0.8, 0.75, 32.0, 31.7, 0.90, 0.96, 14.0, 7.0),"
+    " (102, 11, 24, 0, 0, 90, 2.0, 1.95, 38.0, 37.5, 0.97, 0.99, 17.0, 8.0),"
+    " (103, 11, 24, 0, 0, 18.0, 0.25, 0.2, 26.1, 25.9, 0.72, 0.88, 60.0, 6.0),"
+    " (104, 11, 24, 0, 0, 40.0, 0.5, 0.45, 29.8, 29.5, 0.85, 0.94, 65.0, 6.5),"
+    " (105, 11, 24, 0, 0, 70.0, 1.0, 0.95, 33.5, 33.0, 0.93, 0.975, 70.0, 7.0),"
+    " (110, 11, 24, 0, 0, 20, 0.3, 0.29, 28.0, 27.7, 0.80, 0.92, NULL, 9.0),"
+    " (111, 11, 24, 0, 0, 80, 1.2, 1.19, 36.0, 35.6, 0.95, 0.985, 40.0, 10.0),"
+    " (120, 11, 24, 0, 0, 10, 2.4, 2.38, 40.0, 39.5, 0.98, 0.995, 90.0, 80.0),"
+    " (121, 11, 24, 0, 0, 40, 0.6, 0.59, 31.0, 30.6, 0.88, NULL, 85.0, 75.0),"
+    " (122, 11, 24, 0, 0, 160, 0.15, 0.149, 25.0, 24.8, 0.68, 0.85, 80.0, 70.0);"
+    /* 123 x kodak deliberately missing (an incomplete run) */
+    "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
+    " (3, 'empty', 'e', '2024-05-02T00:00:00Z', 'running');";
+
+static int exec_sql(sqlite3 *db, const char *sql, const char *what) {
+  char *msg = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    fprintf(stderr, "%s: %s\n", what, msg ? msg : "?");
+    sqlite3_free(msg);
+    return -1;
+  }
+  return 0;
+}
+
+static sqlite3 *open_schema_db(const char *path, const char *schema_sql) {
+  sqlite3 *db = NULL;
+  if (sqlite3_open(path, &db) != SQLITE_OK) {
+    fprintf(stderr, "cannot open %s: %s\n", path, db ? sqlite3_errmsg(db) : "?");
+    sqlite3_close(db);
+    return NULL;
+  }
+  if (exec_sql(db, schema_sql, "schema")) {
+    sqlite3_close(db);
+    return NULL;
+  }
+  return db;
+}
+
+/* ---------------------------------------------------------------- CSV checks */
+
+typedef struct csv_table {
+  char ***rows; /* rows[i][j] */
+  size_t *n_fields;
+  size_t n_rows;
+} csv_table;
+
+/* Strict RFC 4180 parser: CRLF records, quoted fields with "" escapes. Returns -1 on any
+ * deviation (bare CR/LF outside quotes, text after a closing quote, missing final CRLF). */
+static int csv_parse(const char *s, csv_table *t) {
+  memset(t, 0, sizeof *t);
+  size_t cap_rows = 0;
+  while (*s) {
+    if (t->n_rows == cap_rows) {
+      cap_rows = cap_rows ? 2 * cap_rows : 16;
+      t->rows = realloc(t->rows, cap_rows * sizeof *t->rows);
+      t->n_fields = realloc(t->n_fields, cap_rows * sizeof *t->n_fields);
+    }
+    char **fields = NULL;
+    size_t nf = 0;
+    for (;;) {
+      report_buf f = {0};
+      report_buf_append(&f, "", 0);
+      if (*s == '"') {
+        s++;
+        for (;;) {
+          if (!*s)
+            return -1;
+          if (*s == '"' && s[1] == '"') {
+            report_buf_append(&f, "\"", 1);
+            s += 2;
+          } else if (*s == '"') {
+            s++;
+            break;
+          } else {
+            report_buf_append(&f, s++, 1);
+          }
+        }
+      } else {
+        while (*s && *s != ',' && *s != '\r' && *s != '\n') {
+          if (*s == '"')
+            return -1;
+          report_buf_append(&f, s++, 1);
+        }
+      }
+      fields = realloc(fields, (nf + 1) * sizeof *fields);
+      fields[nf++] = f.data;
+      if (*s == ',') {
+        s++;
+        continue;
+      }
+      if (s[0] == '\r' && s[1] == '\n') {
+        s += 2;
+        break;
+      }
+      return -1;
+    }
+    t->rows[t->n_rows] = fields;
+    t->n_fields[t->n_rows++] = nf;
+  }
+  return 0;
+}
+
+static void csv_free(csv_table *t) {
+  for (size_t i = 0; i < t->n_rows; i++) {
+    for (size_t j = 0; j < t->n_fields[i]; j++)
+      free(t->rows[i][j]);
+    free(t->rows[i]);
+  }
+  free(t->rows);
+  free(t->n_fields);
+}
+
+static const char *const k_csv_header[] = {
+    "codec",         "codec_name", "point_kind", "point_value", "n",    "n_errors",
+    "n_unreachable", "mean_knob",  "bpp",        "stream_bpp",  "psnr", "psnr_of_mean_mse",
+    "ssim",          "ms_ssim",    "encode_ms",  "decode_ms"};
+
+/* Compares every CSV row with the database row it came from, column by column. */
+static void check_csv(sqlite3 *db, const char *dir, const char *file, int64_t dataset_id,
+                      size_t want_rows) {
+  char path[4096];
+  PATHF(path, "%s/%s", dir, file);
+  char *text = read_file(path, NULL);
+  CHECK(text != NULL);
+  if (!text)
+    return;
+  csv_table t;
+  int prc = csv_parse(text, &t);
+  CHECK(prc == 0);
+  free(text);
+  if (prc != 0)
+    return;
+  CHECK(t.n_rows == want_rows + 1);
+  CHECK(t.n_fields[0] == 16);
+  for (size_t j = 0; j < 16 && j < t.n_fields[0]; j++)
+    CHECK_STR(t.rows[0][j], k_csv_header[j]);
+
+  sqlite3_stmt *st;
+  CHECK(sqlite3_prepare_v2(db,
+                           "SELECT c.label, c.codec, p.kind, p.value, a.n, a.n_errors, "
+                           "a.n_unreachable, a.mean_knob, a.mean_bpp, a.mean_stream_bpp, "
+                           "a.mean_psnr, a.psnr_of_mean_mse, a.mean_ssim, a.mean_ms_ssim, "
+                           "a.mean_encode_ms, a.mean_decode_ms FROM aggregates a "
+                           "JOIN points p ON p.id = a.point_id JOIN codecs c ON c.id = p.codec_id "
+                           "WHERE a.dataset_id = ?1 AND c.label = ?2 AND p.kind = ?3 "
+                           "AND p.value = ?4",
+                           -1, &st, NULL) == SQLITE_OK);
+  const char *prev_label = NULL, *prev_kind = NULL;
+  double prev_bpp = -1;
+  for (size_t i = 1; i < t.n_rows; i++) {
+    char **f = t.rows[i];
+    CHECK(t.n_fields[i] == 16);
+    if (t.n_fields[i] != 16)
+      continue;
+    /* Sorted: label, knob before bpp, bpp ascending (empty last). */
+    if (prev_label) {
+      int c = strcmp(prev_label, f[0]);
+      CHECK(c <= 0);
+      if (c == 0) {
+        CHECK(!(strcmp(prev_kind, "bpp") == 0 && strcmp(f[2], "knob") == 0));
+        if (strcmp(prev_kind, f[2]) == 0 && f[8][0])
+          CHECK(prev_bpp <= strtod(f[8], NULL));
+      }
+    }
+    prev_label = f[0];
+    prev_kind = f[2];
+    prev_bpp = f[8][0] ? strtod(f[8], NULL) : INFINITY;
+
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, dataset_id);
+    sqlite3_bind_text(st, 2, f[0], -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, f[2], -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 4, strtod(f[3], NULL));
+    int rc = sqlite3_step(st);
+    CHECK(rc == SQLITE_ROW);
+    if (rc != SQLITE_ROW) {
+      fprintf(stderr, "  CSV row %zu (%s, %s, %s) not in database\n", i, f[0], f[2], f[3]);
+      continue;
+    }
+    CHECK_STR(f[1], (const char *)sqlite3_column_text(st, 1));
+    for (int j = 3; j < 16; j++) {
+      if (sqlite3_column_type(st, j) == SQLITE_NULL) {
+        CHECK(f[j][0] == '\0');
+      } else {
+        char *end;
+        double v = strtod(f[j], &end);
+        CHECK(*f[j] && *end == '\0');
+        CHECK(v == sqlite3_column_double(st, j)); /* exact round trip */
+      }
+    }
+  }
+  sqlite3_finalize(st);
+  csv_free(&t);
+}
+
+/* ---------------------------------------------------------------- JSON checks */
+
+static void check_json(const char *dir, const char *file, const char *want_name, size_t want_n,
+                       int want_all_ms_null, const char *dataset) {
+  char path[4096];
+  PATHF(path, "%s/%s", dir, file);
+  json_error_t jerr;
+  json_t *root = json_load_file(path, 0, &jerr);
+  CHECK(root != NULL);
+  if (!root) {
+    fprintf(stderr, "  %s: %s\n", path, jerr.text);
+    return;
+  }
+  CHECK(json_is_object(root));
+  CHECK_STR(json_string_value(json_object_get(root, "name")), want_name);
+  const char *desc = json_string_value(json_object_get(root, "description"));
+  CHECK(desc && strstr(desc, "run 2") && strstr(desc, dataset));
+  json_t *res = json_object_get(root, "results");
+  CHECK(json_is_object(res) && json_object_size(res) == 6);
+  static const char *const keys[] = {"bpp",      "psnr-rgb",      "ms-ssim-rgb",
+                                     "ssim-rgb", "encoding_time", "decoding_time"};
+  for (size_t k = 0; k < 6; k++) {
+    json_t *a = json_object_get(res, keys[k]);
+    CHECK(json_is_array(a) && json_array_size(a) == want_n);
+  }
+  json_t *bpp = json_object_get(res, "bpp");
+  for (size_t i = 0; i < json_array_size(bpp); i++) {
+    CHECK(json_is_number(json_array_get(bpp, i)));
+    if (i > 0)
+      CHECK(json_number_value(json_array_get(bpp, i - 1)) <=
+            json_number_value(json_array_get(bpp, i)));
+  }
+  json_t *ms = json_object_get(res, "ms-ssim-rgb");
+  size_t nulls = 0;
+  for (size_t i = 0; i < json_array_size(ms); i++)
+    nulls += json_is_null(json_array_get(ms, i));
+  if (want_all_ms_null)
+    CHECK(nulls == want_n);
+  else
+    CHECK(nulls < want_n);
+  json_decref(root);
+}
+
+/* ---------------------------------------------------------------- HTML checks */
+
+static int is_name_char(char c) {
+  return isalnum((unsigned char)c) || c == '-' || c == '_' || c == ':';
+}
+
+/* Checks '&' starts one of the XML entities or a numeric reference. */
+static int entity_ok(const char *s) {
+  static const char *const named[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
+  for (size_t i = 0; i < 5; i++)
+    if (strncmp(s, named[i], strlen(named[i])) == 0)
+      return 1;
+  if (s[1] != '#')
+    return 0;
+  const char *p = s + 2;
+  int hex = *p == 'x';
+  p += hex;
+  const char *digits = p;
+  while (hex ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p))
+    p++;
+  return p > digits && *p == ';';
+}
+
+/* Minimal well-formedness check (XML rules, which our HTML follows): tags balance and nest,
+ * attribute values are quoted without '<', text has no raw '<' or '>', entities are valid.
+ * Returns NULL when fine, else a static description. */
+static const char *check_well_formed(const char *s) {
+  const char *stack[256];
+  size_t lens[256], depth = 0;
+  int root_seen = 0;
+  while (*s) {
+    if (*s == '&') {
+      if (!entity_ok(s))
+        return "bad entity in text";
+      s++;
+      continue;
+    }
+    if (*s == '>')
+      return "raw '>' in text";
+    if (*s != '<') {
+      s++;
+      continue;
+    }
+    if (strncmp(s, "<!--", 4) == 0) {
+      const char *e = strstr(s, "-->");
+      if (!e)
+        return "unterminated comment";
+      s = e + 3;
+      continue;
+    }
+    if (strncmp(s, "<!DOCTYPE", 9) == 0) {
+      const char *e = strchr(s, '>');
+      if (!e)
+        return "unterminated doctype";
+      s = e + 1;
+      continue;
+    }
+    int closing = s[1] == '/';
+    const char *name = s + 1 + closing;
+    const char *p = name;
+    while (is_name_char(*p))
+      p++;
+    size_t nlen = (size_t)(p - name);
+    if (nlen == 0)
+      return "'<' not starting a tag";
+    if (closing) {
+      if (*p != '>')
+        return "junk in closing tag";
+      if (depth == 0 || lens[depth - 1] != nlen || strncmp(stack[depth - 1], name, nlen) != 0)
+        return "mismatched closing tag";
+      depth--;
+      s = p + 1;
+      continue;
+    }
+    /* attributes */
+    for (;;) {
+      while (*p == ' ' || *p == '\n' || *p == '\t')
+        p++;
+      if (*p == '>' || (p[0] == '/' && p[1] == '>'))
+        break;
+      const char *an = p;
+      while (is_name_char(*p))
+        p++;
+      if (p == an || *p != '=' || p[1] != '"')
+        return "malformed attribute";
+      p += 2;
+      while (*p && *p != '"') {
+        if (*p == '<')
+          return "'<' in attribute value";
+        if (*p == '&' && !entity_ok(p))
+          return "bad entity in attribute";
+        p++;
+      }
+      if (*p != '"')
+        return "unterminated attribute";
+      p++;
+    }
+    if (*p == '/') {
+      s = p + 2; /* self-closing */
+      continue;
+    }
+    if (depth == 0 && root_seen)
+      return "second root element";
+    if (depth == 256)
+      return "too deep";
+    root_seen = 1;
+    stack[depth] = name;
+    lens[depth++] = nlen;
+    s = p + 1;
+  }
+  return depth == 0 && root_seen ? NULL : "unclosed elements";
+}
+
+static void check_html(const char *dir, size_t want_svgs) {
+  char path[4096];
+  PATHF(path, "%s/report.html", dir);
+  char *html = read_file(path, NULL);
+  CHECK(html != NULL);
+  if (!html)
+    return;
+  /* No hostile string survives unescaped anywhere. */
+  CHECK(strstr(html, "<script") == NULL);
+  CHECK(strstr(html, "<SCRIPT") == NULL);
+  CHECK(strstr(html, "alert(1)</") == NULL);
+  CHECK(strstr(html, "&\"x'") == NULL);
+  CHECK(strstr(html, "<b>") == NULL && strstr(html, "<i>") == NULL);
+  CHECK(strstr(html, "<evil>") == NULL && strstr(html, "<2.5>") == NULL);
+  CHECK(strstr(html, "host<1>") == NULL);
+  CHECK(strstr(html, HOSTILE_HTML) != NULL);
+  CHECK(strstr(html, "nightly &lt;b&gt;") != NULL);
+  CHECK(strstr(html, "&lt;/code&gt;&lt;script&gt;x&lt;/script&gt;") != NULL);
+  CHECK(strstr(html, "openjpeg &lt;2.5&gt;\xEF\xBF\xBD</td>") != NULL); /* bad UTF-8 repaired */
+  /* Metadata, parsed library versions. */
+  CHECK(strstr(html, "deadbeef1234") != NULL);
+  CHECK(strstr(html, "<th>libjpeg-turbo</th><td>2.1.5</td>") != NULL);
+  CHECK(strstr(html, "<th>openjpeg</th><td>2.5.0 &lt;i&gt;&amp;</td>") != NULL);
+  CHECK(strstr(html, "2024-05-01T01:00:00Z") != NULL);
+  /* The decoy run never leaks in. */
+  CHECK(strstr(html, "decoy") == NULL);
+  /* Plots: one <svg per expected plot. */
+  CHECK(count_substr(html, "<svg") == want_svgs);
+  CHECK(count_substr(html, "</svg>") == want_svgs);
+  CHECK(strstr(html, "Rate\xE2\x80\x93MS-SSIM: kodak") != NULL);
+  CHECK(strstr(html, "Rate\xE2\x80\x93MS-SSIM: cifar10-test") == NULL);
+  /* Flags: unreachable row, missing aggregates warning. */
+  CHECK(count_substr(html, "<tr class=\"unreach\">") == 1);
+  CHECK(strstr(html, "1 grid point(s) of this run have no aggregates") != NULL);
+  /* No external resources or scripts. */
+  CHECK(strstr(html, "src=") == NULL && strstr(html, "href=") == NULL);
+  CHECK(strstr(html, "@import") == NULL && strstr(html, "url(") == NULL);
+  const char *wf = check_well_formed(html);
+  if (wf)
+    fprintf(stderr, "  report.html not well-formed: %s\n", wf);
+  CHECK(wf == NULL);
+  free(html);
+
+  /* xmllint (libxml2-utils), when installed, as an independent XML parser. */
+  if (system("command -v xmllint >/dev/null 2>&1") == 0) {
+    char cmd[4400];
+    PATHF(cmd, "xmllint --noout '%s'", path);
+    CHECK(system(cmd) == 0);
+  } else {
+    fprintf(stderr, "note: xmllint not installed; skipped the XML parser check\n");
+  }
+}
+
+static int dir_has_tmp(const char *dir) {
+  char cmd[4200];
+  PATHF(cmd, "ls -a '%s' | grep -q '\\.tmp$'", dir);
+  return system(cmd) == 0;
+}
+
+/* ---------------------------------------------------------------- end to end */
+
+static void test_end_to_end(const char *schema_path, const char *work, const char *keep_dir) {
+  char *schema = read_file(schema_path, NULL);
+  CHECK(schema != NULL);
+  if (!schema) {
+    fprintf(stderr, "cannot read schema %s\n", schema_path);
+    return;
+  }
+  char path[4096], out[4096], err[512];
+  PATHF(path, "%s/test.db", work);
+  sqlite3 *db = open_schema_db(path, schema);
+  CHECK(db != NULL);
+  if (!db) {
+    free(schema);
+    return;
+  }
+  CHECK(exec_sql(db, k_data_sql, "test data") == 0);
+
+  int64_t latest = 0;
+  CHECK(report_latest_run(db, &latest, err, sizeof err) == 0 && latest == 3);
+
+  if (keep_dir)
+    PATHF(out, "%s", keep_dir);
+  else
+    PATHF(out, "%s/out/nested", work); /* parents created too */
+  int rc = report_write(db, 2, out, err, sizeof err);
+  if (rc)
+    fprintf(stderr, "report_write: %s\n", err);
+  CHECK(rc == 0);
+
+  check_csv(db, out, "points_cifar10-test.csv", 10, 12);
+  check_csv(db, out, "points_kodak.csv", 11, 11);
+  CHECK(!file_exists(out, "points_decoy-data.csv"));
+
+  check_json(out, "compressai_jpeg_cifar10-test.json", "jpeg", 3, 1, "cifar10-test");
+  check_json(out, "compressai_jpeg_cifar10-test_bpp.json", "jpeg (bpp targets)", 3, 1,
+             "cifar10-test");
+  check_json(out, "compressai_webp_cifar10-test.json", "webp", 2, 1, "cifar10-test");
+  check_json(out, "compressai_" HOSTILE_FILE "_cifar10-test.json", HOSTILE, 3, 1, "cifar10-test");
+  /* Its only bpp point has no bpp (every image failed): no file. */
+  CHECK(!file_exists(out, "compressai_" HOSTILE_FILE "_cifar10-test_bpp.json"));
+  check_json(out, "compressai_jpeg_kodak.json", "jpeg", 3, 0, "kodak");
+  check_json(out, "compressai_jpeg_kodak_bpp.json", "jpeg (bpp targets)", 3, 0, "kodak");
+  check_json(out, "compressai_webp_kodak.json", "webp", 2, 0, "kodak");
+  check_json(out, "compressai_" HOSTILE_FILE "_kodak.json", HOSTILE, 3, 0, "kodak");
+  CHECK(!file_exists(out, "compressai_" HOSTILE_FILE "_kodak_bpp.json"));
+  CHECK(!file_exists(out, "compressai_webp_kodak_bpp.json"));
+
+  /* Exact values in JSON: times in seconds, NULL metrics as null, order by bpp. */
+  PATHF(path, "%s/compressai_" HOSTILE_FILE "_kodak.json", out);
+  json_t *j = json_load_file(path, 0, NULL);
+  json_t *res = json_object_get(j, "results");
+  CHECK(fabs(json_number_value(json_array_get(json_object_get(res, "bpp"), 0)) - 0.15) < 1e-12);
+  CHECK(fabs(json_number_value(json_array_get(json_object_get(res, "encoding_time"), 0)) - 0.080) <
+        1e-12);
+  CHECK(json_is_null(json_array_get(json_object_get(res, "ms-ssim-rgb"), 1))); /* knob 40 */
+  json_decref(j);
+  PATHF(path, "%s/compressai_webp_kodak.json", out);
+  j = json_load_file(path, 0, NULL);
+  res = json_object_get(j, "results");
+  CHECK(json_is_null(json_array_get(json_object_get(res, "encoding_time"), 0)));
+  CHECK(fabs(json_number_value(json_array_get(json_object_get(res, "decoding_time"), 1)) - 0.010) <
+        1e-12);
+  json_decref(j);
+
+  check_html(out, 2 + 3);
+  CHECK(!dir_has_tmp(out));
+
+  /* Same input, same bytes (and overwriting works). */
+  PATHF(path, "%s/report.html", out);
+  size_t len1 = 0, len2 = 0;
+  char *first = read_file(path, &len1);
+  CHECK(report_write(db, 2, out, err, sizeof err) == 0);
+  char *second = read_file(path, &len2);
+  CHECK(first && second && len1 == len2 && memcmp(first, second, len1) == 0);
+  free(first);
+  free(second);
+
+  /* The caller's own transaction is respected (no nested BEGIN). */
+  PATHF(out, "%s/out-txn", work);
+  CHECK(exec_sql(db, "BEGIN", "begin") == 0);
+  CHECK(report_write(db, 2, out, err, sizeof err) == 0);
+  CHECK(exec_sql(db, "COMMIT", "commit") == 0);
+
+  /* File names: unsafe characters replaced, clashes (also by case) get -2, -3, ... */
+  CHECK(
+      exec_sql(db,
+               "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
+               " (4, 'names', 'n', '2024-05-03T00:00:00Z', 'complete');"
+               "INSERT INTO datasets (id, run_id, name, path, kind, content_hash, n_images,"
+               " n_classes) VALUES (40, 4, 'k/x', '/k', 'plain-folder', 'h', 1, 0),"
+               " (41, 4, 'k_x', '/k', 'plain-folder', 'h', 1, 0);"
+               "INSERT INTO codecs (id, run_id, label, codec, settings, knob_name) VALUES"
+               " (50, 4, 'jpeg', 'jpeg', '{}', 'q'), (51, 4, 'JPEG', 'jpeg', '{}', 'q'),"
+               " (52, 4, 'a/b', 'webp', '{}', 'q'), (53, 4, 'a_b', 'webp', '{}', 'q');"
+               "INSERT INTO points (id, codec_id, kind, value) VALUES"
+               " (500, 50, 'knob', 1), (510, 51, 'knob', 1), (520, 52, 'knob', 1),"
+               " (530, 53, 'knob', 1);"
+               "INSERT INTO aggregates (point_id, dataset_id, n, n_errors, n_unreachable,"
+               " mean_bpp, mean_psnr) VALUES (500, 40, 1, 0, 0, 1, 30), (510, 40, 1, 0, 0, 1, 30),"
+               " (520, 40, 1, 0, 0, 1, 30), (530, 40, 1, 0, 0, 1, 30);",
+               "name data") == 0);
+  PATHF(out, "%s/out-names", work);
+  CHECK(report_write(db, 4, out, err, sizeof err) == 0);
+  /* Codecs in label order (bytewise): JPEG, a/b, a_b, jpeg; datasets: k/x, k_x. */
+  CHECK(file_exists(out, "points_k_x.csv") && file_exists(out, "points_k_x-2.csv"));
+  CHECK(file_exists(out, "compressai_JPEG_k_x.json"));
+  CHECK(file_exists(out, "compressai_a_b_k_x.json"));
+  CHECK(file_exists(out, "compressai_a_b_k_x-2.json"));
+  CHECK(file_exists(out, "compressai_jpeg_k_x-2.json"));
+  PATHF(path, "%s/compressai_a_b_k_x-2.json", out);
+  json_t *jn = json_load_file(path, 0, NULL);
+  CHECK_STR(json_string_value(json_object_get(jn, "name")), "a_b");
+  json_decref(jn);
+  PATHF(path, "%s/report.html", out);
+  char *names_html = read_file(path, NULL);
+  CHECK(names_html && strstr(names_html, "<code>compressai_jpeg_k_x-2.json</code>: "
+                                         "CompressAI-style results, jpeg (knob grid) on k/x"));
+  CHECK(names_html &&
+        strstr(names_html, "<code>points_k_x-2.csv</code>: all points of dataset k_x"));
+  free(names_html);
+
+  /* A run without datasets or codecs still gives a page. */
+  PATHF(out, "%s/out-empty", work);
+  rc = report_write(db, 3, out, err, sizeof err);
+  CHECK(rc == 0);
+  if (rc == 0) {
+    PATHF(path, "%s/report.html", out);
+    char *html = read_file(path, NULL);
+    CHECK(html && strstr(html, "This run has no datasets.") && count_substr(html, "<svg") == 0);
+    CHECK(html && check_well_formed(html) == NULL);
+    free(html);
+  }
+
+  /* ---- errors ---- */
+  PATHF(out, "%s/out-missing", work);
+  err[0] = '\0';
+  CHECK(report_write(db, 99, out, err, sizeof err) != 0);
+  CHECK(strstr(err, "run 99 not found") != NULL);
+  CHECK(!file_exists(work, "out-missing")); /* nothing written for a bad run */
+
+  char blocker[4096];
+  PATHF(blocker, "%s/plainfile", work);
+  FILE *f = fopen(blocker, "w");
+  CHECK(f != NULL);
+  if (f)
+    fclose(f);
+  err[0] = '\0';
+  CHECK(report_write(db, 2, blocker, err, sizeof err) != 0);
+  CHECK(strstr(err, blocker) != NULL && strstr(err, "not a directory") != NULL);
+  PATHF(out, "%s/plainfile/sub", work);
+  err[0] = '\0';
+  CHECK(report_write(db, 2, out, err, sizeof err) != 0);
+  CHECK(strstr(err, out) != NULL);
+
+  /* A directory where report.html should go: the rename fails, and is reported by name. */
+  PATHF(out, "%s/out-blocked", work);
+  PATHF(path, "%s/report.html", out);
+  CHECK(report_mkdirs(path, err, sizeof err) == 0);
+  err[0] = '\0';
+  CHECK(report_write(db, 2, out, err, sizeof err) != 0);
+  CHECK(strstr(err, "report.html") != NULL);
+  CHECK(!dir_has_tmp(out));
+
+  /* Read-only directory: only meaningful when not root (root may write anyway). */
+  if (geteuid() != 0) {
+    PATHF(out, "%s/out-ro", work);
+    CHECK(mkdir(out, 0500) == 0);
+    err[0] = '\0';
+    CHECK(report_write(db, 2, out, err, sizeof err) != 0);
+    CHECK(strstr(err, out) != NULL);
+    chmod(out, 0700);
+  } else {
+    fprintf(stderr, "note: running as root; skipped the read-only directory case\n");
+  }
+
+  CHECK(report_write(db, 2, "", err, sizeof err) != 0);
+  CHECK(report_write(NULL, 2, work, err, sizeof err) != 0);
+
+  /* A newer schema than the report knows is refused. */
+  CHECK(exec_sql(db, "PRAGMA user_version = 2", "pragma") == 0);
+  err[0] = '\0';
+  PATHF(out, "%s/out-v2", work);
+  CHECK(report_write(db, 2, out, err, sizeof err) != 0);
+  CHECK(strstr(err, "schema version 2") != NULL);
+  CHECK(exec_sql(db, "PRAGMA user_version = 1", "pragma") == 0);
+  sqlite3_close(db);
+
+  /* report_latest_run on an empty database. */
+  PATHF(path, "%s/empty.db", work);
+  db = open_schema_db(path, schema);
+  CHECK(db != NULL);
+  if (db) {
+    err[0] = '\0';
+    CHECK(report_latest_run(db, &latest, err, sizeof err) != 0);
+    CHECK(strstr(err, "no runs") != NULL);
+    sqlite3_close(db);
+  }
+  /* ... and on a database without the schema. */
+  CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+  err[0] = '\0';
+  CHECK(report_latest_run(db, &latest, err, sizeof err) != 0);
+  CHECK(strstr(err, "runs") != NULL);
+  CHECK(report_write(db, 1, work, err, sizeof err) != 0);
+  sqlite3_close(db);
+  free(schema);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: %s SCHEMA.sql [--keep DIR]\n", argv[0]);
+    return 2;
+  }
+  const char *keep = argc >= 4 && strcmp(argv[2], "--keep") == 0 ? argv[3] : NULL;
+  const char *tmp = getenv("TMPDIR");
+  char work[4096];
+  PATHF(work, "%s/sb_reports_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(work)) {
+    fprintf(stderr, "cannot create temporary directory %s: %s\n", work, strerror(errno));
+    return 2;
+  }
+
+  test_html_escape();
+  test_csv_and_numbers();
+  test_ticks();
+  test_svg_plot();
+  test_end_to_end(argv[1], work, keep);
+
+  rm_tree(work);
+  if (g_failures) {
+    fprintf(stderr, "%d check(s) failed\n", g_failures);
+    return 1;
+  }
+  printf("reports: all checks passed\n");
+  return 0;
+}
