@@ -163,7 +163,7 @@ static size_t jc_scan_bytes(const uint8_t *d, size_t n) {
 static const char *const jc_keys[] = {"subsampling", "optimize", "progressive", "jfif", NULL};
 
 static int jc_create(const codec_option *options, size_t n_options, void **instance, char *err,
-                       size_t err_len) {
+                     size_t err_len) {
   if (!instance)
     return codec_errorf(err, err_len, JPEG_NAME ": no instance pointer");
   *instance = NULL;
@@ -250,11 +250,10 @@ static int jc_encode_run(jc_enc_job *j) {
   return 0;
 }
 
-static int jc_encode(const void *instance, const uint8_t *rgb, int width, int height,
-                       double knob, codec_encoded *out, char *err, size_t err_len) {
+static int jc_encode(const void *instance, const uint8_t *rgb, int width, int height, double knob,
+                     codec_encoded *out, char *err, size_t err_len) {
   const codec_vtable *vt = codec_jpeg_vtable();
-  if (codec_check_encode_args(JPEG_NAME, &vt->knob, rgb, width, height, &knob, out, err,
-                              err_len))
+  if (codec_check_encode_args(JPEG_NAME, &vt->knob, rgb, width, height, &knob, out, err, err_len))
     return -1;
   if (!instance)
     return codec_errorf(err, err_len, JPEG_NAME ": no instance");
@@ -360,7 +359,7 @@ static int jc_decode_run(jc_dec_job *j) {
 }
 
 static int jc_decode(const void *instance, const uint8_t *data, size_t size, uint8_t **rgb,
-                       int *width, int *height, char *err, size_t err_len) {
+                     int *width, int *height, char *err, size_t err_len) {
   (void)instance; /* decoding needs no settings */
   if (codec_check_decode_args(JPEG_NAME, data, size, rgb, width, height, err, err_len))
     return -1;

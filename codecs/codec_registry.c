@@ -4,7 +4,6 @@
 #include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,25 +34,6 @@ static int add_entry(codec_registry *r, const codec_vtable *vt, char *path, void
     r->cap = cap;
   }
   r->entries[r->count++] = (registry_entry){vt, path, handle};
-  return 0;
-}
-
-int codec_registry_create(codec_registry **out, char *err, size_t err_len) {
-  if (!out)
-    return codec_errorf(err, err_len, "codec registry: no output pointer");
-  *out = NULL;
-  codec_registry *r = calloc(1, sizeof *r);
-  if (!r)
-    return codec_errorf(err, err_len, "codec registry: out of memory");
-  const codec_vtable *builtins[] = {codec_jpeg_vtable(), codec_webp_vtable(),
-                                    codec_jpeg2000_vtable()};
-  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
-    if (add_entry(r, builtins[i], NULL, NULL)) {
-      codec_registry_destroy(r);
-      return codec_errorf(err, err_len, "codec registry: out of memory");
-    }
-  }
-  *out = r;
   return 0;
 }
 
@@ -94,6 +74,31 @@ static const char *validate_table(const codec_vtable *vt) {
   return NULL;
 }
 
+int codec_registry_create(codec_registry **out, char *err, size_t err_len) {
+  if (!out)
+    return codec_errorf(err, err_len, "codec registry: no output pointer");
+  *out = NULL;
+  codec_registry *r = calloc(1, sizeof *r);
+  if (!r)
+    return codec_errorf(err, err_len, "codec registry: out of memory");
+  const codec_vtable *builtins[] = {codec_jpeg_vtable(), codec_webp_vtable(),
+                                    codec_jpeg2000_vtable()};
+  for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+    /* Built-ins meet the rules plugins must meet (a cheap guard against editing mistakes). */
+    const char *bad = validate_table(builtins[i]);
+    if (bad) {
+      codec_registry_destroy(r);
+      return codec_errorf(err, err_len, "codec registry: built-in codec %zu: %s", i, bad);
+    }
+    if (add_entry(r, builtins[i], NULL, NULL)) {
+      codec_registry_destroy(r);
+      return codec_errorf(err, err_len, "codec registry: out of memory");
+    }
+  }
+  *out = r;
+  return 0;
+}
+
 int codec_registry_load_plugin(codec_registry *r, const char *path, char *err, size_t err_len) {
   if (!r || !path)
     return codec_errorf(err, err_len, "codec registry: no registry or plugin path");
@@ -110,8 +115,8 @@ int codec_registry_load_plugin(codec_registry *r, const char *path, char *err, s
   void *sym = dlsym(h, SAICBENCH_CODEC_PLUGIN_SYMBOL);
   if (!sym) {
     dlclose(h);
-    return codec_errorf(err, err_len, "plugin '%s': no symbol '%s' (not a saicbench plugin)",
-                        path, SAICBENCH_CODEC_PLUGIN_SYMBOL);
+    return codec_errorf(err, err_len, "plugin '%s': no symbol '%s' (not a saicbench plugin)", path,
+                        SAICBENCH_CODEC_PLUGIN_SYMBOL);
   }
   codec_plugin_entry_fn entry;
   /* ISO C has no object-to-function pointer conversion; POSIX guarantees this copy works. */
@@ -141,8 +146,8 @@ int codec_registry_load_plugin(codec_registry *r, const char *path, char *err, s
     char name[MAX_NAME_LEN + 1];
     snprintf(name, sizeof name, "%s", vt->name);
     dlclose(h);
-    return codec_errorf(err, err_len, "plugin '%s': codec '%s' is already registered (%s%s)",
-                        path, name, other ? "from " : "built in", other ? other : "");
+    return codec_errorf(err, err_len, "plugin '%s': codec '%s' is already registered (%s%s)", path,
+                        name, other ? "from " : "built in", other ? other : "");
   }
   char *copy = strdup(path);
   if (!copy || add_entry(r, vt, copy, h)) {
@@ -226,8 +231,7 @@ int codec_option_parse_int(const char *key, const char *value, int min, int max,
   if (*end != '\0')
     return codec_errorf(err, err_len, "setting '%s': '%s' is not an integer", key, value);
   if (errno == ERANGE || v < min || v > max)
-    return codec_errorf(err, err_len, "setting '%s': %s is outside [%d, %d]", key, value, min,
-                        max);
+    return codec_errorf(err, err_len, "setting '%s': %s is outside [%d, %d]", key, value, min, max);
   *out = (int)v;
   return 0;
 }
@@ -246,8 +250,7 @@ int codec_option_parse_choice(const char *key, const char *value, const char *co
       return 0;
     }
     if (used < sizeof list)
-      used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                               choices[i]);
+      used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", choices[i]);
   }
   return codec_errorf(err, err_len, "setting '%s': '%s' is not one of %s", key, value, list);
 }

@@ -34,8 +34,7 @@ int codec_check_options(const char *codec, const codec_option *options, size_t n
       char list[256] = "";
       size_t used = 0;
       for (size_t j = 0; known[j] && used < sizeof list; j++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "",
-                                 known[j]);
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "", known[j]);
       return codec_errorf(err, err_len, "%s: unknown setting '%s' (accepted: %s)", codec, key,
                           known[0] ? list : "none");
     }
@@ -59,12 +58,12 @@ int codec_check_encode_args(const char *codec, const codec_knob *knob, const uin
   if (width < 1 || height < 1)
     return codec_errorf(err, err_len, "%s: invalid image size %dx%d", codec, width, height);
   if ((uint64_t)width * (uint64_t)height > CODEC_MAX_PIXELS)
-    return codec_errorf(err, err_len, "%s: image %dx%d exceeds the %zu-pixel limit", codec,
-                        width, height, (size_t)CODEC_MAX_PIXELS);
+    return codec_errorf(err, err_len, "%s: image %dx%d exceeds the %zu-pixel limit", codec, width,
+                        height, (size_t)CODEC_MAX_PIXELS);
   double v = *knob_value;
   if (isnan(v) || v < knob->min || v > knob->max)
-    return codec_errorf(err, err_len, "%s: %s %g outside [%g, %g]", codec, knob->name, v,
-                        knob->min, knob->max);
+    return codec_errorf(err, err_len, "%s: %s %g outside [%g, %g]", codec, knob->name, v, knob->min,
+                        knob->max);
   if (knob->kind == CODEC_KNOB_INT)
     *knob_value = floor(v + 0.5);
   return 0;

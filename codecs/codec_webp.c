@@ -118,18 +118,17 @@ static size_t webp_vp8_payload(const uint8_t *d, size_t n) {
   return 0;
 }
 
-static int webp_encode(const void *instance, const uint8_t *rgb, int width, int height,
-                       double knob, codec_encoded *out, char *err, size_t err_len) {
+static int webp_encode(const void *instance, const uint8_t *rgb, int width, int height, double knob,
+                       codec_encoded *out, char *err, size_t err_len) {
   const codec_vtable *vt = codec_webp_vtable();
-  if (codec_check_encode_args(WEBP_NAME, &vt->knob, rgb, width, height, &knob, out, err,
-                              err_len))
+  if (codec_check_encode_args(WEBP_NAME, &vt->knob, rgb, width, height, &knob, out, err, err_len))
     return -1;
   if (!instance)
     return codec_errorf(err, err_len, WEBP_NAME ": no instance");
   const webp_settings *s = instance;
   if (width > WEBP_MAX_DIMENSION || height > WEBP_MAX_DIMENSION)
-    return codec_errorf(err, err_len, WEBP_NAME ": image %dx%d exceeds WebP's %d-pixel side",
-                        width, height, WEBP_MAX_DIMENSION);
+    return codec_errorf(err, err_len, WEBP_NAME ": image %dx%d exceeds WebP's %d-pixel side", width,
+                        height, WEBP_MAX_DIMENSION);
 
   WebPConfig config;
   WebPPicture pic;

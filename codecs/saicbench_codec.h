@@ -44,8 +44,8 @@ typedef struct codec_knob {
   const char *name;        /* e.g. "quality", "ratio"; used in --codec jpeg:quality=... */
   const char *description; /* one line for `saicbench codecs` */
   codec_knob_kind kind;
-  double min, max;         /* inclusive range */
-  int rate_increases;      /* +1: larger knob -> more bytes; -1: larger knob -> fewer bytes */
+  double min, max;    /* inclusive range */
+  int rate_increases; /* +1: larger knob -> more bytes; -1: larger knob -> fewer bytes */
 } codec_knob;
 
 /* One setting from a suite or the command line, e.g. {"subsampling", "444"}. */
@@ -85,8 +85,8 @@ typedef struct codec_vtable {
                 codec_encoded *out, char *err, size_t err_len);
   /* Decodes bytes produced by encode() into a malloc()ed packed RGB8 image. Input is hostile:
    * truncated or corrupt data must fail cleanly. Must be thread-safe for one instance. */
-  int (*decode)(const void *instance, const uint8_t *data, size_t size, uint8_t **rgb,
-                int *width, int *height, char *err, size_t err_len);
+  int (*decode)(const void *instance, const uint8_t *data, size_t size, uint8_t **rgb, int *width,
+                int *height, char *err, size_t err_len);
 } codec_vtable;
 
 typedef const codec_vtable *(*codec_plugin_entry_fn)(uint32_t host_abi_version);

@@ -85,47 +85,48 @@ static const char *default_data_root(char *buf, size_t len) {
 /* ------------------------------------------------------------------ run */
 
 static void usage_run(FILE *f) {
-  fprintf(f,
-          "usage: saicbench run SUITE_FILE [options]\n"
-          "       saicbench run --data DATASET --codec SPEC [--codec SPEC ...] [options]\n"
-          "\n"
-          "Runs every image of the suite's datasets through every codec at every grid point,\n"
-          "scores the decoded images (PSNR, SSIM, MS-SSIM) and stores one row per image and\n"
-          "grid point in an SQLite database. Ctrl-C stops cleanly (finished work is kept);\n"
-          "--resume then computes only what is missing.\n"
-          "\n"
-          "options:\n"
-          "  --db PATH         result database (default %s; created if missing)\n"
-          "  --data DIR        with a suite: the folder its dataset paths are relative to\n"
-          "                    (default: $SAICBENCH_DATA, else ~/.local/share/saicbench/datasets);\n"
-          "                    without a suite: the dataset folder itself\n"
-          "  --split NAME      without a suite: open DIR/NAME when it exists (e.g. test)\n"
-          "  --codec SPEC      without a suite: NAME[:KNOB=V1,V2,...][:bpp=B1,B2,...][:KEY=VAL]\n"
-          "                    e.g. jpeg:quality=10,50,90  webp:bpp=0.5,1:method=6\n"
-          "                    (`saicbench codecs` lists names, knobs and settings)\n"
-          "  --threads N       worker threads (default: OpenMP's default, %d here)\n"
-          "  --resume          continue the newest unfinished run of the same plan\n"
-          "  --limit N         at most N images per dataset\n"
-          "  --report DIR      write the run's report into DIR when the run completes\n"
-          "  --plugin PATH     load a codec plugin (shared library); repeatable\n"
-          "  --quiet           no progress output\n"
-          "  -h, --help        this help\n"
-          "\n"
-          "exit status: 0 complete (units that failed, e.g. unreadable images, are stored with\n"
-          "their error and counted on stderr), 2 error, 130 interrupted\n",
-          DEFAULT_DB, omp_get_max_threads());
+  fprintf(
+      f,
+      "usage: saicbench run SUITE_FILE [options]\n"
+      "       saicbench run --data DATASET --codec SPEC [--codec SPEC ...] [options]\n"
+      "\n"
+      "Runs every image of the suite's datasets through every codec at every grid point,\n"
+      "scores the decoded images (PSNR, SSIM, MS-SSIM) and stores one row per image and\n"
+      "grid point in an SQLite database. Ctrl-C stops cleanly (finished work is kept);\n"
+      "--resume then computes only what is missing.\n"
+      "\n"
+      "options:\n"
+      "  --db PATH         result database (default %s; created if missing)\n"
+      "  --data DIR        with a suite: the folder its dataset paths are relative to\n"
+      "                    (default: $SAICBENCH_DATA, else ~/.local/share/saicbench/datasets);\n"
+      "                    without a suite: the dataset folder itself\n"
+      "  --split NAME      without a suite: open DIR/NAME when it exists (e.g. test)\n"
+      "  --codec SPEC      without a suite: NAME[:KNOB=V1,V2,...][:bpp=B1,B2,...][:KEY=VAL]\n"
+      "                    e.g. jpeg:quality=10,50,90  webp:bpp=0.5,1:method=6\n"
+      "                    (`saicbench codecs` lists names, knobs and settings)\n"
+      "  --threads N       worker threads (default: OpenMP's default, %d here)\n"
+      "  --resume          continue the newest unfinished run of the same plan\n"
+      "  --limit N         at most N images per dataset\n"
+      "  --report DIR      write the run's report into DIR when the run completes\n"
+      "  --plugin PATH     load a codec plugin (shared library); repeatable\n"
+      "  --quiet           no progress output\n"
+      "  -h, --help        this help\n"
+      "\n"
+      "exit status: 0 complete (units that failed, e.g. unreadable images, are stored with\n"
+      "their error and counted on stderr), 2 error, 130 interrupted\n",
+      DEFAULT_DB, omp_get_max_threads());
 }
 
 static int cmd_report_write(const char *db_path, int64_t run_id, int latest, const char *out);
 
 static int cmd_run(int argc, char **argv) {
   static const struct option opts[] = {
-      {"db", required_argument, 0, 'd'},     {"data", required_argument, 0, 'D'},
-      {"split", required_argument, 0, 's'},  {"codec", required_argument, 0, 'c'},
+      {"db", required_argument, 0, 'd'},      {"data", required_argument, 0, 'D'},
+      {"split", required_argument, 0, 's'},   {"codec", required_argument, 0, 'c'},
       {"threads", required_argument, 0, 't'}, {"resume", no_argument, 0, 'r'},
-      {"limit", required_argument, 0, 'l'},  {"report", required_argument, 0, 'R'},
-      {"plugin", required_argument, 0, 'p'}, {"quiet", no_argument, 0, 'q'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+      {"limit", required_argument, 0, 'l'},   {"report", required_argument, 0, 'R'},
+      {"plugin", required_argument, 0, 'p'},  {"quiet", no_argument, 0, 'q'},
+      {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
   const char *db = DEFAULT_DB, *data = NULL, *split = NULL, *report_dir = NULL;
   char **codec_specs = calloc((size_t)argc + 1, sizeof *codec_specs);
   char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
@@ -158,7 +159,10 @@ static int cmd_run(int argc, char **argv) {
     case 'R': report_dir = optarg; break;
     case 'p': plugins[n_plugins++] = optarg; break;
     case 'q': quiet = 1; break;
-    case 'h': usage_run(stdout); status = 0; goto out;
+    case 'h':
+      usage_run(stdout);
+      status = 0;
+      goto out;
     default: fprintf(stderr, "saicbench run: see --help\n"); goto out;
     }
   }
@@ -250,15 +254,9 @@ static int cmd_run(int argc, char **argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   const char *kill_after = getenv("SAICBENCH_TEST_KILL_AFTER_UNITS");
-  runner_options ro = {db,
-                       data,
-                       (int)threads,
-                       resume,
-                       (size_t)limit,
-                       quiet,
-                       command,
-                       &g_stop,
-                       kill_after ? strtoull(kill_after, NULL, 10) : 0};
+  runner_options ro = {db,      data,          (int)threads,
+                       resume,  (size_t)limit, quiet,
+                       command, &g_stop,       kill_after ? strtoull(kill_after, NULL, 10) : 0};
   runner_summary sum;
   if (runner_run(s, reg, &ro, &sum, err, sizeof err)) {
     status = fail("%s", err);
@@ -312,19 +310,17 @@ static int cmd_report_write(const char *db_path, int64_t run_id, int latest, con
   else if (report_write(store_handle(st), run_id, out, err, sizeof err))
     status = fail("%s", err);
   else
-    fprintf(stderr, "saicbench: report of run %lld written to %s/report.html\n",
-            (long long)run_id, out);
+    fprintf(stderr, "saicbench: report of run %lld written to %s/report.html\n", (long long)run_id,
+            out);
   store_close(st);
   return status;
 }
 
 static int cmd_report(int argc, char **argv) {
-  static const struct option opts[] = {{"db", required_argument, 0, 'd'},
-                                       {"run", required_argument, 0, 'r'},
-                                       {"latest", no_argument, 0, 'L'},
-                                       {"out", required_argument, 0, 'o'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"db", required_argument, 0, 'd'}, {"run", required_argument, 0, 'r'},
+      {"latest", no_argument, 0, 'L'},   {"out", required_argument, 0, 'o'},
+      {"help", no_argument, 0, 'h'},     {0, 0, 0, 0}};
   const char *db = NULL, *out = NULL;
   long run = 0;
   int latest = 0, c;

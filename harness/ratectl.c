@@ -76,7 +76,8 @@ int ratectl_search(const codec_knob *knob, double target_bpp, int max_evals, rat
   int interpolate = 1;
   while (out->n_evals < max_evals) {
     double width = hi - lo, mid;
-    if (sp.is_int ? width <= 1 : (width <= tol || target_bpp - b_lo <= RATECTL_REL_TOL * target_bpp))
+    if (sp.is_int ? width <= 1
+                  : (width <= tol || target_bpp - b_lo <= RATECTL_REL_TOL * target_bpp))
       break;
     if (interpolate && b_lo > 0 && b_hi > b_lo) {
       double aim = sp.is_int ? target_bpp : target_bpp * (1 - RATECTL_REL_TOL / 2);

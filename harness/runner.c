@@ -115,7 +115,7 @@ typedef enum msg_kind { MSG_RESULT, MSG_IMAGE } msg_kind;
 
 typedef struct msg {
   msg_kind kind;
-  store_result r; /* MSG_RESULT; r.error owned */
+  store_result r;   /* MSG_RESULT; r.error owned */
   int64_t image_id; /* MSG_IMAGE */
   int width, height;
   char hash[33];
@@ -213,8 +213,8 @@ static int writer_store_batch(writer *w, msg *batch) {
         goto fail_rollback;
       stored++;
       failed += m->r.error != NULL;
-    } else if (store_update_image(w->st, m->image_id, m->width, m->height, m->hash, m->error,
-                                  err, sizeof err)) {
+    } else if (store_update_image(w->st, m->image_id, m->width, m->height, m->hash, m->error, err,
+                                  sizeof err)) {
       goto fail_rollback;
     }
   }
@@ -331,8 +331,8 @@ static void cache_measure(codec_cache *c, cache_entry *e) {
   uint8_t *rgb = NULL;
   int w = 0, h = 0;
   double t0 = util_now_ms();
-  int rc = c->pc->vt->decode(c->pc->instance, e->enc.data, e->enc.size, &rgb, &w, &h, err,
-                             sizeof err);
+  int rc =
+      c->pc->vt->decode(c->pc->instance, e->enc.data, e->enc.size, &rgb, &w, &h, err, sizeof err);
   e->decode_ms = util_now_ms() - t0;
   if (rc) {
     e->error = strdup(err[0] ? err : "decode failed");
@@ -536,8 +536,8 @@ char *runner_library_versions_json(const codec_registry *reg) {
 }
 
 /* Opens the datasets and chooses their images. */
-static int setup_datasets(const suite *s, const runner_options *opt, plan_dataset *pd,
-                          char *err, size_t err_len) {
+static int setup_datasets(const suite *s, const runner_options *opt, plan_dataset *pd, char *err,
+                          size_t err_len) {
   for (size_t i = 0; i < s->n_datasets; i++) {
     const suite_dataset *sd = &s->datasets[i];
     pd[i].sd = sd;
@@ -576,8 +576,7 @@ static int setup_datasets(const suite *s, const runner_options *opt, plan_datase
 }
 
 /* Content hash of a dataset selection: names, labels and source bytes of each image. */
-static int dataset_selection_hash(const plan_dataset *pd, char out[33], char *err,
-                                  size_t err_len) {
+static int dataset_selection_hash(const plan_dataset *pd, char out[33], char *err, size_t err_len) {
   XXH3_state_t *hs = XXH3_createState();
   if (!hs) {
     snprintf(err, err_len, "out of memory");
@@ -625,9 +624,9 @@ static int setup_codecs(const suite *s, const codec_registry *reg, plan_codec *p
     const codec_vtable *vt = pc[i].vt;
     for (size_t k = 0; k < sc->n_knobs; k++)
       if (!knob_value_ok(vt, sc->knobs[k])) {
-        snprintf(err, err_len, "%s:%d:%d: codec '%s': knob %s=%g outside %g..%g%s", file,
-                 sc->line, sc->column, sc->label, vt->knob.name, sc->knobs[k], vt->knob.min,
-                 vt->knob.max, vt->knob.kind == CODEC_KNOB_INT ? " (integers)" : "");
+        snprintf(err, err_len, "%s:%d:%d: codec '%s': knob %s=%g outside %g..%g%s", file, sc->line,
+                 sc->column, sc->label, vt->knob.name, sc->knobs[k], vt->knob.min, vt->knob.max,
+                 vt->knob.kind == CODEC_KNOB_INT ? " (integers)" : "");
         return -1;
       }
     char cerr[512] = "";
@@ -691,8 +690,8 @@ static int store_plan(store *st, int64_t run_id, const suite *s, const codec_reg
     return -1;
   for (size_t i = 0; i < s->n_datasets; i++) {
     char sel[128];
-    snprintf(sel, sizeof sel, "offset=%zu stride=%zu count=%zu", pd[i].sd->offset,
-             pd[i].sd->stride, pd[i].n);
+    snprintf(sel, sizeof sel, "offset=%zu stride=%zu count=%zu", pd[i].sd->offset, pd[i].sd->stride,
+             pd[i].n);
     char *cn = class_names_json(pd[i].ds);
     int rc = store_put_dataset(st, run_id, pd[i].sd->name, pd[i].path,
                                dataset_kind_name(dataset_get_kind(pd[i].ds)), ds_hash[i],
@@ -773,9 +772,9 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   } else {
     char host[256] = "unknown";
     gethostname(host, sizeof host - 1);
-    store_run_info info = {s->name,     s->path,          phash,  s->text,
-                           opt->command, SAICBENCH_GIT_REVISION, host, opt->threads,
-                           libs,        SAICBENCH_VERSION};
+    store_run_info info = {
+        s->name, s->path,      phash, s->text,          opt->command, SAICBENCH_GIT_REVISION,
+        host,    opt->threads, libs,  SAICBENCH_VERSION};
     if (store_create_run(st, &info, &run_id, err, err_len))
       goto done;
   }

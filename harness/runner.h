@@ -21,14 +21,14 @@
 
 typedef struct runner_options {
   const char *db_path;
-  const char *data_root;        /* suite dataset paths are relative to it */
-  int threads;                  /* >= 1 */
-  int resume;                   /* continue the newest unfinished run with the same plan */
-  size_t limit;                 /* if > 0: at most this many images per dataset */
-  int quiet;                    /* no progress output */
-  const char *command;          /* the command line, stored with the run */
-  volatile sig_atomic_t *stop;  /* set (e.g. by SIGINT) to stop cleanly; may be NULL */
-  uint64_t kill_after_units;    /* testing: raise SIGKILL once this many results are stored */
+  const char *data_root;       /* suite dataset paths are relative to it */
+  int threads;                 /* >= 1 */
+  int resume;                  /* continue the newest unfinished run with the same plan */
+  size_t limit;                /* if > 0: at most this many images per dataset */
+  int quiet;                   /* no progress output */
+  const char *command;         /* the command line, stored with the run */
+  volatile sig_atomic_t *stop; /* set (e.g. by SIGINT) to stop cleanly; may be NULL */
+  uint64_t kill_after_units;   /* testing: raise SIGKILL once this many results are stored */
 } runner_options;
 
 typedef struct runner_summary {

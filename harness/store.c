@@ -100,14 +100,14 @@ int store_open(const char *path, store **out, char *err, size_t err_len) {
   }
   if (version > STORE_SCHEMA_VERSION) {
     snprintf(err, err_len,
-             "%s: schema version %d is newer than this saicbench (%d); use a newer saicbench",
-             path, version, STORE_SCHEMA_VERSION);
+             "%s: schema version %d is newer than this saicbench (%d); use a newer saicbench", path,
+             version, STORE_SCHEMA_VERSION);
     goto fail;
   }
   /* WAL: readers never block the writer; synchronous=NORMAL keeps every committed
    * transaction across a process crash (kill -9), at most the last ones on power loss. */
-  if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-           err, err_len))
+  if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err,
+           err_len))
     goto fail;
   if (version == 0) {
     char ver[64];
@@ -251,8 +251,7 @@ int store_find_resumable_run(store *s, const char *suite_hash, int64_t *run_id, 
   return 0;
 }
 
-int store_set_run_status(store *s, int64_t run_id, const char *status, char *err,
-                         size_t err_len) {
+int store_set_run_status(store *s, int64_t run_id, const char *status, char *err, size_t err_len) {
   sqlite3_stmt *st;
   char now[32];
   util_iso8601_utc(now);
@@ -270,8 +269,7 @@ int store_set_run_status(store *s, int64_t run_id, const char *status, char *err
 /* Runs `insert` (INSERT OR IGNORE); then `select` binds the same leading key columns and
  * returns the id plus `n_check` columns compared with the expected text values. */
 static int put_row(store *s, sqlite3_stmt *ins, sqlite3_stmt *sel, const char *what,
-                   const char *const *expect, int n_check, int64_t *id, char *err,
-                   size_t err_len) {
+                   const char *const *expect, int n_check, int64_t *id, char *err, size_t err_len) {
   int rc = sqlite3_step(ins);
   sqlite3_finalize(ins);
   if (rc != SQLITE_DONE) {
@@ -300,9 +298,9 @@ static int put_row(store *s, sqlite3_stmt *ins, sqlite3_stmt *sel, const char *w
 }
 
 int store_put_dataset(store *s, int64_t run_id, const char *name, const char *path,
-                      const char *kind, const char *content_hash, int64_t n_images,
-                      int n_classes, const char *class_names_json, const char *selection,
-                      int64_t *id, char *err, size_t err_len) {
+                      const char *kind, const char *content_hash, int64_t n_images, int n_classes,
+                      const char *class_names_json, const char *selection, int64_t *id, char *err,
+                      size_t err_len) {
   sqlite3_stmt *ins, *sel;
   if (prepare(s,
               "INSERT OR IGNORE INTO datasets (run_id, name, path, kind, content_hash, n_images, "
@@ -332,12 +330,10 @@ int store_put_dataset(store *s, int64_t run_id, const char *name, const char *pa
 int store_put_image(store *s, int64_t dataset_id, int64_t idx, const char *name, int label,
                     int64_t *id, char *err, size_t err_len) {
   sqlite3_stmt *ins, *sel;
-  if (prepare(s,
-              "INSERT OR IGNORE INTO images (dataset_id, idx, name, label) VALUES (?,?,?,?)",
+  if (prepare(s, "INSERT OR IGNORE INTO images (dataset_id, idx, name, label) VALUES (?,?,?,?)",
               &ins, err, err_len))
     return -1;
-  if (prepare(s, "SELECT id, name FROM images WHERE dataset_id=? AND idx=?", &sel, err,
-              err_len)) {
+  if (prepare(s, "SELECT id, name FROM images WHERE dataset_id=? AND idx=?", &sel, err, err_len)) {
     sqlite3_finalize(ins);
     return -1;
   }
@@ -355,9 +351,8 @@ int store_put_image(store *s, int64_t dataset_id, int64_t idx, const char *name,
 }
 
 int store_put_codec(store *s, int64_t run_id, const char *label, const char *codec,
-                    const char *library_version, const char *settings_json,
-                    const char *knob_name, const char *plugin_path, int64_t *id, char *err,
-                    size_t err_len) {
+                    const char *library_version, const char *settings_json, const char *knob_name,
+                    const char *plugin_path, int64_t *id, char *err, size_t err_len) {
   sqlite3_stmt *ins, *sel;
   if (prepare(s,
               "INSERT OR IGNORE INTO codecs (run_id, label, codec, library_version, settings, "
@@ -385,8 +380,8 @@ int store_put_codec(store *s, int64_t run_id, const char *label, const char *cod
 int store_put_point(store *s, int64_t codec_id, const char *kind, double value, int64_t *id,
                     char *err, size_t err_len) {
   sqlite3_stmt *ins, *sel;
-  if (prepare(s, "INSERT OR IGNORE INTO points (codec_id, kind, value) VALUES (?,?,?)", &ins,
-              err, err_len))
+  if (prepare(s, "INSERT OR IGNORE INTO points (codec_id, kind, value) VALUES (?,?,?)", &ins, err,
+              err_len))
     return -1;
   if (prepare(s, "SELECT id FROM points WHERE codec_id=? AND kind=? AND value=?", &sel, err,
               err_len)) {
@@ -503,8 +498,7 @@ static int flush_agg(store *s, sqlite3_stmt *ins, int64_t point_id, int64_t data
   bind_mean(ins, 9, a, A_PSNR);
   if (a->cnt[A_MSE]) {
     double mse = a->sum[A_MSE] / (double)a->cnt[A_MSE];
-    sqlite3_bind_double(ins, 10, mse > 0 ? fmin(10.0 * log10(255.0 * 255.0 / mse), 100.0)
-                                         : 100.0);
+    sqlite3_bind_double(ins, 10, mse > 0 ? fmin(10.0 * log10(255.0 * 255.0 / mse), 100.0) : 100.0);
   }
   bind_mean(ins, 11, a, A_SSIM);
   bind_mean(ins, 12, a, A_MSSSIM);

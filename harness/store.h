@@ -58,21 +58,19 @@ int store_create_run(store *s, const store_run_info *info, int64_t *run_id, char
 int store_find_resumable_run(store *s, const char *suite_hash, int64_t *run_id, char *err,
                              size_t err_len);
 /* status: running | interrupted | complete | failed. ended_at is set unless running. */
-int store_set_run_status(store *s, int64_t run_id, const char *status, char *err,
-                         size_t err_len);
+int store_set_run_status(store *s, int64_t run_id, const char *status, char *err, size_t err_len);
 
 /* Insert-or-find helpers: they return the existing row's id when it already exists (resume),
  * after checking that it describes the same thing. */
 int store_put_dataset(store *s, int64_t run_id, const char *name, const char *path,
-                      const char *kind, const char *content_hash, int64_t n_images,
-                      int n_classes, const char *class_names_json, const char *selection,
-                      int64_t *id, char *err, size_t err_len);
+                      const char *kind, const char *content_hash, int64_t n_images, int n_classes,
+                      const char *class_names_json, const char *selection, int64_t *id, char *err,
+                      size_t err_len);
 int store_put_image(store *s, int64_t dataset_id, int64_t idx, const char *name, int label,
                     int64_t *id, char *err, size_t err_len);
 int store_put_codec(store *s, int64_t run_id, const char *label, const char *codec,
-                    const char *library_version, const char *settings_json,
-                    const char *knob_name, const char *plugin_path, int64_t *id, char *err,
-                    size_t err_len);
+                    const char *library_version, const char *settings_json, const char *knob_name,
+                    const char *plugin_path, int64_t *id, char *err, size_t err_len);
 int store_put_point(store *s, int64_t codec_id, const char *kind, double value, int64_t *id,
                     char *err, size_t err_len);
 

@@ -23,7 +23,7 @@ typedef struct parse_ctx {
 } parse_ctx;
 
 __attribute__((format(printf, 3, 4))) static int fail_at(parse_ctx *c, const yaml_node_t *n,
-                                                          const char *fmt, ...) {
+                                                         const char *fmt, ...) {
   char msg[400];
   va_list ap;
   va_start(ap, fmt);
@@ -64,8 +64,7 @@ static int parse_number(const char *s, double *out) {
   return 0;
 }
 
-static int get_size(parse_ctx *c, const yaml_node_t *n, const char *what, size_t min,
-                    size_t *out) {
+static int get_size(parse_ctx *c, const yaml_node_t *n, const char *what, size_t min, size_t *out) {
   const char *s = scalar(n);
   char *end;
   if (!s || !*s || *s == '-')
@@ -152,8 +151,9 @@ static int parse_dataset(parse_ctx *c, const yaml_node_t *n, suite_dataset *d) {
     else if (!strcmp(key, "offset"))
       rc = get_size(c, v, "datasets.offset", 0, &d->offset);
     else
-      return fail_at(c, k, "datasets: unknown key '%s' (known: name, path, split, limit, stride, "
-                           "offset)",
+      return fail_at(c, k,
+                     "datasets: unknown key '%s' (known: name, path, split, limit, stride, "
+                     "offset)",
                      key);
     if (rc)
       return rc;
@@ -224,8 +224,7 @@ static int parse_codec(parse_ctx *c, const yaml_node_t *n, suite_codec *cd) {
     else if (!strcmp(key, "bpp"))
       rc = get_grid(c, v, "codecs.bpp", 1, &cd->bpps, &cd->n_bpps);
     else if (!strcmp(key, "settings"))
-      rc = cd->options ? fail_at(c, k, "codecs: 'settings' given twice")
-                       : parse_settings(c, v, cd);
+      rc = cd->options ? fail_at(c, k, "codecs: 'settings' given twice") : parse_settings(c, v, cd);
     else
       return fail_at(c, k, "codecs: unknown key '%s' (known: codec, label, settings, knob, bpp)",
                      key);
@@ -320,15 +319,15 @@ static int parse_root(parse_ctx *c, suite *s) {
     for (size_t j = 0; j < i; j++)
       if (!strcmp(s->codecs[i].label, s->codecs[j].label)) {
         snprintf(c->err, c->err_len,
-                 "%s:%d:%d: codec label '%s' used twice (give each entry its own 'label')",
-                 c->file, s->codecs[i].line, s->codecs[i].column, s->codecs[i].label);
+                 "%s:%d:%d: codec label '%s' used twice (give each entry its own 'label')", c->file,
+                 s->codecs[i].line, s->codecs[i].column, s->codecs[i].label);
         return -1;
       }
   return 0;
 }
 
-int suite_parse(const char *text, size_t len, const char *name_for_errors, suite **out,
-                char *err, size_t err_len) {
+int suite_parse(const char *text, size_t len, const char *name_for_errors, suite **out, char *err,
+                size_t err_len) {
   *out = NULL;
   yaml_parser_t parser;
   yaml_document_t doc;
@@ -340,8 +339,8 @@ int suite_parse(const char *text, size_t len, const char *name_for_errors, suite
   if (!yaml_parser_load(&parser, &doc)) {
     snprintf(err, err_len, "%s:%zu:%zu: YAML error: %s%s%s", name_for_errors,
              parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-             parser.problem ? parser.problem : "malformed document",
-             parser.context ? " " : "", parser.context ? parser.context : "");
+             parser.problem ? parser.problem : "malformed document", parser.context ? " " : "",
+             parser.context ? parser.context : "");
     yaml_parser_delete(&parser);
     return -1;
   }

@@ -52,8 +52,8 @@ typedef struct suite {
 /* Parses a suite file. */
 int suite_load_file(const char *path, suite **out, char *err, size_t err_len);
 /* Parses suite text; `name_for_errors` is used as the file name in messages. */
-int suite_parse(const char *text, size_t len, const char *name_for_errors, suite **out,
-                char *err, size_t err_len);
+int suite_parse(const char *text, size_t len, const char *name_for_errors, suite **out, char *err,
+                size_t err_len);
 /* An empty suite for ad-hoc runs. */
 suite *suite_new_adhoc(const char *name);
 /* Adds a dataset (ad-hoc runs). */

@@ -69,8 +69,8 @@ static uint32_t get_le32(const uint8_t *p) {
 /* Payload bytes for n samples of `bits` bits; n <= 3 * QZ_MAX_PIXELS so nothing overflows. */
 static uint64_t payload_bytes(uint64_t n, unsigned bits) { return (n * bits + 7) / 8; }
 
-static int qz_encode(const void *instance, const uint8_t *rgb, int width, int height,
-                     double knob, codec_encoded *out, char *err, size_t err_len) {
+static int qz_encode(const void *instance, const uint8_t *rgb, int width, int height, double knob,
+                     codec_encoded *out, char *err, size_t err_len) {
   (void)instance;
   if (!out)
     return qz_fail(err, err_len, QZ_NAME ": no output");
@@ -120,8 +120,8 @@ static int qz_decode(const void *instance, const uint8_t *data, size_t size, uin
   if (bits < 1 || bits > 8)
     return qz_fail(err, err_len, QZ_NAME ": bits %u outside [1, 8]", bits);
   /* Each factor is bounded before multiplying so the product cannot overflow. */
-  if (w < 1 || h < 1 || w > QZ_MAX_PIXELS || h > QZ_MAX_PIXELS ||
-      (uint64_t)w * h > QZ_MAX_PIXELS || w > (uint32_t)0x7fffffff || h > (uint32_t)0x7fffffff)
+  if (w < 1 || h < 1 || w > QZ_MAX_PIXELS || h > QZ_MAX_PIXELS || (uint64_t)w * h > QZ_MAX_PIXELS ||
+      w > (uint32_t)0x7fffffff || h > (uint32_t)0x7fffffff)
     return qz_fail(err, err_len, QZ_NAME ": image size %ux%u is not supported", (unsigned)w,
                    (unsigned)h);
   uint64_t n = (uint64_t)w * h * 3;

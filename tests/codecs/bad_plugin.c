@@ -33,7 +33,9 @@ static int dec(const void *i, const uint8_t *data, size_t size, uint8_t **rgb, i
 
 static const codec_vtable table = {
     .abi_version = BAD_KIND == 2 ? 999u : CODEC_ABI_VERSION,
-    .name = BAD_KIND == 4 ? "Bad Name" : BAD_KIND == 6 ? "jpeg" : "bad",
+    .name = BAD_KIND == 4   ? "Bad Name"
+            : BAD_KIND == 6 ? "jpeg"
+                            : "bad",
     .description = "broken on purpose",
     .knob = {"k", "k", CODEC_KNOB_INT, 1, 2, 1},
     .library_version = v,

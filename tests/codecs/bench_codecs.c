@@ -157,7 +157,7 @@ int main(int argc, char **argv) {
       void *inst;
       if (vt->create(NULL, 0, &inst, err, sizeof err))
         continue;
-      static const double jq[] = {1, 5, 10, 25, 50, 75, 90, 100};
+      double jq[] = {vt->knob.min, 5, 10, 25, 50, 75, 90, 100};
       static const double jr[] = {1000, 100, 50, 24, 12, 8, 4, 2, 1};
       static const double qb[] = {1, 2, 3, 4, 6, 8};
       if (!strcmp(vt->knob.name, "ratio"))
@@ -168,7 +168,7 @@ int main(int argc, char **argv) {
         sweep(vt, inst, im, jq, sizeof jq / sizeof jq[0]);
       vt->destroy(inst);
     }
-    /* Leanest settings, for the smallest files at 32x32 */
+    /* Leanest settings (no optional metadata), for the smallest files at 32x32 */
     if (k == 0) {
       const codec_vtable *j = codec_registry_find(reg, "jpeg");
       codec_option lean[] = {{"optimize", "true"}, {"jfif", "false"}};
@@ -179,6 +179,14 @@ int main(int argc, char **argv) {
         sweep(j, inst, im, q, sizeof q / sizeof q[0]);
         j->destroy(inst);
       }
+      const codec_vtable *k2 = codec_registry_find(reg, "jpeg2000");
+      codec_option nocom[] = {{"comment", "false"}};
+      if (k2->create(nocom, 1, &inst, err, sizeof err) == 0) {
+        static const double r[] = {1000, 24, 16, 12, 8};
+        printf(" jpeg2000 with comment=false:\n");
+        sweep(k2, inst, im, r, sizeof r / sizeof r[0]);
+        k2->destroy(inst);
+      }
     }
     printf(" time per call:\n");
     for (size_t i = 0; i < codec_registry_count(reg); i++) {
@@ -186,8 +194,8 @@ int main(int argc, char **argv) {
       void *inst;
       if (vt->create(NULL, 0, &inst, err, sizeof err))
         continue;
-      double knob = !strcmp(vt->name, "jpeg") ? 75
-                    : !strcmp(vt->name, "webp") ? 75
+      double knob = !strcmp(vt->name, "jpeg")       ? 75
+                    : !strcmp(vt->name, "webp")     ? 75
                     : !strcmp(vt->name, "jpeg2000") ? 24
                                                     : vt->knob.max;
       timing(vt, inst, im, knob, seconds);

@@ -32,8 +32,7 @@ static void test_registry(const codec_registry *reg) {
     CHECK(vt->description && vt->settings_help && vt->knob.name && vt->knob.description,
           "%s: missing strings", vt->name);
     CHECK(vt->knob.min < vt->knob.max, "%s knob range", vt->name);
-    CHECK(vt->knob.rate_increases == 1 || vt->knob.rate_increases == -1, "%s direction",
-          vt->name);
+    CHECK(vt->knob.rate_increases == 1 || vt->knob.rate_increases == -1, "%s direction", vt->name);
     printf("%-9s %-40s knob %s %s [%g, %g] rate %+d\n", vt->name, vt->library_version(),
            vt->knob.name, vt->knob.kind == CODEC_KNOB_INT ? "int" : "real", vt->knob.min,
            vt->knob.max, vt->knob.rate_increases);
@@ -102,15 +101,24 @@ typedef struct bad_case {
 
 static void test_settings(const codec_registry *reg) {
   static const bad_case bad[] = {
-      {"jpeg", "subsampling", "411"},  {"jpeg", "subsampling", ""},
-      {"jpeg", "subsampling", "444 "}, {"jpeg", "optimize", "maybe"},
-      {"jpeg", "optimize", "TRUE"},    {"jpeg", "progressive", "2"},
-      {"jpeg", "jfif", ""},            {"webp", "method", "7"},
-      {"webp", "method", "-1"},        {"webp", "method", "abc"},
-      {"webp", "method", " 4"},        {"webp", "method", "4x"},
-      {"webp", "method", ""},          {"webp", "method", "99999999999999999999"},
-      {"webp", "sharp_yuv", "2"},      {"jpeg2000", "resolutions", "0"},
-      {"jpeg2000", "resolutions", "34"}, {"jpeg2000", "resolutions", "6.5"},
+      {"jpeg", "subsampling", "411"},
+      {"jpeg", "subsampling", ""},
+      {"jpeg", "subsampling", "444 "},
+      {"jpeg", "optimize", "maybe"},
+      {"jpeg", "optimize", "TRUE"},
+      {"jpeg", "progressive", "2"},
+      {"jpeg", "jfif", ""},
+      {"webp", "method", "7"},
+      {"webp", "method", "-1"},
+      {"webp", "method", "abc"},
+      {"webp", "method", " 4"},
+      {"webp", "method", "4x"},
+      {"webp", "method", ""},
+      {"webp", "method", "99999999999999999999"},
+      {"webp", "sharp_yuv", "2"},
+      {"jpeg2000", "resolutions", "0"},
+      {"jpeg2000", "resolutions", "34"},
+      {"jpeg2000", "resolutions", "6.5"},
       {"jpeg2000", "comment", "none"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -127,16 +135,14 @@ static void test_settings(const codec_registry *reg) {
     /* n_options > 0 with no array */
     char err[256];
     void *inst;
-    CHECK(vt->create(NULL, 1, &inst, err, sizeof err) != 0, "%s: NULL options accepted",
-          vt->name);
-    CHECK(vt->create(NULL, 0, NULL, err, sizeof err) != 0, "%s: NULL instance accepted",
-          vt->name);
+    CHECK(vt->create(NULL, 1, &inst, err, sizeof err) != 0, "%s: NULL options accepted", vt->name);
+    CHECK(vt->create(NULL, 0, NULL, err, sizeof err) != 0, "%s: NULL instance accepted", vt->name);
     expect_create_ok(vt, NULL, 0);
   }
   codec_option dup[] = {{"subsampling", "444"}, {"subsampling", "420"}};
   expect_create_error(codec_registry_find(reg, "jpeg"), dup, 2, "given twice");
-  codec_option j1[] = {{"subsampling", "444"}, {"optimize", "yes"}, {"progressive", "0"},
-                       {"jfif", "off"}};
+  codec_option j1[] = {
+      {"subsampling", "444"}, {"optimize", "yes"}, {"progressive", "0"}, {"jfif", "off"}};
   expect_create_ok(codec_registry_find(reg, "jpeg"), j1, 4);
   codec_option j2[] = {{"subsampling", "422"}, {"progressive", "true"}};
   expect_create_ok(codec_registry_find(reg, "jpeg"), j2, 2);
@@ -183,6 +189,47 @@ static long metadata_saving(const codec_registry *reg, const char *codec, codec_
   if (b)
     vt->destroy(b);
   return saving;
+}
+
+/* stream_bytes, checked against each codec's written definition on the actual bytes. */
+static void test_stream_bytes_definitions(const codec_registry *reg) {
+  uint8_t *img = ctu_make_image(40, 24, CTU_TEXTURED, 4);
+  char err[512];
+  const char *names[] = {"jpeg", "webp", "jpeg2000"};
+  const double knobs[] = {60, 60, 10};
+  for (int c = 0; c < 3; c++) {
+    const codec_vtable *vt = codec_registry_find(reg, names[c]);
+    void *inst;
+    codec_encoded e;
+    if (vt->create(NULL, 0, &inst, err, sizeof err) ||
+        vt->encode(inst, img, 40, 24, knobs[c], &e, err, sizeof err)) {
+      CHECK(0, "%s: %s", names[c], err);
+      continue;
+    }
+    const uint8_t *d = e.data;
+    size_t n = e.size, s = e.stream_bytes, head = n - s;
+    if (c == 0) {
+      /* Baseline, standard tables, JFIF: SOI 2 + APP0 18 + 2 DQT 138 + SOF0 19 + 4 DHT 432
+       * + SOS 14 = 623 bytes before the scan data, EOI (2) after it. */
+      CHECK(head == 625, "jpeg: %zu fixed bytes, expected 625", head);
+      CHECK(d[623 - 14] == 0xFF && d[623 - 13] == 0xDA, "jpeg: no SOS before the scan data");
+      CHECK(d[n - 2] == 0xFF && d[n - 1] == 0xD9, "jpeg: no EOI at the end");
+    } else if (c == 1) {
+      uint32_t len =
+          (uint32_t)d[16] | (uint32_t)d[17] << 8 | (uint32_t)d[18] << 16 | (uint32_t)d[19] << 24;
+      CHECK(!memcmp(d + 12, "VP8 ", 4) && len == s, "webp: VP8 chunk length %u, stream %zu", len,
+            s);
+      CHECK(n == 20 + s + (s & 1), "webp: %zu bytes for a %zu-byte payload", n, s);
+    } else {
+      CHECK(d[head] == 0xFF && d[head + 1] == 0x90, "jpeg2000: stream does not start at SOT");
+      CHECK(d[n - 2] == 0xFF && d[n - 1] == 0xD9, "jpeg2000: no EOC at the end");
+      for (size_t i = 2; i + 1 < head; i++)
+        CHECK(!(d[i] == 0xFF && d[i + 1] == 0x90), "jpeg2000: SOT inside the main header");
+    }
+    free(e.data);
+    vt->destroy(inst);
+  }
+  free(img);
 }
 
 static void test_metadata_settings(const codec_registry *reg) {
@@ -250,15 +297,14 @@ static void test_encode_args(const codec_registry *reg) {
     CHECK(vt->encode(inst, img, 8, 8, ok, NULL, err, sizeof err) != 0, "%s: NULL out", vt->name);
     uint8_t *px;
     int w, h;
-    CHECK(vt->decode(inst, img, 10, NULL, &w, &h, err, sizeof err) != 0, "%s: NULL rgb",
-          vt->name);
+    CHECK(vt->decode(inst, img, 10, NULL, &w, &h, err, sizeof err) != 0, "%s: NULL rgb", vt->name);
     CHECK(vt->decode(inst, img, 10, &px, NULL, &h, err, sizeof err) != 0, "%s: NULL width",
           vt->name);
     /* err may be tiny or absent. */
     CHECK(vt->encode(inst, NULL, 8, 8, ok, &e, NULL, 0) != 0, "%s: NULL err", vt->name);
     char one[1] = {'x'};
-    CHECK(vt->encode(inst, NULL, 8, 8, ok, &e, one, 1) != 0 && one[0] == '\0',
-          "%s: 1-byte err", vt->name);
+    CHECK(vt->encode(inst, NULL, 8, 8, ok, &e, one, 1) != 0 && one[0] == '\0', "%s: 1-byte err",
+          vt->name);
     vt->destroy(inst);
   }
   free(img);
@@ -280,8 +326,7 @@ static void test_encode_args(const codec_registry *reg) {
     free(c.data);
     /* Beyond libjpeg's 65500-pixel side: its own message comes back. */
     uint8_t *wide = calloc(70000 * 3, 1);
-    CHECK(jpeg->encode(inst, wide, 70000, 1, 50, &a, err, sizeof err) != 0 &&
-              strstr(err, "65500"),
+    CHECK(jpeg->encode(inst, wide, 70000, 1, 50, &a, err, sizeof err) != 0 && strstr(err, "65500"),
           "jpeg 70000x1: %s", err);
     free(wide);
     free(im);
@@ -354,6 +399,7 @@ int main(void) {
   test_settings(reg);
   test_option_helpers();
   test_metadata_settings(reg);
+  test_stream_bytes_definitions(reg);
   test_encode_args(reg);
   test_shapes(reg);
   codec_registry_destroy(reg);

@@ -44,8 +44,8 @@ static void round_trip(const codec_vtable *vt) {
         continue;
       }
       size_t want = 13 + ((size_t)w * h * 3 * bits + 7) / 8;
-      CHECK(e.size == want && e.stream_bytes == want - 13, "bits=%d: size %zu stream %zu",
-            bits, e.size, e.stream_bytes);
+      CHECK(e.size == want && e.stream_bytes == want - 13, "bits=%d: size %zu stream %zu", bits,
+            e.size, e.stream_bytes);
       uint8_t *px;
       int ow, oh;
       if (vt->decode(inst, e.data, e.size, &px, &ow, &oh, err, sizeof err)) {

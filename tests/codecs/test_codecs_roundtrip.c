@@ -30,12 +30,24 @@ static const grid grids[] = {
      6,
      1,
      0},
-    {"jpeg", "jpeg 422 progressive", {{"subsampling", "422"}, {"progressive", "true"}}, 2,
-     {1, 10, 50, 90, 100}, 5, 0, 0},
+    {"jpeg",
+     "jpeg 422 progressive",
+     {{"subsampling", "422"}, {"progressive", "true"}},
+     2,
+     {1, 10, 50, 90, 100},
+     5,
+     0,
+     0},
     {"jpeg", "jpeg no-jfif", {{"jfif", "false"}}, 1, {10, 50, 90}, 3, 0, 1},
     {"webp", "webp", {{0}}, 0, {0, 10, 25, 50, 75, 90, 100}, 7, 1, 1},
-    {"webp", "webp m0 sharp", {{"method", "0"}, {"sharp_yuv", "true"}}, 2, {0, 50, 90, 100}, 4,
-     0, 1},
+    {"webp",
+     "webp m0 sharp",
+     {{"method", "0"}, {"sharp_yuv", "true"}},
+     2,
+     {0, 50, 90, 100},
+     4,
+     0,
+     1},
     {"webp", "webp m6", {{"method", "6"}}, 1, {0, 50, 90, 100}, 4, 0, 1},
     {"jpeg2000", "jpeg2000", {{0}}, 0, {1000, 500, 200, 100, 50, 20, 10, 5, 2, 1}, 10, 1, 1},
     {"jpeg2000", "jpeg2000 res=1", {{"resolutions", "1"}}, 1, {200, 50, 10, 1}, 4, 0, 1},
@@ -117,8 +129,8 @@ static void run_grid(const codec_registry *reg, const grid *g, dims d, ctu_patte
       continue;
     long long h0 = (long long)(pts[0].size - pts[0].stream);
     long long hi = (long long)(pts[i].size - pts[i].stream);
-    CHECK(llabs(hi - h0) <= slack, "%s %dx%d: header bytes %lld at %s=%g but %lld at %g",
-          g->label, d.w, d.h, hi, vt->knob.name, knob_of(g, i), h0, knob_of(g, 0));
+    CHECK(llabs(hi - h0) <= slack, "%s %dx%d: header bytes %lld at %s=%g but %lld at %g", g->label,
+          d.w, d.h, hi, vt->knob.name, knob_of(g, i), h0, knob_of(g, 0));
   }
 
   /* Monotone in rate, roughly: each step may lose 3% + 8 bytes of size and 1 dB of PSNR
@@ -128,20 +140,20 @@ static void run_grid(const codec_registry *reg, const grid *g, dims d, ctu_patte
   int big = npix >= 512;
   for (size_t i = 1; i < g->n_knobs && big; i++) {
     CHECK(pts[i].size + 8 + pts[i - 1].size * 3 / 100 >= pts[i - 1].size,
-          "%s %dx%d: size %zu at %s=%g < %zu at %g", g->label, d.w, d.h, pts[i].size,
-          vt->knob.name, knob_of(g, i), pts[i - 1].size, knob_of(g, i - 1));
+          "%s %dx%d: size %zu at %s=%g < %zu at %g", g->label, d.w, d.h, pts[i].size, vt->knob.name,
+          knob_of(g, i), pts[i - 1].size, knob_of(g, i - 1));
     CHECK(pts[i].psnr + 1.0 >= pts[i - 1].psnr, "%s %dx%d: PSNR %.2f at %s=%g < %.2f at %g",
-            g->label, d.w, d.h, pts[i].psnr, vt->knob.name, knob_of(g, i), pts[i - 1].psnr,
-            knob_of(g, i - 1));
+          g->label, d.w, d.h, pts[i].psnr, vt->knob.name, knob_of(g, i), pts[i - 1].psnr,
+          knob_of(g, i - 1));
   }
   size_t last = g->n_knobs - 1;
-  CHECK(pts[last].size >= pts[0].size, "%s %dx%d: size does not grow over the grid", g->label,
-        d.w, d.h);
+  CHECK(pts[last].size >= pts[0].size, "%s %dx%d: size does not grow over the grid", g->label, d.w,
+        d.h);
   if (big) {
     CHECK(pts[last].size > pts[0].size, "%s %dx%d: size constant over the grid", g->label, d.w,
           d.h);
-    CHECK(pts[last].psnr > pts[0].psnr + 3, "%s %dx%d: PSNR %.2f .. %.2f barely grows",
-          g->label, d.w, d.h, pts[0].psnr, pts[last].psnr);
+    CHECK(pts[last].psnr > pts[0].psnr + 3, "%s %dx%d: PSNR %.2f .. %.2f barely grows", g->label,
+          d.w, d.h, pts[0].psnr, pts[last].psnr);
   }
   free(img);
   vt->destroy(inst);
@@ -149,8 +161,7 @@ static void run_grid(const codec_registry *reg, const grid *g, dims d, ctu_patte
 
 /* One encode/decode, returning PSNR (or -1). */
 static double psnr_at(const codec_registry *reg, const char *codec, const codec_option *opts,
-                      size_t n_opts, const uint8_t *img, int w, int h, double knob,
-                      size_t *bytes) {
+                      size_t n_opts, const uint8_t *img, int w, int h, double knob, size_t *bytes) {
   const codec_vtable *vt = codec_registry_find(reg, codec);
   char err[512];
   void *inst = NULL;

@@ -33,8 +33,8 @@ typedef struct worker {
 
 static void note(worker *w, const char *what, const job *j) {
   if (!w->first_problem[0])
-    snprintf(w->first_problem, sizeof w->first_problem, "%s: %s %dx%d knob %g", what,
-             j->vt->name, j->w, j->h, j->knob);
+    snprintf(w->first_problem, sizeof w->first_problem, "%s: %s %dx%d knob %g", what, j->vt->name,
+             j->w, j->h, j->knob);
 }
 
 static void *work(void *arg) {

@@ -22,8 +22,8 @@ static int eval(void *ctx, double knob, double *bpp, char *err, size_t err_len) 
   return 0;
 }
 
-static double jpeg_like(double q) { return 0.2 + 0.03 * q; }         /* 0.23 .. 3.2 */
-static double ratio_like(double r) { return 24.0 / r; }             /* decreasing */
+static double jpeg_like(double q) { return 0.2 + 0.03 * q; } /* 0.23 .. 3.2 */
+static double ratio_like(double r) { return 24.0 / r; }      /* decreasing */
 static double staircase(double q) { return floor(q / 10) * 0.1 + 0.05; }
 
 /* Random monotone curves over 1..100: cumulative sums of random positive steps, some huge. */
@@ -65,8 +65,8 @@ int main(void) {
   for (double target = 0.06; target < 1.2; target += 0.05) {
     curve c = {staircase, 0, 0};
     CHECK(ratectl_search(&qk, target, 12, eval, &c, &r, err, sizeof err) == 0);
-    CHECK_MSG(r.knob == brute_int(staircase, 1, 100, target), "staircase target %g -> %g",
-              target, r.knob);
+    CHECK_MSG(r.knob == brute_int(staircase, 1, 100, target), "staircase target %g -> %g", target,
+              r.knob);
   }
   /* Exact on arbitrary monotone curves, and never more than twice plain bisection (2 + 2*7). */
   for (unsigned seed = 1; seed <= 200; seed++) {

@@ -76,8 +76,8 @@ int main(void) {
                           sizeof err) == 0 &&
         ds2 == ds);
   /* Same name, other content: resuming must refuse. */
-  CHECK(store_put_dataset(s, run, "d", "/x", "plain-folder", "CHANGED", 3, 0, "[]", "", &ds2,
-                          err, sizeof err) != 0);
+  CHECK(store_put_dataset(s, run, "d", "/x", "plain-folder", "CHANGED", 3, 0, "[]", "", &ds2, err,
+                          sizeof err) != 0);
   CHECK_MSG(strstr(err, "differs") != NULL, "%s", err);
   for (int i = 0; i < 3; i++) {
     char name[16];
@@ -89,8 +89,8 @@ int main(void) {
   CHECK(store_put_codec(s, run, "jpeg", "jpeg", "v", "{}", "quality", NULL, &codec2, err,
                         sizeof err) == 0 &&
         codec2 == codec);
-  CHECK(store_put_codec(s, run, "jpeg", "jpeg", "v", "{\"a\":1}", "quality", NULL, &codec2,
-                        err, sizeof err) != 0);
+  CHECK(store_put_codec(s, run, "jpeg", "jpeg", "v", "{\"a\":1}", "quality", NULL, &codec2, err,
+                        sizeof err) != 0);
   CHECK(store_put_point(s, codec, "knob", 50, &p1, err, sizeof err) == 0);
   CHECK(store_put_point(s, codec, "bpp", 0.5, &p2, err, sizeof err) == 0 && p2 != p1);
   CHECK(store_put_point(s, codec, "knob", 50, &p1b, err, sizeof err) == 0 && p1b == p1);

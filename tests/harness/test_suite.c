@@ -63,8 +63,7 @@ int main(void) {
             "t.yaml:5:16:", "positive");
   parse_bad("name: x\ndatasets: [{path: a}]\ncodecs:\n  - codec: jpeg\n    qualty: [1]\n",
             "t.yaml:5:5:", "unknown key 'qualty'");
-  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs:\n  - codec: jpeg\n", "t.yaml:4:5:",
-            "no grid");
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs:\n  - codec: jpeg\n", "t.yaml:4:5:", "no grid");
   parse_bad("name: x\ndatasets: [{path: a, stride: 0}]\ncodecs: [{codec: j, knob: 1}]\n",
             "t.yaml:2:30:", "stride");
   parse_bad("name: x\ndatasets: [{path: a}]\n", "t.yaml:1:1:", "no 'codecs'");
@@ -75,8 +74,8 @@ int main(void) {
             "t.yaml:1:1:", "used twice");
   parse_bad("name: x\ndatasets: [{path: a}]\ncodecs: [{codec: j, knob: 1}, {codec: j, knob: 2}]\n",
             "t.yaml:3:", "label 'j' used twice");
-  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs: [{codec: j, knob: [1, 1]}]\n", "t.yaml:3:",
-            "appears twice");
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs: [{codec: j, knob: [1, 1]}]\n",
+            "t.yaml:3:", "appears twice");
   parse_bad("name: x\ndatasets: [{path: a, name: 'a b'}]\ncodecs: [{codec: j, knob: 1}]\n",
             "t.yaml:2:", "letters, digits");
 

@@ -2,8 +2,8 @@
  * pad 1; forward, backward-data and backward-weights through (a) oneDNN and (b) im2col + sgemm.
  * Usage: bench_backend [threads] [reps]. Not a test; short by design. */
 #include <cblas.h>
-#include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,15 +88,15 @@ static void bench_dnnl(int reps, int blocked) {
   CHK(dnnl_memory_desc_init_by_tag(&bmd, 1, bd, dnnl_f32, dnnl_x));
 
   dnnl_convolution_desc_t fd, bdd, bwd;
-  CHK(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
-                                         &smd, &wmd, &bmd, &dmd, strides, pad, pad));
+  CHK(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &smd,
+                                         &wmd, &bmd, &dmd, strides, pad, pad));
   dnnl_primitive_desc_t fpd, bdpd, bwpd;
   CHK(dnnl_primitive_desc_create(&fpd, &fd, NULL, eng, NULL));
   CHK(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &smd, &wmd, &dmd,
                                                strides, pad, pad));
   CHK(dnnl_primitive_desc_create(&bdpd, &bdd, NULL, eng, fpd));
-  CHK(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &smd, &wmd,
-                                                  &bmd, &dmd, strides, pad, pad));
+  CHK(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &smd, &wmd, &bmd,
+                                                  &dmd, strides, pad, pad));
   CHK(dnnl_primitive_desc_create(&bwpd, &bwd, NULL, eng, fpd));
   const char *impl;
   CHK(dnnl_primitive_desc_query(fpd, dnnl_query_impl_info_str, 0, &impl));
@@ -110,10 +110,8 @@ static void bench_dnnl(int reps, int blocked) {
   const dnnl_memory_desc_t *qw = dnnl_primitive_desc_query_md(fpd, dnnl_query_weights_md, 0);
   const dnnl_memory_desc_t *qd = dnnl_primitive_desc_query_md(fpd, dnnl_query_dst_md, 0);
   const dnnl_memory_desc_t *qds = dnnl_primitive_desc_query_md(bdpd, dnnl_query_diff_src_md, 0);
-  const dnnl_memory_desc_t *qdw =
-      dnnl_primitive_desc_query_md(bwpd, dnnl_query_diff_weights_md, 0);
-  const dnnl_memory_desc_t *qdd =
-      dnnl_primitive_desc_query_md(bwpd, dnnl_query_diff_dst_md, 0);
+  const dnnl_memory_desc_t *qdw = dnnl_primitive_desc_query_md(bwpd, dnnl_query_diff_weights_md, 0);
+  const dnnl_memory_desc_t *qdd = dnnl_primitive_desc_query_md(bwpd, dnnl_query_diff_dst_md, 0);
   dnnl_memory_t src = mem_for(eng, qs, NULL), wei = mem_for(eng, qw, NULL),
                 dst = mem_for(eng, qd, NULL), bias = mem_for(eng, &bmd, NULL),
                 dsrc = mem_for(eng, qds, NULL), dwei = mem_for(eng, qdw, NULL),
@@ -131,12 +129,14 @@ static void bench_dnnl(int reps, int blocked) {
   CHK(dnnl_primitive_create(&fp, fpd));
   CHK(dnnl_primitive_create(&bdp, bdpd));
   CHK(dnnl_primitive_create(&bwp, bwpd));
-  dnnl_exec_arg_t fa[] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_BIAS, bias},
-                          {DNNL_ARG_DST, dst}};
-  dnnl_exec_arg_t ba[] = {{DNNL_ARG_DIFF_SRC, dsrc}, {DNNL_ARG_WEIGHTS, wei},
+  dnnl_exec_arg_t fa[] = {
+      {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}};
+  dnnl_exec_arg_t ba[] = {
+      {DNNL_ARG_DIFF_SRC, dsrc}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_DST, ddst}};
+  dnnl_exec_arg_t wa[] = {{DNNL_ARG_SRC, src},
+                          {DNNL_ARG_DIFF_WEIGHTS, dwei},
+                          {DNNL_ARG_DIFF_BIAS, dbias},
                           {DNNL_ARG_DIFF_DST, ddst}};
-  dnnl_exec_arg_t wa[] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_WEIGHTS, dwei},
-                          {DNNL_ARG_DIFF_BIAS, dbias}, {DNNL_ARG_DIFF_DST, ddst}};
   struct {
     const char *name;
     dnnl_primitive_t p;
@@ -241,8 +241,8 @@ static void bench_gemm(int reps, int nthr) {
       int tid = omp_get_thread_num();
       float *col = cols + (size_t)tid * CK * HW;
       im2col(x + (size_t)n * C * HW, col);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, K, CK, HW, 1.f,
-                  y + (size_t)n * K * HW, HW, col, HW, 1.f, dw_t + (size_t)tid * K * CK, CK);
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, K, CK, HW, 1.f, y + (size_t)n * K * HW,
+                  HW, col, HW, 1.f, dw_t + (size_t)tid * K * CK, CK);
     }
     double t3 = now();
     if (rep >= 0) {
@@ -262,8 +262,8 @@ int main(int argc, char **argv) {
   int nthr = argc > 1 ? atoi(argv[1]) : 2, reps = argc > 2 ? atoi(argv[2]) : 10;
   omp_set_num_threads(nthr);
   openblas_set_num_threads(1);
-  printf("conv3x3 N=%d C=%d K=%d %dx%d pad1, %.3f GFLOP/pass, threads=%d reps=%d\n", N, C, K, H,
-         W, FLOP * 1e-9, nthr, reps);
+  printf("conv3x3 N=%d C=%d K=%d %dx%d pad1, %.3f GFLOP/pass, threads=%d reps=%d\n", N, C, K, H, W,
+         FLOP * 1e-9, nthr, reps);
   bench_dnnl(reps, 1);
   bench_dnnl(reps, 0);
   bench_gemm(reps, nthr);

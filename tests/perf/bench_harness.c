@@ -169,8 +169,8 @@ int main(int argc, char **argv) {
   const codec_vtable **vts = calloc(s->n_codecs, sizeof *vts);
   for (size_t k = 0; k < s->n_codecs; k++) {
     vts[k] = codec_registry_find(reg, s->codecs[k].codec);
-    if (!vts[k] || vts[k]->create(s->codecs[k].options, s->codecs[k].n_options, &inst[k], err,
-                                  sizeof err)) {
+    if (!vts[k] ||
+        vts[k]->create(s->codecs[k].options, s->codecs[k].n_options, &inst[k], err, sizeof err)) {
       fprintf(stderr, "bench: codec %s: %s\n", s->codecs[k].codec, vts[k] ? err : "unknown");
       return 2;
     }

@@ -1,0 +1,646 @@
+/* net.c - network graph: builders, parameters, planning, forward/backward dispatch. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn_internal.h"
+
+/* ---- creation ---- */
+
+nn_net *nn_net_create(int in_c, int in_h, int in_w, int threads, nn_err *err) {
+  if (in_c <= 0 || in_h <= 0 || in_w <= 0 || threads < 0) {
+    nn_err_set(err, NN_E_ARG, "nn_net_create: bad input shape %dx%dx%d or threads %d", in_c, in_h,
+               in_w, threads);
+    return NULL;
+  }
+  nn_net *net = calloc(1, sizeof *net);
+  if (!net) {
+    nn_err_set(err, NN_E_NOMEM, "nn_net_create: out of memory");
+    return NULL;
+  }
+  net->threads = threads ? threads : omp_get_max_threads();
+  net->cap_nodes = 16;
+  net->nodes = calloc((size_t)net->cap_nodes, sizeof *net->nodes);
+  if (!net->nodes) {
+    free(net);
+    nn_err_set(err, NN_E_NOMEM, "nn_net_create: out of memory");
+    return NULL;
+  }
+  nn_node *in = &net->nodes[0];
+  in->op = NN_OP_INPUT;
+  snprintf(in->name, sizeof in->name, "input");
+  in->in[0] = in->in[1] = -1;
+  in->c = in_c, in->h = in_h, in->w = in_w;
+  for (int i = 0; i < NN_MAX_PSLOTS; i++)
+    in->p[i] = -1;
+  net->nnodes = 1;
+  int rc = nn_dnnl_ctx_create(net);
+  if (rc != NN_OK) {
+    nn_err_set(err, rc, "nn_net_create: %s", net->err.msg);
+    free(net->nodes);
+    free(net);
+    return NULL;
+  }
+  return net;
+}
+
+static void release_plan(nn_net *net) {
+  for (int i = 0; i < net->nnodes; i++) {
+    nn_node *nd = &net->nodes[i];
+    nn_tensor_free(&nd->out);
+    nn_tensor_free(&nd->grad);
+    nn_aligned_free(nd->save);
+    nn_aligned_free(nd->idx);
+    nd->save = NULL;
+    nd->idx = NULL;
+    nn_conv_release(nd);
+  }
+  for (int i = 0; i < 4; i++) {
+    nn_aligned_free(net->ws[i]);
+    net->ws[i] = NULL;
+    net->ws_size[i] = 0;
+  }
+  nn_aligned_free(net->scratch);
+  net->scratch = NULL;
+  net->scratch_size = 0;
+  net->batch = 0;
+  net->have_forward = false;
+}
+
+void nn_net_free(nn_net *net) {
+  if (!net)
+    return;
+  release_plan(net);
+  for (int i = 0; i < net->nparams; i++) {
+    nn_tensor_free(&net->params[i].value);
+    nn_tensor_free(&net->params[i].grad);
+  }
+  free(net->params);
+  free(net->nodes);
+  nn_dnnl_ctx_free(net);
+  free(net);
+}
+
+const char *nn_net_error(const nn_net *net) { return net->err.code ? net->err.msg : NULL; }
+
+int nn_net_threads(const nn_net *net) { return net->threads; }
+int nn_net_num_nodes(const nn_net *net) { return net->nnodes; }
+int nn_net_last(const nn_net *net) { return net->nnodes - 1; }
+
+int nn_net_node_shape(const nn_net *net, int node, int *c, int *h, int *w) {
+  if (node < 0 || node >= net->nnodes)
+    return NN_E_ARG;
+  *c = net->nodes[node].c, *h = net->nodes[node].h, *w = net->nodes[node].w;
+  return NN_OK;
+}
+
+/* ---- builders ---- */
+
+/* Builder failure: recorded once and sticky (net->broken), so later builders fail too. */
+static int fail(nn_net *net, int code, const char *what, const char *why) {
+  if (!net->broken)
+    nn_err_set(&net->err, code, "%s (node %d): %s", what, net->nnodes, why);
+  net->broken = true;
+  return net->err.code;
+}
+
+static const char *op_prefix(nn_op op) {
+  switch (op) {
+  case NN_OP_CONV: return "conv";
+  case NN_OP_DECONV: return "deconv";
+  case NN_OP_RELU: return "relu";
+  case NN_OP_BN: return "bn";
+  case NN_OP_MAXPOOL: return "maxpool";
+  case NN_OP_AVGPOOL: return "avgpool";
+  case NN_OP_GAP: return "gap";
+  case NN_OP_LINEAR: return "fc";
+  case NN_OP_ADD: return "add";
+  case NN_OP_GDN: return "gdn";
+  default: return "input";
+  }
+}
+
+/* Appends a node reading from in0 (and in1 if >= 0); NULL after recording an error. */
+static nn_node *add_node(nn_net *net, nn_op op, const char *what, int in0, int in1,
+                         const char *name) {
+  if (net->broken)
+    return NULL;
+  if (net->batch) { /* planned networks keep their buffers; adding would invalidate them */
+    release_plan(net);
+  }
+  if (in0 < 0 || in0 >= net->nnodes || (in1 != -1 && (in1 < 0 || in1 >= net->nnodes))) {
+    fail(net, NN_E_ARG, what, "input node id out of range");
+    return NULL;
+  }
+  if (name && (strlen(name) == 0 || strlen(name) >= 64)) {
+    fail(net, NN_E_ARG, what, "name must have 1..63 characters");
+    return NULL;
+  }
+  if (net->nnodes == net->cap_nodes) {
+    nn_node *nn = realloc(net->nodes, (size_t)net->cap_nodes * 2 * sizeof *nn);
+    if (!nn) {
+      fail(net, NN_E_NOMEM, what, "out of memory");
+      return NULL;
+    }
+    net->nodes = nn;
+    net->cap_nodes *= 2;
+  }
+  nn_node *nd = &net->nodes[net->nnodes];
+  memset(nd, 0, sizeof *nd);
+  nd->op = op;
+  nd->in[0] = in0, nd->in[1] = in1;
+  nd->nin = in1 >= 0 ? 2 : 1;
+  for (int i = 0; i < NN_MAX_PSLOTS; i++)
+    nd->p[i] = -1;
+  if (name)
+    snprintf(nd->name, sizeof nd->name, "%s", name);
+  else
+    snprintf(nd->name, sizeof nd->name, "%s%d", op_prefix(op), net->nnodes);
+  for (int i = 0; i < net->nnodes; i++)
+    if (net->nodes[i].op != NN_OP_INPUT && strcmp(net->nodes[i].name, nd->name) == 0) {
+      fail(net, NN_E_ARG, what, "duplicate node name");
+      return NULL;
+    }
+  const nn_node *src = &net->nodes[in0];
+  nd->c = src->c, nd->h = src->h, nd->w = src->w;
+  return nd;
+}
+
+/* ndim: the PyTorch rank of the parameter (checkpoints store that shape). */
+static int add_param(nn_net *net, nn_node *nd, int slot, const char *suffix, int ndim, int n, int c,
+                     int h, int w, bool buffer, bool no_decay) {
+  if (net->nparams == net->cap_params) {
+    int cap = net->cap_params ? net->cap_params * 2 : 16;
+    nn_param *np = realloc(net->params, (size_t)cap * sizeof *np);
+    if (!np)
+      return fail(net, NN_E_NOMEM, nd->name, "out of memory");
+    net->params = np;
+    net->cap_params = cap;
+  }
+  nn_param *p = &net->params[net->nparams];
+  memset(p, 0, sizeof *p);
+  snprintf(p->name, sizeof p->name, "%s.%s", nd->name, suffix);
+  p->buffer = buffer;
+  p->no_decay = no_decay;
+  p->ndim = ndim;
+  if (nn_tensor_alloc(&p->value, n, c, h, w, NULL) != NN_OK ||
+      (!buffer && nn_tensor_alloc(&p->grad, n, c, h, w, NULL) != NN_OK)) {
+    nn_tensor_free(&p->value);
+    return fail(net, NN_E_NOMEM, nd->name, "out of memory for parameters");
+  }
+  nd->p[slot] = net->nparams++;
+  return NN_OK;
+}
+
+static int commit(nn_net *net) { return net->broken ? net->err.code : net->nnodes++; }
+
+int nn_conv2d(nn_net *net, int in, const char *name, int out_c, int k, int stride, int pad,
+              bool bias) {
+  nn_node *nd = add_node(net, NN_OP_CONV, "nn_conv2d", in, -1, name);
+  if (!nd)
+    return net->err.code;
+  if (out_c <= 0 || k <= 0 || stride <= 0 || pad < 0 || pad >= k)
+    return fail(net, NN_E_ARG, "nn_conv2d", "need out_c, k, stride > 0 and 0 <= pad < k");
+  int ic = nd->c;
+  int oh = (nd->h + 2 * pad - k) / stride + 1, ow = (nd->w + 2 * pad - k) / stride + 1;
+  if (nd->h + 2 * pad < k || nd->w + 2 * pad < k)
+    return fail(net, NN_E_SHAPE, "nn_conv2d", "kernel larger than padded input");
+  nd->c = out_c, nd->h = oh, nd->w = ow;
+  nd->k = k, nd->stride = stride, nd->pad = pad, nd->bias = bias;
+  if (add_param(net, nd, 0, "weight", 4, out_c, ic, k, k, false, false) ||
+      (bias && add_param(net, nd, 1, "bias", 1, out_c, 1, 1, 1, false, true)))
+    return net->err.code;
+  return commit(net);
+}
+
+int nn_deconv2d(nn_net *net, int in, const char *name, int out_c, int k, int stride, int pad,
+                int out_pad, bool bias) {
+  nn_node *nd = add_node(net, NN_OP_DECONV, "nn_deconv2d", in, -1, name);
+  if (!nd)
+    return net->err.code;
+  if (out_c <= 0 || k <= 0 || stride <= 0 || pad < 0 || pad >= k || out_pad < 0 || out_pad > pad ||
+      out_pad >= stride)
+    return fail(net, NN_E_ARG, "nn_deconv2d",
+                "need out_c, k, stride > 0, 0 <= pad < k, 0 <= out_pad <= pad, out_pad < stride");
+  int ic = nd->c;
+  nd->c = out_c;
+  nd->h = (nd->h - 1) * stride - 2 * pad + k + out_pad;
+  nd->w = (nd->w - 1) * stride - 2 * pad + k + out_pad;
+  if (nd->h <= 0 || nd->w <= 0)
+    return fail(net, NN_E_SHAPE, "nn_deconv2d", "empty output");
+  nd->k = k, nd->stride = stride, nd->pad = pad, nd->out_pad = out_pad, nd->bias = bias;
+  if (add_param(net, nd, 0, "weight", 4, ic, out_c, k, k, false, false) ||
+      (bias && add_param(net, nd, 1, "bias", 1, out_c, 1, 1, 1, false, true)))
+    return net->err.code;
+  return commit(net);
+}
+
+int nn_relu(nn_net *net, int in) {
+  nn_node *nd = add_node(net, NN_OP_RELU, "nn_relu", in, -1, NULL);
+  return nd ? commit(net) : net->err.code;
+}
+
+int nn_batchnorm(nn_net *net, int in, const char *name, float eps, float momentum) {
+  nn_node *nd = add_node(net, NN_OP_BN, "nn_batchnorm", in, -1, name);
+  if (!nd)
+    return net->err.code;
+  if (!(eps > 0) || !(momentum >= 0 && momentum <= 1))
+    return fail(net, NN_E_ARG, "nn_batchnorm", "need eps > 0 and momentum in [0, 1]");
+  nd->eps = eps, nd->momentum = momentum;
+  int c = nd->c;
+  if (add_param(net, nd, 0, "weight", 1, c, 1, 1, 1, false, true) ||
+      add_param(net, nd, 1, "bias", 1, c, 1, 1, 1, false, true) ||
+      add_param(net, nd, 2, "running_mean", 1, c, 1, 1, 1, true, true) ||
+      add_param(net, nd, 3, "running_var", 1, c, 1, 1, 1, true, true))
+    return net->err.code;
+  return commit(net);
+}
+
+static int add_pool(nn_net *net, nn_op op, const char *what, int in, int k, int stride, int pad) {
+  nn_node *nd = add_node(net, op, what, in, -1, NULL);
+  if (!nd)
+    return net->err.code;
+  if (k <= 0 || stride <= 0 || pad < 0 || 2 * pad > k)
+    return fail(net, NN_E_ARG, what, "need k, stride > 0 and 0 <= pad <= k/2");
+  if (nd->h + 2 * pad < k || nd->w + 2 * pad < k)
+    return fail(net, NN_E_SHAPE, what, "window larger than padded input");
+  nd->h = (nd->h + 2 * pad - k) / stride + 1;
+  nd->w = (nd->w + 2 * pad - k) / stride + 1;
+  nd->k = k, nd->stride = stride, nd->pad = pad;
+  return commit(net);
+}
+
+int nn_maxpool(nn_net *net, int in, int k, int stride, int pad) {
+  return add_pool(net, NN_OP_MAXPOOL, "nn_maxpool", in, k, stride, pad);
+}
+
+int nn_avgpool(nn_net *net, int in, int k, int stride, int pad) {
+  return add_pool(net, NN_OP_AVGPOOL, "nn_avgpool", in, k, stride, pad);
+}
+
+int nn_global_avgpool(nn_net *net, int in) {
+  nn_node *nd = add_node(net, NN_OP_GAP, "nn_global_avgpool", in, -1, NULL);
+  if (!nd)
+    return net->err.code;
+  nd->h = nd->w = 1;
+  return commit(net);
+}
+
+int nn_linear(nn_net *net, int in, const char *name, int out_features, bool bias) {
+  nn_node *nd = add_node(net, NN_OP_LINEAR, "nn_linear", in, -1, name);
+  if (!nd)
+    return net->err.code;
+  if (out_features <= 0)
+    return fail(net, NN_E_ARG, "nn_linear", "need out_features > 0");
+  int nin = nd->c * nd->h * nd->w;
+  nd->c = out_features, nd->h = nd->w = 1, nd->bias = bias;
+  if (add_param(net, nd, 0, "weight", 2, out_features, nin, 1, 1, false, false) ||
+      (bias && add_param(net, nd, 1, "bias", 1, out_features, 1, 1, 1, false, true)))
+    return net->err.code;
+  return commit(net);
+}
+
+int nn_add(nn_net *net, int a, int b) {
+  nn_node *nd = add_node(net, NN_OP_ADD, "nn_add", a, b, NULL);
+  if (!nd)
+    return net->err.code;
+  const nn_node *nb = &net->nodes[b];
+  if (nb->c != nd->c || nb->h != nd->h || nb->w != nd->w)
+    return fail(net, NN_E_SHAPE, "nn_add", "inputs have different shapes");
+  return commit(net);
+}
+
+int nn_gdn(nn_net *net, int in, const char *name, bool inverse) {
+  nn_node *nd = add_node(net, NN_OP_GDN, "nn_gdn", in, -1, name);
+  if (!nd)
+    return net->err.code;
+  nd->inverse = inverse;
+  int c = nd->c;
+  if (add_param(net, nd, 0, "beta", 1, c, 1, 1, 1, false, true) ||
+      add_param(net, nd, 1, "gamma", 2, c, c, 1, 1, false, true))
+    return net->err.code;
+  return commit(net);
+}
+
+/* ---- parameters ---- */
+
+int nn_net_num_params(const nn_net *net) { return net->nparams; }
+
+nn_param *nn_net_param(nn_net *net, int i) {
+  return (i >= 0 && i < net->nparams) ? &net->params[i] : NULL;
+}
+
+nn_param *nn_net_find_param(nn_net *net, const char *name) {
+  for (int i = 0; i < net->nparams; i++)
+    if (strcmp(net->params[i].name, name) == 0)
+      return &net->params[i];
+  return NULL;
+}
+
+void nn_net_set_frozen(nn_net *net, bool frozen) {
+  for (int i = 0; i < net->nparams; i++)
+    net->params[i].frozen = frozen;
+}
+
+int nn_net_set_group(nn_net *net, const char *prefix, int group) {
+  if (group < 0 || group >= NN_MAX_GROUPS)
+    return nn_err_set(&net->err, NN_E_ARG, "nn_net_set_group: group %d out of range", group);
+  int count = 0;
+  size_t len = strlen(prefix);
+  for (int i = 0; i < net->nparams; i++)
+    if (strncmp(net->params[i].name, prefix, len) == 0) {
+      net->params[i].group = group;
+      count++;
+    }
+  return count;
+}
+
+int nn_net_init_params(nn_net *net, uint64_t seed) {
+  if (net->broken)
+    return net->err.code;
+  nn_rng rng;
+  nn_rng_seed(&rng, seed);
+  for (int ni = 1; ni < net->nnodes; ni++) {
+    nn_node *nd = &net->nodes[ni];
+    switch (nd->op) {
+    case NN_OP_CONV:
+    case NN_OP_DECONV:
+    case NN_OP_LINEAR: {
+      nn_param *w = &net->params[nd->p[0]];
+      /* fan_in: conv [o,i,k,k] -> i*k*k; deconv [i,o,k,k] -> o*k*k (PyTorch's convention) */
+      double fan_in = (double)w->value.c * w->value.h * w->value.w;
+      double b = sqrt(6.0 / fan_in);
+      size_t n = nn_tensor_numel(&w->value);
+      for (size_t i = 0; i < n; i++)
+        w->value.data[i] = (float)((2.0 * nn_rng_uniform(&rng) - 1.0) * b);
+      if (nd->p[1] >= 0)
+        memset(net->params[nd->p[1]].value.data, 0, sizeof(float) * (size_t)nd->c);
+      break;
+    }
+    case NN_OP_BN: {
+      for (int c = 0; c < nd->c; c++) {
+        net->params[nd->p[0]].value.data[c] = 1.f;
+        net->params[nd->p[1]].value.data[c] = 0.f;
+        net->params[nd->p[2]].value.data[c] = 0.f;
+        net->params[nd->p[3]].value.data[c] = 1.f;
+      }
+      break;
+    }
+    case NN_OP_GDN: {
+      int c = nd->c;
+      float *beta = net->params[nd->p[0]].value.data, *gamma = net->params[nd->p[1]].value.data;
+      for (int i = 0; i < c; i++) {
+        beta[i] = (float)nn_gdn_reparam_inv(1.0, NN_GDN_BETA_MIN);
+        for (int j = 0; j < c; j++)
+          gamma[i * c + j] = (float)nn_gdn_reparam_inv(i == j ? 0.1 : 0.0, 0.0);
+      }
+      break;
+    }
+    default: break;
+    }
+  }
+  return NN_OK;
+}
+
+/* ---- GDN reparametrisation (CompressAI NonNegativeParametrizer, reparam_offset 2^-18) ---- */
+
+double nn_gdn_reparam_fwd(double p, double minimum) {
+  double bound = sqrt(minimum + NN_GDN_PEDESTAL);
+  double b = p > bound ? p : bound;
+  return b * b - NN_GDN_PEDESTAL;
+}
+
+double nn_gdn_reparam_bwd(double p, double minimum, double grad_out) {
+  /* LowerBound's straight-through rule: pass the gradient where p >= bound, or where it
+   * points downward in loss (grad < 0 means increasing p lowers the loss). */
+  double bound = sqrt(minimum + NN_GDN_PEDESTAL);
+  double b = p > bound ? p : bound;
+  double g = 2.0 * b * grad_out;
+  return (p >= bound || g < 0) ? g : 0.0;
+}
+
+double nn_gdn_reparam_inv(double v, double minimum) {
+  (void)minimum;
+  double t = v + NN_GDN_PEDESTAL;
+  return sqrt(t > NN_GDN_PEDESTAL ? t : NN_GDN_PEDESTAL);
+}
+
+/* ---- planning ---- */
+
+static int plan(nn_net *net, int batch) {
+  release_plan(net);
+  for (int i = 0; i < net->nnodes; i++) {
+    nn_node *nd = &net->nodes[i];
+    if (nn_tensor_alloc(&nd->out, batch, nd->c, nd->h, nd->w, NULL) != NN_OK ||
+        nn_tensor_alloc(&nd->grad, batch, nd->c, nd->h, nd->w, NULL) != NN_OK)
+      goto nomem;
+    size_t numel = nn_tensor_numel(&nd->out);
+    switch (nd->op) {
+    case NN_OP_BN:
+      if (!(nd->save = nn_aligned_alloc(sizeof(float) * 2 * (size_t)nd->c)))
+        goto nomem;
+      break;
+    case NN_OP_GDN:
+      if (!(nd->save = nn_aligned_alloc(sizeof(float) * numel)))
+        goto nomem;
+      break;
+    case NN_OP_MAXPOOL:
+      if (!(nd->idx = nn_aligned_alloc(sizeof(int32_t) * numel)))
+        goto nomem;
+      break;
+    case NN_OP_CONV:
+    case NN_OP_DECONV: {
+      net->batch = batch; /* conv planning reads it */
+      int rc = nn_conv_plan(net, nd);
+      if (rc != NN_OK) {
+        release_plan(net);
+        return rc;
+      }
+      break;
+    }
+    default: break;
+    }
+  }
+  net->batch = batch;
+  return NN_OK;
+nomem:
+  release_plan(net);
+  return nn_err_set(&net->err, NN_E_NOMEM, "nn_net: out of memory planning batch %d", batch);
+}
+
+int nn_ws_reserve(nn_net *net, int slot, size_t bytes) {
+  if (net->ws_size[slot] >= bytes)
+    return NN_OK;
+  nn_aligned_free(net->ws[slot]);
+  net->ws[slot] = nn_aligned_alloc(bytes);
+  net->ws_size[slot] = net->ws[slot] ? bytes : 0;
+  return net->ws[slot] ? NN_OK
+                       : nn_err_set(&net->err, NN_E_NOMEM, "nn_net: out of memory (workspace)");
+}
+
+/* ---- execution ---- */
+
+const nn_tensor *nn_net_output(const nn_net *net, int node) {
+  if (node < 0 || node >= net->nnodes || !net->have_forward)
+    return NULL;
+  return &net->nodes[node].out;
+}
+
+const nn_tensor *nn_net_grad(const nn_net *net, int node) {
+  if (node < 0 || node >= net->nnodes || !net->nodes[node].grad_set)
+    return NULL;
+  return &net->nodes[node].grad;
+}
+
+void nn_net_set_input_grad(nn_net *net, bool on) { net->input_grad = on; }
+
+void nn_net_zero_grad(nn_net *net) {
+  for (int i = 0; i < net->nparams; i++)
+    if (net->params[i].grad.data)
+      memset(net->params[i].grad.data, 0, sizeof(float) * nn_tensor_numel(&net->params[i].grad));
+}
+
+static bool node_trainable(const nn_net *net, const nn_node *nd) {
+  for (int s = 0; s < NN_MAX_PSLOTS; s++)
+    if (nd->p[s] >= 0 && !net->params[nd->p[s]].buffer && !net->params[nd->p[s]].frozen)
+      return true;
+  return false;
+}
+
+int nn_net_forward(nn_net *net, const nn_tensor *x, nn_mode mode) {
+  if (net->broken)
+    return net->err.code;
+  const nn_node *in = &net->nodes[0];
+  if (!x || !x->data || x->n <= 0 || x->c != in->c || x->h != in->h || x->w != in->w)
+    return nn_err_set(&net->err, NN_E_SHAPE,
+                      "nn_net_forward: input must be [N, %d, %d, %d], got [%d, %d, %d, %d]", in->c,
+                      in->h, in->w, x ? x->n : 0, x ? x->c : 0, x ? x->h : 0, x ? x->w : 0);
+  int saved_threads = omp_get_max_threads();
+  /* oneDNN (OpenMP runtime) uses omp_get_max_threads(); this ICV is per calling thread. */
+  omp_set_num_threads(net->threads);
+  int rc = NN_OK;
+  if (net->batch != x->n) {
+    rc = plan(net, x->n);
+    if (rc != NN_OK)
+      goto out;
+  }
+  const int thr = net->threads;
+  memcpy(net->nodes[0].out.data, x->data, sizeof(float) * nn_tensor_numel(x));
+  for (int i = 1; i < net->nnodes && rc == NN_OK; i++) {
+    nn_node *nd = &net->nodes[i];
+    const nn_tensor *xi = &net->nodes[nd->in[0]].out;
+    switch (nd->op) {
+    case NN_OP_CONV:
+    case NN_OP_DECONV: rc = nn_conv_forward(net, nd, xi); break;
+    case NN_OP_RELU: nn_k_relu_fwd(xi, &nd->out, thr); break;
+    case NN_OP_BN: nn_k_bn_fwd(net, nd, xi, mode); break;
+    case NN_OP_MAXPOOL: nn_k_maxpool_fwd(nd, xi, thr); break;
+    case NN_OP_AVGPOOL: nn_k_avgpool_fwd(nd, xi, thr); break;
+    case NN_OP_GAP: nn_k_gap_fwd(xi, &nd->out, thr); break;
+    case NN_OP_LINEAR: rc = nn_k_linear_fwd(net, nd, xi); break;
+    case NN_OP_ADD:
+      memcpy(nd->out.data, xi->data, sizeof(float) * nn_tensor_numel(xi));
+      nn_k_add_into(net->nodes[nd->in[1]].out.data, nd->out.data, nn_tensor_numel(xi), true, thr);
+      break;
+    case NN_OP_GDN: rc = nn_k_gdn_fwd(net, nd, xi); break;
+    case NN_OP_INPUT: break;
+    }
+  }
+  net->have_forward = rc == NN_OK;
+  net->last_mode = mode;
+  for (int i = 0; i < net->nnodes; i++)
+    net->nodes[i].grad_set = false;
+out:
+  omp_set_num_threads(saved_threads);
+  return rc;
+}
+
+/* Delivers g into node u's gradient: copies on first arrival, adds afterwards. */
+static void deliver(nn_net *net, int u, const float *g) {
+  nn_node *nu = &net->nodes[u];
+  nn_k_add_into(g, nu->grad.data, nn_tensor_numel(&nu->grad), nu->grad_set, net->threads);
+  nu->grad_set = true;
+}
+
+int nn_net_backward(nn_net *net, int nseeds, const int *nodes, const nn_tensor *grads) {
+  if (net->broken)
+    return net->err.code;
+  if (!net->have_forward)
+    return nn_err_set(&net->err, NN_E_STATE, "nn_net_backward: no forward pass to differentiate");
+  for (int i = 0; i < net->nnodes; i++)
+    net->nodes[i].grad_set = false;
+  /* needs_grad: the node's output gradient is useful (trainable params at or upstream of it
+   * through this node's inputs, or the network input when its gradient is wanted). */
+  for (int i = 0; i < net->nnodes; i++) {
+    nn_node *nd = &net->nodes[i];
+    nd->needs_grad = i == 0 ? net->input_grad : node_trainable(net, nd);
+    for (int j = 0; j < nd->nin && i > 0; j++)
+      nd->needs_grad |= net->nodes[nd->in[j]].needs_grad;
+  }
+  for (int s = 0; s < nseeds; s++) {
+    int u = nodes[s];
+    if (u < 0 || u >= net->nnodes)
+      return nn_err_set(&net->err, NN_E_ARG, "nn_net_backward: seed node %d out of range", u);
+    const nn_tensor *o = &net->nodes[u].out;
+    const nn_tensor *g = &grads[s];
+    if (!g->data || g->n != o->n || g->c * g->h * g->w != o->c * o->h * o->w)
+      return nn_err_set(&net->err, NN_E_SHAPE,
+                        "nn_net_backward: seed %d for node %d has shape [%d, %d, %d, %d], "
+                        "node output is [%d, %d, %d, %d]",
+                        s, u, g->n, g->c, g->h, g->w, o->n, o->c, o->h, o->w);
+  }
+  int saved_threads = omp_get_max_threads();
+  omp_set_num_threads(net->threads);
+  for (int s = 0; s < nseeds; s++)
+    deliver(net, nodes[s], grads[s].data);
+  const int thr = net->threads;
+  const nn_mode mode = net->last_mode;
+  int rc = NN_OK;
+  for (int i = net->nnodes - 1; i > 0 && rc == NN_OK; i--) {
+    nn_node *nd = &net->nodes[i];
+    if (!nd->grad_set || !nd->needs_grad)
+      continue;
+    int u = nd->in[0];
+    nn_node *nu = &net->nodes[u];
+    bool want_dx = nu->needs_grad, accum = nu->grad_set;
+    bool want_dp = node_trainable(net, nd);
+    const nn_tensor *xi = &nu->out;
+    switch (nd->op) {
+    case NN_OP_CONV:
+    case NN_OP_DECONV: rc = nn_conv_backward(net, nd, xi, want_dx, &nu->grad, want_dp); break;
+    case NN_OP_RELU:
+      if (want_dx)
+        nn_k_relu_bwd(&nd->out, &nd->grad, &nu->grad, accum, thr);
+      break;
+    case NN_OP_BN: nn_k_bn_bwd(net, nd, xi, want_dx, &nu->grad, accum, want_dp, mode); break;
+    case NN_OP_MAXPOOL:
+      if (want_dx)
+        nn_k_maxpool_bwd(nd, &nu->grad, accum, thr);
+      break;
+    case NN_OP_AVGPOOL:
+      if (want_dx)
+        nn_k_avgpool_bwd(nd, &nu->grad, accum, thr);
+      break;
+    case NN_OP_GAP:
+      if (want_dx)
+        nn_k_gap_bwd(&nd->grad, &nu->grad, accum, thr);
+      break;
+    case NN_OP_LINEAR: rc = nn_k_linear_bwd(net, nd, xi, want_dx, &nu->grad, accum, want_dp); break;
+    case NN_OP_ADD:
+      if (want_dx)
+        deliver(net, u, nd->grad.data);
+      if (net->nodes[nd->in[1]].needs_grad)
+        deliver(net, nd->in[1], nd->grad.data);
+      want_dx = false; /* delivered above */
+      break;
+    case NN_OP_GDN: rc = nn_k_gdn_bwd(net, nd, xi, want_dx, &nu->grad, accum, want_dp); break;
+    case NN_OP_INPUT: break;
+    }
+    if (want_dx)
+      nu->grad_set = true;
+  }
+  omp_set_num_threads(saved_threads);
+  return rc;
+}

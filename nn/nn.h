@@ -1,0 +1,227 @@
+/* nn.h - small CNN training/inference library for saicbench (public API, prefix nn_).
+ *
+ * Tensors are NCHW float32. A network (nn_net) is a DAG of nodes built in topological order;
+ * node 0 is the input. Forward keeps every node's activation for backward; backward takes
+ * gradients seeded at any nodes (so a codec can inject rate and distortion gradients at two
+ * places) and produces parameter gradients (accumulated, as in PyTorch: call
+ * nn_net_zero_grad between steps) and, when enabled, the gradient w.r.t. the input.
+ *
+ * Errors: every function that can fail returns a status (NN_OK == 0, negative on error) and
+ * writes a message into an nn_err (or, for builder calls, into the network's sticky error,
+ * read with nn_net_error()). Builders return the new node id (>= 0) or a negative status; after
+ * the first failure every later builder call fails too, so a network can be built with one check
+ * at the end.
+ *
+ * Threads and thread safety: no hidden global state. Each network runs its kernels with the
+ * thread count given at creation (OpenMP; 0 means omp_get_max_threads()). An nn_net, nn_optim
+ * or nn_rng must be used by one thread at a time; distinct objects may be used concurrently.
+ * Determinism: same seed + same thread count gives bit-identical results (tested); across
+ * thread counts see nn/README.md.
+ */
+#ifndef SB_NN_H
+#define SB_NN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum nn_status {
+  NN_OK = 0,
+  NN_E_NOMEM = -1,   /* allocation failed */
+  NN_E_ARG = -2,     /* invalid argument */
+  NN_E_SHAPE = -3,   /* tensor shape does not fit the layer / network */
+  NN_E_BACKEND = -4, /* oneDNN refused or failed */
+  NN_E_IO = -5,      /* file could not be read or written */
+  NN_E_FORMAT = -6,  /* file content is invalid (checkpoints) */
+  NN_E_STATE = -7    /* call out of order (e.g. backward before forward) */
+};
+
+typedef struct nn_err {
+  int code;
+  char msg[384];
+} nn_err;
+
+/* Records code and message in err (if not NULL) and returns code. */
+int nn_err_set(nn_err *err, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* ---- tensors ---- */
+
+typedef struct nn_tensor {
+  int n, c, h, w; /* NCHW; vectors use h = w = 1 */
+  float *data;
+  bool owned; /* data was allocated by nn_tensor_alloc and is freed by nn_tensor_free */
+} nn_tensor;
+
+/* Allocates a zero-filled, 64-byte aligned tensor. */
+int nn_tensor_alloc(nn_tensor *t, int n, int c, int h, int w, nn_err *err);
+/* A non-owning view of caller memory. */
+nn_tensor nn_tensor_view(float *data, int n, int c, int h, int w);
+void nn_tensor_free(nn_tensor *t); /* no-op for views; leaves t empty */
+size_t nn_tensor_numel(const nn_tensor *t);
+
+/* ---- networks ---- */
+
+typedef struct nn_net nn_net;
+typedef enum nn_mode { NN_EVAL = 0, NN_TRAIN = 1 } nn_mode;
+
+/* A network whose input has in_c x in_h x in_w per sample; the batch size is taken from each
+ * forward call. Returns NULL (message in err) on failure. */
+nn_net *nn_net_create(int in_c, int in_h, int in_w, int threads, nn_err *err);
+void nn_net_free(nn_net *net);
+/* Message of the last error (builder, planning or run), or NULL if none occurred. */
+const char *nn_net_error(const nn_net *net);
+int nn_net_threads(const nn_net *net);
+
+/* Builders. `in` is a node id; `name` prefixes parameter names ("<name>.weight"); NULL picks
+ * one ("conv3"). Names follow PyTorch conventions so state dicts map one to one. */
+int nn_conv2d(nn_net *net, int in, const char *name, int out_c, int k, int stride, int pad,
+              bool bias);
+/* Transposed convolution, PyTorch ConvTranspose2d semantics (weight [in_c, out_c, k, k]);
+ * out = (in - 1) * stride - 2 * pad + k + out_pad; requires out_pad <= pad. */
+int nn_deconv2d(nn_net *net, int in, const char *name, int out_c, int k, int stride, int pad,
+                int out_pad, bool bias);
+int nn_relu(nn_net *net, int in);
+/* BatchNorm2d: train mode uses batch statistics (biased variance) and updates running stats
+ * with `momentum` (PyTorch convention, running variance unbiased); eval mode uses running
+ * stats. Parameters "<name>.weight/.bias", buffers "<name>.running_mean/.running_var". */
+int nn_batchnorm(nn_net *net, int in, const char *name, float eps, float momentum);
+int nn_maxpool(nn_net *net, int in, int k, int stride, int pad);
+/* count_include_pad = true, ceil_mode = false (PyTorch defaults). */
+int nn_avgpool(nn_net *net, int in, int k, int stride, int pad);
+int nn_global_avgpool(nn_net *net, int in); /* -> [N, C, 1, 1] */
+/* Flattens its input (C*H*W features) -> [N, out, 1, 1]; weight [out, in]. */
+int nn_linear(nn_net *net, int in, const char *name, int out_features, bool bias);
+int nn_add(nn_net *net, int a, int b); /* residual add, same shapes */
+/* GDN (inverse: IGDN), Ballé et al.: y_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2)
+ * (IGDN multiplies by the sqrt). beta and gamma are stored reparametrised as in CompressAI's
+ * NonNegativeParametrizer (parameters "<name>.beta", "<name>.gamma"): see nn/README.md. */
+int nn_gdn(nn_net *net, int in, const char *name, bool inverse);
+
+int nn_net_num_nodes(const nn_net *net);
+int nn_net_last(const nn_net *net); /* id of the most recently added node */
+/* Per-sample output shape of a node; returns NN_E_ARG for a bad id. */
+int nn_net_node_shape(const nn_net *net, int node, int *c, int *h, int *w);
+
+/* ---- parameters ---- */
+
+enum { NN_MAX_GROUPS = 8 };
+
+typedef struct nn_param {
+  char name[96];
+  nn_tensor value; /* conv: [out, in, k, k]; deconv: [in, out, k, k]; linear: [out, in, 1, 1];
+                      vectors: [len, 1, 1, 1] */
+  nn_tensor grad;  /* same shape; unused for buffers */
+  int group;       /* optimizer parameter group (learning-rate multiplier), default 0 */
+  bool frozen;     /* no gradient accumulation, not updated */
+  bool buffer;     /* state, not a parameter (BN running stats): saved, never optimised */
+  bool no_decay;   /* excluded from weight decay (biases, BN, GDN); set by the builders */
+  int ndim;        /* PyTorch rank: the leading ndim of (n, c, h, w) form its shape */
+} nn_param;
+
+int nn_net_num_params(const nn_net *net);
+nn_param *nn_net_param(nn_net *net, int i);
+nn_param *nn_net_find_param(nn_net *net, const char *name);
+/* Deterministic initialisation from a seed: conv/linear weights He-uniform
+ * U(+-sqrt(6/fan_in)), biases 0, BN weight 1 / bias 0, GDN beta 1, gamma 0.1*I. */
+int nn_net_init_params(nn_net *net, uint64_t seed);
+void nn_net_set_frozen(nn_net *net, bool frozen);
+/* Assigns every parameter whose name starts with prefix to group; returns the count. */
+int nn_net_set_group(nn_net *net, const char *prefix, int group);
+
+/* ---- execution ---- */
+
+/* Runs the network on x ([N, in_c, in_h, in_w]). The first call and any change of batch size
+ * (re)plan buffers and backend primitives. Train mode updates BN running statistics. */
+int nn_net_forward(nn_net *net, const nn_tensor *x, nn_mode mode);
+/* Activation of a node after forward (valid until the next forward). */
+const nn_tensor *nn_net_output(const nn_net *net, int node);
+/* When on, backward also computes the gradient w.r.t. the input (node 0). Default off. */
+void nn_net_set_input_grad(nn_net *net, bool on);
+void nn_net_zero_grad(nn_net *net);
+/* Backpropagates gradients seeded at nodes[i] (grads[i] shaped like that node's output),
+ * through the mode of the last forward. Parameter gradients are accumulated (+=). */
+int nn_net_backward(nn_net *net, int nseeds, const int *nodes, const nn_tensor *grads);
+/* dLoss/d(node output) after backward; NULL where not computed (node 0: only with input grad
+ * enabled). */
+const nn_tensor *nn_net_grad(const nn_net *net, int node);
+
+/* ---- losses ---- */
+
+/* Softmax cross-entropy averaged over the batch. logits [N, K, 1, 1] (or any N x K flattening);
+ * labels in [0, K). grad (optional, same shape as logits) receives dLoss/dlogits. */
+int nn_softmax_xent(const nn_tensor *logits, const int *labels, double *loss, nn_tensor *grad,
+                    nn_err *err);
+/* Row-wise softmax probabilities (probs shaped like logits). */
+int nn_softmax(const nn_tensor *logits, nn_tensor *probs, nn_err *err);
+
+/* ---- optimisers and schedules ---- */
+
+typedef enum nn_optim_kind { NN_SGD = 0, NN_ADAM = 1, NN_ADAMW = 2 } nn_optim_kind;
+
+typedef struct nn_optim_cfg {
+  nn_optim_kind kind;
+  float momentum;                     /* SGD */
+  bool nesterov;                      /* SGD */
+  float beta1, beta2;                 /* Adam */
+  float eps;                          /* Adam */
+  float weight_decay;                 /* SGD/Adam: L2 added to the gradient; AdamW: decoupled */
+  float group_lr_mult[NN_MAX_GROUPS]; /* 0 is read as 1 (so a zeroed cfg means "all 1") */
+} nn_optim_cfg;
+
+/* PyTorch-equivalent defaults for a kind (momentum 0.9, betas 0.9/0.999, eps 1e-8, wd 0). */
+nn_optim_cfg nn_optim_defaults(nn_optim_kind kind);
+
+typedef struct nn_optim nn_optim;
+nn_optim *nn_optim_create(nn_net *net, const nn_optim_cfg *cfg, nn_err *err);
+void nn_optim_free(nn_optim *opt);
+/* One update of every non-frozen parameter with learning rate lr (times its group's
+ * multiplier), PyTorch update rules (torch.optim.SGD / Adam / AdamW). */
+int nn_optim_step(nn_optim *opt, float lr);
+long nn_optim_steps(const nn_optim *opt);
+
+typedef enum nn_lr_kind { NN_LR_CONST = 0, NN_LR_STEP = 1, NN_LR_COSINE = 2 } nn_lr_kind;
+
+typedef struct nn_lr_sched {
+  nn_lr_kind kind;
+  float base_lr;
+  long warmup_steps;  /* linear ramp from base_lr*warmup_start to base_lr over these steps */
+  float warmup_start; /* fraction of base_lr at step 0 of warm-up */
+  long step_size;     /* NN_LR_STEP: multiply by gamma every step_size steps after warm-up */
+  float gamma;        /* NN_LR_STEP */
+  long total_steps;   /* NN_LR_COSINE: steps (including warm-up) until min_lr is reached */
+  float min_lr;       /* NN_LR_COSINE */
+} nn_lr_sched;
+
+float nn_lr_at(const nn_lr_sched *s, long step);
+
+/* ---- random numbers and augmentation ---- */
+
+/* xoshiro256** seeded through splitmix64; all state is in the struct. */
+typedef struct nn_rng {
+  uint64_t s[4];
+} nn_rng;
+
+void nn_rng_seed(nn_rng *r, uint64_t seed);
+uint64_t nn_rng_next(nn_rng *r);
+uint32_t nn_rng_below(nn_rng *r, uint32_t n); /* uniform in [0, n), unbiased; n > 0 */
+double nn_rng_uniform(nn_rng *r);             /* [0, 1), 53 bits */
+double nn_rng_normal(nn_rng *r);              /* standard normal (Box-Muller) */
+
+/* Random crop with zero padding `pad` on each side (output same size as input) and, if flip,
+ * horizontal flip with probability 1/2, per sample; consumes 3 draws per sample in order.
+ * in and out must not alias. */
+int nn_augment_crop_flip(nn_rng *r, const nn_tensor *in, nn_tensor *out, int pad, bool flip,
+                         nn_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,111 @@
+/* nn_internal.h - network representation shared by net.c, the kernels, the reference
+ * executor (nn_ref.c) and the checkpoint code. Not installed, not part of the API. */
+#ifndef SB_NN_INTERNAL_H
+#define SB_NN_INTERNAL_H
+
+#include "nn.h"
+
+typedef enum nn_op {
+  NN_OP_INPUT,
+  NN_OP_CONV,
+  NN_OP_DECONV,
+  NN_OP_RELU,
+  NN_OP_BN,
+  NN_OP_MAXPOOL,
+  NN_OP_AVGPOOL,
+  NN_OP_GAP,
+  NN_OP_LINEAR,
+  NN_OP_ADD,
+  NN_OP_GDN
+} nn_op;
+
+/* Parameter slots per op (indices into net->params, -1 if absent):
+ * conv/deconv/linear: p[0] weight, p[1] bias; BN: p[0] weight, p[1] bias, p[2] running_mean,
+ * p[3] running_var; GDN: p[0] beta, p[1] gamma. */
+enum { NN_MAX_PSLOTS = 4 };
+
+struct nn_conv_impl; /* oneDNN state, conv_dnnl.c */
+
+typedef struct nn_node {
+  nn_op op;
+  char name[64];
+  int in[2], nin;
+  int c, h, w; /* per-sample output shape */
+  /* hyper-parameters */
+  int k, stride, pad, out_pad;
+  bool bias, inverse;
+  float eps, momentum;
+  int p[NN_MAX_PSLOTS];
+  /* per-plan buffers (batch-sized) */
+  nn_tensor out, grad;
+  float *save;     /* BN: mean, invstd per channel (2C); GDN: norm (N*C*H*W) */
+  int32_t *idx;    /* max-pool argmax (flat index into the input plane) */
+  bool needs_grad; /* some gradient must flow into this node's output */
+  bool grad_set;   /* grad holds a value in the current backward */
+  struct nn_conv_impl *conv;
+} nn_node;
+
+struct nn_net {
+  int threads;
+  nn_node *nodes;
+  int nnodes, cap_nodes;
+  nn_param *params;
+  int nparams, cap_params;
+  nn_err err;  /* last error message */
+  bool broken; /* a builder failed: the network is unusable */
+  int batch;   /* planned batch size, 0 = not planned */
+  bool input_grad;
+  bool have_forward;
+  nn_mode last_mode;
+  /* shared workspace for backend temporaries (never live across nodes) */
+  float *ws[4];
+  size_t ws_size[4]; /* bytes */
+  void *scratch;     /* oneDNN scratchpad shared by all primitives */
+  size_t scratch_size;
+  struct nn_dnnl_ctx *dnnl;
+};
+
+/* GDN non-negative reparametrisation (CompressAI NonNegativeParametrizer). */
+#define NN_GDN_PEDESTAL (3.637978807091713e-12) /* (2^-18)^2 */
+#define NN_GDN_BETA_MIN 1e-6
+double nn_gdn_reparam_fwd(double p, double minimum);                  /* bounded(p)^2 - pedestal */
+double nn_gdn_reparam_bwd(double p, double minimum, double grad_out); /* d/dp, STE bound */
+double nn_gdn_reparam_inv(double v, double minimum); /* value -> stored parameter */
+
+/* oneDNN-backed convolution (conv_dnnl.c). */
+int nn_conv_plan(nn_net *net, nn_node *nd);
+void nn_conv_release(nn_node *nd);
+int nn_conv_forward(nn_net *net, nn_node *nd, const nn_tensor *x);
+int nn_conv_backward(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_tensor *dx,
+                     bool want_dw);
+int nn_dnnl_ctx_create(nn_net *net);
+void nn_dnnl_ctx_free(nn_net *net);
+/* C = alpha * op(A) op(B) + beta * C, row-major (oneDNN's sgemm). */
+int nn_sgemm(nn_net *net, char ta, char tb, long m, long n, long k, float alpha, const float *a,
+             long lda, const float *b, long ldb, float beta, float *c, long ldc);
+int nn_ws_reserve(nn_net *net, int slot, size_t bytes);
+
+/* Plain float kernels (layers.c). x is the node input, y its output. */
+void nn_k_relu_fwd(const nn_tensor *x, nn_tensor *y, int thr);
+void nn_k_relu_bwd(const nn_tensor *y, const nn_tensor *dy, nn_tensor *dx, bool accum, int thr);
+void nn_k_bn_fwd(nn_net *net, nn_node *nd, const nn_tensor *x, nn_mode mode);
+void nn_k_bn_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_tensor *dx,
+                 bool accum, bool want_dp, nn_mode mode);
+void nn_k_maxpool_fwd(nn_node *nd, const nn_tensor *x, int thr);
+void nn_k_maxpool_bwd(nn_node *nd, nn_tensor *dx, bool accum, int thr);
+void nn_k_avgpool_fwd(nn_node *nd, const nn_tensor *x, int thr);
+void nn_k_avgpool_bwd(nn_node *nd, nn_tensor *dx, bool accum, int thr);
+void nn_k_gap_fwd(const nn_tensor *x, nn_tensor *y, int thr);
+void nn_k_gap_bwd(const nn_tensor *dy, nn_tensor *dx, bool accum, int thr);
+int nn_k_linear_fwd(nn_net *net, nn_node *nd, const nn_tensor *x);
+int nn_k_linear_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_tensor *dx,
+                    bool accum, bool want_dp);
+int nn_k_gdn_fwd(nn_net *net, nn_node *nd, const nn_tensor *x);
+int nn_k_gdn_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_tensor *dx,
+                 bool accum, bool want_dp);
+void nn_k_add_into(const float *src, float *dst, size_t n, bool accum, int thr);
+
+void *nn_aligned_alloc(size_t bytes); /* zeroed, 64-byte aligned; NULL on failure */
+void nn_aligned_free(void *p);
+
+#endif

@@ -1,0 +1,460 @@
+/* test_nn_grad.c - gradient verification for every layer and for whole small networks.
+ *
+ * Two steps per case:
+ *  1. the double-precision reference (nn_ref.c) is checked against central finite differences
+ *     in double (h = 1e-6): per element |analytic - numeric| <= 1e-6 * (|a| + |n|) + 1e-8,
+ *     for the input and every parameter (all elements of small tensors, a sample of large).
+ *     ReLU and max-pool make the loss piecewise smooth: a sample whose forward and backward
+ *     one-sided differences disagree sits on a kink and is skipped (at most 1 in 8 may be);
+ *  2. the fast float path (oneDNN + float kernels) is compared with the reference: output,
+ *     input gradient, parameter gradients and BN running statistics must agree to
+ *     max|fast - ref| <= 1e-4 * max|ref| (float accumulation error is ~1e-6 here).
+ * The loss is L = sum(r * output) for a fixed random r, so every output element matters.
+ * Whole networks: a small ResNet-style classifier (train and eval) and a small codec go
+ * through both steps above; a frozen classifier's input gradient (GSW's use) is compared with
+ * the reference; a smooth network gets float finite differences end to end
+ * (test_float_fd_smooth explains why only a smooth one). */
+#include <string.h>
+
+#include "nn_ref.h"
+#include "test_nn_common.h"
+
+enum { FD_SAMPLES = 48 };
+static const double FD_H = 1e-6, FD_REL = 1e-6, FD_ABS = 1e-8, FAST_REL = 1e-4;
+
+typedef struct {
+  nn_refnet *ref;
+  int node;        /* output node */
+  const double *r; /* projection */
+  nn_mode mode;
+  const double *x;
+} fd_ctx;
+
+static double ref_loss(fd_ctx *c) {
+  nn_ref_forward(c->ref, c->x, c->mode);
+  double l = 0;
+  size_t n = nn_ref_numel(c->ref, c->node);
+  for (size_t i = 0; i < n; i++)
+    l += c->r[i] * c->ref->out[c->node][i];
+  return l;
+}
+
+/* Finite-difference check of analytic gradient g for the values in v (length n). */
+static void fd_check(fd_ctx *c, double *v, const double *g, size_t n, const char *what,
+                     const char *layer, nn_rng *rng) {
+  size_t count = n <= FD_SAMPLES ? n : FD_SAMPLES;
+  double worst = 0;
+  int bad = 0, kinks = 0;
+  double l0 = ref_loss(c);
+  for (size_t s = 0; s < count; s++) {
+    size_t i = n <= FD_SAMPLES ? s : nn_rng_below(rng, (uint32_t)n);
+    double keep = v[i];
+    v[i] = keep + FD_H;
+    double lp = ref_loss(c);
+    v[i] = keep - FD_H;
+    double lm = ref_loss(c);
+    v[i] = keep;
+    double fwd = (lp - l0) / FD_H, bwd = (l0 - lm) / FD_H;
+    if (fabs(fwd - bwd) > 1e-4 * (fabs(fwd) + fabs(bwd)) + 1e-7) {
+      kinks++;
+      continue;
+    }
+    double num = (lp - lm) / (2 * FD_H);
+    double err = fabs(num - g[i]);
+    double tol = FD_REL * (fabs(num) + fabs(g[i])) + FD_ABS;
+    if (err > tol && bad++ < 3)
+      fprintf(stderr, "  %s %s[%zu]: analytic %.10g numeric %.10g\n", layer, what, i, g[i], num);
+    double rel = err / (fabs(num) + fabs(g[i]) + 1e-12);
+    worst = rel > worst ? rel : worst;
+  }
+  CHECK(bad == 0, "%s: finite differences disagree for %s (%d of %zu, worst rel %.2e)", layer, what,
+        bad, count, worst);
+  CHECK(kinks * 8 <= (int)count, "%s: %s: %d of %zu samples on kinks", layer, what, kinks, count);
+}
+
+/* max|f - r| / max|r| */
+static double rel_diff(const float *f, const double *r, size_t n) {
+  double md = 0, mr = 0;
+  for (size_t i = 0; i < n; i++) {
+    double d = fabs((double)f[i] - r[i]);
+    md = d > md ? d : md;
+    mr = fabs(r[i]) > mr ? fabs(r[i]) : mr;
+  }
+  return mr > 0 ? md / mr : md;
+}
+
+/* Randomises parameters beyond the default init so BN/GDN are exercised off their identity. */
+static void randomise_params(nn_net *net, nn_rng *rng) {
+  REQUIRE_OK(nn_net_init_params(net, nn_rng_next(rng)), net);
+  for (int i = 0; i < nn_net_num_params(net); i++) {
+    nn_param *p = nn_net_param(net, i);
+    size_t n = nn_tensor_numel(&p->value);
+    const char *dot = strrchr(p->name, '.');
+    if (strcmp(dot, ".running_var") == 0)
+      fill_uniform(rng, p->value.data, n, 0.5, 2.0);
+    else if (strcmp(dot, ".running_mean") == 0 || strcmp(dot, ".bias") == 0)
+      fill_uniform(rng, p->value.data, n, -0.5, 0.5);
+    else if (strstr(p->name, "bn") && strcmp(dot, ".weight") == 0)
+      fill_uniform(rng, p->value.data, n, 0.5, 1.5);
+    else if (strcmp(dot, ".beta") == 0) /* GDN: stored sqrt-ish; effective ~[0.5, 1.5] */
+      fill_uniform(rng, p->value.data, n, 0.7, 1.2);
+    else if (strcmp(dot, ".gamma") == 0)
+      fill_uniform(rng, p->value.data, n, 0.05, 0.5);
+  }
+}
+
+/* Runs both checks on net (output = last node) for a batch of `batch`. */
+static void check_net(nn_net *net, int batch, nn_mode mode, const char *label, uint64_t seed) {
+  nn_rng rng;
+  nn_rng_seed(&rng, seed);
+  nn_err err = {0};
+  randomise_params(net, &rng);
+  int out = nn_net_last(net);
+  int c, h, w;
+  nn_net_node_shape(net, 0, &c, &h, &w);
+  nn_tensor x;
+  REQUIRE_OK(nn_tensor_alloc(&x, batch, c, h, w, &err), NULL);
+  fill_uniform(&rng, x.data, nn_tensor_numel(&x), -1.0, 1.0);
+  nn_refnet *ref = nn_ref_create(net, batch, &err);
+  if (!ref) {
+    CHECK(0, "%s: %s", label, err.msg);
+    return;
+  }
+  size_t nx = nn_tensor_numel(&x), ny = nn_ref_numel(ref, out);
+  double *xd = malloc(nx * sizeof *xd), *r = malloc(ny * sizeof *r);
+  float *rf = malloc(ny * sizeof *rf);
+  for (size_t i = 0; i < nx; i++)
+    xd[i] = x.data[i];
+  for (size_t i = 0; i < ny; i++) {
+    r[i] = 2.0 * nn_rng_uniform(&rng) - 1.0;
+    rf[i] = (float)r[i];
+  }
+
+  /* fast path first (the ref copies parameters at creation, before any running-stat update) */
+  nn_net_set_input_grad(net, true);
+  nn_net_zero_grad(net);
+  REQUIRE_OK(nn_net_forward(net, &x, mode), net);
+  nn_tensor g = nn_tensor_view(rf, batch, 0, 0, 0);
+  const nn_tensor *o = nn_net_output(net, out);
+  g.c = o->c, g.h = o->h, g.w = o->w;
+  REQUIRE_OK(nn_net_backward(net, 1, &out, &g), net);
+
+  REQUIRE_OK(nn_ref_forward(ref, xd, mode), NULL);
+  const double *seeds[1] = {r};
+  REQUIRE_OK(nn_ref_backward(ref, 1, &out, seeds), NULL);
+
+  double e = rel_diff(o->data, ref->out[out], ny);
+  CHECK(e <= FAST_REL, "%s: forward differs from reference by %.2e", label, e);
+  const nn_tensor *gx = nn_net_grad(net, 0);
+  CHECK(gx != NULL, "%s: no input gradient", label);
+  if (gx) {
+    e = rel_diff(gx->data, ref->grad[0], nx);
+    CHECK(e <= FAST_REL, "%s: input gradient differs from reference by %.2e", label, e);
+  }
+  for (int i = 0; i < nn_net_num_params(net); i++) {
+    nn_param *p = nn_net_param(net, i);
+    size_t n = nn_tensor_numel(&p->value);
+    if (p->buffer) /* running stats after one train forward (or unchanged in eval) */
+      e = rel_diff(p->value.data, ref->pval[i], n);
+    else
+      e = rel_diff(p->grad.data, ref->pgrad[i], n);
+    CHECK(e <= FAST_REL, "%s: %s %s differs from reference by %.2e", label, p->name,
+          p->buffer ? "value" : "gradient", e);
+  }
+
+  /* finite differences on the reference; keep copies of its analytic gradients */
+  fd_ctx fc = {ref, out, r, mode, xd};
+  double *ag = malloc(nx * sizeof *ag);
+  memcpy(ag, ref->grad[0], nx * sizeof *ag);
+  fd_check(&fc, xd, ag, nx, "input", label, &rng);
+  free(ag);
+  for (int i = 0; i < nn_net_num_params(net); i++) {
+    nn_param *p = nn_net_param(net, i);
+    if (p->buffer)
+      continue;
+    size_t n = nn_tensor_numel(&p->value);
+    double *pg = malloc(n * sizeof *pg);
+    memcpy(pg, ref->pgrad[i], n * sizeof *pg);
+    fd_check(&fc, ref->pval[i], pg, n, p->name, label, &rng);
+    free(pg);
+  }
+  free(xd), free(r), free(rf);
+  nn_ref_free(ref);
+  nn_tensor_free(&x);
+}
+
+static nn_net *mk(int c, int h, int w) {
+  nn_err err = {0};
+  nn_net *net = nn_net_create(c, h, w, 2, &err);
+  if (!net) {
+    fprintf(stderr, "FATAL: %s\n", err.msg);
+    exit(2);
+  }
+  return net;
+}
+
+static void done(nn_net *net, const char *label) {
+  CHECK(nn_net_error(net) == NULL, "%s: %s", label, nn_net_error(net));
+  nn_net_free(net);
+}
+
+#define LAYER_CASE(label, C, H, W, batch, mode, build)                                             \
+  do {                                                                                             \
+    nn_net *net = mk(C, H, W);                                                                     \
+    int x0 = 0;                                                                                    \
+    (void)x0;                                                                                      \
+    build;                                                                                         \
+    if (nn_net_error(net))                                                                         \
+      CHECK(0, "%s: build failed: %s", label, nn_net_error(net));                                  \
+    else                                                                                           \
+      check_net(net, batch, mode, label, seed++);                                                  \
+    done(net, label);                                                                              \
+  } while (0)
+
+static void test_layers(void) {
+  uint64_t seed = 1000;
+  LAYER_CASE("conv3x3 s1 p1 bias", 3, 8, 8, 2, NN_TRAIN, nn_conv2d(net, 0, "c", 4, 3, 1, 1, true));
+  LAYER_CASE("conv3x3 s2 p1", 4, 9, 7, 2, NN_TRAIN, nn_conv2d(net, 0, "c", 5, 3, 2, 1, false));
+  LAYER_CASE("conv5x5 s2 p2 bias", 3, 8, 8, 2, NN_TRAIN, nn_conv2d(net, 0, "c", 4, 5, 2, 2, true));
+  LAYER_CASE("conv1x1", 6, 5, 5, 3, NN_TRAIN, nn_conv2d(net, 0, "c", 3, 1, 1, 0, true));
+  LAYER_CASE("conv3x3 32ch (blocked)", 32, 6, 6, 2, NN_TRAIN,
+             nn_conv2d(net, 0, "c", 32, 3, 1, 1, true));
+  LAYER_CASE("deconv5x5 s2 p2 op1 bias", 4, 4, 4, 2, NN_TRAIN,
+             nn_deconv2d(net, 0, "d", 3, 5, 2, 2, 1, true));
+  LAYER_CASE("deconv3x3 s2 p1 op1", 3, 5, 4, 2, NN_TRAIN,
+             nn_deconv2d(net, 0, "d", 4, 3, 2, 1, 1, false));
+  LAYER_CASE("deconv4x4 s2 p1", 16, 3, 3, 2, NN_TRAIN,
+             nn_deconv2d(net, 0, "d", 16, 4, 2, 1, 0, true));
+  LAYER_CASE("relu", 3, 5, 5, 2, NN_TRAIN, nn_relu(net, 0));
+  LAYER_CASE("batchnorm train", 4, 5, 5, 3, NN_TRAIN, nn_batchnorm(net, 0, "bn", 1e-5f, 0.1f));
+  LAYER_CASE("batchnorm eval", 4, 5, 5, 3, NN_EVAL, nn_batchnorm(net, 0, "bn", 1e-5f, 0.1f));
+  LAYER_CASE("maxpool 2/2", 3, 6, 6, 2, NN_TRAIN, nn_maxpool(net, 0, 2, 2, 0));
+  LAYER_CASE("maxpool 3/2 p1", 3, 7, 6, 2, NN_TRAIN, nn_maxpool(net, 0, 3, 2, 1));
+  LAYER_CASE("avgpool 2/2", 3, 6, 6, 2, NN_TRAIN, nn_avgpool(net, 0, 2, 2, 0));
+  LAYER_CASE("avgpool 3/1 p1", 3, 5, 6, 2, NN_TRAIN, nn_avgpool(net, 0, 3, 1, 1));
+  LAYER_CASE("avgpool 3/2 p1", 2, 6, 6, 2, NN_TRAIN, nn_avgpool(net, 0, 3, 2, 1));
+  LAYER_CASE("global avgpool", 5, 4, 3, 3, NN_TRAIN, nn_global_avgpool(net, 0));
+  LAYER_CASE("linear (flatten)", 3, 2, 2, 4, NN_TRAIN, nn_linear(net, 0, "fc", 5, true));
+  LAYER_CASE("linear no bias", 7, 1, 1, 3, NN_TRAIN, nn_linear(net, 0, "fc", 2, false));
+  LAYER_CASE("residual add (fan-out)", 3, 5, 5, 2, NN_TRAIN,
+             nn_add(net, 0, nn_conv2d(net, 0, "c", 3, 3, 1, 1, true)));
+  LAYER_CASE("gdn", 4, 5, 5, 2, NN_TRAIN, nn_gdn(net, 0, "gdn", false));
+  LAYER_CASE("igdn", 4, 5, 5, 2, NN_TRAIN, nn_gdn(net, 0, "igdn", true));
+  LAYER_CASE("gdn 16ch", 16, 4, 4, 2, NN_TRAIN, nn_gdn(net, 0, "gdn", false));
+}
+
+/* A small ResNet-style classifier and a small Ballé-style codec, both modes. */
+static void build_resnet(nn_net *net) {
+  int x = nn_conv2d(net, 0, "stem", 8, 3, 1, 1, false);
+  x = nn_batchnorm(net, x, "stem_bn", 1e-5f, 0.1f);
+  x = nn_relu(net, x);
+  int y = nn_conv2d(net, x, "b1c1", 8, 3, 1, 1, false);
+  y = nn_batchnorm(net, y, "b1bn1", 1e-5f, 0.1f);
+  y = nn_relu(net, y);
+  y = nn_conv2d(net, y, "b1c2", 8, 3, 1, 1, false);
+  y = nn_batchnorm(net, y, "b1bn2", 1e-5f, 0.1f);
+  x = nn_relu(net, nn_add(net, x, y));
+  x = nn_maxpool(net, x, 2, 2, 0);
+  x = nn_conv2d(net, x, "down", 12, 3, 2, 1, false);
+  x = nn_batchnorm(net, x, "down_bn", 1e-5f, 0.1f);
+  x = nn_relu(net, x);
+  x = nn_global_avgpool(net, x);
+  nn_linear(net, x, "fc", 5, true);
+}
+
+static void build_codec(nn_net *net) {
+  int x = nn_conv2d(net, 0, "g_a0", 8, 5, 2, 2, true);
+  x = nn_gdn(net, x, "g_a1", false);
+  x = nn_conv2d(net, x, "g_a2", 6, 5, 2, 2, true);
+  x = nn_deconv2d(net, x, "g_s0", 8, 5, 2, 2, 1, true);
+  x = nn_gdn(net, x, "g_s1", true);
+  nn_deconv2d(net, x, "g_s2", 3, 5, 2, 2, 1, true);
+}
+
+static void test_networks(void) {
+  uint64_t seed = 5000;
+  LAYER_CASE("resnet-ish train", 3, 12, 12, 3, NN_TRAIN, build_resnet(net));
+  LAYER_CASE("resnet-ish eval", 3, 12, 12, 3, NN_EVAL, build_resnet(net));
+  LAYER_CASE("codec-ish", 3, 12, 12, 2, NN_TRAIN, build_codec(net));
+}
+
+/* Frozen network: no parameter gradient accumulates, the input gradient is still produced
+ * (GSW's use: dCE/dpixels through a frozen classifier in eval mode). */
+static void test_frozen_input_grad(void) {
+  nn_net *net = mk(3, 12, 12);
+  build_resnet(net);
+  nn_rng rng;
+  nn_rng_seed(&rng, 77);
+  randomise_params(net, &rng);
+  nn_net_set_frozen(net, true);
+  nn_net_set_input_grad(net, true);
+  nn_net_zero_grad(net);
+  nn_tensor x, g;
+  nn_tensor_alloc(&x, 4, 3, 12, 12, NULL);
+  nn_tensor_alloc(&g, 4, 5, 1, 1, NULL);
+  fill_uniform(&rng, x.data, nn_tensor_numel(&x), 0, 1);
+  int labels[4] = {0, 1, 2, 3};
+  double loss;
+  int out = nn_net_last(net);
+  REQUIRE_OK(nn_net_forward(net, &x, NN_EVAL), net);
+  REQUIRE_OK(nn_softmax_xent(nn_net_output(net, out), labels, &loss, &g, NULL), NULL);
+  REQUIRE_OK(nn_net_backward(net, 1, &out, &g), net);
+  const nn_tensor *gx = nn_net_grad(net, 0);
+  double s = 0;
+  for (size_t i = 0; gx && i < nn_tensor_numel(gx); i++)
+    s += fabs(gx->data[i]);
+  CHECK(gx && s > 0, "frozen: input gradient missing or zero");
+  double gs = 0;
+  for (int i = 0; i < nn_net_num_params(net); i++) {
+    nn_param *p = nn_net_param(net, i);
+    for (size_t j = 0; !p->buffer && j < nn_tensor_numel(&p->grad); j++)
+      gs += fabs(p->grad.data[j]);
+  }
+  CHECK(gs == 0, "frozen: parameter gradients accumulated (%g)", gs);
+
+  /* The same input gradient from the double reference (itself checked by finite differences
+   * in test_networks), seeded with the same dCE/dlogits. */
+  nn_refnet *ref = nn_ref_create(net, 4, NULL);
+  size_t nx = nn_tensor_numel(&x), ng = nn_tensor_numel(&g);
+  double *xd = malloc(nx * sizeof *xd), *gd = malloc(ng * sizeof *gd);
+  for (size_t i = 0; i < nx; i++)
+    xd[i] = x.data[i];
+  for (size_t i = 0; i < ng; i++)
+    gd[i] = g.data[i];
+  const double *seeds[1] = {gd};
+  REQUIRE_OK(nn_ref_forward(ref, xd, NN_EVAL), NULL);
+  REQUIRE_OK(nn_ref_backward(ref, 1, &out, seeds), NULL);
+  double e = rel_diff(gx->data, ref->grad[0], nx);
+  CHECK(e <= FAST_REL, "frozen: input gradient differs from reference by %.2e", e);
+  nn_ref_free(ref);
+  free(xd);
+  free(gd);
+  nn_tensor_free(&x);
+  nn_tensor_free(&g);
+  nn_net_free(net);
+}
+
+/* End to end in float on a smooth network (conv, GDN, transposed conv, avg-pool, linear: no
+ * kinks): directional finite differences (L(x + h d) - L(x - h d)) / 2h along random +-1
+ * directions, h = 1e-2, loss accumulated in double, must match g.d to 1e-3 relative. With ReLU
+ * and max-pool, float rounding (small h) and kinks (large h) leave no h that works, so those
+ * networks are checked against the double reference instead. */
+static void test_float_fd_smooth(void) {
+  nn_net *net = mk(3, 16, 16);
+  int x = nn_conv2d(net, 0, "g_a0", 8, 5, 2, 2, true);
+  x = nn_gdn(net, x, "g_a1", false);
+  x = nn_deconv2d(net, x, "g_s0", 6, 5, 2, 2, 1, true);
+  x = nn_gdn(net, x, "g_s1", true);
+  x = nn_avgpool(net, x, 2, 2, 0);
+  int out = nn_linear(net, x, "fc", 10, true);
+  REQUIRE_OK(out, net);
+  nn_rng rng;
+  nn_rng_seed(&rng, 4242);
+  randomise_params(net, &rng);
+  nn_tensor in, g;
+  nn_tensor_alloc(&in, 2, 3, 16, 16, NULL);
+  nn_tensor_alloc(&g, 2, 10, 1, 1, NULL);
+  fill_uniform(&rng, in.data, nn_tensor_numel(&in), 0, 1);
+  fill_uniform(&rng, g.data, nn_tensor_numel(&g), -1, 1);
+  nn_net_set_input_grad(net, true);
+  REQUIRE_OK(nn_net_forward(net, &in, NN_TRAIN), net);
+  REQUIRE_OK(nn_net_backward(net, 1, &out, &g), net);
+  const nn_tensor *gx = nn_net_grad(net, 0);
+  size_t nx = nn_tensor_numel(&in), ny = nn_tensor_numel(&g);
+  float *x0 = malloc(nx * sizeof *x0), *d = malloc(nx * sizeof *d);
+  memcpy(x0, in.data, nx * sizeof *x0);
+  for (int t = 0; t < 4; t++) {
+    double gd = 0, l[2];
+    for (size_t i = 0; i < nx; i++) {
+      d[i] = nn_rng_below(&rng, 2) ? 1.f : -1.f;
+      gd += (double)gx->data[i] * d[i];
+    }
+    for (int sgn = 0; sgn < 2; sgn++) {
+      for (size_t i = 0; i < nx; i++)
+        in.data[i] = x0[i] + (sgn ? -1e-2f : 1e-2f) * d[i];
+      REQUIRE_OK(nn_net_forward(net, &in, NN_TRAIN), net);
+      const nn_tensor *o = nn_net_output(net, out);
+      l[sgn] = 0;
+      for (size_t i = 0; i < ny; i++)
+        l[sgn] += (double)g.data[i] * o->data[i];
+    }
+    double num = (l[0] - l[1]) / 2e-2;
+    CHECK(fabs(num - gd) <= 1e-3 * fabs(gd) + 1e-6,
+          "float fd smooth: direction %d: analytic %.8g numeric %.8g", t, gd, num);
+  }
+  free(x0);
+  free(d);
+  nn_tensor_free(&in);
+  nn_tensor_free(&g);
+  nn_net_free(net);
+}
+
+/* Softmax cross-entropy: gradient vs finite differences (double loss from float logits). */
+static void test_softmax_xent(void) {
+  nn_rng rng;
+  nn_rng_seed(&rng, 9);
+  nn_tensor z, g;
+  nn_tensor_alloc(&z, 3, 7, 1, 1, NULL);
+  nn_tensor_alloc(&g, 3, 7, 1, 1, NULL);
+  fill_uniform(&rng, z.data, 21, -3, 3);
+  int labels[3] = {0, 6, 3};
+  double loss, lp, lm;
+  REQUIRE_OK(nn_softmax_xent(&z, labels, &loss, &g, NULL), NULL);
+  int bad = 0;
+  for (int i = 0; i < 21; i++) {
+    float keep = z.data[i];
+    z.data[i] = keep + 1e-3f;
+    double hp = (double)z.data[i] - keep;
+    nn_softmax_xent(&z, labels, &lp, NULL, NULL);
+    z.data[i] = keep - 1e-3f;
+    double hm = keep - (double)z.data[i];
+    nn_softmax_xent(&z, labels, &lm, NULL, NULL);
+    z.data[i] = keep;
+    double num = (lp - lm) / (hp + hm);
+    if (fabs(num - g.data[i]) > 1e-4 * (fabs(num) + fabs(g.data[i])) + 1e-7)
+      bad++;
+  }
+  CHECK(bad == 0, "softmax xent: %d gradient elements disagree with finite differences", bad);
+  /* value: uniform logits give log(K) */
+  for (int i = 0; i < 21; i++)
+    z.data[i] = 0.5f;
+  nn_softmax_xent(&z, labels, &loss, NULL, NULL);
+  CHECK(fabs(loss - log(7.0)) < 1e-12, "softmax xent of uniform logits = %.15g", loss);
+  nn_err err = {0};
+  int badl[3] = {0, 7, 1};
+  CHECK(nn_softmax_xent(&z, badl, &loss, NULL, &err) == NN_E_ARG && strstr(err.msg, "label 7"),
+        "softmax xent accepts an out-of-range label");
+  nn_tensor_free(&z);
+  nn_tensor_free(&g);
+}
+
+static void test_errors(void) {
+  nn_net *net = mk(3, 8, 8);
+  int a = nn_conv2d(net, 0, "c", 4, 3, 1, 1, true);
+  CHECK(a == 1, "first node id %d", a);
+  int b = nn_add(net, 0, a); /* 3 vs 4 channels */
+  CHECK(b == NN_E_SHAPE && nn_net_error(net) && strstr(nn_net_error(net), "nn_add"),
+        "shape mismatch in add not reported (%d)", b);
+  CHECK(nn_relu(net, a) < 0, "builder error is not sticky");
+  nn_net_free(net);
+  net = mk(3, 8, 8);
+  nn_conv2d(net, 0, "c", 4, 3, 1, 1, true);
+  nn_tensor x;
+  nn_tensor_alloc(&x, 2, 4, 8, 8, NULL);
+  CHECK(nn_net_forward(net, &x, NN_TRAIN) == NN_E_SHAPE, "wrong input shape accepted");
+  CHECK(nn_net_backward(net, 0, NULL, NULL) == NN_E_STATE, "backward before forward accepted");
+  nn_tensor_free(&x);
+  CHECK(nn_conv2d(net, 0, "c", 4, 3, 1, 1, true) < 0 && strstr(nn_net_error(net), "duplicate"),
+        "duplicate name accepted");
+  nn_net_free(net);
+}
+
+int main(void) {
+  test_layers();
+  test_networks();
+  test_frozen_input_grad();
+  test_float_fd_smooth();
+  test_softmax_xent();
+  test_errors();
+  return test_summary("test_nn_grad");
+}
