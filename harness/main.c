@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "codec_registry.h"
+#include "merge.h"
 #include "report.h"
 #include "runner.h"
 #include "store.h"
@@ -82,6 +83,55 @@ static const char *default_data_root(char *buf, size_t len) {
   return buf;
 }
 
+/* Parses "I/N" (0 <= I < N <= 100000). */
+static int parse_shard(const char *what, const char *text, unsigned *index, unsigned *count) {
+  char *end;
+  errno = 0;
+  unsigned long i = strtoul(text, &end, 10);
+  if (!errno && end != text && *end == '/') {
+    const char *p = end + 1;
+    unsigned long n = strtoul(p, &end, 10);
+    if (!errno && end != p && !*end && n >= 1 && n <= 100000 && i < n && text[0] != '-') {
+      *index = (unsigned)i;
+      *count = (unsigned)n;
+      return 0;
+    }
+  }
+  fprintf(stderr, "saicbench: %s: expected I/N with 0 <= I < N, got '%s'\n", what, text);
+  return -1;
+}
+
+/* Reads the shard from a batch scheduler when --shard is not given: Slurm job arrays
+ * (SLURM_ARRAY_TASK_ID relative to SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT) or a
+ * Kubernetes indexed Job (JOB_COMPLETION_INDEX, with the count in SAICBENCH_SHARD_COUNT because
+ * Kubernetes does not export it). Returns 1 if found, 0 if not, -1 on malformed values. */
+static int shard_from_environment(unsigned *index, unsigned *count, int quiet) {
+  const char *id = getenv("SLURM_ARRAY_TASK_ID"), *n = getenv("SLURM_ARRAY_TASK_COUNT");
+  const char *min = getenv("SLURM_ARRAY_TASK_MIN");
+  const char *source = "Slurm";
+  char text[64];
+  if (id && n) {
+    long i = strtol(id, NULL, 10) - (min ? strtol(min, NULL, 10) : 0);
+    snprintf(text, sizeof text, "%ld/%s", i, n);
+  } else if ((id = getenv("JOB_COMPLETION_INDEX"))) {
+    source = "Kubernetes";
+    n = getenv("SAICBENCH_SHARD_COUNT");
+    if (!n) {
+      fprintf(stderr, "saicbench: JOB_COMPLETION_INDEX is set but SAICBENCH_SHARD_COUNT is not; "
+                      "set it to the Job's completions (or pass --shard I/N)\n");
+      return -1;
+    }
+    snprintf(text, sizeof text, "%s/%s", id, n);
+  } else {
+    return 0;
+  }
+  if (parse_shard(source, text, index, count))
+    return -1;
+  if (!quiet)
+    fprintf(stderr, "saicbench: shard %u/%u from %s\n", *index, *count, source);
+  return 1;
+}
+
 /* ------------------------------------------------------------------ run */
 
 static void usage_run(FILE *f) {
@@ -108,6 +158,9 @@ static void usage_run(FILE *f) {
       "  --resume          continue the newest unfinished run of the same plan\n"
       "  --limit N         at most N images per dataset\n"
       "  --report DIR      write the run's report into DIR when the run completes\n"
+      "  --shard I/N       run only shard I of N (0-based; images go round-robin) into its own\n"
+      "                    --db; combine the shards with `saicbench merge`. Taken from Slurm\n"
+      "                    array or Kubernetes indexed-Job variables when not given\n"
       "  --plugin PATH     load a codec plugin (shared library); repeatable\n"
       "  --quiet           no progress output\n"
       "  -h, --help        this help\n"
@@ -120,14 +173,21 @@ static void usage_run(FILE *f) {
 static int cmd_report_write(const char *db_path, int64_t run_id, int latest, const char *out);
 
 static int cmd_run(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"db", required_argument, 0, 'd'},      {"data", required_argument, 0, 'D'},
-      {"split", required_argument, 0, 's'},   {"codec", required_argument, 0, 'c'},
-      {"threads", required_argument, 0, 't'}, {"resume", no_argument, 0, 'r'},
-      {"limit", required_argument, 0, 'l'},   {"report", required_argument, 0, 'R'},
-      {"plugin", required_argument, 0, 'p'},  {"quiet", no_argument, 0, 'q'},
-      {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+  static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                       {"data", required_argument, 0, 'D'},
+                                       {"split", required_argument, 0, 's'},
+                                       {"codec", required_argument, 0, 'c'},
+                                       {"threads", required_argument, 0, 't'},
+                                       {"resume", no_argument, 0, 'r'},
+                                       {"limit", required_argument, 0, 'l'},
+                                       {"report", required_argument, 0, 'R'},
+                                       {"plugin", required_argument, 0, 'p'},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"shard", required_argument, 0, 'S'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   const char *db = DEFAULT_DB, *data = NULL, *split = NULL, *report_dir = NULL;
+  unsigned shard_index = 0, shard_count = 0;
   char **codec_specs = calloc((size_t)argc + 1, sizeof *codec_specs);
   char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
   int n_specs = 0, n_plugins = 0, resume = 0, quiet = 0, c, status = 2;
@@ -159,6 +219,10 @@ static int cmd_run(int argc, char **argv) {
     case 'R': report_dir = optarg; break;
     case 'p': plugins[n_plugins++] = optarg; break;
     case 'q': quiet = 1; break;
+    case 'S':
+      if (parse_shard("--shard", optarg, &shard_index, &shard_count))
+        goto out;
+      break;
     case 'h':
       usage_run(stdout);
       status = 0;
@@ -251,12 +315,15 @@ static int cmd_run(int argc, char **argv) {
     s->text = sbuf_take(&text);
     data = NULL; /* the dataset path is already complete */
   }
+  if (!shard_count && shard_from_environment(&shard_index, &shard_count, quiet) < 0)
+    goto out;
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   const char *kill_after = getenv("SAICBENCH_TEST_KILL_AFTER_UNITS");
-  runner_options ro = {db,      data,          (int)threads,
-                       resume,  (size_t)limit, quiet,
-                       command, &g_stop,       kill_after ? strtoull(kill_after, NULL, 10) : 0};
+  runner_options ro = {db,          data,          (int)threads,
+                       resume,      (size_t)limit, quiet,
+                       command,     &g_stop,       kill_after ? strtoull(kill_after, NULL, 10) : 0,
+                       shard_index, shard_count};
   runner_summary sum;
   if (runner_run(s, reg, &ro, &sum, err, sizeof err)) {
     status = fail("%s", err);
@@ -347,6 +414,34 @@ static int cmd_report(int argc, char **argv) {
   return cmd_report_write(db, run, !run, out);
 }
 
+/* ------------------------------------------------------------------ merge */
+
+static int cmd_merge(int argc, char **argv) {
+  if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+    printf("usage: saicbench merge OUT_DB SHARD_DB...\n\n"
+           "Combines the databases written by `saicbench run --shard I/N` (one complete run of\n"
+           "the same plan in each, shards 0..N-1 all present) into one run in OUT_DB (created\n"
+           "if missing; runs already there are kept) and recomputes its aggregates. Prints the\n"
+           "merged run's id.\n");
+    return 0;
+  }
+  if (argc < 3)
+    return fail("%s", "merge: usage: saicbench merge OUT_DB SHARD_DB... (see --help)");
+  char *command = join_argv(argc, argv);
+  int64_t run_id = 0;
+  size_t n_results = 0;
+  char err[1024];
+  int rc = merge_shards(argv[1], (const char *const *)argv + 2, (size_t)argc - 2, command, &run_id,
+                        &n_results, err, sizeof err);
+  free(command);
+  if (rc)
+    return fail("%s", err);
+  fprintf(stderr, "saicbench: merged %d shards into run %lld of %s (%zu results)\n", argc - 2,
+          (long long)run_id, argv[1], n_results);
+  printf("%lld\n", (long long)run_id);
+  return 0;
+}
+
 /* ------------------------------------------------------------------ codecs */
 
 static int cmd_codecs(int argc, char **argv) {
@@ -418,6 +513,7 @@ static void usage(FILE *f) {
           "  run       run a suite (or an ad-hoc set of codecs) and store results in SQLite\n"
           "  report    write CSV, JSON and HTML reports of a stored run\n"
           "  codecs    list codecs, their rate knob and settings, and library versions\n"
+          "  merge     combine the databases of a sharded run into one run\n"
           "  version   print the version\n",
           SAICBENCH_VERSION);
 }
@@ -434,6 +530,8 @@ int main(int argc, char **argv) {
     return cmd_report(argc - 1, argv + 1);
   if (!strcmp(cmd, "codecs"))
     return cmd_codecs(argc - 1, argv + 1);
+  if (!strcmp(cmd, "merge"))
+    return cmd_merge(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("saicbench %s\n", SAICBENCH_VERSION);
     return 0;

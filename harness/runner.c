@@ -752,14 +752,22 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   }
   for (size_t i = 0; i < s->n_codecs; i++)
     points_per_image += pc[i].n_points;
-  sum->units_total = n_tasks * points_per_image;
+  /* Sharding: image tasks, numbered in plan order, go round-robin to the shards, so each shard
+   * gets a deterministic, balanced mix of every dataset. */
+  unsigned n_shards = opt->shard_count > 1 ? opt->shard_count : 1;
+  char shard[32] = "";
+  if (n_shards > 1)
+    snprintf(shard, sizeof shard, "%u/%u", opt->shard_index, n_shards);
+  size_t shard_tasks = n_tasks / n_shards + (opt->shard_index < n_tasks % n_shards);
+  sum->units_total = shard_tasks * points_per_image;
   char phash[33];
-  plan_hash(s, pd, ds_hash, pc, phash);
+  plan_hash(s, pd, ds_hash, pc, phash); /* the same for every shard: merge checks it */
 
   if (store_open(opt->db_path, &st, err, err_len))
     goto done;
   int64_t run_id = 0;
-  if (opt->resume && store_find_resumable_run(st, phash, &run_id, err, err_len))
+  if (opt->resume &&
+      store_find_resumable_run(st, phash, n_shards > 1 ? shard : NULL, &run_id, err, err_len))
     goto done;
   if (opt->resume && !run_id && !opt->quiet)
     fprintf(stderr, "saicbench: nothing to resume for this plan in %s; starting a new run\n",
@@ -772,9 +780,17 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   } else {
     char host[256] = "unknown";
     gethostname(host, sizeof host - 1);
-    store_run_info info = {
-        s->name, s->path,      phash, s->text,          opt->command, SAICBENCH_GIT_REVISION,
-        host,    opt->threads, libs,  SAICBENCH_VERSION};
+    store_run_info info = {s->name,
+                           s->path,
+                           phash,
+                           s->text,
+                           opt->command,
+                           SAICBENCH_GIT_REVISION,
+                           host,
+                           opt->threads,
+                           libs,
+                           SAICBENCH_VERSION,
+                           n_shards > 1 ? shard : NULL};
     if (store_create_run(st, &info, &run_id, err, err_len))
       goto done;
   }
@@ -794,10 +810,11 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
     snprintf(err, err_len, "out of memory");
     goto done;
   }
-  size_t nt = 0;
+  size_t nt = 0, g = 0;
   for (size_t i = 0; i < s->n_datasets; i++)
-    for (size_t k = 0; k < pd[i].n; k++)
-      tasks[nt++] = (task){(uint32_t)i, (uint32_t)k};
+    for (size_t k = 0; k < pd[i].n; k++, g++)
+      if (g % n_shards == opt->shard_index)
+        tasks[nt++] = (task){(uint32_t)i, (uint32_t)k};
 
   writer w;
   memset(&w, 0, sizeof w);
@@ -817,9 +834,9 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
     goto done;
   }
   if (!opt->quiet)
-    fprintf(stderr, "saicbench: run %lld (%s): %zu units, %zu already stored, %d threads\n",
-            (long long)run_id, sum->resumed ? "resumed" : "new", sum->units_total,
-            sum->units_skipped, opt->threads);
+    fprintf(stderr, "saicbench: run %lld (%s%s%s): %zu units, %zu already stored, %d threads\n",
+            (long long)run_id, sum->resumed ? "resumed" : "new", shard[0] ? ", shard " : "", shard,
+            sum->units_total, sum->units_skipped, opt->threads);
 
   run_ctx ctx = {pd, s->n_datasets, pc, s->n_codecs, &done, &w, s->max_encodes, opt->stop};
 #pragma omp parallel num_threads(opt->threads)

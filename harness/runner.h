@@ -29,6 +29,8 @@ typedef struct runner_options {
   const char *command;         /* the command line, stored with the run */
   volatile sig_atomic_t *stop; /* set (e.g. by SIGINT) to stop cleanly; may be NULL */
   uint64_t kill_after_units;   /* testing: raise SIGKILL once this many results are stored */
+  unsigned shard_index; /* with shard_count > 1: run only the image tasks t (plan order) with */
+  unsigned shard_count; /* t % shard_count == shard_index (0-based); 0 or 1: everything */
 } runner_options;
 
 typedef struct runner_summary {

@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS runs (
   host          TEXT,
   threads       INTEGER,
   library_versions TEXT,          -- JSON object {"libjpeg-turbo": "...", ...}
-  saicbench_version TEXT
+  saicbench_version TEXT,
+  shard         TEXT              -- "I/N" for one shard of a partitioned run, NULL otherwise
 );
 
 CREATE TABLE IF NOT EXISTS datasets (

@@ -212,7 +212,7 @@ int store_create_run(store *s, const store_run_info *info, int64_t *run_id, char
   if (prepare(s,
               "INSERT INTO runs (suite_name, suite_path, suite_hash, suite_text, command, "
               "started_at, status, git_revision, host, threads, library_versions, "
-              "saicbench_version) VALUES (?,?,?,?,?,?,'running',?,?,?,?,?)",
+              "saicbench_version, shard) VALUES (?,?,?,?,?,?,'running',?,?,?,?,?,?)",
               &st, err, err_len))
     return -1;
   bind_text(st, 1, info->suite_name);
@@ -226,22 +226,24 @@ int store_create_run(store *s, const store_run_info *info, int64_t *run_id, char
   sqlite3_bind_int(st, 9, info->threads);
   bind_text(st, 10, info->library_versions);
   bind_text(st, 11, info->saicbench_version);
+  bind_text(st, 12, info->shard);
   if (step_done(s, st, "creating the run", err, err_len))
     return -1;
   *run_id = sqlite3_last_insert_rowid(s->db);
   return 0;
 }
 
-int store_find_resumable_run(store *s, const char *suite_hash, int64_t *run_id, char *err,
-                             size_t err_len) {
+int store_find_resumable_run(store *s, const char *suite_hash, const char *shard, int64_t *run_id,
+                             char *err, size_t err_len) {
   sqlite3_stmt *st;
   *run_id = 0;
   if (prepare(s,
-              "SELECT id FROM runs WHERE suite_hash=? AND status<>'complete' ORDER BY id DESC "
-              "LIMIT 1",
+              "SELECT id FROM runs WHERE suite_hash=? AND shard IS ? AND status<>'complete' "
+              "ORDER BY id DESC LIMIT 1",
               &st, err, err_len))
     return -1;
   bind_text(st, 1, suite_hash);
+  bind_text(st, 2, shard);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     *run_id = sqlite3_column_int64(st, 0);

@@ -26,6 +26,7 @@ typedef struct store_run_info {
   int threads;
   const char *library_versions; /* JSON object */
   const char *saicbench_version;
+  const char *shard; /* "I/N" or NULL */
 } store_run_info;
 
 typedef struct store_result {
@@ -54,9 +55,10 @@ int store_rollback(store *s);
 
 int store_create_run(store *s, const store_run_info *info, int64_t *run_id, char *err,
                      size_t err_len);
-/* The newest run with this plan hash that did not complete; *run_id = 0 if none. */
-int store_find_resumable_run(store *s, const char *suite_hash, int64_t *run_id, char *err,
-                             size_t err_len);
+/* The newest run with this plan hash and shard (NULL: unsharded) that did not complete;
+ * *run_id = 0 if none. */
+int store_find_resumable_run(store *s, const char *suite_hash, const char *shard, int64_t *run_id,
+                             char *err, size_t err_len);
 /* status: running | interrupted | complete | failed. ended_at is set unless running. */
 int store_set_run_status(store *s, int64_t run_id, const char *status, char *err, size_t err_len);
 

@@ -409,18 +409,24 @@ const char *nn_ckpt_meta(const nn_ckpt *ck, const char *key) {
   return NULL;
 }
 
-void nn_ckpt_meta_at(const nn_ckpt *ck, int i, const char **key, const char **value) {
+int nn_ckpt_meta_at(const nn_ckpt *ck, int i, const char **key, const char **value) {
+  if (i < 0 || i >= ck->nmeta)
+    return NN_E_ARG;
   *key = ck->keys[i];
   *value = ck->values[i];
+  return NN_OK;
 }
 
-void nn_ckpt_tensor_at(const nn_ckpt *ck, int i, const char **name, int *rank, int dims[4],
-                       const float **data) {
+int nn_ckpt_tensor_at(const nn_ckpt *ck, int i, const char **name, int *rank, int dims[4],
+                      const float **data) {
+  if (i < 0 || i >= ck->ntensors)
+    return NN_E_ARG;
   const ck_tensor *t = &ck->tensors[i];
   *name = t->name;
   *rank = t->rank;
   memcpy(dims, t->dims, sizeof t->dims);
   *data = t->data;
+  return NN_OK;
 }
 
 static void fmt_shape(char *buf, size_t n, int rank, const int *dims) {

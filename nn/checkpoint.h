@@ -42,11 +42,12 @@ void nn_ckpt_free(nn_ckpt *ck);
 const char *nn_ckpt_path(const nn_ckpt *ck);
 const char *nn_ckpt_meta(const nn_ckpt *ck, const char *key); /* NULL if absent */
 int nn_ckpt_num_meta(const nn_ckpt *ck);
-void nn_ckpt_meta_at(const nn_ckpt *ck, int i, const char **key, const char **value);
+/* NN_E_ARG if i is out of range. */
+int nn_ckpt_meta_at(const nn_ckpt *ck, int i, const char **key, const char **value);
 int nn_ckpt_num_tensors(const nn_ckpt *ck);
-/* name, rank, dims (4 entries, unused ones 1) and data of tensor i. */
-void nn_ckpt_tensor_at(const nn_ckpt *ck, int i, const char **name, int *rank, int dims[4],
-                       const float **data);
+/* name, rank, dims (4 entries, unused ones 1) and data of tensor i; NN_E_ARG if out of range. */
+int nn_ckpt_tensor_at(const nn_ckpt *ck, int i, const char **name, int *rank, int dims[4],
+                      const float **data);
 
 /* Copies the checkpoint into net after checking: metadata "arch" equals expected_arch (unless
  * NULL), every parameter/buffer of net is present with the same shape, and the file has no

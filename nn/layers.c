@@ -33,19 +33,68 @@ void nn_k_relu_bwd(const nn_tensor *y, const nn_tensor *dy, nn_tensor *dx, bool 
   const size_t n = nn_tensor_numel(y);
   const float *o = y->data, *g = dy->data;
   float *d = dx->data;
-  /* y > 0 iff x > 0: the output is enough to know the mask. */
+  /* y > 0 iff x > 0: the output is enough to know the mask. The gradient is loaded
+   * unconditionally so the select vectorises (a conditional load would not). */
   if (accum) {
 #pragma omp parallel for schedule(static) num_threads(thr) if (n > 65536)
-    for (size_t i = 0; i < n; i++)
-      d[i] += o[i] > 0.f ? g[i] : 0.f;
+    for (size_t i = 0; i < n; i++) {
+      float gv = g[i];
+      d[i] += o[i] > 0.f ? gv : 0.f;
+    }
   } else {
 #pragma omp parallel for schedule(static) num_threads(thr) if (n > 65536)
-    for (size_t i = 0; i < n; i++)
-      d[i] = o[i] > 0.f ? g[i] : 0.f;
+    for (size_t i = 0; i < n; i++) {
+      float gv = g[i];
+      d[i] = o[i] > 0.f ? gv : 0.f;
+    }
   }
 }
 
 /* ---- batch normalisation ---- */
+
+enum { LANES = 16 };
+
+/* sum(a) and sum(a * (b - c)) over n floats in LANES independent float accumulators: GCC
+ * vectorises this without -ffast-math, and the summation order is fixed (deterministic).
+ * b may be NULL (then only sum(a)). Per-plane partials are combined in double by the caller. */
+static void lane_sums(const float *a, const float *b, float c, size_t n, double *sa, double *sab) {
+  float acc[LANES] = {0}, accb[LANES] = {0};
+  size_t i = 0;
+  for (; i + LANES <= n; i += LANES)
+    for (int l = 0; l < LANES; l++) {
+      acc[l] += a[i + l];
+      if (b)
+        accb[l] += a[i + l] * (b[i + l] - c);
+    }
+  double s = 0, sb = 0;
+  for (int l = 0; l < LANES; l++)
+    s += acc[l], sb += accb[l];
+  for (; i < n; i++) {
+    s += a[i];
+    if (b)
+      sb += (double)a[i] * (b[i] - c);
+  }
+  *sa += s;
+  if (sab)
+    *sab += sb;
+}
+
+/* sum((a - c)^2) with the same lane scheme. */
+static double lane_sqdev(const float *a, float c, size_t n) {
+  float acc[LANES] = {0};
+  size_t i = 0;
+  for (; i + LANES <= n; i += LANES)
+    for (int l = 0; l < LANES; l++) {
+      float d = a[i + l] - c;
+      acc[l] += d * d;
+    }
+  double s = 0;
+  for (int l = 0; l < LANES; l++)
+    s += acc[l];
+  for (; i < n; i++)
+    s += (double)(a[i] - c) * (a[i] - c);
+  return s;
+}
 
 void nn_k_bn_fwd(nn_net *net, nn_node *nd, const nn_tensor *x, nn_mode mode) {
   const int N = x->n, C = x->c;
@@ -59,23 +108,18 @@ void nn_k_bn_fwd(nn_net *net, nn_node *nd, const nn_tensor *x, nn_mode mode) {
   for (int c = 0; c < C; c++) {
     double mean, var;
     if (mode == NN_TRAIN) {
-      /* Two passes in double: the one-pass formula loses digits for large means. */
+      /* Two passes (mean, then squared deviations): the one-pass formula loses digits. */
       double s = 0;
-      for (int n = 0; n < N; n++) {
-        const float *p = x->data + ((size_t)n * C + c) * HW;
-        for (size_t i = 0; i < HW; i++)
-          s += p[i];
-      }
+      for (int n = 0; n < N; n++)
+        lane_sums(x->data + ((size_t)n * C + c) * HW, NULL, 0.f, HW, &s, NULL);
       mean = s / M;
       double v = 0;
-      for (int n = 0; n < N; n++) {
-        const float *p = x->data + ((size_t)n * C + c) * HW;
-        for (size_t i = 0; i < HW; i++) {
-          double d = p[i] - mean;
-          v += d * d;
-        }
-      }
-      var = v / M;
+      for (int n = 0; n < N; n++)
+        v += lane_sqdev(x->data + ((size_t)n * C + c) * HW, (float)mean, HW);
+      /* the deviation was taken from the float-rounded mean: correct for the offset */
+      double dm = mean - (double)(float)mean;
+      var = v / M - dm * dm;
+      var = var > 0 ? var : 0;
       rm[c] = (float)((1 - mom) * rm[c] + mom * mean);
       rv[c] = (float)((1 - mom) * rv[c] + mom * (M > 1 ? var * M / (M - 1) : var));
     } else {
@@ -107,14 +151,13 @@ void nn_k_bn_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_
 #pragma omp parallel for schedule(static) num_threads(net->threads)
   for (int c = 0; c < C; c++) {
     const double mean = mean_s[c], istd = istd_s[c];
-    double sg = 0, sgx = 0;
-    for (int n = 0; n < N; n++) {
+    double sg = 0, sgd = 0; /* sum(dy), sum(dy * (x - mean)) */
+    /* Eval mode without parameter gradients (a frozen net's input gradient) needs no sums. */
+    for (int n = 0; n < N && (want_dp || mode == NN_TRAIN); n++) {
       const size_t o = ((size_t)n * C + c) * HW;
-      for (size_t i = 0; i < HW; i++) {
-        sg += dy[o + i];
-        sgx += dy[o + i] * ((x->data[o + i] - mean) * istd);
-      }
+      lane_sums(dy + o, x->data + o, mean_s[c], HW, &sg, &sgd);
     }
+    const double sgx = sgd * istd;
     if (want_dp) {
       if (!pg->frozen)
         pg->grad.data[c] += (float)sgx;
@@ -123,16 +166,22 @@ void nn_k_bn_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_
     }
     if (!want_dx)
       continue;
-    /* Train mode differentiates through the batch statistics; eval mode is affine. */
+    /* Train mode differentiates through the batch statistics; eval mode is affine:
+     * dx = k (dy - sg/M - xhat sgx/M) = A dy + B x + D with xhat = (x - mean) istd. */
     const double k = gam[c] * istd;
     const double ag = mode == NN_TRAIN ? sg / M : 0.0, agx = mode == NN_TRAIN ? sgx / M : 0.0;
+    const float A = (float)k, B = (float)(-k * agx * istd),
+                D = (float)(-k * ag + k * agx * istd * mean);
     for (int n = 0; n < N; n++) {
       const size_t o = ((size_t)n * C + c) * HW;
-      for (size_t i = 0; i < HW; i++) {
-        double xh = (x->data[o + i] - mean) * istd;
-        float v = (float)(k * (dy[o + i] - ag - xh * agx));
-        dx->data[o + i] = accum ? dx->data[o + i] + v : v;
-      }
+      const float *xp = x->data + o, *g = dy + o;
+      float *d = dx->data + o;
+      if (accum)
+        for (size_t i = 0; i < HW; i++)
+          d[i] += A * g[i] + B * xp[i] + D;
+      else
+        for (size_t i = 0; i < HW; i++)
+          d[i] = A * g[i] + B * xp[i] + D;
     }
   }
 }

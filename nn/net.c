@@ -57,6 +57,11 @@ static void release_plan(nn_net *net) {
     nd->idx = NULL;
     nn_conv_release(nd);
   }
+  for (int i = 0; i < net->ngpool; i++)
+    nn_aligned_free(net->gpool[i].p);
+  free(net->gpool);
+  net->gpool = NULL;
+  net->ngpool = 0;
   for (int i = 0; i < 4; i++) {
     nn_aligned_free(net->ws[i]);
     net->ws[i] = NULL;
@@ -195,6 +200,30 @@ static int add_param(nn_net *net, nn_node *nd, int slot, const char *suffix, int
 }
 
 static int commit(nn_net *net) { return net->broken ? net->err.code : net->nnodes++; }
+
+int nn_net_add_param(nn_net *net, const char *name, int ndim, const int *dims, bool no_decay) {
+  if (net->broken)
+    return net->err.code;
+  int d[4] = {1, 1, 1, 1};
+  bool ok = name && strlen(name) > 0 && strlen(name) < sizeof net->params[0].name && ndim >= 1 &&
+            ndim <= 4 && dims;
+  for (int i = 0; ok && i < ndim; i++)
+    ok = (d[i] = dims[i]) > 0;
+  if (!ok)
+    return fail(net, NN_E_ARG, "nn_net_add_param",
+                "need a name (1..95 chars), rank 1..4, dims > 0");
+  if (nn_net_find_param(net, name))
+    return fail(net, NN_E_ARG, "nn_net_add_param", "duplicate parameter name");
+  /* A parameter outside any node: a throw-away node record carries the name for add_param. */
+  nn_node tmp;
+  memset(&tmp, 0, sizeof tmp);
+  int rc = add_param(net, &tmp, 0, "", ndim, d[0], d[1], d[2], d[3], false, no_decay);
+  if (rc != NN_OK)
+    return rc;
+  nn_param *p = &net->params[tmp.p[0]];
+  snprintf(p->name, sizeof p->name, "%s", name);
+  return tmp.p[0];
+}
 
 int nn_conv2d(nn_net *net, int in, const char *name, int out_c, int k, int stride, int pad,
               bool bias) {
@@ -433,9 +462,9 @@ static int plan(nn_net *net, int batch) {
   release_plan(net);
   for (int i = 0; i < net->nnodes; i++) {
     nn_node *nd = &net->nodes[i];
-    if (nn_tensor_alloc(&nd->out, batch, nd->c, nd->h, nd->w, NULL) != NN_OK ||
-        nn_tensor_alloc(&nd->grad, batch, nd->c, nd->h, nd->w, NULL) != NN_OK)
+    if (nn_tensor_alloc(&nd->out, batch, nd->c, nd->h, nd->w, NULL) != NN_OK)
       goto nomem;
+    nd->grad = nn_tensor_view(NULL, batch, nd->c, nd->h, nd->w); /* buffer at backward */
     size_t numel = nn_tensor_numel(&nd->out);
     switch (nd->op) {
     case NN_OP_BN:
@@ -489,9 +518,84 @@ const nn_tensor *nn_net_output(const nn_net *net, int node) {
 }
 
 const nn_tensor *nn_net_grad(const nn_net *net, int node) {
-  if (node < 0 || node >= net->nnodes || !net->nodes[node].grad_set)
+  if (node < 0 || node >= net->nnodes || !net->nodes[node].grad_set ||
+      !(node == 0 || net->nodes[node].keep_grad))
     return NULL;
   return &net->nodes[node].grad;
+}
+
+int nn_net_keep_grad(nn_net *net, int node, bool keep) {
+  if (node < 0 || node >= net->nnodes)
+    return nn_err_set(&net->err, NN_E_ARG, "nn_net_keep_grad: node %d out of range", node);
+  nn_node *nd = &net->nodes[node];
+  if (!keep && nd->grad.owned)
+    nn_tensor_free(&nd->grad);
+  nd->keep_grad = keep;
+  if (!nd->grad.owned)
+    nd->grad = nn_tensor_view(NULL, net->batch, nd->c, nd->h, nd->w);
+  return NN_OK;
+}
+
+/* Gives every node that will receive a gradient in this backward a buffer. Node v's gradient
+ * is live from the step of its first writer (a consumer, or step 0 for a seed) to its own step
+ * (step of node i = nnodes - 1 - i); buffers of dead gradients are reused, best fit first.
+ * Node 0 and keep_grad nodes own theirs. The assignment depends only on the graph, the seeds
+ * and the frozen/input-grad flags, so it is the same on every call. */
+static int assign_grads(nn_net *net, int nseeds, const int *seeds) {
+  const int T = net->nnodes;
+  int *start = malloc(sizeof(int) * (size_t)T);
+  if (!start)
+    return nn_err_set(&net->err, NN_E_NOMEM, "nn_net_backward: out of memory");
+  for (int v = 0; v < T; v++)
+    start[v] = T; /* never written */
+  for (int s = 0; s < nseeds; s++)
+    start[seeds[s]] = 0;
+  for (int c = T - 1; c > 0; c--) {
+    const nn_node *nd = &net->nodes[c];
+    if (!nd->needs_grad || start[c] == T)
+      continue; /* processes nothing, so writes nothing upstream */
+    for (int j = 0; j < nd->nin; j++)
+      if (net->nodes[nd->in[j]].needs_grad && start[nd->in[j]] > T - 1 - c)
+        start[nd->in[j]] = T - 1 - c;
+  }
+  int rc = NN_OK;
+  for (int i = 0; i < net->ngpool; i++)
+    net->gpool[i].end = -1;
+  for (int t = 0; t < T && rc == NN_OK; t++)
+    for (int v = T - 1; v >= 0; v--) {
+      if (start[v] != t)
+        continue;
+      nn_node *nd = &net->nodes[v];
+      size_t need = nn_tensor_numel(&nd->grad);
+      if (v == 0 || nd->keep_grad) {
+        if (!nd->grad.owned &&
+            nn_tensor_alloc(&nd->grad, net->batch, nd->c, nd->h, nd->w, NULL) != NN_OK)
+          rc = nn_err_set(&net->err, NN_E_NOMEM, "nn_net_backward: out of memory");
+        continue;
+      }
+      int best = -1;
+      for (int i = 0; i < net->ngpool; i++)
+        if (net->gpool[i].end < t && net->gpool[i].cap >= need &&
+            (best < 0 || net->gpool[i].cap < net->gpool[best].cap))
+          best = i;
+      if (best < 0) {
+        struct nn_gbuf *np = realloc(net->gpool, sizeof *np * (size_t)(net->ngpool + 1));
+        float *p = np ? nn_aligned_alloc(need * sizeof(float)) : NULL;
+        if (np)
+          net->gpool = np;
+        if (!p) {
+          rc = nn_err_set(&net->err, NN_E_NOMEM, "nn_net_backward: out of memory");
+          break;
+        }
+        best = net->ngpool++;
+        net->gpool[best].p = p;
+        net->gpool[best].cap = need;
+      }
+      net->gpool[best].end = v == 0 ? T : T - 1 - v;
+      nd->grad.data = net->gpool[best].p;
+    }
+  free(start);
+  return rc;
 }
 
 void nn_net_set_input_grad(nn_net *net, bool on) { net->input_grad = on; }
@@ -591,13 +695,15 @@ int nn_net_backward(nn_net *net, int nseeds, const int *nodes, const nn_tensor *
                         "node output is [%d, %d, %d, %d]",
                         s, u, g->n, g->c, g->h, g->w, o->n, o->c, o->h, o->w);
   }
+  int rc = assign_grads(net, nseeds, nodes);
+  if (rc != NN_OK)
+    return rc;
   int saved_threads = omp_get_max_threads();
   omp_set_num_threads(net->threads);
   for (int s = 0; s < nseeds; s++)
     deliver(net, nodes[s], grads[s].data);
   const int thr = net->threads;
   const nn_mode mode = net->last_mode;
-  int rc = NN_OK;
   for (int i = net->nnodes - 1; i > 0 && rc == NN_OK; i--) {
     nn_node *nd = &net->nodes[i];
     if (!nd->grad_set || !nd->needs_grad)

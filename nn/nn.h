@@ -15,8 +15,9 @@
  * Threads and thread safety: no hidden global state. Each network runs its kernels with the
  * thread count given at creation (OpenMP; 0 means omp_get_max_threads()). An nn_net, nn_optim
  * or nn_rng must be used by one thread at a time; distinct objects may be used concurrently.
- * Determinism: same seed + same thread count gives bit-identical results (tested); across
- * thread counts see nn/README.md.
+ * Called from inside an OpenMP parallel region (nested parallelism off) a network runs on one
+ * thread. Determinism: same seed + same thread count gives bit-identical results (tested);
+ * across thread counts see nn/README.md.
  */
 #ifndef SB_NN_H
 #define SB_NN_H
@@ -126,6 +127,12 @@ typedef struct nn_param {
   int ndim;        /* PyTorch rank: the leading ndim of (n, c, h, w) form its shape */
 } nn_param;
 
+/* A trainable parameter that belongs to no layer (e.g. a codec's entropy-model densities,
+ * computed by the caller's own code): it is zero-initialised, optimised, grouped, frozen and
+ * checkpointed like the others; the caller reads value and accumulates into grad. Returns its
+ * index (>= 0) or a negative status (sticky like the builders). Pointers from nn_net_param
+ * stay valid until the next parameter is added. */
+int nn_net_add_param(nn_net *net, const char *name, int ndim, const int *dims, bool no_decay);
 int nn_net_num_params(const nn_net *net);
 nn_param *nn_net_param(nn_net *net, int i);
 nn_param *nn_net_find_param(nn_net *net, const char *name);
@@ -149,9 +156,11 @@ void nn_net_zero_grad(nn_net *net);
 /* Backpropagates gradients seeded at nodes[i] (grads[i] shaped like that node's output),
  * through the mode of the last forward. Parameter gradients are accumulated (+=). */
 int nn_net_backward(nn_net *net, int nseeds, const int *nodes, const nn_tensor *grads);
-/* dLoss/d(node output) after backward; NULL where not computed (node 0: only with input grad
- * enabled). */
+/* dLoss/d(node output) after backward, for node 0 (with input grad enabled) and for nodes marked
+ * with nn_net_keep_grad; NULL otherwise. Other nodes' gradients share buffers by liveness and
+ * are gone when backward returns. */
 const nn_tensor *nn_net_grad(const nn_net *net, int node);
+int nn_net_keep_grad(nn_net *net, int node, bool keep);
 
 /* ---- losses ---- */
 

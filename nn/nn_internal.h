@@ -37,11 +37,14 @@ typedef struct nn_node {
   float eps, momentum;
   int p[NN_MAX_PSLOTS];
   /* per-plan buffers (batch-sized) */
-  nn_tensor out, grad;
+  nn_tensor out;   /* batch-sized activation */
+  nn_tensor grad;  /* batch-sized; a view into the shared gradient pool unless keep_grad or
+                      node 0, which own their buffer (allocated at the first backward) */
   float *save;     /* BN: mean, invstd per channel (2C); GDN: norm (N*C*H*W) */
   int32_t *idx;    /* max-pool argmax (flat index into the input plane) */
   bool needs_grad; /* some gradient must flow into this node's output */
   bool grad_set;   /* grad holds a value in the current backward */
+  bool keep_grad;  /* grad gets its own buffer and stays readable after backward */
   struct nn_conv_impl *conv;
 } nn_node;
 
@@ -61,6 +64,14 @@ struct nn_net {
   float *ws[4];
   size_t ws_size[4]; /* bytes */
   void *scratch;     /* oneDNN scratchpad shared by all primitives */
+  /* Gradient buffers shared by nodes whose gradients are never live at the same time during
+   * backward (assigned per backward call by liveness; buffers persist until re-planning). */
+  struct nn_gbuf {
+    float *p;
+    size_t cap; /* floats */
+    int end;    /* backward step after which the current owner is dead */
+  } * gpool;
+  int ngpool;
   size_t scratch_size;
   struct nn_dnnl_ctx *dnnl;
 };

@@ -258,6 +258,72 @@ class CliTest(unittest.TestCase):
     def test_external_kill9_then_resume(self):
         self._interrupt_then_resume(signal.SIGKILL, self.db("ext.db"), -signal.SIGKILL)
 
+    def test_three_shards_merge_equals_single_run(self):
+        shards = []
+        for i in range(3):
+            db = self.db("shard%d.db" % i)
+            run(["run", self.suite, "--data", self.data, "--db", db, "--shard", "%d/3" % i,
+                 "--quiet"])
+            con = sqlite3.connect(db)
+            n, shard = con.execute("SELECT (SELECT count(*) FROM results), shard FROM runs"
+                                   ).fetchone()
+            con.close()
+            self.assertEqual(shard, "%d/3" % i)
+            self.assertGreater(n, self.n_units // 3 - 2 * 9)
+            self.assertLess(n, self.n_units)
+            shards.append(db)
+        out = self.db("merged.db")
+        p = run(["merge", out] + shards)
+        self.assertEqual(int(p.stdout.strip()), 1)
+        res, agg, status = results_view(out)
+        self.assertEqual(status, "complete")
+        self.assertEqual(res, self.ref[0])
+        self.assertEqual(agg, self.ref[1])
+        con = sqlite3.connect(out)
+        sizes = con.execute("SELECT count(*), sum(width IS NOT NULL), sum(error IS NOT NULL) "
+                            "FROM images").fetchone()
+        con.close()
+        self.assertEqual(sizes, (29, 27, 2))
+        # Refusals: a missing shard, a shard given twice, a shard of another plan.
+        p = run(["merge", self.db("m2.db"), shards[0], shards[2]], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("shards missing: 1/3", p.stderr)
+        p = run(["merge", self.db("m3.db"), shards[0], shards[1], shards[1]], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("both shard 1/3", p.stderr)
+        other = self.db("other_shard.db")
+        run(["run", self.suite, "--data", self.data, "--db", other, "--shard", "1/3",
+             "--limit", "3", "--quiet"])
+        p = run(["merge", self.db("m4.db"), shards[0], other, shards[2]], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("another plan", p.stderr)
+        p = run(["merge", self.db("m5.db"), self.ref_db], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("not a shard", p.stderr)
+
+    def test_shard_from_scheduler_environment(self):
+        env = dict(os.environ, SLURM_ARRAY_TASK_ID="5", SLURM_ARRAY_TASK_MIN="4",
+                   SLURM_ARRAY_TASK_COUNT="2")
+        db = self.db("slurm.db")
+        p = run(["run", self.suite, "--data", self.data, "--db", db, "--limit", "2"], env=env)
+        self.assertIn("shard 1/2 from Slurm", p.stderr)
+        env = dict(os.environ, JOB_COMPLETION_INDEX="0")
+        env.pop("SLURM_ARRAY_TASK_ID", None)
+        p = run(["run", self.suite, "--data", self.data, "--db", self.db("k8s.db"), "--limit",
+                 "2"], env=env, check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("SAICBENCH_SHARD_COUNT", p.stderr)
+        env["SAICBENCH_SHARD_COUNT"] = "2"
+        p = run(["run", self.suite, "--data", self.data, "--db", self.db("k8s.db"), "--limit",
+                 "2"], env=env)
+        self.assertIn("shard 0/2 from Kubernetes", p.stderr)
+        con = sqlite3.connect(self.db("k8s.db"))
+        self.assertEqual(con.execute("SELECT shard FROM runs").fetchone()[0], "0/2")
+        con.close()
+        p = run(["run", self.suite, "--data", self.data, "--shard", "3/3"], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--shard", p.stderr)
+
     def test_resume_of_complete_run_starts_new(self):
         db = self.db("again.db")
         run(["run", self.suite, "--data", self.data, "--db", db, "--quiet", "--limit", "2"])
@@ -363,7 +429,7 @@ class CliTest(unittest.TestCase):
             self.assertEqual(f.read(), "precious notes\n")
 
     def test_help_and_usage_errors(self):
-        for sub in ["run", "report", "codecs"]:
+        for sub in ["run", "report", "codecs", "merge"]:
             p = run([sub, "--help"])
             self.assertIn("usage: saicbench " + sub, p.stdout)
         p = run(["frobnicate"], check=False)

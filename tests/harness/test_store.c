@@ -64,12 +64,14 @@ int main(void) {
   CHECK_MSG(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
   if (!s)
     return test_report("test_store");
-  store_run_info info = {"t", NULL, "hash1", "text", "cmd", "rev", "host", 2, "{}", "0"};
+  store_run_info info = {"t", NULL, "hash1", "text", "cmd", "rev", "host", 2, "{}", "0", NULL};
   int64_t run = 0, run2 = 0, ds = 0, ds2 = 0, img[3], codec = 0, codec2 = 0, p1 = 0, p2 = 0,
           p1b = 0;
   CHECK(store_create_run(s, &info, &run, err, sizeof err) == 0 && run > 0);
-  CHECK(store_find_resumable_run(s, "hash1", &run2, err, sizeof err) == 0 && run2 == run);
-  CHECK(store_find_resumable_run(s, "other", &run2, err, sizeof err) == 0 && run2 == 0);
+  CHECK(store_find_resumable_run(s, "hash1", NULL, &run2, err, sizeof err) == 0 && run2 == run);
+  /* A shard's run is only resumed by the same shard. */
+  CHECK(store_find_resumable_run(s, "hash1", "1/3", &run2, err, sizeof err) == 0 && run2 == 0);
+  CHECK(store_find_resumable_run(s, "other", NULL, &run2, err, sizeof err) == 0 && run2 == 0);
   CHECK(store_put_dataset(s, run, "d", "/x", "plain-folder", "H", 3, 0, "[]", "", &ds, err,
                           sizeof err) == 0);
   CHECK(store_put_dataset(s, run, "d", "/x", "plain-folder", "H", 3, 0, "[]", "", &ds2, err,
@@ -138,7 +140,7 @@ int main(void) {
   (void)n_done;
 
   CHECK(store_set_run_status(s, run, "complete", err, sizeof err) == 0);
-  CHECK(store_find_resumable_run(s, "hash1", &run2, err, sizeof err) == 0 && run2 == 0);
+  CHECK(store_find_resumable_run(s, "hash1", NULL, &run2, err, sizeof err) == 0 && run2 == 0);
   store_close(s);
 
   /* Reopen: schema kept, data kept; read-only open works and refuses a text file. */

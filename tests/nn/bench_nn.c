@@ -85,16 +85,16 @@ int main(int argc, char **argv) {
   nn_optim *opt = nn_optim_create(net, &cfg, NULL);
   const int out = nn_net_last(net);
   double loss;
-  printf("resnet20-ish: %ld parameters, batch %d, threads %d, %d iterations\n", np, batch,
-         threads, iters);
+  printf("resnet20-ish: %ld parameters, batch %d, threads %d, %d iterations\n", np, batch, threads,
+         iters);
 
   /* training step */
   double best = 1e30;
   for (int it = -1; it < iters; it++) {
     double t0 = now();
     nn_net_zero_grad(net);
-    if (nn_net_forward(net, &x, NN_TRAIN) || nn_softmax_xent(nn_net_output(net, out), labels,
-                                                             &loss, &g, NULL) ||
+    if (nn_net_forward(net, &x, NN_TRAIN) ||
+        nn_softmax_xent(nn_net_output(net, out), labels, &loss, &g, NULL) ||
         nn_net_backward(net, 1, &out, &g) || nn_optim_step(opt, 0.05f)) {
       fprintf(stderr, "train step failed: %s\n", nn_net_error(net));
       return 1;

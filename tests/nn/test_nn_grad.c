@@ -132,6 +132,9 @@ static void check_net(nn_net *net, int batch, nn_mode mode, const char *label, u
 
   /* fast path first (the ref copies parameters at creation, before any running-stat update) */
   nn_net_set_input_grad(net, true);
+  const int mid = nn_net_num_nodes(net) / 2; /* an intermediate gradient, kept on request */
+  if (mid > 0)
+    nn_net_keep_grad(net, mid, true);
   nn_net_zero_grad(net);
   REQUIRE_OK(nn_net_forward(net, &x, mode), net);
   nn_tensor g = nn_tensor_view(rf, batch, 0, 0, 0);
@@ -150,6 +153,16 @@ static void check_net(nn_net *net, int batch, nn_mode mode, const char *label, u
   if (gx) {
     e = rel_diff(gx->data, ref->grad[0], nx);
     CHECK(e <= FAST_REL, "%s: input gradient differs from reference by %.2e", label, e);
+  }
+  if (mid > 0 && mid != out) {
+    const nn_tensor *gm = nn_net_grad(net, mid);
+    CHECK(gm != NULL, "%s: kept gradient of node %d missing", label, mid);
+    if (gm) {
+      e = rel_diff(gm->data, ref->grad[mid], nn_ref_numel(ref, mid));
+      CHECK(e <= FAST_REL, "%s: node %d gradient differs from reference by %.2e", label, mid, e);
+    }
+    if (mid + 1 < out)
+      CHECK(nn_net_grad(net, mid + 1) == NULL, "%s: unkept gradient readable", label);
   }
   for (int i = 0; i < nn_net_num_params(net); i++) {
     nn_param *p = nn_net_param(net, i);
@@ -428,6 +441,90 @@ static void test_softmax_xent(void) {
   nn_tensor_free(&g);
 }
 
+/* Codec-style use: gradients seeded at two nodes (latent: rate term, output: distortion). */
+static void test_two_seeds(void) {
+  nn_net *net = mk(3, 12, 12);
+  build_codec(net);
+  nn_rng rng;
+  nn_rng_seed(&rng, 321);
+  randomise_params(net, &rng);
+  int latent = 3, out = nn_net_last(net); /* g_a2 */
+  int c, h, w;
+  nn_net_node_shape(net, latent, &c, &h, &w);
+  const int B = 2;
+  nn_tensor x, gl, go;
+  nn_tensor_alloc(&x, B, 3, 12, 12, NULL);
+  nn_tensor_alloc(&gl, B, c, h, w, NULL);
+  nn_tensor_alloc(&go, B, 3, 12, 12, NULL);
+  fill_uniform(&rng, x.data, nn_tensor_numel(&x), 0, 1);
+  fill_uniform(&rng, gl.data, nn_tensor_numel(&gl), -1, 1);
+  fill_uniform(&rng, go.data, nn_tensor_numel(&go), -1, 1);
+  nn_refnet *ref = nn_ref_create(net, B, NULL);
+  nn_net_set_input_grad(net, true);
+  nn_net_zero_grad(net);
+  REQUIRE_OK(nn_net_forward(net, &x, NN_TRAIN), net);
+  int seeds[2] = {latent, out};
+  nn_tensor g[2] = {gl, go};
+  REQUIRE_OK(nn_net_backward(net, 2, seeds, g), net);
+  size_t nx = nn_tensor_numel(&x), nl = nn_tensor_numel(&gl), no = nn_tensor_numel(&go);
+  double *xd = malloc(nx * sizeof *xd), *gld = malloc(nl * sizeof *gld);
+  double *god = malloc(no * sizeof *god);
+  for (size_t i = 0; i < nx; i++)
+    xd[i] = x.data[i];
+  for (size_t i = 0; i < nl; i++)
+    gld[i] = gl.data[i];
+  for (size_t i = 0; i < no; i++)
+    god[i] = go.data[i];
+  const double *gd[2] = {gld, god};
+  nn_ref_forward(ref, xd, NN_TRAIN);
+  nn_ref_backward(ref, 2, seeds, gd);
+  double e = rel_diff(nn_net_grad(net, 0)->data, ref->grad[0], nx);
+  CHECK(e <= FAST_REL, "two seeds: input gradient differs by %.2e", e);
+  for (int i = 0; i < nn_net_num_params(net); i++) {
+    nn_param *p = nn_net_param(net, i);
+    e = rel_diff(p->grad.data, ref->pgrad[i], nn_tensor_numel(&p->value));
+    CHECK(e <= FAST_REL, "two seeds: %s gradient differs by %.2e", p->name, e);
+  }
+  /* a second backward accumulates: parameter gradients double */
+  nn_param *w0 = nn_net_find_param(net, "g_a0.weight");
+  float before = w0->grad.data[5];
+  REQUIRE_OK(nn_net_backward(net, 2, seeds, g), net);
+  CHECK(fabsf(w0->grad.data[5] - 2 * before) <= 1e-6f * fabsf(before) + 1e-12f,
+        "second backward did not accumulate: %g vs 2 * %g", w0->grad.data[5], before);
+  free(xd), free(gld), free(god);
+  nn_ref_free(ref);
+  nn_tensor_free(&x), nn_tensor_free(&gl), nn_tensor_free(&go);
+  nn_net_free(net);
+}
+
+/* Changing the batch size re-plans; results per sample do not depend on the batch (eval). */
+static void test_replan(void) {
+  nn_net *net = mk(3, 12, 12);
+  build_resnet(net);
+  nn_rng rng;
+  nn_rng_seed(&rng, 55);
+  randomise_params(net, &rng);
+  nn_tensor x4, x2;
+  nn_tensor_alloc(&x4, 4, 3, 12, 12, NULL);
+  fill_uniform(&rng, x4.data, nn_tensor_numel(&x4), 0, 1);
+  x2 = nn_tensor_view(x4.data, 2, 3, 12, 12);
+  int out = nn_net_last(net);
+  float a[20], b[10], c2[20];
+  REQUIRE_OK(nn_net_forward(net, &x4, NN_EVAL), net);
+  memcpy(a, nn_net_output(net, out)->data, sizeof a);
+  REQUIRE_OK(nn_net_forward(net, &x2, NN_EVAL), net);
+  memcpy(b, nn_net_output(net, out)->data, sizeof b);
+  REQUIRE_OK(nn_net_forward(net, &x4, NN_EVAL), net);
+  memcpy(c2, nn_net_output(net, out)->data, sizeof c2);
+  double e = 0;
+  for (int i = 0; i < 10; i++)
+    e = fmax(e, fabs(a[i] - b[i]) / (fabs(a[i]) + 1e-3));
+  CHECK(e < 1e-5, "batch 2 vs batch 4 outputs differ by %.2e", e);
+  CHECK(memcmp(a, c2, sizeof a) == 0, "re-planning back to batch 4 changed the output");
+  nn_tensor_free(&x4);
+  nn_net_free(net);
+}
+
 static void test_errors(void) {
   nn_net *net = mk(3, 8, 8);
   int a = nn_conv2d(net, 0, "c", 4, 3, 1, 1, true);
@@ -455,6 +552,8 @@ int main(void) {
   test_frozen_input_grad();
   test_float_fd_smooth();
   test_softmax_xent();
+  test_two_seeds();
+  test_replan();
   test_errors();
   return test_summary("test_nn_grad");
 }

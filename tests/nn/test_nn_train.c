@@ -1,6 +1,9 @@
 /* test_nn_train.c - optimisers against hand-computed updates, learning-rate schedules,
  * PRNG/augmentation properties, and determinism of short training runs. */
 #include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
 
 #include "test_nn_common.h"
 
@@ -191,10 +194,18 @@ static void test_rng_augment(void) {
 
 /* A short training run: augmentation -> forward -> CE -> backward -> SGD, 3 steps, returns a
  * hash of all parameters and BN buffers. */
-static uint64_t train_hash(int threads, uint64_t seed, double *loss_out) {
+static uint64_t train_hash(int threads, uint64_t seed, bool convs, double *loss_out) {
   nn_err err = {0};
   nn_net *net = nn_net_create(3, 16, 16, threads, &err);
-  int x = nn_conv2d(net, 0, "c1", 16, 3, 1, 1, false);
+  int x = 0;
+  if (!convs) { /* only the library's own kernels and the tiny linear sgemm */
+    x = nn_relu(net, nn_batchnorm(net, 0, "bn0", 1e-5f, 0.1f));
+    x = nn_gdn(net, nn_avgpool(net, x, 2, 2, 0), "gdn0", false);
+    x = nn_global_avgpool(net, nn_maxpool(net, x, 2, 2, 0));
+    x = nn_linear(net, x, "fc", 10, true);
+    goto built;
+  }
+  x = nn_conv2d(net, 0, "c1", 16, 3, 1, 1, false);
   x = nn_relu(net, nn_batchnorm(net, x, "bn1", 1e-5f, 0.1f));
   int y = nn_conv2d(net, x, "c2", 16, 3, 1, 1, false);
   y = nn_batchnorm(net, y, "bn2", 1e-5f, 0.1f);
@@ -203,7 +214,9 @@ static uint64_t train_hash(int threads, uint64_t seed, double *loss_out) {
   x = nn_conv2d(net, x, "c3", 32, 3, 2, 1, true);
   x = nn_gdn(net, x, "gdn", false);
   x = nn_global_avgpool(net, x);
-  int out = nn_linear(net, x, "fc", 10, true);
+  x = nn_linear(net, x, "fc", 10, true);
+built:;
+  int out = x;
   REQUIRE_OK(out, net);
   REQUIRE_OK(nn_net_init_params(net, seed), net);
   nn_optim_cfg cfg = nn_optim_defaults(NN_SGD);
@@ -247,17 +260,89 @@ static uint64_t train_hash(int threads, uint64_t seed, double *loss_out) {
 
 static void test_determinism(void) {
   double l1, l2, l3, l4;
-  uint64_t a = train_hash(2, 11, &l1), b = train_hash(2, 11, &l2);
+  uint64_t a = train_hash(2, 11, true, &l1), b = train_hash(2, 11, true, &l2);
   CHECK(a == b && l1 == l2, "2 threads, same seed: results differ (%016llx vs %016llx)",
         (unsigned long long)a, (unsigned long long)b);
-  uint64_t c = train_hash(1, 11, &l3);
-  uint64_t d = train_hash(1, 11, &l4);
+  uint64_t c = train_hash(1, 11, true, &l3);
+  uint64_t d = train_hash(1, 11, true, &l4);
   CHECK(c == d && l3 == l4, "1 thread, same seed: results differ");
   printf("determinism: 1 vs 2 threads %s (loss %.9g vs %.9g)\n",
          a == c ? "bit-identical" : "differ", l3, l1);
   CHECK(fabs(l1 - l3) <= 1e-4 * fabs(l3), "1 vs 2 threads: losses far apart %g %g", l1, l3);
-  uint64_t e = train_hash(2, 12, &l2);
+  uint64_t e = train_hash(2, 12, true, &l2);
   CHECK(e != a, "different seeds give identical runs");
+  /* without convolutions (oneDNN's conv kernels split reductions by thread) */
+  uint64_t f1 = train_hash(1, 13, false, &l1), f2 = train_hash(2, 13, false, &l2);
+  printf("determinism without convs: 1 vs 2 threads %s\n", f1 == f2 ? "bit-identical" : "differ");
+  CHECK(f1 == f2 && l1 == l2, "no-conv net: 1 vs 2 threads differ (loss %.9g vs %.9g)", l1, l2);
+}
+
+/* A parameter outside any layer (entropy-model style): optimised with its group's rate and
+ * checkpointed. */
+static void test_free_param(void) {
+  nn_param *w;
+  nn_net *net = one_param_net(&w);
+  int dims[2] = {4, 3};
+  int id = nn_net_add_param(net, "entropy.h0", 2, dims, true);
+  CHECK(id == 1, "free param index %d", id);
+  CHECK(nn_net_add_param(net, "entropy.h0", 2, dims, true) < 0 && nn_net_error(net),
+        "duplicate free param accepted");
+  nn_net_free(net);
+  net = one_param_net(&w);
+  id = nn_net_add_param(net, "entropy.h0", 2, dims, true);
+  nn_param *p = nn_net_param(net, id);
+  CHECK(p && p->value.n == 4 && p->value.c == 3 && p->value.data[0] == 0.f, "free param shape");
+  CHECK(nn_net_set_group(net, "entropy.", 1) == 1, "group");
+  nn_optim_cfg cfg = nn_optim_defaults(NN_SGD);
+  cfg.momentum = 0;
+  cfg.group_lr_mult[1] = 10.f;
+  nn_optim *o = nn_optim_create(net, &cfg, NULL);
+  p->grad.data[0] = 1.f;
+  nn_optim_step(o, 0.01f);
+  CHECK(near(p->value.data[0], -0.1, 1e-7), "free param update %g", p->value.data[0]);
+  char path[] = "/tmp/nn_free_param_XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0, "mkstemp");
+  close(fd);
+  nn_kv meta[] = {{"arch", "free"}};
+  nn_err err = {0};
+  CHECK(nn_ckpt_save(path, net, meta, 1, &err) == NN_OK, "save: %s", err.msg);
+  p->value.data[0] = 5.f;
+  CHECK(nn_ckpt_load(path, net, "free", &err) == NN_OK && p->value.data[0] == -0.1f,
+        "free param round trip: %s", err.msg);
+  remove(path);
+  nn_optim_free(o);
+  nn_net_free(net);
+}
+
+/* Independent networks used concurrently from an OpenMP parallel loop (the harness's pattern):
+ * no shared state, and inside the region each network runs on one thread, so results equal a
+ * sequential 1-thread run bit for bit. */
+static void test_concurrent_nets(void) {
+  enum { NETS = 4 };
+  float seq[NETS][10], par[NETS][10];
+  for (int pass = 0; pass < 2; pass++) {
+#pragma omp parallel for num_threads(2) schedule(static) if (pass == 1)
+    for (int k = 0; k < NETS; k++) {
+      nn_net *net = nn_net_create(3, 16, 16, pass == 0 ? 1 : 2, NULL);
+      int x = nn_conv2d(net, 0, "c1", 16, 3, 1, 1, true);
+      x = nn_relu(net, nn_batchnorm(net, x, "bn", 1e-5f, 0.1f));
+      x = nn_conv2d(net, x, "c2", 16, 3, 2, 1, true);
+      x = nn_linear(net, nn_global_avgpool(net, x), "fc", 10, true);
+      nn_net_init_params(net, 100 + (uint64_t)k);
+      nn_tensor in;
+      nn_tensor_alloc(&in, 8, 3, 16, 16, NULL);
+      nn_rng r;
+      nn_rng_seed(&r, (uint64_t)k);
+      fill_uniform(&r, in.data, nn_tensor_numel(&in), 0, 1);
+      nn_net_forward(net, &in, NN_TRAIN);
+      memcpy(pass ? par[k] : seq[k], nn_net_output(net, x)->data, sizeof seq[k]);
+      nn_tensor_free(&in);
+      nn_net_free(net);
+    }
+  }
+  CHECK(memcmp(seq, par, sizeof seq) == 0,
+        "networks run concurrently differ from sequential 1-thread runs");
 }
 
 int main(void) {
@@ -266,5 +351,7 @@ int main(void) {
   test_schedules();
   test_rng_augment();
   test_determinism();
+  test_concurrent_nets();
+  test_free_param();
   return test_summary("test_nn_train");
 }

@@ -1,0 +1,324 @@
+#include "merge.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "util.h"
+
+typedef struct shard_run {
+  int64_t run_id;
+  char *suite_name, *suite_path, *suite_hash, *suite_text, *git_revision, *host, *libraries,
+      *version, *status, *shard;
+  int threads;
+  unsigned index, count;
+} shard_run;
+
+static void shard_run_free(shard_run *r) {
+  free(r->suite_name);
+  free(r->suite_path);
+  free(r->suite_hash);
+  free(r->suite_text);
+  free(r->git_revision);
+  free(r->host);
+  free(r->libraries);
+  free(r->version);
+  free(r->status);
+  free(r->shard);
+}
+
+static char *col_text(sqlite3_stmt *st, int i) {
+  const char *t = (const char *)sqlite3_column_text(st, i);
+  return t ? strdup(t) : NULL;
+}
+
+/* Reads the newest run of a shard database and checks that it is a finished shard. */
+static int read_shard(const char *path, shard_run *r, char *err, size_t err_len) {
+  store *s;
+  if (store_open_readonly(path, &s, err, err_len))
+    return -1;
+  sqlite3_stmt *st;
+  int rc = -1;
+  if (sqlite3_prepare_v2(store_handle(s),
+                         "SELECT id, suite_name, suite_path, suite_hash, suite_text, git_revision, "
+                         "host, library_versions, saicbench_version, status, shard, threads "
+                         "FROM runs ORDER BY id DESC LIMIT 1",
+                         -1, &st, NULL) != SQLITE_OK) {
+    snprintf(err, err_len, "%s: %s", path, sqlite3_errmsg(store_handle(s)));
+    store_close(s);
+    return -1;
+  }
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    snprintf(err, err_len, "%s: no run in this database", path);
+    goto done;
+  }
+  r->run_id = sqlite3_column_int64(st, 0);
+  r->suite_name = col_text(st, 1);
+  r->suite_path = col_text(st, 2);
+  r->suite_hash = col_text(st, 3);
+  r->suite_text = col_text(st, 4);
+  r->git_revision = col_text(st, 5);
+  r->host = col_text(st, 6);
+  r->libraries = col_text(st, 7);
+  r->version = col_text(st, 8);
+  r->status = col_text(st, 9);
+  r->shard = col_text(st, 10);
+  r->threads = sqlite3_column_int(st, 11);
+  unsigned i, n;
+  char tail;
+  if (!r->shard || sscanf(r->shard, "%u/%u%c", &i, &n, &tail) != 2 || i >= n) {
+    snprintf(err, err_len, "%s: run %lld is not a shard (run it with --shard I/N)", path,
+             (long long)r->run_id);
+    goto done;
+  }
+  r->index = i;
+  r->count = n;
+  if (!r->status || strcmp(r->status, "complete")) {
+    snprintf(err, err_len, "%s: shard %s is %s; finish it first (saicbench run ... --resume)", path,
+             r->shard, r->status ? r->status : "unknown");
+    goto done;
+  }
+  rc = 0;
+done:
+  sqlite3_finalize(st);
+  store_close(s);
+  return rc;
+}
+
+/* The statements that copy one attached shard ("src", run ?2) into the merged run ?1. Rows are
+ * matched by natural keys (names, index, kind and value), never by the shards' own ids. */
+static const char *const copy_sql[] = {
+    "INSERT OR IGNORE INTO main.datasets (run_id, name, path, kind, content_hash, n_images, "
+    "n_classes, class_names, selection) SELECT ?1, name, path, kind, content_hash, n_images, "
+    "n_classes, class_names, selection FROM src.datasets WHERE run_id = ?2",
+
+    "INSERT OR IGNORE INTO main.images (dataset_id, idx, name, label) "
+    "SELECT md.id, si.idx, si.name, si.label FROM src.images si "
+    "JOIN src.datasets sd ON sd.id = si.dataset_id "
+    "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name WHERE sd.run_id = ?2",
+
+    /* Only the shard that read an image knows its size and hash (or why it failed). */
+    "UPDATE main.images AS mi SET width = x.width, height = x.height, hash = x.hash, "
+    "error = x.error FROM (SELECT md.id AS dataset_id, si.idx, si.width, si.height, si.hash, "
+    "si.error FROM src.images si JOIN src.datasets sd ON sd.id = si.dataset_id "
+    "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name "
+    "WHERE sd.run_id = ?2 AND (si.width IS NOT NULL OR si.error IS NOT NULL)) AS x "
+    "WHERE mi.dataset_id = x.dataset_id AND mi.idx = x.idx",
+
+    "INSERT OR IGNORE INTO main.codecs (run_id, label, codec, library_version, settings, "
+    "knob_name, plugin_path) SELECT ?1, label, codec, library_version, settings, knob_name, "
+    "plugin_path FROM src.codecs WHERE run_id = ?2",
+
+    "INSERT OR IGNORE INTO main.points (codec_id, kind, value) "
+    "SELECT mc.id, sp.kind, sp.value FROM src.points sp JOIN src.codecs sc ON sc.id = sp.codec_id "
+    "JOIN main.codecs mc ON mc.run_id = ?1 AND mc.label = sc.label WHERE sc.run_id = ?2",
+
+    /* A unit stored by two shards violates the primary key: the merge fails as a whole. */
+    "INSERT INTO main.results (image_id, point_id, knob, bytes, stream_bytes, bpp, stream_bpp, "
+    "mse, psnr, ssim, ms_ssim, encode_ms, decode_ms, n_encodes, target_unreachable, error) "
+    "SELECT mi.id, mp.id, r.knob, r.bytes, r.stream_bytes, r.bpp, r.stream_bpp, r.mse, r.psnr, "
+    "r.ssim, r.ms_ssim, r.encode_ms, r.decode_ms, r.n_encodes, r.target_unreachable, r.error "
+    "FROM src.results r JOIN src.images si ON si.id = r.image_id "
+    "JOIN src.datasets sd ON sd.id = si.dataset_id JOIN src.points sp ON sp.id = r.point_id "
+    "JOIN src.codecs sc ON sc.id = sp.codec_id "
+    "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name "
+    "JOIN main.images mi ON mi.dataset_id = md.id AND mi.idx = si.idx "
+    "JOIN main.codecs mc ON mc.run_id = ?1 AND mc.label = sc.label "
+    "JOIN main.points mp ON mp.codec_id = mc.id AND mp.kind = sp.kind AND mp.value = sp.value "
+    "WHERE sc.run_id = ?2",
+};
+
+/* Datasets and codecs must agree across shards (same content, same settings). */
+static const char *const check_sql =
+    "SELECT (SELECT count(*) FROM src.datasets sd JOIN main.datasets md ON md.run_id = ?1 AND "
+    "md.name = sd.name WHERE sd.run_id = ?2 AND md.content_hash <> sd.content_hash) + "
+    "(SELECT count(*) FROM src.codecs sc JOIN main.codecs mc ON mc.run_id = ?1 AND "
+    "mc.label = sc.label WHERE sc.run_id = ?2 AND (mc.settings <> sc.settings OR "
+    "mc.library_version IS NOT sc.library_version))";
+
+static int exec_bound(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_t *out, char *err,
+                      size_t err_len, const char *path) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    snprintf(err, err_len, "%s: %s", path, sqlite3_errmsg(db));
+    return -1;
+  }
+  sqlite3_bind_int64(st, 1, a);
+  if (sqlite3_bind_parameter_count(st) >= 2)
+    sqlite3_bind_int64(st, 2, b);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && out)
+    *out = sqlite3_column_int64(st, 0);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CONSTRAINT)
+      snprintf(err, err_len, "%s: a unit is stored by two shards (%s)", path, sqlite3_errmsg(db));
+    else
+      snprintf(err, err_len, "%s: %s", path, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return -1;
+  }
+  sqlite3_finalize(st);
+  return 0;
+}
+
+static int copy_shard(store *out, int64_t run_id, const char *path, int64_t src_run, char *err,
+                      size_t err_len) {
+  sqlite3 *db = store_handle(out);
+  sqlite3_stmt *att;
+  if (sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK) {
+    snprintf(err, err_len, "%s: %s", path, sqlite3_errmsg(db));
+    return -1;
+  }
+  sqlite3_bind_text(att, 1, path, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(att);
+  sqlite3_finalize(att);
+  if (rc != SQLITE_DONE) {
+    snprintf(err, err_len, "%s: cannot attach: %s", path, sqlite3_errmsg(db));
+    return -1;
+  }
+  rc = store_begin(out, err, err_len);
+  for (size_t i = 0; !rc && i < sizeof copy_sql / sizeof *copy_sql; i++) {
+    rc = exec_bound(db, copy_sql[i], run_id, src_run, NULL, err, err_len, path);
+    if (!rc && i == 0) {
+      int64_t mismatches = 0;
+      rc = exec_bound(db, check_sql, run_id, src_run, &mismatches, err, err_len, path);
+      if (!rc && mismatches) {
+        snprintf(err, err_len,
+                 "%s: its datasets or codecs differ from the other shards' (content hash, "
+                 "settings or library version)",
+                 path);
+        rc = -1;
+      }
+    }
+  }
+  if (!rc)
+    rc = store_commit(out, err, err_len);
+  if (rc)
+    store_rollback(out);
+  sqlite3_exec(db, "DETACH DATABASE src", NULL, NULL, NULL);
+  return rc;
+}
+
+int merge_shards(const char *out_db, const char *const *shard_dbs, size_t n_shards,
+                 const char *command, int64_t *run_id, size_t *n_results, char *err,
+                 size_t err_len) {
+  if (!n_shards) {
+    snprintf(err, err_len, "merge: no shard databases given");
+    return -1;
+  }
+  shard_run *runs = calloc(n_shards, sizeof *runs);
+  store *out = NULL;
+  int rc = -1;
+  if (!runs) {
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  char out_real[PATH_MAX] = "";
+  if (!realpath(out_db, out_real))
+    out_real[0] = '\0';
+  for (size_t i = 0; i < n_shards; i++) {
+    char real[PATH_MAX];
+    if (out_real[0] && realpath(shard_dbs[i], real) && !strcmp(real, out_real)) {
+      snprintf(err, err_len, "merge: the output %s is also given as a shard", out_db);
+      goto done;
+    }
+    if (read_shard(shard_dbs[i], &runs[i], err, err_len))
+      goto done;
+  }
+  unsigned count = runs[0].count;
+  for (size_t i = 0; i < n_shards; i++) {
+    if (strcmp(runs[i].suite_hash, runs[0].suite_hash)) {
+      snprintf(err, err_len, "merge: %s ran another plan than %s (suite, data or codecs differ)",
+               shard_dbs[i], shard_dbs[0]);
+      goto done;
+    }
+    if (runs[i].count != count) {
+      snprintf(err, err_len, "merge: %s is shard %s but %s is shard %s", shard_dbs[i],
+               runs[i].shard, shard_dbs[0], runs[0].shard);
+      goto done;
+    }
+    for (size_t j = 0; j < i; j++)
+      if (runs[j].index == runs[i].index) {
+        snprintf(err, err_len, "merge: %s and %s are both shard %s", shard_dbs[j], shard_dbs[i],
+                 runs[i].shard);
+        goto done;
+      }
+  }
+  if (n_shards != count) {
+    sbuf missing = {0};
+    for (unsigned k = 0; k < count; k++) {
+      int found = 0;
+      for (size_t i = 0; i < n_shards; i++)
+        found |= runs[i].index == k;
+      if (!found)
+        sbuf_printf(&missing, "%s%u/%u", missing.len ? ", " : "", k, count);
+    }
+    char *m = sbuf_take(&missing);
+    snprintf(err, err_len, "merge: shards missing: %s", m ? m : "?");
+    free(m);
+    goto done;
+  }
+  if (store_open(out_db, &out, err, err_len))
+    goto done;
+  int threads = 0;
+  char cerr[256]; /* errors while recording a failure do not replace the first error */
+  sbuf hosts = {0};
+  for (size_t i = 0; i < n_shards; i++) {
+    threads += runs[i].threads;
+    if (!hosts.len || !strstr(hosts.data, runs[i].host ? runs[i].host : "?"))
+      sbuf_printf(&hosts, "%s%s", hosts.len ? "," : "", runs[i].host ? runs[i].host : "?");
+  }
+  char *host = sbuf_take(&hosts);
+  store_run_info info = {runs[0].suite_name,
+                         runs[0].suite_path,
+                         runs[0].suite_hash,
+                         runs[0].suite_text,
+                         command,
+                         runs[0].git_revision,
+                         host,
+                         threads,
+                         runs[0].libraries,
+                         runs[0].version,
+                         NULL};
+  int crc = store_create_run(out, &info, run_id, err, err_len);
+  free(host);
+  if (crc)
+    goto done;
+  for (size_t i = 0; i < n_shards; i++)
+    if (copy_shard(out, *run_id, shard_dbs[i], runs[i].run_id, err, err_len)) {
+      store_set_run_status(out, *run_id, "failed", cerr, sizeof cerr);
+      goto done;
+    }
+  /* Every image x point of the plan must now be present. */
+  int64_t expected = 0, have = 0;
+  if (exec_bound(store_handle(out),
+                 "SELECT (SELECT count(*) FROM images i JOIN datasets d ON d.id = i.dataset_id "
+                 "WHERE d.run_id = ?1) * (SELECT count(*) FROM points p JOIN codecs c ON "
+                 "c.id = p.codec_id WHERE c.run_id = ?1)",
+                 *run_id, 0, &expected, err, err_len, out_db) ||
+      exec_bound(store_handle(out),
+                 "SELECT count(*) FROM results r JOIN points p ON p.id = r.point_id "
+                 "JOIN codecs c ON c.id = p.codec_id WHERE c.run_id = ?1",
+                 *run_id, 0, &have, err, err_len, out_db))
+    goto done;
+  *n_results = (size_t)have;
+  if (store_compute_aggregates(out, *run_id, err, err_len))
+    goto done;
+  if (have != expected) {
+    snprintf(err, err_len,
+             "merge: %lld of %lld units present after merging; the run is stored "
+             "as interrupted",
+             (long long)have, (long long)expected);
+    store_set_run_status(out, *run_id, "interrupted", cerr, sizeof cerr);
+    goto done;
+  }
+  rc = store_set_run_status(out, *run_id, "complete", err, err_len);
+done:
+  for (size_t i = 0; i < n_shards; i++)
+    shard_run_free(&runs[i]);
+  free(runs);
+  store_close(out);
+  return rc;
+}
