@@ -7,12 +7,14 @@
  * nn_net_zero_grad between steps) and, when enabled, the gradient w.r.t. the input.
  *
  * Errors: every function that can fail returns a status (NN_OK == 0, negative on error) and
- * writes a message into an nn_err (or, for builder calls, into the network's sticky error,
- * read with nn_net_error()). Builders return the new node id (>= 0) or a negative status; after
- * the first failure every later builder call fails too, so a network can be built with one check
- * at the end.
+ * writes a message into an nn_err, or, for calls on a network, into the network's error message
+ * (nn_net_error()). Builders return the new node id (>= 0) or a negative status; a builder
+ * failure is sticky (every later builder, forward and backward call fails too), so a network
+ * can be built with one check at the end. Run-time errors (e.g. a wrong input shape) are not
+ * sticky.
  *
- * Threads and thread safety: no hidden global state. Each network runs its kernels with the
+ * Threads and thread safety: no hidden global state (oneDNN's own primitive cache is process
+ * wide and internally synchronised). Each network runs its kernels with the
  * thread count given at creation (OpenMP; 0 means omp_get_max_threads()). An nn_net, nn_optim
  * or nn_rng must be used by one thread at a time; distinct objects may be used concurrently.
  * Called from inside an OpenMP parallel region (nested parallelism off) a network runs on one
@@ -145,8 +147,9 @@ int nn_net_set_group(nn_net *net, const char *prefix, int group);
 
 /* ---- execution ---- */
 
-/* Runs the network on x ([N, in_c, in_h, in_w]). The first call and any change of batch size
- * (re)plan buffers and backend primitives. Train mode updates BN running statistics. */
+/* Runs the network on x ([N, in_c, in_h, in_w]; copied, so x may change afterwards). The first
+ * call and any change of batch size (re)plan buffers and backend primitives. Train mode updates
+ * BN running statistics. */
 int nn_net_forward(nn_net *net, const nn_tensor *x, nn_mode mode);
 /* Activation of a node after forward (valid until the next forward). */
 const nn_tensor *nn_net_output(const nn_net *net, int node);
