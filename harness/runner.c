@@ -24,9 +24,7 @@
 #ifndef SAICBENCH_VERSION
 #define SAICBENCH_VERSION "unknown"
 #endif
-#ifndef SAICBENCH_GIT_REVISION
-#define SAICBENCH_GIT_REVISION "unknown"
-#endif
+extern const char saicbench_git_revision[]; /* git_revision.c, generated at build time */
 
 /* ---------------------------------------------------------------- plan */
 
@@ -785,7 +783,7 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
                            phash,
                            s->text,
                            opt->command,
-                           SAICBENCH_GIT_REVISION,
+                           saicbench_git_revision,
                            host,
                            opt->threads,
                            libs,
