@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "codec_registry.h"
+#include "compare.h"
 #include "merge.h"
 #include "report.h"
 #include "runner.h"
@@ -414,6 +415,213 @@ static int cmd_report(int argc, char **argv) {
   return cmd_report_write(db, run, !run, out);
 }
 
+/* ------------------------------------------------------------------ compare, history */
+
+/* A run given as ID (in --db), PATH:ID, or PATH (its newest run). Opens the database. */
+static int open_run_spec(const char *spec, const char *default_db, store **st, int64_t *run_id,
+                         char *err, size_t err_len) {
+  char path[4096];
+  const char *colon = strrchr(spec, ':');
+  int all_digits = *spec != '\0';
+  for (const char *p = spec; *p; p++)
+    all_digits &= *p >= '0' && *p <= '9';
+  int tail_digits = colon && colon[1];
+  for (const char *p = colon ? colon + 1 : ""; *p; p++)
+    tail_digits &= *p >= '0' && *p <= '9';
+  *run_id = 0;
+  if (all_digits) {
+    if (!default_db) {
+      snprintf(err, err_len, "run '%s': give --db PATH, or write it as PATH:ID", spec);
+      return -1;
+    }
+    snprintf(path, sizeof path, "%s", default_db);
+    *run_id = strtoll(spec, NULL, 10);
+  } else if (tail_digits) {
+    snprintf(path, sizeof path, "%.*s", (int)(colon - spec), spec);
+    *run_id = strtoll(colon + 1, NULL, 10);
+  } else {
+    snprintf(path, sizeof path, "%s", spec);
+  }
+  if (store_open_readonly(path, st, err, err_len))
+    return -1;
+  if (!*run_id && report_latest_run(store_handle(*st), run_id, err, err_len)) {
+    store_close(*st);
+    *st = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+static int parse_real(const char *opt, const char *s, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || *end || !(v >= 0)) {
+    fprintf(stderr, "saicbench: %s: expected a non-negative number, got '%s'\n", opt, s);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+static int cmd_compare(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"db", required_argument, 0, 'd'},       {"json", required_argument, 0, 'j'},
+      {"psnr-tol", required_argument, 0, 'P'}, {"ssim-tol", required_argument, 0, 'S'},
+      {"bpp-tol", required_argument, 0, 'B'},  {"time-tol", required_argument, 0, 'T'},
+      {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+  const char *db = NULL, *json = NULL;
+  compare_bounds bounds = COMPARE_DEFAULT_BOUNDS;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'd': db = optarg; break;
+    case 'j': json = optarg; break;
+    case 'P':
+      if (parse_real("--psnr-tol", optarg, &bounds.psnr_db))
+        return 2;
+      break;
+    case 'S':
+      if (parse_real("--ssim-tol", optarg, &bounds.ssim))
+        return 2;
+      break;
+    case 'B':
+      if (parse_real("--bpp-tol", optarg, &bounds.bpp_rel))
+        return 2;
+      break;
+    case 'T':
+      if (parse_real("--time-tol", optarg, &bounds.time_rel))
+        return 2;
+      break;
+    case 'h':
+      printf("usage: saicbench compare [--db PATH] BASELINE CANDIDATE [options]\n"
+             "\n"
+             "Compares two runs point by point (dataset, codec, grid point) and flags changes\n"
+             "beyond noise. A run is ID (in --db), PATH:ID, or PATH (its newest run).\n"
+             "Regressions: more bytes at a knob point; lower PSNR, SSIM or MS-SSIM; more failed\n"
+             "images; points missing in the candidate. Speed changes are reported only.\n"
+             "\n"
+             "  --json FILE      also write every point as JSON\n"
+             "  --psnr-tol DB    PSNR bound (default 0.01 dB)\n"
+             "  --ssim-tol X     SSIM and MS-SSIM bound (default 1e-4)\n"
+             "  --bpp-tol R      relative bpp bound (default 0.001)\n"
+             "  --time-tol R     relative time bound for speed changes (default 0.25)\n"
+             "\n"
+             "exit status: 0 no regression, 1 regression, 2 error\n");
+      return 0;
+    default: fprintf(stderr, "saicbench compare: see --help\n"); return 2;
+    }
+  }
+  if (argc - optind != 2)
+    return fail("%s", "compare: give exactly two runs: BASELINE CANDIDATE (see --help)");
+  store *sa = NULL, *sb = NULL;
+  int64_t ra, rb;
+  char err[1024];
+  if (open_run_spec(argv[optind], db, &sa, &ra, err, sizeof err) ||
+      open_run_spec(argv[optind + 1], db, &sb, &rb, err, sizeof err)) {
+    store_close(sa);
+    return fail("%s", err);
+  }
+  compare_summary sum;
+  int rc = compare_runs(store_handle(sa), ra, store_handle(sb), rb, &bounds, stdout, json, &sum,
+                        err, sizeof err);
+  store_close(sa);
+  store_close(sb);
+  if (rc)
+    return fail("%s", err);
+  return sum.regressions ? 1 : 0;
+}
+
+static int cmd_history(int argc, char **argv) {
+  static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                       {"suite", required_argument, 0, 's'},
+                                       {"limit", required_argument, 0, 'l'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  const char *db = NULL, *suite_name = NULL;
+  long limit = 30;
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'd': db = optarg; break;
+    case 's': suite_name = optarg; break;
+    case 'l':
+      if (parse_positive("--limit", optarg, 100000, &limit))
+        return 2;
+      break;
+    case 'h':
+      printf("usage: saicbench history --db PATH --suite NAME [--limit N]\n"
+             "\n"
+             "Lists the newest N (default 30) runs of a suite with their status, revision and\n"
+             "wall time, and for each complete run the changes against the previous complete\n"
+             "run (as `saicbench compare` counts them). Exit status 1 if the newest complete\n"
+             "run has regressions against the one before it.\n");
+      return 0;
+    default: fprintf(stderr, "saicbench history: see --help\n"); return 2;
+    }
+  }
+  if (!db || !suite_name)
+    return fail("%s", "history: --db PATH and --suite NAME are required (see --help)");
+  store *st;
+  char err[1024];
+  if (store_open_readonly(db, &st, err, sizeof err))
+    return fail("%s", err);
+  sqlite3_stmt *q;
+  if (sqlite3_prepare_v2(store_handle(st),
+                         "SELECT id, started_at, ended_at, status, git_revision, "
+                         "CAST(strftime('%s', ended_at) - strftime('%s', started_at) AS INTEGER) "
+                         "FROM (SELECT * FROM runs WHERE suite_name = ?1 ORDER BY id DESC "
+                         "LIMIT ?2) ORDER BY id",
+                         -1, &q, NULL) != SQLITE_OK) {
+    snprintf(err, sizeof err, "history: %s: %s", db, sqlite3_errmsg(store_handle(st)));
+    store_close(st);
+    return fail("%s", err);
+  }
+  sqlite3_bind_text(q, 1, suite_name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(q, 2, limit);
+  printf("%-6s %-20s %-11s %-20s %8s  %s\n", "run", "started", "status", "revision", "wall s",
+         "vs previous complete run");
+  int64_t prev = 0;
+  int rows = 0, last_regressions = 0, status = 0;
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    rows++;
+    int64_t id = sqlite3_column_int64(q, 0);
+    const char *started = (const char *)sqlite3_column_text(q, 1);
+    const char *run_status = (const char *)sqlite3_column_text(q, 3);
+    const char *rev = (const char *)sqlite3_column_text(q, 4);
+    char wall[32] = "-";
+    if (sqlite3_column_type(q, 5) != SQLITE_NULL)
+      snprintf(wall, sizeof wall, "%lld", (long long)sqlite3_column_int64(q, 5));
+    printf("%-6lld %-20s %-11s %-20s %8s  ", (long long)id, started ? started : "?",
+           run_status ? run_status : "?", rev ? rev : "?", wall);
+    int complete = run_status && !strcmp(run_status, "complete");
+    if (complete && prev) {
+      compare_bounds bounds = COMPARE_DEFAULT_BOUNDS;
+      compare_summary sum;
+      if (compare_runs(store_handle(st), prev, store_handle(st), id, &bounds, NULL, NULL, &sum, err,
+                       sizeof err)) {
+        printf("error: %s\n", err);
+        status = 2;
+      } else {
+        printf("%d regressions, %d improvements, %d slower, %d faster%s\n", sum.regressions,
+               sum.improvements, sum.slower, sum.faster, sum.data_differs ? " (data differs)" : "");
+        last_regressions = sum.regressions;
+      }
+    } else {
+      printf("%s\n", complete ? "(first complete run)" : "");
+    }
+    if (complete)
+      prev = id;
+  }
+  sqlite3_finalize(q);
+  store_close(st);
+  if (!rows)
+    return fail("history: no runs of suite '%s'", suite_name);
+  return status ? status : last_regressions ? 1 : 0;
+}
+
 /* ------------------------------------------------------------------ merge */
 
 static int cmd_merge(int argc, char **argv) {
@@ -514,6 +722,8 @@ static void usage(FILE *f) {
           "  report    write CSV, JSON and HTML reports of a stored run\n"
           "  codecs    list codecs, their rate knob and settings, and library versions\n"
           "  merge     combine the databases of a sharded run into one run\n"
+          "  compare   compare two runs point by point; exit 1 on regressions\n"
+          "  history   list a suite's runs with their changes night over night\n"
           "  version   print the version\n",
           SAICBENCH_VERSION);
 }
@@ -532,6 +742,10 @@ int main(int argc, char **argv) {
     return cmd_codecs(argc - 1, argv + 1);
   if (!strcmp(cmd, "merge"))
     return cmd_merge(argc - 1, argv + 1);
+  if (!strcmp(cmd, "compare"))
+    return cmd_compare(argc - 1, argv + 1);
+  if (!strcmp(cmd, "history"))
+    return cmd_history(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("saicbench %s\n", SAICBENCH_VERSION);
     return 0;

@@ -324,6 +324,46 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("--shard", p.stderr)
 
+    def test_compare_and_history(self):
+        # Identical runs: no change at any point.
+        db = self.db("cmp_same.db")
+        run(["run", self.suite, "--data", self.data, "--db", db, "--threads", "1", "--quiet"])
+        p = run(["compare", self.ref_db, db, "--json", self.db("cmp.json")])
+        self.assertIn("0 regressions (0 missing), 0 improvements", p.stdout)
+        with open(self.db("cmp.json")) as f:
+            j = json.load(f)
+        self.assertEqual(j["regressions"], 0)
+        self.assertEqual(len(j["points"]), 2 * 9)
+        self.assertTrue(all(pt["verdict"] == "same" for pt in j["points"]))
+        # Optimized Huffman tables -> fewer bytes at the same quality: an improvement; the
+        # reverse is a regression (exit status 1). A dropped codec is missing: a regression.
+        hist = self.db("hist.db")
+        base = "name: h\ndatasets: [{path: pets, limit: 4}]\ncodecs:\n"
+        for i, (opt, extra) in enumerate([("false", True), ("true", True), ("false", False)]):
+            suite = self.db("h%d.yaml" % i)
+            with open(suite, "w") as f:
+                f.write(base + "  - {codec: jpeg, settings: {optimize: %s}, knob: [30, 70]}\n"
+                        % opt)
+                if extra:
+                    f.write("  - {codec: webp, knob: [50]}\n")
+            run(["run", suite, "--data", self.data, "--db", hist, "--quiet"])
+        p = run(["compare", "--db", hist, "1", "2"])
+        self.assertIn("0 regressions (0 missing), 2 improvements", p.stdout)
+        p = run(["compare", hist + ":2", hist + ":3"], check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("3 regressions (1 missing)", p.stdout)
+        self.assertIn("REGRESSION", p.stdout)
+        p = run(["history", "--db", hist, "--suite", "h"], check=False)
+        self.assertEqual(p.returncode, 1)
+        lines = p.stdout.strip().splitlines()
+        self.assertEqual(len(lines), 4)
+        self.assertIn("(first complete run)", lines[1])
+        self.assertIn("0 regressions, 2 improvements", lines[2])
+        self.assertIn("3 regressions", lines[3])
+        p = run(["compare", "--db", hist, "1", "99"], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("99", p.stderr)
+
     def test_resume_of_complete_run_starts_new(self):
         db = self.db("again.db")
         run(["run", self.suite, "--data", self.data, "--db", db, "--quiet", "--limit", "2"])
@@ -429,7 +469,7 @@ class CliTest(unittest.TestCase):
             self.assertEqual(f.read(), "precious notes\n")
 
     def test_help_and_usage_errors(self):
-        for sub in ["run", "report", "codecs", "merge"]:
+        for sub in ["run", "report", "codecs", "merge", "compare", "history"]:
             p = run([sub, "--help"])
             self.assertIn("usage: saicbench " + sub, p.stdout)
         p = run(["frobnicate"], check=False)
