@@ -151,7 +151,7 @@ static void usage_run(FILE *f) {
       "  --data DIR        with a suite: the folder its dataset paths are relative to\n"
       "                    (default: $SAICBENCH_DATA, else ~/.local/share/saicbench/datasets);\n"
       "                    without a suite: the dataset folder itself\n"
-      "  --split NAME      without a suite: open DIR/NAME when it exists (e.g. test)\n"
+      "  --split NAME      without a suite: open DIR/NAME, or that CIFAR-10 batch (test, train)\n"
       "  --codec SPEC      without a suite: NAME[:KNOB=V1,V2,...][:bpp=B1,B2,...][:KEY=VAL]\n"
       "                    e.g. jpeg:quality=10,50,90  webp:bpp=0.5,1:method=6\n"
       "                    (`saicbench codecs` lists names, knobs and settings)\n"
