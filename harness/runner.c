@@ -339,10 +339,13 @@ static void cache_measure(codec_cache *c, cache_entry *e) {
              c->img->width, c->img->height);
     e->error = strdup(err);
   } else {
-    e->mse = metrics_mse_rgb8(c->img->rgb, rgb, w, h);
-    e->psnr = metrics_psnr_from_mse(e->mse);
-    e->ssim = metrics_ssim_rgb8(c->img->rgb, rgb, w, h);
-    e->ms_ssim = metrics_ms_ssim_rgb8(c->img->rgb, rgb, w, h);
+    /* One call: SSIM and the first MS-SSIM scale share their filtering. */
+    metrics_full m;
+    metrics_full_rgb8(c->img->rgb, rgb, w, h, &m);
+    e->mse = m.mse;
+    e->psnr = m.psnr;
+    e->ssim = m.ssim;
+    e->ms_ssim = m.ms_ssim;
   }
   free(rgb);
 }

@@ -6,6 +6,10 @@
  * output row; this runs strip by strip (see METRICS_STRIP). Nothing of image size is ever
  * written in double, except the 1/4-size planes of the MS-SSIM scales.
  *
+ * SSIM and MS-SSIM share their first scale (same channels, window and moments): one ssim_plane
+ * pass gives both its SSIM map mean and its cs map mean, which metrics_full_rgb8 uses to compute
+ * all metrics for the cost of MS-SSIM alone.
+ *
  * Everything is double precision. With 8-bit data E[x^2] reaches 65025 while C2 is only 58.5,
  * so var = E[x^2] - E[x]^2 cancels badly in float32: measured against the reference, float32
  * separable filtering was off by up to 2.8e-4 in SSIM on near-flat bright 11x11 images, and
@@ -154,15 +158,24 @@ static void ssim_plane(const metrics_kernels *k, const plane_src *a, const plane
   double *const ring = scratch + METRICS_NMOM * rs;
   double *prep[METRICS_NMOM], *vout[METRICS_NMOM];
   const double *prep_c[METRICS_NMOM], *vout_c[METRICS_NMOM];
+  /* Ring slot s of moment m, listed twice so that the 11 rows of a window, which start at any
+   * slot and wrap around, are always 11 consecutive entries: rows r..r+10 are
+   * &slot_c[m][r % 11]. Set up once instead of recomputing 55 pointers per output row. */
+  double *slot[METRICS_NMOM][2 * METRICS_WIN];
+  const double *slot_c[METRICS_NMOM][2 * METRICS_WIN];
   for (int m = 0; m < METRICS_NMOM; m++) {
     prep_c[m] = prep[m] = scratch + (size_t)m * rs;
     vout_c[m] = vout[m] = ring + ((size_t)METRICS_NMOM * METRICS_WIN + (size_t)m) * os;
+    for (int t = 0; t < 2 * METRICS_WIN; t++)
+      slot_c[m][t] = slot[m][t] = ring + ((size_t)m * METRICS_WIN + (size_t)(t % METRICS_WIN)) * os;
   }
   const size_t row_bytes = (size_t)width * 3;
   double ssim_sum = 0.0, cs_sum = 0.0;
   for (int x0 = 0; x0 < ow; x0 += METRICS_STRIP) {
     const int sw = ow - x0 < METRICS_STRIP ? ow - x0 : METRICS_STRIP; /* output columns */
     const int iw = sw + (METRICS_WIN - 1);                            /* input columns */
+    int in_slot = 0;  /* i % 11: ring slot of filtered row i */
+    int out_slot = 0; /* r % 11: ring slot of the first row of output row r's window */
     for (int i = 0; i < height; i++) {
       if (a->u8) {
         const size_t off = (size_t)i * row_bytes + (size_t)x0 * 3 + (size_t)a->channel;
@@ -171,21 +184,18 @@ static void ssim_plane(const metrics_kernels *k, const plane_src *a, const plane
         const size_t off = (size_t)i * (size_t)width + (size_t)x0;
         k->prep_f64(a->f64 + off, b->f64 + off, iw, prep);
       }
-      /* Filtered row i goes to ring slot i % 11 of each moment. */
       double *hout[METRICS_NMOM];
       for (int m = 0; m < METRICS_NMOM; m++)
-        hout[m] = ring + ((size_t)m * METRICS_WIN + (size_t)(i % METRICS_WIN)) * os;
+        hout[m] = slot[m][in_slot];
       k->hpass(prep_c, hout, sw);
+      in_slot = in_slot == METRICS_WIN - 1 ? 0 : in_slot + 1;
       if (i < METRICS_WIN - 1)
         continue;
-      const int r = i - (METRICS_WIN - 1); /* output row; its window is input rows r..i */
-      for (int m = 0; m < METRICS_NMOM; m++) {
-        const double *rows[METRICS_WIN];
-        for (int t = 0; t < METRICS_WIN; t++)
-          rows[t] = ring + ((size_t)m * METRICS_WIN + (size_t)((r + t) % METRICS_WIN)) * os;
-        k->vfilter(rows, sw, vout[m]);
-      }
+      /* Output row r = i - 10; its window is input rows r..i. */
+      for (int m = 0; m < METRICS_NMOM; m++)
+        k->vfilter(&slot_c[m][out_slot], sw, vout[m]);
       k->ssim_reduce(vout_c, sw, &ssim_sum, &cs_sum);
+      out_slot = out_slot == METRICS_WIN - 1 ? 0 : out_slot + 1;
     }
   }
   const double count = (double)ow * (double)(height - (METRICS_WIN - 1));
@@ -221,26 +231,84 @@ double metrics_ssim_rgb8(const uint8_t *a, const uint8_t *b, int width, int heig
 
 /* ---- MS-SSIM ------------------------------------------------------------------------------- */
 
+/* Planes of MS-SSIM scales 2..5 for both images (one channel at a time): ws[j] x hs[j] at
+ * offset off[j] of px and of py, j = 1..4 (index 0 is the full-size image itself). */
+typedef struct ms_planes {
+  int ws[5], hs[5];
+  size_t off[5];
+  double *px, *py;
+} ms_planes;
+
+/* 0, or -1 (errno untouched) if the planes cannot be allocated. */
+static int ms_planes_alloc(ms_planes *p, int width, int height) {
+  size_t planes = 0;
+  p->ws[0] = width;
+  p->hs[0] = height;
+  p->off[0] = 0;
+  for (int j = 1; j < 5; j++) {
+    p->ws[j] = p->ws[j - 1] / 2;
+    p->hs[j] = p->hs[j - 1] / 2;
+    p->off[j] = planes;
+    planes += (size_t)p->ws[j] * (size_t)p->hs[j];
+  }
+  p->px = malloc(2 * planes * sizeof *p->px);
+  p->py = p->px ? p->px + planes : NULL;
+  return p->px ? 0 : -1;
+}
+
 /* 2x2 box average of channel c of an RGB8 image, odd sizes floored. Exact in double. */
-static void downsample_u8(const uint8_t *img, int width, int height, int c, double *out) {
+static void downsample_u8(const metrics_kernels *k, const uint8_t *img, int width, int height,
+                          int c, double *out) {
   const int ow = width / 2, oh = height / 2;
   const size_t stride = (size_t)width * 3;
   for (int i = 0; i < oh; i++) {
     const uint8_t *p = img + (size_t)(2 * i) * stride + (size_t)c;
-    double *o = out + (size_t)i * (size_t)ow;
-    for (int j = 0; j < ow; j++, p += 6)
-      o[j] = 0.25 * (double)(p[0] + p[3] + p[stride] + p[stride + 3]);
+    k->down_u8(p, p + stride, ow, out + (size_t)i * (size_t)ow);
   }
 }
 
-static void downsample_f64(const double *in, int width, int height, double *out) {
+static void downsample_f64(const metrics_kernels *k, const double *in, int width, int height,
+                           double *out) {
   const int ow = width / 2, oh = height / 2;
   for (int i = 0; i < oh; i++) {
     const double *p = in + (size_t)(2 * i) * (size_t)width;
-    double *o = out + (size_t)i * (size_t)ow;
-    for (int j = 0; j < ow; j++, p += 2)
-      o[j] = 0.25 * (p[0] + p[1] + p[width] + p[width + 1]);
+    k->down_f64(p, p + width, ow, out + (size_t)i * (size_t)ow);
   }
+}
+
+/* The MS-SSIM value of channel c, given cs_1 (the scale-1 cs map mean, which ssim_plane on the
+ * full-size channel yields together with its SSIM map mean): scales 2..5 as metrics.h says. */
+static double ms_ssim_channel(const metrics_kernels *k, const uint8_t *a, const uint8_t *b, int c,
+                              double cs1, const ms_planes *p, double *scratch) {
+  const int *ws = p->ws, *hs = p->hs;
+  const size_t *off = p->off;
+  double *const px = p->px, *const py = p->py;
+  double value = 1.0;
+  value *= pow(cs1 > 0.0 ? cs1 : 0.0, metrics_ms_ssim_weights[0]);
+  for (int j = 1; j < 5; j++) {
+    if (j == 1) {
+      downsample_u8(k, a, ws[0], hs[0], c, px + off[1]);
+      downsample_u8(k, b, ws[0], hs[0], c, py + off[1]);
+    } else {
+      downsample_f64(k, px + off[j - 1], ws[j - 1], hs[j - 1], px + off[j]);
+      downsample_f64(k, py + off[j - 1], ws[j - 1], hs[j - 1], py + off[j]);
+    }
+    double ssim, cs;
+    if (ws[j] >= METRICS_WIN && hs[j] >= METRICS_WIN) {
+      const plane_src pa = {NULL, px + off[j], c}, pb = {NULL, py + off[j], c};
+      ssim_plane(k, &pa, &pb, ws[j], hs[j], scratch, &ssim, &cs);
+    } else {
+      /* Only the last scale of an image with a 161..175 px side: that axis is 10 px long
+       * and its window degenerates to one tap (see metrics.h). The plane is 1/256 of the
+       * image, so the direct reference code is cheap enough here. */
+      metrics_ref_ssim_plane(px + off[j], py + off[j], ws[j], hs[j],
+                             ws[j] >= METRICS_WIN ? METRICS_RADIUS : 0,
+                             hs[j] >= METRICS_WIN ? METRICS_RADIUS : 0, &ssim, &cs);
+    }
+    const double m = j < 4 ? cs : ssim;
+    value *= pow(m > 0.0 ? m : 0.0, metrics_ms_ssim_weights[j]);
+  }
+  return value;
 }
 
 double metrics_ms_ssim_rgb8_with(const metrics_kernels *k, const uint8_t *a, const uint8_t *b,
@@ -249,61 +317,73 @@ double metrics_ms_ssim_rgb8_with(const metrics_kernels *k, const uint8_t *a, con
     return NAN;
   if (width < METRICS_MS_SSIM_MIN_SIDE || height < METRICS_MS_SSIM_MIN_SIDE)
     return NAN;
-  /* Planes of scales 2..5 for both images, one allocation with the row scratch. */
-  int ws[5], hs[5];
-  size_t off[5], planes = 0;
-  ws[0] = width;
-  hs[0] = height;
-  off[0] = 0;
-  for (int j = 1; j < 5; j++) {
-    ws[j] = ws[j - 1] / 2;
-    hs[j] = hs[j - 1] / 2;
-    off[j] = planes;
-    planes += (size_t)ws[j] * (size_t)hs[j];
-  }
-  double *pl = malloc(2 * planes * sizeof *pl);
+  ms_planes p;
+  const int planes_failed = ms_planes_alloc(&p, width, height);
   double *scratch = scratch_alloc(width);
-  if (!pl || !scratch) {
-    free(pl);
+  if (planes_failed || !scratch) {
+    free(p.px);
     free(scratch);
     errno = ENOMEM;
     return NAN;
   }
-  double *px = pl, *py = pl + planes;
   double total = 0.0;
   for (int c = 0; c < 3; c++) {
-    double value = 1.0;
-    for (int j = 0; j < 5; j++) {
-      if (j == 1) {
-        downsample_u8(a, width, height, c, px + off[1]);
-        downsample_u8(b, width, height, c, py + off[1]);
-      } else if (j > 1) {
-        downsample_f64(px + off[j - 1], ws[j - 1], hs[j - 1], px + off[j]);
-        downsample_f64(py + off[j - 1], ws[j - 1], hs[j - 1], py + off[j]);
-      }
-      double ssim, cs;
-      if (ws[j] >= METRICS_WIN && hs[j] >= METRICS_WIN) {
-        const plane_src pa = {j ? NULL : a, j ? px + off[j] : NULL, c};
-        const plane_src pb = {j ? NULL : b, j ? py + off[j] : NULL, c};
-        ssim_plane(k, &pa, &pb, ws[j], hs[j], scratch, &ssim, &cs);
-      } else {
-        /* Only the last scale of an image with a 161..175 px side: that axis is 10 px long
-         * and its window degenerates to one tap (see metrics.h). The plane is 1/256 of the
-         * image, so the direct reference code is cheap enough here. */
-        metrics_ref_ssim_plane(px + off[j], py + off[j], ws[j], hs[j],
-                               ws[j] >= METRICS_WIN ? METRICS_RADIUS : 0,
-                               hs[j] >= METRICS_WIN ? METRICS_RADIUS : 0, &ssim, &cs);
-      }
-      const double m = j < 4 ? cs : ssim;
-      value *= pow(m > 0.0 ? m : 0.0, metrics_ms_ssim_weights[j]);
-    }
-    total += value;
+    const plane_src pa = {a, NULL, c}, pb = {b, NULL, c};
+    double ssim1, cs1;
+    ssim_plane(k, &pa, &pb, width, height, scratch, &ssim1, &cs1);
+    total += ms_ssim_channel(k, a, b, c, cs1, &p, scratch);
   }
-  free(pl);
+  free(p.px);
   free(scratch);
   return total / 3.0;
 }
 
 double metrics_ms_ssim_rgb8(const uint8_t *a, const uint8_t *b, int width, int height) {
   return metrics_ms_ssim_rgb8_with(metrics_kernels_get(), a, b, width, height);
+}
+
+/* ---- all metrics at once ------------------------------------------------------------------- */
+
+/* Each step below is the corresponding separate function's code, in the same order, so the
+ * results are bit-identical to theirs (tests/metrics checks it for every kernel set). */
+void metrics_full_rgb8_with(const metrics_kernels *k, const uint8_t *a, const uint8_t *b, int width,
+                            int height, metrics_full *out) {
+  out->mse = out->psnr = out->ssim = out->ms_ssim = NAN;
+  if (metrics_check_args(a, b, width, height))
+    return;
+  const size_t n = (size_t)width * (size_t)height * 3;
+  out->mse = (double)k->sse_u8(a, b, n) / (double)n;
+  out->psnr = metrics_psnr_from_mse(out->mse);
+  if (width < METRICS_WIN || height < METRICS_WIN)
+    return;
+  double *scratch = scratch_alloc(width);
+  if (!scratch) {
+    errno = ENOMEM;
+    return;
+  }
+  int ms = width >= METRICS_MS_SSIM_MIN_SIDE && height >= METRICS_MS_SSIM_MIN_SIDE;
+  ms_planes p = {.px = NULL};
+  if (ms && ms_planes_alloc(&p, width, height)) {
+    errno = ENOMEM; /* SSIM is still computed; only MS-SSIM is lost */
+    ms = 0;
+  }
+  double ssim_total = 0.0, ms_total = 0.0;
+  for (int c = 0; c < 3; c++) {
+    const plane_src pa = {a, NULL, c}, pb = {b, NULL, c};
+    double ssim1, cs1;
+    ssim_plane(k, &pa, &pb, width, height, scratch, &ssim1, &cs1);
+    ssim_total += ssim1;
+    if (ms)
+      ms_total += ms_ssim_channel(k, a, b, c, cs1, &p, scratch);
+  }
+  out->ssim = ssim_total / 3.0;
+  if (ms)
+    out->ms_ssim = ms_total / 3.0;
+  free(p.px);
+  free(scratch);
+}
+
+void metrics_full_rgb8(const uint8_t *a, const uint8_t *b, int width, int height,
+                       metrics_full *out) {
+  metrics_full_rgb8_with(metrics_kernels_get(), a, b, width, height, out);
 }

@@ -57,6 +57,25 @@ double metrics_ssim_rgb8_ref(const uint8_t *a, const uint8_t *b, int width, int 
 double metrics_ms_ssim_rgb8(const uint8_t *a, const uint8_t *b, int width, int height);
 double metrics_ms_ssim_rgb8_ref(const uint8_t *a, const uint8_t *b, int width, int height);
 
+/* All four metrics of one image pair in one call, for callers that want them all (the benchmark
+ * harness). SSIM and the first MS-SSIM scale filter the same five moment maps of the same
+ * full-resolution channels, so this computes them once: the scale-1 pass yields both the SSIM
+ * map mean (-> ssim) and the cs map mean (-> the first MS-SSIM factor); scales 2..5 follow as in
+ * metrics_ms_ssim_rgb8. About as fast as metrics_ms_ssim_rgb8 alone.
+ *
+ * Every field is bit-identical to the separate calls (same kernels, same summation order):
+ *   mse = metrics_mse_rgb8(a, b, width, height), psnr = metrics_psnr_from_mse(mse),
+ *   ssim = metrics_ssim_rgb8(...), ms_ssim = metrics_ms_ssim_rgb8(...),
+ * NAN rules included: all four are NAN for invalid arguments (errno = EINVAL); ssim and ms_ssim
+ * are NAN below their minimum sizes (mse, psnr stay defined); on allocation failure the
+ * affected values are NAN and errno = ENOMEM. out must not be NULL. The reference for the tests
+ * is the separate *_ref calls. */
+typedef struct metrics_full {
+  double mse, psnr, ssim, ms_ssim;
+} metrics_full;
+void metrics_full_rgb8(const uint8_t *a, const uint8_t *b, int width, int height,
+                       metrics_full *out);
+
 /* Name of the kernel set in use ("avx2", "avx512", "scalar"), for logs and benchmarks. */
 const char *metrics_kernel_name(void);
 

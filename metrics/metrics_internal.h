@@ -46,7 +46,15 @@
  * vfilter:  vertical 11-tap filter of one moment: out[i] = sum_k w[k] * rows[k][i].
  * ssim_reduce: from the 5 filtered moment rows, adds the sum over i < n of the SSIM map to
  *           *ssim_sum and of the cs map to *cs_sum.
- * sse_u8:   exact sum of squared differences of n bytes (no alignment assumed). */
+ * sse_u8:   exact sum of squared differences of n bytes (no alignment assumed).
+ * down_u8:  one row of the 2x2 box average of one channel of RGB8 (MS-SSIM scale 2):
+ *           out[j] = 0.25 * (double)(r0[6j] + r0[6j+3] + r1[6j] + r1[6j+3]), j < n (r0, r1 point
+ *           at the channel's byte of the first pixel of two image rows, which hold >= 2n pixels).
+ * down_f64: one row of the 2x2 box average of a double plane (scales 3..5), exactly
+ *           out[j] = 0.25 * (((r0[2j] + r0[2j+1]) + r1[2j]) + r1[2j+1]), j < n (this order).
+ *           The down kernels read only within the rows, assume no alignment and write only
+ *           out[0..n-1]; their results are exact (u8) or order-fixed (f64), so every set gives
+ *           bit-identical planes. */
 #define METRICS_ROUND8(n) (((size_t)(n) + 7) & ~(size_t)7)
 
 typedef void (*metrics_prep_u8_fn)(const uint8_t *a, const uint8_t *b, int n,
@@ -59,6 +67,8 @@ typedef void (*metrics_vfilter_fn)(const double *const rows[METRICS_WIN], int n,
 typedef void (*metrics_reduce_fn)(const double *const mom[METRICS_NMOM], int n, double *ssim_sum,
                                   double *cs_sum);
 typedef uint64_t (*metrics_sse_fn)(const uint8_t *a, const uint8_t *b, size_t n);
+typedef void (*metrics_down_u8_fn)(const uint8_t *r0, const uint8_t *r1, int n, double *out);
+typedef void (*metrics_down_f64_fn)(const double *r0, const double *r1, int n, double *out);
 
 typedef struct metrics_kernels {
   const char *name;
@@ -68,6 +78,8 @@ typedef struct metrics_kernels {
   metrics_vfilter_fn vfilter;
   metrics_reduce_fn ssim_reduce;
   metrics_sse_fn sse_u8;
+  metrics_down_u8_fn down_u8;
+  metrics_down_f64_fn down_f64;
 } metrics_kernels;
 
 /* Kernel sets. The scalar set is always available; the SIMD fillers upgrade entries of a table
@@ -93,6 +105,9 @@ double metrics_ssim_rgb8_with(const metrics_kernels *k, const uint8_t *a, const 
                               int width, int height);
 double metrics_ms_ssim_rgb8_with(const metrics_kernels *k, const uint8_t *a, const uint8_t *b,
                                  int width, int height);
+struct metrics_full;
+void metrics_full_rgb8_with(const metrics_kernels *k, const uint8_t *a, const uint8_t *b, int width,
+                            int height, struct metrics_full *out);
 
 /* MS-SSIM scale weights, and the argument check shared by all entry points (0 = ok). */
 extern const double metrics_ms_ssim_weights[5];

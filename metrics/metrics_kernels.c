@@ -77,6 +77,16 @@ static uint64_t sse_u8_scalar(const uint8_t *a, const uint8_t *b, size_t n) {
   return sum;
 }
 
+static void down_u8_scalar(const uint8_t *r0, const uint8_t *r1, int n, double *out) {
+  for (int j = 0; j < n; j++, r0 += 6, r1 += 6)
+    out[j] = 0.25 * (double)(r0[0] + r0[3] + r1[0] + r1[3]);
+}
+
+static void down_f64_scalar(const double *r0, const double *r1, int n, double *out) {
+  for (int j = 0; j < n; j++, r0 += 2, r1 += 2)
+    out[j] = 0.25 * (r0[0] + r0[1] + r1[0] + r1[1]);
+}
+
 void metrics_kernels_init_scalar(metrics_kernels *k) {
   k->name = "scalar";
   k->prep_u8 = prep_u8_scalar;
@@ -85,4 +95,6 @@ void metrics_kernels_init_scalar(metrics_kernels *k) {
   k->vfilter = vfilter_scalar;
   k->ssim_reduce = ssim_reduce_scalar;
   k->sse_u8 = sse_u8_scalar;
+  k->down_u8 = down_u8_scalar;
+  k->down_f64 = down_f64_scalar;
 }

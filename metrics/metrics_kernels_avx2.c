@@ -78,6 +78,13 @@ AVX2_FN static void prep_f64_avx2(const double *x, const double *y, int n,
   }
 }
 
+/* Windows shifted by 1, 2, 3 elements within the 8-element concatenation of x then y. */
+AVX2_FN static inline void shifts3(__m256d x, __m256d y, __m256d *s1, __m256d *s2, __m256d *s3) {
+  *s2 = _mm256_permute2f128_pd(x, y, 0x21); /* x2 x3 y0 y1 */
+  *s1 = _mm256_shuffle_pd(x, *s2, 0x5);     /* x1 x2 x3 y0 */
+  *s3 = _mm256_shuffle_pd(*s2, y, 0x5);     /* x3 y0 y1 y2 */
+}
+
 AVX2_FN static void hpass_avx2(const double *const in[METRICS_NMOM],
                                double *const out[METRICS_NMOM], int n) {
   __m256d w[METRICS_WIN];
@@ -86,13 +93,23 @@ AVX2_FN static void hpass_avx2(const double *const in[METRICS_NMOM],
   for (int m = 0; m < METRICS_NMOM; m++) {
     const double *s = in[m];
     double *d = out[m];
-    /* Two output vectors per step: independent FMA chains hide the latency. */
+    /* Two output vectors per step: independent FMA chains hide the latency. The 15 shifted
+     * windows s[i+k .. i+k+3], k = 0..14, come from 5 aligned loads and in-register shifts:
+     * unaligned loads at every k split a cache line 3 times in 8. (Reads reach s[i + 19] <
+     * ROUND8(n) + 16, inside the padded input row.) */
     for (int i = 0; i < n; i += 8) {
-      __m256d acc0 = _mm256_mul_pd(w[0], _mm256_load_pd(s + i));
-      __m256d acc1 = _mm256_mul_pd(w[0], _mm256_load_pd(s + i + 4));
+      __m256d b[5], v[16]; /* v[k] = s[i+k .. i+k+3] */
+      for (int q = 0; q < 5; q++)
+        b[q] = _mm256_load_pd(s + i + 4 * q);
+      for (int q = 0; q < 4; q++) {
+        v[4 * q] = b[q];
+        shifts3(b[q], b[q + 1], &v[4 * q + 1], &v[4 * q + 2], &v[4 * q + 3]);
+      }
+      __m256d acc0 = _mm256_mul_pd(w[0], v[0]);
+      __m256d acc1 = _mm256_mul_pd(w[0], v[4]);
       for (int k = 1; k < METRICS_WIN; k++) {
-        acc0 = _mm256_fmadd_pd(w[k], _mm256_loadu_pd(s + i + k), acc0);
-        acc1 = _mm256_fmadd_pd(w[k], _mm256_loadu_pd(s + i + 4 + k), acc1);
+        acc0 = _mm256_fmadd_pd(w[k], v[k], acc0);
+        acc1 = _mm256_fmadd_pd(w[k], v[4 + k], acc1);
       }
       _mm256_store_pd(d + i, acc0);
       _mm256_store_pd(d + i + 4, acc1);
@@ -208,6 +225,54 @@ AVX2_FN static uint64_t sse_u8_avx2(const uint8_t *a, const uint8_t *b, size_t n
   return sum;
 }
 
+/* 2x2 box average of one channel of two RGB8 rows, 16 outputs per step: the channel samples of
+ * 32 pixels per row (two deint3 blocks), pairs summed by pmaddubsw (<= 510), the two rows added
+ * in 16 bits (<= 1020), then converted and scaled by 0.25. Exact, like the scalar code. */
+AVX2_FN static void down_u8_avx2(const uint8_t *r0, const uint8_t *r1, int n, double *out) {
+  const __m128i ones = _mm_set1_epi8(1);
+  const __m256d quarter = _mm256_set1_pd(0.25);
+  int j = 0;
+  /* A step reads bytes 6j .. 6j+95 from the channel's byte (up to 2 past the pixel start);
+   * j + 17 <= n keeps that inside the 2n pixels (6n bytes) the rows are known to hold. */
+  for (; j + 17 <= n; j += 16) {
+    const uint8_t *p0 = r0 + 6 * j, *p1 = r1 + 6 * j;
+    const __m128i lo =
+        _mm_add_epi16(_mm_maddubs_epi16(deint3(p0), ones), _mm_maddubs_epi16(deint3(p1), ones));
+    const __m128i hi = _mm_add_epi16(_mm_maddubs_epi16(deint3(p0 + 48), ones),
+                                     _mm_maddubs_epi16(deint3(p1 + 48), ones));
+    const __m256i lo32 = _mm256_cvtepi16_epi32(lo), hi32 = _mm256_cvtepi16_epi32(hi);
+    _mm256_storeu_pd(out + j,
+                     _mm256_mul_pd(quarter, _mm256_cvtepi32_pd(_mm256_castsi256_si128(lo32))));
+    _mm256_storeu_pd(out + j + 4,
+                     _mm256_mul_pd(quarter, _mm256_cvtepi32_pd(_mm256_extracti128_si256(lo32, 1))));
+    _mm256_storeu_pd(out + j + 8,
+                     _mm256_mul_pd(quarter, _mm256_cvtepi32_pd(_mm256_castsi256_si128(hi32))));
+    _mm256_storeu_pd(out + j + 12,
+                     _mm256_mul_pd(quarter, _mm256_cvtepi32_pd(_mm256_extracti128_si256(hi32, 1))));
+  }
+  for (; j < n; j++)
+    out[j] = 0.25 * (double)(r0[6 * j] + r0[6 * j + 3] + r1[6 * j] + r1[6 * j + 3]);
+}
+
+/* 2x2 box average of two double rows, 4 outputs per step, in the scalar code's exact order
+ * ((r0[2j] + r0[2j+1]) + r1[2j]) + r1[2j+1]: hadd gives the first sums for outputs (0, 2, 1, 3),
+ * unpacklo / unpackhi the even / odd elements of row 1 in the same lane order, and a final
+ * permute restores 0, 1, 2, 3. */
+AVX2_FN static void down_f64_avx2(const double *r0, const double *r1, int n, double *out) {
+  const __m256d quarter = _mm256_set1_pd(0.25);
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const __m256d a0 = _mm256_loadu_pd(r0 + 2 * j), a1 = _mm256_loadu_pd(r0 + 2 * j + 4);
+    const __m256d b0 = _mm256_loadu_pd(r1 + 2 * j), b1 = _mm256_loadu_pd(r1 + 2 * j + 4);
+    __m256d s = _mm256_hadd_pd(a0, a1);
+    s = _mm256_add_pd(s, _mm256_unpacklo_pd(b0, b1));
+    s = _mm256_add_pd(s, _mm256_unpackhi_pd(b0, b1));
+    _mm256_storeu_pd(out + j, _mm256_permute4x64_pd(_mm256_mul_pd(quarter, s), 0xd8));
+  }
+  for (; j < n; j++)
+    out[j] = 0.25 * (r0[2 * j] + r0[2 * j + 1] + r1[2 * j] + r1[2 * j + 1]);
+}
+
 int metrics_cpu_has_avx2(void) {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -221,6 +286,8 @@ void metrics_kernels_init_avx2(metrics_kernels *k) {
   k->vfilter = vfilter_avx2;
   k->ssim_reduce = ssim_reduce_avx2;
   k->sse_u8 = sse_u8_avx2;
+  k->down_u8 = down_u8_avx2;
+  k->down_f64 = down_f64_avx2;
 }
 
 #else /* not x86: no SIMD set */

@@ -1,6 +1,7 @@
 /* AVX-512F kernels (8 doubles per vector). Compiled with target attributes so that the build
  * needs no -mavx512f; only called after metrics_cpu_has_avx512() said yes. The sse_u8 entry is
- * left to the AVX2 set: byte arithmetic would need AVX-512BW and the loop is memory bound.
+ * left to the AVX2 set: byte arithmetic would need AVX-512BW and the loop is memory bound; so are
+ * the down-sampling entries (a small share of the time, and exact in any set).
  * Scratch rows are 64-byte aligned and padded (metrics_internal.h), so loops run over whole
  * vectors without tails, except where they read image data or count results. */
 #include "metrics_internal.h"

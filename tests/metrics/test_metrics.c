@@ -209,6 +209,167 @@ static void compare_pair(int kind, int w, int h, uint64_t seed) {
   free(b);
 }
 
+/* ---- combined entry point vs the separate calls -------------------------------------------- */
+
+/* Bit-identical, or both NAN. */
+static int same_double(double x, double y) {
+  return (isnan(x) && isnan(y)) || memcmp(&x, &y, sizeof x) == 0;
+}
+
+static int g_full_pairs;
+
+/* metrics_full_rgb8_with against the separate *_with calls for every kernel set, and the public
+ * metrics_full_rgb8 against the public separate calls: every field bit-identical. */
+static void check_full_pair(const uint8_t *a, const uint8_t *b, int w, int h, const char *what) {
+  for (int si = 0; si < g_nsets; si++) {
+    const metrics_kernels *k = &g_sets[si];
+    const double mse = metrics_mse_rgb8_with(k, a, b, w, h);
+    const double psnr = metrics_psnr_from_mse(mse);
+    const double ssim = metrics_ssim_rgb8_with(k, a, b, w, h);
+    const double ms = metrics_ms_ssim_rgb8_with(k, a, b, w, h);
+    metrics_full f;
+    errno = 0;
+    metrics_full_rgb8_with(k, a, b, w, h, &f);
+    CHECK(errno == 0, "%s %s %dx%d: full set errno %d", k->name, what, w, h, errno);
+    CHECK(same_double(f.mse, mse), "%s %s %dx%d: full mse %.17g vs %.17g", k->name, what, w, h,
+          f.mse, mse);
+    CHECK(same_double(f.psnr, psnr), "%s %s %dx%d: full psnr %.17g vs %.17g", k->name, what, w, h,
+          f.psnr, psnr);
+    CHECK(same_double(f.ssim, ssim), "%s %s %dx%d: full ssim %.17g vs %.17g", k->name, what, w, h,
+          f.ssim, ssim);
+    CHECK(same_double(f.ms_ssim, ms), "%s %s %dx%d: full ms-ssim %.17g vs %.17g", k->name, what, w,
+          h, f.ms_ssim, ms);
+    /* The NAN pattern the sizes imply (mse and psnr are always defined here). */
+    CHECK(!isnan(f.mse) && !isnan(f.psnr), "%s %dx%d: full mse/psnr NAN", k->name, w, h);
+    CHECK(isnan(f.ssim) == (w < METRICS_WIN || h < METRICS_WIN), "%s %dx%d: full ssim NAN rule",
+          k->name, w, h);
+    CHECK(isnan(f.ms_ssim) == (w < METRICS_MS_SSIM_MIN_SIDE || h < METRICS_MS_SSIM_MIN_SIDE),
+          "%s %dx%d: full ms-ssim NAN rule", k->name, w, h);
+  }
+  metrics_full f;
+  metrics_full_rgb8(a, b, w, h, &f);
+  const double mse = metrics_mse_rgb8(a, b, w, h);
+  CHECK(same_double(f.mse, mse) && same_double(f.psnr, metrics_psnr_from_mse(mse)) &&
+            same_double(f.ssim, metrics_ssim_rgb8(a, b, w, h)) &&
+            same_double(f.ms_ssim, metrics_ms_ssim_rgb8(a, b, w, h)),
+        "%s %dx%d: public metrics_full_rgb8 differs from the separate calls", what, w, h);
+  g_full_pairs++;
+}
+
+static void test_full_vs_separate(void) {
+  /* Below 11 px (SSIM and MS-SSIM NAN), 11..160 (MS-SSIM NAN), 161..175 (degenerate last
+   * MS-SSIM scale), >= 176, odd sizes (floored down-sampling) and the Kodak size. */
+  static const int sizes[][2] = {{1, 1},     {3, 2},     {10, 10},   {10, 11},   {11, 10},
+                                 {5, 300},   {300, 7},   {11, 11},   {12, 19},   {32, 32},
+                                 {33, 47},   {75, 20},   {160, 160}, {160, 400}, {400, 160},
+                                 {161, 161}, {170, 300}, {300, 175}, {175, 175}, {176, 176},
+                                 {200, 170}, {331, 177}, {353, 241}, {768, 512}};
+  for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+    const int w = sizes[z][0], h = sizes[z][1];
+    const size_t n = (size_t)w * (size_t)h * 3;
+    uint8_t *a = malloc(n), *b = malloc(n);
+    for (int kind = 0; kind < PAIR_KINDS; kind++) {
+      make_pair(kind, w, h, 77000u + 100u * z + (uint64_t)kind, a, b);
+      check_full_pair(a, b, w, h, pair_names[kind]);
+    }
+    check_full_pair(a, a, w, h, "identical"); /* PSNR at the cap, SSIM 1 */
+    free(a);
+    free(b);
+  }
+  uint64_t s = 11;
+  for (int r = 0; r < 40; r++) { /* random sizes on both sides of every threshold */
+    const int w = rng_int(&s, 1, 260), h = rng_int(&s, 1, 260),
+              kind = rng_int(&s, 0, PAIR_KINDS - 1);
+    const size_t n = (size_t)w * (size_t)h * 3;
+    uint8_t *a = malloc(n), *b = malloc(n);
+    make_pair(kind, w, h, rng_next(&s), a, b);
+    check_full_pair(a, b, w, h, pair_names[kind]);
+    free(a);
+    free(b);
+  }
+  /* Invalid arguments: all four NAN, errno EINVAL, as from the separate calls. */
+  uint8_t px[3 * 16 * 16] = {0};
+  static const int bad[][2] = {{0, 5}, {5, 0}, {-20, 20}, {20, -1}, {1 << 30, 1 << 30}};
+  for (size_t z = 0; z < sizeof bad / sizeof bad[0] + 2; z++) {
+    const int nul = z >= sizeof bad / sizeof bad[0];
+    const int w = nul ? 16 : bad[z][0], h = nul ? 16 : bad[z][1];
+    const uint8_t *a = nul && z % 2 ? NULL : px, *b = nul && z % 2 == 0 ? NULL : px;
+    metrics_full f = {0.0, 0.0, 0.0, 0.0};
+    errno = 0;
+    metrics_full_rgb8(a, b, w, h, &f);
+    CHECK(errno == EINVAL && isnan(f.mse) && isnan(f.psnr) && isnan(f.ssim) && isnan(f.ms_ssim),
+          "full with invalid arguments (%p %p %dx%d): errno %d, %g %g %g %g", (const void *)a,
+          (const void *)b, w, h, errno, f.mse, f.psnr, f.ssim, f.ms_ssim);
+  }
+  printf("combined metrics_full_rgb8: %d image pairs x %d kernel sets, bit-identical to the "
+         "separate calls\n",
+         g_full_pairs, g_nsets);
+}
+
+/* ---- down-sampling kernels ----------------------------------------------------------------- */
+
+/* Every set's down_u8 / down_f64 against the scalar ones, bit for bit, on rows allocated to the
+ * exact size the kernel contract promises (so ASan catches any read or write past it). */
+static void test_down_kernels(void) {
+  metrics_kernels scalar;
+  metrics_kernels_init_scalar(&scalar);
+  uint64_t s = 23;
+  for (int n = 0; n <= 70; n++) {
+    for (int c = 0; c < 3; c++) {
+      /* Two rows of 2n RGB pixels; the kernel gets the channel's byte of their first pixel. */
+      uint8_t *r0 = malloc(6 * (size_t)n + 1), *r1 = malloc(6 * (size_t)n + 1);
+      double *f0 = malloc((n ? 2 * (size_t)n : 1) * sizeof *f0); /* exactly 2n */
+      double *f1 = malloc((n ? 2 * (size_t)n : 1) * sizeof *f1);
+      double *want = malloc(((size_t)n + 1) * sizeof *want);
+      double *got = malloc(((size_t)n + 1) * sizeof *got);
+      for (int i = 0; i < 6 * n; i++) {
+        r0[i] = (uint8_t)rng_int(&s, 0, 255);
+        r1[i] = (uint8_t)(rng_int(&s, 0, 3) ? rng_int(&s, 0, 255) : 255);
+      }
+      for (int i = 0; i < 2 * n; i++) { /* values whose sums round: order matters */
+        f0[i] = (double)rng_next(&s) / 1e17 + 1e-3 * (double)rng_int(&s, 0, 255);
+        f1[i] = (double)rng_int(&s, 0, 255) + (double)rng_next(&s) / 3e19;
+      }
+      scalar.down_f64(f0, f1, n, want);
+      for (int j = 0; j < n; j++) /* the documented order */
+        CHECK(same_double(want[j],
+                          0.25 * (((f0[2 * j] + f0[2 * j + 1]) + f1[2 * j]) + f1[2 * j + 1])),
+              "scalar down_f64 order, n %d j %d", n, j);
+      for (int si = 0; si < g_nsets; si++) {
+        memset(got, 0, ((size_t)n + 1) * sizeof *got);
+        g_sets[si].down_f64(f0, f1, n, got);
+        CHECK(memcmp(got, want, (size_t)n * sizeof *got) == 0 && got[n] == 0.0,
+              "%s down_f64 n %d differs from scalar", g_sets[si].name, n);
+      }
+      if (n > 0) {
+        /* Exactly 6n - c bytes from the channel's byte: shift the rows so they end at the end
+         * of the allocation. */
+        uint8_t *e0 = malloc(6 * (size_t)n - (size_t)c), *e1 = malloc(6 * (size_t)n - (size_t)c);
+        memcpy(e0, r0 + c, 6 * (size_t)n - (size_t)c);
+        memcpy(e1, r1 + c, 6 * (size_t)n - (size_t)c);
+        scalar.down_u8(e0, e1, n, want);
+        for (int j = 0; j < n; j++)
+          CHECK(want[j] == 0.25 * (double)(e0[6 * j] + e0[6 * j + 3] + e1[6 * j] + e1[6 * j + 3]),
+                "scalar down_u8, n %d j %d", n, j);
+        for (int si = 0; si < g_nsets; si++) {
+          memset(got, 0, ((size_t)n + 1) * sizeof *got);
+          g_sets[si].down_u8(e0, e1, n, got);
+          CHECK(memcmp(got, want, (size_t)n * sizeof *got) == 0 && got[n] == 0.0,
+                "%s down_u8 n %d channel %d differs from scalar", g_sets[si].name, n, c);
+        }
+        free(e0);
+        free(e1);
+      }
+      free(r0);
+      free(r1);
+      free(f0);
+      free(f1);
+      free(want);
+      free(got);
+    }
+  }
+}
+
 static void test_fast_vs_ref(void) {
   static const int sizes[][2] = {{11, 11},   {32, 32},   {33, 47},   {47, 33},
                                  {12, 19},   {75, 20},   {200, 170}, {161, 161},
@@ -383,6 +544,8 @@ int main(void) {
   test_flat_closed_form();
   test_nan_cases();
   test_fast_vs_ref();
+  test_full_vs_separate();
+  test_down_kernels();
   printf("%d checks, %d failures\n", g_checks, g_failures);
   return g_failures ? 1 : 0;
 }

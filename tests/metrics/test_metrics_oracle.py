@@ -6,7 +6,9 @@ usage: /usr/bin/python3 test_metrics_oracle.py PATH/TO/metrics_cli
 PSNR is compared with skimage.metrics.peak_signal_noise_ratio, SSIM with
 skimage.metrics.structural_similarity (Wang et al. settings), MS-SSIM with the independent
 numpy/scipy implementation below (definition in metrics/metrics.h). Both the fast (dispatched)
-and the reference (--ref) paths of the CLI are checked, within 1e-4 absolute.
+and the reference (--ref) paths of the CLI are checked, within 1e-4 absolute. The fast path's
+values come from the combined metrics_full_rgb8, and the CLI itself fails if they are not
+bit-identical to the separate fast calls.
 
 Deliberately no try/except around the imports: if numpy, scipy or skimage is missing the test
 must fail, not skip. Files are written only into a temporary directory.

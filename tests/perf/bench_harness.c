@@ -79,9 +79,9 @@ static void decode_and_score(enc_cache *c, double knob, int with_metrics) {
       return;
     }
     if (with_metrics) {
-      double mse = metrics_mse_rgb8(c->img->rgb, rgb, w, h);
-      sink = metrics_psnr_from_mse(mse) + metrics_ssim_rgb8(c->img->rgb, rgb, w, h) +
-             metrics_ms_ssim_rgb8(c->img->rgb, rgb, w, h);
+      metrics_full m;
+      metrics_full_rgb8(c->img->rgb, rgb, w, h, &m);
+      sink = m.psnr + m.ssim + m.ms_ssim;
     }
     free(rgb);
   }
