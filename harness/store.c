@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,15 +16,34 @@ struct store {
   sqlite3_stmt *insert_result, *update_image;
 };
 
+/* What the user can act on for a failed write: SQLite's unix VFS does not always keep errno
+ * (a file-size limit reads as a plain "disk I/O error"), so name the likely causes. */
+static const char *write_hint(sqlite3 *db) {
+  int sys = sqlite3_system_errno(db);
+  switch (sqlite3_extended_errcode(db)) {
+  case SQLITE_FULL:
+  case SQLITE_IOERR_WRITE:
+  case SQLITE_IOERR_FSYNC:
+  case SQLITE_IOERR_TRUNCATE:
+  case SQLITE_IOERR_SHMSIZE:
+    return sys ? strerror(sys) : "writing failed: disk full, file size limit or I/O error";
+  default: return sys ? strerror(sys) : NULL;
+  }
+}
+
 static int db_fail(store *s, const char *what, char *err, size_t err_len) {
-  snprintf(err, err_len, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+  const char *hint = write_hint(s->db);
+  snprintf(err, err_len, "%s: %s: %s%s%s%s", s->path, what, sqlite3_errmsg(s->db), hint ? " (" : "",
+           hint ? hint : "", hint ? ")" : "");
   return -1;
 }
 
 static int exec(store *s, const char *sql, char *err, size_t err_len) {
   char *msg = NULL;
   if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-    snprintf(err, err_len, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+    const char *hint = write_hint(s->db);
+    snprintf(err, err_len, "%s: %s%s%s%s", s->path, msg ? msg : sqlite3_errmsg(s->db),
+             hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
     sqlite3_free(msg);
     return -1;
   }
@@ -88,7 +108,7 @@ int store_open(const char *path, store **out, char *err, size_t err_len) {
   store *s;
   if (open_common(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s, err, err_len))
     return -1;
-  int version, n_tables;
+  int version = 0, n_tables = 0;
   if (read_user_version(s, &version, err, err_len) || count_tables(s, &n_tables, err, err_len))
     goto fail;
   if (version == 0 && n_tables > 0) {
@@ -140,7 +160,7 @@ int store_open_readonly(const char *path, store **out, char *err, size_t err_len
   store *s;
   if (open_common(path, SQLITE_OPEN_READONLY, &s, err, err_len))
     return -1;
-  int version;
+  int version = 0;
   if (read_user_version(s, &version, err, err_len))
     goto fail;
   if (version != STORE_SCHEMA_VERSION) {

@@ -364,6 +364,31 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("99", p.stderr)
 
+    def test_full_disk_keeps_stored_results_then_resumes(self):
+        import resource
+
+        def limit_file_size():
+            # A file-size limit makes every write past it fail like a full disk (EFBIG).
+            resource.setrlimit(resource.RLIMIT_FSIZE, (150000, 150000))
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+        db = self.db("full.db")
+        p = subprocess.run([SAICBENCH, "run", self.suite, "--data", self.data, "--db", db,
+                            "--quiet"], capture_output=True, text=True,
+                           preexec_fn=limit_file_size, timeout=300)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn("full.db", p.stderr)
+        self.assertIn("disk full", p.stderr)
+        self.assertIn("--resume", p.stderr)
+        stored = count_results(db)
+        self.assertGreater(stored, 0)
+        run(["run", self.suite, "--data", self.data, "--db", db, "--resume", "--quiet"])
+        res, agg, status = results_view(db)
+        self.assertEqual(status, "complete")
+        self.assertEqual(res, self.ref[0])
+        self.assertEqual(agg, self.ref[1])
+
     def test_resume_of_complete_run_starts_new(self):
         db = self.db("again.db")
         run(["run", self.suite, "--data", self.data, "--db", db, "--quiet", "--limit", "2"])
