@@ -198,6 +198,12 @@ void nn_optim_free(nn_optim *opt);
  * multiplier), PyTorch update rules (torch.optim.SGD / Adam / AdamW). */
 int nn_optim_step(nn_optim *opt, float lr);
 long nn_optim_steps(const nn_optim *opt);
+/* Optimiser state, for checkpoints that resume training exactly: buffer `which` (0: SGD momentum
+ * or Adam first moment, 1: Adam second moment) of parameter i, with as many floats as the
+ * parameter's value; NULL where the optimiser keeps none (buffers, plain SGD, bad index). */
+float *nn_optim_state(nn_optim *opt, int param, int which);
+/* Sets the step count (bias corrections, SGD's first-step momentum) when resuming. */
+void nn_optim_set_steps(nn_optim *opt, long steps);
 
 typedef enum nn_lr_kind { NN_LR_CONST = 0, NN_LR_STEP = 1, NN_LR_COSINE = 2 } nn_lr_kind;
 

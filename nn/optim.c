@@ -81,6 +81,14 @@ nomem:
 
 long nn_optim_steps(const nn_optim *o) { return o->step; }
 
+float *nn_optim_state(nn_optim *o, int i, int which) {
+  if (!o || i < 0 || i >= o->nparams || which < 0 || which > 1)
+    return NULL;
+  return which == 0 ? o->m[i] : o->v[i];
+}
+
+void nn_optim_set_steps(nn_optim *o, long steps) { o->step = steps < 0 ? 0 : steps; }
+
 int nn_optim_step(nn_optim *o, float lr) {
   if (nn_net_num_params(o->net) != o->nparams)
     return nn_err_set(&o->net->err, NN_E_STATE,

@@ -1,0 +1,795 @@
+/* train_classifier.c - the classifier training loop and `saicbench train classifier`.
+ *
+ * Determinism: one xoshiro256** stream (seeded from cfg.seed) drives the per-epoch shuffle and
+ * the augmentation, in that order; its state is saved with every checkpoint, which is always
+ * written at the end of an epoch, so a resumed run replays exactly what the uninterrupted run
+ * would have done (bit-identical with the same thread count, see nn/README.md). */
+#include "train_classifier.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <xxhash.h>
+
+#include "checkpoint.h"
+#include "classifier.h"
+#include "dataset.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void fmt_hms(double s, char *buf, size_t len) {
+  if (!(s >= 0) || s > 1e8)
+    s = 0;
+  long t = (long)(s + 0.5);
+  snprintf(buf, len, "%02ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+}
+
+/* Softmax cross-entropy with label smoothing eps (target (1-eps) one-hot + eps/K uniform),
+ * averaged over the batch; grad = (softmax - target) / N. Counts top-1 hits. */
+static double smoothed_xent(const nn_tensor *logits, const int *labels, float eps, nn_tensor *grad,
+                            int *correct) {
+  const int n = logits->n, k = logits->c * logits->h * logits->w;
+  double loss = 0;
+  int hits = 0;
+  for (int i = 0; i < n; i++) {
+    const float *z = logits->data + (size_t)i * (size_t)k;
+    float *g = grad->data + (size_t)i * (size_t)k;
+    int arg = 0;
+    float mx = z[0];
+    for (int j = 1; j < k; j++)
+      if (z[j] > mx)
+        mx = z[j], arg = j;
+    hits += arg == labels[i];
+    double se = 0;
+    for (int j = 0; j < k; j++)
+      se += exp((double)(z[j] - mx));
+    const double lse = log(se) + mx;
+    double l = 0;
+    for (int j = 0; j < k; j++) {
+      double q = (j == labels[i] ? 1.0 - eps : 0.0) + eps / k;
+      double p = exp((double)z[j] - lse);
+      l -= q * ((double)z[j] - lse);
+      g[j] = (float)((p - q) / n);
+    }
+    loss += l;
+  }
+  *correct = hits;
+  return loss / n;
+}
+
+typedef struct trainer {
+  const classifier_train_cfg *cfg;
+  const classifier_arch *arch;
+  nn_net *net, *eval_net;
+  int logits, eval_logits;
+  nn_optim *opt;
+  nn_rng rng;
+  float mean[3], std[3];
+  int epoch; /* epochs completed */
+  long step; /* optimiser steps completed */
+  double train_seconds;
+  double best_acc, last_acc;
+  int best_epoch;
+} trainer;
+
+static void rng_to_hex(const nn_rng *r, char *buf, size_t len) {
+  snprintf(buf, len, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, r->s[0], r->s[1],
+           r->s[2], r->s[3]);
+}
+
+static int rng_from_hex(const char *s, nn_rng *r) {
+  if (!s || strlen(s) != 64)
+    return -1;
+  for (int i = 0; i < 4; i++) {
+    char part[17];
+    memcpy(part, s + 16 * i, 16);
+    part[16] = '\0';
+    char *end;
+    errno = 0;
+    r->s[i] = (uint64_t)strtoull(part, &end, 16);
+    if (*end || errno)
+      return -1;
+  }
+  return 0;
+}
+
+/* Metadata shared by last.ckpt and best.ckpt. Values point into `store`. */
+typedef struct meta_set {
+  nn_kv kv[20];
+  int n;
+  char store[12][128];
+} meta_set;
+
+static void build_meta(const trainer *t, const classifier_train_opts *o, double test_acc,
+                       meta_set *m) {
+  int s = 0;
+  m->n = 0;
+  m->kv[m->n++] = (nn_kv){"arch", t->arch->name};
+  m->kv[m->n++] = (nn_kv){"task", "classification"};
+  if (o->command)
+    m->kv[m->n++] = (nn_kv){"command", o->command};
+  if (o->config_text)
+    m->kv[m->n++] = (nn_kv){"config", o->config_text};
+  if (o->dataset_hash)
+    m->kv[m->n++] = (nn_kv){"dataset_hash", o->dataset_hash};
+  classifier_format3(t->mean, m->store[s], 128);
+  m->kv[m->n++] = (nn_kv){"norm_mean", m->store[s++]};
+  classifier_format3(t->std, m->store[s], 128);
+  m->kv[m->n++] = (nn_kv){"norm_std", m->store[s++]};
+  snprintf(m->store[s], 128, "%.4f", test_acc);
+  m->kv[m->n++] = (nn_kv){"test_accuracy", m->store[s++]};
+  snprintf(m->store[s], 128, "%d", t->epoch);
+  m->kv[m->n++] = (nn_kv){"epoch", m->store[s++]};
+  snprintf(m->store[s], 128, "%ld", t->step);
+  m->kv[m->n++] = (nn_kv){"step", m->store[s++]};
+  snprintf(m->store[s], 128, "%ld", classifier_count_params(t->net));
+  m->kv[m->n++] = (nn_kv){"params", m->store[s++]};
+  snprintf(m->store[s], 128, "%.1f", t->train_seconds);
+  m->kv[m->n++] = (nn_kv){"train_seconds", m->store[s++]};
+  snprintf(m->store[s], 128, "%d", nn_net_threads(t->net));
+  m->kv[m->n++] = (nn_kv){"threads", m->store[s++]};
+}
+
+static int save_last(trainer *t, const classifier_train_opts *o, const char *path, nn_err *err) {
+  meta_set m;
+  build_meta(t, o, t->last_acc, &m);
+  char rng[80], best[64], best_ep[32];
+  rng_to_hex(&t->rng, rng, sizeof rng);
+  snprintf(best, sizeof best, "%.4f", t->best_acc);
+  snprintf(best_ep, sizeof best_ep, "%d", t->best_epoch);
+  m.kv[m.n++] = (nn_kv){"rng", rng};
+  m.kv[m.n++] = (nn_kv){"best_test_accuracy", best};
+  m.kv[m.n++] = (nn_kv){"best_epoch", best_ep};
+  /* A parameter-only network carries the model tensors plus the optimiser state. */
+  nn_net *sh = nn_net_create(t->arch->in_c, t->arch->in_h, t->arch->in_w, 1, err);
+  if (!sh)
+    return err ? err->code : NN_E_NOMEM;
+  const int np = nn_net_num_params(t->net);
+  for (int i = 0; i < np; i++) {
+    const nn_param *p = nn_net_param(t->net, i);
+    int dims[4] = {p->value.n, p->value.c, p->value.h, p->value.w};
+    char name[128];
+    nn_net_add_param(sh, p->name, p->ndim, dims, true);
+    for (int w = 0; w < 2; w++)
+      if (nn_optim_state(t->opt, i, w)) {
+        snprintf(name, sizeof name, "optim.%c.%s", w ? 'v' : 'm', p->name);
+        nn_net_add_param(sh, name, p->ndim, dims, true);
+      }
+  }
+  int rc = NN_OK;
+  if (nn_net_error(sh)) {
+    rc = nn_err_set(err, NN_E_ARG, "%s: %s", path, nn_net_error(sh));
+  } else {
+    int k = 0;
+    for (int i = 0; i < np; i++) {
+      const nn_param *p = nn_net_param(t->net, i);
+      size_t bytes = sizeof(float) * nn_tensor_numel(&p->value);
+      memcpy(nn_net_param(sh, k++)->value.data, p->value.data, bytes);
+      for (int w = 0; w < 2; w++) {
+        const float *st = nn_optim_state(t->opt, i, w);
+        if (st)
+          memcpy(nn_net_param(sh, k++)->value.data, st, bytes);
+      }
+    }
+    rc = nn_ckpt_save(path, sh, m.kv, m.n, err);
+  }
+  nn_net_free(sh);
+  return rc;
+}
+
+static int save_best(trainer *t, const classifier_train_opts *o, const char *path, nn_err *err) {
+  meta_set m;
+  build_meta(t, o, t->last_acc, &m);
+  return nn_ckpt_save(path, t->net, m.kv, m.n, err);
+}
+
+static int restore_last(trainer *t, const char *path, const classifier_train_opts *o,
+                        nn_err *err) {
+  nn_ckpt *ck = NULL;
+  int rc = nn_ckpt_read(path, &ck, err);
+  if (rc != NN_OK)
+    return rc;
+  const char *arch = nn_ckpt_meta(ck, "arch");
+  if (!arch || strcmp(arch, t->arch->name) != 0) {
+    rc = nn_err_set(err, NN_E_FORMAT, "%s: architecture \"%s\", the configuration says \"%s\"",
+                    path, arch ? arch : "(none)", t->arch->name);
+    goto out;
+  }
+  const char *ep = nn_ckpt_meta(ck, "epoch"), *stp = nn_ckpt_meta(ck, "step");
+  const char *secs = nn_ckpt_meta(ck, "train_seconds"), *best = nn_ckpt_meta(ck, "best_test_accuracy");
+  const char *best_ep = nn_ckpt_meta(ck, "best_epoch"), *last = nn_ckpt_meta(ck, "test_accuracy");
+  if (!ep || !stp || rng_from_hex(nn_ckpt_meta(ck, "rng"), &t->rng) ||
+      classifier_parse3(nn_ckpt_meta(ck, "norm_mean"), t->mean) ||
+      classifier_parse3(nn_ckpt_meta(ck, "norm_std"), t->std)) {
+    rc = nn_err_set(err, NN_E_FORMAT,
+                    "%s: not a resumable training checkpoint (epoch/step/rng/norm metadata "
+                    "missing or malformed)",
+                    path);
+    goto out;
+  }
+  if (o->dataset_hash && nn_ckpt_meta(ck, "dataset_hash") &&
+      strcmp(o->dataset_hash, nn_ckpt_meta(ck, "dataset_hash")) != 0) {
+    rc = nn_err_set(err, NN_E_FORMAT, "%s: trained on data with hash %s, this data has hash %s",
+                    path, nn_ckpt_meta(ck, "dataset_hash"), o->dataset_hash);
+    goto out;
+  }
+  if (o->log && o->config_text && nn_ckpt_meta(ck, "config") &&
+      strcmp(o->config_text, nn_ckpt_meta(ck, "config")) != 0)
+    fprintf(o->log, "warning: %s was written with a different configuration; continuing with "
+                    "the current one\n",
+            path);
+  if ((rc = classifier_apply_ckpt(ck, t->net, "optim.", err)) != NN_OK)
+    goto out;
+  for (int i = 0; i < nn_net_num_params(t->net); i++) {
+    const nn_param *p = nn_net_param(t->net, i);
+    for (int w = 0; w < 2; w++) {
+      float *st = nn_optim_state(t->opt, i, w);
+      char name[128];
+      snprintf(name, sizeof name, "optim.%c.%s", w ? 'v' : 'm', p->name);
+      int found = -1;
+      const float *data = NULL;
+      int rank, dims[4];
+      for (int j = 0; j < nn_ckpt_num_tensors(ck) && found < 0; j++) {
+        const char *tn;
+        nn_ckpt_tensor_at(ck, j, &tn, &rank, dims, &data);
+        if (strcmp(tn, name) == 0)
+          found = j;
+      }
+      if (!st && found >= 0) {
+        rc = nn_err_set(err, NN_E_FORMAT, "%s: optimiser state \"%s\" does not fit the "
+                                          "configured optimiser", path, name);
+        goto out;
+      }
+      if (!st)
+        continue;
+      if (found < 0) {
+        rc = nn_err_set(err, NN_E_FORMAT, "%s: optimiser state \"%s\" missing", path, name);
+        goto out;
+      }
+      size_t cnt = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2] * (size_t)dims[3];
+      if (cnt != nn_tensor_numel(&p->value)) {
+        rc = nn_err_set(err, NN_E_FORMAT, "%s: optimiser state \"%s\" has the wrong size", path,
+                        name);
+        goto out;
+      }
+      memcpy(st, data, sizeof(float) * cnt);
+    }
+  }
+  t->epoch = atoi(ep);
+  t->step = atol(stp);
+  t->train_seconds = secs ? atof(secs) : 0;
+  t->best_acc = best ? atof(best) : -1;
+  t->best_epoch = best_ep ? atoi(best_ep) : 0;
+  t->last_acc = last ? atof(last) : -1;
+  nn_optim_set_steps(t->opt, t->step);
+out:
+  nn_ckpt_free(ck);
+  return rc;
+}
+
+/* Test accuracy (and mean CE loss) of the current weights, on a separate eval-mode network so
+ * the training network keeps its planned batch size. */
+static int evaluate(trainer *t, const classifier_data *d, double *acc, double *loss,
+                    nn_err *err) {
+  for (int i = 0; i < nn_net_num_params(t->net); i++) {
+    const nn_param *p = nn_net_param(t->net, i);
+    memcpy(nn_net_param(t->eval_net, i)->value.data, p->value.data,
+           sizeof(float) * nn_tensor_numel(&p->value));
+  }
+  const int eb = t->cfg->eval_batch, k = t->arch->num_classes;
+  const size_t per = (size_t)(3 * d->w * d->h);
+  float *x = malloc(sizeof(float) * per * (size_t)eb);
+  float *g = malloc(sizeof(float) * (size_t)eb * (size_t)k);
+  if (!x || !g) {
+    free(x);
+    free(g);
+    return nn_err_set(err, NN_E_NOMEM, "evaluate: out of memory");
+  }
+  long hits = 0;
+  double lsum = 0;
+  int rc = NN_OK;
+  for (size_t i = 0; i < d->n; i += (size_t)eb) {
+    int m = d->n - i < (size_t)eb ? (int)(d->n - i) : eb;
+    classifier_normalise(d->rgb + i * (size_t)d->w * (size_t)d->h * 3, m, d->w, d->h, t->mean,
+                         t->std, x);
+    nn_tensor in = nn_tensor_view(x, m, 3, d->h, d->w);
+    if (nn_net_forward(t->eval_net, &in, NN_EVAL) != NN_OK) {
+      rc = nn_err_set(err, NN_E_BACKEND, "evaluate: %s", nn_net_error(t->eval_net));
+      break;
+    }
+    nn_tensor gv = nn_tensor_view(g, m, k, 1, 1);
+    int c;
+    lsum += smoothed_xent(nn_net_output(t->eval_net, t->eval_logits), d->labels + i, 0.f, &gv, &c) *
+            m;
+    hits += c;
+  }
+  free(x);
+  free(g);
+  *acc = d->n ? (double)hits / (double)d->n : 0;
+  *loss = d->n ? lsum / (double)d->n : 0;
+  return rc;
+}
+
+static int ensure_dir(const char *dir, nn_err *err) {
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", dir);
+  for (char *p = buf + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return nn_err_set(err, NN_E_IO, "%s: cannot create: %s", buf, strerror(errno));
+      *p = '/';
+    }
+  if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+    return nn_err_set(err, NN_E_IO, "%s: cannot create: %s", buf, strerror(errno));
+  return NN_OK;
+}
+
+int classifier_train(const classifier_train_cfg *cfg, const classifier_data *train,
+                     const classifier_data *test, const classifier_train_opts *o,
+                     classifier_train_result *res, nn_err *err) {
+  memset(res, 0, sizeof *res);
+  res->last_test_acc = res->best_test_acc = -1;
+  trainer t;
+  memset(&t, 0, sizeof t);
+  t.cfg = cfg;
+  t.best_acc = t.last_acc = -1;
+  t.arch = classifier_arch_find(cfg->arch);
+  if (!t.arch)
+    return nn_err_set(err, NN_E_ARG, "unknown architecture \"%s\"", cfg->arch);
+  if (train->w != t.arch->in_w || train->h != t.arch->in_h ||
+      (test && (test->w != t.arch->in_w || test->h != t.arch->in_h)))
+    return nn_err_set(err, NN_E_SHAPE, "%s takes %dx%d images, the data has %dx%d", cfg->arch,
+                      t.arch->in_w, t.arch->in_h, train->w, train->h);
+  const int B = cfg->batch_size;
+  if (train->n < (size_t)B)
+    return nn_err_set(err, NN_E_ARG, "%zu training images, fewer than one batch (%d)", train->n,
+                      B);
+  for (size_t i = 0; i < train->n; i++)
+    if (train->labels[i] < 0 || train->labels[i] >= t.arch->num_classes)
+      return nn_err_set(err, NN_E_ARG, "training label %d of item %zu is outside [0, %d)",
+                        train->labels[i], i, t.arch->num_classes);
+  for (size_t i = 0; test && i < test->n; i++)
+    if (test->labels[i] < 0 || test->labels[i] >= t.arch->num_classes)
+      return nn_err_set(err, NN_E_ARG, "test label %d of item %zu is outside [0, %d)",
+                        test->labels[i], i, t.arch->num_classes);
+  int rc = ensure_dir(o->out_dir, err);
+  if (rc != NN_OK)
+    return rc;
+  char last_path[4096], best_path[4096];
+  snprintf(last_path, sizeof last_path, "%s/last.ckpt", o->out_dir);
+  snprintf(best_path, sizeof best_path, "%s/best.ckpt", o->out_dir);
+
+  const long steps_per_epoch = (long)(train->n / (size_t)B);
+  const long total_steps = steps_per_epoch * cfg->epochs;
+  nn_lr_sched sched;
+  memset(&sched, 0, sizeof sched);
+  sched.kind = cfg->sched == CLASSIFIER_SCHED_COSINE ? NN_LR_COSINE
+               : cfg->sched == CLASSIFIER_SCHED_STEP ? NN_LR_STEP
+                                                     : NN_LR_CONST;
+  sched.base_lr = cfg->lr;
+  sched.warmup_steps = (long)llround(cfg->warmup_epochs * (double)steps_per_epoch);
+  sched.warmup_start = cfg->warmup_start;
+  sched.step_size = (long)llround(cfg->step_epochs * (double)steps_per_epoch);
+  if (sched.step_size < 1)
+    sched.step_size = 1;
+  sched.gamma = cfg->gamma;
+  sched.total_steps = total_steps;
+  sched.min_lr = cfg->min_lr;
+
+  nn_tensor xraw = {0}, xaug = {0}, grad = {0};
+  int *labels = NULL;
+  uint32_t *perm = NULL;
+  t.net = classifier_build_net(t.arch, o->threads, cfg->seed, &t.logits, err);
+  t.eval_net = t.net ? classifier_build_net(t.arch, o->threads, cfg->seed, &t.eval_logits, err)
+                     : NULL;
+  if (!t.net || !t.eval_net) {
+    rc = err ? err->code : NN_E_ARG;
+    goto done;
+  }
+  nn_optim_cfg oc = nn_optim_defaults(cfg->optim);
+  oc.momentum = cfg->optim == NN_SGD ? cfg->momentum : 0.f;
+  oc.nesterov = cfg->nesterov;
+  oc.weight_decay = cfg->weight_decay;
+  oc.beta1 = cfg->beta1;
+  oc.beta2 = cfg->beta2;
+  t.opt = nn_optim_create(t.net, &oc, err);
+  if (!t.opt) {
+    rc = err ? err->code : NN_E_ARG;
+    goto done;
+  }
+  nn_rng_seed(&t.rng, cfg->seed ^ 0x5a1cbe9c4c1a55ULL);
+  classifier_channel_stats(train->rgb, train->n, train->w, train->h, t.mean, t.std);
+  if (o->resume) {
+    struct stat sb;
+    if (stat(last_path, &sb) != 0) {
+      rc = nn_err_set(err, NN_E_IO, "%s: --resume, but there is no checkpoint: %s", last_path,
+                      strerror(errno));
+      goto done;
+    }
+    if ((rc = restore_last(&t, last_path, o, err)) != NN_OK)
+      goto done;
+    if (o->log)
+      fprintf(o->log, "resumed from %s: epoch %d, step %ld, best test acc %.2f%% (epoch %d)\n",
+              last_path, t.epoch, t.step, 100 * t.best_acc, t.best_epoch);
+  }
+  if (t.epoch >= cfg->epochs) {
+    if (o->log)
+      fprintf(o->log, "nothing to do: %d of %d epochs done\n", t.epoch, cfg->epochs);
+  }
+  if (o->log) {
+    char m[96], s[96];
+    classifier_format3(t.mean, m, sizeof m);
+    classifier_format3(t.std, s, sizeof s);
+    fprintf(o->log,
+            "arch %s (%ld parameters), %zu train / %zu test images, batch %d, %ld steps/epoch, "
+            "%d epochs, %d threads, normalisation mean %s std %s\n",
+            t.arch->name, classifier_count_params(t.net), train->n, test ? test->n : 0, B,
+            steps_per_epoch, cfg->epochs, nn_net_threads(t.net), m, s);
+    fflush(o->log);
+  }
+
+  const int K = t.arch->num_classes;
+  if ((rc = nn_tensor_alloc(&xraw, B, 3, train->h, train->w, err)) ||
+      (rc = nn_tensor_alloc(&xaug, B, 3, train->h, train->w, err)) ||
+      (rc = nn_tensor_alloc(&grad, B, K, 1, 1, err)))
+    goto done;
+  labels = malloc(sizeof(int) * (size_t)B);
+  perm = malloc(sizeof(uint32_t) * train->n);
+  if (!labels || !perm) {
+    rc = nn_err_set(err, NN_E_NOMEM, "out of memory");
+    goto done;
+  }
+  const size_t img_bytes = (size_t)train->w * (size_t)train->h * 3;
+  const bool augment = cfg->crop_pad > 0 || cfg->flip;
+  const double run_start = now_s();
+  const long run_start_step = t.step;
+  while (t.epoch < cfg->epochs) {
+    const double ep_start = now_s();
+    for (size_t i = 0; i < train->n; i++)
+      perm[i] = (uint32_t)i;
+    for (size_t i = train->n - 1; i > 0; i--) {
+      size_t j = nn_rng_below(&t.rng, (uint32_t)(i + 1));
+      uint32_t tmp = perm[i];
+      perm[i] = perm[j];
+      perm[j] = tmp;
+    }
+    double ep_loss = 0, win_loss = 0;
+    long ep_hits = 0, win_hits = 0, win_n = 0;
+    for (long s = 0; s < steps_per_epoch; s++) {
+      for (int b = 0; b < B; b++) {
+        size_t idx = perm[(size_t)s * (size_t)B + (size_t)b];
+        classifier_normalise(train->rgb + idx * img_bytes, 1, train->w, train->h, t.mean, t.std,
+                             xraw.data + (size_t)b * img_bytes);
+        labels[b] = train->labels[idx];
+      }
+      nn_tensor *x = &xraw;
+      if (augment) {
+        if ((rc = nn_augment_crop_flip(&t.rng, &xraw, &xaug, cfg->crop_pad, cfg->flip, err)))
+          goto done;
+        x = &xaug;
+      }
+      const float lr = nn_lr_at(&sched, t.step);
+      nn_net_zero_grad(t.net);
+      if (nn_net_forward(t.net, x, NN_TRAIN) != NN_OK) {
+        rc = nn_err_set(err, NN_E_BACKEND, "forward: %s", nn_net_error(t.net));
+        goto done;
+      }
+      int hits;
+      double loss = smoothed_xent(nn_net_output(t.net, t.logits), labels, cfg->label_smoothing,
+                                  &grad, &hits);
+      if (!isfinite(loss)) {
+        rc = nn_err_set(err, NN_E_STATE,
+                        "loss is %g at epoch %d step %ld (lr %g): training diverged", loss,
+                        t.epoch + 1, t.step, (double)lr);
+        goto done;
+      }
+      if (nn_net_backward(t.net, 1, &t.logits, &grad) != NN_OK ||
+          nn_optim_step(t.opt, lr) != NN_OK) {
+        rc = nn_err_set(err, NN_E_BACKEND, "backward: %s", nn_net_error(t.net));
+        goto done;
+      }
+      t.step++;
+      ep_loss += loss;
+      ep_hits += hits;
+      win_loss += loss;
+      win_hits += hits;
+      win_n++;
+      if (o->log && (win_n >= cfg->log_every || s == steps_per_epoch - 1)) {
+        double el = now_s() - run_start;
+        long done_steps = t.step - run_start_step;
+        double rate = done_steps > 0 ? (double)done_steps * B / el : 0;
+        double eta = done_steps > 0 ? el / (double)done_steps * (double)(total_steps - t.step) : 0;
+        char etab[32], elb[32];
+        fmt_hms(eta, etab, sizeof etab);
+        fmt_hms(t.train_seconds + (now_s() - ep_start), elb, sizeof elb);
+        fprintf(o->log,
+                "epoch %d/%d step %ld/%ld loss %.4f acc %.2f%% lr %.5f img/s %.0f elapsed %s "
+                "eta %s\n",
+                t.epoch + 1, cfg->epochs, t.step, total_steps, win_loss / (double)win_n,
+                100.0 * (double)win_hits / ((double)win_n * B), (double)lr, rate, elb, etab);
+        fflush(o->log);
+        win_loss = 0;
+        win_hits = 0;
+        win_n = 0;
+      }
+    }
+    t.epoch++;
+    const double train_time = now_s() - ep_start;
+    res->last_train_loss = ep_loss / (double)steps_per_epoch;
+    res->last_train_acc = (double)ep_hits / ((double)steps_per_epoch * B);
+    double tacc = -1, tloss = 0;
+    if (test && test->n) {
+      if ((rc = evaluate(&t, test, &tacc, &tloss, err)))
+        goto done;
+    }
+    t.train_seconds += now_s() - ep_start;
+    t.last_acc = tacc;
+    const bool improved = tacc > t.best_acc;
+    if (improved) {
+      t.best_acc = tacc;
+      t.best_epoch = t.epoch;
+    }
+    if (o->log) {
+      fprintf(o->log,
+              "epoch %d/%d done: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | "
+              "best %.2f%% (epoch %d) | %.1f s, %.0f img/s\n",
+              t.epoch, cfg->epochs, res->last_train_loss, 100 * res->last_train_acc, tloss,
+              100 * tacc, 100 * t.best_acc, t.best_epoch, now_s() - ep_start,
+              (double)steps_per_epoch * B / train_time);
+      fflush(o->log);
+    }
+    if (improved && (rc = save_best(&t, o, best_path, err)))
+      goto done;
+    if ((t.epoch % cfg->checkpoint_every == 0 || t.epoch == cfg->epochs ||
+         t.epoch == o->stop_after_epoch) &&
+        (rc = save_last(&t, o, last_path, err)))
+      goto done;
+    if (o->stop_after_epoch > 0 && t.epoch >= o->stop_after_epoch)
+      break;
+  }
+done:
+  res->epochs_done = t.epoch;
+  res->steps_done = t.step;
+  res->last_test_acc = t.last_acc;
+  res->best_test_acc = t.best_acc;
+  res->best_epoch = t.best_epoch;
+  res->train_seconds = t.train_seconds;
+  nn_tensor_free(&xraw);
+  nn_tensor_free(&xaug);
+  nn_tensor_free(&grad);
+  free(labels);
+  free(perm);
+  nn_optim_free(t.opt);
+  nn_net_free(t.net);
+  nn_net_free(t.eval_net);
+  return rc;
+}
+
+/* ---- command line ---- */
+
+typedef struct loaded_split {
+  uint8_t *rgb;
+  int *labels;
+  size_t n;
+  char hash[33];
+} loaded_split;
+
+/* Decodes every image of a split into memory (must all be w x h) and computes the data hash:
+ * XXH3-128 over, per item in index order, its name, a NUL, its label (int32 LE) and the
+ * XXH3-128 of its file bytes (16 bytes). */
+static int load_split(const char *root, const char *split, int w, int h, int threads,
+                      loaded_split *out, char *msg, size_t len) {
+  memset(out, 0, sizeof *out);
+  dataset *ds = NULL;
+  if (dataset_open(root, split, &ds, msg, len) != 0)
+    return -1;
+  const size_t n = dataset_size(ds), img = (size_t)w * (size_t)h * 3;
+  out->n = n;
+  out->rgb = malloc(n * img);
+  out->labels = malloc(sizeof(int) * n);
+  char(*hex)[33] = malloc(sizeof *hex * n);
+  int failed = 0;
+  char first_err[512] = "";
+  if (!out->rgb || !out->labels || !hex) {
+    snprintf(msg, len, "%s: out of memory for %zu images", root, n);
+    failed = 1;
+  }
+#pragma omp parallel for schedule(dynamic, 256) num_threads(threads) if (!failed)
+  for (size_t i = 0; i < n; i++) {
+    if (failed)
+      continue;
+    char e[512];
+    image_rgb8 im = {0};
+    int bad = 0;
+    if (dataset_load(ds, i, &im, e, sizeof e) != 0)
+      bad = 1;
+    else if (im.width != w || im.height != h) {
+      snprintf(e, sizeof e, "%s/%s: %dx%d image, expected %dx%d", dataset_root(ds),
+               dataset_item_name(ds, i), im.width, im.height, w, h);
+      bad = 1;
+    } else if (dataset_item_label(ds, i) < 0) {
+      snprintf(e, sizeof e, "%s/%s: no label", dataset_root(ds), dataset_item_name(ds, i));
+      bad = 1;
+    } else if (dataset_item_source_hash(ds, i, hex[i], e, sizeof e) != 0)
+      bad = 1;
+    if (!bad) {
+      memcpy(out->rgb + i * img, im.rgb, img);
+      out->labels[i] = dataset_item_label(ds, i);
+    }
+    image_free(&im);
+    if (bad) {
+#pragma omp critical(load_split_err)
+      {
+        if (!failed)
+          snprintf(first_err, sizeof first_err, "%s", e);
+        failed = 1;
+      }
+    }
+  }
+  if (failed && first_err[0])
+    snprintf(msg, len, "%s", first_err);
+  if (!failed) {
+    XXH3_state_t *st = XXH3_createState();
+    XXH3_128bits_reset(st);
+    for (size_t i = 0; i < n; i++) {
+      const char *name = dataset_item_name(ds, i);
+      XXH3_128bits_update(st, name, strlen(name) + 1);
+      uint8_t lb[4];
+      uint32_t l = (uint32_t)out->labels[i];
+      for (int b = 0; b < 4; b++)
+        lb[b] = (uint8_t)(l >> (8 * b));
+      XXH3_128bits_update(st, lb, 4);
+      uint8_t hb[16];
+      for (int b = 0; b < 16; b++) {
+        unsigned v;
+        sscanf(hex[i] + 2 * b, "%2x", &v);
+        hb[b] = (uint8_t)v;
+      }
+      XXH3_128bits_update(st, hb, 16);
+    }
+    XXH128_hash_t hh = XXH3_128bits_digest(st);
+    XXH3_freeState(st);
+    snprintf(out->hash, sizeof out->hash, "%016llx%016llx", (unsigned long long)hh.high64,
+             (unsigned long long)hh.low64);
+  }
+  free(hex);
+  dataset_close(ds);
+  if (failed) {
+    free(out->rgb);
+    free(out->labels);
+    memset(out, 0, sizeof *out);
+    return -1;
+  }
+  return 0;
+}
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: saicbench train classifier --config FILE [--data DIR] [--out DIR] [--resume]\n"
+          "                                  [--threads N]\n"
+          "  --config FILE  training configuration (YAML), e.g. tasks/configs/classifier_resnet20.yaml\n"
+          "  --data DIR     CIFAR-10 folder, or a folder holding cifar10/ (default $SAICBENCH_DATA)\n"
+          "                 trains on its train split; the test split is only evaluated\n"
+          "  --out DIR      output folder for last.ckpt / best.ckpt (default train-out/classifier)\n"
+          "  --resume       continue from DIR/last.ckpt (same configuration and data)\n"
+          "  --threads N    compute threads (default: all cores)\n");
+}
+
+int tasks_train_classifier_main(int argc, char **argv) {
+  const char *config = NULL, *data = getenv("SAICBENCH_DATA"), *out = "train-out/classifier";
+  bool resume = false;
+  int threads = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    bool has_next = i + 1 < argc;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout);
+      return 0;
+    } else if (strcmp(a, "--resume") == 0) {
+      resume = true;
+    } else if (has_next && strcmp(a, "--config") == 0) {
+      config = argv[++i];
+    } else if (has_next && strcmp(a, "--data") == 0) {
+      data = argv[++i];
+    } else if (has_next && strcmp(a, "--out") == 0) {
+      out = argv[++i];
+    } else if (has_next && strcmp(a, "--threads") == 0) {
+      char *end;
+      long v = strtol(argv[++i], &end, 10);
+      if (*end || v < 1 || v > 1024) {
+        fprintf(stderr, "train classifier: --threads wants a number in 1..1024, got \"%s\"\n",
+                argv[i]);
+        return 2;
+      }
+      threads = (int)v;
+    } else {
+      fprintf(stderr, "train classifier: unknown or incomplete option \"%s\"\n", a);
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (!config) {
+    fprintf(stderr, "train classifier: --config FILE is required\n");
+    usage(stderr);
+    return 2;
+  }
+  if (!data) {
+    fprintf(stderr, "train classifier: no data folder: pass --data DIR or set SAICBENCH_DATA\n");
+    return 2;
+  }
+  if (threads == 0)
+    threads = omp_get_max_threads();
+  char msg[1024];
+  classifier_train_cfg cfg;
+  char *cfg_text = NULL;
+  if (classifier_cfg_load(config, &cfg, &cfg_text, msg, sizeof msg) != 0) {
+    fprintf(stderr, "train classifier: %s\n", msg);
+    return 1;
+  }
+  const classifier_arch *arch = classifier_arch_find(cfg.arch);
+  /* --data may name the CIFAR-10 folder itself or a folder that holds cifar10/. */
+  char root[4096];
+  struct stat sb;
+  snprintf(root, sizeof root, "%s/cifar10", data);
+  if (stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    snprintf(root, sizeof root, "%s", data);
+  char command[8192] = "saicbench train";
+  for (int i = 0; i < argc; i++) {
+    size_t u = strlen(command);
+    snprintf(command + u, sizeof command - u, " %s", argv[i]);
+  }
+  double t0 = now_s();
+  loaded_split tr, te;
+  if (load_split(root, "train", arch->in_w, arch->in_h, threads, &tr, msg, sizeof msg) != 0) {
+    fprintf(stderr, "train classifier: train split: %s\n", msg);
+    free(cfg_text);
+    return 1;
+  }
+  if (load_split(root, "test", arch->in_w, arch->in_h, threads, &te, msg, sizeof msg) != 0) {
+    fprintf(stderr, "train classifier: test split: %s\n", msg);
+    free(tr.rgb);
+    free(tr.labels);
+    free(cfg_text);
+    return 1;
+  }
+  printf("data %s: %zu train images (hash %s), %zu test images, loaded in %.1f s\n", root, tr.n,
+         tr.hash, te.n, now_s() - t0);
+  printf("command: %s\n", command);
+  fflush(stdout);
+  classifier_data dtr = {tr.rgb, tr.labels, tr.n, arch->in_w, arch->in_h};
+  classifier_data dte = {te.rgb, te.labels, te.n, arch->in_w, arch->in_h};
+  classifier_train_opts opts = {.out_dir = out,
+                                .resume = resume,
+                                .threads = threads,
+                                .command = command,
+                                .config_text = cfg_text,
+                                .dataset_hash = tr.hash,
+                                .log = stdout};
+  classifier_train_result res;
+  nn_err err = {0};
+  int rc = classifier_train(&cfg, &dtr, &dte, &opts, &res, &err);
+  if (rc != NN_OK)
+    fprintf(stderr, "train classifier: %s\n", err.msg);
+  else
+    printf("finished: %d epochs, %ld steps, final test acc %.2f%%, best %.2f%% (epoch %d), "
+           "%.1f s training; checkpoints in %s\n",
+           res.epochs_done, res.steps_done, 100 * res.last_test_acc, 100 * res.best_test_acc,
+           res.best_epoch, res.train_seconds, out);
+  free(tr.rgb);
+  free(tr.labels);
+  free(te.rgb);
+  free(te.labels);
+  free(cfg_text);
+  return rc == NN_OK ? 0 : 1;
+}

@@ -1,0 +1,106 @@
+/* train_classifier.h - training the task classifier (prefix classifier_train / classifier_cfg).
+ *
+ * `saicbench train classifier --config FILE ...` ends in tasks_train_classifier_main. The
+ * pieces below are public so tests can train on generated data: config parsing (YAML, with
+ * file:line:col messages) and the training loop on images already in memory.
+ *
+ * Checkpoints in the output folder (each written to a temporary file and renamed):
+ *   last.ckpt  model + optimiser state ("optim.m.<param>", "optim.v.<param>") + metadata
+ *              epoch/step/rng: --resume continues exactly from it (same thread count gives
+ *              bit-identical results to an uninterrupted run);
+ *   best.ckpt  model only, the epoch with the highest test accuracy.
+ * Both load with classifier_load. Metadata: arch, command, config (the file's text),
+ * dataset_hash, norm_mean, norm_std, test_accuracy, epoch, step, params, train_seconds,
+ * created. */
+#ifndef SB_TASKS_TRAIN_CLASSIFIER_H
+#define SB_TASKS_TRAIN_CLASSIFIER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum classifier_sched_kind {
+  CLASSIFIER_SCHED_COSINE = 0, /* linear warm-up, then cosine to min_lr at the last step */
+  CLASSIFIER_SCHED_STEP = 1,   /* warm-up, then lr *= gamma every step_epochs */
+  CLASSIFIER_SCHED_CONST = 2
+} classifier_sched_kind;
+
+typedef struct classifier_train_cfg {
+  char arch[64];
+  int epochs;
+  int batch_size;
+  uint64_t seed;
+  /* optimizer */
+  nn_optim_kind optim;
+  float lr, momentum, weight_decay, beta1, beta2;
+  bool nesterov;
+  /* schedule */
+  classifier_sched_kind sched;
+  float warmup_epochs, warmup_start, min_lr, step_epochs, gamma;
+  /* augmentation */
+  int crop_pad;
+  bool flip;
+  float label_smoothing;
+  /* bookkeeping */
+  int checkpoint_every; /* epochs */
+  int log_every;        /* steps */
+  int eval_batch;
+} classifier_train_cfg;
+
+void classifier_cfg_defaults(classifier_train_cfg *cfg);
+/* Parses YAML text (a mapping; nested mappings for optimizer/schedule/augment; see
+ * tasks/configs/classifier_resnet20.yaml). Unknown keys, duplicates, wrong types and values out of
+ * range are errors "path:line:col: message". path is used only in messages. */
+int classifier_cfg_parse(const char *path, const char *text, size_t len,
+                         classifier_train_cfg *cfg, char *err, size_t err_len);
+/* Reads and parses a file; *text (may be NULL) receives the malloc()ed file text. */
+int classifier_cfg_load(const char *path, classifier_train_cfg *cfg, char **text, char *err,
+                        size_t err_len);
+
+/* Labelled images in memory: n packed RGB8 images of w x h pixels. */
+typedef struct classifier_data {
+  const uint8_t *rgb;
+  const int *labels;
+  size_t n;
+  int w, h;
+} classifier_data;
+
+typedef struct classifier_train_opts {
+  const char *out_dir;      /* created if missing */
+  bool resume;              /* continue from out_dir/last.ckpt */
+  int threads;              /* 0 = omp_get_max_threads() */
+  int stop_after_epoch;     /* > 0: return after this epoch (tests simulate interruption) */
+  const char *command;      /* metadata (may be NULL) */
+  const char *config_text;  /* metadata (may be NULL) */
+  const char *dataset_hash; /* metadata (may be NULL) */
+  FILE *log;                /* progress lines; NULL = silent */
+} classifier_train_opts;
+
+typedef struct classifier_train_result {
+  int epochs_done;
+  long steps_done;
+  double last_train_loss, last_train_acc; /* last epoch */
+  double last_test_acc, best_test_acc;    /* -1 without test data */
+  int best_epoch;
+  double train_seconds; /* including earlier runs when resumed */
+} classifier_train_result;
+
+/* Trains cfg->arch on train, evaluating on test (may be NULL; report only) after every epoch. */
+int classifier_train(const classifier_train_cfg *cfg, const classifier_data *train,
+                     const classifier_data *test, const classifier_train_opts *opts,
+                     classifier_train_result *res, nn_err *err);
+
+/* `saicbench train classifier` (argv[0] = "classifier"). Returns the process exit status. */
+int tasks_train_classifier_main(int argc, char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,15 @@
+/* libFuzzer target: PNG/JPEG decoding of arbitrary bytes (must never crash or leak). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  char err[512];
+  image_rgb8 img = {0};
+  if (image_decode_memory(data, size, "fuzz", &img, err, sizeof err) == 0)
+    image_free(&img);
+  return 0;
+}
