@@ -132,12 +132,11 @@ static double integrate(const bd_curve *c, double lo, double hi) {
 /* Shared body of bd_rate and bd_metric: validates, interpolates, integrates over the overlap and
  * stores (integral(test) - integral(anchor)) / length in *avg. */
 static bd_status bd_average(const double *rate_a, const double *metric_a, size_t n_a,
-                            const double *rate_t, const double *metric_t, size_t n_t,
-                            bd_kind kind, double *avg) {
+                            const double *rate_t, const double *metric_t, size_t n_t, bd_kind kind,
+                            double *avg) {
   if (n_a < 4 || n_t < 4)
     return BD_TOO_FEW_POINTS;
-  if (n_a > BD_MAX_POINTS || n_t > BD_MAX_POINTS || !rate_a || !metric_a || !rate_t ||
-      !metric_t)
+  if (n_a > BD_MAX_POINTS || n_t > BD_MAX_POINTS || !rate_a || !metric_a || !rate_t || !metric_t)
     return BD_INVALID;
   if (!values_valid(rate_a, metric_a, n_a) || !values_valid(rate_t, metric_t, n_t))
     return BD_INVALID;

@@ -3,8 +3,8 @@
  *
  * Uses: BD-rate at equal PSNR, at equal SSIM or at equal accuracy (bd_rate with that metric);
  * BD-PSNR and BD-accuracy, i.e. metric points at equal rate (bd_metric). Any codec can be the
- * anchor: pass its curve as the anchor. Swapping anchor and test gives -delta for bd_metric and
- * 1/(1+p)-1 for bd_rate (up to rounding).
+ * anchor: pass its curve as the anchor. Swapping anchor and test negates bd_metric and turns a
+ * BD-rate p into p' with (1 + p/100)(1 + p'/100) = 1 (up to rounding).
  *
  * Definitions and choices:
  *  - Input. n points per curve, in any order; each curve is sorted by rate first. rate > 0 in any
