@@ -3,6 +3,7 @@
  * The markup is also well-formed XML (every element closed, void elements self-closed, no
  * named entities besides the XML five), so tests can check it with an XML parser. Every string
  * from the database goes through report_html_escape(). */
+#include "bd.h"
 #include "report_fs.h"
 #include "report_internal.h"
 #include "svg_plot.h"
@@ -261,6 +262,75 @@ static void put_points_table(report_buf *b, const report_data *d, const report_d
   report_buf_puts(b, "</table></div>\n");
 }
 
+/* Collects one codec's knob-grid curve (bpp, metric) from a dataset's rows. */
+static size_t bd_curve(const report_dataset *ds, size_t codec, metric m, double *rate,
+                       double *value) {
+  size_t n = 0;
+  for (size_t i = 0; i < ds->n_rows && n < BD_MAX_POINTS; i++) {
+    const report_row *r = &ds->rows[i];
+    if (r->codec != codec || r->is_bpp || !isfinite(r->bpp) || !isfinite(metric_of(r, m)))
+      continue;
+    rate[n] = r->bpp;
+    value[n] = metric_of(r, m);
+    n++;
+  }
+  return n;
+}
+
+static void put_bd_cell(report_buf *b, bd_status st, double v, const char *unit) {
+  if (st == BD_OK) {
+    report_buf_printf(b, "<td class=\"num\">%+.2f%s</td>", v, unit);
+  } else {
+    report_buf_puts(b, "<td class=\"null\">");
+    report_html_escape(b, bd_status_text(st));
+    report_buf_puts(b, "</td>");
+  }
+}
+
+/* BD-rate and BD-PSNR of every codec's knob-grid curve against an anchor (the codec labelled
+ * "jpeg" when there is one, else the first codec): PCHIP over log-rate, overlap only. */
+static void put_bd_table(report_buf *b, const report_data *d, const report_dataset *ds) {
+  if (d->n_codecs < 2)
+    return;
+  size_t anchor = 0;
+  for (size_t c = 0; c < d->n_codecs; c++)
+    if (!strcmp(d->codecs[c].label, "jpeg"))
+      anchor = c;
+  double ra[BD_MAX_POINTS], va[BD_MAX_POINTS], rt[BD_MAX_POINTS], vt[BD_MAX_POINTS];
+  report_buf_puts(b, "<h3>Bj\xC3\xB8ntegaard deltas against ");
+  report_html_escape(b, d->codecs[anchor].label);
+  report_buf_puts(b, " (knob grids)</h3>\n<table class=\"points\"><tr><th>codec</th>"
+                     "<th>BD-rate at equal PSNR</th><th>BD-rate at equal SSIM</th>"
+                     "<th>BD-PSNR</th></tr>\n");
+  for (size_t c = 0; c < d->n_codecs; c++) {
+    if (c == anchor)
+      continue;
+    report_buf_puts(b, "<tr><td>");
+    report_html_escape(b, d->codecs[c].label);
+    report_buf_puts(b, "</td>");
+    /* Status first, then the value: argument evaluation order is unspecified in C. */
+    double v;
+    bd_status st;
+    size_t na = bd_curve(ds, anchor, METRIC_PSNR, ra, va);
+    size_t nt = bd_curve(ds, c, METRIC_PSNR, rt, vt);
+    st = bd_rate(ra, va, na, rt, vt, nt, &v);
+    put_bd_cell(b, st, v, " %");
+    na = bd_curve(ds, anchor, METRIC_SSIM, ra, va);
+    nt = bd_curve(ds, c, METRIC_SSIM, rt, vt);
+    st = bd_rate(ra, va, na, rt, vt, nt, &v);
+    put_bd_cell(b, st, v, " %");
+    na = bd_curve(ds, anchor, METRIC_PSNR, ra, va);
+    nt = bd_curve(ds, c, METRIC_PSNR, rt, vt);
+    st = bd_metric(ra, va, na, rt, vt, nt, &v);
+    put_bd_cell(b, st, v, " dB");
+    report_buf_puts(b, "</tr>\n");
+  }
+  report_buf_puts(b, "</table>\n<p class=\"note\">Negative BD-rate: fewer bits than the anchor "
+                     "for the same quality. Computed over the overlapping range only; curves "
+                     "with fewer than 4 points, no overlap or a non-increasing metric are not "
+                     "comparable.</p>\n");
+}
+
 static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
                        const report_files *files) {
   const report_dataset *ds = &d->datasets[ds_index];
@@ -311,6 +381,7 @@ static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
       report_buf_puts(b, " No rate\xE2\x80\x93MS-SSIM plot: MS-SSIM is undefined (NULL) for "
                          "every point, e.g. images below 161 px on a side.");
     report_buf_puts(b, "</p>\n");
+    put_bd_table(b, d, ds);
   }
   if (ds->n_rows > 0)
     put_points_table(b, d, ds);

@@ -413,6 +413,11 @@ class CliTest(unittest.TestCase):
                          "complete")
         con.close()
         self.assertTrue(os.path.exists(os.path.join(out, "report.html")))
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            html = f.read()
+        # The BD table: webp against the jpeg anchor (3 knob points: not comparable).
+        self.assertIn("ntegaard deltas against jpeg", html)
+        self.assertIn("not comparable: fewer than 4 points", html)
         self.assertTrue(any(f.endswith(".csv") for f in os.listdir(out)))
         self.assertTrue(any(f.endswith(".json") for f in os.listdir(out)))
         out2 = self.db("adhoc_report2")
