@@ -51,11 +51,24 @@ static int build_resnet20_w16(nn_net *net, int num_classes) {
   return cifar_resnet(net, num_classes, 16, 3);
 }
 
+/* A few-thousand-parameter network for tests and smoke runs: two strided conv-BN-ReLU
+ * stages (8, 16 channels), global average pool, linear. */
+static int build_convnet_tiny(nn_net *net, int num_classes) {
+  int x = nn_conv2d(net, 0, "conv1", 8, 3, 2, 1, false);
+  x = nn_relu(net, nn_batchnorm(net, x, "bn1", 1e-5f, 0.1f));
+  x = nn_conv2d(net, x, "conv2", 16, 3, 2, 1, false);
+  x = nn_relu(net, nn_batchnorm(net, x, "bn2", 1e-5f, 0.1f));
+  x = nn_global_avgpool(net, x);
+  return nn_linear(net, x, "fc", num_classes, true);
+}
+
 static const classifier_arch archs[] = {
     {"resnet20-w16",
      "CIFAR ResNet-20: conv3x3-16, 3x3 basic blocks at 16/32/64 channels, 1x1 projection "
      "shortcuts, BN, ReLU, global average pool, linear",
      3, 32, 32, 10, build_resnet20_w16},
+    {"convnet-tiny", "tests and smoke runs only: conv3x3-8/2, conv3x3-16/2, BN, ReLU, GAP, linear",
+     3, 32, 32, 10, build_convnet_tiny},
 };
 
 int classifier_num_archs(void) { return (int)(sizeof archs / sizeof archs[0]); }

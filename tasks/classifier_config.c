@@ -229,8 +229,9 @@ int classifier_cfg_parse(const char *path, const char *text, size_t len,
         rc = fail_at(err, err_len, path, m, "mappings nested too deeply");
         break;
       } else {
-        snprintf(st[depth].prefix, sizeof st[depth].prefix, "%s%s.", st[depth - 1].prefix,
-                 st[depth - 1].key);
+        char pre[sizeof st[0].prefix];
+        snprintf(pre, sizeof pre, "%s%s.", st[depth - 1].prefix, st[depth - 1].key);
+        memcpy(st[depth].prefix, pre, sizeof pre);
       }
       st[depth].want_key = true;
       depth++;
