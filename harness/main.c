@@ -16,6 +16,7 @@
 #include "runner.h"
 #include "store.h"
 #include "suite.h"
+#include "train_classifier.h"
 #include "util.h"
 
 #ifndef SAICBENCH_VERSION
@@ -650,6 +651,19 @@ static int cmd_merge(int argc, char **argv) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ train */
+
+static int cmd_train(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "classifier"))
+    return tasks_train_classifier_main(argc - 1, argv + 1);
+  FILE *f = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? stdout : stderr;
+  fprintf(f, "usage: saicbench train classifier --config FILE [--data DIR] [--out DIR] "
+             "[--resume] [--threads N]\n"
+             "\n"
+             "Trains a model on a train split (see `saicbench train classifier --help`).\n");
+  return f == stdout ? 0 : 2;
+}
+
 /* ------------------------------------------------------------------ codecs */
 
 static int cmd_codecs(int argc, char **argv) {
@@ -723,6 +737,7 @@ static void usage(FILE *f) {
           "  codecs    list codecs, their rate knob and settings, and library versions\n"
           "  merge     combine the databases of a sharded run into one run\n"
           "  compare   compare two runs point by point; exit 1 on regressions\n"
+          "  train     train a model (classifier: the CIFAR-10 task network)\n"
           "  history   list a suite's runs with their changes night over night\n"
           "  version   print the version\n",
           SAICBENCH_VERSION);
@@ -742,6 +757,8 @@ int main(int argc, char **argv) {
     return cmd_codecs(argc - 1, argv + 1);
   if (!strcmp(cmd, "merge"))
     return cmd_merge(argc - 1, argv + 1);
+  if (!strcmp(cmd, "train"))
+    return cmd_train(argc - 1, argv + 1);
   if (!strcmp(cmd, "compare"))
     return cmd_compare(argc - 1, argv + 1);
   if (!strcmp(cmd, "history"))

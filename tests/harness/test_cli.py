@@ -499,7 +499,7 @@ class CliTest(unittest.TestCase):
             self.assertEqual(f.read(), "precious notes\n")
 
     def test_help_and_usage_errors(self):
-        for sub in ["run", "report", "codecs", "merge", "compare", "history"]:
+        for sub in ["run", "report", "codecs", "merge", "compare", "history", "train"]:
             p = run([sub, "--help"])
             self.assertIn("usage: saicbench " + sub, p.stdout)
         p = run(["frobnicate"], check=False)
