@@ -229,9 +229,15 @@ int classifier_cfg_parse(const char *path, const char *text, size_t len,
         rc = fail_at(err, err_len, path, m, "mappings nested too deeply");
         break;
       } else {
-        char pre[sizeof st[0].prefix];
-        snprintf(pre, sizeof pre, "%s%s.", st[depth - 1].prefix, st[depth - 1].key);
-        memcpy(st[depth].prefix, pre, sizeof pre);
+        const size_t lp = strlen(st[depth - 1].prefix), lk = strlen(st[depth - 1].key);
+        if (lp + lk + 2 > sizeof st[0].prefix) {
+          rc = fail_at(err, err_len, path, m, "key path too long");
+          break;
+        }
+        memcpy(st[depth].prefix, st[depth - 1].prefix, lp);
+        memcpy(st[depth].prefix + lp, st[depth - 1].key, lk);
+        st[depth].prefix[lp + lk] = '.';
+        st[depth].prefix[lp + lk + 1] = '\0';
       }
       st[depth].want_key = true;
       depth++;
