@@ -156,6 +156,9 @@ static void usage_run(FILE *f) {
       "  --codec SPEC      without a suite: NAME[:KNOB=V1,V2,...][:bpp=B1,B2,...][:KEY=VAL]\n"
       "                    e.g. jpeg:quality=10,50,90  webp:bpp=0.5,1:method=6\n"
       "                    (`saicbench codecs` lists names, knobs and settings)\n"
+      "  --task [NAME=]CKPT without a suite: score every decoded image with this classifier\n"
+      "                    checkpoint (accuracy, agreement, SI, KL; images of its input size\n"
+      "                    only); repeatable. Suites name theirs under `tasks:`\n"
       "  --threads N       worker threads (default: OpenMP's default, %d here)\n"
       "  --resume          continue the newest unfinished run of the same plan\n"
       "  --limit N         at most N images per dataset\n"
@@ -175,30 +178,26 @@ static void usage_run(FILE *f) {
 static int cmd_report_write(const char *db_path, int64_t run_id, int latest, const char *out);
 
 static int cmd_run(int argc, char **argv) {
-  static const struct option opts[] = {{"db", required_argument, 0, 'd'},
-                                       {"data", required_argument, 0, 'D'},
-                                       {"split", required_argument, 0, 's'},
-                                       {"codec", required_argument, 0, 'c'},
-                                       {"threads", required_argument, 0, 't'},
-                                       {"resume", no_argument, 0, 'r'},
-                                       {"limit", required_argument, 0, 'l'},
-                                       {"report", required_argument, 0, 'R'},
-                                       {"plugin", required_argument, 0, 'p'},
-                                       {"quiet", no_argument, 0, 'q'},
-                                       {"shard", required_argument, 0, 'S'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"db", required_argument, 0, 'd'},     {"data", required_argument, 0, 'D'},
+      {"split", required_argument, 0, 's'},  {"codec", required_argument, 0, 'c'},
+      {"task", required_argument, 0, 'T'},   {"threads", required_argument, 0, 't'},
+      {"resume", no_argument, 0, 'r'},       {"limit", required_argument, 0, 'l'},
+      {"report", required_argument, 0, 'R'}, {"plugin", required_argument, 0, 'p'},
+      {"quiet", no_argument, 0, 'q'},        {"shard", required_argument, 0, 'S'},
+      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
   const char *db = DEFAULT_DB, *data = NULL, *split = NULL, *report_dir = NULL;
   unsigned shard_index = 0, shard_count = 0;
   char **codec_specs = calloc((size_t)argc + 1, sizeof *codec_specs);
   char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
-  int n_specs = 0, n_plugins = 0, resume = 0, quiet = 0, c, status = 2;
+  char **task_specs = calloc((size_t)argc + 1, sizeof *task_specs);
+  int n_specs = 0, n_plugins = 0, n_tasks = 0, resume = 0, quiet = 0, c, status = 2;
   long threads = omp_get_max_threads(), limit = 0;
   suite *s = NULL;
   codec_registry *reg = NULL;
   char *command = join_argv(argc, argv);
   char err[1024];
-  if (!codec_specs || !plugins || !command) {
+  if (!codec_specs || !plugins || !task_specs || !command) {
     status = fail("%s", "out of memory");
     goto out;
   }
@@ -209,6 +208,7 @@ static int cmd_run(int argc, char **argv) {
     case 'D': data = optarg; break;
     case 's': split = optarg; break;
     case 'c': codec_specs[n_specs++] = optarg; break;
+    case 'T': task_specs[n_tasks++] = optarg; break;
     case 't':
       if (parse_positive("--threads", optarg, 1024, &threads))
         goto out;
@@ -241,8 +241,9 @@ static int cmd_run(int argc, char **argv) {
     status = fail("%s", "run: give a suite file, or --data DIR and --codec SPEC (see --help)");
     goto out;
   }
-  if (suite_file && n_specs) {
-    status = fail("%s", "run: --codec is for runs without a suite file; edit the suite instead");
+  if (suite_file && (n_specs || n_tasks)) {
+    status = fail("run: --%s is for runs without a suite file; edit the suite instead",
+                  n_specs ? "codec" : "task");
     goto out;
   }
   if (codec_registry_create(&reg, err, sizeof err)) {
@@ -314,6 +315,14 @@ static int cmd_run(int argc, char **argv) {
       }
       sbuf_printf(&text, " codec=%s", codec_specs[i]);
     }
+    for (int i = 0; i < n_tasks; i++) {
+      if (suite_add_task_spec(s, task_specs[i], err, sizeof err)) {
+        sbuf_free(&text);
+        status = fail("%s", err);
+        goto out;
+      }
+      sbuf_printf(&text, " task=%s", task_specs[i]);
+    }
     s->text = sbuf_take(&text);
     data = NULL; /* the dataset path is already complete */
   }
@@ -354,6 +363,7 @@ out:
   codec_registry_destroy(reg);
   free(codec_specs);
   free(plugins);
+  free(task_specs);
   free(command);
   return status;
 }

@@ -130,6 +130,35 @@ static const char *const copy_sql[] = {
     "WHERE sc.run_id = ?2",
 };
 
+/* Task rows (schema version 2), copied only from shards that have the tables. */
+static const char *const copy_task_sql[] = {
+    "INSERT OR IGNORE INTO main.tasks (run_id, name, kind, checkpoint, checkpoint_sha256, arch, "
+    "num_classes, input_width, input_height) SELECT ?1, name, kind, checkpoint, "
+    "checkpoint_sha256, arch, num_classes, input_width, input_height FROM src.tasks "
+    "WHERE run_id = ?2",
+    "INSERT INTO main.task_refs (task_id, image_id, top1, correct, probs) "
+    "SELECT mt.id, mi.id, r.top1, r.correct, r.probs FROM src.task_refs r "
+    "JOIN src.tasks st ON st.id = r.task_id JOIN src.images si ON si.id = r.image_id "
+    "JOIN src.datasets sd ON sd.id = si.dataset_id "
+    "JOIN main.tasks mt ON mt.run_id = ?1 AND mt.name = st.name "
+    "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name "
+    "JOIN main.images mi ON mi.dataset_id = md.id AND mi.idx = si.idx WHERE st.run_id = ?2",
+    "INSERT INTO main.task_results (task_id, image_id, point_id, top1, correct, agree, kl) "
+    "SELECT mt.id, mi.id, mp.id, r.top1, r.correct, r.agree, r.kl FROM src.task_results r "
+    "JOIN src.tasks st ON st.id = r.task_id JOIN src.images si ON si.id = r.image_id "
+    "JOIN src.datasets sd ON sd.id = si.dataset_id JOIN src.points sp ON sp.id = r.point_id "
+    "JOIN src.codecs sc ON sc.id = sp.codec_id "
+    "JOIN main.tasks mt ON mt.run_id = ?1 AND mt.name = st.name "
+    "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name "
+    "JOIN main.images mi ON mi.dataset_id = md.id AND mi.idx = si.idx "
+    "JOIN main.codecs mc ON mc.run_id = ?1 AND mc.label = sc.label "
+    "JOIN main.points mp ON mp.codec_id = mc.id AND mp.kind = sp.kind AND mp.value = sp.value "
+    "WHERE st.run_id = ?2",
+    /* The same task must be the same network in every shard. */
+    "SELECT count(*) FROM src.tasks st JOIN main.tasks mt ON mt.run_id = ?1 AND "
+    "mt.name = st.name WHERE st.run_id = ?2 AND mt.checkpoint_sha256 <> st.checkpoint_sha256",
+};
+
 /* Datasets and codecs must agree across shards (same content, same settings). */
 static const char *const check_sql =
     "SELECT (SELECT count(*) FROM src.datasets sd JOIN main.datasets md ON md.run_id = ?1 AND "
@@ -191,6 +220,21 @@ static int copy_shard(store *out, int64_t run_id, const char *path, int64_t src_
                  path);
         rc = -1;
       }
+    }
+  }
+  int64_t has_tasks = 0;
+  if (!rc)
+    rc = exec_bound(db,
+                    "SELECT count(*) FROM src.sqlite_master WHERE type = 'table' AND "
+                    "name = 'task_results' AND ?1 > 0",
+                    run_id, src_run, &has_tasks, err, err_len, path);
+  for (size_t i = 0; !rc && has_tasks && i < sizeof copy_task_sql / sizeof *copy_task_sql; i++) {
+    int64_t mismatches = 0;
+    rc = exec_bound(db, copy_task_sql[i], run_id, src_run, &mismatches, err, err_len, path);
+    if (!rc && i + 1 == sizeof copy_task_sql / sizeof *copy_task_sql && mismatches) {
+      snprintf(err, err_len, "%s: its task networks differ from the other shards' (checkpoint)",
+               path);
+      rc = -1;
     }
   }
   if (!rc)

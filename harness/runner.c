@@ -7,6 +7,7 @@
 #include <png.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +16,12 @@
 #include <xxhash.h>
 #include <yaml.h>
 
+#include "classifier.h"
 #include "dataset.h"
 #include "metrics.h"
 #include "ratectl.h"
 #include "store.h"
+#include "task_metrics.h"
 #include "util.h"
 
 #ifndef SAICBENCH_VERSION
@@ -43,6 +46,22 @@ typedef struct plan_codec {
   int64_t id;
 } plan_codec;
 
+/* A task network; one classifier instance per worker thread (instances are not shared). */
+typedef struct plan_task {
+  const suite_task *st;
+  classifier **clf;
+  int n_clf;
+  const char *arch;
+  int num_classes, in_w, in_h;
+  char sha256[65];
+  int64_t id;
+} plan_task;
+
+/* Task inference runs on fixed-size batches (the last one padded): a network's output for an
+ * image then does not depend on how many other images it was batched with, so results are the
+ * same whatever was resumed or deduplicated, and the backend never re-plans for a new size. */
+enum { TASK_BATCH = 16 };
+
 typedef struct plan_dataset {
   const suite_dataset *sd;
   dataset *ds;
@@ -51,6 +70,7 @@ typedef struct plan_dataset {
   int64_t *image_ids;
   size_t n;
   int64_t id;
+  unsigned char *task_ok; /* per plan task: the dataset's labels fit the task's classes */
 } plan_dataset;
 
 typedef struct task {
@@ -111,13 +131,24 @@ static int done_set_has(const done_set *d, int64_t image_id, int64_t point_id) {
 
 typedef enum msg_kind { MSG_RESULT, MSG_IMAGE } msg_kind;
 
+/* A task's output on a decoded image (MSG_RESULT) or on the original (MSG_IMAGE). */
+typedef struct task_row {
+  int64_t task_id;
+  int top1, correct, agree; /* correct: -1 unlabeled; agree: MSG_RESULT only */
+  double kl;                /* MSG_RESULT only */
+  float *probs;             /* MSG_IMAGE only: num_classes values, owned */
+  int num_classes;
+} task_row;
+
 typedef struct msg {
   msg_kind kind;
   store_result r;   /* MSG_RESULT; r.error owned */
   int64_t image_id; /* MSG_IMAGE */
   int width, height;
   char hash[33];
-  char *error; /* MSG_IMAGE: owned */
+  char *error;     /* MSG_IMAGE: owned */
+  task_row *tasks; /* owned; stored in the same transaction as the row they belong to */
+  int n_tasks;
   struct msg *next;
 } msg;
 
@@ -135,6 +166,8 @@ typedef struct writer {
   volatile sig_atomic_t *stop;
   atomic_int failed; /* the writer hit an error: workers stop */
   char err[512];
+  atomic_int task_failed; /* task inference failed: workers stop */
+  char task_err[512];     /* written once, by the worker that sets task_failed */
 } writer;
 
 static void writer_push(writer *w, msg *m) {
@@ -194,6 +227,9 @@ static void free_msgs(msg *m) {
     msg *next = m->next;
     free((char *)m->r.error);
     free(m->error);
+    for (int k = 0; k < m->n_tasks; k++)
+      free(m->tasks[k].probs);
+    free(m->tasks);
     free(m);
     m = next;
   }
@@ -209,11 +245,24 @@ static int writer_store_batch(writer *w, msg *batch) {
     if (m->kind == MSG_RESULT) {
       if (store_insert_result(w->st, &m->r, err, sizeof err))
         goto fail_rollback;
+      for (int k = 0; k < m->n_tasks; k++) {
+        const task_row *t = &m->tasks[k];
+        if (store_insert_task_result(w->st, t->task_id, m->r.image_id, m->r.point_id, t->top1,
+                                     t->correct, t->agree, t->kl, err, sizeof err))
+          goto fail_rollback;
+      }
       stored++;
       failed += m->r.error != NULL;
-    } else if (store_update_image(w->st, m->image_id, m->width, m->height, m->hash, m->error, err,
-                                  sizeof err)) {
-      goto fail_rollback;
+    } else {
+      if (store_update_image(w->st, m->image_id, m->width, m->height, m->hash, m->error, err,
+                             sizeof err))
+        goto fail_rollback;
+      for (int k = 0; k < m->n_tasks; k++) {
+        const task_row *t = &m->tasks[k];
+        if (store_insert_task_ref(w->st, t->task_id, m->image_id, t->top1, t->correct, t->probs,
+                                  t->num_classes, err, sizeof err))
+          goto fail_rollback;
+      }
     }
   }
   if (store_commit(w->st, err, sizeof err))
@@ -271,7 +320,8 @@ typedef struct cache_entry {
   double encode_ms;
   int measured;
   double decode_ms, mse, psnr, ssim, ms_ssim;
-  char *error; /* encode or decode failure at this knob */
+  uint8_t *decoded; /* kept for task inference when the cache keeps decoded images */
+  char *error;      /* encode or decode failure at this knob */
 } cache_entry;
 
 typedef struct codec_cache {
@@ -279,14 +329,112 @@ typedef struct codec_cache {
   const image_rgb8 *img;
   cache_entry *e;
   size_t n, cap;
+  int keep_decoded;
 } codec_cache;
 
 static void cache_clear(codec_cache *c) {
   for (size_t i = 0; i < c->n; i++) {
     free(c->e[i].enc.data);
+    free(c->e[i].decoded);
     free(c->e[i].error);
   }
   c->n = 0;
+}
+
+/* Per-worker state for task inference on one image: distinct pixel arrays ("slots"; slot 0 is
+ * the original) and the result messages waiting for their task rows. */
+typedef struct task_scratch {
+  uint8_t *pix; /* cap slots of w*h*3 bytes */
+  uint64_t *hash;
+  size_t n, cap, img_bytes;
+  msg **pending;
+  size_t *pending_slot;
+  size_t n_pending, cap_pending;
+  uint8_t *batch; /* TASK_BATCH images */
+  float *probs;   /* slots rounded up to TASK_BATCH, times num_classes */
+  size_t probs_cap;
+} task_scratch;
+
+static void scratch_free(task_scratch *t) {
+  free(t->pix);
+  free(t->hash);
+  free(t->pending);
+  free(t->pending_slot);
+  free(t->batch);
+  free(t->probs);
+  memset(t, 0, sizeof *t);
+}
+
+/* Starts an image: slot 0 = the original. Returns -1 when out of memory. */
+static int scratch_begin(task_scratch *t, const uint8_t *rgb, size_t img_bytes) {
+  if (img_bytes != t->img_bytes) {
+    free(t->pix);
+    free(t->batch);
+    t->pix = NULL;
+    t->cap = 0;
+    t->img_bytes = img_bytes;
+    if (!(t->batch = malloc(TASK_BATCH * img_bytes)))
+      return -1;
+  }
+  t->n = 0;
+  t->n_pending = 0;
+  if (!t->cap) {
+    t->cap = 32;
+    uint64_t *h = realloc(t->hash, t->cap * sizeof *h);
+    if (h)
+      t->hash = h;
+    if (!h || !(t->pix = malloc(t->cap * img_bytes))) {
+      t->cap = 0;
+      return -1;
+    }
+  }
+  memcpy(t->pix, rgb, img_bytes);
+  t->hash[0] = XXH3_64bits(rgb, img_bytes);
+  t->n = 1;
+  return 0;
+}
+
+/* The slot holding these pixels, added if new: identical decoded images (a bpp target that
+ * lands on a knob already scored, unreachable targets) are classified once. */
+static long scratch_slot(task_scratch *t, const uint8_t *rgb) {
+  uint64_t h = XXH3_64bits(rgb, t->img_bytes);
+  for (size_t i = 0; i < t->n; i++)
+    if (t->hash[i] == h && !memcmp(t->pix + i * t->img_bytes, rgb, t->img_bytes))
+      return (long)i;
+  if (t->n == t->cap) {
+    size_t cap = 2 * t->cap;
+    uint8_t *p = realloc(t->pix, cap * t->img_bytes);
+    if (!p)
+      return -1;
+    t->pix = p;
+    uint64_t *hh = realloc(t->hash, cap * sizeof *hh);
+    if (!hh)
+      return -1;
+    t->hash = hh;
+    t->cap = cap;
+  }
+  memcpy(t->pix + t->n * t->img_bytes, rgb, t->img_bytes);
+  t->hash[t->n] = h;
+  return (long)t->n++;
+}
+
+static int scratch_defer(task_scratch *t, msg *m, size_t slot) {
+  if (t->n_pending == t->cap_pending) {
+    size_t cap = t->cap_pending ? 2 * t->cap_pending : 32;
+    msg **p = realloc(t->pending, cap * sizeof *p);
+    if (!p)
+      return -1;
+    t->pending = p;
+    size_t *ps = realloc(t->pending_slot, cap * sizeof *ps);
+    if (!ps)
+      return -1;
+    t->pending_slot = ps;
+    t->cap_pending = cap;
+  }
+  t->pending[t->n_pending] = m;
+  t->pending_slot[t->n_pending] = slot;
+  t->n_pending++;
+  return 0;
 }
 
 /* Encodes at knob unless cached. Returns the entry, or NULL on allocation failure. */
@@ -346,6 +494,10 @@ static void cache_measure(codec_cache *c, cache_entry *e) {
     e->psnr = m.psnr;
     e->ssim = m.ssim;
     e->ms_ssim = m.ms_ssim;
+    if (c->keep_decoded) {
+      e->decoded = rgb;
+      rgb = NULL;
+    }
   }
   free(rgb);
 }
@@ -363,6 +515,17 @@ static int bpp_at(void *ctx, double knob, double *bpp, char *err, size_t err_len
   }
   *bpp = 8.0 * (double)e->enc.size / ((double)c->img->width * c->img->height);
   return 0;
+}
+
+static const cache_entry *cache_lookup(const codec_cache *c, double knob) {
+  for (size_t i = 0; i < c->n; i++)
+    if (c->e[i].knob == knob)
+      return &c->e[i];
+  return NULL;
+}
+
+static int im_label(const plan_dataset *pd, const task *t) {
+  return dataset_item_label(pd->ds, pd->items[t->item]);
 }
 
 static msg *new_result(int64_t image_id, int64_t point_id) {
@@ -395,6 +558,8 @@ typedef struct run_ctx {
   size_t n_pd;
   plan_codec *pc;
   size_t n_pc;
+  plan_task *pt;
+  size_t n_pt;
   const done_set *done;
   writer *w;
   int max_encodes;
@@ -402,10 +567,91 @@ typedef struct run_ctx {
 } run_ctx;
 
 static int should_stop(const run_ctx *rc) {
-  return (rc->stop && *rc->stop) || atomic_load(&rc->w->failed);
+  return (rc->stop && *rc->stop) || atomic_load(&rc->w->failed) || atomic_load(&rc->w->task_failed);
 }
 
-static void run_task(const run_ctx *rc, const task *t, codec_cache *cache) {
+static void task_fail(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void task_fail(writer *w, const char *fmt, ...) {
+  int expected = 0;
+  /* The flag is taken before the message is written; it is read after the workers joined. */
+  if (!atomic_compare_exchange_strong(&w->task_failed, &expected, 1))
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(w->task_err, sizeof w->task_err, fmt, ap);
+  va_end(ap);
+}
+
+static int argmax(const float *p, int k) {
+  int best = 0;
+  for (int i = 1; i < k; i++)
+    if (p[i] > p[best])
+      best = i;
+  return best;
+}
+
+/* Runs every applicable task on the scratch slots and attaches the task rows: references to
+ * the image message, per-result rows to the pending result messages. */
+static int run_tasks(const run_ctx *rc, task_scratch *ts, const unsigned char *applies, int label,
+                     int thread, msg *im) {
+  int n_app = 0;
+  for (size_t k = 0; k < rc->n_pt; k++)
+    n_app += applies[k];
+  if (!(im->tasks = calloc((size_t)n_app, sizeof *im->tasks)))
+    return -1;
+  for (size_t i = 0; i < ts->n_pending; i++)
+    if (!(ts->pending[i]->tasks = calloc((size_t)n_app, sizeof(task_row))))
+      return -1;
+  size_t padded = (ts->n + TASK_BATCH - 1) / TASK_BATCH * TASK_BATCH;
+  for (size_t k = 0; k < rc->n_pt; k++) {
+    if (!applies[k])
+      continue;
+    const plan_task *pt = &rc->pt[k];
+    int K = pt->num_classes;
+    if (padded * (size_t)K > ts->probs_cap) {
+      float *p = realloc(ts->probs, padded * (size_t)K * sizeof *p);
+      if (!p)
+        return -1;
+      ts->probs = p;
+      ts->probs_cap = padded * (size_t)K;
+    }
+    for (size_t b = 0; b < ts->n; b += TASK_BATCH) {
+      size_t m = ts->n - b < TASK_BATCH ? ts->n - b : TASK_BATCH;
+      memcpy(ts->batch, ts->pix + b * ts->img_bytes, m * ts->img_bytes);
+      memset(ts->batch + m * ts->img_bytes, 0, (TASK_BATCH - m) * ts->img_bytes);
+      nn_err e = {0};
+      if (classifier_predict(pt->clf[thread], ts->batch, TASK_BATCH, pt->in_w, pt->in_h,
+                             ts->probs + b * (size_t)K, &e)) {
+        task_fail(rc->w, "task '%s' (%s): %s", pt->st->name, pt->st->checkpoint, e.msg);
+        return -1;
+      }
+    }
+    const float *ref = ts->probs;
+    int ref_top1 = argmax(ref, K);
+    task_row *r = &im->tasks[im->n_tasks++];
+    r->task_id = pt->id;
+    r->top1 = ref_top1;
+    r->correct = label >= 0 ? ref_top1 == label : -1;
+    r->num_classes = K;
+    if (!(r->probs = malloc((size_t)K * sizeof *r->probs)))
+      return -1;
+    memcpy(r->probs, ref, (size_t)K * sizeof *r->probs);
+    for (size_t i = 0; i < ts->n_pending; i++) {
+      msg *m = ts->pending[i];
+      const float *p = ts->probs + ts->pending_slot[i] * (size_t)K;
+      task_row *t = &m->tasks[m->n_tasks++];
+      t->task_id = pt->id;
+      t->top1 = argmax(p, K);
+      t->correct = label >= 0 ? t->top1 == label : -1;
+      t->agree = t->top1 == ref_top1;
+      t->kl = metrics_kl_bits(ref, p, K);
+    }
+  }
+  return 0;
+}
+
+static void run_task(const run_ctx *rc, const task *t, codec_cache *cache, task_scratch *ts,
+                     int thread) {
   const plan_dataset *pd = &rc->pd[t->dataset];
   int64_t image_id = pd->image_ids[t->item];
   size_t missing = 0;
@@ -442,7 +688,22 @@ static void run_task(const run_ctx *rc, const task *t, codec_cache *cache) {
                (unsigned long long)h.low64);
     }
   }
-  writer_push(rc->w, im);
+  /* Tasks score the images they fit (input size, class count); their rows wait until the
+   * image's decoded versions have all been produced, then go through the network together. */
+  unsigned char applies[64] = {0};
+  int any_task = 0;
+  for (size_t k = 0; !load_failed && k < rc->n_pt && k < sizeof applies; k++) {
+    const plan_task *pt = &rc->pt[k];
+    applies[k] = pd->task_ok[k] && img.width == pt->in_w && img.height == pt->in_h;
+    any_task |= applies[k];
+  }
+  if (any_task && scratch_begin(ts, img.rgb, (size_t)img.width * img.height * 3)) {
+    task_fail(rc->w, "out of memory for task inference");
+    any_task = 0;
+  }
+  cache->keep_decoded = any_task;
+  if (!any_task)
+    writer_push(rc->w, im);
 
   for (size_t c = 0; c < rc->n_pc && !should_stop(rc); c++) {
     const plan_codec *pc = &rc->pc[c];
@@ -489,10 +750,40 @@ static void run_task(const run_ctx *rc, const task *t, codec_cache *cache) {
         }
         m->r.n_encodes = res.n_evals;
       }
+      const cache_entry *kept = any_task && !m->r.error ? cache_lookup(cache, m->r.knob) : NULL;
+      long slot = kept && kept->decoded ? scratch_slot(ts, kept->decoded) : -1;
+      if (slot >= 0 && !scratch_defer(ts, m, (size_t)slot))
+        continue;
+      if (kept) /* only when memory ran out */
+        task_fail(rc->w, "out of memory for task inference");
       writer_push(rc->w, m);
     }
     cache_clear(cache);
   }
+  if (any_task) {
+    /* Stopped midway: the deferred rows are dropped unstored (a resume redoes them); the image
+     * message carries no task rows then, and task rows are never stored without their row. */
+    int ok = !should_stop(rc) && !run_tasks(rc, ts, applies, im_label(pd, t), thread, im);
+    if (!ok) {
+      if (!atomic_load(&rc->w->task_failed) && !(rc->stop && *rc->stop) &&
+          !atomic_load(&rc->w->failed))
+        task_fail(rc->w, "out of memory for task inference");
+      for (int k = 0; k < im->n_tasks; k++)
+        free(im->tasks[k].probs);
+      free(im->tasks);
+      im->tasks = NULL;
+      im->n_tasks = 0;
+    }
+    writer_push(rc->w, im); /* before its results: a stored task row always has its reference */
+    for (size_t i = 0; i < ts->n_pending; i++) {
+      if (ok)
+        writer_push(rc->w, ts->pending[i]);
+      else
+        free_msgs((ts->pending[i]->next = NULL, ts->pending[i]));
+    }
+    ts->n_pending = 0;
+  }
+  cache->keep_decoded = 0;
   image_free(&img);
 }
 
@@ -568,7 +859,8 @@ static int setup_datasets(const suite *s, const runner_options *opt, plan_datase
       return -1;
     }
     pd[i].image_ids = calloc(pd[i].n, sizeof *pd[i].image_ids);
-    if (!pd[i].image_ids) {
+    pd[i].task_ok = calloc(s->n_tasks ? s->n_tasks : 1, 1);
+    if (!pd[i].image_ids || !pd[i].task_ok) {
       snprintf(err, err_len, "out of memory");
       return -1;
     }
@@ -650,11 +942,56 @@ static int setup_codecs(const suite *s, const codec_registry *reg, plan_codec *p
   return 0;
 }
 
+/* Loads every task network once per worker thread (a network is used by one thread at a time)
+ * and decides which datasets each one scores. */
+static int setup_tasks(const suite *s, const runner_options *opt, plan_dataset *pd, size_t n_pd,
+                       plan_task *pt, char *err, size_t err_len) {
+  if (s->n_tasks > 64) {
+    snprintf(err, err_len, "at most 64 tasks in a suite (%zu given)", s->n_tasks);
+    return -1;
+  }
+  for (size_t k = 0; k < s->n_tasks; k++) {
+    const suite_task *st = &s->tasks[k];
+    char e[512] = "";
+    pt[k].st = st;
+    if (util_sha256_file(st->checkpoint, pt[k].sha256, e, sizeof e)) {
+      snprintf(err, err_len, "task '%s': %s", st->name, e);
+      return -1;
+    }
+    if (!(pt[k].clf = calloc((size_t)opt->threads, sizeof *pt[k].clf))) {
+      snprintf(err, err_len, "out of memory");
+      return -1;
+    }
+    for (int i = 0; i < opt->threads; i++, pt[k].n_clf++) {
+      nn_err ne = {0};
+      if (classifier_load(st->checkpoint, 1, &pt[k].clf[i], &ne)) {
+        snprintf(err, err_len, "task '%s': %s", st->name, ne.msg);
+        return -1;
+      }
+    }
+    const classifier_arch *a = classifier_get_arch(pt[k].clf[0]);
+    pt[k].arch = a->name;
+    pt[k].num_classes = a->num_classes;
+    pt[k].in_w = a->in_w;
+    pt[k].in_h = a->in_h;
+    for (size_t i = 0; i < n_pd; i++) {
+      int nc = dataset_num_classes(pd[i].ds);
+      pd[i].task_ok[k] = nc == 0 || nc == a->num_classes;
+      if (!pd[i].task_ok[k] && !opt->quiet)
+        fprintf(stderr,
+                "saicbench: task '%s' does not score dataset '%s' (%d classes, the network has "
+                "%d)\n",
+                st->name, pd[i].sd->name, nc, a->num_classes);
+    }
+  }
+  return 0;
+}
+
 /* The plan hash identifies "the same run" for --resume: suite text, data selections and
  * content, codec library versions and the encode budget. Thread count is excluded on purpose:
  * results do not depend on it. */
 static void plan_hash(const suite *s, const plan_dataset *pd, char (*ds_hash)[33],
-                      const plan_codec *pc, char out[33]) {
+                      const plan_codec *pc, const plan_task *pt, char out[33]) {
   sbuf b = {0};
   sbuf_printf(&b, "saicbench-plan-v1\nsuite=%s\nmax_encodes=%d\n", s->name, s->max_encodes);
   if (s->text)
@@ -669,6 +1006,8 @@ static void plan_hash(const suite *s, const plan_dataset *pd, char (*ds_hash)[33
     for (size_t k = 0; k < pc[i].n_points; k++)
       sbuf_printf(&b, " %c%.17g", pc[i].points[k].is_bpp ? 'b' : 'k', pc[i].points[k].value);
   }
+  for (size_t k = 0; k < s->n_tasks; k++)
+    sbuf_printf(&b, "\ntask %s %s %s", pt[k].st->name, pt[k].arch, pt[k].sha256);
   char *text = sbuf_take(&b);
   util_hash128_hex(text ? text : "", text ? strlen(text) : 0, out);
   free(text);
@@ -685,10 +1024,16 @@ static char *class_names_json(const dataset *ds) {
 
 /* Inserts (or finds, when resuming) every dataset, image, codec and point row. */
 static int store_plan(store *st, int64_t run_id, const suite *s, const codec_registry *reg,
-                      plan_dataset *pd, char (*ds_hash)[33], plan_codec *pc, char *err,
-                      size_t err_len) {
+                      plan_dataset *pd, char (*ds_hash)[33], plan_codec *pc, plan_task *pt,
+                      char *err, size_t err_len) {
   if (store_begin(st, err, err_len))
     return -1;
+  for (size_t k = 0; k < s->n_tasks; k++) {
+    store_task_info ti = {pt[k].st->name, "classifier",      pt[k].st->checkpoint, pt[k].sha256,
+                          pt[k].arch,     pt[k].num_classes, pt[k].in_w,           pt[k].in_h};
+    if (store_put_task(st, run_id, &ti, &pt[k].id, err, err_len))
+      goto fail;
+  }
   for (size_t i = 0; i < s->n_datasets; i++) {
     char sel[128];
     snprintf(sel, sizeof sel, "offset=%zu stride=%zu count=%zu", pd[i].sd->offset, pd[i].sd->stride,
@@ -738,12 +1083,14 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   char *libs = NULL;
   plan_dataset *pd = calloc(s->n_datasets, sizeof *pd);
   plan_codec *pc = calloc(s->n_codecs, sizeof *pc);
+  plan_task *pt = calloc(s->n_tasks ? s->n_tasks : 1, sizeof *pt);
   char(*ds_hash)[33] = calloc(s->n_datasets ? s->n_datasets : 1, sizeof *ds_hash);
-  if (!pd || !pc || !ds_hash) {
+  if (!pd || !pc || !pt || !ds_hash) {
     snprintf(err, err_len, "out of memory");
     goto done;
   }
-  if (setup_codecs(s, reg, pc, err, err_len) || setup_datasets(s, opt, pd, err, err_len))
+  if (setup_codecs(s, reg, pc, err, err_len) || setup_datasets(s, opt, pd, err, err_len) ||
+      setup_tasks(s, opt, pd, s->n_datasets, pt, err, err_len))
     goto done;
   size_t n_tasks = 0, points_per_image = 0;
   for (size_t i = 0; i < s->n_datasets; i++) {
@@ -762,7 +1109,7 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   size_t shard_tasks = n_tasks / n_shards + (opt->shard_index < n_tasks % n_shards);
   sum->units_total = shard_tasks * points_per_image;
   char phash[33];
-  plan_hash(s, pd, ds_hash, pc, phash); /* the same for every shard: merge checks it */
+  plan_hash(s, pd, ds_hash, pc, pt, phash); /* the same for every shard: merge checks it */
 
   if (store_open(opt->db_path, &st, err, err_len))
     goto done;
@@ -796,7 +1143,7 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
       goto done;
   }
   sum->run_id = run_id;
-  if (store_plan(st, run_id, s, reg, pd, ds_hash, pc, err, err_len))
+  if (store_plan(st, run_id, s, reg, pd, ds_hash, pc, pt, err, err_len))
     goto done;
   if (done_set_init(&done, sum->units_total + 1)) {
     snprintf(err, err_len, "out of memory");
@@ -829,6 +1176,7 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   w.kill_after = opt->kill_after_units;
   w.stop = opt->stop;
   atomic_init(&w.failed, 0);
+  atomic_init(&w.task_failed, 0);
   pthread_t wt;
   if (pthread_create(&wt, NULL, writer_main, &w)) {
     snprintf(err, err_len, "cannot start the writer thread: %s", strerror(errno));
@@ -839,16 +1187,20 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
             (long long)run_id, sum->resumed ? "resumed" : "new", shard[0] ? ", shard " : "", shard,
             sum->units_total, sum->units_skipped, opt->threads);
 
-  run_ctx ctx = {pd, s->n_datasets, pc, s->n_codecs, &done, &w, s->max_encodes, opt->stop};
+  run_ctx ctx = {pd,         s->n_datasets, pc, s->n_codecs,    pt,
+                 s->n_tasks, &done,         &w, s->max_encodes, opt->stop};
 #pragma omp parallel num_threads(opt->threads)
   {
     codec_cache cache = {0};
+    task_scratch scratch = {0};
+    int thread = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
     for (size_t i = 0; i < nt; i++)
       if (!should_stop(&ctx))
-        run_task(&ctx, &tasks[i], &cache);
+        run_task(&ctx, &tasks[i], &cache, &scratch, thread);
     cache_clear(&cache);
     free(cache.e);
+    scratch_free(&scratch);
   }
 
   pthread_mutex_lock(&w.mu);
@@ -864,9 +1216,9 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   sum->interrupted = opt->stop && *opt->stop;
 
   char aerr[512];
-  if (atomic_load(&w.failed)) {
+  if (atomic_load(&w.failed) || atomic_load(&w.task_failed)) {
     snprintf(err, err_len, "%s (results stored before this are kept; fix it and use --resume)",
-             w.err);
+             atomic_load(&w.failed) ? w.err : w.task_err);
     store_set_run_status(st, run_id, "failed", aerr, sizeof aerr);
     goto done;
   }
@@ -887,10 +1239,18 @@ done:
   if (pd)
     for (size_t i = 0; i < s->n_datasets; i++) {
       dataset_close(pd[i].ds);
+      free(pd[i].task_ok);
       free(pd[i].path);
       free(pd[i].items);
       free(pd[i].image_ids);
     }
+  if (pt)
+    for (size_t k = 0; k < s->n_tasks; k++) {
+      for (int i = 0; i < pt[k].n_clf; i++)
+        classifier_free(pt[k].clf[i]);
+      free(pt[k].clf);
+    }
+  free(pt);
   free(pd);
   free(pc);
   free(ds_hash);

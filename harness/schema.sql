@@ -1,4 +1,6 @@
--- saicbench result database, schema version 1 (PRAGMA user_version = 1).
+-- saicbench result database, schema version 2 (PRAGMA user_version = 2).
+-- Version 2 added the task tables (tasks, task_refs, task_results, task_aggregates); a version-1
+-- database is upgraded in place by adding them (nothing else changes).
 -- Embedded into the binary at build time (harness/store.c); this file is the reference.
 -- Units: bytes are file bytes unless named stream_*; bpp = 8*bytes/(width*height);
 -- times in milliseconds; metrics NULL where undefined (e.g. MS-SSIM below 161 px).
@@ -109,5 +111,64 @@ CREATE TABLE IF NOT EXISTS aggregates (
   PRIMARY KEY (point_id, dataset_id)
 ) WITHOUT ROWID;
 
+-- A task network (classifier) run on every decoded image of the datasets it fits (same input
+-- size). Added in schema version 2.
+CREATE TABLE IF NOT EXISTS tasks (
+  id            INTEGER PRIMARY KEY,
+  run_id        INTEGER NOT NULL REFERENCES runs(id),
+  name          TEXT NOT NULL,    -- unique name in the run, e.g. "resnet20"
+  kind          TEXT NOT NULL,    -- 'classifier'
+  checkpoint    TEXT NOT NULL,    -- path as given (resolved against the suite file's folder)
+  checkpoint_sha256 TEXT NOT NULL,
+  arch          TEXT NOT NULL,    -- architecture name from the checkpoint
+  num_classes   INTEGER NOT NULL,
+  input_width   INTEGER NOT NULL, -- images of another size are not scored by this task
+  input_height  INTEGER NOT NULL,
+  UNIQUE (run_id, name)
+);
+
+-- The task's output on each original image, computed once per image.
+CREATE TABLE IF NOT EXISTS task_refs (
+  task_id       INTEGER NOT NULL REFERENCES tasks(id),
+  image_id      INTEGER NOT NULL REFERENCES images(id),
+  top1          INTEGER NOT NULL, -- predicted class on the original (A)
+  correct       INTEGER,          -- top1 == label; NULL when unlabeled
+  probs         BLOB NOT NULL,    -- num_classes softmax probabilities, float32 little-endian
+  PRIMARY KEY (task_id, image_id)
+) WITHOUT ROWID;
+
+-- The task's output on one decoded image (one result row).
+CREATE TABLE IF NOT EXISTS task_results (
+  task_id       INTEGER NOT NULL REFERENCES tasks(id),
+  image_id      INTEGER NOT NULL REFERENCES images(id),
+  point_id      INTEGER NOT NULL REFERENCES points(id),
+  top1          INTEGER NOT NULL, -- predicted class on the decoded image (B)
+  correct       INTEGER,          -- top1 == label; NULL when unlabeled
+  agree         INTEGER NOT NULL, -- top1 == task_refs.top1
+  kl            REAL NOT NULL,    -- KL(T(x) || T(x_hat)) in bits
+  PRIMARY KEY (task_id, image_id, point_id)
+) WITHOUT ROWID;
+
+-- Per task x grid point x dataset, recomputed from task_results when a run completes.
+-- Information quantities in bits, plug-in estimates over the n images (biased up for small n).
+CREATE TABLE IF NOT EXISTS task_aggregates (
+  task_id       INTEGER NOT NULL REFERENCES tasks(id),
+  point_id      INTEGER NOT NULL REFERENCES points(id),
+  dataset_id    INTEGER NOT NULL REFERENCES datasets(id),
+  n             INTEGER NOT NULL, -- decoded images scored
+  accuracy      REAL,             -- NULL when unlabeled
+  ref_accuracy  REAL,             -- accuracy on the originals of the same n images
+  agreement     REAL,
+  h_a           REAL,             -- H(A)
+  si            REAL,             -- I(A;B)
+  si_norm       REAL,             -- SI / H(A)
+  i_y_a         REAL,             -- I(Y;A)
+  i_y_b         REAL,             -- I(Y;B)
+  delta_i       REAL,             -- I(Y;A) - I(Y;B)
+  mean_kl       REAL,
+  PRIMARY KEY (task_id, point_id, dataset_id)
+) WITHOUT ROWID;
+
 CREATE INDEX IF NOT EXISTS results_point ON results(point_id);
 CREATE INDEX IF NOT EXISTS images_dataset ON images(dataset_id);
+CREATE INDEX IF NOT EXISTS task_results_point ON task_results(point_id);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "task_metrics.h"
 #include "util.h"
 
 extern const char store_schema_sql[]; /* harness/schema.sql, embedded at build time */
@@ -13,7 +14,8 @@ extern const char store_schema_sql[]; /* harness/schema.sql, embedded at build t
 struct store {
   sqlite3 *db;
   char *path;
-  sqlite3_stmt *insert_result, *update_image;
+  int version;
+  sqlite3_stmt *insert_result, *update_image, *insert_task_ref, *insert_task_result;
 };
 
 /* What the user can act on for a failed write: SQLite's unix VFS does not always keep errno
@@ -129,7 +131,9 @@ int store_open(const char *path, store **out, char *err, size_t err_len) {
   if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err,
            err_len))
     goto fail;
-  if (version == 0) {
+  if (version < STORE_SCHEMA_VERSION) {
+    /* New file, or an upgrade: every statement of the schema is CREATE ... IF NOT EXISTS and
+     * later versions only add tables, so running it adds what is missing and keeps all rows. */
     char ver[64];
     snprintf(ver, sizeof ver, "PRAGMA user_version=%d;", STORE_SCHEMA_VERSION);
     if (exec(s, "BEGIN IMMEDIATE", err, err_len))
@@ -140,13 +144,22 @@ int store_open(const char *path, store **out, char *err, size_t err_len) {
       goto fail;
     }
   }
+  s->version = STORE_SCHEMA_VERSION;
   if (prepare(s,
               "INSERT OR REPLACE INTO results (image_id, point_id, knob, bytes, stream_bytes, "
               "bpp, stream_bpp, mse, psnr, ssim, ms_ssim, encode_ms, decode_ms, n_encodes, "
               "target_unreachable, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
               &s->insert_result, err, err_len) ||
       prepare(s, "UPDATE images SET width=?, height=?, hash=?, error=? WHERE id=?",
-              &s->update_image, err, err_len))
+              &s->update_image, err, err_len) ||
+      prepare(s,
+              "INSERT OR REPLACE INTO task_refs (task_id, image_id, top1, correct, probs) "
+              "VALUES (?,?,?,?,?)",
+              &s->insert_task_ref, err, err_len) ||
+      prepare(s,
+              "INSERT OR REPLACE INTO task_results (task_id, image_id, point_id, top1, correct, "
+              "agree, kl) VALUES (?,?,?,?,?,?,?)",
+              &s->insert_task_result, err, err_len))
     goto fail;
   *out = s;
   return 0;
@@ -163,11 +176,13 @@ int store_open_readonly(const char *path, store **out, char *err, size_t err_len
   int version = 0;
   if (read_user_version(s, &version, err, err_len))
     goto fail;
-  if (version != STORE_SCHEMA_VERSION) {
-    snprintf(err, err_len, "%s: not a saicbench store of schema version %d (found %d)", path,
-             STORE_SCHEMA_VERSION, version);
+  if (version < 1 || version > STORE_SCHEMA_VERSION) {
+    snprintf(err, err_len, "%s: not a saicbench store of schema version 1..%d (found %d)%s", path,
+             STORE_SCHEMA_VERSION, version,
+             version > STORE_SCHEMA_VERSION ? "; use a newer saicbench" : "");
     goto fail;
   }
+  s->version = version;
   *out = s;
   return 0;
 fail:
@@ -181,12 +196,16 @@ void store_close(store *s) {
     return;
   sqlite3_finalize(s->insert_result);
   sqlite3_finalize(s->update_image);
+  sqlite3_finalize(s->insert_task_ref);
+  sqlite3_finalize(s->insert_task_result);
   sqlite3_close(s->db);
   free(s->path);
   free(s);
 }
 
 sqlite3 *store_handle(store *s) { return s->db; }
+
+int store_schema_version(const store *s) { return s->version; }
 
 int store_begin(store *s, char *err, size_t err_len) {
   return exec(s, "BEGIN IMMEDIATE", err, err_len);
@@ -463,6 +482,86 @@ int store_insert_result(store *s, const store_result *r, char *err, size_t err_l
   return 0;
 }
 
+int store_put_task(store *s, int64_t run_id, const store_task_info *t, int64_t *id, char *err,
+                   size_t err_len) {
+  sqlite3_stmt *ins, *sel;
+  if (prepare(s,
+              "INSERT OR IGNORE INTO tasks (run_id, name, kind, checkpoint, checkpoint_sha256, "
+              "arch, num_classes, input_width, input_height) VALUES (?,?,?,?,?,?,?,?,?)",
+              &ins, err, err_len))
+    return -1;
+  if (prepare(s, "SELECT id, checkpoint_sha256, arch FROM tasks WHERE run_id=? AND name=?", &sel,
+              err, err_len)) {
+    sqlite3_finalize(ins);
+    return -1;
+  }
+  sqlite3_bind_int64(ins, 1, run_id);
+  bind_text(ins, 2, t->name);
+  bind_text(ins, 3, t->kind);
+  bind_text(ins, 4, t->checkpoint);
+  bind_text(ins, 5, t->checkpoint_sha256);
+  bind_text(ins, 6, t->arch);
+  sqlite3_bind_int(ins, 7, t->num_classes);
+  sqlite3_bind_int(ins, 8, t->input_width);
+  sqlite3_bind_int(ins, 9, t->input_height);
+  sqlite3_bind_int64(sel, 1, run_id);
+  bind_text(sel, 2, t->name);
+  const char *expect[] = {t->checkpoint_sha256, t->arch};
+  return put_row(s, ins, sel, "storing task", expect, 2, id, err, err_len);
+}
+
+static void bind_correct(sqlite3_stmt *st, int i, int correct) {
+  if (correct >= 0)
+    sqlite3_bind_int(st, i, correct);
+  else
+    sqlite3_bind_null(st, i);
+}
+
+int store_insert_task_ref(store *s, int64_t task_id, int64_t image_id, int top1, int correct,
+                          const float *probs, int num_classes, char *err, size_t err_len) {
+  if (num_classes < 1 || num_classes > 4096) {
+    snprintf(err, err_len, "%s: task output with %d classes", s->path, num_classes);
+    return -1;
+  }
+  /* Explicit little-endian bytes: the file reads the same on any machine. */
+  unsigned char blob[4 * 4096];
+  for (int c = 0; c < num_classes; c++) {
+    uint32_t u;
+    memcpy(&u, &probs[c], sizeof u);
+    for (int b = 0; b < 4; b++)
+      blob[4 * c + b] = (unsigned char)(u >> (8 * b));
+  }
+  sqlite3_stmt *st = s->insert_task_ref;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  sqlite3_bind_int64(st, 1, task_id);
+  sqlite3_bind_int64(st, 2, image_id);
+  sqlite3_bind_int(st, 3, top1);
+  bind_correct(st, 4, correct);
+  sqlite3_bind_blob(st, 5, blob, 4 * num_classes, SQLITE_TRANSIENT);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_fail(s, "inserting a task reference output", err, err_len);
+  return 0;
+}
+
+int store_insert_task_result(store *s, int64_t task_id, int64_t image_id, int64_t point_id,
+                             int top1, int correct, int agree, double kl_bits, char *err,
+                             size_t err_len) {
+  sqlite3_stmt *st = s->insert_task_result;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  sqlite3_bind_int64(st, 1, task_id);
+  sqlite3_bind_int64(st, 2, image_id);
+  sqlite3_bind_int64(st, 3, point_id);
+  sqlite3_bind_int(st, 4, top1);
+  bind_correct(st, 5, correct);
+  sqlite3_bind_int(st, 6, agree);
+  sqlite3_bind_double(st, 7, kl_bits);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_fail(s, "inserting a task result", err, err_len);
+  return 0;
+}
+
 int store_for_each_done_unit(store *s, int64_t run_id,
                              void (*fn)(int64_t image_id, int64_t point_id, void *ctx), void *ctx,
                              char *err, size_t err_len) {
@@ -531,6 +630,154 @@ static int flush_agg(store *s, sqlite3_stmt *ins, int64_t point_id, int64_t data
   return 0;
 }
 
+/* One (task, point, dataset) group of task rows, in image order. */
+typedef struct task_group {
+  int *labels, *ref, *dec, *ref_correct;
+  double *kl;
+  size_t n, cap;
+  int labeled, num_classes;
+} task_group;
+
+static int task_group_push(task_group *g, int label, int ref, int ref_correct, int dec, double kl) {
+  if (g->n == g->cap) {
+    size_t cap = g->cap ? 2 * g->cap : 1024;
+    int *l = realloc(g->labels, cap * sizeof *l);
+    if (l)
+      g->labels = l;
+    int *r = realloc(g->ref, cap * sizeof *r);
+    if (r)
+      g->ref = r;
+    int *rc = realloc(g->ref_correct, cap * sizeof *rc);
+    if (rc)
+      g->ref_correct = rc;
+    int *d = realloc(g->dec, cap * sizeof *d);
+    if (d)
+      g->dec = d;
+    double *k = realloc(g->kl, cap * sizeof *k);
+    if (k)
+      g->kl = k;
+    if (!l || !r || !rc || !d || !k)
+      return -1;
+    g->cap = cap;
+  }
+  g->labels[g->n] = label;
+  g->ref[g->n] = ref;
+  g->ref_correct[g->n] = ref_correct;
+  g->dec[g->n] = dec;
+  g->kl[g->n] = kl;
+  g->n++;
+  if (label < 0 || label >= g->num_classes)
+    g->labeled = 0;
+  return 0;
+}
+
+static int flush_task_group(store *s, sqlite3_stmt *ins, int64_t task, int64_t point, int64_t ds,
+                            const task_group *g, char *err, size_t err_len) {
+  metrics_task_stats st;
+  if (metrics_task_stats_compute(g->labeled ? g->labels : NULL, g->ref, g->dec, g->kl, g->n,
+                                 g->num_classes, &st)) {
+    snprintf(err, err_len, "%s: task %lld: a stored prediction is outside its %d classes", s->path,
+             (long long)task, g->num_classes);
+    return -1;
+  }
+  double ref_acc = NAN;
+  if (g->labeled && g->n) {
+    size_t c = 0;
+    for (size_t i = 0; i < g->n; i++)
+      c += g->ref_correct[i] == 1;
+    ref_acc = (double)c / (double)g->n;
+  }
+  sqlite3_reset(ins);
+  sqlite3_clear_bindings(ins);
+  sqlite3_bind_int64(ins, 1, task);
+  sqlite3_bind_int64(ins, 2, point);
+  sqlite3_bind_int64(ins, 3, ds);
+  sqlite3_bind_int64(ins, 4, (int64_t)st.n);
+  bind_real(ins, 5, st.accuracy);
+  bind_real(ins, 6, ref_acc);
+  bind_real(ins, 7, st.agreement);
+  bind_real(ins, 8, st.h_a);
+  bind_real(ins, 9, st.si);
+  bind_real(ins, 10, st.si_norm);
+  bind_real(ins, 11, st.i_y_a);
+  bind_real(ins, 12, st.i_y_b);
+  bind_real(ins, 13, st.delta_i);
+  bind_real(ins, 14, st.mean_kl);
+  if (sqlite3_step(ins) != SQLITE_DONE)
+    return db_fail(s, "storing task aggregates", err, err_len);
+  return 0;
+}
+
+/* Task aggregates of a run; called inside store_compute_aggregates' transaction. */
+static int compute_task_aggregates(store *s, int64_t run_id, char *err, size_t err_len) {
+  sqlite3_stmt *del = NULL, *sel = NULL, *ins = NULL;
+  task_group g;
+  memset(&g, 0, sizeof g);
+  int rc = -1;
+  if (prepare(s,
+              "DELETE FROM task_aggregates WHERE task_id IN (SELECT id FROM tasks WHERE run_id=?)",
+              &del, err, err_len) ||
+      prepare(s,
+              "SELECT tr.task_id, tr.point_id, i.dataset_id, i.label, rf.top1, rf.correct, "
+              "tr.top1, tr.kl, t.num_classes FROM task_results tr "
+              "JOIN tasks t ON t.id=tr.task_id JOIN images i ON i.id=tr.image_id "
+              "JOIN task_refs rf ON rf.task_id=tr.task_id AND rf.image_id=tr.image_id "
+              "WHERE t.run_id=? ORDER BY tr.task_id, tr.point_id, i.dataset_id, i.idx",
+              &sel, err, err_len) ||
+      prepare(s,
+              "INSERT INTO task_aggregates (task_id, point_id, dataset_id, n, accuracy, "
+              "ref_accuracy, agreement, h_a, si, si_norm, i_y_a, i_y_b, delta_i, mean_kl) "
+              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+              &ins, err, err_len))
+    goto done;
+  sqlite3_bind_int64(del, 1, run_id);
+  if (sqlite3_step(del) != SQLITE_DONE) {
+    db_fail(s, "clearing task aggregates", err, err_len);
+    goto done;
+  }
+  sqlite3_bind_int64(sel, 1, run_id);
+  int64_t cur_task = -1, cur_point = -1, cur_ds = -1;
+  int step;
+  while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
+    int64_t task = sqlite3_column_int64(sel, 0), point = sqlite3_column_int64(sel, 1),
+            ds = sqlite3_column_int64(sel, 2);
+    if (task != cur_task || point != cur_point || ds != cur_ds) {
+      if (cur_task >= 0 && flush_task_group(s, ins, cur_task, cur_point, cur_ds, &g, err, err_len))
+        goto done;
+      g.n = 0;
+      g.labeled = 1;
+      g.num_classes = sqlite3_column_int(sel, 8);
+      cur_task = task;
+      cur_point = point;
+      cur_ds = ds;
+    }
+    int label = sqlite3_column_type(sel, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(sel, 3);
+    int ref_correct = sqlite3_column_type(sel, 5) == SQLITE_NULL ? -1 : sqlite3_column_int(sel, 5);
+    if (task_group_push(&g, label, sqlite3_column_int(sel, 4), ref_correct,
+                        sqlite3_column_int(sel, 6), sqlite3_column_double(sel, 7))) {
+      snprintf(err, err_len, "%s: out of memory computing task aggregates", s->path);
+      goto done;
+    }
+  }
+  if (step != SQLITE_DONE) {
+    db_fail(s, "reading task results", err, err_len);
+    goto done;
+  }
+  if (cur_task >= 0 && flush_task_group(s, ins, cur_task, cur_point, cur_ds, &g, err, err_len))
+    goto done;
+  rc = 0;
+done:
+  free(g.labels);
+  free(g.ref);
+  free(g.ref_correct);
+  free(g.dec);
+  free(g.kl);
+  sqlite3_finalize(del);
+  sqlite3_finalize(sel);
+  sqlite3_finalize(ins);
+  return rc;
+}
+
 int store_compute_aggregates(store *s, int64_t run_id, char *err, size_t err_len) {
   sqlite3_stmt *del = NULL, *sel = NULL, *ins = NULL;
   int rc = -1;
@@ -596,6 +843,8 @@ int store_compute_aggregates(store *s, int64_t run_id, char *err, size_t err_len
     goto done;
   }
   if (cur_point >= 0 && flush_agg(s, ins, cur_point, cur_ds, &a, err, err_len))
+    goto done;
+  if (compute_task_aggregates(s, run_id, err, err_len))
     goto done;
   rc = store_commit(s, err, err_len);
 done:

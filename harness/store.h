@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2 /* 2: task tables; version-1 files are upgraded on open */
 
 typedef struct store store;
 
@@ -44,8 +44,11 @@ typedef struct store_result {
 /* Opens (creating if needed) the database at path; creates or checks the schema. Refuses files
  * that are not SQLite databases or carry another schema version, naming the file. */
 int store_open(const char *path, store **out, char *err, size_t err_len);
-/* Opens an existing database read-only (reports). */
+/* Opens an existing database read-only (reports). Accepts schema versions 1..current; a
+ * version-1 file has no task tables (see store_schema_version). */
 int store_open_readonly(const char *path, store **out, char *err, size_t err_len);
+/* The schema version of the open file (1 for an old file opened read-only). */
+int store_schema_version(const store *s);
 void store_close(store *s);
 sqlite3 *store_handle(store *s);
 
@@ -82,11 +85,36 @@ int store_update_image(store *s, int64_t image_id, int width, int height, const 
 /* Inserts (or replaces) one result row. Call inside store_begin/store_commit. */
 int store_insert_result(store *s, const store_result *r, char *err, size_t err_len);
 
+/* ---- tasks (schema version 2) ---- */
+
+typedef struct store_task_info {
+  const char *name;       /* unique in the run */
+  const char *kind;       /* "classifier" */
+  const char *checkpoint; /* path */
+  const char *checkpoint_sha256;
+  const char *arch;
+  int num_classes;
+  int input_width, input_height;
+} store_task_info;
+
+/* Insert-or-find, like store_put_codec; a resumed run must name the same checkpoint bytes. */
+int store_put_task(store *s, int64_t run_id, const store_task_info *t, int64_t *id, char *err,
+                   size_t err_len);
+/* The task's output on an original image. correct: 1, 0, or -1 (unlabeled -> NULL). probs:
+ * num_classes probabilities, stored as float32 little-endian. Call inside a transaction. */
+int store_insert_task_ref(store *s, int64_t task_id, int64_t image_id, int top1, int correct,
+                          const float *probs, int num_classes, char *err, size_t err_len);
+/* The task's output on a decoded image (one result row); correct as above. */
+int store_insert_task_result(store *s, int64_t task_id, int64_t image_id, int64_t point_id,
+                             int top1, int correct, int agree, double kl_bits, char *err,
+                             size_t err_len);
+
 /* Calls fn for every (image_id, point_id) already stored for the run. */
 int store_for_each_done_unit(store *s, int64_t run_id,
                              void (*fn)(int64_t image_id, int64_t point_id, void *ctx), void *ctx,
                              char *err, size_t err_len);
-/* Recomputes the run's aggregates from its result rows (deterministic: fixed summation order). */
+/* Recomputes the run's aggregates and task aggregates from its result rows (deterministic:
+ * fixed summation order). */
 int store_compute_aggregates(store *s, int64_t run_id, char *err, size_t err_len);
 
 #endif

@@ -174,6 +174,54 @@ static int parse_dataset(parse_ctx *c, const yaml_node_t *n, suite_dataset *d) {
   return check_name(c, n, "datasets.name", d->name);
 }
 
+/* The stem of a checkpoint path: "models/classifier_a.ckpt" -> "classifier_a". */
+static char *path_stem(const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  const char *dot = strrchr(base, '.');
+  size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+  char *out = malloc(n + 1);
+  if (out) {
+    memcpy(out, base, n);
+    out[n] = '\0';
+  }
+  return out;
+}
+
+static int parse_task(parse_ctx *c, const yaml_node_t *n, suite_task *t) {
+  t->line = (int)n->start_mark.line + 1;
+  t->column = (int)n->start_mark.column + 1;
+  if (n->type == YAML_SCALAR_NODE) {
+    if (get_string(c, n, "tasks", &t->checkpoint))
+      return -1;
+  } else if (n->type == YAML_MAPPING_NODE) {
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+      const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+      const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+      const char *key = scalar(k);
+      int rc;
+      if (!key)
+        return fail_at(c, k, "tasks: keys must be strings");
+      if (!strcmp(key, "name"))
+        rc = get_string(c, v, "tasks.name", &t->name);
+      else if (!strcmp(key, "checkpoint"))
+        rc = get_string(c, v, "tasks.checkpoint", &t->checkpoint);
+      else
+        return fail_at(c, k, "tasks: unknown key '%s' (known: name, checkpoint)", key);
+      if (rc)
+        return rc;
+    }
+  } else {
+    return fail_at(c, n,
+                   "tasks: each entry is a checkpoint path or a mapping (name:, checkpoint:)");
+  }
+  if (!t->checkpoint || !*t->checkpoint)
+    return fail_at(c, n, "tasks: entry without 'checkpoint'");
+  if (!t->name && !(t->name = path_stem(t->checkpoint)))
+    return fail_at(c, n, "out of memory");
+  return check_name(c, n, "tasks.name", t->name);
+}
+
 static int parse_settings(parse_ctx *c, const yaml_node_t *n, suite_codec *cd) {
   if (n->type != YAML_MAPPING_NODE)
     return fail_at(c, n, "codecs.settings: expected a mapping of key: value");
@@ -265,7 +313,8 @@ static int parse_root(parse_ctx *c, suite *s) {
       if (!rc && m > 64)
         rc = fail_at(c, v, "max_encodes: at most 64");
       s->max_encodes = (int)m;
-    } else if (!strcmp(key, "datasets") || !strcmp(key, "codecs") || !strcmp(key, "plugins")) {
+    } else if (!strcmp(key, "datasets") || !strcmp(key, "codecs") || !strcmp(key, "plugins") ||
+               !strcmp(key, "tasks")) {
       if (v->type != YAML_SEQUENCE_NODE)
         return fail_at(c, v, "%s: expected a list", key);
       size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
@@ -287,6 +336,14 @@ static int parse_root(parse_ctx *c, suite *s) {
         for (size_t i = 0; i < cnt && !rc; i++, s->n_codecs++)
           rc = parse_codec(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
                            &s->codecs[i]);
+      } else if (!strcmp(key, "tasks")) {
+        if (s->tasks)
+          return fail_at(c, k, "'tasks' given twice");
+        if (!(s->tasks = calloc(cnt, sizeof *s->tasks)))
+          return fail_at(c, v, "out of memory");
+        for (size_t i = 0; i < cnt && !rc; i++, s->n_tasks++)
+          rc = parse_task(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
+                          &s->tasks[i]);
       } else {
         if (s->plugins)
           return fail_at(c, k, "'plugins' given twice");
@@ -299,7 +356,7 @@ static int parse_root(parse_ctx *c, suite *s) {
     } else {
       return fail_at(c, k,
                      "unknown key '%s' (known: name, description, max_encodes, plugins, "
-                     "datasets, codecs)",
+                     "datasets, codecs, tasks)",
                      key);
     }
     if (rc)
@@ -321,6 +378,14 @@ static int parse_root(parse_ctx *c, suite *s) {
         snprintf(c->err, c->err_len,
                  "%s:%d:%d: codec label '%s' used twice (give each entry its own 'label')", c->file,
                  s->codecs[i].line, s->codecs[i].column, s->codecs[i].label);
+        return -1;
+      }
+  for (size_t i = 0; i < s->n_tasks; i++)
+    for (size_t j = 0; j < i; j++)
+      if (!strcmp(s->tasks[i].name, s->tasks[j].name)) {
+        snprintf(c->err, c->err_len,
+                 "%s:%d:%d: task name '%s' used twice (give each entry its own 'name')", c->file,
+                 s->tasks[i].line, s->tasks[i].column, s->tasks[i].name);
         return -1;
       }
   return 0;
@@ -380,13 +445,31 @@ int suite_load_file(const char *path, suite **out, char *err, size_t err_len) {
   }
   int rc = suite_parse((const char *)data, size, path, out, err, err_len);
   free(data);
-  if (!rc && !((*out)->path = strdup(path))) {
-    suite_free(*out);
-    *out = NULL;
-    snprintf(err, err_len, "%s: out of memory", path);
-    return -1;
+  if (rc)
+    return rc;
+  if (!((*out)->path = strdup(path)))
+    goto oom;
+  /* Checkpoints named in a suite file are relative to the file's folder, so a suite works
+   * from any current directory. */
+  const char *slash = strrchr(path, '/');
+  for (size_t i = 0; slash && i < (*out)->n_tasks; i++) {
+    suite_task *t = &(*out)->tasks[i];
+    if (t->checkpoint[0] == '/')
+      continue;
+    sbuf b = {0};
+    sbuf_printf(&b, "%.*s/%s", (int)(slash - path), path, t->checkpoint);
+    char *resolved = sbuf_take(&b);
+    if (!resolved)
+      goto oom;
+    free(t->checkpoint);
+    t->checkpoint = resolved;
   }
-  return rc;
+  return 0;
+oom:
+  suite_free(*out);
+  *out = NULL;
+  snprintf(err, err_len, "%s: out of memory", path);
+  return -1;
 }
 
 suite *suite_new_adhoc(const char *name) {
@@ -535,6 +618,50 @@ int suite_add_codec_spec(suite *s, const char *spec, const char *knob_name, char
   return 0;
 }
 
+int suite_add_task_spec(suite *s, const char *spec, char *err, size_t err_len) {
+  const char *eq = strchr(spec, '=');
+  const char *path = eq ? eq + 1 : spec;
+  if (!*path || (eq && eq == spec)) {
+    snprintf(err, err_len, "--task %s: expected [NAME=]CHECKPOINT", spec);
+    return -1;
+  }
+  suite_task *arr = realloc(s->tasks, (s->n_tasks + 1) * sizeof *arr);
+  if (!arr) {
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  s->tasks = arr;
+  suite_task *t = &s->tasks[s->n_tasks];
+  memset(t, 0, sizeof *t);
+  t->checkpoint = strdup(path);
+  t->name = eq ? strndup(spec, (size_t)(eq - spec)) : path_stem(path);
+  s->n_tasks++;
+  if (!t->checkpoint || !t->name) {
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  for (const char *p = t->name; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '-' || *p == '_' || *p == '.') ||
+        strlen(t->name) > 64) {
+      snprintf(err, err_len,
+               "--task %s: name '%s': use 1 to 64 letters, digits, '-', '_' and '.' (or give "
+               "NAME=CHECKPOINT)",
+               spec, t->name);
+      return -1;
+    }
+  for (size_t i = 0; i + 1 < s->n_tasks; i++)
+    if (!strcmp(s->tasks[i].name, t->name)) {
+      snprintf(err, err_len, "--task %s: task name '%s' used twice", spec, t->name);
+      return -1;
+    }
+  if (!*t->name) {
+    snprintf(err, err_len, "--task %s: empty task name", spec);
+    return -1;
+  }
+  return 0;
+}
+
 void suite_free(suite *s) {
   if (!s)
     return;
@@ -564,5 +691,10 @@ void suite_free(suite *s) {
   for (size_t i = 0; i < s->n_plugins; i++)
     free(s->plugins[i]);
   free(s->plugins);
+  for (size_t i = 0; i < s->n_tasks; i++) {
+    free(s->tasks[i].name);
+    free(s->tasks[i].checkpoint);
+  }
+  free(s->tasks);
   free(s);
 }

@@ -33,6 +33,13 @@ typedef struct suite_codec {
   int column;
 } suite_codec;
 
+/* A task network scored on every decoded image it fits (suite key `tasks:`). */
+typedef struct suite_task {
+  char *name;       /* unique within the suite; defaults to the checkpoint's file name stem */
+  char *checkpoint; /* path; in a suite file relative to the file's folder (resolved on load) */
+  int line, column; /* for messages (0 for ad-hoc) */
+} suite_task;
+
 typedef struct suite {
   char *name;
   char *description;
@@ -42,6 +49,8 @@ typedef struct suite {
   size_t n_datasets;
   suite_codec *codecs;
   size_t n_codecs;
+  suite_task *tasks;
+  size_t n_tasks;
   char **plugins; /* shared libraries to load, relative to the suite file's folder */
   size_t n_plugins;
   int max_encodes; /* encode budget per image x bpp target (bisection); default 12 */
@@ -64,6 +73,8 @@ int suite_add_dataset(suite *s, const char *name, const char *path, const char *
  * `knob_name` is the codec's knob name (so "quality=10,50" works for JPEG). */
 int suite_add_codec_spec(suite *s, const char *spec, const char *knob_name, char *err,
                          size_t err_len);
+/* Adds a task from a command-line spec: [NAME=]CHECKPOINT (path as given). */
+int suite_add_task_spec(suite *s, const char *spec, char *err, size_t err_len);
 void suite_free(suite *s);
 
 #endif

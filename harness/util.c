@@ -1,5 +1,7 @@
 #include "util.h"
 
+#include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +109,31 @@ void util_format_number(double v, char out[32]) {
     if (strtod(out, NULL) == v)
       return;
   }
+}
+
+int util_sha256_file(const char *path, char out[65], char *err, size_t err_len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    snprintf(err, err_len, "%s: %s", path, strerror(errno));
+    return -1;
+  }
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+  unsigned char buf[1 << 16];
+  size_t n;
+  while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+    ok = EVP_DigestUpdate(ctx, buf, n);
+  int read_error = ferror(f);
+  fclose(f);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  ok = ok && !read_error && EVP_DigestFinal_ex(ctx, md, &md_len) && md_len == 32;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) {
+    snprintf(err, err_len, "%s: %s", path, read_error ? "read error" : "cannot compute SHA-256");
+    return -1;
+  }
+  for (unsigned i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", md[i]);
+  return 0;
 }

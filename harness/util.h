@@ -14,6 +14,10 @@ void util_iso8601_utc(char out[32]);
 /* XXH3-128 of a buffer as 32 lowercase hex characters plus NUL. */
 void util_hash128_hex(const void *data, size_t size, char out[33]);
 
+/* SHA-256 of a file's bytes as 64 lowercase hex characters plus NUL (OpenSSL). Returns 0, or
+ * -1 with a message naming the file. */
+int util_sha256_file(const char *path, char out[65], char *err, size_t err_len);
+
 /* Growable NUL-terminated string. On allocation failure the buffer is marked failed and
  * further appends are ignored; check sbuf_failed() once at the end. */
 typedef struct sbuf {

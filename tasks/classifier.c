@@ -62,11 +62,35 @@ static int build_convnet_tiny(nn_net *net, int num_classes) {
   return nn_linear(net, x, "fc", num_classes, true);
 }
 
+/* VGG-style plain network, no shortcuts (the held-out task model: a different family from the
+ * ResNet the codecs train against): three stages of two conv3x3-BN-ReLU at 32/64/128 channels,
+ * each followed by 2x2 max pooling, then global average pool and linear. */
+static int build_vgg_s(nn_net *net, int num_classes) {
+  static const int widths[3] = {32, 64, 128};
+  char n[32];
+  int x = 0;
+  for (int s = 0; s < 3; s++) {
+    for (int c = 0; c < 2; c++) {
+      snprintf(n, sizeof n, "stage%d.conv%d", s + 1, c + 1);
+      x = nn_conv2d(net, x, n, widths[s], 3, 1, 1, false);
+      snprintf(n, sizeof n, "stage%d.bn%d", s + 1, c + 1);
+      x = nn_relu(net, nn_batchnorm(net, x, n, 1e-5f, 0.1f));
+    }
+    x = nn_maxpool(net, x, 2, 2, 0);
+  }
+  x = nn_global_avgpool(net, x);
+  return nn_linear(net, x, "fc", num_classes, true);
+}
+
 static const classifier_arch archs[] = {
     {"resnet20-w16",
      "CIFAR ResNet-20: conv3x3-16, 3x3 basic blocks at 16/32/64 channels, 1x1 projection "
      "shortcuts, BN, ReLU, global average pool, linear",
      3, 32, 32, 10, build_resnet20_w16},
+    {"vgg-s",
+     "VGG-style plain network: 2x conv3x3-BN-ReLU + maxpool2 at 32/64/128 channels, global "
+     "average pool, linear (held-out task model)",
+     3, 32, 32, 10, build_vgg_s},
     {"convnet-tiny", "tests and smoke runs only: conv3x3-8/2, conv3x3-16/2, BN, ReLU, GAP, linear",
      3, 32, 32, 10, build_convnet_tiny},
 };
