@@ -61,8 +61,11 @@ static int assign_names(const report_data *d, name_set *names, report_files *fil
   files->n_datasets = d->n_datasets;
   files->n_codecs = d->n_codecs;
   files->csv = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->csv);
+  files->tasks_csv = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->tasks_csv);
+  files->perclass_csv = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->perclass_csv);
   files->json = calloc(d->n_datasets * d->n_codecs * 2 + 1, sizeof *files->json);
-  if (!files->csv || !files->json || !name_claim(names, "report", ".html"))
+  if (!files->csv || !files->tasks_csv || !files->perclass_csv || !files->json ||
+      !name_claim(names, "report", ".html"))
     return -1;
   report_buf base = {0};
   int rc = 0;
@@ -72,6 +75,19 @@ static int assign_names(const report_data *d, name_set *names, report_files *fil
     report_file_component(&base, d->datasets[ds].name, REPORT_NAME_COMPONENT_MAX);
     files->csv[ds] = report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".csv");
     rc = files->csv[ds] ? 0 : -1;
+  }
+  /* Task files only where the dataset has task rows (never for schema-version-1 databases). */
+  for (size_t ds = 0; ds < d->n_datasets && rc == 0; ds++) {
+    if (d->datasets[ds].n_task_rows == 0)
+      continue;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+      report_buf_reset(&base);
+      report_buf_puts(&base, k == 0 ? "tasks_" : "perclass_");
+      report_file_component(&base, d->datasets[ds].name, REPORT_NAME_COMPONENT_MAX);
+      char *name = report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".csv");
+      (k == 0 ? files->tasks_csv : files->perclass_csv)[ds] = name;
+      rc = name ? 0 : -1;
+    }
   }
   for (size_t ds = 0; ds < d->n_datasets && rc == 0; ds++) {
     const report_dataset *set = &d->datasets[ds];
@@ -129,8 +145,13 @@ int report_write(sqlite3 *db, int64_t run_id, const char *out_dir, char *err, si
   int rc = report_mkdirs(out_dir, err, err_len);
   if (rc == 0 && assign_names(&d, &names, &files))
     rc = report_errf(err, err_len, "out of memory naming the report files in '%s'", out_dir);
-  for (size_t ds = 0; ds < d.n_datasets && rc == 0; ds++)
+  for (size_t ds = 0; ds < d.n_datasets && rc == 0; ds++) {
     rc = report_write_csv(&d, ds, out_dir, files.csv[ds], err, err_len);
+    if (rc == 0 && files.tasks_csv[ds])
+      rc = report_write_tasks_csv(&d, ds, out_dir, files.tasks_csv[ds], err, err_len);
+    if (rc == 0 && files.perclass_csv[ds])
+      rc = report_write_perclass_csv(&d, ds, out_dir, files.perclass_csv[ds], err, err_len);
+  }
   for (size_t ds = 0; ds < d.n_datasets && rc == 0; ds++)
     for (size_t c = 0; c < d.n_codecs && rc == 0; c++)
       for (int is_bpp = 0; is_bpp <= 1 && rc == 0; is_bpp++) {
@@ -142,6 +163,8 @@ int report_write(sqlite3 *db, int64_t run_id, const char *out_dir, char *err, si
   if (rc == 0)
     rc = report_write_html(&d, &files, out_dir, "report.html", err, err_len);
   free(files.csv);
+  free(files.tasks_csv);
+  free(files.perclass_csv);
   free(files.json);
   name_set_free(&names);
   report_data_free(&d);

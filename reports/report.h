@@ -1,5 +1,7 @@
-/* saicbench report v1: turns one run of the result database (harness/schema.sql) into CSV,
- * CompressAI-style JSON and one self-contained HTML page. Reads only the database.
+/* saicbench report: turns one run of the result database (harness/schema.sql, schema version 1
+ * or 2) into CSV, CompressAI-style JSON and one self-contained HTML page. Reads only the
+ * database. Version-1 databases (no task tables) give exactly the files of report v1; the task
+ * outputs below appear only for datasets with task_aggregates rows of the run.
  *
  * Output files in out_dir (created with its parents if missing):
  *
@@ -15,6 +17,28 @@
  *     an empty field; numbers use the shortest form that parses back exactly. Sorted by codec
  *     label (bytewise), then kind (knob before bpp), then bpp (NULL last), then point_value.
  *
+ *   tasks_<dataset>.csv  (only when the dataset has task rows)
+ *     One row per task x codec x grid point with a task_aggregates row, same conventions as
+ *     above. Columns:
+ *       task, task_arch, codec, codec_name, point_kind, point_value, bpp, stream_bpp, n,
+ *       n_labelled, accuracy, accuracy_se, ref_accuracy, agreement, h_a, si, si_norm, i_y_a,
+ *       i_y_b, delta_i, mean_kl
+ *     bpp/stream_bpp = aggregates.mean_bpp/mean_stream_bpp of the point (empty without an
+ *     aggregates row); n = task_aggregates.n (decoded images scored); n_labelled = those with
+ *     a label (task_results joined with images); accuracy_se = sqrt(p(1-p)/n_labelled), the
+ *     binomial standard error of accuracy p; the rest are task_aggregates columns (fractions,
+ *     information in bits). Sorted by task name, then as points_<dataset>.csv.
+ *
+ *   perclass_<dataset>.csv  (only when the dataset has task rows)
+ *     Top-1 accuracy per class. Columns:
+ *       task, codec, point_kind, point_value, bpp, class, class_name, n, correct, accuracy
+ *     Per task (by name): first the originals (codec "original", point_kind, point_value and
+ *     bpp empty; counts over task_refs), then every codec x grid point of tasks_<dataset>.csv
+ *     (counts over task_results); each with one row per class 0..K-1, K = max(n_classes,
+ *     1 + largest label). class_name = entry of datasets.class_names (a JSON array), empty
+ *     when missing; n = labelled images of that class scored, correct = of those classified
+ *     correctly, accuracy = correct/n (empty when n = 0).
+ *
  *   compressai_<codec>_<dataset>.json      knob-grid points of one codec on one dataset
  *   compressai_<codec>_<dataset>_bpp.json  bpp-target points (only if the codec has them)
  *     {"name": <label, + " (bpp targets)" for _bpp>, "description": <dataset, run id, suite,
@@ -26,6 +50,10 @@
  *     significant digits (the CSV is the exact copy). The two grids are kept apart because
  *     they are different experiments (fixed knob vs. rate control), and a CompressAI-style plot
  *     draws one curve per file. A file is written only when it has at least one point.
+ *     When tasks scored the dataset: a top-level "tasks" object {<task name>: {"accuracy": [...],
+ *     "si": [...], "si_norm": [...]}} for each task with a row at any of the file's points, and
+ *     "accuracy" and "si_norm" in "results" for the first of them (by name); arrays aligned
+ *     with "bpp", accuracy as a fraction, null where the point has no task row.
  *
  *   report.html
  *     One self-contained page (inline CSS and SVG, no scripts, no external resources): run
@@ -33,7 +61,12 @@
  *     per dataset rate-PSNR, rate-SSIM and (when any value exists) rate-MS-SSIM plots (inline
  *     SVG, x = mean file bpp, log scale beyond an 8x range; per codec a solid knob-grid series
  *     and a dashed bpp-target series; hollow markers where n_unreachable > 0) and a table of the
- *     CSV's rows (n_unreachable > 0 highlighted); then the list of files. Well-formed XML too.
+ *     CSV's rows (n_unreachable > 0 highlighted); then per task that scored the dataset: a
+ *     rate-accuracy plot (accuracy in %, the accuracy on the originals as a dashed line
+ *     labelled "original") and a rate-SI_norm plot (series as above), a table of the task's
+ *     aggregates (accuracy +- SE, ref. accuracy, agreement, SI, SI_norm, delta I, KL, N) and a
+ *     per-class accuracy table (originals and every point; left to the CSV beyond 100
+ *     classes); then the list of files. Well-formed XML too.
  *
  * <codec> and <dataset> in file names are the label/name with bytes outside [A-Za-z0-9._-]
  * replaced by '_' (at most 64 bytes, a leading '.' too); names that still collide (compared

@@ -1,4 +1,4 @@
-/* points_<dataset>.csv (layout in report.h). */
+/* points_<dataset>.csv, tasks_<dataset>.csv, perclass_<dataset>.csv (layout in report.h). */
 #include "report_fs.h"
 #include "report_internal.h"
 
@@ -40,5 +40,101 @@ int report_write_csv(const report_data *d, size_t ds_index, const char *dir, con
   else
     rc = report_write_file(dir, name, b.data, b.len, err, err_len);
   report_buf_free(&b);
+  return rc;
+}
+
+/* tasks_<dataset>.csv (layout in report.h). */
+int report_write_tasks_csv(const report_data *d, size_t ds_index, const char *dir, const char *name,
+                           char *err, size_t err_len) {
+  const report_dataset *ds = &d->datasets[ds_index];
+  report_buf b = {0};
+  report_buf_puts(
+      &b, "task,task_arch,codec,codec_name,point_kind,point_value,bpp,stream_bpp,n,"
+          "n_labelled,accuracy,accuracy_se,ref_accuracy,agreement,h_a,si,si_norm,i_y_a,i_y_b,"
+          "delta_i,mean_kl\r\n");
+  for (size_t i = 0; i < ds->n_task_rows; i++) {
+    const report_task_row *r = &ds->task_rows[i];
+    const report_task *t = &d->tasks[r->task];
+    const report_codec *c = &d->codecs[r->codec];
+    report_csv_field(&b, t->name);
+    report_buf_puts(&b, ",");
+    report_csv_field(&b, t->arch);
+    report_buf_puts(&b, ",");
+    report_csv_field(&b, c->label);
+    report_buf_puts(&b, ",");
+    report_csv_field(&b, c->codec);
+    report_buf_puts(&b, r->is_bpp ? ",bpp" : ",knob");
+    put_real(&b, r->value);
+    put_real(&b, r->bpp);
+    put_real(&b, r->stream_bpp);
+    report_buf_printf(&b, ",%" PRId64 ",%" PRId64, r->n, r->n_labelled);
+    const double cols[] = {r->accuracy,     report_accuracy_se(r->accuracy, r->n_labelled),
+                           r->ref_accuracy, r->agreement,
+                           r->h_a,          r->si,
+                           r->si_norm,      r->i_y_a,
+                           r->i_y_b,        r->delta_i,
+                           r->mean_kl};
+    for (size_t j = 0; j < sizeof cols / sizeof cols[0]; j++)
+      put_real(&b, cols[j]);
+    report_buf_puts(&b, "\r\n");
+  }
+  int rc;
+  if (report_buf_failed(&b))
+    rc = report_errf(err, err_len, "out of memory building '%s/%s'", dir, name);
+  else
+    rc = report_write_file(dir, name, b.data, b.len, err, err_len);
+  report_buf_free(&b);
+  return rc;
+}
+
+/* One line per class: ...,class,class_name,n,correct,accuracy. */
+static void put_classes(report_buf *b, const report_dataset *ds, const char *prefix,
+                        const int64_t *class_n, const int64_t *class_correct) {
+  for (size_t k = 0; k < ds->n_class_cols; k++) {
+    report_buf_puts(b, prefix);
+    report_buf_printf(b, ",%zu,", k);
+    report_csv_field(b, ds->class_names[k]);
+    report_buf_printf(b, ",%" PRId64 ",%" PRId64, class_n[k], class_correct[k]);
+    put_real(b, class_n[k] > 0 ? (double)class_correct[k] / (double)class_n[k] : NAN);
+    report_buf_puts(b, "\r\n");
+  }
+}
+
+/* perclass_<dataset>.csv (layout in report.h). */
+int report_write_perclass_csv(const report_data *d, size_t ds_index, const char *dir,
+                              const char *name, char *err, size_t err_len) {
+  const report_dataset *ds = &d->datasets[ds_index];
+  report_buf b = {0}, prefix = {0};
+  report_buf_puts(&b, "task,codec,point_kind,point_value,bpp,class,class_name,n,correct,"
+                      "accuracy\r\n");
+  for (size_t t = 0; t < d->n_tasks; t++) {
+    if (!report_task_in_dataset(ds, t))
+      continue;
+    report_buf_reset(&prefix);
+    report_csv_field(&prefix, d->tasks[t].name);
+    report_buf_puts(&prefix, ",original,,,");
+    put_classes(&b, ds, report_buf_str(&prefix), ds->task_refs[t].class_n,
+                ds->task_refs[t].class_correct);
+    for (size_t i = 0; i < ds->n_task_rows; i++) {
+      const report_task_row *r = &ds->task_rows[i];
+      if (r->task != t)
+        continue;
+      report_buf_reset(&prefix);
+      report_csv_field(&prefix, d->tasks[t].name);
+      report_buf_puts(&prefix, ",");
+      report_csv_field(&prefix, d->codecs[r->codec].label);
+      report_buf_puts(&prefix, r->is_bpp ? ",bpp" : ",knob");
+      put_real(&prefix, r->value);
+      put_real(&prefix, r->bpp);
+      put_classes(&b, ds, report_buf_str(&prefix), r->class_n, r->class_correct);
+    }
+  }
+  int rc;
+  if (report_buf_failed(&b) || report_buf_failed(&prefix))
+    rc = report_errf(err, err_len, "out of memory building '%s/%s'", dir, name);
+  else
+    rc = report_write_file(dir, name, b.data, b.len, err, err_len);
+  report_buf_free(&b);
+  report_buf_free(&prefix);
   return rc;
 }

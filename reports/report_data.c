@@ -3,12 +3,15 @@
 #include "report_fs.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Highest schema version this reader understands (harness/schema.sql). 0 = not stamped yet. */
-#define REPORT_SCHEMA_VERSION 1
+/* Highest schema version this reader understands (harness/schema.sql). 0 = not stamped yet.
+ * Version 2 only added the task tables; whether they exist is checked separately, so a
+ * version-1 database reads exactly as before. */
+#define REPORT_SCHEMA_VERSION 2
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, const char *what, char *err,
                    size_t err_len) {
@@ -131,7 +134,8 @@ oom:
 static int load_datasets(sqlite3 *db, report_data *d, char *err, size_t err_len) {
   sqlite3_stmt *st;
   if (prepare(db,
-              "SELECT id, name, path, kind, content_hash, selection, n_images, n_classes "
+              "SELECT id, name, path, kind, content_hash, selection, n_images, n_classes, "
+              "class_names "
               "FROM datasets WHERE run_id = ?1 ORDER BY name, id",
               &st, "datasets", err, err_len))
     return -1;
@@ -150,7 +154,8 @@ static int load_datasets(sqlite3 *db, report_data *d, char *err, size_t err_len)
     memset(ds, 0, sizeof *ds);
     ds->id = sqlite3_column_int64(st, 0);
     if (col_text(st, 1, &ds->name) || col_text(st, 2, &ds->path) || col_text(st, 3, &ds->kind) ||
-        col_text(st, 4, &ds->content_hash) || col_text(st, 5, &ds->selection))
+        col_text(st, 4, &ds->content_hash) || col_text(st, 5, &ds->selection) ||
+        col_text(st, 8, &ds->class_names_json))
       goto oom;
     ds->n_images = sqlite3_column_int64(st, 6);
     ds->n_classes = sqlite3_column_int64(st, 7);
@@ -245,6 +250,295 @@ static int load_rows(sqlite3 *db, report_data *d, report_dataset *ds, char *err,
   return 0;
 }
 
+/* ---- tasks (schema version 2) ---- */
+
+static int has_task_tables(sqlite3 *db, int *has, char *err, size_t err_len) {
+  sqlite3_stmt *st;
+  if (prepare(db,
+              "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+              "('tasks', 'task_refs', 'task_results', 'task_aggregates')",
+              &st, "the schema", err, err_len))
+    return -1;
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    report_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return -1;
+  }
+  *has = sqlite3_column_int(st, 0) == 4;
+  sqlite3_finalize(st);
+  return 0;
+}
+
+static int load_tasks(sqlite3 *db, report_data *d, char *err, size_t err_len) {
+  sqlite3_stmt *st;
+  if (prepare(db,
+              "SELECT id, name, kind, arch, num_classes FROM tasks WHERE run_id = ?1 "
+              "ORDER BY name, id",
+              &st, "tasks", err, err_len))
+    return -1;
+  sqlite3_bind_int64(st, 1, d->run.id);
+  size_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (d->n_tasks == cap) {
+      cap = cap ? 2 * cap : 4;
+      report_task *t = realloc(d->tasks, cap * sizeof *t);
+      if (!t)
+        goto oom;
+      d->tasks = t;
+    }
+    report_task *t = &d->tasks[d->n_tasks++];
+    memset(t, 0, sizeof *t);
+    t->id = sqlite3_column_int64(st, 0);
+    if (col_text(st, 1, &t->name) || col_text(st, 2, &t->kind) || col_text(st, 3, &t->arch))
+      goto oom;
+    t->num_classes = sqlite3_column_int64(st, 4);
+  }
+  if (rc != SQLITE_DONE) {
+    report_errf(err, err_len, "cannot read tasks of run %" PRId64 ": %s", d->run.id,
+                sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return -1;
+  }
+  sqlite3_finalize(st);
+  return 0;
+oom:
+  sqlite3_finalize(st);
+  return report_errf(err, err_len, "out of memory reading tasks of run %" PRId64, d->run.id);
+}
+
+static size_t task_index(const report_data *d, int64_t task_id) {
+  for (size_t i = 0; i < d->n_tasks; i++)
+    if (d->tasks[i].id == task_id)
+      return i;
+  return SIZE_MAX;
+}
+
+static size_t row_index(const report_dataset *ds, int64_t point_id) {
+  for (size_t i = 0; i < ds->n_rows; i++)
+    if (ds->rows[i].point_id == point_id)
+      return i;
+  return SIZE_MAX;
+}
+
+/* task_aggregates of one dataset, in the order of report.h (task name, then as the rows). */
+static int load_task_rows(sqlite3 *db, report_data *d, report_dataset *ds, char *err,
+                          size_t err_len) {
+  sqlite3_stmt *st;
+  if (prepare(db,
+              "SELECT ta.task_id, p.codec_id, p.id, p.kind, p.value, a.mean_bpp, "
+              "a.mean_stream_bpp, ta.n, ta.accuracy, ta.ref_accuracy, ta.agreement, ta.h_a, "
+              "ta.si, ta.si_norm, ta.i_y_a, ta.i_y_b, ta.delta_i, ta.mean_kl "
+              "FROM task_aggregates ta JOIN tasks t ON t.id = ta.task_id "
+              "JOIN points p ON p.id = ta.point_id JOIN codecs c ON c.id = p.codec_id "
+              "LEFT JOIN aggregates a ON a.point_id = ta.point_id "
+              "AND a.dataset_id = ta.dataset_id "
+              "WHERE ta.dataset_id = ?1 AND t.run_id = ?2 AND c.run_id = ?2 "
+              "ORDER BY t.name, t.id, c.label, c.id, p.kind = 'bpp', a.mean_bpp IS NULL, "
+              "a.mean_bpp, p.value",
+              &st, "task aggregates", err, err_len))
+    return -1;
+  sqlite3_bind_int64(st, 1, ds->id);
+  sqlite3_bind_int64(st, 2, d->run.id);
+  size_t cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (ds->n_task_rows == cap) {
+      cap = cap ? 2 * cap : 32;
+      report_task_row *r = realloc(ds->task_rows, cap * sizeof *r);
+      if (!r) {
+        sqlite3_finalize(st);
+        return report_errf(err, err_len,
+                           "out of memory reading task aggregates of dataset %" PRId64, ds->id);
+      }
+      ds->task_rows = r;
+    }
+    report_task_row *r = &ds->task_rows[ds->n_task_rows++];
+    memset(r, 0, sizeof *r);
+    r->task = task_index(d, sqlite3_column_int64(st, 0));
+    r->codec = codec_index(d, sqlite3_column_int64(st, 1));
+    r->point_id = sqlite3_column_int64(st, 2);
+    r->row = row_index(ds, r->point_id);
+    const unsigned char *kind = sqlite3_column_text(st, 3);
+    r->is_bpp = kind && strcmp((const char *)kind, "bpp") == 0;
+    r->value = col_real(st, 4);
+    r->bpp = col_real(st, 5);
+    r->stream_bpp = col_real(st, 6);
+    r->n = sqlite3_column_int64(st, 7);
+    double *reals[] = {&r->accuracy, &r->ref_accuracy, &r->agreement, &r->h_a,     &r->si,
+                       &r->si_norm,  &r->i_y_a,        &r->i_y_b,     &r->delta_i, &r->mean_kl};
+    for (int i = 0; i < 10; i++)
+      *reals[i] = col_real(st, 8 + i);
+  }
+  if (rc != SQLITE_DONE) {
+    report_errf(err, err_len, "cannot read task aggregates of dataset %" PRId64 ": %s", ds->id,
+                sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return -1;
+  }
+  sqlite3_finalize(st);
+  return 0;
+}
+
+/* One row of a grouped per-class count. point_id < 0: the originals (task_refs). */
+typedef struct class_count {
+  int64_t task_id, point_id, label, n, correct;
+} class_count;
+
+typedef struct class_counts {
+  class_count *v;
+  size_t n, cap;
+} class_counts;
+
+/* Runs one grouped count query (task, [point,] label, n, correct) and appends its rows. */
+static int read_counts(sqlite3 *db, const char *sql, int with_point, const report_data *d,
+                       const report_dataset *ds, class_counts *out, char *err, size_t err_len) {
+  sqlite3_stmt *st;
+  if (prepare(db, sql, &st, "per-class task results", err, err_len))
+    return -1;
+  sqlite3_bind_int64(st, 1, ds->id);
+  sqlite3_bind_int64(st, 2, d->run.id);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t label = sqlite3_column_int64(st, with_point ? 2 : 1);
+    if (label < 0 || label >= REPORT_MAX_CLASSES)
+      continue;
+    if (out->n == out->cap) {
+      size_t cap = out->cap ? 2 * out->cap : 64;
+      class_count *v = realloc(out->v, cap * sizeof *v);
+      if (!v) {
+        sqlite3_finalize(st);
+        return report_errf(err, err_len, "out of memory reading per-class task results");
+      }
+      out->v = v;
+      out->cap = cap;
+    }
+    class_count *c = &out->v[out->n++];
+    int col = 0;
+    c->task_id = sqlite3_column_int64(st, col++);
+    c->point_id = with_point ? sqlite3_column_int64(st, col++) : -1;
+    c->label = sqlite3_column_int64(st, col++);
+    c->n = sqlite3_column_int64(st, col++);
+    c->correct = sqlite3_column_int64(st, col); /* sum() of no rows is NULL: 0 */
+  }
+  if (rc != SQLITE_DONE) {
+    report_errf(err, err_len, "cannot read per-class task results of dataset %" PRId64 ": %s",
+                ds->id, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return -1;
+  }
+  sqlite3_finalize(st);
+  return 0;
+}
+
+static int64_t *counts_new(size_t n) { return calloc(n ? n : 1, sizeof(int64_t)); }
+
+/* Class names from the datasets.class_names JSON array (entries that are not strings, or a
+ * column that is not an array, give no names). Returns -1 only when out of memory. */
+static int load_class_names(report_dataset *ds) {
+  ds->class_names = calloc(ds->n_class_cols ? ds->n_class_cols : 1, sizeof *ds->class_names);
+  if (!ds->class_names)
+    return -1;
+  if (!ds->class_names_json)
+    return 0;
+  json_error_t jerr;
+  json_t *arr = json_loads(ds->class_names_json, 0, &jerr);
+  int rc = 0;
+  if (json_is_array(arr))
+    for (size_t i = 0; i < ds->n_class_cols && i < json_array_size(arr) && rc == 0; i++) {
+      const char *s = json_string_value(json_array_get(arr, i));
+      if (!s)
+        continue;
+      size_t n = strlen(s) + 1;
+      ds->class_names[i] = malloc(n);
+      if (ds->class_names[i])
+        memcpy(ds->class_names[i], s, n);
+      else
+        rc = -1;
+    }
+  json_decref(arr);
+  return rc;
+}
+
+/* Per-class counts of one dataset: one grouped query over task_results and one over task_refs
+ * (never one per point: nightly databases hold millions of task_results rows). The joins start
+ * from the run's tasks and the dataset's images, so the primary key (task_id, image_id, ...)
+ * finds the rows. */
+static int load_task_classes(sqlite3 *db, report_data *d, report_dataset *ds, char *err,
+                             size_t err_len) {
+  class_counts dec = {0}, ref = {0};
+  int rc = read_counts(db,
+                       "SELECT tr.task_id, tr.point_id, i.label, count(*), sum(tr.correct = 1) "
+                       "FROM tasks t JOIN images i ON i.dataset_id = ?1 "
+                       "JOIN task_results tr ON tr.task_id = t.id AND tr.image_id = i.id "
+                       "WHERE t.run_id = ?2 AND i.label IS NOT NULL "
+                       "GROUP BY tr.task_id, tr.point_id, i.label",
+                       1, d, ds, &dec, err, err_len);
+  if (rc == 0)
+    rc = read_counts(db,
+                     "SELECT rf.task_id, i.label, count(*), sum(rf.correct = 1) "
+                     "FROM tasks t JOIN images i ON i.dataset_id = ?1 "
+                     "JOIN task_refs rf ON rf.task_id = t.id AND rf.image_id = i.id "
+                     "WHERE t.run_id = ?2 AND i.label IS NOT NULL "
+                     "GROUP BY rf.task_id, i.label",
+                     0, d, ds, &ref, err, err_len);
+  if (rc) {
+    free(dec.v);
+    free(ref.v);
+    return -1;
+  }
+  size_t k = ds->n_classes > 0 && ds->n_classes < REPORT_MAX_CLASSES ? (size_t)ds->n_classes : 0;
+  for (size_t i = 0; i < dec.n; i++)
+    if ((size_t)dec.v[i].label >= k)
+      k = (size_t)dec.v[i].label + 1;
+  for (size_t i = 0; i < ref.n; i++)
+    if ((size_t)ref.v[i].label >= k)
+      k = (size_t)ref.v[i].label + 1;
+  ds->n_class_cols = k;
+  int oom = load_class_names(ds);
+  ds->task_refs = calloc(d->n_tasks ? d->n_tasks : 1, sizeof *ds->task_refs);
+  oom |= !ds->task_refs;
+  for (size_t t = 0; t < d->n_tasks && !oom; t++) {
+    ds->task_refs[t].class_n = counts_new(k);
+    ds->task_refs[t].class_correct = counts_new(k);
+    oom |= !ds->task_refs[t].class_n || !ds->task_refs[t].class_correct;
+  }
+  for (size_t i = 0; i < ds->n_task_rows && !oom; i++) {
+    ds->task_rows[i].class_n = counts_new(k);
+    ds->task_rows[i].class_correct = counts_new(k);
+    oom |= !ds->task_rows[i].class_n || !ds->task_rows[i].class_correct;
+  }
+  for (size_t i = 0; i < ref.n && !oom; i++) {
+    size_t t = task_index(d, ref.v[i].task_id);
+    if (t == SIZE_MAX)
+      continue;
+    report_task_ref *r = &ds->task_refs[t];
+    r->class_n[ref.v[i].label] += ref.v[i].n;
+    r->class_correct[ref.v[i].label] += ref.v[i].correct;
+    r->n += ref.v[i].n;
+    r->correct += ref.v[i].correct;
+  }
+  /* Both lists are small (tasks x points x classes); rows of one (task, point) are adjacent
+   * in neither, so each count looks its row up. */
+  for (size_t i = 0; i < dec.n && !oom; i++) {
+    size_t t = task_index(d, dec.v[i].task_id);
+    for (size_t j = 0; j < ds->n_task_rows; j++) {
+      report_task_row *r = &ds->task_rows[j];
+      if (r->task != t || r->point_id != dec.v[i].point_id)
+        continue;
+      r->class_n[dec.v[i].label] += dec.v[i].n;
+      r->class_correct[dec.v[i].label] += dec.v[i].correct;
+      r->n_labelled += dec.v[i].n;
+      break;
+    }
+  }
+  free(dec.v);
+  free(ref.v);
+  if (oom)
+    return report_errf(err, err_len, "out of memory reading per-class task results");
+  return 0;
+}
+
 int report_data_load(sqlite3 *db, int64_t run_id, report_data *d, char *err, size_t err_len) {
   memset(d, 0, sizeof *d);
   if (check_schema(db, err, err_len) || load_run(db, run_id, &d->run, err, err_len) ||
@@ -253,6 +547,19 @@ int report_data_load(sqlite3 *db, int64_t run_id, report_data *d, char *err, siz
   for (size_t i = 0; i < d->n_datasets; i++)
     if (load_rows(db, d, &d->datasets[i], err, err_len))
       return -1;
+  int tasks = 0;
+  if (has_task_tables(db, &tasks, err, err_len))
+    return -1;
+  if (!tasks)
+    return 0; /* schema version 1: no task data */
+  if (load_tasks(db, d, err, err_len))
+    return -1;
+  for (size_t i = 0; i < d->n_datasets && d->n_tasks > 0; i++) {
+    report_dataset *ds = &d->datasets[i];
+    if (load_task_rows(db, d, ds, err, err_len) ||
+        (ds->n_task_rows > 0 && load_task_classes(db, d, ds, err, err_len)))
+      return -1;
+  }
   return 0;
 }
 
@@ -280,8 +587,28 @@ void report_data_free(report_data *d) {
     free(ds->kind);
     free(ds->content_hash);
     free(ds->selection);
+    free(ds->class_names_json);
     free(ds->rows);
+    for (size_t j = 0; j < ds->n_task_rows; j++) {
+      free(ds->task_rows[j].class_n);
+      free(ds->task_rows[j].class_correct);
+    }
+    free(ds->task_rows);
+    for (size_t j = 0; ds->task_refs && j < d->n_tasks; j++) {
+      free(ds->task_refs[j].class_n);
+      free(ds->task_refs[j].class_correct);
+    }
+    free(ds->task_refs);
+    for (size_t j = 0; ds->class_names && j < ds->n_class_cols; j++)
+      free(ds->class_names[j]);
+    free(ds->class_names);
   }
   free(d->datasets);
+  for (size_t i = 0; i < d->n_tasks; i++) {
+    free(d->tasks[i].name);
+    free(d->tasks[i].kind);
+    free(d->tasks[i].arch);
+  }
+  free(d->tasks);
   memset(d, 0, sizeof *d);
 }

@@ -33,13 +33,55 @@ typedef struct report_row {
   double mean_knob, bpp, stream_bpp, psnr, psnr_of_mean_mse, ssim, ms_ssim, encode_ms, decode_ms;
 } report_row;
 
+#define REPORT_MAX_CLASSES 100000
+
+/* A task network of the run (schema version 2; none for version 1). */
+typedef struct report_task {
+  int64_t id;
+  char *name, *kind, *arch;
+  int64_t num_classes;
+} report_task;
+
+/* One task_aggregates row joined with its grid point and (when there is one) the aggregates row
+ * of the same point and dataset, which gives the rate. */
+typedef struct report_task_row {
+  size_t task;  /* index into report_data.tasks */
+  size_t codec; /* index into report_data.codecs */
+  size_t row;   /* index into report_dataset.rows, SIZE_MAX when the point has no aggregates */
+  int64_t point_id;
+  int is_bpp;
+  double value;
+  double bpp, stream_bpp; /* aggregates.mean_bpp / mean_stream_bpp (NAN without a row) */
+  int64_t n;
+  int64_t n_labelled; /* of the n, those with a label (the n of accuracy) */
+  double accuracy, ref_accuracy, agreement, h_a, si, si_norm, i_y_a, i_y_b, delta_i, mean_kl;
+  /* Per class c < report_dataset.n_class_cols over task_results joined with images.label:
+   * decoded images scored and those classified correctly (0 where none). */
+  int64_t *class_n, *class_correct;
+} report_task_row;
+
+/* The task's output on the dataset's originals (task_refs), per class. */
+typedef struct report_task_ref {
+  int64_t n, correct;               /* labelled originals scored, correct among them */
+  int64_t *class_n, *class_correct; /* [n_class_cols] */
+} report_task_ref;
+
 typedef struct report_dataset {
   int64_t id;
   char *name, *path, *kind, *content_hash, *selection;
+  char *class_names_json; /* datasets.class_names as stored */
   int64_t n_images, n_classes;
   int64_t n_missing; /* grid points of the run without an aggregates row for this dataset */
   report_row *rows;  /* sorted as the CSV (see report.h) */
   size_t n_rows;
+  /* Task data (empty for version-1 databases and datasets no task scored). */
+  report_task_row *task_rows; /* sorted by task name, then as rows */
+  size_t n_task_rows;
+  report_task_ref *task_refs; /* [report_data.n_tasks] when n_task_rows > 0, else NULL */
+  char **class_names;         /* [n_class_cols]: string entries of datasets.class_names (NULL
+                                 where missing or not a string); NULL without tasks */
+  size_t n_class_cols;        /* max(n_classes, 1 + largest label scored), 0 without tasks;
+                                 labels outside [0, REPORT_MAX_CLASSES) are not counted */
 } report_dataset;
 
 typedef struct report_data {
@@ -48,10 +90,12 @@ typedef struct report_data {
   size_t n_codecs;
   report_dataset *datasets; /* sorted by name */
   size_t n_datasets;
+  report_task *tasks; /* sorted by name */
+  size_t n_tasks;
 } report_data;
 
-/* Loads run_id. "run N not found" is an error. d is zeroed first; free with report_data_free
- * also after a failure. */
+/* Loads run_id. Schema versions 1 and 2 (task tables are read when they exist). "run N not found"
+ * is an error. d is zeroed first; free with report_data_free also after a failure. */
 int report_data_load(sqlite3 *db, int64_t run_id, report_data *d, char *err, size_t err_len);
 void report_data_free(report_data *d);
 

@@ -19,6 +19,7 @@ static const char k_css[] =
     "h1{font-size:22px;margin-bottom:4px}\n"
     "h2{font-size:18px;border-bottom:1px solid #bbb;padding-bottom:4px;margin-top:36px}\n"
     "h3{font-size:15px;margin:18px 0 6px}\n"
+    "h4{font-size:13px;margin:12px 0 4px}\n"
     "table{border-collapse:collapse;font-size:13px;margin:6px 0 12px}\n"
     "th,td{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}\n"
     "th{background:#f3f3f3}\n"
@@ -36,7 +37,8 @@ static const char k_css[] =
     ".scroll{overflow-x:auto}\n"
     "table.points{font-size:12px}\n"
     "table.points th{vertical-align:bottom}\n"
-    "td.label{max-width:260px;overflow-wrap:break-word}\n";
+    "td.label{max-width:260px;overflow-wrap:break-word}\n"
+    "tr.ref td{background:#eef4fb}\n";
 
 static const char k_null_cell[] = "<span class=\"null\">\xE2\x80\x93</span>"; /* en dash */
 
@@ -331,6 +333,226 @@ static void put_bd_table(report_buf *b, const report_data *d, const report_datas
                      "comparable.</p>\n");
 }
 
+/* ---- tasks (schema version 2) ---- */
+
+/* Accuracy of the task on the dataset's labelled originals (task_refs), NAN without any. */
+static double ref_accuracy(const report_dataset *ds, size_t task) {
+  const report_task_ref *r = &ds->task_refs[task];
+  return r->n > 0 ? (double)r->correct / (double)r->n : NAN;
+}
+
+/* Rate-accuracy (in %, with the originals' accuracy as a dashed "original" line) or
+ * rate-SI_norm plot of one task: series as in put_plot (solid knob grid, dashed bpp targets,
+ * hollow markers where the rate control could not reach the target for some images). */
+static int put_task_plot(report_buf *b, const report_data *d, const report_dataset *ds, size_t task,
+                         int si_norm) {
+  report_buf title = {0};
+  report_buf_puts(&title, si_norm ? "Rate\xE2\x80\x93SI_norm: "
+                                  : "Rate\xE2\x80\x93"
+                                    "accuracy: ");
+  report_buf_puts(&title, d->tasks[task].name ? d->tasks[task].name : "");
+  report_buf_puts(&title, " on ");
+  report_buf_puts(&title, ds->name);
+  svg_plot *p = report_buf_failed(&title)
+                    ? NULL
+                    : svg_plot_new(report_buf_str(&title), "bits per pixel (file bytes)",
+                                   si_norm ? "SI_norm = I(A;B) / H(A)" : "top-1 accuracy [%]");
+  report_buf_free(&title);
+  if (!p)
+    return -1;
+  svg_plot_set_scale(p, SVG_AXIS_Y, SVG_SCALE_LINEAR);
+  svg_plot_set_size(p, 540, 380);
+  svg_plot_set_legend(p, SVG_LEGEND_BELOW);
+  int rc = 0;
+  double ref = ref_accuracy(ds, task);
+  if (!si_norm && isfinite(ref))
+    rc = svg_plot_add_hline(p, 100.0 * ref, "original", "#555555");
+  for (size_t c = 0; c < d->n_codecs && rc == 0; c++) {
+    for (int is_bpp = 0; is_bpp <= 1 && rc == 0; is_bpp++) {
+      int series = -1;
+      for (size_t i = 0; i < ds->n_task_rows && rc == 0; i++) {
+        const report_task_row *r = &ds->task_rows[i];
+        double y = si_norm ? r->si_norm : 100.0 * r->accuracy;
+        if (r->task != task || r->codec != c || r->is_bpp != is_bpp || !isfinite(r->bpp) ||
+            !isfinite(y))
+          continue;
+        if (series < 0) {
+          report_buf label = {0};
+          report_buf_puts(&label, d->codecs[c].label ? d->codecs[c].label : "");
+          if (is_bpp)
+            report_buf_puts(&label, " (bpp targets)");
+          svg_marker mk = (svg_marker)((c / SVG_PALETTE_SIZE) % 2 * 2 + (size_t)is_bpp);
+          series = report_buf_failed(&label)
+                       ? -1
+                       : svg_plot_add_series(p, report_buf_str(&label),
+                                             (svg_style){svg_palette(c), is_bpp, mk});
+          report_buf_free(&label);
+          if (series < 0) {
+            rc = -1;
+            break;
+          }
+        }
+        int hollow = r->row != SIZE_MAX && ds->rows[r->row].n_unreachable > 0;
+        rc = svg_plot_add_point(p, series, r->bpp, y, hollow ? SVG_POINT_HOLLOW : 0);
+      }
+    }
+  }
+  if (rc == 0)
+    rc = svg_plot_render(p, b);
+  svg_plot_free(p);
+  return rc;
+}
+
+static void put_percent_cell(report_buf *b, double v) { put_cell_real(b, "%.2f", 100.0 * v); }
+
+/* The task's aggregates per codec x grid point. */
+static void put_task_table(report_buf *b, const report_data *d, const report_dataset *ds,
+                           size_t task) {
+  report_buf_puts(b, "<div class=\"scroll\"><table class=\"points\">\n<tr><th>codec</th>"
+                     "<th>point_<wbr/>kind</th><th>point_<wbr/>value</th><th>bpp</th>"
+                     "<th>accuracy [%]</th><th>\xC2\xB1 SE [%]</th><th>ref. accuracy [%]</th>"
+                     "<th>agreement [%]</th><th>SI [bits]</th><th>SI_<wbr/>norm</th>"
+                     "<th>\xCE\x94I [bits]</th><th>KL [bits]</th><th>N</th></tr>\n");
+  for (size_t i = 0; i < ds->n_task_rows; i++) {
+    const report_task_row *r = &ds->task_rows[i];
+    if (r->task != task)
+      continue;
+    int unreach = r->row != SIZE_MAX && ds->rows[r->row].n_unreachable > 0;
+    report_buf_printf(b, "<tr%s><td class=\"label\">", unreach ? " class=\"unreach\"" : "");
+    put_swatch(b, r->codec);
+    put_text_or_null(b, d->codecs[r->codec].label);
+    report_buf_printf(b, "</td><td>%s</td>", r->is_bpp ? "bpp" : "knob");
+    char num[32];
+    report_format_double(r->value, num);
+    report_buf_printf(b, "<td class=\"num\">%s</td>", num);
+    put_cell_real(b, "%.4g", r->bpp);
+    put_percent_cell(b, r->accuracy);
+    put_percent_cell(b, report_accuracy_se(r->accuracy, r->n_labelled));
+    put_percent_cell(b, r->ref_accuracy);
+    put_percent_cell(b, r->agreement);
+    put_cell_real(b, "%.4f", r->si);
+    put_cell_real(b, "%.4f", r->si_norm);
+    put_cell_real(b, "%.4f", r->delta_i);
+    put_cell_real(b, "%.4g", r->mean_kl);
+    report_buf_printf(b, "<td class=\"num\">%" PRId64 "</td></tr>\n", r->n);
+  }
+  report_buf_puts(b, "</table></div>\n");
+}
+
+/* Beyond this many classes the per-class table is left to the CSV. */
+#define HTML_MAX_CLASS_COLS 100
+
+static void put_class_cells(report_buf *b, const report_dataset *ds, const int64_t *class_n,
+                            const int64_t *class_correct) {
+  for (size_t k = 0; k < ds->n_class_cols; k++) {
+    if (class_n[k] > 0)
+      report_buf_printf(b, "<td class=\"num\" title=\"%" PRId64 "/%" PRId64 "\">%.1f</td>",
+                        class_correct[k], class_n[k],
+                        100.0 * (double)class_correct[k] / (double)class_n[k]);
+    else
+      report_buf_printf(b, "<td class=\"num\">%s</td>", k_null_cell);
+  }
+}
+
+/* Top-1 accuracy per class (columns) for the originals and every codec x grid point (rows). */
+static void put_class_table(report_buf *b, const report_data *d, const report_dataset *ds,
+                            size_t task, const char *csv_name) {
+  if (ds->n_class_cols == 0)
+    return;
+  report_buf_puts(b, "<h4>Accuracy per class [%]</h4>\n");
+  if (ds->n_class_cols > HTML_MAX_CLASS_COLS) {
+    report_buf_printf(b, "<p class=\"note\">%zu classes: too many for a table; see <code>",
+                      ds->n_class_cols);
+    report_html_escape(b, csv_name);
+    report_buf_puts(b, "</code>.</p>\n");
+    return;
+  }
+  report_buf_puts(b, "<div class=\"scroll\"><table class=\"points\">\n<tr><th>codec</th>"
+                     "<th>point</th><th>bpp</th>");
+  for (size_t k = 0; k < ds->n_class_cols; k++) {
+    report_buf_puts(b, "<th>");
+    if (ds->class_names[k])
+      report_html_escape(b, ds->class_names[k]);
+    else
+      report_buf_printf(b, "%zu", k);
+    report_buf_puts(b, "</th>");
+  }
+  report_buf_puts(b, "</tr>\n<tr class=\"ref\"><td>original</td><td></td><td></td>");
+  put_class_cells(b, ds, ds->task_refs[task].class_n, ds->task_refs[task].class_correct);
+  report_buf_puts(b, "</tr>\n");
+  for (size_t i = 0; i < ds->n_task_rows; i++) {
+    const report_task_row *r = &ds->task_rows[i];
+    if (r->task != task)
+      continue;
+    report_buf_puts(b, "<tr><td class=\"label\">");
+    put_swatch(b, r->codec);
+    put_text_or_null(b, d->codecs[r->codec].label);
+    char num[32];
+    report_format_double(r->value, num);
+    report_buf_printf(b, "</td><td>%s %s</td>", r->is_bpp ? "bpp" : "knob", num);
+    put_cell_real(b, "%.4g", r->bpp);
+    put_class_cells(b, ds, r->class_n, r->class_correct);
+    report_buf_puts(b, "</tr>\n");
+  }
+  report_buf_puts(b, "</table></div>\n");
+}
+
+static int put_tasks(report_buf *b, const report_data *d, size_t ds_index,
+                     const report_files *files) {
+  const report_dataset *ds = &d->datasets[ds_index];
+  for (size_t t = 0; t < d->n_tasks; t++) {
+    if (!report_task_in_dataset(ds, t))
+      continue;
+    const report_task *task = &d->tasks[t];
+    report_buf_puts(b, "<h3>Task: ");
+    report_html_escape(b, task->name);
+    report_buf_puts(b, "</h3>\n<p class=\"note\">");
+    put_text_or_null(b, task->kind);
+    report_buf_puts(b, ", architecture ");
+    put_text_or_null(b, task->arch);
+    report_buf_printf(b, ", %" PRId64 " classes", task->num_classes);
+    const report_task_ref *ref = &ds->task_refs[t];
+    if (ref->n > 0)
+      report_buf_printf(
+          b, "; accuracy on the originals %.2f %% (%" PRId64 " of %" PRId64 " labelled images)",
+          100.0 * (double)ref->correct / (double)ref->n, ref->correct, ref->n);
+    report_buf_puts(b, "; data: <code>");
+    report_html_escape(b, files->tasks_csv[ds_index]);
+    report_buf_puts(b, "</code>, <code>");
+    report_html_escape(b, files->perclass_csv[ds_index]);
+    report_buf_puts(b, "</code></p>\n");
+
+    size_t n_acc = 0, n_si = 0;
+    for (size_t i = 0; i < ds->n_task_rows; i++) {
+      const report_task_row *r = &ds->task_rows[i];
+      if (r->task != t || !isfinite(r->bpp))
+        continue;
+      n_acc += isfinite(r->accuracy);
+      n_si += isfinite(r->si_norm);
+    }
+    if (n_acc + n_si > 0) {
+      report_buf_puts(b, "<div class=\"plots\">\n");
+      if ((n_acc > 0 && put_task_plot(b, d, ds, t, 0)) ||
+          (n_si > 0 && put_task_plot(b, d, ds, t, 1)))
+        return -1;
+      report_buf_puts(b, "</div>\n");
+    }
+    report_buf_puts(b, "<p class=\"note\">A = top-1 class on the original, B = on the decoded "
+                       "image, Y = the label. SI = I(A;B), SI_norm = SI/H(A), \xCE\x94I = "
+                       "I(Y;A) \xE2\x88\x92 I(Y;B), KL = mean KL(T(x) \xE2\x80\x96 T(x\xCC\x82)); "
+                       "plug-in estimates over the N images (biased up for small N). "
+                       "\xC2\xB1 SE: binomial standard error sqrt(p(1\xE2\x88\x92p)/n) over the n "
+                       "labelled images among the N.");
+    if (n_acc == 0)
+      report_buf_puts(b, " No rate\xE2\x80\x93"
+                         "accuracy plot: no accuracy (unlabelled images).");
+    report_buf_puts(b, "</p>\n");
+    put_task_table(b, d, ds, t);
+    put_class_table(b, d, ds, t, files->perclass_csv[ds_index]);
+  }
+  return 0;
+}
+
 static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
                        const report_files *files) {
   const report_dataset *ds = &d->datasets[ds_index];
@@ -385,6 +607,8 @@ static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
   }
   if (ds->n_rows > 0)
     put_points_table(b, d, ds);
+  if (ds->n_task_rows > 0)
+    return put_tasks(b, d, ds_index, files);
   return 0;
 }
 
@@ -396,6 +620,17 @@ static void put_files(report_buf *b, const report_data *d, const report_files *f
     report_buf_puts(b, "</code>: all points of dataset ");
     report_html_escape(b, d->datasets[ds].name);
     report_buf_puts(b, "</li>\n");
+    if (f->tasks_csv[ds]) {
+      report_buf_puts(b, "<li><code>");
+      report_html_escape(b, f->tasks_csv[ds]);
+      report_buf_puts(b, "</code>: task accuracy and semantic information per point, dataset ");
+      report_html_escape(b, d->datasets[ds].name);
+      report_buf_puts(b, "</li>\n<li><code>");
+      report_html_escape(b, f->perclass_csv[ds]);
+      report_buf_puts(b, "</code>: task accuracy per class, dataset ");
+      report_html_escape(b, d->datasets[ds].name);
+      report_buf_puts(b, "</li>\n");
+    }
     for (size_t c = 0; c < d->n_codecs; c++)
       for (int is_bpp = 0; is_bpp <= 1; is_bpp++) {
         const char *name = f->json[report_json_slot(f, ds, c, is_bpp)];

@@ -7,11 +7,14 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Output file names of one report (see report.h for the naming rules). */
 typedef struct report_files {
-  char **csv;  /* [n_datasets] */
-  char **json; /* [report_json_slot()]; NULL where no file is written */
+  char **csv;          /* [n_datasets] */
+  char **tasks_csv;    /* [n_datasets]; NULL where the dataset has no task rows */
+  char **perclass_csv; /* [n_datasets]; NULL where the dataset has no task rows */
+  char **json;         /* [report_json_slot()]; NULL where no file is written */
   size_t n_datasets, n_codecs;
 } report_files;
 
@@ -22,8 +25,36 @@ static inline size_t report_json_slot(const report_files *f, size_t ds, size_t c
 /* A row goes into JSON files and plots only when it has a rate to put on the x axis. */
 static inline int report_row_plottable(const report_row *r) { return isfinite(r->bpp); }
 
+/* Binomial standard error of an accuracy p over n labelled images, sqrt(p(1-p)/n); NAN
+ * without p or n. */
+static inline double report_accuracy_se(double p, int64_t n) {
+  return isfinite(p) && n > 0 ? sqrt(p * (1.0 - p) / (double)n) : NAN;
+}
+
+/* The task row of (task, point) in a dataset, or NULL. */
+static inline const report_task_row *report_task_row_of(const report_dataset *ds, size_t task,
+                                                        int64_t point_id) {
+  for (size_t i = 0; i < ds->n_task_rows; i++)
+    if (ds->task_rows[i].task == task && ds->task_rows[i].point_id == point_id)
+      return &ds->task_rows[i];
+  return NULL;
+}
+
+/* Whether task has any row in the dataset. */
+static inline int report_task_in_dataset(const report_dataset *ds, size_t task) {
+  for (size_t i = 0; i < ds->n_task_rows; i++)
+    if (ds->task_rows[i].task == task)
+      return 1;
+  return 0;
+}
+
 int report_write_csv(const report_data *d, size_t ds, const char *dir, const char *name, char *err,
                      size_t err_len);
+/* tasks_<dataset>.csv and perclass_<dataset>.csv (only for datasets with task rows). */
+int report_write_tasks_csv(const report_data *d, size_t ds, const char *dir, const char *name,
+                           char *err, size_t err_len);
+int report_write_perclass_csv(const report_data *d, size_t ds, const char *dir, const char *name,
+                              char *err, size_t err_len);
 int report_write_compressai(const report_data *d, size_t ds, size_t codec, int is_bpp,
                             const char *dir, const char *name, char *err, size_t err_len);
 int report_write_html(const report_data *d, const report_files *files, const char *dir,

@@ -42,6 +42,62 @@ static void describe(report_buf *b, const report_data *d, const report_dataset *
   report_utf8_repair(b, r->status);
   report_buf_puts(b, "; bpp from file bytes, metrics are means over images, times in seconds "
                      "per image");
+  if (ds->n_task_rows > 0)
+    report_buf_puts(b, "; task accuracy (top-1) as a fraction, SI = I(A;B) in bits, "
+                       "si_norm = SI/H(A)");
+}
+
+/* Task arrays of one file, aligned with its "bpp" array: for each task scored on the dataset
+ * that has a row at any of the file's points, {"accuracy", "si", "si_norm"} (null where the
+ * point has no task row or the value is NULL). The first such task (by name) also gets
+ * "accuracy" and "si_norm" in "results", so single-task tools find them where CompressAI keeps
+ * its metrics. Returns -1 when out of memory. */
+static int add_tasks(json_t *root, json_t *results, const report_data *d, const report_dataset *ds,
+                     size_t codec, int is_bpp) {
+  if (ds->n_task_rows == 0)
+    return 0;
+  static const char *const keys[] = {"accuracy", "si", "si_norm"};
+  json_t *tasks = json_object();
+  if (!tasks)
+    return -1;
+  int bad = 0, first = 1;
+  report_buf name = {0};
+  for (size_t t = 0; t < d->n_tasks && !bad; t++) {
+    json_t *obj = json_object(), *arr[3] = {json_array(), json_array(), json_array()};
+    bad |= !obj || !arr[0] || !arr[1] || !arr[2];
+    int any = 0;
+    for (size_t i = 0; i < ds->n_rows && !bad; i++) {
+      const report_row *r = &ds->rows[i];
+      if (r->codec != codec || r->is_bpp != is_bpp || !report_row_plottable(r))
+        continue;
+      const report_task_row *tr = report_task_row_of(ds, t, r->point_id);
+      any |= tr != NULL;
+      const double v[3] = {tr ? tr->accuracy : NAN, tr ? tr->si : NAN, tr ? tr->si_norm : NAN};
+      for (int k = 0; k < 3; k++)
+        bad |= json_array_append_new(arr[k], json_num(v[k]));
+    }
+    for (int k = 0; k < 3; k++) {
+      if (!bad && any)
+        bad |= json_object_set(obj, keys[k], arr[k]);
+      json_decref(arr[k]);
+    }
+    if (!bad && any) {
+      report_buf_reset(&name);
+      report_utf8_repair(&name, d->tasks[t].name);
+      bad |= report_buf_failed(&name) || json_object_set(tasks, report_buf_str(&name), obj);
+      if (!bad && first) {
+        bad |= json_object_set(results, "accuracy", json_object_get(obj, "accuracy")) ||
+               json_object_set(results, "si_norm", json_object_get(obj, "si_norm"));
+        first = 0;
+      }
+    }
+    json_decref(obj);
+  }
+  if (!bad && !first)
+    bad |= json_object_set(root, "tasks", tasks);
+  json_decref(tasks);
+  report_buf_free(&name);
+  return bad ? -1 : 0;
 }
 
 int report_write_compressai(const report_data *d, size_t ds_index, size_t codec, int is_bpp,
@@ -84,6 +140,8 @@ int report_write_compressai(const report_data *d, size_t ds_index, size_t codec,
       bad |= json_object_set(results, keys[k], arr[k]);
     json_decref(arr[k]);
   }
+  if (!bad)
+    bad |= add_tasks(root, results, d, ds, codec, is_bpp);
   if (!bad)
     bad |= json_object_set(root, "results", results);
   json_decref(results);

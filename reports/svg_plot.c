@@ -36,6 +36,12 @@ typedef struct plot_series {
   size_t n, cap;
 } plot_series;
 
+typedef struct plot_hline {
+  double y;
+  char *label;
+  char color[32];
+} plot_hline;
+
 typedef struct plot_axis {
   char *label;
   svg_scale scale;
@@ -49,6 +55,8 @@ struct svg_plot {
   svg_legend legend;
   plot_series *series;
   size_t n_series, cap_series;
+  plot_hline *hlines;
+  size_t n_hlines;
   int width, height;
 };
 
@@ -105,6 +113,9 @@ void svg_plot_free(svg_plot *p) {
     free(p->series[i].pts);
   }
   free(p->series);
+  for (size_t i = 0; i < p->n_hlines; i++)
+    free(p->hlines[i].label);
+  free(p->hlines);
   free(p->title);
   free(p->axis[0].label);
   free(p->axis[1].label);
@@ -151,6 +162,22 @@ int svg_plot_add_series(svg_plot *p, const char *label, svg_style style) {
   s->dashed = style.dashed;
   s->marker = (unsigned)style.marker < SVG_MARKER_COUNT ? style.marker : SVG_MARKER_CIRCLE;
   return (int)p->n_series++;
+}
+
+int svg_plot_add_hline(svg_plot *p, double y, const char *label, const char *color) {
+  plot_hline *h = realloc(p->hlines, (p->n_hlines + 1) * sizeof *h);
+  if (!h)
+    return -1;
+  p->hlines = h;
+  h = &p->hlines[p->n_hlines];
+  h->y = y;
+  h->label = dup_str(label);
+  if (!h->label)
+    return -1;
+  const char *c = color && strlen(color) < sizeof h->color ? color : "#555555";
+  memcpy(h->color, c, strlen(c) + 1);
+  p->n_hlines++;
+  return 0;
 }
 
 int svg_plot_add_point(svg_plot *p, int series, double x, double y, int flags) {
@@ -315,6 +342,18 @@ static int axis_setup(const svg_plot *p, int a, axis_map *m) {
       }
     }
   int have = lo <= hi;
+  /* Reference lines widen the y range (they do not count as data on their own). */
+  for (size_t i = 0; a == 1 && have && i < p->n_hlines; i++) {
+    double v = p->hlines[i].y;
+    if (!isfinite(v))
+      continue;
+    lo = fmin(lo, v);
+    hi = fmax(hi, v);
+    if (v > 0) {
+      pos_lo = fmin(pos_lo, v);
+      pos_hi = fmax(pos_hi, v);
+    }
+  }
   int use_log = 0;
   if (ax->scale == SVG_SCALE_LOG)
     use_log = pos_lo <= pos_hi;
@@ -509,6 +548,21 @@ int svg_plot_render(const svg_plot *p, report_buf *b) {
                       "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" fill=\"#777777\">"
                       "no data</text>\n",
                       left + pw / 2, top + ph / 2);
+
+  /* Reference lines under the series, labelled at the right end, just above the line. */
+  for (size_t i = 0; i < p->n_hlines && have_x && have_y; i++) {
+    const plot_hline *hl = &p->hlines[i];
+    if (!point_ok(&my, hl->y))
+      continue;
+    double y = axis_px(&my, hl->y);
+    report_buf_printf(b,
+                      "<g><line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
+                      "stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/><text x=\"%.2f\" "
+                      "y=\"%.2f\" text-anchor=\"end\" fill=\"%s\">",
+                      left, y, left + pw, y, hl->color, left + pw - 4, y - 4, hl->color);
+    report_html_escape(b, hl->label);
+    report_buf_puts(b, "</text></g>\n");
+  }
 
   /* Series: line then markers, each marker with a tooltip. */
   for (size_t i = 0; i < p->n_series; i++) {

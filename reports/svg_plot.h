@@ -61,6 +61,10 @@ void svg_plot_set_auto_log_ratio(svg_plot *p, svg_axis_id axis, double ratio);
 void svg_plot_include(svg_plot *p, svg_axis_id axis, double lo, double hi);
 /* Returns the new series' index, or -1 on allocation failure. */
 int svg_plot_add_series(svg_plot *p, const char *label, svg_style style);
+/* A horizontal reference line at y across the whole plot area (dashed, in color), labelled at
+ * its right end inside the plot area; the y range is widened to include it. Not in the legend.
+ * Non-finite y (or y <= 0 on a log axis) draws nothing. Returns 0, or -1 on allocation failure. */
+int svg_plot_add_hline(svg_plot *p, double y, const char *label, const char *color);
 /* flags: SVG_POINT_HOLLOW. Returns 0, or -1 on allocation failure / bad series index. */
 int svg_plot_add_point(svg_plot *p, int series, double x, double y, int flags);
 /* Appends one <svg>...</svg> element. Returns 0, or -1 if the buffer failed (out of memory). */

@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -912,6 +913,12 @@ static void check_html(const char *dir, size_t want_svgs) {
   }
 }
 
+static int dir_has_prefix(const char *dir, const char *prefix) {
+  char cmd[4200];
+  PATHF(cmd, "ls -a '%s' | grep -q '^%s'", dir, prefix);
+  return system(cmd) == 0;
+}
+
 static int dir_has_tmp(const char *dir) {
   char cmd[4200];
   PATHF(cmd, "ls -a '%s' | grep -q '\\.tmp$'", dir);
@@ -935,6 +942,11 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
     free(schema);
     return;
   }
+  /* A schema-version-1 database: no task tables at all. It must report exactly as before. */
+  CHECK(exec_sql(db,
+                 "DROP TABLE task_aggregates; DROP TABLE task_results; DROP TABLE task_refs;"
+                 " DROP TABLE tasks; PRAGMA user_version = 1;",
+                 "v1 schema") == 0);
   CHECK(exec_sql(db, k_data_sql, "test data") == 0);
 
   int64_t latest = 0;
@@ -986,6 +998,7 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
 
   check_html(out, 2 + 3);
   CHECK(!dir_has_tmp(out));
+  CHECK(!dir_has_prefix(out, "tasks_") && !dir_has_prefix(out, "perclass_"));
 
   /* Same input, same bytes (and overwriting works). */
   PATHF(path, "%s/report.html", out);
@@ -1099,11 +1112,11 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
   CHECK(report_write(NULL, 2, work, err, sizeof err) != 0);
 
   /* A newer schema than the report knows is refused. */
-  CHECK(exec_sql(db, "PRAGMA user_version = 2", "pragma") == 0);
+  CHECK(exec_sql(db, "PRAGMA user_version = 3", "pragma") == 0);
   err[0] = '\0';
-  PATHF(out, "%s/out-v2", work);
+  PATHF(out, "%s/out-v3", work);
   CHECK(report_write(db, 2, out, err, sizeof err) != 0);
-  CHECK(strstr(err, "schema version 2") != NULL);
+  CHECK(strstr(err, "schema version 3") != NULL);
   CHECK(exec_sql(db, "PRAGMA user_version = 1", "pragma") == 0);
   sqlite3_close(db);
 
@@ -1127,6 +1140,424 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
   free(schema);
 }
 
+/* ---------------------------------------------------------------- tasks (schema version 2) */
+
+/* A labelled dataset of T_IMAGES images (every 10th unlabelled) scored by two tasks at a few
+ * grid points. Labels, predictions and which images have a result follow the rules below, so
+ * the expected per-class counts are computed here from the rules, never from the database. */
+enum { T_IMAGES = 40, T_CLASSES = 4, T_TASKS = 2, T_POINTS = 5 };
+static const int k_t_points[T_POINTS] = {800, 801, 802, 803, 810};
+static const char *const k_t_names[T_CLASSES] = {"airplane", "<b>bad</b>&\"x'", "cat, dog", "deer"};
+/* As an SQL string literal (the ' doubled). */
+#define T_CLASS_NAMES_JSON "[\"airplane\", \"<b>bad</b>&\\\"x''\", \"cat, dog\", \"deer\"]"
+#define T_BAD_CLASS_HTML "&lt;b&gt;bad&lt;/b&gt;&amp;&quot;x&#39;"
+
+static int t_label(int i) { return i % 10 == 9 ? -1 : i % 4; } /* -1: unlabelled */
+
+/* task: 1 or 2 (task 2 is the one with the hostile name). */
+static int t_ref_top1(int task, int i) {
+  int l = t_label(i);
+  return l < 0 ? i % 4 : (i + task) % 6 == 0 ? (l + 1) % 4 : l;
+}
+
+static int t_has(int task, int point, int i) {
+  if (task == 2 && (point == 803 || point == 810))
+    return 0;
+  return !(point == 802 && i % 7 == 0) && !(point == 803 && i >= 12);
+}
+
+static int t_top1(int task, int point, int i) {
+  int l = t_label(i);
+  if (l < 0)
+    return (i + point) % 4;
+  return (i * 3 + point + task * 5) % 5 == 0 || (i + point) % 11 == 0 ? (l + 2) % 4 : l;
+}
+
+typedef struct t_expect {
+  int64_t n[T_CLASSES], correct[T_CLASSES];
+  int64_t n_all, labelled, n_correct, ref_correct, agree;
+} t_expect;
+
+/* point < 0: the originals. */
+static t_expect t_expected(int task, int point) {
+  t_expect e;
+  memset(&e, 0, sizeof e);
+  for (int i = 0; i < T_IMAGES; i++) {
+    if (point >= 0 && !t_has(task, point, i))
+      continue;
+    int l = t_label(i), top1 = point < 0 ? t_ref_top1(task, i) : t_top1(task, point, i);
+    e.n_all++;
+    e.agree += point >= 0 && top1 == t_ref_top1(task, i);
+    if (l < 0)
+      continue;
+    e.labelled++;
+    e.n[l]++;
+    e.correct[l] += top1 == l;
+    e.n_correct += top1 == l;
+    e.ref_correct += t_ref_top1(task, i) == l;
+  }
+  return e;
+}
+
+static void t_real(report_buf *b, double v) {
+  if (isfinite(v))
+    report_buf_printf(b, "%.17g", v);
+  else
+    report_buf_puts(b, "NULL");
+}
+
+static char *t_build_sql(void) {
+  report_buf b = {0};
+  report_buf_puts(
+      &b, "PRAGMA user_version = 2;"
+          "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
+          " (1, 'decoy', 'd', '2024-06-01T00:00:00Z', 'complete'),"
+          " (7, 'tasks', 't', '2024-06-02T00:00:00Z', 'complete');"
+          "INSERT INTO datasets (id, run_id, name, path, kind, content_hash, n_images, n_classes,"
+          " class_names) VALUES (60, 1, 'decoy-data', '/d', 'class-folders', 'x', 1, 4, NULL),"
+          " (70, 7, 'cifar', '/c', 'class-folders', 'h', 40, 4, '" T_CLASS_NAMES_JSON "'),"
+          " (71, 7, 'kodak', '/k', 'plain-folder', 'k', 3, 0, NULL);"
+          "INSERT INTO codecs (id, run_id, label, codec, settings, knob_name) VALUES"
+          " (90, 1, 'decoy-codec', 'jpeg', '{}', 'q'), (80, 7, 'jpeg', 'jpeg', '{}', 'quality'),"
+          " (81, 7, 'webp', 'webp', '{}', 'quality');"
+          "INSERT INTO points (id, codec_id, kind, value) VALUES (900, 90, 'knob', 50),"
+          " (800, 80, 'knob', 10), (801, 80, 'knob', 50), (802, 80, 'bpp', 0.5),"
+          " (803, 80, 'bpp', 1), (810, 81, 'knob', 30);"
+          /* 803 has task rows but no aggregates row (no rate) */
+          "INSERT INTO aggregates (point_id, dataset_id, n, n_errors, n_unreachable, mean_bpp,"
+          " mean_stream_bpp, mean_psnr, mean_ssim) VALUES"
+          " (800, 70, 40, 0, 0, 0.7, 0.4, 25, 0.8), (801, 70, 40, 0, 0, 1.5, 1.2, 31, 0.9),"
+          " (802, 70, 34, 0, 2, 0.45, 0.2, 24, 0.75), (810, 70, 40, 0, 0, 0.9, 0.85, 29, 0.88),"
+          " (800, 71, 3, 0, 0, 0.3, 0.25, 27, 0.8), (801, 71, 3, 0, 0, 0.9, 0.85, 33, 0.9);"
+          "INSERT INTO tasks (id, run_id, name, kind, checkpoint, checkpoint_sha256, arch,"
+          " num_classes, input_width, input_height) VALUES"
+          " (3, 1, 'decoy-task', 'classifier', 'x', 'x', 'x', 4, 32, 32),"
+          " (1, 7, 'resnet20', 'classifier', 'r.ckpt', 'aa', 'resnet20', 4, 32, 32),"
+          " (2, 7, '<script>alert(1)</script>&\"x''', 'classifier', 'e.ckpt', 'bb',"
+          "  'arch<i>', 4, 32, 32);");
+  report_buf_puts(&b, "INSERT INTO images (id, dataset_id, idx, name, label, width, height) "
+                      "VALUES (2000, 60, 0, 'd', 0, 32, 32)");
+  for (int i = 0; i < T_IMAGES; i++) {
+    report_buf_printf(&b, ", (%d, 70, %d, 'i%d', ", 1000 + i, i, i);
+    if (t_label(i) < 0)
+      report_buf_puts(&b, "NULL");
+    else
+      report_buf_printf(&b, "%d", t_label(i));
+    report_buf_puts(&b, ", 32, 32)");
+  }
+  report_buf_puts(&b, ", (1100, 71, 0, 'k0', NULL, 768, 512);");
+  /* The decoy task (another run) scored every image correctly: must never be counted. */
+  report_buf_puts(&b, "INSERT INTO task_refs (task_id, image_id, top1, correct, probs) VALUES "
+                      "(3, 2000, 0, 1, X'00')");
+  for (int task = 1; task <= T_TASKS; task++)
+    for (int i = 0; i < T_IMAGES; i++) {
+      int l = t_label(i), top1 = t_ref_top1(task, i);
+      report_buf_printf(&b, ", (%d, %d, %d, %s, X'00')", task, 1000 + i, top1,
+                        l < 0       ? "NULL"
+                        : top1 == l ? "1"
+                                    : "0");
+    }
+  for (int i = 0; i < T_IMAGES; i++)
+    report_buf_printf(&b, ", (3, %d, %d, 1, X'00')", 1000 + i, t_label(i) < 0 ? 0 : t_label(i));
+  report_buf_puts(&b, ";INSERT INTO task_results (task_id, image_id, point_id, top1, correct,"
+                      " agree, kl) VALUES (3, 2000, 900, 0, 1, 1, 0)");
+  for (int i = 0; i < T_IMAGES; i++) /* decoy task on this run's images */
+    report_buf_printf(&b, ", (3, %d, 800, %d, 1, 1, 0)", 1000 + i, t_label(i) < 0 ? 0 : t_label(i));
+  for (int task = 1; task <= T_TASKS; task++)
+    for (int p = 0; p < T_POINTS; p++)
+      for (int i = 0; i < T_IMAGES; i++) {
+        int pt = k_t_points[p];
+        if (!t_has(task, pt, i))
+          continue;
+        int l = t_label(i), top1 = t_top1(task, pt, i);
+        report_buf_printf(&b, ", (%d, %d, %d, %d, %s, %d, 0.25)", task, 1000 + i, pt, top1,
+                          l < 0       ? "NULL"
+                          : top1 == l ? "1"
+                                      : "0",
+                          top1 == t_ref_top1(task, i));
+      }
+  report_buf_puts(&b, ";INSERT INTO task_aggregates VALUES (3, 900, 60, 1, 1, 1, 1, 0, 0, 0, 0,"
+                      " 0, 0, 0), (3, 800, 70, 40, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0)");
+  for (int task = 1; task <= T_TASKS; task++)
+    for (int p = 0; p < T_POINTS; p++) {
+      int pt = k_t_points[p];
+      t_expect e = t_expected(task, pt);
+      if (e.n_all == 0)
+        continue;
+      double h_a = 1.75 + 0.01 * task, si = 0.3 + 0.1 * p + 0.001 * task;
+      report_buf_printf(&b, ", (%d, %d, 70, %" PRId64 ", ", task, pt, e.n_all);
+      t_real(&b, (double)e.n_correct / (double)e.labelled);
+      report_buf_puts(&b, ", ");
+      t_real(&b, (double)e.ref_correct / (double)e.labelled);
+      report_buf_puts(&b, ", ");
+      t_real(&b, (double)e.agree / (double)e.n_all);
+      report_buf_puts(&b, ", ");
+      const double rest[] = {h_a,
+                             si,
+                             si / h_a,
+                             1.2,
+                             1.1 - 0.05 * p,
+                             0.1 + 0.05 * p,
+                             task == 1 && pt == 810 ? NAN : 0.02 * (p + 1)};
+      for (size_t k = 0; k < sizeof rest / sizeof rest[0]; k++) {
+        report_buf_puts(&b, k ? ", " : "");
+        t_real(&b, rest[k]);
+      }
+      report_buf_puts(&b, ")");
+    }
+  report_buf_puts(&b, ";");
+  return report_buf_failed(&b) ? NULL : b.data;
+}
+
+static int t_task_of(const char *name) {
+  return strcmp(name, "resnet20") == 0 ? 1 : strcmp(name, HOSTILE) == 0 ? 2 : 0;
+}
+
+static int t_point_of(const char *codec, const char *kind, const char *value) {
+  double v = strtod(value, NULL);
+  if (strcmp(codec, "jpeg") == 0 && strcmp(kind, "knob") == 0)
+    return v == 10 ? 800 : v == 50 ? 801 : 0;
+  if (strcmp(codec, "jpeg") == 0 && strcmp(kind, "bpp") == 0)
+    return v == 0.5 ? 802 : v == 1 ? 803 : 0;
+  if (strcmp(codec, "webp") == 0 && strcmp(kind, "knob") == 0)
+    return v == 30 ? 810 : 0;
+  return 0;
+}
+
+static csv_table t_read_csv(const char *dir, const char *file, int *ok) {
+  char path[4096];
+  PATHF(path, "%s/%s", dir, file);
+  char *text = read_file(path, NULL);
+  csv_table t;
+  memset(&t, 0, sizeof t);
+  *ok = text && csv_parse(text, &t) == 0;
+  if (!*ok)
+    fprintf(stderr, "  cannot read or parse %s\n", path);
+  free(text);
+  return t;
+}
+
+static const char *const k_tasks_header[] = {
+    "task",         "task_arch",  "codec",  "codec_name", "point_kind", "point_value",
+    "bpp",          "stream_bpp", "n",      "n_labelled", "accuracy",   "accuracy_se",
+    "ref_accuracy", "agreement",  "h_a",    "si",         "si_norm",    "i_y_a",
+    "i_y_b",        "delta_i",    "mean_kl"};
+enum { T_TASK_COLS = sizeof k_tasks_header / sizeof k_tasks_header[0] };
+
+static void check_tasks_csv(sqlite3 *db, const char *dir) {
+  int ok;
+  csv_table t = t_read_csv(dir, "tasks_cifar.csv", &ok);
+  CHECK(ok);
+  if (!ok)
+    return;
+  /* task 1: 5 points, task 2: 3 points */
+  CHECK(t.n_rows == 1 + 5 + 3);
+  CHECK(t.n_fields[0] == T_TASK_COLS);
+  for (size_t j = 0; j < T_TASK_COLS && j < t.n_fields[0]; j++)
+    CHECK_STR(t.rows[0][j], k_tasks_header[j]);
+  sqlite3_stmt *st;
+  CHECK(sqlite3_prepare_v2(db,
+                           "SELECT a.mean_bpp, a.mean_stream_bpp, ta.n, NULL, ta.accuracy, NULL, "
+                           "ta.ref_accuracy, ta.agreement, ta.h_a, ta.si, ta.si_norm, ta.i_y_a, "
+                           "ta.i_y_b, ta.delta_i, ta.mean_kl FROM task_aggregates ta "
+                           "LEFT JOIN aggregates a ON a.point_id = ta.point_id "
+                           "AND a.dataset_id = ta.dataset_id "
+                           "WHERE ta.task_id = ?1 AND ta.point_id = ?2 AND ta.dataset_id = 70",
+                           -1, &st, NULL) == SQLITE_OK);
+  for (size_t i = 1; i < t.n_rows; i++) {
+    char **f = t.rows[i];
+    CHECK(t.n_fields[i] == T_TASK_COLS);
+    if (t.n_fields[i] != T_TASK_COLS)
+      continue;
+    /* Sorted by task name: the hostile name starts with '<', before 'r'. */
+    CHECK_STR(f[0], i <= 3 ? HOSTILE : "resnet20");
+    int task = t_task_of(f[0]), pt = t_point_of(f[2], f[4], f[5]);
+    CHECK(task != 0 && pt != 0);
+    CHECK_STR(f[1], task == 1 ? "resnet20" : "arch<i>");
+    CHECK_STR(f[3], f[2]);
+    t_expect e = t_expected(task, pt);
+    /* Independent truth: N, labelled count and accuracy from the rules. */
+    CHECK(strtoll(f[8], NULL, 10) == e.n_all);
+    CHECK(strtoll(f[9], NULL, 10) == e.labelled);
+    CHECK(e.labelled < e.n_all); /* some unlabelled images at every point */
+    double acc = (double)e.n_correct / (double)e.labelled;
+    CHECK(strtod(f[10], NULL) == acc);
+    CHECK(strtod(f[11], NULL) == sqrt(acc * (1.0 - acc) / (double)e.labelled));
+    CHECK(strtod(f[12], NULL) == (double)e.ref_correct / (double)e.labelled);
+    CHECK(strtod(f[13], NULL) == (double)e.agree / (double)e.n_all);
+    /* Every column against the database (query column = CSV column - 6). */
+    sqlite3_reset(st);
+    sqlite3_bind_int(st, 1, task);
+    sqlite3_bind_int(st, 2, pt);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    for (int j = 6; j < T_TASK_COLS; j++) {
+      if (j == 9 || j == 11)
+        continue; /* n_labelled, accuracy_se: checked above */
+      if (sqlite3_column_type(st, j - 6) == SQLITE_NULL) {
+        CHECK(f[j][0] == '\0');
+      } else {
+        char *end;
+        double v = strtod(f[j], &end);
+        CHECK(*f[j] && *end == '\0' && v == sqlite3_column_double(st, j - 6));
+      }
+    }
+    if (pt == 803)
+      CHECK(f[6][0] == '\0' && f[7][0] == '\0'); /* no aggregates row: no rate */
+    if (task == 1 && pt == 810)
+      CHECK(f[20][0] == '\0'); /* NULL mean_kl */
+  }
+  sqlite3_finalize(st);
+  csv_free(&t);
+}
+
+static void check_perclass_csv(const char *dir) {
+  int ok;
+  csv_table t = t_read_csv(dir, "perclass_cifar.csv", &ok);
+  CHECK(ok);
+  if (!ok)
+    return;
+  static const char *const header[] = {"task",    "codec",   "point_kind", "point_value",
+                                       "bpp",     "class",   "class_name", "n",
+                                       "correct", "accuracy"};
+  CHECK(t.n_rows == 1 + (size_t)T_CLASSES * ((1 + 5) + (1 + 3)));
+  CHECK(t.n_fields[0] == 10);
+  for (size_t j = 0; j < 10 && j < t.n_fields[0]; j++)
+    CHECK_STR(t.rows[0][j], header[j]);
+  size_t n_original = 0, n_nonzero = 0;
+  for (size_t i = 1; i < t.n_rows; i++) {
+    char **f = t.rows[i];
+    CHECK(t.n_fields[i] == 10);
+    if (t.n_fields[i] != 10)
+      continue;
+    int task = t_task_of(f[0]);
+    CHECK(task != 0);
+    int original = strcmp(f[1], "original") == 0 && f[2][0] == '\0';
+    int pt = original ? -1 : t_point_of(f[1], f[2], f[3]);
+    CHECK(original || pt != 0);
+    n_original += (size_t)original;
+    long k = strtol(f[5], NULL, 10);
+    CHECK(k >= 0 && k < T_CLASSES);
+    if (k < 0 || k >= T_CLASSES)
+      continue;
+    CHECK_STR(f[6], k_t_names[k]);
+    t_expect e = t_expected(task, pt);
+    CHECK(strtoll(f[7], NULL, 10) == e.n[k]);
+    CHECK(strtoll(f[8], NULL, 10) == e.correct[k]);
+    if (e.n[k] > 0)
+      CHECK(strtod(f[9], NULL) == (double)e.correct[k] / (double)e.n[k]);
+    else
+      CHECK(f[9][0] == '\0');
+    n_nonzero += e.n[k] > 0 && e.correct[k] > 0 && e.correct[k] < e.n[k];
+  }
+  CHECK(n_original == 2 * T_CLASSES);
+  CHECK(n_nonzero > 5); /* the rules give partial accuracies, not just 0 and 1 */
+  csv_free(&t);
+}
+
+static void test_tasks(const char *schema_path, const char *work, const char *keep_dir) {
+  char *schema = read_file(schema_path, NULL);
+  CHECK(schema != NULL);
+  char path[4096], out[4096], err[512];
+  PATHF(path, "%s/tasks.db", work);
+  sqlite3 *db = schema ? open_schema_db(path, schema) : NULL;
+  free(schema);
+  CHECK(db != NULL);
+  if (!db)
+    return;
+  char *sql = t_build_sql();
+  CHECK(sql && exec_sql(db, sql, "task data") == 0);
+  free(sql);
+  if (keep_dir)
+    PATHF(out, "%s-tasks", keep_dir);
+  else
+    PATHF(out, "%s/out-tasks", work);
+  int rc = report_write(db, 7, out, err, sizeof err);
+  if (rc)
+    fprintf(stderr, "report_write (tasks): %s\n", err);
+  CHECK(rc == 0);
+
+  check_tasks_csv(db, out);
+  check_perclass_csv(out);
+  CHECK(!file_exists(out, "tasks_kodak.csv") && !file_exists(out, "perclass_kodak.csv"));
+  check_csv(db, out, "points_cifar.csv", 70, 4);
+
+  /* JSON: task arrays aligned with "bpp"; the first task by name also in "results". */
+  PATHF(path, "%s/compressai_jpeg_cifar.json", out);
+  json_t *j = json_load_file(path, 0, NULL);
+  json_t *res = json_object_get(j, "results"), *tasks = json_object_get(j, "tasks");
+  CHECK(json_object_size(res) == 8);
+  CHECK(json_object_size(tasks) == 2);
+  json_t *hostile = json_object_get(tasks, HOSTILE), *resnet = json_object_get(tasks, "resnet20");
+  CHECK(json_is_object(hostile) && json_is_object(resnet));
+  CHECK(json_array_size(json_object_get(res, "accuracy")) == 2);
+  CHECK(json_equal(json_object_get(res, "accuracy"), json_object_get(hostile, "accuracy")));
+  CHECK(json_equal(json_object_get(res, "si_norm"), json_object_get(hostile, "si_norm")));
+  for (int k = 0; k < 2; k++) { /* knob 10 (0.7 bpp), knob 50 (1.5 bpp) */
+    t_expect e = t_expected(1, k ? 801 : 800);
+    /* JSON keeps 15 significant digits (the CSV is the exact copy). */
+    CHECK(fabs(json_number_value(json_array_get(json_object_get(resnet, "accuracy"), (size_t)k)) -
+               (double)e.n_correct / (double)e.labelled) < 1e-14);
+    CHECK(json_array_size(json_object_get(resnet, "si")) == 2);
+  }
+  json_decref(j);
+  PATHF(path, "%s/compressai_webp_cifar.json", out);
+  j = json_load_file(path, 0, NULL);
+  tasks = json_object_get(j, "tasks");
+  CHECK(json_object_size(tasks) == 1 && json_object_get(tasks, "resnet20"));
+  CHECK(json_equal(json_object_get(json_object_get(j, "results"), "accuracy"),
+                   json_object_get(json_object_get(tasks, "resnet20"), "accuracy")));
+  json_decref(j);
+  PATHF(path, "%s/compressai_jpeg_kodak.json", out);
+  j = json_load_file(path, 0, NULL);
+  CHECK(j && json_object_size(json_object_get(j, "results")) == 6 && !json_object_get(j, "tasks"));
+  json_decref(j);
+
+  /* HTML: escaping, one rate-accuracy and one rate-SI_norm plot per task, reference line. */
+  PATHF(path, "%s/report.html", out);
+  char *html = read_file(path, NULL);
+  CHECK(html != NULL);
+  if (html) {
+    CHECK(strstr(html, "<script") == NULL && strstr(html, "<b>") == NULL &&
+          strstr(html, "<i>") == NULL);
+    CHECK(strstr(html, "<h3>Task: " HOSTILE_HTML "</h3>") != NULL);
+    CHECK(strstr(html, "<th>" T_BAD_CLASS_HTML "</th>") != NULL);
+    CHECK(strstr(html, "<th>cat, dog</th>") != NULL);
+    CHECK(strstr(html, "architecture arch&lt;i&gt;") != NULL);
+    CHECK(strstr(html, "decoy") == NULL);
+    CHECK(count_substr(html, "<svg") == 2 + 2 * 2 + 2);
+    CHECK(strstr(html, "Rate\xE2\x80\x93"
+                       "accuracy: resnet20 on cifar") != NULL);
+    CHECK(strstr(html, "Rate\xE2\x80\x93SI_norm: " HOSTILE_HTML " on cifar") != NULL);
+    CHECK(count_substr(html, "stroke-dasharray=\"4 3\"") == 2);
+    CHECK(count_substr(html, ">original</text>") == 2);
+    CHECK(count_substr(html, "<tr class=\"ref\"><td>original</td>") == 2);
+    CHECK(strstr(html, "<code>tasks_cifar.csv</code>") != NULL);
+    CHECK(strstr(html, "<code>perclass_cifar.csv</code>") != NULL);
+    /* A per-class cell: resnet20, originals, class 0. */
+    t_expect e = t_expected(1, -1);
+    char cell[128];
+    PATHF(cell, "title=\"%" PRId64 "/%" PRId64 "\">%.1f</td>", e.correct[0], e.n[0],
+          100.0 * (double)e.correct[0] / (double)e.n[0]);
+    CHECK(strstr(html, cell) != NULL);
+    char refline[128];
+    PATHF(refline, "accuracy on the originals %.2f %% (%" PRId64 " of %" PRId64,
+          100.0 * (double)e.n_correct / (double)e.labelled, e.n_correct, e.labelled);
+    CHECK(strstr(html, refline) != NULL);
+    const char *wf = check_well_formed(html);
+    if (wf)
+      fprintf(stderr, "  tasks report.html not well-formed: %s\n", wf);
+    CHECK(wf == NULL);
+    if (system("command -v xmllint >/dev/null 2>&1") == 0) {
+      char cmd[4400];
+      PATHF(cmd, "xmllint --noout '%s'", path);
+      CHECK(system(cmd) == 0);
+    }
+  }
+  free(html);
+  CHECK(!dir_has_tmp(out));
+  sqlite3_close(db);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s SCHEMA.sql [--keep DIR]\n", argv[0]);
@@ -1146,6 +1577,7 @@ int main(int argc, char **argv) {
   test_ticks();
   test_svg_plot();
   test_end_to_end(argv[1], work, keep);
+  test_tasks(argv[1], work, keep);
 
   rm_tree(work);
   if (g_failures) {
