@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""Driver: the nn/ core (bench_classifier) against PyTorch (bench_classifier_torch.py) on the
+registry classifier architectures, same thread count, batch and steps.
+
+For each round and architecture it runs the C benchmark and then the torch benchmark, each as
+a separate process (interleaved C, torch, C, torch, ... so slow drifts of the machine hit both
+sides alike), with OMP_NUM_THREADS=threads for both and OPENBLAS_NUM_THREADS=1 for torch. It
+checks that both networks have the same parameter count, then prints per architecture and
+measure (train step, inference, input gradient; images/s) the C median, the torch median and
+the ratio C/torch of the medians (with the min/max of the per-round ratios), each side's
+min/max over the rounds, and the exact commands. Exits non-zero if a child fails or the
+parameter counts differ.
+
+usage: /usr/bin/python3 bench_vs_torch.py BUILD/tests/perf/bench_classifier
+           [--arch resnet20-w16 --arch vgg-s] [--rounds 5] [--threads 2] [--batch 128]
+           [--steps 20] [--warmup 3] [--channels-last] [--python /usr/bin/python3]
+Not a test: run it on a quiet machine (it takes a few minutes at the defaults).
+"""
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MEASURES = ("train", "infer", "igrad")
+MEASURE_TEXT = {"train": "train step", "infer": "inference", "igrad": "input gradient"}
+
+
+def run(cmd, env_extra):
+    """Runs one benchmark process; returns {(label, arch, item): value}."""
+    env = dict(os.environ, **env_extra)
+    try:
+        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    except OSError as e:
+        sys.exit(f"bench_vs_torch: cannot run {shlex.join(cmd)}: {e}")
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        sys.exit(f"bench_vs_torch: child failed (exit {p.returncode}): {shlex.join(cmd)}")
+    if p.stderr.strip():
+        sys.stderr.write(p.stderr)
+    out = {}
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if len(f) == 4 and not line.startswith("#"):
+            out[(f[0], f[1], f[2])] = float(f[3])
+    return out
+
+
+def env_text(env_extra):
+    return " ".join(f"{k}={v}" for k, v in env_extra.items())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("bench_classifier", help="path to the bench_classifier binary")
+    ap.add_argument("--arch", action="append",
+                    help="architecture (repeatable; default resnet20-w16 and vgg-s)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--channels-last", action="store_true",
+                    help="also run torch with channels_last memory format (column torch-cl)")
+    ap.add_argument("--python", default="/usr/bin/python3",
+                    help="interpreter for the torch side (default Debian's, with python3-torch)")
+    a = ap.parse_args()
+    archs = a.arch or ["resnet20-w16", "vgg-s"]
+    if a.rounds < 1 or a.threads < 1 or a.batch < 1 or a.steps < 1 or a.warmup < 0:
+        ap.error("rounds, threads, batch, steps must be >= 1 and warmup >= 0")
+
+    common = ["--threads", str(a.threads), "--batch", str(a.batch), "--steps", str(a.steps),
+              "--warmup", str(a.warmup)]
+    c_env = {"OMP_NUM_THREADS": str(a.threads)}
+    t_env = {"OMP_NUM_THREADS": str(a.threads), "OPENBLAS_NUM_THREADS": "1"}
+    torch_script = os.path.join(HERE, "bench_classifier_torch.py")
+    labels = ["torch"] + (["torch-cl"] if a.channels_last else [])
+
+    def command(side, arch):
+        """(env, argv) of one process; torch must match the C network's parameter count."""
+        if side == "c":
+            return c_env, [a.bench_classifier, "--arch", arch] + common
+        cmd = [a.python, torch_script, "--arch", arch] + common
+        if side == "torch-cl":
+            cmd.append("--channels-last")
+        return t_env, cmd + ["--expect-params", str(params[("c", arch)])]
+
+    sides = ["c"] + labels
+    results = {(s, arch, m): [] for s in sides for arch in archs for m in MEASURES}
+    params = {}
+    shown = {}
+    for r in range(a.rounds):
+        for arch in archs:
+            for side in sides:
+                env, cmd = command(side, arch)
+                print(f"round {r + 1}/{a.rounds}: {side} {arch} ...", file=sys.stderr, flush=True)
+                out = run(cmd, env)
+                shown[(side, arch)] = f"{env_text(env)} {shlex.join(cmd)}"
+                np_ = out.get((side, arch, "params"))
+                if np_ is None:
+                    sys.exit(f"bench_vs_torch: no parameter count from {shlex.join(cmd)}")
+                params[(side, arch)] = int(np_)
+                for m in MEASURES:
+                    if (side, arch, m) not in out:
+                        sys.exit(f"bench_vs_torch: no '{m}' result from {shlex.join(cmd)}")
+                    results[(side, arch, m)].append(out[(side, arch, m)])
+            mism = [s for s in sides if params[(s, arch)] != params[("c", arch)]]
+            if mism:
+                sys.exit(f"bench_vs_torch: {arch}: parameter counts differ: " +
+                         ", ".join(f"{s} {params[(s, arch)]}" for s in sides))
+
+    print(f"\nnn/ (C, oneDNN) vs PyTorch: threads {a.threads}, batch {a.batch}, "
+          f"{a.steps} timed steps after {a.warmup} warm-up per process, {a.rounds} rounds "
+          f"(processes interleaved); images/s, median [min, max]; ratio = C median / torch "
+          f"median [min, max of the per-round ratios]")
+    for arch in archs:
+        print(f"\n{arch}: parameters " + ", ".join(f"{s} {params[(s, arch)]}" for s in sides))
+        head = f"  {'measure':<15} {'C':>24}"
+        for lab in labels:
+            head += f" {lab:>24} {'C/' + lab:>21}"
+        print(head)
+        for m in MEASURES:
+            cv = results[("c", arch, m)]
+            line = f"  {MEASURE_TEXT[m]:<15} {cell(cv):>24}"
+            for lab in labels:
+                tv = results[(lab, arch, m)]
+                ratio = statistics.median(cv) / statistics.median(tv)
+                per_round = [c / t for c, t in zip(cv, tv)]
+                line += (f" {cell(tv):>24} {ratio:>6.2f}x [{min(per_round):.2f}, "
+                         f"{max(per_round):.2f}]")
+            print(line)
+    print("\ncommands (one process each, per round):")
+    for arch in archs:
+        for s in sides:
+            print(f"  {shown[(s, arch)]}")
+    return 0
+
+
+def cell(v):
+    return f"{statistics.median(v):.1f} [{min(v):.1f}, {max(v):.1f}]"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
