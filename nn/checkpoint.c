@@ -84,6 +84,33 @@ static uint64_t rd_le(const unsigned char *p, int bytes) {
 /* ---- save ---- */
 
 int nn_ckpt_save(const char *path, nn_net *net, const nn_kv *meta, int nmeta, nn_err *err) {
+  nn_ckpt_part part = {"", net};
+  return nn_ckpt_save_parts(path, &part, 1, NULL, 0, meta, nmeta, err);
+}
+
+static void wb_tensor(wbuf *b, const char *prefix, const char *name, int rank, const int *dims,
+                      const float *data) {
+  size_t pl = strlen(prefix), nl = strlen(name);
+  size_t count = 1;
+  wb_le(b, pl + nl, 2);
+  wb_put(b, prefix, pl);
+  wb_put(b, name, nl);
+  wb_u8(b, (unsigned)rank);
+  wb_u8(b, DTYPE_F32);
+  for (int d = 0; d < rank; d++) {
+    wb_le(b, (uint64_t)dims[d], 4);
+    count *= (size_t)dims[d];
+  }
+  for (size_t k = 0; k < count; k++)
+    wb_f32(b, data[k]);
+}
+
+int nn_ckpt_save_parts(const char *path, const nn_ckpt_part *parts, int nparts,
+                       const nn_ckpt_extra *extras, int nextras, const nn_kv *meta, int nmeta,
+                       nn_err *err) {
+  for (int i = 0; i < nextras; i++)
+    if (!extras[i].name || extras[i].rank < 1 || extras[i].rank > 4 || !extras[i].data)
+      return nn_err_set(err, NN_E_ARG, "%s: extra tensor %d is malformed", path, i);
   bool have_arch = false, have_created = false;
   for (int i = 0; i < nmeta; i++) {
     if (!meta[i].key || !meta[i].value || !meta[i].key[0])
@@ -118,22 +145,20 @@ int nn_ckpt_save(const char *path, nn_net *net, const nn_kv *meta, int nmeta, nn
     wb_le(&b, strlen(created), 4);
     wb_put(&b, created, strlen(created));
   }
-  int np = nn_net_num_params(net);
-  wb_le(&b, (uint64_t)np, 4);
-  for (int i = 0; i < np; i++) {
-    const nn_param *p = nn_net_param(net, i);
-    size_t nl = strlen(p->name);
-    int dims[4] = {p->value.n, p->value.c, p->value.h, p->value.w};
-    wb_le(&b, nl, 2);
-    wb_put(&b, p->name, nl);
-    wb_u8(&b, (unsigned)p->ndim);
-    wb_u8(&b, DTYPE_F32);
-    for (int d = 0; d < p->ndim; d++)
-      wb_le(&b, (uint64_t)dims[d], 4);
-    size_t n = nn_tensor_numel(&p->value);
-    for (size_t k = 0; k < n; k++)
-      wb_f32(&b, p->value.data[k]);
+  uint64_t ntensors = (uint64_t)nextras;
+  for (int k = 0; k < nparts; k++)
+    ntensors += (uint64_t)nn_net_num_params(parts[k].net);
+  wb_le(&b, ntensors, 4);
+  for (int k = 0; k < nparts; k++) {
+    const char *prefix = parts[k].prefix ? parts[k].prefix : "";
+    for (int i = 0; i < nn_net_num_params(parts[k].net); i++) {
+      const nn_param *p = nn_net_param(parts[k].net, i);
+      int dims[4] = {p->value.n, p->value.c, p->value.h, p->value.w};
+      wb_tensor(&b, prefix, p->name, p->ndim, dims, p->value.data);
+    }
   }
+  for (int i = 0; i < nextras; i++)
+    wb_tensor(&b, "", extras[i].name, extras[i].rank, extras[i].dims, extras[i].data);
   if (b.oom) {
     free(b.p);
     return nn_err_set(err, NN_E_NOMEM, "%s: out of memory while serialising", path);
@@ -480,6 +505,57 @@ int nn_ckpt_apply(const nn_ckpt *ck, nn_net *net, const char *expected_arch, nn_
         rc = nn_err_set(err, NN_E_FORMAT, "%s: unexpected tensor '%s' (not in the network)", path,
                         ck->tensors[j].name);
   }
+  if (rc == NN_OK)
+    for (int i = 0; i < np; i++) {
+      nn_param *p = nn_net_param(net, i);
+      memcpy(p->value.data, ck->tensors[map[i]].data, sizeof(float) * ck->tensors[map[i]].count);
+    }
+  free(map);
+  return rc;
+}
+
+int nn_ckpt_find_tensor(const nn_ckpt *ck, const char *name) {
+  for (int j = 0; j < ck->ntensors; j++)
+    if (strcmp(ck->tensors[j].name, name) == 0)
+      return j;
+  return -1;
+}
+
+int nn_ckpt_apply_part(const nn_ckpt *ck, nn_net *net, const char *prefix, nn_err *err) {
+  const char *path = ck->path;
+  size_t pl = strlen(prefix);
+  int np = nn_net_num_params(net);
+  int *map = malloc(sizeof(int) * (size_t)(np + 1));
+  char name[256];
+  if (!map)
+    return nn_err_set(err, NN_E_NOMEM, "%s: out of memory", path);
+  int rc = NN_OK;
+  for (int i = 0; i < np && rc == NN_OK; i++) {
+    const nn_param *p = nn_net_param(net, i);
+    int want[4] = {p->value.n, p->value.c, p->value.h, p->value.w};
+    snprintf(name, sizeof name, "%s%s", prefix, p->name);
+    map[i] = nn_ckpt_find_tensor(ck, name);
+    if (map[i] < 0) {
+      rc = nn_err_set(err, NN_E_FORMAT, "%s: tensor '%s' missing", path, name);
+      break;
+    }
+    const ck_tensor *t = &ck->tensors[map[i]];
+    bool same = t->rank == p->ndim;
+    for (int d = 0; d < 4 && same; d++)
+      same = t->dims[d] == (d < p->ndim ? want[d] : 1);
+    if (!same) {
+      char a[64], b[64];
+      fmt_shape(a, sizeof a, t->rank, t->dims);
+      fmt_shape(b, sizeof b, p->ndim, want);
+      rc = nn_err_set(err, NN_E_FORMAT, "%s: tensor '%s' has shape %s, the network expects %s",
+                      path, name, a, b);
+    }
+  }
+  for (int j = 0; j < ck->ntensors && rc == NN_OK; j++)
+    if (pl && strncmp(ck->tensors[j].name, prefix, pl) == 0 &&
+        !nn_net_find_param(net, ck->tensors[j].name + pl))
+      rc = nn_err_set(err, NN_E_FORMAT, "%s: unexpected tensor '%s' (not in the network)", path,
+                      ck->tensors[j].name);
   if (rc == NN_OK)
     for (int i = 0; i < np; i++) {
       nn_param *p = nn_net_param(net, i);

@@ -34,6 +34,24 @@ typedef struct nn_kv {
  * through a temporary file renamed into place. */
 int nn_ckpt_save(const char *path, nn_net *net, const nn_kv *meta, int nmeta, nn_err *err);
 
+/* Several networks (and plain tensors) in one file, for models made of more than one network
+ * (a codec's encoder and decoder): each part's parameters are stored under `prefix` + name.
+ * Extra tensors (e.g. a codec's integer probability tables, stored as exact float32 integers)
+ * are stored under their own names. Names must be unique across the file. */
+typedef struct nn_ckpt_part {
+  const char *prefix; /* e.g. "enc." ("" for none) */
+  nn_net *net;
+} nn_ckpt_part;
+typedef struct nn_ckpt_extra {
+  const char *name;
+  int rank; /* 1..4 */
+  int dims[4];
+  const float *data;
+} nn_ckpt_extra;
+int nn_ckpt_save_parts(const char *path, const nn_ckpt_part *parts, int nparts,
+                       const nn_ckpt_extra *extras, int nextras, const nn_kv *meta, int nmeta,
+                       nn_err *err);
+
 typedef struct nn_ckpt nn_ckpt;
 
 /* Reads and validates a file (structure and checksum, not the architecture). */
@@ -53,6 +71,12 @@ int nn_ckpt_tensor_at(const nn_ckpt *ck, int i, const char **name, int *rank, in
  * NULL), every parameter/buffer of net is present with the same shape, and the file has no
  * tensor the network lacks. Nothing is copied unless all checks pass. */
 int nn_ckpt_apply(const nn_ckpt *ck, nn_net *net, const char *expected_arch, nn_err *err);
+/* Copies the tensors named prefix + <parameter name> into net, with the checks of
+ * nn_ckpt_apply restricted to that prefix (tensors outside it are left alone; a tensor under
+ * the prefix that the network lacks is an error). Does not look at "arch". */
+int nn_ckpt_apply_part(const nn_ckpt *ck, nn_net *net, const char *prefix, nn_err *err);
+/* Index of the tensor with this exact name, or -1. */
+int nn_ckpt_find_tensor(const nn_ckpt *ck, const char *name);
 /* nn_ckpt_read + nn_ckpt_apply. */
 int nn_ckpt_load(const char *path, nn_net *net, const char *expected_arch, nn_err *err);
 

@@ -272,6 +272,7 @@ struct classifier {
   nn_ckpt *ck; /* kept for its metadata */
   float *xbuf; /* classifier_max_batch normalised images */
   nn_tensor probs;
+  int grad_ready; /* frozen, input gradient on */
 };
 
 void classifier_free(classifier *clf) {
@@ -378,4 +379,71 @@ int classifier_predict(classifier *clf, const uint8_t *rgb_batch, int n, int w, 
       return rc;
   }
   return NN_OK;
+}
+
+int classifier_input_gradient(classifier *clf, const float *x01, const int *labels, int n,
+                              float *grad, double *losses, float *probs, nn_err *err) {
+  const classifier_arch *a = clf->arch;
+  const int K = a->num_classes, hw = a->in_h * a->in_w;
+  if (n < 1 || n > classifier_max_batch || !x01 || !labels || !grad)
+    return nn_err_set(err, NN_E_ARG, "classifier_input_gradient: bad arguments");
+  for (int i = 0; i < n; i++)
+    if (labels[i] < 0 || labels[i] >= K)
+      return nn_err_set(err, NN_E_ARG, "classifier_input_gradient: label %d outside 0..%d",
+                        labels[i], K - 1);
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < a->in_c; c++) {
+      const float m = clf->mean[c], inv = 1.0f / clf->std[c];
+      const float *src = x01 + ((size_t)i * (size_t)a->in_c + (size_t)c) * (size_t)hw;
+      float *dst = clf->xbuf + ((size_t)i * (size_t)a->in_c + (size_t)c) * (size_t)hw;
+      for (int k = 0; k < hw; k++)
+        dst[k] = (src[k] - m) * inv;
+    }
+  if (!clf->grad_ready) {
+    nn_net_set_frozen(clf->net, true);
+    nn_net_set_input_grad(clf->net, true);
+    clf->grad_ready = 1;
+  }
+  nn_tensor in = nn_tensor_view(clf->xbuf, n, a->in_c, a->in_h, a->in_w);
+  if (nn_net_forward(clf->net, &in, NN_EVAL) != NN_OK)
+    return nn_err_set(err, NN_E_BACKEND, "classifier_input_gradient: %s", nn_net_error(clf->net));
+  const nn_tensor *logits = nn_net_output(clf->net, clf->logits);
+  float *glog = malloc(sizeof(float) * (size_t)n * (size_t)K);
+  float *p = probs ? probs : malloc(sizeof(float) * (size_t)n * (size_t)K);
+  if (!glog || !p) {
+    free(glog);
+    if (!probs)
+      free(p);
+    return nn_err_set(err, NN_E_NOMEM, "classifier_input_gradient: out of memory");
+  }
+  nn_tensor pt = nn_tensor_view(p, n, K, 1, 1);
+  int rc = nn_softmax(logits, &pt, err);
+  if (rc == NN_OK) {
+    /* d(sum CE)/dlogits = softmax - onehot. */
+    for (int i = 0; i < n; i++) {
+      const float *pi = p + (size_t)i * (size_t)K;
+      for (int k = 0; k < K; k++)
+        glog[(size_t)i * (size_t)K + (size_t)k] = pi[k] - (k == labels[i] ? 1.0f : 0.0f);
+      if (losses)
+        losses[i] = -log(fmax((double)pi[labels[i]], 1e-30));
+    }
+    nn_tensor g = nn_tensor_view(glog, n, K, 1, 1);
+    if (nn_net_backward(clf->net, 1, &clf->logits, &g) != NN_OK)
+      rc = nn_err_set(err, NN_E_BACKEND, "classifier_input_gradient: %s", nn_net_error(clf->net));
+  }
+  if (rc == NN_OK) {
+    const nn_tensor *gx = nn_net_grad(clf->net, 0);
+    for (int i = 0; i < n; i++)
+      for (int c = 0; c < a->in_c; c++) {
+        const float inv = 1.0f / clf->std[c];
+        const float *src = gx->data + ((size_t)i * (size_t)a->in_c + (size_t)c) * (size_t)hw;
+        float *dst = grad + ((size_t)i * (size_t)a->in_c + (size_t)c) * (size_t)hw;
+        for (int k = 0; k < hw; k++)
+          dst[k] = src[k] * inv;
+      }
+  }
+  free(glog);
+  if (!probs)
+    free(p);
+  return rc;
 }

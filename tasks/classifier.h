@@ -85,6 +85,15 @@ int classifier_predict_normalised(classifier *clf, const float *x, int n, float 
                                   nn_err *err);
 enum { classifier_max_batch = 256 };
 
+/* The task loss and its gradient with respect to the pixels, through the frozen network in eval
+ * mode (GSW and the codec's task loss): x01 holds n images as NCHW floats in [0, 1] units (not
+ * normalised; n <= classifier_max_batch), labels n classes. Writes grad (same layout as x01)
+ * = d(sum over the batch of CE(T(x), label)) / dx -- a sum, not a mean, so each image's gradient
+ * does not depend on the batch size -- and, when not NULL, per-image losses (nats) and softmax
+ * probabilities (n * num_classes). Parameter gradients are not accumulated. */
+int classifier_input_gradient(classifier *clf, const float *x01, const int *labels, int n,
+                              float *grad, double *losses, float *probs, nn_err *err);
+
 #ifdef __cplusplus
 }
 #endif

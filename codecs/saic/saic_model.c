@@ -1,0 +1,191 @@
+/* saic_model.c - the SAIC codec's networks (see saic_model.h). */
+#include "saic_model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "saic_density.h"
+
+struct saic_model {
+  saic_model_cfg cfg;
+  int h, w, threads;
+  nn_net *enc, *dec;
+  int enc_out, dec_out;
+  nn_param *gain, *inv_gain, *density;
+};
+
+static int build_encoder(nn_net *net, int n, int m) {
+  int x = nn_conv2d(net, 0, "g_a.0", n, 5, 2, 2, true);
+  x = nn_gdn(net, x, "g_a.1", false);
+  x = nn_conv2d(net, x, "g_a.2", n, 5, 2, 2, true);
+  x = nn_gdn(net, x, "g_a.3", false);
+  return nn_conv2d(net, x, "g_a.4", m, 5, 2, 2, true);
+}
+
+static int build_decoder(nn_net *net, int n) {
+  int x = nn_deconv2d(net, 0, "g_s.0", n, 5, 2, 2, 1, true);
+  x = nn_gdn(net, x, "g_s.1", true);
+  x = nn_deconv2d(net, x, "g_s.2", n, 5, 2, 2, 1, true);
+  x = nn_gdn(net, x, "g_s.3", true);
+  return nn_deconv2d(net, x, "g_s.4", 3, 5, 2, 2, 1, true);
+}
+
+/* splitmix64 as the density initialiser's uniform source. */
+static double uniform01(void *ctx) {
+  uint64_t *s = ctx;
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return (double)(z >> 11) / 9007199254740992.0;
+}
+
+saic_model *saic_model_create(const saic_model_cfg *cfg, int h, int w, int threads, uint64_t seed,
+                              nn_err *err) {
+  if (!cfg || cfg->n < 1 || cfg->m < 1 || cfg->levels < 1 || cfg->levels > 64 || h < 8 || w < 8 ||
+      h % SAIC_MODEL_STRIDE || w % SAIC_MODEL_STRIDE) {
+    nn_err_set(err, NN_E_ARG, "saic_model_create: bad configuration or size %dx%d", w, h);
+    return NULL;
+  }
+  saic_model *m = calloc(1, sizeof *m);
+  if (!m) {
+    nn_err_set(err, NN_E_NOMEM, "saic_model_create: out of memory");
+    return NULL;
+  }
+  m->cfg = *cfg;
+  m->h = h;
+  m->w = w;
+  m->threads = threads > 0 ? threads : 1;
+  m->enc = nn_net_create(3, h, w, m->threads, err);
+  m->dec =
+      m->enc ? nn_net_create(cfg->m, h / SAIC_MODEL_STRIDE, w / SAIC_MODEL_STRIDE, m->threads, err)
+             : NULL;
+  if (!m->dec)
+    goto fail;
+  m->enc_out = build_encoder(m->enc, cfg->n, cfg->m);
+  m->dec_out = build_decoder(m->dec, cfg->n);
+  const int gdims[2] = {cfg->levels, cfg->m};
+  const int ddims[2] = {cfg->m, SAIC_DENSITY_NPARAM};
+  int gi = nn_net_add_param(m->enc, "gain", 2, gdims, true);
+  int ii = nn_net_add_param(m->dec, "inv_gain", 2, gdims, true);
+  int di = nn_net_add_param(m->dec, "density", 2, ddims, true);
+  if (m->enc_out < 0 || m->dec_out < 0 || gi < 0 || ii < 0 || di < 0 || nn_net_error(m->enc) ||
+      nn_net_error(m->dec)) {
+    nn_err_set(err, NN_E_ARG, "saic_model_create: %s",
+               nn_net_error(m->enc) ? nn_net_error(m->enc) : nn_net_error(m->dec));
+    goto fail;
+  }
+  if (nn_net_init_params(m->enc, seed) != NN_OK ||
+      nn_net_init_params(m->dec, seed ^ 0x5a1c0dec0ull) != NN_OK) {
+    nn_err_set(err, NN_E_ARG, "saic_model_create: initialisation failed");
+    goto fail;
+  }
+  nn_net_set_group(m->dec, "density", SAIC_MODEL_DENSITY_GROUP);
+  m->gain = nn_net_param(m->enc, gi);
+  m->inv_gain = nn_net_param(m->dec, ii);
+  m->density = nn_net_param(m->dec, di);
+  uint64_t s = seed ^ 0xde45171700ull;
+  saic_density_init(m->density->value.data, cfg->m, 10.0, uniform01, &s);
+  nn_net_set_input_grad(m->dec, true);
+  return m;
+fail:
+  saic_model_free(m);
+  return NULL;
+}
+
+void saic_model_free(saic_model *m) {
+  if (!m)
+    return;
+  nn_net_free(m->enc);
+  nn_net_free(m->dec);
+  free(m);
+}
+
+const saic_model_cfg *saic_model_config(const saic_model *m) { return &m->cfg; }
+nn_net *saic_model_encoder(saic_model *m) { return m->enc; }
+nn_net *saic_model_decoder(saic_model *m) { return m->dec; }
+float *saic_model_density(saic_model *m) { return m->density->value.data; }
+float *saic_model_density_grad(saic_model *m) { return m->density->grad.data; }
+
+void saic_model_latent_shape(const saic_model *m, int *c, int *h, int *w) {
+  *c = m->cfg.m;
+  *h = m->h / SAIC_MODEL_STRIDE;
+  *w = m->w / SAIC_MODEL_STRIDE;
+}
+
+static int copy_net(nn_net *dst, nn_net *src, nn_err *err) {
+  if (nn_net_num_params(dst) != nn_net_num_params(src))
+    return nn_err_set(err, NN_E_ARG, "saic_model_copy_params: different networks");
+  for (int i = 0; i < nn_net_num_params(src); i++) {
+    const nn_param *a = nn_net_param(src, i);
+    nn_param *b = nn_net_param(dst, i);
+    size_t n = nn_tensor_numel(&a->value);
+    if (strcmp(a->name, b->name) || n != nn_tensor_numel(&b->value))
+      return nn_err_set(err, NN_E_ARG, "saic_model_copy_params: parameter %s differs", a->name);
+    memcpy(b->value.data, a->value.data, n * sizeof(float));
+  }
+  return NN_OK;
+}
+
+int saic_model_copy_params(saic_model *dst, const saic_model *src, nn_err *err) {
+  if (dst->cfg.n != src->cfg.n || dst->cfg.m != src->cfg.m || dst->cfg.levels != src->cfg.levels)
+    return nn_err_set(err, NN_E_ARG, "saic_model_copy_params: different configurations");
+  int rc = copy_net(dst->enc, src->enc, err);
+  return rc == NN_OK ? copy_net(dst->dec, src->dec, err) : rc;
+}
+
+void saic_model_gains(const saic_model *m, double r, float *gain, float *inv_gain) {
+  int L = m->cfg.levels, M = m->cfg.m;
+  if (!(r >= 0))
+    r = 0;
+  if (r > L - 1)
+    r = L - 1;
+  int l = (int)floor(r);
+  if (l >= L - 1)
+    l = L > 1 ? L - 2 : 0;
+  double t = L > 1 ? r - l : 0;
+  int l2 = L > 1 ? l + 1 : l;
+  const float *G = m->gain->value.data, *I = m->inv_gain->value.data;
+  for (int c = 0; c < M; c++) {
+    if (gain)
+      gain[c] = (float)exp((1 - t) * G[l * M + c] + t * G[l2 * M + c]);
+    if (inv_gain)
+      inv_gain[c] = (float)exp((1 - t) * I[l * M + c] + t * I[l2 * M + c]);
+  }
+}
+
+int saic_model_analysis(saic_model *m, const float *x, int n, const float **y, nn_err *err) {
+  nn_tensor in = nn_tensor_view((float *)x, n, 3, m->h, m->w);
+  if (nn_net_forward(m->enc, &in, NN_TRAIN) != NN_OK)
+    return nn_err_set(err, NN_E_BACKEND, "saic analysis: %s", nn_net_error(m->enc));
+  *y = nn_net_output(m->enc, m->enc_out)->data;
+  return NN_OK;
+}
+
+int saic_model_analysis_backward(saic_model *m, const float *grad_y, nn_err *err) {
+  const nn_tensor *out = nn_net_output(m->enc, m->enc_out);
+  nn_tensor g = nn_tensor_view((float *)grad_y, out->n, out->c, out->h, out->w);
+  if (nn_net_backward(m->enc, 1, &m->enc_out, &g) != NN_OK)
+    return nn_err_set(err, NN_E_BACKEND, "saic analysis backward: %s", nn_net_error(m->enc));
+  return NN_OK;
+}
+
+int saic_model_synthesis(saic_model *m, const float *y, int n, const float **x, nn_err *err) {
+  nn_tensor in =
+      nn_tensor_view((float *)y, n, m->cfg.m, m->h / SAIC_MODEL_STRIDE, m->w / SAIC_MODEL_STRIDE);
+  if (nn_net_forward(m->dec, &in, NN_TRAIN) != NN_OK)
+    return nn_err_set(err, NN_E_BACKEND, "saic synthesis: %s", nn_net_error(m->dec));
+  *x = nn_net_output(m->dec, m->dec_out)->data;
+  return NN_OK;
+}
+
+int saic_model_synthesis_backward(saic_model *m, const float *grad_x, const float **grad_y,
+                                  nn_err *err) {
+  const nn_tensor *out = nn_net_output(m->dec, m->dec_out);
+  nn_tensor g = nn_tensor_view((float *)grad_x, out->n, out->c, out->h, out->w);
+  if (nn_net_backward(m->dec, 1, &m->dec_out, &g) != NN_OK)
+    return nn_err_set(err, NN_E_BACKEND, "saic synthesis backward: %s", nn_net_error(m->dec));
+  *grad_y = nn_net_grad(m->dec, 0)->data;
+  return NN_OK;
+}

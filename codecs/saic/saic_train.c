@@ -1,0 +1,246 @@
+/* saic_train.c - the SAIC training step (see saic_train.h). */
+#include "saic_train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "saic_density.h"
+
+/* Box filter of odd side k with edge clamping, per map, in double. */
+static void box_smooth(float *s, int n, int h, int w, int k, float *tmp) {
+  int r = k / 2;
+  for (int i = 0; i < n; i++) {
+    float *m = s + (size_t)i * (size_t)h * (size_t)w;
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++) {
+        double acc = 0;
+        for (int dx = -r; dx <= r; dx++) {
+          int xx = x + dx < 0 ? 0 : x + dx >= w ? w - 1 : x + dx;
+          acc += m[y * w + xx];
+        }
+        tmp[y * w + x] = (float)(acc / k);
+      }
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++) {
+        double acc = 0;
+        for (int dy = -r; dy <= r; dy++) {
+          int yy = y + dy < 0 ? 0 : y + dy >= h ? h - 1 : y + dy;
+          acc += tmp[yy * w + x];
+        }
+        m[y * w + x] = (float)(acc / k);
+      }
+  }
+}
+
+void saic_train_gsw_weights(float *s, int n, int h, int w, const saic_loss_cfg *cfg, float *W) {
+  const size_t hw = (size_t)h * (size_t)w;
+  if (cfg->smooth > 1) {
+    float *tmp = malloc(hw * sizeof *tmp);
+    if (tmp) {
+      box_smooth(s, n, h, w, cfg->smooth | 1, tmp);
+      free(tmp);
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    const float *si = s + (size_t)i * hw;
+    float *Wi = W + (size_t)i * hw;
+    double mean = 0;
+    for (size_t k = 0; k < hw; k++)
+      mean += si[k];
+    mean /= (double)hw;
+    for (size_t k = 0; k < hw; k++) {
+      double wk = mean > 0 ? si[k] / mean : 1.0;
+      double v = (1 - cfg->alpha) + cfg->alpha * wk;
+      if (cfg->w_max > 0 && v > cfg->w_max)
+        v = cfg->w_max;
+      Wi[k] = (float)v;
+    }
+  }
+}
+
+typedef struct bufs {
+  float *ys, *yt, *yd, *yin, *gy, *grate, *gx, *W, *s, *g, *gorig;
+  int *top;
+} bufs;
+
+static void bufs_free(bufs *b) {
+  free(b->ys);
+  free(b->yt);
+  free(b->yd);
+  free(b->yin);
+  free(b->gy);
+  free(b->grate);
+  free(b->gx);
+  free(b->W);
+  free(b->s);
+  free(b->g);
+  free(b->gorig);
+}
+
+int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, const float *x,
+                    const int *labels, int n, int level, nn_rng *rng, saic_step_stats *st,
+                    nn_err *err) {
+  memset(st, 0, sizeof *st);
+  st->ce = st->accuracy = NAN;
+  const saic_model_cfg *mc = saic_model_config(m);
+  const int M = mc->m;
+  if (level < 0 || level >= mc->levels || level >= SAIC_TRAIN_MAX_LEVELS || n < 1)
+    return nn_err_set(err, NN_E_ARG, "saic_train_step: bad level %d or batch %d", level, n);
+  const int need_task = cfg->alpha > 0 || cfg->gamma > 0;
+  if (need_task && (!task || !labels))
+    return nn_err_set(err, NN_E_ARG, "saic_train_step: alpha/gamma > 0 need the task network");
+  int lc, lh, lw;
+  saic_model_latent_shape(m, &lc, &lh, &lw);
+  const size_t lhw = (size_t)lh * (size_t)lw, nl = (size_t)n * (size_t)M * lhw;
+  const int h = lh * SAIC_MODEL_STRIDE, w = lw * SAIC_MODEL_STRIDE;
+  const size_t hw = (size_t)h * (size_t)w, nx = (size_t)n * 3 * hw;
+  const double npx = (double)hw;
+  nn_net *enc = saic_model_encoder(m), *dec = saic_model_decoder(m);
+  nn_param *G = nn_net_find_param(enc, "gain"), *I = nn_net_find_param(dec, "inv_gain");
+  nn_net_zero_grad(enc);
+  nn_net_zero_grad(dec);
+
+  bufs b = {0};
+  b.ys = malloc(nl * sizeof(float));
+  b.yt = malloc(nl * sizeof(float));
+  b.yd = malloc(nl * sizeof(float));
+  b.yin = malloc(nl * sizeof(float));
+  b.gy = malloc(nl * sizeof(float));
+  b.grate = malloc(nl * sizeof(float));
+  b.gx = malloc(nx * sizeof(float));
+  b.W = malloc((size_t)n * hw * sizeof(float));
+  b.s = malloc((size_t)n * hw * sizeof(float));
+  b.g = malloc(nx * sizeof(float));
+  b.gorig = cfg->gsw_on_original && cfg->alpha > 0 ? malloc(nx * sizeof(float)) : NULL;
+  int rc = NN_OK;
+  if (!b.ys || !b.yt || !b.yd || !b.yin || !b.gy || !b.grate || !b.gx || !b.W || !b.s || !b.g ||
+      (cfg->gsw_on_original && cfg->alpha > 0 && !b.gorig)) {
+    rc = nn_err_set(err, NN_E_NOMEM, "saic_train_step: out of memory");
+    goto done;
+  }
+
+  /* Analysis, gain, noise, rounding. */
+  const float *y;
+  if ((rc = saic_model_analysis(m, x, n, &y, err)) != NN_OK)
+    goto done;
+  const float *Gl = G->value.data + (size_t)level * (size_t)M;
+  const float *Il = I->value.data + (size_t)level * (size_t)M;
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < M; c++) {
+      const float gc = expf(Gl[c]), ic = expf(Il[c]);
+      size_t o = ((size_t)i * (size_t)M + (size_t)c) * lhw;
+      for (size_t k = 0; k < lhw; k++) {
+        float ys = y[o + k] * gc;
+        float yt = ys + (float)(nn_rng_uniform(rng) - 0.5);
+        b.ys[o + k] = ys;
+        b.yt[o + k] = yt;
+        b.yd[o + k] = cfg->quant == SAIC_QUANT_STE ? rintf(ys) : yt;
+        b.yin[o + k] = b.yd[o + k] * ic;
+      }
+    }
+  /* Rate of the noisy latent; its gradient scaled to the loss's 1 / (n N_px). */
+  const double rscale = 1.0 / ((double)n * npx);
+  double bits = saic_density_bits(saic_model_density(m), M, b.yt, n, lhw, rscale, b.grate,
+                                  saic_model_density_grad(m), nn_net_threads(dec));
+  if (!isfinite(bits)) {
+    rc = nn_err_set(err, NN_E_STATE, "saic_train_step: rate is not finite");
+    goto done;
+  }
+  st->bpp = bits / ((double)n * npx);
+
+  /* Synthesis and the distortion / task terms. */
+  const float *xh;
+  if ((rc = saic_model_synthesis(m, b.yin, n, &xh, err)) != NN_OK)
+    goto done;
+  const double lam = cfg->lambda[level] * 255.0 * 255.0;
+  double ce_sum = 0;
+  if (need_task) {
+    double *losses = malloc((size_t)n * sizeof *losses);
+    float *probs = malloc((size_t)n * (size_t)classifier_num_classes(task) * sizeof(float));
+    if (!losses || !probs) {
+      free(losses);
+      free(probs);
+      rc = nn_err_set(err, NN_E_NOMEM, "saic_train_step: out of memory");
+      goto done;
+    }
+    rc = classifier_input_gradient(task, xh, labels, n, b.g, losses, probs, err);
+    int correct = 0, K = classifier_num_classes(task);
+    for (int i = 0; rc == NN_OK && i < n; i++) {
+      ce_sum += losses[i];
+      const float *p = probs + (size_t)i * (size_t)K;
+      int best = 0;
+      for (int k = 1; k < K; k++)
+        if (p[k] > p[best])
+          best = k;
+      correct += best == labels[i];
+    }
+    free(losses);
+    free(probs);
+    if (rc != NN_OK)
+      goto done;
+    st->ce = ce_sum / n;
+    st->accuracy = (double)correct / n;
+    if (b.gorig &&
+        (rc = classifier_input_gradient(task, x, labels, n, b.gorig, NULL, NULL, err)) != NN_OK)
+      goto done;
+  }
+  if (cfg->alpha > 0) {
+    const float *gs = b.gorig ? b.gorig : b.g;
+    for (int i = 0; i < n; i++)
+      for (size_t k = 0; k < hw; k++) {
+        const float *gi = gs + (size_t)i * 3 * hw;
+        b.s[(size_t)i * hw + k] = fabsf(gi[k]) + fabsf(gi[hw + k]) + fabsf(gi[2 * hw + k]);
+      }
+    saic_train_gsw_weights(b.s, n, h, w, cfg, b.W);
+  } else {
+    for (size_t k = 0; k < (size_t)n * hw; k++)
+      b.W[k] = 1.0f;
+  }
+  double se = 0, dw = 0;
+  const double dscale = lam * 2.0 / (3.0 * npx * n);
+  for (int i = 0; i < n; i++)
+    for (int c = 0; c < 3; c++) {
+      size_t o = ((size_t)i * 3 + (size_t)c) * hw;
+      const float *Wi = b.W + (size_t)i * hw;
+      for (size_t k = 0; k < hw; k++) {
+        double d = (double)xh[o + k] - (double)x[o + k];
+        se += d * d;
+        dw += Wi[k] * d * d;
+        double gxk = dscale * Wi[k] * d;
+        if (cfg->gamma > 0)
+          gxk += cfg->gamma * b.g[o + k] / n;
+        b.gx[o + k] = (float)gxk;
+      }
+    }
+  st->mse = se / (double)nx;
+  st->d_weighted = dw / (double)nx;
+  st->loss = st->bpp + lam * st->d_weighted + (cfg->gamma > 0 ? cfg->gamma * ce_sum / n : 0);
+
+  /* Backward: synthesis, inverse gain, quantisation proxy, rate, gain, analysis. */
+  const float *gyin;
+  if ((rc = saic_model_synthesis_backward(m, b.gx, &gyin, err)) != NN_OK)
+    goto done;
+  float *gG = G->grad.data + (size_t)level * (size_t)M;
+  float *gI = I->grad.data + (size_t)level * (size_t)M;
+  for (int c = 0; c < M; c++) {
+    const float gc = expf(Gl[c]), ic = expf(Il[c]);
+    double dI = 0, dG = 0;
+    for (int i = 0; i < n; i++) {
+      size_t o = ((size_t)i * (size_t)M + (size_t)c) * lhw;
+      for (size_t k = 0; k < lhw; k++) {
+        double gyd = (double)gyin[o + k] * ic;        /* d/d(decoder latent) */
+        dI += (double)gyin[o + k] * b.yd[o + k] * ic; /* d/d(log ig) = d/dig * ig */
+        double gys = gyd + b.grate[o + k];            /* noise or STE: identity to y_s */
+        dG += gys * b.ys[o + k];                      /* d/d(log g) = d/dys * y * g */
+        b.gy[o + k] = (float)(gys * gc);
+      }
+    }
+    gI[c] += (float)dI;
+    gG[c] += (float)dG;
+  }
+  rc = saic_model_analysis_backward(m, b.gy, err);
+done:
+  bufs_free(&b);
+  return rc;
+}
