@@ -11,6 +11,8 @@
 const codec_vtable *codec_jpeg_vtable(void);
 const codec_vtable *codec_webp_vtable(void);
 const codec_vtable *codec_jpeg2000_vtable(void);
+/* The SAIC learned codec (saic/saic_codec.c); needs model=PATH. */
+const codec_vtable *codec_saic_vtable(void);
 
 /* Largest image (in pixels) the built-ins encode or decode: 2^25, e.g. 8192 x 4096; 8K UHD
  * (7680 x 4320) fits. Decoders check a stream's declared size against it before decoding, so a

@@ -82,7 +82,7 @@ int codec_registry_create(codec_registry **out, char *err, size_t err_len) {
   if (!r)
     return codec_errorf(err, err_len, "codec registry: out of memory");
   const codec_vtable *builtins[] = {codec_jpeg_vtable(), codec_webp_vtable(),
-                                    codec_jpeg2000_vtable()};
+                                    codec_jpeg2000_vtable(), codec_saic_vtable()};
   for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
     /* Built-ins meet the rules plugins must meet (a cheap guard against editing mistakes). */
     const char *bad = validate_table(builtins[i]);

@@ -8,15 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "codec_registry.h"
 #include "compare.h"
+#include "gate.h"
 #include "merge.h"
 #include "report.h"
 #include "runner.h"
+#include "saic_cli.h"
 #include "store.h"
 #include "suite.h"
 #include "train_classifier.h"
+#include "train_codec.h"
 #include "util.h"
 
 #ifndef SAICBENCH_VERSION
@@ -372,13 +376,26 @@ out:
 
 static void usage_report(FILE *f) {
   fprintf(f, "usage: saicbench report --db PATH [--run ID | --latest] --out DIR\n"
+             "                        [--anchor LABEL] [--no-images]\n"
              "\n"
              "Writes the report of one run from the database: points_<dataset>.csv (aggregated\n"
              "points), compressai_<codec>_<dataset>.json (CompressAI plotting layout) and\n"
-             "report.html (self-contained, with rate-distortion plots). Default: --latest.\n");
+             "report.html (self-contained, with rate-distortion plots). Default: --latest.\n"
+             "  --anchor LABEL    codec the BD tables compare against (default: jpeg if present,\n"
+             "                    else the first codec)\n"
+             "  --no-images       no example image strips (they re-encode a few images from the\n"
+             "                    dataset files, which must still be at the stored paths)\n");
 }
 
+static int cmd_report_write_opts(const char *db_path, int64_t run_id, int latest, const char *out,
+                                 const report_options *opt);
+
 static int cmd_report_write(const char *db_path, int64_t run_id, int latest, const char *out) {
+  return cmd_report_write_opts(db_path, run_id, latest, out, NULL);
+}
+
+static int cmd_report_write_opts(const char *db_path, int64_t run_id, int latest, const char *out,
+                                 const report_options *opt) {
   store *st;
   char err[1024];
   if (store_open_readonly(db_path, &st, err, sizeof err))
@@ -386,7 +403,7 @@ static int cmd_report_write(const char *db_path, int64_t run_id, int latest, con
   int status = 0;
   if (latest && report_latest_run(store_handle(st), &run_id, err, sizeof err))
     status = fail("%s", err);
-  else if (report_write(store_handle(st), run_id, out, err, sizeof err))
+  else if (report_write_opts(store_handle(st), run_id, out, opt, err, sizeof err))
     status = fail("%s", err);
   else
     fprintf(stderr, "saicbench: report of run %lld written to %s/report.html\n", (long long)run_id,
@@ -397,10 +414,12 @@ static int cmd_report_write(const char *db_path, int64_t run_id, int latest, con
 
 static int cmd_report(int argc, char **argv) {
   static const struct option opts[] = {
-      {"db", required_argument, 0, 'd'}, {"run", required_argument, 0, 'r'},
-      {"latest", no_argument, 0, 'L'},   {"out", required_argument, 0, 'o'},
-      {"help", no_argument, 0, 'h'},     {0, 0, 0, 0}};
+      {"db", required_argument, 0, 'd'},     {"run", required_argument, 0, 'r'},
+      {"latest", no_argument, 0, 'L'},       {"out", required_argument, 0, 'o'},
+      {"anchor", required_argument, 0, 'a'}, {"no-images", no_argument, 0, 'N'},
+      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
   const char *db = NULL, *out = NULL;
+  report_options ropt = {0};
   long run = 0;
   int latest = 0, c;
   optind = 1;
@@ -413,6 +432,8 @@ static int cmd_report(int argc, char **argv) {
       break;
     case 'L': latest = 1; break;
     case 'o': out = optarg; break;
+    case 'a': ropt.anchor = optarg; break;
+    case 'N': ropt.no_images = 1; break;
     case 'h': usage_report(stdout); return 0;
     default: fprintf(stderr, "saicbench report: see --help\n"); return 2;
     }
@@ -423,7 +444,7 @@ static int cmd_report(int argc, char **argv) {
     return fail("%s", "report: --db PATH and --out DIR are required (see --help)");
   if (run && latest)
     return fail("%s", "report: give --run ID or --latest, not both");
-  return cmd_report_write(db, run, !run, out);
+  return cmd_report_write_opts(db, run, !run, out, &ropt);
 }
 
 /* ------------------------------------------------------------------ compare, history */
@@ -476,11 +497,15 @@ static int parse_real(const char *opt, const char *s, double *out) {
 }
 
 static int cmd_compare(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"db", required_argument, 0, 'd'},       {"json", required_argument, 0, 'j'},
-      {"psnr-tol", required_argument, 0, 'P'}, {"ssim-tol", required_argument, 0, 'S'},
-      {"bpp-tol", required_argument, 0, 'B'},  {"time-tol", required_argument, 0, 'T'},
-      {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+  static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                       {"json", required_argument, 0, 'j'},
+                                       {"psnr-tol", required_argument, 0, 'P'},
+                                       {"ssim-tol", required_argument, 0, 'S'},
+                                       {"bpp-tol", required_argument, 0, 'B'},
+                                       {"time-tol", required_argument, 0, 'T'},
+                                       {"task-se", required_argument, 0, 'K'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   const char *db = NULL, *json = NULL;
   compare_bounds bounds = COMPARE_DEFAULT_BOUNDS;
   int c;
@@ -505,6 +530,10 @@ static int cmd_compare(int argc, char **argv) {
       if (parse_real("--time-tol", optarg, &bounds.time_rel))
         return 2;
       break;
+    case 'K':
+      if (parse_real("--task-se", optarg, &bounds.task_se))
+        return 2;
+      break;
     case 'h':
       printf("usage: saicbench compare [--db PATH] BASELINE CANDIDATE [options]\n"
              "\n"
@@ -512,14 +541,21 @@ static int cmd_compare(int argc, char **argv) {
              "beyond noise. A run is ID (in --db), PATH:ID, or PATH (its newest run).\n"
              "Regressions: more bytes at a knob point; lower PSNR, SSIM or MS-SSIM; more failed\n"
              "images; points missing in the candidate. Speed changes are reported only.\n"
+             "Task metrics (runs with tasks): per task, codec and grid point the change of\n"
+             "accuracy, agreement and SI_norm (mean KL shown); a drop beyond K binomial standard\n"
+             "errors of the difference, sqrt(pA(1-pA)/nA + pB(1-pB)/nB), and at least one image\n"
+             "(1/n), is a regression (SI_norm uses the agreement's bound). The codecs are\n"
+             "deterministic: on the same images a difference is exact; the bound guards against\n"
+             "other image selections and task-network nondeterminism across machines.\n"
              "\n"
-             "  --json FILE      also write every point as JSON\n"
+             "  --json FILE      also write every point and task row as JSON\n"
              "  --psnr-tol DB    PSNR bound (default 0.01 dB)\n"
              "  --ssim-tol X     SSIM and MS-SSIM bound (default 1e-4)\n"
              "  --bpp-tol R      relative bpp bound (default 0.001)\n"
              "  --time-tol R     relative time bound for speed changes (default 0.25)\n"
+             "  --task-se K      task-metric bound in standard errors (default 2)\n"
              "\n"
-             "exit status: 0 no regression, 1 regression, 2 error\n");
+             "exit status: 0 no regression, 1 regression (points or task metrics), 2 error\n");
       return 0;
     default: fprintf(stderr, "saicbench compare: see --help\n"); return 2;
     }
@@ -541,7 +577,7 @@ static int cmd_compare(int argc, char **argv) {
   store_close(sb);
   if (rc)
     return fail("%s", err);
-  return sum.regressions ? 1 : 0;
+  return COMPARE_HAS_REGRESSION(&sum) ? 1 : 0;
 }
 
 static int cmd_history(int argc, char **argv) {
@@ -567,8 +603,9 @@ static int cmd_history(int argc, char **argv) {
              "\n"
              "Lists the newest N (default 30) runs of a suite with their status, revision and\n"
              "wall time, and for each complete run the changes against the previous complete\n"
-             "run (as `saicbench compare` counts them). Exit status 1 if the newest complete\n"
-             "run has regressions against the one before it.\n");
+             "run (as `saicbench compare` counts them, task metrics included). Exit status:\n"
+             "0 no regression, 1 the newest complete run has regressions (points or task\n"
+             "metrics) against the one before it, 2 error.\n");
       return 0;
     default: fprintf(stderr, "saicbench history: see --help\n"); return 2;
     }
@@ -616,9 +653,11 @@ static int cmd_history(int argc, char **argv) {
         printf("error: %s\n", err);
         status = 2;
       } else {
-        printf("%d regressions, %d improvements, %d slower, %d faster%s\n", sum.regressions,
-               sum.improvements, sum.slower, sum.faster, sum.data_differs ? " (data differs)" : "");
-        last_regressions = sum.regressions;
+        printf("%d regressions, %d improvements, %d task regressions, %d task improvements, "
+               "%d slower, %d faster%s\n",
+               sum.regressions, sum.improvements, sum.task_regressions, sum.task_improvements,
+               sum.slower, sum.faster, sum.data_differs ? " (data differs)" : "");
+        last_regressions = COMPARE_HAS_REGRESSION(&sum);
       }
     } else {
       printf("%s\n", complete ? "(first complete run)" : "");
@@ -631,6 +670,120 @@ static int cmd_history(int argc, char **argv) {
   if (!rows)
     return fail("history: no runs of suite '%s'", suite_name);
   return status ? status : last_regressions ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ gate */
+
+static void usage_gate(FILE *f) {
+  fprintf(f,
+          "usage: saicbench gate --candidate SPEC [--baseline SPEC|RUN_ID] [options]\n"
+          "\n"
+          "Validates a codec against a baseline on a validation suite and says pass or fail.\n"
+          "The suite's datasets and tasks are used; its codecs are replaced by the candidate\n"
+          "and the baseline, both on the grid of the suite's `gate:` mapping (a SPEC naming\n"
+          "its own knob or bpp grid keeps it). Checks: (a) the candidate's rates reach\n"
+          "gate.min_bpp..max_bpp; (b) encoding twice gives the same bytes and decoding in two\n"
+          "processes (1 and max(2, N) threads) gives the same pixels; (c) accuracy and SI_norm\n"
+          "at each grid point are not below the baseline's beyond the tolerance; (d) BD-accuracy\n"
+          "and BD-rate at equal accuracy against the baseline. Writes verdict.json and\n"
+          "verdict.md into --out and prints the verdict table.\n"
+          "\n"
+          "  --candidate SPEC  codec spec as `run --codec` takes it, NAME[:KEY=VAL]..., e.g.\n"
+          "                    jpeg:subsampling=444; a path ending in .ckpt is shorthand for\n"
+          "                    saic:model=PATH\n"
+          "  --baseline X      a codec SPEC (run with the candidate), or RUN_ID: a complete run\n"
+          "                    in --db on the same images (default: the suite's gate.baseline)\n"
+          "  --baseline-label L  with RUN_ID: the codec label in that run (default: its only one)\n"
+          "  --suite FILE      validation suite (default suites/validate.yaml)\n"
+          "  --db PATH         result database (default OUT/gate.db)\n"
+          "  --out DIR         verdict folder (default gate-out)\n"
+          "  --data DIR        the folder the suite's dataset paths are relative to (default:\n"
+          "                    $SAICBENCH_DATA, else ~/.local/share/saicbench/datasets)\n"
+          "  --threads N       worker threads (default %d)\n"
+          "  --plugin PATH     load a codec plugin; repeatable\n"
+          "  --quiet           no progress output\n"
+          "\n"
+          "exit status: 0 pass, 1 fail, 2 error (nothing judged), 130 interrupted\n",
+          omp_get_max_threads());
+}
+
+static int cmd_gate(int argc, char **argv) {
+  static const struct option opts[] = {{"candidate", required_argument, 0, 'c'},
+                                       {"baseline", required_argument, 0, 'b'},
+                                       {"baseline-label", required_argument, 0, 'L'},
+                                       {"suite", required_argument, 0, 's'},
+                                       {"db", required_argument, 0, 'd'},
+                                       {"out", required_argument, 0, 'o'},
+                                       {"data", required_argument, 0, 'D'},
+                                       {"threads", required_argument, 0, 't'},
+                                       {"plugin", required_argument, 0, 'p'},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+  gate_options go = {.suite_path = "suites/validate.yaml", .out_dir = "gate-out"};
+  const char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
+  long threads = omp_get_max_threads();
+  int c, status = 2;
+  char data_buf[PATH_MAX], self[PATH_MAX], err[1024];
+  char *command = join_argv(argc, argv);
+  if (!plugins || !command) {
+    status = fail("%s", "out of memory");
+    goto out;
+  }
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c': go.candidate = optarg; break;
+    case 'b': go.baseline = optarg; break;
+    case 'L': go.baseline_label = optarg; break;
+    case 's': go.suite_path = optarg; break;
+    case 'd': go.db_path = optarg; break;
+    case 'o': go.out_dir = optarg; break;
+    case 'D': go.data_root = optarg; break;
+    case 't':
+      if (parse_positive("--threads", optarg, 1024, &threads))
+        goto out;
+      break;
+    case 'p': plugins[go.n_plugins++] = optarg; break;
+    case 'q': go.quiet = 1; break;
+    case 'h':
+      usage_gate(stdout);
+      status = 0;
+      goto out;
+    default: fprintf(stderr, "saicbench gate: see --help\n"); goto out;
+    }
+  }
+  if (optind < argc) {
+    status = fail("gate: unexpected argument '%s'", argv[optind]);
+    goto out;
+  }
+  if (!go.candidate) {
+    status = fail("%s", "gate: --candidate SPEC is required (see --help)");
+    goto out;
+  }
+  if (!go.data_root)
+    go.data_root = default_data_root(data_buf, sizeof data_buf);
+  /* The determinism check starts this program again; /proc/self/exe survives a relative
+   * argv[0] and a changed PATH. */
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0)
+    self[n] = '\0';
+  else
+    snprintf(self, sizeof self, "%s", argv[-1]); /* main's argv[0]: the program */
+  go.self_exe = self;
+  go.threads = (int)threads;
+  go.plugins = plugins;
+  go.command = command;
+  go.stop = &g_stop;
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  status = gate_run(&go, stdout, err, sizeof err);
+  if (status != GATE_PASS && status != GATE_FAIL)
+    fail("%s", err);
+out:
+  free(plugins);
+  free(command);
+  return status;
 }
 
 /* ------------------------------------------------------------------ merge */
@@ -666,11 +819,16 @@ static int cmd_merge(int argc, char **argv) {
 static int cmd_train(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "classifier"))
     return tasks_train_classifier_main(argc - 1, argv + 1);
+  if (argc >= 2 && !strcmp(argv[1], "codec"))
+    return saic_train_codec_main(argc - 1, argv + 1);
   FILE *f = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? stdout : stderr;
   fprintf(f, "usage: saicbench train classifier --config FILE [--data DIR] [--out DIR] "
              "[--resume] [--threads N]\n"
+             "       saicbench train codec --config FILE [--data DIR] [--out DIR] [--resume] "
+             "[--threads N]\n"
              "\n"
-             "Trains a model on a train split (see `saicbench train classifier --help`).\n");
+             "Trains a model on a train split (see `saicbench train classifier --help`,\n"
+             "`saicbench train codec --help`).\n");
   return f == stdout ? 0 : 2;
 }
 
@@ -747,8 +905,12 @@ static void usage(FILE *f) {
           "  codecs    list codecs, their rate knob and settings, and library versions\n"
           "  merge     combine the databases of a sharded run into one run\n"
           "  compare   compare two runs point by point; exit 1 on regressions\n"
-          "  train     train a model (classifier: the CIFAR-10 task network)\n"
+          "  train     train a model (classifier: the CIFAR-10 task network; codec: SAIC)\n"
+          "  export    turn a trained SAIC model into a codec checkpoint (integer tables)\n"
+          "  encode    encode an image with the SAIC codec\n"
+          "  decode    decode a SAIC stream into a PNG\n"
           "  history   list a suite's runs with their changes night over night\n"
+          "  gate      validate a codec (checkpoint) against a baseline: pass or fail\n"
           "  version   print the version\n",
           SAICBENCH_VERSION);
 }
@@ -771,8 +933,18 @@ int main(int argc, char **argv) {
     return cmd_train(argc - 1, argv + 1);
   if (!strcmp(cmd, "compare"))
     return cmd_compare(argc - 1, argv + 1);
+  if (!strcmp(cmd, "export"))
+    return saic_cli_export_main(argc - 1, argv + 1);
+  if (!strcmp(cmd, "encode"))
+    return saic_cli_encode_main(argc - 1, argv + 1);
+  if (!strcmp(cmd, "decode"))
+    return saic_cli_decode_main(argc - 1, argv + 1);
   if (!strcmp(cmd, "history"))
     return cmd_history(argc - 1, argv + 1);
+  if (!strcmp(cmd, "gate"))
+    return cmd_gate(argc - 1, argv + 1);
+  if (!strcmp(cmd, "__gate-decode")) /* hidden: the gate's decode-determinism child */
+    return gate_decode_main(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("saicbench %s\n", SAICBENCH_VERSION);
     return 0;

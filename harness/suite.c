@@ -353,10 +353,15 @@ static int parse_root(parse_ctx *c, suite *s) {
           rc = get_string(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
                           "plugins", &s->plugins[i]);
       }
+    } else if (!strcmp(key, "gate")) {
+      /* Thresholds of `saicbench gate` (harness/gate.c parses them from the suite text); a
+       * plain run ignores them. */
+      if (v->type != YAML_MAPPING_NODE)
+        return fail_at(c, v, "gate: expected a mapping (see suites/validate.yaml)");
     } else {
       return fail_at(c, k,
                      "unknown key '%s' (known: name, description, max_encodes, plugins, "
-                     "datasets, codecs, tasks)",
+                     "datasets, codecs, tasks, gate)",
                      key);
     }
     if (rc)

@@ -32,6 +32,64 @@ static const report_row *find_row(const report_data *d, const char *dataset, con
   return NULL;
 }
 
+/* The task row of dataset `ds` (of d) for this task, codec and grid point, or NULL. */
+static const report_task_row *find_task_row(const report_data *d, const report_dataset *ds,
+                                            const char *task, const char *codec, int is_bpp,
+                                            double value) {
+  if (!ds)
+    return NULL;
+  for (size_t k = 0; k < ds->n_task_rows; k++) {
+    const report_task_row *r = &ds->task_rows[k];
+    if (r->task >= d->n_tasks || r->codec >= d->n_codecs)
+      continue;
+    if (r->is_bpp == is_bpp && r->value == value && !strcmp(d->tasks[r->task].name, task) &&
+        !strcmp(d->codecs[r->codec].label, codec))
+      return r;
+  }
+  return NULL;
+}
+
+/* Noise bound of the difference of two proportions (see compare.h):
+ * max(k * sqrt(pA(1-pA)/nA + pB(1-pB)/nB), 1/min(nA, nB)); NAN when a side has no images or
+ * no value. */
+static double proportion_bound(double pa, int64_t na, double pb, int64_t nb, double k) {
+  if (na <= 0 || nb <= 0 || !isfinite(pa) || !isfinite(pb))
+    return NAN;
+  double se = sqrt(pa * (1 - pa) / (double)na + pb * (1 - pb) / (double)nb);
+  double one_image = 1.0 / (double)(na < nb ? na : nb);
+  return k * se > one_image ? k * se : one_image;
+}
+
+/* The judged task metrics, in output order. */
+enum { TM_ACCURACY, TM_AGREEMENT, TM_SI_NORM, TM_COUNT };
+static const char *const tm_name[TM_COUNT] = {"accuracy", "agreement", "si_norm"};
+
+typedef struct task_delta {
+  double d[TM_COUNT], bound[TM_COUNT];
+  int flag[TM_COUNT]; /* F_REGRESSION, F_IMPROVEMENT or 0 */
+  int flags;          /* union */
+} task_delta;
+
+static void task_compare(const report_task_row *a, const report_task_row *b, double k,
+                         task_delta *t) {
+  const double va[TM_COUNT] = {a->accuracy, a->agreement, a->si_norm};
+  const double vb[TM_COUNT] = {b->accuracy, b->agreement, b->si_norm};
+  t->bound[TM_ACCURACY] =
+      proportion_bound(a->accuracy, a->n_labelled, b->accuracy, b->n_labelled, k);
+  t->bound[TM_AGREEMENT] = proportion_bound(a->agreement, a->n, b->agreement, b->n, k);
+  t->bound[TM_SI_NORM] = t->bound[TM_AGREEMENT]; /* see compare.h for why */
+  t->flags = 0;
+  for (int m = 0; m < TM_COUNT; m++) {
+    t->d[m] = isfinite(va[m]) && isfinite(vb[m]) ? vb[m] - va[m] : NAN;
+    t->flag[m] = 0;
+    if (isfinite(t->d[m]) && isfinite(t->bound[m]))
+      t->flag[m] = t->d[m] < -t->bound[m]  ? F_REGRESSION
+                   : t->d[m] > t->bound[m] ? F_IMPROVEMENT
+                                           : 0;
+    t->flags |= t->flag[m];
+  }
+}
+
 /* Quality metric: lower in B beyond `tol` is a regression, higher an improvement. NAN on
  * either side (e.g. MS-SSIM of small images) compares as equal. */
 static int quality_flag(double a, double b, double tol) {
@@ -110,22 +168,137 @@ static void print_delta(FILE *out, double a, double b, const char *fmt_abs, int 
   fprintf(out, " %16s", buf);
 }
 
+static json_t *task_row_json(const report_task_row *r) {
+  json_t *o = json_object();
+  json_object_set_new(o, "n", json_integer(r->n));
+  json_object_set_new(o, "n_labelled", json_integer(r->n_labelled));
+  json_object_set_new(o, "bpp", num(r->bpp));
+  json_object_set_new(o, "accuracy", num(r->accuracy));
+  json_object_set_new(o, "agreement", num(r->agreement));
+  json_object_set_new(o, "si_norm", num(r->si_norm));
+  json_object_set_new(o, "mean_kl", num(r->mean_kl));
+  return o;
+}
+
+/* A number in a fixed-width column, "-" when undefined. */
+static void print_num(FILE *out, int width, const char *fmt, double v) {
+  char buf[64] = "-";
+  if (isfinite(v))
+    snprintf(buf, sizeof buf, fmt, v);
+  fprintf(out, " %*s", width, buf);
+}
+
+static void print_task_header(FILE *out, const char *dataset) {
+  fprintf(out,
+          "\ntask metrics, dataset %s (bound: 2 binomial SE of the difference, at least one "
+          "image; SI_norm uses the agreement's)\n"
+          "%-20s %-16s %-4s %8s %5s %7s %8s %6s %8s %6s %7s %9s %6s %7s %8s  %s\n",
+          dataset, "task", "codec", "grid", "value", "n", "acc", "d(acc)", "bound", "d(agree)",
+          "bound", "si_norm", "d(si_norm)", "bound", "kl", "d(kl)", "verdict");
+}
+
+static void print_task_row(FILE *out, const char *task, const char *codec,
+                           const report_task_row *ra, const report_task_row *rb,
+                           const task_delta *t) {
+  fprintf(out, "%-20.20s %-16.16s %-4s %8g %5lld", task, codec, ra->is_bpp ? "bpp" : "knob",
+          ra->value, (long long)rb->n);
+  print_num(out, 7, "%.4f", rb->accuracy);
+  print_num(out, 8, "%+.4f", t->d[TM_ACCURACY]);
+  print_num(out, 6, "%.4f", t->bound[TM_ACCURACY]);
+  print_num(out, 8, "%+.4f", t->d[TM_AGREEMENT]);
+  print_num(out, 6, "%.4f", t->bound[TM_AGREEMENT]);
+  print_num(out, 7, "%.4f", rb->si_norm);
+  print_num(out, 9, "%+.4f", t->d[TM_SI_NORM]);
+  print_num(out, 6, "%.4f", t->bound[TM_SI_NORM]);
+  print_num(out, 7, "%.4f", rb->mean_kl);
+  print_num(out, 8, "%+.4f",
+            isfinite(ra->mean_kl) && isfinite(rb->mean_kl) ? rb->mean_kl - ra->mean_kl : NAN);
+  fprintf(out, "  %s", flag_text(t->flags));
+  const char *sep = " (";
+  for (int m = 0; m < TM_COUNT; m++)
+    if (t->flag[m] & (t->flags & F_REGRESSION ? F_REGRESSION : F_IMPROVEMENT)) {
+      fprintf(out, "%s%s", sep, tm_name[m]);
+      sep = ", ";
+    }
+  fprintf(out, "%s\n", sep[0] == ',' ? ")" : "");
+}
+
+/* Compares the task rows of dataset da (of a) with those of db (of b, may be NULL). */
+static void compare_task_rows(const report_data *a, const report_dataset *da, const report_data *b,
+                              const report_dataset *db, const compare_bounds *bounds, FILE *out,
+                              json_t *task_points, compare_summary *sum) {
+  if (out && (da->n_task_rows || (db && db->n_task_rows)))
+    print_task_header(out, da->name);
+  for (size_t k = 0; k < da->n_task_rows; k++) {
+    const report_task_row *ra = &da->task_rows[k];
+    if (ra->task >= a->n_tasks || ra->codec >= a->n_codecs)
+      continue;
+    const char *task = a->tasks[ra->task].name, *label = a->codecs[ra->codec].label;
+    const report_task_row *rb = find_task_row(b, db, task, label, ra->is_bpp, ra->value);
+    json_t *p = json_object();
+    json_object_set_new(p, "dataset", json_string(da->name));
+    json_object_set_new(p, "task", json_string(task));
+    json_object_set_new(p, "codec", json_string(label));
+    json_object_set_new(p, "kind", json_string(ra->is_bpp ? "bpp" : "knob"));
+    json_object_set_new(p, "value", json_real(ra->value));
+    json_object_set_new(p, "a", task_row_json(ra));
+    if (!rb) {
+      sum->task_missing++;
+      sum->task_regressions++;
+      json_object_set_new(p, "verdict", json_string("missing"));
+      if (out)
+        fprintf(out, "%-20.20s %-16.16s %-4s %8g  missing in the candidate (REGRESSION)\n", task,
+                label, ra->is_bpp ? "bpp" : "knob", ra->value);
+      json_array_append_new(task_points, p);
+      continue;
+    }
+    task_delta t;
+    task_compare(ra, rb, bounds->task_se, &t);
+    sum->task_points++;
+    sum->task_regressions += (t.flags & F_REGRESSION) != 0;
+    sum->task_improvements += (t.flags & F_IMPROVEMENT) && !(t.flags & F_REGRESSION);
+    json_object_set_new(p, "b", task_row_json(rb));
+    json_t *dj = json_object(), *bj = json_object(), *reg = json_array(), *imp = json_array();
+    for (int m = 0; m < TM_COUNT; m++) {
+      json_object_set_new(dj, tm_name[m], num(t.d[m]));
+      json_object_set_new(bj, tm_name[m], num(t.bound[m]));
+      if (t.flag[m] == F_REGRESSION)
+        json_array_append_new(reg, json_string(tm_name[m]));
+      else if (t.flag[m] == F_IMPROVEMENT)
+        json_array_append_new(imp, json_string(tm_name[m]));
+    }
+    json_object_set_new(
+        dj, "mean_kl",
+        num(isfinite(ra->mean_kl) && isfinite(rb->mean_kl) ? rb->mean_kl - ra->mean_kl : NAN));
+    json_object_set_new(p, "delta", dj);
+    json_object_set_new(p, "bound", bj);
+    json_object_set_new(p, "regressed", reg);
+    json_object_set_new(p, "improved", imp);
+    json_object_set_new(p, "verdict", json_string(flag_text(t.flags)));
+    json_array_append_new(task_points, p);
+    if (out)
+      print_task_row(out, task, label, ra, rb, &t);
+  }
+}
+
 int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
                  const compare_bounds *bounds, FILE *out, const char *json_path,
                  compare_summary *sum, char *err, size_t err_len) {
   report_data a, b;
   memset(sum, 0, sizeof *sum);
   int rc = -1;
-  json_t *points = json_array();
+  json_t *points = json_array(), *task_points = json_array();
   if (report_data_load(db_a, run_a, &a, err, err_len)) {
     report_data_free(&a);
     json_decref(points);
+    json_decref(task_points);
     return -1;
   }
   if (report_data_load(db_b, run_b, &b, err, err_len)) {
     report_data_free(&a);
     report_data_free(&b);
     json_decref(points);
+    json_decref(task_points);
     return -1;
   }
   if (out)
@@ -197,7 +370,30 @@ int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
                                : "");
       }
     }
+    compare_task_rows(&a, da, &b, db, bounds, out, task_points, sum);
   }
+  /* Datasets only in the candidate: their task rows are new. */
+  for (size_t j = 0; j < b.n_datasets; j++) {
+    int in_a = 0;
+    for (size_t i = 0; i < a.n_datasets; i++)
+      in_a |= !strcmp(a.datasets[i].name, b.datasets[j].name);
+    if (!in_a)
+      sum->task_added += (int)b.datasets[j].n_task_rows;
+  }
+  /* Task rows only in the candidate. */
+  for (size_t i = 0; i < a.n_datasets; i++)
+    for (size_t j = 0; j < b.n_datasets; j++) {
+      const report_dataset *dbj = &b.datasets[j];
+      if (strcmp(a.datasets[i].name, dbj->name))
+        continue;
+      for (size_t k = 0; k < dbj->n_task_rows; k++) {
+        const report_task_row *rb = &dbj->task_rows[k];
+        if (rb->task < b.n_tasks && rb->codec < b.n_codecs &&
+            !find_task_row(&a, &a.datasets[i], b.tasks[rb->task].name, b.codecs[rb->codec].label,
+                           rb->is_bpp, rb->value))
+          sum->task_added++;
+      }
+    }
   /* Points only in the candidate. */
   for (size_t j = 0; j < b.n_datasets; j++)
     for (size_t k = 0; k < b.datasets[j].n_rows; k++) {
@@ -213,6 +409,15 @@ int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
             "%d slower, %d faster (beyond %.0f%%)\n",
             sum->points + sum->missing, sum->regressions, sum->missing, sum->improvements,
             sum->added, sum->slower, sum->faster, bounds->time_rel * 100);
+  int has_tasks = a.n_tasks || b.n_tasks;
+  if (out && has_tasks)
+    fprintf(out, "%d task rows compared: %d regressions (%d missing), %d improvements, %d new\n",
+            sum->task_points + sum->task_missing, sum->task_regressions, sum->task_missing,
+            sum->task_improvements, sum->task_added);
+  int regression = COMPARE_HAS_REGRESSION(sum);
+  if (out)
+    fprintf(out, "verdict: %s (exit status %d)\n", regression ? "REGRESSION" : "no regression",
+            regression);
   if (json_path) {
     json_t *root = json_object();
     json_object_set_new(root, "baseline_run", json_integer(run_a));
@@ -222,13 +427,24 @@ int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
     json_object_set_new(bj, "ssim", json_real(bounds->ssim));
     json_object_set_new(bj, "bpp_rel", json_real(bounds->bpp_rel));
     json_object_set_new(bj, "time_rel", json_real(bounds->time_rel));
+    json_object_set_new(bj, "task_se", json_real(bounds->task_se));
     json_object_set_new(root, "bounds", bj);
     json_object_set_new(root, "regressions", json_integer(sum->regressions));
     json_object_set_new(root, "improvements", json_integer(sum->improvements));
     json_object_set_new(root, "missing", json_integer(sum->missing));
+    json_object_set_new(root, "added", json_integer(sum->added));
+    json_object_set_new(root, "slower", json_integer(sum->slower));
+    json_object_set_new(root, "faster", json_integer(sum->faster));
+    json_object_set_new(root, "task_regressions", json_integer(sum->task_regressions));
+    json_object_set_new(root, "task_improvements", json_integer(sum->task_improvements));
+    json_object_set_new(root, "task_missing", json_integer(sum->task_missing));
+    json_object_set_new(root, "task_added", json_integer(sum->task_added));
+    json_object_set_new(root, "regression", json_boolean(regression));
+    json_object_set_new(root, "exit_status", json_integer(regression));
     json_object_set_new(root, "data_differs", json_boolean(sum->data_differs));
     json_object_set_new(root, "points", points);
-    points = NULL;
+    json_object_set_new(root, "task_points", task_points);
+    points = task_points = NULL;
     char *text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
     json_decref(root);
     if (!text) {
@@ -249,6 +465,7 @@ int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
   rc = 0;
 done:
   json_decref(points);
+  json_decref(task_points);
   report_data_free(&a);
   report_data_free(&b);
   return rc;

@@ -118,11 +118,19 @@ static int assign_names(const report_data *d, name_set *names, report_files *fil
 
 /* Loads the run inside one read transaction, unless the caller already has one open (then
  * theirs gives the same consistency, and BEGIN would fail). */
-static int load_consistent(sqlite3 *db, int64_t run_id, report_data *d, char *err, size_t err_len) {
+static int load_consistent(sqlite3 *db, int64_t run_id, size_t n_strip, report_data *d,
+                           report_strips **strips, char *err, size_t err_len) {
   int own_txn = sqlite3_get_autocommit(db);
-  if (own_txn && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+  if (own_txn && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+    memset(d, 0, sizeof *d);
     return report_errf(err, err_len, "cannot begin read transaction: %s", sqlite3_errmsg(db));
+  }
   int rc = report_data_load(db, run_id, d, err, err_len);
+  if (rc == 0 && n_strip > 0 && d->n_datasets > 0) {
+    *strips = calloc(d->n_datasets, sizeof **strips);
+    rc = *strips ? report_strips_query(db, d, n_strip, *strips, err, err_len)
+                 : report_errf(err, err_len, "out of memory");
+  }
   if (own_txn && sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
       rc == 0) {
     rc = report_errf(err, err_len, "cannot end read transaction: %s", sqlite3_errmsg(db));
@@ -131,15 +139,71 @@ static int load_consistent(sqlite3 *db, int64_t run_id, report_data *d, char *er
   return rc;
 }
 
+size_t report_pick_anchor(const report_data *d, const char *label) {
+  if (label) {
+    for (size_t c = 0; c < d->n_codecs; c++)
+      if (d->codecs[c].label && strcmp(d->codecs[c].label, label) == 0)
+        return c;
+    return SIZE_MAX;
+  }
+  if (d->n_codecs == 0)
+    return SIZE_MAX;
+  size_t first = 0, first_jpeg = SIZE_MAX;
+  for (size_t c = 0; c < d->n_codecs; c++) {
+    const report_codec *k = &d->codecs[c];
+    if (k->label && strcmp(k->label, "jpeg") == 0)
+      return c;
+    if (k->id < d->codecs[first].id)
+      first = c;
+    if (k->codec && strcmp(k->codec, "jpeg") == 0 &&
+        (first_jpeg == SIZE_MAX || k->id < d->codecs[first_jpeg].id))
+      first_jpeg = c;
+  }
+  return first_jpeg != SIZE_MAX ? first_jpeg : first;
+}
+
 int report_write(sqlite3 *db, int64_t run_id, const char *out_dir, char *err, size_t err_len) {
+  return report_write_opts(db, run_id, out_dir, NULL, err, err_len);
+}
+
+int report_write_opts(sqlite3 *db, int64_t run_id, const char *out_dir, const report_options *opt,
+                      char *err, size_t err_len) {
+  static const report_options defaults = {0};
+  if (!opt)
+    opt = &defaults;
   if (!db || !out_dir || !*out_dir)
     return report_errf(err, err_len, "report_write: %s",
                        !db ? "no database" : "no output directory");
+  size_t n_strip = opt->no_images      ? 0
+                   : opt->strip_images ? opt->strip_images
+                                       : REPORT_DEFAULT_STRIP_IMAGES;
   report_data d;
-  if (load_consistent(db, run_id, &d, err, err_len)) {
+  report_strips *strips = NULL;
+  if (load_consistent(db, run_id, n_strip, &d, &strips, err, err_len)) {
+    report_strips_free(strips, d.n_datasets);
+    free(strips);
     report_data_free(&d);
     return -1;
   }
+  report_html_extras extras = {report_pick_anchor(&d, opt->anchor), strips};
+  if (opt->anchor && extras.anchor == SIZE_MAX) {
+    report_buf labels = {0};
+    for (size_t c = 0; c < d.n_codecs; c++) {
+      report_buf_puts(&labels, c ? ", " : "");
+      report_utf8_repair(&labels, d.codecs[c].label);
+    }
+    report_errf(err, err_len, "anchor '%s': no codec with this label in run %" PRId64 " (%s%s)",
+                opt->anchor, run_id, d.n_codecs ? "codecs: " : "the run has no codecs",
+                report_buf_str(&labels));
+    report_buf_free(&labels);
+    report_strips_free(strips, d.n_datasets);
+    free(strips);
+    report_data_free(&d);
+    return -1;
+  }
+  /* The slow part (dataset files, encodes) outside the read transaction. */
+  if (strips)
+    report_strips_render(&d, strips);
   name_set names = {0};
   report_files files = {0};
   int rc = report_mkdirs(out_dir, err, err_len);
@@ -161,12 +225,14 @@ int report_write(sqlite3 *db, int64_t run_id, const char *out_dir, char *err, si
       }
   /* The page last: it lists the other files. */
   if (rc == 0)
-    rc = report_write_html(&d, &files, out_dir, "report.html", err, err_len);
+    rc = report_write_html(&d, &files, &extras, out_dir, "report.html", err, err_len);
   free(files.csv);
   free(files.tasks_csv);
   free(files.perclass_csv);
   free(files.json);
   name_set_free(&names);
+  report_strips_free(strips, d.n_datasets);
+  free(strips);
   report_data_free(&d);
   return rc;
 }

@@ -1,7 +1,9 @@
 /* saicbench report: turns one run of the result database (harness/schema.sql, schema version 1
- * or 2) into CSV, CompressAI-style JSON and one self-contained HTML page. Reads only the
- * database. Version-1 databases (no task tables) give exactly the files of report v1; the task
- * outputs below appear only for datasets with task_aggregates rows of the run.
+ * or 2) into CSV, CompressAI-style JSON and one self-contained HTML page. Reads the database
+ * and, for the example image strips of the page only, a few images of each dataset (see
+ * report.html below; report_options.no_images turns that off). Version-1 databases (no task
+ * tables) give the same CSV and JSON files as report v1; the task outputs below appear only for
+ * datasets with task_aggregates rows of the run.
  *
  * Output files in out_dir (created with its parents if missing):
  *
@@ -67,6 +69,29 @@
  *     aggregates (accuracy +- SE, ref. accuracy, agreement, SI, SI_norm, delta I, KL, N) and a
  *     per-class accuracy table (originals and every point; left to the CSV beyond 100
  *     classes); then the list of files. Well-formed XML too.
+ *     BD table per dataset (with two codecs or more): every codec against the anchor
+ *     (report_options.anchor): BD-rate at equal PSNR, at equal SSIM, BD-PSNR and, per task that
+ *     scored the dataset, BD-rate at equal accuracy and BD-accuracy (percentage points). Curves
+ *     are the knob-grid points only (bpp targets left out), x = mean file bpp, one point per
+ *     distinct rate (the first by knob value), sorted by rate (bd.h: PCHIP, overlap only). A
+ *     value that cannot be computed reads "not comparable: " and the reason: "fewer than 4
+ *     points (distinct rates: anchor N, this codec M)", "no overlap (anchor lo-hi, this codec
+ *     lo-hi <unit>)", "not monotone (<which curve>...)" or "invalid input".
+ *     Example images per dataset (after the task tables): up to strip_images images that the
+ *     run read successfully (labelled ones that the first task by name classified correctly on
+ *     the original first, one per class before a second of any class; else by index), each as
+ *     the original and, per codec and grid point (in the CSV's order), the image encoded again
+ *     with the codec (created from codecs.codec / settings / plugin_path) at the knob of its
+ *     results row and decoded: inline base64 PNGs (<img src="data:image/png;base64,...">, the
+ *     only src attributes), box-filtered down by a whole factor to at most 128 px wide, and
+ *     shown enlarged (pixelated) below 64 px. Captions: the grid point, the run's bpp and PSNR
+ *     of that image, the first task's top-1 class (task_results) marked correct or wrong
+ *     against the label, and a warning when the re-encode's size differs from results.bytes.
+ *     The dataset is opened at datasets.path (relative paths from the current directory) with
+ *     no split, then "test", then "train", and used only when the stored name and pixel hash
+ *     (images.hash) match; otherwise, or when a file is unreadable, a note replaces the strips
+ *     (the report never fails for this). About 6 MiB of pictures at most per report; the
+ *     strips are deterministic (same database and files, same bytes).
  *
  * <codec> and <dataset> in file names are the label/name with bytes outside [A-Za-z0-9._-]
  * replaced by '_' (at most 64 bytes, a leading '.' too); names that still collide (compared
@@ -99,8 +124,25 @@
 extern "C" {
 #endif
 
-/* Writes the report of one run into out_dir (created if missing). */
+/* Options of report_write_opts. Zero-initialise ({0}) for the defaults. */
+typedef struct report_options {
+  /* Label of the codec every other codec is compared against in the BD tables. NULL: the codec
+   * labelled "jpeg", else the first codec (in suite order) whose codec is jpeg, else the first
+   * codec. A label that is not in the run is an error. */
+  const char *anchor;
+  /* 1: no example image strips (the report then reads nothing but the database). */
+  int no_images;
+  /* Images per dataset in the strips; 0: REPORT_DEFAULT_STRIP_IMAGES. */
+  size_t strip_images;
+} report_options;
+
+#define REPORT_DEFAULT_STRIP_IMAGES 2
+
+/* Writes the report of one run into out_dir (created if missing), with default options. */
 int report_write(sqlite3 *db, int64_t run_id, const char *out_dir, char *err, size_t err_len);
+/* The same with options (opt may be NULL: defaults). */
+int report_write_opts(sqlite3 *db, int64_t run_id, const char *out_dir, const report_options *opt,
+                      char *err, size_t err_len);
 
 /* Latest run id in the database (highest id), or error if none. */
 int report_latest_run(sqlite3 *db, int64_t *run_id, char *err, size_t err_len);

@@ -37,8 +37,19 @@ static const char k_css[] =
     ".scroll{overflow-x:auto}\n"
     "table.points{font-size:12px}\n"
     "table.points th{vertical-align:bottom}\n"
-    "td.label{max-width:260px;overflow-wrap:break-word}\n"
-    "tr.ref td{background:#eef4fb}\n";
+    "td.label{min-width:90px;max-width:260px;overflow-wrap:break-word}\n"
+    "tr.ref td{background:#eef4fb}\n"
+    "td.nc{color:#777;font-size:11px;max-width:220px}\n"
+    ".ex{margin:10px 0 18px}\n"
+    ".strip{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start;margin:4px 0 8px}\n"
+    ".strip .lab{width:110px;font-size:12px;font-weight:bold;overflow-wrap:break-word}\n"
+    "figure.th{margin:0;font-size:11px;line-height:1.3;text-align:center}\n"
+    "figure.th img{display:block;margin:0 auto 2px;border:1px solid #ccc}\n"
+    "img.px{image-rendering:pixelated}\n"
+    "figure.th figcaption{max-width:150px;overflow-wrap:break-word}\n"
+    ".ok{color:#1a7f37}\n"
+    ".bad{color:#b3261e;font-weight:bold}\n"
+    ".noimg{background:#f3f3f3;color:#999;border:1px dashed #bbb;margin:0 auto 2px}\n";
 
 static const char k_null_cell[] = "<span class=\"null\">\xE2\x80\x93</span>"; /* en dash */
 
@@ -264,73 +275,187 @@ static void put_points_table(report_buf *b, const report_data *d, const report_d
   report_buf_puts(b, "</table></div>\n");
 }
 
-/* Collects one codec's knob-grid curve (bpp, metric) from a dataset's rows. */
-static size_t bd_curve(const report_dataset *ds, size_t codec, metric m, double *rate,
-                       double *value) {
-  size_t n = 0;
-  for (size_t i = 0; i < ds->n_rows && n < BD_MAX_POINTS; i++) {
-    const report_row *r = &ds->rows[i];
-    if (r->codec != codec || r->is_bpp || !isfinite(r->bpp) || !isfinite(metric_of(r, m)))
-      continue;
-    rate[n] = r->bpp;
-    value[n] = metric_of(r, m);
-    n++;
-  }
-  return n;
+/* ---- Bjøntegaard deltas ---- */
+
+/* One curve for bd_rate / bd_metric: knob-grid points with a rate and a finite value, sorted
+ * by rate, one point per distinct achieved rate (the first one, by knob value, is kept: equal
+ * mean rates come from identical files). */
+typedef struct bd_pts {
+  double rate[BD_MAX_POINTS], value[BD_MAX_POINTS];
+  size_t n;
+} bd_pts;
+
+static void bd_pts_add(bd_pts *c, double rate, double value) {
+  if (!isfinite(rate) || !isfinite(value) || rate <= 0)
+    return;
+  size_t at = 0;
+  while (at < c->n && c->rate[at] < rate)
+    at++;
+  if ((at < c->n && c->rate[at] == rate) || c->n == BD_MAX_POINTS)
+    return;
+  memmove(c->rate + at + 1, c->rate + at, (c->n - at) * sizeof c->rate[0]);
+  memmove(c->value + at + 1, c->value + at, (c->n - at) * sizeof c->value[0]);
+  c->rate[at] = rate;
+  c->value[at] = value;
+  c->n++;
 }
 
-static void put_bd_cell(report_buf *b, bd_status st, double v, const char *unit) {
+/* The knob-grid curve of one codec: metric m of the rows, or (task != SIZE_MAX) the task's
+ * accuracy in percent. */
+static void bd_curve(const report_dataset *ds, size_t codec, metric m, size_t task, bd_pts *c) {
+  c->n = 0;
+  if (task == SIZE_MAX) {
+    for (size_t i = 0; i < ds->n_rows; i++) {
+      const report_row *r = &ds->rows[i];
+      if (r->codec == codec && !r->is_bpp)
+        bd_pts_add(c, r->bpp, metric_of(r, m));
+    }
+  } else {
+    for (size_t i = 0; i < ds->n_task_rows; i++) {
+      const report_task_row *r = &ds->task_rows[i];
+      if (r->task == task && r->codec == codec && !r->is_bpp)
+        bd_pts_add(c, r->bpp, 100.0 * r->accuracy);
+    }
+  }
+}
+
+static void range_of(const double *v, size_t n, double *lo, double *hi) {
+  *lo = INFINITY;
+  *hi = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    *lo = v[i] < *lo ? v[i] : *lo;
+    *hi = v[i] > *hi ? v[i] : *hi;
+  }
+}
+
+/* One BD cell: the value, or "not comparable: <reason>" with details (which curve, how many
+ * points, the ranges that fail to overlap); the full status text goes into the tooltip. */
+static void put_bd_cell(report_buf *b, int is_rate, const bd_pts *a, const bd_pts *t,
+                        const char *unit, const char *metric_unit) {
+  double v = NAN;
+  bd_status st = is_rate ? bd_rate(a->rate, a->value, a->n, t->rate, t->value, t->n, &v)
+                         : bd_metric(a->rate, a->value, a->n, t->rate, t->value, t->n, &v);
   if (st == BD_OK) {
     report_buf_printf(b, "<td class=\"num\">%+.2f%s</td>", v, unit);
-  } else {
-    report_buf_puts(b, "<td class=\"null\">");
-    report_html_escape(b, bd_status_text(st));
-    report_buf_puts(b, "</td>");
+    return;
   }
+  report_buf_puts(b, "<td class=\"nc\" title=\"");
+  report_html_escape(b, bd_status_text(st));
+  report_buf_puts(b, "\">not comparable: ");
+  switch (st) {
+  case BD_TOO_FEW_POINTS:
+    report_buf_printf(b, "fewer than 4 points (distinct rates: anchor %zu, this codec %zu)", a->n,
+                      t->n);
+    break;
+  case BD_NO_OVERLAP: {
+    double alo, ahi, tlo, thi;
+    if (is_rate) {
+      range_of(a->value, a->n, &alo, &ahi);
+      range_of(t->value, t->n, &tlo, &thi);
+    } else {
+      range_of(a->rate, a->n, &alo, &ahi);
+      range_of(t->rate, t->n, &tlo, &thi);
+      metric_unit = " bpp";
+    }
+    report_buf_printf(
+        b, "no overlap (anchor %.4g\xE2\x80\x93%.4g%s, this codec %.4g\xE2\x80\x93%.4g%s)", alo,
+        ahi, metric_unit, tlo, thi, metric_unit);
+    break;
+  }
+  case BD_NOT_MONOTONE: {
+    /* Which curve: a curve against itself fails only for its own reasons. */
+    double dummy;
+    int a_bad = is_rate ? bd_rate(a->rate, a->value, a->n, a->rate, a->value, a->n, &dummy) ==
+                              BD_NOT_MONOTONE
+                        : bd_metric(a->rate, a->value, a->n, a->rate, a->value, a->n, &dummy) ==
+                              BD_NOT_MONOTONE;
+    int t_bad = is_rate ? bd_rate(t->rate, t->value, t->n, t->rate, t->value, t->n, &dummy) ==
+                              BD_NOT_MONOTONE
+                        : bd_metric(t->rate, t->value, t->n, t->rate, t->value, t->n, &dummy) ==
+                              BD_NOT_MONOTONE;
+    report_buf_printf(b, "not monotone (%s%s)",
+                      a_bad && t_bad ? "both curves"
+                      : a_bad        ? "the anchor's curve"
+                      : t_bad        ? "this codec's curve"
+                                     : "the curves",
+                      is_rate ? ": the metric does not increase strictly with rate" : "");
+    break;
+  }
+  default: report_buf_puts(b, "invalid input"); break;
+  }
+  report_buf_puts(b, "</td>");
 }
 
-/* BD-rate and BD-PSNR of every codec's knob-grid curve against an anchor (the codec labelled
- * "jpeg" when there is one, else the first codec): PCHIP over log-rate, overlap only. */
-static void put_bd_table(report_buf *b, const report_data *d, const report_dataset *ds) {
-  if (d->n_codecs < 2)
+/* Per dataset: every codec's knob-grid curve against the anchor's. BD-rate at equal PSNR, at
+ * equal SSIM and (per task) at equal accuracy; BD-PSNR and BD-accuracy at equal log-rate. */
+static void put_bd_table(report_buf *b, const report_data *d, const report_dataset *ds,
+                         size_t anchor) {
+  if (d->n_codecs < 2 || anchor >= d->n_codecs)
     return;
-  size_t anchor = 0;
-  for (size_t c = 0; c < d->n_codecs; c++)
-    if (!strcmp(d->codecs[c].label, "jpeg"))
-      anchor = c;
-  double ra[BD_MAX_POINTS], va[BD_MAX_POINTS], rt[BD_MAX_POINTS], vt[BD_MAX_POINTS];
+  size_t n_tasks = 0;
+  for (size_t t = 0; t < d->n_tasks; t++)
+    n_tasks += report_task_in_dataset(ds, t);
   report_buf_puts(b, "<h3>Bj\xC3\xB8ntegaard deltas against ");
   report_html_escape(b, d->codecs[anchor].label);
-  report_buf_puts(b, " (knob grids)</h3>\n<table class=\"points\"><tr><th>codec</th>"
-                     "<th>BD-rate at equal PSNR</th><th>BD-rate at equal SSIM</th>"
-                     "<th>BD-PSNR</th></tr>\n");
-  for (size_t c = 0; c < d->n_codecs; c++) {
-    if (c == anchor)
+  report_buf_puts(b, " (knob grids)</h3>\n<div class=\"scroll\"><table class=\"points bd\">\n"
+                     "<tr><th>codec</th><th>BD-rate at equal PSNR</th>"
+                     "<th>BD-rate at equal SSIM</th><th>BD-PSNR [dB]</th>");
+  for (size_t t = 0; t < d->n_tasks; t++) {
+    if (!report_task_in_dataset(ds, t))
       continue;
-    report_buf_puts(b, "<tr><td>");
-    report_html_escape(b, d->codecs[c].label);
+    report_buf_puts(b, "<th>BD-rate at equal accuracy (");
+    report_html_escape(b, d->tasks[t].name);
+    report_buf_puts(b, ")</th><th>BD-accuracy [pp] (");
+    report_html_escape(b, d->tasks[t].name);
+    report_buf_puts(b, ")</th>");
+  }
+  report_buf_puts(b, "</tr>\n");
+  bd_pts *a = malloc(sizeof *a), *c = malloc(sizeof *c);
+  if (!a || !c) {
+    free(a);
+    free(c);
+    report_buf_puts(b, "</table></div>\n<p class=\"warn\">Out of memory.</p>\n");
+    return;
+  }
+  for (size_t k = 0; k < d->n_codecs; k++) {
+    if (k == anchor)
+      continue;
+    report_buf_puts(b, "<tr><td class=\"label\">");
+    put_swatch(b, k);
+    put_text_or_null(b, d->codecs[k].label);
     report_buf_puts(b, "</td>");
-    /* Status first, then the value: argument evaluation order is unspecified in C. */
-    double v;
-    bd_status st;
-    size_t na = bd_curve(ds, anchor, METRIC_PSNR, ra, va);
-    size_t nt = bd_curve(ds, c, METRIC_PSNR, rt, vt);
-    st = bd_rate(ra, va, na, rt, vt, nt, &v);
-    put_bd_cell(b, st, v, " %");
-    na = bd_curve(ds, anchor, METRIC_SSIM, ra, va);
-    nt = bd_curve(ds, c, METRIC_SSIM, rt, vt);
-    st = bd_rate(ra, va, na, rt, vt, nt, &v);
-    put_bd_cell(b, st, v, " %");
-    na = bd_curve(ds, anchor, METRIC_PSNR, ra, va);
-    nt = bd_curve(ds, c, METRIC_PSNR, rt, vt);
-    st = bd_metric(ra, va, na, rt, vt, nt, &v);
-    put_bd_cell(b, st, v, " dB");
+    static const metric ms[] = {METRIC_PSNR, METRIC_SSIM, METRIC_PSNR};
+    for (int i = 0; i < 3; i++) {
+      bd_curve(ds, anchor, ms[i], SIZE_MAX, a);
+      bd_curve(ds, k, ms[i], SIZE_MAX, c);
+      put_bd_cell(b, i < 2, a, c, i < 2 ? " %" : " dB", ms[i] == METRIC_PSNR ? " dB" : "");
+    }
+    for (size_t t = 0; t < d->n_tasks; t++) {
+      if (!report_task_in_dataset(ds, t))
+        continue;
+      bd_curve(ds, anchor, METRIC_PSNR, t, a);
+      bd_curve(ds, k, METRIC_PSNR, t, c);
+      put_bd_cell(b, 1, a, c, " %", " %");
+      put_bd_cell(b, 0, a, c, " pp", " %");
+    }
     report_buf_puts(b, "</tr>\n");
   }
-  report_buf_puts(b, "</table>\n<p class=\"note\">Negative BD-rate: fewer bits than the anchor "
-                     "for the same quality. Computed over the overlapping range only; curves "
-                     "with fewer than 4 points, no overlap or a non-increasing metric are not "
-                     "comparable.</p>\n");
+  free(a);
+  free(c);
+  report_buf_puts(b, "</table></div>\n<p class=\"note\">Anchor ");
+  report_html_escape(b, d->codecs[anchor].label);
+  report_buf_puts(b, " (choose another with <code>saicbench report --anchor LABEL</code>). "
+                     "Curves: each codec's knob-grid points (bpp targets are left out), x = mean "
+                     "file bpp, one point per distinct rate, sorted by rate; PCHIP over log-rate, "
+                     "integrated over the overlapping range only, never extrapolated. Negative "
+                     "BD-rate: fewer bits than the anchor for the same quality; positive BD-PSNR "
+                     "/ BD-accuracy (percentage points of top-1 accuracy): better at the same "
+                     "rate. Not comparable: a curve with fewer than 4 points, curves whose ranges "
+                     "do not overlap, or (BD-rate) a metric that does not increase strictly with "
+                     "rate, e.g. flat or noisy accuracy.");
+  if (n_tasks > 0)
+    report_buf_puts(b, " Accuracy in percent on the dataset's labelled images.");
+  report_buf_puts(b, "</p>\n");
 }
 
 /* ---- tasks (schema version 2) ---- */
@@ -553,8 +678,186 @@ static int put_tasks(report_buf *b, const report_data *d, size_t ds_index,
   return 0;
 }
 
+/* ---- example image strips ---- */
+
+/* Display size: thumbnails narrower than 64 px are enlarged by a whole factor (pixelated). */
+static int display_factor(int w) { return w > 0 && w < 64 ? 64 / w : 1; }
+
+static void put_class_name(report_buf *b, const report_dataset *ds, const report_strips *s, int k) {
+  const char *name = NULL;
+  if (k >= 0 && (size_t)k < s->n_label_names)
+    name = s->label_names[k];
+  if (!name && k >= 0 && (size_t)k < ds->n_class_cols && ds->class_names)
+    name = ds->class_names[k];
+  if (name)
+    report_html_escape(b, name);
+  else
+    report_buf_printf(b, "class %d", k);
+}
+
+/* The task's top-1 on a picture, marked correct/wrong against the label when there is one. */
+static void put_top1(report_buf *b, const report_dataset *ds, const report_strips *s, int top1,
+                     int label) {
+  if (top1 < 0)
+    return;
+  int marked = label >= 0;
+  report_buf_printf(b, "<br/><span class=\"%s\">", !marked ? "" : top1 == label ? "ok" : "bad");
+  put_class_name(b, ds, s, top1);
+  if (marked)
+    report_buf_puts(b, top1 == label ? " \xE2\x9C\x93" : " \xE2\x9C\x97");
+  report_buf_puts(b, "</span>");
+}
+
+static void put_picture(report_buf *b, const report_thumb *t, int w, int h, const char *alt_a,
+                        const char *alt_b) {
+  if (t->png_b64) {
+    int f = display_factor(t->w);
+    report_buf_printf(b, "<img%s width=\"%d\" height=\"%d\" alt=\"", f > 1 ? " class=\"px\"" : "",
+                      t->w * f, t->h * f);
+    report_html_escape(b, alt_a);
+    report_html_escape(b, alt_b);
+    report_buf_puts(b, "\" src=\"data:image/png;base64,");
+    report_buf_puts(b, t->png_b64);
+    report_buf_puts(b, "\"/>");
+  } else {
+    int f = display_factor(w);
+    report_buf_printf(b, "<div class=\"noimg\" style=\"width:%dpx;height:%dpx\"></div>", w * f,
+                      h * f);
+  }
+}
+
+static void put_thumb_error(report_buf *b, const report_thumb *t) {
+  if (!t->error)
+    return;
+  report_buf_puts(b, "<br/><span class=\"warn\">");
+  report_html_escape(b, t->error);
+  report_buf_puts(b, "</span>");
+}
+
+static void put_strip_image(report_buf *b, const report_data *d, const report_dataset *ds,
+                            const report_strips *s, const report_strip_image *im) {
+  int tw = im->scale > 0 ? im->width / im->scale : im->width;
+  int th = im->scale > 0 ? im->height / im->scale : im->height;
+  report_buf_puts(b, "<div class=\"ex\">\n<h4>");
+  report_html_escape(b, im->name);
+  report_buf_printf(b, "</h4>\n<p class=\"note\">Image %" PRId64 " of the dataset, %d\xC3\x97%d",
+                    im->idx, im->width, im->height);
+  if (im->label >= 0) {
+    report_buf_puts(b, ", label ");
+    put_class_name(b, ds, s, im->label);
+  }
+  if (im->scale > 1)
+    report_buf_printf(b, "; pictures at 1/%d size (box filter)", im->scale);
+  else if (display_factor(tw) > 1)
+    report_buf_printf(b, "; pictures enlarged %d\xC3\x97 (pixels)", display_factor(tw));
+  report_buf_puts(b, ".</p>\n<div class=\"strip\"><div class=\"lab\">original</div><figure "
+                     "class=\"th\">");
+  put_picture(b, &im->original, tw, th, "original ", im->name);
+  report_buf_puts(b, "<figcaption>original");
+  if (s->task != SIZE_MAX && im->original.top1 >= 0) {
+    put_top1(b, ds, s, im->original.top1, im->label);
+  }
+  put_thumb_error(b, &im->original);
+  report_buf_puts(b, "</figcaption></figure></div>\n");
+  if (!im->original.png_b64) { /* nothing to compare with */
+    report_buf_puts(b, "</div>\n");
+    return;
+  }
+  size_t open_codec = SIZE_MAX;
+  for (size_t r = 0; r < im->n_thumbs; r++) {
+    const report_thumb *t = &im->thumbs[r];
+    const report_row *row = &ds->rows[t->row];
+    const report_codec *c = &d->codecs[row->codec];
+    if (row->codec != open_codec) {
+      if (open_codec != SIZE_MAX)
+        report_buf_puts(b, "</div>\n");
+      open_codec = row->codec;
+      report_buf_puts(b, "<div class=\"strip\"><div class=\"lab\">");
+      put_swatch(b, row->codec);
+      put_text_or_null(b, c->label);
+      report_buf_puts(b, "</div>");
+    }
+    char v[32], knob[32] = "";
+    report_format_double(row->value, v);
+    if (isfinite(t->knob))
+      snprintf(knob, sizeof knob, "%.4g", t->knob);
+    report_buf alt = {0}; /* alt text: "<label> <point>" */
+    report_buf_puts(&alt, c->label ? c->label : "");
+    report_buf_printf(&alt, " %s %s", row->is_bpp ? "target bpp" : "knob", v);
+    report_buf_puts(b, "<figure class=\"th\">");
+    put_picture(b, t, tw, th, report_buf_str(&alt), "");
+    report_buf_free(&alt);
+    report_buf_puts(b, "<figcaption>");
+    if (row->is_bpp) {
+      report_buf_printf(b, "target %s bpp", v);
+      if (knob[0]) {
+        report_buf_puts(b, " (");
+        put_text_or_null(b, c->knob_name);
+        report_buf_printf(b, " %s)", knob);
+      }
+    } else {
+      put_text_or_null(b, c->knob_name);
+      report_buf_printf(b, " %s", v);
+    }
+    if (isfinite(t->bpp) || isfinite(t->psnr)) {
+      report_buf_puts(b, "<br/>");
+      if (isfinite(t->bpp))
+        report_buf_printf(b, "%.3g bpp", t->bpp);
+      if (isfinite(t->psnr))
+        report_buf_printf(b, "%s%.2f dB", isfinite(t->bpp) ? ", " : "", t->psnr);
+    }
+    if (t->png_b64 && s->task != SIZE_MAX)
+      put_top1(b, ds, s, t->top1, im->label);
+    if (t->rebytes >= 0 && t->bytes >= 0 && t->rebytes != t->bytes)
+      report_buf_printf(
+          b, "<br/><span class=\"warn\">re-encoded: %" PRId64 " bytes, run: %" PRId64 "</span>",
+          t->rebytes, t->bytes);
+    put_thumb_error(b, t);
+    report_buf_puts(b, "</figcaption></figure>");
+  }
+  if (open_codec != SIZE_MAX)
+    report_buf_puts(b, "</div>\n");
+  report_buf_puts(b, "</div>\n");
+}
+
+static void put_strips(report_buf *b, const report_data *d, const report_dataset *ds,
+                       const report_strips *s) {
+  if (!s)
+    return; /* switched off */
+  report_buf_puts(b, "<h3>Example images</h3>\n");
+  if (s->note) {
+    report_buf_puts(b, "<p class=\"note warn\">");
+    report_html_escape(b, s->note);
+    report_buf_puts(b, "</p>\n");
+  }
+  size_t shown = 0;
+  for (size_t k = 0; k < s->n_images; k++)
+    shown += s->images[k].rendered;
+  if (s->n_images == 0) {
+    report_buf_puts(b, "<p class=\"note\">No image of this dataset was read successfully by the "
+                       "run: no examples.</p>\n");
+    return;
+  }
+  if (shown == 0)
+    return;
+  report_buf_puts(b, "<p class=\"note\">Each picture is the image encoded again at report time "
+                     "with the codec, its stored settings and the knob value the run used for "
+                     "this image at that grid point, then decoded. Captions: grid point, the "
+                     "run's bpp (file bytes) and PSNR for this image");
+  if (s->task != SIZE_MAX) {
+    report_buf_puts(b, ", and the top-1 class of task ");
+    report_html_escape(b, d->tasks[s->task].name);
+    report_buf_puts(b, " on the picture (from the run; \xE2\x9C\x93 correct, \xE2\x9C\x97 wrong "
+                       "against the label)");
+  }
+  report_buf_puts(b, ".</p>\n");
+  for (size_t k = 0; k < s->n_images; k++)
+    if (s->images[k].rendered)
+      put_strip_image(b, d, ds, s, &s->images[k]);
+}
+
 static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
-                       const report_files *files) {
+                       const report_files *files, const report_html_extras *x) {
   const report_dataset *ds = &d->datasets[ds_index];
   report_buf_puts(b, "<h2>Dataset: ");
   report_html_escape(b, ds->name);
@@ -603,12 +906,13 @@ static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
       report_buf_puts(b, " No rate\xE2\x80\x93MS-SSIM plot: MS-SSIM is undefined (NULL) for "
                          "every point, e.g. images below 161 px on a side.");
     report_buf_puts(b, "</p>\n");
-    put_bd_table(b, d, ds);
+    put_bd_table(b, d, ds, x->anchor);
   }
   if (ds->n_rows > 0)
     put_points_table(b, d, ds);
-  if (ds->n_task_rows > 0)
-    return put_tasks(b, d, ds_index, files);
+  if (ds->n_task_rows > 0 && put_tasks(b, d, ds_index, files))
+    return -1;
+  put_strips(b, d, ds, x->strips ? &x->strips[ds_index] : NULL);
   return 0;
 }
 
@@ -649,8 +953,8 @@ static void put_files(report_buf *b, const report_data *d, const report_files *f
   report_buf_puts(b, "</ul>\n");
 }
 
-int report_write_html(const report_data *d, const report_files *files, const char *dir,
-                      const char *name, char *err, size_t err_len) {
+int report_write_html(const report_data *d, const report_files *files, const report_html_extras *x,
+                      const char *dir, const char *name, char *err, size_t err_len) {
   report_buf b = {0};
   report_buf_printf(&b,
                     "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
@@ -668,7 +972,7 @@ int report_write_html(const report_data *d, const report_files *files, const cha
     report_buf_puts(&b, "<h2>Datasets</h2>\n<p class=\"note\">This run has no datasets.</p>\n");
   int rc = 0;
   for (size_t i = 0; i < d->n_datasets && rc == 0; i++)
-    rc = put_dataset(&b, d, i, files);
+    rc = put_dataset(&b, d, i, files, x);
   put_files(&b, d, files);
   report_buf_puts(&b, "</body>\n</html>\n");
   if (rc || report_buf_failed(&b))

@@ -4,6 +4,7 @@
 
 #include "report_buf.h"
 #include "report_data.h"
+#include "report_strips.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -57,7 +58,17 @@ int report_write_perclass_csv(const report_data *d, size_t ds, const char *dir, 
                               char *err, size_t err_len);
 int report_write_compressai(const report_data *d, size_t ds, size_t codec, int is_bpp,
                             const char *dir, const char *name, char *err, size_t err_len);
-int report_write_html(const report_data *d, const report_files *files, const char *dir,
-                      const char *name, char *err, size_t err_len);
+/* What the page needs beyond the data and the file names. */
+typedef struct report_html_extras {
+  size_t anchor;               /* BD anchor: index into report_data.codecs (SIZE_MAX: none) */
+  const report_strips *strips; /* [n_datasets]; NULL when example images are switched off */
+} report_html_extras;
+
+/* The BD anchor for an --anchor label (NULL: the default of report.h). Returns SIZE_MAX when
+ * the run has no codecs or (label given) no codec has that label. */
+size_t report_pick_anchor(const report_data *d, const char *label);
+
+int report_write_html(const report_data *d, const report_files *files, const report_html_extras *x,
+                      const char *dir, const char *name, char *err, size_t err_len);
 
 #endif

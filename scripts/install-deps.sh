@@ -7,6 +7,7 @@ packages=(
   libjpeg-dev libwebp-dev libopenjp2-7-dev libpng-dev libsqlite3-dev sqlite3
   libyaml-dev libjansson-dev libxxhash-dev libssl-dev libdnnl-dev libopenblas-dev
   python3 python3-numpy python3-scipy python3-skimage python3-pil python3-torch
+  chromium  # tests/reports/test_report_browser.py: report.html in headless Chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 /* train_main.c - standalone tool for the task classifier, usable before the `saicbench train`
  * subcommand is wired:
  *   saicbench_train classifier --config FILE ...   same as `saicbench train classifier`
+ *   saicbench_train codec --config FILE ...        same as `saicbench train codec`
  *   saicbench_train info CKPT                      checkpoint metadata, one "key: value" each
  *   saicbench_train eval CKPT --data DIR [--split S] [--threads N]
  *                                                  top-1 accuracy through classifier_predict */
@@ -12,6 +13,7 @@
 #include "classifier.h"
 #include "dataset.h"
 #include "train_classifier.h"
+#include "train_codec.h"
 
 static int info_main(const char *path) {
   nn_ckpt *ck = NULL;
@@ -112,14 +114,17 @@ static int eval_main(int argc, char **argv) {
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "classifier") == 0)
     return tasks_train_classifier_main(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "codec") == 0)
+    return saic_train_codec_main(argc - 1, argv + 1);
   if (argc == 3 && strcmp(argv[1], "info") == 0)
     return info_main(argv[2]);
   if (argc >= 3 && strcmp(argv[1], "eval") == 0)
     return eval_main(argc - 2, argv + 2);
   fprintf(stderr,
           "usage: %s classifier --config FILE [--data DIR] [--out DIR] [--resume] [--threads N]\n"
+          "       %s codec --config FILE [--data DIR] [--out DIR] [--resume] [--threads N]\n"
           "       %s info CKPT\n"
           "       %s eval CKPT [--data DIR] [--split test] [--threads N]\n",
-          argv[0], argv[0], argv[0]);
+          argv[0], argv[0], argv[0], argv[0]);
   return 2;
 }

@@ -81,6 +81,18 @@ saic_model *saic_model_create(const saic_model_cfg *cfg, int h, int w, int threa
     nn_err_set(err, NN_E_ARG, "saic_model_create: initialisation failed");
     goto fail;
   }
+  /* PyTorch's default convolution initialisation (what CompressAI's reference models start
+   * from): weights U(+-1/sqrt(fan_in)) instead of nn's He-uniform U(+-sqrt(6/fan_in)); with
+   * GDN the larger scale leaves the untrained decoder's output far off and slows the start. */
+  nn_net *nets[2] = {m->enc, m->dec};
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(nets[k]); i++) {
+      nn_param *p = nn_net_param(nets[k], i);
+      size_t len = strlen(p->name);
+      if (len > 7 && !strcmp(p->name + len - 7, ".weight") && !strncmp(p->name, "g_", 2))
+        for (size_t j = 0; j < nn_tensor_numel(&p->value); j++)
+          p->value.data[j] *= (float)(1.0 / sqrt(6.0));
+    }
   nn_net_set_group(m->dec, "density", SAIC_MODEL_DENSITY_GROUP);
   m->gain = nn_net_param(m->enc, gi);
   m->inv_gain = nn_net_param(m->dec, ii);

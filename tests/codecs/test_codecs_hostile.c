@@ -202,7 +202,8 @@ int main(int argc, char **argv) {
   if (argc > 1 && codec_registry_load_plugin(reg, argv[1], err, sizeof err))
     CHECK(0, "loading %s: %s", argv[1], err);
   for (size_t i = 0; i < codec_registry_count(reg); i++)
-    run_codec(codec_registry_at(reg, i));
+    if (strcmp(codec_registry_at(reg, i)->name, "saic")) /* needs a model: test_saic_codec.c */
+      run_codec(codec_registry_at(reg, i));
   codec_registry_destroy(reg);
   return ctu_exit_code("test_codecs_hostile");
 }

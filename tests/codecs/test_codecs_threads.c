@@ -96,6 +96,8 @@ int main(int argc, char **argv) {
   size_t n_jobs = 0;
   for (size_t c = 0; c < n_codecs; c++) {
     const codec_vtable *vt = codec_registry_at(reg, c);
+    if (!strcmp(vt->name, "saic")) /* needs a model: tests/saic/test_saic_codec.c */
+      continue;
     if (vt->create(NULL, 0, &insts[c], err, sizeof err)) {
       CHECK(0, "%s: create failed: %s", vt->name, err);
       continue;

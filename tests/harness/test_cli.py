@@ -363,6 +363,91 @@ class CliTest(unittest.TestCase):
         p = run(["compare", "--db", hist, "1", "99"], check=False)
         self.assertEqual(p.returncode, 2)
         self.assertIn("99", p.stderr)
+        if SHARED:
+            self._compare_task_metrics()
+
+    def _compare_task_metrics(self):
+        # Task metrics: 30 real CIFAR-10 test images (3 per class) scored by the shipped
+        # classifier. The codecs and the network are deterministic, so identical runs compare
+        # exactly equal; changes are then made to the stored aggregates directly.
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        ckpt = os.path.join(root, "tasks", "models", "classifier_resnet20_provisional.ckpt")
+        mini = self.db("cifar_mini")
+        src_root = os.path.join(SHARED, "cifar10", "test")
+        for c in sorted(os.listdir(src_root)):
+            os.makedirs(os.path.join(mini, c))
+            for name in sorted(os.listdir(os.path.join(src_root, c)))[:3]:
+                shutil.copy(os.path.join(src_root, c, name), os.path.join(mini, c, name))
+        db = self.db("tasks_cmp.db")
+        spec = ["--data", mini, "--codec", "jpeg:quality=10,50,90", "--db", db, "--quiet"]
+        for _ in range(2):
+            run(["run"] + spec + ["--task", "clf=" + ckpt])
+        out = self.db("tasks_cmp.json")
+        p = run(["compare", "--db", db, "1", "2", "--json", out])
+        self.assertIn("3 task rows compared: 0 regressions (0 missing), 0 improvements", p.stdout)
+        self.assertIn("verdict: no regression (exit status 0)", p.stdout)
+        with open(out) as f:
+            j = json.load(f)
+        self.assertEqual((j["task_regressions"], j["regression"], j["exit_status"]), (0, False, 0))
+        self.assertEqual(len(j["task_points"]), 3)
+        for t in j["task_points"]:
+            self.assertEqual((t["task"], t["codec"], t["verdict"]), ("clf", "jpeg", "same"))
+            self.assertEqual(t["delta"], {"accuracy": 0, "agreement": 0, "si_norm": 0,
+                                          "mean_kl": 0})
+            self.assertEqual((t["a"]["n"], t["a"]["n_labelled"]), (30, 30))
+            self.assertIsNotNone(t["b"]["mean_kl"])
+            # Bound: 2 binomial SE of the difference, at least one image.
+            pa = t["a"]["accuracy"]
+            se = (2 * pa * (1 - pa) / 30) ** 0.5
+            self.assertAlmostEqual(t["bound"]["accuracy"], max(2 * se, 1 / 30), places=12)
+            self.assertEqual(t["bound"]["si_norm"], t["bound"]["agreement"])
+        # In run 2: accuracy 0.4 lower at quality 90 (beyond 2 SE: a regression), one image
+        # lower at quality 50 (the floor: not flagged), agreement 0.4 higher at quality 10 (an
+        # improvement); SI_norm lower by 0.01 at 90 (within its bound).
+        con = sqlite3.connect(db)
+        point = ("(SELECT p.id FROM points p JOIN codecs c ON c.id = p.codec_id "
+                 "WHERE c.run_id = 2 AND p.value = %d)")
+        con.execute("UPDATE task_aggregates SET accuracy = accuracy - 0.4, "
+                    "si_norm = si_norm - 0.01 WHERE point_id = " + point % 90)
+        con.execute("UPDATE task_aggregates SET accuracy = accuracy - 1.0 / 30 "
+                    "WHERE point_id = " + point % 50)
+        con.execute("UPDATE task_aggregates SET agreement = agreement + 0.4 "
+                    "WHERE point_id = " + point % 10)
+        con.commit()
+        con.close()
+        p = run(["compare", "--db", db, "1", "2", "--json", out], check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("0 regressions (0 missing)", p.stdout)  # rate/PSNR points unchanged
+        self.assertIn("3 task rows compared: 1 regressions (0 missing), 1 improvements", p.stdout)
+        self.assertIn("REGRESSION (accuracy)", p.stdout)
+        self.assertIn("improved (agreement)", p.stdout)
+        self.assertIn("verdict: REGRESSION (exit status 1)", p.stdout)
+        with open(out) as f:
+            j = json.load(f)
+        self.assertEqual((j["task_regressions"], j["task_improvements"], j["exit_status"]),
+                         (1, 1, 1))
+        by_q = {t["value"]: t for t in j["task_points"]}
+        self.assertEqual((by_q[90]["verdict"], by_q[90]["regressed"]), ("REGRESSION", ["accuracy"]))
+        self.assertAlmostEqual(by_q[90]["delta"]["accuracy"], -0.4, places=12)
+        self.assertAlmostEqual(by_q[90]["delta"]["si_norm"], -0.01, places=12)
+        self.assertEqual(by_q[50]["verdict"], "same")
+        self.assertAlmostEqual(by_q[50]["delta"]["accuracy"], -1 / 30, places=12)
+        self.assertEqual((by_q[10]["verdict"], by_q[10]["improved"]), ("improved", ["agreement"]))
+        # A run without the task: its task rows are missing, a regression. --task-se widens the
+        # bound (nothing flagged at 10 SE except the missing rows).
+        run(["run"] + spec)
+        p = run(["compare", "--db", db, "1", "3"], check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("3 task rows compared: 3 regressions (3 missing)", p.stdout)
+        p = run(["compare", "--db", db, "1", "2", "--task-se", "10"], check=False)
+        self.assertEqual(p.returncode, 0, p.stdout)
+        p = run(["history", "--db", db, "--suite", "adhoc"], check=False)
+        self.assertEqual(p.returncode, 1)
+        lines = p.stdout.strip().splitlines()
+        self.assertEqual(len(lines), 4)
+        self.assertIn("0 regressions, 0 improvements, 1 task regressions, 1 task improvements",
+                      lines[2])
+        self.assertIn("3 task regressions", lines[3])
 
     def test_full_disk_keeps_stored_results_then_resumes(self):
         import resource
@@ -427,7 +512,7 @@ class CliTest(unittest.TestCase):
     def test_plugin_through_harness(self):
         p = run(["codecs", "--plugin", PLUGIN])
         names = [l.split()[0] for l in p.stdout.splitlines() if l and not l.startswith(" ")]
-        plugin_names = [n for n in names if n not in ("jpeg", "webp", "jpeg2000")]
+        plugin_names = [n for n in names if n not in ("jpeg", "webp", "jpeg2000", "saic")]
         self.assertEqual(len(plugin_names), 1, p.stdout)
         name = plugin_names[0]
         self.assertIn("plugin: ", p.stdout)

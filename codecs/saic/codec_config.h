@@ -1,0 +1,59 @@
+/* codec_config.h - the SAIC codec's training configuration (prefix saic_codec_cfg_).
+ *
+ * A YAML mapping (nested mappings for model/schedule/loss/augment/eval/rate_control, flow lists
+ * for lambdas and rate_target); every key is documented in codecs/saic/configs/saic_full.yaml.
+ * Unknown keys, duplicates, wrong types, values out of range and inconsistent combinations are
+ * errors "path:line:col: message" (1-based). task_checkpoint is resolved against the folder of
+ * the configuration file. */
+#ifndef SAIC_CODEC_CONFIG_H
+#define SAIC_CODEC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "saic_model.h"
+#include "saic_train.h"
+
+typedef enum saic_codec_sched {
+  SAIC_CODEC_SCHED_CONST = 0, /* linear warm-up, then the base rate */
+  SAIC_CODEC_SCHED_COSINE = 1 /* linear warm-up, then cosine to min_lr at the last step */
+} saic_codec_sched;
+
+typedef struct saic_codec_cfg {
+  saic_model_cfg model; /* n, m, levels (1..SAIC_TRAIN_MAX_LEVELS) */
+  int epochs;
+  int batch_size;
+  uint64_t seed;
+  float lr;              /* Adam learning rate of the transforms and gains */
+  float density_lr_mult; /* the density parameters' multiplier (DESIGN §2: about 10) */
+  saic_codec_sched sched;
+  float warmup_epochs, warmup_start, min_lr;
+  /* loss.levels = model.levels; loss.lambda[] = the lambdas list (initial values when a rate
+   * target is set); alpha, gamma, gsw_on_original, smooth, w_max, quant. */
+  saic_loss_cfg loss;
+  char task_checkpoint[4096]; /* resolved path; "" = none (then alpha = gamma = 0) */
+  bool flip;
+  int crop_pad;
+  int checkpoint_every; /* epochs */
+  int log_every;        /* steps */
+  int eval_every;       /* epochs; 0 = only after the last epoch */
+  int eval_images;      /* test images evaluated (evenly spaced over the split) */
+  /* Rate controller (DESIGN §2): with rate_target (one bpp per level), after each step of
+   * level l: log lambda_l -= rate_gain * clamp(log(bpp / target_l), -1, 1), bpp being that
+   * batch's training rate estimate; frozen from rate_freeze_at * total steps on. */
+  int nrate_targets; /* 0 = no controller */
+  double rate_target[SAIC_TRAIN_MAX_LEVELS];
+  double rate_gain;
+  double rate_freeze_at;
+} saic_codec_cfg;
+
+void saic_codec_cfg_defaults(saic_codec_cfg *cfg);
+/* Parses YAML text; path names the file in messages and is the base of task_checkpoint. */
+int saic_codec_cfg_parse(const char *path, const char *text, size_t len, saic_codec_cfg *cfg,
+                         char *err, size_t err_len);
+/* Reads and parses a file (at most 1 MiB); *text (may be NULL) receives the malloc()ed text. */
+int saic_codec_cfg_load(const char *path, saic_codec_cfg *cfg, char **text, char *err,
+                        size_t err_len);
+
+#endif

@@ -1,0 +1,537 @@
+/* saic_codec.c - the SAIC codec and its codec_vtable "saic" (see saic_codec.h). */
+#include "saic_codec.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec_builtin.h"
+#include "codec_registry.h"
+#include "saic_coder.h"
+#include "saic_density.h"
+
+#define NAME "saic"
+#define CACHE_IDLE_PIXELS ((size_t)1 << 22) /* idle networks kept while their sizes sum below */
+
+typedef struct pool_entry {
+  saic_model *m;
+  int h, w, busy;
+  uint64_t used;
+} pool_entry;
+
+struct saic_codec {
+  saic_codec_model *cm;
+  int threads;
+  size_t max_pixels;
+  int32_t *table_index; /* channel c -> table c */
+  pthread_mutex_t mu;
+  pool_entry *pool;
+  int npool, cap;
+  uint64_t clock;
+};
+
+static int fail(char *err, size_t err_len, const char *fmt, ...) CODEC_PRINTF(3, 4);
+static int fail(char *err, size_t err_len, const char *fmt, ...) {
+  if (err && err_len) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+int saic_codec_open(const char *model_path, const saic_codec_opts *o, saic_codec **out, char *err,
+                    size_t err_len) {
+  if (!out)
+    return fail(err, err_len, NAME ": no output pointer");
+  *out = NULL;
+  if (!model_path || !*model_path)
+    return fail(err, err_len,
+                NAME ": no model (give model=PATH, a checkpoint from `saicbench "
+                     "export`)");
+  const int threads = o && o->threads > 0 ? o->threads : 1;
+  size_t maxpx = o && o->max_pixels ? o->max_pixels : CODEC_MAX_PIXELS;
+  if (maxpx > CODEC_MAX_PIXELS)
+    maxpx = CODEC_MAX_PIXELS;
+  saic_codec *c = calloc(1, sizeof *c);
+  if (!c)
+    return fail(err, err_len, NAME ": out of memory");
+  nn_err e = {0};
+  if (saic_codec_model_load(model_path, threads, &c->cm, &e) != NN_OK) {
+    free(c);
+    return fail(err, err_len, NAME ": model: %s", e.msg);
+  }
+  c->threads = threads;
+  c->max_pixels = maxpx;
+  c->table_index = malloc((size_t)c->cm->cfg.m * sizeof *c->table_index);
+  if (!c->table_index || pthread_mutex_init(&c->mu, NULL) != 0) {
+    free(c->table_index);
+    saic_codec_model_free(c->cm);
+    free(c);
+    return fail(err, err_len, NAME ": out of memory");
+  }
+  for (int i = 0; i < c->cm->cfg.m; i++)
+    c->table_index[i] = i;
+  *out = c;
+  return 0;
+}
+
+void saic_codec_close(saic_codec *c) {
+  if (!c)
+    return;
+  for (int i = 0; i < c->npool; i++)
+    saic_model_free(c->pool[i].m);
+  free(c->pool);
+  pthread_mutex_destroy(&c->mu);
+  free(c->table_index);
+  saic_codec_model_free(c->cm);
+  free(c);
+}
+
+const saic_codec_model *saic_codec_get_model(const saic_codec *c) { return c->cm; }
+
+/* ------------------------------------------------------------------ network cache */
+
+static saic_model *acquire(saic_codec *c, int h, int w, char *err, size_t err_len) {
+  pthread_mutex_lock(&c->mu);
+  for (int i = 0; i < c->npool; i++)
+    if (!c->pool[i].busy && c->pool[i].h == h && c->pool[i].w == w) {
+      c->pool[i].busy = 1;
+      saic_model *m = c->pool[i].m;
+      pthread_mutex_unlock(&c->mu);
+      return m;
+    }
+  pthread_mutex_unlock(&c->mu);
+  /* Built outside the lock: other sizes and calls go on meanwhile. */
+  nn_err e = {0};
+  saic_model *m = saic_model_create(&c->cm->cfg, h, w, c->threads, 0, &e);
+  if (!m) {
+    fail(err, err_len, NAME ": cannot set up the networks for %dx%d: %s", w, h, e.msg);
+    return NULL;
+  }
+  if (saic_model_copy_params(m, c->cm->model, &e) != NN_OK) {
+    saic_model_free(m);
+    fail(err, err_len, NAME ": %s", e.msg);
+    return NULL;
+  }
+  pthread_mutex_lock(&c->mu);
+  if (c->npool == c->cap) {
+    int cap = c->cap ? 2 * c->cap : 8;
+    pool_entry *p = realloc(c->pool, (size_t)cap * sizeof *p);
+    if (!p) {
+      pthread_mutex_unlock(&c->mu);
+      saic_model_free(m);
+      fail(err, err_len, NAME ": out of memory");
+      return NULL;
+    }
+    c->pool = p;
+    c->cap = cap;
+  }
+  c->pool[c->npool++] = (pool_entry){m, h, w, 1, 0};
+  pthread_mutex_unlock(&c->mu);
+  return m;
+}
+
+/* Returns a network to the cache, then drops least recently used idle ones beyond the limits
+ * (count and summed pixels; the one just returned is kept if it is the only idle one). */
+static void release(saic_codec *c, saic_model *m) {
+  pthread_mutex_lock(&c->mu);
+  for (int i = 0; i < c->npool; i++)
+    if (c->pool[i].m == m) {
+      c->pool[i].busy = 0;
+      c->pool[i].used = ++c->clock;
+    }
+  for (;;) {
+    int idle = 0, lru = -1;
+    size_t px = 0;
+    for (int i = 0; i < c->npool; i++)
+      if (!c->pool[i].busy) {
+        idle++;
+        px += (size_t)c->pool[i].h * (size_t)c->pool[i].w;
+        if (lru < 0 || c->pool[i].used < c->pool[lru].used)
+          lru = i;
+      }
+    if (idle <= 1 || (idle <= SAIC_CODEC_CACHE && px <= CACHE_IDLE_PIXELS))
+      break;
+    saic_model_free(c->pool[lru].m);
+    c->pool[lru] = c->pool[--c->npool];
+  }
+  pthread_mutex_unlock(&c->mu);
+}
+
+/* ------------------------------------------------------------------ header */
+
+int saic_codec_rate_index(int levels, double r) {
+  if (levels <= 1 || !(r > 0))
+    return 0;
+  if (r >= levels - 1)
+    return SAIC_CODEC_RATE_STEPS;
+  return (int)lrint(r / (levels - 1) * SAIC_CODEC_RATE_STEPS);
+}
+
+double saic_codec_rate_value(int levels, int q) {
+  return levels <= 1 ? 0.0 : (double)q * (double)(levels - 1) / SAIC_CODEC_RATE_STEPS;
+}
+
+static size_t put_leb(uint8_t *p, uint32_t v) {
+  size_t n = 0;
+  do {
+    uint8_t b = v & 0x7f;
+    v >>= 7;
+    p[n++] = (uint8_t)(b | (v ? 0x80 : 0));
+  } while (v);
+  return n;
+}
+
+/* Reads a minimal LEB128 value <= max from data[*pos..len). 0, or -1 truncated, -2 bad. */
+static int get_leb(const uint8_t *data, size_t len, size_t *pos, uint32_t max, uint32_t *out) {
+  uint32_t v = 0;
+  for (int i = 0; i < 3; i++) {
+    if (*pos >= len)
+      return -1;
+    uint8_t b = data[(*pos)++];
+    v |= (uint32_t)(b & 0x7f) << (7 * i);
+    if (!(b & 0x80)) {
+      if (i > 0 && b == 0)
+        return -2; /* over-long: a final zero group */
+      if (v > max)
+        return -2;
+      *out = v;
+      return 0;
+    }
+  }
+  return -2;
+}
+
+int saic_codec_parse_header(const saic_codec *c, const uint8_t *data, size_t len,
+                            saic_stream_info *info, char *err, size_t err_len) {
+  memset(info, 0, sizeof *info);
+  if (!data || len < SAIC_CODEC_MIN_HEADER)
+    return fail(err, err_len, NAME ": %zu bytes is shorter than the %d-byte header (truncated?)",
+                data ? len : 0, SAIC_CODEC_MIN_HEADER);
+  const int version = data[0] >> 5, explicit_size = (data[0] >> 4) & 1;
+  if (version != SAIC_CODEC_FORMAT_VERSION)
+    return fail(err, err_len, NAME ": bitstream format version %d, this decoder reads version %d%s",
+                version, SAIC_CODEC_FORMAT_VERSION, version ? "" : " (not a SAIC stream?)");
+  if (data[1] != c->cm->sha256[0])
+    return fail(err, err_len,
+                NAME ": the stream is for another model (model tag %02x, this model's is %02x)",
+                data[1], c->cm->sha256[0]);
+  const int levels = c->cm->cfg.levels, q = data[2];
+  if (levels == 1 && q != 0)
+    return fail(err, err_len, NAME ": rate index %d, but the model has a single level", q);
+  size_t pos = SAIC_CODEC_MIN_HEADER;
+  uint32_t w = 32, h = 32;
+  if (explicit_size) {
+    uint32_t wm1, hm1;
+    int r = get_leb(data, len, &pos, SAIC_CODEC_MAX_SIDE - 1, &wm1);
+    if (!r)
+      r = get_leb(data, len, &pos, SAIC_CODEC_MAX_SIDE - 1, &hm1);
+    if (r == -1)
+      return fail(err, err_len, NAME ": header truncated inside the image size");
+    if (r)
+      return fail(err, err_len, NAME ": malformed image size in the header (sides are 1..%d)",
+                  SAIC_CODEC_MAX_SIDE);
+    w = wm1 + 1;
+    h = hm1 + 1;
+    if (w == 32 && h == 32)
+      return fail(err, err_len, NAME ": non-canonical header (32x32 coded as an explicit size)");
+  }
+  if ((uint64_t)w * h > c->max_pixels)
+    return fail(err, err_len, NAME ": image %ux%u exceeds the %zu-pixel limit", w, h,
+                c->max_pixels);
+  const size_t payload = len - pos;
+  if ((payload & 15) != (data[0] & 15u))
+    return fail(err, err_len,
+                NAME ": payload of %zu bytes, but the header says %u mod 16 (truncated or "
+                     "extended stream)",
+                payload, data[0] & 15u);
+  *info = (saic_stream_info){version, (int)w, (int)h, data[1], q, saic_codec_rate_value(levels, q),
+                             pos,     payload};
+  return 0;
+}
+
+/* ------------------------------------------------------------------ encode / decode */
+
+static int round8(int v) { return v < SAIC_MODEL_STRIDE ? SAIC_MODEL_STRIDE : (v + 7) / 8 * 8; }
+
+/* saic_codec_encode; the density estimate only when want_est (it costs a density pass). */
+static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height, double r,
+                       uint8_t **out, size_t *out_len, saic_encode_stats *st, int want_est,
+                       char *err, size_t err_len) {
+  if (!out || !out_len)
+    return fail(err, err_len, NAME ": no output given to encode");
+  *out = NULL;
+  *out_len = 0;
+  if (!c || !rgb)
+    return fail(err, err_len, NAME ": no codec or image given to encode");
+  if (width < 1 || height < 1 || width > SAIC_CODEC_MAX_SIDE || height > SAIC_CODEC_MAX_SIDE ||
+      (uint64_t)width * (uint64_t)height > c->max_pixels)
+    return fail(err, err_len, NAME ": image size %dx%d outside 1..%d per side, %zu pixels", width,
+                height, SAIC_CODEC_MAX_SIDE, c->max_pixels);
+  if (!(r >= 0 && r <= SAIC_EXPORT_MAX_LEVELS - 1))
+    return fail(err, err_len, NAME ": rate %g outside [0, %d]", r, SAIC_EXPORT_MAX_LEVELS - 1);
+  const saic_model_cfg *cfg = &c->cm->cfg;
+  const int M = cfg->m, q = saic_codec_rate_index(cfg->levels, r);
+  const int ph = round8(height), pw = round8(width), lh = ph / 8, lw = pw / 8;
+  const size_t hw = (size_t)ph * (size_t)pw, lhw = (size_t)lh * (size_t)lw;
+  float *x = malloc(3 * hw * sizeof *x);
+  int32_t *sym = malloc((size_t)M * lhw * sizeof *sym);
+  float *gain = malloc((size_t)M * sizeof *gain);
+  float *qf = want_est ? malloc((size_t)M * lhw * sizeof *qf) : NULL;
+  uint8_t *payload = NULL;
+  size_t plen = 0;
+  int rc = -1;
+  saic_model *m = NULL;
+  if (!x || !sym || !gain || (want_est && !qf)) {
+    fail(err, err_len, NAME ": out of memory for a %dx%d image", width, height);
+    goto out;
+  }
+  /* Pad by replicating the last row and column. */
+  for (int yy = 0; yy < ph; yy++) {
+    const uint8_t *row = rgb + (size_t)(yy < height ? yy : height - 1) * (size_t)width * 3;
+    for (int xx = 0; xx < pw; xx++) {
+      const uint8_t *px = row + (size_t)(xx < width ? xx : width - 1) * 3;
+      for (int ch = 0; ch < 3; ch++)
+        x[(size_t)ch * hw + (size_t)yy * (size_t)pw + (size_t)xx] = px[ch] / 255.f;
+    }
+  }
+  if (!(m = acquire(c, ph, pw, err, err_len)))
+    goto out;
+  nn_err e = {0};
+  const float *y;
+  if (saic_model_analysis(m, x, 1, &y, &e) != NN_OK) {
+    fail(err, err_len, NAME ": %s", e.msg);
+    goto out;
+  }
+  saic_model_gains(m, saic_codec_rate_value(cfg->levels, q), gain, NULL);
+  const float lim = (float)(SAIC_CDF_VALUE_LIMIT - 1);
+  for (int ch = 0; ch < M; ch++)
+    for (size_t k = 0; k < lhw; k++) {
+      float v = rintf(y[(size_t)ch * lhw + k] * gain[ch]);
+      if (!isfinite(v)) {
+        fail(err, err_len, NAME ": the model produced a non-finite latent (channel %d)", ch);
+        goto out;
+      }
+      v = v < -lim ? -lim : v > lim ? lim : v;
+      sym[(size_t)ch * lhw + k] = (int32_t)v;
+      if (qf)
+        qf[(size_t)ch * lhw + k] = v;
+    }
+  const double est =
+      want_est ? saic_density_bits(saic_model_density(m), M, qf, 1, lhw, 1.0, NULL, NULL, 1) : 0;
+  char cerr[256];
+  if (saic_coder_encode_channels(c->cm->tables, c->table_index, sym, M, lh, lw, &payload, &plen,
+                                 cerr, sizeof cerr) != SAIC_OK) {
+    fail(err, err_len, NAME ": entropy coding: %s", cerr);
+    goto out;
+  }
+  uint8_t head[3 + 6];
+  size_t hl = 0;
+  const int explicit_size = !(width == 32 && height == 32);
+  head[hl++] = (uint8_t)((SAIC_CODEC_FORMAT_VERSION << 5) | (explicit_size << 4) | (plen & 15));
+  head[hl++] = c->cm->sha256[0];
+  head[hl++] = (uint8_t)q;
+  if (explicit_size) {
+    hl += put_leb(head + hl, (uint32_t)width - 1);
+    hl += put_leb(head + hl, (uint32_t)height - 1);
+  }
+  uint8_t *buf = malloc(hl + plen);
+  if (!buf) {
+    fail(err, err_len, NAME ": out of memory");
+    goto out;
+  }
+  memcpy(buf, head, hl);
+  if (plen)
+    memcpy(buf + hl, payload, plen);
+  *out = buf;
+  *out_len = hl + plen;
+  if (st) {
+    memset(st, 0, sizeof *st);
+    st->est_bits = est;
+    st->header_bytes = hl;
+    st->payload_bytes = plen;
+    st->latent_c = M;
+    st->latent_h = lh;
+    st->latent_w = lw;
+    st->rate_index = q;
+  }
+  rc = 0;
+out:
+  if (m)
+    release(c, m);
+  free(x);
+  free(sym);
+  free(gain);
+  free(qf);
+  free(payload);
+  return rc;
+}
+
+int saic_codec_encode(saic_codec *c, const uint8_t *rgb, int width, int height, double r,
+                      uint8_t **out, size_t *out_len, saic_encode_stats *st, char *err,
+                      size_t err_len) {
+  return encode_impl(c, rgb, width, height, r, out, out_len, st, st != NULL, err, err_len);
+}
+
+int saic_codec_decode(saic_codec *c, const uint8_t *data, size_t len, uint8_t **rgb, int *width,
+                      int *height, char *err, size_t err_len) {
+  if (!rgb || !width || !height)
+    return fail(err, err_len, NAME ": no output given to decode");
+  *rgb = NULL;
+  *width = *height = 0;
+  if (!c)
+    return fail(err, err_len, NAME ": no codec");
+  saic_stream_info info;
+  if (saic_codec_parse_header(c, data, len, &info, err, err_len))
+    return -1;
+  const int M = c->cm->cfg.m, W = info.width, H = info.height;
+  const int ph = round8(H), pw = round8(W), lh = ph / 8, lw = pw / 8;
+  const size_t hw = (size_t)ph * (size_t)pw, lhw = (size_t)lh * (size_t)lw;
+  int32_t *sym = malloc((size_t)M * lhw * sizeof *sym);
+  float *yin = malloc((size_t)M * lhw * sizeof *yin);
+  float *ig = malloc((size_t)M * sizeof *ig);
+  uint8_t *img = malloc((size_t)W * (size_t)H * 3);
+  saic_model *m = NULL;
+  int rc = -1;
+  if (!sym || !yin || !ig || !img) {
+    fail(err, err_len, NAME ": out of memory for a %dx%d image", W, H);
+    goto out;
+  }
+  char cerr[256];
+  const uint8_t *payload = info.payload_bytes ? data + info.header_bytes : NULL;
+  if (saic_coder_decode_channels(c->cm->tables, c->table_index, payload, info.payload_bytes, sym, M,
+                                 lh, lw, cerr, sizeof cerr) != SAIC_OK) {
+    fail(err, err_len, NAME ": corrupt payload: %s", cerr);
+    goto out;
+  }
+  if (!(m = acquire(c, ph, pw, err, err_len)))
+    goto out;
+  saic_model_gains(m, info.rate, NULL, ig);
+  for (int ch = 0; ch < M; ch++)
+    for (size_t k = 0; k < lhw; k++)
+      yin[(size_t)ch * lhw + k] = (float)sym[(size_t)ch * lhw + k] * ig[ch];
+  nn_err e = {0};
+  const float *xh;
+  if (saic_model_synthesis(m, yin, 1, &xh, &e) != NN_OK) {
+    fail(err, err_len, NAME ": %s", e.msg);
+    goto out;
+  }
+  for (int yy = 0; yy < H; yy++)
+    for (int xx = 0; xx < W; xx++)
+      for (int ch = 0; ch < 3; ch++) {
+        float v = xh[(size_t)ch * hw + (size_t)yy * (size_t)pw + (size_t)xx] * 255.f;
+        v = isnan(v) ? 0.f : v < 0.f ? 0.f : v > 255.f ? 255.f : v;
+        img[((size_t)yy * (size_t)W + (size_t)xx) * 3 + (size_t)ch] = (uint8_t)lrintf(v);
+      }
+  *rgb = img;
+  img = NULL;
+  *width = W;
+  *height = H;
+  rc = 0;
+out:
+  if (m)
+    release(c, m);
+  free(sym);
+  free(yin);
+  free(ig);
+  free(img);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ codec_vtable */
+
+static const char *const saic_keys[] = {"model", "threads", "max_pixels", NULL};
+
+static int vt_create(const codec_option *options, size_t n_options, void **instance, char *err,
+                     size_t err_len) {
+  if (!instance)
+    return codec_errorf(err, err_len, NAME ": no instance pointer");
+  *instance = NULL;
+  if (codec_check_options(NAME, options, n_options, saic_keys, err, err_len))
+    return -1;
+  const char *model = NULL;
+  int threads = 1, maxpx = (int)CODEC_MAX_PIXELS;
+  for (size_t i = 0; i < n_options; i++) {
+    const char *k = options[i].key, *v = options[i].value;
+    int rc = 0;
+    if (!strcmp(k, "model"))
+      model = v;
+    else if (!strcmp(k, "threads"))
+      rc = codec_option_parse_int(k, v, 1, 256, &threads, err, err_len);
+    else if (!strcmp(k, "max_pixels"))
+      rc = codec_option_parse_int(k, v, 1, (int)CODEC_MAX_PIXELS, &maxpx, err, err_len);
+    if (rc)
+      return -1;
+  }
+  if (!model || !*model)
+    return codec_errorf(err, err_len,
+                        NAME ": setting 'model' is required (model=PATH, a codec checkpoint "
+                             "written by `saicbench export`)");
+  saic_codec_opts o = {threads, (size_t)maxpx};
+  saic_codec *c;
+  if (saic_codec_open(model, &o, &c, err, err_len))
+    return -1;
+  *instance = c;
+  return 0;
+}
+
+static void vt_destroy(void *instance) { saic_codec_close(instance); }
+
+/* The instance is shared between threads; its only mutable part (the network cache) is behind
+ * its mutex, so dropping const here is safe. */
+static int vt_encode(const void *instance, const uint8_t *rgb, int width, int height, double knob,
+                     codec_encoded *out, char *err, size_t err_len) {
+  if (codec_check_encode_args(NAME, &codec_saic_vtable()->knob, rgb, width, height, &knob, out, err,
+                              err_len))
+    return -1;
+  saic_encode_stats st;
+  uint8_t *data;
+  size_t len;
+  if (encode_impl((saic_codec *)(uintptr_t)instance, rgb, width, height, knob, &data, &len, &st, 0,
+                  err, err_len))
+    return -1;
+  out->data = data;
+  out->size = len;
+  /* The payload; an empty one (every symbol certain) counts 1 so that 0 < stream_bytes. */
+  out->stream_bytes = st.payload_bytes ? st.payload_bytes : 1;
+  return 0;
+}
+
+static int vt_decode(const void *instance, const uint8_t *data, size_t size, uint8_t **rgb,
+                     int *width, int *height, char *err, size_t err_len) {
+  if (codec_check_decode_args(NAME, data, size, rgb, width, height, err, err_len))
+    return -1;
+  return saic_codec_decode((saic_codec *)(uintptr_t)instance, data, size, rgb, width, height, err,
+                           err_len);
+}
+
+static const char *vt_library_version(void) { return "saic bitstream 1"; }
+
+static const codec_vtable saic_vtable = {
+    .abi_version = CODEC_ABI_VERSION,
+    .name = NAME,
+    .description = "SAIC learned codec (factorized prior, integer range coder); model=PATH "
+                   "names a checkpoint from `saicbench export`",
+    .knob = {.name = "rate",
+             .description = "rate level 0..levels-1 of the model, continuous (gain "
+                            "interpolation); values above levels-1 act as levels-1",
+             .kind = CODEC_KNOB_REAL,
+             .min = 0,
+             .max = SAIC_EXPORT_MAX_LEVELS - 1,
+             .rate_increases = 1},
+    .library_version = vt_library_version,
+    .settings_help = "model=PATH  codec checkpoint written by `saicbench export` (required)\n"
+                     "threads=1..256  threads of the networks (default 1)\n"
+                     "max_pixels=N  largest image encoded or decoded (default 33554432)",
+    .create = vt_create,
+    .destroy = vt_destroy,
+    .encode = vt_encode,
+    .decode = vt_decode,
+};
+
+const codec_vtable *codec_saic_vtable(void) { return &saic_vtable; }

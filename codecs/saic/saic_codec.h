@@ -1,0 +1,104 @@
+/* saic_codec.h - the SAIC learned image codec (prefix saic_codec_), built in as codec "saic".
+ *
+ * Model: a codec checkpoint from `saicbench export` (saic_export.h): networks g_a / g_s, gains,
+ * and one integer CDF table per latent channel. Entropy coding uses only those integer tables
+ * (saic_coder.h), so the symbols decode bit-exactly on every machine; the networks run in
+ * float32 (oneDNN), single-threaded by default, so pixels are identical whatever the harness's
+ * thread count (across CPUs with different vector units the float results may differ in the
+ * last bits).
+ *
+ * Encode: the RGB8 image is padded to multiples of 8 on each side (at least 8; edges
+ * replicated), scaled to [0, 1], y = g_a(x); the rate knob r is quantised to the index
+ * q = round(r / (levels - 1) * 255) (q = 0 for one level) and the encoder uses exactly
+ * r_q = q * (levels - 1) / 255, as the decoder does; symbols = rint(y * gain(r_q)) (float32,
+ * then clamped to |v| < 2^20), entropy-coded channel by channel with table c.
+ * Decode: symbols * inv_gain(r_q) -> g_s -> crop -> clamp(x * 255, 0, 255) -> lrint -> uint8.
+ * These are the trainer's evaluation steps (train_codec.h), so its estimates carry over.
+ *
+ * Bitstream, format version 1 (the whole file; integers in LEB128 where noted):
+ *   byte 0   bits 7..5: format version (1; 0 is never written);
+ *            bit 4: size flag (0: the image is 32 x 32; 1: an explicit size follows);
+ *            bits 3..0: payload length mod 16 (catches truncation and appended bytes)
+ *   byte 1   model tag: the first byte of the model's SHA-256 (saic_export.h)
+ *   byte 2   rate index q, 0..255
+ *   [flag 1] LEB128 (width - 1), LEB128 (height - 1): minimal encodings, sides 1..65535, never
+ *            32 x 32 (which has the short form)
+ *   rest     payload: the range-coder stream of the latent (saic_coder.h), to the end of file
+ * Header: 3 bytes at 32 x 32; 3 + 2..6 bytes otherwise (7 for 768 x 512). The codec_vtable's
+ * stream_bytes is the payload (at least 1: an empty payload, possible when every symbol is
+ * nearly certain, counts 1 because the interface wants 0 < stream_bytes).
+ *
+ * The decoder refuses, with a one-line reason: fewer than 3 bytes, another format version,
+ * another model's tag, a rate index a one-level model cannot have, a truncated, over-long or
+ * non-canonical size, sizes over the max_pixels limit, a payload whose length disagrees with the
+ * header's low bits, and whatever saic_coder refuses (bad escapes, a trailing zero byte, bytes
+ * left after the last symbol). Other damage decodes to some image; it never reads outside the
+ * input or allocates beyond what the (limited) size needs.
+ *
+ * Thread-safety: a codec may be shared by any number of threads. It caches networks per padded
+ * image size (created on first use, parameters copied from the loaded model), one per concurrent
+ * call, behind a mutex; at most SAIC_CODEC_CACHE idle networks are kept. Results do not depend
+ * on which cached network serves a call. */
+#ifndef SAIC_CODEC_H
+#define SAIC_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "saic_export.h"
+
+#define SAIC_CODEC_FORMAT_VERSION 1
+#define SAIC_CODEC_MIN_HEADER 3
+#define SAIC_CODEC_MAX_SIDE 65535
+#define SAIC_CODEC_RATE_STEPS 255 /* the rate index q runs over 0..255 */
+#define SAIC_CODEC_CACHE 8        /* idle networks kept per codec */
+
+typedef struct saic_codec saic_codec;
+
+typedef struct saic_codec_opts {
+  int threads;       /* threads of the networks, >= 1 (default 1) */
+  size_t max_pixels; /* largest image (width * height) encoded or decoded; 0: 2^25 */
+} saic_codec_opts;
+
+/* Loads a codec checkpoint (saic_codec_model_load). Errors name the file. */
+int saic_codec_open(const char *model_path, const saic_codec_opts *o, saic_codec **out, char *err,
+                    size_t err_len);
+void saic_codec_close(saic_codec *c);
+/* The loaded model (configuration, tables, SHA-256). */
+const saic_codec_model *saic_codec_get_model(const saic_codec *c);
+
+/* The rate index of knob r (clamped to 0..levels-1) and the knob value of an index. */
+int saic_codec_rate_index(int levels, double r);
+double saic_codec_rate_value(int levels, int q);
+
+typedef struct saic_stream_info {
+  int version, width, height;
+  uint8_t tag;
+  int rate_index;
+  double rate;         /* saic_codec_rate_value(levels, rate_index) */
+  size_t header_bytes; /* the payload starts here */
+  size_t payload_bytes;
+} saic_stream_info;
+
+/* Parses and checks a stream's header against this codec (every header refusal above). */
+int saic_codec_parse_header(const saic_codec *c, const uint8_t *data, size_t len,
+                            saic_stream_info *info, char *err, size_t err_len);
+
+typedef struct saic_encode_stats {
+  size_t header_bytes, payload_bytes;
+  double est_bits; /* -sum log2 p of the symbols under the float density (floored at 1e-9) */
+  int latent_c, latent_h, latent_w;
+  int rate_index;
+} saic_encode_stats;
+
+/* Encodes a packed RGB8 image (width * height * 3 bytes) at knob r (0 .. SAIC_EXPORT_MAX_LEVELS
+ * - 1; values above levels - 1 act as levels - 1). *out is malloc()ed. st may be NULL; est_bits
+ * is computed only when st is given. */
+int saic_codec_encode(saic_codec *c, const uint8_t *rgb, int width, int height, double r,
+                      uint8_t **out, size_t *out_len, saic_encode_stats *st, char *err,
+                      size_t err_len);
+/* Decodes a whole stream into a malloc()ed packed RGB8 image. */
+int saic_codec_decode(saic_codec *c, const uint8_t *data, size_t len, uint8_t **rgb, int *width,
+                      int *height, char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,120 @@
+/* saic_export.h - turning a trained SAIC model into a codec checkpoint (prefix saic_export_),
+ * and reading one back.
+ *
+ * `saicbench export --model TRAIN.ckpt --out CODEC.ckpt` (or saic_export_model at the end of
+ * training) takes the networks of a training checkpoint (train_codec.h: arch "saic-fp",
+ * tensors "enc." + encoder parameters and "dec." + decoder parameters, metadata n, m, levels)
+ * and adds what decoding needs besides the networks: per latent channel c an integer CDF table
+ * (saic_cdf.h) built from the learned density (saic_density.h) at the integer symbols:
+ *
+ *   1. median: the x where the cumulative logit is 0 (bisection; the logit is increasing);
+ *   2. range lo .. hi, grown one value at a time outward from round(median) while the mass
+ *      below lo - 1/2 (above hi + 1/2) is still >= tail_mass / 2, at most max_half_range values
+ *      on each side of the centre (and within the coder's value limit, |v| < 2^20);
+ *   3. pmf[v] = saic_density_likelihood(v) for v in lo..hi, escape mass = both tails;
+ *      saic_cdf_set_from_pmf quantises it (values outside lo..hi are coded as escapes).
+ * The density is evaluated in double once, here; the codec only ever uses the stored integer
+ * tables, so entropy decoding is bit-exact on every machine.
+ *
+ * Codec checkpoint (nn checkpoint format, checkpoint.h):
+ *   metadata  arch "saic-codec", codec_format "1", n, m, levels (decimal), model_sha256 (64 hex
+ *             digits, below), tail_mass, max_half_range, source (the training checkpoint's
+ *             path), plus the training checkpoint's metadata except arch, created and rng
+ *             (lambda, eval, config, dataset_hash, task_*, epoch, step, ...);
+ *   tensors   "enc." / "dec." + the networks' parameters (as in training);
+ *             "codec.cdf_range" [m, 2]: per channel (min, nsym) of its table (nsym counts the
+ *             escape), and "codec.cdf" [sum(nsym - 1)]: per channel in order its cdf[1..nsym-1]
+ *             (cdf[0] = 0 and cdf[nsym] = 65536 implicit) -- float32 holding exact integers
+ *             (all below 2^24 in magnitude). Channel c is coded with table c.
+ *
+ * Model hash (model_sha256; the bitstream's model tag is its first byte): SHA-256 over, in this
+ * order, every parameter of the encoder then the decoder network (in network order: u16 name
+ * length, name with its "enc."/"dec." prefix, u8 rank, rank x u32 dims, float32 data; integers
+ * and floats little-endian), then the table set serialised by saic_cdf_set_serialize. So the
+ * hash names exactly what encoding and decoding compute with, independent of metadata; the
+ * loader recomputes it and refuses a file whose tensors do not match.
+ *
+ * Errors: nn_err (nn.h) codes with one-line messages naming the file and the problem.
+ * Thread-safety: no global state; functions use only what they are given. */
+#ifndef SAIC_EXPORT_H
+#define SAIC_EXPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "checkpoint.h"
+#include "nn.h"
+#include "saic_cdf.h"
+#include "saic_model.h"
+
+#define SAIC_EXPORT_TRAIN_ARCH "saic-fp" /* = SAIC_CODEC_ARCH of train_codec.h */
+#define SAIC_EXPORT_CODEC_ARCH "saic-codec"
+#define SAIC_EXPORT_FORMAT "1"
+/* Metadata keys shared by training and codec checkpoints (decimal integers). */
+#define SAIC_META_N "n"
+#define SAIC_META_M "m"
+#define SAIC_META_LEVELS "levels"
+#define SAIC_META_SHA256 "model_sha256"
+#define SAIC_EXPORT_CDF_RANGE "codec.cdf_range"
+#define SAIC_EXPORT_CDF "codec.cdf"
+/* The most levels a codec model may have (the trainer's SAIC_TRAIN_MAX_LEVELS); the codec's
+ * rate knob spans 0 .. SAIC_EXPORT_MAX_LEVELS - 1. */
+#define SAIC_EXPORT_MAX_LEVELS 16
+/* Largest n and m accepted from a checkpoint (a hostile file must not allocate without bound). */
+#define SAIC_EXPORT_MAX_WIDTH 1024
+
+typedef struct saic_export_opts {
+  double tail_mass;   /* total tail mass left to the escape, (0, 0.01]; default 1e-9 */
+  int max_half_range; /* values on each side of the centre, 1 .. 32768; default 4096 */
+} saic_export_opts;
+
+/* Defaults: tail_mass 1e-9, max_half_range 4096. */
+saic_export_opts saic_export_defaults(void);
+
+typedef struct saic_export_info {
+  uint8_t sha256[32];
+  int channels;
+  int min_values, max_values; /* smallest and largest table (values, escape not counted) */
+  long total_values;          /* sum over the tables */
+  int capped;                 /* tables whose range hit max_half_range or the value limit */
+} saic_export_info;
+
+/* Builds the per-channel tables of model m's density (procedure above). *out: complete set of
+ * m channels; caller frees with saic_cdf_set_free. info may be NULL. */
+int saic_export_tables(saic_model *m, const saic_export_opts *o, saic_cdf_set **out,
+                       saic_export_info *info, nn_err *err);
+
+/* The model hash (definition above) of model m's parameters and the table set. */
+int saic_export_hash(saic_model *m, const saic_cdf_set *tables, uint8_t sha256[32], nn_err *err);
+
+/* Writes a codec checkpoint for the in-memory model m (e.g. the trainer's, after the last
+ * epoch): tables, hash, the metadata above plus `meta` (nmeta entries; "arch", "created" and the
+ * keys this module writes are skipped there). o may be NULL (defaults); info may be NULL. */
+int saic_export_model(saic_model *m, const char *out_path, const nn_kv *meta, int nmeta,
+                      const saic_export_opts *o, saic_export_info *info, nn_err *err);
+
+/* Reads the model of a training checkpoint (arch "saic-fp") or of a codec checkpoint (arch
+ * "saic-codec") into a new model of size h x w (multiples of 8) running on `threads` threads.
+ * *ck_out (may be NULL) receives the opened checkpoint (caller frees with nn_ckpt_free). */
+int saic_export_load_model(const char *path, int h, int w, int threads, saic_model **out,
+                           nn_ckpt **ck_out, nn_err *err);
+
+/* saicbench export: reads a training checkpoint, writes a codec checkpoint. */
+int saic_export(const char *train_path, const char *out_path, const saic_export_opts *o,
+                saic_export_info *info, nn_err *err);
+
+/* A codec checkpoint read back: the model (8 x 8 template: holds the parameters; sized copies
+ * are made with saic_model_copy_params), its tables and its hash, all checked. */
+typedef struct saic_codec_model {
+  saic_model_cfg cfg;
+  saic_model *model;
+  saic_cdf_set *tables;
+  uint8_t sha256[32];
+} saic_codec_model;
+
+/* Reads and validates a codec checkpoint: arch, format, sizes, tables (every check of
+ * saic_cdf_set_from_cdf) and the recomputed hash against model_sha256. */
+int saic_codec_model_load(const char *path, int threads, saic_codec_model **out, nn_err *err);
+void saic_codec_model_free(saic_codec_model *cm);
+
+#endif

@@ -1,0 +1,1048 @@
+/* train_codec.c - the SAIC codec's training loop and `saicbench train codec` (see
+ * train_codec.h; the structure mirrors tasks/train_classifier.c).
+ *
+ * Determinism: one xoshiro256** stream (seeded from cfg.seed) drives the per-epoch shuffle, the
+ * augmentation and the training noise; its state and the controller's lambdas are saved with
+ * every checkpoint, which is always written at the end of an epoch, so a resumed run replays
+ * exactly what the uninterrupted run would have done (bit-identical with the same thread count).
+ * Evaluation draws nothing from the stream and runs on a separate copy of the model. */
+#include "train_codec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <omp.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <xxhash.h>
+
+#include "checkpoint.h"
+#include "classifier.h"
+#include "dataset.h"
+#include "saic_density.h"
+#include "saic_model.h"
+#include "saic_train.h"
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void fmt_hms(double s, char *buf, size_t len) {
+  if (!(s >= 0) || s > 1e8)
+    s = 0;
+  long t = (long)(s + 0.5);
+  snprintf(buf, len, "%02ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+}
+
+static void rng_to_hex(const nn_rng *r, char *buf, size_t len) {
+  snprintf(buf, len, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, r->s[0], r->s[1],
+           r->s[2], r->s[3]);
+}
+
+static int rng_from_hex(const char *s, nn_rng *r) {
+  if (!s || strlen(s) != 64)
+    return -1;
+  for (int i = 0; i < 4; i++) {
+    char part[17];
+    memcpy(part, s + 16 * i, 16);
+    part[16] = '\0';
+    char *end;
+    errno = 0;
+    r->s[i] = (uint64_t)strtoull(part, &end, 16);
+    if (*end || errno)
+      return -1;
+  }
+  return 0;
+}
+
+/* "a,b,c", each the shortest %g form that reads back to the same double. */
+static void format_list(const double *v, int n, char *buf, size_t len) {
+  buf[0] = '\0';
+  for (int i = 0; i < n; i++) {
+    char num[32];
+    for (int prec = 6; prec <= 17; prec++) {
+      snprintf(num, sizeof num, "%.*g", prec, v[i]);
+      if (strtod(num, NULL) == v[i])
+        break;
+    }
+    size_t u = strlen(buf);
+    snprintf(buf + u, len - u, "%s%s", i ? "," : "", num);
+  }
+}
+
+static int parse_list(const char *s, double *v, int n) {
+  if (!s)
+    return -1;
+  for (int i = 0; i < n; i++) {
+    char *end;
+    errno = 0;
+    v[i] = strtod(s, &end);
+    if (end == s || errno || !isfinite(v[i]) || *end != (i + 1 < n ? ',' : '\0'))
+      return -1;
+    s = end + 1;
+  }
+  return 0;
+}
+
+static int sha256_file(const char *path, char out[65], nn_err *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return nn_err_set(err, NN_E_IO, "%s: cannot open: %s", path, strerror(errno));
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+  unsigned char buf[1 << 16];
+  size_t n;
+  while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+    ok = EVP_DigestUpdate(ctx, buf, n);
+  int read_error = ferror(f);
+  fclose(f);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  ok = ok && !read_error && EVP_DigestFinal_ex(ctx, md, &md_len) && md_len == 32;
+  EVP_MD_CTX_free(ctx);
+  if (!ok)
+    return nn_err_set(err, NN_E_IO, "%s: %s", path,
+                      read_error ? "read error" : "cannot compute SHA-256");
+  for (unsigned i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", md[i]);
+  return NN_OK;
+}
+
+static int ensure_dir(const char *dir, nn_err *err) {
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", dir);
+  for (char *p = buf + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return nn_err_set(err, NN_E_IO, "%s: cannot create: %s", buf, strerror(errno));
+      *p = '/';
+    }
+  if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+    return nn_err_set(err, NN_E_IO, "%s: cannot create: %s", buf, strerror(errno));
+  return NN_OK;
+}
+
+/* n packed RGB8 images -> NCHW floats in [0, 1]. */
+static void rgb_to_01(const uint8_t *rgb, int n, int w, int h, float *out) {
+  const size_t hw = (size_t)w * (size_t)h;
+  for (int i = 0; i < n; i++)
+    for (size_t k = 0; k < hw; k++)
+      for (int c = 0; c < 3; c++)
+        out[((size_t)i * 3 + (size_t)c) * hw + k] =
+            rgb[((size_t)i * hw + k) * 3 + (size_t)c] / 255.f;
+}
+
+typedef struct trainer {
+  const saic_codec_cfg *cfg;
+  saic_model *model, *eval_model;
+  classifier *task;
+  nn_optim *opt_enc, *opt_dec;
+  nn_rng rng;
+  int threads, w, h;
+  double lambda[SAIC_TRAIN_MAX_LEVELS];
+  int epoch; /* epochs completed */
+  long step; /* optimiser steps completed */
+  double train_seconds;
+  char task_sha[65];
+  char eval_text[1024];
+  int evaluated;
+  saic_codec_level_eval eval[SAIC_TRAIN_MAX_LEVELS];
+} trainer;
+
+/* Metadata of both checkpoints. Values point into `store` or the trainer. */
+typedef struct meta_set {
+  nn_kv kv[32];
+  int n;
+  char store[12][1024];
+} meta_set;
+
+static void build_meta(const trainer *t, const saic_codec_train_opts *o, meta_set *m) {
+  const saic_codec_cfg *c = t->cfg;
+  int s = 0;
+  m->n = 0;
+#define PUT(key, ...)                                                                              \
+  do {                                                                                             \
+    snprintf(m->store[s], sizeof m->store[s], __VA_ARGS__);                                        \
+    m->kv[m->n++] = (nn_kv){key, m->store[s++]};                                                   \
+  } while (0)
+  m->kv[m->n++] = (nn_kv){"arch", SAIC_CODEC_ARCH};
+  m->kv[m->n++] = (nn_kv){"task", "codec"};
+  PUT("n", "%d", c->model.n);
+  PUT("m", "%d", c->model.m);
+  PUT("levels", "%d", c->model.levels);
+  PUT("train_size", "%dx%d", t->w, t->h);
+  format_list(t->lambda, c->model.levels, m->store[s], sizeof m->store[s]);
+  m->kv[m->n++] = (nn_kv){"lambda", m->store[s++]};
+  format_list(c->loss.lambda, c->model.levels, m->store[s], sizeof m->store[s]);
+  m->kv[m->n++] = (nn_kv){"lambda_init", m->store[s++]};
+  if (c->nrate_targets) {
+    format_list(c->rate_target, c->nrate_targets, m->store[s], sizeof m->store[s]);
+    m->kv[m->n++] = (nn_kv){"rate_target", m->store[s++]};
+  }
+  if (o->command)
+    m->kv[m->n++] = (nn_kv){"command", o->command};
+  if (o->config_text)
+    m->kv[m->n++] = (nn_kv){"config", o->config_text};
+  if (o->dataset_hash)
+    m->kv[m->n++] = (nn_kv){"dataset_hash", o->dataset_hash};
+  if (t->task) {
+    m->kv[m->n++] = (nn_kv){"task_checkpoint", c->task_checkpoint};
+    m->kv[m->n++] = (nn_kv){"task_sha256", t->task_sha};
+    m->kv[m->n++] = (nn_kv){"task_arch", classifier_get_arch(t->task)->name};
+  }
+  if (t->evaluated)
+    m->kv[m->n++] = (nn_kv){"eval", t->eval_text};
+  PUT("epoch", "%d", t->epoch);
+  PUT("step", "%ld", t->step);
+  PUT("train_seconds", "%.1f", t->train_seconds);
+  PUT("threads", "%d", t->threads);
+#undef PUT
+}
+
+static const char *net_tag(int k) { return k ? "dec" : "enc"; }
+
+static int save_ckpt(trainer *t, const saic_codec_train_opts *o, const char *path, bool with_state,
+                     nn_err *err) {
+  meta_set m;
+  build_meta(t, o, &m);
+  char rng[80];
+  if (with_state) {
+    rng_to_hex(&t->rng, rng, sizeof rng);
+    m.kv[m.n++] = (nn_kv){"rng", rng};
+  }
+  nn_net *nets[2] = {saic_model_encoder(t->model), saic_model_decoder(t->model)};
+  nn_optim *opts[2] = {t->opt_enc, t->opt_dec};
+  const nn_ckpt_part parts[2] = {{"enc.", nets[0]}, {"dec.", nets[1]}};
+  const int cap = 2 * (nn_net_num_params(nets[0]) + nn_net_num_params(nets[1]));
+  nn_ckpt_extra *ex = calloc((size_t)cap + 1, sizeof *ex);
+  char(*names)[160] = calloc((size_t)cap + 1, sizeof *names);
+  if (!ex || !names) {
+    free(ex);
+    free(names);
+    return nn_err_set(err, NN_E_NOMEM, "%s: out of memory", path);
+  }
+  int ne = 0;
+  for (int k = 0; with_state && k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(nets[k]); i++) {
+      const nn_param *p = nn_net_param(nets[k], i);
+      const int all[4] = {p->value.n, p->value.c, p->value.h, p->value.w};
+      const size_t numel = nn_tensor_numel(&p->value);
+      for (int w = 0; w < 2; w++) {
+        const float *st = nn_optim_state(opts[k], i, w);
+        if (!st)
+          continue;
+        nn_ckpt_extra *e = &ex[ne];
+        snprintf(names[ne], sizeof names[ne], "optim.%s.%c.%s", net_tag(k), w ? 'v' : 'm', p->name);
+        e->name = names[ne];
+        e->rank = p->ndim >= 1 && p->ndim <= 4 ? p->ndim : 1;
+        size_t prod = 1;
+        for (int d = 0; d < 4; d++) {
+          e->dims[d] = d < e->rank ? all[d] : 1;
+          prod *= d < e->rank ? (size_t)all[d] : 1;
+        }
+        if (prod != numel) {
+          e->rank = 1;
+          e->dims[0] = (int)numel;
+        }
+        e->data = st;
+        ne++;
+      }
+    }
+  int rc = nn_ckpt_save_parts(path, parts, 2, ex, ne, m.kv, m.n, err);
+  free(ex);
+  free(names);
+  return rc;
+}
+
+static int restore_last(trainer *t, const char *path, const saic_codec_train_opts *o, nn_err *err) {
+  const saic_codec_cfg *c = t->cfg;
+  nn_ckpt *ck = NULL;
+  nn_err e2 = {0};
+  int rc = nn_ckpt_read(path, &ck, &e2);
+  if (rc != NN_OK)
+    return nn_err_set(err, rc, "cannot resume: %s", e2.msg);
+  const char *arch = nn_ckpt_meta(ck, "arch");
+  if (!arch || strcmp(arch, SAIC_CODEC_ARCH) != 0) {
+    rc = nn_err_set(err, NN_E_FORMAT, "cannot resume: %s: architecture \"%s\", expected \"%s\"",
+                    path, arch ? arch : "(none)", SAIC_CODEC_ARCH);
+    goto out;
+  }
+  const char *mn = nn_ckpt_meta(ck, "n"), *mm = nn_ckpt_meta(ck, "m");
+  const char *ml = nn_ckpt_meta(ck, "levels");
+  if (!mn || !mm || !ml || atoi(mn) != c->model.n || atoi(mm) != c->model.m ||
+      atoi(ml) != c->model.levels) {
+    rc = nn_err_set(err, NN_E_FORMAT,
+                    "cannot resume: %s: model n %s, m %s, levels %s; the configuration says n "
+                    "%d, m %d, levels %d",
+                    path, mn ? mn : "?", mm ? mm : "?", ml ? ml : "?", c->model.n, c->model.m,
+                    c->model.levels);
+    goto out;
+  }
+  const char *ep = nn_ckpt_meta(ck, "epoch"), *stp = nn_ckpt_meta(ck, "step");
+  const char *secs = nn_ckpt_meta(ck, "train_seconds");
+  if (!ep || !stp || rng_from_hex(nn_ckpt_meta(ck, "rng"), &t->rng) ||
+      parse_list(nn_ckpt_meta(ck, "lambda"), t->lambda, c->model.levels)) {
+    rc = nn_err_set(err, NN_E_FORMAT,
+                    "cannot resume: %s: not a resumable training checkpoint (epoch/step/rng/"
+                    "lambda metadata missing or malformed; final.ckpt does not resume)",
+                    path);
+    goto out;
+  }
+  const char *dh = nn_ckpt_meta(ck, "dataset_hash");
+  if (o->dataset_hash && dh && strcmp(o->dataset_hash, dh) != 0) {
+    rc = nn_err_set(err, NN_E_FORMAT,
+                    "cannot resume: %s: trained on data with hash %s, this data has hash %s", path,
+                    dh, o->dataset_hash);
+    goto out;
+  }
+  const char *th = nn_ckpt_meta(ck, "task_sha256");
+  if ((th != NULL) != (t->task != NULL) || (th && strcmp(th, t->task_sha) != 0)) {
+    rc = nn_err_set(err, NN_E_FORMAT,
+                    "cannot resume: %s: trained with task network %s (sha256 %s), the "
+                    "configuration gives %s (sha256 %s)",
+                    path, th ? nn_ckpt_meta(ck, "task_checkpoint") : "(none)", th ? th : "-",
+                    t->task ? c->task_checkpoint : "(none)", t->task ? t->task_sha : "-");
+    goto out;
+  }
+  const char *thr = nn_ckpt_meta(ck, "threads");
+  if (o->log && thr && atoi(thr) != t->threads)
+    fprintf(o->log,
+            "warning: %s was written by a run on %s threads, this one has %d: the result will "
+            "not be bit-identical to an uninterrupted run\n",
+            path, thr, t->threads);
+  if (o->log && o->config_text && nn_ckpt_meta(ck, "config") &&
+      strcmp(o->config_text, nn_ckpt_meta(ck, "config")) != 0)
+    fprintf(o->log,
+            "warning: %s was written with a different configuration; continuing with the "
+            "current one\n",
+            path);
+  nn_net *nets[2] = {saic_model_encoder(t->model), saic_model_decoder(t->model)};
+  nn_optim *opts[2] = {t->opt_enc, t->opt_dec};
+  for (int k = 0; k < 2; k++) {
+    char prefix[8];
+    snprintf(prefix, sizeof prefix, "%s.", net_tag(k));
+    if ((rc = nn_ckpt_apply_part(ck, nets[k], prefix, &e2)) != NN_OK) {
+      rc = nn_err_set(err, rc, "cannot resume: %s", e2.msg);
+      goto out;
+    }
+  }
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(nets[k]); i++) {
+      const nn_param *p = nn_net_param(nets[k], i);
+      for (int w = 0; w < 2; w++) {
+        float *st = nn_optim_state(opts[k], i, w);
+        char name[160];
+        snprintf(name, sizeof name, "optim.%s.%c.%s", net_tag(k), w ? 'v' : 'm', p->name);
+        const int j = nn_ckpt_find_tensor(ck, name);
+        if (!st)
+          continue;
+        if (j < 0) {
+          rc = nn_err_set(err, NN_E_FORMAT, "cannot resume: %s: optimiser state \"%s\" missing",
+                          path, name);
+          goto out;
+        }
+        const char *tn;
+        int rank, dims[4];
+        const float *data;
+        nn_ckpt_tensor_at(ck, j, &tn, &rank, dims, &data);
+        const size_t cnt = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2] * (size_t)dims[3];
+        if (cnt != nn_tensor_numel(&p->value)) {
+          rc = nn_err_set(err, NN_E_FORMAT,
+                          "cannot resume: %s: optimiser state \"%s\" has the wrong size", path,
+                          name);
+          goto out;
+        }
+        memcpy(st, data, sizeof(float) * cnt);
+      }
+    }
+  t->epoch = atoi(ep);
+  t->step = atol(stp);
+  t->train_seconds = secs ? atof(secs) : 0;
+  nn_optim_set_steps(t->opt_enc, t->step);
+  nn_optim_set_steps(t->opt_dec, t->step);
+out:
+  nn_ckpt_free(ck);
+  return rc;
+}
+
+/* Rounded-latent rate, 8-bit PSNR and task accuracy per level on every test image (see
+ * train_codec.h), on the evaluation copy of the model. */
+static int evaluate(trainer *t, const saic_codec_data *d, nn_err *err) {
+  const saic_codec_cfg *c = t->cfg;
+  const int L = c->model.levels, M = c->model.m, EB = 50;
+  int rc = saic_model_copy_params(t->eval_model, t->model, err);
+  if (rc != NN_OK)
+    return rc;
+  int lc, lh, lw;
+  saic_model_latent_shape(t->eval_model, &lc, &lh, &lw);
+  const size_t lhw = (size_t)lh * (size_t)lw, hw = (size_t)d->w * (size_t)d->h;
+  const size_t nl = (size_t)EB * (size_t)M * lhw, nx = (size_t)EB * 3 * hw;
+  const int K = t->task ? classifier_num_classes(t->task) : 1;
+  float *x = malloc(nx * sizeof(float)), *ycopy = malloc(nl * sizeof(float));
+  float *q = malloc(nl * sizeof(float)), *yin = malloc(nl * sizeof(float));
+  float *gain = malloc((size_t)M * sizeof(float)), *ig = malloc((size_t)M * sizeof(float));
+  float *probs = malloc((size_t)EB * (size_t)K * sizeof(float));
+  uint8_t *rec = malloc(nx);
+  double bits[SAIC_TRAIN_MAX_LEVELS] = {0}, psnr[SAIC_TRAIN_MAX_LEVELS] = {0};
+  long hits[SAIC_TRAIN_MAX_LEVELS] = {0};
+  if (!x || !ycopy || !q || !yin || !gain || !ig || !probs || !rec) {
+    rc = nn_err_set(err, NN_E_NOMEM, "evaluate: out of memory");
+    goto out;
+  }
+  for (size_t i0 = 0; i0 < d->n; i0 += EB) {
+    const int n = d->n - i0 < (size_t)EB ? (int)(d->n - i0) : EB;
+    const uint8_t *src = d->rgb + i0 * hw * 3;
+    rgb_to_01(src, n, d->w, d->h, x);
+    const float *y;
+    if ((rc = saic_model_analysis(t->eval_model, x, n, &y, err)) != NN_OK)
+      goto out;
+    memcpy(ycopy, y, (size_t)n * (size_t)M * lhw * sizeof(float));
+    for (int l = 0; l < L; l++) {
+      saic_model_gains(t->eval_model, l, gain, ig);
+      for (int i = 0; i < n; i++)
+        for (int ch = 0; ch < M; ch++) {
+          const size_t o = ((size_t)i * (size_t)M + (size_t)ch) * lhw;
+          for (size_t k = 0; k < lhw; k++) {
+            q[o + k] = rintf(ycopy[o + k] * gain[ch]);
+            yin[o + k] = q[o + k] * ig[ch];
+          }
+        }
+      bits[l] += saic_density_bits(saic_model_density(t->eval_model), M, q, n, lhw, 1.0, NULL, NULL,
+                                   t->threads);
+      const float *xh;
+      if ((rc = saic_model_synthesis(t->eval_model, yin, n, &xh, err)) != NN_OK)
+        goto out;
+      for (int i = 0; i < n; i++) {
+        double se = 0;
+        for (size_t k = 0; k < hw; k++)
+          for (int ch = 0; ch < 3; ch++) {
+            float v = xh[((size_t)i * 3 + (size_t)ch) * hw + k] * 255.f;
+            v = v < 0.f ? 0.f : v > 255.f ? 255.f : v;
+            const uint8_t r8 = (uint8_t)lrintf(v);
+            const size_t pos = ((size_t)i * hw + k) * 3 + (size_t)ch;
+            rec[pos] = r8;
+            const double diff = (double)r8 - (double)src[pos];
+            se += diff * diff;
+          }
+        const double mse = se / (3.0 * (double)hw);
+        psnr[l] += mse > 0 ? 10.0 * log10(255.0 * 255.0 / mse) : 100.0;
+      }
+      if (t->task) {
+        if ((rc = classifier_predict(t->task, rec, n, d->w, d->h, probs, err)) != NN_OK)
+          goto out;
+        for (int i = 0; i < n; i++) {
+          int best = 0;
+          for (int k = 1; k < K; k++)
+            if (probs[(size_t)i * (size_t)K + (size_t)k] >
+                probs[(size_t)i * (size_t)K + (size_t)best])
+              best = k;
+          hits[l] += d->labels && best == d->labels[i0 + (size_t)i];
+        }
+      }
+    }
+  }
+  t->eval_text[0] = '\0';
+  for (int l = 0; l < L; l++) {
+    saic_codec_level_eval *e = &t->eval[l];
+    e->bpp = bits[l] / ((double)d->n * (double)hw);
+    e->psnr = psnr[l] / (double)d->n;
+    e->accuracy = t->task && d->labels ? (double)hits[l] / (double)d->n : -1;
+    size_t u = strlen(t->eval_text);
+    snprintf(t->eval_text + u, sizeof t->eval_text - u, "%sL%d bpp %.4f psnr %.2f", l ? "; " : "",
+             l, e->bpp, e->psnr);
+    if (e->accuracy >= 0) {
+      u = strlen(t->eval_text);
+      snprintf(t->eval_text + u, sizeof t->eval_text - u, " acc %.4f", e->accuracy);
+    }
+  }
+  t->evaluated = 1;
+out:
+  free(x);
+  free(ycopy);
+  free(q);
+  free(yin);
+  free(gain);
+  free(ig);
+  free(probs);
+  free(rec);
+  return rc;
+}
+
+static void log_eval(const trainer *t, FILE *f) {
+  for (int l = 0; l < t->cfg->model.levels; l++) {
+    const saic_codec_level_eval *e = &t->eval[l];
+    fprintf(f, "  eval level %d: lambda %.4g  bpp %.4f  psnr %.2f dB", l, t->lambda[l], e->bpp,
+            e->psnr);
+    if (e->accuracy >= 0)
+      fprintf(f, "  task acc %.2f%%", 100 * e->accuracy);
+    if (t->cfg->nrate_targets)
+      fprintf(f, "  (target %.4g bpp)", t->cfg->rate_target[l]);
+    fputc('\n', f);
+  }
+}
+
+int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
+                     const saic_codec_data *test, const saic_codec_train_opts *o,
+                     saic_codec_train_result *res, nn_err *err) {
+  memset(res, 0, sizeof *res);
+  trainer t;
+  memset(&t, 0, sizeof t);
+  t.cfg = cfg;
+  t.threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+  t.w = train->w;
+  t.h = train->h;
+  const int L = cfg->model.levels, B = cfg->batch_size;
+  if (cfg->loss.levels != L || L < 1 || L > SAIC_TRAIN_MAX_LEVELS)
+    return nn_err_set(err, NN_E_ARG, "%d lambdas for %d levels", cfg->loss.levels, L);
+  if (train->w % SAIC_MODEL_STRIDE || train->h % SAIC_MODEL_STRIDE || train->w < 8 ||
+      train->h < 8 || (test && test->n && (test->w != train->w || test->h != train->h)))
+    return nn_err_set(err, NN_E_SHAPE,
+                      "train and test images must share one size with sides a multiple of %d "
+                      "(train %dx%d, test %dx%d)",
+                      SAIC_MODEL_STRIDE, train->w, train->h, test ? test->w : 0,
+                      test ? test->h : 0);
+  if (train->n < (size_t)B)
+    return nn_err_set(err, NN_E_ARG, "%zu training images, fewer than one batch (%d)", train->n, B);
+  const bool need_task = cfg->loss.alpha > 0 || cfg->loss.gamma > 0;
+  if (need_task && !cfg->task_checkpoint[0])
+    return nn_err_set(err, NN_E_ARG, "loss.alpha or loss.gamma > 0 needs task_checkpoint");
+  if (need_task && !train->labels)
+    return nn_err_set(err, NN_E_ARG, "loss.alpha or loss.gamma > 0 needs labelled images");
+  int rc = ensure_dir(o->out_dir, err);
+  if (rc != NN_OK)
+    return rc;
+  char last_path[4096], final_path[4096];
+  snprintf(last_path, sizeof last_path, "%s/last.ckpt", o->out_dir);
+  snprintf(final_path, sizeof final_path, "%s/final.ckpt", o->out_dir);
+
+  const long steps_per_epoch = (long)(train->n / (size_t)B);
+  const long total_steps = steps_per_epoch * cfg->epochs;
+  const long freeze_step = (long)floor(cfg->rate_freeze_at * (double)total_steps);
+  nn_lr_sched sched;
+  memset(&sched, 0, sizeof sched);
+  sched.kind = cfg->sched == SAIC_CODEC_SCHED_COSINE ? NN_LR_COSINE : NN_LR_CONST;
+  sched.base_lr = cfg->lr;
+  sched.warmup_steps = (long)llround(cfg->warmup_epochs * (double)steps_per_epoch);
+  sched.warmup_start = cfg->warmup_start;
+  sched.total_steps = total_steps;
+  sched.min_lr = cfg->min_lr;
+
+  nn_tensor xraw = {0}, xaug = {0};
+  int *labels = NULL;
+  uint32_t *perm = NULL;
+  for (int l = 0; l < L; l++)
+    t.lambda[l] = cfg->loss.lambda[l];
+  if (cfg->task_checkpoint[0]) {
+    if ((rc = sha256_file(cfg->task_checkpoint, t.task_sha, err)) != NN_OK ||
+        (rc = classifier_load(cfg->task_checkpoint, t.threads, &t.task, err)) != NN_OK)
+      goto done;
+    const classifier_arch *a = classifier_get_arch(t.task);
+    if (a->in_w != train->w || a->in_h != train->h) {
+      rc =
+          nn_err_set(err, NN_E_SHAPE, "%s: the task network takes %dx%d images, the data has %dx%d",
+                     cfg->task_checkpoint, a->in_w, a->in_h, train->w, train->h);
+      goto done;
+    }
+    for (size_t i = 0; train->labels && i < train->n; i++)
+      if (train->labels[i] < 0 || train->labels[i] >= a->num_classes) {
+        rc = nn_err_set(err, NN_E_ARG, "training label %d of item %zu is outside [0, %d)",
+                        train->labels[i], i, a->num_classes);
+        goto done;
+      }
+  }
+  t.model = saic_model_create(&cfg->model, train->h, train->w, t.threads, cfg->seed, err);
+  t.eval_model = t.model
+                     ? saic_model_create(&cfg->model, train->h, train->w, t.threads, cfg->seed, err)
+                     : NULL;
+  if (!t.model || !t.eval_model) {
+    rc = err ? err->code : NN_E_ARG;
+    goto done;
+  }
+  nn_optim_cfg oc = nn_optim_defaults(NN_ADAM);
+  t.opt_enc = nn_optim_create(saic_model_encoder(t.model), &oc, err);
+  oc.group_lr_mult[SAIC_MODEL_DENSITY_GROUP] = cfg->density_lr_mult;
+  t.opt_dec = t.opt_enc ? nn_optim_create(saic_model_decoder(t.model), &oc, err) : NULL;
+  if (!t.opt_enc || !t.opt_dec) {
+    rc = err ? err->code : NN_E_ARG;
+    goto done;
+  }
+  nn_rng_seed(&t.rng, cfg->seed ^ 0x5a1cc0dec0ffeeULL);
+  if (o->resume) {
+    struct stat sb;
+    if (stat(last_path, &sb) != 0) {
+      rc = nn_err_set(err, NN_E_IO, "%s: --resume, but there is no checkpoint: %s", last_path,
+                      strerror(errno));
+      goto done;
+    }
+    if ((rc = restore_last(&t, last_path, o, err)) != NN_OK)
+      goto done;
+    if (o->log)
+      fprintf(o->log, "resumed from %s: epoch %d, step %ld\n", last_path, t.epoch, t.step);
+  }
+  if (t.epoch >= cfg->epochs && o->log)
+    fprintf(o->log, "nothing to do: %d of %d epochs done\n", t.epoch, cfg->epochs);
+  if (o->log) {
+    long np = 0;
+    nn_net *nets[2] = {saic_model_encoder(t.model), saic_model_decoder(t.model)};
+    for (int k = 0; k < 2; k++)
+      for (int i = 0; i < nn_net_num_params(nets[k]); i++)
+        np += (long)nn_tensor_numel(&nn_net_param(nets[k], i)->value);
+    fprintf(o->log,
+            "codec %s n %d m %d levels %d (%ld parameters), loss alpha %g gamma %g gsw on %s "
+            "smooth %d quant %s, task %s\n"
+            "%zu train / %zu eval images %dx%d, batch %d, %ld steps/epoch, %d epochs, lr %g "
+            "(density x%g, %s), %d threads, levels round-robin\n",
+            SAIC_CODEC_ARCH, cfg->model.n, cfg->model.m, L, np, cfg->loss.alpha, cfg->loss.gamma,
+            cfg->loss.gsw_on_original ? "x" : "x_hat", cfg->loss.smooth,
+            cfg->loss.quant == SAIC_QUANT_STE ? "ste" : "noise",
+            t.task ? cfg->task_checkpoint : "none", train->n, test ? test->n : 0, train->w,
+            train->h, B, steps_per_epoch, cfg->epochs, (double)cfg->lr,
+            (double)cfg->density_lr_mult,
+            cfg->sched == SAIC_CODEC_SCHED_COSINE ? "cosine" : "const", t.threads);
+    fflush(o->log);
+  }
+
+  if ((rc = nn_tensor_alloc(&xraw, B, 3, train->h, train->w, err)) ||
+      (rc = nn_tensor_alloc(&xaug, B, 3, train->h, train->w, err)))
+    goto done;
+  labels = calloc((size_t)B, sizeof(int));
+  perm = malloc(sizeof(uint32_t) * train->n);
+  if (!labels || !perm) {
+    rc = nn_err_set(err, NN_E_NOMEM, "out of memory");
+    goto done;
+  }
+  const size_t img_bytes = (size_t)train->w * (size_t)train->h * 3;
+  const bool augment = cfg->crop_pad > 0 || cfg->flip;
+  const double run_start = now_s();
+  const long run_start_step = t.step;
+  bool first_epoch = true;
+  while (t.epoch < cfg->epochs) {
+    const double ep_start = now_s();
+    for (size_t i = 0; i < train->n; i++)
+      perm[i] = (uint32_t)i;
+    for (size_t i = train->n - 1; i > 0; i--) {
+      size_t j = nn_rng_below(&t.rng, (uint32_t)(i + 1));
+      uint32_t tmp = perm[i];
+      perm[i] = perm[j];
+      perm[j] = tmp;
+    }
+    double ep_loss = 0, ep_bpp = 0, ep_mse = 0;
+    double win[5] = {0}, win_bpp[SAIC_TRAIN_MAX_LEVELS] = {0};
+    long win_n = 0, win_task = 0, win_nl[SAIC_TRAIN_MAX_LEVELS] = {0};
+    for (long s = 0; s < steps_per_epoch; s++) {
+      for (int b = 0; b < B; b++) {
+        size_t idx = perm[(size_t)s * (size_t)B + (size_t)b];
+        rgb_to_01(train->rgb + idx * img_bytes, 1, train->w, train->h,
+                  xraw.data + (size_t)b * img_bytes);
+        labels[b] = train->labels ? train->labels[idx] : 0;
+      }
+      nn_tensor *x = &xraw;
+      if (augment) {
+        if ((rc = nn_augment_crop_flip(&t.rng, &xraw, &xaug, cfg->crop_pad, cfg->flip, err)))
+          goto done;
+        x = &xaug;
+      }
+      const int level = (int)(t.step % L);
+      saic_loss_cfg lc = cfg->loss;
+      for (int l = 0; l < L; l++)
+        lc.lambda[l] = t.lambda[l];
+      const float lr = nn_lr_at(&sched, t.step);
+      saic_step_stats st;
+      if ((rc = saic_train_step(t.model, t.task, &lc, x->data, labels, B, level, &t.rng, &st,
+                                err)) != NN_OK)
+        goto done;
+      if (!isfinite(st.loss)) {
+        rc = nn_err_set(err, NN_E_STATE,
+                        "loss is %g at epoch %d step %ld (level %d, lr %g): training diverged",
+                        st.loss, t.epoch + 1, t.step, level, (double)lr);
+        goto done;
+      }
+      if (nn_optim_step(t.opt_enc, lr) != NN_OK || nn_optim_step(t.opt_dec, lr) != NN_OK) {
+        rc = nn_err_set(err, NN_E_BACKEND, "optimiser step failed");
+        goto done;
+      }
+      /* Rate controller: a nudge of log lambda toward the level's target. */
+      if (cfg->nrate_targets && t.step < freeze_step && st.bpp > 0) {
+        double r = log(st.bpp / cfg->rate_target[level]);
+        r = r > 1 ? 1 : r < -1 ? -1 : r;
+        double lam = t.lambda[level] * exp(-cfg->rate_gain * r);
+        t.lambda[level] = lam < 1e-9 ? 1e-9 : lam > 1e3 ? 1e3 : lam;
+      }
+      t.step++;
+      ep_loss += st.loss;
+      ep_bpp += st.bpp;
+      ep_mse += st.mse;
+      win[0] += st.loss;
+      win[1] += st.bpp;
+      win[2] += st.mse;
+      if (!isnan(st.ce)) {
+        win[3] += st.ce;
+        win[4] += st.accuracy;
+        win_task++;
+      }
+      win_bpp[level] += st.bpp;
+      win_nl[level]++;
+      win_n++;
+      if (o->log && (win_n >= cfg->log_every || s == steps_per_epoch - 1)) {
+        const double el = now_s() - run_start;
+        const long done_steps = t.step - run_start_step;
+        const double rate = done_steps > 0 ? (double)done_steps * B / el : 0;
+        const double eta =
+            done_steps > 0 ? el / (double)done_steps * (double)(total_steps - t.step) : 0;
+        char etab[32], elb[32], task[64] = "", lv[256] = "";
+        fmt_hms(eta, etab, sizeof etab);
+        fmt_hms(t.train_seconds + (now_s() - ep_start), elb, sizeof elb);
+        if (win_task)
+          snprintf(task, sizeof task, " ce %.4f acc %.2f%%", win[3] / (double)win_task,
+                   100 * win[4] / (double)win_task);
+        for (int l = 0; l < L; l++) {
+          size_t u = strlen(lv);
+          snprintf(lv + u, sizeof lv - u, "%s%.3f", l ? "," : "",
+                   win_nl[l] ? win_bpp[l] / (double)win_nl[l] : NAN);
+        }
+        const double mse = win[2] / (double)win_n;
+        fprintf(o->log,
+                "epoch %d/%d step %ld/%ld loss %.4f bpp %.4f [%s] mse %.6f (%.2f dB)%s lr %.2e "
+                "img/s %.1f elapsed %s eta %s\n",
+                t.epoch + 1, cfg->epochs, t.step, total_steps, win[0] / (double)win_n,
+                win[1] / (double)win_n, lv, mse, mse > 0 ? 10 * log10(1 / mse) : 100.0, task,
+                (double)lr, rate, elb, etab);
+        fflush(o->log);
+        memset(win, 0, sizeof win);
+        memset(win_bpp, 0, sizeof win_bpp);
+        memset(win_nl, 0, sizeof win_nl);
+        win_n = win_task = 0;
+      }
+    }
+    t.epoch++;
+    const double train_time = now_s() - ep_start;
+    const double mean_loss = ep_loss / (double)steps_per_epoch;
+    if (first_epoch)
+      res->first_epoch_loss = mean_loss;
+    first_epoch = false;
+    res->epochs_run++;
+    res->last_epoch_loss = mean_loss;
+    const bool last = t.epoch == cfg->epochs;
+    const bool do_eval = test && test->n && cfg->eval_images > 0 &&
+                         ((cfg->eval_every > 0 && t.epoch % cfg->eval_every == 0) || last);
+    double eval_s = 0;
+    if (do_eval) {
+      const double e0 = now_s();
+      if ((rc = evaluate(&t, test, err)) != NN_OK)
+        goto done;
+      eval_s = now_s() - e0;
+    }
+    t.train_seconds += now_s() - ep_start;
+    if (o->log) {
+      fprintf(o->log, "epoch %d/%d done: loss %.4f bpp %.4f mse %.6f | %.1f s, %.1f img/s%s\n",
+              t.epoch, cfg->epochs, mean_loss, ep_bpp / (double)steps_per_epoch,
+              ep_mse / (double)steps_per_epoch, now_s() - ep_start,
+              (double)steps_per_epoch * B / train_time, do_eval ? "" : " (no evaluation)");
+      if (do_eval) {
+        fprintf(o->log, "  evaluation on %zu test images (rounded latents, %.1f s):\n", test->n,
+                eval_s);
+        log_eval(&t, o->log);
+      }
+      fflush(o->log);
+    }
+    if ((t.epoch % cfg->checkpoint_every == 0 || last || t.epoch == o->stop_after_epoch) &&
+        (rc = save_ckpt(&t, o, last_path, true, err)))
+      goto done;
+    if (last && (rc = save_ckpt(&t, o, final_path, false, err)))
+      goto done;
+    if (o->stop_after_epoch > 0 && t.epoch >= o->stop_after_epoch)
+      break;
+  }
+done:
+  res->epochs_done = t.epoch;
+  res->steps_done = t.step;
+  res->train_seconds = t.train_seconds;
+  res->evaluated = t.evaluated;
+  for (int l = 0; l < L && l < SAIC_TRAIN_MAX_LEVELS; l++) {
+    res->lambda[l] = t.lambda[l];
+    res->eval[l] = t.eval[l];
+  }
+  nn_tensor_free(&xraw);
+  nn_tensor_free(&xaug);
+  free(labels);
+  free(perm);
+  nn_optim_free(t.opt_enc);
+  nn_optim_free(t.opt_dec);
+  saic_model_free(t.model);
+  saic_model_free(t.eval_model);
+  classifier_free(t.task);
+  return rc;
+}
+
+/* ---- command line ---- */
+
+typedef struct loaded_split {
+  uint8_t *rgb;
+  int *labels;
+  size_t n;
+  int w, h;
+  char hash[33];
+} loaded_split;
+
+/* Decodes the selected images of a split into memory: all of them (limit 0) or `limit` evenly
+ * spaced ones (item floor(i * n / limit)). All must have the size of the first. The data hash
+ * (as tasks/train_classifier.c, so an unlimited split hashes the same): XXH3-128 over, per item
+ * in index order, its name, a NUL, its label (int32 LE) and the XXH3-128 of its file bytes. */
+static int load_split(const char *root, const char *split, size_t limit, int threads,
+                      loaded_split *out, char *msg, size_t len) {
+  memset(out, 0, sizeof *out);
+  dataset *ds = NULL;
+  if (dataset_open(root, split, &ds, msg, len) != 0)
+    return -1;
+  const size_t total = dataset_size(ds);
+  const size_t n = limit && limit < total ? limit : total;
+  image_rgb8 first = {0};
+  if (dataset_load(ds, 0, &first, msg, len) != 0) {
+    dataset_close(ds);
+    return -1;
+  }
+  const int w = first.width, h = first.height;
+  image_free(&first);
+  const size_t img = (size_t)w * (size_t)h * 3;
+  out->n = n;
+  out->w = w;
+  out->h = h;
+  out->rgb = malloc(n * img);
+  out->labels = malloc(sizeof(int) * n);
+  char(*hex)[33] = malloc(sizeof *hex * n);
+  size_t *item = malloc(sizeof(size_t) * n);
+  int failed = 0;
+  char first_err[512] = "";
+  if (!out->rgb || !out->labels || !hex || !item) {
+    snprintf(msg, len, "%s: out of memory for %zu images", root, n);
+    failed = 1;
+  }
+  for (size_t i = 0; !failed && i < n; i++)
+    item[i] = n == total ? i : (size_t)((unsigned long long)i * total / n);
+#pragma omp parallel for schedule(dynamic, 256) num_threads(threads) if (!failed)
+  for (size_t i = 0; i < n; i++) {
+    if (failed)
+      continue;
+    char e[512];
+    image_rgb8 im = {0};
+    int bad = 0;
+    const size_t it = item[i];
+    if (dataset_load(ds, it, &im, e, sizeof e) != 0)
+      bad = 1;
+    else if (im.width != w || im.height != h) {
+      snprintf(e, sizeof e, "%s/%s: %dx%d image, expected %dx%d", dataset_root(ds),
+               dataset_item_name(ds, it), im.width, im.height, w, h);
+      bad = 1;
+    } else if (dataset_item_label(ds, it) < 0) {
+      snprintf(e, sizeof e, "%s/%s: no label", dataset_root(ds), dataset_item_name(ds, it));
+      bad = 1;
+    } else if (dataset_item_source_hash(ds, it, hex[i], e, sizeof e) != 0)
+      bad = 1;
+    if (!bad) {
+      memcpy(out->rgb + i * img, im.rgb, img);
+      out->labels[i] = dataset_item_label(ds, it);
+    }
+    image_free(&im);
+    if (bad) {
+#pragma omp critical(saic_load_split_err)
+      {
+        if (!failed)
+          snprintf(first_err, sizeof first_err, "%s", e);
+        failed = 1;
+      }
+    }
+  }
+  if (failed && first_err[0])
+    snprintf(msg, len, "%s", first_err);
+  if (!failed) {
+    XXH3_state_t *st = XXH3_createState();
+    XXH3_128bits_reset(st);
+    for (size_t i = 0; i < n; i++) {
+      const char *name = dataset_item_name(ds, item[i]);
+      XXH3_128bits_update(st, name, strlen(name) + 1);
+      uint8_t lb[4];
+      uint32_t l = (uint32_t)out->labels[i];
+      for (int b = 0; b < 4; b++)
+        lb[b] = (uint8_t)(l >> (8 * b));
+      XXH3_128bits_update(st, lb, 4);
+      uint8_t hb[16];
+      for (int b = 0; b < 16; b++) {
+        unsigned v;
+        sscanf(hex[i] + 2 * b, "%2x", &v);
+        hb[b] = (uint8_t)v;
+      }
+      XXH3_128bits_update(st, hb, 16);
+    }
+    XXH128_hash_t hh = XXH3_128bits_digest(st);
+    XXH3_freeState(st);
+    snprintf(out->hash, sizeof out->hash, "%016llx%016llx", (unsigned long long)hh.high64,
+             (unsigned long long)hh.low64);
+  }
+  free(hex);
+  free(item);
+  dataset_close(ds);
+  if (failed) {
+    free(out->rgb);
+    free(out->labels);
+    memset(out, 0, sizeof *out);
+    return -1;
+  }
+  return 0;
+}
+
+static void usage(FILE *f) {
+  fprintf(
+      f,
+      "usage: saicbench train codec --config FILE [--data DIR] [--out DIR] [--resume]\n"
+      "                             [--threads N] [--limit N] [--epochs N]\n"
+      "  --config FILE  training configuration (YAML), e.g. codecs/saic/configs/saic_full.yaml\n"
+      "  --data DIR     CIFAR-10 folder, or a folder holding cifar10/ (default $SAICBENCH_DATA)\n"
+      "                 trains on its train split; eval.images test images are evaluated\n"
+      "  --out DIR      output folder for last.ckpt / final.ckpt\n"
+      "                 (default train-out/<config name>)\n"
+      "  --resume       continue from DIR/last.ckpt (same configuration, data and threads)\n"
+      "  --threads N    compute threads (default: all cores)\n"
+      "  --limit N      train on N evenly spaced training images only (smoke runs)\n"
+      "  --epochs N     override the configuration's epochs (smoke runs)\n");
+}
+
+static int parse_count(const char *opt, const char *v, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long x = strtol(v, &end, 10);
+  if (end == v || *end || errno || x < lo || x > hi) {
+    fprintf(stderr, "train codec: %s wants a number in %ld..%ld, got \"%s\"\n", opt, lo, hi, v);
+    return -1;
+  }
+  *out = x;
+  return 0;
+}
+
+int saic_train_codec_main(int argc, char **argv) {
+  const char *config = NULL, *data = getenv("SAICBENCH_DATA"), *out = NULL;
+  bool resume = false;
+  long threads = 0, limit = 0, epochs = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    bool has_next = i + 1 < argc;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout);
+      return 0;
+    } else if (strcmp(a, "--resume") == 0) {
+      resume = true;
+    } else if (has_next && strcmp(a, "--config") == 0) {
+      config = argv[++i];
+    } else if (has_next && strcmp(a, "--data") == 0) {
+      data = argv[++i];
+    } else if (has_next && strcmp(a, "--out") == 0) {
+      out = argv[++i];
+    } else if (has_next && strcmp(a, "--threads") == 0) {
+      if (parse_count(a, argv[++i], 1, 1024, &threads))
+        return 2;
+    } else if (has_next && strcmp(a, "--limit") == 0) {
+      if (parse_count(a, argv[++i], 1, 100000000, &limit))
+        return 2;
+    } else if (has_next && strcmp(a, "--epochs") == 0) {
+      if (parse_count(a, argv[++i], 1, 100000, &epochs))
+        return 2;
+    } else {
+      fprintf(stderr, "train codec: unknown or incomplete option \"%s\"\n", a);
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (!config) {
+    fprintf(stderr, "train codec: --config FILE is required\n");
+    usage(stderr);
+    return 2;
+  }
+  if (!data) {
+    fprintf(stderr, "train codec: no data folder: pass --data DIR or set SAICBENCH_DATA\n");
+    return 2;
+  }
+  if (threads == 0)
+    threads = omp_get_max_threads();
+  char msg[1024], outbuf[4096];
+  saic_codec_cfg cfg;
+  char *cfg_text = NULL;
+  if (saic_codec_cfg_load(config, &cfg, &cfg_text, msg, sizeof msg) != 0) {
+    fprintf(stderr, "train codec: %s\n", msg);
+    return 1;
+  }
+  if (epochs > 0)
+    cfg.epochs = (int)epochs;
+  if (!out) { /* train-out/<config file name without .yaml> */
+    const char *base = strrchr(config, '/');
+    base = base ? base + 1 : config;
+    size_t bl = strlen(base);
+    if (bl > 5 && strcmp(base + bl - 5, ".yaml") == 0)
+      bl -= 5;
+    snprintf(outbuf, sizeof outbuf, "train-out/%.*s", (int)bl, base);
+    out = outbuf;
+  }
+  /* --data may name the CIFAR-10 folder itself or a folder that holds cifar10/. */
+  char root[4096];
+  struct stat sb;
+  snprintf(root, sizeof root, "%s/cifar10", data);
+  if (stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    snprintf(root, sizeof root, "%s", data);
+  char command[8192] = "saicbench train";
+  for (int i = 0; i < argc; i++) {
+    size_t u = strlen(command);
+    snprintf(command + u, sizeof command - u, " %s", argv[i]);
+  }
+  double t0 = now_s();
+  loaded_split tr, te;
+  memset(&te, 0, sizeof te);
+  if (load_split(root, "train", (size_t)limit, (int)threads, &tr, msg, sizeof msg) != 0) {
+    fprintf(stderr, "train codec: train split: %s\n", msg);
+    free(cfg_text);
+    return 1;
+  }
+  if (cfg.eval_images > 0 &&
+      load_split(root, "test", (size_t)cfg.eval_images, (int)threads, &te, msg, sizeof msg) != 0) {
+    fprintf(stderr, "train codec: test split: %s\n", msg);
+    free(tr.rgb);
+    free(tr.labels);
+    free(cfg_text);
+    return 1;
+  }
+  printf("data %s: %zu train images (hash %s), %zu eval images, loaded in %.1f s\n", root, tr.n,
+         tr.hash, te.n, now_s() - t0);
+  printf("command: %s\n", command);
+  fflush(stdout);
+  saic_codec_data dtr = {tr.rgb, tr.labels, tr.n, tr.w, tr.h};
+  saic_codec_data dte = {te.rgb, te.labels, te.n, te.w, te.h};
+  saic_codec_train_opts opts = {.out_dir = out,
+                                .resume = resume,
+                                .threads = (int)threads,
+                                .command = command,
+                                .config_text = cfg_text,
+                                .dataset_hash = tr.hash,
+                                .log = stdout};
+  saic_codec_train_result res;
+  nn_err err = {0};
+  int rc = saic_codec_train(&cfg, &dtr, te.n ? &dte : NULL, &opts, &res, &err);
+  if (rc != NN_OK)
+    fprintf(stderr, "train codec: %s\n", err.msg);
+  else if (res.epochs_run == 0)
+    printf("finished: nothing to do (%d epochs, %ld steps); checkpoints in %s\n", res.epochs_done,
+           res.steps_done, out);
+  else
+    printf("finished: %d epochs, %ld steps, last epoch loss %.4f, %.1f s training; checkpoints "
+           "in %s\n",
+           res.epochs_done, res.steps_done, res.last_epoch_loss, res.train_seconds, out);
+  free(tr.rgb);
+  free(tr.labels);
+  free(te.rgb);
+  free(te.labels);
+  free(cfg_text);
+  return rc == NN_OK ? 0 : 1;
+}

@@ -1,0 +1,93 @@
+/* train_codec.h - training the SAIC codec (prefix saic_codec_ / saic_train_codec_).
+ *
+ * `saicbench train codec --config FILE ...` ends in saic_train_codec_main. The pieces below are
+ * public so tests can train on generated data: the configuration (codec_config.h) and the
+ * training loop on images already in memory.
+ *
+ * Loop: every epoch shuffles the training images (one xoshiro256** stream seeded from the
+ * config's seed drives the shuffle, the augmentation and the training noise, in that order);
+ * each step trains ONE level, chosen round-robin (level = global step mod levels: every level
+ * gets the same number of steps and the same share of every part of the schedule, and the
+ * choice costs no random draws), with saic_train_step, then one Adam step on the encoder and
+ * one on the decoder at the scheduled learning rate (the density parameters' group times
+ * density_lr_mult). No gradient clipping. With rate_target, the level's lambda is nudged after
+ * its step (codec_config.h) until the freeze point.
+ *
+ * Evaluation (every eval.every epochs and after the last): eval.images test images, evenly
+ * spaced over the split (every k-th, k = floor(n / images); 1000 of CIFAR-10's 10000 are the
+ * quick suite's selection), through the codec at every level with ROUNDED latents: the rate is
+ * -sum log2 P(q) under the learned density at the integer symbols (what the entropy coder
+ * achieves up to its table quantisation), the reconstruction is clamped and rounded to 8 bits;
+ * PSNR is the mean of per-image PSNR (DESIGN §3), and with a task network its top-1 accuracy on
+ * the reconstructions.
+ *
+ * Checkpoints in the output folder (each written to a temporary file and renamed; the model's
+ * networks under the prefixes "enc." and "dec."):
+ *   last.ckpt   model + Adam state (extra tensors "optim.enc.m.<param>", "optim.enc.v.<param>",
+ *               "optim.dec.m.<param>", "optim.dec.v.<param>") + metadata epoch/step/rng/lambda:
+ *               --resume continues exactly from it (same thread count: bit-identical to an
+ *               uninterrupted run); written every checkpoint_every epochs and after the last;
+ *   final.ckpt  model only, after the last epoch.
+ * Metadata: arch "saic-fp", n, m, levels, train_size, lambda (current; shortest exact %g each),
+ * lambda_init, rate_target, command, config (the file's text), dataset_hash, task_checkpoint,
+ * task_sha256, eval (last evaluation), epoch, step, train_seconds, threads, created. */
+#ifndef SAIC_TRAIN_CODEC_H
+#define SAIC_TRAIN_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "codec_config.h"
+#include "nn.h"
+
+#define SAIC_CODEC_ARCH "saic-fp"
+
+/* Labelled images in memory: n packed RGB8 images of w x h pixels (w, h multiples of 8). labels
+ * may be NULL when no task network is used. */
+typedef struct saic_codec_data {
+  const uint8_t *rgb;
+  const int *labels;
+  size_t n;
+  int w, h;
+} saic_codec_data;
+
+typedef struct saic_codec_train_opts {
+  const char *out_dir;      /* created if missing */
+  bool resume;              /* continue from out_dir/last.ckpt */
+  int threads;              /* 0 = omp_get_max_threads() */
+  int stop_after_epoch;     /* > 0: return after this epoch (tests simulate interruption) */
+  const char *command;      /* metadata (may be NULL) */
+  const char *config_text;  /* metadata (may be NULL) */
+  const char *dataset_hash; /* metadata (may be NULL) */
+  FILE *log;                /* progress lines; NULL = silent */
+} saic_codec_train_opts;
+
+typedef struct saic_codec_level_eval {
+  double bpp;      /* rounded-latent rate estimate, bits per pixel */
+  double psnr;     /* mean per-image PSNR of the 8-bit reconstruction, dB */
+  double accuracy; /* task top-1 on the reconstructions; -1 without a task network */
+} saic_codec_level_eval;
+
+typedef struct saic_codec_train_result {
+  int epochs_done; /* in all (resumed runs included) */
+  long steps_done;
+  int epochs_run;                       /* by this call */
+  double first_epoch_loss;              /* mean training loss of the first epoch run by this call */
+  double last_epoch_loss;               /* ... and of the last */
+  double lambda[SAIC_TRAIN_MAX_LEVELS]; /* current lambdas (rate controller) */
+  int evaluated;                        /* eval[] holds the last evaluation */
+  saic_codec_level_eval eval[SAIC_TRAIN_MAX_LEVELS];
+  double train_seconds; /* including earlier runs when resumed */
+} saic_codec_train_result;
+
+/* Trains the codec of cfg on train, evaluating on test (may be NULL). */
+int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
+                     const saic_codec_data *test, const saic_codec_train_opts *opts,
+                     saic_codec_train_result *res, nn_err *err);
+
+/* `saicbench train codec` (argv[0] = "codec"). Returns the process exit status. */
+int saic_train_codec_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,105 @@
+/* libFuzzer target: the whole SAIC decoder (saic_codec_decode: header, entropy decoding,
+ * synthesis) on arbitrary bytes, with a fixed small model (n 8, m 8, 3 levels, seed 1, built and
+ * exported into a temporary folder on the first input) and a 4096-pixel limit so every input
+ * decodes quickly. Each input is decoded as given and, when its second byte is not the model's
+ * tag, once more with the tag patched in (so mutations reach the payload of "another model's"
+ * streams too). A decode must fail with a message or return an image of the size its header
+ * declares, and decoding is deterministic (a second decode gives the same pixels). Any violation
+ * aborts, which libFuzzer reports as a crash.
+ * Seed corpus: tests/fuzz/corpus/saic_decode (streams of this model at several sizes and rates;
+ * regenerate with SAIC_FUZZ_WRITE_CORPUS=DIR set, which writes them on the first input). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../saic/saic_codec_test_util.h"
+#include "saic_codec.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void write_corpus(saic_codec *c, const char *dir) {
+  const int sizes[][2] = {{32, 32}, {1, 1}, {33, 17}, {8, 8}, {64, 48}, {7, 40}};
+  const double rates[] = {0, 1, 2};
+  for (int s = 0; s < 6; s++)
+    for (int r = 0; r < 3; r++) {
+      uint8_t *img = sct_image(sizes[s][0], sizes[s][1], (uint64_t)(s * 3 + r)), *d;
+      size_t n;
+      char err[256], path[600];
+      if (saic_codec_encode(c, img, sizes[s][0], sizes[s][1], rates[r], &d, &n, NULL, err,
+                            sizeof err) == 0) {
+        snprintf(path, sizeof path, "%s/seed_%dx%d_r%d", dir, sizes[s][0], sizes[s][1], r);
+        FILE *f = fopen(path, "wb");
+        if (f) {
+          fwrite(d, 1, n, f);
+          fclose(f);
+        }
+        free(d);
+      }
+      free(img);
+    }
+}
+
+/* Built once (libFuzzer runs inputs one after another in one process); never freed. */
+static saic_codec *fixed_codec(void) {
+  static saic_codec *c;
+  if (c)
+    return c;
+  char dir[] = "/tmp/fuzz_saic_decode_XXXXXX", path[512], train[512], err[512];
+  if (!mkdtemp(dir))
+    abort();
+  if (sct_make_codec(dir, "m", 8, 8, 3, 1, 1.2, path, sizeof path, err, sizeof err)) {
+    fprintf(stderr, "fuzz_saic_decode: %s\n", err);
+    abort();
+  }
+  saic_codec_opts o = {1, 4096};
+  if (saic_codec_open(path, &o, &c, err, sizeof err)) {
+    fprintf(stderr, "fuzz_saic_decode: %s\n", err);
+    abort();
+  }
+  snprintf(train, sizeof train, "%s/m.train.ckpt", dir);
+  remove(train);
+  remove(path);
+  rmdir(dir);
+  const char *out = getenv("SAIC_FUZZ_WRITE_CORPUS");
+  if (out)
+    write_corpus(c, out);
+  return c;
+}
+
+static void decode_one(saic_codec *c, const uint8_t *data, size_t size) {
+  uint8_t *px = NULL, *px2 = NULL;
+  int w = -1, h = -1, w2, h2;
+  char err[512] = "";
+  if (saic_codec_decode(c, data, size, &px, &w, &h, err, sizeof err)) {
+    if (px || w || h || !err[0])
+      abort();
+    return;
+  }
+  saic_stream_info info;
+  if (!px || saic_codec_parse_header(c, data, size, &info, err, sizeof err) || info.width != w ||
+      info.height != h || (size_t)w * (size_t)h > 4096)
+    abort();
+  if (saic_codec_decode(c, data, size, &px2, &w2, &h2, err, sizeof err) || w2 != w || h2 != h ||
+      memcmp(px, px2, (size_t)w * (size_t)h * 3) != 0)
+    abort();
+  free(px);
+  free(px2);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  saic_codec *c = fixed_codec();
+  decode_one(c, size ? data : NULL, size);
+  const uint8_t tag = saic_codec_get_model(c)->sha256[0];
+  if (size >= 2 && data[1] != tag) {
+    uint8_t *copy = malloc(size);
+    if (!copy)
+      abort();
+    memcpy(copy, data, size);
+    copy[1] = tag;
+    decode_one(c, copy, size);
+    free(copy);
+  }
+  return 0;
+}

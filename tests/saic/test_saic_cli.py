@@ -1,0 +1,168 @@
+"""End-to-end test of `saicbench export`, `encode`, `decode` and of the codec in `run`.
+
+usage: test_saic_cli.py SAICBENCH TEST_SAIC_CODEC [SHARED_DATASETS]
+(TEST_SAIC_CODEC --write-train-ckpt PATH writes a small random training checkpoint.)
+Checks: --help exits 0; export writes a codec checkpoint and prints its SHA-256; encode/decode
+round trip (deterministic bytes, 3-byte header at 32x32, PNG out); errors exit 2 with one line
+naming the problem (missing options, a training checkpoint given to decode, another model's
+stream, a truncated stream, a bad rate); `run --codec saic:model=X:rate=0,1,2` stores results and
+`codecs` lists saic."""
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import unittest
+
+SAICBENCH = HELPER = SHARED = None
+
+
+def run(args, code=0):
+    p = subprocess.run([SAICBENCH] + args, capture_output=True, text=True)
+    if p.returncode != code:
+        raise AssertionError("saicbench %s: exit %d, expected %d\nstdout:\n%s\nstderr:\n%s" %
+                             (" ".join(args), p.returncode, code, p.stdout, p.stderr))
+    if code == 2:
+        lines = [l for l in p.stderr.splitlines() if l.strip()]
+        assert len(lines) == 1, p.stderr
+    return p
+
+
+def write_png(path, w, h):
+    """A small RGB PNG without third-party modules."""
+    import struct
+    import zlib
+    raw = b"".join(b"\x00" + bytes(((x * 7 + y * 3 + c * 50) % 256) for x in range(w)
+                                    for c in range(3)) for y in range(h))
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+class SaicCli(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="saicbench_saic_cli_")
+        cls.train = os.path.join(cls.tmp, "train.ckpt")
+        subprocess.run([HELPER, "--write-train-ckpt", cls.train], check=True)
+        cls.codec = os.path.join(cls.tmp, "codec.ckpt")
+        p = run(["export", "--model", cls.train, "--out", cls.codec])
+        cls.sha = p.stdout.strip()
+        cls.img = os.path.join(cls.tmp, "img.png")
+        write_png(cls.img, 32, 32)
+        cls.img2 = os.path.join(cls.tmp, "img2.png")
+        write_png(cls.img2, 45, 29)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def test_help(self):
+        for sub in ["export", "encode", "decode"]:
+            p = run([sub, "--help"])
+            self.assertIn("usage: saicbench " + sub, p.stdout)
+        self.assertIn("export", run(["--help"]).stdout)
+
+    def test_export(self):
+        self.assertEqual(len(self.sha), 64)
+        int(self.sha, 16)
+        p = run(["export", "--model", self.codec, "--out", self.path("x.ckpt")], 2)
+        self.assertIn("already a codec checkpoint", p.stderr)
+        p = run(["export", "--model", self.path("missing.ckpt"), "--out", self.path("x.ckpt")], 2)
+        self.assertIn("missing.ckpt", p.stderr)
+        p = run(["export", "--model", self.train], 2)
+        self.assertIn("--out", p.stderr)
+        p = run(["export", "--model", self.train, "--out", self.path("y.ckpt"), "--tail-mass",
+                 "abc"], 2)
+        self.assertIn("--tail-mass", p.stderr)
+        # Exporting again gives the same model hash (the tables are a function of the model).
+        p = run(["export", "--model", self.train, "--out", self.path("again.ckpt")])
+        self.assertEqual(p.stdout.strip(), self.sha)
+
+    def test_round_trip(self):
+        for img, w, h, header in [(self.img, 32, 32, 3), (self.img2, 45, 29, 5)]:
+            a, b, out = self.path("a.saic"), self.path("b.saic"), self.path("out.png")
+            p = run(["encode", img, a, "--model", self.codec, "--rate", "1.3"])
+            self.assertIn("header %d" % header, p.stdout)
+            run(["encode", img, b, "--model", self.codec, "--rate", "1.3", "--threads", "2"])
+            data = open(a, "rb").read()
+            self.assertEqual(data, open(b, "rb").read())
+            self.assertEqual(data[1], int(self.sha[:2], 16))  # model tag
+            run(["decode", a, out, "--model", self.codec])
+            png = open(out, "rb").read()
+            self.assertEqual(png[:8], b"\x89PNG\r\n\x1a\n")
+            self.assertEqual(int.from_bytes(png[16:20], "big"), w)
+            self.assertEqual(int.from_bytes(png[20:24], "big"), h)
+            out2 = self.path("out2.png")
+            run(["decode", b, out2, "--model", self.codec, "--threads", "2"])
+            self.assertEqual(png, open(out2, "rb").read())
+        # Higher rate, more bytes.
+        sizes = []
+        for r in ["0", "1", "2"]:
+            run(["encode", self.img, self.path("r.saic"), "--model", self.codec, "--rate", r])
+            sizes.append(os.path.getsize(self.path("r.saic")))
+        self.assertLessEqual(sizes[0], sizes[1])
+        self.assertLessEqual(sizes[1], sizes[2])
+
+    def test_errors(self):
+        a = self.path("e.saic")
+        run(["encode", self.img, a, "--model", self.codec, "--rate", "2"])
+        p = run(["decode", a, self.path("e.png"), "--model", self.train], 2)
+        self.assertIn("export", p.stderr)
+        data = open(a, "rb").read()
+        t = self.path("t.saic")
+        open(t, "wb").write(data[:-3])
+        p = run(["decode", t, self.path("e.png"), "--model", self.codec], 2)
+        self.assertIn("truncated", p.stderr)
+        self.assertIn("t.saic", p.stderr)
+        open(t, "wb").write(data[:1] + bytes([data[1] ^ 0xff]) + data[2:])
+        p = run(["decode", t, self.path("e.png"), "--model", self.codec], 2)
+        self.assertIn("another model", p.stderr)
+        open(t, "wb").write(data[:2])
+        p = run(["decode", t, self.path("e.png"), "--model", self.codec], 2)
+        self.assertIn("header", p.stderr)
+        p = run(["encode", self.img, a, "--model", self.codec, "--rate", "16"], 2)
+        self.assertIn("--rate", p.stderr)
+        p = run(["encode", self.img, a, "--model", self.codec], 2)
+        self.assertIn("usage", p.stderr)
+        p = run(["encode", self.path("none.png"), a, "--model", self.codec, "--rate", "1"], 2)
+        self.assertIn("none.png", p.stderr)
+        p = run(["decode", a, self.path("e.png"), "--model", self.codec, "--rate", "1"], 2)
+        self.assertIn("--rate", p.stderr)
+        p = run(["decode", self.path("none.saic"), self.path("e.png"), "--model", self.codec], 2)
+        self.assertIn("none.saic", p.stderr)
+
+    def test_run_and_codecs(self):
+        self.assertIn("saic", [l.split()[0] for l in run(["codecs"]).stdout.splitlines()
+                               if l and not l.startswith(" ")])
+        data = self.path("data")
+        os.makedirs(data, exist_ok=True)
+        shutil.copy(self.img, os.path.join(data, "a.png"))
+        shutil.copy(self.img2, os.path.join(data, "b.png"))
+        db = self.path("run.db")
+        run(["run", "--data", data, "--db", db, "--quiet", "--threads", "2", "--codec",
+             "saic:model=%s:rate=0,1,2" % self.codec])
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT count(*), sum(error IS NULL), min(bytes - stream_bytes), "
+                           "max(bytes - stream_bytes) FROM results").fetchone()
+        con.close()
+        self.assertEqual(rows[0], 6)
+        self.assertEqual(rows[1], 6)
+        self.assertEqual((rows[2], rows[3]), (3, 5))  # header bytes: 32x32 and 45x29
+        p = run(["run", "--data", data, "--db", self.path("bad.db"), "--quiet", "--codec",
+                 "saic:rate=1"], 2)
+        self.assertIn("model", p.stderr)
+
+
+if __name__ == "__main__":
+    SAICBENCH, HELPER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    if len(sys.argv) > 3 and os.path.isdir(sys.argv[3]):
+        SHARED = os.path.abspath(sys.argv[3])
+    unittest.main(argv=[sys.argv[0], "-v"])

@@ -1,0 +1,615 @@
+/* The SAIC codec (codecs/saic/saic_codec.c, saic_export.c) on a small random model (n 8, m 8,
+ * 3 levels, level gains e^(5 + 1.2 l)) written as a training checkpoint and exported here:
+ *   - export: tables exist for every channel and match the float density; the codec checkpoint
+ *     loads, a training checkpoint or a file whose tensors do not match model_sha256 is refused;
+ *   - round trip: decode(encode(x)) equals the reconstruction computed directly through the
+ *     model with rounded latents (sizes 1x1 .. 768x512, rates on and between levels), encodes
+ *     are byte-identical when repeated and across instances, the payload is close to the
+ *     density's estimate;
+ *   - rate: mean file bytes over 12 images do not decrease as the knob grows; knobs above
+ *     levels-1 act as levels-1;
+ *   - header: 3 bytes at 32x32; another model's stream, other versions, truncation at every
+ *     length, appended bytes, non-canonical and impossible sizes are refused with a message;
+ *     flipped bytes give an error or an image of the declared size, never a crash;
+ *   - threads: a codec with threads=2 decodes to the same pixels as threads=1, and two threads
+ *     sharing one instance produce what one thread does;
+ *   - the registry lists "saic" and its settings errors name the setting.
+ * SAIC_TEST_KEEP=1 keeps the temporary checkpoints (the folder is /tmp/saicbench_codec_*);
+ * `test_saic_codec --write-train-ckpt PATH` writes the test's training checkpoint (for
+ * test_saic_cli.py). */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "codec_registry.h"
+#include "saic_codec.h"
+#include "saic_codec_test_util.h"
+#include "saic_density.h"
+
+static int g_checks, g_failures;
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    g_checks++;                                                                                    \
+    if (!(cond)) {                                                                                 \
+      g_failures++;                                                                                \
+      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                              \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fputc('\n', stderr);                                                                         \
+    }                                                                                              \
+  } while (0)
+
+enum { N = 8, M = 8, LEVELS = 3 };
+static char dir[64], codec_a[512], codec_b[512], train_a[512];
+
+/* The reconstruction computed directly through a model loaded from the codec checkpoint. */
+static uint8_t *reference(const uint8_t *rgb, int w, int h, int q) {
+  const int H = h < 8 ? 8 : (h + 7) / 8 * 8, W = w < 8 ? 8 : (w + 7) / 8 * 8;
+  saic_model *m = NULL;
+  nn_err e = {0};
+  if (saic_export_load_model(codec_a, H, W, 1, &m, NULL, &e) != NN_OK) {
+    CHECK(0, "reference model: %s", e.msg);
+    return NULL;
+  }
+  const size_t hw = (size_t)H * W, lhw = hw / 64;
+  float *x = malloc(3 * hw * sizeof *x), *yq = malloc(M * lhw * sizeof *yq);
+  float g[M], ig[M];
+  for (int y = 0; y < H; y++)
+    for (int xx = 0; xx < W; xx++)
+      for (int c = 0; c < 3; c++)
+        x[c * hw + (size_t)y * W + xx] =
+            rgb[((size_t)(y < h ? y : h - 1) * w + (xx < w ? xx : w - 1)) * 3 + c] / 255.f;
+  const float *lat, *xh;
+  saic_model_analysis(m, x, 1, &lat, &e);
+  saic_model_gains(m, saic_codec_rate_value(LEVELS, q), g, ig);
+  for (int c = 0; c < M; c++)
+    for (size_t k = 0; k < lhw; k++)
+      yq[c * lhw + k] = rintf(lat[c * lhw + k] * g[c]) * ig[c];
+  saic_model_synthesis(m, yq, 1, &xh, &e);
+  uint8_t *out = malloc((size_t)w * h * 3);
+  for (int y = 0; y < h; y++)
+    for (int xx = 0; xx < w; xx++)
+      for (int c = 0; c < 3; c++) {
+        float v = xh[c * hw + (size_t)y * W + xx] * 255.f;
+        v = v < 0.f ? 0.f : v > 255.f ? 255.f : v;
+        out[((size_t)y * w + xx) * 3 + c] = (uint8_t)lrintf(v);
+      }
+  free(x);
+  free(yq);
+  saic_model_free(m);
+  return out;
+}
+
+static saic_codec *open_codec(const char *path, int threads, size_t max_pixels) {
+  saic_codec *c = NULL;
+  char err[512];
+  saic_codec_opts o = {threads, max_pixels};
+  if (saic_codec_open(path, &o, &c, err, sizeof err))
+    CHECK(0, "open %s: %s", path, err);
+  return c;
+}
+
+/* ------------------------------------------------------------------ export */
+
+static void test_export(void) {
+  saic_codec *c = open_codec(codec_a, 1, 0);
+  if (!c)
+    return;
+  const saic_codec_model *cm = saic_codec_get_model(c);
+  CHECK(cm->cfg.n == N && cm->cfg.m == M && cm->cfg.levels == LEVELS, "config");
+  CHECK(saic_cdf_set_count(cm->tables) == M, "%d tables", saic_cdf_set_count(cm->tables));
+  /* Each table's symbol cost is close to the float density's at its mode and neighbours. */
+  for (int ch = 0; ch < M; ch++) {
+    const saic_cdf *t = saic_cdf_set_get(cm->tables, ch);
+    CHECK(t && t->nsym >= 3, "table %d", ch);
+    if (!t)
+      continue;
+    double worst = 0;
+    for (uint32_t s = 0; s + 1 < t->nsym; s++) {
+      double p = saic_density_likelihood(saic_model_density(cm->model), ch, t->min + (int)s);
+      double q = (t->cdf[s + 1] - t->cdf[s]) / 65536.0;
+      if (p > 0.01)
+        worst = fmax(worst, fabs(log2(p) - log2(q)));
+    }
+    CHECK(worst < 0.01, "table %d: probable symbols cost %.4f bits off the density", ch, worst);
+  }
+  saic_codec_close(c);
+
+  char err[512];
+  saic_codec *bad = NULL;
+  CHECK(saic_codec_open(train_a, NULL, &bad, err, sizeof err) != 0 && strstr(err, "export"),
+        "training checkpoint: %s", err);
+  CHECK(saic_codec_open("/nonexistent/x.ckpt", NULL, &bad, err, sizeof err) != 0 &&
+            strstr(err, "/nonexistent/x.ckpt"),
+        "missing file: %s", err);
+  /* Tables changed but metadata kept: the recomputed hash disagrees. */
+  saic_model *m = NULL;
+  nn_err e = {0};
+  nn_ckpt *ck = NULL;
+  if (saic_export_load_model(codec_a, 8, 8, 1, &m, &ck, &e) != NN_OK) {
+    CHECK(0, "%s", e.msg);
+    return;
+  }
+  saic_cdf_set *tables = NULL;
+  saic_export_opts o = saic_export_defaults();
+  o.max_half_range = 3; /* different tables */
+  saic_export_tables(m, &o, &tables, NULL, &e);
+  const int nm = nn_ckpt_num_meta(ck);
+  nn_kv *kv = calloc((size_t)nm, sizeof *kv);
+  for (int i = 0; i < nm; i++)
+    nn_ckpt_meta_at(ck, i, &kv[i].key, &kv[i].value);
+  int total = 0;
+  for (int ch = 0; ch < M; ch++)
+    total += (int)saic_cdf_set_get(tables, ch)->nsym - 1;
+  float *range = malloc(2 * M * sizeof *range), *cdf = malloc((size_t)total * sizeof *cdf);
+  int k = 0;
+  for (int ch = 0; ch < M; ch++) {
+    const saic_cdf *t = saic_cdf_set_get(tables, ch);
+    range[2 * ch] = (float)t->min;
+    range[2 * ch + 1] = (float)t->nsym;
+    for (uint32_t s = 1; s < t->nsym; s++)
+      cdf[k++] = (float)t->cdf[s];
+  }
+  const nn_ckpt_part parts[2] = {{"enc.", saic_model_encoder(m)}, {"dec.", saic_model_decoder(m)}};
+  const nn_ckpt_extra ex[2] = {{SAIC_EXPORT_CDF_RANGE, 2, {M, 2, 1, 1}, range},
+                               {SAIC_EXPORT_CDF, 1, {total, 1, 1, 1}, cdf}};
+  char tampered[600];
+  snprintf(tampered, sizeof tampered, "%s/tampered.ckpt", dir);
+  CHECK(nn_ckpt_save_parts(tampered, parts, 2, ex, 2, kv, nm, &e) == NN_OK, "%s", e.msg);
+  CHECK(saic_codec_open(tampered, NULL, &bad, err, sizeof err) != 0 && strstr(err, "model_sha256"),
+        "tampered: %s", err);
+  /* A table entry that is not an integer. */
+  cdf[0] += 0.5f;
+  CHECK(nn_ckpt_save_parts(tampered, parts, 2, ex, 2, kv, nm, &e) == NN_OK, "%s", e.msg);
+  CHECK(saic_codec_open(tampered, NULL, &bad, err, sizeof err) != 0 && strstr(err, "table 0"),
+        "non-integer cdf: %s", err);
+  free(range);
+  free(cdf);
+  free(kv);
+  saic_cdf_set_free(tables);
+  nn_ckpt_free(ck);
+  saic_model_free(m);
+}
+
+/* ------------------------------------------------------------------ round trips */
+
+static void roundtrip(saic_codec *c, int w, int h, double rate, uint64_t seed, int verbose) {
+  uint8_t *img = sct_image(w, h, seed);
+  uint8_t *a = NULL, *b = NULL, *px = NULL;
+  size_t la = 0, lb = 0;
+  saic_encode_stats st;
+  char err[512];
+  int ow, oh;
+  if (saic_codec_encode(c, img, w, h, rate, &a, &la, &st, err, sizeof err) ||
+      saic_codec_encode(c, img, w, h, rate, &b, &lb, NULL, err, sizeof err)) {
+    CHECK(0, "%dx%d rate %g: encode: %s", w, h, rate, err);
+    goto out;
+  }
+  CHECK(la == lb && !memcmp(a, b, la), "%dx%d rate %g: repeated encodes differ", w, h, rate);
+  CHECK(st.header_bytes + st.payload_bytes == la, "sizes");
+  CHECK(st.header_bytes == ((w == 32 && h == 32) ? 3u : 3u + (w > 128) + (h > 128) + 2),
+        "%dx%d: %zu header bytes", w, h, st.header_bytes);
+  if (saic_codec_decode(c, a, la, &px, &ow, &oh, err, sizeof err)) {
+    CHECK(0, "%dx%d rate %g: decode: %s", w, h, rate, err);
+    goto out;
+  }
+  CHECK(ow == w && oh == h, "decoded size %dx%d", ow, oh);
+  uint8_t *ref = reference(img, w, h, st.rate_index);
+  CHECK(ref && !memcmp(ref, px, (size_t)w * h * 3),
+        "%dx%d rate %g: decoded pixels differ from the direct reconstruction", w, h, rate);
+  free(ref);
+  /* The range coder is within a few bytes above the density's estimate (table quantisation +
+   * termination). It may be well below: the estimate floors each likelihood at 1e-9 (29.9 bits),
+   * while a value past a table's range costs the escape plus a short Elias-gamma code. */
+  const double actual = 8.0 * (double)st.payload_bytes;
+  CHECK(actual <= st.est_bits * 1.01 + 16 && actual >= st.est_bits * 0.75 - 16,
+        "%dx%d: payload %zu bytes vs estimate %.1f bits", w, h, st.payload_bytes, st.est_bits);
+  if (verbose)
+    printf("  %4dx%-4d rate %-5g q %3d: %6zu bytes (header %zu), estimate %8.1f bits, actual "
+           "%6.0f bits\n",
+           w, h, rate, st.rate_index, la, st.header_bytes, st.est_bits, actual);
+out:
+  free(img);
+  free(a);
+  free(b);
+  free(px);
+}
+
+static void test_roundtrips(void) {
+  saic_codec *c = open_codec(codec_a, 1, 0);
+  if (!c)
+    return;
+  const int sizes[][2] = {{32, 32}, {1, 1}, {33, 17}, {7, 5}, {8, 8}, {200, 136}, {129, 3}};
+  const double rates[] = {0, 0.5, 1.37, 2};
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+    for (size_t r = 0; r < 4; r++)
+      roundtrip(c, sizes[s][0], sizes[s][1], rates[r], s * 4 + r, s == 0 || r == 3);
+  roundtrip(c, 768, 512, 1, 99, 1); /* ~1 s under ASan with this small model */
+  /* A second instance encodes the same bytes. */
+  saic_codec *c2 = open_codec(codec_a, 1, 0);
+  uint8_t *img = sct_image(32, 32, 5), *a = NULL, *b = NULL;
+  size_t la, lb;
+  char err[512];
+  if (c2 && !saic_codec_encode(c, img, 32, 32, 1.2, &a, &la, NULL, err, sizeof err) &&
+      !saic_codec_encode(c2, img, 32, 32, 1.2, &b, &lb, NULL, err, sizeof err))
+    CHECK(la == lb && !memcmp(a, b, la), "instances encode differently");
+  free(a);
+  free(b);
+  free(img);
+  saic_codec_close(c2);
+  saic_codec_close(c);
+}
+
+static void test_rate(void) {
+  saic_codec *c = open_codec(codec_a, 1, 0);
+  if (!c)
+    return;
+  enum { NI = 12, NR = 9 };
+  double bytes[NR] = {0};
+  char err[512];
+  for (int i = 0; i < NI; i++) {
+    uint8_t *img = sct_image(32, 32, 100 + i);
+    for (int r = 0; r < NR; r++) {
+      uint8_t *d;
+      size_t len;
+      if (saic_codec_encode(c, img, 32, 32, r * 0.25, &d, &len, NULL, err, sizeof err)) {
+        CHECK(0, "%s", err);
+        continue;
+      }
+      bytes[r] += (double)len / NI;
+      free(d);
+    }
+    free(img);
+  }
+  printf("  mean bytes at 32x32, rate 0..2 step 0.25:");
+  for (int r = 0; r < NR; r++)
+    printf(" %.1f", bytes[r]);
+  printf("\n");
+  for (int r = 1; r < NR; r++)
+    CHECK(bytes[r] >= bytes[r - 1], "mean bytes fall from %.2f to %.2f at rate %g", bytes[r - 1],
+          bytes[r], r * 0.25);
+  CHECK(bytes[NR - 1] > bytes[0] * 1.5, "rate barely grows: %.1f -> %.1f", bytes[0], bytes[NR - 1]);
+  /* Above levels - 1 the knob acts as levels - 1; the index is the same. */
+  uint8_t *img = sct_image(40, 24, 7), *a = NULL, *b = NULL;
+  size_t la, lb;
+  if (!saic_codec_encode(c, img, 40, 24, 2, &a, &la, NULL, err, sizeof err) &&
+      !saic_codec_encode(c, img, 40, 24, 15, &b, &lb, NULL, err, sizeof err))
+    CHECK(la == lb && !memcmp(a, b, la), "rate 15 differs from rate 2");
+  free(b);
+  CHECK(saic_codec_encode(c, img, 40, 24, 15.5, &b, &lb, NULL, err, sizeof err) != 0 &&
+            strstr(err, "rate"),
+        "rate 15.5: %s", err);
+  CHECK(saic_codec_rate_index(LEVELS, 1.0) == 128 && saic_codec_rate_index(LEVELS, 2) == 255 &&
+            saic_codec_rate_index(LEVELS, -1) == 0 && saic_codec_rate_index(1, 0.7) == 0,
+        "rate index");
+  free(a);
+  free(img);
+  saic_codec_close(c);
+}
+
+/* ------------------------------------------------------------------ hostile streams */
+
+static int try_decode(saic_codec *c, const uint8_t *d, size_t n, char *err, size_t err_len) {
+  uint8_t *px = NULL;
+  int w = -1, h = -1;
+  err[0] = '\0';
+  int rc = saic_codec_decode(c, d, n, &px, &w, &h, err, err_len);
+  if (rc) {
+    CHECK(!px && w == 0 && h == 0 && err[0], "failed decode left outputs or no message");
+  } else {
+    saic_stream_info info;
+    char e2[256];
+    CHECK(px && !saic_codec_parse_header(c, d, n, &info, e2, sizeof e2) && info.width == w &&
+              info.height == h,
+          "accepted stream with inconsistent size");
+  }
+  free(px);
+  return rc;
+}
+
+static void test_hostile(void) {
+  saic_codec *a = open_codec(codec_a, 1, 0), *b = open_codec(codec_b, 1, 0);
+  if (!a || !b)
+    return;
+  CHECK(saic_codec_get_model(a)->sha256[0] != saic_codec_get_model(b)->sha256[0],
+        "test models share a tag");
+  char err[512];
+  uint8_t *img = sct_image(32, 32, 3), *img2 = sct_image(45, 29, 4), *s = NULL, *s2 = NULL;
+  size_t n = 0, n2 = 0;
+  if (saic_codec_encode(a, img, 32, 32, 2, &s, &n, NULL, err, sizeof err) ||
+      saic_codec_encode(a, img2, 45, 29, 1, &s2, &n2, NULL, err, sizeof err)) {
+    CHECK(0, "%s", err);
+    goto out;
+  }
+  printf("  32x32 stream %zu bytes, 45x29 stream %zu bytes\n", n, n2);
+  CHECK(try_decode(a, s, n, err, sizeof err) == 0, "valid stream: %s", err);
+  CHECK(try_decode(b, s, n, err, sizeof err) != 0 && strstr(err, "another model"),
+        "another model: %s", err);
+  uint8_t *buf = malloc(n2 + 64);
+  /* Versions. */
+  for (int v = 0; v < 8; v++) {
+    if (v == SAIC_CODEC_FORMAT_VERSION)
+      continue;
+    memcpy(buf, s, n);
+    buf[0] = (uint8_t)((buf[0] & 0x1f) | (v << 5));
+    CHECK(try_decode(a, buf, n, err, sizeof err) != 0 && strstr(err, "version"), "version %d: %s",
+          v, err);
+  }
+  /* Truncation at every length: refused whenever the cut is not a multiple of 16 bytes of
+   * payload (and always inside the header). */
+  const uint8_t *streams[2] = {s, s2};
+  const size_t lens[2] = {n, n2};
+  for (int k = 0; k < 2; k++) {
+    size_t refused = 0, must = 0;
+    for (size_t l = 0; l < lens[k]; l++) {
+      int rc = try_decode(a, streams[k], l, err, sizeof err);
+      refused += rc != 0;
+      if (l < 3 || (lens[k] - l) % 16) {
+        must++;
+        CHECK(rc != 0, "stream %d truncated to %zu of %zu bytes accepted", k, l, lens[k]);
+      }
+    }
+    printf("  stream %d: %zu of %zu truncations refused (%zu required)\n", k, refused, lens[k],
+           must);
+  }
+  /* Appended bytes. */
+  for (size_t extra = 1; extra <= 40; extra++) {
+    memcpy(buf, s2, n2);
+    for (size_t i = 0; i < extra; i++)
+      buf[n2 + i] = (uint8_t)(0x5a + 37 * i);
+    int rc = try_decode(a, buf, n2 + extra, err, sizeof err);
+    if (extra % 16)
+      CHECK(rc != 0, "%zu appended bytes accepted", extra);
+  }
+  /* Sizes: over-long, too large, non-canonical, truncated. */
+  const uint8_t hdr = (uint8_t)(SAIC_CODEC_FORMAT_VERSION << 5 | 1 << 4);
+  const uint8_t tag = saic_codec_get_model(a)->sha256[0];
+  const struct {
+    uint8_t b[8];
+    size_t n;
+    const char *msg;
+  } bad[] = {
+      {{hdr, tag, 0, 0xff, 0xff, 0x03, 0x00}, 7, "size"},  /* width 65536 */
+      {{hdr, tag, 0, 0x80, 0x00, 0x00}, 6, "size"},        /* over-long zero */
+      {{hdr, tag, 0, 31, 31}, 5, "non-canonical"},         /* 32x32 explicitly */
+      {{hdr, tag, 0, 0xff, 0x7f, 0xff, 0x7f}, 7, "pixel"}, /* 16384 x 16384 */
+      {{hdr, tag, 0, 0x80}, 4, "truncated"},               /* varint cut */
+      {{hdr, tag, 0, 4}, 4, "truncated"},                  /* no height */
+      {{hdr, tag}, 2, "header"},                           /* too short */
+      {{(uint8_t)(hdr | 3), tag, 0, 4, 4}, 5, "mod 16"},   /* payload length */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    CHECK(try_decode(a, bad[i].b, bad[i].n, err, sizeof err) != 0 && strstr(err, bad[i].msg),
+          "bad header %zu: %s", i, err);
+  /* A one-level model refuses a rate index other than 0: covered by the parse rule; a 3-level
+   * model accepts every index. Flipped bytes: error or an image, never a crash. */
+  size_t flips = 0, accepted = 0;
+  for (int k = 0; k < 2; k++)
+    for (size_t p = 0; p < lens[k]; p++)
+      for (int bit = 0; bit < 8; bit++) {
+        memcpy(buf, streams[k], lens[k]);
+        buf[p] ^= (uint8_t)(1u << bit);
+        accepted += try_decode(a, buf, lens[k], err, sizeof err) == 0;
+        flips++;
+      }
+  printf("  %zu single-bit flips: %zu decoded to an image, the rest refused\n", flips, accepted);
+  /* Random garbage with a valid header prefix. */
+  uint64_t r = 12345;
+  for (int t = 0; t < 300; t++) {
+    size_t len = 3 + (size_t)(t % 40);
+    for (size_t i = 0; i < len; i++) {
+      r = r * 6364136223846793005ull + 1442695040888963407ull;
+      buf[i] = (uint8_t)(r >> 56);
+    }
+    buf[0] = (uint8_t)((buf[0] & 0x0f) | (SAIC_CODEC_FORMAT_VERSION << 5) | ((t & 1) << 4));
+    buf[1] = tag;
+    try_decode(a, buf, len, err, sizeof err);
+  }
+  free(buf);
+out:
+  free(img);
+  free(img2);
+  free(s);
+  free(s2);
+  saic_codec_close(a);
+  saic_codec_close(b);
+}
+
+/* ------------------------------------------------------------------ threads */
+
+typedef struct job {
+  saic_codec *c;
+  int seed;
+  uint8_t *px;
+  size_t bytes;
+  int ok;
+} job;
+
+static void *worker(void *arg) {
+  job *j = arg;
+  char err[256];
+  uint8_t *img = sct_image(40, 32, (uint64_t)j->seed), *d = NULL;
+  size_t n;
+  int w, h;
+  j->ok = 0;
+  for (int it = 0; it < 3; it++) {
+    free(j->px);
+    free(d);
+    j->px = NULL;
+    d = NULL;
+    if (saic_codec_encode(j->c, img, 40, 32, 1.5, &d, &n, NULL, err, sizeof err) ||
+        saic_codec_decode(j->c, d, n, &j->px, &w, &h, err, sizeof err))
+      goto out;
+  }
+  j->bytes = n;
+  j->ok = 1;
+out:
+  free(d);
+  free(img);
+  return NULL;
+}
+
+static void test_threads(void) {
+  saic_codec *c1 = open_codec(codec_a, 1, 0), *c2 = open_codec(codec_a, 2, 0);
+  if (!c1 || !c2)
+    return;
+  const int sizes[][2] = {{32, 32}, {33, 17}, {200, 136}};
+  char err[512];
+  for (int s = 0; s < 3; s++) {
+    int w = sizes[s][0], h = sizes[s][1], w1, h1, w2, h2;
+    uint8_t *img = sct_image(w, h, 40 + s), *d = NULL, *d2 = NULL, *p1 = NULL, *p2 = NULL;
+    size_t n, n2;
+    if (!saic_codec_encode(c1, img, w, h, 1.8, &d, &n, NULL, err, sizeof err) &&
+        !saic_codec_encode(c2, img, w, h, 1.8, &d2, &n2, NULL, err, sizeof err) &&
+        !saic_codec_decode(c1, d, n, &p1, &w1, &h1, err, sizeof err) &&
+        !saic_codec_decode(c2, d, n, &p2, &w2, &h2, err, sizeof err)) {
+      CHECK(!memcmp(p1, p2, (size_t)w * h * 3), "%dx%d: threads=2 decodes other pixels", w, h);
+      printf("  %dx%d: threads 1 vs 2: same pixels %s, same stream %s\n", w, h,
+             memcmp(p1, p2, (size_t)w * h * 3) ? "NO" : "yes",
+             n == n2 && !memcmp(d, d2, n) ? "yes" : "no");
+    } else {
+      CHECK(0, "%s", err);
+    }
+    free(img);
+    free(d);
+    free(d2);
+    free(p1);
+    free(p2);
+  }
+  /* Two threads share one instance: same results as alone. */
+  job solo[2] = {{c1, 1, NULL, 0, 0}, {c1, 2, NULL, 0, 0}};
+  worker(&solo[0]);
+  worker(&solo[1]);
+  job par[4] = {{c1, 1, NULL, 0, 0}, {c1, 2, NULL, 0, 0}, {c1, 1, NULL, 0, 0}, {c1, 2, NULL, 0, 0}};
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++)
+    pthread_create(&t[i], NULL, worker, &par[i]);
+  for (int i = 0; i < 4; i++)
+    pthread_join(t[i], NULL);
+  for (int i = 0; i < 4; i++) {
+    const job *ref = &solo[i % 2];
+    CHECK(par[i].ok && ref->ok && par[i].bytes == ref->bytes &&
+              !memcmp(par[i].px, ref->px, 40 * 32 * 3),
+          "shared instance, thread %d differs", i);
+    free(par[i].px);
+  }
+  free(solo[0].px);
+  free(solo[1].px);
+  saic_codec_close(c1);
+  saic_codec_close(c2);
+}
+
+/* ------------------------------------------------------------------ registry */
+
+static void test_registry(void) {
+  codec_registry *reg = NULL;
+  char err[512];
+  if (codec_registry_create(&reg, err, sizeof err)) {
+    CHECK(0, "%s", err);
+    return;
+  }
+  const codec_vtable *vt = codec_registry_find(reg, "saic");
+  CHECK(vt != NULL, "saic not registered");
+  if (!vt) {
+    codec_registry_destroy(reg);
+    return;
+  }
+  CHECK(!strcmp(vt->knob.name, "rate") && vt->knob.kind == CODEC_KNOB_REAL &&
+            vt->knob.rate_increases == 1 && vt->knob.min == 0,
+        "knob");
+  void *inst = NULL;
+  CHECK(vt->create(NULL, 0, &inst, err, sizeof err) != 0 && strstr(err, "model"), "no model: %s",
+        err);
+  codec_option bad_threads[] = {{"model", codec_a}, {"threads", "0"}};
+  CHECK(vt->create(bad_threads, 2, &inst, err, sizeof err) != 0 && strstr(err, "threads"),
+        "threads=0: %s", err);
+  codec_option typo[] = {{"modle", codec_a}};
+  CHECK(vt->create(typo, 1, &inst, err, sizeof err) != 0 && strstr(err, "modle"), "typo: %s", err);
+  codec_option ok[] = {{"model", codec_a}, {"threads", "1"}};
+  if (vt->create(ok, 2, &inst, err, sizeof err)) {
+    CHECK(0, "create: %s", err);
+  } else {
+    uint8_t *img = sct_image(32, 32, 9), *px = NULL;
+    codec_encoded e;
+    int w, h;
+    if (vt->encode(inst, img, 32, 32, 1, &e, err, sizeof err) ||
+        vt->decode(inst, e.data, e.size, &px, &w, &h, err, sizeof err)) {
+      CHECK(0, "vtable: %s", err);
+    } else {
+      CHECK(e.size == e.stream_bytes + 3 && e.stream_bytes > 0, "size %zu stream %zu", e.size,
+            e.stream_bytes);
+      free(e.data);
+    }
+    free(px);
+    px = NULL;
+    CHECK(vt->encode(inst, img, 32, 32, NAN, &e, err, sizeof err) != 0 && strstr(err, "rate"),
+          "NaN: %s", err);
+    CHECK(vt->decode(inst, img, 0, &px, &w, &h, err, sizeof err) != 0, "empty input accepted");
+    free(px);
+    free(img);
+    vt->destroy(inst);
+  }
+  codec_registry_destroy(reg);
+}
+
+int main(int argc, char **argv) {
+  /* Helper for test_saic_cli.py: write the test's training checkpoint and exit. */
+  if (argc == 3 && !strcmp(argv[1], "--write-train-ckpt")) {
+    char err[512];
+    if (sct_write_train_ckpt(argv[2], N, M, LEVELS, 1, 1.2, err, sizeof err)) {
+      fprintf(stderr, "%s\n", err);
+      return 1;
+    }
+    return 0;
+  }
+  snprintf(dir, sizeof dir, "/tmp/saicbench_codec_XXXXXX");
+  if (!mkdtemp(dir)) {
+    perror("mkdtemp");
+    return 1;
+  }
+  char err[512];
+  snprintf(train_a, sizeof train_a, "%s/a.train.ckpt", dir);
+  if (sct_make_codec(dir, "a", N, M, LEVELS, 1, 1.2, codec_a, sizeof codec_a, err, sizeof err)) {
+    fprintf(stderr, "setup: %s\n", err);
+    return 1;
+  }
+  /* A second model whose tag differs from the first's. */
+  for (uint64_t seed = 2;; seed++) {
+    if (sct_make_codec(dir, "b", N, M, LEVELS, seed, 1.2, codec_b, sizeof codec_b, err,
+                       sizeof err)) {
+      fprintf(stderr, "setup: %s\n", err);
+      return 1;
+    }
+    saic_codec *a = open_codec(codec_a, 1, 0), *b = open_codec(codec_b, 1, 0);
+    int differ = a && b && saic_codec_get_model(a)->sha256[0] != saic_codec_get_model(b)->sha256[0];
+    saic_codec_close(a);
+    saic_codec_close(b);
+    if (differ || seed > 20)
+      break;
+  }
+  printf("export\n");
+  test_export();
+  printf("round trips\n");
+  test_roundtrips();
+  printf("rate\n");
+  test_rate();
+  printf("hostile streams\n");
+  test_hostile();
+  printf("threads\n");
+  test_threads();
+  printf("registry\n");
+  test_registry();
+  const char *names[] = {"a.train.ckpt", "a.ckpt", "b.train.ckpt", "b.ckpt", "tampered.ckpt"};
+  for (int i = 0; i < 5; i++) {
+    char p[600];
+    snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+    if (!getenv("SAIC_TEST_KEEP"))
+      remove(p);
+  }
+  if (!getenv("SAIC_TEST_KEEP"))
+    rmdir(dir);
+  printf("test_saic_codec: %d checks, %d failures\n", g_checks, g_failures);
+  return g_failures ? 1 : 0;
+}
