@@ -371,7 +371,7 @@ class CliTest(unittest.TestCase):
         # classifier. The codecs and the network are deterministic, so identical runs compare
         # exactly equal; changes are then made to the stored aggregates directly.
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        ckpt = os.path.join(root, "tasks", "models", "classifier_resnet20_provisional.ckpt")
+        ckpt = os.path.join(root, "tasks", "models", "classifier_resnet20.ckpt")
         mini = self.db("cifar_mini")
         src_root = os.path.join(SHARED, "cifar10", "test")
         for c in sorted(os.listdir(src_root)):
