@@ -67,7 +67,9 @@ double metrics_kl_bits(const float *p, const float *q, int k) {
       double qi = q[i] > 1e-30f ? (double)q[i] : 1e-30;
       kl += (double)p[i] * log2((double)p[i] / qi);
     }
-  return kl;
+  /* KL >= 0; two float32 softmax outputs that each sum to 1 only up to rounding can give
+   * -1e-9 for (nearly) identical distributions. */
+  return kl > 0 ? kl : 0.0;
 }
 
 int metrics_task_stats_compute(const int *labels, const int *pred_orig, const int *pred_dec,

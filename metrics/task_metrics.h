@@ -36,7 +36,8 @@ double metrics_mutual_information(const int *x, const int *y, size_t n, int k);
 /* Entropy in bits of a discrete variable with values in [0, k); NAN as above. */
 double metrics_entropy(const int *x, size_t n, int k);
 /* KL(p || q) in bits for two distributions over k classes. Terms with p = 0 contribute 0; q is
- * floored at 1e-30 so a zero where p > 0 gives a large finite value rather than infinity. */
+ * floored at 1e-30 so a zero where p > 0 gives a large finite value rather than infinity; a
+ * negative sum (float rounding for nearly equal inputs) is returned as 0. */
 double metrics_kl_bits(const float *p, const float *q, int k);
 
 #endif

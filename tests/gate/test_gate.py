@@ -110,7 +110,7 @@ class GateTest(unittest.TestCase):
         for name in ["rate range", "failed images", "encode determinism", "decode determinism"]:
             self.assertEqual([c["status"] for c in checks(v, name)], ["pass"], name)
         # Same codec, same settings, same images: every per-point difference is exactly 0, at
-        # all 6 knob values and 3 targets, and both BD values are exactly 0.
+        # all 6 knob values and 3 targets, and BD-accuracy is exactly 0.
         for name in ["accuracy", "si_norm"]:
             rows = checks(v, name)
             self.assertEqual(len(rows), 9, name)
@@ -118,7 +118,10 @@ class GateTest(unittest.TestCase):
             self.assertTrue(all(c["limit"] < 0 for c in rows))
         self.assertEqual([(c["status"], c["value"]) for c in checks(v, "BD-accuracy")],
                          [("pass", 0)])
-        self.assertEqual([(c["status"], c["value"]) for c in checks(v, "BD-rate")], [("pass", 0)])
+        # BD-rate at equal accuracy needs accuracy strictly increasing with rate; on 30 images
+        # the curve can be flat between two knob values (then: not comparable, a warning).
+        bd_rate = [(c["status"], c["value"]) for c in checks(v, "BD-rate")]
+        self.assertIn(bd_rate, ([("pass", 0)], [("warn", None)]))
         with open(os.path.join(self.pass_out, "verdict.md")) as f:
             md = f.read()
         self.assertIn("# Gate verdict: PASS", md)
