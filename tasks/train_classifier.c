@@ -193,8 +193,7 @@ static int save_best(trainer *t, const classifier_train_opts *o, const char *pat
   return nn_ckpt_save(path, t->net, m.kv, m.n, err);
 }
 
-static int restore_last(trainer *t, const char *path, const classifier_train_opts *o,
-                        nn_err *err) {
+static int restore_last(trainer *t, const char *path, const classifier_train_opts *o, nn_err *err) {
   nn_ckpt *ck = NULL;
   int rc = nn_ckpt_read(path, &ck, err);
   if (rc != NN_OK)
@@ -206,7 +205,8 @@ static int restore_last(trainer *t, const char *path, const classifier_train_opt
     goto out;
   }
   const char *ep = nn_ckpt_meta(ck, "epoch"), *stp = nn_ckpt_meta(ck, "step");
-  const char *secs = nn_ckpt_meta(ck, "train_seconds"), *best = nn_ckpt_meta(ck, "best_test_accuracy");
+  const char *secs = nn_ckpt_meta(ck, "train_seconds"),
+             *best = nn_ckpt_meta(ck, "best_test_accuracy");
   const char *best_ep = nn_ckpt_meta(ck, "best_epoch"), *last = nn_ckpt_meta(ck, "test_accuracy");
   if (!ep || !stp || rng_from_hex(nn_ckpt_meta(ck, "rng"), &t->rng) ||
       classifier_parse3(nn_ckpt_meta(ck, "norm_mean"), t->mean) ||
@@ -225,8 +225,9 @@ static int restore_last(trainer *t, const char *path, const classifier_train_opt
   }
   if (o->log && o->config_text && nn_ckpt_meta(ck, "config") &&
       strcmp(o->config_text, nn_ckpt_meta(ck, "config")) != 0)
-    fprintf(o->log, "warning: %s was written with a different configuration; continuing with "
-                    "the current one\n",
+    fprintf(o->log,
+            "warning: %s was written with a different configuration; continuing with "
+            "the current one\n",
             path);
   if ((rc = classifier_apply_ckpt(ck, t->net, "optim.", err)) != NN_OK)
     goto out;
@@ -246,8 +247,10 @@ static int restore_last(trainer *t, const char *path, const classifier_train_opt
           found = j;
       }
       if (!st && found >= 0) {
-        rc = nn_err_set(err, NN_E_FORMAT, "%s: optimiser state \"%s\" does not fit the "
-                                          "configured optimiser", path, name);
+        rc = nn_err_set(err, NN_E_FORMAT,
+                        "%s: optimiser state \"%s\" does not fit the "
+                        "configured optimiser",
+                        path, name);
         goto out;
       }
       if (!st)
@@ -279,8 +282,7 @@ out:
 
 /* Test accuracy (and mean CE loss) of the current weights, on a separate eval-mode network so
  * the training network keeps its planned batch size. */
-static int evaluate(trainer *t, const classifier_data *d, double *acc, double *loss,
-                    nn_err *err) {
+static int evaluate(trainer *t, const classifier_data *d, double *acc, double *loss, nn_err *err) {
   for (int i = 0; i < nn_net_num_params(t->net); i++) {
     const nn_param *p = nn_net_param(t->net, i);
     memcpy(nn_net_param(t->eval_net, i)->value.data, p->value.data,
@@ -309,8 +311,8 @@ static int evaluate(trainer *t, const classifier_data *d, double *acc, double *l
     }
     nn_tensor gv = nn_tensor_view(g, m, k, 1, 1);
     int c;
-    lsum += smoothed_xent(nn_net_output(t->eval_net, t->eval_logits), d->labels + i, 0.f, &gv, &c) *
-            m;
+    lsum +=
+        smoothed_xent(nn_net_output(t->eval_net, t->eval_logits), d->labels + i, 0.f, &gv, &c) * m;
     hits += c;
   }
   free(x);
@@ -353,8 +355,7 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
                       t.arch->in_w, t.arch->in_h, train->w, train->h);
   const int B = cfg->batch_size;
   if (train->n < (size_t)B)
-    return nn_err_set(err, NN_E_ARG, "%zu training images, fewer than one batch (%d)", train->n,
-                      B);
+    return nn_err_set(err, NN_E_ARG, "%zu training images, fewer than one batch (%d)", train->n, B);
   for (size_t i = 0; i < train->n; i++)
     if (train->labels[i] < 0 || train->labels[i] >= t.arch->num_classes)
       return nn_err_set(err, NN_E_ARG, "training label %d of item %zu is outside [0, %d)",
@@ -391,8 +392,8 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
   int *labels = NULL;
   uint32_t *perm = NULL;
   t.net = classifier_build_net(t.arch, o->threads, cfg->seed, &t.logits, err);
-  t.eval_net = t.net ? classifier_build_net(t.arch, o->threads, cfg->seed, &t.eval_logits, err)
-                     : NULL;
+  t.eval_net =
+      t.net ? classifier_build_net(t.arch, o->threads, cfg->seed, &t.eval_logits, err) : NULL;
   if (!t.net || !t.eval_net) {
     rc = err ? err->code : NN_E_ARG;
     goto done;
@@ -486,8 +487,8 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
         goto done;
       }
       int hits;
-      double loss = smoothed_xent(nn_net_output(t.net, t.logits), labels, cfg->label_smoothing,
-                                  &grad, &hits);
+      double loss =
+          smoothed_xent(nn_net_output(t.net, t.logits), labels, cfg->label_smoothing, &grad, &hits);
       if (!isfinite(loss)) {
         rc = nn_err_set(err, NN_E_STATE,
                         "loss is %g at epoch %d step %ld (lr %g): training diverged", loss,
@@ -578,33 +579,37 @@ done:
 
 /* ---- command line ---- */
 
-typedef struct loaded_split {
-  uint8_t *rgb;
-  int *labels;
-  size_t n;
-  char hash[33];
-} loaded_split;
-
-/* Decodes every image of a split into memory (must all be w x h) and computes the data hash:
- * XXH3-128 over, per item in index order, its name, a NUL, its label (int32 LE) and the
- * XXH3-128 of its file bytes (16 bytes). */
-static int load_split(const char *root, const char *split, int w, int h, int threads,
-                      loaded_split *out, char *msg, size_t len) {
+int tasks_load_split(const char *root, const char *split, int want_w, int want_h, size_t limit,
+                     int threads, tasks_split *out, char *msg, size_t len) {
   memset(out, 0, sizeof *out);
   dataset *ds = NULL;
   if (dataset_open(root, split, &ds, msg, len) != 0)
     return -1;
-  const size_t n = dataset_size(ds), img = (size_t)w * (size_t)h * 3;
+  const size_t total = dataset_size(ds);
+  const size_t n = limit && limit < total ? limit : total;
+  image_rgb8 first = {0};
+  if (dataset_load(ds, 0, &first, msg, len) != 0) {
+    dataset_close(ds);
+    return -1;
+  }
+  const int w = want_w > 0 ? want_w : first.width, h = want_h > 0 ? want_h : first.height;
+  image_free(&first);
+  const size_t img = (size_t)w * (size_t)h * 3;
   out->n = n;
+  out->w = w;
+  out->h = h;
   out->rgb = malloc(n * img);
   out->labels = malloc(sizeof(int) * n);
   char(*hex)[33] = malloc(sizeof *hex * n);
+  size_t *item = malloc(sizeof(size_t) * n);
   int failed = 0;
   char first_err[512] = "";
-  if (!out->rgb || !out->labels || !hex) {
+  if (!out->rgb || !out->labels || !hex || !item) {
     snprintf(msg, len, "%s: out of memory for %zu images", root, n);
     failed = 1;
   }
+  for (size_t i = 0; !failed && i < n; i++)
+    item[i] = n == total ? i : (size_t)((unsigned long long)i * total / n);
 #pragma omp parallel for schedule(dynamic, 256) num_threads(threads) if (!failed)
   for (size_t i = 0; i < n; i++) {
     if (failed)
@@ -612,24 +617,25 @@ static int load_split(const char *root, const char *split, int w, int h, int thr
     char e[512];
     image_rgb8 im = {0};
     int bad = 0;
-    if (dataset_load(ds, i, &im, e, sizeof e) != 0)
+    const size_t it = item[i];
+    if (dataset_load(ds, it, &im, e, sizeof e) != 0)
       bad = 1;
     else if (im.width != w || im.height != h) {
       snprintf(e, sizeof e, "%s/%s: %dx%d image, expected %dx%d", dataset_root(ds),
-               dataset_item_name(ds, i), im.width, im.height, w, h);
+               dataset_item_name(ds, it), im.width, im.height, w, h);
       bad = 1;
-    } else if (dataset_item_label(ds, i) < 0) {
-      snprintf(e, sizeof e, "%s/%s: no label", dataset_root(ds), dataset_item_name(ds, i));
+    } else if (dataset_item_label(ds, it) < 0) {
+      snprintf(e, sizeof e, "%s/%s: no label", dataset_root(ds), dataset_item_name(ds, it));
       bad = 1;
-    } else if (dataset_item_source_hash(ds, i, hex[i], e, sizeof e) != 0)
+    } else if (dataset_item_source_hash(ds, it, hex[i], e, sizeof e) != 0)
       bad = 1;
     if (!bad) {
       memcpy(out->rgb + i * img, im.rgb, img);
-      out->labels[i] = dataset_item_label(ds, i);
+      out->labels[i] = dataset_item_label(ds, it);
     }
     image_free(&im);
     if (bad) {
-#pragma omp critical(load_split_err)
+#pragma omp critical(tasks_load_split_err)
       {
         if (!failed)
           snprintf(first_err, sizeof first_err, "%s", e);
@@ -643,7 +649,7 @@ static int load_split(const char *root, const char *split, int w, int h, int thr
     XXH3_state_t *st = XXH3_createState();
     XXH3_128bits_reset(st);
     for (size_t i = 0; i < n; i++) {
-      const char *name = dataset_item_name(ds, i);
+      const char *name = dataset_item_name(ds, item[i]);
       XXH3_128bits_update(st, name, strlen(name) + 1);
       uint8_t lb[4];
       uint32_t l = (uint32_t)out->labels[i];
@@ -664,6 +670,7 @@ static int load_split(const char *root, const char *split, int w, int h, int thr
              (unsigned long long)hh.low64);
   }
   free(hex);
+  free(item);
   dataset_close(ds);
   if (failed) {
     free(out->rgb);
@@ -675,15 +682,17 @@ static int load_split(const char *root, const char *split, int w, int h, int thr
 }
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: saicbench train classifier --config FILE [--data DIR] [--out DIR] [--resume]\n"
-          "                                  [--threads N]\n"
-          "  --config FILE  training configuration (YAML), e.g. tasks/configs/classifier_resnet20.yaml\n"
-          "  --data DIR     CIFAR-10 folder, or a folder holding cifar10/ (default $SAICBENCH_DATA)\n"
-          "                 trains on its train split; the test split is only evaluated\n"
-          "  --out DIR      output folder for last.ckpt / best.ckpt (default train-out/classifier)\n"
-          "  --resume       continue from DIR/last.ckpt (same configuration and data)\n"
-          "  --threads N    compute threads (default: all cores)\n");
+  fprintf(
+      f,
+      "usage: saicbench train classifier --config FILE [--data DIR] [--out DIR] [--resume]\n"
+      "                                  [--threads N]\n"
+      "  --config FILE  training configuration (YAML), e.g. "
+      "tasks/configs/classifier_resnet20.yaml\n"
+      "  --data DIR     CIFAR-10 folder, or a folder holding cifar10/ (default $SAICBENCH_DATA)\n"
+      "                 trains on its train split; the test split is only evaluated\n"
+      "  --out DIR      output folder for last.ckpt / best.ckpt (default train-out/classifier)\n"
+      "  --resume       continue from DIR/last.ckpt (same configuration and data)\n"
+      "  --threads N    compute threads (default: all cores)\n");
 }
 
 int tasks_train_classifier_main(int argc, char **argv) {
@@ -750,13 +759,15 @@ int tasks_train_classifier_main(int argc, char **argv) {
     snprintf(command + u, sizeof command - u, " %s", argv[i]);
   }
   double t0 = now_s();
-  loaded_split tr, te;
-  if (load_split(root, "train", arch->in_w, arch->in_h, threads, &tr, msg, sizeof msg) != 0) {
+  tasks_split tr, te;
+  if (tasks_load_split(root, "train", arch->in_w, arch->in_h, 0, threads, &tr, msg, sizeof msg) !=
+      0) {
     fprintf(stderr, "train classifier: train split: %s\n", msg);
     free(cfg_text);
     return 1;
   }
-  if (load_split(root, "test", arch->in_w, arch->in_h, threads, &te, msg, sizeof msg) != 0) {
+  if (tasks_load_split(root, "test", arch->in_w, arch->in_h, 0, threads, &te, msg, sizeof msg) !=
+      0) {
     fprintf(stderr, "train classifier: test split: %s\n", msg);
     free(tr.rgb);
     free(tr.labels);

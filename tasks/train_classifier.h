@@ -58,8 +58,8 @@ void classifier_cfg_defaults(classifier_train_cfg *cfg);
 /* Parses YAML text (a mapping; nested mappings for optimizer/schedule/augment; see
  * tasks/configs/classifier_resnet20.yaml). Unknown keys, duplicates, wrong types and values out of
  * range are errors "path:line:col: message". path is used only in messages. */
-int classifier_cfg_parse(const char *path, const char *text, size_t len,
-                         classifier_train_cfg *cfg, char *err, size_t err_len);
+int classifier_cfg_parse(const char *path, const char *text, size_t len, classifier_train_cfg *cfg,
+                         char *err, size_t err_len);
 /* Reads and parses a file; *text (may be NULL) receives the malloc()ed file text. */
 int classifier_cfg_load(const char *path, classifier_train_cfg *cfg, char **text, char *err,
                         size_t err_len);
@@ -96,6 +96,24 @@ typedef struct classifier_train_result {
 int classifier_train(const classifier_train_cfg *cfg, const classifier_data *train,
                      const classifier_data *test, const classifier_train_opts *opts,
                      classifier_train_result *res, nn_err *err);
+
+/* A labelled split decoded into memory (for the trainers). */
+typedef struct tasks_split {
+  uint8_t *rgb; /* n packed RGB8 images of w x h */
+  int *labels;
+  size_t n;
+  int w, h;
+  char hash[33]; /* the data hash below */
+} tasks_split;
+
+/* Decodes the selected images of split `split` under root: all of them (limit 0) or `limit`
+ * evenly spaced ones (item floor(i * total / limit)), in parallel; every image must be want_w x
+ * want_h (0: the size of the first) and labelled. The data hash is XXH3-128 over, per item in
+ * index order, its name, a NUL, its label (int32 LE) and the XXH3-128 of its file bytes, so a
+ * full split hashes the same for every trainer. Returns 0, or -1 with a message naming the file;
+ * free rgb and labels. */
+int tasks_load_split(const char *root, const char *split, int want_w, int want_h, size_t limit,
+                     int threads, tasks_split *out, char *msg, size_t len);
 
 /* `saicbench train classifier` (argv[0] = "classifier"). Returns the process exit status. */
 int tasks_train_classifier_main(int argc, char **argv);

@@ -26,6 +26,7 @@
 #include "saic_density.h"
 #include "saic_model.h"
 #include "saic_train.h"
+#include "train_classifier.h"
 
 static double now_s(void) {
   struct timespec ts;
@@ -783,120 +784,6 @@ done:
 
 /* ---- command line ---- */
 
-typedef struct loaded_split {
-  uint8_t *rgb;
-  int *labels;
-  size_t n;
-  int w, h;
-  char hash[33];
-} loaded_split;
-
-/* Decodes the selected images of a split into memory: all of them (limit 0) or `limit` evenly
- * spaced ones (item floor(i * n / limit)). All must have the size of the first. The data hash
- * (as tasks/train_classifier.c, so an unlimited split hashes the same): XXH3-128 over, per item
- * in index order, its name, a NUL, its label (int32 LE) and the XXH3-128 of its file bytes. */
-static int load_split(const char *root, const char *split, size_t limit, int threads,
-                      loaded_split *out, char *msg, size_t len) {
-  memset(out, 0, sizeof *out);
-  dataset *ds = NULL;
-  if (dataset_open(root, split, &ds, msg, len) != 0)
-    return -1;
-  const size_t total = dataset_size(ds);
-  const size_t n = limit && limit < total ? limit : total;
-  image_rgb8 first = {0};
-  if (dataset_load(ds, 0, &first, msg, len) != 0) {
-    dataset_close(ds);
-    return -1;
-  }
-  const int w = first.width, h = first.height;
-  image_free(&first);
-  const size_t img = (size_t)w * (size_t)h * 3;
-  out->n = n;
-  out->w = w;
-  out->h = h;
-  out->rgb = malloc(n * img);
-  out->labels = malloc(sizeof(int) * n);
-  char(*hex)[33] = malloc(sizeof *hex * n);
-  size_t *item = malloc(sizeof(size_t) * n);
-  int failed = 0;
-  char first_err[512] = "";
-  if (!out->rgb || !out->labels || !hex || !item) {
-    snprintf(msg, len, "%s: out of memory for %zu images", root, n);
-    failed = 1;
-  }
-  for (size_t i = 0; !failed && i < n; i++)
-    item[i] = n == total ? i : (size_t)((unsigned long long)i * total / n);
-#pragma omp parallel for schedule(dynamic, 256) num_threads(threads) if (!failed)
-  for (size_t i = 0; i < n; i++) {
-    if (failed)
-      continue;
-    char e[512];
-    image_rgb8 im = {0};
-    int bad = 0;
-    const size_t it = item[i];
-    if (dataset_load(ds, it, &im, e, sizeof e) != 0)
-      bad = 1;
-    else if (im.width != w || im.height != h) {
-      snprintf(e, sizeof e, "%s/%s: %dx%d image, expected %dx%d", dataset_root(ds),
-               dataset_item_name(ds, it), im.width, im.height, w, h);
-      bad = 1;
-    } else if (dataset_item_label(ds, it) < 0) {
-      snprintf(e, sizeof e, "%s/%s: no label", dataset_root(ds), dataset_item_name(ds, it));
-      bad = 1;
-    } else if (dataset_item_source_hash(ds, it, hex[i], e, sizeof e) != 0)
-      bad = 1;
-    if (!bad) {
-      memcpy(out->rgb + i * img, im.rgb, img);
-      out->labels[i] = dataset_item_label(ds, it);
-    }
-    image_free(&im);
-    if (bad) {
-#pragma omp critical(saic_load_split_err)
-      {
-        if (!failed)
-          snprintf(first_err, sizeof first_err, "%s", e);
-        failed = 1;
-      }
-    }
-  }
-  if (failed && first_err[0])
-    snprintf(msg, len, "%s", first_err);
-  if (!failed) {
-    XXH3_state_t *st = XXH3_createState();
-    XXH3_128bits_reset(st);
-    for (size_t i = 0; i < n; i++) {
-      const char *name = dataset_item_name(ds, item[i]);
-      XXH3_128bits_update(st, name, strlen(name) + 1);
-      uint8_t lb[4];
-      uint32_t l = (uint32_t)out->labels[i];
-      for (int b = 0; b < 4; b++)
-        lb[b] = (uint8_t)(l >> (8 * b));
-      XXH3_128bits_update(st, lb, 4);
-      uint8_t hb[16];
-      for (int b = 0; b < 16; b++) {
-        unsigned v;
-        sscanf(hex[i] + 2 * b, "%2x", &v);
-        hb[b] = (uint8_t)v;
-      }
-      XXH3_128bits_update(st, hb, 16);
-    }
-    XXH128_hash_t hh = XXH3_128bits_digest(st);
-    XXH3_freeState(st);
-    snprintf(out->hash, sizeof out->hash, "%016llx%016llx", (unsigned long long)hh.high64,
-             (unsigned long long)hh.low64);
-  }
-  free(hex);
-  free(item);
-  dataset_close(ds);
-  if (failed) {
-    free(out->rgb);
-    free(out->labels);
-    memset(out, 0, sizeof *out);
-    return -1;
-  }
-  return 0;
-}
-
 static void usage(FILE *f) {
   fprintf(
       f,
@@ -999,15 +886,16 @@ int saic_train_codec_main(int argc, char **argv) {
     snprintf(command + u, sizeof command - u, " %s", argv[i]);
   }
   double t0 = now_s();
-  loaded_split tr, te;
+  tasks_split tr, te;
   memset(&te, 0, sizeof te);
-  if (load_split(root, "train", (size_t)limit, (int)threads, &tr, msg, sizeof msg) != 0) {
+  if (tasks_load_split(root, "train", 0, 0, (size_t)limit, (int)threads, &tr, msg, sizeof msg) !=
+      0) {
     fprintf(stderr, "train codec: train split: %s\n", msg);
     free(cfg_text);
     return 1;
   }
-  if (cfg.eval_images > 0 &&
-      load_split(root, "test", (size_t)cfg.eval_images, (int)threads, &te, msg, sizeof msg) != 0) {
+  if (cfg.eval_images > 0 && tasks_load_split(root, "test", 0, 0, (size_t)cfg.eval_images,
+                                              (int)threads, &te, msg, sizeof msg) != 0) {
     fprintf(stderr, "train codec: test split: %s\n", msg);
     free(tr.rgb);
     free(tr.labels);
