@@ -67,14 +67,16 @@ int saic_codec_open(const char *model_path, const saic_codec_opts *o, saic_codec
   }
   c->threads = threads;
   c->max_pixels = maxpx;
-  c->table_index = malloc((size_t)c->cm->cfg.m * sizeof *c->table_index);
+  /* Channel c at rate index q uses table q * m + c (saic_export.h). */
+  const int ntab = c->cm->cfg.m * saic_export_num_rates(c->cm->cfg.levels);
+  c->table_index = malloc((size_t)ntab * sizeof *c->table_index);
   if (!c->table_index || pthread_mutex_init(&c->mu, NULL) != 0) {
     free(c->table_index);
     saic_codec_model_free(c->cm);
     free(c);
     return fail(err, err_len, NAME ": out of memory");
   }
-  for (int i = 0; i < c->cm->cfg.m; i++)
+  for (int i = 0; i < ntab; i++)
     c->table_index[i] = i;
   *out = c;
   return 0;
@@ -224,6 +226,9 @@ int saic_codec_parse_header(const saic_codec *c, const uint8_t *data, size_t len
   const int levels = c->cm->cfg.levels, q = data[2];
   if (levels == 1 && q != 0)
     return fail(err, err_len, NAME ": rate index %d, but the model has a single level", q);
+  if (q > SAIC_CODEC_RATE_STEPS)
+    return fail(err, err_len, NAME ": rate index %d out of range (0..%d)", q,
+                SAIC_CODEC_RATE_STEPS);
   size_t pos = SAIC_CODEC_MIN_HEADER;
   uint32_t w = 32, h = 32;
   if (explicit_size) {
@@ -322,11 +327,15 @@ static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height,
       if (qf)
         qf[(size_t)ch * lhw + k] = v;
     }
-  const double est =
-      want_est ? saic_density_bits(saic_model_density(m), M, qf, 1, lhw, 1.0, NULL, NULL, 1) : 0;
+  if (want_est)
+    for (int ch = 0; ch < M; ch++)
+      gain[ch] = 1.0f / gain[ch]; /* the bin width of the density (saic_density.h) */
+  const double est = want_est ? saic_density_bits_step(saic_model_density(m), M, qf, 1, lhw, gain,
+                                                       1.0, NULL, NULL, NULL, 1)
+                              : 0;
   char cerr[256];
-  if (saic_coder_encode_channels(c->cm->tables, c->table_index, sym, M, lh, lw, &payload, &plen,
-                                 cerr, sizeof cerr) != SAIC_OK) {
+  if (saic_coder_encode_channels(c->cm->tables, c->table_index + (size_t)q * (size_t)M, sym, M, lh,
+                                 lw, &payload, &plen, cerr, sizeof cerr) != SAIC_OK) {
     fail(err, err_len, NAME ": entropy coding: %s", cerr);
     goto out;
   }
@@ -404,8 +413,9 @@ int saic_codec_decode(saic_codec *c, const uint8_t *data, size_t len, uint8_t **
   }
   char cerr[256];
   const uint8_t *payload = info.payload_bytes ? data + info.header_bytes : NULL;
-  if (saic_coder_decode_channels(c->cm->tables, c->table_index, payload, info.payload_bytes, sym, M,
-                                 lh, lw, cerr, sizeof cerr) != SAIC_OK) {
+  if (saic_coder_decode_channels(
+          c->cm->tables, c->table_index + (size_t)info.rate_index * (size_t)M, payload,
+          info.payload_bytes, sym, M, lh, lw, cerr, sizeof cerr) != SAIC_OK) {
     fail(err, err_len, NAME ": corrupt payload: %s", cerr);
     goto out;
   }

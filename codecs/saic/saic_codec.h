@@ -9,9 +9,9 @@
  *
  * Encode: the RGB8 image is padded to multiples of 8 on each side (at least 8; edges
  * replicated), scaled to [0, 1], y = g_a(x); the rate knob r is quantised to the index
- * q = round(r / (levels - 1) * 255) (q = 0 for one level) and the encoder uses exactly
- * r_q = q * (levels - 1) / 255, as the decoder does; symbols = rint(y * gain(r_q)) (float32,
- * then clamped to |v| < 2^20), entropy-coded channel by channel with table c.
+ * q = round(r / (levels - 1) * 63) (q = 0 for one level) and the encoder uses exactly
+ * r_q = q * (levels - 1) / 63, as the decoder does; symbols = rint(y * gain(r_q)) (float32,
+ * then clamped to |v| < 2^20), entropy-coded channel by channel with table q * m + c (saic_export.h).
  * Decode: symbols * inv_gain(r_q) -> g_s -> crop -> clamp(x * 255, 0, 255) -> lrint -> uint8.
  * These are the trainer's evaluation steps (train_codec.h), so its estimates carry over.
  *
@@ -20,7 +20,7 @@
  *            bit 4: size flag (0: the image is 32 x 32; 1: an explicit size follows);
  *            bits 3..0: payload length mod 16 (catches truncation and appended bytes)
  *   byte 1   model tag: the first byte of the model's SHA-256 (saic_export.h)
- *   byte 2   rate index q, 0..255
+ *   byte 2   rate index q, 0..63 (larger values are refused)
  *   [flag 1] LEB128 (width - 1), LEB128 (height - 1): minimal encodings, sides 1..65535, never
  *            32 x 32 (which has the short form)
  *   rest     payload: the range-coder stream of the latent (saic_coder.h), to the end of file
@@ -50,7 +50,7 @@
 #define SAIC_CODEC_FORMAT_VERSION 1
 #define SAIC_CODEC_MIN_HEADER 3
 #define SAIC_CODEC_MAX_SIDE 65535
-#define SAIC_CODEC_RATE_STEPS 255 /* the rate index q runs over 0..255 */
+#define SAIC_CODEC_RATE_STEPS SAIC_EXPORT_RATE_STEPS /* the rate index q runs over 0..63 */
 #define SAIC_CODEC_CACHE 8        /* idle networks kept per codec */
 
 typedef struct saic_codec saic_codec;

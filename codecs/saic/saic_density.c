@@ -158,15 +158,26 @@ static double interval_prob(double l, double u, double *dl, double *du) {
 }
 
 double saic_density_likelihood(const float *params, int channel, double x) {
+  return saic_density_likelihood_step(params, channel, x, 1.0);
+}
+
+double saic_density_likelihood_step(const float *params, int channel, double x, double step) {
   chan c;
   act a;
   chan_load(params + (size_t)channel * SAIC_DENSITY_NPARAM, &c);
-  double u = mlp_forward(&c, x + 0.5, &a), l = mlp_forward(&c, x - 0.5, &a);
+  double u = mlp_forward(&c, (x + 0.5) * step, &a), l = mlp_forward(&c, (x - 0.5) * step, &a);
   return interval_prob(l, u, NULL, NULL);
 }
 
 double saic_density_bits(const float *params, int channels, const float *y, int n, size_t hw,
                          double scale, float *grad_y, float *grad_params, int threads) {
+  return saic_density_bits_step(params, channels, y, n, hw, NULL, scale, grad_y, grad_params, NULL,
+                                threads);
+}
+
+double saic_density_bits_step(const float *params, int channels, const float *y, int n, size_t hw,
+                              const float *step, double scale, float *grad_y, float *grad_params,
+                              double *grad_step, int threads) {
   double *bits = calloc((size_t)(channels > 0 ? channels : 1), sizeof *bits);
   if (!bits)
     return NAN;
@@ -175,25 +186,30 @@ double saic_density_bits(const float *params, int channels, const float *y, int 
   for (int ch = 0; ch < channels; ch++) {
     chan c;
     chan_load(params + (size_t)ch * SAIC_DENSITY_NPARAM, &c);
+    const double st = step ? (double)step[ch] : 1.0;
     double gp[SAIC_DENSITY_NPARAM] = {0};
-    double sum = 0;
+    double sum = 0, gst = 0;
+    const int want_grad = grad_y || grad_params || grad_step;
     for (int s = 0; s < n; s++) {
       const float *ys = y + ((size_t)s * (size_t)channels + (size_t)ch) * hw;
       float *gys = grad_y ? grad_y + ((size_t)s * (size_t)channels + (size_t)ch) * hw : NULL;
       for (size_t i = 0; i < hw; i++) {
         act au, al;
-        double u = mlp_forward(&c, (double)ys[i] + 0.5, &au);
-        double l = mlp_forward(&c, (double)ys[i] - 0.5, &al);
+        const double xu = (double)ys[i] + 0.5, xl = (double)ys[i] - 0.5;
+        double u = mlp_forward(&c, xu * st, &au);
+        double l = mlp_forward(&c, xl * st, &al);
         double dl, du;
         double p = interval_prob(l, u, &dl, &du);
         double pb = p > SAIC_DENSITY_MIN_LIKELIHOOD ? p : SAIC_DENSITY_MIN_LIKELIHOOD;
         sum -= log2(pb);
-        if (!gys && !grad_params)
+        if (!want_grad)
           continue;
         double dp = -scale / (ln2 * pb); /* d(scale * bits) / d(likelihood) */
-        double dy = mlp_backward(&c, &au, dp * du, gp) + mlp_backward(&c, &al, dp * dl, gp);
+        /* d/d(evaluation point) at the upper and lower bound; the points are (x +- 1/2) step. */
+        double gu = mlp_backward(&c, &au, dp * du, gp), gl = mlp_backward(&c, &al, dp * dl, gp);
         if (gys)
-          gys[i] = (float)dy;
+          gys[i] = (float)((gu + gl) * st);
+        gst += gu * xu + gl * xl;
       }
     }
     bits[ch] = sum;
@@ -202,6 +218,8 @@ double saic_density_bits(const float *params, int channels, const float *y, int 
       for (int k = 0; k < SAIC_DENSITY_NPARAM; k++)
         g[k] += (float)gp[k];
     }
+    if (grad_step)
+      grad_step[ch] += gst;
   }
   double total = 0;
   for (int ch = 0; ch < channels; ch++)

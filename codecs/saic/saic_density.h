@@ -61,4 +61,15 @@ double saic_density_likelihood(const float *params, int channel, double x);
 double saic_density_bits(const float *params, int channels, const float *y, int n, size_t hw,
                          double scale, float *grad_y, float *grad_params, int threads);
 
+/* The same with a quantisation step per channel, for a density of the unscaled latent: symbol
+ * (or noisy value) x stands for the interval [(x - 1/2) step, (x + 1/2) step] of the density's
+ * variable. The codec's gain g gives step = 1/g, so one density serves every rate (the gain
+ * only changes the bin width) instead of one density having to fit the symbols of all gains.
+ * step NULL means 1 for every channel (= saic_density_bits). grad_step (if not NULL) receives
+ * scale * d(bits)/d(step) ADDED per channel (double[channels]). */
+double saic_density_likelihood_step(const float *params, int channel, double x, double step);
+double saic_density_bits_step(const float *params, int channels, const float *y, int n, size_t hw,
+                              const float *step, double scale, float *grad_y, float *grad_params,
+                              double *grad_step, int threads);
+
 #endif

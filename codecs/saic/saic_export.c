@@ -40,6 +40,12 @@ static double mass_above(const float *p, int c, double x) {
   return sigmoid(-saic_density_logit(p, c, x));
 }
 
+int saic_export_num_rates(int levels) { return levels <= 1 ? 1 : SAIC_EXPORT_RATE_STEPS + 1; }
+
+double saic_export_rate_value(int levels, int q) {
+  return levels <= 1 ? 0.0 : (double)q * (double)(levels - 1) / SAIC_EXPORT_RATE_STEPS;
+}
+
 int saic_export_tables(saic_model *m, const saic_export_opts *o_in, saic_cdf_set **out,
                        saic_export_info *info, nn_err *err) {
   *out = NULL;
@@ -47,25 +53,30 @@ int saic_export_tables(saic_model *m, const saic_export_opts *o_in, saic_cdf_set
   int rc = check_opts(&o, err);
   if (rc != NN_OK)
     return rc;
-  const int M = saic_model_config(m)->m;
+  const int M = saic_model_config(m)->m, L = saic_model_config(m)->levels;
+  const int Q = saic_export_num_rates(L);
   const float *p = saic_model_density(m);
-  saic_cdf_set *set = saic_cdf_set_new(M);
+  saic_cdf_set *set = saic_cdf_set_new(Q * M);
   float *pmf = malloc((2 * (size_t)o.max_half_range + 1) * sizeof *pmf);
-  if (!set || !pmf) {
+  float *gain = malloc((size_t)M * sizeof *gain);
+  double *med = malloc((size_t)M * sizeof *med);
+  if (!set || !pmf || !gain || !med) {
     saic_cdf_set_free(set);
     free(pmf);
+    free(gain);
+    free(med);
     return nn_err_set(err, NN_E_NOMEM, "export: out of memory");
   }
   saic_export_info inf = {.channels = M, .min_values = INT32_MAX};
   const int vmax = SAIC_CDF_VALUE_LIMIT - 1;
   const double side = o.tail_mass / 2;
   for (int c = 0; c < M; c++) {
-    /* 1. median by bisection on the (increasing) logit. */
-    double a = -(double)(SAIC_CDF_VALUE_LIMIT / 2), b = (double)(SAIC_CDF_VALUE_LIMIT / 2), med;
+    /* 1. median of the unscaled latent by bisection on the (increasing) logit. */
+    double a = -(double)(SAIC_CDF_VALUE_LIMIT / 2), b = (double)(SAIC_CDF_VALUE_LIMIT / 2);
     if (!(saic_density_logit(p, c, a) < 0)) {
-      med = a;
+      med[c] = a;
     } else if (!(saic_density_logit(p, c, b) > 0)) {
-      med = b;
+      med[c] = b;
     } else {
       for (int it = 0; it < 100 && b - a > 1e-6; it++) {
         double mid = 0.5 * (a + b);
@@ -74,35 +85,49 @@ int saic_export_tables(saic_model *m, const saic_export_opts *o_in, saic_cdf_set
         else
           b = mid;
       }
-      med = 0.5 * (a + b);
+      med[c] = 0.5 * (a + b);
     }
-    if (!isfinite(med)) {
+    if (!isfinite(med[c])) {
       rc = nn_err_set(err, NN_E_FORMAT, "export: channel %d: density is not finite", c);
       goto out;
     }
-    long centre = lrint(med);
-    centre = centre < -vmax ? -vmax : centre > vmax ? vmax : centre;
-    /* 2. range. */
-    long lo = centre, hi = centre;
-    while (lo > -vmax && centre - lo < o.max_half_range && mass_below(p, c, lo - 0.5) >= side)
-      lo--;
-    while (hi < vmax && hi - centre < o.max_half_range && mass_above(p, c, hi + 0.5) >= side)
-      hi++;
-    const double below = mass_below(p, c, lo - 0.5), above = mass_above(p, c, hi + 0.5);
-    inf.capped += below >= side || above >= side;
-    /* 3. pmf and tables. */
-    const int n = (int)(hi - lo + 1);
-    for (int k = 0; k < n; k++)
-      pmf[k] = (float)saic_density_likelihood(p, c, (double)(lo + k));
-    char cerr[256];
-    if (saic_cdf_set_from_pmf(set, c, (int32_t)lo, pmf, n, (float)(below + above), cerr,
-                              sizeof cerr) != SAIC_OK) {
-      rc = nn_err_set(err, NN_E_FORMAT, "export: channel %d: %s", c, cerr);
-      goto out;
+  }
+  for (int q = 0; q < Q; q++) {
+    saic_model_gains(m, saic_export_rate_value(L, q), gain, NULL);
+    for (int c = 0; c < M; c++) {
+      const double st = 1.0 / (double)gain[c];
+      if (!(st > 0) || !isfinite(st)) {
+        rc = nn_err_set(err, NN_E_FORMAT, "export: channel %d: gain %g at rate index %d", c,
+                        (double)gain[c], q);
+        goto out;
+      }
+      double mc = med[c] / st;
+      long centre = mc < -vmax ? -vmax : mc > vmax ? vmax : lrint(mc);
+      /* 2. range. */
+      long lo = centre, hi = centre;
+      while (lo > -vmax && centre - lo < o.max_half_range &&
+             mass_below(p, c, ((double)lo - 0.5) * st) >= side)
+        lo--;
+      while (hi < vmax && hi - centre < o.max_half_range &&
+             mass_above(p, c, ((double)hi + 0.5) * st) >= side)
+        hi++;
+      const double below = mass_below(p, c, ((double)lo - 0.5) * st);
+      const double above = mass_above(p, c, ((double)hi + 0.5) * st);
+      inf.capped += below >= side || above >= side;
+      /* 3. pmf and tables. */
+      const int n = (int)(hi - lo + 1);
+      for (int k = 0; k < n; k++)
+        pmf[k] = (float)saic_density_likelihood_step(p, c, (double)(lo + k), st);
+      char cerr[256];
+      if (saic_cdf_set_from_pmf(set, q * M + c, (int32_t)lo, pmf, n, (float)(below + above), cerr,
+                                sizeof cerr) != SAIC_OK) {
+        rc = nn_err_set(err, NN_E_FORMAT, "export: channel %d, rate index %d: %s", c, q, cerr);
+        goto out;
+      }
+      inf.min_values = n < inf.min_values ? n : inf.min_values;
+      inf.max_values = n > inf.max_values ? n : inf.max_values;
+      inf.total_values += n;
     }
-    inf.min_values = n < inf.min_values ? n : inf.min_values;
-    inf.max_values = n > inf.max_values ? n : inf.max_values;
-    inf.total_values += n;
   }
   if (info)
     *info = inf;
@@ -111,6 +136,8 @@ int saic_export_tables(saic_model *m, const saic_export_opts *o_in, saic_cdf_set
 out:
   saic_cdf_set_free(set);
   free(pmf);
+  free(gain);
+  free(med);
   return rc;
 }
 
@@ -234,7 +261,7 @@ int saic_export_model(saic_model *m, const char *out_path, const nn_kv *meta, in
   if (rc != NN_OK)
     return rc;
   rc = saic_export_hash(m, tables, inf.sha256, err);
-  const int M = cfg->m;
+  const int M = cfg->m * saic_export_num_rates(cfg->levels); /* tables */
   float *range = malloc(2 * (size_t)M * sizeof *range);
   float *cdfv = malloc(((size_t)inf.total_values + (size_t)M) * sizeof *cdfv);
   nn_kv *kv = malloc(((size_t)(nmeta > 0 ? nmeta : 0) + 16) * sizeof *kv);
@@ -517,7 +544,8 @@ int saic_codec_model_load(const char *path, int threads, saic_codec_model **out,
   if ((rc = read_cfg(ck, &cm->cfg, err)) != NN_OK ||
       (rc = model_from_ckpt(ck, &cm->cfg, SAIC_MODEL_STRIDE, SAIC_MODEL_STRIDE, threads, &cm->model,
                             err)) != NN_OK ||
-      (rc = load_tables(ck, cm->cfg.m, &cm->tables, err)) != NN_OK ||
+      (rc = load_tables(ck, cm->cfg.m * saic_export_num_rates(cm->cfg.levels), &cm->tables, err)) !=
+          NN_OK ||
       (rc = saic_export_hash(cm->model, cm->tables, cm->sha256, err)) != NN_OK)
     goto out;
   if (memcmp(want, cm->sha256, 32) != 0) {

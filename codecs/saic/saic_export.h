@@ -4,14 +4,18 @@
  * `saicbench export --model TRAIN.ckpt --out CODEC.ckpt` (or saic_export_model at the end of
  * training) takes the networks of a training checkpoint (train_codec.h: arch "saic-fp",
  * tensors "enc." + encoder parameters and "dec." + decoder parameters, metadata n, m, levels)
- * and adds what decoding needs besides the networks: per latent channel c an integer CDF table
- * (saic_cdf.h) built from the learned density (saic_density.h) at the integer symbols:
+ * and adds what decoding needs besides the networks: per rate index q (SAIC_EXPORT_RATE_STEPS
+ * below) and latent channel c an integer CDF table (saic_cdf.h) built from the learned density
+ * of the unscaled latent (saic_density.h) with bin width s = 1 / g_c(r_q) (float gains, as the
+ * codec computes them):
  *
- *   1. median: the x where the cumulative logit is 0 (bisection; the logit is increasing);
- *   2. range lo .. hi, grown one value at a time outward from round(median) while the mass
- *      below lo - 1/2 (above hi + 1/2) is still >= tail_mass / 2, at most max_half_range values
- *      on each side of the centre (and within the coder's value limit, |v| < 2^20);
- *   3. pmf[v] = saic_density_likelihood(v) for v in lo..hi, escape mass = both tails;
+ *   1. median: the x where the cumulative logit is 0 (bisection; the logit is increasing), in
+ *      symbols: median / s;
+ *   2. range lo .. hi, grown one value at a time outward from round(median / s) while the mass
+ *      below (lo - 1/2) s (above (hi + 1/2) s) is still >= tail_mass / 2, at most
+ *      max_half_range values on each side of the centre (and within the coder's value limit,
+ *      |v| < 2^20);
+ *   3. pmf[v] = saic_density_likelihood_step(v, s) for v in lo..hi, escape mass = both tails;
  *      saic_cdf_set_from_pmf quantises it (values outside lo..hi are coded as escapes).
  * The density is evaluated in double once, here; the codec only ever uses the stored integer
  * tables, so entropy decoding is bit-exact on every machine.
@@ -22,10 +26,11 @@
  *             path), plus the training checkpoint's metadata except arch, created and rng
  *             (lambda, eval, config, dataset_hash, task_*, epoch, step, ...);
  *   tensors   "enc." / "dec." + the networks' parameters (as in training);
- *             "codec.cdf_range" [m, 2]: per channel (min, nsym) of its table (nsym counts the
- *             escape), and "codec.cdf" [sum(nsym - 1)]: per channel in order its cdf[1..nsym-1]
+ *             "codec.cdf_range" [rates * m, 2]: per table (min, nsym) (nsym counts the escape),
+ *             and "codec.cdf" [sum(nsym - 1)]: per table in order its cdf[1..nsym-1]
  *             (cdf[0] = 0 and cdf[nsym] = 65536 implicit) -- float32 holding exact integers
- *             (all below 2^24 in magnitude). Channel c is coded with table c.
+ *             (all below 2^24 in magnitude). Channel c at rate index q is coded with table
+ *             q * m + c.
  *
  * Model hash (model_sha256; the bitstream's model tag is its first byte): SHA-256 over, in this
  * order, every parameter of the encoder then the decoder network (in network order: u16 name
@@ -49,7 +54,7 @@
 
 #define SAIC_EXPORT_TRAIN_ARCH "saic-fp" /* = SAIC_CODEC_ARCH of train_codec.h */
 #define SAIC_EXPORT_CODEC_ARCH "saic-codec"
-#define SAIC_EXPORT_FORMAT "1"
+#define SAIC_EXPORT_FORMAT "2" /* 2: one table set per rate index (1: one per channel) */
 /* Metadata keys shared by training and codec checkpoints (decimal integers). */
 #define SAIC_META_N "n"
 #define SAIC_META_M "m"
@@ -60,6 +65,15 @@
 /* The most levels a codec model may have (the trainer's SAIC_TRAIN_MAX_LEVELS); the codec's
  * rate knob spans 0 .. SAIC_EXPORT_MAX_LEVELS - 1. */
 #define SAIC_EXPORT_MAX_LEVELS 16
+/* Rate indices: the codec quantises its knob r in [0, levels - 1] to q = 0..SAIC_EXPORT_RATE_STEPS
+ * (a single index 0 for a one-level model) and uses exactly r_q = q (levels - 1) / STEPS. The
+ * density models the unscaled latent, so the tables depend on the gain g(r_q): a model has
+ * saic_export_num_rates(levels) sets of m tables, table q * m + c for channel c at index q. 64
+ * steps over 3 levels change the rate by ~6 % per step, fine enough for rate control. */
+#define SAIC_EXPORT_RATE_STEPS 63
+int saic_export_num_rates(int levels);
+double saic_export_rate_value(int levels, int q);
+
 /* Largest n and m accepted from a checkpoint (a hostile file must not allocate without bound). */
 #define SAIC_EXPORT_MAX_WIDTH 1024
 

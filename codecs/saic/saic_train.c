@@ -61,6 +61,7 @@ void saic_train_gsw_weights(float *s, int n, int h, int w, const saic_loss_cfg *
 
 typedef struct bufs {
   float *ys, *yt, *yd, *yin, *gy, *grate, *gx, *W, *s, *g, *gorig;
+  double *gstep; /* d(rate)/d(bin width) per channel */
   int *top;
 } bufs;
 
@@ -76,6 +77,7 @@ static void bufs_free(bufs *b) {
   free(b->s);
   free(b->g);
   free(b->gorig);
+  free(b->gstep);
 }
 
 int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, const float *x,
@@ -139,10 +141,25 @@ int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, c
         b.yin[o + k] = b.yd[o + k] * ic;
       }
     }
-  /* Rate of the noisy latent; its gradient scaled to the loss's 1 / (n N_px). */
+  /* Rate of the noisy latent; its gradient scaled to the loss's 1 / (n N_px). The density is
+   * that of the unscaled latent: symbol x of channel c covers [(x -+ 1/2) / g_c], so the gain
+   * sets the bin width (saic_density.h) and one density serves every level. */
   const double rscale = 1.0 / ((double)n * npx);
-  double bits = saic_density_bits(saic_model_density(m), M, b.yt, n, lhw, rscale, b.grate,
-                                  saic_model_density_grad(m), nn_net_threads(dec));
+  float *step = malloc((size_t)M * sizeof *step);
+  double *gstep = calloc((size_t)M, sizeof *gstep);
+  if (!step || !gstep) {
+    free(step);
+    free(gstep);
+    rc = nn_err_set(err, NN_E_NOMEM, "saic_train_step: out of memory");
+    goto done;
+  }
+  for (int c = 0; c < M; c++)
+    step[c] = expf(-Gl[c]);
+  double bits =
+      saic_density_bits_step(saic_model_density(m), M, b.yt, n, lhw, step, rscale, b.grate,
+                             saic_model_density_grad(m), gstep, nn_net_threads(dec));
+  free(step);
+  b.gstep = gstep;
   if (!isfinite(bits)) {
     rc = nn_err_set(err, NN_E_STATE, "saic_train_step: rate is not finite");
     goto done;
@@ -236,6 +253,8 @@ int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, c
         b.gy[o + k] = (float)(gys * gc);
       }
     }
+    /* The bin width 1/g_c also depends on log g: d step / d log g = -step. */
+    dG -= b.gstep[c] * (double)expf(-Gl[c]);
     gI[c] += (float)dI;
     gG[c] += (float)dG;
   }

@@ -389,11 +389,12 @@ static int evaluate(trainer *t, const saic_codec_data *d, nn_err *err) {
   float *x = malloc(nx * sizeof(float)), *ycopy = malloc(nl * sizeof(float));
   float *q = malloc(nl * sizeof(float)), *yin = malloc(nl * sizeof(float));
   float *gain = malloc((size_t)M * sizeof(float)), *ig = malloc((size_t)M * sizeof(float));
+  float *step = malloc((size_t)M * sizeof(float));
   float *probs = malloc((size_t)EB * (size_t)K * sizeof(float));
   uint8_t *rec = malloc(nx);
   double bits[SAIC_TRAIN_MAX_LEVELS] = {0}, psnr[SAIC_TRAIN_MAX_LEVELS] = {0};
   long hits[SAIC_TRAIN_MAX_LEVELS] = {0};
-  if (!x || !ycopy || !q || !yin || !gain || !ig || !probs || !rec) {
+  if (!x || !ycopy || !q || !yin || !gain || !ig || !step || !probs || !rec) {
     rc = nn_err_set(err, NN_E_NOMEM, "evaluate: out of memory");
     goto out;
   }
@@ -415,8 +416,10 @@ static int evaluate(trainer *t, const saic_codec_data *d, nn_err *err) {
             yin[o + k] = q[o + k] * ig[ch];
           }
         }
-      bits[l] += saic_density_bits(saic_model_density(t->eval_model), M, q, n, lhw, 1.0, NULL, NULL,
-                                   t->threads);
+      for (int ch = 0; ch < M; ch++)
+        step[ch] = 1.0f / gain[ch];
+      bits[l] += saic_density_bits_step(saic_model_density(t->eval_model), M, q, n, lhw, step, 1.0,
+                                        NULL, NULL, NULL, t->threads);
       const float *xh;
       if ((rc = saic_model_synthesis(t->eval_model, yin, n, &xh, err)) != NN_OK)
         goto out;
@@ -471,6 +474,7 @@ out:
   free(yin);
   free(gain);
   free(ig);
+  free(step);
   free(probs);
   free(rec);
   return rc;

@@ -11,14 +11,22 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "saic_density.h"
 #include "saic_export.h"
 #include "saic_model.h"
 
+/* Uniform [0, 1) draws for saic_density_init (a 64-bit LCG; test data only). */
+static inline double sct_uniform01(void *state) {
+  uint64_t *s = state;
+  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+  return (double)(*s >> 11) * 0x1.0p-53;
+}
+
 /* Writes a training-style checkpoint (arch saic-fp, "enc."/"dec." parts, metadata n, m, levels)
  * of a random model from seed. Level l gets gain exp(5 + gain_step * l) and inverse gain
- * exp(-5 - gain_step * l) in every channel, so rate grows with the level as in a trained model
- * (a random model's latents are small (rms ~0.03) and its density is wide (~+-100): the base
- * gain e^5 spreads them over it). */
+ * exp(-5 - gain_step * l) in every channel, so rate grows with the level as in a trained model.
+ * A random model's latents are small (rms ~0.03), so the density of the unscaled latent is
+ * re-initialised narrow (init scale 0.1) to be a plausible prior for them. */
 static inline int sct_write_train_ckpt(const char *path, int n, int m, int levels, uint64_t seed,
                                        double gain_step, char *err, size_t err_len) {
   const saic_model_cfg cfg = {n, m, levels};
@@ -28,6 +36,8 @@ static inline int sct_write_train_ckpt(const char *path, int n, int m, int level
     snprintf(err, err_len, "model: %s", e.msg);
     return -1;
   }
+  uint64_t lcg = seed ^ 0x9e3779b97f4a7c15ull;
+  saic_density_init(saic_model_density(md), m, 0.1, sct_uniform01, &lcg);
   nn_param *g = nn_net_find_param(saic_model_encoder(md), "gain");
   nn_param *ig = nn_net_find_param(saic_model_decoder(md), "inv_gain");
   for (int l = 0; l < levels; l++)

@@ -1,5 +1,5 @@
 /* The SAIC codec (codecs/saic/saic_codec.c, saic_export.c) on a small random model (n 8, m 8,
- * 3 levels, level gains e^(5 + 1.2 l)) written as a training checkpoint and exported here:
+ * 3 levels, level gains e^(5 + 2 l)) written as a training checkpoint and exported here:
  *   - export: tables exist for every channel and match the float density; the codec checkpoint
  *     loads, a training checkpoint or a file whose tensors do not match model_sha256 is refused;
  *   - round trip: decode(encode(x)) equals the reconstruction computed directly through the
@@ -99,22 +99,31 @@ static void test_export(void) {
     return;
   const saic_codec_model *cm = saic_codec_get_model(c);
   CHECK(cm->cfg.n == N && cm->cfg.m == M && cm->cfg.levels == LEVELS, "config");
-  CHECK(saic_cdf_set_count(cm->tables) == M, "%d tables", saic_cdf_set_count(cm->tables));
-  /* Each table's symbol cost is close to the float density's at its mode and neighbours. */
-  for (int ch = 0; ch < M; ch++) {
-    const saic_cdf *t = saic_cdf_set_get(cm->tables, ch);
-    CHECK(t && t->nsym >= 3, "table %d", ch);
-    if (!t)
-      continue;
-    double worst = 0;
-    for (uint32_t s = 0; s + 1 < t->nsym; s++) {
-      double p = saic_density_likelihood(saic_model_density(cm->model), ch, t->min + (int)s);
-      double q = (t->cdf[s + 1] - t->cdf[s]) / 65536.0;
-      if (p > 0.01)
-        worst = fmax(worst, fabs(log2(p) - log2(q)));
+  const int Q = saic_export_num_rates(LEVELS);
+  CHECK(saic_cdf_set_count(cm->tables) == Q * M, "%d tables", saic_cdf_set_count(cm->tables));
+  /* Each table's symbol cost is close to the float density's at its mode and neighbours, with
+   * the bin width 1/g of its rate index (the density models the unscaled latent). */
+  float *gain = malloc(M * sizeof *gain);
+  for (int q = 0; gain && q<Q; q += Q> 1 ? Q - 1 : 1)
+    for (int ch = 0; ch < M; ch++) {
+      saic_model_gains(cm->model, saic_codec_rate_value(LEVELS, q), gain, NULL);
+      const saic_cdf *t = saic_cdf_set_get(cm->tables, q * M + ch);
+      CHECK(t && t->nsym >= 3, "table %d of rate index %d", ch, q);
+      if (!t)
+        continue;
+      double worst = 0;
+      for (uint32_t s = 0; s + 1 < t->nsym; s++) {
+        double p = saic_density_likelihood_step(saic_model_density(cm->model), ch, t->min + (int)s,
+                                                1.0 / (double)gain[ch]);
+        double pq = (t->cdf[s + 1] - t->cdf[s]) / 65536.0;
+        if (p > 0.01)
+          worst = fmax(worst, fabs(log2(p) - log2(pq)));
+      }
+      CHECK(worst < 0.01,
+            "table %d, rate index %d: probable symbols cost %.4f bits off the density", ch, q,
+            worst);
     }
-    CHECK(worst < 0.01, "table %d: probable symbols cost %.4f bits off the density", ch, worst);
-  }
+  free(gain);
   saic_codec_close(c);
 
   char err[512];
@@ -141,11 +150,12 @@ static void test_export(void) {
   for (int i = 0; i < nm; i++)
     nn_ckpt_meta_at(ck, i, &kv[i].key, &kv[i].value);
   int total = 0;
-  for (int ch = 0; ch < M; ch++)
+  const int NT = M * saic_export_num_rates(LEVELS); /* tables */
+  for (int ch = 0; ch < NT; ch++)
     total += (int)saic_cdf_set_get(tables, ch)->nsym - 1;
-  float *range = malloc(2 * M * sizeof *range), *cdf = malloc((size_t)total * sizeof *cdf);
+  float *range = malloc(2 * NT * sizeof *range), *cdf = malloc((size_t)total * sizeof *cdf);
   int k = 0;
-  for (int ch = 0; ch < M; ch++) {
+  for (int ch = 0; ch < NT; ch++) {
     const saic_cdf *t = saic_cdf_set_get(tables, ch);
     range[2 * ch] = (float)t->min;
     range[2 * ch + 1] = (float)t->nsym;
@@ -153,7 +163,7 @@ static void test_export(void) {
       cdf[k++] = (float)t->cdf[s];
   }
   const nn_ckpt_part parts[2] = {{"enc.", saic_model_encoder(m)}, {"dec.", saic_model_decoder(m)}};
-  const nn_ckpt_extra ex[2] = {{SAIC_EXPORT_CDF_RANGE, 2, {M, 2, 1, 1}, range},
+  const nn_ckpt_extra ex[2] = {{SAIC_EXPORT_CDF_RANGE, 2, {NT, 2, 1, 1}, range},
                                {SAIC_EXPORT_CDF, 1, {total, 1, 1, 1}, cdf}};
   char tampered[600];
   snprintf(tampered, sizeof tampered, "%s/tampered.ckpt", dir);
@@ -202,9 +212,11 @@ static void roundtrip(saic_codec *c, int w, int h, double rate, uint64_t seed, i
   free(ref);
   /* The range coder is within a few bytes above the density's estimate (table quantisation +
    * termination). It may be well below: the estimate floors each likelihood at 1e-9 (29.9 bits),
-   * while a value past a table's range costs the escape plus a short Elias-gamma code. */
+   * while a value past a table's range costs the escape plus a short Elias-gamma code. This
+   * random model's top-gain tables are wide and flat (hundreds of symbols, each floored at
+   * 1/65536), which costs up to ~2.5 % on large images; trained models have narrow tables. */
   const double actual = 8.0 * (double)st.payload_bytes;
-  CHECK(actual <= st.est_bits * 1.01 + 16 && actual >= st.est_bits * 0.75 - 16,
+  CHECK(actual <= st.est_bits * 1.03 + 16 && actual >= st.est_bits * 0.75 - 16,
         "%dx%d: payload %zu bytes vs estimate %.1f bits", w, h, st.payload_bytes, st.est_bits);
   if (verbose)
     printf("  %4dx%-4d rate %-5g q %3d: %6zu bytes (header %zu), estimate %8.1f bits, actual "
@@ -281,7 +293,7 @@ static void test_rate(void) {
   CHECK(saic_codec_encode(c, img, 40, 24, 15.5, &b, &lb, NULL, err, sizeof err) != 0 &&
             strstr(err, "rate"),
         "rate 15.5: %s", err);
-  CHECK(saic_codec_rate_index(LEVELS, 1.0) == 128 && saic_codec_rate_index(LEVELS, 2) == 255 &&
+  CHECK(saic_codec_rate_index(LEVELS, 1.0) == 32 && saic_codec_rate_index(LEVELS, 2) == 63 &&
             saic_codec_rate_index(LEVELS, -1) == 0 && saic_codec_rate_index(1, 0.7) == 0,
         "rate index");
   free(a);
@@ -558,7 +570,7 @@ int main(int argc, char **argv) {
   /* Helper for test_saic_cli.py: write the test's training checkpoint and exit. */
   if (argc == 3 && !strcmp(argv[1], "--write-train-ckpt")) {
     char err[512];
-    if (sct_write_train_ckpt(argv[2], N, M, LEVELS, 1, 1.2, err, sizeof err)) {
+    if (sct_write_train_ckpt(argv[2], N, M, LEVELS, 1, 2.0, err, sizeof err)) {
       fprintf(stderr, "%s\n", err);
       return 1;
     }
@@ -571,13 +583,13 @@ int main(int argc, char **argv) {
   }
   char err[512];
   snprintf(train_a, sizeof train_a, "%s/a.train.ckpt", dir);
-  if (sct_make_codec(dir, "a", N, M, LEVELS, 1, 1.2, codec_a, sizeof codec_a, err, sizeof err)) {
+  if (sct_make_codec(dir, "a", N, M, LEVELS, 1, 2.0, codec_a, sizeof codec_a, err, sizeof err)) {
     fprintf(stderr, "setup: %s\n", err);
     return 1;
   }
   /* A second model whose tag differs from the first's. */
   for (uint64_t seed = 2;; seed++) {
-    if (sct_make_codec(dir, "b", N, M, LEVELS, seed, 1.2, codec_b, sizeof codec_b, err,
+    if (sct_make_codec(dir, "b", N, M, LEVELS, seed, 2.0, codec_b, sizeof codec_b, err,
                        sizeof err)) {
       fprintf(stderr, "setup: %s\n", err);
       return 1;

@@ -123,10 +123,74 @@ static void test_threads_identical(void) {
   free(p2);
 }
 
+/* With a bin width per channel (the density of the unscaled latent, saic_density.h): gradients
+ * with respect to y, the parameters and the step against finite differences; step 1 equals the
+ * plain function; the likelihoods of all symbols still sum to one. */
+static void test_step(void) {
+  float p[C * SAIC_DENSITY_NPARAM], y[N * C * HW], gy[N * C * HW];
+  float gp[C * SAIC_DENSITY_NPARAM] = {0};
+  float step[C] = {0.35f, 1.0f, 2.7f}, ones[C] = {1, 1, 1};
+  double gs[C] = {0};
+  random_params(p);
+  for (int i = 0; i < N * C * HW; i++)
+    y[i] = (float)(8 * (uniform01(NULL) - 0.5));
+  CHECK(saic_density_bits_step(p, C, y, N, HW, ones, 1, NULL, NULL, NULL, 1) ==
+            saic_density_bits(p, C, y, N, HW, 1, NULL, NULL, 1),
+        "step 1 differs from the plain rate");
+  const double scale = 0.61;
+  saic_density_bits_step(p, C, y, N, HW, step, scale, gy, gp, gs, 1);
+  double worst = 0;
+  for (int i = 0; i < N * C * HW; i++) {
+    float keep = y[i];
+    y[i] = keep + 1e-3f;
+    double up = saic_density_bits_step(p, C, y, N, HW, step, 1, NULL, NULL, NULL, 1), hi = y[i];
+    y[i] = keep - 1e-3f;
+    double dn = saic_density_bits_step(p, C, y, N, HW, step, 1, NULL, NULL, NULL, 1), lo = y[i];
+    y[i] = keep;
+    double fd = scale * (up - dn) / (hi - lo);
+    double err = fabs(fd - gy[i]) / fmax(1e-2, fabs(fd));
+    worst = fmax(worst, err);
+    CHECK(err < 1e-4, "step: dbits/dy[%d]: analytic %.6g, finite difference %.6g", i, gy[i], fd);
+  }
+  for (int i = 0; i < C * SAIC_DENSITY_NPARAM; i++) {
+    float keep = p[i];
+    p[i] = keep + 1e-3f;
+    double up = saic_density_bits_step(p, C, y, N, HW, step, 1, NULL, NULL, NULL, 1), hi = p[i];
+    p[i] = keep - 1e-3f;
+    double dn = saic_density_bits_step(p, C, y, N, HW, step, 1, NULL, NULL, NULL, 1), lo = p[i];
+    p[i] = keep;
+    double fd = scale * (up - dn) / (hi - lo);
+    double err = fabs(fd - gp[i]) / fmax(1e-2, fabs(fd));
+    worst = fmax(worst, err);
+    CHECK(err < 1e-4, "step: dbits/dparam[%d]: analytic %.6g, finite difference %.6g", i, gp[i],
+          fd);
+  }
+  for (int c = 0; c < C; c++) {
+    float keep = step[c];
+    step[c] = keep + 1e-4f;
+    double up = saic_density_bits_step(p, C, y, N, HW, step, 1, NULL, NULL, NULL, 1), hi = step[c];
+    step[c] = keep - 1e-4f;
+    double dn = saic_density_bits_step(p, C, y, N, HW, step, 1, NULL, NULL, NULL, 1), lo = step[c];
+    step[c] = keep;
+    double fd = scale * (up - dn) / (hi - lo);
+    double err = fabs(fd - gs[c]) / fmax(1e-2, fabs(fd));
+    worst = fmax(worst, err);
+    CHECK(err < 1e-3, "dbits/dstep[%d]: analytic %.6g, finite difference %.6g", c, gs[c], fd);
+  }
+  for (int c = 0; c < C; c++) {
+    double sum = 0;
+    for (int q = -4000; q <= 4000; q++)
+      sum += saic_density_likelihood_step(p, c, q, step[c]);
+    CHECK(fabs(sum - 1) < 1e-6, "step: channel %d: likelihoods sum to %.9f", c, sum);
+  }
+  printf("step: worst relative error vs finite differences %.2e\n", worst);
+}
+
 int main(void) {
   test_gradients();
   test_probabilities_sum_to_one();
   test_threads_identical();
+  test_step();
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;
