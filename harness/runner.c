@@ -44,6 +44,7 @@ typedef struct plan_codec {
   plan_point *points;
   size_t n_points;
   int64_t id;
+  char (*file_sha)[65]; /* per option: SHA-256 of the file it names (suite !path), else "" */
 } plan_codec;
 
 /* A task network; one classifier instance per worker thread (instances are not shared). */
@@ -797,10 +798,20 @@ static char *join_path(const char *root, const char *path) {
   return sbuf_take(&b);
 }
 
-static char *settings_json(const suite_codec *sc) {
+/* The settings as given, plus "KEY.sha256" for each setting that names a file: a model file
+ * replaced under the same name is then another run (not resumed into this one) and reports show
+ * which file was used. */
+static char *settings_json(const plan_codec *pc) {
+  const suite_codec *sc = pc->sc;
   json_t *o = json_object();
-  for (size_t i = 0; o && i < sc->n_options; i++)
+  for (size_t i = 0; o && i < sc->n_options; i++) {
     json_object_set_new(o, sc->options[i].key, json_string(sc->options[i].value));
+    if (pc->file_sha && pc->file_sha[i][0]) {
+      char key[256];
+      snprintf(key, sizeof key, "%s.sha256", sc->options[i].key);
+      json_object_set_new(o, key, json_string(pc->file_sha[i]));
+    }
+  }
   char *s = o ? json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
   json_decref(o);
   return s;
@@ -928,6 +939,20 @@ static int setup_codecs(const suite *s, const codec_registry *reg, plan_codec *p
                cerr);
       return -1;
     }
+    for (size_t j = 0; sc->option_is_file && j < sc->n_options; j++) {
+      if (!sc->option_is_file[j])
+        continue;
+      if (!pc[i].file_sha && !(pc[i].file_sha = calloc(sc->n_options, sizeof *pc[i].file_sha))) {
+        snprintf(err, err_len, "out of memory");
+        return -1;
+      }
+      char herr[512];
+      if (util_sha256_file(sc->options[j].value, pc[i].file_sha[j], herr, sizeof herr)) {
+        snprintf(err, err_len, "%s:%d:%d: codec '%s': %s: %s", file, sc->line, sc->column,
+                 sc->label, sc->options[j].key, herr);
+        return -1;
+      }
+    }
     pc[i].n_points = sc->n_knobs + sc->n_bpps;
     pc[i].points = calloc(pc[i].n_points, sizeof *pc[i].points);
     if (!pc[i].points) {
@@ -999,7 +1024,7 @@ static void plan_hash(const suite *s, const plan_dataset *pd, char (*ds_hash)[33
   for (size_t i = 0; i < s->n_datasets; i++)
     sbuf_printf(&b, "\ndataset %s %zu %s", pd[i].sd->name, pd[i].n, ds_hash[i]);
   for (size_t i = 0; i < s->n_codecs; i++) {
-    char *js = settings_json(pc[i].sc);
+    char *js = settings_json(&pc[i]);
     sbuf_printf(&b, "\ncodec %s %s %s %s", pc[i].sc->label, pc[i].vt->name,
                 pc[i].vt->library_version(), js ? js : "");
     free(js);
@@ -1054,7 +1079,7 @@ static int store_plan(store *st, int64_t run_id, const suite *s, const codec_reg
     }
   }
   for (size_t i = 0; i < s->n_codecs; i++) {
-    char *js = settings_json(pc[i].sc);
+    char *js = settings_json(&pc[i]);
     int rc = store_put_codec(st, run_id, pc[i].sc->label, pc[i].vt->name,
                              pc[i].vt->library_version(), js ? js : "{}", pc[i].vt->knob.name,
                              codec_registry_plugin_path(reg, pc[i].vt), &pc[i].id, err, err_len);
@@ -1235,6 +1260,7 @@ done:
       if (pc[i].vt && pc[i].instance)
         pc[i].vt->destroy(pc[i].instance);
       free(pc[i].points);
+      free(pc[i].file_sha);
     }
   if (pd)
     for (size_t i = 0; i < s->n_datasets; i++) {

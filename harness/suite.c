@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,12 +239,23 @@ static int parse_settings(parse_ctx *c, const yaml_node_t *n, suite_codec *cd) {
     for (size_t i = 0; i < cd->n_options; i++)
       if (!strcmp(cd->options[i].key, key))
         return fail_at(c, vn, "codecs.settings: '%s' given twice", key);
+    /* `key: !path FILE`: a file relative to the suite file's folder (resolved on load). */
+    const bool is_file = vn->tag && !strcmp((const char *)vn->tag, "!path");
+    if (vn->tag && !is_file && strncmp((const char *)vn->tag, "tag:yaml.org,2002:", 18))
+      return fail_at(c, vn, "codecs.settings: '%s': unknown tag '%s' (known: !path)", key,
+                     (const char *)vn->tag);
+    if (is_file && !*val)
+      return fail_at(c, vn, "codecs.settings: '%s': empty !path", key);
+    if (is_file && !cd->option_is_file && !(cd->option_is_file = calloc(k ? k : 1, 1)))
+      return fail_at(c, n, "out of memory");
     char *ks = strdup(key), *vs = strdup(val);
     if (!ks || !vs) {
       free(ks);
       free(vs);
       return fail_at(c, n, "out of memory");
     }
+    if (is_file)
+      cd->option_is_file[cd->n_options] = 1;
     cd->options[cd->n_options].key = ks;
     cd->options[cd->n_options].value = vs;
     cd->n_options++;
@@ -469,6 +481,20 @@ int suite_load_file(const char *path, suite **out, char *err, size_t err_len) {
     free(t->checkpoint);
     t->checkpoint = resolved;
   }
+  for (size_t i = 0; slash && i < (*out)->n_codecs; i++) {
+    suite_codec *cd = &(*out)->codecs[i];
+    for (size_t j = 0; cd->option_is_file && j < cd->n_options; j++) {
+      if (!cd->option_is_file[j] || cd->options[j].value[0] == '/')
+        continue;
+      sbuf b = {0};
+      sbuf_printf(&b, "%.*s/%s", (int)(slash - path), path, cd->options[j].value);
+      char *resolved = sbuf_take(&b);
+      if (!resolved)
+        goto oom;
+      free((char *)cd->options[j].value);
+      cd->options[j].value = resolved;
+    }
+  }
   return 0;
 oom:
   suite_free(*out);
@@ -689,6 +715,7 @@ void suite_free(suite *s) {
       free((char *)cd->options[j].value);
     }
     free(cd->options);
+    free(cd->option_is_file);
     free(cd->knobs);
     free(cd->bpps);
   }

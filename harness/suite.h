@@ -25,6 +25,10 @@ typedef struct suite_codec {
   char *codec; /* codec name in the registry */
   codec_option *options;
   size_t n_options;
+  /* option_is_file[i]: options[i] names a file (a suite value tagged !path, resolved against
+   * the suite file's folder on load); the runner hashes its contents into the run's identity.
+   * NULL when no option is a file. */
+  unsigned char *option_is_file;
   double *knobs; /* quality grid: knob values */
   size_t n_knobs;
   double *bpps; /* target grid: bpp targets */

@@ -63,9 +63,10 @@ static int assign_names(const report_data *d, name_set *names, report_files *fil
   files->csv = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->csv);
   files->tasks_csv = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->tasks_csv);
   files->perclass_csv = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->perclass_csv);
+  files->headline_md = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->headline_md);
   files->json = calloc(d->n_datasets * d->n_codecs * 2 + 1, sizeof *files->json);
-  if (!files->csv || !files->tasks_csv || !files->perclass_csv || !files->json ||
-      !name_claim(names, "report", ".html"))
+  if (!files->csv || !files->tasks_csv || !files->perclass_csv || !files->headline_md ||
+      !files->json || !name_claim(names, "report", ".html"))
     return -1;
   report_buf base = {0};
   int rc = 0;
@@ -87,6 +88,14 @@ static int assign_names(const report_data *d, name_set *names, report_files *fil
       char *name = report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".csv");
       (k == 0 ? files->tasks_csv : files->perclass_csv)[ds] = name;
       rc = name ? 0 : -1;
+    }
+    if (rc == 0 && report_headline_available(&d->datasets[ds])) {
+      report_buf_reset(&base);
+      report_buf_puts(&base, "headline_");
+      report_file_component(&base, d->datasets[ds].name, REPORT_NAME_COMPONENT_MAX);
+      files->headline_md[ds] =
+          report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".md");
+      rc = files->headline_md[ds] ? 0 : -1;
     }
   }
   for (size_t ds = 0; ds < d->n_datasets && rc == 0; ds++) {
@@ -215,6 +224,8 @@ int report_write_opts(sqlite3 *db, int64_t run_id, const char *out_dir, const re
       rc = report_write_tasks_csv(&d, ds, out_dir, files.tasks_csv[ds], err, err_len);
     if (rc == 0 && files.perclass_csv[ds])
       rc = report_write_perclass_csv(&d, ds, out_dir, files.perclass_csv[ds], err, err_len);
+    if (rc == 0 && files.headline_md[ds])
+      rc = report_write_headline_md(&d, ds, out_dir, files.headline_md[ds], err, err_len);
   }
   for (size_t ds = 0; ds < d.n_datasets && rc == 0; ds++)
     for (size_t c = 0; c < d.n_codecs && rc == 0; c++)
@@ -229,6 +240,7 @@ int report_write_opts(sqlite3 *db, int64_t run_id, const char *out_dir, const re
   free(files.csv);
   free(files.tasks_csv);
   free(files.perclass_csv);
+  free(files.headline_md);
   free(files.json);
   name_set_free(&names);
   report_strips_free(strips, d.n_datasets);

@@ -910,6 +910,16 @@ static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
   }
   if (ds->n_rows > 0)
     put_points_table(b, d, ds);
+  if (files->headline_md[ds_index]) {
+    report_buf_puts(b, "<h3>Rate targets at a glance</h3>\n<p class=\"note\">Every bpp target: "
+                       "the rate each codec achieved (mean file and stream bpp), PSNR, and each "
+                       "task network's accuracy and SI_norm (details below). Highlighted rows: "
+                       "some images could not reach the target (stored at the codec's lowest "
+                       "rate). Markdown copy: <code>");
+    report_html_escape(b, files->headline_md[ds_index]);
+    report_buf_puts(b, "</code></p>\n");
+    report_put_headline(b, d, ds, 0);
+  }
   if (ds->n_task_rows > 0 && put_tasks(b, d, ds_index, files))
     return -1;
   put_strips(b, d, ds, x->strips ? &x->strips[ds_index] : NULL);
@@ -932,6 +942,13 @@ static void put_files(report_buf *b, const report_data *d, const report_files *f
       report_buf_puts(b, "</li>\n<li><code>");
       report_html_escape(b, f->perclass_csv[ds]);
       report_buf_puts(b, "</code>: task accuracy per class, dataset ");
+      report_html_escape(b, d->datasets[ds].name);
+      report_buf_puts(b, "</li>\n");
+    }
+    if (f->headline_md[ds]) {
+      report_buf_puts(b, "<li><code>");
+      report_html_escape(b, f->headline_md[ds]);
+      report_buf_puts(b, "</code>: the headline table (bpp targets) in Markdown, dataset ");
       report_html_escape(b, d->datasets[ds].name);
       report_buf_puts(b, "</li>\n");
     }

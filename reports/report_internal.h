@@ -15,6 +15,7 @@ typedef struct report_files {
   char **csv;          /* [n_datasets] */
   char **tasks_csv;    /* [n_datasets]; NULL where the dataset has no task rows */
   char **perclass_csv; /* [n_datasets]; NULL where the dataset has no task rows */
+  char **headline_md;  /* [n_datasets]; NULL where report_headline_available() is 0 */
   char **json;         /* [report_json_slot()]; NULL where no file is written */
   size_t n_datasets, n_codecs;
 } report_files;
@@ -56,6 +57,12 @@ int report_write_tasks_csv(const report_data *d, size_t ds, const char *dir, con
                            char *err, size_t err_len);
 int report_write_perclass_csv(const report_data *d, size_t ds, const char *dir, const char *name,
                               char *err, size_t err_len);
+/* The headline table (report_headline.c): needs task rows and bpp-target points. md: Markdown
+ * table, else an HTML table. */
+int report_headline_available(const report_dataset *ds);
+void report_put_headline(report_buf *b, const report_data *d, const report_dataset *ds, int md);
+int report_write_headline_md(const report_data *d, size_t ds, const char *dir, const char *name,
+                             char *err, size_t err_len);
 int report_write_compressai(const report_data *d, size_t ds, size_t codec, int is_bpp,
                             const char *dir, const char *name, char *err, size_t err_len);
 /* What the page needs beyond the data and the file names. */
