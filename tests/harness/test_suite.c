@@ -1,5 +1,8 @@
 /* Suite parsing: a valid file, each class of error with its line and column, codec specs. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "suite.h"
 #include "test_util.h"
@@ -23,6 +26,50 @@ static void parse_bad(const char *text, const char *where, const char *what) {
             where);
   CHECK_MSG(strstr(err, what) != NULL, "message '%s' lacks '%s'", err, what);
   suite_free(s);
+}
+
+/* Settings tagged !path: resolved against the suite file's folder on load, flagged as files;
+ * plain settings and absolute paths are left alone; an unknown tag is an error. */
+static void test_path_settings(void) {
+  char dir[] = "/tmp/saicbench_suite_XXXXXX";
+  if (!mkdtemp(dir)) {
+    CHECK_MSG(0, "mkdtemp failed");
+    return;
+  }
+  char path[256];
+  snprintf(path, sizeof path, "%s/s.yaml", dir);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (!f)
+    return;
+  fputs("name: p\ndatasets: [{path: cifar10}]\ncodecs:\n  - codec: saic\n"
+        "    settings: {model: !path ../models/m.ckpt, threads: 2, other: !path /abs/x}\n"
+        "    knob: [1]\n",
+        f);
+  fclose(f);
+  suite *s = NULL;
+  char err[512] = "";
+  CHECK_MSG(suite_load_file(path, &s, err, sizeof err) == 0 && s, "%s", err);
+  if (s && s->n_codecs == 1 && s->codecs[0].n_options == 3) {
+    const suite_codec *c = &s->codecs[0];
+    char want[300];
+    snprintf(want, sizeof want, "%s/../models/m.ckpt", dir);
+    CHECK(c->option_is_file && c->option_is_file[0] && !c->option_is_file[1] &&
+          c->option_is_file[2]);
+    CHECK_MSG(!strcmp(c->options[0].value, want), "resolved to '%s'", c->options[0].value);
+    CHECK(!strcmp(c->options[1].value, "2") && !strcmp(c->options[2].value, "/abs/x"));
+  } else {
+    CHECK_MSG(0, "unexpected suite shape");
+  }
+  suite_free(s);
+  remove(path);
+  rmdir(dir);
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs:\n  - codec: saic\n"
+            "    settings: {model: !file m.ckpt}\n    knob: [1]\n",
+            "t.yaml:5:", "unknown tag '!file'");
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs:\n  - codec: saic\n"
+            "    settings: {model: !path ''}\n    knob: [1]\n",
+            "t.yaml:5:", "empty !path");
 }
 
 int main(void) {
@@ -99,5 +146,6 @@ int main(void) {
   CHECK(suite_add_codec_spec(a, "jpeg:bpp=0", "quality", err, sizeof err) != 0);
   CHECK(suite_add_codec_spec(a, "jpeg:oops", "quality", err, sizeof err) != 0);
   suite_free(a);
+  test_path_settings();
   return test_report("test_suite");
 }

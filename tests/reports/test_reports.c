@@ -1490,6 +1490,18 @@ static void test_tasks(const char *schema_path, const char *work, const char *ke
   check_tasks_csv(db, out);
   check_perclass_csv(out);
   CHECK(!file_exists(out, "tasks_kodak.csv") && !file_exists(out, "perclass_kodak.csv"));
+  /* Headline table: only the bpp target with an aggregates row (0.5; 1 has none), only for the
+   * dataset with tasks; rate, stream rate, unreachable/n and PSNR from aggregates row 802. */
+  PATHF(path, "%s/headline_cifar.md", out);
+  char *md = read_file(path, NULL);
+  CHECK(md != NULL);
+  if (md) {
+    CHECK(strstr(md, "| 0.5 | jpeg | 0.4500 | 0.2000 | 2/34 | 24.00 | ") != NULL);
+    CHECK(strstr(md, "| 1 | jpeg") == NULL);
+    CHECK(strstr(md, "acc resnet20 [%]") != NULL);
+  }
+  free(md);
+  CHECK(!file_exists(out, "headline_kodak.md"));
   check_csv(db, out, "points_cifar.csv", 70, 4);
 
   /* JSON: task arrays aligned with "bpp"; the first task by name also in "results". */
