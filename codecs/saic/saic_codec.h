@@ -11,9 +11,10 @@
  * replicated), scaled to [0, 1], y = g_a(x); the rate knob r is quantised to the index
  * q = round(r / (levels - 1) * 63) (q = 0 for one level) and the encoder uses exactly
  * r_q = q * (levels - 1) / 63, as the decoder does; symbols = rint(y * gain(r_q)) (float32,
- * then clamped to |v| < 2^20), entropy-coded channel by channel with table q * m + c (saic_export.h).
- * Decode: symbols * inv_gain(r_q) -> g_s -> crop -> clamp(x * 255, 0, 255) -> lrint -> uint8.
- * These are the trainer's evaluation steps (train_codec.h), so its estimates carry over.
+ * then clamped to |v| < 2^20), entropy-coded channel by channel with table q * m + c
+ * (saic_export.h). Decode: symbols * inv_gain(r_q) -> g_s -> crop -> clamp(x * 255, 0, 255) ->
+ * lrint -> uint8. These are the trainer's evaluation steps (train_codec.h), so its estimates carry
+ * over.
  *
  * Bitstream, format version 1 (the whole file; integers in LEB128 where noted):
  *   byte 0   bits 7..5: format version (1; 0 is never written);
@@ -51,7 +52,7 @@
 #define SAIC_CODEC_MIN_HEADER 3
 #define SAIC_CODEC_MAX_SIDE 65535
 #define SAIC_CODEC_RATE_STEPS SAIC_EXPORT_RATE_STEPS /* the rate index q runs over 0..63 */
-#define SAIC_CODEC_CACHE 8        /* idle networks kept per codec */
+#define SAIC_CODEC_CACHE 8                           /* idle networks kept per codec */
 
 typedef struct saic_codec saic_codec;
 

@@ -94,8 +94,16 @@ saic_model *saic_model_create(const saic_model_cfg *cfg, int h, int w, int threa
           p->value.data[j] *= (float)(1.0 / sqrt(6.0));
     }
   nn_net_set_group(m->dec, "density", SAIC_MODEL_DENSITY_GROUP);
+  nn_net_set_group(m->enc, "gain", SAIC_MODEL_GAIN_GROUP);
+  nn_net_set_group(m->dec, "inv_gain", SAIC_MODEL_GAIN_GROUP);
   m->gain = nn_net_param(m->enc, gi);
   m->inv_gain = nn_net_param(m->dec, ii);
+  for (int l = 0; l < cfg->levels; l++)
+    for (int c = 0; c < cfg->m; c++) {
+      const float g = (float)(SAIC_MODEL_GAIN_SPREAD * (l - 0.5 * (cfg->levels - 1)));
+      m->gain->value.data[(size_t)l * (size_t)cfg->m + (size_t)c] = g;
+      m->inv_gain->value.data[(size_t)l * (size_t)cfg->m + (size_t)c] = -g;
+    }
   m->density = nn_net_param(m->dec, di);
   uint64_t s = seed ^ 0xde45171700ull;
   saic_density_init(m->density->value.data, cfg->m, 10.0, uniform01, &s);

@@ -12,9 +12,9 @@
  * adaptation"). Level l is trained with its own lambda; between levels the rate interpolates.
  *
  * Two nn networks hold the parameters: the encoder (g_a and "gain") and the decoder (g_s,
- * "inv_gain" and "density" [M, SAIC_DENSITY_NPARAM]; the density is in optimiser group 1 so it
- * can have its own learning-rate multiplier). A model is created for one image size; models of
- * other sizes copy the parameters (saic_model_copy_params).
+ * "inv_gain" and "density" [M, SAIC_DENSITY_NPARAM]; the density is in optimiser group 1 and
+ * the gains in group 2 so each can have its own learning-rate multiplier). A model is created for
+ * one image size; models of other sizes copy the parameters (saic_model_copy_params).
  *
  * Thread-safety: a model is used by one thread at a time. */
 #ifndef SAIC_MODEL_H
@@ -30,7 +30,11 @@ typedef struct saic_model_cfg {
   int levels; /* gain levels, >= 1 */
 } saic_model_cfg;
 
-enum { SAIC_MODEL_STRIDE = 8, SAIC_MODEL_DENSITY_GROUP = 1 };
+enum { SAIC_MODEL_STRIDE = 8, SAIC_MODEL_DENSITY_GROUP = 1, SAIC_MODEL_GAIN_GROUP = 2 };
+/* Initial log gains: level l of L starts at SPREAD (l - (L - 1) / 2) ("gain") and its negative
+ * ("inv_gain"), so the levels start apart instead of all at gain 1: at the transforms' learning
+ * rate the gains moved too slowly to separate the levels' rates in a 20-epoch run. */
+#define SAIC_MODEL_GAIN_SPREAD 1.0
 
 typedef struct saic_model saic_model;
 

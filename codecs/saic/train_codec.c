@@ -571,6 +571,7 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
     goto done;
   }
   nn_optim_cfg oc = nn_optim_defaults(NN_ADAM);
+  oc.group_lr_mult[SAIC_MODEL_GAIN_GROUP] = cfg->gain_lr_mult;
   t.opt_enc = nn_optim_create(saic_model_encoder(t.model), &oc, err);
   oc.group_lr_mult[SAIC_MODEL_DENSITY_GROUP] = cfg->density_lr_mult;
   t.opt_dec = t.opt_enc ? nn_optim_create(saic_model_decoder(t.model), &oc, err) : NULL;
@@ -603,13 +604,13 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
             "codec %s n %d m %d levels %d (%ld parameters), loss alpha %g gamma %g gsw on %s "
             "smooth %d quant %s, task %s\n"
             "%zu train / %zu eval images %dx%d, batch %d, %ld steps/epoch, %d epochs, lr %g "
-            "(density x%g, %s), %d threads, levels round-robin\n",
+            "(density x%g, gains x%g, %s), %d threads, levels round-robin\n",
             SAIC_CODEC_ARCH, cfg->model.n, cfg->model.m, L, np, cfg->loss.alpha, cfg->loss.gamma,
             cfg->loss.gsw_on_original ? "x" : "x_hat", cfg->loss.smooth,
             cfg->loss.quant == SAIC_QUANT_STE ? "ste" : "noise",
             t.task ? cfg->task_checkpoint : "none", train->n, test ? test->n : 0, train->w,
             train->h, B, steps_per_epoch, cfg->epochs, (double)cfg->lr,
-            (double)cfg->density_lr_mult,
+            (double)cfg->density_lr_mult, (double)cfg->gain_lr_mult,
             cfg->sched == SAIC_CODEC_SCHED_COSINE ? "cosine" : "const", t.threads);
     fflush(o->log);
   }
