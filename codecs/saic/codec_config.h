@@ -28,6 +28,7 @@ typedef struct saic_codec_cfg {
   float lr;              /* Adam learning rate of the transforms and gains */
   float density_lr_mult; /* the density parameters' multiplier (DESIGN §2: about 10) */
   float gain_lr_mult;    /* the gains' multiplier (they must move by log-factors) */
+  double clip_grad_norm; /* clip the global gradient norm to this; 0: no clipping */
   saic_codec_sched sched;
   float warmup_epochs, warmup_start, min_lr;
   /* loss.levels = model.levels; loss.lambda[] = the lambdas list (initial values when a rate

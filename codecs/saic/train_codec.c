@@ -209,6 +209,32 @@ static void build_meta(const trainer *t, const saic_codec_train_opts *o, meta_se
 
 static const char *net_tag(int k) { return k ? "dec" : "enc"; }
 
+/* Scales every gradient of the model by max_norm / norm when the global L2 norm (over both
+ * networks, summed in parameter order in double) exceeds max_norm: a guard against the rare
+ * huge step that made runs with small lambdas diverge (as CompressAI's training does). */
+static void clip_gradients(saic_model *m, double max_norm) {
+  nn_net *nets[2] = {saic_model_encoder(m), saic_model_decoder(m)};
+  double ss = 0;
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(nets[k]); i++) {
+      const nn_param *p = nn_net_param(nets[k], i);
+      const size_t n = nn_tensor_numel(&p->grad);
+      for (size_t j = 0; j < n; j++)
+        ss += (double)p->grad.data[j] * (double)p->grad.data[j];
+    }
+  const double norm = sqrt(ss);
+  if (!(norm > max_norm))
+    return;
+  const float f = (float)(max_norm / norm);
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(nets[k]); i++) {
+      nn_param *p = nn_net_param(nets[k], i);
+      const size_t n = nn_tensor_numel(&p->grad);
+      for (size_t j = 0; j < n; j++)
+        p->grad.data[j] *= f;
+    }
+}
+
 static int save_ckpt(trainer *t, const saic_codec_train_opts *o, const char *path, bool with_state,
                      nn_err *err) {
   meta_set m;
@@ -670,6 +696,8 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
                         st.loss, t.epoch + 1, t.step, level, (double)lr);
         goto done;
       }
+      if (cfg->clip_grad_norm > 0)
+        clip_gradients(t.model, cfg->clip_grad_norm);
       if (nn_optim_step(t.opt_enc, lr) != NN_OK || nn_optim_step(t.opt_dec, lr) != NN_OK) {
         rc = nn_err_set(err, NN_E_BACKEND, "optimiser step failed");
         goto done;
