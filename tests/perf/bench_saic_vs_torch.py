@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+"""Driver: the SAIC codec in C (bench_saic) against the same model in PyTorch
+(bench_saic_torch.py), same thread count, batch, steps and durations.
+
+Each round runs the C benchmark and then the torch benchmark, each as a separate process
+(interleaved C, torch, C, torch, ... so slow drifts of the machine hit both sides alike), with
+OMP_NUM_THREADS=threads for both and OPENBLAS_NUM_THREADS=1 for torch (OMP_WAIT_POLICY is passed
+on from the environment; set it to passive on a shared machine). Without --model a random model
+is made once (bench_saic --save-model, in a temporary folder removed at the end) and every C run
+uses it; torch always uses random weights (speed does not depend on them). The torch model gets
+the C model's n, m and levels and must have the same parameter count.
+
+It prints per measure the C codec median (label c: saic_codec_encode/decode, WITH range coding;
+the training step is saic_train_step + Adam), the C networks-only median (c-net: g_a + gain +
+rounding, inverse gain + g_s: what torch times), the torch median, each [min, max] over the
+rounds, and the ratios C/torch and C-net/torch as throughputs (images/s; for the ms measures
+torch ms / C ms), so > 1 means C is faster, with [min, max] of the per-round ratios; then the
+exact commands. Exits non-zero if a child fails or the parameter counts differ.
+
+usage: /usr/bin/python3 bench_saic_vs_torch.py BUILD/tests/perf/bench_saic [--rounds 3]
+           [--threads 2] [--seconds 1] [--big-reps 3] [--batch 32] [--steps 10] [--warmup 2]
+           [--model CODEC.ckpt] [--task CKPT] [--image PNG] [--no-train]
+           [--python /usr/bin/python3]
+Not a test: run it on a quiet machine (about 15-25 s per round at the defaults).
+"""
+import argparse
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+KODIM01 = os.path.normpath(os.path.join(ROOT, "../shared/datasets/kodak/kodim01.png"))
+# (item, text, unit); items ending in -ms are times (lower is better).
+MEASURES = [("encode-32x32", "encode 32x32", "img/s"),
+            ("decode-32x32", "decode 32x32", "img/s"),
+            ("encode-768x512-ms", "encode 768x512", "ms"),
+            ("decode-768x512-ms", "decode 768x512", "ms")]
+
+
+def run(cmd, env_extra):
+    """Runs one benchmark process; returns {(label, item): value}."""
+    env = dict(os.environ, **env_extra)
+    try:
+        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    except OSError as e:
+        sys.exit(f"bench_saic_vs_torch: cannot run {shlex.join(cmd)}: {e}")
+    if p.returncode != 0:
+        sys.stderr.write(p.stdout + p.stderr)
+        sys.exit(f"bench_saic_vs_torch: child failed (exit {p.returncode}): {shlex.join(cmd)}")
+    if p.stderr.strip():
+        sys.stderr.write(p.stderr)
+    out = {}
+    for line in p.stdout.splitlines():
+        f = line.split()
+        if len(f) == 4 and not line.startswith("#") and f[1] == "saic":
+            out[(f[0], f[2])] = float(f[3])
+    return out
+
+
+def env_text(env_extra):
+    return " ".join(f"{k}={v}" for k, v in env_extra.items())
+
+
+def cell(v):
+    if not v:
+        return "-"
+    prec = 2 if statistics.median(v) < 100 else 1
+    return f"{statistics.median(v):.{prec}f} [{min(v):.{prec}f}, {max(v):.{prec}f}]"
+
+
+def ratio_cell(cv, tv, is_time):
+    """Throughput ratio C/torch of the medians and [min, max] of the per-round ratios."""
+    if not cv or not tv:
+        return "-"
+    if is_time:
+        med = statistics.median(tv) / statistics.median(cv)
+        per = [t / c for c, t in zip(cv, tv)]
+    else:
+        med = statistics.median(cv) / statistics.median(tv)
+        per = [c / t for c, t in zip(cv, tv)]
+    return f"{med:.2f}x [{min(per):.2f}, {max(per):.2f}]"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("bench_saic", help="path to the bench_saic binary")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seconds", type=float, default=1.0, help="per 32x32 measure")
+    ap.add_argument("--big-reps", type=int, default=3, help="768x512: best of this many")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--model", help="codec checkpoint for the C side (default: a random model)")
+    ap.add_argument("--n", type=int, default=64, help="random model: transform width")
+    ap.add_argument("--m", type=int, default=96, help="random model: latent channels")
+    ap.add_argument("--levels", type=int, default=4, help="random model: gain levels")
+    ap.add_argument("--task", default=os.path.join(ROOT, "tasks/models/classifier_resnet20.ckpt"),
+                    help="frozen classifier checkpoint for the C training step")
+    ap.add_argument("--image", default=KODIM01,
+                    help="768x512 picture for the C codec (its tiles are the 32x32 images)")
+    ap.add_argument("--no-train", action="store_true", help="skip the training step")
+    ap.add_argument("--python", default="/usr/bin/python3",
+                    help="interpreter for the torch side (default Debian's, with python3-torch)")
+    a = ap.parse_args()
+    if (a.rounds < 1 or a.threads < 1 or a.big_reps < 1 or a.batch < 1 or a.steps < 1
+            or a.warmup < 0 or not a.seconds > 0):
+        ap.error("rounds, threads, big-reps, batch, steps must be >= 1, warmup >= 0, seconds > 0")
+
+    common = ["--threads", str(a.threads), "--seconds", str(a.seconds), "--big-reps",
+              str(a.big_reps), "--batch", str(a.batch), "--steps", str(a.steps), "--warmup",
+              str(a.warmup)] + (["--no-train"] if a.no_train else [])
+    c_env = {"OMP_NUM_THREADS": str(a.threads)}
+    t_env = {"OMP_NUM_THREADS": str(a.threads), "OPENBLAS_NUM_THREADS": "1"}
+    if os.environ.get("OMP_WAIT_POLICY"):  # passed on anyway; named so the commands show it
+        c_env["OMP_WAIT_POLICY"] = t_env["OMP_WAIT_POLICY"] = os.environ["OMP_WAIT_POLICY"]
+    torch_script = os.path.join(HERE, "bench_saic_torch.py")
+    train_item = f"train-b{a.batch}"
+    measures = MEASURES + ([] if a.no_train else
+                           [(train_item, f"train step b{a.batch}", "img/s")])
+
+    tmp = None
+    model = a.model
+    try:
+        if model is None:
+            tmp = tempfile.mkdtemp(prefix="bench_saic_vs_torch_")
+            cmd = [a.bench_saic, "--save-model", tmp, "--n", str(a.n), "--m", str(a.m),
+                   "--levels", str(a.levels)]
+            print(f"making a random model: {shlex.join(cmd)} ...", file=sys.stderr, flush=True)
+            p = subprocess.run(cmd, env=dict(os.environ, **c_env), stdout=subprocess.PIPE,
+                               text=True)
+            if p.returncode != 0 or not p.stdout.strip():
+                sys.exit(f"bench_saic_vs_torch: cannot make the random model: {shlex.join(cmd)}")
+            model = p.stdout.strip().splitlines()[-1]
+        c_cmd = [a.bench_saic, "--model", model, "--task", a.task, "--image", a.image] + common
+
+        results = {(s, item): [] for s in ("c", "c-net", "torch") for item, _, _ in measures}
+        params, shown, cfg = {}, {}, None
+        for r in range(a.rounds):
+            print(f"round {r + 1}/{a.rounds}: c ...", file=sys.stderr, flush=True)
+            out = run(c_cmd, c_env)
+            shown["c"] = f"{env_text(c_env)} {shlex.join(c_cmd)}"
+            if ("c", "params") not in out or any(("c", k) not in out for k in ("n", "m", "levels")):
+                sys.exit(f"bench_saic_vs_torch: no parameter count / configuration from "
+                         f"{shlex.join(c_cmd)}")
+            params["c"] = int(out[("c", "params")])
+            cfg = [str(int(out[("c", k)])) for k in ("n", "m", "levels")]
+            t_cmd = [a.python, torch_script, "--n", cfg[0], "--m", cfg[1], "--levels", cfg[2],
+                     "--expect-params", str(params["c"])] + common
+            print(f"round {r + 1}/{a.rounds}: torch ...", file=sys.stderr, flush=True)
+            tout = run(t_cmd, t_env)
+            shown["torch"] = f"{env_text(t_env)} {shlex.join(t_cmd)}"
+            params["torch"] = int(tout.get(("torch", "params"), -1))
+            if params["torch"] != params["c"]:
+                sys.exit(f"bench_saic_vs_torch: parameter counts differ: c {params['c']}, "
+                         f"torch {params['torch']}")
+            out.update(tout)
+            for item, _, _ in measures:
+                for s in ("c", "c-net", "torch"):
+                    if (s, item) in out:
+                        results[(s, item)].append(out[(s, item)])
+                for s in ("c", "torch"):
+                    if (s, item) not in out:
+                        sys.exit(f"bench_saic_vs_torch: no '{s} {item}' result")
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"\nSAIC codec, C (nn/ on oneDNN) vs PyTorch: n {cfg[0]} m {cfg[1]} levels {cfg[2]} "
+          f"({params['c']} parameters), threads {a.threads}, {a.rounds} rounds (processes "
+          f"interleaved); median [min, max] over the rounds; ratio = C / torch throughput "
+          f"(> 1: C faster) of the medians [min, max of the per-round ratios]")
+    print("c = the codec (saic_codec_encode/decode, including range coding; train: "
+          "saic_train_step + Adam); c-net = networks only (g_a + gain + rint; inverse gain + "
+          "g_s), as torch")
+    print(f"32x32: one image per call, {a.seconds:g} s per measure; 768x512: best of "
+          f"{a.big_reps}; train: batch {a.batch}, {a.steps} steps after {a.warmup}, full SAIC "
+          f"loss (alpha 0.5, gamma 0.03, GSW on x_hat) + Adam\n")
+    print(f"  {'measure':<16} {'unit':<6} {'C codec':>26} {'C nets':>26} {'torch':>26} "
+          f"{'C/torch':>20} {'C-net/torch':>20}")
+    for item, text, unit in measures:
+        cv, nv, tv = results[("c", item)], results[("c-net", item)], results[("torch", item)]
+        is_time = item.endswith("-ms")
+        print(f"  {text:<16} {unit:<6} {cell(cv):>26} {cell(nv):>26} {cell(tv):>26} "
+              f"{ratio_cell(cv, tv, is_time):>20} {ratio_cell(nv, tv, is_time):>20}")
+    print("\ncommands (one process each, per round):")
+    for s in ("c", "torch"):
+        print(f"  {shown[s]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
