@@ -167,6 +167,9 @@ static void release(saic_codec *c, saic_model *m) {
 
 /* ------------------------------------------------------------------ header */
 
+/* A side padded as the networks need: a multiple of the stride, at least one stride. */
+static int round8(int v) { return v < SAIC_MODEL_STRIDE ? SAIC_MODEL_STRIDE : (v + 7) / 8 * 8; }
+
 int saic_codec_rate_index(int levels, double r) {
   if (levels <= 1 || !(r > 0))
     return 0;
@@ -255,14 +258,21 @@ int saic_codec_parse_header(const saic_codec *c, const uint8_t *data, size_t len
                 NAME ": payload of %zu bytes, but the header says %u mod 16 (truncated or "
                      "extended stream)",
                 payload, data[0] & 15u);
-  *info = (saic_stream_info){version, (int)w, (int)h, data[1], q, saic_codec_rate_value(levels, q),
-                             pos,     payload};
+  *info = (saic_stream_info){.version = version,
+                             .width = (int)w,
+                             .height = (int)h,
+                             .tag = data[1],
+                             .rate_index = q,
+                             .rate = saic_codec_rate_value(levels, q),
+                             .header_bytes = pos,
+                             .payload_bytes = payload,
+                             .latent_c = c->cm->cfg.m,
+                             .latent_h = round8((int)h) / SAIC_MODEL_STRIDE,
+                             .latent_w = round8((int)w) / SAIC_MODEL_STRIDE};
   return 0;
 }
 
 /* ------------------------------------------------------------------ encode / decode */
-
-static int round8(int v) { return v < SAIC_MODEL_STRIDE ? SAIC_MODEL_STRIDE : (v + 7) / 8 * 8; }
 
 /* saic_codec_encode; the density estimate only when want_est (it costs a density pass). */
 static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height, double r,
@@ -387,36 +397,64 @@ int saic_codec_encode(saic_codec *c, const uint8_t *rgb, int width, int height, 
   return encode_impl(c, rgb, width, height, r, out, out_len, st, st != NULL, err, err_len);
 }
 
+int saic_codec_decode_symbols(const saic_codec *c, const uint8_t *data, size_t len,
+                              int32_t **symbols, size_t *count, saic_stream_info *info, char *err,
+                              size_t err_len) {
+  saic_stream_info local;
+  saic_stream_info *in = info ? info : &local;
+  memset(in, 0, sizeof *in);
+  if (!symbols || !count)
+    return fail(err, err_len, NAME ": no output given to decode");
+  *symbols = NULL;
+  *count = 0;
+  if (!c)
+    return fail(err, err_len, NAME ": no codec");
+  if (saic_codec_parse_header(c, data, len, in, err, err_len))
+    return -1;
+  const size_t n = (size_t)in->latent_c * (size_t)in->latent_h * (size_t)in->latent_w;
+  int32_t *sym = malloc(n * sizeof *sym);
+  if (!sym) {
+    fail(err, err_len, NAME ": out of memory for a %dx%d image", in->width, in->height);
+    memset(in, 0, sizeof *in);
+    return -1;
+  }
+  char cerr[256];
+  const uint8_t *payload = in->payload_bytes ? data + in->header_bytes : NULL;
+  if (saic_coder_decode_channels(c->cm->tables,
+                                 c->table_index + (size_t)in->rate_index * (size_t)in->latent_c,
+                                 payload, in->payload_bytes, sym, in->latent_c, in->latent_h,
+                                 in->latent_w, cerr, sizeof cerr) != SAIC_OK) {
+    fail(err, err_len, NAME ": corrupt payload: %s", cerr);
+    free(sym);
+    memset(in, 0, sizeof *in);
+    return -1;
+  }
+  *symbols = sym;
+  *count = n;
+  return 0;
+}
+
 int saic_codec_decode(saic_codec *c, const uint8_t *data, size_t len, uint8_t **rgb, int *width,
                       int *height, char *err, size_t err_len) {
   if (!rgb || !width || !height)
     return fail(err, err_len, NAME ": no output given to decode");
   *rgb = NULL;
   *width = *height = 0;
-  if (!c)
-    return fail(err, err_len, NAME ": no codec");
   saic_stream_info info;
-  if (saic_codec_parse_header(c, data, len, &info, err, err_len))
+  int32_t *sym = NULL;
+  size_t nsym = 0;
+  if (saic_codec_decode_symbols(c, data, len, &sym, &nsym, &info, err, err_len))
     return -1;
-  const int M = c->cm->cfg.m, W = info.width, H = info.height;
-  const int ph = round8(H), pw = round8(W), lh = ph / 8, lw = pw / 8;
-  const size_t hw = (size_t)ph * (size_t)pw, lhw = (size_t)lh * (size_t)lw;
-  int32_t *sym = malloc((size_t)M * lhw * sizeof *sym);
-  float *yin = malloc((size_t)M * lhw * sizeof *yin);
+  const int M = info.latent_c, W = info.width, H = info.height;
+  const int ph = round8(H), pw = round8(W);
+  const size_t hw = (size_t)ph * (size_t)pw, lhw = nsym / (size_t)M;
+  float *yin = malloc(nsym * sizeof *yin);
   float *ig = malloc((size_t)M * sizeof *ig);
   uint8_t *img = malloc((size_t)W * (size_t)H * 3);
   saic_model *m = NULL;
   int rc = -1;
-  if (!sym || !yin || !ig || !img) {
+  if (!yin || !ig || !img) {
     fail(err, err_len, NAME ": out of memory for a %dx%d image", W, H);
-    goto out;
-  }
-  char cerr[256];
-  const uint8_t *payload = info.payload_bytes ? data + info.header_bytes : NULL;
-  if (saic_coder_decode_channels(
-          c->cm->tables, c->table_index + (size_t)info.rate_index * (size_t)M, payload,
-          info.payload_bytes, sym, M, lh, lw, cerr, sizeof cerr) != SAIC_OK) {
-    fail(err, err_len, NAME ": corrupt payload: %s", cerr);
     goto out;
   }
   if (!(m = acquire(c, ph, pw, err, err_len)))

@@ -79,6 +79,7 @@ typedef struct saic_stream_info {
   double rate;         /* saic_codec_rate_value(levels, rate_index) */
   size_t header_bytes; /* the payload starts here */
   size_t payload_bytes;
+  int latent_c, latent_h, latent_w; /* the coded latent: m x ceil8(height)/8 x ceil8(width)/8 */
 } saic_stream_info;
 
 /* Parses and checks a stream's header against this codec (every header refusal above). */
@@ -101,5 +102,14 @@ int saic_codec_encode(saic_codec *c, const uint8_t *rgb, int width, int height, 
 /* Decodes a whole stream into a malloc()ed packed RGB8 image. */
 int saic_codec_decode(saic_codec *c, const uint8_t *data, size_t len, uint8_t **rgb, int *width,
                       int *height, char *err, size_t err_len);
+/* The first half of saic_codec_decode: the stream's integer latent symbols, entropy-decoded only
+ * (no networks run, so they are bit-exact on every machine, build and thread count). *symbols is
+ * a malloc()ed array of *count = latent_c * latent_h * latent_w values in channel-major order
+ * (saic_coder.h), the values the encoder coded; info (may be NULL) receives the parsed header.
+ * It refuses exactly what saic_codec_decode refuses, with the same messages, and then leaves
+ * *symbols NULL, *count 0 and info zeroed. */
+int saic_codec_decode_symbols(const saic_codec *c, const uint8_t *data, size_t len,
+                              int32_t **symbols, size_t *count, saic_stream_info *info, char *err,
+                              size_t err_len);
 
 #endif
