@@ -34,7 +34,17 @@ struct nn_conv_impl {
   role ddst_d, wei_d, dsrc_d; /* backward data */
   role src_w, ddst_w, dwei_w; /* backward weights */
   float *src_p;               /* primitive-layout input kept for backward weights */
+  bool src_ok;                /* src_p holds the input of the last forward */
   float *wei_fp, *wei_dp, *dwei_p, *dwei_u, *dbias_u;
+  /* Eval-mode fused chain (nn_conv_forward_fused): an inference primitive writing the chain
+   * tail's layout, with folded weights (user layout wfold) and bias bfold. */
+  dnnl_primitive_desc_t ipd;
+  dnnl_primitive_t inf;
+  dnnl_memory_t scr_i, bias_i, other_i;
+  role src_i, wei_i, dst_i;
+  bool binary;   /* the residual operand is a binary post-op (else sum: copied into dst) */
+  float *src_ip; /* src in the inference layout when that differs from src_p's */
+  float *wfold, *bfold, *wei_ip;
 };
 
 #define DN(call)                                                                                   \
@@ -149,27 +159,137 @@ void nn_conv_release(nn_node *nd) {
   struct nn_conv_impl *c = nd->conv;
   if (!c)
     return;
-  dnnl_primitive_t prims[] = {c->fwd, c->bwd_d, c->bwd_w};
-  for (int i = 0; i < 3; i++)
+  dnnl_primitive_t prims[] = {c->fwd, c->bwd_d, c->bwd_w, c->inf};
+  for (int i = 0; i < 4; i++)
     if (prims[i])
       dnnl_primitive_destroy(prims[i]);
-  dnnl_primitive_desc_t pds[] = {c->fpd, c->dpd, c->wpd};
-  for (int i = 0; i < 3; i++)
+  dnnl_primitive_desc_t pds[] = {c->fpd, c->dpd, c->wpd, c->ipd};
+  for (int i = 0; i < 4; i++)
     if (pds[i])
       dnnl_primitive_desc_destroy(pds[i]);
-  dnnl_memory_t ms[] = {c->scr_f, c->scr_d, c->scr_w, c->bias_m, c->dbias_m};
-  for (int i = 0; i < 5; i++)
+  dnnl_memory_t ms[] = {c->scr_f,   c->scr_d, c->scr_w,  c->bias_m,
+                        c->dbias_m, c->scr_i, c->bias_i, c->other_i};
+  for (int i = 0; i < 8; i++)
     if (ms[i])
       dnnl_memory_destroy(ms[i]);
-  role *roles[] = {&c->src_f,  &c->wei_f, &c->dst_f,  &c->ddst_d, &c->wei_d,
-                   &c->dsrc_d, &c->src_w, &c->ddst_w, &c->dwei_w};
-  for (int i = 0; i < 9; i++)
+  role *roles[] = {&c->src_f, &c->wei_f,  &c->dst_f,  &c->ddst_d, &c->wei_d, &c->dsrc_d,
+                   &c->src_w, &c->ddst_w, &c->dwei_w, &c->src_i,  &c->wei_i, &c->dst_i};
+  for (int i = 0; i < 12; i++)
     role_release(roles[i]);
-  float *bufs[] = {c->src_p, c->wei_fp, c->wei_dp, c->dwei_p, c->dwei_u, c->dbias_u};
-  for (int i = 0; i < 6; i++)
+  float *bufs[] = {c->src_p,   c->wei_fp, c->wei_dp, c->dwei_p, c->dwei_u,
+                   c->dbias_u, c->src_ip, c->wfold,  c->bfold,  c->wei_ip};
+  for (int i = 0; i < 10; i++)
     nn_aligned_free(bufs[i]);
   free(c);
   nd->conv = NULL;
+}
+
+/* An inference primitive for the chain; binary: the residual operand as a binary post-op. */
+static dnnl_status_t fused_pd(nn_net *net, nn_node *nd, const dnnl_memory_desc_t *as,
+                              const dnnl_memory_desc_t *ub, const dnnl_memory_desc_t *tmd,
+                              bool binary, dnnl_primitive_desc_t *pd) {
+  const nn_node *src = &net->nodes[nd->in[0]];
+  dnnl_dims_t wd = {nd->c, src->c, nd->k, nd->k};
+  dnnl_dims_t strides = {nd->stride, nd->stride}, pads = {nd->pad, nd->pad};
+  dnnl_memory_desc_t aw;
+  dnnl_status_t s = dnnl_memory_desc_init_by_tag(&aw, 4, wd, dnnl_f32, dnnl_format_tag_any);
+  dnnl_convolution_desc_t f;
+  if (s == dnnl_success)
+    s = dnnl_convolution_forward_desc_init(&f, dnnl_forward_inference, dnnl_convolution_direct, as,
+                                           &aw, ub, tmd, strides, pads, pads);
+  dnnl_primitive_attr_t attr = NULL;
+  dnnl_post_ops_t po = NULL;
+  if (s == dnnl_success)
+    s = dnnl_primitive_attr_create(&attr);
+  if (s == dnnl_success)
+    s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+  if (s == dnnl_success)
+    s = dnnl_post_ops_create(&po);
+  if (s == dnnl_success && nd->chain[NN_EVAL].add >= 0)
+    s = binary ? dnnl_post_ops_append_binary(po, dnnl_binary_add, tmd)
+               : dnnl_post_ops_append_sum(po, 1.f);
+  if (s == dnnl_success && nd->chain[NN_EVAL].relu >= 0)
+    s = dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_relu, 0.f, 0.f);
+  if (s == dnnl_success)
+    s = dnnl_primitive_attr_set_post_ops(attr, po);
+  if (s == dnnl_success)
+    s = dnnl_primitive_desc_create(pd, &f, attr, net->dnnl->eng, NULL);
+  if (po)
+    dnnl_post_ops_destroy(po);
+  if (attr)
+    dnnl_primitive_attr_destroy(attr);
+  return s;
+}
+
+/* Whether oneDNN answered with its reference (slow) implementation. */
+static bool is_ref_impl(const_dnnl_primitive_desc_t pd) {
+  const char *impl = NULL;
+  if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl)
+    return true;
+  return strncmp(impl, "ref", 3) == 0;
+}
+
+static int plan_fused(nn_net *net, nn_node *nd, const dnnl_memory_desc_t *as,
+                      const dnnl_memory_desc_t *uw, const dnnl_memory_desc_t *ub) {
+  struct nn_conv_impl *c = nd->conv;
+  const nn_node *src = &net->nodes[nd->in[0]], *tail = &net->nodes[nd->chain[NN_EVAL].tail];
+  dnnl_dims_t dd = {net->batch, nd->c, nd->h, nd->w};
+  dnnl_memory_desc_t tmd, umd, us;
+  /* A blocked tail is written in place (a residual operand, if any, has that layout too). A
+   * plain one (channels not a multiple of 16; the chain has no add then) lets oneDNN choose:
+   * forced NCHW output falls back to a gemm kernel ~10x slower than the blocked one plus a
+   * reorder. */
+  DN(dnnl_memory_desc_init_by_tag(&umd, 4, dd, dnnl_f32, tail->blk ? dnnl_nChw16c : dnnl_nchw));
+  DN(dnnl_memory_desc_init_by_tag(&tmd, 4, dd, dnnl_f32,
+                                  tail->blk ? dnnl_nChw16c : dnnl_format_tag_any));
+  dnnl_dims_t sd = {net->batch, src->c, src->h, src->w};
+  DN(dnnl_memory_desc_init_by_tag(&us, 4, sd, dnnl_f32, src->blk ? dnnl_nChw16c : dnnl_nchw));
+  /* The binary post-op reads the residual operand in place; the sum post-op needs it copied
+   * into the destination first. Prefer binary where oneDNN has a fast kernel for it. */
+  c->binary = false;
+  dnnl_status_t s = dnnl_runtime_error;
+  if (nd->chain[NN_EVAL].add >= 0) {
+    s = fused_pd(net, nd, as, ub, &tmd, true, &c->ipd);
+    if (s == dnnl_success && is_ref_impl(c->ipd)) {
+      dnnl_primitive_desc_destroy(c->ipd);
+      c->ipd = NULL;
+      s = dnnl_runtime_error;
+    }
+    c->binary = s == dnnl_success;
+  }
+  if (s != dnnl_success)
+    s = fused_pd(net, nd, as, ub, &tmd, false, &c->ipd);
+  if (s != dnnl_success)
+    return nn_err_set(&net->err, NN_E_BACKEND,
+                      "oneDNN: cannot create the fused inference primitive for node '%s' "
+                      "(status %d)",
+                      nd->name, (int)s);
+  DN(dnnl_primitive_create(&c->inf, c->ipd));
+  int rc;
+  if ((rc = role_init(net, nd, &c->src_i, &us, q(c->ipd, dnnl_query_src_md), true)) ||
+      (rc = role_init(net, nd, &c->wei_i, uw, q(c->ipd, dnnl_query_weights_md), true)) ||
+      (rc = scratch_mem(net, nd, c->ipd, &c->scr_i)))
+    return rc;
+  if ((rc = role_init(net, nd, &c->dst_i, &umd, q(c->ipd, dnnl_query_dst_md), false)) ||
+      (rc = nn_ws_reserve(net, 0, c->dst_i.pbytes)))
+    return rc;
+  if (c->dst_i.reo && nd->chain[NN_EVAL].add >= 0)
+    return nn_err_set(&net->err, NN_E_BACKEND,
+                      "oneDNN: fused primitive of node '%s' changed the destination layout",
+                      nd->name);
+  DN(dnnl_memory_create(&c->bias_i, ub, net->dnnl->eng, DNNL_MEMORY_NONE));
+  if (c->binary)
+    DN(dnnl_memory_create(&c->other_i, &tmd, net->dnnl->eng, DNNL_MEMORY_NONE));
+  if (!(c->wfold = nn_aligned_alloc(dnnl_memory_desc_get_size(uw))) ||
+      !(c->bfold = nn_aligned_alloc(sizeof(float) * (size_t)nd->c)) ||
+      !(c->wei_ip = nn_aligned_alloc(c->wei_i.pbytes)))
+    return nn_err_set(&net->err, NN_E_NOMEM, "out of memory planning node '%s'", nd->name);
+  /* The inference src goes to src_p when the training primitive uses the same layout (then it
+   * also serves backward-weights), else to its own buffer. */
+  if (c->src_i.reo && !(c->src_f.reo && dnnl_memory_desc_equal(&c->src_i.pmd, &c->src_f.pmd)) &&
+      !(c->src_ip = nn_aligned_alloc(c->src_i.pbytes)))
+    return nn_err_set(&net->err, NN_E_NOMEM, "out of memory planning node '%s'", nd->name);
+  return NN_OK;
 }
 
 static int conv_plan(nn_net *net, nn_node *nd) {
@@ -182,8 +302,10 @@ static int conv_plan(nn_net *net, nn_node *nd) {
   dnnl_dims_t strides = {nd->stride, nd->stride}, pl = {nd->pad, nd->pad};
   dnnl_dims_t pr = {nd->pad - nd->out_pad, nd->pad - nd->out_pad};
   dnnl_memory_desc_t us, ud, uw, ub, as, ad, aw;
-  DN(dnnl_memory_desc_init_by_tag(&us, 4, sd, dnnl_f32, dnnl_nchw));
-  DN(dnnl_memory_desc_init_by_tag(&ud, 4, dd, dnnl_f32, dnnl_nchw));
+  /* user side: the nodes' own layouts (blocked nodes need no reorder when oneDNN picks the
+   * same nChw16c, which it does on AVX-512 for channels that are multiples of 16) */
+  DN(dnnl_memory_desc_init_by_tag(&us, 4, sd, dnnl_f32, src->blk ? dnnl_nChw16c : dnnl_nchw));
+  DN(dnnl_memory_desc_init_by_tag(&ud, 4, dd, dnnl_f32, nd->blk ? dnnl_nChw16c : dnnl_nchw));
   /* PyTorch layouts: conv weight [out][in][k][k] = oihw; deconv weight [in][out][k][k] = iohw */
   DN(dnnl_memory_desc_init_by_tag(&uw, 4, wd, dnnl_f32, de ? dnnl_iohw : dnnl_oihw));
   DN(dnnl_memory_desc_init_by_tag(&ub, 1, bd, dnnl_f32, dnnl_x));
@@ -269,6 +391,8 @@ static int conv_plan(nn_net *net, nn_node *nd) {
   /* Shared temporaries: ws0 dst / diff_src (prim layout), ws1 diff_dst for backward data,
    * ws2 diff_dst for backward weights and a re-laid-out src, ws3 diff_src in user layout. */
   size_t act_u = dnnl_memory_desc_get_size(&us);
+  if (!de && nd->chain[NN_EVAL].tail >= 0 && (rc = plan_fused(net, nd, &as, &uw, &ub)))
+    return rc;
   if ((rc = nn_ws_reserve(net, 0, c->dst_f.pbytes)) ||
       (rc = nn_ws_reserve(net, 0, c->dsrc_d.pbytes)) ||
       (rc = nn_ws_reserve(net, 1, c->ddst_d.pbytes)) ||
@@ -334,6 +458,59 @@ int nn_conv_forward(nn_net *net, nn_node *nd, const nn_tensor *x) {
   if (c->dst_f.reo && (rc = role_reorder(net, nd, &c->dst_f, nd->out.data, dst)))
     return rc;
   DN(dnnl_stream_wait(net->dnnl->st));
+  c->src_ok = true;
+  return NN_OK;
+}
+
+int nn_conv_forward_fused(nn_net *net, nn_node *nd, const nn_tensor *x) {
+  struct nn_conv_impl *c = nd->conv;
+  nn_node *tail = &net->nodes[nd->chain[NN_EVAL].tail];
+  const float *w = net->params[nd->p[0]].value.data;
+  const float *bias = nd->bias ? net->params[nd->p[1]].value.data : NULL;
+  const int O = nd->c;
+  const size_t per_o = (size_t)net->nodes[nd->in[0]].c * nd->k * nd->k;
+  /* BN(conv(x, w) + bias) = conv(x, a w) + (a bias + b) with BN's per-channel a, b */
+  nn_node *bn = nd->chain[NN_EVAL].bn >= 0 ? &net->nodes[nd->chain[NN_EVAL].bn] : NULL;
+  if (bn)
+    nn_k_bn_eval_coeffs(net, bn);
+  for (int o = 0; o < O; o++) {
+    const float a = bn ? bn->save[2 * O + o] : 1.f, b = bn ? bn->save[3 * O + o] : 0.f;
+    for (size_t i = 0; i < per_o; i++)
+      c->wfold[o * per_o + i] = bn ? a * w[o * per_o + i] : w[o * per_o + i];
+    c->bfold[o] = bn ? (bias ? a * bias[o] + b : b) : (bias ? bias[o] : 0.f);
+  }
+  const float *other =
+      nd->chain[NN_EVAL].add >= 0 ? net->nodes[nd->chain[NN_EVAL].other].out.data : NULL;
+  if (other && !c->binary)
+    nn_k_add_into(other, tail->out.data, nn_tensor_numel(&tail->out), false, net->threads);
+  void *src, *wei;
+  float *sbuf = c->src_ip ? c->src_ip : c->src_p;
+  int rc;
+  if ((rc = role_in(net, nd, &c->src_i, x->data, sbuf, &src)) ||
+      (rc = role_in(net, nd, &c->wei_i, c->wfold, c->wei_ip, &wei)))
+    return rc;
+  /* src_p now holds this input in the training layout only if it was written here */
+  c->src_ok = c->src_i.reo && sbuf == c->src_p;
+  DN(dnnl_memory_set_data_handle(c->src_i.pm, src));
+  DN(dnnl_memory_set_data_handle(c->wei_i.pm, wei));
+  DN(dnnl_memory_set_data_handle(c->bias_i, c->bfold));
+  void *dst = c->dst_i.reo ? (void *)net->ws[0] : (void *)tail->out.data;
+  DN(dnnl_memory_set_data_handle(c->dst_i.pm, dst));
+  dnnl_exec_arg_t a[6] = {{DNNL_ARG_SRC, c->src_i.pm},
+                          {DNNL_ARG_WEIGHTS, c->wei_i.pm},
+                          {DNNL_ARG_BIAS, c->bias_i},
+                          {DNNL_ARG_DST, c->dst_i.pm}};
+  int n = 4;
+  if (other && c->binary) {
+    DN(dnnl_memory_set_data_handle(c->other_i, (void *)other));
+    a[n].arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1;
+    a[n++].memory = c->other_i;
+  }
+  if ((rc = exec(net, nd, c->inf, c->scr_i, n, a)))
+    return rc;
+  if (c->dst_i.reo && (rc = role_reorder(net, nd, &c->dst_i, tail->out.data, dst)))
+    return rc;
+  DN(dnnl_stream_wait(net->dnnl->st));
   return NN_OK;
 }
 
@@ -370,7 +547,7 @@ int nn_conv_backward(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx,
     char *ws2 = (char *)net->ws[2];
     void *src_tmp = ws2 + ((c->ddst_w.pbytes + 63) & ~(size_t)63);
     /* Backward weights usually wants the forward's layout of src: reuse the kept copy. */
-    if (c->src_f.reo && dnnl_memory_desc_equal(&c->src_f.pmd, &c->src_w.pmd))
+    if (c->src_f.reo && c->src_ok && dnnl_memory_desc_equal(&c->src_f.pmd, &c->src_w.pmd))
       src = c->src_p;
     else if ((rc = role_in(net, nd, &c->src_w, x->data, src_tmp, &src)))
       return rc;

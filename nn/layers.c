@@ -10,21 +10,91 @@
 
 static inline size_t plane(const nn_tensor *t) { return (size_t)t->h * (size_t)t->w; }
 
-void nn_k_add_into(const float *src, float *dst, size_t n, bool accum, int thr) {
-  if (!accum) {
-    memcpy(dst, src, n * sizeof *dst);
-    return;
+/* Element-wise loops below this size run on one thread (a parallel region costs more). */
+#define PAR_MIN 65536
+
+void nn_k_add2(const float *x, const float *z, float *y, size_t n, bool relu, int thr) {
+  if (relu) {
+#pragma omp parallel for schedule(static) num_threads(thr) if (n > PAR_MIN)
+    for (size_t i = 0; i < n; i++) {
+      float v = x[i] + z[i];
+      y[i] = v > 0.f ? v : 0.f;
+    }
+  } else {
+#pragma omp parallel for schedule(static) num_threads(thr) if (n > PAR_MIN)
+    for (size_t i = 0; i < n; i++)
+      y[i] = x[i] + z[i];
   }
-#pragma omp parallel for schedule(static) num_threads(thr) if (n > 65536)
-  for (size_t i = 0; i < n; i++)
-    dst[i] += src[i];
+}
+
+void nn_k_masked_into(const float *src, const float *mask, float *dst, size_t n, bool accum,
+                      int thr) {
+  if (!mask) {
+    if (accum) {
+#pragma omp parallel for schedule(static) num_threads(thr) if (n > PAR_MIN)
+      for (size_t i = 0; i < n; i++)
+        dst[i] += src[i];
+    } else {
+#pragma omp parallel for schedule(static) num_threads(thr) if (n > PAR_MIN)
+      for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+    }
+  } else if (accum) {
+#pragma omp parallel for schedule(static) num_threads(thr) if (n > PAR_MIN)
+    for (size_t i = 0; i < n; i++) {
+      float g = src[i];
+      dst[i] += mask[i] > 0.f ? g : 0.f;
+    }
+  } else {
+#pragma omp parallel for schedule(static) num_threads(thr) if (n > PAR_MIN)
+    for (size_t i = 0; i < n; i++) {
+      float g = src[i];
+      dst[i] = mask[i] > 0.f ? g : 0.f;
+    }
+  }
+}
+
+/* ---- blocked layout (nChw16c) ----
+ * Element (n, c, p) of an [N, C, HW] tensor lies at ((n * C/16 + c/16) * HW + p) * 16 + c%16:
+ * a unit (n, c/16) is HW vectors of 16 channels. Blocked kernels loop over units in parallel
+ * and over the 16 lanes innermost (one vector register on AVX-512). */
+enum { BLK = 16 };
+
+void nn_k_blk_to_plain(const float *src, float *dst, int n, int c, size_t hw, int thr) {
+  const int cb = c / BLK;
+#pragma omp parallel for schedule(static) num_threads(thr)
+  for (int u = 0; u < n * cb; u++) {
+    const float *s = src + (size_t)u * hw * BLK;
+    float *d = dst + (size_t)u * hw * BLK; /* the unit's 16 planes are contiguous in NCHW too */
+    for (size_t i = 0; i < hw; i++)
+      for (int l = 0; l < BLK; l++)
+        d[l * hw + i] = s[i * BLK + l];
+  }
+}
+
+void nn_k_plain_to_blk(const float *src, float *dst, int n, int c, size_t hw, bool accum, int thr) {
+  const int cb = c / BLK;
+#pragma omp parallel for schedule(static) num_threads(thr)
+  for (int u = 0; u < n * cb; u++) {
+    const float *s = src + (size_t)u * hw * BLK;
+    float *d = dst + (size_t)u * hw * BLK;
+    for (size_t i = 0; i < hw; i++)
+      for (int l = 0; l < BLK; l++)
+        d[i * BLK + l] = accum ? d[i * BLK + l] + s[l * hw + i] : s[l * hw + i];
+  }
+}
+
+/* A parallel copy: large activations and gradients are copied at memory bandwidth of all
+ * threads, not one (memcpy). */
+void nn_k_add_into(const float *src, float *dst, size_t n, bool accum, int thr) {
+  nn_k_masked_into(src, NULL, dst, n, accum, thr);
 }
 
 void nn_k_relu_fwd(const nn_tensor *x, nn_tensor *y, int thr) {
   const size_t n = nn_tensor_numel(x);
   const float *a = x->data;
   float *b = y->data;
-#pragma omp parallel for schedule(static) num_threads(thr) if (n > 65536)
+#pragma omp parallel for schedule(static) num_threads(thr) if (n > PAR_MIN)
   for (size_t i = 0; i < n; i++)
     b[i] = a[i] > 0.f ? a[i] : 0.f;
 }
@@ -36,13 +106,13 @@ void nn_k_relu_bwd(const nn_tensor *y, const nn_tensor *dy, nn_tensor *dx, bool 
   /* y > 0 iff x > 0: the output is enough to know the mask. The gradient is loaded
    * unconditionally so the select vectorises (a conditional load would not). */
   if (accum) {
-#pragma omp parallel for schedule(static) num_threads(thr) if (n > 65536)
+#pragma omp parallel for schedule(static) num_threads(thr) if (n > PAR_MIN)
     for (size_t i = 0; i < n; i++) {
       float gv = g[i];
       d[i] += o[i] > 0.f ? gv : 0.f;
     }
   } else {
-#pragma omp parallel for schedule(static) num_threads(thr) if (n > 65536)
+#pragma omp parallel for schedule(static) num_threads(thr) if (n > PAR_MIN)
     for (size_t i = 0; i < n; i++) {
       float gv = g[i];
       d[i] = o[i] > 0.f ? gv : 0.f;
@@ -79,6 +149,31 @@ static void lane_sums(const float *a, const float *b, float c, size_t n, double 
     *sab += sb;
 }
 
+/* lane_sums with a masked: a[i] counts where mask[i] > 0 (a ReLU's gradient seen through
+ * its output), 0 elsewhere; same lanes and order. */
+static void lane_sums_masked(const float *a, const float *mask, const float *b, float c, size_t n,
+                             double *sa, double *sab) {
+  float acc[LANES] = {0}, accb[LANES] = {0};
+  size_t i = 0;
+  for (; i + LANES <= n; i += LANES)
+    for (int l = 0; l < LANES; l++) {
+      float g = a[i + l];
+      g = mask[i + l] > 0.f ? g : 0.f;
+      acc[l] += g;
+      accb[l] += g * (b[i + l] - c);
+    }
+  double s = 0, sb = 0;
+  for (int l = 0; l < LANES; l++)
+    s += acc[l], sb += accb[l];
+  for (; i < n; i++) {
+    float g = mask[i] > 0.f ? a[i] : 0.f;
+    s += g;
+    sb += (double)g * (b[i] - c);
+  }
+  *sa += s;
+  *sab += sb;
+}
+
 /* sum((a - c)^2) with the same lane scheme. */
 static double lane_sqdev(const float *a, float c, size_t n) {
   float acc[LANES] = {0};
@@ -96,66 +191,378 @@ static double lane_sqdev(const float *a, float c, size_t n) {
   return s;
 }
 
-void nn_k_bn_fwd(nn_net *net, nn_node *nd, const nn_tensor *x, nn_mode mode) {
-  const int N = x->n, C = x->c;
-  const size_t HW = plane(x);
-  const double M = (double)N * (double)HW;
+/* Per channel: mean and biased variance (train) or the running statistics (eval) in double;
+ * updates the running statistics in train mode and saves mean, invstd, a, b (see nn_k_bn_fwd
+ * in nn_internal.h). */
+static void bn_finish(nn_net *net, nn_node *nd, int c, double mean, double var, double M,
+                      nn_mode mode) {
   float *gam = net->params[nd->p[0]].value.data, *bet = net->params[nd->p[1]].value.data;
   float *rm = net->params[nd->p[2]].value.data, *rv = net->params[nd->p[3]].value.data;
-  float *mean_s = nd->save, *istd_s = nd->save + C;
-  const double mom = nd->momentum, eps = nd->eps;
-#pragma omp parallel for schedule(static) num_threads(net->threads)
-  for (int c = 0; c < C; c++) {
-    double mean, var;
-    if (mode == NN_TRAIN) {
-      /* Two passes (mean, then squared deviations): the one-pass formula loses digits. */
-      double s = 0;
-      for (int n = 0; n < N; n++)
-        lane_sums(x->data + ((size_t)n * C + c) * HW, NULL, 0.f, HW, &s, NULL);
-      mean = s / M;
-      double v = 0;
-      for (int n = 0; n < N; n++)
-        v += lane_sqdev(x->data + ((size_t)n * C + c) * HW, (float)mean, HW);
-      /* the deviation was taken from the float-rounded mean: correct for the offset */
-      double dm = mean - (double)(float)mean;
-      var = v / M - dm * dm;
-      var = var > 0 ? var : 0;
-      rm[c] = (float)((1 - mom) * rm[c] + mom * mean);
-      rv[c] = (float)((1 - mom) * rv[c] + mom * (M > 1 ? var * M / (M - 1) : var));
-    } else {
-      mean = rm[c];
-      var = rv[c];
+  const int C = nd->c;
+  const double mom = nd->momentum;
+  if (mode == NN_TRAIN) {
+    rm[c] = (float)((1 - mom) * rm[c] + mom * mean);
+    rv[c] = (float)((1 - mom) * rv[c] + mom * (M > 1 ? var * M / (M - 1) : var));
+  }
+  double istd = 1.0 / sqrt(var + nd->eps);
+  nd->save[c] = (float)mean;
+  nd->save[C + c] = (float)istd;
+  nd->save[2 * C + c] = (float)(gam[c] * istd);
+  nd->save[3 * C + c] = (float)(bet[c] - gam[c] * istd * mean);
+}
+
+/* y = act(a x + b + z) over n floats with one (a, b); the plain layout's per-plane loop. */
+static void affine_plane(const float *x, const float *z, float a, float b, bool relu, float *y,
+                         size_t n) {
+  if (z && relu)
+    for (size_t i = 0; i < n; i++) {
+      float v = (a * x[i] + b) + z[i];
+      y[i] = v > 0.f ? v : 0.f;
     }
-    double istd = 1.0 / sqrt(var + eps);
-    mean_s[c] = (float)mean;
-    istd_s[c] = (float)istd;
-    const float a = (float)(gam[c] * istd), b = (float)(bet[c] - gam[c] * istd * mean);
+  else if (z)
+    for (size_t i = 0; i < n; i++)
+      y[i] = (a * x[i] + b) + z[i];
+  else if (relu)
+    for (size_t i = 0; i < n; i++) {
+      float v = a * x[i] + b;
+      y[i] = v > 0.f ? v : 0.f;
+    }
+  else
+    for (size_t i = 0; i < n; i++)
+      y[i] = a * x[i] + b;
+}
+
+/* The same on one blocked unit: hw vectors of 16 channels with per-lane a, b. The order of
+ * operations equals the plain loop's, so both layouts give the same bits. a, b are copied to
+ * locals so the compiler sees they cannot alias y (else it does not vectorise). */
+static void affine_unit(const float *x, const float *z, const float *a, const float *b, bool relu,
+                        float *y, size_t hw) {
+  float al[BLK], bl[BLK];
+  for (int l = 0; l < BLK; l++)
+    al[l] = a[l], bl[l] = b[l];
+  const size_t n = hw * BLK;
+  if (z && relu)
+    for (size_t i = 0; i < n; i += BLK)
+      for (int l = 0; l < BLK; l++) {
+        float v = (al[l] * x[i + l] + bl[l]) + z[i + l];
+        y[i + l] = v > 0.f ? v : 0.f;
+      }
+  else if (z)
+    for (size_t i = 0; i < n; i += BLK)
+      for (int l = 0; l < BLK; l++)
+        y[i + l] = (al[l] * x[i + l] + bl[l]) + z[i + l];
+  else if (relu)
+    for (size_t i = 0; i < n; i += BLK)
+      for (int l = 0; l < BLK; l++) {
+        float v = al[l] * x[i + l] + bl[l];
+        y[i + l] = v > 0.f ? v : 0.f;
+      }
+  else
+    for (size_t i = 0; i < n; i += BLK)
+      for (int l = 0; l < BLK; l++)
+        y[i + l] = al[l] * x[i + l] + bl[l];
+}
+
+void nn_k_bn_eval_coeffs(nn_net *net, nn_node *nd) {
+  const float *rm = net->params[nd->p[2]].value.data, *rv = net->params[nd->p[3]].value.data;
+  for (int c = 0; c < nd->c; c++)
+    bn_finish(net, nd, c, rm[c], rv[c], 0, NN_EVAL);
+}
+
+size_t nn_k_bn_ws_bytes(int n, int c) {
+  return sizeof(double) * (3 * (size_t)n * (size_t)c + 4 * (size_t)c);
+}
+
+/* Blocked train-mode statistics. Per unit (sample, 16 channels), in parallel: the plane sum s
+ * and the squared deviations q from the float-rounded plane mean m (two passes over 16 * HW
+ * floats that stay in cache), accumulated in 4 x 16 float lanes. Then per channel, in sample
+ * order (so the bits do not depend on the thread count), combined exactly in double:
+ * sum (x - mu)^2 = sum_n [q + 2 (m - mu)(s - HW m) + HW (m - mu)^2]. */
+static void bn_stats_blk(nn_net *net, nn_node *nd, const nn_tensor *x) {
+  const int N = x->n, C = x->c, CB = C / BLK;
+  const size_t HW = plane(x);
+  double *part = (double *)net->ws[1];
+#pragma omp parallel for schedule(static) num_threads(net->threads)
+  for (int u = 0; u < N * CB; u++) {
+    const float *p = x->data + (size_t)u * HW * BLK;
+    float acc[4][BLK] = {{0}};
+    size_t i = 0;
+    for (; i + 4 <= HW; i += 4)
+      for (int k = 0; k < 4; k++)
+        for (int l = 0; l < BLK; l++)
+          acc[k][l] += p[(i + k) * BLK + l];
+    for (; i < HW; i++)
+      for (int l = 0; l < BLK; l++)
+        acc[0][l] += p[i * BLK + l];
+    double s[BLK];
+    float m[BLK];
+    for (int l = 0; l < BLK; l++) {
+      s[l] = ((double)acc[0][l] + acc[1][l]) + ((double)acc[2][l] + acc[3][l]);
+      m[l] = (float)(s[l] / (double)HW);
+    }
+    float sq[4][BLK] = {{0}};
+    for (i = 0; i + 4 <= HW; i += 4)
+      for (int k = 0; k < 4; k++)
+        for (int l = 0; l < BLK; l++) {
+          float d = p[(i + k) * BLK + l] - m[l];
+          sq[k][l] += d * d;
+        }
+    for (; i < HW; i++)
+      for (int l = 0; l < BLK; l++) {
+        float d = p[i * BLK + l] - m[l];
+        sq[0][l] += d * d;
+      }
+    double *o = part + 3 * ((size_t)(u / CB) * C + (size_t)(u % CB) * BLK);
+    for (int l = 0; l < BLK; l++) {
+      o[3 * l] = s[l];
+      o[3 * l + 1] = ((double)sq[0][l] + sq[1][l]) + ((double)sq[2][l] + sq[3][l]);
+      o[3 * l + 2] = m[l];
+    }
+  }
+  const double M = (double)N * (double)HW;
+  for (int c = 0; c < C; c++) {
+    double S = 0, V = 0;
+    for (int n = 0; n < N; n++)
+      S += part[3 * ((size_t)n * C + c)];
+    const double mean = S / M;
     for (int n = 0; n < N; n++) {
-      const float *p = x->data + ((size_t)n * C + c) * HW;
-      float *q = nd->out.data + ((size_t)n * C + c) * HW;
-      for (size_t i = 0; i < HW; i++)
-        q[i] = a * p[i] + b;
+      const double *o = part + 3 * ((size_t)n * C + c);
+      double d = o[2] - mean;
+      V += o[1] + 2 * d * (o[0] - (double)HW * o[2]) + (double)HW * d * d;
+    }
+    double var = V / M;
+    bn_finish(net, nd, c, mean, var > 0 ? var : 0, M, NN_TRAIN);
+  }
+}
+
+static void bn_apply(nn_net *net, nn_node *nd, const nn_tensor *x, const float *z, bool relu,
+                     float *y) {
+  const int N = x->n, C = x->c;
+  const size_t HW = plane(x);
+  const float *a = nd->save + 2 * C, *b = nd->save + 3 * C;
+  if (nd->blk) {
+    const int CB = C / BLK;
+#pragma omp parallel for schedule(static) num_threads(net->threads)
+    for (int u = 0; u < N * CB; u++) {
+      const size_t o = (size_t)u * HW * BLK;
+      const int c0 = (u % CB) * BLK;
+      affine_unit(x->data + o, z ? z + o : NULL, a + c0, b + c0, relu, y + o, HW);
+    }
+  } else {
+#pragma omp parallel for schedule(static) num_threads(net->threads)
+    for (int pl = 0; pl < N * C; pl++) {
+      const size_t o = (size_t)pl * HW;
+      const int c = pl % C;
+      affine_plane(x->data + o, z ? z + o : NULL, a[c], b[c], relu, y + o, HW);
     }
   }
 }
 
-void nn_k_bn_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_tensor *dx,
-                 bool accum, bool want_dp, nn_mode mode) {
+void nn_k_bn_fwd(nn_net *net, nn_node *nd, const nn_tensor *x, nn_mode mode, const float *z,
+                 bool relu, float *y) {
+  const int N = x->n, C = x->c;
+  const size_t HW = plane(x);
+  const double M = (double)N * (double)HW;
+  if (mode != NN_TRAIN) {
+    nn_k_bn_eval_coeffs(net, nd);
+    bn_apply(net, nd, x, z, relu, y);
+    return;
+  }
+  if (nd->blk) {
+    bn_stats_blk(net, nd, x);
+    bn_apply(net, nd, x, z, relu, y);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(net->threads)
+  for (int c = 0; c < C; c++) {
+    /* Two passes (mean, then squared deviations): the one-pass formula loses digits. */
+    double s = 0;
+    for (int n = 0; n < N; n++)
+      lane_sums(x->data + ((size_t)n * C + c) * HW, NULL, 0.f, HW, &s, NULL);
+    const double mean = s / M;
+    double v = 0;
+    for (int n = 0; n < N; n++)
+      v += lane_sqdev(x->data + ((size_t)n * C + c) * HW, (float)mean, HW);
+    /* the deviation was taken from the float-rounded mean: correct for the offset */
+    double dm = mean - (double)(float)mean;
+    double var = v / M - dm * dm;
+    bn_finish(net, nd, c, mean, var > 0 ? var : 0, M, mode);
+    /* normalise the channel while its planes are still in cache */
+    const float a = nd->save[2 * C + c], b = nd->save[3 * C + c];
+    for (int n = 0; n < N; n++) {
+      const size_t o = ((size_t)n * C + c) * HW;
+      affine_plane(x->data + o, z ? z + o : NULL, a, b, relu, y + o, HW);
+    }
+  }
+}
+
+void nn_k_bn_replay(nn_net *net, nn_node *nd, const nn_tensor *x) {
+  bn_apply(net, nd, x, NULL, false, nd->out.data);
+}
+
+/* Blocked backward sums per unit (sum dy, sum dy (x - mean) with dy masked), then per channel
+ * in sample order, as bn_stats_blk. part: [N][C][2]. */
+static void bn_bwd_sums_blk(nn_net *net, const nn_tensor *x, const float *dy, const float *mask,
+                            const float *mean, double *sg, double *sgd) {
+  const int N = x->n, C = x->c, CB = C / BLK;
+  const size_t HW = plane(x);
+  double *part = (double *)net->ws[1];
+#pragma omp parallel for schedule(static) num_threads(net->threads)
+  for (int u = 0; u < N * CB; u++) {
+    const size_t o = (size_t)u * HW * BLK;
+    const float *g = dy + o, *xp = x->data + o, *mk = mask ? mask + o : NULL;
+    float mu[BLK];
+    for (int l = 0; l < BLK; l++)
+      mu[l] = mean[(u % CB) * BLK + l];
+    /* two accumulator sets (even / odd pixels) for shorter float sums */
+    float a0[BLK] = {0}, a1[BLK] = {0}, b0[BLK] = {0}, b1[BLK] = {0};
+    size_t i = 0;
+    for (; i + 2 <= HW; i += 2)
+      for (int l = 0; l < BLK; l++) {
+        const size_t j = i * BLK + l, j2 = j + BLK;
+        float g0 = g[j], g1 = g[j2];
+        if (mk) {
+          g0 = mk[j] > 0.f ? g0 : 0.f;
+          g1 = mk[j2] > 0.f ? g1 : 0.f;
+        }
+        a0[l] += g0;
+        b0[l] += g0 * (xp[j] - mu[l]);
+        a1[l] += g1;
+        b1[l] += g1 * (xp[j2] - mu[l]);
+      }
+    for (; i < HW; i++)
+      for (int l = 0; l < BLK; l++) {
+        const size_t j = i * BLK + l;
+        float g0 = g[j];
+        if (mk)
+          g0 = mk[j] > 0.f ? g0 : 0.f;
+        a0[l] += g0;
+        b0[l] += g0 * (xp[j] - mu[l]);
+      }
+    double *q = part + 2 * ((size_t)(u / CB) * C + (size_t)(u % CB) * BLK);
+    for (int l = 0; l < BLK; l++) {
+      q[2 * l] = (double)a0[l] + a1[l];
+      q[2 * l + 1] = (double)b0[l] + b1[l];
+    }
+  }
+  for (int c = 0; c < C; c++) {
+    double s0 = 0, s1 = 0;
+    for (int n = 0; n < N; n++) {
+      s0 += part[2 * ((size_t)n * C + c)];
+      s1 += part[2 * ((size_t)n * C + c) + 1];
+    }
+    sg[c] = s0;
+    sgd[c] = s1;
+  }
+}
+
+/* dx = (or +=) A g + B x + D per channel, g masked by mk > 0 (mk may be NULL); affine_only:
+ * dx = A g (eval mode). One loop per variant with the condition outside, and every load
+ * unconditional, so each loop vectorises (a conditional load inside would not). The lane
+ * coefficients are locals so the compiler sees they cannot alias d. */
+#define BN_DX_LOOP(n, step, A_, B_, D_)                                                            \
+  do {                                                                                             \
+    if (affine_only && !mk && !accum)                                                              \
+      for (size_t i = 0; i < (n); i += (step))                                                     \
+        for (int l = 0; l < (step); l++)                                                           \
+          d[i + l] = A_ * g[i + l];                                                                \
+    else if (affine_only && !mk)                                                                   \
+      for (size_t i = 0; i < (n); i += (step))                                                     \
+        for (int l = 0; l < (step); l++)                                                           \
+          d[i + l] += A_ * g[i + l];                                                               \
+    else if (affine_only && !accum)                                                                \
+      for (size_t i = 0; i < (n); i += (step))                                                     \
+        for (int l = 0; l < (step); l++) {                                                         \
+          float gv = g[i + l];                                                                     \
+          d[i + l] = A_ * (mk[i + l] > 0.f ? gv : 0.f);                                            \
+        }                                                                                          \
+    else if (affine_only)                                                                          \
+      for (size_t i = 0; i < (n); i += (step))                                                     \
+        for (int l = 0; l < (step); l++) {                                                         \
+          float gv = g[i + l];                                                                     \
+          d[i + l] += A_ * (mk[i + l] > 0.f ? gv : 0.f);                                           \
+        }                                                                                          \
+    else                                                                                           \
+      for (size_t i = 0; i < (n); i += (step))                                                     \
+        for (int l = 0; l < (step); l++) {                                                         \
+          float gv = g[i + l];                                                                     \
+          if (mk)                                                                                  \
+            gv = mk[i + l] > 0.f ? gv : 0.f;                                                       \
+          float v = A_ * gv + B_ * xp[i + l] + D_;                                                 \
+          float old = d[i + l];                                                                    \
+          d[i + l] = accum ? old + v : v;                                                          \
+        }                                                                                          \
+  } while (0)
+
+static void bn_dx_unit(const float *g, const float *mk, const float *xp, const float *A,
+                       const float *B, const float *D, bool affine_only, bool accum, float *d,
+                       size_t hw) {
+  float al[BLK], bl[BLK], dl[BLK];
+  for (int l = 0; l < BLK; l++)
+    al[l] = A[l], bl[l] = B[l], dl[l] = D[l];
+  BN_DX_LOOP(hw * BLK, BLK, al[l], bl[l], dl[l]);
+}
+
+static void bn_dx_plane(const float *g, const float *mk, const float *xp, float A, float B, float D,
+                        bool affine_only, bool accum, float *d, size_t n) {
+  BN_DX_LOOP(n, 1, A, B, D);
+}
+#undef BN_DX_LOOP
+
+void nn_k_bn_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, const float *dy, const float *mask,
+                 bool want_dx, nn_tensor *dx, bool accum, bool want_dp, nn_mode mode) {
   const int N = x->n, C = x->c;
   const size_t HW = plane(x);
   const double M = (double)N * (double)HW;
   nn_param *pg = &net->params[nd->p[0]], *pb = &net->params[nd->p[1]];
   const float *gam = pg->value.data;
   const float *mean_s = nd->save, *istd_s = nd->save + C;
-  const float *dy = nd->grad.data;
+  /* Eval mode without parameter gradients (a frozen net's input gradient) needs no sums, and
+   * eval mode never reads x: dx = gamma invstd dy. */
+  const bool sums = want_dp || mode == NN_TRAIN;
+  if (nd->blk) {
+    /* ws1: [N][C][2] partial sums, then per channel sg, sgd (double) and A, B, D (float) */
+    double *sg = (double *)net->ws[1] + 2 * (size_t)N * C, *sgd = sg + C;
+    float *A = (float *)(sgd + C), *B = A + C, *D = B + C;
+    if (sums)
+      bn_bwd_sums_blk(net, x, dy, mask, mean_s, sg, sgd);
+    for (int c = 0; c < C; c++) {
+      const double istd = istd_s[c], k = gam[c] * istd;
+      const double s0 = sums ? sg[c] : 0, sgx = sums ? sgd[c] * istd : 0;
+      if (want_dp) {
+        if (!pg->frozen)
+          pg->grad.data[c] += (float)sgx;
+        if (!pb->frozen)
+          pb->grad.data[c] += (float)s0;
+      }
+      const double ag = s0 / M, agx = sgx / M;
+      A[c] = (float)k;
+      B[c] = (float)(-k * agx * istd);
+      D[c] = (float)(-k * ag + k * agx * istd * mean_s[c]);
+    }
+    if (!want_dx)
+      return;
+    const int CB = C / BLK;
+    const bool train = mode == NN_TRAIN;
+#pragma omp parallel for schedule(static) num_threads(net->threads)
+    for (int u = 0; u < N * CB; u++) {
+      const size_t o = (size_t)u * HW * BLK;
+      const int c0 = (u % CB) * BLK;
+      bn_dx_unit(dy + o, mask ? mask + o : NULL, x->data + o, A + c0, B + c0, D + c0, !train, accum,
+                 dx->data + o, HW);
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) num_threads(net->threads)
   for (int c = 0; c < C; c++) {
     const double mean = mean_s[c], istd = istd_s[c];
     double sg = 0, sgd = 0; /* sum(dy), sum(dy * (x - mean)) */
-    /* Eval mode without parameter gradients (a frozen net's input gradient) needs no sums. */
-    for (int n = 0; n < N && (want_dp || mode == NN_TRAIN); n++) {
+    for (int n = 0; n < N && sums; n++) {
       const size_t o = ((size_t)n * C + c) * HW;
-      lane_sums(dy + o, x->data + o, mean_s[c], HW, &sg, &sgd);
+      if (mask)
+        lane_sums_masked(dy + o, mask + o, x->data + o, mean_s[c], HW, &sg, &sgd);
+      else
+        lane_sums(dy + o, x->data + o, mean_s[c], HW, &sg, &sgd);
     }
     const double sgx = sgd * istd;
     if (want_dp) {
@@ -169,26 +576,61 @@ void nn_k_bn_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_
     /* Train mode differentiates through the batch statistics; eval mode is affine:
      * dx = k (dy - sg/M - xhat sgx/M) = A dy + B x + D with xhat = (x - mean) istd. */
     const double k = gam[c] * istd;
-    const double ag = mode == NN_TRAIN ? sg / M : 0.0, agx = mode == NN_TRAIN ? sgx / M : 0.0;
+    const double ag = sg / M, agx = sgx / M;
     const float A = (float)k, B = (float)(-k * agx * istd),
                 D = (float)(-k * ag + k * agx * istd * mean);
     for (int n = 0; n < N; n++) {
       const size_t o = ((size_t)n * C + c) * HW;
-      const float *xp = x->data + o, *g = dy + o;
-      float *d = dx->data + o;
-      if (accum)
-        for (size_t i = 0; i < HW; i++)
-          d[i] += A * g[i] + B * xp[i] + D;
-      else
-        for (size_t i = 0; i < HW; i++)
-          d[i] = A * g[i] + B * xp[i] + D;
+      bn_dx_plane(dy + o, mask ? mask + o : NULL, x->data + o, A, B, D, mode != NN_TRAIN, accum,
+                  dx->data + o, HW);
     }
   }
 }
 
 /* ---- pooling ---- */
 
+/* Blocked max-pool: per unit, the plain kernel's window scan for 16 lanes at once (same scan
+ * order and strict comparison, so the same maxima and indices). */
+static void maxpool_fwd_blk(nn_node *nd, const nn_tensor *x, int thr) {
+  const int H = x->h, W = x->w, OH = nd->h, OW = nd->w, k = nd->k, s = nd->stride, pd = nd->pad;
+  const int units = x->n * (x->c / BLK);
+#pragma omp parallel for schedule(static) num_threads(thr)
+  for (int u = 0; u < units; u++) {
+    const float *p = x->data + (size_t)u * H * W * BLK;
+    float *q = nd->out.data + (size_t)u * OH * OW * BLK;
+    int32_t *id = nd->idx + (size_t)u * OH * OW * BLK;
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++) {
+        int h0 = oh * s - pd, w0 = ow * s - pd;
+        int h1 = h0 + k < H ? h0 + k : H, w1 = w0 + k < W ? w0 + k : W;
+        h0 = h0 > 0 ? h0 : 0;
+        w0 = w0 > 0 ? w0 : 0;
+        float best[BLK];
+        int32_t bi[BLK];
+        for (int l = 0; l < BLK; l++) {
+          best[l] = p[(h0 * W + w0) * BLK + l];
+          bi[l] = h0 * W + w0;
+        }
+        for (int ih = h0; ih < h1; ih++)
+          for (int iw = w0; iw < w1; iw++)
+            for (int l = 0; l < BLK; l++) {
+              float v = p[(ih * W + iw) * BLK + l];
+              bi[l] = v > best[l] ? ih * W + iw : bi[l];
+              best[l] = v > best[l] ? v : best[l];
+            }
+        for (int l = 0; l < BLK; l++) {
+          q[(oh * OW + ow) * BLK + l] = best[l];
+          id[(oh * OW + ow) * BLK + l] = bi[l];
+        }
+      }
+  }
+}
+
 void nn_k_maxpool_fwd(nn_node *nd, const nn_tensor *x, int thr) {
+  if (nd->blk) {
+    maxpool_fwd_blk(nd, x, thr);
+    return;
+  }
   const int H = x->h, W = x->w, OH = nd->h, OW = nd->w, k = nd->k, s = nd->stride, pd = nd->pad;
   const int planes = x->n * x->c;
 #pragma omp parallel for schedule(static) num_threads(thr)
@@ -219,6 +661,20 @@ void nn_k_maxpool_fwd(nn_node *nd, const nn_tensor *x, int thr) {
 void nn_k_maxpool_bwd(nn_node *nd, nn_tensor *dx, bool accum, int thr) {
   const size_t HW = plane(dx), OHW = (size_t)nd->h * nd->w;
   const int planes = dx->n * dx->c;
+  if (nd->blk) { /* indices are per lane: scatter unit by unit */
+#pragma omp parallel for schedule(static) num_threads(thr)
+    for (int u = 0; u < planes / BLK; u++) {
+      float *d = dx->data + (size_t)u * HW * BLK;
+      const float *g = nd->grad.data + (size_t)u * OHW * BLK;
+      const int32_t *id = nd->idx + (size_t)u * OHW * BLK;
+      if (!accum)
+        memset(d, 0, HW * BLK * sizeof *d);
+      for (size_t i = 0; i < OHW; i++)
+        for (int l = 0; l < BLK; l++)
+          d[(size_t)id[i * BLK + l] * BLK + l] += g[i * BLK + l];
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) num_threads(thr)
   for (int pl = 0; pl < planes; pl++) {
     float *d = dx->data + (size_t)pl * HW;
@@ -286,9 +742,22 @@ void nn_k_avgpool_bwd(nn_node *nd, nn_tensor *dx, bool accum, int thr) {
   }
 }
 
-void nn_k_gap_fwd(const nn_tensor *x, nn_tensor *y, int thr) {
+void nn_k_gap_fwd(const nn_tensor *x, bool blk, nn_tensor *y, int thr) {
   const size_t HW = plane(x);
   const int planes = x->n * x->c;
+  if (blk) { /* each lane sums its plane in the plain order: the same bits */
+#pragma omp parallel for schedule(static) num_threads(thr)
+    for (int u = 0; u < planes / BLK; u++) {
+      const float *p = x->data + (size_t)u * HW * BLK;
+      float acc[BLK] = {0};
+      for (size_t i = 0; i < HW; i++)
+        for (int l = 0; l < BLK; l++)
+          acc[l] += p[i * BLK + l];
+      for (int l = 0; l < BLK; l++)
+        y->data[u * BLK + l] = acc[l] / (float)HW;
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) num_threads(thr)
   for (int pl = 0; pl < planes; pl++) {
     const float *p = x->data + (size_t)pl * HW;
@@ -299,9 +768,22 @@ void nn_k_gap_fwd(const nn_tensor *x, nn_tensor *y, int thr) {
   }
 }
 
-void nn_k_gap_bwd(const nn_tensor *dy, nn_tensor *dx, bool accum, int thr) {
+void nn_k_gap_bwd(const nn_tensor *dy, nn_tensor *dx, bool blk, bool accum, int thr) {
   const size_t HW = plane(dx);
   const int planes = dx->n * dx->c;
+  if (blk) {
+#pragma omp parallel for schedule(static) num_threads(thr)
+    for (int u = 0; u < planes / BLK; u++) {
+      float *d = dx->data + (size_t)u * HW * BLK;
+      float v[BLK];
+      for (int l = 0; l < BLK; l++)
+        v[l] = dy->data[u * BLK + l] / (float)HW;
+      for (size_t i = 0; i < HW; i++)
+        for (int l = 0; l < BLK; l++)
+          d[i * BLK + l] = accum ? d[i * BLK + l] + v[l] : v[l];
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) num_threads(thr)
   for (int pl = 0; pl < planes; pl++) {
     float *d = dx->data + (size_t)pl * HW;

@@ -21,6 +21,7 @@ nn_net *nn_net_create(int in_c, int in_h, int in_w, int threads, nn_err *err) {
     return NULL;
   }
   net->threads = threads ? threads : omp_get_max_threads();
+  net->use_blk = net->use_fuse = true;
   net->cap_nodes = 16;
   net->nodes = calloc((size_t)net->cap_nodes, sizeof *net->nodes);
   if (!net->nodes) {
@@ -51,6 +52,8 @@ static void release_plan(nn_net *net) {
     nn_node *nd = &net->nodes[i];
     nn_tensor_free(&nd->out);
     nn_tensor_free(&nd->grad);
+    nn_tensor_free(&nd->plain);
+    nn_tensor_free(&nd->gplain);
     nn_aligned_free(nd->save);
     nn_aligned_free(nd->idx);
     nd->save = NULL;
@@ -456,19 +459,157 @@ double nn_gdn_reparam_inv(double v, double minimum) {
   return sqrt(t > NN_GDN_PEDESTAL ? t : NN_GDN_PEDESTAL);
 }
 
-/* ---- planning ---- */
+/* ---- planning: layouts and fusion ----
+ *
+ * Layouts. oneDNN's convolutions are fastest on the blocked layout nChw16c and the API is
+ * NCHW; reordering at every convolution cost ~20 % of a ResNet step. So activations whose
+ * producer and every consumer can work blocked stay blocked from one convolution to the
+ * next: conv, BN, ReLU, residual add and max-pool produce blocked outputs (channels a multiple
+ * of 16, inputs blocked), and those plus global average pooling read them. Everything else
+ * (input, linear, GDN, transposed conv, avg-pool) stays NCHW, and oneDNN reorders at the
+ * boundary as before. The API still sees NCHW: nn_net_output and nn_net_grad convert a
+ * blocked node on request, seeds are converted on arrival.
+ *
+ * Fusion. Chains of single-consumer nodes are computed in one pass at the chain's tail:
+ *  - eval mode: conv [-> BN] [-> add] [-> ReLU] is one oneDNN inference convolution with BN
+ *    folded into weights and bias and the add and ReLU as post-ops;
+ *  - otherwise (and in eval where no conv heads the chain): BN [-> add] [-> ReLU] and
+ *    add -> ReLU are one pass (nn_k_bn_fwd / nn_k_add2 with the operand and ReLU flag).
+ * Members other than the tail are not written ("stale"); their outputs are recomputed on
+ * request (nn_net_output, or a backward that reads them) by materialize(). In backward, a
+ * BN or add whose only consumer is a ReLU or an add reads that node's gradient (masked by the
+ * ReLU's output) instead of a copy of it (assign_grads: vg, vm). The train-mode chains give
+ * the same bits as the unfused kernels; the eval convolution chains differ by rounding. */
+
+static bool blk_producer(nn_op op) {
+  return op == NN_OP_CONV || op == NN_OP_BN || op == NN_OP_RELU || op == NN_OP_ADD ||
+         op == NN_OP_MAXPOOL;
+}
+
+static bool blk_consumer(nn_op op) { return blk_producer(op) || op == NN_OP_GAP; }
+
+/* Blocked where the node and all its consumers can be (fixpoint: demotions propagate). */
+static void plan_layouts(nn_net *net) {
+  const int T = net->nnodes;
+  for (int i = 0; i < T; i++) {
+    nn_node *nd = &net->nodes[i];
+    nd->blk = net->use_blk && i > 0 && blk_producer(nd->op) && nd->c % 16 == 0;
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (int i = 1; i < T; i++) {
+      nn_node *nd = &net->nodes[i];
+      bool ok = true;
+      /* element-wise and per-channel ops keep their input's layout */
+      for (int j = 0; j < nd->nin && nd->op != NN_OP_CONV; j++)
+        ok = ok && net->nodes[nd->in[j]].blk;
+      if (nd->blk && !ok) {
+        nd->blk = false;
+        changed = true;
+      }
+      /* an input read by a consumer that needs NCHW, or by a plain add / BN / ReLU */
+      for (int j = 0; j < nd->nin; j++) {
+        nn_node *u = &net->nodes[nd->in[j]];
+        bool fine =
+            blk_consumer(nd->op) && (nd->op == NN_OP_CONV || nd->op == NN_OP_GAP || nd->blk);
+        if (u->blk && !fine) {
+          u->blk = false;
+          changed = true;
+        }
+      }
+    }
+  }
+}
+
+/* The single consumer of node v, or -1. */
+static int sole_use(const nn_net *net, int v) {
+  if (net->nodes[v].nuse != 1)
+    return -1;
+  for (int i = v + 1; i < net->nnodes; i++)
+    for (int j = 0; j < net->nodes[i].nin; j++)
+      if (net->nodes[i].in[j] == v)
+        return i;
+  return -1;
+}
+
+/* Forms the chain headed by h in mode m from unclaimed nodes (ex[m] == -1) and claims it. */
+static void plan_chain(nn_net *net, int h, int m) {
+  nn_node *hd = &net->nodes[h];
+  struct nn_chain ch = {-1, -1, -1, -1, -1};
+  int t = h, j = sole_use(net, t);
+#define FREE_NODE(j) ((j) >= 0 && net->nodes[j].ex[m] == -1)
+  if (hd->op == NN_OP_CONV && FREE_NODE(j) && net->nodes[j].op == NN_OP_BN) {
+    ch.bn = t = j;
+    j = sole_use(net, t);
+  }
+  /* a residual add joins a convolution chain only in the blocked layout (plan_fused) */
+  if (hd->op != NN_OP_ADD && !(hd->op == NN_OP_CONV && !hd->blk) && FREE_NODE(j) &&
+      net->nodes[j].op == NN_OP_ADD) {
+    const nn_node *a = &net->nodes[j];
+    int o = a->in[0] == t ? a->in[1] : a->in[0];
+    if (o != t && net->nodes[o].blk == a->blk) {
+      ch.add = t = j;
+      ch.other = o;
+      j = sole_use(net, t);
+    }
+  }
+  if (FREE_NODE(j) && net->nodes[j].op == NN_OP_RELU)
+    ch.relu = t = j;
+#undef FREE_NODE
+  if (t == h)
+    return;
+  ch.tail = t;
+  hd->chain[m] = ch;
+  hd->ex[m] = -2;
+  const int mem[3] = {ch.bn, ch.add, ch.relu};
+  for (int k = 0; k < 3; k++)
+    if (mem[k] >= 0)
+      net->nodes[mem[k]].ex[m] = mem[k] == t ? h : -2;
+}
+
+static void plan_chains(nn_net *net) {
+  const int T = net->nnodes;
+  for (int i = 0; i < T; i++) {
+    nn_node *nd = &net->nodes[i];
+    nd->nuse = 0;
+    for (int m = 0; m < 2; m++) {
+      nd->ex[m] = -1;
+      nd->chain[m] = (struct nn_chain){-1, -1, -1, -1, -1};
+    }
+  }
+  for (int i = 1; i < T; i++)
+    for (int j = 0; j < net->nodes[i].nin; j++)
+      net->nodes[net->nodes[i].in[j]].nuse++;
+  if (!net->use_fuse)
+    return;
+  /* eval: convolution chains first, then BN / add chains among the rest; train: the latter */
+  for (int i = 1; i < T; i++)
+    if (net->nodes[i].op == NN_OP_CONV && net->nodes[i].ex[NN_EVAL] == -1)
+      plan_chain(net, i, NN_EVAL);
+  for (int m = 0; m < 2; m++)
+    for (int i = 1; i < T; i++) {
+      nn_op op = net->nodes[i].op;
+      if ((op == NN_OP_BN || op == NN_OP_ADD) && net->nodes[i].ex[m] == -1)
+        plan_chain(net, i, m);
+    }
+}
 
 static int plan(nn_net *net, int batch) {
   release_plan(net);
+  plan_layouts(net);
+  plan_chains(net);
   for (int i = 0; i < net->nnodes; i++) {
     nn_node *nd = &net->nodes[i];
     if (nn_tensor_alloc(&nd->out, batch, nd->c, nd->h, nd->w, NULL) != NN_OK)
       goto nomem;
     nd->grad = nn_tensor_view(NULL, batch, nd->c, nd->h, nd->w); /* buffer at backward */
+    nd->stale = nd->plain_ok = nd->gplain_ok = false;
     size_t numel = nn_tensor_numel(&nd->out);
     switch (nd->op) {
     case NN_OP_BN:
-      if (!(nd->save = nn_aligned_alloc(sizeof(float) * 2 * (size_t)nd->c)))
+      if (!(nd->save = nn_aligned_alloc(sizeof(float) * 4 * (size_t)nd->c)))
+        goto nomem;
+      if (nd->blk && nn_ws_reserve(net, 1, nn_k_bn_ws_bytes(batch, nd->c)) != NN_OK)
         goto nomem;
       break;
     case NN_OP_GDN:
@@ -511,17 +652,76 @@ int nn_ws_reserve(nn_net *net, int slot, size_t bytes) {
 
 /* ---- execution ---- */
 
-const nn_tensor *nn_net_output(const nn_net *net, int node) {
-  if (node < 0 || node >= net->nnodes || !net->have_forward)
-    return NULL;
-  return &net->nodes[node].out;
+/* Recomputes the output of a node a fused chain skipped (and of its skipped inputs) with the
+ * unfused kernels; BN uses the affine saved by the forward, so no statistics change. */
+static int materialize(nn_net *net, int v) {
+  nn_node *nd = &net->nodes[v];
+  if (!nd->stale)
+    return NN_OK;
+  int rc = NN_OK;
+  for (int j = 0; j < nd->nin && rc == NN_OK; j++)
+    rc = materialize(net, nd->in[j]);
+  if (rc != NN_OK)
+    return rc;
+  const nn_tensor *x = &net->nodes[nd->in[0]].out;
+  switch (nd->op) {
+  case NN_OP_CONV: rc = nn_conv_forward(net, nd, x); break;
+  case NN_OP_BN: nn_k_bn_replay(net, nd, x); break;
+  case NN_OP_ADD:
+    nn_k_add2(x->data, net->nodes[nd->in[1]].out.data, nd->out.data, nn_tensor_numel(x), false,
+              net->threads);
+    break;
+  case NN_OP_RELU: nn_k_relu_fwd(x, &nd->out, net->threads); break;
+  default:
+    rc = nn_err_set(&net->err, NN_E_STATE, "nn_net: cannot recompute node '%s'", nd->name);
+    break;
+  }
+  nd->stale = rc != NN_OK;
+  return rc;
 }
 
-const nn_tensor *nn_net_grad(const nn_net *net, int node) {
-  if (node < 0 || node >= net->nnodes || !net->nodes[node].grad_set ||
-      !(node == 0 || net->nodes[node].keep_grad))
+/* NCHW view of a node's output or (kept) gradient: the buffer itself, or for a blocked node a
+ * copy made on first request after each forward / backward. */
+static const nn_tensor *plain_view(nn_net *net, nn_node *nd, bool grad) {
+  nn_tensor *src = grad ? &nd->grad : &nd->out, *dst = grad ? &nd->gplain : &nd->plain;
+  bool *ok = grad ? &nd->gplain_ok : &nd->plain_ok;
+  if (!nd->blk)
+    return src;
+  if (!*ok) {
+    if (!dst->data && nn_tensor_alloc(dst, src->n, src->c, src->h, src->w, NULL) != NN_OK) {
+      nn_err_set(&net->err, NN_E_NOMEM, "nn_net: out of memory for an NCHW copy");
+      return NULL;
+    }
+    nn_k_blk_to_plain(src->data, dst->data, src->n, src->c, (size_t)src->h * src->w, net->threads);
+    *ok = true;
+  }
+  return dst;
+}
+
+/* These two are logically const: they may fill caches (a stale output, an NCHW copy), which
+ * the caller cannot observe otherwise. Every nn_net is allocated by nn_net_create, never
+ * defined const, so writing through the cast pointer is well defined. A failure (out of
+ * memory, backend) returns NULL with the message in nn_net_error. */
+const nn_tensor *nn_net_output(const nn_net *cnet, int node) {
+  if (node < 0 || node >= cnet->nnodes || !cnet->have_forward)
     return NULL;
-  return &net->nodes[node].grad;
+  nn_net *net = (nn_net *)cnet;
+  nn_node *nd = &net->nodes[node];
+  if (!nd->stale && !nd->blk)
+    return &nd->out;
+  int saved_threads = omp_get_max_threads();
+  omp_set_num_threads(net->threads);
+  const nn_tensor *t = materialize(net, node) == NN_OK ? plain_view(net, nd, false) : NULL;
+  omp_set_num_threads(saved_threads);
+  return t;
+}
+
+const nn_tensor *nn_net_grad(const nn_net *cnet, int node) {
+  if (node < 0 || node >= cnet->nnodes || !cnet->nodes[node].grad_set ||
+      !(node == 0 || cnet->nodes[node].keep_grad))
+    return NULL;
+  nn_net *net = (nn_net *)cnet;
+  return plain_view(net, &net->nodes[node], true);
 }
 
 int nn_net_keep_grad(nn_net *net, int node, bool keep) {
@@ -558,6 +758,39 @@ static int assign_grads(nn_net *net, int nseeds, const int *seeds) {
       if (net->nodes[nd->in[j]].needs_grad && start[nd->in[j]] > T - 1 - c)
         start[nd->in[j]] = T - 1 - c;
   }
+  /* Virtual gradients: a BN or add whose only consumer is a ReLU or an add gets exactly that
+   * consumer's (masked) gradient, so it reads it there instead of from a copy. Not for seeded
+   * or kept nodes (their gradient has other sources or must stay readable). The source
+   * buffer then lives until the last reader (end[]). */
+  int *end = malloc(sizeof(int) * (size_t)T);
+  if (!end) {
+    free(start);
+    return nn_err_set(&net->err, NN_E_NOMEM, "nn_net_backward: out of memory");
+  }
+  for (int v = 0; v < T; v++) {
+    net->nodes[v].vg = net->nodes[v].vm = -1;
+    end[v] = T - 1 - v;
+  }
+  for (int c = T - 1; c > 0 && net->use_fuse; c--) {
+    const nn_node *nd = &net->nodes[c];
+    if (!nd->needs_grad || start[c] == T || !(nd->op == NN_OP_RELU || nd->op == NN_OP_ADD))
+      continue;
+    for (int j = 0; j < nd->nin; j++) {
+      nn_node *u = &net->nodes[nd->in[j]];
+      bool seeded = false;
+      for (int s = 0; s < nseeds; s++)
+        seeded = seeded || seeds[s] == nd->in[j];
+      if (nd->in[j] == 0 || u->nuse != 1 || !u->needs_grad || u->keep_grad || seeded ||
+          !(u->op == NN_OP_BN || u->op == NN_OP_ADD))
+        continue;
+      if (nd->op == NN_OP_RELU)
+        u->vg = u->vm = c;
+      else
+        u->vg = nd->vg >= 0 ? nd->vg : c, u->vm = nd->vg >= 0 ? nd->vm : -1;
+      if (end[u->vg] < T - 1 - nd->in[j])
+        end[u->vg] = T - 1 - nd->in[j];
+    }
+  }
   int rc = NN_OK;
   for (int i = 0; i < net->ngpool; i++)
     net->gpool[i].end = -1;
@@ -567,6 +800,10 @@ static int assign_grads(nn_net *net, int nseeds, const int *seeds) {
         continue;
       nn_node *nd = &net->nodes[v];
       size_t need = nn_tensor_numel(&nd->grad);
+      if (nd->vg >= 0) {
+        nd->grad.data = NULL;
+        continue;
+      }
       if (v == 0 || nd->keep_grad) {
         if (!nd->grad.owned &&
             nn_tensor_alloc(&nd->grad, net->batch, nd->c, nd->h, nd->w, NULL) != NN_OK)
@@ -591,14 +828,22 @@ static int assign_grads(nn_net *net, int nseeds, const int *seeds) {
         net->gpool[best].p = p;
         net->gpool[best].cap = need;
       }
-      net->gpool[best].end = v == 0 ? T : T - 1 - v;
+      net->gpool[best].end = v == 0 ? T : end[v];
       nd->grad.data = net->gpool[best].p;
     }
   free(start);
+  free(end);
   return rc;
 }
 
 void nn_net_set_input_grad(nn_net *net, bool on) { net->input_grad = on; }
+
+void nn_net_set_fast_paths(nn_net *net, bool blocked, bool fused) {
+  if (net->batch)
+    release_plan(net);
+  net->use_blk = blocked;
+  net->use_fuse = fused;
+}
 
 void nn_net_zero_grad(nn_net *net) {
   for (int i = 0; i < net->nparams; i++)
@@ -611,6 +856,24 @@ static bool node_trainable(const nn_net *net, const nn_node *nd) {
     if (nd->p[s] >= 0 && !net->params[nd->p[s]].buffer && !net->params[nd->p[s]].frozen)
       return true;
   return false;
+}
+
+/* Runs the chain headed by node h (mode m) at its tail: writes the tail's out. */
+static int run_chain(nn_net *net, nn_node *h, nn_mode m) {
+  const struct nn_chain *ch = &h->chain[m];
+  const nn_tensor *x = &net->nodes[h->in[0]].out;
+  nn_node *tail = &net->nodes[ch->tail];
+  if (h->op == NN_OP_CONV)
+    return nn_conv_forward_fused(net, h, x);
+  if (h->op == NN_OP_BN) {
+    const float *z = ch->add >= 0 ? net->nodes[ch->other].out.data : NULL;
+    nn_k_bn_fwd(net, h, x, m, z, ch->relu >= 0, tail->out.data);
+    return NN_OK;
+  }
+  /* add -> ReLU */
+  nn_k_add2(x->data, net->nodes[h->in[1]].out.data, tail->out.data, nn_tensor_numel(x), true,
+            net->threads);
+  return NN_OK;
 }
 
 int nn_net_forward(nn_net *net, const nn_tensor *x, nn_mode mode) {
@@ -631,22 +894,34 @@ int nn_net_forward(nn_net *net, const nn_tensor *x, nn_mode mode) {
       goto out;
   }
   const int thr = net->threads;
-  memcpy(net->nodes[0].out.data, x->data, sizeof(float) * nn_tensor_numel(x));
+  for (int i = 0; i < net->nnodes; i++) {
+    nn_node *nd = &net->nodes[i];
+    nd->stale = nd->plain_ok = false;
+  }
+  nn_k_add_into(x->data, net->nodes[0].out.data, nn_tensor_numel(x), false, thr);
   for (int i = 1; i < net->nnodes && rc == NN_OK; i++) {
     nn_node *nd = &net->nodes[i];
     const nn_tensor *xi = &net->nodes[nd->in[0]].out;
+    if (nd->ex[mode] == -2) { /* computed by the chain it belongs to, at the chain's tail */
+      nd->stale = true;
+      continue;
+    }
+    if (nd->ex[mode] >= 0) {
+      rc = run_chain(net, &net->nodes[nd->ex[mode]], mode);
+      continue;
+    }
     switch (nd->op) {
     case NN_OP_CONV:
     case NN_OP_DECONV: rc = nn_conv_forward(net, nd, xi); break;
     case NN_OP_RELU: nn_k_relu_fwd(xi, &nd->out, thr); break;
-    case NN_OP_BN: nn_k_bn_fwd(net, nd, xi, mode); break;
+    case NN_OP_BN: nn_k_bn_fwd(net, nd, xi, mode, NULL, false, nd->out.data); break;
     case NN_OP_MAXPOOL: nn_k_maxpool_fwd(nd, xi, thr); break;
     case NN_OP_AVGPOOL: nn_k_avgpool_fwd(nd, xi, thr); break;
-    case NN_OP_GAP: nn_k_gap_fwd(xi, &nd->out, thr); break;
+    case NN_OP_GAP: nn_k_gap_fwd(xi, net->nodes[nd->in[0]].blk, &nd->out, thr); break;
     case NN_OP_LINEAR: rc = nn_k_linear_fwd(net, nd, xi); break;
     case NN_OP_ADD:
-      memcpy(nd->out.data, xi->data, sizeof(float) * nn_tensor_numel(xi));
-      nn_k_add_into(net->nodes[nd->in[1]].out.data, nd->out.data, nn_tensor_numel(xi), true, thr);
+      nn_k_add2(xi->data, net->nodes[nd->in[1]].out.data, nd->out.data, nn_tensor_numel(xi), false,
+                thr);
       break;
     case NN_OP_GDN: rc = nn_k_gdn_fwd(net, nd, xi); break;
     case NN_OP_INPUT: break;
@@ -661,11 +936,34 @@ out:
   return rc;
 }
 
-/* Delivers g into node u's gradient: copies on first arrival, adds afterwards. */
-static void deliver(nn_net *net, int u, const float *g) {
+/* Delivers g (masked by mask > 0 unless NULL; in u's layout, or NCHW if plain) into node u's
+ * gradient: copies on first arrival, adds afterwards. A virtual gradient (vg) is only marked:
+ * its reader takes it from the source. */
+static void deliver(nn_net *net, int u, const float *g, const float *mask, bool plain) {
   nn_node *nu = &net->nodes[u];
-  nn_k_add_into(g, nu->grad.data, nn_tensor_numel(&nu->grad), nu->grad_set, net->threads);
+  if (nu->vg >= 0) {
+    nu->grad_set = true;
+    return;
+  }
+  const nn_tensor *t = &nu->grad;
+  if (plain && nu->blk)
+    nn_k_plain_to_blk(g, t->data, t->n, t->c, (size_t)t->h * t->w, nu->grad_set, net->threads);
+  else
+    nn_k_masked_into(g, mask, t->data, nn_tensor_numel(t), nu->grad_set, net->threads);
   nu->grad_set = true;
+}
+
+/* Whether node nd's backward reads its input's output (in[0]), so a stale input must be
+ * recomputed first. */
+static bool bwd_reads_input(const nn_node *nd, bool want_dp, nn_mode mode) {
+  switch (nd->op) {
+  case NN_OP_CONV:
+  case NN_OP_DECONV:
+  case NN_OP_LINEAR: return want_dp;
+  case NN_OP_BN: return want_dp || mode == NN_TRAIN;
+  case NN_OP_GDN: return true;
+  default: return false;
+  }
 }
 
 int nn_net_backward(nn_net *net, int nseeds, const int *nodes, const nn_tensor *grads) {
@@ -700,8 +998,10 @@ int nn_net_backward(nn_net *net, int nseeds, const int *nodes, const nn_tensor *
     return rc;
   int saved_threads = omp_get_max_threads();
   omp_set_num_threads(net->threads);
+  for (int i = 0; i < net->nnodes; i++)
+    net->nodes[i].gplain_ok = false;
   for (int s = 0; s < nseeds; s++)
-    deliver(net, nodes[s], grads[s].data);
+    deliver(net, nodes[s], grads[s].data, NULL, true);
   const int thr = net->threads;
   const nn_mode mode = net->last_mode;
   for (int i = net->nnodes - 1; i > 0 && rc == NN_OK; i--) {
@@ -713,14 +1013,23 @@ int nn_net_backward(nn_net *net, int nseeds, const int *nodes, const nn_tensor *
     bool want_dx = nu->needs_grad, accum = nu->grad_set;
     bool want_dp = node_trainable(net, nd);
     const nn_tensor *xi = &nu->out;
+    if (bwd_reads_input(nd, want_dp, mode) && (rc = materialize(net, u)) != NN_OK)
+      break;
+    /* this node's output gradient: its own, or a virtual one (see assign_grads) */
+    const float *dy = nd->vg >= 0 ? net->nodes[nd->vg].grad.data : nd->grad.data;
+    const float *dmask = nd->vm >= 0 ? net->nodes[nd->vm].out.data : NULL;
     switch (nd->op) {
     case NN_OP_CONV:
     case NN_OP_DECONV: rc = nn_conv_backward(net, nd, xi, want_dx, &nu->grad, want_dp); break;
     case NN_OP_RELU:
+      if (want_dx && nu->vg == i) /* the producer reads this gradient through the mask */
+        break;
       if (want_dx)
         nn_k_relu_bwd(&nd->out, &nd->grad, &nu->grad, accum, thr);
       break;
-    case NN_OP_BN: nn_k_bn_bwd(net, nd, xi, want_dx, &nu->grad, accum, want_dp, mode); break;
+    case NN_OP_BN:
+      nn_k_bn_bwd(net, nd, xi, dy, dmask, want_dx, &nu->grad, accum, want_dp, mode);
+      break;
     case NN_OP_MAXPOOL:
       if (want_dx)
         nn_k_maxpool_bwd(nd, &nu->grad, accum, thr);
@@ -731,14 +1040,14 @@ int nn_net_backward(nn_net *net, int nseeds, const int *nodes, const nn_tensor *
       break;
     case NN_OP_GAP:
       if (want_dx)
-        nn_k_gap_bwd(&nd->grad, &nu->grad, accum, thr);
+        nn_k_gap_bwd(&nd->grad, &nu->grad, nu->blk, accum, thr);
       break;
     case NN_OP_LINEAR: rc = nn_k_linear_bwd(net, nd, xi, want_dx, &nu->grad, accum, want_dp); break;
     case NN_OP_ADD:
       if (want_dx)
-        deliver(net, u, nd->grad.data);
+        deliver(net, u, dy, dmask, false);
       if (net->nodes[nd->in[1]].needs_grad)
-        deliver(net, nd->in[1], nd->grad.data);
+        deliver(net, nd->in[1], dy, dmask, false);
       want_dx = false; /* delivered above */
       break;
     case NN_OP_GDN: rc = nn_k_gdn_bwd(net, nd, xi, want_dx, &nu->grad, accum, want_dp); break;

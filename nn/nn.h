@@ -151,7 +151,9 @@ int nn_net_set_group(nn_net *net, const char *prefix, int group);
  * call and any change of batch size (re)plan buffers and backend primitives. Train mode updates
  * BN running statistics. */
 int nn_net_forward(nn_net *net, const nn_tensor *x, nn_mode mode);
-/* Activation of a node after forward (valid until the next forward). */
+/* Activation of a node after forward (valid until the next forward), NCHW. Nodes a fused
+ * kernel skipped, and NCHW copies of internally blocked activations, are computed on first
+ * request; NULL if that fails (message in nn_net_error). */
 const nn_tensor *nn_net_output(const nn_net *net, int node);
 /* When on, backward also computes the gradient w.r.t. the input (node 0). Default off. */
 void nn_net_set_input_grad(nn_net *net, bool on);

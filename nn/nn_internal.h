@@ -40,12 +40,32 @@ typedef struct nn_node {
   nn_tensor out;   /* batch-sized activation */
   nn_tensor grad;  /* batch-sized; a view into the shared gradient pool unless keep_grad or
                       node 0, which own their buffer (allocated at the first backward) */
-  float *save;     /* BN: mean, invstd per channel (2C); GDN: norm (N*C*H*W) */
+  float *save;     /* BN: mean, invstd, a, b per channel (4C); GDN: norm (N*C*H*W) */
   int32_t *idx;    /* max-pool argmax (flat index into the input plane) */
   bool needs_grad; /* some gradient must flow into this node's output */
   bool grad_set;   /* grad holds a value in the current backward */
   bool keep_grad;  /* grad gets its own buffer and stays readable after backward */
   struct nn_conv_impl *conv;
+  /* Fast paths (net.c, "layouts and fusion"). out and grad of a blocked node are stored in
+   * oneDNN's nChw16c layout so convolutions read and write them without reorders; the API
+   * sees NCHW copies made on request (plain, gplain). A stale node's out was not written by
+   * the last forward because a fused kernel skipped it; materialize() recomputes it. */
+  bool blk;
+  bool stale;
+  bool plain_ok, gplain_ok; /* plain / gplain hold the current out / grad */
+  nn_tensor plain, gplain;
+  int nuse; /* number of consumers */
+  /* Fusion chains, per mode ([NN_EVAL], [NN_TRAIN]): the chain this node heads (tail -1: none)
+   * and what the forward does at this node: ex -1 runs it, -2 skips it (a chain member other
+   * than the tail: stale), h >= 0 runs the chain headed by h (this node is its tail). */
+  struct nn_chain {
+    int bn, add, other, relu, tail; /* members after the head, -1 if absent; other: the add's
+                                       second operand (computed before the tail) */
+  } chain[2];
+  int ex[2];
+  /* Backward: the node's output gradient is not stored but read from node vg's gradient,
+   * masked by node vm's output (> 0) where vm >= 0 (a ReLU seen through an ADD/BN); -1: own. */
+  int vg, vm;
 } nn_node;
 
 struct nn_net {
@@ -74,6 +94,9 @@ struct nn_net {
   int ngpool;
   size_t scratch_size;
   struct nn_dnnl_ctx *dnnl;
+  bool use_blk;  /* blocked activations (default on; tests turn it off for the plain path) */
+  bool use_fuse; /* fused kernels (default on; likewise) */
+  bool any_stale;
 };
 
 /* GDN non-negative reparametrisation (CompressAI NonNegativeParametrizer). */
@@ -83,10 +106,19 @@ double nn_gdn_reparam_fwd(double p, double minimum);                  /* bounded
 double nn_gdn_reparam_bwd(double p, double minimum, double grad_out); /* d/dp, STE bound */
 double nn_gdn_reparam_inv(double v, double minimum); /* value -> stored parameter */
 
+/* Test hook: turns the blocked layout and the fused kernels off or on (both on by default);
+ * takes effect at the next planning (it re-plans). The plain unfused path is the reference
+ * the fast paths are compared with. */
+void nn_net_set_fast_paths(nn_net *net, bool blocked, bool fused);
+
 /* oneDNN-backed convolution (conv_dnnl.c). */
 int nn_conv_plan(nn_net *net, nn_node *nd);
 void nn_conv_release(nn_node *nd);
 int nn_conv_forward(nn_net *net, nn_node *nd, const nn_tensor *x);
+/* Eval-mode forward of a fusion chain headed by conv nd: BN folded into the weights and bias,
+ * residual add as oneDNN's sum post-op (the other operand copied into the destination
+ * first), ReLU as an eltwise post-op; writes the chain tail's out. */
+int nn_conv_forward_fused(nn_net *net, nn_node *nd, const nn_tensor *x);
 int nn_conv_backward(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_tensor *dx,
                      bool want_dw);
 int nn_dnnl_ctx_create(nn_net *net);
@@ -96,18 +128,39 @@ int nn_sgemm(nn_net *net, char ta, char tb, long m, long n, long k, float alpha,
              long lda, const float *b, long ldb, float beta, float *c, long ldc);
 int nn_ws_reserve(nn_net *net, int slot, size_t bytes);
 
-/* Plain float kernels (layers.c). x is the node input, y its output. */
+/* Plain float kernels (layers.c). x is the node input, y its output. A blocked kernel
+ * (nChw16c) is chosen by the node's blk flag; inputs of a blocked node are blocked too. */
 void nn_k_relu_fwd(const nn_tensor *x, nn_tensor *y, int thr);
 void nn_k_relu_bwd(const nn_tensor *y, const nn_tensor *dy, nn_tensor *dx, bool accum, int thr);
-void nn_k_bn_fwd(nn_net *net, nn_node *nd, const nn_tensor *x, nn_mode mode);
-void nn_k_bn_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_tensor *dx,
-                 bool accum, bool want_dp, nn_mode mode);
+/* y = max(x + z, 0) if relu, else x + z (n floats, any layout). */
+void nn_k_add2(const float *x, const float *z, float *y, size_t n, bool relu, int thr);
+/* dst = (or +=) mask > 0 ? src : 0; mask NULL: plain copy / add. */
+void nn_k_masked_into(const float *src, const float *mask, float *dst, size_t n, bool accum,
+                      int thr);
+/* BN forward. Computes the statistics (train) or takes the running ones (eval), saves
+ * mean, invstd and the affine a = gamma*invstd, b = beta - a*mean (nd->save: 4C floats) and
+ * writes y = act(a x + b + z): z (the other operand of a fused residual add) may be NULL,
+ * act is ReLU if relu. y may be another node's buffer (fused chains). */
+void nn_k_bn_fwd(nn_net *net, nn_node *nd, const nn_tensor *x, nn_mode mode, const float *z,
+                 bool relu, float *y);
+/* Eval mode: saves mean, invstd, a, b from the running statistics (also for folding). */
+void nn_k_bn_eval_coeffs(nn_net *net, nn_node *nd);
+/* nd->out = a x + b with the saved a, b (re-creating a BN output a fused chain skipped). */
+void nn_k_bn_replay(nn_net *net, nn_node *nd, const nn_tensor *x);
+/* BN backward; dy is the output gradient, masked by mask > 0 where mask is not NULL. */
+void nn_k_bn_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, const float *dy, const float *mask,
+                 bool want_dx, nn_tensor *dx, bool accum, bool want_dp, nn_mode mode);
+/* Workspace bytes (ws slot 1) nn_k_bn_* need for a blocked BN node. */
+size_t nn_k_bn_ws_bytes(int n, int c);
 void nn_k_maxpool_fwd(nn_node *nd, const nn_tensor *x, int thr);
 void nn_k_maxpool_bwd(nn_node *nd, nn_tensor *dx, bool accum, int thr);
+/* Layout conversion NCHW <-> nChw16c of an [n, c, hw] tensor (c % 16 == 0). */
+void nn_k_blk_to_plain(const float *src, float *dst, int n, int c, size_t hw, int thr);
+void nn_k_plain_to_blk(const float *src, float *dst, int n, int c, size_t hw, bool accum, int thr);
 void nn_k_avgpool_fwd(nn_node *nd, const nn_tensor *x, int thr);
 void nn_k_avgpool_bwd(nn_node *nd, nn_tensor *dx, bool accum, int thr);
-void nn_k_gap_fwd(const nn_tensor *x, nn_tensor *y, int thr);
-void nn_k_gap_bwd(const nn_tensor *dy, nn_tensor *dx, bool accum, int thr);
+void nn_k_gap_fwd(const nn_tensor *x, bool blk, nn_tensor *y, int thr);
+void nn_k_gap_bwd(const nn_tensor *dy, nn_tensor *dx, bool blk, bool accum, int thr);
 int nn_k_linear_fwd(nn_net *net, nn_node *nd, const nn_tensor *x);
 int nn_k_linear_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_tensor *dx,
                     bool accum, bool want_dp);

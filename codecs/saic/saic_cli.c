@@ -151,10 +151,10 @@ int saic_cli_export_main(int argc, char **argv) {
   for (int i = 0; i < 32; i++)
     snprintf(hex + 2 * i, 3, "%02x", info.sha256[i]);
   fprintf(stderr,
-          "saicbench export: %s: %d channel tables of %d..%d values (%ld in all, %d capped), "
-          "model tag %02x\n",
-          a.out, info.channels, info.min_values, info.max_values, info.total_values, info.capped,
-          info.sha256[0]);
+          "saicbench export: %s: %d channels x %d rate indices: tables of %d..%d values (%ld in "
+          "all, %d capped), model tag %02x\n",
+          a.out, info.channels, info.rates, info.min_values, info.max_values, info.total_values,
+          info.capped, info.sha256[0]);
   printf("%s\n", hex);
   return 0;
 }

@@ -67,7 +67,7 @@ int saic_export_tables(saic_model *m, const saic_export_opts *o_in, saic_cdf_set
     free(med);
     return nn_err_set(err, NN_E_NOMEM, "export: out of memory");
   }
-  saic_export_info inf = {.channels = M, .min_values = INT32_MAX};
+  saic_export_info inf = {.channels = M, .rates = Q, .min_values = INT32_MAX};
   const int vmax = SAIC_CDF_VALUE_LIMIT - 1;
   const double side = o.tail_mass / 2;
   for (int c = 0; c < M; c++) {

@@ -88,6 +88,7 @@ saic_export_opts saic_export_defaults(void);
 typedef struct saic_export_info {
   uint8_t sha256[32];
   int channels;
+  int rates; /* table sets (saic_export_num_rates) */
   int min_values, max_values; /* smallest and largest table (values, escape not counted) */
   long total_values;          /* sum over the tables */
   int capped;                 /* tables whose range hit max_half_range or the value limit */

@@ -275,6 +275,27 @@ static void build_resnet(nn_net *net) {
   nn_linear(net, x, "fc", 5, true);
 }
 
+/* 16/32 channels: the blocked layout and the fused chains (nn/net.c) are exercised against
+ * the reference (identity and projection shortcuts, max-pool and average pooling on blocked
+ * activations). */
+static void build_resnet16(nn_net *net) {
+  int x = nn_conv2d(net, 0, "stem", 16, 3, 1, 1, false);
+  x = nn_relu(net, nn_batchnorm(net, x, "stem_bn", 1e-5f, 0.1f));
+  int y = nn_conv2d(net, x, "b1c1", 16, 3, 1, 1, false);
+  y = nn_relu(net, nn_batchnorm(net, y, "b1bn1", 1e-5f, 0.1f));
+  y = nn_conv2d(net, y, "b1c2", 16, 3, 1, 1, false);
+  y = nn_batchnorm(net, y, "b1bn2", 1e-5f, 0.1f);
+  x = nn_relu(net, nn_add(net, y, x));
+  x = nn_maxpool(net, x, 2, 2, 0);
+  y = nn_conv2d(net, x, "b2c1", 32, 3, 2, 1, false);
+  y = nn_relu(net, nn_batchnorm(net, y, "b2bn1", 1e-5f, 0.1f));
+  int s = nn_conv2d(net, x, "b2sc", 32, 1, 2, 0, false);
+  s = nn_batchnorm(net, s, "b2sc_bn", 1e-5f, 0.1f);
+  x = nn_relu(net, nn_add(net, y, s));
+  x = nn_global_avgpool(net, x);
+  nn_linear(net, x, "fc", 5, true);
+}
+
 static void build_codec(nn_net *net) {
   int x = nn_conv2d(net, 0, "g_a0", 8, 5, 2, 2, true);
   x = nn_gdn(net, x, "g_a1", false);
@@ -289,6 +310,8 @@ static void test_networks(void) {
   LAYER_CASE("resnet-ish train", 3, 12, 12, 3, NN_TRAIN, build_resnet(net));
   LAYER_CASE("resnet-ish eval", 3, 12, 12, 3, NN_EVAL, build_resnet(net));
   LAYER_CASE("codec-ish", 3, 12, 12, 2, NN_TRAIN, build_codec(net));
+  LAYER_CASE("resnet-ish 16ch train", 3, 8, 8, 2, NN_TRAIN, build_resnet16(net));
+  LAYER_CASE("resnet-ish 16ch eval", 3, 8, 8, 2, NN_EVAL, build_resnet16(net));
 }
 
 /* Frozen network: no parameter gradient accumulates, the input gradient is still produced

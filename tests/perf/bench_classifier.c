@@ -15,11 +15,13 @@
  *   c ARCH train|infer|igrad IMG_PER_S
  *
  * usage: bench_classifier [--arch NAME] [--threads 2] [--batch 128] [--steps 20] [--warmup 3]
- *                         [--seed 1]
+ *                         [--seed 1] [--measure train|infer|igrad]
+ * (--measure runs only that one, e.g. for a profiler.)
  * Not a test: run it on a quiet machine. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "classifier.h"
@@ -84,15 +86,13 @@ static int step(bench *b, int measure) {
 }
 
 int main(int argc, char **argv) {
-  static const struct option opts[] = {{"arch", required_argument, 0, 'a'},
-                                       {"threads", required_argument, 0, 't'},
-                                       {"batch", required_argument, 0, 'b'},
-                                       {"steps", required_argument, 0, 's'},
-                                       {"warmup", required_argument, 0, 'w'},
-                                       {"seed", required_argument, 0, 'r'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"arch", required_argument, 0, 'a'},    {"threads", required_argument, 0, 't'},
+      {"batch", required_argument, 0, 'b'},   {"steps", required_argument, 0, 's'},
+      {"warmup", required_argument, 0, 'w'},  {"seed", required_argument, 0, 'r'},
+      {"measure", required_argument, 0, 'm'}, {0, 0, 0, 0}};
   const char *arch_name = "resnet20-w16";
-  int threads = 2, batch = 128, steps = 20, warmup = 3, c;
+  int threads = 2, batch = 128, steps = 20, warmup = 3, only = -1, c;
   unsigned long long seed = 1;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     if (c == 'a')
@@ -107,12 +107,18 @@ int main(int argc, char **argv) {
       warmup = atoi(optarg);
     else if (c == 'r')
       seed = strtoull(optarg, NULL, 10);
-    else
+    else if (c == 'm') {
+      for (int m = M_TRAIN; m <= M_IGRAD; m++)
+        if (strcmp(optarg, measure_names[m]) == 0)
+          only = m;
+      if (only < 0)
+        return 2;
+    } else
       return 2;
   }
   if (optind != argc || threads < 1 || batch < 1 || steps < 1 || warmup < 0) {
     fprintf(stderr, "usage: bench_classifier [--arch NAME] [--threads 2] [--batch 128] "
-                    "[--steps 20] [--warmup 3] [--seed 1]\n");
+                    "[--steps 20] [--warmup 3] [--seed 1] [--measure train|infer|igrad]\n");
     return 2;
   }
   const classifier_arch *arch = classifier_arch_find(arch_name);
@@ -160,6 +166,8 @@ int main(int argc, char **argv) {
 
   int status = 0;
   for (int m = M_TRAIN; m <= M_IGRAD && !status; m++) {
+    if (only >= 0 && m != only)
+      continue;
     if (m == M_IGRAD) { /* frozen network: only the input gradient is computed */
       nn_net_set_frozen(b.net, true);
       nn_net_set_input_grad(b.net, true);
