@@ -51,6 +51,10 @@ static int build_resnet20_w16(nn_net *net, int num_classes) {
   return cifar_resnet(net, num_classes, 16, 3);
 }
 
+static int build_resnet32_w16(nn_net *net, int num_classes) {
+  return cifar_resnet(net, num_classes, 16, 5);
+}
+
 /* A few-thousand-parameter network for tests and smoke runs: two strided conv-BN-ReLU
  * stages (8, 16 channels), global average pool, linear. */
 static int build_convnet_tiny(nn_net *net, int num_classes) {
@@ -87,6 +91,10 @@ static const classifier_arch archs[] = {
      "CIFAR ResNet-20: conv3x3-16, 3x3 basic blocks at 16/32/64 channels, 1x1 projection "
      "shortcuts, BN, ReLU, global average pool, linear",
      3, 32, 32, 10, build_resnet20_w16},
+    {"resnet32-w16",
+     "CIFAR ResNet-32: conv3x3-16, 3x5 basic blocks at 16/32/64 channels, 1x1 projection "
+     "shortcuts, BN, ReLU, global average pool, linear",
+     3, 32, 32, 10, build_resnet32_w16},
     {"vgg-s",
      "VGG-style plain network: 2x conv3x3-BN-ReLU + maxpool2 at 32/64/128 channels, global "
      "average pool, linear (held-out task model)",

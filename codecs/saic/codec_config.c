@@ -61,6 +61,7 @@ typedef struct key_def {
 } key_def;
 
 #define OFF(f) offsetof(saic_codec_cfg, f)
+#define CAP(f) sizeof(((saic_codec_cfg *)0)->f) /* K_PATH: the char array's size, in off2 */
 static const key_def keys[] = {
     {"model.n", K_INT, OFF(model.n), 0, 1, 1024},
     {"model.m", K_INT, OFF(model.m), 0, 1, 1024},
@@ -83,7 +84,8 @@ static const key_def keys[] = {
     {"loss.smooth", K_INT, OFF(loss.smooth), 0, 0, 31},
     {"loss.w_max", K_DOUBLE, OFF(loss.w_max), 0, 0, 1e6},
     {"quant", K_QUANT, OFF(loss.quant), 0, 0, 0},
-    {"task_checkpoint", K_PATH, OFF(task_checkpoint), 0, 0, 0},
+    {"task_checkpoint", K_PATH, OFF(task_checkpoint), CAP(task_checkpoint), 0, 0},
+    {"init_checkpoint", K_PATH, OFF(init_checkpoint), CAP(init_checkpoint), 0, 0},
     {"augment.flip", K_BOOL, OFF(flip), 0, 0, 0},
     {"augment.crop_pad", K_INT, OFF(crop_pad), 0, 0, 16},
     {"checkpoint_every", K_INT, OFF(checkpoint_every), 0, 1, 100000},
@@ -139,20 +141,19 @@ static int parse_number(const char *path, const key_def *k, const char *v, yaml_
   return 0;
 }
 
-/* task_checkpoint relative to the configuration file's folder. */
-static int set_path(const char *cfg_path, const char *v, yaml_mark_t m, saic_codec_cfg *cfg,
-                    char *err, size_t len) {
+/* A path relative to the configuration file's folder, into the char[cap] at dst. */
+static int set_path(const char *cfg_path, const char *key, const char *v, yaml_mark_t m, char *dst,
+                    size_t cap, char *err, size_t len) {
   if (!v[0])
-    return fail_at(err, len, cfg_path, m, "task_checkpoint: empty path");
+    return fail_at(err, len, cfg_path, m, "%s: empty path", key);
   int k;
   const char *slash = strrchr(cfg_path, '/');
   if (v[0] == '/' || !slash)
-    k = snprintf(cfg->task_checkpoint, sizeof cfg->task_checkpoint, "%s", v);
+    k = snprintf(dst, cap, "%s", v);
   else
-    k = snprintf(cfg->task_checkpoint, sizeof cfg->task_checkpoint, "%.*s/%s",
-                 (int)(slash - cfg_path), cfg_path, v);
-  if (k < 0 || (size_t)k >= sizeof cfg->task_checkpoint)
-    return fail_at(err, len, cfg_path, m, "task_checkpoint: path too long");
+    k = snprintf(dst, cap, "%.*s/%s", (int)(slash - cfg_path), cfg_path, v);
+  if (k < 0 || (size_t)k >= cap)
+    return fail_at(err, len, cfg_path, m, "%s: path too long", key);
   return 0;
 }
 
@@ -219,7 +220,7 @@ static int set_value(const char *path, const key_def *k, const char *v, yaml_mar
     else
       return fail_at(err, len, path, m, "loss.gsw_on: expected x_hat or x, got \"%s\"", v);
     return 0;
-  case K_PATH: return set_path(path, v, m, cfg, err, len);
+  case K_PATH: return set_path(path, k->path, v, m, (char *)cfg + k->off, k->off2, err, len);
   case K_LIST:
     return fail_at(err, len, path, m, "%s: expected a list of numbers, e.g. [%s]", k->path,
                    strcmp(k->path, "lambdas") == 0 ? "1.2e-4, 5e-4, 2e-3, 8e-3"

@@ -3,7 +3,7 @@
  * A YAML mapping (nested mappings for model/schedule/loss/augment/eval/rate_control, flow lists
  * for lambdas and rate_target); every key is documented in codecs/saic/configs/saic_full.yaml.
  * Unknown keys, duplicates, wrong types, values out of range and inconsistent combinations are
- * errors "path:line:col: message" (1-based). task_checkpoint is resolved against the folder of
+ * errors "path:line:col: message" (1-based). task_checkpoint and init_checkpoint are resolved against the folder of
  * the configuration file. */
 #ifndef SAIC_CODEC_CONFIG_H
 #define SAIC_CODEC_CONFIG_H
@@ -35,6 +35,10 @@ typedef struct saic_codec_cfg {
    * target is set); alpha, gamma, gsw_on_original, smooth, w_max, quant. */
   saic_loss_cfg loss;
   char task_checkpoint[4096]; /* resolved path; "" = none (then alpha = gamma = 0) */
+  /* resolved path of a training checkpoint (arch saic-fp, same n, m, levels) whose networks,
+   * gains and densities a new run starts from (fine-tuning; the optimiser starts fresh); "" =
+   * random initialisation. Ignored by --resume, which continues its own last.ckpt. */
+  char init_checkpoint[4096];
   bool flip;
   int crop_pad;
   int checkpoint_every; /* epochs */

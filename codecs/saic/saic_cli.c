@@ -182,8 +182,10 @@ int saic_cli_encode_main(int argc, char **argv) {
            "\n"
            "Encodes a PNG or JPEG image with the SAIC codec.\n"
            "  --model PATH   codec checkpoint from `saicbench export`\n"
-           "  --rate R       rate knob, 0 .. levels-1 of the model (continuous; quantised to\n"
-           "                 1/255 of the range)\n"
+           "  --rate R       rate knob, continuous (77 steps over its range): 0 .. levels-1 are\n"
+           "                 the model's trained levels (0 = lowest rate); up to levels-1/3 the\n"
+           "                 gains are extrapolated past the top level (more bits; quality\n"
+           "                 limited by the transforms)\n"
            "  --threads N    threads of the networks (default 1)\n"
            "Prints the sizes (file, header, payload) and bpp.\n");
     return 0;

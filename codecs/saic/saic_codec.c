@@ -173,13 +173,14 @@ static int round8(int v) { return v < SAIC_MODEL_STRIDE ? SAIC_MODEL_STRIDE : (v
 int saic_codec_rate_index(int levels, double r) {
   if (levels <= 1 || !(r > 0))
     return 0;
-  if (r >= levels - 1)
+  const double top = saic_model_knob_max(levels);
+  if (r >= top)
     return SAIC_CODEC_RATE_STEPS;
-  return (int)lrint(r / (levels - 1) * SAIC_CODEC_RATE_STEPS);
+  return (int)lrint(r / top * SAIC_CODEC_RATE_STEPS);
 }
 
 double saic_codec_rate_value(int levels, int q) {
-  return levels <= 1 ? 0.0 : (double)q * (double)(levels - 1) / SAIC_CODEC_RATE_STEPS;
+  return saic_export_rate_value(levels, q);
 }
 
 static size_t put_leb(uint8_t *p, uint32_t v) {
@@ -566,8 +567,8 @@ static const codec_vtable saic_vtable = {
     .description = "SAIC learned codec (factorized prior, integer range coder); model=PATH "
                    "names a checkpoint from `saicbench export`",
     .knob = {.name = "rate",
-             .description = "rate level 0..levels-1 of the model, continuous (gain "
-                            "interpolation); values above levels-1 act as levels-1",
+             .description = "rate level of the model, continuous (gain interpolation): 0..levels-1 "
+                            "trained, 2/3 of a level more extrapolated; values above act as the top",
              .kind = CODEC_KNOB_REAL,
              .min = 0,
              .max = SAIC_EXPORT_MAX_LEVELS - 1,

@@ -9,8 +9,8 @@
  *
  * Encode: the RGB8 image is padded to multiples of 8 on each side (at least 8; edges
  * replicated), scaled to [0, 1], y = g_a(x); the rate knob r is quantised to the index
- * q = round(r / (levels - 1) * 63) (q = 0 for one level) and the encoder uses exactly
- * r_q = q * (levels - 1) / 63, as the decoder does; symbols = rint(y * gain(r_q)) (float32,
+ * q = round(r / K * STEPS) (K = saic_model_knob_max(levels), STEPS = SAIC_CODEC_RATE_STEPS;
+ * q = 0 for one level) and the encoder uses exactly r_q = q * K / STEPS, as the decoder does; symbols = rint(y * gain(r_q)) (float32,
  * then clamped to |v| < 2^20), entropy-coded channel by channel with table q * m + c
  * (saic_export.h). Decode: symbols * inv_gain(r_q) -> g_s -> crop -> clamp(x * 255, 0, 255) ->
  * lrint -> uint8. These are the trainer's evaluation steps (train_codec.h), so its estimates carry
@@ -21,7 +21,7 @@
  *            bit 4: size flag (0: the image is 32 x 32; 1: an explicit size follows);
  *            bits 3..0: payload length mod 16 (catches truncation and appended bytes)
  *   byte 1   model tag: the first byte of the model's SHA-256 (saic_export.h)
- *   byte 2   rate index q, 0..63 (larger values are refused)
+ *   byte 2   rate index q, 0..SAIC_CODEC_RATE_STEPS (larger values are refused)
  *   [flag 1] LEB128 (width - 1), LEB128 (height - 1): minimal encodings, sides 1..65535, never
  *            32 x 32 (which has the short form)
  *   rest     payload: the range-coder stream of the latent (saic_coder.h), to the end of file
@@ -51,7 +51,7 @@
 #define SAIC_CODEC_FORMAT_VERSION 1
 #define SAIC_CODEC_MIN_HEADER 3
 #define SAIC_CODEC_MAX_SIDE 65535
-#define SAIC_CODEC_RATE_STEPS SAIC_EXPORT_RATE_STEPS /* the rate index q runs over 0..63 */
+#define SAIC_CODEC_RATE_STEPS SAIC_EXPORT_RATE_STEPS /* the rate index q runs over 0..STEPS */
 #define SAIC_CODEC_CACHE 8                           /* idle networks kept per codec */
 
 typedef struct saic_codec saic_codec;
@@ -68,7 +68,8 @@ void saic_codec_close(saic_codec *c);
 /* The loaded model (configuration, tables, SHA-256). */
 const saic_codec_model *saic_codec_get_model(const saic_codec *c);
 
-/* The rate index of knob r (clamped to 0..levels-1) and the knob value of an index. */
+/* The rate index of knob r (clamped to 0..saic_model_knob_max(levels)) and the knob value of an
+ * index. */
 int saic_codec_rate_index(int levels, double r);
 double saic_codec_rate_value(int levels, int q);
 
@@ -94,7 +95,7 @@ typedef struct saic_encode_stats {
 } saic_encode_stats;
 
 /* Encodes a packed RGB8 image (width * height * 3 bytes) at knob r (0 .. SAIC_EXPORT_MAX_LEVELS
- * - 1; values above levels - 1 act as levels - 1). *out is malloc()ed. st may be NULL; est_bits
+ * - 1; values above saic_model_knob_max(levels) act as that). *out is malloc()ed. st may be NULL; est_bits
  * is computed only when st is given. */
 int saic_codec_encode(saic_codec *c, const uint8_t *rgb, int width, int height, double r,
                       uint8_t **out, size_t *out_len, saic_encode_stats *st, char *err,

@@ -43,7 +43,7 @@ static double mass_above(const float *p, int c, double x) {
 int saic_export_num_rates(int levels) { return levels <= 1 ? 1 : SAIC_EXPORT_RATE_STEPS + 1; }
 
 double saic_export_rate_value(int levels, int q) {
-  return levels <= 1 ? 0.0 : (double)q * (double)(levels - 1) / SAIC_EXPORT_RATE_STEPS;
+  return levels <= 1 ? 0.0 : (double)q * saic_model_knob_max(levels) / SAIC_EXPORT_RATE_STEPS;
 }
 
 int saic_export_tables(saic_model *m, const saic_export_opts *o_in, saic_cdf_set **out,

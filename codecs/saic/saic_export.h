@@ -54,7 +54,8 @@
 
 #define SAIC_EXPORT_TRAIN_ARCH "saic-fp" /* = SAIC_CODEC_ARCH of train_codec.h */
 #define SAIC_EXPORT_CODEC_ARCH "saic-codec"
-#define SAIC_EXPORT_FORMAT "2" /* 2: one table set per rate index (1: one per channel) */
+#define SAIC_EXPORT_FORMAT "3" /* 3: knob extrapolated past the top level; 2: one table set per
+                                  rate index up to the top level; 1: one per channel */
 /* Metadata keys shared by training and codec checkpoints (decimal integers). */
 #define SAIC_META_N "n"
 #define SAIC_META_M "m"
@@ -65,12 +66,14 @@
 /* The most levels a codec model may have (the trainer's SAIC_TRAIN_MAX_LEVELS); the codec's
  * rate knob spans 0 .. SAIC_EXPORT_MAX_LEVELS - 1. */
 #define SAIC_EXPORT_MAX_LEVELS 16
-/* Rate indices: the codec quantises its knob r in [0, levels - 1] to q = 0..SAIC_EXPORT_RATE_STEPS
- * (a single index 0 for a one-level model) and uses exactly r_q = q (levels - 1) / STEPS. The
- * density models the unscaled latent, so the tables depend on the gain g(r_q): a model has
- * saic_export_num_rates(levels) sets of m tables, table q * m + c for channel c at index q. 64
- * steps over 3 levels change the rate by ~6 % per step, fine enough for rate control. */
-#define SAIC_EXPORT_RATE_STEPS 63
+/* Rate indices: the codec quantises its knob r in [0, K] (K = saic_model_knob_max(levels): the
+ * trained levels 0..levels-1 and SAIC_MODEL_KNOB_EXTRA extrapolated ones) to
+ * q = 0..SAIC_EXPORT_RATE_STEPS (a single index 0 for a one-level model) and uses exactly
+ * r_q = q K / STEPS. The density models the unscaled latent, so the tables depend on the gain
+ * g(r_q): a model has saic_export_num_rates(levels) sets of m tables, table q * m + c for channel
+ * c at index q. For the shipped 4-level models that is 21 steps per level (index q of format 2
+ * is the same knob value), ~6 % rate per step, fine enough for rate control. */
+#define SAIC_EXPORT_RATE_STEPS 77
 int saic_export_num_rates(int levels);
 double saic_export_rate_value(int levels, int q);
 

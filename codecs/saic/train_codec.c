@@ -152,6 +152,7 @@ typedef struct trainer {
   long step; /* optimiser steps completed */
   double train_seconds;
   char task_sha[65];
+  char init_sha[65]; /* of cfg->init_checkpoint, when set */
   char eval_text[1024];
   int evaluated;
   saic_codec_level_eval eval[SAIC_TRAIN_MAX_LEVELS];
@@ -197,6 +198,10 @@ static void build_meta(const trainer *t, const saic_codec_train_opts *o, meta_se
     m->kv[m->n++] = (nn_kv){"task_checkpoint", c->task_checkpoint};
     m->kv[m->n++] = (nn_kv){"task_sha256", t->task_sha};
     m->kv[m->n++] = (nn_kv){"task_arch", classifier_get_arch(t->task)->name};
+  }
+  if (c->init_checkpoint[0]) {
+    m->kv[m->n++] = (nn_kv){"init_checkpoint", c->init_checkpoint};
+    m->kv[m->n++] = (nn_kv){"init_sha256", t->init_sha};
   }
   if (t->evaluated)
     m->kv[m->n++] = (nn_kv){"eval", t->eval_text};
@@ -285,6 +290,41 @@ static int save_ckpt(trainer *t, const saic_codec_train_opts *o, const char *pat
   int rc = nn_ckpt_save_parts(path, parts, 2, ex, ne, m.kv, m.n, err);
   free(ex);
   free(names);
+  return rc;
+}
+
+/* Fine-tuning start: the networks (transforms, gains, densities) of a training checkpoint of the
+ * same model shape; optimiser, lambdas and random stream start as in a fresh run. */
+static int init_from(trainer *t, const char *path, nn_err *err) {
+  const saic_codec_cfg *c = t->cfg;
+  nn_ckpt *ck = NULL;
+  nn_err e2 = {0};
+  int rc = nn_ckpt_read(path, &ck, &e2);
+  if (rc != NN_OK)
+    return nn_err_set(err, rc, "init_checkpoint: %s", e2.msg);
+  const char *arch = nn_ckpt_meta(ck, "arch");
+  const char *mn = nn_ckpt_meta(ck, "n"), *mm = nn_ckpt_meta(ck, "m");
+  const char *ml = nn_ckpt_meta(ck, "levels");
+  if (!arch || strcmp(arch, SAIC_CODEC_ARCH) != 0)
+    rc = nn_err_set(err, NN_E_FORMAT,
+                    "init_checkpoint: %s: architecture \"%s\", expected a training checkpoint "
+                    "(\"%s\")",
+                    path, arch ? arch : "(none)", SAIC_CODEC_ARCH);
+  else if (!mn || !mm || !ml || atoi(mn) != c->model.n || atoi(mm) != c->model.m ||
+           atoi(ml) != c->model.levels)
+    rc = nn_err_set(err, NN_E_FORMAT,
+                    "init_checkpoint: %s: model n %s, m %s, levels %s; the configuration says n "
+                    "%d, m %d, levels %d",
+                    path, mn ? mn : "?", mm ? mm : "?", ml ? ml : "?", c->model.n, c->model.m,
+                    c->model.levels);
+  nn_net *nets[2] = {saic_model_encoder(t->model), saic_model_decoder(t->model)};
+  for (int k = 0; rc == NN_OK && k < 2; k++) {
+    char prefix[8];
+    snprintf(prefix, sizeof prefix, "%s.", net_tag(k));
+    if ((rc = nn_ckpt_apply_part(ck, nets[k], prefix, &e2)) != NN_OK)
+      rc = nn_err_set(err, rc, "init_checkpoint: %s", e2.msg);
+  }
+  nn_ckpt_free(ck);
   return rc;
 }
 
@@ -606,6 +646,8 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
     goto done;
   }
   nn_rng_seed(&t.rng, cfg->seed ^ 0x5a1cc0dec0ffeeULL);
+  if (cfg->init_checkpoint[0] && (rc = sha256_file(cfg->init_checkpoint, t.init_sha, err)) != NN_OK)
+    goto done;
   if (o->resume) {
     struct stat sb;
     if (stat(last_path, &sb) != 0) {
@@ -617,6 +659,12 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
       goto done;
     if (o->log)
       fprintf(o->log, "resumed from %s: epoch %d, step %ld\n", last_path, t.epoch, t.step);
+  } else if (cfg->init_checkpoint[0]) {
+    if ((rc = init_from(&t, cfg->init_checkpoint, err)) != NN_OK)
+      goto done;
+    if (o->log)
+      fprintf(o->log, "starting from the networks of %s (sha256 %s)\n", cfg->init_checkpoint,
+              t.init_sha);
   }
   if (t.epoch >= cfg->epochs && o->log)
     fprintf(o->log, "nothing to do: %d of %d epochs done\n", t.epoch, cfg->epochs);

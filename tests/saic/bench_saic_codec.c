@@ -163,7 +163,8 @@ int main(int argc, char **argv) {
   printf("\n%-6s %5s %12s %12s %9s %11s %9s %8s\n", "rate", "q", "est bits", "actual bits",
          "act/est", "file bytes", "file bpp", "header");
   const int L = cm->cfg.levels;
-  for (int r = 0; r < 2 * L - 1; r++) {
+  /* Every half level of the knob, the extrapolated range above levels - 1 included. */
+  for (int r = 0; r <= (int)lrint(2 * saic_model_knob_max(L)); r++) {
     const double rate = r * 0.5;
     double est = 0, act = 0, file = 0;
     size_t head = 0;

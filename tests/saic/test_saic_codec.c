@@ -258,7 +258,7 @@ static void test_rate(void) {
   saic_codec *c = open_codec(codec_a, 1, 0);
   if (!c)
     return;
-  enum { NI = 12, NR = 9 };
+  enum { NI = 12, NR = 4 * (LEVELS - 1) + 3 }; /* 0 .. top (2 + 2/3) in quarters */
   double bytes[NR] = {0};
   char err[512];
   for (int i = 0; i < NI; i++) {
@@ -275,7 +275,7 @@ static void test_rate(void) {
     }
     free(img);
   }
-  printf("  mean bytes at 32x32, rate 0..2 step 0.25:");
+  printf("  mean bytes at 32x32, rate 0..%g step 0.25:", (NR - 1) / 4.0);
   for (int r = 0; r < NR; r++)
     printf(" %.1f", bytes[r]);
   printf("\n");
@@ -283,19 +283,47 @@ static void test_rate(void) {
     CHECK(bytes[r] >= bytes[r - 1], "mean bytes fall from %.2f to %.2f at rate %g", bytes[r - 1],
           bytes[r], r * 0.25);
   CHECK(bytes[NR - 1] > bytes[0] * 1.5, "rate barely grows: %.1f -> %.1f", bytes[0], bytes[NR - 1]);
-  /* Above levels - 1 the knob acts as levels - 1; the index is the same. */
+  /* Above the knob's top the knob acts as the top; the index is the same. */
+  const double top = saic_model_knob_max(LEVELS);
   uint8_t *img = sct_image(40, 24, 7), *a = NULL, *b = NULL;
   size_t la, lb;
-  if (!saic_codec_encode(c, img, 40, 24, 2, &a, &la, NULL, err, sizeof err) &&
+  if (!saic_codec_encode(c, img, 40, 24, top, &a, &la, NULL, err, sizeof err) &&
       !saic_codec_encode(c, img, 40, 24, 15, &b, &lb, NULL, err, sizeof err))
-    CHECK(la == lb && !memcmp(a, b, la), "rate 15 differs from rate 2");
+    CHECK(la == lb && !memcmp(a, b, la), "rate 15 differs from rate %g", top);
   free(b);
   CHECK(saic_codec_encode(c, img, 40, 24, 15.5, &b, &lb, NULL, err, sizeof err) != 0 &&
             strstr(err, "rate"),
         "rate 15.5: %s", err);
-  CHECK(saic_codec_rate_index(LEVELS, 1.0) == 32 && saic_codec_rate_index(LEVELS, 2) == 63 &&
-            saic_codec_rate_index(LEVELS, -1) == 0 && saic_codec_rate_index(1, 0.7) == 0,
+  /* 77 steps over the knob 0 .. 2 2/3 (levels 0..2 trained, 2/3 of a level extrapolated): 28.875
+   * steps per level here, 21 for the shipped 4-level models. */
+  CHECK(fabs(top - 8.0 / 3) < 1e-12 && SAIC_CODEC_RATE_STEPS == 77, "knob top %g, %d steps", top,
+        SAIC_CODEC_RATE_STEPS);
+  CHECK(saic_codec_rate_index(LEVELS, 1.0) == 29 && saic_codec_rate_index(LEVELS, 2) == 58 &&
+            saic_codec_rate_index(LEVELS, top) == 77 && saic_codec_rate_index(LEVELS, 99) == 77 &&
+            saic_codec_rate_index(LEVELS, -1) == 0 && saic_codec_rate_index(1, 0.7) == 0 &&
+            fabs(saic_codec_rate_value(LEVELS, 77) - top) < 1e-12 &&
+            fabs(saic_codec_rate_value(4, 21) - 1) < 1e-12,
         "rate index");
+  /* Extrapolation past the top level (saic_model.h): continuous at levels - 1, log gain linear
+   * with the top segment's slope, and g * ig held at the top level's value. */
+  const saic_codec_model *cm = saic_codec_get_model(c);
+  float g[4][M], ig[4][M];
+  saic_model_gains(cm->model, LEVELS - 2, g[0], ig[0]);
+  saic_model_gains(cm->model, LEVELS - 1, g[1], ig[1]);
+  saic_model_gains(cm->model, LEVELS - 1 + 1e-9, g[2], ig[2]);
+  saic_model_gains(cm->model, LEVELS - 0.5, g[3], ig[3]);
+  for (int ch = 0; ch < M; ch++) {
+    CHECK(fabsf(g[2][ch] - g[1][ch]) <= 1e-5f * g[1][ch] &&
+              fabsf(ig[2][ch] - ig[1][ch]) <= 1e-5f * ig[1][ch],
+          "channel %d: gains jump at the top level", ch);
+    const double want = log(g[1][ch]) + 0.5 * (log(g[1][ch]) - log(g[0][ch]));
+    CHECK(fabs(log(g[3][ch]) - want) < 1e-5, "channel %d: log gain %g, want %g", ch,
+          log(g[3][ch]), want);
+    CHECK(fabs((double)g[3][ch] * ig[3][ch] - (double)g[1][ch] * ig[1][ch]) <=
+              1e-5 * g[1][ch] * ig[1][ch],
+          "channel %d: g * ig %g, top level %g", ch, (double)g[3][ch] * ig[3][ch],
+          (double)g[1][ch] * ig[1][ch]);
+  }
   free(a);
   free(img);
   saic_codec_close(c);

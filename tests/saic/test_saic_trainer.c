@@ -5,7 +5,10 @@
  *   - stop after epoch 1 + --resume gives bit-identical final parameters, optimiser state, rng and
  *     lambdas to an uninterrupted run (1 thread);
  *   - configuration errors name file:line:col; task_checkpoint resolves against the file's folder;
- *   - a truncated last.ckpt is refused with a message naming the file and the problem.
+ *   - a truncated last.ckpt is refused with a message naming the file and the problem;
+ *   - init_checkpoint (fine-tuning) starts from another run's networks: at a negligible learning
+ *     rate one epoch leaves them where they were, the checkpoint records the source and its
+ *     SHA-256, and a source of another model shape is refused.
  * Set SAIC_TRAINER_TEST_VERBOSE=1 for the training log. */
 #include <math.h>
 #include <stdio.h>
@@ -100,6 +103,41 @@ static int run(const saic_codec_cfg *cfg, const saic_codec_data *d, const char *
                              .log = getenv("SAIC_TRAINER_TEST_VERBOSE") ? stdout : NULL};
   memset(err, 0, sizeof *err);
   return saic_codec_train(cfg, d, d, &o, res, err);
+}
+
+/* Largest |a - b| / (|a| + 1e-3) over the network tensors ("enc." / "dec.") of a and b. */
+static double max_rel_diff(const char *a, const char *b) {
+  nn_ckpt *ca = NULL, *cb = NULL;
+  nn_err e = {0};
+  double worst = -1;
+  if (nn_ckpt_read(a, &ca, &e) == NN_OK && nn_ckpt_read(b, &cb, &e) == NN_OK) {
+    worst = 0;
+    for (int i = 0; i < nn_ckpt_num_tensors(ca); i++) {
+      const char *na;
+      int ra, da[4], rb, db[4];
+      const float *xa, *xb;
+      nn_ckpt_tensor_at(ca, i, &na, &ra, da, &xa);
+      if (strncmp(na, "enc.", 4) != 0 && strncmp(na, "dec.", 4) != 0)
+        continue;
+      const int j = nn_ckpt_find_tensor(cb, na);
+      if (j < 0)
+        return 1e30;
+      nn_ckpt_tensor_at(cb, j, &na, &rb, db, &xb);
+      if (memcmp(da, db, sizeof da) != 0)
+        return 1e30;
+      const size_t n = (size_t)da[0] * (size_t)da[1] * (size_t)da[2] * (size_t)da[3];
+      for (size_t k = 0; k < n; k++) {
+        const double r = fabs((double)xa[k] - xb[k]) / (fabs((double)xa[k]) + 1e-3);
+        if (!(r <= worst))
+          worst = r;
+      }
+    }
+  } else {
+    CHECK(0, "%s", e.msg);
+  }
+  nn_ckpt_free(ca);
+  nn_ckpt_free(cb);
+  return worst;
 }
 
 /* Every tensor of a and b (same names, in the same order) is bit-identical; prefix: only the
@@ -301,6 +339,48 @@ int main(void) {
   other.model.n = 12;
   rc = run(&other, &d, outA, true, 0, &rb, &e);
   CHECK(rc != NN_OK && strstr(e.msg, "model n 8"), "message: %s", e.msg);
+
+  /* Fine-tuning from run A's networks at a negligible learning rate. */
+  char outD[256];
+  snprintf(outD, sizeof outD, "%s/d", dir);
+  saic_codec_cfg ft = cfg;
+  snprintf(a, sizeof a, "%s/final.ckpt", outA);
+  snprintf(ft.init_checkpoint, sizeof ft.init_checkpoint, "%s", a);
+  ft.lr = 1e-12f;
+  ft.density_lr_mult = ft.gain_lr_mult = 1;
+  ft.epochs = 1;
+  rc = run(&ft, &d, outD, false, 0, &rb, &e);
+  CHECK(rc == NN_OK, "%s", e.msg);
+  snprintf(b, sizeof b, "%s/final.ckpt", outD);
+  const double drift = max_rel_diff(a, b);
+  printf("init_checkpoint: largest relative parameter change after one epoch at lr 1e-12: %.3g\n",
+         drift);
+  CHECK(drift >= 0 && drift < 1e-5, "parameters moved by %g", drift);
+  /* ... while the same run without init_checkpoint stays at its random start, far from A. */
+  char outE[256];
+  snprintf(outE, sizeof outE, "%s/e", dir);
+  saic_codec_cfg fresh = ft;
+  fresh.init_checkpoint[0] = '\0';
+  rc = run(&fresh, &d, outE, false, 0, &rb, &e);
+  CHECK(rc == NN_OK, "%s", e.msg);
+  snprintf(b, sizeof b, "%s/final.ckpt", outE);
+  CHECK(max_rel_diff(a, b) > 1e-2, "a fresh run ended at run A's parameters?");
+  nn_ckpt *ck = NULL;
+  snprintf(b, sizeof b, "%s/final.ckpt", outD);
+  CHECK(nn_ckpt_read(b, &ck, &e) == NN_OK, "%s", e.msg);
+  if (ck) {
+    const char *src = nn_ckpt_meta(ck, "init_checkpoint"), *sha = nn_ckpt_meta(ck, "init_sha256");
+    CHECK(src && strcmp(src, a) == 0 && sha && strlen(sha) == 64, "metadata %s %s",
+          src ? src : "-", sha ? sha : "-");
+    nn_ckpt_free(ck);
+  }
+  other = ft;
+  other.model.n = 12;
+  rc = run(&other, &d, outC, false, 0, &rb, &e);
+  printf("init from another shape: %s\n", e.msg);
+  CHECK(rc != NN_OK && strstr(e.msg, "init_checkpoint") && strstr(e.msg, a) &&
+            strstr(e.msg, "model n 8"),
+        "message: %s", e.msg);
 
   free(rgb);
   char cmd[128];

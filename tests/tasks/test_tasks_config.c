@@ -81,7 +81,7 @@ int main(void) {
                "cfg.yaml:2:9: augment.flip: expected true or false, got \"maybe\"");
   expect_error("epochs: 3\nepochs: 4\n", "cfg.yaml:2:1: duplicate key \"epochs\"");
   expect_error("arch: vgg\n",
-               "cfg.yaml:1:7: arch: unknown architecture \"vgg\" (known: resnet20-w16, "
+               "cfg.yaml:1:7: arch: unknown architecture \"vgg\" (known: resnet20-w16, resnet32-w16, "
                "vgg-s, convnet-tiny)");
   expect_error("optimizer:\n  kind: rmsprop\n",
                "cfg.yaml:2:9: optimizer.kind: expected sgd, adam or adamw, got \"rmsprop\"");
