@@ -234,8 +234,8 @@ int classifier_apply_ckpt(const nn_ckpt *ck, nn_net *net, const char *skip_prefi
     if (skip_len && strncmp(tn, skip_prefix, skip_len) == 0)
       continue;
     if (!nn_net_find_param(net, tn))
-      return nn_err_set(err, NN_E_FORMAT, "%s: unexpected tensor \"%s\" (not in the network)",
-                        path, tn);
+      return nn_err_set(err, NN_E_FORMAT, "%s: unexpected tensor \"%s\" (not in the network)", path,
+                        tn);
   }
   /* Every parameter present with its shape. */
   for (int i = 0; i < nn_net_num_params(net); i++) {
@@ -326,8 +326,8 @@ int classifier_load(const char *path, int threads, classifier **out, nn_err *err
   if ((rc = classifier_apply_ckpt(clf->ck, clf->net, "optim.", err)) != NN_OK)
     goto fail;
   const classifier_arch *a = clf->arch;
-  clf->xbuf = malloc(sizeof(float) * (size_t)classifier_max_batch * (size_t)(a->in_c * a->in_h *
-                                                                             a->in_w));
+  clf->xbuf =
+      malloc(sizeof(float) * (size_t)classifier_max_batch * (size_t)(a->in_c * a->in_h * a->in_w));
   if (!clf->xbuf) {
     rc = nn_err_set(err, NN_E_NOMEM, "%s: out of memory", path);
     goto fail;
@@ -362,16 +362,16 @@ int classifier_predict_normalised(classifier *clf, const float *x, int n, float 
     return nn_err_set(err, NN_E_ARG, "classifier_predict: bad arguments");
   for (int i = 0; i < n; i += classifier_max_batch) {
     int m = n - i < classifier_max_batch ? n - i : classifier_max_batch;
-    int rc = predict_chunk(clf, x + (size_t)i * per, m, probs + (size_t)i * (size_t)a->num_classes,
-                           err);
+    int rc =
+        predict_chunk(clf, x + (size_t)i * per, m, probs + (size_t)i * (size_t)a->num_classes, err);
     if (rc != NN_OK)
       return rc;
   }
   return NN_OK;
 }
 
-int classifier_predict(classifier *clf, const uint8_t *rgb_batch, int n, int w, int h,
-                       float *probs, nn_err *err) {
+int classifier_predict(classifier *clf, const uint8_t *rgb_batch, int n, int w, int h, float *probs,
+                       nn_err *err) {
   const classifier_arch *a = clf->arch;
   if (w != a->in_w || h != a->in_h)
     return nn_err_set(err, NN_E_SHAPE, "classifier_predict: %s takes %dx%d images, got %dx%d",

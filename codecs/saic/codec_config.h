@@ -3,8 +3,8 @@
  * A YAML mapping (nested mappings for model/schedule/loss/augment/eval/rate_control, flow lists
  * for lambdas and rate_target); every key is documented in codecs/saic/configs/saic_full.yaml.
  * Unknown keys, duplicates, wrong types, values out of range and inconsistent combinations are
- * errors "path:line:col: message" (1-based). task_checkpoint and init_checkpoint are resolved against the folder of
- * the configuration file. */
+ * errors "path:line:col: message" (1-based). task_checkpoint and init_checkpoint are resolved
+ * against the folder of the configuration file. */
 #ifndef SAIC_CODEC_CONFIG_H
 #define SAIC_CODEC_CONFIG_H
 

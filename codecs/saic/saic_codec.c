@@ -179,9 +179,7 @@ int saic_codec_rate_index(int levels, double r) {
   return (int)lrint(r / top * SAIC_CODEC_RATE_STEPS);
 }
 
-double saic_codec_rate_value(int levels, int q) {
-  return saic_export_rate_value(levels, q);
-}
+double saic_codec_rate_value(int levels, int q) { return saic_export_rate_value(levels, q); }
 
 static size_t put_leb(uint8_t *p, uint32_t v) {
   size_t n = 0;
@@ -567,8 +565,9 @@ static const codec_vtable saic_vtable = {
     .description = "SAIC learned codec (factorized prior, integer range coder); model=PATH "
                    "names a checkpoint from `saicbench export`",
     .knob = {.name = "rate",
-             .description = "rate level of the model, continuous (gain interpolation): 0..levels-1 "
-                            "trained, 2/3 of a level more extrapolated; values above act as the top",
+             .description =
+                 "rate level of the model, continuous (gain interpolation): 0..levels-1 "
+                 "trained, 2/3 of a level more extrapolated; values above act as the top",
              .kind = CODEC_KNOB_REAL,
              .min = 0,
              .max = SAIC_EXPORT_MAX_LEVELS - 1,

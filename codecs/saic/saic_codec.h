@@ -10,11 +10,11 @@
  * Encode: the RGB8 image is padded to multiples of 8 on each side (at least 8; edges
  * replicated), scaled to [0, 1], y = g_a(x); the rate knob r is quantised to the index
  * q = round(r / K * STEPS) (K = saic_model_knob_max(levels), STEPS = SAIC_CODEC_RATE_STEPS;
- * q = 0 for one level) and the encoder uses exactly r_q = q * K / STEPS, as the decoder does; symbols = rint(y * gain(r_q)) (float32,
- * then clamped to |v| < 2^20), entropy-coded channel by channel with table q * m + c
- * (saic_export.h). Decode: symbols * inv_gain(r_q) -> g_s -> crop -> clamp(x * 255, 0, 255) ->
- * lrint -> uint8. These are the trainer's evaluation steps (train_codec.h), so its estimates carry
- * over.
+ * q = 0 for one level) and the encoder uses exactly r_q = q * K / STEPS, as the decoder does;
+ * symbols = rint(y * gain(r_q)) (float32, then clamped to |v| < 2^20), entropy-coded channel by
+ * channel with table q * m + c (saic_export.h). Decode: symbols * inv_gain(r_q) -> g_s -> crop ->
+ * clamp(x * 255, 0, 255) -> lrint -> uint8. These are the trainer's evaluation steps
+ * (train_codec.h), so its estimates carry over.
  *
  * Bitstream, format version 1 (the whole file; integers in LEB128 where noted):
  *   byte 0   bits 7..5: format version (1; 0 is never written);
@@ -95,8 +95,8 @@ typedef struct saic_encode_stats {
 } saic_encode_stats;
 
 /* Encodes a packed RGB8 image (width * height * 3 bytes) at knob r (0 .. SAIC_EXPORT_MAX_LEVELS
- * - 1; values above saic_model_knob_max(levels) act as that). *out is malloc()ed. st may be NULL; est_bits
- * is computed only when st is given. */
+ * - 1; values above saic_model_knob_max(levels) act as that). *out is malloc()ed. st may be NULL;
+ * est_bits is computed only when st is given. */
 int saic_codec_encode(saic_codec *c, const uint8_t *rgb, int width, int height, double r,
                       uint8_t **out, size_t *out_len, saic_encode_stats *st, char *err,
                       size_t err_len);

@@ -54,8 +54,9 @@
 
 #define SAIC_EXPORT_TRAIN_ARCH "saic-fp" /* = SAIC_CODEC_ARCH of train_codec.h */
 #define SAIC_EXPORT_CODEC_ARCH "saic-codec"
-#define SAIC_EXPORT_FORMAT "3" /* 3: knob extrapolated past the top level; 2: one table set per
-                                  rate index up to the top level; 1: one per channel */
+#define SAIC_EXPORT_FORMAT                                                                         \
+  "3" /* 3: knob extrapolated past the top level; 2: one table set per                             \
+         rate index up to the top level; 1: one per channel */
 /* Metadata keys shared by training and codec checkpoints (decimal integers). */
 #define SAIC_META_N "n"
 #define SAIC_META_M "m"
@@ -91,7 +92,7 @@ saic_export_opts saic_export_defaults(void);
 typedef struct saic_export_info {
   uint8_t sha256[32];
   int channels;
-  int rates; /* table sets (saic_export_num_rates) */
+  int rates;                  /* table sets (saic_export_num_rates) */
   int min_values, max_values; /* smallest and largest table (values, escape not counted) */
   long total_values;          /* sum over the tables */
   int capped;                 /* tables whose range hit max_half_range or the value limit */

@@ -12,8 +12,9 @@
  * adaptation"). Level l is trained with its own lambda; between levels the rate interpolates.
  * Above the top level (r > levels - 1) the log gain continues the line through the top two
  * levels and the inverse gain falls by the same factor (g * ig stays the top level's): finer
- * bins, so more bits and less quantisation error, up to the transforms' own limit. Training never goes there; the extrapolated range exists so one model
- * spans the rates the harness asks for (1.5 bpp at 32x32), and reports show what it buys.
+ * bins, so more bits and less quantisation error, up to the transforms' own limit. Training never
+ * goes there; the extrapolated range exists so one model spans the rates the harness asks for (1.5
+ * bpp at 32x32), and reports show what it buys.
  *
  * Two nn networks hold the parameters: the encoder (g_a and "gain") and the decoder (g_s,
  * "inv_gain" and "density" [M, SAIC_DENSITY_NPARAM]; the density is in optimiser group 1 and

@@ -10,7 +10,6 @@
  *                         [--n N --m M --levels L]   (random model when --model is absent)
  * Without --model a random model (default n 64, m 96, levels 4, level gains e^(5 + 1.2 l)) is
  * written to a temporary folder and exported first. */
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "class_sample.h"
 #include "image.h"
 #include "saic_codec.h"
 #include "saic_codec_test_util.h"
@@ -26,75 +26,6 @@ static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted entry names of a folder (not starting with '.'); *n receives the count. */
-static char **list_dir(const char *path, int *n) {
-  *n = 0;
-  DIR *d = opendir(path);
-  if (!d)
-    return NULL;
-  char **v = NULL;
-  int cap = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.')
-      continue;
-    if (*n == cap) {
-      cap = cap ? 2 * cap : 64;
-      v = realloc(v, (size_t)cap * sizeof *v);
-    }
-    v[(*n)++] = strdup(e->d_name);
-  }
-  closedir(d);
-  if (*n)
-    qsort(v, (size_t)*n, sizeof *v, cmp_str);
-  return v;
-}
-
-static void free_list(char **v, int n) {
-  for (int i = 0; i < n; i++)
-    free(v[i]);
-  free(v);
-}
-
-/* The first `want` images, round-robin over the class folders. */
-static int load_cifar(const char *root, int want, image_rgb8 *out) {
-  int nc = 0;
-  char **classes = list_dir(root, &nc);
-  if (!nc)
-    return 0;
-  char ***files = calloc((size_t)nc, sizeof *files);
-  int *nf = calloc((size_t)nc, sizeof *nf), got = 0;
-  for (int c = 0; c < nc; c++) {
-    char p[1024];
-    snprintf(p, sizeof p, "%s/%s", root, classes[c]);
-    files[c] = list_dir(p, &nf[c]);
-  }
-  for (int k = 0; got < want; k++) {
-    int any = 0;
-    for (int c = 0; c < nc && got < want; c++) {
-      if (k >= nf[c])
-        continue;
-      any = 1;
-      char p[1024], err[512];
-      snprintf(p, sizeof p, "%s/%s/%s", root, classes[c], files[c][k]);
-      if (image_load_file(p, &out[got], err, sizeof err) == 0)
-        got++;
-    }
-    if (!any)
-      break;
-  }
-  for (int c = 0; c < nc; c++)
-    free_list(files[c], nf[c]);
-  free(files);
-  free(nf);
-  free_list(classes, nc);
-  return got;
 }
 
 int main(int argc, char **argv) {
@@ -151,13 +82,19 @@ int main(int argc, char **argv) {
     tv += (long)saic_cdf_set_get(cm->tables, i)->nsym - 1;
   printf("tables: %d, %ld values in all; model tag %02x\n", cm->cfg.m, tv, cm->sha256[0]);
 
-  image_rgb8 *imgs = calloc((size_t)want, sizeof *imgs);
-  int ni = load_cifar(cifar, want, imgs);
-  if (ni == 0) {
-    printf("no CIFAR-10 images under %s: using %d synthetic 32x32 images\n", cifar, want);
-    for (ni = 0; ni < want; ni++)
+  class_sample sample;
+  image_rgb8 *imgs;
+  int ni;
+  const int lrc = class_sample_load(cifar, "test", want, &sample, err, sizeof err);
+  if (lrc != 0 || sample.n == 0) {
+    printf("no CIFAR-10 images (%s): using %d synthetic 32x32 images\n",
+           lrc ? err : "empty dataset", want);
+    imgs = calloc((size_t)want, sizeof *imgs);
+    for (ni = 0; imgs && ni < want; ni++)
       imgs[ni] = (image_rgb8){32, 32, sct_image(32, 32, (uint64_t)ni)};
   } else {
+    imgs = sample.img;
+    ni = sample.n;
     printf("%d CIFAR-10 test images from %s\n", ni, cifar);
   }
   printf("\n%-6s %5s %12s %12s %9s %11s %9s %8s\n", "rate", "q", "est bits", "actual bits",
@@ -239,9 +176,13 @@ int main(int argc, char **argv) {
          rate, enc32, dec32, big.width, big.height, synthetic ? " (synthetic)" : "", te * 1e3,
          td * 1e3, big_len, big_head);
   free(big.rgb);
-  for (int i = 0; i < ni; i++)
-    free(imgs[i].rgb);
-  free(imgs);
+  if (imgs == sample.img) {
+    class_sample_free(&sample);
+  } else {
+    for (int i = 0; i < ni; i++)
+      free(imgs[i].rgb);
+    free(imgs);
+  }
   saic_codec_close(c);
   if (model == path) {
     char p[600];

@@ -22,16 +22,15 @@
  *     e^(5 + 1.2 l), seed 1; OUT.train.ckpt is the training checkpoint it is exported from).
  *
  * Symbols are hashed as little-endian int32, pixels as the packed RGB8 bytes. */
-#include <dirent.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "class_sample.h"
 #include "image.h"
 #include "saic_codec.h"
 #include "saic_codec_test_util.h"
@@ -88,98 +87,25 @@ static void add_image(image_list *l, const char *name, image_rgb8 img) {
   l->v[l->n++].img = img;
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted entry names of a folder (not starting with '.'); NULL when it cannot be read. */
-static char **list_dir(const char *path, int *n) {
-  *n = 0;
-  DIR *d = opendir(path);
-  if (!d)
-    return NULL;
-  char **v = NULL;
-  int cap = 0;
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    if (e->d_name[0] == '.')
-      continue;
-    if (*n == cap) {
-      cap = cap ? 2 * cap : 64;
-      v = realloc(v, (size_t)cap * sizeof *v);
-      if (!v)
-        abort();
-    }
-    v[(*n)++] = strdup(e->d_name);
-  }
-  closedir(d);
-  if (*n)
-    qsort(v, (size_t)*n, sizeof *v, cmp_str);
-  return v;
-}
-
-static void free_list(char **v, int n) {
-  for (int i = 0; i < n; i++)
-    free(v[i]);
-  free(v);
-}
-
-static int is_dir(const char *p) {
-  struct stat st;
-  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* The first `want` CIFAR-10 test images, round-robin over the class folders. */
+/* The first `want` CIFAR-10 test images, round-robin over the classes (class_sample.h). */
 static int load_cifar(const char *dir, int want, image_list *out) {
-  char root[1024];
-  snprintf(root, sizeof root, "%s/test", dir);
-  if (!is_dir(root))
-    snprintf(root, sizeof root, "%s", dir);
-  int nc = 0, got = 0;
-  char **classes = list_dir(root, &nc);
-  if (!nc) {
-    fprintf(stderr, "saic_determinism: no CIFAR-10 class folders under %s\n", root);
+  class_sample cs;
+  char err[1024];
+  if (class_sample_load(dir, "test", want, &cs, err, sizeof err) != 0) {
+    fprintf(stderr, "saic_determinism: %s\n", err);
     return -1;
   }
-  char ***files = calloc((size_t)nc, sizeof *files);
-  int *nf = calloc((size_t)nc, sizeof *nf);
-  for (int c = 0; c < nc; c++) {
-    char p[2048];
-    snprintf(p, sizeof p, "%s/%s", root, classes[c]);
-    files[c] = list_dir(p, &nf[c]);
+  const int got = cs.n;
+  for (int i = 0; i < cs.n; i++) {
+    add_image(out, cs.name[i], cs.img[i]); /* the list takes the pixels */
+    cs.img[i].rgb = NULL;
   }
-  int rc = 0;
-  for (int k = 0; got < want; k++) {
-    int any = 0;
-    for (int c = 0; c < nc && got < want; c++) {
-      if (k >= nf[c])
-        continue;
-      any = 1;
-      char p[3072], err[512];
-      image_rgb8 img;
-      snprintf(p, sizeof p, "%s/%s/%s", root, classes[c], files[c][k]);
-      if (image_load_file(p, &img, err, sizeof err)) {
-        fprintf(stderr, "saic_determinism: %s\n", err);
-        rc = -1;
-        goto out;
-      }
-      add_image(out, p, img);
-      got++;
-    }
-    if (!any)
-      break;
-  }
+  class_sample_free(&cs);
   if (got < want) {
-    fprintf(stderr, "saic_determinism: only %d CIFAR-10 images under %s\n", got, root);
-    rc = -1;
+    fprintf(stderr, "saic_determinism: only %d CIFAR-10 images under %s\n", got, dir);
+    return -1;
   }
-out:
-  for (int c = 0; c < nc; c++)
-    free_list(files[c], nf[c]);
-  free(files);
-  free(nf);
-  free_list(classes, nc);
-  return rc;
+  return 0;
 }
 
 /* ------------------------------------------------------------------ model */

@@ -317,8 +317,8 @@ static void test_rate(void) {
               fabsf(ig[2][ch] - ig[1][ch]) <= 1e-5f * ig[1][ch],
           "channel %d: gains jump at the top level", ch);
     const double want = log(g[1][ch]) + 0.5 * (log(g[1][ch]) - log(g[0][ch]));
-    CHECK(fabs(log(g[3][ch]) - want) < 1e-5, "channel %d: log gain %g, want %g", ch,
-          log(g[3][ch]), want);
+    CHECK(fabs(log(g[3][ch]) - want) < 1e-5, "channel %d: log gain %g, want %g", ch, log(g[3][ch]),
+          want);
     CHECK(fabs((double)g[3][ch] * ig[3][ch] - (double)g[1][ch] * ig[1][ch]) <=
               1e-5 * g[1][ch] * ig[1][ch],
           "channel %d: g * ig %g, top level %g", ch, (double)g[3][ch] * ig[3][ch],

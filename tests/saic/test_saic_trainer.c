@@ -370,8 +370,8 @@ int main(void) {
   CHECK(nn_ckpt_read(b, &ck, &e) == NN_OK, "%s", e.msg);
   if (ck) {
     const char *src = nn_ckpt_meta(ck, "init_checkpoint"), *sha = nn_ckpt_meta(ck, "init_sha256");
-    CHECK(src && strcmp(src, a) == 0 && sha && strlen(sha) == 64, "metadata %s %s",
-          src ? src : "-", sha ? sha : "-");
+    CHECK(src && strcmp(src, a) == 0 && sha && strlen(sha) == 64, "metadata %s %s", src ? src : "-",
+          sha ? sha : "-");
     nn_ckpt_free(ck);
   }
   other = ft;
