@@ -110,7 +110,8 @@ static saic_model *acquire(saic_codec *c, int h, int w, char *err, size_t err_le
   pthread_mutex_unlock(&c->mu);
   /* Built outside the lock: other sizes and calls go on meanwhile. */
   nn_err e = {0};
-  saic_model *m = saic_model_create(&c->cm->cfg, h, w, c->threads, 0, &e);
+  const int threads = (size_t)h * (size_t)w < SAIC_CODEC_MIN_PIXELS_MT ? 1 : c->threads;
+  saic_model *m = saic_model_create(&c->cm->cfg, h, w, threads, 0, &e);
   if (!m) {
     fail(err, err_len, NAME ": cannot set up the networks for %dx%d: %s", w, h, e.msg);
     return NULL;

@@ -32,7 +32,7 @@
  *        bench_saic --save-model DIR [--n 64 --m 96 --levels 4] [--seed 1]
  * Without --model a random model (n, m, levels; tests/saic/saic_codec_test_util.h, level gains
  * e^(5 + 1.2 l)) is written to a temporary folder and exported first: that takes ~10-30 s (the
- * export builds 64 x m CDF tables), so --save-model DIR writes DIR/random.ckpt (and
+ * export builds 78 x m CDF tables), so --save-model DIR writes DIR/random.ckpt (and
  * DIR/random.train.ckpt), prints its path and exits, for --model in later runs. --task defaults
  * to tasks/models/classifier_resnet20.ckpt and --image to ../shared/datasets/kodak/kodim01.png
  * (run from the repository root, or pass the paths). Not a test: run it on a quiet machine. */
