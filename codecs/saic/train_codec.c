@@ -293,65 +293,51 @@ static int save_ckpt(trainer *t, const saic_codec_train_opts *o, const char *pat
   return rc;
 }
 
-/* Fine-tuning start: the networks (transforms, gains, densities) of a training checkpoint of the
- * same model shape; optimiser, lambdas and random stream start as in a fresh run. */
-static int init_from(trainer *t, const char *path, nn_err *err) {
+/* Reads the training checkpoint at path, checks that it holds this run's model shape and loads
+ * its networks (transforms, gains, densities) into t->model. Messages start with `what`. *out
+ * (if not NULL) receives the open checkpoint for further reading; the caller frees it. */
+static int load_model_ckpt(trainer *t, const char *path, const char *what, nn_ckpt **out,
+                           nn_err *err) {
   const saic_codec_cfg *c = t->cfg;
   nn_ckpt *ck = NULL;
   nn_err e2 = {0};
   int rc = nn_ckpt_read(path, &ck, &e2);
   if (rc != NN_OK)
-    return nn_err_set(err, rc, "init_checkpoint: %s", e2.msg);
+    return nn_err_set(err, rc, "%s: %s", what, e2.msg);
   const char *arch = nn_ckpt_meta(ck, "arch");
   const char *mn = nn_ckpt_meta(ck, "n"), *mm = nn_ckpt_meta(ck, "m");
   const char *ml = nn_ckpt_meta(ck, "levels");
   if (!arch || strcmp(arch, SAIC_CODEC_ARCH) != 0)
     rc = nn_err_set(err, NN_E_FORMAT,
-                    "init_checkpoint: %s: architecture \"%s\", expected a training checkpoint "
-                    "(\"%s\")",
+                    "%s: %s: architecture \"%s\", expected a training checkpoint (\"%s\")", what,
                     path, arch ? arch : "(none)", SAIC_CODEC_ARCH);
   else if (!mn || !mm || !ml || atoi(mn) != c->model.n || atoi(mm) != c->model.m ||
            atoi(ml) != c->model.levels)
     rc = nn_err_set(err, NN_E_FORMAT,
-                    "init_checkpoint: %s: model n %s, m %s, levels %s; the configuration says n "
-                    "%d, m %d, levels %d",
-                    path, mn ? mn : "?", mm ? mm : "?", ml ? ml : "?", c->model.n, c->model.m,
+                    "%s: %s: model n %s, m %s, levels %s; the configuration says n %d, m %d, "
+                    "levels %d",
+                    what, path, mn ? mn : "?", mm ? mm : "?", ml ? ml : "?", c->model.n, c->model.m,
                     c->model.levels);
   nn_net *nets[2] = {saic_model_encoder(t->model), saic_model_decoder(t->model)};
   for (int k = 0; rc == NN_OK && k < 2; k++) {
     char prefix[8];
     snprintf(prefix, sizeof prefix, "%s.", net_tag(k));
     if ((rc = nn_ckpt_apply_part(ck, nets[k], prefix, &e2)) != NN_OK)
-      rc = nn_err_set(err, rc, "init_checkpoint: %s", e2.msg);
+      rc = nn_err_set(err, rc, "%s: %s", what, e2.msg);
   }
-  nn_ckpt_free(ck);
+  if (rc == NN_OK && out)
+    *out = ck;
+  else
+    nn_ckpt_free(ck);
   return rc;
 }
 
 static int restore_last(trainer *t, const char *path, const saic_codec_train_opts *o, nn_err *err) {
   const saic_codec_cfg *c = t->cfg;
   nn_ckpt *ck = NULL;
-  nn_err e2 = {0};
-  int rc = nn_ckpt_read(path, &ck, &e2);
+  int rc = load_model_ckpt(t, path, "cannot resume", &ck, err);
   if (rc != NN_OK)
-    return nn_err_set(err, rc, "cannot resume: %s", e2.msg);
-  const char *arch = nn_ckpt_meta(ck, "arch");
-  if (!arch || strcmp(arch, SAIC_CODEC_ARCH) != 0) {
-    rc = nn_err_set(err, NN_E_FORMAT, "cannot resume: %s: architecture \"%s\", expected \"%s\"",
-                    path, arch ? arch : "(none)", SAIC_CODEC_ARCH);
-    goto out;
-  }
-  const char *mn = nn_ckpt_meta(ck, "n"), *mm = nn_ckpt_meta(ck, "m");
-  const char *ml = nn_ckpt_meta(ck, "levels");
-  if (!mn || !mm || !ml || atoi(mn) != c->model.n || atoi(mm) != c->model.m ||
-      atoi(ml) != c->model.levels) {
-    rc = nn_err_set(err, NN_E_FORMAT,
-                    "cannot resume: %s: model n %s, m %s, levels %s; the configuration says n "
-                    "%d, m %d, levels %d",
-                    path, mn ? mn : "?", mm ? mm : "?", ml ? ml : "?", c->model.n, c->model.m,
-                    c->model.levels);
-    goto out;
-  }
+    return rc;
   const char *ep = nn_ckpt_meta(ck, "epoch"), *stp = nn_ckpt_meta(ck, "step");
   const char *secs = nn_ckpt_meta(ck, "train_seconds");
   if (!ep || !stp || rng_from_hex(nn_ckpt_meta(ck, "rng"), &t->rng) ||
@@ -392,14 +378,6 @@ static int restore_last(trainer *t, const char *path, const saic_codec_train_opt
             path);
   nn_net *nets[2] = {saic_model_encoder(t->model), saic_model_decoder(t->model)};
   nn_optim *opts[2] = {t->opt_enc, t->opt_dec};
-  for (int k = 0; k < 2; k++) {
-    char prefix[8];
-    snprintf(prefix, sizeof prefix, "%s.", net_tag(k));
-    if ((rc = nn_ckpt_apply_part(ck, nets[k], prefix, &e2)) != NN_OK) {
-      rc = nn_err_set(err, rc, "cannot resume: %s", e2.msg);
-      goto out;
-    }
-  }
   for (int k = 0; k < 2; k++)
     for (int i = 0; i < nn_net_num_params(nets[k]); i++) {
       const nn_param *p = nn_net_param(nets[k], i);
@@ -660,7 +638,7 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
     if (o->log)
       fprintf(o->log, "resumed from %s: epoch %d, step %ld\n", last_path, t.epoch, t.step);
   } else if (cfg->init_checkpoint[0]) {
-    if ((rc = init_from(&t, cfg->init_checkpoint, err)) != NN_OK)
+    if ((rc = load_model_ckpt(&t, cfg->init_checkpoint, "init_checkpoint", NULL, err)) != NN_OK)
       goto done;
     if (o->log)
       fprintf(o->log, "starting from the networks of %s (sha256 %s)\n", cfg->init_checkpoint,
