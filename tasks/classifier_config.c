@@ -1,17 +1,13 @@
 /* classifier_config.c - YAML training configuration for the task classifier.
  *
  * The document is a mapping of scalars and nested mappings; each scalar gets a dotted path
- * ("optimizer.lr") looked up in a key table. Every message carries path:line:col (1-based). */
-#include <errno.h>
-#include <math.h>
-#include <stdarg.h>
+ * ("optimizer.lr") looked up in a key table. Every message carries path:line:col (1-based). The
+ * YAML walk, file reading and scalar parsers are shared with the codec's config (config_yaml.h). */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <yaml.h>
 
 #include "classifier.h"
+#include "config_yaml.h"
 #include "train_classifier.h"
 
 void classifier_cfg_defaults(classifier_train_cfg *c) {
@@ -79,74 +75,21 @@ static const key_def keys[] = {
 #undef OFF
 enum { NKEYS = sizeof keys / sizeof keys[0] };
 
-static int fail_at(char *err, size_t len, const char *path, yaml_mark_t m, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 5, 6)))
-#endif
-    ;
-static int fail_at(char *err, size_t len, const char *path, yaml_mark_t m, const char *fmt, ...) {
-  if (err && len) {
-    int k = snprintf(err, len, "%s:%zu:%zu: ", path, m.line + 1, m.column + 1);
-    if (k >= 0 && (size_t)k < len) {
-      va_list ap;
-      va_start(ap, fmt);
-      vsnprintf(err + k, len - (size_t)k, fmt, ap);
-      va_end(ap);
-    }
-  }
-  return -1;
-}
+/* Walk state: the configuration being filled and which keys were given. */
+typedef struct parse_ctx {
+  classifier_train_cfg *cfg;
+  bool seen[NKEYS];
+} parse_ctx;
 
-static bool parse_bool(const char *s, bool *out) {
-  static const char *t[] = {"true", "yes", "on"}, *f[] = {"false", "no", "off"};
-  for (int i = 0; i < 3; i++) {
-    if (strcasecmp(s, t[i]) == 0)
-      return *out = true, true;
-    if (strcasecmp(s, f[i]) == 0)
-      return *out = false, true;
-  }
-  return false;
-}
-
-static int set_value(const char *path, const key_def *k, const char *v, yaml_mark_t m,
-                     classifier_train_cfg *cfg, char *err, size_t len) {
-  char *base = (char *)cfg + k->off, *end;
+static int set_value(const key_def *k, const config_yaml_node *n, classifier_train_cfg *cfg,
+                     char *err, size_t len) {
+  char *base = (char *)cfg + k->off;
+  const char *v = n->value;
   switch (k->type) {
-  case K_INT: {
-    errno = 0;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end || errno)
-      return fail_at(err, len, path, m, "%s: expected an integer, got \"%s\"", k->path, v);
-    if (x < k->lo || x > k->hi)
-      return fail_at(err, len, path, m, "%s: %ld is out of range [%g, %g]", k->path, x, k->lo,
-                     k->hi);
-    *(int *)(void *)base = (int)x;
-    return 0;
-  }
-  case K_U64: {
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 0);
-    if (end == v || *end || errno || v[0] == '-')
-      return fail_at(err, len, path, m, "%s: expected a non-negative integer, got \"%s\"",
-                     k->path, v);
-    *(uint64_t *)(void *)base = (uint64_t)x;
-    return 0;
-  }
-  case K_FLOAT: {
-    errno = 0;
-    double x = strtod(v, &end);
-    if (end == v || *end || errno || !isfinite(x))
-      return fail_at(err, len, path, m, "%s: expected a number, got \"%s\"", k->path, v);
-    if (x < k->lo || x > k->hi)
-      return fail_at(err, len, path, m, "%s: %g is out of range [%g, %g]", k->path, x, k->lo,
-                     k->hi);
-    *(float *)(void *)base = (float)x;
-    return 0;
-  }
-  case K_BOOL:
-    if (!parse_bool(v, (bool *)(void *)base))
-      return fail_at(err, len, path, m, "%s: expected true or false, got \"%s\"", k->path, v);
-    return 0;
+  case K_INT: return config_yaml_int(n, k->lo, k->hi, (int *)(void *)base, err, len);
+  case K_U64: return config_yaml_u64(n, (uint64_t *)(void *)base, err, len);
+  case K_FLOAT: return config_yaml_float(n, k->lo, k->hi, (float *)(void *)base, err, len);
+  case K_BOOL: return config_yaml_bool(n, (bool *)(void *)base, err, len);
   case K_ARCH:
     if (!classifier_arch_find(v)) {
       char names[256] = "";
@@ -154,8 +97,8 @@ static int set_value(const char *path, const key_def *k, const char *v, yaml_mar
         size_t u = strlen(names);
         snprintf(names + u, sizeof names - u, "%s%s", i ? ", " : "", classifier_arch_at(i)->name);
       }
-      return fail_at(err, len, path, m, "arch: unknown architecture \"%s\" (known: %s)", v,
-                     names);
+      return config_yaml_fail(err, len, n->file, n->mark,
+                              "arch: unknown architecture \"%s\" (known: %s)", v, names);
     }
     snprintf(cfg->arch, sizeof cfg->arch, "%s", v);
     return 0;
@@ -167,8 +110,8 @@ static int set_value(const char *path, const key_def *k, const char *v, yaml_mar
     else if (strcmp(v, "adamw") == 0)
       cfg->optim = NN_ADAMW;
     else
-      return fail_at(err, len, path, m,
-                     "optimizer.kind: expected sgd, adam or adamw, got \"%s\"", v);
+      return config_yaml_fail(err, len, n->file, n->mark,
+                              "optimizer.kind: expected sgd, adam or adamw, got \"%s\"", v);
     return 0;
   case K_SCHED:
     if (strcmp(v, "cosine") == 0)
@@ -178,121 +121,29 @@ static int set_value(const char *path, const key_def *k, const char *v, yaml_mar
     else if (strcmp(v, "const") == 0 || strcmp(v, "constant") == 0)
       cfg->sched = CLASSIFIER_SCHED_CONST;
     else
-      return fail_at(err, len, path, m, "schedule.kind: expected cosine, step or const, got \"%s\"",
-                     v);
+      return config_yaml_fail(err, len, n->file, n->mark,
+                              "schedule.kind: expected cosine, step or const, got \"%s\"", v);
     return 0;
   }
   return -1;
 }
 
-enum { MAX_DEPTH = 4 };
+/* config_yaml_walk callback: every value is a scalar here. */
+static int on_node(void *ctx, const config_yaml_node *n, char *err, size_t len) {
+  parse_ctx *pc = ctx;
+  if (n->event != CONFIG_YAML_SCALAR)
+    return config_yaml_fail(err, len, n->file, n->mark, "%s: lists are not supported here", n->key);
+  int k = config_yaml_lookup(n, keys, NKEYS, sizeof keys[0], pc->seen, err, len);
+  return k < 0 ? -1 : set_value(&keys[k], n, pc->cfg, err, len);
+}
 
-int classifier_cfg_parse(const char *path, const char *text, size_t len,
-                         classifier_train_cfg *cfg, char *err, size_t err_len) {
+int classifier_cfg_parse(const char *path, const char *text, size_t len, classifier_train_cfg *cfg,
+                         char *err, size_t err_len) {
   classifier_cfg_defaults(cfg);
-  yaml_parser_t p;
-  if (!yaml_parser_initialize(&p)) {
-    snprintf(err, err_len, "%s: cannot initialise the YAML parser", path);
-    return -1;
-  }
-  yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-  struct {
-    char prefix[128];
-    char key[128];
-    bool want_key;
-    yaml_mark_t key_mark;
-  } st[MAX_DEPTH];
-  int depth = 0, rc = 0, docs = 0;
-  bool seen[NKEYS] = {false}, done = false;
-  while (!done && rc == 0) {
-    yaml_event_t ev;
-    if (!yaml_parser_parse(&p, &ev)) {
-      rc = fail_at(err, err_len, path, p.problem_mark, "YAML syntax error: %s%s%s",
-                   p.problem ? p.problem : "unknown", p.context ? " " : "",
-                   p.context ? p.context : "");
-      break;
-    }
-    yaml_mark_t m = ev.start_mark;
-    switch (ev.type) {
-    case YAML_STREAM_END_EVENT: done = true; break;
-    case YAML_DOCUMENT_START_EVENT:
-      if (++docs > 1)
-        rc = fail_at(err, err_len, path, m, "more than one YAML document");
-      break;
-    case YAML_MAPPING_START_EVENT:
-      if (depth == 0) {
-        st[0].prefix[0] = '\0';
-      } else if (st[depth - 1].want_key) {
-        rc = fail_at(err, err_len, path, m, "a mapping cannot be a key");
-        break;
-      } else if (depth >= MAX_DEPTH) {
-        rc = fail_at(err, err_len, path, m, "mappings nested too deeply");
-        break;
-      } else {
-        const size_t lp = strlen(st[depth - 1].prefix), lk = strlen(st[depth - 1].key);
-        if (lp + lk + 2 > sizeof st[0].prefix) {
-          rc = fail_at(err, err_len, path, m, "key path too long");
-          break;
-        }
-        memcpy(st[depth].prefix, st[depth - 1].prefix, lp);
-        memcpy(st[depth].prefix + lp, st[depth - 1].key, lk);
-        st[depth].prefix[lp + lk] = '.';
-        st[depth].prefix[lp + lk + 1] = '\0';
-      }
-      st[depth].want_key = true;
-      depth++;
-      break;
-    case YAML_MAPPING_END_EVENT:
-      depth--;
-      if (depth > 0)
-        st[depth - 1].want_key = true;
-      break;
-    case YAML_SEQUENCE_START_EVENT:
-      rc = fail_at(err, err_len, path, m,
-                   depth ? "%s%s: lists are not supported here" : "%s%sthe configuration must be a mapping",
-                   depth ? st[depth - 1].prefix : "", depth ? st[depth - 1].key : "");
-      break;
-    case YAML_ALIAS_EVENT: rc = fail_at(err, err_len, path, m, "aliases are not supported"); break;
-    case YAML_SCALAR_EVENT: {
-      const char *v = (const char *)ev.data.scalar.value;
-      if (depth == 0) {
-        rc = fail_at(err, err_len, path, m, "the configuration must be a mapping");
-        break;
-      }
-      if (st[depth - 1].want_key) {
-        snprintf(st[depth - 1].key, sizeof st[depth - 1].key, "%s", v);
-        st[depth - 1].key_mark = m;
-        st[depth - 1].want_key = false;
-        break;
-      }
-      char full[256];
-      snprintf(full, sizeof full, "%s%s", st[depth - 1].prefix, st[depth - 1].key);
-      int k = -1;
-      for (int i = 0; i < NKEYS; i++)
-        if (strcmp(keys[i].path, full) == 0)
-          k = i;
-      if (k < 0)
-        rc = fail_at(err, err_len, path, st[depth - 1].key_mark, "unknown key \"%s\"", full);
-      else if (seen[k])
-        rc = fail_at(err, err_len, path, st[depth - 1].key_mark, "duplicate key \"%s\"", full);
-      else {
-        seen[k] = true;
-        rc = set_value(path, &keys[k], v, m, cfg, err, err_len);
-      }
-      st[depth - 1].want_key = true;
-      break;
-    }
-    default: break;
-    }
-    yaml_event_delete(&ev);
-  }
-  yaml_parser_delete(&p);
+  parse_ctx pc = {.cfg = cfg};
+  int rc = config_yaml_walk(path, text, len, on_node, &pc, err, err_len);
   if (rc)
     return rc;
-  if (docs == 0) {
-    snprintf(err, err_len, "%s: empty configuration", path);
-    return -1;
-  }
   if (cfg->warmup_epochs > (float)cfg->epochs) {
     snprintf(err, err_len, "%s: schedule.warmup_epochs (%g) exceeds epochs (%d)", path,
              (double)cfg->warmup_epochs, cfg->epochs);
@@ -309,49 +160,13 @@ int classifier_cfg_parse(const char *path, const char *text, size_t len,
   return 0;
 }
 
+/* config_yaml_load wants the parser with an untyped cfg. */
+static int parse_untyped(const char *path, const char *text, size_t len, void *cfg, char *err,
+                         size_t err_len) {
+  return classifier_cfg_parse(path, text, len, cfg, err, err_len);
+}
+
 int classifier_cfg_load(const char *path, classifier_train_cfg *cfg, char **text, char *err,
                         size_t err_len) {
-  if (text)
-    *text = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
-    return -1;
-  }
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap + 1);
-  while (buf) {
-    size_t r = fread(buf + n, 1, cap - n, f);
-    n += r;
-    if (n < cap)
-      break;
-    if (cap >= ((size_t)1 << 20)) {
-      snprintf(err, err_len, "%s: configuration larger than 1 MiB", path);
-      free(buf);
-      fclose(f);
-      return -1;
-    }
-    char *nb = realloc(buf, cap * 2 + 1);
-    if (!nb) {
-      free(buf);
-      buf = NULL;
-      break;
-    }
-    buf = nb;
-    cap *= 2;
-  }
-  bool rerr = ferror(f);
-  fclose(f);
-  if (!buf || rerr) {
-    snprintf(err, err_len, "%s: %s", path, buf ? "read error" : "out of memory");
-    free(buf);
-    return -1;
-  }
-  buf[n] = '\0';
-  int rc = classifier_cfg_parse(path, buf, n, cfg, err, err_len);
-  if (rc == 0 && text)
-    *text = buf;
-  else
-    free(buf);
-  return rc;
+  return config_yaml_load(path, parse_untyped, cfg, text, err, err_len);
 }

@@ -6,33 +6,15 @@
  * would have done (bit-identical with the same thread count, see nn/README.md). */
 #include "train_classifier.h"
 
-#include <errno.h>
-#include <inttypes.h>
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <xxhash.h>
 
 #include "checkpoint.h"
 #include "classifier.h"
 #include "dataset.h"
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void fmt_hms(double s, char *buf, size_t len) {
-  if (!(s >= 0) || s > 1e8)
-    s = 0;
-  long t = (long)(s + 0.5);
-  snprintf(buf, len, "%02ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-}
 
 /* Softmax cross-entropy with label smoothing eps (target (1-eps) one-hot + eps/K uniform),
  * averaged over the batch; grad = (softmax - target) / N. Counts top-1 hits. */
@@ -82,27 +64,6 @@ typedef struct trainer {
   int best_epoch;
 } trainer;
 
-static void rng_to_hex(const nn_rng *r, char *buf, size_t len) {
-  snprintf(buf, len, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, r->s[0], r->s[1],
-           r->s[2], r->s[3]);
-}
-
-static int rng_from_hex(const char *s, nn_rng *r) {
-  if (!s || strlen(s) != 64)
-    return -1;
-  for (int i = 0; i < 4; i++) {
-    char part[17];
-    memcpy(part, s + 16 * i, 16);
-    part[16] = '\0';
-    char *end;
-    errno = 0;
-    r->s[i] = (uint64_t)strtoull(part, &end, 16);
-    if (*end || errno)
-      return -1;
-  }
-  return 0;
-}
-
 /* Metadata shared by last.ckpt and best.ckpt. Values point into `store`. */
 typedef struct meta_set {
   nn_kv kv[20];
@@ -116,12 +77,7 @@ static void build_meta(const trainer *t, const classifier_train_opts *o, double 
   m->n = 0;
   m->kv[m->n++] = (nn_kv){"arch", t->arch->name};
   m->kv[m->n++] = (nn_kv){"task", "classification"};
-  if (o->command)
-    m->kv[m->n++] = (nn_kv){"command", o->command};
-  if (o->config_text)
-    m->kv[m->n++] = (nn_kv){"config", o->config_text};
-  if (o->dataset_hash)
-    m->kv[m->n++] = (nn_kv){"dataset_hash", o->dataset_hash};
+  m->n += train_util_meta_opts(o, m->kv + m->n);
   classifier_format3(t->mean, m->store[s], 128);
   m->kv[m->n++] = (nn_kv){"norm_mean", m->store[s++]};
   classifier_format3(t->std, m->store[s], 128);
@@ -144,7 +100,7 @@ static int save_last(trainer *t, const classifier_train_opts *o, const char *pat
   meta_set m;
   build_meta(t, o, t->last_acc, &m);
   char rng[80], best[64], best_ep[32];
-  rng_to_hex(&t->rng, rng, sizeof rng);
+  train_util_rng_to_hex(&t->rng, rng, sizeof rng);
   snprintf(best, sizeof best, "%.4f", t->best_acc);
   snprintf(best_ep, sizeof best_ep, "%d", t->best_epoch);
   m.kv[m.n++] = (nn_kv){"rng", rng};
@@ -208,7 +164,7 @@ static int restore_last(trainer *t, const char *path, const classifier_train_opt
   const char *secs = nn_ckpt_meta(ck, "train_seconds"),
              *best = nn_ckpt_meta(ck, "best_test_accuracy");
   const char *best_ep = nn_ckpt_meta(ck, "best_epoch"), *last = nn_ckpt_meta(ck, "test_accuracy");
-  if (!ep || !stp || rng_from_hex(nn_ckpt_meta(ck, "rng"), &t->rng) ||
+  if (!ep || !stp || train_util_rng_from_hex(nn_ckpt_meta(ck, "rng"), &t->rng) ||
       classifier_parse3(nn_ckpt_meta(ck, "norm_mean"), t->mean) ||
       classifier_parse3(nn_ckpt_meta(ck, "norm_std"), t->std)) {
     rc = nn_err_set(err, NN_E_FORMAT,
@@ -217,18 +173,9 @@ static int restore_last(trainer *t, const char *path, const classifier_train_opt
                     path);
     goto out;
   }
-  if (o->dataset_hash && nn_ckpt_meta(ck, "dataset_hash") &&
-      strcmp(o->dataset_hash, nn_ckpt_meta(ck, "dataset_hash")) != 0) {
-    rc = nn_err_set(err, NN_E_FORMAT, "%s: trained on data with hash %s, this data has hash %s",
-                    path, nn_ckpt_meta(ck, "dataset_hash"), o->dataset_hash);
+  if ((rc = train_util_check_dataset(ck, o, path, "", err)) != NN_OK)
     goto out;
-  }
-  if (o->log && o->config_text && nn_ckpt_meta(ck, "config") &&
-      strcmp(o->config_text, nn_ckpt_meta(ck, "config")) != 0)
-    fprintf(o->log,
-            "warning: %s was written with a different configuration; continuing with "
-            "the current one\n",
-            path);
+  train_util_warn_config(ck, o, path);
   if ((rc = classifier_apply_ckpt(ck, t->net, "optim.", err)) != NN_OK)
     goto out;
   for (int i = 0; i < nn_net_num_params(t->net); i++) {
@@ -237,35 +184,16 @@ static int restore_last(trainer *t, const char *path, const classifier_train_opt
       float *st = nn_optim_state(t->opt, i, w);
       char name[128];
       snprintf(name, sizeof name, "optim.%c.%s", w ? 'v' : 'm', p->name);
-      int found = -1;
-      const float *data = NULL;
-      int rank, dims[4];
-      for (int j = 0; j < nn_ckpt_num_tensors(ck) && found < 0; j++) {
-        const char *tn;
-        nn_ckpt_tensor_at(ck, j, &tn, &rank, dims, &data);
-        if (strcmp(tn, name) == 0)
-          found = j;
-      }
-      if (!st && found >= 0) {
+      if (!st && nn_ckpt_find_tensor(ck, name) >= 0) {
         rc = nn_err_set(err, NN_E_FORMAT,
                         "%s: optimiser state \"%s\" does not fit the "
                         "configured optimiser",
                         path, name);
         goto out;
       }
-      if (!st)
-        continue;
-      if (found < 0) {
-        rc = nn_err_set(err, NN_E_FORMAT, "%s: optimiser state \"%s\" missing", path, name);
+      if (st && (rc = train_util_restore_state(ck, name, st, nn_tensor_numel(&p->value), path, "",
+                                               err)) != NN_OK)
         goto out;
-      }
-      size_t cnt = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2] * (size_t)dims[3];
-      if (cnt != nn_tensor_numel(&p->value)) {
-        rc = nn_err_set(err, NN_E_FORMAT, "%s: optimiser state \"%s\" has the wrong size", path,
-                        name);
-        goto out;
-      }
-      memcpy(st, data, sizeof(float) * cnt);
     }
   }
   t->epoch = atoi(ep);
@@ -322,21 +250,6 @@ static int evaluate(trainer *t, const classifier_data *d, double *acc, double *l
   return rc;
 }
 
-static int ensure_dir(const char *dir, nn_err *err) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", dir);
-  for (char *p = buf + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return nn_err_set(err, NN_E_IO, "%s: cannot create: %s", buf, strerror(errno));
-      *p = '/';
-    }
-  if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-    return nn_err_set(err, NN_E_IO, "%s: cannot create: %s", buf, strerror(errno));
-  return NN_OK;
-}
-
 int classifier_train(const classifier_train_cfg *cfg, const classifier_data *train,
                      const classifier_data *test, const classifier_train_opts *o,
                      classifier_train_result *res, nn_err *err) {
@@ -364,7 +277,7 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
     if (test->labels[i] < 0 || test->labels[i] >= t.arch->num_classes)
       return nn_err_set(err, NN_E_ARG, "test label %d of item %zu is outside [0, %d)",
                         test->labels[i], i, t.arch->num_classes);
-  int rc = ensure_dir(o->out_dir, err);
+  int rc = train_util_ensure_dir(o->out_dir, err);
   if (rc != NN_OK)
     return rc;
   char last_path[4096], best_path[4096];
@@ -412,13 +325,8 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
   nn_rng_seed(&t.rng, cfg->seed ^ 0x5a1cbe9c4c1a55ULL);
   classifier_channel_stats(train->rgb, train->n, train->w, train->h, t.mean, t.std);
   if (o->resume) {
-    struct stat sb;
-    if (stat(last_path, &sb) != 0) {
-      rc = nn_err_set(err, NN_E_IO, "%s: --resume, but there is no checkpoint: %s", last_path,
-                      strerror(errno));
-      goto done;
-    }
-    if ((rc = restore_last(&t, last_path, o, err)) != NN_OK)
+    if ((rc = train_util_check_resume(last_path, err)) != NN_OK ||
+        (rc = restore_last(&t, last_path, o, err)) != NN_OK)
       goto done;
     if (o->log)
       fprintf(o->log, "resumed from %s: epoch %d, step %ld, best test acc %.2f%% (epoch %d)\n",
@@ -453,18 +361,10 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
   }
   const size_t img_bytes = (size_t)train->w * (size_t)train->h * 3;
   const bool augment = cfg->crop_pad > 0 || cfg->flip;
-  const double run_start = now_s();
-  const long run_start_step = t.step;
+  const train_util_clock clk = {train_util_now_s(), t.step, total_steps, B};
   while (t.epoch < cfg->epochs) {
-    const double ep_start = now_s();
-    for (size_t i = 0; i < train->n; i++)
-      perm[i] = (uint32_t)i;
-    for (size_t i = train->n - 1; i > 0; i--) {
-      size_t j = nn_rng_below(&t.rng, (uint32_t)(i + 1));
-      uint32_t tmp = perm[i];
-      perm[i] = perm[j];
-      perm[j] = tmp;
-    }
+    const double ep_start = train_util_now_s();
+    train_util_shuffle(&t.rng, perm, train->n);
     double ep_loss = 0, win_loss = 0;
     long ep_hits = 0, win_hits = 0, win_n = 0;
     for (long s = 0; s < steps_per_epoch; s++) {
@@ -507,13 +407,10 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
       win_hits += hits;
       win_n++;
       if (o->log && (win_n >= cfg->log_every || s == steps_per_epoch - 1)) {
-        double el = now_s() - run_start;
-        long done_steps = t.step - run_start_step;
-        double rate = done_steps > 0 ? (double)done_steps * B / el : 0;
-        double eta = done_steps > 0 ? el / (double)done_steps * (double)(total_steps - t.step) : 0;
+        const double now = train_util_now_s();
         char etab[32], elb[32];
-        fmt_hms(eta, etab, sizeof etab);
-        fmt_hms(t.train_seconds + (now_s() - ep_start), elb, sizeof elb);
+        const double rate = train_util_progress(
+            &clk, t.step, now, t.train_seconds + (now - ep_start), elb, etab, sizeof etab);
         fprintf(o->log,
                 "epoch %d/%d step %ld/%ld loss %.4f acc %.2f%% lr %.5f img/s %.0f elapsed %s "
                 "eta %s\n",
@@ -526,7 +423,7 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
       }
     }
     t.epoch++;
-    const double train_time = now_s() - ep_start;
+    const double train_time = train_util_now_s() - ep_start;
     res->last_train_loss = ep_loss / (double)steps_per_epoch;
     res->last_train_acc = (double)ep_hits / ((double)steps_per_epoch * B);
     double tacc = -1, tloss = 0;
@@ -534,7 +431,7 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
       if ((rc = evaluate(&t, test, &tacc, &tloss, err)))
         goto done;
     }
-    t.train_seconds += now_s() - ep_start;
+    t.train_seconds += train_util_now_s() - ep_start;
     t.last_acc = tacc;
     const bool improved = tacc > t.best_acc;
     if (improved) {
@@ -546,7 +443,7 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
               "epoch %d/%d done: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | "
               "best %.2f%% (epoch %d) | %.1f s, %.0f img/s\n",
               t.epoch, cfg->epochs, res->last_train_loss, 100 * res->last_train_acc, tloss,
-              100 * tacc, 100 * t.best_acc, t.best_epoch, now_s() - ep_start,
+              100 * tacc, 100 * t.best_acc, t.best_epoch, train_util_now_s() - ep_start,
               (double)steps_per_epoch * B / train_time);
       fflush(o->log);
     }
@@ -696,77 +593,31 @@ static void usage(FILE *f) {
 }
 
 int tasks_train_classifier_main(int argc, char **argv) {
-  const char *config = NULL, *data = getenv("SAICBENCH_DATA"), *out = "train-out/classifier";
-  bool resume = false;
-  int threads = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    bool has_next = i + 1 < argc;
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      usage(stdout);
-      return 0;
-    } else if (strcmp(a, "--resume") == 0) {
-      resume = true;
-    } else if (has_next && strcmp(a, "--config") == 0) {
-      config = argv[++i];
-    } else if (has_next && strcmp(a, "--data") == 0) {
-      data = argv[++i];
-    } else if (has_next && strcmp(a, "--out") == 0) {
-      out = argv[++i];
-    } else if (has_next && strcmp(a, "--threads") == 0) {
-      char *end;
-      long v = strtol(argv[++i], &end, 10);
-      if (*end || v < 1 || v > 1024) {
-        fprintf(stderr, "train classifier: --threads wants a number in 1..1024, got \"%s\"\n",
-                argv[i]);
-        return 2;
-      }
-      threads = (int)v;
-    } else {
-      fprintf(stderr, "train classifier: unknown or incomplete option \"%s\"\n", a);
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (!config) {
-    fprintf(stderr, "train classifier: --config FILE is required\n");
-    usage(stderr);
-    return 2;
-  }
-  if (!data) {
-    fprintf(stderr, "train classifier: no data folder: pass --data DIR or set SAICBENCH_DATA\n");
-    return 2;
-  }
-  if (threads == 0)
-    threads = omp_get_max_threads();
+  train_util_args a;
+  int status;
+  if (!train_util_parse_args(argc, argv, "train classifier", "train-out/classifier", usage, NULL,
+                             NULL, &a, &status))
+    return status;
   char msg[1024];
   classifier_train_cfg cfg;
   char *cfg_text = NULL;
-  if (classifier_cfg_load(config, &cfg, &cfg_text, msg, sizeof msg) != 0) {
+  if (classifier_cfg_load(a.config, &cfg, &cfg_text, msg, sizeof msg) != 0) {
     fprintf(stderr, "train classifier: %s\n", msg);
     return 1;
   }
   const classifier_arch *arch = classifier_arch_find(cfg.arch);
-  /* --data may name the CIFAR-10 folder itself or a folder that holds cifar10/. */
-  char root[4096];
-  struct stat sb;
-  snprintf(root, sizeof root, "%s/cifar10", data);
-  if (stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode))
-    snprintf(root, sizeof root, "%s", data);
-  char command[8192] = "saicbench train";
-  for (int i = 0; i < argc; i++) {
-    size_t u = strlen(command);
-    snprintf(command + u, sizeof command - u, " %s", argv[i]);
-  }
-  double t0 = now_s();
+  char root[4096], command[8192];
+  train_util_data_root(a.data, root, sizeof root);
+  train_util_command(argc, argv, command, sizeof command);
+  double t0 = train_util_now_s();
   tasks_split tr, te;
-  if (tasks_load_split(root, "train", arch->in_w, arch->in_h, 0, threads, &tr, msg, sizeof msg) !=
+  if (tasks_load_split(root, "train", arch->in_w, arch->in_h, 0, a.threads, &tr, msg, sizeof msg) !=
       0) {
     fprintf(stderr, "train classifier: train split: %s\n", msg);
     free(cfg_text);
     return 1;
   }
-  if (tasks_load_split(root, "test", arch->in_w, arch->in_h, 0, threads, &te, msg, sizeof msg) !=
+  if (tasks_load_split(root, "test", arch->in_w, arch->in_h, 0, a.threads, &te, msg, sizeof msg) !=
       0) {
     fprintf(stderr, "train classifier: test split: %s\n", msg);
     free(tr.rgb);
@@ -775,14 +626,14 @@ int tasks_train_classifier_main(int argc, char **argv) {
     return 1;
   }
   printf("data %s: %zu train images (hash %s), %zu test images, loaded in %.1f s\n", root, tr.n,
-         tr.hash, te.n, now_s() - t0);
+         tr.hash, te.n, train_util_now_s() - t0);
   printf("command: %s\n", command);
   fflush(stdout);
   classifier_data dtr = {tr.rgb, tr.labels, tr.n, arch->in_w, arch->in_h};
   classifier_data dte = {te.rgb, te.labels, te.n, arch->in_w, arch->in_h};
-  classifier_train_opts opts = {.out_dir = out,
-                                .resume = resume,
-                                .threads = threads,
+  classifier_train_opts opts = {.out_dir = a.out,
+                                .resume = a.resume,
+                                .threads = a.threads,
                                 .command = command,
                                 .config_text = cfg_text,
                                 .dataset_hash = tr.hash,
@@ -796,7 +647,7 @@ int tasks_train_classifier_main(int argc, char **argv) {
     printf("finished: %d epochs, %ld steps, final test acc %.2f%%, best %.2f%% (epoch %d), "
            "%.1f s training; checkpoints in %s\n",
            res.epochs_done, res.steps_done, 100 * res.last_test_acc, 100 * res.best_test_acc,
-           res.best_epoch, res.train_seconds, out);
+           res.best_epoch, res.train_seconds, a.out);
   free(tr.rgb);
   free(tr.labels);
   free(te.rgb);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "nn.h"
+#include "train_util.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -64,24 +65,10 @@ int classifier_cfg_parse(const char *path, const char *text, size_t len, classif
 int classifier_cfg_load(const char *path, classifier_train_cfg *cfg, char **text, char *err,
                         size_t err_len);
 
-/* Labelled images in memory: n packed RGB8 images of w x h pixels. */
-typedef struct classifier_data {
-  const uint8_t *rgb;
-  const int *labels;
-  size_t n;
-  int w, h;
-} classifier_data;
-
-typedef struct classifier_train_opts {
-  const char *out_dir;      /* created if missing */
-  bool resume;              /* continue from out_dir/last.ckpt */
-  int threads;              /* 0 = omp_get_max_threads() */
-  int stop_after_epoch;     /* > 0: return after this epoch (tests simulate interruption) */
-  const char *command;      /* metadata (may be NULL) */
-  const char *config_text;  /* metadata (may be NULL) */
-  const char *dataset_hash; /* metadata (may be NULL) */
-  FILE *log;                /* progress lines; NULL = silent */
-} classifier_train_opts;
+/* Labelled images in memory and the options of one training call (train_util.h: shared with
+ * the codec trainer). */
+typedef train_util_data classifier_data;
+typedef train_util_opts classifier_train_opts;
 
 typedef struct classifier_train_result {
   int epochs_done;

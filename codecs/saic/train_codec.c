@@ -1,5 +1,6 @@
 /* train_codec.c - the SAIC codec's training loop and `saicbench train codec` (see
- * train_codec.h; the structure mirrors tasks/train_classifier.c).
+ * train_codec.h; the structure mirrors tasks/train_classifier.c, and the helpers both share are
+ * in tasks/train_util.c).
  *
  * Determinism: one xoshiro256** stream (seeded from cfg.seed) drives the per-epoch shuffle, the
  * augmentation and the training noise; its state and the controller's lambdas are saved with
@@ -9,15 +10,12 @@
 #include "train_codec.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
 #include <omp.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <xxhash.h>
 
 #include "checkpoint.h"
@@ -27,40 +25,6 @@
 #include "saic_model.h"
 #include "saic_train.h"
 #include "train_classifier.h"
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void fmt_hms(double s, char *buf, size_t len) {
-  if (!(s >= 0) || s > 1e8)
-    s = 0;
-  long t = (long)(s + 0.5);
-  snprintf(buf, len, "%02ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-}
-
-static void rng_to_hex(const nn_rng *r, char *buf, size_t len) {
-  snprintf(buf, len, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64, r->s[0], r->s[1],
-           r->s[2], r->s[3]);
-}
-
-static int rng_from_hex(const char *s, nn_rng *r) {
-  if (!s || strlen(s) != 64)
-    return -1;
-  for (int i = 0; i < 4; i++) {
-    char part[17];
-    memcpy(part, s + 16 * i, 16);
-    part[16] = '\0';
-    char *end;
-    errno = 0;
-    r->s[i] = (uint64_t)strtoull(part, &end, 16);
-    if (*end || errno)
-      return -1;
-  }
-  return 0;
-}
 
 /* "a,b,c", each the shortest %g form that reads back to the same double. */
 static void format_list(const double *v, int n, char *buf, size_t len) {
@@ -112,21 +76,6 @@ static int sha256_file(const char *path, char out[65], nn_err *err) {
                       read_error ? "read error" : "cannot compute SHA-256");
   for (unsigned i = 0; i < 32; i++)
     snprintf(out + 2 * i, 3, "%02x", md[i]);
-  return NN_OK;
-}
-
-static int ensure_dir(const char *dir, nn_err *err) {
-  char buf[4096];
-  snprintf(buf, sizeof buf, "%s", dir);
-  for (char *p = buf + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return nn_err_set(err, NN_E_IO, "%s: cannot create: %s", buf, strerror(errno));
-      *p = '/';
-    }
-  if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-    return nn_err_set(err, NN_E_IO, "%s: cannot create: %s", buf, strerror(errno));
   return NN_OK;
 }
 
@@ -188,12 +137,7 @@ static void build_meta(const trainer *t, const saic_codec_train_opts *o, meta_se
     format_list(c->rate_target, c->nrate_targets, m->store[s], sizeof m->store[s]);
     m->kv[m->n++] = (nn_kv){"rate_target", m->store[s++]};
   }
-  if (o->command)
-    m->kv[m->n++] = (nn_kv){"command", o->command};
-  if (o->config_text)
-    m->kv[m->n++] = (nn_kv){"config", o->config_text};
-  if (o->dataset_hash)
-    m->kv[m->n++] = (nn_kv){"dataset_hash", o->dataset_hash};
+  m->n += train_util_meta_opts(o, m->kv + m->n);
   if (t->task) {
     m->kv[m->n++] = (nn_kv){"task_checkpoint", c->task_checkpoint};
     m->kv[m->n++] = (nn_kv){"task_sha256", t->task_sha};
@@ -246,7 +190,7 @@ static int save_ckpt(trainer *t, const saic_codec_train_opts *o, const char *pat
   build_meta(t, o, &m);
   char rng[80];
   if (with_state) {
-    rng_to_hex(&t->rng, rng, sizeof rng);
+    train_util_rng_to_hex(&t->rng, rng, sizeof rng);
     m.kv[m.n++] = (nn_kv){"rng", rng};
   }
   nn_net *nets[2] = {saic_model_encoder(t->model), saic_model_decoder(t->model)};
@@ -340,7 +284,7 @@ static int restore_last(trainer *t, const char *path, const saic_codec_train_opt
     return rc;
   const char *ep = nn_ckpt_meta(ck, "epoch"), *stp = nn_ckpt_meta(ck, "step");
   const char *secs = nn_ckpt_meta(ck, "train_seconds");
-  if (!ep || !stp || rng_from_hex(nn_ckpt_meta(ck, "rng"), &t->rng) ||
+  if (!ep || !stp || train_util_rng_from_hex(nn_ckpt_meta(ck, "rng"), &t->rng) ||
       parse_list(nn_ckpt_meta(ck, "lambda"), t->lambda, c->model.levels)) {
     rc = nn_err_set(err, NN_E_FORMAT,
                     "cannot resume: %s: not a resumable training checkpoint (epoch/step/rng/"
@@ -348,13 +292,8 @@ static int restore_last(trainer *t, const char *path, const saic_codec_train_opt
                     path);
     goto out;
   }
-  const char *dh = nn_ckpt_meta(ck, "dataset_hash");
-  if (o->dataset_hash && dh && strcmp(o->dataset_hash, dh) != 0) {
-    rc = nn_err_set(err, NN_E_FORMAT,
-                    "cannot resume: %s: trained on data with hash %s, this data has hash %s", path,
-                    dh, o->dataset_hash);
+  if ((rc = train_util_check_dataset(ck, o, path, "cannot resume: ", err)) != NN_OK)
     goto out;
-  }
   const char *th = nn_ckpt_meta(ck, "task_sha256");
   if ((th != NULL) != (t->task != NULL) || (th && strcmp(th, t->task_sha) != 0)) {
     rc = nn_err_set(err, NN_E_FORMAT,
@@ -370,12 +309,7 @@ static int restore_last(trainer *t, const char *path, const saic_codec_train_opt
             "warning: %s was written by a run on %s threads, this one has %d: the result will "
             "not be bit-identical to an uninterrupted run\n",
             path, thr, t->threads);
-  if (o->log && o->config_text && nn_ckpt_meta(ck, "config") &&
-      strcmp(o->config_text, nn_ckpt_meta(ck, "config")) != 0)
-    fprintf(o->log,
-            "warning: %s was written with a different configuration; continuing with the "
-            "current one\n",
-            path);
+  train_util_warn_config(ck, o, path);
   nn_net *nets[2] = {saic_model_encoder(t->model), saic_model_decoder(t->model)};
   nn_optim *opts[2] = {t->opt_enc, t->opt_dec};
   for (int k = 0; k < 2; k++)
@@ -383,28 +317,13 @@ static int restore_last(trainer *t, const char *path, const saic_codec_train_opt
       const nn_param *p = nn_net_param(nets[k], i);
       for (int w = 0; w < 2; w++) {
         float *st = nn_optim_state(opts[k], i, w);
-        char name[160];
-        snprintf(name, sizeof name, "optim.%s.%c.%s", net_tag(k), w ? 'v' : 'm', p->name);
-        const int j = nn_ckpt_find_tensor(ck, name);
         if (!st)
           continue;
-        if (j < 0) {
-          rc = nn_err_set(err, NN_E_FORMAT, "cannot resume: %s: optimiser state \"%s\" missing",
-                          path, name);
+        char name[160];
+        snprintf(name, sizeof name, "optim.%s.%c.%s", net_tag(k), w ? 'v' : 'm', p->name);
+        if ((rc = train_util_restore_state(ck, name, st, nn_tensor_numel(&p->value), path,
+                                           "cannot resume: ", err)) != NN_OK)
           goto out;
-        }
-        const char *tn;
-        int rank, dims[4];
-        const float *data;
-        nn_ckpt_tensor_at(ck, j, &tn, &rank, dims, &data);
-        const size_t cnt = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2] * (size_t)dims[3];
-        if (cnt != nn_tensor_numel(&p->value)) {
-          rc = nn_err_set(err, NN_E_FORMAT,
-                          "cannot resume: %s: optimiser state \"%s\" has the wrong size", path,
-                          name);
-          goto out;
-        }
-        memcpy(st, data, sizeof(float) * cnt);
       }
     }
   t->epoch = atoi(ep);
@@ -564,7 +483,7 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
     return nn_err_set(err, NN_E_ARG, "loss.alpha or loss.gamma > 0 needs task_checkpoint");
   if (need_task && !train->labels)
     return nn_err_set(err, NN_E_ARG, "loss.alpha or loss.gamma > 0 needs labelled images");
-  int rc = ensure_dir(o->out_dir, err);
+  int rc = train_util_ensure_dir(o->out_dir, err);
   if (rc != NN_OK)
     return rc;
   char last_path[4096], final_path[4096];
@@ -627,13 +546,8 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
   if (cfg->init_checkpoint[0] && (rc = sha256_file(cfg->init_checkpoint, t.init_sha, err)) != NN_OK)
     goto done;
   if (o->resume) {
-    struct stat sb;
-    if (stat(last_path, &sb) != 0) {
-      rc = nn_err_set(err, NN_E_IO, "%s: --resume, but there is no checkpoint: %s", last_path,
-                      strerror(errno));
-      goto done;
-    }
-    if ((rc = restore_last(&t, last_path, o, err)) != NN_OK)
+    if ((rc = train_util_check_resume(last_path, err)) != NN_OK ||
+        (rc = restore_last(&t, last_path, o, err)) != NN_OK)
       goto done;
     if (o->log)
       fprintf(o->log, "resumed from %s: epoch %d, step %ld\n", last_path, t.epoch, t.step);
@@ -678,19 +592,11 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
   }
   const size_t img_bytes = (size_t)train->w * (size_t)train->h * 3;
   const bool augment = cfg->crop_pad > 0 || cfg->flip;
-  const double run_start = now_s();
-  const long run_start_step = t.step;
+  const train_util_clock clk = {train_util_now_s(), t.step, total_steps, B};
   bool first_epoch = true;
   while (t.epoch < cfg->epochs) {
-    const double ep_start = now_s();
-    for (size_t i = 0; i < train->n; i++)
-      perm[i] = (uint32_t)i;
-    for (size_t i = train->n - 1; i > 0; i--) {
-      size_t j = nn_rng_below(&t.rng, (uint32_t)(i + 1));
-      uint32_t tmp = perm[i];
-      perm[i] = perm[j];
-      perm[j] = tmp;
-    }
+    const double ep_start = train_util_now_s();
+    train_util_shuffle(&t.rng, perm, train->n);
     double ep_loss = 0, ep_bpp = 0, ep_mse = 0;
     double win[5] = {0}, win_bpp[SAIC_TRAIN_MAX_LEVELS] = {0};
     long win_n = 0, win_task = 0, win_nl[SAIC_TRAIN_MAX_LEVELS] = {0};
@@ -751,14 +657,10 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
       win_nl[level]++;
       win_n++;
       if (o->log && (win_n >= cfg->log_every || s == steps_per_epoch - 1)) {
-        const double el = now_s() - run_start;
-        const long done_steps = t.step - run_start_step;
-        const double rate = done_steps > 0 ? (double)done_steps * B / el : 0;
-        const double eta =
-            done_steps > 0 ? el / (double)done_steps * (double)(total_steps - t.step) : 0;
+        const double now = train_util_now_s();
         char etab[32], elb[32], task[64] = "", lv[256] = "";
-        fmt_hms(eta, etab, sizeof etab);
-        fmt_hms(t.train_seconds + (now_s() - ep_start), elb, sizeof elb);
+        const double rate = train_util_progress(
+            &clk, t.step, now, t.train_seconds + (now - ep_start), elb, etab, sizeof etab);
         if (win_task)
           snprintf(task, sizeof task, " ce %.4f acc %.2f%%", win[3] / (double)win_task,
                    100 * win[4] / (double)win_task);
@@ -782,7 +684,7 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
       }
     }
     t.epoch++;
-    const double train_time = now_s() - ep_start;
+    const double train_time = train_util_now_s() - ep_start;
     const double mean_loss = ep_loss / (double)steps_per_epoch;
     if (first_epoch)
       res->first_epoch_loss = mean_loss;
@@ -794,16 +696,16 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
                          ((cfg->eval_every > 0 && t.epoch % cfg->eval_every == 0) || last);
     double eval_s = 0;
     if (do_eval) {
-      const double e0 = now_s();
+      const double e0 = train_util_now_s();
       if ((rc = evaluate(&t, test, err)) != NN_OK)
         goto done;
-      eval_s = now_s() - e0;
+      eval_s = train_util_now_s() - e0;
     }
-    t.train_seconds += now_s() - ep_start;
+    t.train_seconds += train_util_now_s() - ep_start;
     if (o->log) {
       fprintf(o->log, "epoch %d/%d done: loss %.4f bpp %.4f mse %.6f | %.1f s, %.1f img/s%s\n",
               t.epoch, cfg->epochs, mean_loss, ep_bpp / (double)steps_per_epoch,
-              ep_mse / (double)steps_per_epoch, now_s() - ep_start,
+              ep_mse / (double)steps_per_epoch, train_util_now_s() - ep_start,
               (double)steps_per_epoch * B / train_time, do_eval ? "" : " (no evaluation)");
       if (do_eval) {
         fprintf(o->log, "  evaluation on %zu test images (rounded latents, %.1f s):\n", test->n,
@@ -859,62 +761,30 @@ static void usage(FILE *f) {
       "  --epochs N     override the configuration's epochs (smoke runs)\n");
 }
 
-static int parse_count(const char *opt, const char *v, long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long x = strtol(v, &end, 10);
-  if (end == v || *end || errno || x < lo || x > hi) {
-    fprintf(stderr, "train codec: %s wants a number in %ld..%ld, got \"%s\"\n", opt, lo, hi, v);
-    return -1;
-  }
-  *out = x;
+/* The codec trainer's own options (smoke runs): --limit N, --epochs N. */
+typedef struct codec_args {
+  long limit, epochs;
+} codec_args;
+
+static int codec_opt(void *ctx, const char *prog, int argc, char **argv, int *i) {
+  codec_args *x = ctx;
+  const char *a = argv[*i];
+  if (*i + 1 >= argc)
+    return 0;
+  if (strcmp(a, "--limit") == 0)
+    return train_util_parse_count(prog, a, argv[++*i], 1, 100000000, &x->limit) ? -1 : 1;
+  if (strcmp(a, "--epochs") == 0)
+    return train_util_parse_count(prog, a, argv[++*i], 1, 100000, &x->epochs) ? -1 : 1;
   return 0;
 }
 
 int saic_train_codec_main(int argc, char **argv) {
-  const char *config = NULL, *data = getenv("SAICBENCH_DATA"), *out = NULL;
-  bool resume = false;
-  long threads = 0, limit = 0, epochs = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    bool has_next = i + 1 < argc;
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      usage(stdout);
-      return 0;
-    } else if (strcmp(a, "--resume") == 0) {
-      resume = true;
-    } else if (has_next && strcmp(a, "--config") == 0) {
-      config = argv[++i];
-    } else if (has_next && strcmp(a, "--data") == 0) {
-      data = argv[++i];
-    } else if (has_next && strcmp(a, "--out") == 0) {
-      out = argv[++i];
-    } else if (has_next && strcmp(a, "--threads") == 0) {
-      if (parse_count(a, argv[++i], 1, 1024, &threads))
-        return 2;
-    } else if (has_next && strcmp(a, "--limit") == 0) {
-      if (parse_count(a, argv[++i], 1, 100000000, &limit))
-        return 2;
-    } else if (has_next && strcmp(a, "--epochs") == 0) {
-      if (parse_count(a, argv[++i], 1, 100000, &epochs))
-        return 2;
-    } else {
-      fprintf(stderr, "train codec: unknown or incomplete option \"%s\"\n", a);
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (!config) {
-    fprintf(stderr, "train codec: --config FILE is required\n");
-    usage(stderr);
-    return 2;
-  }
-  if (!data) {
-    fprintf(stderr, "train codec: no data folder: pass --data DIR or set SAICBENCH_DATA\n");
-    return 2;
-  }
-  if (threads == 0)
-    threads = omp_get_max_threads();
+  train_util_args a;
+  codec_args x = {0, 0};
+  int status;
+  if (!train_util_parse_args(argc, argv, "train codec", NULL, usage, codec_opt, &x, &a, &status))
+    return status;
+  const char *config = a.config, *out = a.out;
   char msg[1024], outbuf[4096];
   saic_codec_cfg cfg;
   char *cfg_text = NULL;
@@ -922,8 +792,8 @@ int saic_train_codec_main(int argc, char **argv) {
     fprintf(stderr, "train codec: %s\n", msg);
     return 1;
   }
-  if (epochs > 0)
-    cfg.epochs = (int)epochs;
+  if (x.epochs > 0)
+    cfg.epochs = (int)x.epochs;
   if (!out) { /* train-out/<config file name without .yaml> */
     const char *base = strrchr(config, '/');
     base = base ? base + 1 : config;
@@ -933,28 +803,20 @@ int saic_train_codec_main(int argc, char **argv) {
     snprintf(outbuf, sizeof outbuf, "train-out/%.*s", (int)bl, base);
     out = outbuf;
   }
-  /* --data may name the CIFAR-10 folder itself or a folder that holds cifar10/. */
-  char root[4096];
-  struct stat sb;
-  snprintf(root, sizeof root, "%s/cifar10", data);
-  if (stat(root, &sb) != 0 || !S_ISDIR(sb.st_mode))
-    snprintf(root, sizeof root, "%s", data);
-  char command[8192] = "saicbench train";
-  for (int i = 0; i < argc; i++) {
-    size_t u = strlen(command);
-    snprintf(command + u, sizeof command - u, " %s", argv[i]);
-  }
-  double t0 = now_s();
+  char root[4096], command[8192];
+  train_util_data_root(a.data, root, sizeof root);
+  train_util_command(argc, argv, command, sizeof command);
+  double t0 = train_util_now_s();
   tasks_split tr, te;
   memset(&te, 0, sizeof te);
-  if (tasks_load_split(root, "train", 0, 0, (size_t)limit, (int)threads, &tr, msg, sizeof msg) !=
+  if (tasks_load_split(root, "train", 0, 0, (size_t)x.limit, a.threads, &tr, msg, sizeof msg) !=
       0) {
     fprintf(stderr, "train codec: train split: %s\n", msg);
     free(cfg_text);
     return 1;
   }
   if (cfg.eval_images > 0 && tasks_load_split(root, "test", 0, 0, (size_t)cfg.eval_images,
-                                              (int)threads, &te, msg, sizeof msg) != 0) {
+                                              a.threads, &te, msg, sizeof msg) != 0) {
     fprintf(stderr, "train codec: test split: %s\n", msg);
     free(tr.rgb);
     free(tr.labels);
@@ -962,14 +824,14 @@ int saic_train_codec_main(int argc, char **argv) {
     return 1;
   }
   printf("data %s: %zu train images (hash %s), %zu eval images, loaded in %.1f s\n", root, tr.n,
-         tr.hash, te.n, now_s() - t0);
+         tr.hash, te.n, train_util_now_s() - t0);
   printf("command: %s\n", command);
   fflush(stdout);
   saic_codec_data dtr = {tr.rgb, tr.labels, tr.n, tr.w, tr.h};
   saic_codec_data dte = {te.rgb, te.labels, te.n, te.w, te.h};
   saic_codec_train_opts opts = {.out_dir = out,
-                                .resume = resume,
-                                .threads = (int)threads,
+                                .resume = a.resume,
+                                .threads = a.threads,
                                 .command = command,
                                 .config_text = cfg_text,
                                 .dataset_hash = tr.hash,

@@ -41,28 +41,14 @@
 
 #include "codec_config.h"
 #include "nn.h"
+#include "train_util.h"
 
 #define SAIC_CODEC_ARCH "saic-fp"
 
-/* Labelled images in memory: n packed RGB8 images of w x h pixels (w, h multiples of 8). labels
- * may be NULL when no task network is used. */
-typedef struct saic_codec_data {
-  const uint8_t *rgb;
-  const int *labels;
-  size_t n;
-  int w, h;
-} saic_codec_data;
-
-typedef struct saic_codec_train_opts {
-  const char *out_dir;      /* created if missing */
-  bool resume;              /* continue from out_dir/last.ckpt */
-  int threads;              /* 0 = omp_get_max_threads() */
-  int stop_after_epoch;     /* > 0: return after this epoch (tests simulate interruption) */
-  const char *command;      /* metadata (may be NULL) */
-  const char *config_text;  /* metadata (may be NULL) */
-  const char *dataset_hash; /* metadata (may be NULL) */
-  FILE *log;                /* progress lines; NULL = silent */
-} saic_codec_train_opts;
+/* Labelled images in memory (w, h multiples of 8; labels may be NULL when no task network is
+ * used) and the options of one training call (train_util.h: shared with the classifier trainer). */
+typedef train_util_data saic_codec_data;
+typedef train_util_opts saic_codec_train_opts;
 
 typedef struct saic_codec_level_eval {
   double bpp;      /* rounded-latent rate estimate, bits per pixel */
