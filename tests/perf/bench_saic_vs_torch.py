@@ -32,6 +32,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 KODIM01 = os.path.normpath(os.path.join(ROOT, "../shared/datasets/kodak/kodim01.png"))
@@ -43,28 +46,11 @@ MEASURES = [("encode-32x32", "encode 32x32", "img/s"),
 
 
 def run(cmd, env_extra):
-    """Runs one benchmark process; returns {(label, item): value}."""
-    env = dict(os.environ, **env_extra)
-    try:
-        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
-    except OSError as e:
-        sys.exit(f"bench_saic_vs_torch: cannot run {shlex.join(cmd)}: {e}")
-    if p.returncode != 0:
-        sys.stderr.write(p.stdout + p.stderr)
-        sys.exit(f"bench_saic_vs_torch: child failed (exit {p.returncode}): {shlex.join(cmd)}")
-    if p.stderr.strip():
-        sys.stderr.write(p.stderr)
-    out = {}
-    for line in p.stdout.splitlines():
-        f = line.split()
-        if len(f) == 4 and not line.startswith("#") and f[1] == "saic":
-            out[(f[0], f[2])] = float(f[3])
-    return out
-
-
-def env_text(env_extra):
-    return " ".join(f"{k}={v}" for k, v in env_extra.items())
+    """Runs one benchmark process; returns {(label, item): value} of its "saic" lines."""
+    return {(label, item): v
+            for (label, name, item), v in benchlib.run_measures(cmd, env_extra,
+                                                                "bench_saic_vs_torch").items()
+            if name == "saic"}
 
 
 def cell(v):
@@ -145,7 +131,7 @@ def main():
         for r in range(a.rounds):
             print(f"round {r + 1}/{a.rounds}: c ...", file=sys.stderr, flush=True)
             out = run(c_cmd, c_env)
-            shown["c"] = f"{env_text(c_env)} {shlex.join(c_cmd)}"
+            shown["c"] = f"{benchlib.env_text(c_env)} {shlex.join(c_cmd)}"
             if ("c", "params") not in out or any(("c", k) not in out for k in ("n", "m", "levels")):
                 sys.exit(f"bench_saic_vs_torch: no parameter count / configuration from "
                          f"{shlex.join(c_cmd)}")
@@ -155,7 +141,7 @@ def main():
                      "--expect-params", str(params["c"])] + common
             print(f"round {r + 1}/{a.rounds}: torch ...", file=sys.stderr, flush=True)
             tout = run(t_cmd, t_env)
-            shown["torch"] = f"{env_text(t_env)} {shlex.join(t_cmd)}"
+            shown["torch"] = f"{benchlib.env_text(t_env)} {shlex.join(t_cmd)}"
             params["torch"] = int(tout.get(("torch", "params"), -1))
             if params["torch"] != params["c"]:
                 sys.exit(f"bench_saic_vs_torch: parameter counts differ: c {params['c']}, "

@@ -20,8 +20,10 @@ import argparse
 import os
 import shlex
 import statistics
-import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MEASURES = ("train", "infer", "igrad")
@@ -30,27 +32,7 @@ MEASURE_TEXT = {"train": "train step", "infer": "inference", "igrad": "input gra
 
 def run(cmd, env_extra):
     """Runs one benchmark process; returns {(label, arch, item): value}."""
-    env = dict(os.environ, **env_extra)
-    try:
-        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True)
-    except OSError as e:
-        sys.exit(f"bench_vs_torch: cannot run {shlex.join(cmd)}: {e}")
-    if p.returncode != 0:
-        sys.stderr.write(p.stdout + p.stderr)
-        sys.exit(f"bench_vs_torch: child failed (exit {p.returncode}): {shlex.join(cmd)}")
-    if p.stderr.strip():
-        sys.stderr.write(p.stderr)
-    out = {}
-    for line in p.stdout.splitlines():
-        f = line.split()
-        if len(f) == 4 and not line.startswith("#"):
-            out[(f[0], f[1], f[2])] = float(f[3])
-    return out
-
-
-def env_text(env_extra):
-    return " ".join(f"{k}={v}" for k, v in env_extra.items())
+    return benchlib.run_measures(cmd, env_extra, "bench_vs_torch")
 
 
 def main():
@@ -98,7 +80,7 @@ def main():
                 env, cmd = command(side, arch)
                 print(f"round {r + 1}/{a.rounds}: {side} {arch} ...", file=sys.stderr, flush=True)
                 out = run(cmd, env)
-                shown[(side, arch)] = f"{env_text(env)} {shlex.join(cmd)}"
+                shown[(side, arch)] = f"{benchlib.env_text(env)} {shlex.join(cmd)}"
                 np_ = out.get((side, arch, "params"))
                 if np_ is None:
                     sys.exit(f"bench_vs_torch: no parameter count from {shlex.join(cmd)}")
