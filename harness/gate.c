@@ -20,12 +20,14 @@
 #include "codec_registry.h"
 #include "dataset.h"
 #include "image.h"
+#include "report_buf.h"
 #include "report_data.h"
 #include "report_fs.h"
 #include "runner.h"
 #include "store.h"
 #include "suite.h"
 #include "util.h"
+#include "ynode.h"
 
 extern char **environ;
 
@@ -68,73 +70,48 @@ static void gate_config_free(gate_config *c) {
   free(c->baseline);
 }
 
-typedef struct yctx {
-  yaml_document_t *doc;
-  const char *file;
-  char *err;
-  size_t err_len;
-} yctx;
-
-__attribute__((format(printf, 3, 4))) static int yfail(yctx *c, const yaml_node_t *n,
-                                                       const char *fmt, ...) {
-  char msg[400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (n)
-    snprintf(c->err, c->err_len, "%s:%zu:%zu: %s", c->file, n->start_mark.line + 1,
-             n->start_mark.column + 1, msg);
-  else
-    snprintf(c->err, c->err_len, "%s: %s", c->file, msg);
-  return -1;
-}
-
-static const char *yscalar(const yaml_node_t *n) {
-  return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static int ynumber(yctx *c, const yaml_node_t *n, const char *key, double lo, double hi,
+static int ynumber(ynode_ctx *c, const yaml_node_t *n, const char *key, double lo, double hi,
                    double *out) {
-  const char *s = yscalar(n);
+  const char *s = ynode_scalar(n);
   char *end = NULL;
   errno = 0;
   double v = s && *s ? strtod(s, &end) : NAN;
   if (!s || !*s || errno || *end || !isfinite(v) || v < lo || v > hi)
-    return yfail(c, n, "gate.%s: expected a number from %g to %g, got '%s'", key, lo, hi,
-                 s ? s : "(not a scalar)");
+    return ynode_fail(c, n, "gate.%s: expected a number from %g to %g, got '%s'", key, lo, hi,
+                      s ? s : "(not a scalar)");
   *out = v;
   return 0;
 }
 
-static int ybool(yctx *c, const yaml_node_t *n, const char *key, int *out) {
+static int ybool(ynode_ctx *c, const yaml_node_t *n, const char *key, int *out) {
   static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off",
                                                                               "0"};
-  const char *s = yscalar(n);
+  const char *s = ynode_scalar(n);
   for (int i = 0; s && i < 4; i++) {
     if (!strcmp(s, yes[i]))
       return *out = 1, 0;
     if (!strcmp(s, no[i]))
       return *out = 0, 0;
   }
-  return yfail(c, n, "gate.%s: expected true or false, got '%s'", key, s ? s : "(not a scalar)");
+  return ynode_fail(c, n, "gate.%s: expected true or false, got '%s'", key,
+                    s ? s : "(not a scalar)");
 }
 
-static int ygrid(yctx *c, const yaml_node_t *n, const char *key, int positive, double **out,
+static int ygrid(ynode_ctx *c, const yaml_node_t *n, const char *key, int positive, double **out,
                  size_t *count) {
   yaml_node_item_t *start = NULL, *top = NULL;
   if (n->type == YAML_SEQUENCE_NODE) {
     start = n->data.sequence.items.start;
     top = n->data.sequence.items.top;
   } else if (n->type != YAML_SCALAR_NODE) {
-    return yfail(c, n, "gate.%s: expected a number or a list of numbers", key);
+    return ynode_fail(c, n, "gate.%s: expected a number or a list of numbers", key);
   }
   size_t k = start ? (size_t)(top - start) : 1;
   if (!k || k > BD_MAX_POINTS)
-    return yfail(c, n, "gate.%s: give 1 to %d values", key, BD_MAX_POINTS);
+    return ynode_fail(c, n, "gate.%s: give 1 to %d values", key, BD_MAX_POINTS);
   double *v = calloc(k, sizeof *v);
   if (!v)
-    return yfail(c, n, "out of memory");
+    return ynode_fail(c, n, "out of memory");
   for (size_t i = 0; i < k; i++) {
     const yaml_node_t *item = start ? yaml_document_get_node(c->doc, start[i]) : n;
     if (ynumber(c, item, key, positive ? 1e-9 : -1e300, 1e300, &v[i])) {
@@ -145,7 +122,7 @@ static int ygrid(yctx *c, const yaml_node_t *n, const char *key, int positive, d
       if (v[j] == v[i]) {
         double dup = v[i];
         free(v);
-        return yfail(c, item, "gate.%s: value %g appears twice", key, dup);
+        return ynode_fail(c, item, "gate.%s: value %g appears twice", key, dup);
       }
   }
   free(*out);
@@ -170,42 +147,42 @@ static int gate_config_parse(const char *text, const char *file, gate_config *cf
     return -1;
   }
   yaml_parser_delete(&parser);
-  yctx c = {&doc, file, err, err_len};
+  ynode_ctx c = {&doc, file, err, err_len};
   int rc = 0;
   const yaml_node_t *root = yaml_document_get_root_node(&doc), *gate = NULL;
   for (yaml_node_pair_t *p =
            root && root->type == YAML_MAPPING_NODE ? root->data.mapping.pairs.start : NULL;
        p && p < root->data.mapping.pairs.top && !rc; p++) {
     const yaml_node_t *k = yaml_document_get_node(&doc, p->key);
-    if (!yscalar(k) || strcmp(yscalar(k), "gate"))
+    if (!ynode_scalar(k) || strcmp(ynode_scalar(k), "gate"))
       continue;
     if (gate)
-      rc = yfail(&c, k, "'gate' given twice");
+      rc = ynode_fail(&c, k, "'gate' given twice");
     gate = yaml_document_get_node(&doc, p->value);
   }
   if (!rc && !gate)
-    rc = yfail(&c, NULL,
-               "no 'gate:' mapping: this is not a validation suite (see "
-               "suites/validate.yaml)");
+    rc = ynode_fail(&c, NULL,
+                    "no 'gate:' mapping: this is not a validation suite (see "
+                    "suites/validate.yaml)");
   if (!rc && gate->type != YAML_MAPPING_NODE)
-    rc = yfail(&c, gate, "gate: expected a mapping");
+    rc = ynode_fail(&c, gate, "gate: expected a mapping");
   for (yaml_node_pair_t *p = rc ? NULL : gate->data.mapping.pairs.start;
        p && p < gate->data.mapping.pairs.top && !rc; p++) {
     const yaml_node_t *k = yaml_document_get_node(&doc, p->key);
     const yaml_node_t *v = yaml_document_get_node(&doc, p->value);
-    const char *key = yscalar(k);
+    const char *key = ynode_scalar(k);
     double d;
     if (!key) {
-      rc = yfail(&c, k, "gate: keys must be strings");
+      rc = ynode_fail(&c, k, "gate: keys must be strings");
     } else if (!strcmp(key, "knob")) {
       rc = ygrid(&c, v, key, 0, &cfg->knobs, &cfg->n_knobs);
     } else if (!strcmp(key, "bpp")) {
       rc = ygrid(&c, v, key, 1, &cfg->bpps, &cfg->n_bpps);
     } else if (!strcmp(key, "baseline")) {
-      if (!yscalar(v) || !*yscalar(v))
-        rc = yfail(&c, v, "gate.baseline: expected a codec spec (NAME[:KEY=VAL]...)");
-      else if (!(cfg->baseline = strdup(yscalar(v))))
-        rc = yfail(&c, v, "out of memory");
+      if (!ynode_scalar(v) || !*ynode_scalar(v))
+        rc = ynode_fail(&c, v, "gate.baseline: expected a codec spec (NAME[:KEY=VAL]...)");
+      else if (!(cfg->baseline = strdup(ynode_scalar(v))))
+        rc = ynode_fail(&c, v, "out of memory");
     } else if (!strcmp(key, "min_bpp")) {
       rc = ynumber(&c, v, key, 1e-9, 1e6, &cfg->min_bpp);
     } else if (!strcmp(key, "max_bpp")) {
@@ -221,33 +198,33 @@ static int gate_config_parse(const char *text, const char *file, gate_config *cf
     } else if (!strcmp(key, "min_bd_accuracy")) {
       rc = ynumber(&c, v, key, -100, 100, &cfg->min_bd_accuracy);
     } else if (!strcmp(key, "not_comparable")) {
-      const char *s = yscalar(v);
+      const char *s = ynode_scalar(v);
       if (s && !strcmp(s, "fail"))
         cfg->not_comparable_fail = 1;
       else if (s && !strcmp(s, "warn"))
         cfg->not_comparable_fail = 0;
       else
-        rc = yfail(&c, v, "gate.not_comparable: expected 'fail' or 'warn', got '%s'",
-                   s ? s : "(not a scalar)");
+        rc = ynode_fail(&c, v, "gate.not_comparable: expected 'fail' or 'warn', got '%s'",
+                        s ? s : "(not a scalar)");
     } else if (!strcmp(key, "determinism")) {
       rc = ybool(&c, v, key, &cfg->determinism);
     } else if (!strcmp(key, "determinism_images")) {
       rc = ynumber(&c, v, key, 1, GATE_MAX_DETERMINISM_IMAGES, &d);
       if (!rc && d != floor(d))
-        rc = yfail(&c, v, "gate.determinism_images: expected an integer");
+        rc = ynode_fail(&c, v, "gate.determinism_images: expected an integer");
       cfg->determinism_images = (size_t)d;
     } else {
-      rc = yfail(&c, k,
-                 "gate: unknown key '%s' (known: baseline, knob, bpp, min_bpp, max_bpp, "
-                 "tolerance_se, accuracy_floor, si_norm_tol, max_bd_rate, min_bd_accuracy, "
-                 "not_comparable, determinism, determinism_images)",
-                 key);
+      rc = ynode_fail(&c, k,
+                      "gate: unknown key '%s' (known: baseline, knob, bpp, min_bpp, max_bpp, "
+                      "tolerance_se, accuracy_floor, si_norm_tol, max_bd_rate, min_bd_accuracy, "
+                      "not_comparable, determinism, determinism_images)",
+                      key);
     }
   }
   if (!rc && !cfg->n_knobs && !cfg->n_bpps)
-    rc = yfail(&c, gate, "gate: no grid (give 'knob:' values and/or 'bpp:' targets)");
+    rc = ynode_fail(&c, gate, "gate: no grid (give 'knob:' values and/or 'bpp:' targets)");
   if (!rc && isfinite(cfg->min_bpp) && isfinite(cfg->max_bpp) && cfg->min_bpp > cfg->max_bpp)
-    rc = yfail(&c, gate, "gate: min_bpp %g is above max_bpp %g", cfg->min_bpp, cfg->max_bpp);
+    rc = ynode_fail(&c, gate, "gate: min_bpp %g is above max_bpp %g", cfg->min_bpp, cfg->max_bpp);
   yaml_document_delete(&doc);
   return rc;
 }
@@ -257,12 +234,12 @@ static int gate_config_parse(const char *text, const char *file, gate_config *cf
 /* "models/x.ckpt" (no '=') is shorthand for "saic:model=models/x.ckpt". malloc()ed. */
 static char *expand_spec(const char *spec) {
   size_t n = strlen(spec);
-  sbuf b = {0};
+  report_buf b = {0};
   if (n > 5 && !strcmp(spec + n - 5, ".ckpt") && !strchr(spec, '='))
-    sbuf_printf(&b, "saic:model=%s", spec);
+    report_buf_printf(&b, "saic:model=%s", spec);
   else
-    sbuf_puts(&b, spec);
-  return sbuf_take(&b);
+    report_buf_puts(&b, spec);
+  return report_buf_take(&b);
 }
 
 /* Whether the spec (NAME:KEY=VAL:...) names the key `key` (or `alt`, may be NULL). */
@@ -279,12 +256,12 @@ static int spec_has_key(const char *spec, const char *key, const char *alt) {
   return 0;
 }
 
-static void append_grid(sbuf *b, const char *key, const double *v, size_t n) {
-  sbuf_printf(b, ":%s=", key);
+static void append_grid(report_buf *b, const char *key, const double *v, size_t n) {
+  report_buf_printf(b, ":%s=", key);
   for (size_t i = 0; i < n; i++) {
     char num[32];
     util_format_number(v[i], num);
-    sbuf_printf(b, "%s%s", i ? "," : "", num);
+    report_buf_printf(b, "%s%s", i ? "," : "", num);
   }
 }
 
@@ -316,14 +293,14 @@ static int side_from_spec(gate_side *s, const char *spec_in, const gate_config *
   }
   int has_knob = spec_has_key(s->spec, "knob", s->vt->knob.name);
   int has_bpp = spec_has_key(s->spec, "bpp", NULL);
-  sbuf b = {0};
-  sbuf_puts(&b, s->spec);
+  report_buf b = {0};
+  report_buf_puts(&b, s->spec);
   if (!has_knob && cfg->n_knobs)
     append_grid(&b, s->vt->knob.name, cfg->knobs, cfg->n_knobs);
   if (!has_bpp && cfg->n_bpps)
     append_grid(&b, "bpp", cfg->bpps, cfg->n_bpps);
-  sbuf_printf(&b, ":label=%s", s->role);
-  if (!(s->run_spec = sbuf_take(&b)) || !(s->label = strdup(s->role)))
+  report_buf_printf(&b, ":label=%s", s->role);
+  if (!(s->run_spec = report_buf_take(&b)) || !(s->label = strdup(s->role)))
     return snprintf(err, err_len, "out of memory"), -1;
   /* Check the grid here, so the message names the side rather than a suite line. */
   suite *tmp = suite_new_adhoc("gate");
@@ -670,9 +647,9 @@ static void check_bd(const gate_config *cfg, const gate_side *cand, const gate_s
 /* ------------------------------------------------------------------ check (b): determinism */
 
 static char *path_join(const char *dir, const char *name) {
-  sbuf b = {0};
-  sbuf_printf(&b, "%s/%s", dir, name);
-  return sbuf_take(&b);
+  report_buf b = {0};
+  report_buf_printf(&b, "%s/%s", dir, name);
+  return report_buf_take(&b);
 }
 
 static int write_file(const char *path, const void *data, size_t size, char *err, size_t err_len) {
@@ -1050,16 +1027,17 @@ static void print_table(FILE *f, const gate_options *o, const gate_side *cand,
 
 static char *verdict_markdown(const gate_options *o, const gate_side *cand, const gate_side *base,
                               const check_list *l, int pass, const int counts[4]) {
-  sbuf b = {0};
+  report_buf b = {0};
   char a[512], s[512];
   side_text(cand, a, sizeof a);
   side_text(base, s, sizeof s);
-  sbuf_printf(&b, "# Gate verdict: %s\n\n", pass ? "PASS" : "FAIL");
-  sbuf_printf(&b, "- candidate: `%s`\n- baseline: `%s`\n- suite: `%s`\n", a, s, o->suite_path);
-  sbuf_printf(&b, "- %d passed, %d warnings, %d failed, %d skipped\n\n", counts[ST_PASS],
-              counts[ST_WARN], counts[ST_FAIL], counts[ST_SKIP]);
-  sbuf_puts(&b, "| check | dataset | task | point | value | limit | result | detail |\n"
-                "|---|---|---|---|---|---|---|---|\n");
+  report_buf_printf(&b, "# Gate verdict: %s\n\n", pass ? "PASS" : "FAIL");
+  report_buf_printf(&b, "- candidate: `%s`\n- baseline: `%s`\n- suite: `%s`\n", a, s,
+                    o->suite_path);
+  report_buf_printf(&b, "- %d passed, %d warnings, %d failed, %d skipped\n\n", counts[ST_PASS],
+                    counts[ST_WARN], counts[ST_FAIL], counts[ST_SKIP]);
+  report_buf_puts(&b, "| check | dataset | task | point | value | limit | result | detail |\n"
+                      "|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < l->n; i++) {
     const gate_check *c = &l->v[i];
     char detail[sizeof c->detail];
@@ -1067,11 +1045,11 @@ static char *verdict_markdown(const gate_options *o, const gate_side *cand, cons
     for (char *p = detail; *p; p++)
       if (*p == '|')
         *p = '/';
-    sbuf_printf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", c->check,
-                *c->dataset ? c->dataset : "", *c->task ? c->task : "", c->point, c->value,
-                c->limit, c->status == ST_FAIL ? "**FAIL**" : st_json[c->status], detail);
+    report_buf_printf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", c->check,
+                      *c->dataset ? c->dataset : "", *c->task ? c->task : "", c->point, c->value,
+                      c->limit, c->status == ST_FAIL ? "**FAIL**" : st_json[c->status], detail);
   }
-  return sbuf_take(&b);
+  return report_buf_take(&b);
 }
 
 /* ------------------------------------------------------------------ gate_run */
@@ -1104,9 +1082,9 @@ static suite *gate_suite(const suite *vs, const gate_side *cand, const gate_side
     g->datasets[i].offset = d->offset;
   }
   for (size_t i = 0; i < vs->n_tasks; i++) {
-    sbuf b = {0};
-    sbuf_printf(&b, "%s=%s", vs->tasks[i].name, vs->tasks[i].checkpoint);
-    char *spec = sbuf_take(&b);
+    report_buf b = {0};
+    report_buf_printf(&b, "%s=%s", vs->tasks[i].name, vs->tasks[i].checkpoint);
+    char *spec = report_buf_take(&b);
     int rc = spec ? suite_add_task_spec(g, spec, err, err_len) : -1;
     if (!spec)
       snprintf(err, err_len, "out of memory");
@@ -1118,15 +1096,15 @@ static suite *gate_suite(const suite *vs, const gate_side *cand, const gate_side
     goto fail;
   if (base->run_spec && suite_add_codec_spec(g, base->run_spec, base->vt->knob.name, err, err_len))
     goto fail;
-  sbuf t = {0};
-  sbuf_puts(&t, vs->text);
-  sbuf_printf(&t, "\n# saicbench gate: candidate %s, baseline ", cand->run_spec);
+  report_buf t = {0};
+  report_buf_puts(&t, vs->text);
+  report_buf_printf(&t, "\n# saicbench gate: candidate %s, baseline ", cand->run_spec);
   if (base->run_spec)
-    sbuf_puts(&t, base->run_spec);
+    report_buf_puts(&t, base->run_spec);
   else
-    sbuf_printf(&t, "run %lld", (long long)base_run);
-  sbuf_puts(&t, "\n");
-  if (!(g->text = sbuf_take(&t))) {
+    report_buf_printf(&t, "run %lld", (long long)base_run);
+  report_buf_puts(&t, "\n");
+  if (!(g->text = report_buf_take(&t))) {
     snprintf(err, err_len, "out of memory");
     goto fail;
   }
@@ -1153,10 +1131,10 @@ static int check_baseline_run(const gate_side *cand, gate_side *base, const char
   } else if (d->n_codecs == 1) {
     base->codec = 0;
   } else {
-    sbuf b = {0};
+    report_buf b = {0};
     for (size_t i = 0; i < d->n_codecs; i++)
-      sbuf_printf(&b, "%s%s", i ? ", " : "", d->codecs[i].label);
-    char *labels = sbuf_take(&b);
+      report_buf_printf(&b, "%s%s", i ? ", " : "", d->codecs[i].label);
+    char *labels = report_buf_take(&b);
     snprintf(err, err_len,
              "baseline run %lld has %zu codecs (%s): choose one with "
              "--baseline-label",
@@ -1217,12 +1195,12 @@ int gate_run(const gate_options *o, FILE *out, char *err, size_t err_len) {
     goto out;
   for (size_t i = 0; i < vs->n_plugins; i++) {
     const char *slash = strrchr(o->suite_path, '/');
-    sbuf b = {0};
+    report_buf b = {0};
     if (vs->plugins[i][0] == '/' || !slash)
-      sbuf_puts(&b, vs->plugins[i]);
+      report_buf_puts(&b, vs->plugins[i]);
     else
-      sbuf_printf(&b, "%.*s/%s", (int)(slash - o->suite_path), o->suite_path, vs->plugins[i]);
-    char *p = sbuf_take(&b);
+      report_buf_printf(&b, "%.*s/%s", (int)(slash - o->suite_path), o->suite_path, vs->plugins[i]);
+    char *p = report_buf_take(&b);
     int rc = p ? codec_registry_load_plugin(reg, p, err, err_len) : -1;
     if (!p)
       snprintf(err, err_len, "out of memory");

@@ -15,13 +15,13 @@
 #include "gate.h"
 #include "merge.h"
 #include "report.h"
+#include "report_buf.h"
 #include "runner.h"
 #include "saic_cli.h"
 #include "store.h"
 #include "suite.h"
 #include "train_classifier.h"
 #include "train_codec.h"
-#include "util.h"
 
 #ifndef SAICBENCH_VERSION
 #define SAICBENCH_VERSION "unknown"
@@ -49,10 +49,10 @@ static int fail(const char *fmt, const char *msg) {
 }
 
 static char *join_argv(int argc, char **argv) {
-  sbuf b = {0};
+  report_buf b = {0};
   for (int i = 0; i < argc; i++)
-    sbuf_printf(&b, "%s%s", i ? " " : "", argv[i]);
-  return sbuf_take(&b);
+    report_buf_printf(&b, "%s%s", i ? " " : "", argv[i]);
+  return report_buf_take(&b);
 }
 
 static int parse_positive(const char *opt, const char *s, long max, long *out) {
@@ -300,34 +300,34 @@ static int cmd_run(int argc, char **argv) {
       status = fail("%s", err);
       goto out;
     }
-    sbuf text = {0};
-    sbuf_printf(&text, "adhoc data=%s split=%s", data, split ? split : "");
+    report_buf text = {0};
+    report_buf_printf(&text, "adhoc data=%s split=%s", data, split ? split : "");
     for (int i = 0; i < n_specs; i++) {
       /* The knob's own name (quality=, ratio=) is accepted as the grid key. */
       char name[64];
       snprintf(name, sizeof name, "%.*s", (int)strcspn(codec_specs[i], ":"), codec_specs[i]);
       const codec_vtable *vt = codec_registry_find(reg, name);
       if (!vt) {
-        sbuf_free(&text);
+        report_buf_free(&text);
         status = fail("run: unknown codec '%s' (see `saicbench codecs`)", name);
         goto out;
       }
       if (suite_add_codec_spec(s, codec_specs[i], vt->knob.name, err, sizeof err)) {
-        sbuf_free(&text);
+        report_buf_free(&text);
         status = fail("%s", err);
         goto out;
       }
-      sbuf_printf(&text, " codec=%s", codec_specs[i]);
+      report_buf_printf(&text, " codec=%s", codec_specs[i]);
     }
     for (int i = 0; i < n_tasks; i++) {
       if (suite_add_task_spec(s, task_specs[i], err, sizeof err)) {
-        sbuf_free(&text);
+        report_buf_free(&text);
         status = fail("%s", err);
         goto out;
       }
-      sbuf_printf(&text, " task=%s", task_specs[i]);
+      report_buf_printf(&text, " task=%s", task_specs[i]);
     }
-    s->text = sbuf_take(&text);
+    s->text = report_buf_take(&text);
     data = NULL; /* the dataset path is already complete */
   }
   if (!shard_count && shard_from_environment(&shard_index, &shard_count, quiet) < 0)

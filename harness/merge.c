@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_buf.h"
 #include "store.h"
-#include "util.h"
 
 typedef struct shard_run {
   int64_t run_id;
@@ -291,15 +291,15 @@ int merge_shards(const char *out_db, const char *const *shard_dbs, size_t n_shar
       }
   }
   if (n_shards != count) {
-    sbuf missing = {0};
+    report_buf missing = {0};
     for (unsigned k = 0; k < count; k++) {
       int found = 0;
       for (size_t i = 0; i < n_shards; i++)
         found |= runs[i].index == k;
       if (!found)
-        sbuf_printf(&missing, "%s%u/%u", missing.len ? ", " : "", k, count);
+        report_buf_printf(&missing, "%s%u/%u", missing.len ? ", " : "", k, count);
     }
-    char *m = sbuf_take(&missing);
+    char *m = report_buf_take(&missing);
     snprintf(err, err_len, "merge: shards missing: %s", m ? m : "?");
     free(m);
     goto done;
@@ -308,13 +308,13 @@ int merge_shards(const char *out_db, const char *const *shard_dbs, size_t n_shar
     goto done;
   int threads = 0;
   char cerr[256]; /* errors while recording a failure do not replace the first error */
-  sbuf hosts = {0};
+  report_buf hosts = {0};
   for (size_t i = 0; i < n_shards; i++) {
     threads += runs[i].threads;
     if (!hosts.len || !strstr(hosts.data, runs[i].host ? runs[i].host : "?"))
-      sbuf_printf(&hosts, "%s%s", hosts.len ? "," : "", runs[i].host ? runs[i].host : "?");
+      report_buf_printf(&hosts, "%s%s", hosts.len ? "," : "", runs[i].host ? runs[i].host : "?");
   }
-  char *host = sbuf_take(&hosts);
+  char *host = report_buf_take(&hosts);
   store_run_info info = {runs[0].suite_name,
                          runs[0].suite_path,
                          runs[0].suite_hash,

@@ -20,6 +20,7 @@
 #include "dataset.h"
 #include "metrics.h"
 #include "ratectl.h"
+#include "report_buf.h"
 #include "store.h"
 #include "task_metrics.h"
 #include "util.h"
@@ -793,9 +794,9 @@ static void run_task(const run_ctx *rc, const task *t, codec_cache *cache, task_
 static char *join_path(const char *root, const char *path) {
   if (path[0] == '/' || !root || !*root)
     return strdup(path);
-  sbuf b = {0};
-  sbuf_printf(&b, "%s/%s", root, path);
-  return sbuf_take(&b);
+  report_buf b = {0};
+  report_buf_printf(&b, "%s/%s", root, path);
+  return report_buf_take(&b);
 }
 
 /* The settings as given, plus "KEY.sha256" for each setting that names a file: a model file
@@ -1017,23 +1018,23 @@ static int setup_tasks(const suite *s, const runner_options *opt, plan_dataset *
  * results do not depend on it. */
 static void plan_hash(const suite *s, const plan_dataset *pd, char (*ds_hash)[33],
                       const plan_codec *pc, const plan_task *pt, char out[33]) {
-  sbuf b = {0};
-  sbuf_printf(&b, "saicbench-plan-v1\nsuite=%s\nmax_encodes=%d\n", s->name, s->max_encodes);
+  report_buf b = {0};
+  report_buf_printf(&b, "saicbench-plan-v1\nsuite=%s\nmax_encodes=%d\n", s->name, s->max_encodes);
   if (s->text)
-    sbuf_puts(&b, s->text);
+    report_buf_puts(&b, s->text);
   for (size_t i = 0; i < s->n_datasets; i++)
-    sbuf_printf(&b, "\ndataset %s %zu %s", pd[i].sd->name, pd[i].n, ds_hash[i]);
+    report_buf_printf(&b, "\ndataset %s %zu %s", pd[i].sd->name, pd[i].n, ds_hash[i]);
   for (size_t i = 0; i < s->n_codecs; i++) {
     char *js = settings_json(&pc[i]);
-    sbuf_printf(&b, "\ncodec %s %s %s %s", pc[i].sc->label, pc[i].vt->name,
-                pc[i].vt->library_version(), js ? js : "");
+    report_buf_printf(&b, "\ncodec %s %s %s %s", pc[i].sc->label, pc[i].vt->name,
+                      pc[i].vt->library_version(), js ? js : "");
     free(js);
     for (size_t k = 0; k < pc[i].n_points; k++)
-      sbuf_printf(&b, " %c%.17g", pc[i].points[k].is_bpp ? 'b' : 'k', pc[i].points[k].value);
+      report_buf_printf(&b, " %c%.17g", pc[i].points[k].is_bpp ? 'b' : 'k', pc[i].points[k].value);
   }
   for (size_t k = 0; k < s->n_tasks; k++)
-    sbuf_printf(&b, "\ntask %s %s %s", pt[k].st->name, pt[k].arch, pt[k].sha256);
-  char *text = sbuf_take(&b);
+    report_buf_printf(&b, "\ntask %s %s %s", pt[k].st->name, pt[k].arch, pt[k].sha256);
+  char *text = report_buf_take(&b);
   util_hash128_hex(text ? text : "", text ? strlen(text) : 0, out);
   free(text);
 }

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,46 +9,21 @@
 #include <yaml.h>
 
 #include "image.h"
+#include "report_buf.h"
 #include "util.h"
+#include "ynode.h"
 
 #define SUITE_MAX_FILE_BYTES (4u << 20)
 #define SUITE_MAX_GRID 1000
 
-/* Parse context: the document and where errors are reported. */
-typedef struct parse_ctx {
-  yaml_document_t *doc;
-  const char *file;
-  char *err;
-  size_t err_len;
-} parse_ctx;
-
-__attribute__((format(printf, 3, 4))) static int fail_at(parse_ctx *c, const yaml_node_t *n,
-                                                         const char *fmt, ...) {
-  char msg[400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (n)
-    snprintf(c->err, c->err_len, "%s:%zu:%zu: %s", c->file, n->start_mark.line + 1,
-             n->start_mark.column + 1, msg);
-  else
-    snprintf(c->err, c->err_len, "%s: %s", c->file, msg);
-  return -1;
-}
-
-static const char *scalar(const yaml_node_t *n) {
-  return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static int get_string(parse_ctx *c, const yaml_node_t *n, const char *what, char **out) {
-  const char *s = scalar(n);
+static int get_string(ynode_ctx *c, const yaml_node_t *n, const char *what, char **out) {
+  const char *s = ynode_scalar(n);
   if (!s)
-    return fail_at(c, n, "%s: expected a string", what);
+    return ynode_fail(c, n, "%s: expected a string", what);
   free(*out);
   *out = strdup(s);
   if (!*out)
-    return fail_at(c, n, "out of memory");
+    return ynode_fail(c, n, "out of memory");
   return 0;
 }
 
@@ -65,21 +39,21 @@ static int parse_number(const char *s, double *out) {
   return 0;
 }
 
-static int get_size(parse_ctx *c, const yaml_node_t *n, const char *what, size_t min, size_t *out) {
-  const char *s = scalar(n);
+static int get_size(ynode_ctx *c, const yaml_node_t *n, const char *what, size_t min, size_t *out) {
+  const char *s = ynode_scalar(n);
   char *end;
   if (!s || !*s || *s == '-')
-    return fail_at(c, n, "%s: expected a non-negative integer", what);
+    return ynode_fail(c, n, "%s: expected a non-negative integer", what);
   errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
   if (errno || *end || v < min || v > (unsigned long long)SIZE_MAX / 2)
-    return fail_at(c, n, "%s: expected an integer >= %zu, got '%s'", what, min, s);
+    return ynode_fail(c, n, "%s: expected an integer >= %zu, got '%s'", what, min, s);
   *out = (size_t)v;
   return 0;
 }
 
 /* A number or a sequence of numbers, all > 0 for bpp and finite for knobs. */
-static int get_grid(parse_ctx *c, const yaml_node_t *n, const char *what, int positive,
+static int get_grid(ynode_ctx *c, const yaml_node_t *n, const char *what, int positive,
                     double **out, size_t *count) {
   yaml_node_item_t *start = NULL, *top = NULL;
   const yaml_node_t *single = NULL;
@@ -89,27 +63,28 @@ static int get_grid(parse_ctx *c, const yaml_node_t *n, const char *what, int po
   } else if (n->type == YAML_SCALAR_NODE) {
     single = n;
   } else {
-    return fail_at(c, n, "%s: expected a number or a list of numbers", what);
+    return ynode_fail(c, n, "%s: expected a number or a list of numbers", what);
   }
   size_t k = single ? 1 : (size_t)(top - start);
   if (k == 0)
-    return fail_at(c, n, "%s: empty list", what);
+    return ynode_fail(c, n, "%s: empty list", what);
   if (k > SUITE_MAX_GRID)
-    return fail_at(c, n, "%s: more than %d grid points", what, SUITE_MAX_GRID);
+    return ynode_fail(c, n, "%s: more than %d grid points", what, SUITE_MAX_GRID);
   double *v = malloc(k * sizeof *v);
   if (!v)
-    return fail_at(c, n, "out of memory");
+    return ynode_fail(c, n, "out of memory");
   for (size_t i = 0; i < k; i++) {
     const yaml_node_t *item = single ? single : yaml_document_get_node(c->doc, start[i]);
-    if (parse_number(scalar(item), &v[i]) || (positive && v[i] <= 0)) {
+    if (parse_number(ynode_scalar(item), &v[i]) || (positive && v[i] <= 0)) {
       free(v);
-      return fail_at(c, item, "%s: expected a %snumber, got '%s'", what,
-                     positive ? "positive " : "", scalar(item) ? scalar(item) : "(not a scalar)");
+      return ynode_fail(c, item, "%s: expected a %snumber, got '%s'", what,
+                        positive ? "positive " : "",
+                        ynode_scalar(item) ? ynode_scalar(item) : "(not a scalar)");
     }
     for (size_t j = 0; j < i; j++)
       if (v[j] == v[i]) {
         free(v);
-        return fail_at(c, item, "%s: value %s appears twice", what, scalar(item));
+        return ynode_fail(c, item, "%s: value %s appears twice", what, ynode_scalar(item));
       }
   }
   free(*out);
@@ -118,27 +93,27 @@ static int get_grid(parse_ctx *c, const yaml_node_t *n, const char *what, int po
   return 0;
 }
 
-static int check_name(parse_ctx *c, const yaml_node_t *n, const char *what, const char *s) {
+static int check_name(ynode_ctx *c, const yaml_node_t *n, const char *what, const char *s) {
   if (!*s || strlen(s) > 64)
-    return fail_at(c, n, "%s: must be 1 to 64 characters", what);
+    return ynode_fail(c, n, "%s: must be 1 to 64 characters", what);
   for (const char *p = s; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
           *p == '-' || *p == '_' || *p == '.'))
-      return fail_at(c, n, "%s '%s': use letters, digits, '-', '_' and '.' only", what, s);
+      return ynode_fail(c, n, "%s '%s': use letters, digits, '-', '_' and '.' only", what, s);
   return 0;
 }
 
-static int parse_dataset(parse_ctx *c, const yaml_node_t *n, suite_dataset *d) {
+static int parse_dataset(ynode_ctx *c, const yaml_node_t *n, suite_dataset *d) {
   if (n->type != YAML_MAPPING_NODE)
-    return fail_at(c, n, "datasets: each entry must be a mapping (name:, path:, ...)");
+    return ynode_fail(c, n, "datasets: each entry must be a mapping (name:, path:, ...)");
   d->stride = 1;
   for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
     const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
     const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-    const char *key = scalar(k);
+    const char *key = ynode_scalar(k);
     int rc;
     if (!key)
-      return fail_at(c, k, "datasets: keys must be strings");
+      return ynode_fail(c, k, "datasets: keys must be strings");
     if (!strcmp(key, "name"))
       rc = get_string(c, v, "datasets.name", &d->name);
     else if (!strcmp(key, "path"))
@@ -152,25 +127,25 @@ static int parse_dataset(parse_ctx *c, const yaml_node_t *n, suite_dataset *d) {
     else if (!strcmp(key, "offset"))
       rc = get_size(c, v, "datasets.offset", 0, &d->offset);
     else
-      return fail_at(c, k,
-                     "datasets: unknown key '%s' (known: name, path, split, limit, stride, "
-                     "offset)",
-                     key);
+      return ynode_fail(c, k,
+                        "datasets: unknown key '%s' (known: name, path, split, limit, stride, "
+                        "offset)",
+                        key);
     if (rc)
       return rc;
   }
   if (!d->path)
-    return fail_at(c, n, "datasets: entry without 'path'");
+    return ynode_fail(c, n, "datasets: entry without 'path'");
   if (!d->name) {
     const char *base = strrchr(d->path, '/');
     base = base && base[1] ? base + 1 : d->path;
-    sbuf b = {0};
-    sbuf_puts(&b, base);
+    report_buf b = {0};
+    report_buf_puts(&b, base);
     if (d->split)
-      sbuf_printf(&b, "-%s", d->split);
-    d->name = sbuf_take(&b);
+      report_buf_printf(&b, "-%s", d->split);
+    d->name = report_buf_take(&b);
     if (!d->name)
-      return fail_at(c, n, "out of memory");
+      return ynode_fail(c, n, "out of memory");
   }
   return check_name(c, n, "datasets.name", d->name);
 }
@@ -189,7 +164,7 @@ static char *path_stem(const char *path) {
   return out;
 }
 
-static int parse_task(parse_ctx *c, const yaml_node_t *n, suite_task *t) {
+static int parse_task(ynode_ctx *c, const yaml_node_t *n, suite_task *t) {
   t->line = (int)n->start_mark.line + 1;
   t->column = (int)n->start_mark.column + 1;
   if (n->type == YAML_SCALAR_NODE) {
@@ -199,60 +174,60 @@ static int parse_task(parse_ctx *c, const yaml_node_t *n, suite_task *t) {
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
       const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
       const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-      const char *key = scalar(k);
+      const char *key = ynode_scalar(k);
       int rc;
       if (!key)
-        return fail_at(c, k, "tasks: keys must be strings");
+        return ynode_fail(c, k, "tasks: keys must be strings");
       if (!strcmp(key, "name"))
         rc = get_string(c, v, "tasks.name", &t->name);
       else if (!strcmp(key, "checkpoint"))
         rc = get_string(c, v, "tasks.checkpoint", &t->checkpoint);
       else
-        return fail_at(c, k, "tasks: unknown key '%s' (known: name, checkpoint)", key);
+        return ynode_fail(c, k, "tasks: unknown key '%s' (known: name, checkpoint)", key);
       if (rc)
         return rc;
     }
   } else {
-    return fail_at(c, n,
-                   "tasks: each entry is a checkpoint path or a mapping (name:, checkpoint:)");
+    return ynode_fail(c, n,
+                      "tasks: each entry is a checkpoint path or a mapping (name:, checkpoint:)");
   }
   if (!t->checkpoint || !*t->checkpoint)
-    return fail_at(c, n, "tasks: entry without 'checkpoint'");
+    return ynode_fail(c, n, "tasks: entry without 'checkpoint'");
   if (!t->name && !(t->name = path_stem(t->checkpoint)))
-    return fail_at(c, n, "out of memory");
+    return ynode_fail(c, n, "out of memory");
   return check_name(c, n, "tasks.name", t->name);
 }
 
-static int parse_settings(parse_ctx *c, const yaml_node_t *n, suite_codec *cd) {
+static int parse_settings(ynode_ctx *c, const yaml_node_t *n, suite_codec *cd) {
   if (n->type != YAML_MAPPING_NODE)
-    return fail_at(c, n, "codecs.settings: expected a mapping of key: value");
+    return ynode_fail(c, n, "codecs.settings: expected a mapping of key: value");
   size_t k = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
   cd->options = calloc(k ? k : 1, sizeof *cd->options);
   if (!cd->options)
-    return fail_at(c, n, "out of memory");
+    return ynode_fail(c, n, "out of memory");
   for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-    const char *key = scalar(yaml_document_get_node(c->doc, p->key));
+    const char *key = ynode_scalar(yaml_document_get_node(c->doc, p->key));
     const yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
-    const char *val = scalar(vn);
+    const char *val = ynode_scalar(vn);
     if (!key || !val)
-      return fail_at(c, vn, "codecs.settings: keys and values must be scalars");
+      return ynode_fail(c, vn, "codecs.settings: keys and values must be scalars");
     for (size_t i = 0; i < cd->n_options; i++)
       if (!strcmp(cd->options[i].key, key))
-        return fail_at(c, vn, "codecs.settings: '%s' given twice", key);
+        return ynode_fail(c, vn, "codecs.settings: '%s' given twice", key);
     /* `key: !path FILE`: a file relative to the suite file's folder (resolved on load). */
     const bool is_file = vn->tag && !strcmp((const char *)vn->tag, "!path");
     if (vn->tag && !is_file && strncmp((const char *)vn->tag, "tag:yaml.org,2002:", 18))
-      return fail_at(c, vn, "codecs.settings: '%s': unknown tag '%s' (known: !path)", key,
-                     (const char *)vn->tag);
+      return ynode_fail(c, vn, "codecs.settings: '%s': unknown tag '%s' (known: !path)", key,
+                        (const char *)vn->tag);
     if (is_file && !*val)
-      return fail_at(c, vn, "codecs.settings: '%s': empty !path", key);
+      return ynode_fail(c, vn, "codecs.settings: '%s': empty !path", key);
     if (is_file && !cd->option_is_file && !(cd->option_is_file = calloc(k ? k : 1, 1)))
-      return fail_at(c, n, "out of memory");
+      return ynode_fail(c, n, "out of memory");
     char *ks = strdup(key), *vs = strdup(val);
     if (!ks || !vs) {
       free(ks);
       free(vs);
-      return fail_at(c, n, "out of memory");
+      return ynode_fail(c, n, "out of memory");
     }
     if (is_file)
       cd->option_is_file[cd->n_options] = 1;
@@ -263,18 +238,18 @@ static int parse_settings(parse_ctx *c, const yaml_node_t *n, suite_codec *cd) {
   return 0;
 }
 
-static int parse_codec(parse_ctx *c, const yaml_node_t *n, suite_codec *cd) {
+static int parse_codec(ynode_ctx *c, const yaml_node_t *n, suite_codec *cd) {
   if (n->type != YAML_MAPPING_NODE)
-    return fail_at(c, n, "codecs: each entry must be a mapping (codec:, knob:, bpp:, ...)");
+    return ynode_fail(c, n, "codecs: each entry must be a mapping (codec:, knob:, bpp:, ...)");
   cd->line = (int)n->start_mark.line + 1;
   cd->column = (int)n->start_mark.column + 1;
   for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
     const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
     const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-    const char *key = scalar(k);
+    const char *key = ynode_scalar(k);
     int rc;
     if (!key)
-      return fail_at(c, k, "codecs: keys must be strings");
+      return ynode_fail(c, k, "codecs: keys must be strings");
     if (!strcmp(key, "codec"))
       rc = get_string(c, v, "codecs.codec", &cd->codec);
     else if (!strcmp(key, "label"))
@@ -284,37 +259,38 @@ static int parse_codec(parse_ctx *c, const yaml_node_t *n, suite_codec *cd) {
     else if (!strcmp(key, "bpp"))
       rc = get_grid(c, v, "codecs.bpp", 1, &cd->bpps, &cd->n_bpps);
     else if (!strcmp(key, "settings"))
-      rc = cd->options ? fail_at(c, k, "codecs: 'settings' given twice") : parse_settings(c, v, cd);
+      rc = cd->options ? ynode_fail(c, k, "codecs: 'settings' given twice")
+                       : parse_settings(c, v, cd);
     else
-      return fail_at(c, k, "codecs: unknown key '%s' (known: codec, label, settings, knob, bpp)",
-                     key);
+      return ynode_fail(c, k, "codecs: unknown key '%s' (known: codec, label, settings, knob, bpp)",
+                        key);
     if (rc)
       return rc;
   }
   if (!cd->codec)
-    return fail_at(c, n, "codecs: entry without 'codec'");
+    return ynode_fail(c, n, "codecs: entry without 'codec'");
   if (!cd->label && !(cd->label = strdup(cd->codec)))
-    return fail_at(c, n, "out of memory");
+    return ynode_fail(c, n, "out of memory");
   if (!cd->n_knobs && !cd->n_bpps)
-    return fail_at(c, n, "codecs: '%s' has no grid (give 'knob:' values and/or 'bpp:' targets)",
-                   cd->label);
+    return ynode_fail(c, n, "codecs: '%s' has no grid (give 'knob:' values and/or 'bpp:' targets)",
+                      cd->label);
   return check_name(c, n, "codecs.label", cd->label);
 }
 
-static int parse_root(parse_ctx *c, suite *s) {
+static int parse_root(ynode_ctx *c, suite *s) {
   const yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (!root)
-    return fail_at(c, NULL, "empty suite file");
+    return ynode_fail(c, NULL, "empty suite file");
   if (root->type != YAML_MAPPING_NODE)
-    return fail_at(c, root, "the suite must be a mapping (name:, datasets:, codecs:)");
+    return ynode_fail(c, root, "the suite must be a mapping (name:, datasets:, codecs:)");
   for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
        p++) {
     const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
     const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-    const char *key = scalar(k);
+    const char *key = ynode_scalar(k);
     int rc = 0;
     if (!key)
-      return fail_at(c, k, "keys must be strings");
+      return ynode_fail(c, k, "keys must be strings");
     if (!strcmp(key, "name")) {
       rc = get_string(c, v, "name", &s->name);
     } else if (!strcmp(key, "description")) {
@@ -323,44 +299,44 @@ static int parse_root(parse_ctx *c, suite *s) {
       size_t m;
       rc = get_size(c, v, "max_encodes", 2, &m);
       if (!rc && m > 64)
-        rc = fail_at(c, v, "max_encodes: at most 64");
+        rc = ynode_fail(c, v, "max_encodes: at most 64");
       s->max_encodes = (int)m;
     } else if (!strcmp(key, "datasets") || !strcmp(key, "codecs") || !strcmp(key, "plugins") ||
                !strcmp(key, "tasks")) {
       if (v->type != YAML_SEQUENCE_NODE)
-        return fail_at(c, v, "%s: expected a list", key);
+        return ynode_fail(c, v, "%s: expected a list", key);
       size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
       if (!cnt)
-        return fail_at(c, v, "%s: empty list", key);
+        return ynode_fail(c, v, "%s: empty list", key);
       if (!strcmp(key, "datasets")) {
         if (s->datasets)
-          return fail_at(c, k, "'datasets' given twice");
+          return ynode_fail(c, k, "'datasets' given twice");
         if (!(s->datasets = calloc(cnt, sizeof *s->datasets)))
-          return fail_at(c, v, "out of memory");
+          return ynode_fail(c, v, "out of memory");
         for (size_t i = 0; i < cnt && !rc; i++, s->n_datasets++)
           rc = parse_dataset(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
                              &s->datasets[i]);
       } else if (!strcmp(key, "codecs")) {
         if (s->codecs)
-          return fail_at(c, k, "'codecs' given twice");
+          return ynode_fail(c, k, "'codecs' given twice");
         if (!(s->codecs = calloc(cnt, sizeof *s->codecs)))
-          return fail_at(c, v, "out of memory");
+          return ynode_fail(c, v, "out of memory");
         for (size_t i = 0; i < cnt && !rc; i++, s->n_codecs++)
           rc = parse_codec(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
                            &s->codecs[i]);
       } else if (!strcmp(key, "tasks")) {
         if (s->tasks)
-          return fail_at(c, k, "'tasks' given twice");
+          return ynode_fail(c, k, "'tasks' given twice");
         if (!(s->tasks = calloc(cnt, sizeof *s->tasks)))
-          return fail_at(c, v, "out of memory");
+          return ynode_fail(c, v, "out of memory");
         for (size_t i = 0; i < cnt && !rc; i++, s->n_tasks++)
           rc = parse_task(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
                           &s->tasks[i]);
       } else {
         if (s->plugins)
-          return fail_at(c, k, "'plugins' given twice");
+          return ynode_fail(c, k, "'plugins' given twice");
         if (!(s->plugins = calloc(cnt, sizeof *s->plugins)))
-          return fail_at(c, v, "out of memory");
+          return ynode_fail(c, v, "out of memory");
         for (size_t i = 0; i < cnt && !rc; i++, s->n_plugins++)
           rc = get_string(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
                           "plugins", &s->plugins[i]);
@@ -369,26 +345,26 @@ static int parse_root(parse_ctx *c, suite *s) {
       /* Thresholds of `saicbench gate` (harness/gate.c parses them from the suite text); a
        * plain run ignores them. */
       if (v->type != YAML_MAPPING_NODE)
-        return fail_at(c, v, "gate: expected a mapping (see suites/validate.yaml)");
+        return ynode_fail(c, v, "gate: expected a mapping (see suites/validate.yaml)");
     } else {
-      return fail_at(c, k,
-                     "unknown key '%s' (known: name, description, max_encodes, plugins, "
-                     "datasets, codecs, tasks, gate)",
-                     key);
+      return ynode_fail(c, k,
+                        "unknown key '%s' (known: name, description, max_encodes, plugins, "
+                        "datasets, codecs, tasks, gate)",
+                        key);
     }
     if (rc)
       return rc;
   }
   if (!s->name)
-    return fail_at(c, root, "the suite has no 'name'");
+    return ynode_fail(c, root, "the suite has no 'name'");
   if (!s->n_datasets)
-    return fail_at(c, root, "the suite has no 'datasets'");
+    return ynode_fail(c, root, "the suite has no 'datasets'");
   if (!s->n_codecs)
-    return fail_at(c, root, "the suite has no 'codecs'");
+    return ynode_fail(c, root, "the suite has no 'codecs'");
   for (size_t i = 0; i < s->n_datasets; i++)
     for (size_t j = 0; j < i; j++)
       if (!strcmp(s->datasets[i].name, s->datasets[j].name))
-        return fail_at(c, root, "dataset name '%s' used twice", s->datasets[i].name);
+        return ynode_fail(c, root, "dataset name '%s' used twice", s->datasets[i].name);
   for (size_t i = 0; i < s->n_codecs; i++)
     for (size_t j = 0; j < i; j++)
       if (!strcmp(s->codecs[i].label, s->codecs[j].label)) {
@@ -429,7 +405,7 @@ int suite_parse(const char *text, size_t len, const char *name_for_errors, suite
   yaml_parser_delete(&parser);
   suite *s = calloc(1, sizeof *s);
   int rc = -1;
-  parse_ctx c = {&doc, name_for_errors, err, err_len};
+  ynode_ctx c = {&doc, name_for_errors, err, err_len};
   if (!s)
     snprintf(err, err_len, "%s: out of memory", name_for_errors);
   else if (!(s->text = malloc(len + 1)))
@@ -473,9 +449,9 @@ int suite_load_file(const char *path, suite **out, char *err, size_t err_len) {
     suite_task *t = &(*out)->tasks[i];
     if (t->checkpoint[0] == '/')
       continue;
-    sbuf b = {0};
-    sbuf_printf(&b, "%.*s/%s", (int)(slash - path), path, t->checkpoint);
-    char *resolved = sbuf_take(&b);
+    report_buf b = {0};
+    report_buf_printf(&b, "%.*s/%s", (int)(slash - path), path, t->checkpoint);
+    char *resolved = report_buf_take(&b);
     if (!resolved)
       goto oom;
     free(t->checkpoint);
@@ -486,9 +462,9 @@ int suite_load_file(const char *path, suite **out, char *err, size_t err_len) {
     for (size_t j = 0; cd->option_is_file && j < cd->n_options; j++) {
       if (!cd->option_is_file[j] || cd->options[j].value[0] == '/')
         continue;
-      sbuf b = {0};
-      sbuf_printf(&b, "%.*s/%s", (int)(slash - path), path, cd->options[j].value);
-      char *resolved = sbuf_take(&b);
+      report_buf b = {0};
+      report_buf_printf(&b, "%.*s/%s", (int)(slash - path), path, cd->options[j].value);
+      char *resolved = report_buf_take(&b);
       if (!resolved)
         goto oom;
       free((char *)cd->options[j].value);

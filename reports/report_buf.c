@@ -79,6 +79,16 @@ void report_buf_reset(report_buf *b) {
     b->data[0] = '\0';
 }
 
+char *report_buf_take(report_buf *b) {
+  if (!b->data)
+    report_buf_append(b, "", 0); /* an empty buffer still yields a string to free */
+  char *s = b->failed ? NULL : b->data;
+  if (!s)
+    free(b->data);
+  *b = (report_buf){0};
+  return s;
+}
+
 void report_buf_free(report_buf *b) {
   free(b->data);
   b->data = NULL;

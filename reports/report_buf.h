@@ -1,8 +1,9 @@
 /* Growable string buffer and the text encoders every report writer shares (HTML/XML escaping,
  * CSV fields, UTF-8 repair, number formatting).
  *
- * Internal to sb_reports (tests include it too). Thread-safety: all functions are reentrant; a
- * buffer belongs to one thread at a time.
+ * Internal to sb_reports, except that the harness builds its text (suite descriptions, specs,
+ * SQL) with report_buf too, so the program has one growable string (tests include it as well).
+ * Thread-safety: all functions are reentrant; a buffer belongs to one thread at a time.
  *
  * Text policy: strings from the database are treated as untrusted bytes. Every encoder here
  * replaces invalid UTF-8 with U+FFFD so that JSON (jansson rejects invalid UTF-8), HTML and CSV
@@ -28,6 +29,9 @@ int report_buf_failed(const report_buf *b);
 /* The contents as a C string ("" when empty; never NULL). Valid until the next append/free. */
 const char *report_buf_str(const report_buf *b);
 void report_buf_reset(report_buf *b); /* length 0, keeps memory, clears nothing else */
+/* Hands the string over (malloc()ed, "" when empty; the caller frees it) and leaves the buffer
+ * zeroed; returns NULL instead when the buffer failed (its memory is freed). */
+char *report_buf_take(report_buf *b);
 void report_buf_free(report_buf *b);
 
 /* Appends s escaped for HTML/XML text and attribute values: & < > " ' become &amp; &lt; &gt;

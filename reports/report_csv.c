@@ -34,13 +34,7 @@ int report_write_csv(const report_data *d, size_t ds_index, const char *dir, con
       put_real(&b, cols[j]);
     report_buf_puts(&b, "\r\n");
   }
-  int rc;
-  if (report_buf_failed(&b))
-    rc = report_errf(err, err_len, "out of memory building '%s/%s'", dir, name);
-  else
-    rc = report_write_file(dir, name, b.data, b.len, err, err_len);
-  report_buf_free(&b);
-  return rc;
+  return report_write_buf(&b, dir, name, err, err_len);
 }
 
 /* tasks_<dataset>.csv (layout in report.h). */
@@ -78,13 +72,7 @@ int report_write_tasks_csv(const report_data *d, size_t ds_index, const char *di
       put_real(&b, cols[j]);
     report_buf_puts(&b, "\r\n");
   }
-  int rc;
-  if (report_buf_failed(&b))
-    rc = report_errf(err, err_len, "out of memory building '%s/%s'", dir, name);
-  else
-    rc = report_write_file(dir, name, b.data, b.len, err, err_len);
-  report_buf_free(&b);
-  return rc;
+  return report_write_buf(&b, dir, name, err, err_len);
 }
 
 /* One line per class: ...,class,class_name,n,correct,accuracy. */
@@ -129,12 +117,8 @@ int report_write_perclass_csv(const report_data *d, size_t ds_index, const char 
       put_classes(&b, ds, report_buf_str(&prefix), r->class_n, r->class_correct);
     }
   }
-  int rc;
-  if (report_buf_failed(&b) || report_buf_failed(&prefix))
-    rc = report_errf(err, err_len, "out of memory building '%s/%s'", dir, name);
-  else
-    rc = report_write_file(dir, name, b.data, b.len, err, err_len);
-  report_buf_free(&b);
+  /* Rows built from a failed prefix are incomplete: the file fails as if b had. */
+  b.failed |= report_buf_failed(&prefix);
   report_buf_free(&prefix);
-  return rc;
+  return report_write_buf(&b, dir, name, err, err_len);
 }

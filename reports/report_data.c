@@ -5,6 +5,8 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +40,39 @@ static int col_text(sqlite3_stmt *st, int i, char **out) {
 
 static double col_real(sqlite3_stmt *st, int i) {
   return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+/* Room for element n of an array with capacity *cap (doubling, `first` at the start): returns
+ * the array, moved if it grew, or NULL when out of memory (the old array stays valid). */
+static void *grow(void *v, size_t n, size_t *cap, size_t first, size_t size) {
+  if (n < *cap)
+    return v;
+  size_t c = *cap ? 2 * *cap : first;
+  void *p = c <= SIZE_MAX / size ? realloc(v, c * size) : NULL;
+  if (p)
+    *cap = c;
+  return p;
+}
+
+/* rc of a row loop that stopped because memory ran out (SQLite's codes are never negative). */
+#define ROWS_OOM (-1)
+
+/* Ends a loop over sqlite3_step: rc is the last step's result or ROWS_OOM. Finalizes st and
+ * returns 0 after SQLITE_DONE, else -1 with "out of memory reading WHAT" or "cannot read WHAT:
+ * <SQLite's message>", WHAT formatted from fmt ("codecs of run 7"). */
+__attribute__((format(printf, 6, 7))) static int
+rows_end(sqlite3 *db, sqlite3_stmt *st, int rc, char *err, size_t err_len, const char *fmt, ...) {
+  char what[160];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  if (rc == ROWS_OOM)
+    report_errf(err, err_len, "out of memory reading %s", what);
+  else if (rc != SQLITE_DONE)
+    report_errf(err, err_len, "cannot read %s: %s", what, sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int check_schema(sqlite3 *db, char *err, size_t err_len) {
@@ -103,32 +138,23 @@ static int load_codecs(sqlite3 *db, report_data *d, char *err, size_t err_len) {
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (d->n_codecs == cap) {
-      cap = cap ? 2 * cap : 8;
-      report_codec *c = realloc(d->codecs, cap * sizeof *c);
-      if (!c)
-        goto oom;
-      d->codecs = c;
+    report_codec *v = grow(d->codecs, d->n_codecs, &cap, 8, sizeof *v);
+    if (!v) {
+      rc = ROWS_OOM;
+      break;
     }
+    d->codecs = v;
     report_codec *c = &d->codecs[d->n_codecs++];
     memset(c, 0, sizeof *c);
     c->id = sqlite3_column_int64(st, 0);
     if (col_text(st, 1, &c->label) || col_text(st, 2, &c->codec) ||
         col_text(st, 3, &c->library_version) || col_text(st, 4, &c->settings) ||
-        col_text(st, 5, &c->knob_name) || col_text(st, 6, &c->plugin_path))
-      goto oom;
+        col_text(st, 5, &c->knob_name) || col_text(st, 6, &c->plugin_path)) {
+      rc = ROWS_OOM;
+      break;
+    }
   }
-  if (rc != SQLITE_DONE) {
-    report_errf(err, err_len, "cannot read codecs of run %" PRId64 ": %s", d->run.id,
-                sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return -1;
-  }
-  sqlite3_finalize(st);
-  return 0;
-oom:
-  sqlite3_finalize(st);
-  return report_errf(err, err_len, "out of memory reading codecs of run %" PRId64, d->run.id);
+  return rows_end(db, st, rc, err, err_len, "codecs of run %" PRId64, d->run.id);
 }
 
 static int load_datasets(sqlite3 *db, report_data *d, char *err, size_t err_len) {
@@ -143,34 +169,25 @@ static int load_datasets(sqlite3 *db, report_data *d, char *err, size_t err_len)
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (d->n_datasets == cap) {
-      cap = cap ? 2 * cap : 4;
-      report_dataset *ds = realloc(d->datasets, cap * sizeof *ds);
-      if (!ds)
-        goto oom;
-      d->datasets = ds;
+    report_dataset *v = grow(d->datasets, d->n_datasets, &cap, 4, sizeof *v);
+    if (!v) {
+      rc = ROWS_OOM;
+      break;
     }
+    d->datasets = v;
     report_dataset *ds = &d->datasets[d->n_datasets++];
     memset(ds, 0, sizeof *ds);
     ds->id = sqlite3_column_int64(st, 0);
     if (col_text(st, 1, &ds->name) || col_text(st, 2, &ds->path) || col_text(st, 3, &ds->kind) ||
         col_text(st, 4, &ds->content_hash) || col_text(st, 5, &ds->selection) ||
-        col_text(st, 8, &ds->class_names_json))
-      goto oom;
+        col_text(st, 8, &ds->class_names_json)) {
+      rc = ROWS_OOM;
+      break;
+    }
     ds->n_images = sqlite3_column_int64(st, 6);
     ds->n_classes = sqlite3_column_int64(st, 7);
   }
-  if (rc != SQLITE_DONE) {
-    report_errf(err, err_len, "cannot read datasets of run %" PRId64 ": %s", d->run.id,
-                sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return -1;
-  }
-  sqlite3_finalize(st);
-  return 0;
-oom:
-  sqlite3_finalize(st);
-  return report_errf(err, err_len, "out of memory reading datasets of run %" PRId64, d->run.id);
+  return rows_end(db, st, rc, err, err_len, "datasets of run %" PRId64, d->run.id);
 }
 
 static size_t codec_index(const report_data *d, int64_t codec_id) {
@@ -199,16 +216,12 @@ static int load_rows(sqlite3 *db, report_data *d, report_dataset *ds, char *err,
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (ds->n_rows == cap) {
-      cap = cap ? 2 * cap : 32;
-      report_row *r = realloc(ds->rows, cap * sizeof *r);
-      if (!r) {
-        sqlite3_finalize(st);
-        return report_errf(err, err_len, "out of memory reading aggregates of dataset %" PRId64,
-                           ds->id);
-      }
-      ds->rows = r;
+    report_row *v = grow(ds->rows, ds->n_rows, &cap, 32, sizeof *v);
+    if (!v) {
+      rc = ROWS_OOM;
+      break;
     }
+    ds->rows = v;
     report_row *r = &ds->rows[ds->n_rows++];
     r->codec = codec_index(d, sqlite3_column_int64(st, 0));
     r->point_id = sqlite3_column_int64(st, 1);
@@ -224,13 +237,8 @@ static int load_rows(sqlite3 *db, report_data *d, report_dataset *ds, char *err,
     for (int i = 0; i < 9; i++)
       *reals[i] = col_real(st, 7 + i);
   }
-  if (rc != SQLITE_DONE) {
-    report_errf(err, err_len, "cannot read aggregates of dataset %" PRId64 ": %s", ds->id,
-                sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+  if (rows_end(db, st, rc, err, err_len, "aggregates of dataset %" PRId64, ds->id))
     return -1;
-  }
-  sqlite3_finalize(st);
 
   if (prepare(db,
               "SELECT count(*) FROM points p JOIN codecs c ON c.id = p.codec_id "
@@ -280,31 +288,22 @@ static int load_tasks(sqlite3 *db, report_data *d, char *err, size_t err_len) {
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (d->n_tasks == cap) {
-      cap = cap ? 2 * cap : 4;
-      report_task *t = realloc(d->tasks, cap * sizeof *t);
-      if (!t)
-        goto oom;
-      d->tasks = t;
+    report_task *v = grow(d->tasks, d->n_tasks, &cap, 4, sizeof *v);
+    if (!v) {
+      rc = ROWS_OOM;
+      break;
     }
+    d->tasks = v;
     report_task *t = &d->tasks[d->n_tasks++];
     memset(t, 0, sizeof *t);
     t->id = sqlite3_column_int64(st, 0);
-    if (col_text(st, 1, &t->name) || col_text(st, 2, &t->kind) || col_text(st, 3, &t->arch))
-      goto oom;
+    if (col_text(st, 1, &t->name) || col_text(st, 2, &t->kind) || col_text(st, 3, &t->arch)) {
+      rc = ROWS_OOM;
+      break;
+    }
     t->num_classes = sqlite3_column_int64(st, 4);
   }
-  if (rc != SQLITE_DONE) {
-    report_errf(err, err_len, "cannot read tasks of run %" PRId64 ": %s", d->run.id,
-                sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return -1;
-  }
-  sqlite3_finalize(st);
-  return 0;
-oom:
-  sqlite3_finalize(st);
-  return report_errf(err, err_len, "out of memory reading tasks of run %" PRId64, d->run.id);
+  return rows_end(db, st, rc, err, err_len, "tasks of run %" PRId64, d->run.id);
 }
 
 static size_t task_index(const report_data *d, int64_t task_id) {
@@ -343,16 +342,12 @@ static int load_task_rows(sqlite3 *db, report_data *d, report_dataset *ds, char 
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (ds->n_task_rows == cap) {
-      cap = cap ? 2 * cap : 32;
-      report_task_row *r = realloc(ds->task_rows, cap * sizeof *r);
-      if (!r) {
-        sqlite3_finalize(st);
-        return report_errf(err, err_len,
-                           "out of memory reading task aggregates of dataset %" PRId64, ds->id);
-      }
-      ds->task_rows = r;
+    report_task_row *v = grow(ds->task_rows, ds->n_task_rows, &cap, 32, sizeof *v);
+    if (!v) {
+      rc = ROWS_OOM;
+      break;
     }
+    ds->task_rows = v;
     report_task_row *r = &ds->task_rows[ds->n_task_rows++];
     memset(r, 0, sizeof *r);
     r->task = task_index(d, sqlite3_column_int64(st, 0));
@@ -370,14 +365,7 @@ static int load_task_rows(sqlite3 *db, report_data *d, report_dataset *ds, char 
     for (int i = 0; i < 10; i++)
       *reals[i] = col_real(st, 8 + i);
   }
-  if (rc != SQLITE_DONE) {
-    report_errf(err, err_len, "cannot read task aggregates of dataset %" PRId64 ": %s", ds->id,
-                sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return -1;
-  }
-  sqlite3_finalize(st);
-  return 0;
+  return rows_end(db, st, rc, err, err_len, "task aggregates of dataset %" PRId64, ds->id);
 }
 
 /* One row of a grouped per-class count. point_id < 0: the originals (task_refs). */
@@ -403,16 +391,12 @@ static int read_counts(sqlite3 *db, const char *sql, int with_point, const repor
     int64_t label = sqlite3_column_int64(st, with_point ? 2 : 1);
     if (label < 0 || label >= REPORT_MAX_CLASSES)
       continue;
-    if (out->n == out->cap) {
-      size_t cap = out->cap ? 2 * out->cap : 64;
-      class_count *v = realloc(out->v, cap * sizeof *v);
-      if (!v) {
-        sqlite3_finalize(st);
-        return report_errf(err, err_len, "out of memory reading per-class task results");
-      }
-      out->v = v;
-      out->cap = cap;
+    class_count *v = grow(out->v, out->n, &out->cap, 64, sizeof *v);
+    if (!v) { /* not ROWS_OOM: this message names no dataset, like load_task_classes' own */
+      sqlite3_finalize(st);
+      return report_errf(err, err_len, "out of memory reading per-class task results");
     }
+    out->v = v;
     class_count *c = &out->v[out->n++];
     int col = 0;
     c->task_id = sqlite3_column_int64(st, col++);
@@ -421,14 +405,7 @@ static int read_counts(sqlite3 *db, const char *sql, int with_point, const repor
     c->n = sqlite3_column_int64(st, col++);
     c->correct = sqlite3_column_int64(st, col); /* sum() of no rows is NULL: 0 */
   }
-  if (rc != SQLITE_DONE) {
-    report_errf(err, err_len, "cannot read per-class task results of dataset %" PRId64 ": %s",
-                ds->id, sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return -1;
-  }
-  sqlite3_finalize(st);
-  return 0;
+  return rows_end(db, st, rc, err, err_len, "per-class task results of dataset %" PRId64, ds->id);
 }
 
 static int64_t *counts_new(size_t n) { return calloc(n ? n : 1, sizeof(int64_t)); }

@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "report_buf.h"
+
 /* Writes a one-line message into err (err_len may be 0: nothing written). Always returns -1 so
  * callers can `return report_errf(...)`. */
 int report_errf(char *err, size_t err_len, const char *fmt, ...)
@@ -19,5 +21,10 @@ int report_mkdirs(const char *dir, char *err, size_t err_len);
  * half-written one). On failure the .tmp file is removed and err names the file. */
 int report_write_file(const char *dir, const char *name, const char *data, size_t len, char *err,
                       size_t err_len);
+
+/* The end of every writer that builds its file in memory: writes b's text with
+ * report_write_file, or fails with "out of memory building 'dir/name'" when b failed (an
+ * incomplete file is never written). Frees b either way. */
+int report_write_buf(report_buf *b, const char *dir, const char *name, char *err, size_t err_len);
 
 #endif

@@ -153,11 +153,5 @@ int report_write_headline_md(const report_data *d, size_t ds_index, const char *
   }
   report_buf_puts(&b, "\n\n");
   report_put_headline(&b, d, ds, 1);
-  int rc;
-  if (report_buf_failed(&b))
-    rc = report_errf(err, err_len, "out of memory building '%s/%s'", dir, name);
-  else
-    rc = report_write_file(dir, name, b.data, b.len, err, err_len);
-  report_buf_free(&b);
-  return rc;
+  return report_write_buf(&b, dir, name, err, err_len);
 }

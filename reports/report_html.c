@@ -992,10 +992,7 @@ int report_write_html(const report_data *d, const report_files *files, const rep
     rc = put_dataset(&b, d, i, files, x);
   put_files(&b, d, files);
   report_buf_puts(&b, "</body>\n</html>\n");
-  if (rc || report_buf_failed(&b))
-    rc = report_errf(err, err_len, "out of memory building '%s/%s'", dir, name);
-  else
-    rc = report_write_file(dir, name, b.data, b.len, err, err_len);
-  report_buf_free(&b);
-  return rc;
+  /* put_dataset fails only when out of memory: then the page is as incomplete as a failed b. */
+  b.failed |= rc != 0;
+  return report_write_buf(&b, dir, name, err, err_len);
 }

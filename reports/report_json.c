@@ -157,9 +157,5 @@ int report_write_compressai(const report_data *d, size_t ds_index, size_t codec,
   report_buf_puts(&out, text);
   report_buf_puts(&out, "\n");
   free(text);
-  int rc = report_buf_failed(&out)
-               ? report_errf(err, err_len, "out of memory building '%s/%s'", dir, name)
-               : report_write_file(dir, name, out.data, out.len, err, err_len);
-  report_buf_free(&out);
-  return rc;
+  return report_write_buf(&out, dir, name, err, err_len);
 }

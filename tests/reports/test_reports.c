@@ -293,6 +293,31 @@ static int ticks_sane(const svg_ticks *t) {
   return 1;
 }
 
+/* report_buf_take (the harness's strings) and report_write_buf's refusal of a failed buffer. */
+static void test_buf_take(void) {
+  report_buf b = {0};
+  char *s = report_buf_take(&b); /* never appended to: still a string to free */
+  CHECK_STR(s, "");
+  CHECK(b.data == NULL && b.len == 0 && b.cap == 0 && !b.failed);
+  free(s);
+  report_buf_printf(&b, "%s=%d", "knob", 50);
+  s = report_buf_take(&b);
+  CHECK_STR(s, "knob=50");
+  CHECK(b.data == NULL && b.len == 0);
+  free(s);
+  report_buf_puts(&b, "lost");
+  b.failed = 1;
+  CHECK(report_buf_take(&b) == NULL);
+  CHECK(b.data == NULL && !b.failed);
+
+  char err[256] = "";
+  report_buf_puts(&b, "never written");
+  b.failed = 1;
+  CHECK(report_write_buf(&b, "/nonexistent", "x.csv", err, sizeof err) == -1);
+  CHECK_STR(err, "out of memory building '/nonexistent/x.csv'");
+  CHECK(b.data == NULL && !b.failed);
+}
+
 static void test_ticks(void) {
   svg_ticks t;
   char lab[32];
@@ -1856,6 +1881,7 @@ int main(int argc, char **argv) {
 
   test_html_escape();
   test_csv_and_numbers();
+  test_buf_take();
   test_ticks();
   test_svg_plot();
   test_end_to_end(argv[1], work, keep);
