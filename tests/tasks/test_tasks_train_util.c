@@ -62,8 +62,9 @@ static void test_rng_hex(void) {
   /* Refused: missing, too short, too long, a non-hex digit. */
   CHECK(train_util_rng_from_hex(NULL, &back) == -1);
   CHECK(train_util_rng_from_hex("0123", &back) == -1);
-  char longer[80];
-  snprintf(longer, sizeof longer, "%s0", hex);
+  char longer[sizeof hex + 1];
+  memcpy(longer, hex, 64);
+  memcpy(longer + 64, "0", 2);
   CHECK(train_util_rng_from_hex(longer, &back) == -1);
   hex[20] = 'g';
   CHECK(train_util_rng_from_hex(hex, &back) == -1);
