@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #define RATECTL_REL_TOL 0.005
+#define RATECTL_MAX_HINTS 64 /* hints beyond this many are ignored */
 
 /* The search runs in "rate order" r, where a larger r always means more bytes: r = d * k for
  * linear knobs and r = d * log(k) for log-searched ones (d = rate direction). */
@@ -24,6 +25,12 @@ static double to_r(const space *sp, double knob) {
 
 int ratectl_search(const codec_knob *knob, double target_bpp, int max_evals, ratectl_bpp_fn fn,
                    void *ctx, ratectl_result *out, char *err, size_t err_len) {
+  return ratectl_search_hinted(knob, target_bpp, max_evals, NULL, 0, fn, ctx, out, err, err_len);
+}
+
+int ratectl_search_hinted(const codec_knob *knob, double target_bpp, int max_evals,
+                          const double *hints, int n_hints, ratectl_bpp_fn fn, void *ctx,
+                          ratectl_result *out, char *err, size_t err_len) {
   space sp = {knob->kind == CODEC_KNOB_INT, 0, knob->rate_increases >= 0 ? 1 : -1, 0, 0};
   double kmin = knob->min, kmax = knob->max;
   if (sp.is_int) {
@@ -60,9 +67,38 @@ int ratectl_search(const codec_knob *knob, double target_bpp, int max_evals, rat
     return 0;
   }
   out->unreachable = 0;
-  if (fn(ctx, to_knob(&sp, hi), &b_hi, err, err_len))
-    return -1;
-  out->n_evals++;
+  /* Hints: the smallest one above the target bounds the bracket from above, then the largest
+   * one at or below the target and below that bound from below (so a non-monotone curve cannot
+   * cross them). Not counted: the caller has these encodes for other purposes. */
+  double h_r[RATECTL_MAX_HINTS], h_b[RATECTL_MAX_HINTS];
+  int nh = 0, have_hi = 0;
+  for (int i = 0; hints && i < n_hints && nh < RATECTL_MAX_HINTS; i++) {
+    const double k = hints[i];
+    if (!(k >= kmin && k <= kmax) || (sp.is_int && k != floor(k)) || (sp.is_log && !(k > 0)))
+      continue;
+    const double r = to_r(&sp, k);
+    if (!(r > lo && r < hi))
+      continue;
+    if (fn(ctx, k, &h_b[nh], err, err_len))
+      return -1;
+    h_r[nh++] = r;
+  }
+  for (int i = 0; i < nh; i++)
+    if (h_b[i] > target_bpp && (!have_hi || h_r[i] < hi)) {
+      hi = h_r[i];
+      b_hi = h_b[i];
+      have_hi = 1;
+    }
+  for (int i = 0; i < nh; i++)
+    if (h_b[i] <= target_bpp && h_r[i] > lo && h_r[i] < hi) {
+      lo = h_r[i];
+      b_lo = h_b[i];
+    }
+  if (!have_hi) {
+    if (fn(ctx, to_knob(&sp, hi), &b_hi, err, err_len))
+      return -1;
+    out->n_evals++;
+  }
   if (b_hi <= target_bpp) {
     out->knob = to_knob(&sp, hi);
     out->bpp = b_hi;

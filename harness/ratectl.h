@@ -27,4 +27,15 @@ typedef struct ratectl_result {
 int ratectl_search(const codec_knob *knob, double target_bpp, int max_evals, ratectl_bpp_fn fn,
                    void *ctx, ratectl_result *out, char *err, size_t err_len);
 
+/* The same search, first narrowing the bracket with `hints`: knob values whose bpp the caller
+ * has anyway (the suite's knob grid, encoded for its own rows). Each hint inside the range is
+ * evaluated through fn but not counted in n_evals or against max_evals; the bracket becomes the
+ * largest hint at or below the target and the smallest above it (the top of the range is then
+ * not evaluated). Without the hints a knob range much wider than the codec's useful one (a
+ * flat top) costs the interpolation steps it should save; with them the search starts between
+ * two grid points. The result depends only on fn's values, not on what the caller cached. */
+int ratectl_search_hinted(const codec_knob *knob, double target_bpp, int max_evals,
+                          const double *hints, int n_hints, ratectl_bpp_fn fn, void *ctx,
+                          ratectl_result *out, char *err, size_t err_len);
+
 #endif

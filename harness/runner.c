@@ -734,8 +734,14 @@ static void run_task(const run_ctx *rc, const task *t, codec_cache *cache, task_
       } else {
         ratectl_result res = {0};
         char rerr[512] = "";
-        if (ratectl_search(&pc->vt->knob, pt->value, rc->max_encodes, bpp_at, cache, &res, rerr,
-                           sizeof rerr)) {
+        /* The codec's knob grid brackets the search (encoded for the grid rows anyway). */
+        double hints[64];
+        int nh = 0;
+        for (size_t q = 0; q < pc->n_points && nh < 64; q++)
+          if (!pc->points[q].is_bpp)
+            hints[nh++] = pc->points[q].value;
+        if (ratectl_search_hinted(&pc->vt->knob, pt->value, rc->max_encodes, hints, nh, bpp_at,
+                                  cache, &res, rerr, sizeof rerr)) {
           m->r.error = strdup(rerr);
         } else {
           cache_entry *e = cache_encode(cache, res.knob); /* cached by the search */

@@ -25,6 +25,13 @@ static int eval(void *ctx, double knob, double *bpp, char *err, size_t err_len) 
 static double jpeg_like(double q) { return 0.2 + 0.03 * q; } /* 0.23 .. 3.2 */
 static double ratio_like(double r) { return 24.0 / r; }      /* decreasing */
 static double staircase(double q) { return floor(q / 10) * 0.1 + 0.05; }
+/* A learned codec's knob: exponential in 0 .. 3.67 (0.06 .. ~2 bpp), flat above (the knob's
+ * declared range is 0 .. 15), in steps of 3.67 / 77 like the SAIC rate index. */
+static double flat_top(double k) {
+  const double top = 11.0 / 3;
+  double q = floor((k < top ? k : top) / top * 77 + 0.5);
+  return 0.06 * exp(q / 77 * top * 0.95);
+}
 
 /* Random monotone curves over 1..100: cumulative sums of random positive steps, some huge. */
 static double random_curve[101];
@@ -106,6 +113,33 @@ int main(void) {
       CHECK_MSG(r.n_evals <= 5, "ratio target %g: %d evals", target, r.n_evals);
     }
   }
+  /* Flat top: with 10 evaluations the plain search wastes its interpolation steps on the
+   * plateau; the knob grid as hints brackets it, reaching the same answer as an exhaustive
+   * search over the 78 indices, within the budget, with hints not counted (0 is the range end,
+   * 20 outside it: four hints are evaluated). */
+  codec_knob sk = {"rate", "", CODEC_KNOB_REAL, 0, 15, +1};
+  const double grid[] = {0, 1, 2, 3, 3.5, 20 /* out of range: ignored */};
+  int plain_worse = 0;
+  for (double target = 0.1; target < 2.0; target *= 1.23) {
+    double best = 0;
+    for (int q = 0; q <= 77; q++)
+      if (flat_top(q * (11.0 / 3) / 77) <= target)
+        best = flat_top(q * (11.0 / 3) / 77);
+    curve ch = {flat_top, 0, 0}, cp = {flat_top, 0, 0};
+    ratectl_result rh, rp;
+    CHECK(ratectl_search_hinted(&sk, target, 10, grid, 6, eval, &ch, &rh, err, sizeof err) == 0);
+    CHECK(ratectl_search(&sk, target, 10, eval, &cp, &rp, err, sizeof err) == 0);
+    CHECK_MSG(rh.bpp == best, "flat top, target %g: %g with hints, best %g", target, rh.bpp, best);
+    CHECK_MSG(rh.n_evals <= 10 && ch.calls == rh.n_evals + 4, "target %g: %d evals, %d calls",
+              target, rh.n_evals, ch.calls);
+    plain_worse += rp.bpp < best;
+  }
+  CHECK_MSG(plain_worse > 0, "the plain search matched every target: the test shows nothing");
+  /* Hints above the target only: the top of the range is not evaluated. */
+  const double high[] = {3.5};
+  curve c5 = {flat_top, 0, 0};
+  CHECK(ratectl_search_hinted(&sk, 1.0, 10, high, 1, eval, &c5, &r, err, sizeof err) == 0);
+  CHECK(r.bpp <= 1.0 && r.bpp > 0.97 * 1.0 * 0.9);
   /* Evaluation errors propagate. */
   curve c4 = {jpeg_like, 0, 3};
   CHECK(ratectl_search(&qk, 1.0, 12, eval, &c4, &r, err, sizeof err) != 0);
