@@ -67,7 +67,7 @@ def fmt(v): return "%.4f" % v if isinstance(v, float) else v
 
 for ds, metric, task, label in [("kodak", "mean_psnr", None, "PSNR"),
                                 ("cifar10-test", "mean_psnr", None, "PSNR"),
-                                ("cifar10-test", None, "resnet20", "accuracy (resnet20)"),
+                                ("cifar10-test", None, "resnet32", "accuracy (resnet32)"),
                                 ("cifar10-test", None, "vgg-s-heldout", "accuracy (vgg-s)")]:
     anchor = curve(ds, "jpeg", metric, task)
     for codec in ["webp", "jpeg2000"]:

@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
       {"batch", required_argument, 0, 'b'},   {"steps", required_argument, 0, 's'},
       {"warmup", required_argument, 0, 'w'},  {"seed", required_argument, 0, 'r'},
       {"measure", required_argument, 0, 'm'}, {0, 0, 0, 0}};
-  const char *arch_name = "resnet20-w16";
+  const char *arch_name = "resnet32-w16";
   int threads = 2, batch = 128, steps = 20, warmup = 3, only = -1, c;
   unsigned long long seed = 1;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {

@@ -95,6 +95,7 @@ class VggS(nn.Module):
 
 ARCHS = {
     "resnet20-w16": lambda: CifarResNet(10, 16, 3),
+    "resnet32-w16": lambda: CifarResNet(10, 16, 5),
     "vgg-s": VggS,
 }
 

@@ -34,7 +34,7 @@
  * e^(5 + 1.2 l)) is written to a temporary folder and exported first: that takes ~10-30 s (the
  * export builds 78 x m CDF tables), so --save-model DIR writes DIR/random.ckpt (and
  * DIR/random.train.ckpt), prints its path and exits, for --model in later runs. --task defaults
- * to tasks/models/classifier_resnet20.ckpt and --image to ../shared/datasets/kodak/kodim01.png
+ * to tasks/models/classifier_resnet32.ckpt and --image to ../shared/datasets/kodak/kodim01.png
  * (run from the repository root, or pass the paths). Not a test: run it on a quiet machine. */
 #include <errno.h>
 #include <getopt.h>
@@ -451,7 +451,7 @@ int main(int argc, char **argv) {
       {"m", required_argument, 0, 'm'},          {"levels", required_argument, 0, 'l'},
       {"seed", required_argument, 0, 'r'},       {"no-train", no_argument, 0, 'x'},
       {"save-model", required_argument, 0, 'D'}, {0, 0, 0, 0}};
-  const char *model = NULL, *save_dir = NULL, *task = "tasks/models/classifier_resnet20.ckpt",
+  const char *model = NULL, *save_dir = NULL, *task = "tasks/models/classifier_resnet32.ckpt",
              *image = "../shared/datasets/kodak/kodim01.png";
   int threads = 2, big_reps = 3, batch = 32, steps = 10, warmup = 2, n = 64, m = 96, levels = 4;
   int no_train = 0, o;

@@ -87,7 +87,7 @@ def main():
     ap.add_argument("--n", type=int, default=64, help="random model: transform width")
     ap.add_argument("--m", type=int, default=96, help="random model: latent channels")
     ap.add_argument("--levels", type=int, default=4, help="random model: gain levels")
-    ap.add_argument("--task", default=os.path.join(ROOT, "tasks/models/classifier_resnet20.ckpt"),
+    ap.add_argument("--task", default=os.path.join(ROOT, "tasks/models/classifier_resnet32.ckpt"),
                     help="frozen classifier checkpoint for the C training step")
     ap.add_argument("--image", default=KODIM01,
                     help="768x512 picture for the C codec (its tiles are the 32x32 images)")

@@ -12,7 +12,7 @@ min/max over the rounds, and the exact commands. Exits non-zero if a child fails
 parameter counts differ.
 
 usage: /usr/bin/python3 bench_vs_torch.py BUILD/tests/perf/bench_classifier
-           [--arch resnet20-w16 --arch vgg-s] [--rounds 5] [--threads 2] [--batch 128]
+           [--arch resnet32-w16 --arch vgg-s] [--rounds 5] [--threads 2] [--batch 128]
            [--steps 20] [--warmup 3] [--channels-last] [--python /usr/bin/python3]
 Not a test: run it on a quiet machine (it takes a few minutes at the defaults).
 """
@@ -39,7 +39,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("bench_classifier", help="path to the bench_classifier binary")
     ap.add_argument("--arch", action="append",
-                    help="architecture (repeatable; default resnet20-w16 and vgg-s)")
+                    help="architecture (repeatable; default resnet32-w16, the task network, and vgg-s)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=128)
@@ -50,7 +50,7 @@ def main():
     ap.add_argument("--python", default="/usr/bin/python3",
                     help="interpreter for the torch side (default Debian's, with python3-torch)")
     a = ap.parse_args()
-    archs = a.arch or ["resnet20-w16", "vgg-s"]
+    archs = a.arch or ["resnet32-w16", "vgg-s"]
     if a.rounds < 1 or a.threads < 1 or a.batch < 1 or a.steps < 1 or a.warmup < 0:
         ap.error("rounds, threads, batch, steps must be >= 1 and warmup >= 0")
 
