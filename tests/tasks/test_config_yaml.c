@@ -8,16 +8,7 @@
 #include <unistd.h>
 
 #include "config_yaml.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
+#include "test_util.h" /* tests/harness: CHECK, test_report */
 
 /* Records every node as one line "event key=value@line:col key@line:col". */
 typedef struct log_ctx {
@@ -44,7 +35,7 @@ static void expect_walk_error(const char *text, bool accept_lists, const char *w
   int rc = config_yaml_walk("w.yaml", text, strlen(text), log_node, &lc, err, sizeof err);
   if (rc == 0 || strcmp(err, want) != 0) {
     fprintf(stderr, "yaml:\n%s\n  rc %d\n  got  \"%s\"\n  want \"%s\"\n", text, rc, err, want);
-    failures++;
+    test_failures++;
   }
 }
 
@@ -68,7 +59,7 @@ static void test_walk(void) {
                      "scalar g=@6:4 k@6:1\n";
   if (strcmp(lc.text, want) != 0) {
     fprintf(stderr, "walk log:\n%s\nwant:\n%s\n", lc.text, want);
-    failures++;
+    test_failures++;
   }
 
   /* The callback's error stops the walk and is returned as is. */
@@ -213,7 +204,7 @@ static void test_read_file(void) {
   char dir[] = "/tmp/test_config_yaml_XXXXXX", path[128], err[256] = "";
   if (!mkdtemp(dir)) {
     perror("mkdtemp");
-    failures++;
+    test_failures++;
     return;
   }
   snprintf(path, sizeof path, "%s/c.yaml", dir);
@@ -256,10 +247,5 @@ int main(void) {
   test_scalars();
   test_fail();
   test_read_file();
-  if (failures) {
-    fprintf(stderr, "%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("test_config_yaml: ok\n");
-  return 0;
+  return test_report("test_config_yaml");
 }

@@ -10,17 +10,8 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "test_util.h" /* tests/harness: CHECK, test_report */
 #include "train_util.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 static void test_hms(void) {
   char b[32];
@@ -263,10 +254,5 @@ int main(void) {
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
   if (system(cmd) != 0)
     fprintf(stderr, "could not remove %s\n", base);
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("train_util: all checks passed\n");
-  return 0;
+  return test_report("test_tasks_train_util");
 }
