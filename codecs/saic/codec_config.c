@@ -46,6 +46,7 @@ typedef enum {
   K_SCHED,
   K_QUANT,
   K_GSW_ON,
+  K_SAMPLING,
   K_PATH,
   K_LIST /* numbers into a double[SAIC_TRAIN_MAX_LEVELS] at off, count (int) at off2 */
 } key_type;
@@ -77,6 +78,8 @@ static const key_def keys[] = {
     {"lambdas", K_LIST, OFF(loss.lambda), OFF(loss.levels), 1e-12, 1e6},
     {"loss.alpha", K_DOUBLE, OFF(loss.alpha), 0, 0, 1},
     {"loss.gamma", K_DOUBLE, OFF(loss.gamma), 0, 0, 1e6},
+    {"loss.beta", K_DOUBLE, OFF(loss.beta), 0, 0, 1e9},
+    {"knob_sampling", K_SAMPLING, OFF(continuous_knob), 0, 0, 0},
     {"loss.gsw_on", K_GSW_ON, OFF(loss.gsw_on_original), 0, 0, 0},
     {"loss.smooth", K_INT, OFF(loss.smooth), 0, 0, 31},
     {"loss.w_max", K_DOUBLE, OFF(loss.w_max), 0, 0, 1e6},
@@ -149,6 +152,15 @@ static int set_value(const key_def *k, const config_yaml_node *n, saic_codec_cfg
       return config_yaml_fail(err, len, n->file, n->mark,
                               "loss.gsw_on: expected x_hat or x, got \"%s\"", v);
     return 0;
+  case K_SAMPLING:
+    if (strcmp(v, "levels") == 0)
+      cfg->continuous_knob = false;
+    else if (strcmp(v, "continuous") == 0)
+      cfg->continuous_knob = true;
+    else
+      return config_yaml_fail(err, len, n->file, n->mark,
+                              "knob_sampling: expected levels or continuous, got \"%s\"", v);
+    return 0;
   case K_PATH: return set_path(n, base, k->off2, err, len);
   case K_LIST:
     return config_yaml_fail(
@@ -215,7 +227,7 @@ int saic_codec_cfg_parse(const char *path, const char *text, size_t len, saic_co
   const bool *seen = pc.seen;
   const config_yaml_mark *marks = pc.marks;
   /* Cross-key checks, reported at the key that has to change. */
-  int k_lambdas = -1, k_target = -1, k_levels = -1, k_smooth = -1, k_warm = -1;
+  int k_lambdas = -1, k_target = -1, k_levels = -1, k_smooth = -1, k_warm = -1, k_beta = -1;
   for (int i = 0; i < NKEYS; i++) {
     if (strcmp(keys[i].path, "lambdas") == 0)
       k_lambdas = i;
@@ -227,6 +239,8 @@ int saic_codec_cfg_parse(const char *path, const char *text, size_t len, saic_co
       k_smooth = i;
     else if (strcmp(keys[i].path, "schedule.warmup_epochs") == 0)
       k_warm = i;
+    else if (strcmp(keys[i].path, "loss.beta") == 0)
+      k_beta = i;
   }
   const int L = cfg->model.levels;
   if (!seen[k_lambdas]) {
@@ -253,11 +267,17 @@ int saic_codec_cfg_parse(const char *path, const char *text, size_t len, saic_co
     return config_yaml_fail(err, err_len, path, marks[k_warm],
                             "schedule.warmup_epochs (%g) exceeds epochs (%d)",
                             (double)cfg->warmup_epochs, cfg->epochs);
-  if ((cfg->loss.alpha > 0 || cfg->loss.gamma > 0) && !cfg->task_checkpoint[0]) {
-    snprintf(err, err_len,
-             "%s: task_checkpoint is required when loss.alpha or loss.gamma is > 0 (the GSW "
-             "weights and the task loss come from the frozen task network)",
-             path);
+  if (cfg->loss.beta > 0 && cfg->loss.gamma > 0)
+    return config_yaml_fail(err, err_len, path, marks[k_beta],
+                            "loss.beta: give either loss.beta (task weight = beta * lambda) or "
+                            "loss.gamma (a fixed task weight), not both");
+  if ((cfg->loss.alpha > 0 || cfg->loss.gamma > 0 || cfg->loss.beta > 0) &&
+      !cfg->task_checkpoint[0]) {
+    snprintf(
+        err, err_len,
+        "%s: task_checkpoint is required when loss.alpha, loss.beta or loss.gamma is > 0 (the GSW "
+        "weights and the task loss come from the frozen task network)",
+        path);
     return -1;
   }
   return 0;

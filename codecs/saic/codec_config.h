@@ -34,6 +34,9 @@ typedef struct saic_codec_cfg {
   /* loss.levels = model.levels; loss.lambda[] = the lambdas list (initial values when a rate
    * target is set); alpha, gamma, gsw_on_original, smooth, w_max, quant. */
   saic_loss_cfg loss;
+  /* knob_sampling: false (levels) trains the levels round-robin; true (continuous) alternates a
+   * round-robin level step with a step at a knob drawn uniformly from [0, levels - 1]. */
+  bool continuous_knob;
   char task_checkpoint[4096]; /* resolved path; "" = none (then alpha = gamma = 0) */
   /* resolved path of a training checkpoint (arch saic-fp, same n, m, levels) whose networks,
    * gains and densities a new run starts from (fine-tuning; the optimiser starts fresh); "" =

@@ -60,7 +60,7 @@ void saic_train_gsw_weights(float *s, int n, int h, int w, const saic_loss_cfg *
 }
 
 typedef struct bufs {
-  float *ys, *yt, *yd, *yin, *gy, *grate, *gx, *W, *s, *g, *gorig;
+  float *ys, *yt, *yd, *yin, *gy, *grate, *gx, *W, *s, *g, *gorig, *lg;
   double *gstep; /* d(rate)/d(bin width) per channel */
   int *top;
 } bufs;
@@ -78,18 +78,58 @@ static void bufs_free(bufs *b) {
   free(b->g);
   free(b->gorig);
   free(b->gstep);
+  free(b->lg);
+}
+
+void saic_train_knob_split(int levels, double knob, int *l0, int *l1, double *t) {
+  if (levels <= 1 || !(knob > 0)) {
+    *l0 = 0;
+    *l1 = levels > 1 ? 1 : 0;
+    *t = 0;
+    return;
+  }
+  if (knob >= levels - 1) {
+    *l0 = levels - 2;
+    *l1 = levels - 1;
+    *t = 1;
+    return;
+  }
+  *l0 = (int)floor(knob);
+  *l1 = *l0 + 1;
+  *t = knob - *l0;
+}
+
+double saic_train_lambda_at(const saic_loss_cfg *cfg, double knob) {
+  int l0, l1;
+  double t;
+  saic_train_knob_split(cfg->levels, knob, &l0, &l1, &t);
+  return exp((1 - t) * log(cfg->lambda[l0]) + t * log(cfg->lambda[l1]));
+}
+
+double saic_train_task_weight(const saic_loss_cfg *cfg, double knob) {
+  return cfg->beta > 0 ? cfg->beta * saic_train_lambda_at(cfg, knob) : cfg->gamma;
 }
 
 int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, const float *x,
-                    const int *labels, int n, int level, nn_rng *rng, saic_step_stats *st,
+                    const int *labels, int n, double knob, nn_rng *rng, saic_step_stats *st,
                     nn_err *err) {
   memset(st, 0, sizeof *st);
   st->ce = st->accuracy = NAN;
   const saic_model_cfg *mc = saic_model_config(m);
   const int M = mc->m;
-  if (level < 0 || level >= mc->levels || level >= SAIC_TRAIN_MAX_LEVELS || n < 1)
-    return nn_err_set(err, NN_E_ARG, "saic_train_step: bad level %d or batch %d", level, n);
-  const int need_task = cfg->alpha > 0 || cfg->gamma > 0;
+  if (!(knob >= 0 && knob <= mc->levels - 1) || mc->levels > SAIC_TRAIN_MAX_LEVELS ||
+      cfg->levels != mc->levels || n < 1)
+    return nn_err_set(err, NN_E_ARG, "saic_train_step: bad knob %g (levels %d) or batch %d", knob,
+                      mc->levels, n);
+  for (int l = 0; l < mc->levels; l++)
+    if (!(cfg->lambda[l] > 0))
+      return nn_err_set(err, NN_E_ARG, "saic_train_step: lambda[%d] = %g is not > 0", l,
+                        cfg->lambda[l]);
+  int l0, l1;
+  double kt;
+  saic_train_knob_split(mc->levels, knob, &l0, &l1, &kt);
+  const double gamma = saic_train_task_weight(cfg, knob);
+  const int need_task = cfg->alpha > 0 || gamma > 0;
   if (need_task && (!task || !labels))
     return nn_err_set(err, NN_E_ARG, "saic_train_step: alpha/gamma > 0 need the task network");
   int lc, lh, lw;
@@ -126,8 +166,20 @@ int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, c
   const float *y;
   if ((rc = saic_model_analysis(m, x, n, &y, err)) != NN_OK)
     goto done;
-  const float *Gl = G->value.data + (size_t)level * (size_t)M;
-  const float *Il = I->value.data + (size_t)level * (size_t)M;
+  /* Log gains at the knob: the two neighbouring levels mixed as in saic_model_gains. */
+  float *Gl = malloc(2 * (size_t)M * sizeof *Gl);
+  if (!Gl) {
+    rc = nn_err_set(err, NN_E_NOMEM, "saic_train_step: out of memory");
+    goto done;
+  }
+  b.lg = Gl;
+  float *Il = Gl + M;
+  for (int c = 0; c < M; c++) {
+    Gl[c] = (float)((1 - kt) * G->value.data[(size_t)l0 * M + c] +
+                    kt * G->value.data[(size_t)l1 * M + c]);
+    Il[c] = (float)((1 - kt) * I->value.data[(size_t)l0 * M + c] +
+                    kt * I->value.data[(size_t)l1 * M + c]);
+  }
   for (int i = 0; i < n; i++)
     for (int c = 0; c < M; c++) {
       const float gc = expf(Gl[c]), ic = expf(Il[c]);
@@ -170,7 +222,7 @@ int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, c
   const float *xh;
   if ((rc = saic_model_synthesis(m, b.yin, n, &xh, err)) != NN_OK)
     goto done;
-  const double lam = cfg->lambda[level] * 255.0 * 255.0;
+  const double lam = saic_train_lambda_at(cfg, knob) * 255.0 * 255.0;
   double ce_sum = 0;
   if (need_task) {
     double *losses = malloc((size_t)n * sizeof *losses);
@@ -225,21 +277,23 @@ int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, c
         se += d * d;
         dw += Wi[k] * d * d;
         double gxk = dscale * Wi[k] * d;
-        if (cfg->gamma > 0)
-          gxk += cfg->gamma * b.g[o + k] / n;
+        if (gamma > 0)
+          gxk += gamma * b.g[o + k] / n;
         b.gx[o + k] = (float)gxk;
       }
     }
   st->mse = se / (double)nx;
   st->d_weighted = dw / (double)nx;
-  st->loss = st->bpp + lam * st->d_weighted + (cfg->gamma > 0 ? cfg->gamma * ce_sum / n : 0);
+  st->dist_term = lam * st->d_weighted;
+  st->task_term = gamma > 0 ? gamma * ce_sum / n : 0;
+  st->loss = st->bpp + st->dist_term + st->task_term;
 
   /* Backward: synthesis, inverse gain, quantisation proxy, rate, gain, analysis. */
   const float *gyin;
   if ((rc = saic_model_synthesis_backward(m, b.gx, &gyin, err)) != NN_OK)
     goto done;
-  float *gG = G->grad.data + (size_t)level * (size_t)M;
-  float *gI = I->grad.data + (size_t)level * (size_t)M;
+  float *gG0 = G->grad.data + (size_t)l0 * (size_t)M, *gG1 = G->grad.data + (size_t)l1 * M;
+  float *gI0 = I->grad.data + (size_t)l0 * (size_t)M, *gI1 = I->grad.data + (size_t)l1 * M;
   for (int c = 0; c < M; c++) {
     const float gc = expf(Gl[c]), ic = expf(Il[c]);
     double dI = 0, dG = 0;
@@ -255,8 +309,13 @@ int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, c
     }
     /* The bin width 1/g_c also depends on log g: d step / d log g = -step. */
     dG -= b.gstep[c] * (double)expf(-Gl[c]);
-    gI[c] += (float)dI;
-    gG[c] += (float)dG;
+    /* The mixed log gain is (1 - t) G[l0] + t G[l1]: each row gets its share. */
+    gI0[c] += (float)((1 - kt) * dI);
+    gG0[c] += (float)((1 - kt) * dG);
+    if (kt > 0) {
+      gI1[c] += (float)(kt * dI);
+      gG1[c] += (float)(kt * dG);
+    }
   }
   rc = saic_model_analysis_backward(m, b.gy, err);
 done:

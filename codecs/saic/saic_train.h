@@ -1,11 +1,16 @@
 /* saic_train.h - one training step of the SAIC codec with the losses of DESIGN.md §2
  * (prefix saic_train_).
  *
- *   L = R / N_px + lambda_l * 255^2 * D + gamma * CE(T(x_hat), y),  averaged over the batch,
+ *   L = R / N_px + lambda(r) * (255^2 * D + beta * CE(T(x_hat), y)),  averaged over the batch,
  *   D = mean over c,i,j of W[i,j] (x - x_hat)^2,  W = (1 - alpha) + alpha * w (clamped to w_max),
  *   w = s / mean(s), s[i,j] = sum_c |g[c,i,j]| (optionally box-smoothed),
  *   g = d CE(T(x_hat), y) / d x_hat  (or at x: gsw_on_original).
- * alpha = gamma = 0 is the MSE codec; alpha > 0, gamma = 0 GSW-only; alpha = 0, gamma > 0
+ * The task weight follows lambda (gamma(r) = beta * lambda(r)), so the task term keeps the same
+ * pull against the distortion at every rate; a fixed weight (gamma, beta = 0) faded 5x when a
+ * rate controller raised lambda. Rate knob r in [0, levels - 1]: the log gains and log lambda are
+ * interpolated between the two neighbouring levels (saic_model_gains), and the gradient of the
+ * mixed log gain is shared between their rows, so every knob value is a trained operating point.
+ * alpha = task weight = 0 is the MSE codec; alpha > 0, gamma = 0 GSW-only; alpha = 0, gamma > 0
  * task-loss-only; both > 0 full SAIC. One classifier backward serves both terms: the gradient
  * of gamma * CE with respect to x_hat is gamma * g. W is a constant in the backward pass.
  *
@@ -30,7 +35,8 @@ typedef struct saic_loss_cfg {
   int levels;                           /* = the model's levels */
   double lambda[SAIC_TRAIN_MAX_LEVELS]; /* per level */
   double alpha;                         /* GSW mix, [0, 1] */
-  double gamma;                         /* task-loss weight, >= 0 */
+  double gamma;                         /* fixed task-loss weight, >= 0 (used when beta = 0) */
+  double beta;                          /* task weight per unit lambda, >= 0 (0: use gamma) */
   int gsw_on_original;                  /* compute g at x instead of x_hat */
   int smooth;                           /* box filter side for s (odd; 0 or 1: none) */
   double w_max;                         /* clamp W to [0, w_max]; 0: no clamp */
@@ -42,17 +48,28 @@ typedef struct saic_step_stats {
   double bpp;        /* rate estimate of the noisy latent, bits per pixel */
   double mse;        /* mean (x - x_hat)^2 in [0,1] units */
   double d_weighted; /* D (equals mse when alpha = 0) */
+  double dist_term;  /* lambda(r) 255^2 D */
+  double task_term;  /* task weight times mean CE; 0 without a task term */
   double ce;         /* mean CE(T(x_hat), y) in nats; NAN when no task network ran */
   double accuracy;   /* task top-1 on x_hat; NAN when no task network ran */
 } saic_step_stats;
 
 /* Zeroes the model's gradients, then runs forward and backward for n images x (NCHW floats in
- * [0,1], the model's size) with labels (used when alpha or gamma > 0; task must then be the
- * frozen classifier for that input size), training level `level`. Leaves the gradients in the
- * model's parameters for the caller's optimiser step. rng draws the noise. */
+ * [0,1], the model's size) with labels (used when alpha or the task weight > 0; task must then be
+ * the frozen classifier for that input size), at rate knob `knob` in [0, levels - 1] (an integer
+ * is a trained level). Leaves the gradients in the model's parameters for the caller's optimiser
+ * step. rng draws the noise. */
 int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, const float *x,
-                    const int *labels, int n, int level, nn_rng *rng, saic_step_stats *st,
+                    const int *labels, int n, double knob, nn_rng *rng, saic_step_stats *st,
                     nn_err *err);
+
+/* The neighbouring levels l0 <= l1 of knob (clamped to [0, levels - 1]) and its fraction t:
+ * knob = (1 - t) l0 + t l1. */
+void saic_train_knob_split(int levels, double knob, int *l0, int *l1, double *t);
+/* lambda at knob: log-linear between the neighbouring levels' lambdas (all > 0). */
+double saic_train_lambda_at(const saic_loss_cfg *cfg, double knob);
+/* The task-loss weight at knob: beta * lambda(knob) when beta > 0, else gamma. */
+double saic_train_task_weight(const saic_loss_cfg *cfg, double knob);
 
 /* The GSW weights for n saliency maps: s (n x h x w, overwritten by the smoothing) -> W
  * (n x h x w) as above. Public for tests. */

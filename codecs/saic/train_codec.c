@@ -478,11 +478,11 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
                       test ? test->h : 0);
   if (train->n < (size_t)B)
     return nn_err_set(err, NN_E_ARG, "%zu training images, fewer than one batch (%d)", train->n, B);
-  const bool need_task = cfg->loss.alpha > 0 || cfg->loss.gamma > 0;
+  const bool need_task = cfg->loss.alpha > 0 || cfg->loss.gamma > 0 || cfg->loss.beta > 0;
   if (need_task && !cfg->task_checkpoint[0])
-    return nn_err_set(err, NN_E_ARG, "loss.alpha or loss.gamma > 0 needs task_checkpoint");
+    return nn_err_set(err, NN_E_ARG, "loss.alpha, beta or gamma > 0 needs task_checkpoint");
   if (need_task && !train->labels)
-    return nn_err_set(err, NN_E_ARG, "loss.alpha or loss.gamma > 0 needs labelled images");
+    return nn_err_set(err, NN_E_ARG, "loss.alpha, beta or gamma > 0 needs labelled images");
   int rc = train_util_ensure_dir(o->out_dir, err);
   if (rc != NN_OK)
     return rc;
@@ -567,17 +567,19 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
       for (int i = 0; i < nn_net_num_params(nets[k]); i++)
         np += (long)nn_tensor_numel(&nn_net_param(nets[k], i)->value);
     fprintf(o->log,
-            "codec %s n %d m %d levels %d (%ld parameters), loss alpha %g gamma %g gsw on %s "
-            "smooth %d quant %s, task %s\n"
+            "codec %s n %d m %d levels %d (%ld parameters), loss alpha %g gamma %g beta %g gsw on "
+            "%s smooth %d quant %s, task %s\n"
             "%zu train / %zu eval images %dx%d, batch %d, %ld steps/epoch, %d epochs, lr %g "
-            "(density x%g, gains x%g, %s), %d threads, levels round-robin\n",
+            "(density x%g, gains x%g, %s), %d threads, %s\n",
             SAIC_CODEC_ARCH, cfg->model.n, cfg->model.m, L, np, cfg->loss.alpha, cfg->loss.gamma,
-            cfg->loss.gsw_on_original ? "x" : "x_hat", cfg->loss.smooth,
+            cfg->loss.beta, cfg->loss.gsw_on_original ? "x" : "x_hat", cfg->loss.smooth,
             cfg->loss.quant == SAIC_QUANT_STE ? "ste" : "noise",
             t.task ? cfg->task_checkpoint : "none", train->n, test ? test->n : 0, train->w,
             train->h, B, steps_per_epoch, cfg->epochs, (double)cfg->lr,
             (double)cfg->density_lr_mult, (double)cfg->gain_lr_mult,
-            cfg->sched == SAIC_CODEC_SCHED_COSINE ? "cosine" : "const", t.threads);
+            cfg->sched == SAIC_CODEC_SCHED_COSINE ? "cosine" : "const", t.threads,
+            cfg->continuous_knob ? "levels round-robin on even steps, a uniform knob on odd steps"
+                                 : "levels round-robin");
     fflush(o->log);
   }
 
@@ -599,6 +601,7 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
     train_util_shuffle(&t.rng, perm, train->n);
     double ep_loss = 0, ep_bpp = 0, ep_mse = 0;
     double win[5] = {0}, win_bpp[SAIC_TRAIN_MAX_LEVELS] = {0};
+    double win_dist[SAIC_TRAIN_MAX_LEVELS] = {0}, win_taskt[SAIC_TRAIN_MAX_LEVELS] = {0};
     long win_n = 0, win_task = 0, win_nl[SAIC_TRAIN_MAX_LEVELS] = {0};
     for (long s = 0; s < steps_per_epoch; s++) {
       for (int b = 0; b < B; b++) {
@@ -613,19 +616,30 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
           goto done;
         x = &xaug;
       }
-      const int level = (int)(t.step % L);
+      /* Continuous sampling: even steps train level (step / 2) mod L (the rate controller's
+       * anchors), odd steps a knob drawn uniformly from [0, L - 1], so the gains between levels
+       * are trained operating points too. */
+      int level;
+      double knob;
+      if (cfg->continuous_knob && L > 1) {
+        level = t.step % 2 ? -1 : (int)((t.step / 2) % L);
+        knob = level >= 0 ? level : nn_rng_uniform(&t.rng) * (L - 1);
+      } else {
+        level = (int)(t.step % L);
+        knob = level;
+      }
       saic_loss_cfg lc = cfg->loss;
       for (int l = 0; l < L; l++)
         lc.lambda[l] = t.lambda[l];
       const float lr = nn_lr_at(&sched, t.step);
       saic_step_stats st;
-      if ((rc = saic_train_step(t.model, t.task, &lc, x->data, labels, B, level, &t.rng, &st,
+      if ((rc = saic_train_step(t.model, t.task, &lc, x->data, labels, B, knob, &t.rng, &st,
                                 err)) != NN_OK)
         goto done;
       if (!isfinite(st.loss)) {
         rc = nn_err_set(err, NN_E_STATE,
-                        "loss is %g at epoch %d step %ld (level %d, lr %g): training diverged",
-                        st.loss, t.epoch + 1, t.step, level, (double)lr);
+                        "loss is %g at epoch %d step %ld (knob %.3f, lr %g): training diverged",
+                        st.loss, t.epoch + 1, t.step, knob, (double)lr);
         goto done;
       }
       if (cfg->clip_grad_norm > 0)
@@ -635,7 +649,7 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
         goto done;
       }
       /* Rate controller: a nudge of log lambda toward the level's target. */
-      if (cfg->nrate_targets && t.step < freeze_step && st.bpp > 0) {
+      if (level >= 0 && cfg->nrate_targets && t.step < freeze_step && st.bpp > 0) {
         double r = log(st.bpp / cfg->rate_target[level]);
         r = r > 1 ? 1 : r < -1 ? -1 : r;
         double lam = t.lambda[level] * exp(-cfg->rate_gain * r);
@@ -653,12 +667,16 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
         win[4] += st.accuracy;
         win_task++;
       }
-      win_bpp[level] += st.bpp;
-      win_nl[level]++;
+      if (level >= 0) {
+        win_bpp[level] += st.bpp;
+        win_dist[level] += st.dist_term;
+        win_taskt[level] += st.task_term;
+        win_nl[level]++;
+      }
       win_n++;
       if (o->log && (win_n >= cfg->log_every || s == steps_per_epoch - 1)) {
         const double now = train_util_now_s();
-        char etab[32], elb[32], task[64] = "", lv[256] = "";
+        char etab[32], elb[32], task[64] = "", lv[256] = "", ratio[256] = "";
         const double rate = train_util_progress(
             &clk, t.step, now, t.train_seconds + (now - ep_start), elb, etab, sizeof etab);
         if (win_task)
@@ -668,18 +686,28 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
           size_t u = strlen(lv);
           snprintf(lv + u, sizeof lv - u, "%s%.3f", l ? "," : "",
                    win_nl[l] ? win_bpp[l] / (double)win_nl[l] : NAN);
+          /* The task term's pull against the distortion term per level (DESIGN §2: ~2/3). */
+          if (win_task) {
+            u = strlen(ratio);
+            snprintf(ratio + u, sizeof ratio - u, "%s%.3f", l ? "," : " task/dist [",
+                     win_dist[l] > 0 ? win_taskt[l] / win_dist[l] : NAN);
+          }
         }
+        if (win_task)
+          strncat(ratio, "]", sizeof ratio - strlen(ratio) - 1);
         const double mse = win[2] / (double)win_n;
         fprintf(o->log,
-                "epoch %d/%d step %ld/%ld loss %.4f bpp %.4f [%s] mse %.6f (%.2f dB)%s lr %.2e "
+                "epoch %d/%d step %ld/%ld loss %.4f bpp %.4f [%s] mse %.6f (%.2f dB)%s%s lr %.2e "
                 "img/s %.1f elapsed %s eta %s\n",
                 t.epoch + 1, cfg->epochs, t.step, total_steps, win[0] / (double)win_n,
-                win[1] / (double)win_n, lv, mse, mse > 0 ? 10 * log10(1 / mse) : 100.0, task,
+                win[1] / (double)win_n, lv, mse, mse > 0 ? 10 * log10(1 / mse) : 100.0, task, ratio,
                 (double)lr, rate, elb, etab);
         fflush(o->log);
         memset(win, 0, sizeof win);
         memset(win_bpp, 0, sizeof win_bpp);
         memset(win_nl, 0, sizeof win_nl);
+        memset(win_dist, 0, sizeof win_dist);
+        memset(win_taskt, 0, sizeof win_taskt);
         win_n = win_task = 0;
       }
     }

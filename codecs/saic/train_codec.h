@@ -6,12 +6,17 @@
  *
  * Loop: every epoch shuffles the training images (one xoshiro256** stream seeded from the
  * config's seed drives the shuffle, the augmentation and the training noise, in that order);
- * each step trains ONE level, chosen round-robin (level = global step mod levels: every level
- * gets the same number of steps and the same share of every part of the schedule, and the
- * choice costs no random draws), with saic_train_step, then one Adam step on the encoder and
- * one on the decoder at the scheduled learning rate (the density parameters' group times
- * density_lr_mult). No gradient clipping. With rate_target, the level's lambda is nudged after
- * its step (codec_config.h) until the freeze point.
+ * each step trains ONE rate knob: with knob_sampling levels, a level chosen round-robin (level =
+ * global step mod levels: every level gets the same number of steps and the same share of every
+ * part of the schedule); with knob_sampling continuous, even steps train level (step / 2) mod
+ * levels and odd steps a knob drawn uniformly from [0, levels - 1] (one draw from the stream),
+ * so every knob rate control can pick between the levels is trained. Then saic_train_step, a
+ * global gradient-norm clip (clip_grad_norm), and one Adam step on the encoder and one on the
+ * decoder at the scheduled learning rate (the density parameters' group times
+ * density_lr_mult). With rate_target, a level's lambda is nudged after each of its own steps
+ * (codec_config.h) until the freeze point; knobs between levels use the log-interpolated
+ * lambdas. The progress lines give each level's rate and, with a task term, its task/distortion
+ * ratio (the task term's pull; DESIGN §2).
  *
  * Evaluation (every eval.every epochs and after the last): eval.images test images, evenly
  * spaced over the split (every k-th, k = floor(n / images); 1000 of CIFAR-10's 10000 are the

@@ -294,7 +294,7 @@ static double train_rate(const char *model, const char *task_path, int threads, 
     if (s == warmup)
       t0 = now();
     saic_step_stats st;
-    if (saic_train_step(m, task, &lc, x, labels, B, s % L, &rng, &st, e) != NN_OK)
+    if (saic_train_step(m, task, &lc, x, labels, B, (double)(s % L), &rng, &st, e) != NN_OK)
       goto done;
     if (!isfinite(st.loss)) {
       nn_err_set(e, NN_E_STATE, "loss is %g at step %d", st.loss, s);

@@ -29,7 +29,7 @@ static int failures;
 enum { B = 2, S = 32 };
 
 static double loss_at(saic_model *m, classifier *t, const saic_loss_cfg *cfg, const float *x,
-                      const int *labels, int level) {
+                      const int *labels, double level) {
   nn_rng r;
   nn_rng_seed(&r, 99);
   saic_step_stats st;
@@ -44,7 +44,7 @@ static double loss_at(saic_model *m, classifier *t, const saic_loss_cfg *cfg, co
 
 /* Checks `count` entries of parameter `name` (in enc or dec) spread over its length. */
 static void check_param(saic_model *m, classifier *t, const saic_loss_cfg *cfg, const float *x,
-                        const int *labels, int level, const char *name, int count, double tol) {
+                        const int *labels, double level, const char *name, int count, double tol) {
   nn_param *p = nn_net_find_param(saic_model_encoder(m), name);
   if (!p)
     p = nn_net_find_param(saic_model_decoder(m), name);
@@ -174,6 +174,36 @@ int main(void) {
   printf("SAIC loss (alpha 0.7, gamma 0.05, W on x), level 0:\n");
   for (size_t i = 0; i < sizeof params / sizeof *params; i++)
     check_param(m, task, &cfg, x, labels, 0, params[i], 6, 6e-2);
+  /* Between the levels (knob 0.35: both gain rows mixed) with the task weight tied to lambda. */
+  cfg.gamma = 0;
+  cfg.beta = 3.0;
+  printf("SAIC loss (alpha 0.7, beta 3, W on x), knob 0.35:\n");
+  for (size_t i = 0; i < sizeof params / sizeof *params; i++)
+    check_param(m, task, &cfg, x, labels, 0.35, params[i], 6, 6e-2);
+  /* The shares of the two rows are 0.65 and 0.35 of the same derivative. */
+  loss_at(m, task, &cfg, x, labels, 0.35);
+  for (int c = 0; c < 6; c++)
+    CHECK(fabs(G->grad.data[c] * 0.35 - G->grad.data[6 + c] * 0.65) <=
+              1e-5 * fabs(G->grad.data[c]) + 1e-9,
+          "gain rows at knob 0.35: %g vs %g", G->grad.data[c], G->grad.data[6 + c]);
+  /* lambda is log-linear in the knob; the task weight follows it; both terms are reported. */
+  CHECK(fabs(saic_train_lambda_at(&cfg, 0.5) - sqrt(0.01 * 0.05)) < 1e-12, "lambda(0.5) = %g",
+        saic_train_lambda_at(&cfg, 0.5));
+  CHECK(fabs(saic_train_task_weight(&cfg, 1.0) - 0.15) < 1e-12, "task weight(1) = %g",
+        saic_train_task_weight(&cfg, 1.0));
+  {
+    nn_rng r;
+    nn_rng_seed(&r, 99);
+    saic_step_stats st;
+    nn_err e2 = {0};
+    CHECK(saic_train_step(m, task, &cfg, x, labels, B, 0.35, &r, &st, &e2) == NN_OK, "%s", e2.msg);
+    CHECK(fabs(st.task_term - saic_train_task_weight(&cfg, 0.35) * st.ce) < 1e-9 * st.task_term &&
+              fabs(st.loss - st.bpp - st.dist_term - st.task_term) < 1e-9 * st.loss,
+          "terms: loss %g bpp %g dist %g task %g ce %g", st.loss, st.bpp, st.dist_term,
+          st.task_term, st.ce);
+    CHECK(saic_train_step(m, task, &cfg, x, labels, B, 1.5, &r, &st, &e2) == NN_E_ARG,
+          "knob above the top level accepted");
+  }
   free(x);
   saic_model_free(m);
   classifier_free(task);

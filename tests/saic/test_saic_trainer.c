@@ -206,8 +206,13 @@ static void test_config_errors(void) {
                "bad.yaml:3:1: duplicate key \"epochs\"");
   expect_error("lambdas: [1, 2, 3, 4]\nseed: [1]\n", "bad.yaml:2:7: seed: a list is not allowed");
   expect_error("lambdas: [1, 2, 3, 4]\nepochs: 3: 4\n", "bad.yaml:2:10: YAML syntax error");
-  expect_error("lambdas: [1, 2, 3, 4]\nloss: {alpha: 0.5}\n",
-               "bad.yaml: task_checkpoint is required when loss.alpha or loss.gamma is > 0");
+  expect_error(
+      "lambdas: [1, 2, 3, 4]\nloss: {alpha: 0.5}\n",
+      "bad.yaml: task_checkpoint is required when loss.alpha, loss.beta or loss.gamma is > 0");
+  expect_error("lambdas: [1, 2, 3, 4]\nloss: {beta: 100, gamma: 0.1}\ntask_checkpoint: t.ckpt\n",
+               "bad.yaml:2:14: loss.beta: give either loss.beta");
+  expect_error("lambdas: [1, 2, 3, 4]\nknob_sampling: random\n",
+               "bad.yaml:2:16: knob_sampling: expected levels or continuous");
   expect_error("epochs: 2\n", "bad.yaml: lambdas (one per level, model.levels = 4) is required");
   /* A good file: the task checkpoint is resolved against its folder. */
   saic_codec_cfg cfg;
