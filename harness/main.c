@@ -376,13 +376,19 @@ out:
 
 static void usage_report(FILE *f) {
   fprintf(f, "usage: saicbench report --db PATH [--run ID | --latest] --out DIR\n"
-             "                        [--anchor LABEL] [--no-images]\n"
+             "                        [--anchor LABEL] [--reference LABEL]\n"
+             "                        [--bootstrap-rounds N] [--no-images]\n"
              "\n"
              "Writes the report of one run from the database: points_<dataset>.csv (aggregated\n"
              "points), compressai_<codec>_<dataset>.json (CompressAI plotting layout) and\n"
              "report.html (self-contained, with rate-distortion plots). Default: --latest.\n"
              "  --anchor LABEL    codec the BD tables compare against (default: jpeg if present,\n"
              "                    else the first codec)\n"
+             "  --reference LABEL codec the paired differences at each bpp target compare\n"
+             "                    against: codec - reference of accuracy, SI_norm and PSNR on the\n"
+             "                    same images with 95%% bootstrap intervals (paired_<dataset>.csv\n"
+             "                    and the page; default: the BD anchor)\n"
+             "  --bootstrap-rounds N  resamples for those intervals (default 2000; 0: none)\n"
              "  --no-images       no example image strips (they re-encode a few images from the\n"
              "                    dataset files, which must still be at the stored paths)\n");
 }
@@ -413,11 +419,16 @@ static int cmd_report_write_opts(const char *db_path, int64_t run_id, int latest
 }
 
 static int cmd_report(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"db", required_argument, 0, 'd'},     {"run", required_argument, 0, 'r'},
-      {"latest", no_argument, 0, 'L'},       {"out", required_argument, 0, 'o'},
-      {"anchor", required_argument, 0, 'a'}, {"no-images", no_argument, 0, 'N'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+  static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                       {"run", required_argument, 0, 'r'},
+                                       {"latest", no_argument, 0, 'L'},
+                                       {"out", required_argument, 0, 'o'},
+                                       {"anchor", required_argument, 0, 'a'},
+                                       {"no-images", no_argument, 0, 'N'},
+                                       {"reference", required_argument, 0, 'R'},
+                                       {"bootstrap-rounds", required_argument, 0, 'B'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   const char *db = NULL, *out = NULL;
   report_options ropt = {0};
   long run = 0;
@@ -434,6 +445,17 @@ static int cmd_report(int argc, char **argv) {
     case 'o': out = optarg; break;
     case 'a': ropt.anchor = optarg; break;
     case 'N': ropt.no_images = 1; break;
+    case 'R': ropt.reference = optarg; break;
+    case 'B': {
+      long r = 0;
+      if (strcmp(optarg, "0") != 0 && parse_positive("--bootstrap-rounds", optarg, 1000000, &r))
+        return 2;
+      if (r > 0 && r < 10)
+        return fail("report: --bootstrap-rounds: %s is too few (at least 10, or 0 for none)",
+                    optarg);
+      ropt.bootstrap_rounds = r ? (int)r : -1;
+      break;
+    }
     case 'h': usage_report(stdout); return 0;
     default: fprintf(stderr, "saicbench report: see --help\n"); return 2;
     }

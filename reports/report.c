@@ -64,9 +64,10 @@ static int assign_names(const report_data *d, name_set *names, report_files *fil
   files->tasks_csv = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->tasks_csv);
   files->perclass_csv = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->perclass_csv);
   files->headline_md = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->headline_md);
+  files->paired_csv = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->paired_csv);
   files->json = calloc(d->n_datasets * d->n_codecs * 2 + 1, sizeof *files->json);
   if (!files->csv || !files->tasks_csv || !files->perclass_csv || !files->headline_md ||
-      !files->json || !name_claim(names, "report", ".html"))
+      !files->paired_csv || !files->json || !name_claim(names, "report", ".html"))
     return -1;
   report_buf base = {0};
   int rc = 0;
@@ -96,6 +97,14 @@ static int assign_names(const report_data *d, name_set *names, report_files *fil
       files->headline_md[ds] =
           report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".md");
       rc = files->headline_md[ds] ? 0 : -1;
+    }
+    if (rc == 0 && d->datasets[ds].n_paired > 0) {
+      report_buf_reset(&base);
+      report_buf_puts(&base, "paired_");
+      report_file_component(&base, d->datasets[ds].name, REPORT_NAME_COMPONENT_MAX);
+      files->paired_csv[ds] =
+          report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".csv");
+      rc = files->paired_csv[ds] ? 0 : -1;
     }
   }
   for (size_t ds = 0; ds < d->n_datasets && rc == 0; ds++) {
@@ -127,14 +136,22 @@ static int assign_names(const report_data *d, name_set *names, report_files *fil
 
 /* Loads the run inside one read transaction, unless the caller already has one open (then
  * theirs gives the same consistency, and BEGIN would fail). */
-static int load_consistent(sqlite3 *db, int64_t run_id, size_t n_strip, report_data *d,
-                           report_strips **strips, char *err, size_t err_len) {
+static int load_consistent(sqlite3 *db, int64_t run_id, size_t n_strip, const report_options *opt,
+                           report_data *d, report_strips **strips, char *err, size_t err_len) {
   int own_txn = sqlite3_get_autocommit(db);
   if (own_txn && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
     memset(d, 0, sizeof *d);
     return report_errf(err, err_len, "cannot begin read transaction: %s", sqlite3_errmsg(db));
   }
   int rc = report_data_load(db, run_id, d, err, err_len);
+  if (rc == 0 && opt->bootstrap_rounds >= 0) {
+    /* Paired intervals against the reference (default: the BD anchor); an unknown label is
+     * reported by the caller. */
+    size_t ref = report_pick_anchor(d, opt->reference ? opt->reference : opt->anchor);
+    rc = report_paired_query(
+        db, d, ref, opt->bootstrap_rounds ? opt->bootstrap_rounds : METRICS_PBOOT_DEFAULT_ROUNDS,
+        err, err_len);
+  }
   if (rc == 0 && n_strip > 0 && d->n_datasets > 0) {
     *strips = calloc(d->n_datasets, sizeof **strips);
     rc = *strips ? report_strips_query(db, d, n_strip, *strips, err, err_len)
@@ -188,22 +205,23 @@ int report_write_opts(sqlite3 *db, int64_t run_id, const char *out_dir, const re
                                        : REPORT_DEFAULT_STRIP_IMAGES;
   report_data d;
   report_strips *strips = NULL;
-  if (load_consistent(db, run_id, n_strip, &d, &strips, err, err_len)) {
+  if (load_consistent(db, run_id, n_strip, opt, &d, &strips, err, err_len)) {
     report_strips_free(strips, d.n_datasets);
     free(strips);
     report_data_free(&d);
     return -1;
   }
   report_html_extras extras = {report_pick_anchor(&d, opt->anchor), strips};
-  if (opt->anchor && extras.anchor == SIZE_MAX) {
+  const int bad_anchor = opt->anchor && extras.anchor == SIZE_MAX;
+  if (bad_anchor || (opt->reference && report_pick_anchor(&d, opt->reference) == SIZE_MAX)) {
     report_buf labels = {0};
     for (size_t c = 0; c < d.n_codecs; c++) {
       report_buf_puts(&labels, c ? ", " : "");
       report_utf8_repair(&labels, d.codecs[c].label);
     }
-    report_errf(err, err_len, "anchor '%s': no codec with this label in run %" PRId64 " (%s%s)",
-                opt->anchor, run_id, d.n_codecs ? "codecs: " : "the run has no codecs",
-                report_buf_str(&labels));
+    report_errf(err, err_len, "%s '%s': no codec with this label in run %" PRId64 " (%s%s)",
+                bad_anchor ? "anchor" : "reference", bad_anchor ? opt->anchor : opt->reference,
+                run_id, d.n_codecs ? "codecs: " : "the run has no codecs", report_buf_str(&labels));
     report_buf_free(&labels);
     report_strips_free(strips, d.n_datasets);
     free(strips);
@@ -226,6 +244,8 @@ int report_write_opts(sqlite3 *db, int64_t run_id, const char *out_dir, const re
       rc = report_write_perclass_csv(&d, ds, out_dir, files.perclass_csv[ds], err, err_len);
     if (rc == 0 && files.headline_md[ds])
       rc = report_write_headline_md(&d, ds, out_dir, files.headline_md[ds], err, err_len);
+    if (rc == 0 && files.paired_csv[ds])
+      rc = report_write_paired_csv(&d, ds, out_dir, files.paired_csv[ds], err, err_len);
   }
   for (size_t ds = 0; ds < d.n_datasets && rc == 0; ds++)
     for (size_t c = 0; c < d.n_codecs && rc == 0; c++)
@@ -241,6 +261,7 @@ int report_write_opts(sqlite3 *db, int64_t run_id, const char *out_dir, const re
   free(files.tasks_csv);
   free(files.perclass_csv);
   free(files.headline_md);
+  free(files.paired_csv);
   free(files.json);
   name_set_free(&names);
   report_strips_free(strips, d.n_datasets);

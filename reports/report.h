@@ -41,6 +41,17 @@
  *     when missing; n = labelled images of that class scored, correct = of those classified
  *     correctly, accuracy = correct/n (empty when n = 0).
  *
+ *   paired_<dataset>.csv  (only when the dataset has task rows at bpp targets)
+ *     Every codec against the reference codec (report_options.reference, default the BD
+ *     anchor) at each bpp target both have, per task: the difference codec - reference of
+ *     accuracy (fraction), SI_norm and mean PSNR (dB) on the images both scored without error,
+ *     with its paired bootstrap interval (metrics/paired_bootstrap.h: images resampled with
+ *     replacement, percentile interval). Columns:
+ *       task, reference, codec, bpp_target, n, d_accuracy, d_accuracy_lo, d_accuracy_hi,
+ *       d_si_norm, d_si_norm_lo, d_si_norm_hi, d_psnr, d_psnr_lo, d_psnr_hi, level, rounds, seed
+ *     Empty where undefined (no labels; a NULL PSNR, i.e. an identical image). Sorted by the
+ *     task rows' order. report.html shows the same table per dataset.
+ *
  *   compressai_<codec>_<dataset>.json      knob-grid points of one codec on one dataset
  *   compressai_<codec>_<dataset>_bpp.json  bpp-target points (only if the codec has them)
  *     {"name": <label, + " (bpp targets)" for _bpp>, "description": <dataset, run id, suite,
@@ -134,6 +145,12 @@ typedef struct report_options {
   int no_images;
   /* Images per dataset in the strips; 0: REPORT_DEFAULT_STRIP_IMAGES. */
   size_t strip_images;
+  /* Label of the reference codec of the paired-difference intervals (paired_<dataset>.csv);
+   * NULL: the BD anchor. A label that is not in the run is an error. */
+  const char *reference;
+  /* Bootstrap resamples of those intervals; 0: METRICS_PBOOT_DEFAULT_ROUNDS (2000); < 0: no
+   * intervals. */
+  int bootstrap_rounds;
 } report_options;
 
 #define REPORT_DEFAULT_STRIP_IMAGES 2

@@ -122,3 +122,32 @@ int report_write_perclass_csv(const report_data *d, size_t ds_index, const char 
   report_buf_free(&prefix);
   return report_write_buf(&b, dir, name, err, err_len);
 }
+
+/* paired_<dataset>.csv (layout in report.h). */
+int report_write_paired_csv(const report_data *d, size_t ds_index, const char *dir,
+                            const char *name, char *err, size_t err_len) {
+  const report_dataset *ds = &d->datasets[ds_index];
+  report_buf b = {0};
+  report_buf_puts(&b, "task,reference,codec,bpp_target,n,d_accuracy,d_accuracy_lo,"
+                      "d_accuracy_hi,d_si_norm,d_si_norm_lo,d_si_norm_hi,d_psnr,d_psnr_lo,"
+                      "d_psnr_hi,level,rounds,seed\r\n");
+  for (size_t i = 0; i < ds->n_paired; i++) {
+    const report_paired *p = &ds->paired[i];
+    report_csv_field(&b, d->tasks[p->task].name);
+    report_buf_puts(&b, ",");
+    report_csv_field(&b, d->codecs[p->ref].label);
+    report_buf_puts(&b, ",");
+    report_csv_field(&b, d->codecs[p->codec].label);
+    put_real(&b, p->target);
+    report_buf_printf(&b, ",%" PRId64, p->n);
+    const metrics_pboot_ci *cis[] = {&p->ci.accuracy, &p->ci.si_norm, &p->ci.psnr};
+    for (int k = 0; k < 3; k++) {
+      put_real(&b, cis[k]->delta);
+      put_real(&b, cis[k]->lo);
+      put_real(&b, cis[k]->hi);
+    }
+    put_real(&b, p->ci.level);
+    report_buf_printf(&b, ",%d,%u\r\n", p->ci.rounds, (unsigned)METRICS_PBOOT_DEFAULT_SEED);
+  }
+  return report_write_buf(&b, dir, name, err, err_len);
+}

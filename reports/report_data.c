@@ -571,6 +571,7 @@ void report_data_free(report_data *d) {
       free(ds->task_rows[j].class_correct);
     }
     free(ds->task_rows);
+    free(ds->paired);
     for (size_t j = 0; ds->task_refs && j < d->n_tasks; j++) {
       free(ds->task_refs[j].class_n);
       free(ds->task_refs[j].class_correct);

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "paired_bootstrap.h"
+
 /* Text fields are NULL where the column is NULL. Real fields are NAN where the column is NULL
  * (SQLite itself stores NaN as NULL, so NAN never means anything else). */
 
@@ -66,6 +68,15 @@ typedef struct report_task_ref {
   int64_t *class_n, *class_correct; /* [n_class_cols] */
 } report_task_ref;
 
+/* One codec against the reference codec at one bpp target for one task, on the images both
+ * scored without error (report_paired.c). */
+typedef struct report_paired {
+  size_t task, codec, ref; /* indices into report_data.tasks / codecs */
+  double target;           /* the bpp target (points.value) */
+  int64_t n;               /* paired images */
+  metrics_pboot_result ci; /* codec - ref */
+} report_paired;
+
 typedef struct report_dataset {
   int64_t id;
   char *name, *path, *kind, *content_hash, *selection;
@@ -82,6 +93,8 @@ typedef struct report_dataset {
                                  where missing or not a string); NULL without tasks */
   size_t n_class_cols;        /* max(n_classes, 1 + largest label scored), 0 without tasks;
                                  labels outside [0, REPORT_MAX_CLASSES) are not counted */
+  report_paired *paired;      /* filled by report_paired_query; sorted by task, codec, target */
+  size_t n_paired;
 } report_dataset;
 
 typedef struct report_data {
@@ -98,5 +111,11 @@ typedef struct report_data {
  * is an error. d is zeroed first; free with report_data_free also after a failure. */
 int report_data_load(sqlite3 *db, int64_t run_id, report_data *d, char *err, size_t err_len);
 void report_data_free(report_data *d);
+
+/* Paired bootstrap intervals (metrics/paired_bootstrap.h) of every codec against codec `ref` at
+ * each bpp target both have, per task and dataset, from the per-image rows (task_results,
+ * task_refs, results, images). rounds = 0: nothing. Fills report_dataset.paired. */
+int report_paired_query(sqlite3 *db, report_data *d, size_t ref, int rounds, char *err,
+                        size_t err_len);
 
 #endif

@@ -26,6 +26,7 @@ static const char k_css[] =
     "table.meta th{width:150px}\n"
     "td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
     "tr.unreach td{background:#fff0dc}\n"
+    "td.sig{font-weight:bold}\n"
     "td.flag{font-weight:bold;color:#a33c00}\n"
     ".null{color:#999}\n"
     ".warn{color:#a33c00}\n"
@@ -922,6 +923,7 @@ static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
   }
   if (ds->n_task_rows > 0 && put_tasks(b, d, ds_index, files))
     return -1;
+  report_put_paired_table(b, d, ds);
   put_strips(b, d, ds, x->strips ? &x->strips[ds_index] : NULL);
   return 0;
 }

@@ -16,6 +16,7 @@ typedef struct report_files {
   char **tasks_csv;    /* [n_datasets]; NULL where the dataset has no task rows */
   char **perclass_csv; /* [n_datasets]; NULL where the dataset has no task rows */
   char **headline_md;  /* [n_datasets]; NULL where report_headline_available() is 0 */
+  char **paired_csv;   /* [n_datasets]; NULL where the dataset has no paired rows */
   char **json;         /* [report_json_slot()]; NULL where no file is written */
   size_t n_datasets, n_codecs;
 } report_files;
@@ -57,6 +58,10 @@ int report_write_tasks_csv(const report_data *d, size_t ds, const char *dir, con
                            char *err, size_t err_len);
 int report_write_perclass_csv(const report_data *d, size_t ds, const char *dir, const char *name,
                               char *err, size_t err_len);
+/* paired_<dataset>.csv and its HTML table (report_paired.c), for datasets with paired rows. */
+int report_write_paired_csv(const report_data *d, size_t ds, const char *dir, const char *name,
+                            char *err, size_t err_len);
+void report_put_paired_table(report_buf *b, const report_data *d, const report_dataset *ds);
 /* The headline table (report_headline.c): needs task rows and bpp-target points. md: Markdown
  * table, else an HTML table. */
 int report_headline_available(const report_dataset *ds);
