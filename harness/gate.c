@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <spawn.h>
@@ -367,6 +368,7 @@ typedef struct gate_check {
   char check[40], dataset[72], task[72], point[40];
   char value[96], limit[96], detail[200];
   double num, limit_num; /* NAN where not a single number */
+  double ci_lo, ci_hi;   /* paired bootstrap 95 % interval of num (accuracy, SI_norm); NAN: none */
   int status;
 } gate_check;
 
@@ -399,6 +401,7 @@ add_check(check_list *l, const char *check, const char *dataset_name, const char
   c->status = status;
   c->num = num;
   c->limit_num = limit_num;
+  c->ci_lo = c->ci_hi = NAN;
   if (detail_fmt) {
     va_list ap;
     va_start(ap, detail_fmt);
@@ -479,9 +482,23 @@ static const report_row *point_row(const report_dataset *ds, const report_task_r
   return t->row != SIZE_MAX && t->row < ds->n_rows ? &ds->rows[t->row] : NULL;
 }
 
-/* (c) Accuracy and SI_norm at each grid point matched with the baseline. */
+/* Appends " paired 95 % CI [lo, hi]" to a row's detail and stores the interval. */
+static void add_ci(gate_check *c, const metrics_pboot_ci *ci) {
+  if (!c || !isfinite(ci->lo))
+    return;
+  c->ci_lo = ci->lo;
+  c->ci_hi = ci->hi;
+  size_t u = strlen(c->detail);
+  snprintf(c->detail + u, sizeof c->detail - u, "%spaired 95%% CI [%+.4f, %+.4f]", u ? "; " : "",
+           ci->lo, ci->hi);
+}
+
+/* (c) Accuracy and SI_norm at each grid point matched with the baseline. Where both sides scored
+ * the same images (always: same database, content hashes checked), the row also gives the
+ * paired bootstrap interval of the difference (metrics/paired_bootstrap.h); the verdict itself
+ * stays the binomial rule of gate.h. */
 static void check_points(const gate_config *cfg, const gate_side *cand, const gate_side *base,
-                         check_list *l) {
+                         sqlite3 *db, check_list *l) {
   int same_codec = !strcmp(cand->vt ? cand->vt->name : cand->d->codecs[cand->codec].codec,
                            base->d->codecs[base->codec].codec);
   for (size_t i = 0; i < cand->d->n_datasets; i++) {
@@ -525,6 +542,17 @@ static void check_points(const gate_config *cfg, const gate_side *cand, const ga
           continue;
         }
         compared = 1;
+        /* Baseline first: the interval is of candidate - baseline. */
+        const report_paired_side ps_b = {base->d->tasks[bt].id, rb->point_id, bds->id};
+        const report_paired_side ps_c = {cand->d->tasks[t].id, rc->point_id, ds->id};
+        metrics_pboot_result ci;
+        int64_t n_paired = 0;
+        char perr[256];
+        const int64_t n_cls = cand->d->tasks[t].num_classes;
+        if (report_paired_compare(db, &ps_b, &ps_c, n_cls > 0 && n_cls <= INT_MAX ? (int)n_cls : 0,
+                                  METRICS_PBOOT_DEFAULT_ROUNDS, &ci, &n_paired, perr,
+                                  sizeof perr) != 0)
+          n_paired = 0; /* the rows still judge; only the interval is missing */
         if (isfinite(rc->accuracy) && isfinite(rb->accuracy)) {
           double se = diff_se(rc->accuracy, rc->n_labelled, rb->accuracy, rb->n_labelled);
           double tol = cfg->tolerance_se * se;
@@ -538,6 +566,8 @@ static void check_points(const gate_config *cfg, const gate_side *cand, const ga
             snprintf(c->value, sizeof c->value, "%+.4f", d);
             snprintf(c->limit, sizeof c->limit, ">= %.4f", -tol);
           }
+          if (n_paired > 0)
+            add_ci(c, &ci.accuracy);
         }
         if (isfinite(rc->si_norm) && isfinite(rb->si_norm)) {
           double se = diff_se(rc->agreement, rc->n, rb->agreement, rb->n);
@@ -550,6 +580,8 @@ static void check_points(const gate_config *cfg, const gate_side *cand, const ga
             snprintf(c->value, sizeof c->value, "%+.4f", d);
             snprintf(c->limit, sizeof c->limit, ">= %.4f", -tol);
           }
+          if (n_paired > 0)
+            add_ci(c, &ci.si_norm);
         }
       }
       if (any && !compared)
@@ -989,6 +1021,8 @@ static json_t *verdict_json(const gate_options *o, const gate_config *cfg, const
     json_object_set_new(j, "status", json_string(st_json[c->status]));
     json_object_set_new(j, "value", jnum(c->num));
     json_object_set_new(j, "limit", jnum(c->limit_num));
+    json_object_set_new(j, "ci95_lo", jnum(c->ci_lo));
+    json_object_set_new(j, "ci95_hi", jnum(c->ci_hi));
     json_object_set_new(j, "value_text", json_string(c->value));
     json_object_set_new(j, "limit_text", json_string(c->limit));
     json_object_set_new(j, "detail", json_string(c->detail));
@@ -1298,7 +1332,7 @@ int gate_run(const gate_options *o, FILE *out, char *err, size_t err_len) {
   } else {
     add_check(&l, "determinism", NULL, NULL, NULL, ST_SKIP, NAN, NAN, "gate.determinism: false");
   }
-  check_points(&cfg, &cand, &base, &l);
+  check_points(&cfg, &cand, &base, store_handle(st), &l);
   check_bd(&cfg, &cand, &base, &l);
   if (l.failed) {
     snprintf(err, err_len, "out of memory");

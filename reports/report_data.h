@@ -118,4 +118,16 @@ void report_data_free(report_data *d);
 int report_paired_query(sqlite3 *db, report_data *d, size_t ref, int rounds, char *err,
                         size_t err_len);
 
+/* One side of a paired comparison: a task, a grid point and a dataset row (of any run). */
+typedef struct report_paired_side {
+  int64_t task_id, point_id, dataset_id;
+} report_paired_side;
+
+/* b - a on the images both sides scored without error, paired by images.idx (so a and b may be
+ * different runs of the same data), with `rounds` bootstrap resamples. *n = 0 and nothing
+ * computed when there is no common image or n_classes is out of range. */
+int report_paired_compare(sqlite3 *db, const report_paired_side *a, const report_paired_side *b,
+                          int n_classes, int rounds, metrics_pboot_result *out, int64_t *n,
+                          char *err, size_t err_len);
+
 #endif

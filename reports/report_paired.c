@@ -8,18 +8,19 @@
 #include "report_fs.h"
 #include "report_internal.h"
 
-/* Per-image rows of two points (ref A, codec B) for one task, on the images both scored without
- * error: label, top-1 on the original, top-1 on each decoded image, each PSNR. */
+/* Per-image rows of two points (A: task ?1, point ?2, dataset ?3; B: task ?4, point ?5, dataset
+ * ?6), paired by the image's position in its dataset (images.idx), so the two sides may be
+ * different runs of the same data: label, A's top-1 on the original, the top-1 on each decoded
+ * image, each PSNR; images that failed on either side are left out. */
 static const char *const paired_sql =
-    "SELECT i.label, tr.top1, ta.top1, tb.top1, xa.psnr, xb.psnr "
-    "FROM task_results ta "
-    "JOIN task_results tb ON tb.task_id = ta.task_id AND tb.image_id = ta.image_id "
-    "JOIN task_refs tr ON tr.task_id = ta.task_id AND tr.image_id = ta.image_id "
-    "JOIN images i ON i.id = ta.image_id "
-    "JOIN results xa ON xa.image_id = ta.image_id AND xa.point_id = ta.point_id "
-    "JOIN results xb ON xb.image_id = tb.image_id AND xb.point_id = tb.point_id "
-    "WHERE ta.task_id = ?1 AND ta.point_id = ?2 AND tb.point_id = ?3 AND i.dataset_id = ?4 "
-    "AND xa.error IS NULL AND xb.error IS NULL ORDER BY ta.image_id";
+    "SELECT ia.label, tr.top1, ta.top1, tb.top1, xa.psnr, xb.psnr "
+    "FROM images ia JOIN images ib ON ib.dataset_id = ?6 AND ib.idx = ia.idx "
+    "JOIN task_results ta ON ta.task_id = ?1 AND ta.image_id = ia.id AND ta.point_id = ?2 "
+    "JOIN task_results tb ON tb.task_id = ?4 AND tb.image_id = ib.id AND tb.point_id = ?5 "
+    "JOIN task_refs tr ON tr.task_id = ?1 AND tr.image_id = ia.id "
+    "JOIN results xa ON xa.image_id = ia.id AND xa.point_id = ?2 "
+    "JOIN results xb ON xb.image_id = ib.id AND xb.point_id = ?5 "
+    "WHERE ia.dataset_id = ?3 AND xa.error IS NULL AND xb.error IS NULL ORDER BY ia.idx";
 
 typedef struct paired_cols {
   int *label, *orig, *pa, *pb;
@@ -62,15 +63,15 @@ static int cols_grow(paired_cols *c) {
 /* Reads the paired rows of (task, point a, point b) into c (reset first). Class indices outside
  * [0, k) make the pair unusable (returns 1); labels NULL anywhere: unlabeled; PSNR NULL
  * (identical images) anywhere: no PSNR interval. */
-static int read_pairs(sqlite3_stmt *st, int64_t task_id, int64_t pa, int64_t pb, int64_t ds_id,
+static int read_pairs(sqlite3_stmt *st, const report_paired_side *a, const report_paired_side *b,
                       int k, paired_cols *c) {
   c->n = 0;
   c->unlabeled = c->no_psnr = 0;
   sqlite3_reset(st);
-  sqlite3_bind_int64(st, 1, task_id);
-  sqlite3_bind_int64(st, 2, pa);
-  sqlite3_bind_int64(st, 3, pb);
-  sqlite3_bind_int64(st, 4, ds_id);
+  const int64_t ids[6] = {a->task_id, a->point_id, a->dataset_id,
+                          b->task_id, b->point_id, b->dataset_id};
+  for (int i = 0; i < 6; i++)
+    sqlite3_bind_int64(st, i + 1, ids[i]);
   int rc, bad = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (cols_grow(c))
@@ -92,6 +93,46 @@ static int read_pairs(sqlite3_stmt *st, int64_t task_id, int64_t pa, int64_t pb,
   if (rc != SQLITE_DONE)
     return -1;
   return bad ? 1 : 0;
+}
+
+/* Reads one pair's rows with the prepared statement and computes its intervals. Returns 0 with
+ * *n_out the paired images (0: nothing to compare, e.g. no common image or class indices the
+ * task cannot have), -1 on a database error or no memory (message in err). */
+static int paired_one(sqlite3 *db, sqlite3_stmt *st, const report_paired_side *a,
+                      const report_paired_side *b, int n_classes, int rounds, paired_cols *c,
+                      metrics_pboot_result *out, int64_t *n_out, char *err, size_t err_len) {
+  *n_out = 0;
+  int got = read_pairs(st, a, b, n_classes, c);
+  if (got < 0)
+    return report_errf(err, err_len, "cannot read paired results: %s", sqlite3_errmsg(db));
+  if (got > 0 || c->n == 0)
+    return 0;
+  metrics_pboot_input in = {c->n,
+                            n_classes,
+                            c->unlabeled ? NULL : c->label,
+                            c->orig,
+                            {c->pa, c->no_psnr ? NULL : c->qa},
+                            {c->pb, c->no_psnr ? NULL : c->qb}};
+  if (metrics_pboot_compute(&in, rounds, METRICS_PBOOT_DEFAULT_SEED, 0.95, out) != 0)
+    return report_errf(err, err_len, "paired bootstrap failed: out of memory");
+  *n_out = (int64_t)c->n;
+  return 0;
+}
+
+int report_paired_compare(sqlite3 *db, const report_paired_side *a, const report_paired_side *b,
+                          int n_classes, int rounds, metrics_pboot_result *out, int64_t *n,
+                          char *err, size_t err_len) {
+  *n = 0;
+  if (n_classes < 1 || n_classes > METRICS_PBOOT_MAX_CLASSES || rounds < 10)
+    return 0;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, paired_sql, -1, &st, NULL) != SQLITE_OK)
+    return report_errf(err, err_len, "cannot query paired results: %s", sqlite3_errmsg(db));
+  paired_cols c = {0};
+  int rc = paired_one(db, st, a, b, n_classes, rounds, &c, out, n, err, err_len);
+  cols_free(&c);
+  sqlite3_finalize(st);
+  return rc;
 }
 
 int report_paired_query(sqlite3 *db, report_data *d, size_t ref, int rounds, char *err,
@@ -121,14 +162,6 @@ int report_paired_query(sqlite3 *db, report_data *d, size_t ref, int rounds, cha
         const report_task_row *b = &ds->task_rows[j];
         if (b->codec == ref || !b->is_bpp || b->task != a->task || b->value != a->value)
           continue;
-        int got = read_pairs(st, t->id, a->point_id, b->point_id, ds->id, k, &c);
-        if (got < 0) {
-          rc = report_errf(err, err_len, "cannot read paired results of dataset %s: %s", ds->name,
-                           sqlite3_errmsg(db));
-          break;
-        }
-        if (got > 0 || c.n == 0)
-          continue; /* class indices the task cannot have, or no common image: no row */
         if (ds->n_paired == cap) {
           size_t nc = cap ? 2 * cap : 16;
           report_paired *p = realloc(ds->paired, nc * sizeof *p);
@@ -140,22 +173,16 @@ int report_paired_query(sqlite3 *db, report_data *d, size_t ref, int rounds, cha
           cap = nc;
         }
         report_paired *p = &ds->paired[ds->n_paired];
-        metrics_pboot_input in = {c.n,
-                                  k,
-                                  c.unlabeled ? NULL : c.label,
-                                  c.orig,
-                                  {c.pa, c.no_psnr ? NULL : c.qa},
-                                  {c.pb, c.no_psnr ? NULL : c.qb}};
-        if (metrics_pboot_compute(&in, rounds, METRICS_PBOOT_DEFAULT_SEED, 0.95, &p->ci) != 0) {
-          rc = report_errf(err, err_len, "paired bootstrap failed (dataset %s)", ds->name);
-          break;
+        const report_paired_side sa = {t->id, a->point_id, ds->id};
+        const report_paired_side sb = {t->id, b->point_id, ds->id};
+        rc = paired_one(db, st, &sa, &sb, k, rounds, &c, &p->ci, &p->n, err, err_len);
+        if (rc == 0 && p->n > 0) {
+          p->task = a->task;
+          p->codec = b->codec;
+          p->ref = ref;
+          p->target = a->value;
+          ds->n_paired++;
         }
-        p->task = a->task;
-        p->codec = b->codec;
-        p->ref = ref;
-        p->target = a->value;
-        p->n = (int64_t)c.n;
-        ds->n_paired++;
       }
     }
   }

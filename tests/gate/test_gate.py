@@ -116,6 +116,8 @@ class GateTest(unittest.TestCase):
             self.assertEqual(len(rows), 9, name)
             self.assertTrue(all(c["status"] == "pass" and c["value"] == 0 for c in rows), rows)
             self.assertTrue(all(c["limit"] < 0 for c in rows))
+            # The paired bootstrap interval of identical per-image results is exactly [0, 0].
+            self.assertTrue(all(c["ci95_lo"] == 0 and c["ci95_hi"] == 0 for c in rows), rows)
         self.assertEqual([(c["status"], c["value"]) for c in checks(v, "BD-accuracy")],
                          [("pass", 0)])
         # BD-rate at equal accuracy needs accuracy strictly increasing with rate; on 30 images
@@ -175,6 +177,12 @@ class GateTest(unittest.TestCase):
         self.assertIn("bpp 8", [c["point"] for c in failed])
         for c in failed:
             self.assertLess(c["value"], c["limit"])
+            # Paired interval of candidate - baseline on the same images: contains the
+            # difference, and a codec that much worse lies entirely below 0.
+            self.assertLessEqual(c["ci95_lo"], c["value"])
+            self.assertLessEqual(c["value"], c["ci95_hi"])
+            self.assertLess(c["ci95_hi"], 0)
+            self.assertIn("paired 95% CI", c["detail"])
         bd = checks(v, "BD-accuracy")
         self.assertEqual(len(bd), 1)
         self.assertEqual(bd[0]["status"], "fail")
