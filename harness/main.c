@@ -472,8 +472,11 @@ static int cmd_report(int argc, char **argv) {
 /* ------------------------------------------------------------------ compare, history */
 
 /* A run given as ID (in --db), PATH:ID, or PATH (its newest run). Opens the database. */
+/* Opens the database of a run SPEC (ID with --db, PATH:ID, or PATH for its latest run); *real
+ * (PATH_MAX bytes) receives the database's resolved path, so two specs of one file can share a
+ * connection. */
 static int open_run_spec(const char *spec, const char *default_db, store **st, int64_t *run_id,
-                         char *err, size_t err_len) {
+                         char *real, char *err, size_t err_len) {
   char path[4096];
   const char *colon = strrchr(spec, ':');
   int all_digits = *spec != '\0';
@@ -498,6 +501,8 @@ static int open_run_spec(const char *spec, const char *default_db, store **st, i
   }
   if (store_open_readonly(path, st, err, err_len))
     return -1;
+  if (!realpath(path, real))
+    snprintf(real, PATH_MAX, "%s", path);
   if (!*run_id && report_latest_run(store_handle(*st), run_id, err, err_len)) {
     store_close(*st);
     *st = NULL;
@@ -587,16 +592,22 @@ static int cmd_compare(int argc, char **argv) {
   store *sa = NULL, *sb = NULL;
   int64_t ra, rb;
   char err[1024];
-  if (open_run_spec(argv[optind], db, &sa, &ra, err, sizeof err) ||
-      open_run_spec(argv[optind + 1], db, &sb, &rb, err, sizeof err)) {
+  char real_a[PATH_MAX], real_b[PATH_MAX];
+  if (open_run_spec(argv[optind], db, &sa, &ra, real_a, err, sizeof err) ||
+      open_run_spec(argv[optind + 1], db, &sb, &rb, real_b, err, sizeof err)) {
     store_close(sa);
     return fail("%s", err);
+  }
+  if (strcmp(real_a, real_b) == 0) { /* one connection: paired intervals need both runs in it */
+    store_close(sb);
+    sb = sa;
   }
   compare_summary sum;
   int rc = compare_runs(store_handle(sa), ra, store_handle(sb), rb, &bounds, stdout, json, &sum,
                         err, sizeof err);
   store_close(sa);
-  store_close(sb);
+  if (sb != sa)
+    store_close(sb);
   if (rc)
     return fail("%s", err);
   return COMPARE_HAS_REGRESSION(&sum) ? 1 : 0;

@@ -223,10 +223,48 @@ static void print_task_row(FILE *out, const char *task, const char *codec,
   fprintf(out, "%s\n", sep[0] == ',' ? ")" : "");
 }
 
-/* Compares the task rows of dataset da (of a) with those of db (of b, may be NULL). */
-static void compare_task_rows(const report_data *a, const report_dataset *da, const report_data *b,
-                              const report_dataset *db, const compare_bounds *bounds, FILE *out,
-                              json_t *task_points, compare_summary *sum) {
+/* Paired bootstrap interval of b - a for one matched task row, when both runs are in one
+ * database and scored the same images (content hashes equal): {"n", "accuracy": [lo, hi],
+ * "si_norm": [lo, hi]} into p, and the accuracy interval into *acc (NAN when none). */
+static void paired_interval(sqlite3 *sdb, const report_data *a, const report_dataset *da,
+                            const report_task_row *ra, const report_data *b,
+                            const report_dataset *db, const report_task_row *rb, json_t *p,
+                            metrics_pboot_result *ci) {
+  ci->accuracy.lo = ci->accuracy.hi = ci->si_norm.lo = ci->si_norm.hi = NAN;
+  if (!sdb || !db || !da->content_hash || !db->content_hash ||
+      strcmp(da->content_hash, db->content_hash) != 0)
+    return;
+  const report_paired_side sa = {a->tasks[ra->task].id, ra->point_id, da->id};
+  const report_paired_side sb = {b->tasks[rb->task].id, rb->point_id, db->id};
+  const int64_t k = a->tasks[ra->task].num_classes;
+  int64_t n = 0;
+  char e[256];
+  if (k < 1 || k > METRICS_PBOOT_MAX_CLASSES ||
+      report_paired_compare(sdb, &sa, &sb, (int)k, METRICS_PBOOT_DEFAULT_ROUNDS, ci, &n, e,
+                            sizeof e) != 0 ||
+      n == 0) {
+    ci->accuracy.lo = ci->accuracy.hi = ci->si_norm.lo = ci->si_norm.hi = NAN;
+    return;
+  }
+  json_t *o = json_object();
+  json_object_set_new(o, "n", json_integer(n));
+  const metrics_pboot_ci *c[2] = {&ci->accuracy, &ci->si_norm};
+  const char *names[2] = {"accuracy", "si_norm"};
+  for (int m = 0; m < 2; m++) {
+    json_t *arr = json_array();
+    json_array_append_new(arr, num(c[m]->lo));
+    json_array_append_new(arr, num(c[m]->hi));
+    json_object_set_new(o, names[m], arr);
+  }
+  json_object_set_new(p, "ci95", o);
+}
+
+/* Compares the task rows of dataset da (of a) with those of db (of b, may be NULL). sdb: the
+ * one database holding both runs (paired intervals), or NULL. */
+static void compare_task_rows(sqlite3 *sdb, const report_data *a, const report_dataset *da,
+                              const report_data *b, const report_dataset *db,
+                              const compare_bounds *bounds, FILE *out, json_t *task_points,
+                              compare_summary *sum) {
   if (out && (da->n_task_rows || (db && db->n_task_rows)))
     print_task_header(out, da->name);
   for (size_t k = 0; k < da->n_task_rows; k++) {
@@ -275,9 +313,17 @@ static void compare_task_rows(const report_data *a, const report_dataset *da, co
     json_object_set_new(p, "regressed", reg);
     json_object_set_new(p, "improved", imp);
     json_object_set_new(p, "verdict", json_string(flag_text(t.flags)));
+    metrics_pboot_result ci;
+    paired_interval(sdb, a, da, ra, b, db, rb, p, &ci);
     json_array_append_new(task_points, p);
-    if (out)
+    if (out) {
       print_task_row(out, task, label, ra, rb, &t);
+      if (t.flags & (F_REGRESSION | F_IMPROVEMENT) && isfinite(ci.accuracy.lo))
+        fprintf(out,
+                "%-20s paired 95%% CI of the change: accuracy [%+.4f, %+.4f], SI_norm "
+                "[%+.4f, %+.4f]\n",
+                "", ci.accuracy.lo, ci.accuracy.hi, ci.si_norm.lo, ci.si_norm.hi);
+    }
   }
 }
 
@@ -370,7 +416,7 @@ int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
                                : "");
       }
     }
-    compare_task_rows(&a, da, &b, db, bounds, out, task_points, sum);
+    compare_task_rows(db_a == db_b ? db_a : NULL, &a, da, &b, db, bounds, out, task_points, sum);
   }
   /* Datasets only in the candidate: their task rows are new. */
   for (size_t j = 0; j < b.n_datasets; j++) {

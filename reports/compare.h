@@ -31,6 +31,12 @@
  * noisier, for small n). A drop beyond the bound is a regression, a rise an improvement; a task
  * row of A missing in B counts as missing (a regression), as for points.
  *
+ * When both runs are in one database and scored the same images (equal content hashes), each
+ * matched task row also gets the paired bootstrap 95 % interval of B - A for accuracy and
+ * SI_norm on the images both scored (metrics/paired_bootstrap.h, images paired by their position
+ * in the dataset): "ci95" in the JSON, and a line under each flagged row of the table. It is
+ * information for the reader; the verdict is the bound above.
+ *
  * Thread-safety: no global state; connections are used by the calling thread only. */
 #ifndef SAICBENCH_COMPARE_H
 #define SAICBENCH_COMPARE_H

@@ -401,6 +401,9 @@ class CliTest(unittest.TestCase):
             se = (2 * pa * (1 - pa) / 30) ** 0.5
             self.assertAlmostEqual(t["bound"]["accuracy"], max(2 * se, 1 / 30), places=12)
             self.assertEqual(t["bound"]["si_norm"], t["bound"]["agreement"])
+            # Both runs in one database on the same images: the paired bootstrap interval of
+            # identical per-image results is exactly [0, 0].
+            self.assertEqual(t["ci95"], {"n": 30, "accuracy": [0, 0], "si_norm": [0, 0]})
         # In run 2: accuracy 0.4 lower at quality 90 (beyond 2 SE: a regression), one image
         # lower at quality 50 (the floor: not flagged), agreement 0.4 higher at quality 10 (an
         # improvement); SI_norm lower by 0.01 at 90 (within its bound).
@@ -420,6 +423,9 @@ class CliTest(unittest.TestCase):
         self.assertIn("0 regressions (0 missing)", p.stdout)  # rate/PSNR points unchanged
         self.assertIn("3 task rows compared: 1 regressions (0 missing), 1 improvements", p.stdout)
         self.assertIn("REGRESSION (accuracy)", p.stdout)
+        # The edit touched the aggregates only: the per-image rows, and so the paired
+        # interval, say nothing changed.
+        self.assertIn("paired 95% CI of the change: accuracy [+0.0000, +0.0000]", p.stdout)
         self.assertIn("improved (agreement)", p.stdout)
         self.assertIn("verdict: REGRESSION (exit status 1)", p.stdout)
         with open(out) as f:
