@@ -57,7 +57,7 @@ typedef struct codec_option {
 /* Result of one encode. data is malloc()ed; caller frees. */
 typedef struct codec_encoded {
   uint8_t *data;       /* complete, independently decodable file */
-  size_t size;         /* file bytes (DESIGN.md §3 "bpp" uses this) */
+  size_t size;         /* file bytes ("bpp" of docs/metrics.md uses this) */
   size_t stream_bytes; /* bytes that vary per image (file minus fixed headers/tables);
                         * 0 < stream_bytes <= size. Each codec documents its definition. */
 } codec_encoded;

@@ -1,4 +1,4 @@
-/* Metrics logic and kernel dispatch (DESIGN.md §3; definitions in metrics.h).
+/* Metrics logic and kernel dispatch (docs/metrics.md; definitions in metrics.h).
  *
  * SSIM is computed per channel by streaming rows: each input row becomes the 5 moment rows
  * (x, y, x^2, y^2, x*y), is filtered horizontally into a ring of the last 11 filtered rows, and

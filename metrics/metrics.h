@@ -1,4 +1,4 @@
-/* Full-reference image quality metrics on packed RGB8 images (DESIGN.md §3).
+/* Full-reference image quality metrics on packed RGB8 images (docs/metrics.md).
  *
  * All functions are pure and thread-safe. The default entry points use the fastest kernel the
  * CPU supports (chosen once, on first use, in a thread-safe way); the *_ref versions are plain C
@@ -7,7 +7,7 @@
  * Images are width*height pixels of 3 interleaved bytes (R, G, B), rows packed without padding.
  * Both fast and reference paths filter and reduce in double precision, so they agree to about
  * 1e-12 (tests/metrics requires 1e-9); SSIM agrees with scikit-image 0.19 to about 1e-12 (the
- * oracle test requires 1e-4, the bound DESIGN.md §3 sets).
+ * oracle test requires 1e-4, the bound docs/metrics.md#ssim sets).
  *
  * Errors: functions that return double return NAN for invalid arguments (NULL image, width or
  * height <= 0, or a size too large to index; errno = EINVAL), for images below the metric's

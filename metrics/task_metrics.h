@@ -1,7 +1,8 @@
-/* Task metrics over a set of predictions (DESIGN.md §3): accuracy, agreement, semantic mutual
- * information SI = I(A;B) between the classifier's top-1 on the originals (A) and on the decoded
- * images (B), SI_norm = SI / H(A), the task information lost ΔI = I(Y;A) - I(Y;B), and the mean
- * KL divergence between the two output distributions. All in bits.
+/* Task metrics over a set of predictions (docs/metrics.md#task-metrics): accuracy, agreement,
+ * semantic mutual information SI = I(A;B) between the classifier's top-1 on the originals (A)
+ * and on the decoded images (B), SI_norm = SI / H(A), the task information lost
+ * ΔI = I(Y;A) - I(Y;B), and the mean KL divergence between the two output distributions. All in
+ * bits.
  *
  * Pure functions, no global state, thread-safe. Empirical distributions are plug-in estimates
  * (counts / N); N is always reported with them because the plug-in mutual information is biased

@@ -1,5 +1,6 @@
-/* Bjøntegaard deltas (DESIGN.md §3): BD-rate and BD-metric between two rate/quality curves,
- * with piecewise cubic Hermite (PCHIP) interpolation over the overlapping range.
+/* Bjøntegaard deltas (docs/metrics.md#bd-rate-and-bd-accuracy): BD-rate and BD-metric between
+ * two rate/quality curves, with piecewise cubic Hermite (PCHIP) interpolation over the
+ * overlapping range.
  *
  * Uses: BD-rate at equal PSNR, at equal SSIM or at equal accuracy (bd_rate with that metric);
  * BD-PSNR and BD-accuracy, i.e. metric points at equal rate (bd_metric). Any codec can be the

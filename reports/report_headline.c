@@ -1,6 +1,6 @@
 /* The headline table: every bpp target of a dataset with task networks, one row per codec, with
  * the achieved rate, PSNR and each task's accuracy and SI_norm side by side -- the comparison the
- * SAIC method is judged on (DESIGN.md §2), in HTML for the report and in Markdown for notes. */
+ * SAIC method is judged on (docs/method.md), in HTML for the report and in Markdown for notes. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>

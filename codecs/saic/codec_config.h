@@ -26,7 +26,7 @@ typedef struct saic_codec_cfg {
   int batch_size;
   uint64_t seed;
   float lr;              /* Adam learning rate of the transforms and gains */
-  float density_lr_mult; /* the density parameters' multiplier (DESIGN §2: about 10) */
+  float density_lr_mult; /* the density parameters' multiplier (docs/method.md: about 10) */
   float gain_lr_mult;    /* the gains' multiplier (they must move by log-factors) */
   double clip_grad_norm; /* clip the global gradient norm to this; 0: no clipping */
   saic_codec_sched sched;
@@ -48,9 +48,9 @@ typedef struct saic_codec_cfg {
   int log_every;        /* steps */
   int eval_every;       /* epochs; 0 = only after the last epoch */
   int eval_images;      /* test images evaluated (evenly spaced over the split) */
-  /* Rate controller (DESIGN §2): with rate_target (one bpp per level), after each step of
-   * level l: log lambda_l -= rate_gain * clamp(log(bpp / target_l), -1, 1), bpp being that
-   * batch's training rate estimate; frozen from rate_freeze_at * total steps on. */
+  /* Rate controller (docs/method.md#rate-controller): with rate_target (one bpp per level),
+   * after each step of level l: log lambda_l -= rate_gain * clamp(log(bpp / target_l), -1, 1),
+   * bpp being that batch's training rate estimate; frozen from rate_freeze_at * total steps on. */
   int nrate_targets; /* 0 = no controller */
   double rate_target[SAIC_TRAIN_MAX_LEVELS];
   double rate_gain;

@@ -1,5 +1,6 @@
 /* saic_rc.h - range coder over 16-bit integer CDF tables, plus equiprobable "bypass" bits
- * (prefix saic_rc_). The entropy-coding core of the SAIC codec (DESIGN.md §2: R = -log2 P(z)).
+ * (prefix saic_rc_). The entropy-coding core of the SAIC codec (docs/method.md#rate:
+ * R = -log2 P(z); the stream format is docs/stream-format.md).
  *
  * Integers only, so the bytes are identical on every machine and compiler. A CDF table for n
  * symbols is uint32_t cdf[n+1] with 0 = cdf[0] < cdf[1] < ... < cdf[n] = SAIC_RC_TOTAL (65536):

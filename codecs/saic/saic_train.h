@@ -1,4 +1,4 @@
-/* saic_train.h - one training step of the SAIC codec with the losses of DESIGN.md §2
+/* saic_train.h - one training step of the SAIC codec with the losses of docs/method.md
  * (prefix saic_train_).
  *
  *   L = R / N_px + lambda(r) * (255^2 * D + beta * CE(T(x_hat), y)),  averaged over the batch,

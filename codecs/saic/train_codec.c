@@ -686,7 +686,7 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
           size_t u = strlen(lv);
           snprintf(lv + u, sizeof lv - u, "%s%.3f", l ? "," : "",
                    win_nl[l] ? win_bpp[l] / (double)win_nl[l] : NAN);
-          /* The task term's pull against the distortion term per level (DESIGN §2: ~2/3). */
+          /* The task term's pull against the distortion term per level (docs/method.md: ~2/3). */
           if (win_task) {
             u = strlen(ratio);
             snprintf(ratio + u, sizeof ratio - u, "%s%.3f", l ? "," : " task/dist [",

@@ -16,15 +16,15 @@
  * density_lr_mult). With rate_target, a level's lambda is nudged after each of its own steps
  * (codec_config.h) until the freeze point; knobs between levels use the log-interpolated
  * lambdas. The progress lines give each level's rate and, with a task term, its task/distortion
- * ratio (the task term's pull; DESIGN §2).
+ * ratio (the task term's pull; docs/method.md#task-weight).
  *
  * Evaluation (every eval.every epochs and after the last): eval.images test images, evenly
  * spaced over the split (every k-th, k = floor(n / images); 1000 of CIFAR-10's 10000 are the
  * quick suite's selection), through the codec at every level with ROUNDED latents: the rate is
  * -sum log2 P(q) under the learned density at the integer symbols (what the entropy coder
  * achieves up to its table quantisation), the reconstruction is clamped and rounded to 8 bits;
- * PSNR is the mean of per-image PSNR (DESIGN §3), and with a task network its top-1 accuracy on
- * the reconstructions.
+ * PSNR is the mean of per-image PSNR (docs/metrics.md#psnr), and with a task network its top-1
+ * accuracy on the reconstructions.
  *
  * Checkpoints in the output folder (each written to a temporary file and renamed; the model's
  * networks under the prefixes "enc." and "dec."):

@@ -31,7 +31,7 @@ typedef enum ctu_pattern {
 /* malloc()ed packed RGB8 image, deterministic in (w, h, pattern, seed). Aborts on OOM. */
 uint8_t *ctu_make_image(int w, int h, ctu_pattern pattern, uint64_t seed);
 
-/* PSNR over all channels, DESIGN.md §3: MSE = 0 gives 100 dB. */
+/* PSNR over all channels, docs/metrics.md#psnr: MSE = 0 gives 100 dB. */
 double ctu_psnr(const uint8_t *a, const uint8_t *b, size_t n_bytes);
 
 /* splitmix64: deterministic, independent streams per seed. */

@@ -201,7 +201,7 @@ int main(void) {
         run_grid(reg, &grids[g], sizes[s], CTU_TEXTURED);
     }
 
-  /* High rate gives high quality on a smooth image (DESIGN: sanity of the whole pipeline). */
+  /* High rate gives high quality on a smooth image (a sanity check of the whole pipeline). */
   int w = 768, h = 512;
   uint8_t *img = ctu_make_image(w, h, CTU_SMOOTH, 7);
   codec_option o444[] = {{"subsampling", "444"}};
