@@ -152,9 +152,9 @@ int saic_cli_export_main(int argc, char **argv) {
     snprintf(hex + 2 * i, 3, "%02x", info.sha256[i]);
   fprintf(stderr,
           "saicbench export: %s: %d channels x %d rate indices: tables of %d..%d values (%ld in "
-          "all, %d capped), model tag %02x\n",
+          "all, %d capped), model SHA-256 %02x%02x%02x%02x... (seeds every stream's check byte)\n",
           a.out, info.channels, info.rates, info.min_values, info.max_values, info.total_values,
-          info.capped, info.sha256[0]);
+          info.capped, info.sha256[0], info.sha256[1], info.sha256[2], info.sha256[3]);
   printf("%s\n", hex);
   return 0;
 }
@@ -234,7 +234,8 @@ int saic_cli_decode_main(int argc, char **argv) {
     printf("usage: saicbench decode IN.saic OUT.png --model CODEC.ckpt [--threads N]\n"
            "\n"
            "Decodes a SAIC stream into an 8-bit RGB PNG. The model must be the one that encoded\n"
-           "it (streams carry a model tag; another model's stream is refused).\n"
+           "it: a stream's check byte covers the model's SHA-256, so another model's stream,\n"
+           "like a damaged one, is refused (all but about 1 in 256 of them).\n"
            "  --model PATH   codec checkpoint from `saicbench export`\n"
            "  --threads N    threads of the networks (default 1)\n");
     return 0;

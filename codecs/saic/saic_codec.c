@@ -11,10 +11,12 @@
 #include "codec_builtin.h"
 #include "codec_registry.h"
 #include "saic_coder.h"
+#include "saic_crc8.h"
 #include "saic_density.h"
 
 #define NAME "saic"
 #define CACHE_IDLE_PIXELS ((size_t)1 << 22) /* idle networks kept while their sizes sum below */
+_Static_assert(SAIC_CODEC_RATE_STEPS <= 127, "the rate index must fit byte 0's 7 low bits");
 
 typedef struct pool_entry {
   saic_model *m;
@@ -27,6 +29,7 @@ struct saic_codec {
   int threads;
   size_t max_pixels;
   int32_t *table_index; /* channel c -> table c */
+  uint8_t crc_seed;     /* CRC-8 over the model's SHA-256 and the format version */
   pthread_mutex_t mu;
   pool_entry *pool;
   int npool, cap;
@@ -78,6 +81,8 @@ int saic_codec_open(const char *model_path, const saic_codec_opts *o, saic_codec
   }
   for (int i = 0; i < ntab; i++)
     c->table_index[i] = i;
+  const uint8_t version = SAIC_CODEC_FORMAT_VERSION;
+  c->crc_seed = saic_crc8_update(saic_crc8(c->cm->sha256, sizeof c->cm->sha256), &version, 1);
   *out = c;
   return 0;
 }
@@ -212,26 +217,25 @@ static int get_leb(const uint8_t *data, size_t len, size_t *pos, uint32_t max, u
   return -2;
 }
 
+uint8_t saic_codec_stream_check(const saic_codec *c, const uint8_t *data, size_t len) {
+  uint8_t crc = saic_crc8_update(c->crc_seed, data, len ? 1 : 0);
+  return len > 2 ? saic_crc8_update(crc, data + 2, len - 2) : crc;
+}
+
 int saic_codec_parse_header(const saic_codec *c, const uint8_t *data, size_t len,
                             saic_stream_info *info, char *err, size_t err_len) {
   memset(info, 0, sizeof *info);
   if (!data || len < SAIC_CODEC_MIN_HEADER)
     return fail(err, err_len, NAME ": %zu bytes is shorter than the %d-byte header (truncated?)",
                 data ? len : 0, SAIC_CODEC_MIN_HEADER);
-  const int version = data[0] >> 5, explicit_size = (data[0] >> 4) & 1;
-  if (version != SAIC_CODEC_FORMAT_VERSION)
-    return fail(err, err_len, NAME ": bitstream format version %d, this decoder reads version %d%s",
-                version, SAIC_CODEC_FORMAT_VERSION, version ? "" : " (not a SAIC stream?)");
-  if (data[1] != c->cm->sha256[0])
+  const int explicit_size = data[0] >> 7, levels = c->cm->cfg.levels, q = data[0] & 0x7f;
+  if (q > SAIC_CODEC_RATE_STEPS)
     return fail(err, err_len,
-                NAME ": the stream is for another model (model tag %02x, this model's is %02x)",
-                data[1], c->cm->sha256[0]);
-  const int levels = c->cm->cfg.levels, q = data[2];
+                NAME ": rate index %d out of range (0..%d; %d..127 are reserved): not a SAIC "
+                     "format-%d stream, or a corrupt one",
+                q, SAIC_CODEC_RATE_STEPS, SAIC_CODEC_RATE_STEPS + 1, SAIC_CODEC_FORMAT_VERSION);
   if (levels == 1 && q != 0)
     return fail(err, err_len, NAME ": rate index %d, but the model has a single level", q);
-  if (q > SAIC_CODEC_RATE_STEPS)
-    return fail(err, err_len, NAME ": rate index %d out of range (0..%d)", q,
-                SAIC_CODEC_RATE_STEPS);
   size_t pos = SAIC_CODEC_MIN_HEADER;
   uint32_t w = 32, h = 32;
   if (explicit_size) {
@@ -252,20 +256,30 @@ int saic_codec_parse_header(const saic_codec *c, const uint8_t *data, size_t len
   if ((uint64_t)w * h > c->max_pixels)
     return fail(err, err_len, NAME ": image %ux%u exceeds the %zu-pixel limit", w, h,
                 c->max_pixels);
-  const size_t payload = len - pos;
-  if ((payload & 15) != (data[0] & 15u))
+  const uint8_t check = saic_codec_stream_check(c, data, len);
+  if (data[1] != check) {
+    const uint8_t *sha = c->cm->sha256;
+    /* Format 1: byte 0 = 001 f llll, byte 1 = the model hash's first byte, byte 2 = q. */
+    const int v1 =
+        data[0] >> 5 == 1 && data[1] == sha[0] && len >= 3 && data[2] <= SAIC_CODEC_RATE_STEPS;
     return fail(err, err_len,
-                NAME ": payload of %zu bytes, but the header says %u mod 16 (truncated or "
-                     "extended stream)",
-                payload, data[0] & 15u);
-  *info = (saic_stream_info){.version = version,
+                NAME ": stream check failed (check byte %02x, computed %02x): the stream is "
+                     "corrupt, truncated or extended, or was made with another model (this "
+                     "model's SHA-256 begins %02x%02x%02x%02x) or in another format (this decoder "
+                     "reads format %d)%s",
+                data[1], check, sha[0], sha[1], sha[2], sha[3], SAIC_CODEC_FORMAT_VERSION,
+                v1 ? "; it looks like a format-1 stream of this model (saicbench before format "
+                     "2): encode the image again"
+                   : "");
+  }
+  *info = (saic_stream_info){.version = SAIC_CODEC_FORMAT_VERSION,
                              .width = (int)w,
                              .height = (int)h,
-                             .tag = data[1],
+                             .check = check,
                              .rate_index = q,
                              .rate = saic_codec_rate_value(levels, q),
                              .header_bytes = pos,
-                             .payload_bytes = payload,
+                             .payload_bytes = len - pos,
                              .latent_c = c->cm->cfg.m,
                              .latent_h = round8((int)h) / SAIC_MODEL_STRIDE,
                              .latent_w = round8((int)w) / SAIC_MODEL_STRIDE};
@@ -349,12 +363,11 @@ static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height,
     fail(err, err_len, NAME ": entropy coding: %s", cerr);
     goto out;
   }
-  uint8_t head[3 + 6];
+  uint8_t head[2 + 6];
   size_t hl = 0;
   const int explicit_size = !(width == 32 && height == 32);
-  head[hl++] = (uint8_t)((SAIC_CODEC_FORMAT_VERSION << 5) | (explicit_size << 4) | (plen & 15));
-  head[hl++] = c->cm->sha256[0];
-  head[hl++] = (uint8_t)q;
+  head[hl++] = (uint8_t)((explicit_size << 7) | q);
+  head[hl++] = 0; /* the check byte, once the rest is known */
   if (explicit_size) {
     hl += put_leb(head + hl, (uint32_t)width - 1);
     hl += put_leb(head + hl, (uint32_t)height - 1);
@@ -367,6 +380,7 @@ static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height,
   memcpy(buf, head, hl);
   if (plen)
     memcpy(buf + hl, payload, plen);
+  buf[1] = saic_codec_stream_check(c, buf, hl + plen);
   *out = buf;
   *out_len = hl + plen;
   if (st) {
@@ -558,7 +572,7 @@ static int vt_decode(const void *instance, const uint8_t *data, size_t size, uin
                            err_len);
 }
 
-static const char *vt_library_version(void) { return "saic bitstream 1"; }
+static const char *vt_library_version(void) { return "saic bitstream 2"; }
 
 static const codec_vtable saic_vtable = {
     .abi_version = CODEC_ABI_VERSION,

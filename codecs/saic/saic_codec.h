@@ -16,24 +16,37 @@
  * clamp(x * 255, 0, 255) -> lrint -> uint8. These are the trainer's evaluation steps
  * (train_codec.h), so its estimates carry over.
  *
- * Bitstream, format version 1 (the whole file; integers in LEB128 where noted):
- *   byte 0   bits 7..5: format version (1; 0 is never written);
- *            bit 4: size flag (0: the image is 32 x 32; 1: an explicit size follows);
- *            bits 3..0: payload length mod 16 (catches truncation and appended bytes)
- *   byte 1   model tag: the first byte of the model's SHA-256 (saic_export.h)
- *   byte 2   rate index q, 0..SAIC_CODEC_RATE_STEPS (larger values are refused)
+ * Bitstream, format version 2 (the whole file; integers in LEB128 where noted):
+ *   byte 0   bit 7: size flag (0: the image is 32 x 32; 1: an explicit size follows);
+ *            bits 6..0: rate index q, 0..SAIC_CODEC_RATE_STEPS (77); 78..127 are reserved
+ *   byte 1   check byte: CRC-8/SMBUS (saic_crc8.h) over, in this order, the model's 32-byte
+ *            SHA-256 (saic_export.h), one byte 2 (the format version), byte 0, the explicit size
+ *            bytes if any and the whole payload -- that is, over the hash, 0x02, then every byte
+ *            of the file except this one
  *   [flag 1] LEB128 (width - 1), LEB128 (height - 1): minimal encodings, sides 1..65535, never
  *            32 x 32 (which has the short form)
  *   rest     payload: the range-coder stream of the latent (saic_coder.h), to the end of file
- * Header: 3 bytes at 32 x 32; 3 + 2..6 bytes otherwise (7 for 768 x 512). The codec_vtable's
- * stream_bytes is the payload (at least 1: an empty payload, possible when every symbol is
- * nearly certain, counts 1 because the interface wants 0 < stream_bytes).
+ * Header: 2 bytes at 32 x 32 (0.016 bpp); 2 + 2..6 bytes otherwise (6 for 768 x 512). The
+ * codec_vtable's stream_bytes is the payload (at least 1: an empty payload, possible when every
+ * symbol is nearly certain, counts 1 because the interface wants 0 < stream_bytes).
+ * There is no field of its own for the version or the model; the check byte covers both. A
+ * truncated, extended or corrupted stream fails it with probability 255/256 (the payload decoder
+ * then refuses some of the rest); every single-bit error fails it, and so does every error burst
+ * of up to 8 bits that does not straddle byte 1 (the check byte is not part of the CRC's message,
+ * so a burst across bytes 0/1 or 1/2 is caught with probability 255/256 like other errors). The
+ * CRC is linear: under two models the check bytes of one stream differ by the CRC-8 of the XOR of
+ * the two hashes, so if the models' hashes have different CRC-8s (255 pairs of models in 256; the
+ * four shipped models do) no stream of one passes the other's check, and if they are equal every
+ * stream does -- the odds of format 1's one-byte model tag. Format 1 (byte 0 = 001fllll, byte 1 =
+ * the first byte of the model hash, byte 2 = q; saicbench before this format) is not read: such a
+ * stream fails the check, and the message says so when its byte 1 is this model's old tag.
+ * (tests/saic/test_saic_stream_check.c measures these rates.)
  *
- * The decoder refuses, with a one-line reason: fewer than 3 bytes, another format version,
- * another model's tag, a rate index a one-level model cannot have, a truncated, over-long or
- * non-canonical size, sizes over the max_pixels limit, a payload whose length disagrees with the
- * header's low bits, and whatever saic_coder refuses (bad escapes, a trailing zero byte, bytes
- * left after the last symbol). Other damage decodes to some image; it never reads outside the
+ * The decoder refuses, with a one-line reason, in this order: fewer than 2 bytes, a reserved rate
+ * index or one a one-level model cannot have, a truncated, over-long or non-canonical size, sizes
+ * over the max_pixels limit (so a hostile size costs nothing), a failed check byte, and whatever
+ * saic_coder refuses (bad escapes, a trailing zero byte, bytes left after the last symbol). Other
+ * damage (about 1 in 256 of damaged streams) decodes to some image; it never reads outside the
  * input or allocates beyond what the (limited) size needs.
  *
  * Thread-safety: a codec may be shared by any number of threads. It caches networks per padded
@@ -48,8 +61,8 @@
 
 #include "saic_export.h"
 
-#define SAIC_CODEC_FORMAT_VERSION 1
-#define SAIC_CODEC_MIN_HEADER 3
+#define SAIC_CODEC_FORMAT_VERSION 2 /* covered by the check byte; no field of its own */
+#define SAIC_CODEC_MIN_HEADER 2
 #define SAIC_CODEC_MAX_SIDE 65535
 #define SAIC_CODEC_RATE_STEPS SAIC_EXPORT_RATE_STEPS /* the rate index q runs over 0..STEPS */
 #define SAIC_CODEC_CACHE 8                           /* idle networks kept per codec */
@@ -78,8 +91,8 @@ int saic_codec_rate_index(int levels, double r);
 double saic_codec_rate_value(int levels, int q);
 
 typedef struct saic_stream_info {
-  int version, width, height;
-  uint8_t tag;
+  int version, width, height; /* version: SAIC_CODEC_FORMAT_VERSION */
+  uint8_t check;              /* the check byte (byte 1), verified */
   int rate_index;
   double rate;         /* saic_codec_rate_value(levels, rate_index) */
   size_t header_bytes; /* the payload starts here */
@@ -87,9 +100,16 @@ typedef struct saic_stream_info {
   int latent_c, latent_h, latent_w; /* the coded latent: m x ceil8(height)/8 x ceil8(width)/8 */
 } saic_stream_info;
 
-/* Parses and checks a stream's header against this codec (every header refusal above). */
+/* Parses and checks a stream's header against this codec (every refusal above up to and
+ * including the check byte; the payload is not decoded). */
 int saic_codec_parse_header(const saic_codec *c, const uint8_t *data, size_t len,
                             saic_stream_info *info, char *err, size_t err_len);
+
+/* The check byte that byte 1 of a stream of this codec's model must hold, computed from the other
+ * bytes of data[0..len) (len >= 1; data[1], if present, is skipped): CRC-8 over the model's
+ * SHA-256, SAIC_CODEC_FORMAT_VERSION, data[0] and data[2..len). For tests and fuzzers that build
+ * streams by hand. */
+uint8_t saic_codec_stream_check(const saic_codec *c, const uint8_t *data, size_t len);
 
 typedef struct saic_encode_stats {
   size_t header_bytes, payload_bytes;

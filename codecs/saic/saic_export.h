@@ -32,8 +32,8 @@
  *             (all below 2^24 in magnitude). Channel c at rate index q is coded with table
  *             q * m + c.
  *
- * Model hash (model_sha256; the bitstream's model tag is its first byte): SHA-256 over, in this
- * order, every parameter of the encoder then the decoder network (in network order: u16 name
+ * Model hash (model_sha256; it seeds the bitstream's check byte, saic_codec.h): SHA-256 over, in
+ * this order, every parameter of the encoder then the decoder network (in network order: u16 name
  * length, name with its "enc."/"dec." prefix, u8 rank, rank x u32 dims, float32 data; integers
  * and floats little-endian), then the table set serialised by saic_cdf_set_serialize. So the
  * hash names exactly what encoding and decoding compute with, independent of metadata; the

@@ -1,9 +1,11 @@
 /* libFuzzer target: the whole SAIC decoder (saic_codec_decode: header, entropy decoding,
  * synthesis) on arbitrary bytes, with a fixed small model (n 8, m 8, 3 levels, seed 1, built and
  * exported into a temporary folder on the first input) and a 4096-pixel limit so every input
- * decodes quickly. Each input is decoded as given and, when its second byte is not the model's
- * tag, once more with the tag patched in (so mutations reach the payload of "another model's"
- * streams too). A decode must fail with a message or return an image of the size its header
+ * decodes quickly. Each input is decoded as given and, when its second byte is not the check
+ * byte its other bytes call for (saic_codec_stream_check; format 2, saic_codec.h), once more with
+ * the check byte patched in (so mutations get past the CRC to the size rules and the payload
+ * decoder; the files of this corpus named by hash were found against format 1 and replay as
+ * arbitrary inputs). A decode must fail with a message or return an image of the size its header
  * declares, and decoding is deterministic (a second decode gives the same pixels). Any violation
  * aborts, which libFuzzer reports as a crash.
  * Seed corpus: tests/fuzz/corpus/saic_decode (streams of this model at several sizes and rates;
@@ -91,13 +93,12 @@ static void decode_one(saic_codec *c, const uint8_t *data, size_t size) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   saic_codec *c = fixed_codec();
   decode_one(c, size ? data : NULL, size);
-  const uint8_t tag = saic_codec_get_model(c)->sha256[0];
-  if (size >= 2 && data[1] != tag) {
+  if (size >= 2 && data[1] != saic_codec_stream_check(c, data, size)) {
     uint8_t *copy = malloc(size);
     if (!copy)
       abort();
     memcpy(copy, data, size);
-    copy[1] = tag;
+    copy[1] = saic_codec_stream_check(c, copy, size);
     decode_one(c, copy, size);
     free(copy);
   }

@@ -1,5 +1,5 @@
 /* Benchmark of the SAIC codec (built, not a test):
- *   - header bytes at 32x32 and 768x512;
+ *   - header bytes at 32x32 and 768x512 (format 2: 2 and 6);
  *   - per rate, over the first N CIFAR-10 test images (classes in name order, images in name
  *     order, round-robin over the classes; run from the repository root for the default paths): the
  * density's estimate (-sum log2 p of the rounded symbols, float density) against the actual
@@ -80,7 +80,9 @@ int main(int argc, char **argv) {
   long tv = 0;
   for (int i = 0; i < cm->cfg.m; i++)
     tv += (long)saic_cdf_set_get(cm->tables, i)->nsym - 1;
-  printf("tables: %d, %ld values in all; model tag %02x\n", cm->cfg.m, tv, cm->sha256[0]);
+  printf("tables: %d, %ld values in all; model SHA-256 %02x%02x%02x%02x...; bitstream format %d\n",
+         cm->cfg.m, tv, cm->sha256[0], cm->sha256[1], cm->sha256[2], cm->sha256[3],
+         SAIC_CODEC_FORMAT_VERSION);
 
   class_sample sample;
   image_rgb8 *imgs;

@@ -3,9 +3,11 @@
 usage: test_saic_cli.py SAICBENCH TEST_SAIC_CODEC [SHARED_DATASETS]
 (TEST_SAIC_CODEC --write-train-ckpt PATH writes a small random training checkpoint.)
 Checks: --help exits 0; export writes a codec checkpoint and prints its SHA-256; encode/decode
-round trip (deterministic bytes, 3-byte header at 32x32, PNG out); errors exit 2 with one line
-naming the problem (missing options, a training checkpoint given to decode, another model's
-stream, a truncated stream, a bad rate); `run --codec saic:model=X:rate=0,1,2` stores results and
+round trip (deterministic bytes, 2-byte format-2 header at 32x32 and 4 bytes at 45x29, byte 0 =
+size flag and rate index, byte 1 = CRC-8/SMBUS over the model hash, the version and the other
+bytes, recomputed here independently); errors exit 2 with one line naming the problem (missing
+options, a training checkpoint given to decode, a stream that fails the check byte, a truncated
+stream, a bad rate); `run --codec saic:model=X:rate=0,1,2` stores results and
 `codecs` lists saic."""
 import os
 import shutil
@@ -16,6 +18,16 @@ import tempfile
 import unittest
 
 SAICBENCH = HELPER = SHARED = None
+
+
+def crc8_smbus(data):
+    """CRC-8/SMBUS: polynomial 0x07, init 0, MSB first, no final xor (bit by bit)."""
+    crc = 0
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc
 
 
 def run(args, code=0):
@@ -87,14 +99,19 @@ class SaicCli(unittest.TestCase):
         self.assertEqual(p.stdout.strip(), self.sha)
 
     def test_round_trip(self):
-        for img, w, h, header in [(self.img, 32, 32, 3), (self.img2, 45, 29, 5)]:
+        self.assertEqual(crc8_smbus(b"123456789"), 0xF4)  # the published check value
+        for img, w, h, header in [(self.img, 32, 32, 2), (self.img2, 45, 29, 4)]:
             a, b, out = self.path("a.saic"), self.path("b.saic"), self.path("out.png")
             p = run(["encode", img, a, "--model", self.codec, "--rate", "1.3"])
             self.assertIn("header %d" % header, p.stdout)
             run(["encode", img, b, "--model", self.codec, "--rate", "1.3", "--threads", "2"])
             data = open(a, "rb").read()
             self.assertEqual(data, open(b, "rb").read())
-            self.assertEqual(data[1], int(self.sha[:2], 16))  # model tag
+            # Byte 0: size flag (bit 7) and rate index round(1.3 / (8/3) * 77) = 38 (3 levels).
+            self.assertEqual(data[0], (0 if (w, h) == (32, 32) else 0x80) | 38)
+            # Byte 1: CRC-8 over the model hash, the format version 2, byte 0 and the rest.
+            self.assertEqual(data[1], crc8_smbus(bytes.fromhex(self.sha) + b"\x02" + data[:1] +
+                                                 data[2:]))
             run(["decode", a, out, "--model", self.codec])
             png = open(out, "rb").read()
             self.assertEqual(png[:8], b"\x89PNG\r\n\x1a\n")
@@ -124,8 +141,10 @@ class SaicCli(unittest.TestCase):
         self.assertIn("t.saic", p.stderr)
         open(t, "wb").write(data[:1] + bytes([data[1] ^ 0xff]) + data[2:])
         p = run(["decode", t, self.path("e.png"), "--model", self.codec], 2)
+        self.assertIn("check failed", p.stderr)
         self.assertIn("another model", p.stderr)
-        open(t, "wb").write(data[:2])
+        self.assertIn(self.sha[:8], p.stderr)
+        open(t, "wb").write(data[:1])
         p = run(["decode", t, self.path("e.png"), "--model", self.codec], 2)
         self.assertIn("header", p.stderr)
         p = run(["encode", self.img, a, "--model", self.codec, "--rate", "16"], 2)
@@ -155,7 +174,7 @@ class SaicCli(unittest.TestCase):
         con.close()
         self.assertEqual(rows[0], 6)
         self.assertEqual(rows[1], 6)
-        self.assertEqual((rows[2], rows[3]), (3, 5))  # header bytes: 32x32 and 45x29
+        self.assertEqual((rows[2], rows[3]), (2, 4))  # header bytes: 32x32 and 45x29
         p = run(["run", "--data", data, "--db", self.path("bad.db"), "--quiet", "--codec",
                  "saic:rate=1"], 2)
         self.assertIn("model", p.stderr)

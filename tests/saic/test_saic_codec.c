@@ -8,9 +8,10 @@
  *     density's estimate;
  *   - rate: mean file bytes over 12 images do not decrease as the knob grows; knobs above
  *     levels-1 act as levels-1;
- *   - header: 3 bytes at 32x32; another model's stream, other versions, truncation at every
- *     length, appended bytes, non-canonical and impossible sizes are refused with a message;
- *     flipped bytes give an error or an image of the declared size, never a crash;
+ *   - header (format 2): 2 bytes at 32x32; another model's stream and a format-1 stream fail the
+ *     check byte, reserved rate indices, non-canonical and impossible sizes are refused with a
+ *     message; every single-bit flip is refused; truncations and appended bytes give an error or
+ *     an image of the declared size, never a crash (their miss rates: test_saic_stream_check);
  *   - threads: a codec with threads=2 decodes to the same pixels as threads=1, and two threads
  *     sharing one instance produce what one thread does;
  *   - the registry lists "saic" and its settings errors name the setting.
@@ -199,7 +200,7 @@ static void roundtrip(saic_codec *c, int w, int h, double rate, uint64_t seed, i
   }
   CHECK(la == lb && !memcmp(a, b, la), "%dx%d rate %g: repeated encodes differ", w, h, rate);
   CHECK(st.header_bytes + st.payload_bytes == la, "sizes");
-  CHECK(st.header_bytes == ((w == 32 && h == 32) ? 3u : 3u + (w > 128) + (h > 128) + 2),
+  CHECK(st.header_bytes == ((w == 32 && h == 32) ? 2u : 2u + (w > 128) + (h > 128) + 2),
         "%dx%d: %zu header bytes", w, h, st.header_bytes);
   if (saic_codec_decode(c, a, la, &px, &ow, &oh, err, sizeof err)) {
     CHECK(0, "%dx%d rate %g: decode: %s", w, h, rate, err);
@@ -353,8 +354,8 @@ static void test_hostile(void) {
   saic_codec *a = open_codec(codec_a, 1, 0), *b = open_codec(codec_b, 1, 0);
   if (!a || !b)
     return;
-  CHECK(saic_codec_get_model(a)->sha256[0] != saic_codec_get_model(b)->sha256[0],
-        "test models share a tag");
+  const uint8_t *sha = saic_codec_get_model(a)->sha256;
+  CHECK(memcmp(sha, saic_codec_get_model(b)->sha256, 32) != 0, "test models share a hash");
   char err[512];
   uint8_t *img = sct_image(32, 32, 3), *img2 = sct_image(45, 29, 4), *s = NULL, *s2 = NULL;
   size_t n = 0, n2 = 0;
@@ -365,66 +366,84 @@ static void test_hostile(void) {
   }
   printf("  32x32 stream %zu bytes, 45x29 stream %zu bytes\n", n, n2);
   CHECK(try_decode(a, s, n, err, sizeof err) == 0, "valid stream: %s", err);
-  CHECK(try_decode(b, s, n, err, sizeof err) != 0 && strstr(err, "another model"),
+  CHECK(s[0] == saic_codec_rate_index(LEVELS, 2) && s[1] == saic_codec_stream_check(a, s, n) &&
+            s2[0] == (0x80 | saic_codec_rate_index(LEVELS, 1)),
+        "byte 0 %02x / %02x, check byte %02x", s[0], s2[0], s[1]);
+  /* Another model's stream (this pair of streams fails; the rate is test_saic_stream_check's). */
+  char hex[16];
+  snprintf(hex, sizeof hex, "%02x%02x%02x%02x", sha[0], sha[1], sha[2], sha[3]);
+  CHECK(try_decode(b, s, n, err, sizeof err) != 0 && strstr(err, "check failed") &&
+            strstr(err, "another model") && strstr(err, "truncated"),
         "another model: %s", err);
+  CHECK(try_decode(b, s2, n2, err, sizeof err) != 0 && strstr(err, "check failed"),
+        "another model (45x29): %s", err);
   uint8_t *buf = malloc(n2 + 64);
-  /* Versions. */
-  for (int v = 0; v < 8; v++) {
-    if (v == SAIC_CODEC_FORMAT_VERSION)
+  /* Format 1 (byte 0 = 001 f llll, byte 1 = the model hash's first byte, byte 2 = q): refused with
+   * a hint. Reserved rate indices 78..127, with either size flag. */
+  buf[0] = (uint8_t)(0x20 | ((n - 2) & 15));
+  buf[1] = sha[0];
+  buf[2] = 58;
+  memcpy(buf + 3, s + 2, n - 2);
+  CHECK(try_decode(a, buf, n + 1, err, sizeof err) != 0 && strstr(err, "format-1") &&
+            strstr(err, hex),
+        "format 1: %s", err);
+  for (int q = SAIC_CODEC_RATE_STEPS + 1; q < 256; q++) {
+    if ((q & 0x7f) <= SAIC_CODEC_RATE_STEPS)
       continue;
-    memcpy(buf, s, n);
-    buf[0] = (uint8_t)((buf[0] & 0x1f) | (v << 5));
-    CHECK(try_decode(a, buf, n, err, sizeof err) != 0 && strstr(err, "version"), "version %d: %s",
-          v, err);
+    memcpy(buf, s2, n2);
+    buf[0] = (uint8_t)q;
+    CHECK(try_decode(a, buf, n2, err, sizeof err) != 0 && strstr(err, "reserved"),
+          "byte 0 %02x: %s", q, err);
   }
-  /* Truncation at every length: refused whenever the cut is not a multiple of 16 bytes of
-   * payload (and always inside the header). */
+  /* Truncation at every length and appended bytes: refused inside the header, otherwise an
+   * error or an image of the declared size. */
   const uint8_t *streams[2] = {s, s2};
   const size_t lens[2] = {n, n2};
   for (int k = 0; k < 2; k++) {
-    size_t refused = 0, must = 0;
+    size_t refused = 0;
     for (size_t l = 0; l < lens[k]; l++) {
       int rc = try_decode(a, streams[k], l, err, sizeof err);
       refused += rc != 0;
-      if (l < 3 || (lens[k] - l) % 16) {
-        must++;
-        CHECK(rc != 0, "stream %d truncated to %zu of %zu bytes accepted", k, l, lens[k]);
-      }
+      if (l < 2)
+        CHECK(rc != 0 && strstr(err, "header"), "stream %d truncated to %zu bytes: %s", k, l, err);
     }
-    printf("  stream %d: %zu of %zu truncations refused (%zu required)\n", k, refused, lens[k],
-           must);
+    printf("  stream %d: %zu of %zu truncations refused\n", k, refused, lens[k]);
   }
-  /* Appended bytes. */
+  size_t refused = 0;
   for (size_t extra = 1; extra <= 40; extra++) {
     memcpy(buf, s2, n2);
     for (size_t i = 0; i < extra; i++)
       buf[n2 + i] = (uint8_t)(0x5a + 37 * i);
-    int rc = try_decode(a, buf, n2 + extra, err, sizeof err);
-    if (extra % 16)
-      CHECK(rc != 0, "%zu appended bytes accepted", extra);
+    refused += try_decode(a, buf, n2 + extra, err, sizeof err) != 0;
   }
-  /* Sizes: over-long, too large, non-canonical, truncated. */
-  const uint8_t hdr = (uint8_t)(SAIC_CODEC_FORMAT_VERSION << 5 | 1 << 4);
-  const uint8_t tag = saic_codec_get_model(a)->sha256[0];
+  printf("  appended 1..40 bytes: %zu of 40 refused\n", refused);
+  /* Sizes: over-long, too large, non-canonical, truncated (all refused before the check byte is
+   * looked at); a bad check byte; the header cut short. */
+  const uint8_t hdr = 0x80; /* explicit size, rate index 0 */
   const struct {
     uint8_t b[8];
     size_t n;
     const char *msg;
   } bad[] = {
-      {{hdr, tag, 0, 0xff, 0xff, 0x03, 0x00}, 7, "size"},  /* width 65536 */
-      {{hdr, tag, 0, 0x80, 0x00, 0x00}, 6, "size"},        /* over-long zero */
-      {{hdr, tag, 0, 31, 31}, 5, "non-canonical"},         /* 32x32 explicitly */
-      {{hdr, tag, 0, 0xff, 0x7f, 0xff, 0x7f}, 7, "pixel"}, /* 16384 x 16384 */
-      {{hdr, tag, 0, 0x80}, 4, "truncated"},               /* varint cut */
-      {{hdr, tag, 0, 4}, 4, "truncated"},                  /* no height */
-      {{hdr, tag}, 2, "header"},                           /* too short */
-      {{(uint8_t)(hdr | 3), tag, 0, 4, 4}, 5, "mod 16"},   /* payload length */
+      {{hdr, 0, 0xff, 0xff, 0x03, 0x00}, 6, "size"},  /* width 65536 */
+      {{hdr, 0, 0x80, 0x00, 0x00}, 5, "size"},        /* over-long zero */
+      {{hdr, 0, 31, 31}, 4, "non-canonical"},         /* 32x32 explicitly */
+      {{hdr, 0, 0xff, 0x7f, 0xff, 0x7f}, 6, "pixel"}, /* 16384 x 16384 */
+      {{hdr, 0, 0x80}, 3, "truncated"},               /* varint cut */
+      {{hdr, 0, 4}, 3, "truncated"},                  /* no height */
+      {{hdr}, 1, "header"},                           /* too short */
+      {{0x4e, 0, 1}, 3, "reserved"},                  /* rate index 78 */
+      {{0x00, 0, 0x12, 0x34}, 4, "check failed"},     /* check byte 00: wrong for this stream */
   };
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-    CHECK(try_decode(a, bad[i].b, bad[i].n, err, sizeof err) != 0 && strstr(err, bad[i].msg),
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    memcpy(buf, bad[i].b, bad[i].n);
+    if (i + 1 == sizeof bad / sizeof bad[0])
+      buf[1] = (uint8_t)(saic_codec_stream_check(a, buf, bad[i].n) ^ 1);
+    CHECK(try_decode(a, buf, bad[i].n, err, sizeof err) != 0 && strstr(err, bad[i].msg),
           "bad header %zu: %s", i, err);
+  }
   /* A one-level model refuses a rate index other than 0: covered by the parse rule; a 3-level
-   * model accepts every index. Flipped bytes: error or an image, never a crash. */
+   * model accepts every index. Every single-bit flip fails the check byte (CRC-8). */
   size_t flips = 0, accepted = 0;
   for (int k = 0; k < 2; k++)
     for (size_t p = 0; p < lens[k]; p++)
@@ -434,19 +453,23 @@ static void test_hostile(void) {
         accepted += try_decode(a, buf, lens[k], err, sizeof err) == 0;
         flips++;
       }
+  CHECK(accepted == 0, "%zu of %zu single-bit flips accepted", accepted, flips);
   printf("  %zu single-bit flips: %zu decoded to an image, the rest refused\n", flips, accepted);
-  /* Random garbage with a valid header prefix. */
+  /* Random garbage behind a valid header prefix and a correct check byte, so that it reaches the
+   * payload decoder: an error or an image, never a crash. */
   uint64_t r = 12345;
+  size_t garbage_ok = 0;
   for (int t = 0; t < 300; t++) {
-    size_t len = 3 + (size_t)(t % 40);
+    size_t len = 2 + (size_t)(t % 40);
     for (size_t i = 0; i < len; i++) {
       r = r * 6364136223846793005ull + 1442695040888963407ull;
       buf[i] = (uint8_t)(r >> 56);
     }
-    buf[0] = (uint8_t)((buf[0] & 0x0f) | (SAIC_CODEC_FORMAT_VERSION << 5) | ((t & 1) << 4));
-    buf[1] = tag;
-    try_decode(a, buf, len, err, sizeof err);
+    buf[0] = (uint8_t)(((t & 1) << 7) | (buf[0] % (SAIC_CODEC_RATE_STEPS + 1)));
+    buf[1] = saic_codec_stream_check(a, buf, len);
+    garbage_ok += try_decode(a, buf, len, err, sizeof err) == 0;
   }
+  printf("  300 random payloads with a correct check byte: %zu decoded to an image\n", garbage_ok);
   free(buf);
 out:
   free(img);
@@ -578,7 +601,7 @@ static void test_registry(void) {
         vt->decode(inst, e.data, e.size, &px, &w, &h, err, sizeof err)) {
       CHECK(0, "vtable: %s", err);
     } else {
-      CHECK(e.size == e.stream_bytes + 3 && e.stream_bytes > 0, "size %zu stream %zu", e.size,
+      CHECK(e.size == e.stream_bytes + 2 && e.stream_bytes > 0, "size %zu stream %zu", e.size,
             e.stream_bytes);
       free(e.data);
     }
@@ -615,19 +638,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "setup: %s\n", err);
     return 1;
   }
-  /* A second model whose tag differs from the first's. */
-  for (uint64_t seed = 2;; seed++) {
-    if (sct_make_codec(dir, "b", N, M, LEVELS, seed, 2.0, codec_b, sizeof codec_b, err,
-                       sizeof err)) {
-      fprintf(stderr, "setup: %s\n", err);
-      return 1;
-    }
-    saic_codec *a = open_codec(codec_a, 1, 0), *b = open_codec(codec_b, 1, 0);
-    int differ = a && b && saic_codec_get_model(a)->sha256[0] != saic_codec_get_model(b)->sha256[0];
-    saic_codec_close(a);
-    saic_codec_close(b);
-    if (differ || seed > 20)
-      break;
+  /* A second model (another seed, so another SHA-256). */
+  if (sct_make_codec(dir, "b", N, M, LEVELS, 2, 2.0, codec_b, sizeof codec_b, err, sizeof err)) {
+    fprintf(stderr, "setup: %s\n", err);
+    return 1;
   }
   printf("export\n");
   test_export();
