@@ -1,6 +1,8 @@
 -- saicbench result database, schema version 2 (PRAGMA user_version = 2).
 -- Version 2 added the task tables (tasks, task_refs, task_results, task_aggregates); a version-1
--- database is upgraded in place by adding them (nothing else changes).
+-- database is upgraded in place by adding them (nothing else changes). The views at the end
+-- (result_rows, task_result_rows, point_summary, task_point_summary) store nothing and do not
+-- change the version: they are added to any saicbench database opened for writing that lacks them.
 -- Embedded into the binary at build time (harness/store.c); this file is the reference.
 -- Units: bytes are file bytes unless named stream_*; bpp = 8*bytes/(width*height);
 -- times in milliseconds; metrics NULL where undefined (e.g. MS-SSIM below 161 px).
@@ -172,3 +174,91 @@ CREATE TABLE IF NOT EXISTS task_aggregates (
 CREATE INDEX IF NOT EXISTS results_point ON results(point_id);
 CREATE INDEX IF NOT EXISTS images_dataset ON images(dataset_id);
 CREATE INDEX IF NOT EXISTS task_results_point ON task_results(point_id);
+
+-- Flat views: the usual joins done once, so a question about results needs no join (names instead
+-- of ids; the ids are kept for joining further). They store nothing and are not part of the
+-- version number: saicbench creates any that are missing whenever it opens one of its own
+-- databases for writing (harness/store.c, store_open), so an older version-2 file gains them on
+-- its next run or merge; read-only opens leave a file as it is. CREATE VIEW IF NOT EXISTS never
+-- replaces a view: changing a view's columns later needs a DROP VIEW in store_open's upgrade.
+-- docs/schema.md documents them with ready queries (tests/harness/test_views.py runs those).
+
+-- One row per results row.
+CREATE VIEW IF NOT EXISTS result_rows AS
+SELECT ru.id AS run_id, ru.started_at AS started_at, ru.suite_name AS suite_name,
+       ru.status AS run_status, d.name AS dataset, i.idx AS image_idx, i.name AS image_name,
+       i.label AS label, CASE WHEN i.label IS NOT NULL AND json_valid(d.class_names)
+         THEN json_extract(d.class_names, '$[' || i.label || ']') END AS class_name,
+       i.width AS width, i.height AS height, c.label AS codec, c.codec AS codec_name,
+       c.knob_name AS knob_name, p.kind AS point_kind, p.value AS point_value, r.knob AS knob,
+       r.bytes AS bytes, r.stream_bytes AS stream_bytes, r.bpp AS bpp, r.stream_bpp AS stream_bpp,
+       r.mse AS mse, r.psnr AS psnr, r.ssim AS ssim, r.ms_ssim AS ms_ssim,
+       r.encode_ms AS encode_ms, r.decode_ms AS decode_ms, r.n_encodes AS n_encodes,
+       r.target_unreachable AS target_unreachable, r.error AS error,
+       d.id AS dataset_id, r.image_id AS image_id, c.id AS codec_id, r.point_id AS point_id
+FROM results r
+JOIN images i ON i.id = r.image_id
+JOIN datasets d ON d.id = i.dataset_id
+JOIN points p ON p.id = r.point_id
+JOIN codecs c ON c.id = p.codec_id
+JOIN runs ru ON ru.id = d.run_id;
+
+-- One row per task_results row, with the results row's rate and PSNR and the task's output on
+-- the original (task_refs).
+CREATE VIEW IF NOT EXISTS task_result_rows AS
+SELECT ru.id AS run_id, ru.started_at AS started_at, ru.suite_name AS suite_name,
+       ru.status AS run_status, d.name AS dataset, i.idx AS image_idx, i.name AS image_name,
+       i.label AS label, CASE WHEN i.label IS NOT NULL AND json_valid(d.class_names)
+         THEN json_extract(d.class_names, '$[' || i.label || ']') END AS class_name,
+       t.name AS task, t.arch AS task_arch, c.label AS codec, c.codec AS codec_name,
+       p.kind AS point_kind, p.value AS point_value, r.bpp AS bpp, r.psnr AS psnr,
+       tr.top1 AS top1, tr.correct AS correct, tr.agree AS agree, tr.kl AS kl,
+       tf.top1 AS ref_top1, tf.correct AS ref_correct,
+       d.id AS dataset_id, tr.image_id AS image_id, c.id AS codec_id, tr.point_id AS point_id,
+       tr.task_id AS task_id
+FROM task_results tr
+JOIN tasks t ON t.id = tr.task_id
+JOIN images i ON i.id = tr.image_id
+JOIN datasets d ON d.id = i.dataset_id
+JOIN points p ON p.id = tr.point_id
+JOIN codecs c ON c.id = p.codec_id
+JOIN runs ru ON ru.id = t.run_id
+LEFT JOIN results r ON r.image_id = tr.image_id AND r.point_id = tr.point_id
+LEFT JOIN task_refs tf ON tf.task_id = tr.task_id AND tf.image_id = tr.image_id;
+
+-- One row per aggregates row (grid point x dataset).
+CREATE VIEW IF NOT EXISTS point_summary AS
+SELECT ru.id AS run_id, ru.started_at AS started_at, ru.suite_name AS suite_name,
+       ru.status AS run_status, d.name AS dataset, c.label AS codec, c.codec AS codec_name,
+       c.knob_name AS knob_name, p.kind AS point_kind, p.value AS point_value,
+       a.n AS n, a.n_errors AS n_errors, a.n_unreachable AS n_unreachable,
+       a.mean_knob AS mean_knob, a.mean_bpp AS mean_bpp, a.mean_stream_bpp AS mean_stream_bpp,
+       a.mean_psnr AS mean_psnr, a.psnr_of_mean_mse AS psnr_of_mean_mse,
+       a.mean_ssim AS mean_ssim, a.mean_ms_ssim AS mean_ms_ssim,
+       a.mean_encode_ms AS mean_encode_ms, a.mean_decode_ms AS mean_decode_ms,
+       a.dataset_id AS dataset_id, c.id AS codec_id, a.point_id AS point_id
+FROM aggregates a
+JOIN points p ON p.id = a.point_id
+JOIN codecs c ON c.id = p.codec_id
+JOIN datasets d ON d.id = a.dataset_id
+JOIN runs ru ON ru.id = d.run_id;
+
+-- One row per task_aggregates row (task x grid point x dataset), with the point's mean rate and
+-- PSNR from aggregates.
+CREATE VIEW IF NOT EXISTS task_point_summary AS
+SELECT ru.id AS run_id, ru.started_at AS started_at, ru.suite_name AS suite_name,
+       ru.status AS run_status, d.name AS dataset, t.name AS task, t.arch AS task_arch,
+       c.label AS codec, c.codec AS codec_name, p.kind AS point_kind, p.value AS point_value,
+       a.mean_bpp AS mean_bpp, a.mean_psnr AS mean_psnr,
+       ta.n AS n, ta.accuracy AS accuracy, ta.ref_accuracy AS ref_accuracy,
+       ta.agreement AS agreement, ta.h_a AS h_a, ta.si AS si, ta.si_norm AS si_norm,
+       ta.i_y_a AS i_y_a, ta.i_y_b AS i_y_b, ta.delta_i AS delta_i, ta.mean_kl AS mean_kl,
+       ta.dataset_id AS dataset_id, c.id AS codec_id, ta.point_id AS point_id,
+       ta.task_id AS task_id
+FROM task_aggregates ta
+JOIN tasks t ON t.id = ta.task_id
+JOIN points p ON p.id = ta.point_id
+JOIN codecs c ON c.id = p.codec_id
+JOIN datasets d ON d.id = ta.dataset_id
+JOIN runs ru ON ru.id = t.run_id
+LEFT JOIN aggregates a ON a.point_id = ta.point_id AND a.dataset_id = ta.dataset_id;

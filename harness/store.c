@@ -106,6 +106,34 @@ static int count_tables(store *s, int *n, char *err, size_t err_len) {
   return 0;
 }
 
+/* Whether one of the schema's views is missing: a version-2 file written before the views were
+ * added (views store nothing, so they do not change the version). The names are read from the
+ * embedded schema text (statements that start a line), so a new view needs no change here. */
+static int views_missing(store *s, int *missing, char *err, size_t err_len) {
+  static const char key[] = "CREATE VIEW IF NOT EXISTS ";
+  sqlite3_stmt *st;
+  *missing = 0;
+  if (prepare(s, "SELECT count(*) FROM sqlite_master WHERE type='view' AND name=?", &st, err,
+              err_len))
+    return -1;
+  for (const char *p = strstr(store_schema_sql, key); p && !*missing; p = strstr(p, key)) {
+    int at_line_start = p == store_schema_sql || p[-1] == '\n';
+    p += sizeof key - 1;
+    if (!at_line_start)
+      continue;
+    size_t n = strcspn(p, " \t\r\n(");
+    sqlite3_bind_text(st, 1, p, (int)n, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+      sqlite3_finalize(st);
+      return db_fail(s, "reading the schema", err, err_len);
+    }
+    *missing = sqlite3_column_int(st, 0) == 0;
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  return 0;
+}
+
 int store_open(const char *path, store **out, char *err, size_t err_len) {
   store *s;
   if (open_common(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &s, err, err_len))
@@ -131,9 +159,14 @@ int store_open(const char *path, store **out, char *err, size_t err_len) {
   if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err,
            err_len))
     goto fail;
-  if (version < STORE_SCHEMA_VERSION) {
-    /* New file, or an upgrade: every statement of the schema is CREATE ... IF NOT EXISTS and
-     * later versions only add tables, so running it adds what is missing and keeps all rows. */
+  /* Only now, with the file known to be a saicbench store: a foreign file is never modified. */
+  int add_views = 0;
+  if (version == STORE_SCHEMA_VERSION && views_missing(s, &add_views, err, err_len))
+    goto fail;
+  if (version < STORE_SCHEMA_VERSION || add_views) {
+    /* New file, an upgrade, or a current file without the views: every statement of the schema
+     * is CREATE ... IF NOT EXISTS and later versions only add tables and views, so running it
+     * adds what is missing and keeps all rows. */
     char ver[64];
     snprintf(ver, sizeof ver, "PRAGMA user_version=%d;", STORE_SCHEMA_VERSION);
     if (exec(s, "BEGIN IMMEDIATE", err, err_len))

@@ -42,10 +42,13 @@ typedef struct store_result {
 } store_result;
 
 /* Opens (creating if needed) the database at path; creates or checks the schema. Refuses files
- * that are not SQLite databases or carry another schema version, naming the file. */
+ * that are not SQLite databases or carry another schema version, naming the file. An older
+ * saicbench file is upgraded in place, and one of the current version that lacks the flat views
+ * (result_rows, ...; added without a version change) gets them. */
 int store_open(const char *path, store **out, char *err, size_t err_len);
 /* Opens an existing database read-only (reports). Accepts schema versions 1..current; a
- * version-1 file has no task tables (see store_schema_version). */
+ * version-1 file has no task tables (see store_schema_version). Never writes: the flat views
+ * may be missing from a file no saicbench with them has written. */
 int store_open_readonly(const char *path, store **out, char *err, size_t err_len);
 /* The schema version of the open file (1 for an old file opened read-only). */
 int store_schema_version(const store *s);
