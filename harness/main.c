@@ -78,6 +78,72 @@ static int load_plugins(codec_registry *reg, char **paths, int n) {
   return 0;
 }
 
+/* Whether a codec's settings_help (one "key=values  description" line per setting) lists key. */
+static int setting_listed(const char *help, const char *key) {
+  size_t n = strlen(key);
+  for (const char *p = help; p && *p;) {
+    if (!strncmp(p, key, n) && p[n] == '=')
+      return 1;
+    p = strchr(p, '\n');
+    p = p ? p + 1 : NULL;
+  }
+  return 0;
+}
+
+/* Checks the keys of a command-line codec spec before the spec is parsed into a grid, so that a
+ * misspelt key (jpeg:qualty=50) is reported as such rather than as a spec without a grid. The
+ * grid keys, label and the settings in the codec's settings_help pass; another key passes only
+ * when the codec accepts it (an instance is created with the spec's settings to see). */
+static int check_codec_spec_keys(const codec_vtable *vt, const char *spec, char *err,
+                                 size_t err_len) {
+  char *copy = strdup(spec);
+  codec_option *opts = calloc(strlen(spec) + 1, sizeof *opts);
+  size_t n = 0;
+  const char *unknown = NULL;
+  int rc = 0;
+  if (!copy || !opts) {
+    free(copy);
+    free(opts);
+    return 0; /* out of memory: the spec's own parsing reports it */
+  }
+  char *save = NULL, *tok = strtok_r(copy, ":", &save);
+  while (tok && (tok = strtok_r(NULL, ":", &save))) {
+    char *eq = strchr(tok, '=');
+    if (!eq || eq == tok)
+      continue; /* malformed: left to suite_add_codec_spec */
+    *eq = '\0';
+    if (!strcmp(tok, "knob") || !strcmp(tok, vt->knob.name) || !strcmp(tok, "bpp") ||
+        !strcmp(tok, "label"))
+      continue;
+    opts[n++] = (codec_option){tok, eq + 1};
+    if (!unknown && !setting_listed(vt->settings_help, tok))
+      unknown = tok;
+  }
+  void *inst = NULL;
+  char cerr[512] = "";
+  if (unknown && vt->create(opts, n, &inst, cerr, sizeof cerr)) {
+    report_buf known = {0};
+    report_buf_printf(&known, "%s, bpp, label", vt->knob.name);
+    for (const char *p = vt->settings_help; p && *p;) {
+      size_t len = strcspn(p, "=\n");
+      if (p[len] == '=' && len)
+        report_buf_printf(&known, ", %.*s", (int)len, p);
+      p = strchr(p, '\n');
+      p = p ? p + 1 : NULL;
+    }
+    char *list = report_buf_take(&known);
+    snprintf(err, err_len, "--codec %s: unknown setting '%s' (known: %s)", spec, unknown,
+             list ? list : "see `saicbench codecs`");
+    free(list);
+    rc = -1;
+  } else if (inst) {
+    vt->destroy(inst);
+  }
+  free(opts);
+  free(copy);
+  return rc;
+}
+
 static const char *default_data_root(char *buf, size_t len) {
   const char *env = getenv("SAICBENCH_DATA");
   if (env && *env)
@@ -111,14 +177,47 @@ static int parse_shard(const char *what, const char *text, unsigned *index, unsi
  * (SLURM_ARRAY_TASK_ID relative to SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT) or a
  * Kubernetes indexed Job (JOB_COMPLETION_INDEX, with the count in SAICBENCH_SHARD_COUNT because
  * Kubernetes does not export it). Returns 1 if found, 0 if not, -1 on malformed values. */
+/* Reads a scheduler variable holding a whole number from lo to hi (nothing else: no sign, no
+ * spaces, no suffix). Prints an error naming the variable and its value when it is not. */
+static int env_number(const char *name, const char *value, long lo, long hi, long *out) {
+  char *end = NULL;
+  errno = 0;
+  long v = value[0] >= '0' && value[0] <= '9' ? strtol(value, &end, 10) : -1;
+  if (v < lo || v > hi || errno || (end && *end)) {
+    fprintf(stderr,
+            "saicbench: %s='%s': expected a whole number from %ld to %ld (or pass "
+            "--shard I/N)\n",
+            name, value, lo, hi);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
 static int shard_from_environment(unsigned *index, unsigned *count, int quiet) {
   const char *id = getenv("SLURM_ARRAY_TASK_ID"), *n = getenv("SLURM_ARRAY_TASK_COUNT");
   const char *min = getenv("SLURM_ARRAY_TASK_MIN");
   const char *source = "Slurm";
-  char text[64];
-  if (id && n) {
-    long i = strtol(id, NULL, 10) - (min ? strtol(min, NULL, 10) : 0);
-    snprintf(text, sizeof text, "%ld/%s", i, n);
+  long i, k, lo = 0;
+  if (id) {
+    if (!n) {
+      fprintf(stderr, "saicbench: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not "
+                      "(pass --shard I/N, or --shard 0/1 to run the whole plan)\n");
+      return -1;
+    }
+    if (env_number("SLURM_ARRAY_TASK_ID", id, 0, 1000000000, &i) ||
+        env_number("SLURM_ARRAY_TASK_COUNT", n, 1, 100000, &k) ||
+        (min && env_number("SLURM_ARRAY_TASK_MIN", min, 0, 1000000000, &lo)))
+      return -1;
+    if (i < lo || i - lo >= k) {
+      fprintf(stderr,
+              "saicbench: SLURM_ARRAY_TASK_ID=%s is not one of the %ld tasks from "
+              "SLURM_ARRAY_TASK_MIN=%ld (an array of consecutive indices, e.g. "
+              "--array=0-%ld, or pass --shard I/N)\n",
+              id, k, lo, k - 1);
+      return -1;
+    }
+    i -= lo;
   } else if ((id = getenv("JOB_COMPLETION_INDEX"))) {
     source = "Kubernetes";
     n = getenv("SAICBENCH_SHARD_COUNT");
@@ -127,12 +226,21 @@ static int shard_from_environment(unsigned *index, unsigned *count, int quiet) {
                       "set it to the Job's completions (or pass --shard I/N)\n");
       return -1;
     }
-    snprintf(text, sizeof text, "%s/%s", id, n);
+    if (env_number("JOB_COMPLETION_INDEX", id, 0, 100000, &i) ||
+        env_number("SAICBENCH_SHARD_COUNT", n, 1, 100000, &k))
+      return -1;
+    if (i >= k) {
+      fprintf(stderr,
+              "saicbench: JOB_COMPLETION_INDEX=%s is not below SAICBENCH_SHARD_COUNT=%s "
+              "(set it to the Job's completions, or pass --shard I/N)\n",
+              id, n);
+      return -1;
+    }
   } else {
     return 0;
   }
-  if (parse_shard(source, text, index, count))
-    return -1;
+  *index = (unsigned)i;
+  *count = (unsigned)k;
   if (!quiet)
     fprintf(stderr, "saicbench: shard %u/%u from %s\n", *index, *count, source);
   return 1;
@@ -171,6 +279,10 @@ static void usage_run(FILE *f) {
       "                    --db; combine the shards with `saicbench merge`. Taken from Slurm\n"
       "                    array or Kubernetes indexed-Job variables when not given\n"
       "  --plugin PATH     load a codec plugin (shared library); repeatable\n"
+      "  --timing-repeats N  time each stored result's encode and decode N times and store the\n"
+      "                    medians (default 1; other results do not change). Each worker\n"
+      "                    also encodes and decodes once untimed before its first timed call\n"
+      "                    per codec and image size, so start-up costs are not timed\n"
       "  --quiet           no progress output\n"
       "  -h, --help        this help\n"
       "\n"
@@ -179,24 +291,32 @@ static void usage_run(FILE *f) {
       DEFAULT_DB, omp_get_max_threads());
 }
 
-static int cmd_report_write(const char *db_path, int64_t run_id, int latest, const char *out);
+static int cmd_report_write_opts(const char *db_path, int64_t run_id, int latest, const char *out,
+                                 const report_options *opt);
 
 static int cmd_run(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"db", required_argument, 0, 'd'},     {"data", required_argument, 0, 'D'},
-      {"split", required_argument, 0, 's'},  {"codec", required_argument, 0, 'c'},
-      {"task", required_argument, 0, 'T'},   {"threads", required_argument, 0, 't'},
-      {"resume", no_argument, 0, 'r'},       {"limit", required_argument, 0, 'l'},
-      {"report", required_argument, 0, 'R'}, {"plugin", required_argument, 0, 'p'},
-      {"quiet", no_argument, 0, 'q'},        {"shard", required_argument, 0, 'S'},
-      {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+  static const struct option opts[] = {{"db", required_argument, 0, 'd'},
+                                       {"data", required_argument, 0, 'D'},
+                                       {"split", required_argument, 0, 's'},
+                                       {"codec", required_argument, 0, 'c'},
+                                       {"task", required_argument, 0, 'T'},
+                                       {"threads", required_argument, 0, 't'},
+                                       {"resume", no_argument, 0, 'r'},
+                                       {"limit", required_argument, 0, 'l'},
+                                       {"report", required_argument, 0, 'R'},
+                                       {"plugin", required_argument, 0, 'p'},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"shard", required_argument, 0, 'S'},
+                                       {"timing-repeats", required_argument, 0, 'P'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
   const char *db = DEFAULT_DB, *data = NULL, *split = NULL, *report_dir = NULL;
   unsigned shard_index = 0, shard_count = 0;
   char **codec_specs = calloc((size_t)argc + 1, sizeof *codec_specs);
   char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
   char **task_specs = calloc((size_t)argc + 1, sizeof *task_specs);
   int n_specs = 0, n_plugins = 0, n_tasks = 0, resume = 0, quiet = 0, c, status = 2;
-  long threads = omp_get_max_threads(), limit = 0;
+  long threads = omp_get_max_threads(), limit = 0, timing_repeats = 1;
   suite *s = NULL;
   codec_registry *reg = NULL;
   char *command = join_argv(argc, argv);
@@ -229,6 +349,10 @@ static int cmd_run(int argc, char **argv) {
       if (parse_shard("--shard", optarg, &shard_index, &shard_count))
         goto out;
       break;
+    case 'P':
+      if (parse_positive("--timing-repeats", optarg, 1000, &timing_repeats))
+        goto out;
+      break;
     case 'h':
       usage_run(stdout);
       status = 0;
@@ -237,6 +361,7 @@ static int cmd_run(int argc, char **argv) {
     }
   }
   const char *suite_file = optind < argc ? argv[optind] : NULL;
+  const int data_given = data != NULL; /* --data: dataset errors then need no hint about it */
   if (optind + 1 < argc) {
     status = fail("run: unexpected argument '%s' (one suite file at most)", argv[optind + 1]);
     goto out;
@@ -312,7 +437,8 @@ static int cmd_run(int argc, char **argv) {
         status = fail("run: unknown codec '%s' (see `saicbench codecs`)", name);
         goto out;
       }
-      if (suite_add_codec_spec(s, codec_specs[i], vt->knob.name, err, sizeof err)) {
+      if (check_codec_spec_keys(vt, codec_specs[i], err, sizeof err) ||
+          suite_add_codec_spec(s, codec_specs[i], vt->knob.name, err, sizeof err)) {
         report_buf_free(&text);
         status = fail("%s", err);
         goto out;
@@ -335,10 +461,19 @@ static int cmd_run(int argc, char **argv) {
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   const char *kill_after = getenv("SAICBENCH_TEST_KILL_AFTER_UNITS");
-  runner_options ro = {db,          data,          (int)threads,
-                       resume,      (size_t)limit, quiet,
-                       command,     &g_stop,       kill_after ? strtoull(kill_after, NULL, 10) : 0,
-                       shard_index, shard_count};
+  runner_options ro = {.db_path = db,
+                       .data_root = data,
+                       .threads = (int)threads,
+                       .resume = resume,
+                       .limit = (size_t)limit,
+                       .quiet = quiet,
+                       .command = command,
+                       .stop = &g_stop,
+                       .kill_after_units = kill_after ? strtoull(kill_after, NULL, 10) : 0,
+                       .shard_index = shard_index,
+                       .shard_count = shard_count,
+                       .timing_repeats = (int)timing_repeats,
+                       .data_root_given = data_given};
   runner_summary sum;
   if (runner_run(s, reg, &ro, &sum, err, sizeof err)) {
     status = fail("%s", err);
@@ -358,7 +493,9 @@ static int cmd_run(int argc, char **argv) {
   printf("%lld\n", (long long)sum.run_id);
   status = 0;
   if (report_dir) {
-    int rs = cmd_report_write(db, sum.run_id, 0, report_dir);
+    /* The suite's `report:` anchor and reference (suite.h); NULL: the report's defaults. */
+    const report_options run_ropt = {.anchor = s->report_anchor, .reference = s->report_reference};
+    int rs = cmd_report_write_opts(db, sum.run_id, 0, report_dir, &run_ropt);
     if (rs)
       status = rs;
   }
@@ -393,13 +530,34 @@ static void usage_report(FILE *f) {
              "                    dataset files, which must still be at the stored paths)\n");
 }
 
-static int cmd_report_write_opts(const char *db_path, int64_t run_id, int latest, const char *out,
-                                 const report_options *opt);
-
-static int cmd_report_write(const char *db_path, int64_t run_id, int latest, const char *out) {
-  return cmd_report_write_opts(db_path, run_id, latest, out, NULL);
+/* The `report:` labels of the suite a run was made with, parsed from runs.suite_text (nothing
+ * new is stored); left NULL for ad-hoc runs (their text is not a suite file) and texts this
+ * version cannot parse. */
+static void stored_report_labels(sqlite3 *db, int64_t run_id, char **anchor, char **reference) {
+  sqlite3_stmt *q = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT suite_text FROM runs WHERE id = ?1", -1, &q, NULL) !=
+      SQLITE_OK) {
+    sqlite3_finalize(q);
+    return;
+  }
+  sqlite3_bind_int64(q, 1, run_id);
+  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_TEXT) {
+    const char *text = (const char *)sqlite3_column_text(q, 0);
+    suite *s = NULL;
+    char err[512];
+    if (text &&
+        suite_parse(text, (size_t)sqlite3_column_bytes(q, 0), "suite", &s, err, sizeof err) == 0) {
+      *anchor = s->report_anchor;
+      *reference = s->report_reference;
+      s->report_anchor = s->report_reference = NULL;
+    }
+    suite_free(s);
+  }
+  sqlite3_finalize(q);
 }
 
+/* Writes the report of a run. Labels opt leaves NULL come from the suite's `report:` key (so
+ * `saicbench report --anchor/--reference` override it), else the report's defaults. */
 static int cmd_report_write_opts(const char *db_path, int64_t run_id, int latest, const char *out,
                                  const report_options *opt) {
   store *st;
@@ -407,13 +565,23 @@ static int cmd_report_write_opts(const char *db_path, int64_t run_id, int latest
   if (store_open_readonly(db_path, &st, err, sizeof err))
     return fail("%s", err);
   int status = 0;
-  if (latest && report_latest_run(store_handle(st), &run_id, err, sizeof err))
+  report_options o = opt ? *opt : (report_options){0};
+  char *anchor = NULL, *reference = NULL;
+  if (latest && report_latest_run(store_handle(st), &run_id, err, sizeof err)) {
     status = fail("%s", err);
-  else if (report_write_opts(store_handle(st), run_id, out, opt, err, sizeof err))
-    status = fail("%s", err);
-  else
-    fprintf(stderr, "saicbench: report of run %lld written to %s/report.html\n", (long long)run_id,
-            out);
+  } else {
+    if (!o.anchor || !o.reference)
+      stored_report_labels(store_handle(st), run_id, &anchor, &reference);
+    o.anchor = o.anchor ? o.anchor : anchor;
+    o.reference = o.reference ? o.reference : reference;
+    if (report_write_opts(store_handle(st), run_id, out, &o, err, sizeof err))
+      status = fail("%s", err);
+    else
+      fprintf(stderr, "saicbench: report of run %lld written to %s/report.html\n",
+              (long long)run_id, out);
+  }
+  free(anchor);
+  free(reference);
   store_close(st);
   return status;
 }

@@ -31,7 +31,15 @@ typedef struct runner_options {
   uint64_t kill_after_units;   /* testing: raise SIGKILL once this many results are stored */
   unsigned shard_index; /* with shard_count > 1: run only the image tasks t (plan order) with */
   unsigned shard_count; /* t % shard_count == shard_index (0-based); 0 or 1: everything */
+  /* Timing: the encode and decode of every stored result are run this many times and the
+   * median is stored (0 or 1: once). Other results do not depend on it. Before its first timed
+   * call on an image size, each worker encodes and decodes once untimed (per codec, for the
+   * first RUNNER_WARMUP_SIZES sizes it meets), so start-up costs stay out of the timings. */
+  int timing_repeats;
+  int data_root_given; /* data_root came from the user (--data): dataset errors add no hint */
 } runner_options;
+
+#define RUNNER_WARMUP_SIZES 8
 
 typedef struct runner_summary {
   int64_t run_id;

@@ -277,12 +277,60 @@ static int parse_codec(ynode_ctx *c, const yaml_node_t *n, suite_codec *cd) {
   return check_name(c, n, "codecs.label", cd->label);
 }
 
+/* `report:` {anchor: LABEL, reference: LABEL}; the labels are checked against the codecs once
+ * the whole suite is read (check_report_label). */
+static int parse_report(ynode_ctx *c, const yaml_node_t *n, suite *s, const yaml_node_t **anchor,
+                        const yaml_node_t **reference) {
+  if (n->type != YAML_MAPPING_NODE)
+    return ynode_fail(c, n, "report: expected a mapping (anchor: LABEL, reference: LABEL)");
+  for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
+    const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
+    const char *key = ynode_scalar(k);
+    int rc;
+    if (!key)
+      return ynode_fail(c, k, "report: keys must be strings");
+    if (!strcmp(key, "anchor")) {
+      rc = *anchor ? ynode_fail(c, k, "report: 'anchor' given twice")
+                   : get_string(c, v, "report.anchor", &s->report_anchor);
+      *anchor = v;
+    } else if (!strcmp(key, "reference")) {
+      rc = *reference ? ynode_fail(c, k, "report: 'reference' given twice")
+                      : get_string(c, v, "report.reference", &s->report_reference);
+      *reference = v;
+    } else {
+      return ynode_fail(c, k, "report: unknown key '%s' (known: anchor, reference)", key);
+    }
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+/* A label of report: must name a codec of the suite. */
+static int check_report_label(ynode_ctx *c, const yaml_node_t *n, const char *what,
+                              const char *label, const suite *s) {
+  if (!label)
+    return 0;
+  for (size_t i = 0; i < s->n_codecs; i++)
+    if (!strcmp(s->codecs[i].label, label))
+      return 0;
+  report_buf b = {0};
+  for (size_t i = 0; i < s->n_codecs; i++)
+    report_buf_printf(&b, "%s%s", i ? ", " : "", s->codecs[i].label);
+  int rc = ynode_fail(c, n, "%s: '%s' is not the label of a codec of this suite (labels: %s)", what,
+                      label, report_buf_failed(&b) ? "?" : report_buf_str(&b));
+  report_buf_free(&b);
+  return rc;
+}
+
 static int parse_root(ynode_ctx *c, suite *s) {
   const yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (!root)
     return ynode_fail(c, NULL, "empty suite file");
   if (root->type != YAML_MAPPING_NODE)
     return ynode_fail(c, root, "the suite must be a mapping (name:, datasets:, codecs:)");
+  const yaml_node_t *report = NULL, *anchor = NULL, *reference = NULL;
   for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
        p++) {
     const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
@@ -346,10 +394,15 @@ static int parse_root(ynode_ctx *c, suite *s) {
        * plain run ignores them. */
       if (v->type != YAML_MAPPING_NODE)
         return ynode_fail(c, v, "gate: expected a mapping (see suites/validate.yaml)");
+    } else if (!strcmp(key, "report")) {
+      if (report)
+        return ynode_fail(c, k, "'report' given twice");
+      report = v;
+      rc = parse_report(c, v, s, &anchor, &reference);
     } else {
       return ynode_fail(c, k,
                         "unknown key '%s' (known: name, description, max_encodes, plugins, "
-                        "datasets, codecs, tasks, gate)",
+                        "datasets, codecs, tasks, gate, report)",
                         key);
     }
     if (rc)
@@ -381,6 +434,9 @@ static int parse_root(ynode_ctx *c, suite *s) {
                  s->tasks[i].line, s->tasks[i].column, s->tasks[i].name);
         return -1;
       }
+  if (check_report_label(c, anchor, "report.anchor", s->report_anchor, s) ||
+      check_report_label(c, reference, "report.reference", s->report_reference, s))
+    return -1;
   return 0;
 }
 
@@ -676,6 +732,8 @@ void suite_free(suite *s) {
   free(s->description);
   free(s->path);
   free(s->text);
+  free(s->report_anchor);
+  free(s->report_reference);
   for (size_t i = 0; i < s->n_datasets; i++) {
     free(s->datasets[i].name);
     free(s->datasets[i].path);

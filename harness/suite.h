@@ -58,6 +58,12 @@ typedef struct suite {
   char **plugins; /* shared libraries to load, relative to the suite file's folder */
   size_t n_plugins;
   int max_encodes; /* encode budget per image x bpp target (bisection); default 12 */
+  /* Suite key `report:` (labels of codecs of this suite, checked on parse; NULL when not given):
+   * the BD anchor and the reference of the paired differences of the report that
+   * `saicbench run --report` writes (report_options.anchor / .reference), and the defaults of
+   * `saicbench report` for runs of this suite (read back from runs.suite_text). */
+  char *report_anchor;
+  char *report_reference;
 } suite;
 
 #define SUITE_DEFAULT_MAX_ENCODES 12

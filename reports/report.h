@@ -56,17 +56,24 @@
  *   compressai_<codec>_<dataset>_bpp.json  bpp-target points (only if the codec has them)
  *     {"name": <label, + " (bpp targets)" for _bpp>, "description": <dataset, run id, suite,
  *      codec settings, rate accounting>, "results": {"bpp": [...], "psnr-rgb": [...],
- *      "ms-ssim-rgb": [...], "ssim-rgb": [...], "encoding_time": [...],
+ *      "psnr": [...], "ms-ssim-rgb": [...], "ssim-rgb": [...], "encoding_time": [...],
  *      "decoding_time": [...]}}
  *     Equal-length arrays, one entry per grid point with a non-NULL mean bpp, sorted by bpp;
- *     times in seconds per image; JSON null where the metric is NULL; numbers printed with 15
- *     significant digits (the CSV is the exact copy). The two grids are kept apart because
- *     they are different experiments (fixed knob vs. rate control), and a CompressAI-style plot
- *     draws one curve per file. A file is written only when it has at least one point.
+ *     times in seconds per image; numbers printed with 15 significant digits (the CSV is the
+ *     exact copy). "results" never holds a null: a metric that is NULL at any of the file's
+ *     points is left out entirely (e.g. "ms-ssim-rgb" on CIFAR-10, where MS-SSIM is undefined
+ *     below 161 px, or a time the run did not record), because CompressAI's plot script
+ *     (compressai/utils/plot) and similar tools turn every entry into a number and would fail,
+ *     and a partial curve would mislead; the CSV keeps every value. "psnr" is a copy of
+ *     "psnr-rgb": older CompressAI plot scripts default to `-m psnr`, newer ones to "psnr-rgb".
+ *     The two grids are kept apart because they are different experiments (fixed knob vs.
+ *     rate control), and a CompressAI-style plot draws one curve per file. A file is written
+ *     only when it has at least one point.
  *     When tasks scored the dataset: a top-level "tasks" object {<task name>: {"accuracy": [...],
- *     "si": [...], "si_norm": [...]}} for each task with a row at any of the file's points, and
- *     "accuracy" and "si_norm" in "results" for the first of them (by name); arrays aligned
- *     with "bpp", accuracy as a fraction, null where the point has no task row.
+ *     "si": [...], "si_norm": [...]}} for each task with a row at any of the file's points
+ *     (arrays aligned with "bpp", accuracy as a fraction, null where the point has no task row
+ *     or the value is NULL; an array that would be all null is left out), and "accuracy" and
+ *     "si_norm" in "results" for the first of them (by name), each only when it has no null.
  *
  *   report.html
  *     One self-contained page (inline CSS and SVG, no scripts, no external resources): run
@@ -76,10 +83,20 @@
  *     and a dashed bpp-target series; hollow markers where n_unreachable > 0) and a table of the
  *     CSV's rows (n_unreachable > 0 highlighted); then per task that scored the dataset: a
  *     rate-accuracy plot (accuracy in %, the accuracy on the originals as a dashed line
- *     labelled "original") and a rate-SI_norm plot (series as above), a table of the task's
- *     aggregates (accuracy +- SE, ref. accuracy, agreement, SI, SI_norm, delta I, KL, N) and a
- *     per-class accuracy table (originals and every point; left to the CSV beyond 100
- *     classes); then the list of files. Well-formed XML too.
+ *     labelled "original", and on every point a vertical error bar of +-1 binomial standard
+ *     error, sqrt(p(1-p)/n) over its n labelled images, clipped to 0..100 %; the plot's note
+ *     says so) and a rate-SI_norm plot (series as above), a table of the task's aggregates
+ *     (accuracy +- SE, ref. accuracy, agreement, SI, SI_norm, delta I, KL, N) and a per-class
+ *     accuracy table (originals and every point; left to the CSV beyond 100 classes); then the
+ *     list of files. Well-formed XML too.
+ *     Plots are 760 x 420 px (taller when the legend needs it), the legend right of the plot
+ *     area with one entry per codec and, when both kinds are drawn, a key to the line styles.
+ *     Every codec has the same colour and marker shape in every plot (Tableau 10 colours and 8
+ *     shapes by the codec's index, so no two codecs of a run below 40 share both). Above each
+ *     dataset's plots, one ticked checkbox per codec with a plotted point: unticking it hides
+ *     that codec's series in all plots of the dataset and fades its legend entries, by CSS
+ *     alone (the checkboxes precede the dataset's content as siblings; `:checked ~` rules per
+ *     codec index in the page's style sheet).
  *     BD table per dataset (with two codecs or more): every codec against the anchor
  *     (report_options.anchor): BD-rate at equal PSNR, at equal SSIM, BD-PSNR and, per task that
  *     scored the dataset, BD-rate at equal accuracy and BD-accuracy (percentage points). Curves
@@ -92,12 +109,16 @@
  *     run read successfully (labelled ones that the first task by name classified correctly on
  *     the original first, one per class before a second of any class; else by index), each as
  *     the original and, per codec and grid point (in the CSV's order), the image encoded again
- *     with the codec (created from codecs.codec / settings / plugin_path) at the knob of its
- *     results row and decoded: inline base64 PNGs (<img src="data:image/png;base64,...">, the
+ *     with the codec (created from codecs.codec / settings / plugin_path; a setting "KEY.sha256"
+ *     next to a setting KEY is the run's SHA-256 of the file KEY names (harness/runner.c stores
+ *     it for settings given with `!path`): provenance, not passed to the codec) at the knob of
+ *     its results row and decoded: inline base64 PNGs (<img src="data:image/png;base64,...">, the
  *     only src attributes), box-filtered down by a whole factor to at most 128 px wide, and
  *     shown enlarged (pixelated) below 64 px. Captions: the grid point, the run's bpp and PSNR
  *     of that image, the first task's top-1 class (task_results) marked correct or wrong
- *     against the label, and a warning when the re-encode's size differs from results.bytes.
+ *     against the label, a warning when the re-encode's size differs from results.bytes, and
+ *     one when a file setting's file now has another SHA-256 than the run stored (or cannot be
+ *     read; the path as stored, relative ones from the current directory).
  *     The dataset is opened at datasets.path (relative paths from the current directory) with
  *     no split, then "test", then "train", and used only when the stored name and pixel hash
  *     (images.hash) match; otherwise, or when a file is unreadable, a note replaces the strips
@@ -139,7 +160,9 @@ extern "C" {
 typedef struct report_options {
   /* Label of the codec every other codec is compared against in the BD tables. NULL: the codec
    * labelled "jpeg", else the first codec (in suite order) whose codec is jpeg, else the first
-   * codec. A label that is not in the run is an error. */
+   * codec. A label that is not in the run is an error. (The saicbench command fills this and
+   * `reference` from the suite's `report:` key when its options leave them out; the library
+   * itself reads no suite.) */
   const char *anchor;
   /* 1: no example image strips (the report then reads nothing but the database). */
   int no_images;

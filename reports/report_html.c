@@ -15,7 +15,7 @@
 
 static const char k_css[] =
     "body{font-family:system-ui,'DejaVu Sans',Arial,sans-serif;margin:24px;color:#222;"
-    "max-width:1500px}\n"
+    "max-width:1600px}\n"
     "h1{font-size:22px;margin-bottom:4px}\n"
     "h2{font-size:18px;border-bottom:1px solid #bbb;padding-bottom:4px;margin-top:36px}\n"
     "h3{font-size:15px;margin:18px 0 6px}\n"
@@ -34,6 +34,11 @@ static const char k_css[] =
     ".plots{display:flex;flex-wrap:wrap;gap:16px;margin:8px 0}\n"
     "svg.plot{border:1px solid #e5e5e5}\n"
     ".sw{display:inline-block;width:10px;height:10px;margin-right:6px;border:1px solid #555}\n"
+    "svg.mk{vertical-align:middle;margin-right:4px}\n"
+    ".ds .tgl{font-size:13px;font-weight:bold;margin-right:6px}\n"
+    ".ds input{margin:0 2px 0 10px;vertical-align:middle}\n"
+    ".ds label{font-size:13px;cursor:pointer;white-space:nowrap}\n"
+    ".ds input:not(:checked)+label{opacity:.45;text-decoration:line-through}\n"
     "code{font-size:12px;word-break:break-all}\n"
     ".scroll{overflow-x:auto}\n"
     "table.points{font-size:12px}\n"
@@ -51,6 +56,10 @@ static const char k_css[] =
     ".ok{color:#1a7f37}\n"
     ".bad{color:#b3261e;font-weight:bold}\n"
     ".noimg{background:#f3f3f3;color:#999;border:1px dashed #bbb;margin:0 auto 2px}\n";
+
+/* Size of every plot (px): two side by side on a wide screen, one per row below ~1600 px. */
+#define REPORT_PLOT_W 760
+#define REPORT_PLOT_H 420
 
 static const char k_null_cell[] = "<span class=\"null\">\xE2\x80\x93</span>"; /* en dash */
 
@@ -128,6 +137,54 @@ static void put_run(report_buf *b, const report_run *r) {
   json_decref(lib);
 }
 
+/* Every codec has its own colour and marker shape (svg_palette / svg_marker_at of its index),
+ * the same in every plot, and the class "c<index>" that the page's codec switches use to hide
+ * its series (put_toggle_css). Knob grid: solid line; bpp targets: dashed. Only the first series of
+ * a codec in a plot gets a legend entry. */
+static svg_style codec_style(size_t codec, int is_bpp, int no_legend, char cls[32]) {
+  snprintf(cls, 32, "c%zu", codec);
+  return (svg_style){.color = svg_palette(codec),
+                     .dashed = is_bpp,
+                     .marker = svg_marker_at(codec),
+                     .css_class = cls,
+                     .no_legend = no_legend};
+}
+
+/* Adds codec c's series of one kind to p, labelled "<label>" or "<label> (bpp targets)". */
+static int add_codec_series(svg_plot *p, const report_data *d, size_t c, int is_bpp,
+                            int no_legend) {
+  char cls[32];
+  report_buf label = {0};
+  report_buf_puts(&label, d->codecs[c].label ? d->codecs[c].label : "");
+  if (is_bpp)
+    report_buf_puts(&label, " (bpp targets)");
+  int series =
+      report_buf_failed(&label)
+          ? -1
+          : svg_plot_add_series(p, report_buf_str(&label), codec_style(c, is_bpp, no_legend, cls));
+  report_buf_free(&label);
+  return series;
+}
+
+/* The key to the line styles, when a plot has both kinds of series. */
+static int add_line_key(svg_plot *p, int any_knob, int any_bpp) {
+  if (!any_knob || !any_bpp)
+    return 0;
+  return svg_plot_add_legend_line(p, "knob grid", "#777777", 0) ||
+         svg_plot_add_legend_line(p, "bpp targets", "#777777", 1);
+}
+
+/* The page's codec switches: per codec index, CSS that hides the series of an unticked codec
+ * in every plot of the dataset (its legend entries fade instead). No scripts: a checkbox
+ * (input.t<index>) precedes the dataset's content as a sibling, see put_toggles. */
+static void put_toggle_css(report_buf *b, const report_data *d) {
+  for (size_t c = 0; c < d->n_codecs; c++)
+    report_buf_printf(b,
+                      ".ds input.t%zu:not(:checked)~* .c%zu{display:none}\n"
+                      ".ds input.t%zu:not(:checked)~* .c%zu.legend{display:inline;opacity:.3}\n",
+                      c, c, c, c);
+}
+
 static void put_swatch(report_buf *b, size_t codec) {
   report_buf_printf(b, "<span class=\"sw\" style=\"background:%s\"></span>", svg_palette(codec));
 }
@@ -142,8 +199,9 @@ static void put_codecs(report_buf *b, const report_data *d) {
                      "<th>knob</th><th>settings</th><th>plugin</th></tr>\n");
   for (size_t i = 0; i < d->n_codecs; i++) {
     const report_codec *c = &d->codecs[i];
+    char cls[32];
     report_buf_puts(b, "<tr><td>");
-    put_swatch(b, i);
+    svg_marker_icon(b, codec_style(i, 0, 0, cls));
     put_text_or_null(b, c->label);
     report_buf_puts(b, "</td><td>");
     put_text_or_null(b, c->codec);
@@ -161,8 +219,8 @@ static void put_codecs(report_buf *b, const report_data *d) {
 }
 
 /* One rate-metric plot of a dataset: per codec a solid knob-grid series and a dashed
- * bpp-target series in the codec's colour; past 8 codecs the colours repeat with other marker
- * shapes. Hollow markers: some images could not reach the bpp target. */
+ * bpp-target series in the codec's colour and marker shape (codec_style). Hollow markers: some
+ * images could not reach the bpp target. */
 static int put_plot(report_buf *b, const report_data *d, const report_dataset *ds, metric m) {
   static const char *const titles[] = {"Rate\xE2\x80\x93PSNR", "Rate\xE2\x80\x93SSIM",
                                        "Rate\xE2\x80\x93MS-SSIM"};
@@ -179,11 +237,12 @@ static int put_plot(report_buf *b, const report_data *d, const report_dataset *d
   if (!p)
     return -1;
   svg_plot_set_scale(p, SVG_AXIS_Y, SVG_SCALE_LINEAR);
-  /* Two plots side by side on a ~1200 px screen; the legend below keeps the plot area wide. */
-  svg_plot_set_size(p, 540, 380);
-  svg_plot_set_legend(p, SVG_LEGEND_BELOW);
-  int rc = 0;
+  /* Two plots side by side on a wide screen; the legend right of the plot area, one entry per
+   * codec. */
+  svg_plot_set_size(p, REPORT_PLOT_W, REPORT_PLOT_H);
+  int rc = 0, any[2] = {0, 0};
   for (size_t c = 0; c < d->n_codecs && rc == 0; c++) {
+    int listed = 0;
     for (int is_bpp = 0; is_bpp <= 1 && rc == 0; is_bpp++) {
       int series = -1;
       for (size_t i = 0; i < ds->n_rows && rc == 0; i++) {
@@ -191,16 +250,9 @@ static int put_plot(report_buf *b, const report_data *d, const report_dataset *d
         if (r->codec != c || r->is_bpp != is_bpp || !report_row_plottable(r))
           continue;
         if (series < 0) {
-          report_buf label = {0};
-          report_buf_puts(&label, d->codecs[c].label ? d->codecs[c].label : "");
-          if (is_bpp)
-            report_buf_puts(&label, " (bpp targets)");
-          svg_marker mk = (svg_marker)((c / SVG_PALETTE_SIZE) % 2 * 2 + (size_t)is_bpp);
-          series = report_buf_failed(&label)
-                       ? -1
-                       : svg_plot_add_series(p, report_buf_str(&label),
-                                             (svg_style){svg_palette(c), is_bpp, mk});
-          report_buf_free(&label);
+          series = add_codec_series(p, d, c, is_bpp, listed);
+          listed = 1;
+          any[is_bpp] = 1;
           if (series < 0) {
             rc = -1;
             break;
@@ -211,6 +263,8 @@ static int put_plot(report_buf *b, const report_data *d, const report_dataset *d
       }
     }
   }
+  if (rc == 0)
+    rc = add_line_key(p, any[0], any[1]);
   if (rc == 0)
     rc = svg_plot_render(p, b);
   svg_plot_free(p);
@@ -445,7 +499,8 @@ static void put_bd_table(report_buf *b, const report_data *d, const report_datas
   free(c);
   report_buf_puts(b, "</table></div>\n<p class=\"note\">Anchor ");
   report_html_escape(b, d->codecs[anchor].label);
-  report_buf_puts(b, " (choose another with <code>saicbench report --anchor LABEL</code>). "
+  report_buf_puts(b, " (choose another with <code>saicbench report --anchor LABEL</code> or "
+                     "the suite's <code>report: {anchor: LABEL}</code>). "
                      "Curves: each codec's knob-grid points (bpp targets are left out), x = mean "
                      "file bpp, one point per distinct rate, sorted by rate; PCHIP over log-rate, "
                      "integrated over the overlapping range only, never extrapolated. Negative "
@@ -467,9 +522,10 @@ static double ref_accuracy(const report_dataset *ds, size_t task) {
   return r->n > 0 ? (double)r->correct / (double)r->n : NAN;
 }
 
-/* Rate-accuracy (in %, with the originals' accuracy as a dashed "original" line) or
- * rate-SI_norm plot of one task: series as in put_plot (solid knob grid, dashed bpp targets,
- * hollow markers where the rate control could not reach the target for some images). */
+/* Rate-accuracy (in %, with the originals' accuracy as a dashed "original" line, and error
+ * bars of +-1 binomial standard error, report_accuracy_se, clipped to 0..100 %) or rate-SI_norm
+ * plot of one task: series as in put_plot (solid knob grid, dashed bpp targets, hollow markers
+ * where the rate control could not reach the target for some images). */
 static int put_task_plot(report_buf *b, const report_data *d, const report_dataset *ds, size_t task,
                          int si_norm) {
   report_buf title = {0};
@@ -487,13 +543,13 @@ static int put_task_plot(report_buf *b, const report_data *d, const report_datas
   if (!p)
     return -1;
   svg_plot_set_scale(p, SVG_AXIS_Y, SVG_SCALE_LINEAR);
-  svg_plot_set_size(p, 540, 380);
-  svg_plot_set_legend(p, SVG_LEGEND_BELOW);
-  int rc = 0;
+  svg_plot_set_size(p, REPORT_PLOT_W, REPORT_PLOT_H);
+  int rc = 0, any[2] = {0, 0};
   double ref = ref_accuracy(ds, task);
   if (!si_norm && isfinite(ref))
     rc = svg_plot_add_hline(p, 100.0 * ref, "original", "#555555");
   for (size_t c = 0; c < d->n_codecs && rc == 0; c++) {
+    int listed = 0;
     for (int is_bpp = 0; is_bpp <= 1 && rc == 0; is_bpp++) {
       int series = -1;
       for (size_t i = 0; i < ds->n_task_rows && rc == 0; i++) {
@@ -503,26 +559,27 @@ static int put_task_plot(report_buf *b, const report_data *d, const report_datas
             !isfinite(y))
           continue;
         if (series < 0) {
-          report_buf label = {0};
-          report_buf_puts(&label, d->codecs[c].label ? d->codecs[c].label : "");
-          if (is_bpp)
-            report_buf_puts(&label, " (bpp targets)");
-          svg_marker mk = (svg_marker)((c / SVG_PALETTE_SIZE) % 2 * 2 + (size_t)is_bpp);
-          series = report_buf_failed(&label)
-                       ? -1
-                       : svg_plot_add_series(p, report_buf_str(&label),
-                                             (svg_style){svg_palette(c), is_bpp, mk});
-          report_buf_free(&label);
+          series = add_codec_series(p, d, c, is_bpp, listed);
+          listed = 1;
+          any[is_bpp] = 1;
           if (series < 0) {
             rc = -1;
             break;
           }
         }
         int hollow = r->row != SIZE_MAX && ds->rows[r->row].n_unreachable > 0;
-        rc = svg_plot_add_point(p, series, r->bpp, y, hollow ? SVG_POINT_HOLLOW : 0);
+        double lo = NAN, hi = NAN;
+        if (!si_norm) {
+          double se = 100.0 * report_accuracy_se(r->accuracy, r->n_labelled);
+          lo = isfinite(se) ? fmax(0.0, y - se) : NAN;
+          hi = isfinite(se) ? fmin(100.0, y + se) : NAN;
+        }
+        rc = svg_plot_add_point_err(p, series, r->bpp, y, lo, hi, hollow ? SVG_POINT_HOLLOW : 0);
       }
     }
   }
+  if (rc == 0)
+    rc = add_line_key(p, any[0], any[1]);
   if (rc == 0)
     rc = svg_plot_render(p, b);
   svg_plot_free(p);
@@ -669,6 +726,11 @@ static int put_tasks(report_buf *b, const report_data *d, size_t ds_index,
                        "plug-in estimates over the N images (biased up for small N). "
                        "\xC2\xB1 SE: binomial standard error sqrt(p(1\xE2\x88\x92p)/n) over the n "
                        "labelled images among the N.");
+    if (n_acc > 0)
+      report_buf_puts(b, " Error bars in the rate\xE2\x80\x93"
+                         "accuracy plot: \xC2\xB1 1 SE around each point (clipped to "
+                         "0\xE2\x80\x93"
+                         "100 %).");
     if (n_acc == 0)
       report_buf_puts(b, " No rate\xE2\x80\x93"
                          "accuracy plot: no accuracy (unlabelled images).");
@@ -813,6 +875,11 @@ static void put_strip_image(report_buf *b, const report_data *d, const report_da
       report_buf_printf(
           b, "<br/><span class=\"warn\">re-encoded: %" PRId64 " bytes, run: %" PRId64 "</span>",
           t->rebytes, t->bytes);
+    if (t->warning) {
+      report_buf_puts(b, "<br/><span class=\"warn\">");
+      report_html_escape(b, t->warning);
+      report_buf_puts(b, "</span>");
+    }
     put_thumb_error(b, t);
     report_buf_puts(b, "</figcaption></figure>");
   }
@@ -857,6 +924,33 @@ static void put_strips(report_buf *b, const report_data *d, const report_dataset
       put_strip_image(b, d, ds, s, &s->images[k]);
 }
 
+/* Codec switches of a dataset: per codec with a plotted point, a checkbox (ticked) and its
+ * label with the codec's line and marker. Unticking hides the codec's series in every plot of
+ * the dataset (put_toggle_css); nothing else changes. The checkboxes are children of div.ds and
+ * come before the plots, as the CSS sibling selector needs. */
+static void put_toggles(report_buf *b, const report_data *d, size_t ds_index) {
+  const report_dataset *ds = &d->datasets[ds_index];
+  int any = 0;
+  for (size_t c = 0; c < d->n_codecs; c++) {
+    int plotted = 0;
+    for (size_t i = 0; i < ds->n_rows && !plotted; i++)
+      plotted = ds->rows[i].codec == c && report_row_plottable(&ds->rows[i]);
+    if (!plotted)
+      continue;
+    if (!any)
+      report_buf_puts(b, "<span class=\"tgl\">Show in the plots:</span>\n");
+    any = 1;
+    char cls[32];
+    report_buf_printf(b,
+                      "<input type=\"checkbox\" class=\"t%zu\" id=\"d%zu-c%zu\" "
+                      "checked=\"checked\"/><label for=\"d%zu-c%zu\">",
+                      c, ds_index, c, ds_index, c);
+    svg_marker_icon(b, codec_style(c, 0, 0, cls));
+    put_text_or_null(b, d->codecs[c].label);
+    report_buf_puts(b, "</label>\n");
+  }
+}
+
 static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
                        const report_files *files, const report_html_extras *x) {
   const report_dataset *ds = &d->datasets[ds_index];
@@ -879,6 +973,9 @@ static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
   report_buf_puts(b, "</code>; data: <code>");
   report_html_escape(b, files->csv[ds_index]);
   report_buf_puts(b, "</code></p>\n");
+  /* Everything below is inside div.ds, after the codec switches (put_toggles). */
+  report_buf_puts(b, "<div class=\"ds\">\n");
+  put_toggles(b, d, ds_index);
   if (ds->n_missing > 0)
     report_buf_printf(b,
                       "<p class=\"warn\">%" PRId64 " grid point(s) of this run have no aggregates "
@@ -899,7 +996,9 @@ static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
         (n_ms > 0 && put_plot(b, d, ds, METRIC_MS_SSIM)))
       return -1;
     report_buf_puts(b, "</div>\n");
-    report_buf_puts(b, "<p class=\"note\">Solid lines: fixed knob grid; dashed lines: bpp "
+    report_buf_puts(b, "<p class=\"note\">Each codec has its own colour and marker shape in "
+                       "every plot; untick a codec above to hide its series in all plots of "
+                       "this dataset. Solid lines: fixed knob grid; dashed lines: bpp "
                        "targets (rate control). x: mean file bpp achieved. Hollow markers and "
                        "highlighted rows: some images could not reach the bpp target even at "
                        "the lowest rate (n_unreachable &gt; 0).");
@@ -925,6 +1024,7 @@ static int put_dataset(report_buf *b, const report_data *d, size_t ds_index,
     return -1;
   report_put_paired_table(b, d, ds);
   put_strips(b, d, ds, x->strips ? &x->strips[ds_index] : NULL);
+  report_buf_puts(b, "</div>\n");
   return 0;
 }
 
@@ -981,7 +1081,9 @@ int report_write_html(const report_data *d, const report_files *files, const rep
                     "<title>saicbench report: run %" PRId64 " (",
                     d->run.id);
   report_html_escape(&b, d->run.suite_name);
-  report_buf_printf(&b, ")</title>\n<style>\n%s</style>\n</head>\n<body>\n", k_css);
+  report_buf_printf(&b, ")</title>\n<style>\n%s", k_css);
+  put_toggle_css(&b, d);
+  report_buf_puts(&b, "</style>\n</head>\n<body>\n");
   report_buf_printf(&b, "<h1>saicbench report: run %" PRId64 " \xE2\x80\x94 suite ", d->run.id);
   report_html_escape(&b, d->run.suite_name);
   report_buf_puts(&b, "</h1>\n");

@@ -12,6 +12,14 @@
 /* jansson cannot encode NaN/Inf (json_real returns NULL), and they mean "no value" here. */
 static json_t *json_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
+/* Nulls in an array: 0 none, 1 some, 2 all (an empty array counts as all). */
+static int null_level(const json_t *a) {
+  size_t n = json_array_size(a), k = 0;
+  for (size_t i = 0; i < n; i++)
+    k += json_is_null(json_array_get(a, i));
+  return k == 0 && n > 0 ? 0 : k < n ? 1 : 2;
+}
+
 static void describe(report_buf *b, const report_data *d, const report_dataset *ds,
                      const report_codec *c, int is_bpp) {
   const report_run *r = &d->run;
@@ -49,9 +57,10 @@ static void describe(report_buf *b, const report_data *d, const report_dataset *
 
 /* Task arrays of one file, aligned with its "bpp" array: for each task scored on the dataset
  * that has a row at any of the file's points, {"accuracy", "si", "si_norm"} (null where the
- * point has no task row or the value is NULL). The first such task (by name) also gets
- * "accuracy" and "si_norm" in "results", so single-task tools find them where CompressAI keeps
- * its metrics. Returns -1 when out of memory. */
+ * point has no task row or the value is NULL; an array that would be all null is left out).
+ * The first such task (by name) also gets "accuracy" and "si_norm" in "results", so
+ * single-task tools find them where CompressAI keeps its metrics; there, as for every metric
+ * in "results", only an array without nulls (report.h). Returns -1 when out of memory. */
 static int add_tasks(json_t *root, json_t *results, const report_data *d, const report_dataset *ds,
                      size_t codec, int is_bpp) {
   if (ds->n_task_rows == 0)
@@ -77,19 +86,18 @@ static int add_tasks(json_t *root, json_t *results, const report_data *d, const 
         bad |= json_array_append_new(arr[k], json_num(v[k]));
     }
     for (int k = 0; k < 3; k++) {
-      if (!bad && any)
+      if (!bad && any && null_level(arr[k]) < 2)
         bad |= json_object_set(obj, keys[k], arr[k]);
+      /* In "results" only without nulls: plotting tools convert every entry to a number. */
+      if (!bad && any && first && k != 1 && null_level(arr[k]) == 0)
+        bad |= json_object_set_new(results, keys[k], json_deep_copy(arr[k]));
       json_decref(arr[k]);
     }
     if (!bad && any) {
       report_buf_reset(&name);
       report_utf8_repair(&name, d->tasks[t].name);
       bad |= report_buf_failed(&name) || json_object_set(tasks, report_buf_str(&name), obj);
-      if (!bad && first) {
-        bad |= json_object_set(results, "accuracy", json_object_get(obj, "accuracy")) ||
-               json_object_set(results, "si_norm", json_object_get(obj, "si_norm"));
-        first = 0;
-      }
+      first = 0;
     }
     json_decref(obj);
   }
@@ -135,9 +143,16 @@ int report_write_compressai(const report_data *d, size_t ds_index, size_t codec,
     for (int k = 0; k < NKEYS; k++)
       bad |= json_array_append_new(arr[k], json_num(v[k]));
   }
+  /* A metric with a null anywhere is left out: CompressAI's plot script (and most tools that
+   * read this layout) turns every entry into a number, and a partial curve would also be
+   * misleading. "bpp" is never null (only rows with a rate are written). "psnr" repeats
+   * "psnr-rgb": older CompressAI plot scripts default to `-m psnr`. */
   for (int k = 0; k < NKEYS; k++) {
-    if (!bad)
+    if (!bad && (k == 0 || null_level(arr[k]) == 0)) {
       bad |= json_object_set(results, keys[k], arr[k]);
+      if (!bad && k == 1)
+        bad |= json_object_set_new(results, "psnr", json_deep_copy(arr[k]));
+    }
     json_decref(arr[k]);
   }
   if (!bad)

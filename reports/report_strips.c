@@ -7,9 +7,11 @@
 #include "report_fs.h"
 #include "report_internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,8 +327,78 @@ typedef struct codec_slot {
   const codec_vtable *vt;
   void *instance;
   int tried;
-  char *error; /* why the codec cannot be used */
+  char *error;   /* why the codec cannot be used */
+  char *warning; /* a file setting differs from the run's (see check_file_setting) */
 } codec_slot;
+
+/* SHA-256 of a file as lowercase hex (as harness/util.c util_sha256_file). */
+static int sha256_file(const char *path, char out[65], char *why, size_t why_len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    snprintf(why, why_len, "%s", strerror(errno));
+    return -1;
+  }
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+  unsigned char buf[1 << 16];
+  size_t n;
+  while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+    ok = EVP_DigestUpdate(ctx, buf, n);
+  int read_error = ferror(f);
+  fclose(f);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  ok = ok && !read_error && EVP_DigestFinal_ex(ctx, md, &md_len) && md_len == 32;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) {
+    snprintf(why, why_len, "%s", read_error ? "read error" : "cannot compute SHA-256");
+    return -1;
+  }
+  for (unsigned i = 0; i < 32; i++)
+    snprintf(out + 2 * i, 3, "%02x", md[i]);
+  return 0;
+}
+
+/* Whether `key` of the stored settings is provenance rather than a codec setting: the runner
+ * stores "KEY.sha256" (the file's SHA-256) next to a setting KEY that names a file (a suite
+ * value tagged !path; harness/runner.c settings_json). Only with KEY present: a codec's own
+ * setting that happens to end in ".sha256" is passed on. */
+static const char *provenance_base(json_t *o, const char *key, char *base, size_t base_len) {
+  static const char suffix[] = ".sha256";
+  size_t n = strlen(key), k = sizeof suffix - 1;
+  if (n <= k || n - k >= base_len || strcmp(key + n - k, suffix) != 0)
+    return NULL;
+  memcpy(base, key, n - k);
+  base[n - k] = '\0';
+  return json_object_get(o, base) ? base : NULL;
+}
+
+/* Compares the file named by setting `base` with the SHA-256 the run stored; a difference (or
+ * a file that cannot be read) is added to slot->warning, shown under every picture of the
+ * codec. */
+static void check_file_setting(codec_slot *slot, const char *base, json_t *path_val,
+                               json_t *sha_val) {
+  const char *path = json_string_value(path_val), *stored = json_string_value(sha_val);
+  char now[65], why[256], *w = NULL;
+  if (!path || !stored)
+    return;
+  if (sha256_file(path, now, why, sizeof why))
+    w = dup_printf("%s: file not readable at report time (%s); not compared with the run's SHA-256",
+                   base, why);
+  else if (strcmp(now, stored) != 0)
+    w = dup_printf("%s: the file differs from the one the run used (SHA-256 %.12s\xE2\x80\xA6 "
+                   "now, %.12s\xE2\x80\xA6 in the run)",
+                   base, now, stored);
+  if (w && slot->warning) {
+    char *joined = dup_printf("%s; %s", slot->warning, w);
+    free(w);
+    w = joined;
+    if (w) /* else keep the first warning */
+      free(slot->warning);
+  }
+  if (w)
+    slot->warning = w;
+}
 
 static void codec_setup(const report_codec *c, codec_registry *reg, codec_slot *slot) {
   slot->tried = 1;
@@ -364,6 +436,11 @@ static void codec_setup(const report_codec *c, codec_registry *reg, codec_slot *
   const char *key;
   json_t *val;
   json_object_foreach(o, key, val) {
+    char base[256];
+    if (provenance_base(o, key, base, sizeof base)) {
+      check_file_setting(slot, base, json_object_get(o, base), val);
+      continue;
+    }
     opts[i].key = key;
     if (json_is_string(val)) {
       opts[i].value = json_string_value(val);
@@ -373,7 +450,7 @@ static void codec_setup(const report_codec *c, codec_registry *reg, codec_slot *
     }
     i++;
   }
-  if (slot->vt->create(opts, n, &slot->instance, cerr, sizeof cerr)) {
+  if (slot->vt->create(opts, i, &slot->instance, cerr, sizeof cerr)) {
     slot->error = dup_printf("cannot create the codec from its stored settings: %s", cerr);
     slot->vt = NULL;
     slot->instance = NULL;
@@ -396,6 +473,10 @@ static void render_thumb(const codec_slot *slot, const image_rgb8 *img, int scal
   }
   if (!isfinite(t->knob)) {
     t->error = dup_str("no knob value stored");
+    return;
+  }
+  if (slot->warning && !(t->warning = dup_str(slot->warning))) {
+    t->error = dup_str("out of memory");
     return;
   }
   if (!slot->vt) {
@@ -549,6 +630,7 @@ void report_strips_render(const report_data *d, report_strips *strips) {
     if (slots[c].vt && slots[c].vt->destroy)
       slots[c].vt->destroy(slots[c].instance);
     free(slots[c].error);
+    free(slots[c].warning);
   }
   free(slots);
   codec_registry_destroy(reg);
@@ -557,6 +639,7 @@ void report_strips_render(const report_data *d, report_strips *strips) {
 static void thumb_free(report_thumb *t) {
   free(t->png_b64);
   free(t->error);
+  free(t->warning);
 }
 
 void report_strips_free(report_strips *strips, size_t n) {

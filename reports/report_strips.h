@@ -12,8 +12,11 @@
  *     so the folder itself, then its "test" and "train" splits are tried, and an opening is used
  *     only when the image at images.idx has the stored name and the stored pixel hash), loads
  *     each picked image, creates every codec from its stored settings (plugins from
- *     codecs.plugin_path), encodes at the stored knob, decodes, downscales (box filter, whole
- *     factor) to at most REPORT_THUMB_MAX_W px wide and encodes a PNG, kept as base64.
+ *     codecs.plugin_path; a "KEY.sha256" entry next to a setting KEY is the run's SHA-256 of
+ *     the file KEY names, not a setting: it is left out, and a file that now differs or cannot
+ *     be read gives a warning under each picture of that codec), encodes at the stored knob,
+ *     decodes, downscales (box filter, whole factor) to at most REPORT_THUMB_MAX_W px wide and
+ *     encodes a PNG, kept as base64.
  *
  * Never fails the report: whatever cannot be done (dataset not readable, image changed, codec
  * unknown, encode failure) becomes a note (per dataset) or an error text (per picture).
@@ -44,6 +47,7 @@ typedef struct report_thumb {
   char *png_b64;          /* base64 PNG, NULL when there is no picture */
   int w, h;               /* size of the PNG */
   char *error;            /* why there is no picture (NULL when there is one) */
+  char *warning;          /* e.g. a file setting differs from the run's; NULL when none */
 } report_thumb;
 
 typedef struct report_strip_image {

@@ -6,9 +6,10 @@
 #include <string.h>
 
 /* Layout in px. Legend columns are fixed-width so plots of one page line up. Label widths are
- * estimated at ~6.5 px per character (12 px sans-serif); the SVG cannot measure text. */
+ * estimated at ~7 px per character (12 px sans-serif, on the wide side); the SVG cannot measure
+ * text. */
 enum {
-  PLOT_DEFAULT_W = 720,
+  PLOT_DEFAULT_W = 760,
   PLOT_DEFAULT_H = 420,
   MARGIN_LEFT = 66,
   MARGIN_RIGHT = 20, /* without a legend on the right: room for the last x tick label */
@@ -24,17 +25,27 @@ enum {
 
 typedef struct plot_point {
   double x, y;
+  double y_lo, y_hi; /* error bar; NAN: none */
   int flags;
 } plot_point;
 
 typedef struct plot_series {
   char *label;
+  char *css_class; /* NULL: none */
   char color[32];
   int dashed;
+  int no_legend;
   svg_marker marker;
   plot_point *pts;
   size_t n, cap;
 } plot_series;
+
+/* A legend-only entry (svg_plot_add_legend_line). */
+typedef struct plot_key {
+  char *label;
+  char color[32];
+  int dashed;
+} plot_key;
 
 typedef struct plot_hline {
   double y;
@@ -57,21 +68,27 @@ struct svg_plot {
   size_t n_series, cap_series;
   plot_hline *hlines;
   size_t n_hlines;
+  plot_key *keys;
+  size_t n_keys;
   int width, height;
 };
 
 static const char *const k_palette[SVG_PALETTE_SIZE] = {
-    "#0072B2", /* blue */
-    "#D55E00", /* vermillion */
-    "#009E73", /* bluish green */
-    "#CC79A7", /* reddish purple */
-    "#E69F00", /* orange */
-    "#56B4E9", /* sky blue */
-    "#000000", /* black */
-    "#F0E442", /* yellow */
+    "#4E79A7", /* blue */
+    "#F28E2B", /* orange */
+    "#E15759", /* red */
+    "#76B7B2", /* teal */
+    "#59A14F", /* green */
+    "#EDC948", /* yellow */
+    "#B07AA1", /* purple */
+    "#FF9DA7", /* pink */
+    "#9C755F", /* brown */
+    "#BAB0AC", /* grey */
 };
 
 const char *svg_palette(size_t index) { return k_palette[index % SVG_PALETTE_SIZE]; }
+
+svg_marker svg_marker_at(size_t index) { return (svg_marker)(index % SVG_MARKER_COUNT); }
 
 static char *dup_str(const char *s) {
   if (!s)
@@ -110,12 +127,16 @@ void svg_plot_free(svg_plot *p) {
     return;
   for (size_t i = 0; i < p->n_series; i++) {
     free(p->series[i].label);
+    free(p->series[i].css_class);
     free(p->series[i].pts);
   }
   free(p->series);
   for (size_t i = 0; i < p->n_hlines; i++)
     free(p->hlines[i].label);
   free(p->hlines);
+  for (size_t i = 0; i < p->n_keys; i++)
+    free(p->keys[i].label);
+  free(p->keys);
   free(p->title);
   free(p->axis[0].label);
   free(p->axis[1].label);
@@ -154,14 +175,35 @@ int svg_plot_add_series(svg_plot *p, const char *label, svg_style style) {
   plot_series *s = &p->series[p->n_series];
   memset(s, 0, sizeof *s);
   s->label = dup_str(label);
-  if (!s->label)
+  s->css_class = style.css_class ? dup_str(style.css_class) : NULL;
+  if (!s->label || (style.css_class && !s->css_class)) {
+    free(s->label);
+    free(s->css_class);
     return -1;
+  }
   const char *color =
       style.color && strlen(style.color) < sizeof s->color ? style.color : "#000000";
   memcpy(s->color, color, strlen(color) + 1);
   s->dashed = style.dashed;
+  s->no_legend = style.no_legend;
   s->marker = (unsigned)style.marker < SVG_MARKER_COUNT ? style.marker : SVG_MARKER_CIRCLE;
   return (int)p->n_series++;
+}
+
+int svg_plot_add_legend_line(svg_plot *p, const char *label, const char *color, int dashed) {
+  plot_key *k = realloc(p->keys, (p->n_keys + 1) * sizeof *k);
+  if (!k)
+    return -1;
+  p->keys = k;
+  k = &p->keys[p->n_keys];
+  k->label = dup_str(label);
+  if (!k->label)
+    return -1;
+  const char *c = color && strlen(color) < sizeof k->color ? color : "#555555";
+  memcpy(k->color, c, strlen(c) + 1);
+  k->dashed = dashed;
+  p->n_keys++;
+  return 0;
 }
 
 int svg_plot_add_hline(svg_plot *p, double y, const char *label, const char *color) {
@@ -181,6 +223,11 @@ int svg_plot_add_hline(svg_plot *p, double y, const char *label, const char *col
 }
 
 int svg_plot_add_point(svg_plot *p, int series, double x, double y, int flags) {
+  return svg_plot_add_point_err(p, series, x, y, NAN, NAN, flags);
+}
+
+int svg_plot_add_point_err(svg_plot *p, int series, double x, double y, double y_lo, double y_hi,
+                           int flags) {
   if (series < 0 || (size_t)series >= p->n_series)
     return -1;
   plot_series *s = &p->series[series];
@@ -192,7 +239,7 @@ int svg_plot_add_point(svg_plot *p, int series, double x, double y, int flags) {
     s->pts = pts;
     s->cap = cap;
   }
-  s->pts[s->n++] = (plot_point){x, y, flags};
+  s->pts[s->n++] = (plot_point){x, y, y_lo, y_hi, flags};
   return 0;
 }
 
@@ -342,6 +389,22 @@ static int axis_setup(const svg_plot *p, int a, axis_map *m) {
       }
     }
   int have = lo <= hi;
+  /* Error bars widen the y range around points that are drawn. */
+  for (size_t i = 0; a == 1 && have && i < p->n_series; i++)
+    for (size_t j = 0; j < p->series[i].n; j++) {
+      const plot_point *pt = &p->series[i].pts[j];
+      if (!isfinite(pt->x) || !isfinite(pt->y) || !isfinite(pt->y_lo) || !isfinite(pt->y_hi))
+        continue;
+      const double e[2] = {pt->y_lo, pt->y_hi};
+      for (int k = 0; k < 2; k++) {
+        lo = fmin(lo, e[k]);
+        hi = fmax(hi, e[k]);
+        if (e[k] > 0) {
+          pos_lo = fmin(pos_lo, e[k]);
+          pos_hi = fmax(pos_hi, e[k]);
+        }
+      }
+    }
   /* Reference lines widen the y range (they do not count as data on their own). */
   for (size_t i = 0; a == 1 && have && i < p->n_hlines; i++) {
     double v = p->hlines[i].y;
@@ -382,22 +445,61 @@ static int axis_setup(const svg_plot *p, int a, axis_map *m) {
   return have;
 }
 
+/* Polygon markers as offsets from the centre (px; y down). */
+typedef struct marker_shape {
+  size_t n;
+  double pt[12][2];
+} marker_shape;
+
+static const marker_shape k_triangle = {3, {{0, -4.6}, {-4.2, 3.2}, {4.2, 3.2}}};
+static const marker_shape k_triangle_down = {3, {{0, 4.6}, {-4.2, -3.2}, {4.2, -3.2}}};
+static const marker_shape k_diamond = {4, {{0, -4.8}, {4.8, 0}, {0, 4.8}, {-4.8, 0}}};
+static const marker_shape k_star = {10,
+                                    {{0, -5.4},
+                                     {1.352, -1.861},
+                                     {5.136, -1.669},
+                                     {2.187, 0.711},
+                                     {3.174, 4.369},
+                                     {0, 2.3},
+                                     {-3.174, 4.369},
+                                     {-2.187, 0.711},
+                                     {-5.136, -1.669},
+                                     {-1.352, -1.861}}};
+static const marker_shape k_plus = {12,
+                                    {{-1.6, -4.6},
+                                     {1.6, -4.6},
+                                     {1.6, -1.6},
+                                     {4.6, -1.6},
+                                     {4.6, 1.6},
+                                     {1.6, 1.6},
+                                     {1.6, 4.6},
+                                     {-1.6, 4.6},
+                                     {-1.6, 1.6},
+                                     {-4.6, 1.6},
+                                     {-4.6, -1.6},
+                                     {-1.6, -1.6}}};
+static const marker_shape k_pentagon = {
+    5, {{0, -4.8}, {4.565, -1.483}, {2.821, 3.883}, {-2.821, 3.883}, {-4.565, -1.483}}};
+
+/* Opens the marker element (attributes up to, not including, the closing '>' or '/>'). */
 static void put_marker(report_buf *b, svg_marker mk, double x, double y, const char *color,
                        int hollow) {
   const char *fill = hollow ? "#ffffff" : color;
-  switch (mk) {
-  case SVG_MARKER_SQUARE:
+  const marker_shape *sh = mk == SVG_MARKER_TRIANGLE        ? &k_triangle
+                           : mk == SVG_MARKER_TRIANGLE_DOWN ? &k_triangle_down
+                           : mk == SVG_MARKER_DIAMOND       ? &k_diamond
+                           : mk == SVG_MARKER_STAR          ? &k_star
+                           : mk == SVG_MARKER_PLUS          ? &k_plus
+                           : mk == SVG_MARKER_PENTAGON      ? &k_pentagon
+                                                            : NULL;
+  if (sh) {
+    report_buf_puts(b, "<polygon points=\"");
+    for (size_t i = 0; i < sh->n; i++)
+      report_buf_printf(b, "%s%.2f,%.2f", i ? " " : "", x + sh->pt[i][0], y + sh->pt[i][1]);
+    report_buf_puts(b, "\"");
+  } else if (mk == SVG_MARKER_SQUARE) {
     report_buf_printf(b, "<rect x=\"%.2f\" y=\"%.2f\" width=\"7\" height=\"7\"", x - 3.5, y - 3.5);
-    break;
-  case SVG_MARKER_TRIANGLE:
-    report_buf_printf(b, "<polygon points=\"%.2f,%.2f %.2f,%.2f %.2f,%.2f\"", x, y - 4.6, x - 4.2,
-                      y + 3.2, x + 4.2, y + 3.2);
-    break;
-  case SVG_MARKER_DIAMOND:
-    report_buf_printf(b, "<polygon points=\"%.2f,%.2f %.2f,%.2f %.2f,%.2f %.2f,%.2f\"", x, y - 4.8,
-                      x + 4.8, y, x, y + 4.8, x - 4.8, y);
-    break;
-  default:
+  } else {
     report_buf_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\"", x, y);
   }
   report_buf_printf(b, " fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"", fill, color);
@@ -443,18 +545,21 @@ int svg_plot_render(const svg_plot *p, report_buf *b) {
   /* Layout: legend right of the plot area (fixed column) or below it (columns that share the
    * full width); the SVG grows when the legend needs more room than the size asked for. */
   int w = p->width, h = p->height;
-  int right = p->legend == SVG_LEGEND_RIGHT && p->n_series ? LEGEND_W : MARGIN_RIGHT;
+  size_t n_entries = p->n_keys;
+  for (size_t i = 0; i < p->n_series; i++)
+    n_entries += !p->series[i].no_legend;
+  int right = p->legend == SVG_LEGEND_RIGHT && n_entries ? LEGEND_W : MARGIN_RIGHT;
   if (w - MARGIN_LEFT - right < MIN_PLOT_W)
     w = MARGIN_LEFT + right + MIN_PLOT_W;
   double pw = w - MARGIN_LEFT - right;
   int cols = 1, below_h = 0, right_h = 0;
-  if (p->legend == SVG_LEGEND_BELOW && p->n_series) {
+  if (p->legend == SVG_LEGEND_BELOW && n_entries) {
     cols = (w - 32) / LEGEND_COL_W;
     cols = cols < 1 ? 1 : cols;
-    int rows = ((int)p->n_series + cols - 1) / cols;
+    int rows = ((int)n_entries + cols - 1) / cols;
     below_h = rows * LEGEND_ROW_H + 8;
-  } else if (p->n_series) {
-    right_h = (int)p->n_series * LEGEND_ROW_H + 8;
+  } else if (n_entries) {
+    right_h = (int)n_entries * LEGEND_ROW_H + 8;
   }
   int min_ph = right_h > MIN_PLOT_H ? right_h : MIN_PLOT_H;
   if (h - MARGIN_TOP - MARGIN_BOTTOM - below_h < min_ph)
@@ -462,7 +567,7 @@ int svg_plot_render(const svg_plot *p, report_buf *b) {
   double left = MARGIN_LEFT, top = MARGIN_TOP;
   double ph = h - MARGIN_TOP - MARGIN_BOTTOM - below_h;
   double col_w = p->legend == SVG_LEGEND_BELOW ? (double)(w - 32) / cols : LEGEND_W - 14;
-  size_t max_chars = (size_t)((col_w - LEGEND_SAMPLE_W) / 6.5);
+  size_t max_chars = (size_t)((col_w - LEGEND_SAMPLE_W) / 7.0);
   max_chars = max_chars < 4 ? 4 : max_chars;
   mx.px0 = left;
   mx.px1 = left + pw;
@@ -564,10 +669,16 @@ int svg_plot_render(const svg_plot *p, report_buf *b) {
     report_buf_puts(b, "</text></g>\n");
   }
 
-  /* Series: line then markers, each marker with a tooltip. */
+  /* Series: line, error bars, then markers, each marker with a tooltip. */
   for (size_t i = 0; i < p->n_series; i++) {
     const plot_series *s = &p->series[i];
-    report_buf_puts(b, "<g>\n");
+    if (s->css_class) {
+      report_buf_puts(b, "<g class=\"");
+      report_html_escape(b, s->css_class);
+      report_buf_puts(b, "\">\n");
+    } else {
+      report_buf_puts(b, "<g>\n");
+    }
     size_t n_ok = 0;
     for (size_t j = 0; j < s->n; j++)
       n_ok += point_ok(&mx, s->pts[j].x) && point_ok(&my, s->pts[j].y);
@@ -583,43 +694,89 @@ int svg_plot_render(const svg_plot *p, report_buf *b) {
     }
     for (size_t j = 0; j < s->n; j++) {
       const plot_point *pt = &s->pts[j];
+      if (!point_ok(&mx, pt->x) || !point_ok(&my, pt->y) || !point_ok(&my, pt->y_lo) ||
+          !point_ok(&my, pt->y_hi))
+        continue;
+      double x = axis_px(&mx, pt->x), y0 = axis_px(&my, pt->y_lo), y1 = axis_px(&my, pt->y_hi);
+      report_buf_printf(
+          b,
+          "<path class=\"errbar\" d=\"M%.2f %.2fV%.2fM%.2f %.2fH%.2fM%.2f %.2fH%.2f\" "
+          "fill=\"none\" stroke=\"%s\" stroke-width=\"1.3\"/>\n",
+          x, y0, y1, x - 3, y0, x + 3, x - 3, y1, x + 3, s->color);
+    }
+    for (size_t j = 0; j < s->n; j++) {
+      const plot_point *pt = &s->pts[j];
       if (!point_ok(&mx, pt->x) || !point_ok(&my, pt->y))
         continue;
       put_marker(b, s->marker, axis_px(&mx, pt->x), axis_px(&my, pt->y), s->color,
                  pt->flags & SVG_POINT_HOLLOW);
       report_buf_puts(b, "><title>");
       report_html_escape(b, s->label);
-      report_buf_printf(b, ": %.4g, %.4g%s</title></%s>\n", pt->x, pt->y,
+      report_buf_printf(b, ": %.4g, %.4g", pt->x, pt->y);
+      if (isfinite(pt->y_lo) && isfinite(pt->y_hi))
+        report_buf_printf(b, " (bar %.4g to %.4g)", pt->y_lo, pt->y_hi);
+      report_buf_printf(b, "%s</title></%s>\n",
                         (pt->flags & SVG_POINT_HOLLOW) ? " (hollow: flagged)" : "",
                         marker_tag(s->marker));
     }
     report_buf_puts(b, "</g>\n");
   }
 
-  /* Legend: sample line + marker + (possibly shortened) label with the full label as tooltip. */
-  for (size_t i = 0; i < p->n_series; i++) {
-    const plot_series *s = &p->series[i];
+  /* Legend: the series' entries (sample line + marker), then the legend-only lines; each with
+   * its (possibly shortened) label and the full label as tooltip. */
+  size_t e = 0;
+  for (size_t i = 0; i < p->n_series + p->n_keys; i++) {
+    const plot_series *s = i < p->n_series ? &p->series[i] : NULL;
+    const plot_key *k = s ? NULL : &p->keys[i - p->n_series];
+    if (s && s->no_legend)
+      continue;
     double lx, y;
     if (p->legend == SVG_LEGEND_BELOW) {
-      lx = 16 + (double)(i % (size_t)cols) * col_w;
-      y = top + ph + MARGIN_BOTTOM + 4 + (double)(i / (size_t)cols) * LEGEND_ROW_H;
+      lx = 16 + (double)(e % (size_t)cols) * col_w;
+      y = top + ph + MARGIN_BOTTOM + 4 + (double)(e / (size_t)cols) * LEGEND_ROW_H;
     } else {
       lx = left + pw + 14;
-      y = top + 10 + (double)i * LEGEND_ROW_H;
+      y = top + 10 + (double)e * LEGEND_ROW_H;
+    }
+    e++;
+    const char *color = s ? s->color : k->color, *label = s ? s->label : k->label;
+    if (s && s->css_class) {
+      report_buf_puts(b, "<g class=\"");
+      report_html_escape(b, s->css_class);
+      report_buf_puts(b, " legend\">");
+    } else {
+      report_buf_puts(b, "<g>");
     }
     report_buf_printf(b,
-                      "<g><line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
+                      "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
                       "stroke-width=\"2\"%s/>",
-                      lx, y, lx + 26, y, s->color, s->dashed ? " stroke-dasharray=\"7 4\"" : "");
-    put_marker(b, s->marker, lx + 13, y, s->color, 0);
-    report_buf_printf(b, "/><text x=\"%.2f\" y=\"%.2f\">", lx + 33, y + 4);
-    if (put_truncated(b, s->label, max_chars)) {
+                      lx, y, lx + 26, y, color,
+                      (s ? s->dashed : k->dashed) ? " stroke-dasharray=\"7 4\"" : "");
+    if (s) {
+      put_marker(b, s->marker, lx + 13, y, s->color, 0);
+      report_buf_puts(b, "/>");
+    }
+    report_buf_printf(b, "<text x=\"%.2f\" y=\"%.2f\">", lx + 33, y + 4);
+    if (put_truncated(b, label, max_chars)) {
       report_buf_puts(b, "<title>");
-      report_html_escape(b, s->label);
+      report_html_escape(b, label);
       report_buf_puts(b, "</title>");
     }
     report_buf_puts(b, "</text></g>\n");
   }
   report_buf_puts(b, "</svg>\n");
+  return report_buf_failed(b) ? -1 : 0;
+}
+
+int svg_marker_icon(report_buf *b, svg_style style) {
+  const char *color = style.color ? style.color : "#000000";
+  svg_marker mk = (unsigned)style.marker < SVG_MARKER_COUNT ? style.marker : SVG_MARKER_CIRCLE;
+  report_buf_printf(b,
+                    "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"mk\" width=\"30\" "
+                    "height=\"14\" viewBox=\"0 0 30 14\" aria-hidden=\"true\"><line x1=\"2\" "
+                    "y1=\"7\" x2=\"28\" y2=\"7\" stroke=\"%s\" stroke-width=\"2\"%s/>",
+                    color, style.dashed ? " stroke-dasharray=\"7 4\"" : "");
+  put_marker(b, mk, 15, 7, color, 0);
+  report_buf_puts(b, "/></svg>");
   return report_buf_failed(b) ? -1 : 0;
 }

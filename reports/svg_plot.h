@@ -2,7 +2,8 @@
  * element ids, so many plots can share one HTML page).
  *
  * A plot has a title, two axes and any number of series; a series is a polyline through its
- * points in the order they were added (callers sort, e.g. by rate) plus one marker per point.
+ * points in the order they were added (callers sort, e.g. by rate) plus one marker per point,
+ * optionally with a vertical error bar per point (svg_plot_add_point_err).
  * Axes are linear or log10 (SVG_SCALE_AUTO picks log when the positive data range spans more
  * than auto_log_ratio, default 8x). The legend sits right of the plot area so it never covers
  * data (or below the plot, see svg_plot_set_legend). Every string is XML-escaped on output, so
@@ -10,7 +11,7 @@
  *
  * Usage:
  *   svg_plot *p = svg_plot_new("Rate-PSNR", "bpp", "PSNR [dB]");
- *   int s = svg_plot_add_series(p, "jpeg", (svg_style){svg_palette(0), 0, SVG_MARKER_CIRCLE});
+ *   int s = svg_plot_add_series(p, "jpeg", (svg_style){svg_palette(0), 0, svg_marker_at(0)});
  *   svg_plot_add_point(p, s, 0.5, 31.2, 0);
  *   svg_plot_render(p, &buf);
  *   svg_plot_free(p);
@@ -33,13 +34,25 @@ typedef enum svg_marker {
   SVG_MARKER_SQUARE,
   SVG_MARKER_TRIANGLE,
   SVG_MARKER_DIAMOND,
+  SVG_MARKER_TRIANGLE_DOWN,
+  SVG_MARKER_STAR,
+  SVG_MARKER_PLUS,
+  SVG_MARKER_PENTAGON,
   SVG_MARKER_COUNT
 } svg_marker;
+
+/* Marker shapes in a fixed order, wrapping after SVG_MARKER_COUNT; with svg_palette(i) every
+ * index below lcm(SVG_PALETTE_SIZE, SVG_MARKER_COUNT) = 40 gets its own colour-shape pair. */
+svg_marker svg_marker_at(size_t index);
 
 typedef struct svg_style {
   const char *color; /* any SVG colour, e.g. "#0072B2" (copied) */
   int dashed;        /* 1: dashed line */
   svg_marker marker;
+  /* Optional class of the series' <g> element (copied; [A-Za-z0-9_-] recommended); its legend
+   * entry gets the same class plus "legend". Lets a page show or hide series with CSS. */
+  const char *css_class;
+  int no_legend; /* 1: no legend entry (e.g. a second series of something already listed) */
 } svg_style;
 
 enum { SVG_POINT_HOLLOW = 1 }; /* point flag: draw the marker unfilled */
@@ -49,7 +62,7 @@ typedef struct svg_plot svg_plot;
 /* NULL on allocation failure. Strings are copied; NULL is treated as "". */
 svg_plot *svg_plot_new(const char *title, const char *x_label, const char *y_label);
 void svg_plot_free(svg_plot *p);
-/* Overall SVG size in px (defaults 720 x 420); the height grows when the legend needs it. */
+/* Overall SVG size in px (defaults 760 x 420); the height grows when the legend needs it. */
 void svg_plot_set_size(svg_plot *p, int width, int height);
 /* Legend right of the plot area (default; a fixed column) or below it (in as many columns as
  * fit the width, so narrow plots keep a wide plot area). Never over the data. */
@@ -65,15 +78,29 @@ int svg_plot_add_series(svg_plot *p, const char *label, svg_style style);
  * its right end inside the plot area; the y range is widened to include it. Not in the legend.
  * Non-finite y (or y <= 0 on a log axis) draws nothing. Returns 0, or -1 on allocation failure. */
 int svg_plot_add_hline(svg_plot *p, double y, const char *label, const char *color);
+/* A legend-only entry after the series' entries: a line sample in color (dashed or solid), no
+ * marker, e.g. a key "dashed: bpp targets". Returns 0, or -1 on allocation failure. */
+int svg_plot_add_legend_line(svg_plot *p, const char *label, const char *color, int dashed);
 /* flags: SVG_POINT_HOLLOW. Returns 0, or -1 on allocation failure / bad series index. */
 int svg_plot_add_point(svg_plot *p, int series, double x, double y, int flags);
+/* The same with a vertical error bar from y_lo to y_hi (drawn with end caps in the series'
+ * colour, solid, under the marker; the y range is widened to include it). A non-finite end
+ * (or one <= 0 on a log axis) draws no bar. */
+int svg_plot_add_point_err(svg_plot *p, int series, double x, double y, double y_lo, double y_hi,
+                           int flags);
 /* Appends one <svg>...</svg> element. Returns 0, or -1 if the buffer failed (out of memory). */
 int svg_plot_render(const svg_plot *p, report_buf *out);
 
-/* Colour-blind-safe palette (Okabe & Ito 2008, reordered so neighbours contrast and yellow,
- * the weakest on white, comes last); index wraps around after 8. */
+/* Appends a small standalone <svg class="mk"> (30 x 14 px): a line sample (dashed or not)
+ * and the marker of style, for legends and tables in the surrounding page. aria-hidden: the
+ * text next to it names the series. Returns 0, or -1 if the buffer failed. */
+int svg_marker_icon(report_buf *out, svg_style style);
+
+/* Tableau 10 (Tableau's 2016 default categorical palette, designed for 10 series on white;
+ * neighbours contrast); index wraps around after 10. Pair it with svg_marker_at(index) so
+ * colour is never the only cue. */
 const char *svg_palette(size_t index);
-#define SVG_PALETTE_SIZE 8
+#define SVG_PALETTE_SIZE 10
 
 /* ---- Axis ticks (exposed for tests and for callers that draw their own axes). ---- */
 

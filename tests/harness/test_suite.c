@@ -72,6 +72,64 @@ static void test_path_settings(void) {
             "t.yaml:5:", "empty !path");
 }
 
+/* `report:` (anchor and reference of the report that `run --report` writes): labels of the
+ * suite's codecs, given in any order relative to `codecs:`; every mistake is an error with its
+ * position. */
+static void test_report_key(void) {
+  static const char head[] = "name: r\ndatasets: [{path: a}]\n";
+  static const char codecs[] = "codecs:\n  - {codec: jpeg, knob: 1}\n"
+                               "  - {codec: saic, label: saic-mse, knob: 1}\n";
+  char text[512];
+  snprintf(text, sizeof text, "%sreport: {anchor: jpeg, reference: saic-mse}\n%s", head, codecs);
+  suite *s = parse_ok(text);
+  CHECK(s && s->report_anchor && !strcmp(s->report_anchor, "jpeg"));
+  CHECK(s && s->report_reference && !strcmp(s->report_reference, "saic-mse"));
+  suite_free(s);
+  snprintf(text, sizeof text, "%s%sreport:\n  reference: jpeg\n", head, codecs);
+  s = parse_ok(text);
+  CHECK(s && !s->report_anchor && s->report_reference && !strcmp(s->report_reference, "jpeg"));
+  suite_free(s);
+  snprintf(text, sizeof text, "%s%s", head, codecs); /* none: NULL, the report's defaults */
+  s = parse_ok(text);
+  CHECK(s && !s->report_anchor && !s->report_reference);
+  suite_free(s);
+
+  snprintf(text, sizeof text, "%s%sreport:\n  anchor: webp\n", head, codecs);
+  parse_bad(text, "t.yaml:7:11:",
+            "report.anchor: 'webp' is not the label of a codec of this "
+            "suite (labels: jpeg, saic-mse)");
+  snprintf(text, sizeof text, "%sreport: {reference: saic}\n%s", head, codecs);
+  parse_bad(text, "t.yaml:3:21:", "report.reference: 'saic' is not the label");
+  snprintf(text, sizeof text, "%s%sreport:\n  anchor: jpeg\n  ancor: jpeg\n", head, codecs);
+  parse_bad(text, "t.yaml:8:3:", "report: unknown key 'ancor' (known: anchor, reference)");
+  snprintf(text, sizeof text, "%s%sreport: jpeg\n", head, codecs);
+  parse_bad(text, "t.yaml:6:9:", "report: expected a mapping");
+  snprintf(text, sizeof text, "%s%sreport: {anchor: [jpeg]}\n", head, codecs);
+  parse_bad(text, "t.yaml:6:18:", "report.anchor: expected a string");
+  snprintf(text, sizeof text, "%s%sreport: {anchor: jpeg, anchor: jpeg}\n", head, codecs);
+  parse_bad(text, "t.yaml:6:24:", "'anchor' given twice");
+  snprintf(text, sizeof text, "%s%sreport: {anchor: jpeg}\nreport: {anchor: jpeg}\n", head, codecs);
+  parse_bad(text, "t.yaml:7:1:", "'report' given twice");
+  snprintf(text, sizeof text, "%s%sreprot: {anchor: jpeg}\n", head, codecs);
+  parse_bad(text, "t.yaml:6:1:", "unknown key 'reprot'");
+
+  /* The shipped suites: the report compares against webp (BD) and the MSE-trained SAIC codec
+   * (paired differences). */
+  static const char *const shipped[] = {"quick.yaml", "nightly.yaml"};
+  for (size_t i = 0; i < 2; i++) {
+    char path[1024], err[512] = "";
+    const char *slash = strrchr(__FILE__, '/');
+    snprintf(path, sizeof path, "%.*s/../../suites/%s", slash ? (int)(slash - __FILE__) : 1,
+             slash ? __FILE__ : ".", shipped[i]);
+    s = NULL;
+    CHECK_MSG(suite_load_file(path, &s, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(s && s->report_anchor && !strcmp(s->report_anchor, "webp") && s->report_reference &&
+                  !strcmp(s->report_reference, "saic-mse"),
+              "%s", path);
+    suite_free(s);
+  }
+}
+
 int main(void) {
   suite *s = parse_ok("name: quick\n"
                       "description: a test\n"
@@ -147,5 +205,6 @@ int main(void) {
   CHECK(suite_add_codec_spec(a, "jpeg:oops", "quality", err, sizeof err) != 0);
   suite_free(a);
   test_path_settings();
+  test_report_key();
   return test_report("test_suite");
 }

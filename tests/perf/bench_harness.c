@@ -217,7 +217,12 @@ int main(int argc, char **argv) {
     tm[r] = run_bare(s, inst, vts, imgs, n_imgs, threads, 1);
     char db[4200];
     snprintf(db, sizeof db, "%s/run%d.db", dir, r);
-    runner_options ro = {db, data, threads, 0, limit, 1, "bench_harness", NULL, 0, 0, 0};
+    runner_options ro = {.db_path = db,
+                         .data_root = data,
+                         .threads = threads,
+                         .limit = limit,
+                         .quiet = 1,
+                         .command = "bench_harness"};
     runner_summary sum;
     if (runner_run(s, reg, &ro, &sum, err, sizeof err)) {
       fprintf(stderr, "bench: %s\n", err);

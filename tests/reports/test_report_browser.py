@@ -4,7 +4,9 @@ opens it in headless Chromium and checks what the browser made of it:
 - the live DOM (--dump-dom on a copy of the page with a small checking script added; the report
   itself has no scripts): every plot is an <svg> with a non-zero size and drawn series, every
   example image decoded (naturalWidth > 0) and shown, and no element came out of the hostile
-  codec label, dataset name or class name that the test writes into the database;
+  codec label, dataset name or class name that the test writes into the database; clicking a
+  codec's switch (a label for a checkbox, CSS only) hides that codec's series in the plots and
+  fades its legend entry;
 - a screenshot (1280 px wide): not blank, many colours, the codecs' plot colours present. It is
   kept as OUT_DIR/report_screenshot.png (with the report in OUT_DIR/report/) to look at.
 
@@ -37,8 +39,11 @@ CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "hors
 EVIL_CODEC = '<b id="pwn1">jp</b>&"\''
 EVIL_DATASET = '<i id="pwn2">synthetic</i><script>document.title="pwned"</script>'
 EVIL_CLASS = '<u id="pwn3">cat</u>'
-# Okabe-Ito colours of the first three codecs (reports/svg_plot.c svg_palette).
-PALETTE = [(0x00, 0x72, 0xB2), (0xD5, 0x5E, 0x00), (0x00, 0x9E, 0x73)]
+# Tableau 10 colours of the first three codecs (reports/svg_plot.c svg_palette).
+PALETTE = [(0x4E, 0x79, 0xA7), (0xF2, 0x8E, 0x2B), (0xE1, 0x57, 0x59)]
+# The start of a plot; the other <svg> elements are small marker icons (class "mk").
+PLOT_SVG = '<svg xmlns="http://www.w3.org/2000/svg" class="plot"'
+
 
 CHECK_SCRIPT = """<script>
 window.addEventListener('load', function () {
@@ -53,6 +58,24 @@ window.addEventListener('load', function () {
     var b = i.getBoundingClientRect();
     r.imgs.push([i.naturalWidth, i.naturalHeight, b.width, b.height]);
   });
+  // Codec switch: click the label of the first dataset's first codec; count that codec's
+  // visible series groups in the dataset's first plot before and after, and read the opacity
+  // of its legend entry.
+  var box = document.querySelector('.ds input[type=checkbox]');
+  if (box) {
+    var cls = 'c' + box.className.substring(1);
+    var plot = box.parentNode.querySelector('svg.plot');
+    var shown = function () {
+      return Array.prototype.filter.call(plot.querySelectorAll('g.' + cls), function (g) {
+        return !g.classList.contains('legend') && getComputedStyle(g).display !== 'none';
+      }).length;
+    };
+    var before = shown();
+    document.querySelector('label[for="' + box.id + '"]').click();
+    var legend = plot.querySelector('g.' + cls + '.legend');
+    r.toggle = [before, shown(), box.checked, parseFloat(getComputedStyle(legend).opacity),
+                document.querySelectorAll('.ds input[type=checkbox]').length];
+  }
   var pre = document.createElement('pre');
   pre.id = 'sbcheck';
   pre.textContent = JSON.stringify(r);
@@ -168,7 +191,7 @@ class BrowserTest(unittest.TestCase):
         m = re.search(r'<pre id="sbcheck">(.*?)</pre>', p.stdout, re.S)
         self.assertIsNotNone(m, "no check output from chromium:\n" + p.stderr[-2000:])
         r = json.loads(html.unescape(m.group(1)))
-        n_svg = self.html.count("<svg ")
+        n_svg = self.html.count(PLOT_SVG)
         self.assertGreaterEqual(n_svg, 2 + 4 * self.with_task)  # PSNR, SSIM (+ acc., SI_norm)
         self.assertEqual(len(r["svgs"]), n_svg)
         for w, h, lines, marks in r["svgs"]:
@@ -181,6 +204,12 @@ class BrowserTest(unittest.TestCase):
             self.assertTrue(nw > 0 and nh > 0 and w > 0 and h > 0, (nw, nh, w, h))
         self.assertEqual(r["pwn"], 0)
         self.assertNotEqual(r["title"], "pwned")
+        before, after, checked, opacity, n_boxes = r["toggle"]
+        self.assertEqual(n_boxes, 3 * (1 + self.with_task))  # per dataset, one per codec
+        self.assertGreaterEqual(before, 1)
+        self.assertEqual(after, 0)
+        self.assertFalse(checked)
+        self.assertLess(opacity, 0.5)
 
     def test_screenshot(self):
         shot = os.path.join(OUT, "report_screenshot.png")

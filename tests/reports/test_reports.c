@@ -54,6 +54,9 @@ static int g_failures; /* test-only counter */
     }                                                                                              \
   } while (0)
 
+/* The start of a plot (svg_plot_render); small marker icons (class "mk") are not plots. */
+#define PLOT_SVG "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\""
+
 #define HOSTILE "<script>alert(1)</script>&\"x'"
 #define HOSTILE_HTML "&lt;script&gt;alert(1)&lt;/script&gt;&amp;&quot;x&#39;"
 #define HOSTILE_FILE "_script_alert_1___script___x_"
@@ -394,14 +397,105 @@ static void test_ticks(void) {
   CHECK(svg_ticks_linear(NAN, 1, 5, &t) == -1);
 }
 
+/* A y coordinate (px) of the first element in s starting with `prefix`, read with `fmt`. */
+static double svg_first_num(const char *s, const char *prefix, const char *fmt) {
+  const char *at = strstr(s, prefix);
+  double v = NAN;
+  if (at && sscanf(at, fmt, &v) != 1)
+    v = NAN;
+  return v;
+}
+
+/* What the report needs for many codecs: distinct colour-marker pairs, one legend entry per
+ * codec (the second series of a codec unlisted), a key to the line styles, CSS classes on
+ * series and legend entries, error bars inside the y range, markers of every shape. */
+static void test_svg_plot_codecs(void) {
+  /* Palette: at least 10 distinct colours; colour-shape pairs distinct for 40 indices. */
+  CHECK(SVG_PALETTE_SIZE >= 10 && SVG_MARKER_COUNT >= 8);
+  for (size_t i = 0; i < SVG_PALETTE_SIZE; i++)
+    for (size_t j = 0; j < i; j++)
+      CHECK(strcmp(svg_palette(i), svg_palette(j)) != 0);
+  for (size_t i = 0; i < 40; i++)
+    for (size_t j = 0; j < i; j++)
+      CHECK(strcmp(svg_palette(i), svg_palette(j)) != 0 || svg_marker_at(i) != svg_marker_at(j));
+
+  svg_plot *p = svg_plot_new("codecs", "bpp", "accuracy [%]");
+  CHECK(p != NULL);
+  if (!p)
+    return;
+  enum { NC = 12 };
+  for (int c = 0; c < NC; c++) {
+    char label[32], cls[16];
+    snprintf(label, sizeof label, "codec-%d", c);
+    snprintf(cls, sizeof cls, "c%d", c);
+    svg_style st = {
+        .color = svg_palette((size_t)c), .marker = svg_marker_at((size_t)c), .css_class = cls};
+    int k = svg_plot_add_series(p, label, st);
+    st.dashed = 1;
+    st.no_legend = 1;
+    int kb = svg_plot_add_series(p, "targets", st);
+    CHECK(k == 2 * c && kb == 2 * c + 1);
+    /* Accuracy-like points with +-SE bars; the top one reaches 100 (a clipped bar). */
+    for (int j = 0; j < 3; j++) {
+      double y = 30 + 4 * c + 10 * j, e = j == 2 && c == NC - 1 ? 100 - y : 2.5;
+      CHECK(svg_plot_add_point_err(p, k, 0.2 * (j + 1), y, y - e, y + e, 0) == 0);
+    }
+    CHECK(svg_plot_add_point_err(p, kb, 0.5, 35 + 4 * c, NAN, NAN, 0) == 0); /* no bar */
+  }
+  CHECK(svg_plot_add_legend_line(p, "knob grid", "#777777", 0) == 0);
+  CHECK(svg_plot_add_legend_line(p, "bpp targets", "#777777", 1) == 0);
+  report_buf out = {0};
+  CHECK(svg_plot_render(p, &out) == 0);
+  const char *s = report_buf_str(&out);
+  CHECK(count_substr(s, "class=\"errbar\"") == 3 * NC);
+  CHECK(count_substr(s, " legend\">") == NC);      /* one entry per codec ... */
+  CHECK(count_substr(s, "<g class=\"c3\">") == 2); /* ... both series carry the class */
+  CHECK(count_substr(s, "<g class=\"c3 legend\">") == 1);
+  CHECK(strstr(s, ">knob grid</text>") && strstr(s, ">bpp targets</text>"));
+  CHECK(strstr(s, ">targets</text>") == NULL);
+  CHECK(strstr(s, "(bar 88 to 100)") != NULL); /* the tooltip gives the bar */
+  /* Every bar inside the plot frame (the y range covers the bars). */
+  double top = svg_first_num(s, "<rect x=\"66.00\" y=\"", "<rect x=\"66.00\" y=\"%lf");
+  double fh = svg_first_num(s, "<rect x=\"66.00\" y=\"36.00\" width=\"",
+                            "<rect x=\"66.00\" y=\"36.00\" width=\"%*f\" height=\"%lf");
+  CHECK(top == 36 && fh > 0);
+  for (const char *e = strstr(s, "class=\"errbar\" d=\"M"); e;
+       e = strstr(e + 1, "class=\"errbar\" d=\"M")) {
+    double x, y0, y1;
+    CHECK(sscanf(e, "class=\"errbar\" d=\"M%lf %lfV%lf", &x, &y0, &y1) == 3);
+    CHECK(y0 <= top + fh + 1e-9 && y1 >= top - 1e-9 && y1 < y0);
+    if (!(y0 <= top + fh + 1e-9 && y1 >= top - 1e-9 && y1 < y0))
+      fprintf(stderr, "  bar %g..%g px, frame %g+%g px\n", y0, y1, top, fh);
+  }
+  /* Legend right of the plot area, in the default size. */
+  CHECK(strstr(s, "width=\"760\" height=\"420\"") != NULL);
+  CHECK(strstr(s, "<script") == NULL);
+  /* All shapes render; the icon is a small standalone SVG. */
+  for (int m = 0; m < SVG_MARKER_COUNT; m++) {
+    report_buf icon = {0};
+    CHECK(svg_marker_icon(&icon, (svg_style){.color = "#123456", .marker = (svg_marker)m}) == 0);
+    const char *t = report_buf_str(&icon);
+    CHECK(strncmp(t, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"mk\"", 50) == 0);
+    CHECK(count_substr(t, "fill=\"#123456\"") == 1 && strstr(t, "</svg>") != NULL);
+    CHECK(m == SVG_MARKER_CIRCLE   ? strstr(t, "<circle") != NULL
+          : m == SVG_MARKER_SQUARE ? strstr(t, "<rect") != NULL
+                                   : strstr(t, "<polygon") != NULL);
+    report_buf_free(&icon);
+  }
+  report_buf_free(&out);
+  svg_plot_free(p);
+}
+
 static void test_svg_plot(void) {
   svg_plot *p = svg_plot_new("T <&>", "bpp", "PSNR");
   CHECK(p != NULL);
   if (!p)
     return;
-  int a = svg_plot_add_series(p, HOSTILE, (svg_style){svg_palette(0), 0, SVG_MARKER_CIRCLE});
-  int b =
-      svg_plot_add_series(p, "b (bpp targets)", (svg_style){svg_palette(1), 1, SVG_MARKER_SQUARE});
+  int a = svg_plot_add_series(p, HOSTILE,
+                              (svg_style){.color = svg_palette(0), .marker = SVG_MARKER_CIRCLE});
+  int b = svg_plot_add_series(
+      p, "b (bpp targets)",
+      (svg_style){.color = svg_palette(1), .dashed = 1, .marker = SVG_MARKER_SQUARE});
   CHECK(a == 0 && b == 1);
   CHECK(svg_plot_add_point(p, a, 0.1, 25, 0) == 0);
   CHECK(svg_plot_add_point(p, a, 1.0, 35, SVG_POINT_HOLLOW) == 0);
@@ -418,11 +512,14 @@ static void test_svg_plot(void) {
   CHECK(strstr(s, "(log scale)") != NULL); /* 0.1..1.0 is 10x > 8x */
   CHECK(count_substr(s, "<polyline") == 2);
   CHECK(count_substr(s, "stroke-dasharray") == 2); /* series b line + its legend sample */
-  CHECK(count_substr(s, "fill=\"#ffffff\" stroke=\"#0072B2\"") == 1); /* one hollow marker */
-  CHECK(strstr(s, "&lt;script&gt;alert(1)&lt;/s") != NULL);           /* legend truncated ... */
-  CHECK(strstr(s, "\xE2\x80\xA6</text>") == NULL);                    /* (title inside text) */
-  CHECK(count_substr(s, "\xE2\x80\xA6<title>") == 1);                 /* ... with an ellipsis */
-  CHECK(strstr(s, HOSTILE_HTML) != NULL);                             /* full in <title> */
+  char hollow[64];
+  snprintf(hollow, sizeof hollow, "fill=\"#ffffff\" stroke=\"%s\"", svg_palette(0));
+  CHECK(count_substr(s, hollow) == 1);                      /* one hollow marker */
+  CHECK(strstr(s, "errbar") == NULL);                       /* no error bars asked for */
+  CHECK(strstr(s, "&lt;script&gt;alert(1)&lt;/s") != NULL); /* legend truncated ... */
+  CHECK(strstr(s, "\xE2\x80\xA6</text>") == NULL);          /* (title inside text) */
+  CHECK(count_substr(s, "\xE2\x80\xA6<title>") == 1);       /* ... with an ellipsis */
+  CHECK(strstr(s, HOSTILE_HTML) != NULL);                   /* full in <title> */
   report_buf_free(&out);
 
   /* Linear x when the range is small; many series grow the height for the legend. */
@@ -435,7 +532,9 @@ static void test_svg_plot(void) {
     char name[16];
     snprintf(name, sizeof name, "s%d", i);
     int k = svg_plot_add_series(p, name,
-                                (svg_style){svg_palette((size_t)i), i % 2, SVG_MARKER_DIAMOND});
+                                (svg_style){.color = svg_palette((size_t)i),
+                                            .dashed = i % 2,
+                                            .marker = SVG_MARKER_DIAMOND});
     CHECK(k == i);
     CHECK(svg_plot_add_point(p, k, 1 + i * 0.01, i, 0) == 0);
   }
@@ -456,8 +555,8 @@ static void test_svg_plot(void) {
   svg_plot_set_size(p, 560, 380);
   svg_plot_set_legend(p, SVG_LEGEND_BELOW);
   for (int i = 0; i < 5; i++) {
-    int k = svg_plot_add_series(p, "series",
-                                (svg_style){svg_palette((size_t)i), 0, SVG_MARKER_TRIANGLE});
+    int k = svg_plot_add_series(
+        p, "series", (svg_style){.color = svg_palette((size_t)i), .marker = SVG_MARKER_TRIANGLE});
     CHECK(svg_plot_add_point(p, k, i, i, 0) == 0);
   }
   out = (report_buf){0};
@@ -471,6 +570,8 @@ static void test_svg_plot(void) {
   CHECK(fw == 560 - 66 - 20 && fh == 380 - 36 - 50 - (3 * 18 + 8)); /* 2 columns, 3 rows */
   report_buf_free(&out);
   svg_plot_free(p);
+
+  test_svg_plot_codecs();
 
   /* No data at all. */
   p = svg_plot_new("empty", "x", "y");
@@ -733,8 +834,11 @@ static void check_csv(sqlite3 *db, const char *dir, const char *file, int64_t da
 
 /* ---------------------------------------------------------------- JSON checks */
 
+/* A CompressAI-style file: name, description, and in "results" equal-length arrays without a
+ * null (a metric with any NULL value is left out), "bpp" sorted, "psnr" = "psnr-rgb";
+ * "ms-ssim-rgb" present exactly when want_ms. */
 static void check_json(const char *dir, const char *file, const char *want_name, size_t want_n,
-                       int want_all_ms_null, const char *dataset) {
+                       int want_ms, const char *dataset) {
   char path[4096];
   PATHF(path, "%s/%s", dir, file);
   json_error_t jerr;
@@ -749,29 +853,75 @@ static void check_json(const char *dir, const char *file, const char *want_name,
   const char *desc = json_string_value(json_object_get(root, "description"));
   CHECK(desc && strstr(desc, "run 2") && strstr(desc, dataset));
   json_t *res = json_object_get(root, "results");
-  CHECK(json_is_object(res) && json_object_size(res) == 6);
-  static const char *const keys[] = {"bpp",      "psnr-rgb",      "ms-ssim-rgb",
-                                     "ssim-rgb", "encoding_time", "decoding_time"};
-  for (size_t k = 0; k < 6; k++) {
-    json_t *a = json_object_get(res, keys[k]);
+  CHECK(json_is_object(res) && json_object_size(res) >= 4);
+  const char *key;
+  json_t *a;
+  json_object_foreach(res, key, a) {
     CHECK(json_is_array(a) && json_array_size(a) == want_n);
+    for (size_t i = 0; i < json_array_size(a); i++)
+      CHECK(json_is_number(json_array_get(a, i)));
   }
+  CHECK(json_object_get(res, "psnr-rgb") &&
+        json_equal(json_object_get(res, "psnr"), json_object_get(res, "psnr-rgb")));
+  CHECK(json_object_get(res, "ssim-rgb") != NULL);
   json_t *bpp = json_object_get(res, "bpp");
-  for (size_t i = 0; i < json_array_size(bpp); i++) {
-    CHECK(json_is_number(json_array_get(bpp, i)));
-    if (i > 0)
-      CHECK(json_number_value(json_array_get(bpp, i - 1)) <=
-            json_number_value(json_array_get(bpp, i)));
-  }
-  json_t *ms = json_object_get(res, "ms-ssim-rgb");
-  size_t nulls = 0;
-  for (size_t i = 0; i < json_array_size(ms); i++)
-    nulls += json_is_null(json_array_get(ms, i));
-  if (want_all_ms_null)
-    CHECK(nulls == want_n);
-  else
-    CHECK(nulls < want_n);
+  for (size_t i = 1; i < json_array_size(bpp); i++)
+    CHECK(json_number_value(json_array_get(bpp, i - 1)) <=
+          json_number_value(json_array_get(bpp, i)));
+  CHECK((json_object_get(res, "ms-ssim-rgb") != NULL) == (want_ms != 0));
   json_decref(root);
+}
+
+/* What CompressAI's plot script (compressai/utils/plot/__main__.py) does with each file, in
+ * Python: json.load, results = data["results"], the metric given by -m ("psnr" in older
+ * versions, "psnr-rgb" now) must be a key, then xs = results["bpp"], ys = results[metric] are
+ * plotted, i.e. turned into floats (float(None) raises; "ms-ssim" is first converted to dB).
+ * Every metric is tried. Also: no array anywhere in the file is all null. Skipped without
+ * python3. */
+static const char k_plot_check_py[] =
+    "import glob, json, math, os, sys\n"
+    "files = sorted(glob.glob(os.path.join(sys.argv[1], 'compressai_*.json')))\n"
+    "assert files, 'no compressai_*.json in ' + sys.argv[1]\n"
+    "def walk(v, where):\n"
+    "    if isinstance(v, list):\n"
+    "        assert not v or any(x is not None for x in v), 'all-null array: ' + where\n"
+    "        for i, x in enumerate(v):\n"
+    "            walk(x, '%s[%d]' % (where, i))\n"
+    "    elif isinstance(v, dict):\n"
+    "        for k, x in v.items():\n"
+    "            walk(x, where + '.' + k)\n"
+    "for f in files:\n"
+    "    with open(f, encoding='utf-8') as fh:\n"
+    "        data = json.load(fh)\n"
+    "    walk(data, os.path.basename(f))\n"
+    "    results = data['results'] if 'results' in data else data\n"
+    "    for metric in ('psnr', 'psnr-rgb'):\n"
+    "        assert metric in results, '%s: no %s (the -m default)' % (f, metric)\n"
+    "    xs = results['bpp']\n"
+    "    for metric, ys in results.items():\n"
+    "        assert len(ys) == len(xs), (f, metric)\n"
+    "        if metric.startswith('ms-ssim'):\n"
+    "            ys = [-10 * math.log10(1 - y) if y < 1 else y for y in ys]\n"
+    "        pts = [(float(x), float(y)) for x, y in zip(xs, ys)]\n"
+    "        assert all(math.isfinite(v) for p in pts for v in p), (f, metric)\n"
+    "print('plot-script check: %d files' % len(files))\n";
+
+static void check_json_plot_script(const char *dir) {
+  if (system("test -x /usr/bin/python3") != 0) {
+    fprintf(stderr, "note: /usr/bin/python3 missing; skipped the plot-script check\n");
+    return;
+  }
+  char cmd[4200];
+  PATHF(cmd, "/usr/bin/python3 - '%s'", dir);
+  FILE *py = popen(cmd, "w");
+  CHECK(py != NULL);
+  if (!py)
+    return;
+  fputs(k_plot_check_py, py);
+  int st = pclose(py);
+  if (st != 0)
+    fprintf(stderr, "  the CompressAI plot-script check failed on %s\n", dir);
+  CHECK(st == 0);
 }
 
 /* ---------------------------------------------------------------- HTML checks */
@@ -913,9 +1063,11 @@ static void check_html(const char *dir, size_t want_svgs) {
   CHECK(strstr(html, "2024-05-01T01:00:00Z") != NULL);
   /* The decoy run never leaks in. */
   CHECK(strstr(html, "decoy") == NULL);
-  /* Plots: one <svg per expected plot. */
-  CHECK(count_substr(html, "<svg") == want_svgs);
-  CHECK(count_substr(html, "</svg>") == want_svgs);
+  /* Plots: one <svg class="plot"> per expected plot; the other <svg> are marker icons (codecs
+   * table, codec switches). */
+  CHECK(count_substr(html, PLOT_SVG) == want_svgs);
+  CHECK(count_substr(html, "</svg>") == count_substr(html, "<svg"));
+  CHECK(count_substr(html, "<svg") - want_svgs == count_substr(html, "class=\"mk\""));
   CHECK(strstr(html, "Rate\xE2\x80\x93MS-SSIM: kodak") != NULL);
   CHECK(strstr(html, "Rate\xE2\x80\x93MS-SSIM: cifar10-test") == NULL);
   /* Flags: unreachable row, missing aggregates warning. */
@@ -1001,36 +1153,40 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
   check_csv(db, out, "points_kodak.csv", 11, 11);
   CHECK(!file_exists(out, "points_decoy-data.csv"));
 
-  check_json(out, "compressai_jpeg_cifar10-test.json", "jpeg", 3, 1, "cifar10-test");
-  check_json(out, "compressai_jpeg_cifar10-test_bpp.json", "jpeg (bpp targets)", 3, 1,
+  /* CIFAR-10: MS-SSIM undefined (NULL) at every point, so no "ms-ssim-rgb" at all. */
+  check_json(out, "compressai_jpeg_cifar10-test.json", "jpeg", 3, 0, "cifar10-test");
+  check_json(out, "compressai_jpeg_cifar10-test_bpp.json", "jpeg (bpp targets)", 3, 0,
              "cifar10-test");
-  check_json(out, "compressai_webp_cifar10-test.json", "webp", 2, 1, "cifar10-test");
-  check_json(out, "compressai_" HOSTILE_FILE "_cifar10-test.json", HOSTILE, 3, 1, "cifar10-test");
+  check_json(out, "compressai_webp_cifar10-test.json", "webp", 2, 0, "cifar10-test");
+  check_json(out, "compressai_" HOSTILE_FILE "_cifar10-test.json", HOSTILE, 3, 0, "cifar10-test");
   /* Its only bpp point has no bpp (every image failed): no file. */
   CHECK(!file_exists(out, "compressai_" HOSTILE_FILE "_cifar10-test_bpp.json"));
-  check_json(out, "compressai_jpeg_kodak.json", "jpeg", 3, 0, "kodak");
-  check_json(out, "compressai_jpeg_kodak_bpp.json", "jpeg (bpp targets)", 3, 0, "kodak");
-  check_json(out, "compressai_webp_kodak.json", "webp", 2, 0, "kodak");
+  check_json(out, "compressai_jpeg_kodak.json", "jpeg", 3, 1, "kodak");
+  check_json(out, "compressai_jpeg_kodak_bpp.json", "jpeg (bpp targets)", 3, 1, "kodak");
+  check_json(out, "compressai_webp_kodak.json", "webp", 2, 1, "kodak");
+  /* One NULL MS-SSIM (knob 40): the whole metric is left out. */
   check_json(out, "compressai_" HOSTILE_FILE "_kodak.json", HOSTILE, 3, 0, "kodak");
   CHECK(!file_exists(out, "compressai_" HOSTILE_FILE "_kodak_bpp.json"));
   CHECK(!file_exists(out, "compressai_webp_kodak_bpp.json"));
 
-  /* Exact values in JSON: times in seconds, NULL metrics as null, order by bpp. */
+  /* Exact values in JSON: times in seconds, metrics with a NULL left out, order by bpp. */
   PATHF(path, "%s/compressai_" HOSTILE_FILE "_kodak.json", out);
   json_t *j = json_load_file(path, 0, NULL);
   json_t *res = json_object_get(j, "results");
   CHECK(fabs(json_number_value(json_array_get(json_object_get(res, "bpp"), 0)) - 0.15) < 1e-12);
   CHECK(fabs(json_number_value(json_array_get(json_object_get(res, "encoding_time"), 0)) - 0.080) <
         1e-12);
-  CHECK(json_is_null(json_array_get(json_object_get(res, "ms-ssim-rgb"), 1))); /* knob 40 */
+  CHECK(fabs(json_number_value(json_array_get(json_object_get(res, "psnr"), 0)) - 25.0) < 1e-12);
   json_decref(j);
   PATHF(path, "%s/compressai_webp_kodak.json", out);
   j = json_load_file(path, 0, NULL);
   res = json_object_get(j, "results");
-  CHECK(json_is_null(json_array_get(json_object_get(res, "encoding_time"), 0)));
+  CHECK(json_object_get(res, "encoding_time") == NULL); /* NULL at knob 20 */
   CHECK(fabs(json_number_value(json_array_get(json_object_get(res, "decoding_time"), 1)) - 0.010) <
         1e-12);
+  CHECK(json_array_size(json_object_get(res, "ms-ssim-rgb")) == 2);
   json_decref(j);
+  check_json_plot_script(out);
 
   check_html(out, 2 + 3);
   CHECK(!dir_has_tmp(out));
@@ -1097,7 +1253,7 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
   if (rc == 0) {
     PATHF(path, "%s/report.html", out);
     char *html = read_file(path, NULL);
-    CHECK(html && strstr(html, "This run has no datasets.") && count_substr(html, "<svg") == 0);
+    CHECK(html && strstr(html, "This run has no datasets.") && count_substr(html, PLOT_SVG) == 0);
     CHECK(html && check_well_formed(html) == NULL);
     free(html);
   }
@@ -1533,7 +1689,10 @@ static void test_tasks(const char *schema_path, const char *work, const char *ke
   PATHF(path, "%s/compressai_jpeg_cifar.json", out);
   json_t *j = json_load_file(path, 0, NULL);
   json_t *res = json_object_get(j, "results"), *tasks = json_object_get(j, "tasks");
-  CHECK(json_object_size(res) == 8);
+  /* No times in these aggregates (NULL): left out; MS-SSIM likewise. */
+  CHECK(json_object_size(res) == 6 && json_object_get(res, "psnr") &&
+        json_object_get(res, "accuracy") && json_object_get(res, "si_norm") &&
+        !json_object_get(res, "encoding_time") && !json_object_get(res, "ms-ssim-rgb"));
   CHECK(json_object_size(tasks) == 2);
   json_t *hostile = json_object_get(tasks, HOSTILE), *resnet = json_object_get(tasks, "resnet20");
   CHECK(json_is_object(hostile) && json_is_object(resnet));
@@ -1557,8 +1716,9 @@ static void test_tasks(const char *schema_path, const char *work, const char *ke
   json_decref(j);
   PATHF(path, "%s/compressai_jpeg_kodak.json", out);
   j = json_load_file(path, 0, NULL);
-  CHECK(j && json_object_size(json_object_get(j, "results")) == 6 && !json_object_get(j, "tasks"));
+  CHECK(j && json_object_size(json_object_get(j, "results")) == 4 && !json_object_get(j, "tasks"));
   json_decref(j);
+  check_json_plot_script(out);
 
   /* HTML: escaping, one rate-accuracy and one rate-SI_norm plot per task, reference line. */
   PATHF(path, "%s/report.html", out);
@@ -1572,12 +1732,38 @@ static void test_tasks(const char *schema_path, const char *work, const char *ke
     CHECK(strstr(html, "<th>cat, dog</th>") != NULL);
     CHECK(strstr(html, "architecture arch&lt;i&gt;") != NULL);
     CHECK(strstr(html, "decoy") == NULL);
-    CHECK(count_substr(html, "<svg") == 2 + 2 * 2 + 2);
+    CHECK(count_substr(html, PLOT_SVG) == 2 + 2 * 2 + 2);
     CHECK(strstr(html, "Rate\xE2\x80\x93"
                        "accuracy: resnet20 on cifar") != NULL);
     CHECK(strstr(html, "Rate\xE2\x80\x93SI_norm: " HOSTILE_HTML " on cifar") != NULL);
     CHECK(count_substr(html, "stroke-dasharray=\"4 3\"") == 2);
     CHECK(count_substr(html, ">original</text>") == 2);
+    /* Error bars: +-1 SE on every rate-accuracy point with an SE (tasks_cifar.csv), e.g. the
+     * tooltip of resnet20, jpeg knob 10 gives its bar. */
+    int ok = 0;
+    csv_table t = t_read_csv(out, "tasks_cifar.csv", &ok);
+    size_t n_bars = 0, found = 0;
+    for (size_t i = 1; ok && i < t.n_rows; i++)
+      if (t.n_fields[i] == 21 && t.rows[i][6][0] && t.rows[i][11][0]) {
+        n_bars++;
+        if (!strcmp(t.rows[i][0], "resnet20") && !strcmp(t.rows[i][2], "jpeg") &&
+            !strcmp(t.rows[i][5], "10")) {
+          double acc = 100 * strtod(t.rows[i][10], NULL), se = 100 * strtod(t.rows[i][11], NULL);
+          char tip[128];
+          PATHF(tip, "jpeg: 0.7, %.4g (bar %.4g to %.4g)</title>", acc, acc - se, acc + se);
+          CHECK(strstr(html, tip) != NULL);
+          found++;
+        }
+      }
+    CHECK(ok && found == 1 && n_bars >= 4 && count_substr(html, "class=\"errbar\"") == n_bars);
+    csv_free(&t);
+    CHECK(strstr(html, "Error bars in the rate\xE2\x80\x93"
+                       "accuracy plot: \xC2\xB1 1 SE") != NULL);
+    /* Codec switches: a checkbox per plotted codec and dataset, and CSS that hides the series
+     * (class c<index>) of an unticked one; no script. */
+    CHECK(count_substr(html, "<input type=\"checkbox\" class=\"t") == 2 + 1);
+    CHECK(strstr(html, ".ds input.t1:not(:checked)~* .c1{display:none}") != NULL);
+    CHECK(count_substr(html, "<g class=\"c1\">") >= 4 && strstr(html, "<script") == NULL);
     CHECK(count_substr(html, "<tr class=\"ref\"><td>original</td>") == 2);
     CHECK(strstr(html, "<code>tasks_cifar.csv</code>") != NULL);
     CHECK(strstr(html, "<code>perclass_cifar.csv</code>") != NULL);
@@ -1643,8 +1829,16 @@ static int s_write_image(const char *path, int w, int h, int seed, char hash[33]
   return rc;
 }
 
+/* SHA-256 of S_MODEL_TEXT, the contents of the file that j2k's settings name. */
+#define S_MODEL_TEXT "saicbench\n"
+#define S_MODEL_SHA256 "de6bfc19637d629e5a7f37343ef81f4d9ab32c521c286738727dc038c4083bfa"
+
 /* A run on a real two-image plain folder (300x200 and 24x20) with three real codecs (jpeg
- * labelled hostile, webp, jpeg2000 labelled j2k) at four knob points each, one task. */
+ * labelled hostile, webp, jpeg2000 labelled j2k) at four knob points each, one task. j2k's
+ * settings are stored as the runner stores a setting given as a file (`!path`): the path and,
+ * next to it, "KEY.sha256" with the file's SHA-256. No built-in codec takes a file, so j2k's
+ * "comment": "true" plays the part: the report reads the value of any KEY with a KEY.sha256
+ * sibling as a path, here the file "true" in the current directory (the test's work folder). */
 static char *s_build_sql(const char *data_dir, const char *h0, const char *h1) {
   static const int knobs[3][4] = {{20, 40, 60, 80}, {20, 40, 60, 80}, {40, 20, 10, 5}};
   /* Aggregates: the anchor's (jpeg) PSNR range does not overlap webp's; webp's SSIM is not
@@ -1671,7 +1865,8 @@ static char *s_build_sql(const char *data_dir, const char *h0, const char *h1) {
       "INSERT INTO codecs (id, run_id, label, codec, settings, knob_name) VALUES"
       " (10, 1, '" S_CODEC "', 'jpeg', '{\"subsampling\": \"444\"}', 'quality'),"
       " (11, 1, 'webp', 'webp', '{}', 'quality'),"
-      " (12, 1, 'j2k', 'jpeg2000', '{}', 'ratio');"
+      " (12, 1, 'j2k', 'jpeg2000', '{\"comment\": \"true\", \"comment.sha256\": \"" S_MODEL_SHA256
+      "\"}', 'ratio');"
       "INSERT INTO tasks (id, run_id, name, kind, checkpoint, checkpoint_sha256, arch,"
       " num_classes, input_width, input_height) VALUES"
       " (1, 1, 'net<1>', 'classifier', 'x', 'y', 'a', 2, 24, 20);"
@@ -1760,6 +1955,11 @@ static void test_strips(const char *schema_path, const char *work, const char *k
   CHECK(s_write_image(path, 300, 200, 0, h0) == 0);
   PATHF(path, "%s/b.png", data);
   CHECK(s_write_image(path, 24, 20, 1, h1) == 0);
+  /* The file j2k's settings name (see s_build_sql), relative to the current directory. */
+  char cwd[4096], model[] = "true";
+  CHECK(getcwd(cwd, sizeof cwd) != NULL && chdir(work) == 0);
+  FILE *mf = fopen(model, "w");
+  CHECK(mf && fputs(S_MODEL_TEXT, mf) >= 0 && fclose(mf) == 0);
   char *sql = s_build_sql(data, h0, h1);
   CHECK(sql && exec_sql(db, sql, "strips data") == 0);
   free(sql);
@@ -1812,6 +2012,9 @@ static void test_strips(const char *schema_path, const char *work, const char *k
     CHECK(strstr(html, "re-encoded: ") != NULL && strstr(html, " bytes, run: 1</span>") != NULL);
     CHECK(strstr(html, "quality 20<br/>3 bpp, 28.00 dB") != NULL); /* image b, jpeg knob 20 */
     CHECK(strstr(html, "Example images left out") == NULL);
+    /* j2k's "comment.sha256" is provenance, not a setting: j2k has its pictures, no warning. */
+    CHECK(strstr(html, "unknown setting") == NULL && strstr(html, "comment:") == NULL);
+    CHECK(count_substr(html, "alt=\"j2k knob ") == 2 * 4);
   }
   free(html);
 
@@ -1821,6 +2024,23 @@ static void test_strips(const char *schema_path, const char *work, const char *k
   html = s_report(db, 1, out, NULL);
   CHECK(first && html && strcmp(first, html) == 0);
   free(first);
+  free(html);
+
+  /* The file named by j2k's settings changed since the run: still pictures, each with a warning
+   * naming the setting and both hashes; a missing file: a warning too. */
+  FILE *mf2 = fopen(model, "w");
+  CHECK(mf2 && fputs("other contents\n", mf2) >= 0 && fclose(mf2) == 0);
+  PATHF(out, "%s/out-model-changed", work);
+  html = s_report(db, 1, out, NULL);
+  CHECK(html && count_substr(html, "alt=\"j2k knob ") == 2 * 4);
+  CHECK(html && count_substr(html, "<span class=\"warn\">comment: the file differs from the one "
+                                   "the run used (SHA-256 ") == 2 * 4);
+  CHECK(html && strstr(html, "now, de6bfc19637d\xE2\x80\xA6 in the run)</span>") != NULL);
+  free(html);
+  CHECK(remove(model) == 0);
+  PATHF(out, "%s/out-model-gone", work);
+  html = s_report(db, 1, out, NULL);
+  CHECK(html && count_substr(html, "comment: file not readable at report time") == 2 * 4);
   free(html);
 
   /* --anchor: any codec; an unknown label is an error listing the labels. */
@@ -1863,6 +2083,7 @@ static void test_strips(const char *schema_path, const char *work, const char *k
         strstr(html, "data:image") == NULL);
   free(html);
   sqlite3_close(db);
+  CHECK(chdir(cwd) == 0);
 }
 
 int main(int argc, char **argv) {
