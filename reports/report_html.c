@@ -586,6 +586,75 @@ static int put_task_plot(report_buf *b, const report_data *d, const report_datas
   return rc;
 }
 
+/* Knob-accuracy plot of one task for the codecs named `codec` (one knob scale): accuracy at each
+ * knob-grid value, x linear in the knob, +-1 SE bars. It shows what rate control sees when it
+ * moves along the knob, e.g. dips between the trained levels of a variable-rate model. */
+static int put_knob_plot(report_buf *b, const report_data *d, const report_dataset *ds, size_t task,
+                         const char *codec, const char *knob_name) {
+  report_buf title = {0};
+  report_buf_puts(&title, "Knob\xE2\x80\x93"
+                          "accuracy: ");
+  report_buf_puts(&title, codec);
+  report_buf_puts(&title, ", ");
+  report_buf_puts(&title, d->tasks[task].name ? d->tasks[task].name : "");
+  report_buf x_label = {0};
+  report_buf_puts(&x_label, "knob (");
+  report_buf_puts(&x_label, knob_name ? knob_name : "");
+  report_buf_puts(&x_label, ")");
+  svg_plot *p = report_buf_failed(&title) || report_buf_failed(&x_label)
+                    ? NULL
+                    : svg_plot_new(report_buf_str(&title), report_buf_str(&x_label),
+                                   "top-1 accuracy [%]");
+  report_buf_free(&title);
+  report_buf_free(&x_label);
+  if (!p)
+    return -1;
+  svg_plot_set_scale(p, SVG_AXIS_X, SVG_SCALE_LINEAR);
+  svg_plot_set_scale(p, SVG_AXIS_Y, SVG_SCALE_LINEAR);
+  svg_plot_set_size(p, REPORT_PLOT_W, REPORT_PLOT_H);
+  int rc = 0;
+  for (size_t c = 0; c < d->n_codecs && rc == 0; c++) {
+    if (!d->codecs[c].codec || strcmp(d->codecs[c].codec, codec) != 0)
+      continue;
+    int series = -1;
+    for (size_t i = 0; i < ds->n_task_rows && rc == 0; i++) {
+      const report_task_row *r = &ds->task_rows[i];
+      if (r->task != task || r->codec != c || r->is_bpp || !isfinite(r->accuracy))
+        continue;
+      if (series < 0 && (series = add_codec_series(p, d, c, 0, 0)) < 0) {
+        rc = -1;
+        break;
+      }
+      double y = 100.0 * r->accuracy, se = 100.0 * report_accuracy_se(r->accuracy, r->n_labelled);
+      rc = svg_plot_add_point_err(p, series, r->value, y, isfinite(se) ? fmax(0.0, y - se) : NAN,
+                                  isfinite(se) ? fmin(100.0, y + se) : NAN, 0);
+    }
+  }
+  if (rc == 0)
+    rc = svg_plot_render(p, b);
+  svg_plot_free(p);
+  return rc;
+}
+
+/* Knob-accuracy plots for every codec name with at least 4 knob points of the task. */
+static int put_knob_plots(report_buf *b, const report_data *d, const report_dataset *ds,
+                          size_t task) {
+  for (size_t c = 0; c < d->n_codecs; c++) {
+    const char *name = d->codecs[c].codec;
+    int first = name != NULL, n = 0;
+    for (size_t k = 0; k < c && first; k++) /* one plot per codec name */
+      first = !d->codecs[k].codec || strcmp(d->codecs[k].codec, name) != 0;
+    for (size_t i = 0; i < ds->n_task_rows && first; i++) {
+      const report_task_row *r = &ds->task_rows[i];
+      n += r->task == task && !r->is_bpp && isfinite(r->accuracy) && d->codecs[r->codec].codec &&
+           strcmp(d->codecs[r->codec].codec, name) == 0;
+    }
+    if (first && n >= 4 && put_knob_plot(b, d, ds, task, name, d->codecs[c].knob_name))
+      return -1;
+  }
+  return 0;
+}
+
 static void put_percent_cell(report_buf *b, double v) { put_cell_real(b, "%.2f", 100.0 * v); }
 
 /* The task's aggregates per codec x grid point. */
@@ -716,7 +785,8 @@ static int put_tasks(report_buf *b, const report_data *d, size_t ds_index,
     if (n_acc + n_si > 0) {
       report_buf_puts(b, "<div class=\"plots\">\n");
       if ((n_acc > 0 && put_task_plot(b, d, ds, t, 0)) ||
-          (n_si > 0 && put_task_plot(b, d, ds, t, 1)))
+          (n_si > 0 && put_task_plot(b, d, ds, t, 1)) ||
+          (n_acc > 0 && put_knob_plots(b, d, ds, t)))
         return -1;
       report_buf_puts(b, "</div>\n");
     }
