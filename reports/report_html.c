@@ -601,10 +601,10 @@ static int put_knob_plot(report_buf *b, const report_data *d, const report_datas
   report_buf_puts(&x_label, "knob (");
   report_buf_puts(&x_label, knob_name ? knob_name : "");
   report_buf_puts(&x_label, ")");
-  svg_plot *p = report_buf_failed(&title) || report_buf_failed(&x_label)
-                    ? NULL
-                    : svg_plot_new(report_buf_str(&title), report_buf_str(&x_label),
-                                   "top-1 accuracy [%]");
+  svg_plot *p =
+      report_buf_failed(&title) || report_buf_failed(&x_label)
+          ? NULL
+          : svg_plot_new(report_buf_str(&title), report_buf_str(&x_label), "top-1 accuracy [%]");
   report_buf_free(&title);
   report_buf_free(&x_label);
   if (!p)
@@ -785,8 +785,7 @@ static int put_tasks(report_buf *b, const report_data *d, size_t ds_index,
     if (n_acc + n_si > 0) {
       report_buf_puts(b, "<div class=\"plots\">\n");
       if ((n_acc > 0 && put_task_plot(b, d, ds, t, 0)) ||
-          (n_si > 0 && put_task_plot(b, d, ds, t, 1)) ||
-          (n_acc > 0 && put_knob_plots(b, d, ds, t)))
+          (n_si > 0 && put_task_plot(b, d, ds, t, 1)) || (n_acc > 0 && put_knob_plots(b, d, ds, t)))
         return -1;
       report_buf_puts(b, "</div>\n");
     }
