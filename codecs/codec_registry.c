@@ -194,6 +194,38 @@ void codec_registry_destroy(codec_registry *r) {
   free(r);
 }
 
+/* ---- result contract ---- */
+
+int codec_check_encoded(const codec_vtable *vt, const codec_encoded *e, char *err, size_t err_len) {
+  const char *name = vt && vt->name ? vt->name : "?";
+  if (!e->data || !e->size)
+    return codec_errorf(err, err_len, "codec %s broke its contract: encode returned %s", name,
+                        e->data ? "an empty file (size 0)" : "no data");
+  if (!e->stream_bytes)
+    return codec_errorf(err, err_len,
+                        "codec %s broke its contract: stream_bytes 0 (must be > 0, file size %zu)",
+                        name, e->size);
+  if (e->stream_bytes > e->size)
+    return codec_errorf(err, err_len,
+                        "codec %s broke its contract: stream_bytes %zu > file size %zu", name,
+                        e->stream_bytes, e->size);
+  return 0;
+}
+
+int codec_check_decoded(const codec_vtable *vt, const uint8_t *rgb, int width, int height,
+                        int want_width, int want_height, char *err, size_t err_len) {
+  const char *name = vt && vt->name ? vt->name : "?";
+  if (!rgb)
+    return codec_errorf(err, err_len, "codec %s broke its contract: decode returned no image",
+                        name);
+  if (width != want_width || height != want_height)
+    return codec_errorf(err, err_len,
+                        "codec %s broke its contract: decoded size %dx%d differs from the "
+                        "original %dx%d",
+                        name, width, height, want_width, want_height);
+  return 0;
+}
+
 /* ---- option values ---- */
 
 int codec_option_parse_bool(const char *key, const char *value, int *out, char *err,

@@ -12,6 +12,7 @@
 #define SAICBENCH_CODEC_REGISTRY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "saicbench_codec.h"
 
@@ -40,6 +41,15 @@ const codec_vtable *codec_registry_find(const codec_registry *r, const char *nam
 const char *codec_registry_plugin_path(const codec_registry *r, const codec_vtable *vt);
 /* Unloads the plugins (in reverse load order) and frees the registry. NULL is a no-op. */
 void codec_registry_destroy(codec_registry *r);
+
+/* The result contract of saicbench_codec.h, checked by the harness after every successful
+ * encode and decode, so that a codec's (a plugin's) bad result is recorded as that image's
+ * error instead of being stored: an encode returns data with 0 < stream_bytes <= size; a
+ * decode returns an image of the original's size. Return 0 when kept, else non-zero with
+ * "codec NAME broke its contract: ..." in err. */
+int codec_check_encoded(const codec_vtable *vt, const codec_encoded *e, char *err, size_t err_len);
+int codec_check_decoded(const codec_vtable *vt, const uint8_t *rgb, int width, int height,
+                        int want_width, int want_height, char *err, size_t err_len);
 
 /* Option-value parsers. `key` is only used in messages. All return 0 on success and non-zero
  * with a message naming the key and the rejected value otherwise; *out is untouched on error. */

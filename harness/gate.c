@@ -76,8 +76,8 @@ static int ynumber(ynode_ctx *c, const yaml_node_t *n, const char *key, double l
   const char *s = ynode_scalar(n);
   char *end = NULL;
   errno = 0;
-  double v = s && *s ? strtod(s, &end) : NAN;
-  if (!s || !*s || errno || *end || !isfinite(v) || v < lo || v > hi)
+  double v = ynode_is_decimal(s) ? strtod(s, &end) : NAN;
+  if (!s || !end || errno || *end || !isfinite(v) || v < lo || v > hi)
     return ynode_fail(c, n, "gate.%s: expected a number from %g to %g, got '%s'", key, lo, hi,
                       s ? s : "(not a scalar)");
   *out = v;
@@ -135,19 +135,11 @@ static int ygrid(ynode_ctx *c, const yaml_node_t *n, const char *key, int positi
 /* Parses the `gate:` mapping of the suite text. */
 static int gate_config_parse(const char *text, const char *file, gate_config *cfg, char *err,
                              size_t err_len) {
-  yaml_parser_t parser;
   yaml_document_t doc;
-  if (!yaml_parser_initialize(&parser)) {
-    snprintf(err, err_len, "%s: cannot initialise the YAML parser", file);
+  /* The suite's limits (depth, one document, unique keys): usually reported by the suite
+   * parser already, but the text may come from a database (runs.suite_text). */
+  if (ynode_load(text, strlen(text), file, &doc, err, err_len))
     return -1;
-  }
-  yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-  if (!yaml_parser_load(&parser, &doc)) {
-    snprintf(err, err_len, "%s: YAML error", file); /* the suite parser reported it already */
-    yaml_parser_delete(&parser);
-    return -1;
-  }
-  yaml_parser_delete(&parser);
   ynode_ctx c = {&doc, file, err, err_len};
   int rc = 0;
   const yaml_node_t *root = yaml_document_get_root_node(&doc), *gate = NULL;

@@ -1119,6 +1119,10 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  /* A file-size limit (ulimit -f) would otherwise kill the process with SIGXFSZ and no word;
+   * ignored, the write fails with EFBIG and the usual message (run: "disk full, file size
+   * limit or I/O error ... --resume") names the file. */
+  signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) {
     usage(stderr);
     return 2;

@@ -473,8 +473,11 @@ static cache_entry *cache_encode(codec_cache *c, double knob) {
     free(e->enc.data);
     memset(&e->enc, 0, sizeof e->enc);
     e->error = strdup(err[0] ? err : "encode failed");
-  } else if (!e->enc.data || !e->enc.size) {
-    e->error = strdup("encoder returned no data");
+  } else if (codec_check_encoded(c->pc->vt, &e->enc, err, sizeof err)) {
+    /* Recorded as the image's error, never stored as a result. */
+    free(e->enc.data);
+    memset(&e->enc, 0, sizeof e->enc);
+    e->error = strdup(err);
   }
   return e;
 }
@@ -548,9 +551,8 @@ static void cache_measure(codec_cache *c, cache_entry *e) {
   }
   if (rc) {
     e->error = strdup(err[0] ? err : "decode failed");
-  } else if (w != c->img->width || h != c->img->height || !rgb) {
-    snprintf(err, sizeof err, "decoded size %dx%d differs from the original %dx%d", w, h,
-             c->img->width, c->img->height);
+  } else if (codec_check_decoded(c->pc->vt, rgb, w, h, c->img->width, c->img->height, err,
+                                 sizeof err)) {
     e->error = strdup(err);
   } else {
     /* One call: SSIM and the first MS-SSIM scale share their filtering. */

@@ -41,14 +41,27 @@ typedef struct store_result {
   const char *error; /* NULL on success; then the numeric fields other than ids are ignored */
 } store_result;
 
-/* Opens (creating if needed) the database at path; creates or checks the schema. Refuses files
- * that are not SQLite databases or carry another schema version, naming the file. An older
- * saicbench file is upgraded in place, and one of the current version that lacks the flat views
- * (result_rows, ...; added without a version change) gets them. */
+/* saicbench's PRAGMA application_id ("SBDB"), set when a database is created (and on the next
+ * write to one written before it had one); see docs/schema.md. */
+#define STORE_APPLICATION_ID 0x53424442
+
+/* Opens (creating if needed) the database at path; creates or checks the schema. Before
+ * anything is written (the WAL switch included) the file is identified: an empty SQLite file is
+ * initialised; a file with STORE_APPLICATION_ID and schema version 1..current, or one without
+ * an application id whose runs/results tables have saicbench's columns (written before the id
+ * existed), is used; anything else is refused naming the file ("not a saicbench database:
+ * ..."), as are non-SQLite files, unknown, negative or newer versions and a file that fails
+ * PRAGMA quick_check. An older saicbench file is upgraded in place (and gets the application
+ * id), and one of the current version that lacks the flat views (result_rows, ...; added
+ * without a version change) gets them. */
 int store_open(const char *path, store **out, char *err, size_t err_len);
-/* Opens an existing database read-only (reports). Accepts schema versions 1..current; a
- * version-1 file has no task tables (see store_schema_version). Never writes: the flat views
- * may be missing from a file no saicbench with them has written. */
+/* Opens an existing database read-only (reports, compare, history, gate, merge's shards), with
+ * the same identification and PRAGMA quick_check as store_open; an empty file is refused.
+ * Accepts schema versions 1..current; a version-1 file has no task tables (see
+ * store_schema_version). Never writes: the flat views may be missing from a file no saicbench
+ * with them has written. A WAL-mode file whose -shm file cannot be created (read-only folder)
+ * is opened with SQLite's immutable=1 when its -wal file holds nothing, else refused with
+ * what to do. */
 int store_open_readonly(const char *path, store **out, char *err, size_t err_len);
 /* The schema version of the open file (1 for an old file opened read-only). */
 int store_schema_version(const store *s);

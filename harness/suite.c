@@ -27,8 +27,9 @@ static int get_string(ynode_ctx *c, const yaml_node_t *n, const char *what, char
   return 0;
 }
 
+/* Decimal only (ynode_is_decimal): strtod would also read "0x32", "inf" and " 5". */
 static int parse_number(const char *s, double *out) {
-  if (!s || !*s)
+  if (!ynode_is_decimal(s))
     return -1;
   char *end;
   errno = 0;
@@ -42,8 +43,9 @@ static int parse_number(const char *s, double *out) {
 static int get_size(ynode_ctx *c, const yaml_node_t *n, const char *what, size_t min, size_t *out) {
   const char *s = ynode_scalar(n);
   char *end;
-  if (!s || !*s || *s == '-')
-    return ynode_fail(c, n, "%s: expected a non-negative integer", what);
+  if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+    return ynode_fail(c, n, "%s: expected a non-negative decimal integer, got '%s'", what,
+                      s ? s : "(not a scalar)");
   errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
   if (errno || *end || v < min || v > (unsigned long long)SIZE_MAX / 2)
@@ -93,13 +95,24 @@ static int get_grid(ynode_ctx *c, const yaml_node_t *n, const char *what, int po
   return 0;
 }
 
-static int check_name(ynode_ctx *c, const yaml_node_t *n, const char *what, const char *s) {
+/* The rules for dataset names, codec labels and task names (they become file names, CSV
+ * cells and HTML text): 1 to 64 letters, digits, '-', '_' and '.'. NULL when s follows them. */
+static const char *name_problem(const char *s) {
   if (!*s || strlen(s) > 64)
-    return ynode_fail(c, n, "%s: must be 1 to 64 characters", what);
+    return "must be 1 to 64 characters";
   for (const char *p = s; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
           *p == '-' || *p == '_' || *p == '.'))
-      return ynode_fail(c, n, "%s '%s': use letters, digits, '-', '_' and '.' only", what, s);
+      return "use letters, digits, '-', '_' and '.' only";
+  return NULL;
+}
+
+static int check_name(ynode_ctx *c, const yaml_node_t *n, const char *what, const char *s) {
+  const char *problem = name_problem(s);
+  if (problem && !*s)
+    return ynode_fail(c, n, "%s: %s", what, problem);
+  if (problem)
+    return ynode_fail(c, n, "%s '%s': %s", what, s, problem);
   return 0;
 }
 
@@ -443,22 +456,9 @@ static int parse_root(ynode_ctx *c, suite *s) {
 int suite_parse(const char *text, size_t len, const char *name_for_errors, suite **out, char *err,
                 size_t err_len) {
   *out = NULL;
-  yaml_parser_t parser;
   yaml_document_t doc;
-  if (!yaml_parser_initialize(&parser)) {
-    snprintf(err, err_len, "%s: cannot initialise the YAML parser", name_for_errors);
+  if (ynode_load(text, len, name_for_errors, &doc, err, err_len))
     return -1;
-  }
-  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-  if (!yaml_parser_load(&parser, &doc)) {
-    snprintf(err, err_len, "%s:%zu:%zu: YAML error: %s%s%s", name_for_errors,
-             parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-             parser.problem ? parser.problem : "malformed document", parser.context ? " " : "",
-             parser.context ? parser.context : "");
-    yaml_parser_delete(&parser);
-    return -1;
-  }
-  yaml_parser_delete(&parser);
   suite *s = calloc(1, sizeof *s);
   int rc = -1;
   ynode_ctx c = {&doc, name_for_errors, err, err_len};
@@ -649,12 +649,25 @@ int suite_add_codec_spec(suite *s, const char *spec, const char *knob_name, char
     }
     *eq = '\0';
     const char *key = tok, *val = eq + 1;
-    if (!strcmp(key, "knob") || (knob_name && !strcmp(key, knob_name)))
+    const int is_knob = !strcmp(key, "knob") || (knob_name && !strcmp(key, knob_name));
+    if ((is_knob && cd->knobs) || (!strcmp(key, "bpp") && cd->bpps) ||
+        (!strcmp(key, "label") && cd->label)) {
+      snprintf(err, err_len, "--codec %s: '%s' given twice", spec, key);
+      rc = -1;
+      break;
+    }
+    if (is_knob)
       rc = parse_list(spec, key, val, 0, &cd->knobs, &cd->n_knobs, err, err_len);
     else if (!strcmp(key, "bpp"))
       rc = parse_list(spec, key, val, 1, &cd->bpps, &cd->n_bpps, err, err_len);
     else if (!strcmp(key, "label")) {
-      free(cd->label);
+      /* The suite's rules: a label ends up in file names, CSV cells and the HTML report. */
+      const char *problem = name_problem(val);
+      if (problem) {
+        snprintf(err, err_len, "--codec %s: label '%s': %s", spec, val, problem);
+        rc = -1;
+        break;
+      }
       cd->label = strdup(val);
     } else {
       cd->options[cd->n_options].key = strdup(key);
@@ -672,8 +685,8 @@ int suite_add_codec_spec(suite *s, const char *spec, const char *knob_name, char
              knob_name ? knob_name : "knob");
     return -1;
   }
-  for (size_t i = 0; i + 1 < s->n_codecs; i++)
-    if (!strcmp(s->codecs[i].label, cd->label)) {
+  for (size_t i = 0; i + 1 < s->n_codecs; i++) /* a spec that failed earlier has no label */
+    if (s->codecs[i].label && !strcmp(s->codecs[i].label, cd->label)) {
       snprintf(err, err_len, "--codec %s: label '%s' used twice (add :label=NAME)", spec,
                cd->label);
       return -1;

@@ -481,6 +481,32 @@ class CliTest(unittest.TestCase):
         self.assertEqual(res, self.ref[0])
         self.assertEqual(agg, self.ref[1])
 
+    def test_file_size_limit_without_ignoring_sigxfsz(self):
+        # `ulimit -f` as a shell sets it: SIGXFSZ left at its default (which kills). saicbench
+        # ignores it itself, so the write fails with EFBIG and the full-disk message follows.
+        import resource
+
+        def limit_file_size():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (160000, 160000))
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+
+        db = self.db("ulimit.db")
+        p = subprocess.run([SAICBENCH, "run", self.suite, "--data", self.data, "--db", db,
+                            "--quiet"], capture_output=True, text=True,
+                           preexec_fn=limit_file_size, timeout=300)
+        self.assertEqual(p.returncode, 2, "exit %d (-%d is SIGXFSZ): %s"
+                         % (p.returncode, signal.SIGXFSZ, p.stderr))
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+        self.assertIn("ulimit.db", p.stderr)
+        self.assertIn("file size limit", p.stderr)
+        self.assertIn("--resume", p.stderr)
+        self.assertGreater(count_results(db), 0)
+        run(["run", self.suite, "--data", self.data, "--db", db, "--resume", "--quiet"])
+        res, agg, status = results_view(db)
+        self.assertEqual(status, "complete")
+        self.assertEqual(res, self.ref[0])
+        self.assertEqual(agg, self.ref[1])
+
     def test_resume_of_complete_run_starts_new(self):
         db = self.db("again.db")
         run(["run", self.suite, "--data", self.data, "--db", db, "--quiet", "--limit", "2"])

@@ -25,6 +25,79 @@ static void write_file(const char *path, const char *content) {
   }
 }
 
+/* The whole file (malloc()ed, *len bytes), NULL if it cannot be read. */
+static unsigned char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  *len = 0;
+  if (!f)
+    return NULL;
+  unsigned char *buf = NULL;
+  size_t cap = 0;
+  for (;;) {
+    if (*len == cap) {
+      unsigned char *g = realloc(buf, cap = cap ? 2 * cap : 65536);
+      if (!g)
+        break;
+      buf = g;
+    }
+    size_t n = fread(buf + *len, 1, cap - *len, f);
+    if (!n)
+      break;
+    *len += n;
+  }
+  fclose(f);
+  return buf;
+}
+
+static int exists(const char *path) { return access(path, F_OK) == 0; }
+
+static int exec_file(const char *path, const char *sql) {
+  sqlite3 *db;
+  int rc = sqlite3_open(path, &db) == SQLITE_OK ? sqlite3_exec(db, sql, 0, 0, 0) : SQLITE_ERROR;
+  sqlite3_close(db);
+  return rc;
+}
+
+static int int_query(const char *path, const char *sql) {
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  int v = -999;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW)
+      v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return v;
+}
+
+/* A file that is not saicbench's is refused by both opens, named, and left byte for byte as it
+ * was (no WAL switch, no -wal file, no tables added). */
+static void refused_untouched(const char *name, const char *sql, const char *want) {
+  char err[512] = "", path[512], wal[600];
+  snprintf(path, sizeof path, "%s", tmp_path(name));
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  unlink(path);
+  CHECK(exec_file(path, sql) == SQLITE_OK);
+  size_t n0, n1;
+  unsigned char *before = slurp(path, &n0);
+  store *s = NULL;
+  CHECK_MSG(store_open(path, &s, err, sizeof err) != 0, "%s", name);
+  CHECK_MSG(strstr(err, want) && strstr(err, name), "%s: %s", name, err);
+  store_close(s);
+  s = NULL;
+  CHECK_MSG(store_open_readonly(path, &s, err, sizeof err) != 0, "%s", name);
+  CHECK_MSG(strstr(err, want) && strstr(err, name), "%s: %s", name, err);
+  store_close(s);
+  unsigned char *after = slurp(path, &n1);
+  CHECK_MSG(before && after && n0 == n1 && !memcmp(before, after, n0), "%s changed", name);
+  CHECK_MSG(!exists(wal), "%s: a -wal file appeared", name);
+  CHECK_MSG(after && n1 > 19 && after[18] == 1 && after[19] == 1, "%s: switched to WAL", name);
+  free(before);
+  free(after);
+}
+
 int main(void) {
   char err[512];
   const char *tmp = getenv("TMPDIR");
@@ -45,20 +118,45 @@ int main(void) {
   if (f)
     fclose(f);
 
-  /* Someone else's SQLite database is not modified. */
-  sqlite3 *db;
-  CHECK(sqlite3_open(tmp_path("other.db"), &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1);", 0, 0, 0) == SQLITE_OK);
-  sqlite3_close(db);
-  CHECK(store_open(tmp_path("other.db"), &s, err, sizeof err) != 0);
-  CHECK_MSG(strstr(err, "not a saicbench store") != NULL, "%s", err);
+  /* Someone else's SQLite database is not modified, whatever its user_version: identified by
+   * application id and schema before any write (the WAL switch included). */
+  refused_untouched("other.db", "CREATE TABLE t(x); INSERT INTO t VALUES (1);",
+                    "not a saicbench database");
+  refused_untouched("foreign1.db", "PRAGMA user_version=1; CREATE TABLE foo(x);",
+                    "not a saicbench database");
+  refused_untouched("foreign2.db", "PRAGMA user_version=2; CREATE TABLE foo(x);",
+                    "not a saicbench database");
+  refused_untouched("negative.db", "PRAGMA user_version=-1; CREATE TABLE foo(x);",
+                    "not a saicbench database");
+  refused_untouched("version7.db", "PRAGMA user_version=7;", "not a saicbench database");
+  refused_untouched("otherapp.db", "PRAGMA application_id=1234; PRAGMA user_version=2;",
+                    "application id 0x000004d2");
+  /* Tables named like saicbench's but with other columns. */
+  refused_untouched("lookalike.db",
+                    "PRAGMA user_version=2; CREATE TABLE runs(id INTEGER PRIMARY KEY, name); "
+                    "CREATE TABLE results(x);",
+                    "not a saicbench database");
 
-  /* A newer schema is refused. */
-  CHECK(sqlite3_open(tmp_path("newer.db"), &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db, "PRAGMA user_version=99;", 0, 0, 0) == SQLITE_OK);
-  sqlite3_close(db);
-  CHECK(store_open(tmp_path("newer.db"), &s, err, sizeof err) != 0);
-  CHECK_MSG(strstr(err, "newer") != NULL, "%s", err);
+  /* A newer schema of saicbench's own is refused as newer. */
+  char newer_sql[160];
+  snprintf(newer_sql, sizeof newer_sql, "PRAGMA application_id=%d; PRAGMA user_version=99;",
+           (int)STORE_APPLICATION_ID);
+  refused_untouched("future.db", newer_sql, "newer than this saicbench");
+  /* A saicbench id with an unknown version (0, negative) is refused too. */
+  snprintf(newer_sql, sizeof newer_sql, "PRAGMA application_id=%d; PRAGMA user_version=-3;",
+           (int)STORE_APPLICATION_ID);
+  refused_untouched("ours_negative.db", newer_sql, "not a saicbench database");
+
+  /* An empty file is initialised for writing (with the application id) but is no database to
+   * read. */
+  CHECK(exec_file(tmp_path("empty.db"), "") == SQLITE_OK);
+  CHECK(store_open_readonly(tmp_path("empty.db"), &s, err, sizeof err) != 0);
+  CHECK_MSG(strstr(err, "not a saicbench database") && strstr(err, "empty.db"), "%s", err);
+  CHECK_MSG(store_open(tmp_path("empty.db"), &s, err, sizeof err) == 0, "%s", err);
+  store_close(s);
+  CHECK(int_query(tmp_path("empty.db"), "PRAGMA application_id") == STORE_APPLICATION_ID);
+  CHECK(int_query(tmp_path("empty.db"), "PRAGMA user_version") == STORE_SCHEMA_VERSION);
+  s = NULL;
 
   /* A fresh store. */
   CHECK_MSG(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
@@ -148,6 +246,47 @@ int main(void) {
   store_close(s);
   CHECK(store_open_readonly(tmp_path("r.db"), &s, err, sizeof err) == 0);
   store_close(s);
+  CHECK(int_query(tmp_path("r.db"), "PRAGMA application_id") == STORE_APPLICATION_ID);
+
+  /* A database written before the application id (id 0, saicbench's tables): read as it is,
+   * and given the id by the next write. */
+  CHECK(exec_file(tmp_path("r.db"), "PRAGMA application_id=0; PRAGMA journal_mode=DELETE;") ==
+        SQLITE_OK);
+  CHECK(int_query(tmp_path("r.db"), "PRAGMA application_id") == 0);
+  size_t n_old, n_now;
+  unsigned char *old_bytes = slurp(tmp_path("r.db"), &n_old);
+  CHECK_MSG(store_open_readonly(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  store_close(s);
+  unsigned char *now_bytes = slurp(tmp_path("r.db"), &n_now);
+  CHECK(old_bytes && now_bytes && n_old == n_now && !memcmp(old_bytes, now_bytes, n_old));
+  free(old_bytes);
+  free(now_bytes);
+  CHECK_MSG(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  store_close(s);
+  CHECK(int_query(tmp_path("r.db"), "PRAGMA application_id") == STORE_APPLICATION_ID);
+  CHECK(int_query(tmp_path("r.db"), "SELECT count(*) FROM results") == 4);
+
+  /* A damaged file (one b-tree page overwritten) is refused by both opens, named. */
+  {
+    size_t n;
+    unsigned char *bytes = slurp(tmp_path("r.db"), &n);
+    int page_size = int_query(tmp_path("r.db"), "PRAGMA page_size");
+    int root = int_query(tmp_path("r.db"), "SELECT rootpage FROM sqlite_master WHERE "
+                                           "name='aggregates'");
+    CHECK(bytes && page_size > 0 && root > 1 && (size_t)root * (size_t)page_size <= n);
+    if (bytes && page_size > 0 && root > 1 && (size_t)root * (size_t)page_size <= n) {
+      memset(bytes + (size_t)(root - 1) * (size_t)page_size, 0x5a, (size_t)page_size);
+      FILE *out = fopen(tmp_path("damaged.db"), "wb");
+      CHECK(out && fwrite(bytes, 1, n, out) == n);
+      if (out)
+        fclose(out);
+      CHECK(store_open_readonly(tmp_path("damaged.db"), &s, err, sizeof err) != 0);
+      CHECK_MSG(strstr(err, "damaged") && strstr(err, "damaged.db"), "%s", err);
+      CHECK(store_open(tmp_path("damaged.db"), &s, err, sizeof err) != 0);
+      CHECK_MSG(strstr(err, "quick_check"), "%s", err);
+    }
+    free(bytes);
+  }
   CHECK(store_open_readonly(tmp_path("notes.db"), &s, err, sizeof err) != 0);
   CHECK(store_open_readonly(tmp_path("missing.db"), &s, err, sizeof err) != 0);
   CHECK_MSG(strstr(err, "missing.db") != NULL, "%s", err);

@@ -130,6 +130,71 @@ static void test_report_key(void) {
   }
 }
 
+/* Leniency closed: a key given twice (in any mapping), a second YAML document, numbers that
+ * are not decimal, nesting deeper than YNODE_MAX_DEPTH, too many anchors; each with
+ * file:line:col. */
+static void test_strictness(void) {
+  const char *codecs = "datasets: [{path: a}]\ncodecs: [{codec: jpeg, knob: [50]}]\n";
+  char text[4096];
+  snprintf(text, sizeof text, "name: x\n%sname: y\n", codecs);
+  parse_bad(text, "t.yaml:4:1:", "'name' given twice (first at line 1)");
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs:\n  - codec: jpeg\n    knob: [50]\n"
+            "    knob: [70]\n",
+            "t.yaml:6:5:", "'knob' given twice (first at line 5)");
+  parse_bad("name: x\ndatasets: [{path: a, name: b, name: c}]\ncodecs: [{codec: j, knob: 1}]\n",
+            "t.yaml:2:31:", "'name' given twice (first at line 2)");
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs: [{codec: j, knob: 1}]\n"
+            "gate: {knob: [1], knob: [2]}\n",
+            "t.yaml:4:19:", "'knob' given twice");
+  snprintf(text, sizeof text, "name: x\n%s---\nname: y\n", codecs);
+  parse_bad(text, "t.yaml:4:1:", "a second YAML document");
+  snprintf(text, sizeof text, "name: x\n%s...\n", codecs); /* an end marker alone is fine */
+  suite_free(parse_ok(text));
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs: [{codec: jpeg, knob: [0x32]}]\n",
+            "t.yaml:3:", "expected a number, got '0x32'");
+  parse_bad("name: x\ndatasets: [{path: a}]\ncodecs: [{codec: jpeg, bpp: [ .5, inf]}]\n",
+            "t.yaml:3:", "got 'inf'");
+  parse_bad("name: x\ndatasets: [{path: a, limit: 0x10}]\ncodecs: [{codec: j, knob: 1}]\n",
+            "t.yaml:2:", "expected a non-negative decimal integer, got '0x10'");
+  parse_bad("name: x\ndatasets: [{path: a, limit: +10}]\ncodecs: [{codec: j, knob: 1}]\n",
+            "t.yaml:2:", "got '+10'");
+  suite *s = parse_ok("name: x\ndatasets: [{path: a}]\n"
+                      "codecs: [{codec: j, knob: [-1.5e1, .5, 5., +2, 1E2]}]\n");
+  CHECK(s && s->codecs[0].n_knobs == 5 && s->codecs[0].knobs[0] == -15 &&
+        s->codecs[0].knobs[4] == 100);
+  suite_free(s);
+
+  /* Nesting: 64 levels are fine, 65 are not, and a million are refused at once. */
+  snprintf(text, sizeof text, "name: x\n%sgate: {a: %.*s%.*s}\n", codecs, 62,
+           "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 62,
+           "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+  suite_free(parse_ok(text));
+  snprintf(text, sizeof text, "name: x\n%sgate: {a: %.*s%.*s}\n", codecs, 63,
+           "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 63,
+           "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+  parse_bad(text, "t.yaml:4:73:", "nested more than 64 levels deep");
+  size_t deep = 1000000, head = strlen("name: x\ngate: ");
+  char *big = malloc(head + 2 * deep + 2);
+  if (big) {
+    memcpy(big, "name: x\ngate: ", head);
+    memset(big + head, '[', deep);
+    memset(big + head + deep, ']', deep);
+    memcpy(big + head + 2 * deep, "\n", 2);
+    parse_bad(big, "t.yaml:2:", "nested more than 64 levels deep");
+    free(big);
+  }
+  /* Anchors and aliases: bounded (libyaml looks each up linearly). */
+  char *many = malloc(80 * 20 + 64);
+  if (many) {
+    size_t n = (size_t)sprintf(many, "name: x\nlist: [");
+    for (int i = 0; i < 70; i++)
+      n += (size_t)sprintf(many + n, "&a%d %d, ", i, i);
+    sprintf(many + n, "]\n");
+    parse_bad(many, "t.yaml:2:", "more than 64 anchors");
+    free(many);
+  }
+}
+
 int main(void) {
   suite *s = parse_ok("name: quick\n"
                       "description: a test\n"
@@ -203,7 +268,19 @@ int main(void) {
   CHECK(strstr(err, "no grid") != NULL);
   CHECK(suite_add_codec_spec(a, "jpeg:bpp=0", "quality", err, sizeof err) != 0);
   CHECK(suite_add_codec_spec(a, "jpeg:oops", "quality", err, sizeof err) != 0);
+  /* Command-line labels follow the suite's rules; a key given twice is an error. */
+  CHECK(suite_add_codec_spec(a, "jpeg:quality=50:label==HYPERLINK(\"x\")", "quality", err,
+                             sizeof err) != 0);
+  CHECK_MSG(strstr(err, "label '=HYPERLINK(\"x\")': use letters, digits") != NULL, "%s", err);
+  CHECK(suite_add_codec_spec(a, "jpeg:quality=50:label=a b", "quality", err, sizeof err) != 0);
+  CHECK(suite_add_codec_spec(a, "jpeg:quality=50:label=j.q-50_x", "quality", err, sizeof err) == 0);
+  CHECK(suite_add_codec_spec(a, "jpeg:quality=50:knob=60:label=k", "quality", err, sizeof err) !=
+        0);
+  CHECK_MSG(strstr(err, "'knob' given twice") != NULL, "%s", err);
+  CHECK(suite_add_codec_spec(a, "jpeg:quality=0x32:label=h", "quality", err, sizeof err) != 0);
+  CHECK_MSG(strstr(err, "'0x32' is not a number") != NULL, "%s", err);
   suite_free(a);
+  test_strictness();
   test_path_settings();
   test_report_key();
   return test_report("test_suite");

@@ -521,7 +521,7 @@ class OlderFilesTest(unittest.TestCase):
         before = sha256(path)
         p = run(["run", "--db", path] + self.adhoc, check=False)
         self.assertNotEqual(p.returncode, 0)
-        self.assertIn("not a saicbench store", p.stderr)
+        self.assertIn("not a saicbench database", p.stderr)
         self.assertEqual(sha256(path), before)
         self.assertEqual(views_of(path), [])
 
