@@ -159,6 +159,19 @@ static const char *const copy_task_sql[] = {
     "mt.name = st.name WHERE st.run_id = ?2 AND mt.checkpoint_sha256 <> st.checkpoint_sha256",
 };
 
+/* Timing repeats (--timing-repeats N > 1), copied only from shards that have the table. */
+static const char *const copy_repeats_sql =
+    "INSERT INTO main.timing_repeats (image_id, point_id, encode_ms, decode_ms) "
+    "SELECT mi.id, mp.id, t.encode_ms, t.decode_ms FROM src.timing_repeats t "
+    "JOIN src.images si ON si.id = t.image_id "
+    "JOIN src.datasets sd ON sd.id = si.dataset_id JOIN src.points sp ON sp.id = t.point_id "
+    "JOIN src.codecs sc ON sc.id = sp.codec_id "
+    "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name "
+    "JOIN main.images mi ON mi.dataset_id = md.id AND mi.idx = si.idx "
+    "JOIN main.codecs mc ON mc.run_id = ?1 AND mc.label = sc.label "
+    "JOIN main.points mp ON mp.codec_id = mc.id AND mp.kind = sp.kind AND mp.value = sp.value "
+    "WHERE sc.run_id = ?2";
+
 /* Datasets and codecs must agree across shards (same content, same settings). */
 static const char *const check_sql =
     "SELECT (SELECT count(*) FROM src.datasets sd JOIN main.datasets md ON md.run_id = ?1 AND "
@@ -237,6 +250,14 @@ static int copy_shard(store *out, int64_t run_id, const char *path, int64_t src_
       rc = -1;
     }
   }
+  int64_t has_repeats = 0;
+  if (!rc)
+    rc = exec_bound(db,
+                    "SELECT count(*) FROM src.sqlite_master WHERE type = 'table' AND "
+                    "name = 'timing_repeats' AND ?1 > 0",
+                    run_id, src_run, &has_repeats, err, err_len, path);
+  if (!rc && has_repeats)
+    rc = exec_bound(db, copy_repeats_sql, run_id, src_run, NULL, err, err_len, path);
   if (!rc)
     rc = store_commit(out, err, err_len);
   if (rc)

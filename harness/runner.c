@@ -144,7 +144,7 @@ typedef struct task_row {
 
 typedef struct msg {
   msg_kind kind;
-  store_result r;   /* MSG_RESULT; r.error owned */
+  store_result r;   /* MSG_RESULT; r.error, r.encode_all and r.decode_all owned */
   int64_t image_id; /* MSG_IMAGE */
   int width, height;
   char hash[33];
@@ -228,6 +228,8 @@ static void free_msgs(msg *m) {
   while (m) {
     msg *next = m->next;
     free((char *)m->r.error);
+    free((double *)m->r.encode_all);
+    free((double *)m->r.decode_all);
     free(m->error);
     for (int k = 0; k < m->n_tasks; k++)
       free(m->tasks[k].probs);
@@ -322,6 +324,10 @@ typedef struct cache_entry {
   double encode_ms;
   int measured;
   double decode_ms, mse, psnr, ssim, ms_ssim;
+  /* With timing repeats: every timed encode and decode in the order measured (the medians are
+   * encode_ms, decode_ms); NULL and 0 otherwise. */
+  double *encode_all, *decode_all;
+  int n_encode_all, n_decode_all;
   uint8_t *decoded; /* kept for task inference when the cache keeps decoded images */
   char *error;      /* encode or decode failure at this knob */
 } cache_entry;
@@ -348,6 +354,8 @@ static void cache_clear(codec_cache *c) {
     free(c->e[i].enc.data);
     free(c->e[i].decoded);
     free(c->e[i].error);
+    free(c->e[i].encode_all);
+    free(c->e[i].decode_all);
   }
   c->n = 0;
 }
@@ -493,11 +501,23 @@ static double median(double *v, size_t n) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Keeps the n timings in measured order in *all (a copy: median sorts t), returns their median.
+ * Out of memory: *all stays NULL and only the median is stored. */
+static double keep_timings(double *t, int n, double **all, int *n_all) {
+  free(*all);
+  *n_all = 0;
+  if ((*all = malloc((size_t)n * sizeof **all))) {
+    memcpy(*all, t, (size_t)n * sizeof *t);
+    *n_all = n;
+  }
+  return median(t, (size_t)n);
+}
+
 enum { MAX_TIMING_REPEATS = 1000 };
 
 /* Encodes the entry's knob again until `repeats` encodes are timed (the one that produced the
- * entry is the first) and stores their median. The extra streams are discarded: the stored
- * stream, and so every non-timing result, is the first one's. */
+ * entry is the first) and stores their median, keeping every timing. The extra streams are
+ * discarded: the stored stream, and so every non-timing result, is the first one's. */
 static void repeat_encode(codec_cache *c, cache_entry *e) {
   double t[MAX_TIMING_REPEATS];
   int n = c->repeats < MAX_TIMING_REPEATS ? c->repeats : MAX_TIMING_REPEATS;
@@ -513,11 +533,11 @@ static void repeat_encode(codec_cache *c, cache_entry *e) {
     if (rc) /* failed now but not the first time: keep the timings taken so far */
       n = i;
   }
-  e->encode_ms = median(t, (size_t)n);
+  e->encode_ms = keep_timings(t, n, &e->encode_all, &e->n_encode_all);
 }
 
 /* Decodes and scores an encoded entry (once). With repeats, the encode and the decode are
- * timed that many times and the medians stored. */
+ * timed that many times and the medians stored, with every timing. */
 static void cache_measure(codec_cache *c, cache_entry *e) {
   if (e->measured || e->error)
     return;
@@ -547,7 +567,7 @@ static void cache_measure(codec_cache *c, cache_entry *e) {
       if (rc2)
         n = i;
     }
-    e->decode_ms = median(t, (size_t)n);
+    e->decode_ms = keep_timings(t, n, &e->decode_all, &e->n_decode_all);
   }
   if (rc) {
     e->error = strdup(err[0] ? err : "decode failed");
@@ -667,6 +687,21 @@ static void fill_from_entry(msg *m, const codec_cache *c, const cache_entry *e) 
   m->r.ms_ssim = e->ms_ssim;
   m->r.encode_ms = e->encode_ms;
   m->r.decode_ms = e->decode_ms;
+  /* The message owns copies: the entry may serve several rows and is freed with the cache. */
+  double *enc = NULL, *dec = NULL;
+  if (e->n_encode_all && (enc = malloc((size_t)e->n_encode_all * sizeof *enc)))
+    memcpy(enc, e->encode_all, (size_t)e->n_encode_all * sizeof *enc);
+  if (e->n_decode_all && (dec = malloc((size_t)e->n_decode_all * sizeof *dec)))
+    memcpy(dec, e->decode_all, (size_t)e->n_decode_all * sizeof *dec);
+  if ((e->n_encode_all && !enc) || (e->n_decode_all && !dec)) { /* timings only: go on */
+    free(enc);
+    free(dec);
+    enc = dec = NULL;
+  }
+  m->r.encode_all = enc;
+  m->r.n_encode_all = enc ? e->n_encode_all : 0;
+  m->r.decode_all = dec;
+  m->r.n_decode_all = dec ? e->n_decode_all : 0;
 }
 
 typedef struct run_ctx {

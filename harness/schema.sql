@@ -1,8 +1,10 @@
 -- saicbench result database, schema version 2 (PRAGMA user_version = 2).
 -- Version 2 added the task tables (tasks, task_refs, task_results, task_aggregates); a version-1
--- database is upgraded in place by adding them (nothing else changes). The views at the end
--- (result_rows, task_result_rows, point_summary, task_point_summary) store nothing and do not
--- change the version: they are added to any saicbench database opened for writing that lacks them.
+-- database is upgraded in place by adding them (nothing else changes). Later additions that old
+-- readers need not know about do not change the version: the timing_repeats table and the views
+-- at the end (result_rows, task_result_rows, point_summary, task_point_summary). saicbench adds
+-- any table, index or view of this file that is missing to a saicbench database it opens for
+-- writing (harness/store.c, store_open); readers do not require them.
 -- Embedded into the binary at build time (harness/store.c); this file is the reference.
 -- Units: bytes are file bytes unless named stream_*; bpp = 8*bytes/(width*height);
 -- times in milliseconds; metrics NULL where undefined (e.g. MS-SSIM below 161 px).
@@ -94,6 +96,19 @@ CREATE TABLE IF NOT EXISTS results (
   PRIMARY KEY (image_id, point_id)
 ) WITHOUT ROWID;
 
+-- Every timed repeat of a results row's final encode and decode (run --timing-repeats N, N > 1;
+-- no row otherwise and none for a row with an error). JSON arrays of milliseconds in the order
+-- measured, each number the shortest decimal that reads back as the measured double; the
+-- results row's encode_ms / decode_ms is the median of these exactly. Usually N values; fewer
+-- when a repeat failed (the ones taken before it are kept). Added without a version change.
+CREATE TABLE IF NOT EXISTS timing_repeats (
+  image_id      INTEGER NOT NULL REFERENCES images(id),
+  point_id      INTEGER NOT NULL REFERENCES points(id),
+  encode_ms     TEXT NOT NULL,    -- JSON array, e.g. [1.25,1.1875,1.3125]
+  decode_ms     TEXT NOT NULL,
+  PRIMARY KEY (image_id, point_id)
+) WITHOUT ROWID;
+
 -- Per grid point x dataset, recomputed from results when a run completes.
 CREATE TABLE IF NOT EXISTS aggregates (
   point_id      INTEGER NOT NULL REFERENCES points(id),
@@ -178,8 +193,9 @@ CREATE INDEX IF NOT EXISTS task_results_point ON task_results(point_id);
 -- Flat views: the usual joins done once, so a question about results needs no join (names instead
 -- of ids; the ids are kept for joining further). They store nothing and are not part of the
 -- version number: saicbench creates any that are missing whenever it opens one of its own
--- databases for writing (harness/store.c, store_open), so an older version-2 file gains them on
--- its next run or merge; read-only opens leave a file as it is. CREATE VIEW IF NOT EXISTS never
+-- databases for writing (harness/store.c, store_open; the same check covers every
+-- CREATE ... IF NOT EXISTS statement that starts a line here), so an older version-2 file gains
+-- them on its next run or merge; read-only opens leave a file as it is. CREATE VIEW IF NOT EXISTS never
 -- replaces a view: changing a view's columns later needs a DROP VIEW in store_open's upgrade.
 -- docs/schema.md documents them with ready queries (tests/harness/test_views.py runs those).
 

@@ -18,6 +18,7 @@ struct store {
   char *path;
   int version;
   sqlite3_stmt *insert_result, *update_image, *insert_task_ref, *insert_task_result;
+  sqlite3_stmt *insert_repeats, *delete_repeats;
 };
 
 /* What the user can act on for a failed write: SQLite's unix VFS does not always keep errno
@@ -248,29 +249,39 @@ static int check_integrity(store *s, char *err, size_t err_len) {
   return 0;
 }
 
-/* Whether one of the schema's views is missing: a version-2 file written before the views were
- * added (views store nothing, so they do not change the version). The names are read from the
- * embedded schema text (statements that start a line), so a new view needs no change here. */
-static int views_missing(store *s, int *missing, char *err, size_t err_len) {
-  static const char key[] = "CREATE VIEW IF NOT EXISTS ";
+/* Whether a table, index or view of the schema is missing from a file of the current version:
+ * one written before it was added (timing_repeats, the flat views: additions that old readers
+ * need not know about do not change the version). The names are read from the embedded schema
+ * text (CREATE ... IF NOT EXISTS statements that start a line), so a new object needs no change
+ * here. */
+static int schema_objects_missing(store *s, int *missing, char *err, size_t err_len) {
+  static const struct {
+    const char *key, *type;
+  } kinds[] = {{"CREATE TABLE IF NOT EXISTS ", "table"},
+               {"CREATE INDEX IF NOT EXISTS ", "index"},
+               {"CREATE VIEW IF NOT EXISTS ", "view"}};
   sqlite3_stmt *st;
   *missing = 0;
-  if (prepare(s, "SELECT count(*) FROM sqlite_master WHERE type='view' AND name=?", &st, err,
-              err_len))
+  if (prepare(s, "SELECT count(*) FROM sqlite_master WHERE type=?1 AND name=?2", &st, err, err_len))
     return -1;
-  for (const char *p = strstr(store_schema_sql, key); p && !*missing; p = strstr(p, key)) {
-    int at_line_start = p == store_schema_sql || p[-1] == '\n';
-    p += sizeof key - 1;
-    if (!at_line_start)
-      continue;
-    size_t n = strcspn(p, " \t\r\n(");
-    sqlite3_bind_text(st, 1, p, (int)n, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-      sqlite3_finalize(st);
-      return db_fail(s, "reading the schema", err, err_len);
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0] && !*missing; k++) {
+    const char *key = kinds[k].key;
+    size_t key_len = strlen(key);
+    sqlite3_bind_text(st, 1, kinds[k].type, -1, SQLITE_STATIC);
+    for (const char *p = strstr(store_schema_sql, key); p && !*missing; p = strstr(p, key)) {
+      int at_line_start = p == store_schema_sql || p[-1] == '\n';
+      p += key_len;
+      if (!at_line_start)
+        continue;
+      size_t n = strcspn(p, " \t\r\n(");
+      sqlite3_bind_text(st, 2, p, (int)n, SQLITE_STATIC);
+      if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return db_fail(s, "reading the schema", err, err_len);
+      }
+      *missing = sqlite3_column_int(st, 0) == 0;
+      sqlite3_reset(st);
     }
-    *missing = sqlite3_column_int(st, 0) == 0;
-    sqlite3_reset(st);
   }
   sqlite3_finalize(st);
   return 0;
@@ -291,14 +302,14 @@ int store_open(const char *path, store **out, char *err, size_t err_len) {
   if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err,
            err_len))
     goto fail;
-  int add_views = 0;
-  if (version == STORE_SCHEMA_VERSION && views_missing(s, &add_views, err, err_len))
+  int add_missing = 0;
+  if (version == STORE_SCHEMA_VERSION && schema_objects_missing(s, &add_missing, err, err_len))
     goto fail;
-  if (version < STORE_SCHEMA_VERSION || add_views || kind != DB_OURS) {
-    /* New file, an upgrade, a current file without the views or one written before the
-     * application id: every statement of the schema is CREATE ... IF NOT EXISTS and later
-     * versions only add tables and views, so running it adds what is missing and keeps all
-     * rows. */
+  if (version < STORE_SCHEMA_VERSION || add_missing || kind != DB_OURS) {
+    /* New file, an upgrade, a current file without a later addition (timing_repeats, the
+     * views) or one written before the application id: every statement of the schema is
+     * CREATE ... IF NOT EXISTS and later versions only add tables, indexes and views, so
+     * running it adds what is missing and keeps all rows. */
     char ver[96];
     snprintf(ver, sizeof ver, "PRAGMA user_version=%d; PRAGMA application_id=%d;",
              STORE_SCHEMA_VERSION, (int)STORE_APPLICATION_ID);
@@ -325,7 +336,13 @@ int store_open(const char *path, store **out, char *err, size_t err_len) {
       prepare(s,
               "INSERT OR REPLACE INTO task_results (task_id, image_id, point_id, top1, correct, "
               "agree, kl) VALUES (?,?,?,?,?,?,?)",
-              &s->insert_task_result, err, err_len))
+              &s->insert_task_result, err, err_len) ||
+      prepare(s,
+              "INSERT OR REPLACE INTO timing_repeats (image_id, point_id, encode_ms, decode_ms) "
+              "VALUES (?,?,?,?)",
+              &s->insert_repeats, err, err_len) ||
+      prepare(s, "DELETE FROM timing_repeats WHERE image_id=? AND point_id=?", &s->delete_repeats,
+              err, err_len))
     goto fail;
   *out = s;
   return 0;
@@ -439,6 +456,8 @@ void store_close(store *s) {
   sqlite3_finalize(s->update_image);
   sqlite3_finalize(s->insert_task_ref);
   sqlite3_finalize(s->insert_task_result);
+  sqlite3_finalize(s->insert_repeats);
+  sqlite3_finalize(s->delete_repeats);
   sqlite3_close(s->db);
   free(s->path);
   free(s);
@@ -696,6 +715,65 @@ int store_update_image(store *s, int64_t image_id, int width, int height, const 
   return 0;
 }
 
+/* A JSON array of n numbers, each the shortest %.{15,16,17}g form that reads back as the same
+ * double (so the median of the parsed values equals the stored median exactly); non-finite
+ * values (never measured) become null. Returns a malloc'ed string, NULL when out of memory. */
+static char *json_number_array(const double *v, int n) {
+  size_t cap = (size_t)n * 32 + 3, used = 0;
+  char *out = malloc(cap);
+  if (!out)
+    return NULL;
+  out[used++] = '[';
+  for (int i = 0; i < n; i++) {
+    char num[32];
+    if (!isfinite(v[i]))
+      snprintf(num, sizeof num, "null");
+    else
+      for (int prec = 15; prec <= 17; prec++) {
+        snprintf(num, sizeof num, "%.*g", prec, v[i]);
+        if (strtod(num, NULL) == v[i])
+          break;
+      }
+    used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? "," : "", num);
+  }
+  snprintf(out + used, cap - used, "]");
+  return out;
+}
+
+/* The result's timing_repeats row: inserted when it has repeats and no error, else deleted (a
+ * replaced result never keeps another measurement's repeats). */
+static int store_repeats(store *s, const store_result *r, char *err, size_t err_len) {
+  if (r->error || (r->n_encode_all < 1 && r->n_decode_all < 1)) {
+    sqlite3_stmt *del = s->delete_repeats;
+    sqlite3_reset(del);
+    sqlite3_bind_int64(del, 1, r->image_id);
+    sqlite3_bind_int64(del, 2, r->point_id);
+    if (sqlite3_step(del) != SQLITE_DONE)
+      return db_fail(s, "deleting timing repeats", err, err_len);
+    return 0;
+  }
+  char *enc = json_number_array(r->encode_all, r->n_encode_all > 0 ? r->n_encode_all : 0);
+  char *dec = json_number_array(r->decode_all, r->n_decode_all > 0 ? r->n_decode_all : 0);
+  if (!enc || !dec) {
+    free(enc);
+    free(dec);
+    snprintf(err, err_len, "%s: out of memory storing timing repeats", s->path);
+    return -1;
+  }
+  sqlite3_stmt *st = s->insert_repeats;
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  sqlite3_bind_int64(st, 1, r->image_id);
+  sqlite3_bind_int64(st, 2, r->point_id);
+  sqlite3_bind_text(st, 3, enc, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st, 4, dec, -1, SQLITE_TRANSIENT);
+  free(enc);
+  free(dec);
+  if (sqlite3_step(st) != SQLITE_DONE)
+    return db_fail(s, "inserting timing repeats", err, err_len);
+  return 0;
+}
+
 int store_insert_result(store *s, const store_result *r, char *err, size_t err_len) {
   sqlite3_stmt *st = s->insert_result;
   sqlite3_reset(st);
@@ -720,7 +798,7 @@ int store_insert_result(store *s, const store_result *r, char *err, size_t err_l
   bind_text(st, 16, r->error);
   if (sqlite3_step(st) != SQLITE_DONE)
     return db_fail(s, "inserting a result", err, err_len);
-  return 0;
+  return store_repeats(s, r, err, err_len);
 }
 
 int store_put_task(store *s, int64_t run_id, const store_task_info *t, int64_t *id, char *err,

@@ -39,6 +39,10 @@ typedef struct store_result {
   int n_encodes;
   int target_unreachable;
   const char *error; /* NULL on success; then the numeric fields other than ids are ignored */
+  /* Every timed repeat of the final encode and decode (ms, in the order measured; encode_ms and
+   * decode_ms are their medians), stored in timing_repeats. n_*_all = 0: none (no row). */
+  const double *encode_all, *decode_all;
+  int n_encode_all, n_decode_all;
 } store_result;
 
 /* saicbench's PRAGMA application_id ("SBDB"), set when a database is created (and on the next
@@ -52,16 +56,17 @@ typedef struct store_result {
  * existed), is used; anything else is refused naming the file ("not a saicbench database:
  * ..."), as are non-SQLite files, unknown, negative or newer versions and a file that fails
  * PRAGMA quick_check. An older saicbench file is upgraded in place (and gets the application
- * id), and one of the current version that lacks the flat views (result_rows, ...; added
- * without a version change) gets them. */
+ * id), and one of the current version that lacks a table, index or view of the schema (the
+ * timing_repeats table, the flat views result_rows, ...; added without a version change) gets
+ * it. */
 int store_open(const char *path, store **out, char *err, size_t err_len);
 /* Opens an existing database read-only (reports, compare, history, gate, merge's shards), with
  * the same identification and PRAGMA quick_check as store_open; an empty file is refused.
  * Accepts schema versions 1..current; a version-1 file has no task tables (see
- * store_schema_version). Never writes: the flat views may be missing from a file no saicbench
- * with them has written. A WAL-mode file whose -shm file cannot be created (read-only folder)
- * is opened with SQLite's immutable=1 when its -wal file holds nothing, else refused with
- * what to do. */
+ * store_schema_version). Never writes: the timing_repeats table and the flat views may be
+ * missing from a file no saicbench with them has written. A WAL-mode file whose -shm file
+ * cannot be created (read-only folder) is opened with SQLite's immutable=1 when its -wal file
+ * holds nothing, else refused with what to do. */
 int store_open_readonly(const char *path, store **out, char *err, size_t err_len);
 /* The schema version of the open file (1 for an old file opened read-only). */
 int store_schema_version(const store *s);
@@ -98,7 +103,8 @@ int store_put_point(store *s, int64_t codec_id, const char *kind, double value, 
 /* Records what was learned when an image was read: size and pixel hash, or the error. */
 int store_update_image(store *s, int64_t image_id, int width, int height, const char *hash,
                        const char *error, char *err, size_t err_len);
-/* Inserts (or replaces) one result row. Call inside store_begin/store_commit. */
+/* Inserts (or replaces) one result row, and its timing_repeats row when it has no error and
+ * carries repeats (else any earlier one is deleted). Call inside store_begin/store_commit. */
 int store_insert_result(store *s, const store_result *r, char *err, size_t err_len);
 
 /* ---- tasks (schema version 2) ---- */

@@ -1,9 +1,10 @@
 """`saicbench run`: error messages (scheduler shard variables, command-line codec specs, the
 data-folder hint) and --timing-repeats (medians of repeated timings; every other result
-bit-identical).
+bit-identical; every repeat kept in timing_repeats, through merges and into older files).
 
 Usage: python3 test_cli_messages.py SAICBENCH [SHARED_DATASETS]
 """
+import json
 import os
 import random
 import shutil
@@ -52,6 +53,21 @@ def rows(db, table, order):
            for r in con.execute("SELECT * FROM %s ORDER BY %s" % (table, order))]
     con.close()
     return out
+
+
+def median(v):
+    """The runner's median: the middle value, or the mean of the two middle ones."""
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def has_table(db, name):
+    con = sqlite3.connect(db)
+    n = con.execute("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?",
+                    (name,)).fetchone()[0]
+    con.close()
+    return n == 1
 
 
 class CliMessagesTest(unittest.TestCase):
@@ -231,6 +247,10 @@ class CliMessagesTest(unittest.TestCase):
         cmd = con.execute("SELECT command FROM runs").fetchone()[0]
         self.assertIn("--timing-repeats 3", cmd)
         con.close()
+        # Every repeat is kept, in timing_repeats: one row per error-free result, three values
+        # each, whose median is the stored time exactly; none with one timing.
+        self.check_repeats(dbs[1], 3)
+        self.check_repeats(dbs[0], 1)
         for bad_value in ("0", "x", "1001"):
             p = self.run_sb(["run", suite, "--data", self.data, "--db", self.path("t0.db"),
                              "--timing-repeats", bad_value])
@@ -238,6 +258,89 @@ class CliMessagesTest(unittest.TestCase):
             self.assertIn("--timing-repeats", p.stderr)
         p = self.run_sb(["run", "--help"], check=True)
         self.assertIn("--timing-repeats N", p.stdout)
+
+    def check_repeats(self, db, repeats):
+        """timing_repeats holds `repeats` timings per error-free results row (none for 1)."""
+        con = sqlite3.connect(db)
+        rows_ = con.execute(
+            "SELECT r.image_id, r.point_id, r.error, r.encode_ms, r.decode_ms, t.encode_ms, "
+            "t.decode_ms FROM results r LEFT JOIN timing_repeats t ON t.image_id = r.image_id "
+            "AND t.point_id = r.point_id").fetchall()
+        n_rows = con.execute("SELECT count(*) FROM timing_repeats").fetchone()[0]
+        con.close()
+        self.assertTrue(rows_)
+        good = 0
+        for image_id, point_id, error, enc_ms, dec_ms, enc_all, dec_all in rows_:
+            key = (db, image_id, point_id)
+            if error is not None or repeats == 1:
+                self.assertIsNone(enc_all, key)
+                continue
+            good += 1
+            self.assertIsNotNone(enc_all, key)
+            enc, dec = json.loads(enc_all), json.loads(dec_all)
+            self.assertEqual(len(enc), repeats, key)
+            self.assertEqual(len(dec), repeats, key)
+            self.assertTrue(all(isinstance(x, float) or isinstance(x, int) for x in enc + dec))
+            self.assertTrue(all(x >= 0 for x in enc + dec), key)
+            self.assertEqual(median(enc), enc_ms, key)  # exactly: the numbers read back exactly
+            self.assertEqual(median(dec), dec_ms, key)
+        self.assertEqual(n_rows, good)
+        if repeats > 1:
+            self.assertGreater(good, 0)
+
+    def test_timing_repeats_survive_merge(self):
+        dbs = []
+        for i in range(2):
+            db = self.path("rep_shard%d.db" % i)
+            self.run_sb(["run", "--codec", "jpeg:quality=50", "--codec", "webp:bpp=1",
+                         "--data", self.gen, "--db", db, "--shard", "%d/2" % i,
+                         "--timing-repeats", "3", "--quiet"], check=True)
+            dbs.append(db)
+        merged = self.path("rep_merged.db")
+        self.run_sb(["merge", merged] + dbs, check=True)
+        self.check_repeats(merged, 3)
+        q = ("SELECT i.name, c.label, p.kind, p.value, t.encode_ms, t.decode_ms "
+             "FROM timing_repeats t JOIN images i ON i.id = t.image_id "
+             "JOIN points p ON p.id = t.point_id JOIN codecs c ON c.id = p.codec_id")
+        shard_rows = []
+        for db in dbs:
+            con = sqlite3.connect(db)
+            shard_rows += con.execute(q).fetchall()
+            con.close()
+        con = sqlite3.connect(merged)
+        merged_rows = con.execute(q).fetchall()
+        n_results = con.execute("SELECT count(*) FROM results").fetchone()[0]
+        con.close()
+        self.assertEqual(len(merged_rows), n_results)
+        self.assertEqual(sorted(merged_rows), sorted(shard_rows))
+
+    def test_older_version2_file_gains_timing_repeats(self):
+        """A version-2 file written before timing_repeats: read-only commands leave it as it
+        is; the next run into it adds the table (no version change) and fills it."""
+        db = self.path("rep_old.db")
+        adhoc = ["--codec", "jpeg:quality=50", "--data", self.gen, "--db", db, "--quiet"]
+        self.run_sb(["run"] + adhoc, check=True)
+        con = sqlite3.connect(db)
+        con.execute("DROP TABLE timing_repeats")
+        con.commit()
+        con.execute("PRAGMA journal_mode = DELETE")  # one file, so its bytes cover everything
+        con.close()
+        with open(db, "rb") as f:
+            before = f.read()
+        self.run_sb(["history", "--db", db, "--suite", "adhoc"])
+        with open(db, "rb") as f:
+            self.assertEqual(f.read(), before)
+        self.assertFalse(has_table(db, "timing_repeats"))
+        self.run_sb(["run", "--timing-repeats", "3"] + adhoc, check=True)
+        self.assertTrue(has_table(db, "timing_repeats"))
+        con = sqlite3.connect(db)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 2)
+        per_run = dict(con.execute(
+            "SELECT c.run_id, count(t.image_id) FROM results r JOIN points p ON p.id = r.point_id "
+            "JOIN codecs c ON c.id = p.codec_id LEFT JOIN timing_repeats t ON "
+            "t.image_id = r.image_id AND t.point_id = r.point_id GROUP BY c.run_id").fetchall())
+        con.close()
+        self.assertEqual(per_run, {1: 0, 2: 5})
 
 
 if __name__ == "__main__":

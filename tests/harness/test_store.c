@@ -72,6 +72,21 @@ static int int_query(const char *path, const char *sql) {
   return v;
 }
 
+/* The first column of the first row as text ("" if none), into out. */
+static const char *text_query(const char *path, const char *sql, char *out, size_t out_len) {
+  sqlite3 *db;
+  sqlite3_stmt *st;
+  out[0] = '\0';
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+      snprintf(out, out_len, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
 /* A file that is not saicbench's is refused by both opens, named, and left byte for byte as it
  * was (no WAL switch, no -wal file, no tables added). */
 static void refused_untouched(const char *name, const char *sql, const char *want) {
@@ -197,7 +212,8 @@ int main(void) {
 
   /* Results: two good rows and one error for point 1; one unreachable row for point 2. */
   CHECK(store_begin(s, err, sizeof err) == 0);
-  store_result r = {img[0], p1, 50, 100, 80, 0.8, 0.64, 4.0, 0, 0.9, NAN, 1, 2, 1, 0, NULL};
+  store_result r = {img[0], p1, 50, 100, 80, 0.8,  0.64, 4.0,  0, 0.9,
+                    NAN,    1,  2,  1,   0,  NULL, NULL, NULL, 0, 0};
   r.psnr = 10 * log10(255.0 * 255.0 / 4.0);
   CHECK(store_insert_result(s, &r, err, sizeof err) == 0);
   r.image_id = img[1];
@@ -205,10 +221,25 @@ int main(void) {
   r.psnr = 10 * log10(255.0 * 255.0 / 16.0);
   r.ssim = 0.7;
   r.bpp = 1.2;
+  /* With timing repeats (values that need 15, 16 and 17 digits to read back exactly). */
+  double enc3[3] = {0.1 + 0.2, 1.0 / 3.0, 2.5}, dec2[2] = {1e-5, 12.0};
+  r.encode_all = enc3;
+  r.n_encode_all = 3;
+  r.decode_all = dec2;
+  r.n_decode_all = 2;
   CHECK(store_insert_result(s, &r, err, sizeof err) == 0);
-  store_result e = {img[2], p1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "cannot read"};
+  r.encode_all = r.decode_all = NULL;
+  r.n_encode_all = r.n_decode_all = 0;
+  /* An error row never has repeats, even when given some. */
+  store_result e = {img[2],        p1,   0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                    "cannot read", enc3, dec2, 3, 2};
   CHECK(store_insert_result(s, &e, err, sizeof err) == 0);
-  store_result u = {img[0], p2, 1, 90, 70, 0.9, 0.7, 9.0, 38.6, 0.8, NAN, 1, 1, 1, 1, NULL};
+  /* A replaced row does not keep the repeats of the row it replaces. */
+  store_result u = {img[0], p2, 1, 90, 70, 0.9,  0.7,  9.0,  38.6, 0.8,
+                    NAN,    1,  1, 1,  1,  NULL, enc3, dec2, 3,    2};
+  CHECK(store_insert_result(s, &u, err, sizeof err) == 0);
+  u.encode_all = u.decode_all = NULL;
+  u.n_encode_all = u.n_decode_all = 0;
   CHECK(store_insert_result(s, &u, err, sizeof err) == 0);
   CHECK(store_update_image(s, img[2], 0, 0, NULL, "cannot read", err, sizeof err) == 0);
   CHECK(store_commit(s, err, sizeof err) == 0);
@@ -240,6 +271,38 @@ int main(void) {
   CHECK(store_set_run_status(s, run, "complete", err, sizeof err) == 0);
   CHECK(store_find_resumable_run(s, "hash1", NULL, &run2, err, sizeof err) == 0 && run2 == 0);
   store_close(s);
+
+  /* One timing_repeats row: JSON arrays in the order given, each number read back exactly. */
+  {
+    char q[256], text[256];
+    CHECK(int_query(tmp_path("r.db"), "SELECT count(*) FROM timing_repeats") == 1);
+    snprintf(q, sizeof q,
+             "SELECT encode_ms FROM timing_repeats WHERE image_id=%lld AND point_id=%lld",
+             (long long)img[1], (long long)p1);
+    text_query(tmp_path("r.db"), q, text, sizeof text);
+    CHECK_MSG(!strcmp(text, "[0.30000000000000004,0.3333333333333333,2.5]"), "%s", text);
+    text_query(tmp_path("r.db"), "SELECT decode_ms FROM timing_repeats", text, sizeof text);
+    CHECK_MSG(!strcmp(text, "[1e-05,12]"), "%s", text);
+  }
+
+  /* A version-2 file without timing_repeats (written before it): a read-only open neither
+   * needs nor adds it; the next read-write open adds it, keeping the version and the rows. */
+  CHECK(exec_file(tmp_path("r.db"), "DROP TABLE timing_repeats;") == SQLITE_OK);
+  CHECK_MSG(store_open_readonly(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  store_close(s);
+  CHECK(int_query(tmp_path("r.db"), "SELECT count(*) FROM sqlite_master WHERE "
+                                    "name='timing_repeats'") == 0);
+  CHECK_MSG(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  store_close(s);
+  CHECK(int_query(tmp_path("r.db"), "SELECT count(*) FROM timing_repeats") == 0);
+  CHECK(int_query(tmp_path("r.db"), "PRAGMA user_version") == STORE_SCHEMA_VERSION);
+  CHECK(int_query(tmp_path("r.db"), "SELECT count(*) FROM results") == 4);
+  /* So does a missing index. */
+  CHECK(exec_file(tmp_path("r.db"), "DROP INDEX results_point;") == SQLITE_OK);
+  CHECK_MSG(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  store_close(s);
+  CHECK(int_query(tmp_path("r.db"), "SELECT count(*) FROM sqlite_master WHERE type='index' AND "
+                                    "name='results_point'") == 1);
 
   /* Reopen: schema kept, data kept; read-only open works and refuses a text file. */
   CHECK(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0);
