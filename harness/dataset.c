@@ -749,7 +749,7 @@ int dataset_load(const dataset *ds, size_t i, image_rgb8 *out, char *err, size_t
     set_err(err, err_len, "%s: out of memory", it->name);
     return -1;
   }
-  int rc = image_load_file(path, out, err, err_len);
+  int rc = image_load_file_max(path, DATASET_MAX_PIXELS, out, err, err_len);
   free(path);
   return rc;
 }

@@ -47,6 +47,12 @@ const char *dataset_class_name(const dataset *ds, int label);
 const char *dataset_item_name(const dataset *ds, size_t i);
 int dataset_item_label(const dataset *ds, size_t i); /* -1 when unlabeled */
 
+/* Largest image dataset_load decodes: 2^25 pixels, the built-in codecs' limit (CODEC_MAX_PIXELS,
+ * codecs/codec_builtin.h). Larger images are refused from their header before any pixel is
+ * decoded (a 783 KB all-zero 16384 x 16384 PNG used to cost 768 MiB per worker thread and then be
+ * refused by every codec); the run stores the error for that image and goes on. */
+#define DATASET_MAX_PIXELS ((size_t)1 << 25)
+
 /* Loads item i as RGB8. On failure the message names the file and the problem. */
 int dataset_load(const dataset *ds, size_t i, image_rgb8 *out, char *err, size_t err_len);
 /* XXH3-128 of the item's source bytes (file contents, or the CIFAR record), as 32 hex chars. */

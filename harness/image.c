@@ -59,15 +59,18 @@ void image_free(image_rgb8 *img) {
   img->width = img->height = 0;
 }
 
-static int check_dimensions(const char *name, const char *fmt, size_t w, size_t h, char *err,
-                            size_t err_len) {
+/* max_pixels: the caller's limit (image_decode_memory_max), at most IMAGE_MAX_PIXELS. */
+static int check_dimensions(const char *name, const char *fmt, size_t w, size_t h,
+                            size_t max_pixels, char *err, size_t err_len) {
   if (w == 0 || h == 0) {
     set_err(err, err_len, "%s: %s image has zero size (%zux%zu)", name, fmt, w, h);
     return -1;
   }
-  if (w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE || w * h > IMAGE_MAX_PIXELS) {
-    set_err(err, err_len, "%s: %s image too large (%zux%zu; limit %d per side, %zu pixels)", name,
-            fmt, w, h, IMAGE_MAX_SIDE, IMAGE_MAX_PIXELS);
+  if (w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE || w * h > max_pixels) {
+    set_err(err, err_len,
+            "%s: %s image too large (%zux%zu = %zu pixels; limit %d per side, %zu pixels), "
+            "refused before decoding",
+            name, fmt, w, h, w * h, IMAGE_MAX_SIDE, max_pixels);
     return -1;
   }
   return 0;
@@ -79,7 +82,7 @@ static int check_dimensions(const char *name, const char *fmt, size_t w, size_t 
 
 typedef struct png_job {
   const uint8_t *data;
-  size_t size, pos;
+  size_t size, pos, max_pixels;
   int truncated; /* the read callback ran out of data */
   char msg[256]; /* libpng's message for the last error */
   png_structp png;
@@ -157,7 +160,7 @@ static int png_decode_run(png_job *job, const char *name, image_rgb8 *out, char 
             name, png_color_type_name(ct));
     return -1;
   }
-  if (check_dimensions(name, "PNG", w, h, err, err_len))
+  if (check_dimensions(name, "PNG", w, h, job->max_pixels, err, err_len))
     return -1;
 
   /* Stored samples, no colour management: gAMA/sRGB/iCCP are ignored on purpose. */
@@ -198,12 +201,13 @@ static int png_decode_run(png_job *job, const char *name, image_rgb8 *out, char 
   return 0;
 }
 
-static int png_decode(const uint8_t *data, size_t size, const char *name, image_rgb8 *out,
-                      char *err, size_t err_len) {
+static int png_decode(const uint8_t *data, size_t size, const char *name, size_t max_pixels,
+                      image_rgb8 *out, char *err, size_t err_len) {
   png_job job;
   memset(&job, 0, sizeof job);
   job.data = data;
   job.size = size;
+  job.max_pixels = max_pixels;
   job.png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &job, png_on_error, png_on_warning);
   if (job.png)
     job.info = png_create_info_struct(job.png);
@@ -267,7 +271,7 @@ static void jpeg_on_progress(j_common_ptr c) {
 }
 
 static int jpeg_decode_run(jpeg_job *job, const uint8_t *data, size_t size, const char *name,
-                           image_rgb8 *out, char *err, size_t err_len) {
+                           size_t max_pixels, image_rgb8 *out, char *err, size_t err_len) {
   struct jpeg_decompress_struct *cinfo = &job->cinfo;
   cinfo->err = jpeg_std_error(&job->guard.pub);
   job->guard.pub.error_exit = jpeg_on_error;
@@ -304,7 +308,8 @@ static int jpeg_decode_run(jpeg_job *job, const uint8_t *data, size_t size, cons
             cinfo->num_components);
     return -1;
   }
-  if (check_dimensions(name, "JPEG", cinfo->image_width, cinfo->image_height, err, err_len))
+  if (check_dimensions(name, "JPEG", cinfo->image_width, cinfo->image_height, max_pixels, err,
+                       err_len))
     return -1;
   /* Explicit defaults: the reference pixels must be identical on every machine, and ISLOW with
    * fancy upsampling is libjpeg-turbo's exact, SIMD-invariant path. */
@@ -345,8 +350,8 @@ static int jpeg_decode_run(jpeg_job *job, const uint8_t *data, size_t size, cons
   return 0;
 }
 
-static int jpeg_decode(const uint8_t *data, size_t size, const char *name, image_rgb8 *out,
-                       char *err, size_t err_len) {
+static int jpeg_decode(const uint8_t *data, size_t size, const char *name, size_t max_pixels,
+                       image_rgb8 *out, char *err, size_t err_len) {
 #if SIZE_MAX > ULONG_MAX
   if (size > ULONG_MAX) { /* jpeg_mem_src takes an unsigned long */
     set_err(err, err_len, "%s: JPEG data too large", name);
@@ -355,7 +360,7 @@ static int jpeg_decode(const uint8_t *data, size_t size, const char *name, image
 #endif
   jpeg_job job;
   memset(&job, 0, sizeof job);
-  int rc = jpeg_decode_run(&job, data, size, name, out, err, err_len);
+  int rc = jpeg_decode_run(&job, data, size, name, max_pixels, out, err, err_len);
   if (job.created)
     jpeg_destroy_decompress(&job.cinfo);
   free(job.pixels);
@@ -366,8 +371,15 @@ static int jpeg_decode(const uint8_t *data, size_t size, const char *name, image
 
 int image_decode_memory(const uint8_t *data, size_t size, const char *name, image_rgb8 *out,
                         char *err, size_t err_len) {
+  return image_decode_memory_max(data, size, name, 0, out, err, err_len);
+}
+
+int image_decode_memory_max(const uint8_t *data, size_t size, const char *name, size_t max_pixels,
+                            image_rgb8 *out, char *err, size_t err_len) {
   static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   name = display_name(name);
+  if (max_pixels == 0 || max_pixels > IMAGE_MAX_PIXELS)
+    max_pixels = IMAGE_MAX_PIXELS;
   if (!out) {
     set_err(err, err_len, "%s: no output image given", name);
     return -1;
@@ -378,9 +390,9 @@ int image_decode_memory(const uint8_t *data, size_t size, const char *name, imag
     return -1;
   }
   if (size >= 8 && !memcmp(data, png_magic, 8))
-    return png_decode(data, size, name, out, err, err_len);
+    return png_decode(data, size, name, max_pixels, out, err, err_len);
   if (size >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
-    return jpeg_decode(data, size, name, out, err, err_len);
+    return jpeg_decode(data, size, name, max_pixels, out, err, err_len);
 
   char hex[3 * 8 + 1] = "";
   for (size_t i = 0; i < size && i < 8; i++)
@@ -475,13 +487,18 @@ int image_read_file(const char *path, size_t max_size, uint8_t **data, size_t *s
 }
 
 int image_load_file(const char *path, image_rgb8 *out, char *err, size_t err_len) {
+  return image_load_file_max(path, 0, out, err, err_len);
+}
+
+int image_load_file_max(const char *path, size_t max_pixels, image_rgb8 *out, char *err,
+                        size_t err_len) {
   if (out)
     memset(out, 0, sizeof *out);
   uint8_t *data;
   size_t size;
   if (image_read_file(path, IMAGE_MAX_FILE_BYTES, &data, &size, err, err_len))
     return -1;
-  int rc = image_decode_memory(data, size, path, out, err, err_len);
+  int rc = image_decode_memory_max(data, size, path, max_pixels, out, err, err_len);
   free(data);
   return rc;
 }

@@ -27,8 +27,16 @@ void image_free(image_rgb8 *img);
  * `name` (may be NULL) is used in messages. On failure *out is zeroed. */
 int image_decode_memory(const uint8_t *data, size_t size, const char *name, image_rgb8 *out,
                         char *err, size_t err_len);
+/* The same with a lower pixel limit: images over max_pixels (width x height; 0 or anything above
+ * 2^28 means 2^28) are refused from their header, before any pixel is decoded or allocated, with
+ * "<file>: PNG image too large (WxH = N pixels; limit ...)". Datasets use the codecs' 2^25
+ * (DATASET_MAX_PIXELS), so an image no codec could take costs no decoding. */
+int image_decode_memory_max(const uint8_t *data, size_t size, const char *name, size_t max_pixels,
+                            image_rgb8 *out, char *err, size_t err_len);
 /* Reads a whole file (at most 1 GiB) and decodes it as above; messages name `path`. */
 int image_load_file(const char *path, image_rgb8 *out, char *err, size_t err_len);
+int image_load_file_max(const char *path, size_t max_pixels, image_rgb8 *out, char *err,
+                        size_t err_len);
 /* Encodes an 8-bit RGB PNG into a malloc()ed buffer (used for report thumbnails). */
 int image_encode_png(const image_rgb8 *img, uint8_t **data, size_t *size, char *err,
                      size_t err_len);

@@ -21,12 +21,21 @@ typedef struct ck_tensor {
   float *data;
 } ck_tensor;
 
+/* A name and its position in the file; the sorted indexes below are arrays of these. */
+typedef struct name_ref {
+  const char *name;
+  int idx;
+} name_ref;
+
 struct nn_ckpt {
   char *path;
   int nmeta;
   char **keys, **values;
   int ntensors;
   ck_tensor *tensors;
+  /* Metadata keys and tensor names sorted by (name, position): duplicates are found in one pass
+   * and lookups are binary searches, so a file with 10^5 names costs n log n, not n^2. */
+  name_ref *meta_index, *tensor_index;
 };
 
 /* ---- little-endian byte buffer (writer) ---- */
@@ -214,8 +223,41 @@ void nn_ckpt_free(nn_ckpt *ck) {
   free(ck->keys);
   free(ck->values);
   free(ck->tensors);
+  free(ck->meta_index);
+  free(ck->tensor_index);
   free(ck->path);
   free(ck);
+}
+
+static int cmp_name_ref(const void *a, const void *b) {
+  const name_ref *x = a, *y = b;
+  int c = strcmp(x->name, y->name);
+  return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Sorts refs[0..n) by (name, position) and returns the position of the duplicate that old
+ * readers reported (the first name, in file order, that repeats an earlier one), or -1. */
+static int sort_find_duplicate(name_ref *refs, int n) {
+  if (n > 1)
+    qsort(refs, (size_t)n, sizeof *refs, cmp_name_ref);
+  int dup = -1;
+  for (int i = 1; i < n; i++)
+    if (strcmp(refs[i - 1].name, refs[i].name) == 0 && (dup < 0 || refs[i].idx < dup))
+      dup = refs[i].idx;
+  return dup;
+}
+
+/* Position of `name` in a sorted index (the first occurrence), or -1. */
+static int index_lookup(const name_ref *refs, int n, const char *name) {
+  int lo = 0, hi = n; /* first entry with refs[].name >= name */
+  while (lo < hi) {
+    int mid = lo + (hi - lo) / 2;
+    if (strcmp(refs[mid].name, name) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && strcmp(refs[lo].name, name) == 0 ? refs[lo].idx : -1;
 }
 
 /* Bounds-checked cursor over the file body. */
@@ -284,10 +326,14 @@ static int parse(nn_ckpt *ck, const unsigned char *buf, size_t size, nn_err *err
     if (!take_str(&c, 4, 1u << 30, &ck->values[i]))
       REFUSE(NN_E_FORMAT, "%s: malformed: metadata value for '%s' is cut off or invalid", path,
              ck->keys[i]);
-    for (uint64_t j = 0; j < i; j++)
-      if (strcmp(ck->keys[j], ck->keys[i]) == 0)
-        REFUSE(NN_E_FORMAT, "%s: malformed: duplicate metadata key '%s'", path, ck->keys[i]);
   }
+  if (!(ck->meta_index = malloc(((size_t)ck->nmeta + 1) * sizeof *ck->meta_index)))
+    REFUSE(NN_E_NOMEM, "%s: out of memory", path);
+  for (int i = 0; i < ck->nmeta; i++)
+    ck->meta_index[i] = (name_ref){ck->keys[i], i};
+  int dup = sort_find_duplicate(ck->meta_index, ck->nmeta);
+  if (dup >= 0)
+    REFUSE(NN_E_FORMAT, "%s: malformed: duplicate metadata key '%s'", path, ck->keys[dup]);
   if (!take_le(&c, 4, &n))
     REFUSE(NN_E_FORMAT, "%s: malformed: no tensor count", path);
   if (n > (c.end - c.pos) / 9) /* name length, rank, dtype, one dim at least */
@@ -339,10 +385,13 @@ static int parse(nn_ckpt *ck, const unsigned char *buf, size_t size, nn_err *err
       uint32_t u = (uint32_t)rd_le(q + 4 * k, 4);
       memcpy(&t->data[k], &u, 4);
     }
-    for (uint64_t j = 0; j < i; j++)
-      if (strcmp(ck->tensors[j].name, t->name) == 0)
-        REFUSE(NN_E_FORMAT, "%s: malformed: duplicate tensor '%s'", path, t->name);
   }
+  if (!(ck->tensor_index = malloc(((size_t)ck->ntensors + 1) * sizeof *ck->tensor_index)))
+    REFUSE(NN_E_NOMEM, "%s: out of memory", path);
+  for (int i = 0; i < ck->ntensors; i++)
+    ck->tensor_index[i] = (name_ref){ck->tensors[i].name, i};
+  if ((dup = sort_find_duplicate(ck->tensor_index, ck->ntensors)) >= 0)
+    REFUSE(NN_E_FORMAT, "%s: malformed: duplicate tensor '%s'", path, ck->tensors[dup].name);
   if (c.pos != c.end)
     REFUSE(NN_E_FORMAT, "%s: malformed: %zu unexplained bytes before the checksum", path,
            c.end - c.pos);
@@ -428,10 +477,8 @@ int nn_ckpt_num_meta(const nn_ckpt *ck) { return ck->nmeta; }
 int nn_ckpt_num_tensors(const nn_ckpt *ck) { return ck->ntensors; }
 
 const char *nn_ckpt_meta(const nn_ckpt *ck, const char *key) {
-  for (int i = 0; i < ck->nmeta; i++)
-    if (strcmp(ck->keys[i], key) == 0)
-      return ck->values[i];
-  return NULL;
+  int i = index_lookup(ck->meta_index, ck->nmeta, key);
+  return i >= 0 ? ck->values[i] : NULL;
 }
 
 int nn_ckpt_meta_at(const nn_ckpt *ck, int i, const char **key, const char **value) {
@@ -478,10 +525,7 @@ int nn_ckpt_apply(const nn_ckpt *ck, nn_net *net, const char *expected_arch, nn_
   for (int i = 0; i < np && rc == NN_OK; i++) {
     const nn_param *p = nn_net_param(net, i);
     int want[4] = {p->value.n, p->value.c, p->value.h, p->value.w};
-    map[i] = -1;
-    for (int j = 0; j < ck->ntensors; j++)
-      if (strcmp(ck->tensors[j].name, p->name) == 0)
-        map[i] = j;
+    map[i] = nn_ckpt_find_tensor(ck, p->name);
     if (map[i] < 0) {
       rc = nn_err_set(err, NN_E_FORMAT, "%s: tensor '%s' missing", path, p->name);
       break;
@@ -515,10 +559,7 @@ int nn_ckpt_apply(const nn_ckpt *ck, nn_net *net, const char *expected_arch, nn_
 }
 
 int nn_ckpt_find_tensor(const nn_ckpt *ck, const char *name) {
-  for (int j = 0; j < ck->ntensors; j++)
-    if (strcmp(ck->tensors[j].name, name) == 0)
-      return j;
-  return -1;
+  return index_lookup(ck->tensor_index, ck->ntensors, name);
 }
 
 int nn_ckpt_apply_part(const nn_ckpt *ck, nn_net *net, const char *prefix, nn_err *err) {

@@ -211,15 +211,43 @@ int classifier_parse3(const char *s, float v[3]) {
 
 /* ---- checkpoints ---- */
 
+/* nn_ckpt_find_tensor is a binary search, so a file with many tensors costs n log n here. */
 static int find_tensor(const nn_ckpt *ck, const char *name) {
-  for (int i = 0; i < nn_ckpt_num_tensors(ck); i++) {
-    const char *tn;
-    int rank, dims[4];
-    const float *data;
-    if (nn_ckpt_tensor_at(ck, i, &tn, &rank, dims, &data) == NN_OK && strcmp(tn, name) == 0)
-      return i;
+  return nn_ckpt_find_tensor(ck, name);
+}
+
+/* A parameter or buffer a network can run with: finite, and a batch-norm running variance not
+ * negative. A NaN weight used to load and score every image wrong (accuracy 0, agreement 1). */
+static int check_values(const char *path, const char *name, const float *data, size_t n,
+                        nn_err *err) {
+  const size_t len = strlen(name), suffix = strlen(".running_var");
+  const bool variance = len > suffix && !strcmp(name + len - suffix, ".running_var");
+  for (size_t k = 0; k < n; k++) {
+    if (!isfinite(data[k]))
+      return nn_err_set(err, NN_E_FORMAT,
+                        "%s: tensor \"%s\" holds a non-finite value (element %zu is %g)", path,
+                        name, k, (double)data[k]);
+    if (variance && data[k] < 0)
+      return nn_err_set(err, NN_E_FORMAT,
+                        "%s: tensor \"%s\" holds a negative variance (element %zu is %g)", path,
+                        name, k, (double)data[k]);
   }
-  return -1;
+  return NN_OK;
+}
+
+int classifier_check_norm(const char *path, const float mean[3], const float std[3], nn_err *err) {
+  for (int c = 0; c < 3; c++) {
+    /* compared as floats: the limits are what the metadata text "1e-06" etc. parses to */
+    if (!(fabsf(mean[c]) <= (float)CLASSIFIER_NORM_MEAN_MAX))
+      return nn_err_set(err, NN_E_FORMAT,
+                        "%s: metadata norm_mean: channel %d is %g, outside [-%g, %g]", path, c,
+                        (double)mean[c], CLASSIFIER_NORM_MEAN_MAX, CLASSIFIER_NORM_MEAN_MAX);
+    if (!(std[c] >= (float)CLASSIFIER_NORM_STD_MIN && std[c] <= (float)CLASSIFIER_NORM_STD_MAX))
+      return nn_err_set(err, NN_E_FORMAT,
+                        "%s: metadata norm_std: channel %d is %g, outside [%g, %g]", path, c,
+                        (double)std[c], CLASSIFIER_NORM_STD_MIN, CLASSIFIER_NORM_STD_MAX);
+  }
+  return NN_OK;
 }
 
 int classifier_apply_ckpt(const nn_ckpt *ck, nn_net *net, const char *skip_prefix, nn_err *err) {
@@ -257,6 +285,9 @@ int classifier_apply_ckpt(const nn_ckpt *ck, nn_net *net, const char *skip_prefi
                         "%dx%dx%dx%d (rank %d)",
                         path, tn, dims[0], dims[1], dims[2], dims[3], rank, want[0], want[1],
                         want[2], want[3], p->ndim);
+    int rc = check_values(path, tn, data, nn_tensor_numel(&p->value), err);
+    if (rc != NN_OK)
+      return rc;
   }
   for (int i = 0; i < nn_net_num_params(net); i++) {
     nn_param *p = nn_net_param(net, i);
@@ -309,14 +340,15 @@ int classifier_load(const char *path, int threads, classifier **out, nn_err *err
     goto fail;
   }
   if (classifier_parse3(nn_ckpt_meta(clf->ck, "norm_mean"), clf->mean) ||
-      classifier_parse3(nn_ckpt_meta(clf->ck, "norm_std"), clf->std) || !(clf->std[0] > 0) ||
-      !(clf->std[1] > 0) || !(clf->std[2] > 0)) {
+      classifier_parse3(nn_ckpt_meta(clf->ck, "norm_std"), clf->std)) {
     rc = nn_err_set(err, NN_E_FORMAT,
                     "%s: metadata norm_mean / norm_std missing or malformed (want \"a,b,c\", "
-                    "std > 0)",
+                    "finite numbers)",
                     path);
     goto fail;
   }
+  if ((rc = classifier_check_norm(path, clf->mean, clf->std, err)) != NN_OK)
+    goto fail;
   clf->net = classifier_build_net(clf->arch, threads, 0, &clf->logits, err);
   if (!clf->net) {
     rc = err ? err->code : NN_E_ARG;

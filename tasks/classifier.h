@@ -57,16 +57,27 @@ void classifier_format3(const float v[3], char *buf, size_t len);
 int classifier_parse3(const char *s, float v[3]);
 
 /* Copies checkpoint tensors into net: every parameter/buffer of net must be present with the
- * same shape; tensors whose name starts with skip_prefix (may be NULL) are ignored, any other
- * extra tensor is an error. Nothing is copied unless all checks pass. */
+ * same shape and hold finite values (batch-norm running variances also >= 0); tensors whose
+ * name starts with skip_prefix (may be NULL) are ignored, any other extra tensor is an error.
+ * Nothing is copied unless all checks pass; messages name the file and the tensor. */
 int classifier_apply_ckpt(const nn_ckpt *ck, nn_net *net, const char *skip_prefix, nn_err *err);
+
+/* The normalisation a checkpoint may carry: |mean| <= CLASSIFIER_NORM_MEAN_MAX and std in
+ * [CLASSIFIER_NORM_STD_MIN, CLASSIFIER_NORM_STD_MAX] per channel (pixels are in [0, 1], so a
+ * real std is at most 0.5; a std of 1e-45 turned every input into +-inf). 0 or NN_E_FORMAT with
+ * a message naming path and the channel. */
+#define CLASSIFIER_NORM_STD_MIN 1e-6
+#define CLASSIFIER_NORM_STD_MAX 1e3
+#define CLASSIFIER_NORM_MEAN_MAX 1e3
+int classifier_check_norm(const char *path, const float mean[3], const float std[3], nn_err *err);
 
 /* ---- inference ---- */
 
 typedef struct classifier classifier;
 
 /* Loads a checkpoint written by the trainer (architecture from its "arch" metadata, looked up
- * in the registry; normalisation from its metadata). threads: 0 = omp_get_max_threads().
+ * in the registry; normalisation from its metadata, checked by classifier_check_norm; tensors
+ * checked by classifier_apply_ckpt). threads: 0 = omp_get_max_threads().
  * The network runs in eval mode (BN running statistics). */
 int classifier_load(const char *path, int threads, classifier **out, nn_err *err);
 void classifier_free(classifier *clf);

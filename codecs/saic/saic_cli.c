@@ -7,13 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec_builtin.h"
 #include "image.h"
 #include "saic_codec.h"
 #include "saic_export.h"
 
 /* Parsed options of one subcommand: --key VALUE pairs and up to two positional arguments. */
 typedef struct cli_args {
-  const char *model, *out, *rate, *threads, *tail_mass, *max_half_range;
+  const char *model, *out, *rate, *threads, *tail_mass, *max_half_range, *max_pixels;
   const char *pos[2];
   int npos, help;
 } cli_args;
@@ -44,6 +45,7 @@ static int parse_args(const char *cmd, int argc, char **argv, const char *const 
                           : !strcmp(name, "threads")        ? &a->threads
                           : !strcmp(name, "tail-mass")      ? &a->tail_mass
                           : !strcmp(name, "max-half-range") ? &a->max_half_range
+                          : !strcmp(name, "max-pixels")     ? &a->max_pixels
                                                             : NULL;
       if (!ok || !slot) {
         fprintf(stderr, "saicbench %s: unknown option '%s' (see --help)\n", cmd, s);
@@ -161,11 +163,21 @@ int saic_cli_export_main(int argc, char **argv) {
 
 /* ------------------------------------------------------------------ encode / decode */
 
-static int open_codec(const char *cmd, const cli_args *a, saic_codec **c) {
+/* Default of `decode --max-pixels`: 2^24 pixels (4096 x 4096), half the codec's own limit.
+ * Decoding needs about 700 bytes per pixel (networks at the padded size, latent, image), so the
+ * limit is what caps the memory a stream can ask for; the payload bound (saic_codec.h) makes a
+ * stream pay for its size in bytes. */
+#define DECODE_DEFAULT_MAX_PIXELS ((long)1 << 24)
+
+/* max_pixels: the limit without --max-pixels (0: the codec's, 2^25). */
+static int open_codec(const char *cmd, const cli_args *a, long max_pixels, saic_codec **c) {
   long threads = 1;
   if (a->threads && parse_long(cmd, "--threads", a->threads, 1, 256, &threads))
     return 2;
-  saic_codec_opts o = {(int)threads, 0};
+  if (a->max_pixels &&
+      parse_long(cmd, "--max-pixels", a->max_pixels, 1, (long)CODEC_MAX_PIXELS, &max_pixels))
+    return 2;
+  saic_codec_opts o = {(int)threads, (size_t)max_pixels};
   char err[512];
   if (saic_codec_open(a->model, &o, c, err, sizeof err))
     return cli_fail(cmd, err);
@@ -199,10 +211,11 @@ int saic_cli_encode_main(int argc, char **argv) {
     return 2;
   char err[512];
   image_rgb8 img = {0};
-  if (image_load_file(a.pos[0], &img, err, sizeof err))
+  /* Images the codec cannot take are refused from their header, before decoding. */
+  if (image_load_file_max(a.pos[0], CODEC_MAX_PIXELS, &img, err, sizeof err))
     return cli_fail("encode", err);
   saic_codec *c = NULL;
-  int rc = open_codec("encode", &a, &c);
+  int rc = open_codec("encode", &a, 0, &c);
   uint8_t *data = NULL;
   size_t len = 0;
   saic_encode_stats st;
@@ -226,18 +239,25 @@ int saic_cli_encode_main(int argc, char **argv) {
 }
 
 int saic_cli_decode_main(int argc, char **argv) {
-  static const char *const allowed[] = {"model", "threads", NULL};
+  static const char *const allowed[] = {"model", "threads", "max-pixels", NULL};
   cli_args a;
   if (parse_args("decode", argc, argv, allowed, 2, &a))
     return 2;
   if (a.help) {
     printf("usage: saicbench decode IN.saic OUT.png --model CODEC.ckpt [--threads N]\n"
+           "                        [--max-pixels N]\n"
            "\n"
            "Decodes a SAIC stream into an 8-bit RGB PNG. The model must be the one that encoded\n"
            "it: a stream's check byte covers the model's SHA-256, so another model's stream,\n"
            "like a damaged one, is refused (all but about 1 in 256 of them).\n"
-           "  --model PATH   codec checkpoint from `saicbench export`\n"
-           "  --threads N    threads of the networks (default 1)\n");
+           "  --model PATH     codec checkpoint from `saicbench export`\n"
+           "  --threads N      threads of the networks (default 1)\n"
+           "  --max-pixels N   refuse streams whose header declares more than N pixels (width x\n"
+           "                   height), before anything is allocated (default %ld = 4096 x 4096,\n"
+           "                   at most %zu). Decoding takes about 700 bytes of memory per pixel\n"
+           "                   (~11 GB at the default); a stream must also carry a payload large\n"
+           "                   enough for the size it declares.\n",
+           DECODE_DEFAULT_MAX_PIXELS, (size_t)CODEC_MAX_PIXELS);
     return 0;
   }
   if (a.npos != 2 || !a.model)
@@ -249,7 +269,7 @@ int saic_cli_decode_main(int argc, char **argv) {
   if (image_read_file(a.pos[0], (size_t)1 << 30, &data, &len, err, sizeof err))
     return cli_fail("decode", err);
   saic_codec *c = NULL;
-  int rc = open_codec("decode", &a, &c);
+  int rc = open_codec("decode", &a, DECODE_DEFAULT_MAX_PIXELS, &c);
   image_rgb8 img = {0};
   if (!rc && saic_codec_decode(c, data, len, &img.rgb, &img.width, &img.height, err, sizeof err)) {
     char msg[700];

@@ -8,7 +8,7 @@
 int saic_cli_export_main(int argc, char **argv);
 /* saicbench encode IN.png OUT.saic --model CODEC.ckpt --rate R [--threads N] */
 int saic_cli_encode_main(int argc, char **argv);
-/* saicbench decode IN.saic OUT.png --model CODEC.ckpt [--threads N] */
+/* saicbench decode IN.saic OUT.png --model CODEC.ckpt [--threads N] [--max-pixels N] */
 int saic_cli_decode_main(int argc, char **argv);
 
 #endif

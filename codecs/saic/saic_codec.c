@@ -18,6 +18,9 @@
 #define CACHE_IDLE_PIXELS ((size_t)1 << 22) /* idle networks kept while their sizes sum below */
 _Static_assert(SAIC_CODEC_RATE_STEPS <= 127, "the rate index must fit byte 0's 7 low bits");
 
+/* A side padded as the networks need: a multiple of the stride, at least one stride. */
+static int round8(int v) { return v < SAIC_MODEL_STRIDE ? SAIC_MODEL_STRIDE : (v + 7) / 8 * 8; }
+
 typedef struct pool_entry {
   saic_model *m;
   int h, w, busy;
@@ -28,8 +31,9 @@ struct saic_codec {
   saic_codec_model *cm;
   int threads;
   size_t max_pixels;
-  int32_t *table_index; /* channel c -> table c */
-  uint8_t crc_seed;     /* CRC-8 over the model's SHA-256 and the format version */
+  int32_t *table_index;  /* channel c -> table c */
+  double *position_bits; /* per rate index: payload bits a latent position needs at least */
+  uint8_t crc_seed;      /* CRC-8 over the model's SHA-256 and the format version */
   pthread_mutex_t mu;
   pool_entry *pool;
   int npool, cap;
@@ -45,6 +49,40 @@ static int fail(char *err, size_t err_len, const char *fmt, ...) {
     va_end(ap);
   }
   return -1;
+}
+
+/* The least number of payload bits one latent position (all m channels) can take at rate index
+ * q, as saic_codec.h explains: each symbol of channel c narrows the coder's interval by at least
+ * the factor f_max / 65536 of the most probable entry of its table (the top entry keeps the
+ * rounding remainder, which adds less than 2^-16 of a count: counted as one), so a latent of P
+ * positions needs at least P * sum_c -log2(f_max(c) / 65536) bits before termination -- except
+ * that a run of symbol 0 (a table's lowest value) at the very end of the latent is free (the
+ * interval keeps its low end, which the coder writes without its trailing zeros). The channels
+ * coded last whose symbol 0 is the most probable entry or is not rare (>= 1/1024: dead channels,
+ * whose table holds one value) are therefore left out of the sum. */
+static double position_bits(const saic_cdf_set *tables, int q, int m) {
+  int last = m - 1;
+  for (; last >= 0; last--) {
+    const saic_cdf *t = saic_cdf_set_get(tables, q * m + last);
+    uint32_t fmax = 0;
+    for (uint32_t s = 0; s < t->nsym; s++)
+      fmax = t->cdf[s + 1] - t->cdf[s] > fmax ? t->cdf[s + 1] - t->cdf[s] : fmax;
+    const uint32_t f0 = t->cdf[1] - t->cdf[0];
+    if (f0 < SAIC_RC_TOTAL / 1024 && f0 < fmax)
+      break;
+  }
+  double bits = 0;
+  for (int ch = 0; ch <= last; ch++) {
+    const saic_cdf *t = saic_cdf_set_get(tables, q * m + ch);
+    uint32_t fmax = 0;
+    for (uint32_t s = 0; s < t->nsym; s++) {
+      const uint32_t f = t->cdf[s + 1] - t->cdf[s] + (s + 1 == t->nsym);
+      fmax = f > fmax ? f : fmax;
+    }
+    if (fmax < SAIC_RC_TOTAL)
+      bits -= log2((double)fmax / SAIC_RC_TOTAL);
+  }
+  return bits;
 }
 
 int saic_codec_open(const char *model_path, const saic_codec_opts *o, saic_codec **out, char *err,
@@ -81,6 +119,13 @@ int saic_codec_open(const char *model_path, const saic_codec_opts *o, saic_codec
   }
   for (int i = 0; i < ntab; i++)
     c->table_index[i] = i;
+  const int nrates = saic_export_num_rates(c->cm->cfg.levels);
+  if (!(c->position_bits = malloc((size_t)nrates * sizeof *c->position_bits))) {
+    saic_codec_close(c);
+    return fail(err, err_len, NAME ": out of memory");
+  }
+  for (int q = 0; q < nrates; q++)
+    c->position_bits[q] = position_bits(c->cm->tables, q, c->cm->cfg.m);
   const uint8_t version = SAIC_CODEC_FORMAT_VERSION;
   c->crc_seed = saic_crc8_update(saic_crc8(c->cm->sha256, sizeof c->cm->sha256), &version, 1);
   *out = c;
@@ -95,8 +140,21 @@ void saic_codec_close(saic_codec *c) {
   free(c->pool);
   pthread_mutex_destroy(&c->mu);
   free(c->table_index);
+  free(c->position_bits);
   saic_codec_model_free(c->cm);
   free(c);
+}
+
+size_t saic_codec_min_payload_bytes(const saic_codec *c, int rate_index, int width, int height) {
+  if (!c || rate_index < 0 || rate_index >= saic_export_num_rates(c->cm->cfg.levels) || width < 1 ||
+      height < 1)
+    return 0;
+  const double positions =
+      (double)(round8(height) / SAIC_MODEL_STRIDE) * (double)(round8(width) / SAIC_MODEL_STRIDE);
+  /* (1 - 1e-9): the sum is a double; keep the bound on the safe side of its rounding. */
+  const double bits =
+      c->position_bits[rate_index] * positions * (1 - 1e-9) - 8.0 * SAIC_CODEC_PAYLOAD_SLACK;
+  return bits > 0 ? (size_t)(bits / 8) : 0;
 }
 
 const saic_codec_model *saic_codec_get_model(const saic_codec *c) { return c->cm; }
@@ -172,9 +230,6 @@ static void release(saic_codec *c, saic_model *m) {
 }
 
 /* ------------------------------------------------------------------ header */
-
-/* A side padded as the networks need: a multiple of the stride, at least one stride. */
-static int round8(int v) { return v < SAIC_MODEL_STRIDE ? SAIC_MODEL_STRIDE : (v + 7) / 8 * 8; }
 
 int saic_codec_rate_index(int levels, double r) {
   if (levels <= 1 || !(r > 0))
@@ -272,6 +327,14 @@ int saic_codec_parse_header(const saic_codec *c, const uint8_t *data, size_t len
                      "2): encode the image again"
                    : "");
   }
+  /* The payload must be able to hold the latent the size claims: otherwise a few bytes could
+   * ask for the networks, latent and image of a 2^25-pixel image (~690 bytes per pixel). */
+  const size_t need = saic_codec_min_payload_bytes(c, q, (int)w, (int)h);
+  if (len - pos < need)
+    return fail(err, err_len,
+                NAME ": payload of %zu bytes cannot hold a %ux%u image at rate index %d (at least "
+                     "%zu bytes): truncated, or a hostile size",
+                len - pos, w, h, q, need);
   *info = (saic_stream_info){.version = SAIC_CODEC_FORMAT_VERSION,
                              .width = (int)w,
                              .height = (int)h,
@@ -280,6 +343,7 @@ int saic_codec_parse_header(const saic_codec *c, const uint8_t *data, size_t len
                              .rate = saic_codec_rate_value(levels, q),
                              .header_bytes = pos,
                              .payload_bytes = len - pos,
+                             .min_payload_bytes = need,
                              .latent_c = c->cm->cfg.m,
                              .latent_h = round8((int)h) / SAIC_MODEL_STRIDE,
                              .latent_w = round8((int)w) / SAIC_MODEL_STRIDE};

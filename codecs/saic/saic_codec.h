@@ -44,10 +44,30 @@
  *
  * The decoder refuses, with a one-line reason, in this order: fewer than 2 bytes, a reserved rate
  * index or one a one-level model cannot have, a truncated, over-long or non-canonical size, sizes
- * over the max_pixels limit (so a hostile size costs nothing), a failed check byte, and whatever
- * saic_coder refuses (bad escapes, a trailing zero byte, bytes left after the last symbol). Other
- * damage (about 1 in 256 of damaged streams) decodes to some image; it never reads outside the
- * input or allocates beyond what the (limited) size needs.
+ * over the max_pixels limit (so a hostile size costs nothing), a failed check byte, a payload too
+ * short for the size it claims (below), and whatever saic_coder refuses (bad escapes, a trailing
+ * zero byte, bytes left after the last symbol). Other damage (about 1 in 256 of damaged streams)
+ * decodes to some image; it never reads outside the input or allocates beyond what the (limited)
+ * size needs.
+ *
+ * Payload bound: every header check above runs before any allocation, and the last one ties the
+ * memory a stream can ask for to its length. The range coder narrows its interval, per symbol of
+ * channel c at rate index q, by at least f_max / 65536 (f_max: the largest count of that channel's
+ * table), so a latent of P positions takes at least B = P * sum_c -log2(f_max(c, q) / 65536) bits
+ * (computed per rate index when the model is loaded; saic_codec_min_payload_bytes). Two things
+ * let a valid stream come out shorter: termination (the coder writes the point of its final
+ * interval with the most trailing zeros, which saves b bits with odds of about 2^-b) and a run of
+ * symbol 0 (a table's lowest value) ending the latent, which costs nothing -- so the channels
+ * coded last whose symbol 0 is their most probable value or has probability >= 1/1024 (dead
+ * channels, with one-value tables) are left out of the sum, and SAIC_CODEC_PAYLOAD_SLACK bytes
+ * (64 bits) are allowed for termination. A stream is refused when its payload is shorter than
+ * floor((B - 8 * slack) / 8) bytes. Measured on the shipped saic_full model: of 50,544 encoder
+ * streams (every rate index, sides 1, 8, 16, ..., 64, textured, noisy and flat images; the flat
+ * ones sit right at B) none fell more than 12.7 bits below B; test_saic_codec checks a sweep of
+ * sizes, rates and image kinds on a random model and on saic_full. A latent ending in a long run
+ * of improbable lowest values could also fall below, which the networks do not produce. With the
+ * shipped models B is 0.02 bpp at rate index 0 and 1.3 bpp at the top (saic_full),
+ * so claiming 2^25 pixels takes a payload of at least ~85 KB instead of a few bytes.
  *
  * Thread-safety: a codec may be shared by any number of threads. It caches networks per padded
  * image size (created on first use, parameters copied from the loaded model), one per concurrent
@@ -66,6 +86,8 @@
 #define SAIC_CODEC_MAX_SIDE 65535
 #define SAIC_CODEC_RATE_STEPS SAIC_EXPORT_RATE_STEPS /* the rate index q runs over 0..STEPS */
 #define SAIC_CODEC_CACHE 8                           /* idle networks kept per codec */
+/* Bytes a payload may fall short of the coder's lower bound (termination; see above). */
+#define SAIC_CODEC_PAYLOAD_SLACK 8
 /* Images (padded) below this many pixels run their networks on one thread whatever `threads`
  * says: at 32x32 two OpenMP threads decoded 3.5x slower than one (829 vs 2,908 img/s, the
  * per-layer fork/join dwarfs the work), at 768x512 they were 1.3x faster. */
@@ -97,13 +119,18 @@ typedef struct saic_stream_info {
   double rate;         /* saic_codec_rate_value(levels, rate_index) */
   size_t header_bytes; /* the payload starts here */
   size_t payload_bytes;
+  size_t min_payload_bytes;         /* the payload bound for this size and rate (checked) */
   int latent_c, latent_h, latent_w; /* the coded latent: m x ceil8(height)/8 x ceil8(width)/8 */
 } saic_stream_info;
 
 /* Parses and checks a stream's header against this codec (every refusal above up to and
- * including the check byte; the payload is not decoded). */
+ * including the payload bound; the payload is not decoded). */
 int saic_codec_parse_header(const saic_codec *c, const uint8_t *data, size_t len,
                             saic_stream_info *info, char *err, size_t err_len);
+
+/* The payload bound above: the fewest payload bytes a stream of a width x height image at rate
+ * index rate_index can have (0 for arguments out of range). */
+size_t saic_codec_min_payload_bytes(const saic_codec *c, int rate_index, int width, int height);
 
 /* The check byte that byte 1 of a stream of this codec's model must hold, computed from the other
  * bytes of data[0..len) (len >= 1; data[1], if present, is skipped): CRC-8 over the model's

@@ -347,20 +347,85 @@ static int read_cfg(const nn_ckpt *ck, saic_model_cfg *cfg, nn_err *err) {
   return rc;
 }
 
+/* Checks, before any network is built, that ck holds exactly the "enc." / "dec." tensors a
+ * model of cfg has, with their shapes (saic_model_param_shapes), so that metadata declaring a
+ * large n or m costs nothing unless the file really carries the parameters. */
+static int check_param_shapes(const nn_ckpt *ck, const saic_model_cfg *cfg, nn_err *err) {
+  static const char *const prefix[2] = {"enc.", "dec."};
+  const char *path = nn_ckpt_path(ck);
+  saic_model_param_shape want[SAIC_MODEL_NUM_PARAMS];
+  saic_model_param_shapes(cfg, want);
+  int expected[2] = {0, 0};
+  for (int i = 0; i < SAIC_MODEL_NUM_PARAMS; i++) {
+    char name[128];
+    snprintf(name, sizeof name, "%s%s", prefix[want[i].net], want[i].name);
+    expected[want[i].net]++;
+    const int t = nn_ckpt_find_tensor(ck, name);
+    if (t < 0)
+      return nn_err_set(err, NN_E_FORMAT,
+                        "%s: tensor '%s' missing (a model with n %d, m %d, levels %d needs it)",
+                        path, name, cfg->n, cfg->m, cfg->levels);
+    const char *tn;
+    int rank, dims[4];
+    const float *data;
+    nn_ckpt_tensor_at(ck, t, &tn, &rank, dims, &data);
+    int same = rank == want[i].rank;
+    for (int d = 0; d < 4 && same; d++)
+      same = dims[d] == want[i].dims[d];
+    if (!same)
+      return nn_err_set(err, NN_E_FORMAT,
+                        "%s: tensor '%s' has shape [%d, %d, %d, %d] (rank %d); a model with n %d, "
+                        "m %d, levels %d needs [%d, %d, %d, %d] (rank %d)",
+                        path, name, dims[0], dims[1], dims[2], dims[3], rank, cfg->n, cfg->m,
+                        cfg->levels, want[i].dims[0], want[i].dims[1], want[i].dims[2],
+                        want[i].dims[3], want[i].rank);
+  }
+  /* Every expected tensor is present once (names are unique), so a surplus under a prefix is a
+   * tensor the model lacks: name it. */
+  int found[2] = {0, 0};
+  for (int j = 0; j < nn_ckpt_num_tensors(ck); j++) {
+    const char *tn;
+    int rank, dims[4];
+    const float *data;
+    nn_ckpt_tensor_at(ck, j, &tn, &rank, dims, &data);
+    for (int k = 0; k < 2; k++)
+      found[k] += !strncmp(tn, prefix[k], strlen(prefix[k]));
+  }
+  for (int k = 0; k < 2; k++)
+    if (found[k] != expected[k])
+      for (int j = 0; j < nn_ckpt_num_tensors(ck); j++) {
+        const char *tn;
+        int rank, dims[4], known = 0;
+        const float *data;
+        nn_ckpt_tensor_at(ck, j, &tn, &rank, dims, &data);
+        if (strncmp(tn, prefix[k], strlen(prefix[k])))
+          continue;
+        for (int i = 0; i < SAIC_MODEL_NUM_PARAMS && !known; i++)
+          known = want[i].net == k && !strcmp(tn + strlen(prefix[k]), want[i].name);
+        if (!known)
+          return nn_err_set(err, NN_E_FORMAT, "%s: unexpected tensor '%s' (not in the network)",
+                            path, tn);
+      }
+  return NN_OK;
+}
+
 /* Model of cfg at h x w with the parameters of ck. */
 static int model_from_ckpt(const nn_ckpt *ck, const saic_model_cfg *cfg, int h, int w, int threads,
                            saic_model **out, nn_err *err) {
   *out = NULL;
+  int rc = check_param_shapes(ck, cfg, err);
+  if (rc != NN_OK)
+    return rc;
   saic_model *m = saic_model_create(cfg, h, w, threads, 0, err);
   if (!m)
     return err ? err->code : NN_E_ARG;
-  nn_err e2;
-  int rc = nn_ckpt_apply_part(ck, saic_model_encoder(m), "enc.", &e2);
+  /* nn_ckpt_apply_part's messages already start with the path. */
+  rc = nn_ckpt_apply_part(ck, saic_model_encoder(m), "enc.", err);
   if (rc == NN_OK)
-    rc = nn_ckpt_apply_part(ck, saic_model_decoder(m), "dec.", &e2);
+    rc = nn_ckpt_apply_part(ck, saic_model_decoder(m), "dec.", err);
   if (rc != NN_OK) {
     saic_model_free(m);
-    return nn_err_set(err, rc, "%s: %s", nn_ckpt_path(ck), e2.msg);
+    return rc;
   }
   *out = m;
   return NN_OK;

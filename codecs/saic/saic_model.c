@@ -31,6 +31,39 @@ static int build_decoder(nn_net *net, int n) {
   return nn_deconv2d(net, x, "g_s.4", 3, 5, 2, 2, 1, true);
 }
 
+void saic_model_param_shapes(const saic_model_cfg *cfg,
+                             saic_model_param_shape out[SAIC_MODEL_NUM_PARAMS]) {
+  const int N = cfg->n, M = cfg->m, L = cfg->levels, K = 5;
+  /* conv weights are [out, in, k, k], deconv weights [in, out, k, k]; GDN: beta [C], gamma
+   * [C, C] (nn/net.c). Order: build_encoder, "gain"; build_decoder, "inv_gain", "density". */
+  const saic_model_param_shape s[SAIC_MODEL_NUM_PARAMS] = {
+      {"g_a.0.weight", 0, 4, {N, 3, K, K}},
+      {"g_a.0.bias", 0, 1, {N, 1, 1, 1}},
+      {"g_a.1.beta", 0, 1, {N, 1, 1, 1}},
+      {"g_a.1.gamma", 0, 2, {N, N, 1, 1}},
+      {"g_a.2.weight", 0, 4, {N, N, K, K}},
+      {"g_a.2.bias", 0, 1, {N, 1, 1, 1}},
+      {"g_a.3.beta", 0, 1, {N, 1, 1, 1}},
+      {"g_a.3.gamma", 0, 2, {N, N, 1, 1}},
+      {"g_a.4.weight", 0, 4, {M, N, K, K}},
+      {"g_a.4.bias", 0, 1, {M, 1, 1, 1}},
+      {"gain", 0, 2, {L, M, 1, 1}},
+      {"g_s.0.weight", 1, 4, {M, N, K, K}},
+      {"g_s.0.bias", 1, 1, {N, 1, 1, 1}},
+      {"g_s.1.beta", 1, 1, {N, 1, 1, 1}},
+      {"g_s.1.gamma", 1, 2, {N, N, 1, 1}},
+      {"g_s.2.weight", 1, 4, {N, N, K, K}},
+      {"g_s.2.bias", 1, 1, {N, 1, 1, 1}},
+      {"g_s.3.beta", 1, 1, {N, 1, 1, 1}},
+      {"g_s.3.gamma", 1, 2, {N, N, 1, 1}},
+      {"g_s.4.weight", 1, 4, {N, 3, K, K}},
+      {"g_s.4.bias", 1, 1, {3, 1, 1, 1}},
+      {"inv_gain", 1, 2, {L, M, 1, 1}},
+      {"density", 1, 2, {M, SAIC_DENSITY_NPARAM, 1, 1}},
+  };
+  memcpy(out, s, sizeof s);
+}
+
 /* splitmix64 as the density initialiser's uniform source. */
 static double uniform01(void *ctx) {
   uint64_t *s = ctx;

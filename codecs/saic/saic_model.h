@@ -47,6 +47,21 @@ enum { SAIC_MODEL_STRIDE = 8, SAIC_MODEL_DENSITY_GROUP = 1, SAIC_MODEL_GAIN_GROU
 
 typedef struct saic_model saic_model;
 
+/* One parameter of the networks saic_model_create builds, derived from the configuration alone:
+ * net 0 is the encoder ("enc." in checkpoints), 1 the decoder ("dec."); dims has rank entries
+ * (the rest 1). Loaders compare a checkpoint's tensors with this list before building anything,
+ * so a file that declares a huge n or m without carrying its tensors is refused at no cost
+ * (test_saic_codec checks the list against built networks). */
+typedef struct saic_model_param_shape {
+  const char *name;
+  int net, rank;
+  int dims[4];
+} saic_model_param_shape;
+enum { SAIC_MODEL_NUM_PARAMS = 23 };
+/* Fills out[0 .. SAIC_MODEL_NUM_PARAMS) in the networks' parameter order. */
+void saic_model_param_shapes(const saic_model_cfg *cfg,
+                             saic_model_param_shape out[SAIC_MODEL_NUM_PARAMS]);
+
 /* h, w: image size (multiples of 8). Parameters initialised from seed (CompressAI-like:
  * transforms by the nn initialiser, GDN as in nn, gains 0 (= 1), density by saic_density_init).
  * threads: for the networks and the density. NULL on failure (err). */

@@ -4,7 +4,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <png.h>
@@ -591,8 +593,89 @@ static void test_splits_and_plain(void) {
   free(a);
 }
 
+/* Images above DATASET_MAX_PIXELS (2^25, the codecs' limit) are refused from their header, before
+ * any pixel is decoded: a 16384 x 16384 all-zero PNG (1-bit grey here: 32 KB; the finding's RGB
+ * one was 783 KB) used to decode into 768 MiB per worker thread and then be refused by every
+ * codec. The other images of the folder load; image_decode_memory_max's limit is exact. */
+static void test_large_image(void) {
+  int w = 8, h = 8;
+  uint8_t *a = dt_pattern_rgb(w, h, 9);
+  char *dir = dt_path("%s/large", tmp), *p;
+#define AT(...) (p = dt_path(__VA_ARGS__))
+  dt_mkdir(dir);
+  save_png(AT("%s/a.png", dir), a, w, h), free(p);
+  save_png(AT("%s/c.png", dir), a, w, h), free(p);
+  enum { SIDE = 16384 };
+  uint8_t *zeros = calloc((size_t)SIDE * SIDE / 8, 1); /* 1-bit rows of zeros */
+  const dt_png_spec spec = {SIDE, SIDE, PNG_COLOR_TYPE_GRAY, 1, 0, zeros, NULL, 0, NULL, 0, 0};
+  size_t size;
+  uint8_t *png = dt_png_encode(&spec, &size);
+  free(zeros);
+  dt_write_file(AT("%s/big.png", dir), png, size), free(p);
+  free(png);
+  dataset *ds = open_ok(dir, NULL);
+  if (ds) {
+    CHECK(dataset_size(ds) == 3 && name_is(ds, 1, "big.png"));
+    image_rgb8 img;
+    char err[512];
+    struct rusage ru0, ru1;
+    struct timespec t0, t1;
+    getrusage(RUSAGE_SELF, &ru0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const int rc = dataset_load(ds, 1, &img, err, sizeof err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    getrusage(RUSAGE_SELF, &ru1);
+    const double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    printf("  %zu-byte %dx%d PNG: refused in %.4f s, peak RSS +%ld KB: %s\n", size, SIDE, SIDE,
+           secs, ru1.ru_maxrss - ru0.ru_maxrss, err);
+    CHECK_MSG(rc != 0 && !img.rgb && dt_contains(err, "big.png") &&
+                  dt_contains(err, "16384x16384 = 268435456 pixels") &&
+                  dt_contains(err, "too large") && dt_contains(err, "33554432 pixels"),
+              "big.png: %s", err);
+    CHECK_MSG(secs < 1 && ru1.ru_maxrss - ru0.ru_maxrss < 100 * 1024, "%.2f s, +%ld KB", secs,
+              ru1.ru_maxrss - ru0.ru_maxrss);
+    char hex[33];
+    CHECK(dataset_item_source_hash(ds, 1, hex, err, sizeof err) == 0);
+    for (size_t i = 0; i < 3; i += 2) {
+      CHECK_MSG(dataset_load(ds, i, &img, err, sizeof err) == 0 && img.width == w &&
+                    !memcmp(img.rgb, a, (size_t)w * (size_t)h * 3),
+                "item %zu: %s", i, err);
+      image_free(&img);
+    }
+    dataset_close(ds);
+  }
+  /* The limit is exact, for PNG and JPEG; 0 means the loader's own 2^28. */
+  uint8_t *b = dt_pattern_rgb(64, 64, 3);
+  const dt_png_spec rgb = {64, 64, PNG_COLOR_TYPE_RGB, 8, 0, b, NULL, 0, NULL, 0, 0};
+  size_t jsize;
+  uint8_t *pb = dt_png_encode(&rgb, &size), *jb = dt_jpeg_encode(b, 64, 64, 3, 90, 0, &jsize);
+  const uint8_t *files[2] = {pb, jb};
+  const size_t sizes[2] = {size, jsize};
+  for (int f = 0; f < 2; f++) {
+    image_rgb8 img;
+    char err[512];
+    CHECK_MSG(image_decode_memory_max(files[f], sizes[f], "x", 4096, &img, err, sizeof err) == 0,
+              "%s", err);
+    image_free(&img);
+    CHECK_MSG(image_decode_memory_max(files[f], sizes[f], "x", 0, &img, err, sizeof err) == 0, "%s",
+              err);
+    image_free(&img);
+    CHECK_MSG(image_decode_memory_max(files[f], sizes[f], "x", 4095, &img, err, sizeof err) != 0 &&
+                  dt_contains(err, f ? "x: JPEG image too large" : "x: PNG image too large") &&
+                  dt_contains(err, "64x64 = 4096 pixels") && dt_contains(err, "4095 pixels"),
+              "%s", err);
+  }
+  free(pb);
+  free(jb);
+  free(b);
+#undef AT
+  free(dir);
+  free(a);
+}
+
 int main(void) {
   dt_make_tmpdir(tmp, sizeof tmp, "dataset");
+  test_large_image();
   test_cifar();
   test_class_folders();
   test_splits_and_plain();

@@ -4,6 +4,7 @@
  * shapes. Each refusal must name the file and the problem, and leave the network untouched. */
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -317,6 +318,73 @@ int main(void) {
     expect_refused(missing, "cannot open", "missing file");
     spit(bad, (const unsigned char *)"", 0);
     expect_refused(bad, "truncated", "empty file");
+  }
+
+  /* ---- many names: the duplicate checks and lookups are n log n (they were quadratic: 80,000
+   * one-element tensors took 23 s, 40,000 metadata keys 4 s, before a refusal) ---- */
+  {
+    enum { NT = 80000, NM = 40000 };
+    nn_ckpt_extra *ex = calloc(NT, sizeof *ex);
+    char(*tnames)[16] = calloc(NT, sizeof *tnames);
+    nn_kv *kv = calloc(NM + 1, sizeof *kv);
+    char(*keys)[16] = calloc(NM, sizeof *keys);
+    static const float one = 1;
+    for (int i = 0; i < NT; i++) {
+      snprintf(tnames[i], sizeof tnames[i], "t%d", (i * 7919) % NT); /* not in sorted order */
+      ex[i] = (nn_ckpt_extra){tnames[i], 1, {1, 1, 1, 1}, &one};
+    }
+    kv[0] = (nn_kv){"arch", "many"};
+    for (int i = 1; i < NM; i++) {
+      snprintf(keys[i], sizeof keys[i], "k%d", (i * 7919) % NM);
+      kv[i] = (nn_kv){keys[i], "v"};
+    }
+    /* {tensors, keys, which name repeats}: unique (accepted, lookups work), a repeated tensor
+     * name, a repeated key; each read must take well under a second. */
+    for (int round = 0; round < 3; round++) {
+      if (round == 1)
+        ex[NT - 1].name = ex[NT / 2].name;
+      if (round == 2) {
+        ex[NT - 1].name = "last";
+        kv[NM - 1].key = kv[NM / 3].key;
+      }
+      nn_err e = {0};
+      CHECK(nn_ckpt_save_parts(bad, NULL, 0, ex, NT, kv, NM, &e) == NN_OK, "save: %s", e.msg);
+      struct timespec t0, t1;
+      clock_gettime(CLOCK_MONOTONIC, &t0);
+      nn_ckpt *many = NULL;
+      const int rc = nn_ckpt_read(bad, &many, &e);
+      clock_gettime(CLOCK_MONOTONIC, &t1);
+      const double secs =
+          (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+      printf("  %d tensors, %d metadata keys (%s): read in %.3f s: %s\n", NT, NM + 1,
+             round == 0   ? "unique"
+             : round == 1 ? "a tensor name twice"
+                          : "a key twice",
+             secs, rc == NN_OK ? "accepted" : e.msg);
+      CHECK(secs < 1.0, "%d tensors / %d keys took %.2f s", NT, NM, secs);
+      if (round == 0) {
+        CHECK(rc == NN_OK, "unique names refused: %s", e.msg);
+        if (rc == NN_OK) {
+          CHECK(nn_ckpt_num_tensors(many) == NT && nn_ckpt_num_meta(many) == NM + 1, "counts");
+          CHECK(nn_ckpt_find_tensor(many, "t0") == 0 && nn_ckpt_find_tensor(many, "t7919") == 1 &&
+                    nn_ckpt_find_tensor(many, "t80000") < 0 && nn_ckpt_find_tensor(many, "t") < 0,
+                "tensor lookups");
+          CHECK(nn_ckpt_meta(many, "arch") && !strcmp(nn_ckpt_meta(many, "arch"), "many") &&
+                    nn_ckpt_meta(many, "k7919") && nn_ckpt_meta(many, "created") &&
+                    !nn_ckpt_meta(many, "k") && !nn_ckpt_meta(many, "k40000"),
+                "metadata lookups");
+        }
+      } else {
+        const char *want = round == 1 ? "duplicate tensor 't40000'" : "duplicate metadata key 'k";
+        CHECK(rc != NN_OK && strstr(e.msg, want) && strstr(e.msg, bad), "round %d: %s", round,
+              e.msg);
+      }
+      nn_ckpt_free(many);
+    }
+    free(ex);
+    free(tnames);
+    free(kv);
+    free(keys);
   }
 
   free(orig);

@@ -7,8 +7,8 @@ round trip (deterministic bytes, 2-byte format-2 header at 32x32 and 4 bytes at 
 size flag and rate index, byte 1 = CRC-8/SMBUS over the model hash, the version and the other
 bytes, recomputed here independently); errors exit 2 with one line naming the problem (missing
 options, a training checkpoint given to decode, a stream that fails the check byte, a truncated
-stream, a bad rate); `run --codec saic:model=X:rate=0,1,2` stores results and
-`codecs` lists saic."""
+stream, a bad rate); decode --max-pixels and the payload bound (a 9-byte stream declaring 2^25
+pixels); `run --codec saic:model=X:rate=0,1,2` stores results and `codecs` lists saic."""
 import os
 import shutil
 import sqlite3
@@ -157,6 +157,49 @@ class SaicCli(unittest.TestCase):
         self.assertIn("--rate", p.stderr)
         p = run(["decode", self.path("none.saic"), self.path("e.png"), "--model", self.codec], 2)
         self.assertIn("none.saic", p.stderr)
+
+    def stream(self, w, h, q, payload):
+        """A format-2 stream of this model with an explicit size and a correct check byte."""
+        def leb(v):
+            out = b""
+            while True:
+                b, v = v & 0x7F, v >> 7
+                out += bytes([b | (0x80 if v else 0)])
+                if not v:
+                    return out
+        rest = leb(w - 1) + leb(h - 1) + payload
+        b0 = bytes([0x80 | q])
+        return b0 + bytes([crc8_smbus(bytes.fromhex(self.sha) + b"\x02" + b0 + rest)]) + rest
+
+    def test_max_pixels(self):
+        # decode --max-pixels (default 2^24), then the payload bound: a 9-byte stream declaring
+        # 5792 x 5792 (2^25 pixels) is refused before anything is allocated.
+        self.assertIn("--max-pixels", run(["decode", "--help"]).stdout)
+        big = self.path("big.saic")
+        data = self.stream(5792, 5792, 0, b"\x12\x34\x56")
+        self.assertEqual(len(data), 9)
+        open(big, "wb").write(data)
+        out = self.path("big.png")
+        p = run(["decode", big, out, "--model", self.codec], 2)
+        self.assertIn("exceeds the 16777216-pixel limit", p.stderr)
+        self.assertIn("big.saic", p.stderr)
+        p = run(["decode", big, out, "--model", self.codec, "--max-pixels", "33554432"], 2)
+        self.assertIn("payload of 3 bytes cannot hold a 5792x5792 image at rate index 0", p.stderr)
+        self.assertFalse(os.path.exists(out))
+        p = run(["decode", big, out, "--model", self.codec, "--max-pixels", "1000"], 2)
+        self.assertIn("1000-pixel limit", p.stderr)
+        for bad in ["0", "33554433", "x"]:
+            p = run(["decode", big, out, "--model", self.codec, "--max-pixels", bad], 2)
+            self.assertIn("--max-pixels", p.stderr)
+        # A real stream decodes under a limit it fits, and is refused under one it does not.
+        a = self.path("mp.saic")
+        run(["encode", self.img2, a, "--model", self.codec, "--rate", "1"])
+        run(["decode", a, out, "--model", self.codec, "--max-pixels", str(45 * 29)])
+        p = run(["decode", a, out, "--model", self.codec, "--max-pixels", str(45 * 29 - 1)], 2)
+        self.assertIn("45x29 exceeds the 1304-pixel limit", p.stderr)
+        p = run(["encode", self.img, a, "--model", self.codec, "--rate", "1", "--max-pixels",
+                 "5"], 2)
+        self.assertIn("unknown option", p.stderr)
 
     def test_run_and_codecs(self):
         self.assertIn("saic", [l.split()[0] for l in run(["codecs"]).stdout.splitlines()

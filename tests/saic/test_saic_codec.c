@@ -18,11 +18,14 @@
  * SAIC_TEST_KEEP=1 keeps the temporary checkpoints (the folder is /tmp/saicbench_codec_*);
  * `test_saic_codec --write-train-ckpt PATH` writes the test's training checkpoint (for
  * test_saic_cli.py). */
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codec_registry.h"
@@ -182,6 +185,100 @@ static void test_export(void) {
   saic_cdf_set_free(tables);
   nn_ckpt_free(ck);
   saic_model_free(m);
+}
+
+/* A checkpoint whose tensors do not fit the configuration its metadata declares is refused
+ * before any network is built: a 222-byte codec checkpoint declaring n = m = 1024 used to build
+ * ~860 MB of networks (8 s) before noticing the tensors were missing. Also: the shape list the
+ * loaders check against (saic_model_param_shapes) is what saic_model_create builds, and messages
+ * name the file once. */
+static void test_checkpoint_shapes(void) {
+  char path[600], err[512];
+  nn_err e = {0};
+  snprintf(path, sizeof path, "%s/declared_1024.ckpt", dir);
+  const float one = 1;
+  const nn_ckpt_extra ex[1] = {{"x", 1, {1, 1, 1, 1}, &one}};
+  char hash[65];
+  memset(hash, 'a', 64);
+  hash[64] = 0;
+  const nn_kv meta[] = {{"arch", SAIC_EXPORT_CODEC_ARCH},
+                        {"codec_format", SAIC_EXPORT_FORMAT},
+                        {"n", "1024"},
+                        {"m", "1024"},
+                        {"levels", "4"},
+                        {"model_sha256", hash}};
+  CHECK(nn_ckpt_save_parts(path, NULL, 0, ex, 1, meta, 6, &e) == NN_OK, "%s", e.msg);
+  struct rusage ru0, ru1;
+  struct timespec t0, t1;
+  getrusage(RUSAGE_SELF, &ru0);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  saic_codec *bad = NULL;
+  const int rc = saic_codec_open(path, NULL, &bad, err, sizeof err);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  getrusage(RUSAGE_SELF, &ru1);
+  const double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  const long grew_kb = ru1.ru_maxrss - ru0.ru_maxrss;
+  printf("  n = m = 1024 declared, no tensors: refused in %.4f s, peak RSS +%ld KB: %s\n", secs,
+         grew_kb, err);
+  CHECK(rc != 0 && strstr(err, "tensor 'enc.g_a.0.weight' missing") && strstr(err, "n 1024"),
+        "declared 1024: %s", err);
+  CHECK(secs < 1 && grew_kb < 64 * 1024, "declared 1024: %.2f s, +%ld KB", secs, grew_kb);
+  /* The path appears once in the message (it used to be "path: path: ..."). */
+  const char *first = strstr(err, path);
+  CHECK(first && !strstr(first + 1, path), "path repeated: %s", err);
+
+  /* The shape list against built networks. */
+  const saic_model_cfg cfgs[3] = {{N, M, LEVELS}, {5, 3, 1}, {64, 96, 4}};
+  for (int k = 0; k < 3; k++) {
+    saic_model *m = saic_model_create(&cfgs[k], 8, 8, 1, 1, &e);
+    if (!m) {
+      CHECK(0, "%s", e.msg);
+      continue;
+    }
+    saic_model_param_shape want[SAIC_MODEL_NUM_PARAMS];
+    saic_model_param_shapes(&cfgs[k], want);
+    nn_net *nets[2] = {saic_model_encoder(m), saic_model_decoder(m)};
+    int i = 0;
+    for (int net = 0; net < 2; net++)
+      for (int j = 0; j < nn_net_num_params(nets[net]); j++, i++) {
+        const nn_param *p = nn_net_param(nets[net], j);
+        const int dims[4] = {p->value.n, p->value.c, p->value.h, p->value.w};
+        CHECK(i < SAIC_MODEL_NUM_PARAMS && want[i].net == net && !strcmp(want[i].name, p->name) &&
+                  want[i].rank == p->ndim && !memcmp(want[i].dims, dims, sizeof dims),
+              "config %d: parameter %d '%s' differs from the shape list", k, i, p->name);
+      }
+    CHECK(i == SAIC_MODEL_NUM_PARAMS, "config %d: %d parameters", k, i);
+    saic_model_free(m);
+  }
+
+  /* A training checkpoint whose metadata says n 16 but whose tensors are n 8, and one with a
+   * tensor the model lacks. */
+  saic_model *m = saic_model_create(&cfgs[0], 8, 8, 1, 3, &e);
+  const nn_ckpt_part parts[2] = {{"enc.", saic_model_encoder(m)}, {"dec.", saic_model_decoder(m)}};
+  const nn_kv tmeta[] = {
+      {"arch", SAIC_EXPORT_TRAIN_ARCH}, {"n", "16"}, {"m", "8"}, {"levels", "3"}};
+  snprintf(path, sizeof path, "%s/shape.ckpt", dir);
+  CHECK(nn_ckpt_save_parts(path, parts, 2, NULL, 0, tmeta, 4, &e) == NN_OK, "%s", e.msg);
+  saic_model *out = NULL;
+  CHECK(saic_export_load_model(path, 8, 8, 1, &out, NULL, &e) != NN_OK &&
+            strstr(e.msg, "'enc.g_a.0.weight' has shape [8, 3, 5, 5]") &&
+            strstr(e.msg, "needs [16, 3, 5, 5]") && strstr(e.msg, path) &&
+            !strstr(strstr(e.msg, path) + 1, path),
+        "wrong n: %s", e.msg);
+  const nn_kv tmeta8[] = {
+      {"arch", SAIC_EXPORT_TRAIN_ARCH}, {"n", "8"}, {"m", "8"}, {"levels", "3"}};
+  const nn_ckpt_extra extra[1] = {{"dec.extra", 1, {1, 1, 1, 1}, &one}};
+  CHECK(nn_ckpt_save_parts(path, parts, 2, extra, 1, tmeta8, 4, &e) == NN_OK, "%s", e.msg);
+  CHECK(saic_export_load_model(path, 8, 8, 1, &out, NULL, &e) != NN_OK &&
+            strstr(e.msg, "unexpected tensor 'dec.extra'"),
+        "extra tensor: %s", e.msg);
+  CHECK(nn_ckpt_save_parts(path, parts, 2, NULL, 0, tmeta8, 4, &e) == NN_OK, "%s", e.msg);
+  CHECK(saic_export_load_model(path, 8, 8, 1, &out, NULL, &e) == NN_OK, "intact: %s", e.msg);
+  saic_model_free(out);
+  saic_model_free(m);
+  remove(path);
+  snprintf(path, sizeof path, "%s/declared_1024.ckpt", dir);
+  remove(path);
 }
 
 /* ------------------------------------------------------------------ round trips */
@@ -480,6 +577,162 @@ out:
   saic_codec_close(b);
 }
 
+/* ------------------------------------------------------------------ payload bound */
+
+/* Test images of several kinds: 0 textured (sct_image), 1 flat grey, 2 flat black, 3 noise, 4
+ * noise with a black lower-right quarter. The flat ones code every position at (about) the
+ * tables' most probable values, i.e. near the payload bound. */
+static uint8_t *kind_image(int kind, int w, int h, uint64_t seed) {
+  if (kind == 0)
+    return sct_image(w, h, seed);
+  uint8_t *p = malloc((size_t)w * (size_t)h * 3);
+  uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int ch = 0; ch < 3; ch++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        const uint8_t noise = (uint8_t)(s >> 56);
+        p[((size_t)y * (size_t)w + (size_t)x) * 3 + (size_t)ch] =
+            kind == 1   ? 128
+            : kind == 2 ? 0
+            : kind == 3 ? noise
+                        : (x >= w / 2 && y >= h / 2 ? 0 : noise);
+      }
+  return p;
+}
+
+/* Encodes every kind at every (w, h) of sizes and every rate index q = 0, qstep, ... and the top,
+ * checks each stream's payload against saic_codec_min_payload_bytes and that the header accepts
+ * it; returns the smallest payload - bound seen. */
+static long bound_sweep(saic_codec *c, const int *sizes, int nsizes, int qstep, const char *what) {
+  const int L = saic_codec_get_model(c)->cfg.levels, top = saic_export_num_rates(L) - 1;
+  long worst = LONG_MAX, worst_pos = LONG_MAX, n = 0; /* worst_pos: where the bound is > 0 */
+  char err[512];
+  for (int q = 0; q <= top; q = q == top ? top + 1 : q + qstep > top ? top : q + qstep)
+    for (int a = 0; a < nsizes; a++)
+      for (int b = 0; b < nsizes; b++)
+        for (int kind = 0; kind < 5; kind++) {
+          const int w = sizes[a], h = sizes[b];
+          uint8_t *img = kind_image(kind, w, h, (uint64_t)(q * 7919 + w * 31 + h + kind)), *d;
+          size_t len;
+          saic_encode_stats st;
+          if (saic_codec_encode(c, img, w, h, saic_codec_rate_value(L, q), &d, &len, &st, err,
+                                sizeof err)) {
+            CHECK(0, "%s: encode %dx%d q %d: %s", what, w, h, q, err);
+            free(img);
+            continue;
+          }
+          const size_t need = saic_codec_min_payload_bytes(c, q, w, h);
+          saic_stream_info info;
+          const int rc = saic_codec_parse_header(c, d, len, &info, err, sizeof err);
+          CHECK(st.rate_index == q && rc == 0 && info.min_payload_bytes == need &&
+                    st.payload_bytes >= need,
+                "%s: %dx%d kind %d at rate index %d (stats index %d): payload %zu, bound %zu: %s",
+                what, w, h, kind, q, st.rate_index, st.payload_bytes, need, rc ? err : "ok");
+          const long margin = (long)st.payload_bytes - (long)need;
+          worst = margin < worst ? margin : worst;
+          if (need > 0 && margin < worst_pos)
+            worst_pos = margin;
+          n++;
+          free(d);
+          free(img);
+        }
+  printf("  %s: %ld streams, all at or above the bound; smallest margin %ld bytes (%ld where "
+         "the bound is above 0)\n",
+         what, n, worst, worst_pos);
+  return worst;
+}
+
+/* A stream of this codec's model with an explicit size and the given payload, check byte set. */
+static size_t craft(const saic_codec *c, int w, int h, int q, const uint8_t *payload, size_t plen,
+                    uint8_t *out) {
+  size_t n = 0;
+  out[n++] = (uint8_t)(0x80 | q);
+  out[n++] = 0;
+  for (int k = 0; k < 2; k++) {
+    uint32_t v = (uint32_t)(k ? h : w) - 1;
+    do {
+      out[n++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+      v >>= 7;
+    } while (v);
+  }
+  if (plen)
+    memcpy(out + n, payload, plen);
+  n += plen;
+  out[1] = saic_codec_stream_check(c, out, n);
+  return n;
+}
+
+/* The payload bound (saic_codec.h): no stream the encoder writes falls below it (many sizes,
+ * every rate index, flat images included), and a stream whose payload is too short for its
+ * declared size is refused before anything is allocated. shipped: the shipped saic_full model
+ * (may be NULL). */
+static void test_payload_bound(const char *shipped) {
+  saic_codec *c = open_codec(codec_a, 1, 0);
+  if (!c)
+    return;
+  static const int sizes[] = {1, 7, 8, 9, 17, 33, 64};
+  bound_sweep(c, sizes, 7, 4, "random model, sizes 1..64");
+  static const int big[] = {512, 768};
+  bound_sweep(c, big, 2, 77, "random model, 512/768 sides");
+  char err[512];
+  const int top = saic_export_num_rates(LEVELS) - 1;
+  /* The bound grows with the declared size. */
+  const size_t b1 = saic_codec_min_payload_bytes(c, 0, 1024, 1024),
+               b4 = saic_codec_min_payload_bytes(c, 0, 4096, 4096),
+               bt = saic_codec_min_payload_bytes(c, top, 4096, 4096);
+  printf("  random model bound: 1024x1024 q0 %zu bytes, 4096x4096 q0 %zu, q%d %zu\n", b1, b4, top,
+         bt);
+  CHECK(b1 > 100 && b4 >= 16 * b1 && bt > 100, "bounds %zu %zu %zu", b1, b4, bt);
+  /* The bound decides exactly: need - 1 payload bytes are refused with the message, need pass. */
+  uint8_t *buf = malloc(16 + 200000), *pay = malloc(200000);
+  for (size_t i = 0; i < 200000; i++)
+    pay[i] = (uint8_t)(0x35 + i * 13);
+  const size_t need = saic_codec_min_payload_bytes(c, 5, 1500, 1200);
+  CHECK(need > 10 && need < 200000, "need %zu", need);
+  size_t n = craft(c, 1500, 1200, 5, pay, need - 1, buf);
+  saic_stream_info info;
+  CHECK(saic_codec_parse_header(c, buf, n, &info, err, sizeof err) != 0 &&
+            strstr(err, "cannot hold a 1500x1200 image at rate index 5") && strstr(err, "payload"),
+        "one byte short: %s", err);
+  CHECK(try_decode(c, buf, n, err, sizeof err) != 0 && strstr(err, "cannot hold"),
+        "one byte short, decode: %s", err);
+  n = craft(c, 1500, 1200, 5, pay, need, buf);
+  CHECK(saic_codec_parse_header(c, buf, n, &info, err, sizeof err) == 0 &&
+            info.min_payload_bytes == need && info.payload_bytes == need,
+        "exactly the bound: %s", err);
+  /* The 9-byte stream of the finding: 5792 x 5792 (2^25 pixels) and 3 payload bytes. */
+  const uint8_t three[3] = {0x12, 0x34, 0x56};
+  n = craft(c, 5792, 5792, 0, three, 3, buf);
+  CHECK(n == 9 && try_decode(c, buf, n, err, sizeof err) != 0 && strstr(err, "cannot hold"),
+        "9-byte stream: %s", err);
+  saic_codec *small = open_codec(codec_a, 1, (size_t)1 << 24);
+  if (small) { /* max_pixels comes first */
+    n = craft(small, 5792, 5792, 0, three, 3, buf);
+    CHECK(try_decode(small, buf, n, err, sizeof err) != 0 && strstr(err, "16777216-pixel limit"),
+          "max_pixels: %s", err);
+    saic_codec_close(small);
+  }
+  saic_codec_close(c);
+  if (shipped && (c = open_codec(shipped, 1, 0))) {
+    static const int ssizes[] = {1, 24, 32, 64};
+    bound_sweep(c, ssizes, 4, 7, "shipped model, sizes 1..64");
+    const int stop = saic_export_num_rates(saic_codec_get_model(c)->cfg.levels) - 1;
+    const size_t s0 = saic_codec_min_payload_bytes(c, 0, 5792, 5792),
+                 st = saic_codec_min_payload_bytes(c, stop, 5792, 5792);
+    printf("  shipped model bound at 5792x5792: %zu bytes at q0, %zu at q%d\n", s0, st, stop);
+    CHECK(s0 > 50000 && st > 3000000, "shipped bounds %zu %zu", s0, st);
+    n = craft(c, 5792, 5792, 0, three, 3, buf);
+    CHECK(try_decode(c, buf, n, err, sizeof err) != 0 && strstr(err, "cannot hold"),
+          "shipped, 9-byte stream: %s", err);
+    saic_codec_close(c);
+  }
+  free(buf);
+  free(pay);
+}
+
 /* ------------------------------------------------------------------ threads */
 
 typedef struct job {
@@ -643,6 +896,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "setup: %s\n", err);
     return 1;
   }
+  printf("checkpoint shapes\n");
+  test_checkpoint_shapes();
   printf("export\n");
   test_export();
   printf("round trips\n");
@@ -651,6 +906,8 @@ int main(int argc, char **argv) {
   test_rate();
   printf("hostile streams\n");
   test_hostile();
+  printf("payload bound\n");
+  test_payload_bound(argc == 2 ? argv[1] : NULL);
   printf("threads\n");
   test_threads();
   printf("registry\n");
