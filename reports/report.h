@@ -85,9 +85,10 @@
  *     rate-accuracy plot (accuracy in %, the accuracy on the originals as a dashed line
  *     labelled "original", and on every point a vertical error bar of +-1 binomial standard
  *     error, sqrt(p(1-p)/n) over its n labelled images, clipped to 0..100 %; the plot's note
- *     says so), a rate-SI_norm plot (series as above), per codec name with at least 4 knob
- *     points a knob-accuracy plot (x = the knob value, linear; every codec of that name, +-1 SE
- *     bars: what rate control sees along the knob), a table of the task's aggregates
+ *     says so), a rate-SI_norm plot (series as above), for each codec name shared by at least
+ *     two codecs with 4 or more knob points (e.g. several SAIC models) a knob-accuracy plot
+ *     (x = the knob value, linear; every codec of that name, +-1 SE bars: what rate control
+ *     sees along the knob), a table of the task's aggregates
  *     (accuracy +- SE, ref. accuracy, agreement, SI, SI_norm, delta I, KL, N) and a per-class
  *     accuracy table (originals and every point; left to the CSV beyond 100 classes); then the
  *     list of files. Well-formed XML too.

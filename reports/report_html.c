@@ -636,20 +636,27 @@ static int put_knob_plot(report_buf *b, const report_data *d, const report_datas
   return rc;
 }
 
-/* Knob-accuracy plots for every codec name with at least 4 knob points of the task. */
+/* Knob-accuracy plots for every codec name that at least two codecs of the run share (several
+ * models of one learned codec, whose knobs mean the same), each with at least 4 knob points of
+ * the task: there the knob axis compares the models directly. */
 static int put_knob_plots(report_buf *b, const report_data *d, const report_dataset *ds,
                           size_t task) {
   for (size_t c = 0; c < d->n_codecs; c++) {
     const char *name = d->codecs[c].codec;
-    int first = name != NULL, n = 0;
+    int first = name != NULL, models = 0;
     for (size_t k = 0; k < c && first; k++) /* one plot per codec name */
       first = !d->codecs[k].codec || strcmp(d->codecs[k].codec, name) != 0;
-    for (size_t i = 0; i < ds->n_task_rows && first; i++) {
-      const report_task_row *r = &ds->task_rows[i];
-      n += r->task == task && !r->is_bpp && isfinite(r->accuracy) && d->codecs[r->codec].codec &&
-           strcmp(d->codecs[r->codec].codec, name) == 0;
+    for (size_t k = c; k < d->n_codecs && first; k++) {
+      if (!d->codecs[k].codec || strcmp(d->codecs[k].codec, name) != 0)
+        continue;
+      int n = 0;
+      for (size_t i = 0; i < ds->n_task_rows; i++) {
+        const report_task_row *r = &ds->task_rows[i];
+        n += r->task == task && r->codec == k && !r->is_bpp && isfinite(r->accuracy);
+      }
+      models += n >= 4;
     }
-    if (first && n >= 4 && put_knob_plot(b, d, ds, task, name, d->codecs[c].knob_name))
+    if (first && models >= 2 && put_knob_plot(b, d, ds, task, name, d->codecs[c].knob_name))
       return -1;
   }
   return 0;
