@@ -455,26 +455,42 @@ class CliTest(unittest.TestCase):
                       lines[2])
         self.assertIn("3 task regressions", lines[3])
 
-    def test_full_disk_keeps_stored_results_then_resumes(self):
+    def run_into_size_limit(self, name, sigxfsz):
+        """Runs the suite under a file-size limit (RLIMIT_FSIZE: writes past it fail like a full
+        disk, EFBIG) that lets the plan and some results in and stops the rest. The bytes a run
+        writes before its first result grow with the schema (an empty database made from
+        harness/schema.sql) and depend on WAL framing, so the limit is searched upward from the
+        schema's size in 8 KiB steps. Returns the failed run and its database path."""
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        con = sqlite3.connect(":memory:")
+        with open(os.path.join(root, "harness", "schema.sql")) as f:
+            con.executescript(f.read())
+        schema_bytes = (con.execute("PRAGMA page_count").fetchone()[0] *
+                        con.execute("PRAGMA page_size").fetchone()[0])
+        con.close()
         import resource
+        for extra in range(8192, 40 * 8192, 8192):
+            limit = schema_bytes + extra
 
-        def limit_file_size():
-            # A file-size limit makes every write past it fail like a full disk (EFBIG).
-            # The schema alone (views included) is 24 pages of 4 KiB; the whole run needs more.
-            resource.setrlimit(resource.RLIMIT_FSIZE, (160000, 160000))
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            def limit_file_size():
+                resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+                signal.signal(signal.SIGXFSZ, sigxfsz)
 
-        db = self.db("full.db")
-        p = subprocess.run([SAICBENCH, "run", self.suite, "--data", self.data, "--db", db,
-                            "--quiet"], capture_output=True, text=True,
-                           preexec_fn=limit_file_size, timeout=300)
-        self.assertEqual(p.returncode, 2, p.stderr)
+            db = self.db("%s-%d.db" % (name, extra))
+            p = subprocess.run([SAICBENCH, "run", self.suite, "--data", self.data, "--db", db,
+                                "--quiet"], capture_output=True, text=True,
+                               preexec_fn=limit_file_size, timeout=300)
+            self.assertNotEqual(p.returncode, 0, "the whole run fit under %d bytes" % limit)
+            if p.returncode == 2 and os.path.exists(db) and count_results(db) > 0:
+                return p, db
+        self.fail("no file-size limit left some results stored: " + p.stderr)
+
+    def test_full_disk_keeps_stored_results_then_resumes(self):
+        p, db = self.run_into_size_limit("full", signal.SIG_IGN)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
-        self.assertIn("full.db", p.stderr)
+        self.assertIn(os.path.basename(db), p.stderr)
         self.assertIn("disk full", p.stderr)
         self.assertIn("--resume", p.stderr)
-        stored = count_results(db)
-        self.assertGreater(stored, 0)
         run(["run", self.suite, "--data", self.data, "--db", db, "--resume", "--quiet"])
         res, agg, status = results_view(db)
         self.assertEqual(status, "complete")
@@ -484,23 +500,11 @@ class CliTest(unittest.TestCase):
     def test_file_size_limit_without_ignoring_sigxfsz(self):
         # `ulimit -f` as a shell sets it: SIGXFSZ left at its default (which kills). saicbench
         # ignores it itself, so the write fails with EFBIG and the full-disk message follows.
-        import resource
-
-        def limit_file_size():
-            resource.setrlimit(resource.RLIMIT_FSIZE, (160000, 160000))
-            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-
-        db = self.db("ulimit.db")
-        p = subprocess.run([SAICBENCH, "run", self.suite, "--data", self.data, "--db", db,
-                            "--quiet"], capture_output=True, text=True,
-                           preexec_fn=limit_file_size, timeout=300)
-        self.assertEqual(p.returncode, 2, "exit %d (-%d is SIGXFSZ): %s"
-                         % (p.returncode, signal.SIGXFSZ, p.stderr))
+        p, db = self.run_into_size_limit("ulimit", signal.SIG_DFL)
         self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
-        self.assertIn("ulimit.db", p.stderr)
+        self.assertIn(os.path.basename(db), p.stderr)
         self.assertIn("file size limit", p.stderr)
         self.assertIn("--resume", p.stderr)
-        self.assertGreater(count_results(db), 0)
         run(["run", self.suite, "--data", self.data, "--db", db, "--resume", "--quiet"])
         res, agg, status = results_view(db)
         self.assertEqual(status, "complete")
