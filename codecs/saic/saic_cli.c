@@ -207,7 +207,7 @@ int saic_cli_encode_main(int argc, char **argv) {
                     "usage: saicbench encode IN.png OUT.saic --model CODEC.ckpt --rate R (see "
                     "--help)");
   double rate;
-  if (parse_double("encode", "--rate", a.rate, 0, SAIC_EXPORT_MAX_LEVELS - 1, &rate))
+  if (parse_double("encode", "--rate", a.rate, 0, SAIC_CKPT_MAX_LEVELS - 1, &rate))
     return 2;
   char err[512];
   image_rgb8 img = {0};

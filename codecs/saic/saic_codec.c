@@ -102,24 +102,24 @@ int saic_codec_open(const char *model_path, const saic_codec_opts *o, saic_codec
   if (!c)
     return fail(err, err_len, NAME ": out of memory");
   nn_err e = {0};
-  if (saic_codec_model_load(model_path, threads, &c->cm, &e) != NN_OK) {
+  if (saic_ckpt_load_codec(model_path, threads, &c->cm, &e) != NN_OK) {
     free(c);
     return fail(err, err_len, NAME ": model: %s", e.msg);
   }
   c->threads = threads;
   c->max_pixels = maxpx;
-  /* Channel c at rate index q uses table q * m + c (saic_export.h). */
-  const int ntab = c->cm->cfg.m * saic_export_num_rates(c->cm->cfg.levels);
+  /* Channel c at rate index q uses table q * m + c (saic_ckpt.h). */
+  const int ntab = c->cm->cfg.m * saic_ckpt_num_rates(c->cm->cfg.levels);
   c->table_index = malloc((size_t)ntab * sizeof *c->table_index);
   if (!c->table_index || pthread_mutex_init(&c->mu, NULL) != 0) {
     free(c->table_index);
-    saic_codec_model_free(c->cm);
+    saic_ckpt_free_codec(c->cm);
     free(c);
     return fail(err, err_len, NAME ": out of memory");
   }
   for (int i = 0; i < ntab; i++)
     c->table_index[i] = i;
-  const int nrates = saic_export_num_rates(c->cm->cfg.levels);
+  const int nrates = saic_ckpt_num_rates(c->cm->cfg.levels);
   if (!(c->position_bits = malloc((size_t)nrates * sizeof *c->position_bits))) {
     saic_codec_close(c);
     return fail(err, err_len, NAME ": out of memory");
@@ -141,12 +141,12 @@ void saic_codec_close(saic_codec *c) {
   pthread_mutex_destroy(&c->mu);
   free(c->table_index);
   free(c->position_bits);
-  saic_codec_model_free(c->cm);
+  saic_ckpt_free_codec(c->cm);
   free(c);
 }
 
 size_t saic_codec_min_payload_bytes(const saic_codec *c, int rate_index, int width, int height) {
-  if (!c || rate_index < 0 || rate_index >= saic_export_num_rates(c->cm->cfg.levels) || width < 1 ||
+  if (!c || rate_index < 0 || rate_index >= saic_ckpt_num_rates(c->cm->cfg.levels) || width < 1 ||
       height < 1)
     return 0;
   const double positions =
@@ -240,7 +240,7 @@ int saic_codec_rate_index(int levels, double r) {
   return (int)lrint(r / top * SAIC_CODEC_RATE_STEPS);
 }
 
-double saic_codec_rate_value(int levels, int q) { return saic_export_rate_value(levels, q); }
+double saic_codec_rate_value(int levels, int q) { return saic_ckpt_rate_value(levels, q); }
 
 static size_t put_leb(uint8_t *p, uint32_t v) {
   size_t n = 0;
@@ -366,8 +366,8 @@ static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height,
       (uint64_t)width * (uint64_t)height > c->max_pixels)
     return fail(err, err_len, NAME ": image size %dx%d outside 1..%d per side, %zu pixels", width,
                 height, SAIC_CODEC_MAX_SIDE, c->max_pixels);
-  if (!(r >= 0 && r <= SAIC_EXPORT_MAX_LEVELS - 1))
-    return fail(err, err_len, NAME ": rate %g outside [0, %d]", r, SAIC_EXPORT_MAX_LEVELS - 1);
+  if (!(r >= 0 && r <= SAIC_CKPT_MAX_LEVELS - 1))
+    return fail(err, err_len, NAME ": rate %g outside [0, %d]", r, SAIC_CKPT_MAX_LEVELS - 1);
   const saic_model_cfg *cfg = &c->cm->cfg;
   const int M = cfg->m, q = saic_codec_rate_index(cfg->levels, r);
   const int ph = round8(height), pw = round8(width), lh = ph / 8, lw = pw / 8;
@@ -649,7 +649,7 @@ static const codec_vtable saic_vtable = {
                  "trained, 2/3 of a level more extrapolated; values above act as the top",
              .kind = CODEC_KNOB_REAL,
              .min = 0,
-             .max = SAIC_EXPORT_MAX_LEVELS - 1,
+             .max = SAIC_CKPT_MAX_LEVELS - 1,
              .rate_increases = 1},
     .library_version = vt_library_version,
     .settings_help = "model=PATH  codec checkpoint written by `saicbench export` (required)\n"

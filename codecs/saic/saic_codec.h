@@ -1,6 +1,6 @@
 /* saic_codec.h - the SAIC learned image codec (prefix saic_codec_), built in as codec "saic".
  *
- * Model: a codec checkpoint from `saicbench export` (saic_export.h): networks g_a / g_s, gains,
+ * Model: a codec checkpoint from `saicbench export` (saic_ckpt.h): networks g_a / g_s, gains,
  * and one integer CDF table per latent channel. Entropy coding uses only those integer tables
  * (saic_coder.h), so the symbols decode bit-exactly on every machine; the networks run in
  * float32 (oneDNN), single-threaded by default, so pixels are identical whatever the harness's
@@ -12,7 +12,7 @@
  * q = round(r / K * STEPS) (K = saic_model_knob_max(levels), STEPS = SAIC_CODEC_RATE_STEPS;
  * q = 0 for one level) and the encoder uses exactly r_q = q * K / STEPS, as the decoder does;
  * symbols = rint(y * gain(r_q)) (float32, then clamped to |v| < 2^20), entropy-coded channel by
- * channel with table q * m + c (saic_export.h). Decode: symbols * inv_gain(r_q) -> g_s -> crop ->
+ * channel with table q * m + c (saic_ckpt.h). Decode: symbols * inv_gain(r_q) -> g_s -> crop ->
  * clamp(x * 255, 0, 255) -> lrint -> uint8. These are the trainer's evaluation steps
  * (train_codec.h), so its estimates carry over.
  *
@@ -20,7 +20,7 @@
  *   byte 0   bit 7: size flag (0: the image is 32 x 32; 1: an explicit size follows);
  *            bits 6..0: rate index q, 0..SAIC_CODEC_RATE_STEPS (77); 78..127 are reserved
  *   byte 1   check byte: CRC-8/SMBUS (saic_crc8.h) over, in this order, the model's 32-byte
- *            SHA-256 (saic_export.h), one byte 2 (the format version), byte 0, the explicit size
+ *            SHA-256 (saic_ckpt.h), one byte 2 (the format version), byte 0, the explicit size
  *            bytes if any and the whole payload -- that is, over the hash, 0x02, then every byte
  *            of the file except this one
  *   [flag 1] LEB128 (width - 1), LEB128 (height - 1): minimal encodings, sides 1..65535, never
@@ -79,12 +79,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "saic_export.h"
+#include "saic_ckpt.h"
 
 #define SAIC_CODEC_FORMAT_VERSION 2 /* covered by the check byte; no field of its own */
 #define SAIC_CODEC_MIN_HEADER 2
 #define SAIC_CODEC_MAX_SIDE 65535
-#define SAIC_CODEC_RATE_STEPS SAIC_EXPORT_RATE_STEPS /* the rate index q runs over 0..STEPS */
+#define SAIC_CODEC_RATE_STEPS SAIC_CKPT_RATE_STEPS /* the rate index q runs over 0..STEPS */
 #define SAIC_CODEC_CACHE 8                           /* idle networks kept per codec */
 /* Bytes a payload may fall short of the coder's lower bound (termination; see above). */
 #define SAIC_CODEC_PAYLOAD_SLACK 8
@@ -100,7 +100,7 @@ typedef struct saic_codec_opts {
   size_t max_pixels; /* largest image (width * height) encoded or decoded; 0: 2^25 */
 } saic_codec_opts;
 
-/* Loads a codec checkpoint (saic_codec_model_load). Errors name the file. */
+/* Loads a codec checkpoint (saic_ckpt_load_codec). Errors name the file. */
 int saic_codec_open(const char *model_path, const saic_codec_opts *o, saic_codec **out, char *err,
                     size_t err_len);
 void saic_codec_close(saic_codec *c);
@@ -145,7 +145,7 @@ typedef struct saic_encode_stats {
   int rate_index;
 } saic_encode_stats;
 
-/* Encodes a packed RGB8 image (width * height * 3 bytes) at knob r (0 .. SAIC_EXPORT_MAX_LEVELS
+/* Encodes a packed RGB8 image (width * height * 3 bytes) at knob r (0 .. SAIC_CKPT_MAX_LEVELS
  * - 1; values above saic_model_knob_max(levels) act as that). *out is malloc()ed. st may be NULL;
  * est_bits is computed only when st is given. */
 int saic_codec_encode(saic_codec *c, const uint8_t *rgb, int width, int height, double r,

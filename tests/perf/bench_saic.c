@@ -94,7 +94,7 @@ typedef struct netbench {
 static int net_open(netbench *b, const char *model, int h, int w, int threads, double rate,
                     nn_err *e) {
   memset(b, 0, sizeof *b);
-  if (saic_export_load_model(model, h, w, threads, &b->m, NULL, e) != NN_OK)
+  if (saic_ckpt_load_model(model, h, w, threads, &b->m, NULL, e) != NN_OK)
     return -1;
   int c, lh, lw;
   saic_model_latent_shape(b->m, &c, &lh, &lw);
@@ -251,7 +251,7 @@ static double train_rate(const char *model, const char *task_path, int threads, 
   float *x = NULL;
   int *labels = NULL;
   double result = -1;
-  if (saic_export_load_model(model, SMALL, SMALL, threads, &m, NULL, e) != NN_OK ||
+  if (saic_ckpt_load_model(model, SMALL, SMALL, threads, &m, NULL, e) != NN_OK ||
       classifier_load(task_path, threads, &task, e) != NN_OK)
     goto done;
   const classifier_arch *a = classifier_get_arch(task);
@@ -479,7 +479,7 @@ int main(int argc, char **argv) {
   }
   if (optind != argc || threads < 1 || big_reps < 1 || batch < 1 || batch > classifier_max_batch ||
       steps < 1 || warmup < 0 || !(seconds > 0) || n < 1 || m < 1 || levels < 1 ||
-      levels > SAIC_EXPORT_MAX_LEVELS) {
+      levels > SAIC_CKPT_MAX_LEVELS) {
     usage();
     return 2;
   }

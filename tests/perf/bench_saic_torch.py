@@ -7,7 +7,7 @@ with identical layer shapes and parameter count, random weights, and the same me
   encode-768x512-ms  ms for one 768x512 image (best of --big-reps after one warm-up call)
   decode-768x512-ms  ms, the same
   train-b32          images/s of a training step at --batch (32) on 32x32 images, the loss of
-                     codecs/saic/saic_train.c (docs/method.md) with the full SAIC settings:
+                     train/saic_train.c (docs/method.md) with the full SAIC settings:
                      gain, additive uniform noise, factorized-prior rate of the noisy latent
                      (CompressAI EntropyBottleneck logic written out, bin width 1/gain), inverse
                      gain, g_s; the frozen ResNet-20 (bench_classifier_torch.py, eval mode, random

@@ -50,7 +50,7 @@ static inline int sct_write_train_ckpt(const char *path, int n, int m, int level
   snprintf(sm, sizeof sm, "%d", m);
   snprintf(sl, sizeof sl, "%d", levels);
   const nn_kv meta[] = {
-      {"arch", SAIC_EXPORT_TRAIN_ARCH}, {"n", sn}, {"m", sm}, {"levels", sl}, {"lambda", "0.001"}};
+      {"arch", SAIC_CKPT_TRAIN_ARCH}, {"n", sn}, {"m", sm}, {"levels", sl}, {"lambda", "0.001"}};
   const nn_ckpt_part parts[2] = {{"enc.", saic_model_encoder(md)},
                                  {"dec.", saic_model_decoder(md)}};
   int rc = nn_ckpt_save_parts(path, parts, 2, NULL, 0, meta, 5, &e);

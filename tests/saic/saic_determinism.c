@@ -142,7 +142,7 @@ static int parse_rates(const char *s, double *rates, int *n) {
     char *end;
     errno = 0;
     double r = strtod(s, &end);
-    if (end == s || errno || !(r >= 0 && r <= SAIC_EXPORT_MAX_LEVELS - 1) || *n == MAX_RATES ||
+    if (end == s || errno || !(r >= 0 && r <= SAIC_CKPT_MAX_LEVELS - 1) || *n == MAX_RATES ||
         (*end && *end != ','))
       return -1;
     rates[(*n)++] = r;
@@ -231,7 +231,7 @@ static int cmd_run(int argc, char **argv) {
   if (rates_s) {
     if (parse_rates(rates_s, rates, &nrates)) {
       fprintf(stderr, "saic_determinism: --rates: expected numbers 0..%d separated by commas\n",
-              SAIC_EXPORT_MAX_LEVELS - 1);
+              SAIC_CKPT_MAX_LEVELS - 1);
       goto done;
     }
   } else {
@@ -544,7 +544,7 @@ int main(int argc, char **argv) {
       else if (!bad && !strcmp(argv[i], "--m"))
         bad = parse_int(v, 1, 1024, &m);
       else if (!bad && !strcmp(argv[i], "--levels"))
-        bad = parse_int(v, 1, SAIC_EXPORT_MAX_LEVELS, &levels);
+        bad = parse_int(v, 1, SAIC_CKPT_MAX_LEVELS, &levels);
       else
         bad = 1;
       if (bad)

@@ -53,7 +53,7 @@ static uint8_t *reference(const uint8_t *rgb, int w, int h, int q) {
   const int H = h < 8 ? 8 : (h + 7) / 8 * 8, W = w < 8 ? 8 : (w + 7) / 8 * 8;
   saic_model *m = NULL;
   nn_err e = {0};
-  if (saic_export_load_model(codec_a, H, W, 1, &m, NULL, &e) != NN_OK) {
+  if (saic_ckpt_load_model(codec_a, H, W, 1, &m, NULL, &e) != NN_OK) {
     CHECK(0, "reference model: %s", e.msg);
     return NULL;
   }
@@ -103,7 +103,7 @@ static void test_export(void) {
     return;
   const saic_codec_model *cm = saic_codec_get_model(c);
   CHECK(cm->cfg.n == N && cm->cfg.m == M && cm->cfg.levels == LEVELS, "config");
-  const int Q = saic_export_num_rates(LEVELS);
+  const int Q = saic_ckpt_num_rates(LEVELS);
   CHECK(saic_cdf_set_count(cm->tables) == Q * M, "%d tables", saic_cdf_set_count(cm->tables));
   /* Each table's symbol cost is close to the float density's at its mode and neighbours, with
    * the bin width 1/g of its rate index (the density models the unscaled latent). */
@@ -141,7 +141,7 @@ static void test_export(void) {
   saic_model *m = NULL;
   nn_err e = {0};
   nn_ckpt *ck = NULL;
-  if (saic_export_load_model(codec_a, 8, 8, 1, &m, &ck, &e) != NN_OK) {
+  if (saic_ckpt_load_model(codec_a, 8, 8, 1, &m, &ck, &e) != NN_OK) {
     CHECK(0, "%s", e.msg);
     return;
   }
@@ -154,7 +154,7 @@ static void test_export(void) {
   for (int i = 0; i < nm; i++)
     nn_ckpt_meta_at(ck, i, &kv[i].key, &kv[i].value);
   int total = 0;
-  const int NT = M * saic_export_num_rates(LEVELS); /* tables */
+  const int NT = M * saic_ckpt_num_rates(LEVELS); /* tables */
   for (int ch = 0; ch < NT; ch++)
     total += (int)saic_cdf_set_get(tables, ch)->nsym - 1;
   float *range = malloc(2 * NT * sizeof *range), *cdf = malloc((size_t)total * sizeof *cdf);
@@ -167,8 +167,8 @@ static void test_export(void) {
       cdf[k++] = (float)t->cdf[s];
   }
   const nn_ckpt_part parts[2] = {{"enc.", saic_model_encoder(m)}, {"dec.", saic_model_decoder(m)}};
-  const nn_ckpt_extra ex[2] = {{SAIC_EXPORT_CDF_RANGE, 2, {NT, 2, 1, 1}, range},
-                               {SAIC_EXPORT_CDF, 1, {total, 1, 1, 1}, cdf}};
+  const nn_ckpt_extra ex[2] = {{SAIC_CKPT_CDF_RANGE, 2, {NT, 2, 1, 1}, range},
+                               {SAIC_CKPT_CDF, 1, {total, 1, 1, 1}, cdf}};
   char tampered[600];
   snprintf(tampered, sizeof tampered, "%s/tampered.ckpt", dir);
   CHECK(nn_ckpt_save_parts(tampered, parts, 2, ex, 2, kv, nm, &e) == NN_OK, "%s", e.msg);
@@ -201,8 +201,8 @@ static void test_checkpoint_shapes(void) {
   char hash[65];
   memset(hash, 'a', 64);
   hash[64] = 0;
-  const nn_kv meta[] = {{"arch", SAIC_EXPORT_CODEC_ARCH},
-                        {"codec_format", SAIC_EXPORT_FORMAT},
+  const nn_kv meta[] = {{"arch", SAIC_CKPT_CODEC_ARCH},
+                        {"codec_format", SAIC_CKPT_FORMAT},
                         {"n", "1024"},
                         {"m", "1024"},
                         {"levels", "4"},
@@ -256,24 +256,24 @@ static void test_checkpoint_shapes(void) {
   saic_model *m = saic_model_create(&cfgs[0], 8, 8, 1, 3, &e);
   const nn_ckpt_part parts[2] = {{"enc.", saic_model_encoder(m)}, {"dec.", saic_model_decoder(m)}};
   const nn_kv tmeta[] = {
-      {"arch", SAIC_EXPORT_TRAIN_ARCH}, {"n", "16"}, {"m", "8"}, {"levels", "3"}};
+      {"arch", SAIC_CKPT_TRAIN_ARCH}, {"n", "16"}, {"m", "8"}, {"levels", "3"}};
   snprintf(path, sizeof path, "%s/shape.ckpt", dir);
   CHECK(nn_ckpt_save_parts(path, parts, 2, NULL, 0, tmeta, 4, &e) == NN_OK, "%s", e.msg);
   saic_model *out = NULL;
-  CHECK(saic_export_load_model(path, 8, 8, 1, &out, NULL, &e) != NN_OK &&
+  CHECK(saic_ckpt_load_model(path, 8, 8, 1, &out, NULL, &e) != NN_OK &&
             strstr(e.msg, "'enc.g_a.0.weight' has shape [8, 3, 5, 5]") &&
             strstr(e.msg, "needs [16, 3, 5, 5]") && strstr(e.msg, path) &&
             !strstr(strstr(e.msg, path) + 1, path),
         "wrong n: %s", e.msg);
   const nn_kv tmeta8[] = {
-      {"arch", SAIC_EXPORT_TRAIN_ARCH}, {"n", "8"}, {"m", "8"}, {"levels", "3"}};
+      {"arch", SAIC_CKPT_TRAIN_ARCH}, {"n", "8"}, {"m", "8"}, {"levels", "3"}};
   const nn_ckpt_extra extra[1] = {{"dec.extra", 1, {1, 1, 1, 1}, &one}};
   CHECK(nn_ckpt_save_parts(path, parts, 2, extra, 1, tmeta8, 4, &e) == NN_OK, "%s", e.msg);
-  CHECK(saic_export_load_model(path, 8, 8, 1, &out, NULL, &e) != NN_OK &&
+  CHECK(saic_ckpt_load_model(path, 8, 8, 1, &out, NULL, &e) != NN_OK &&
             strstr(e.msg, "unexpected tensor 'dec.extra'"),
         "extra tensor: %s", e.msg);
   CHECK(nn_ckpt_save_parts(path, parts, 2, NULL, 0, tmeta8, 4, &e) == NN_OK, "%s", e.msg);
-  CHECK(saic_export_load_model(path, 8, 8, 1, &out, NULL, &e) == NN_OK, "intact: %s", e.msg);
+  CHECK(saic_ckpt_load_model(path, 8, 8, 1, &out, NULL, &e) == NN_OK, "intact: %s", e.msg);
   saic_model_free(out);
   saic_model_free(m);
   remove(path);
@@ -607,7 +607,7 @@ static uint8_t *kind_image(int kind, int w, int h, uint64_t seed) {
  * checks each stream's payload against saic_codec_min_payload_bytes and that the header accepts
  * it; returns the smallest payload - bound seen. */
 static long bound_sweep(saic_codec *c, const int *sizes, int nsizes, int qstep, const char *what) {
-  const int L = saic_codec_get_model(c)->cfg.levels, top = saic_export_num_rates(L) - 1;
+  const int L = saic_codec_get_model(c)->cfg.levels, top = saic_ckpt_num_rates(L) - 1;
   long worst = LONG_MAX, worst_pos = LONG_MAX, n = 0; /* worst_pos: where the bound is > 0 */
   char err[512];
   for (int q = 0; q <= top; q = q == top ? top + 1 : q + qstep > top ? top : q + qstep)
@@ -678,7 +678,7 @@ static void test_payload_bound(const char *shipped) {
   static const int big[] = {512, 768};
   bound_sweep(c, big, 2, 77, "random model, 512/768 sides");
   char err[512];
-  const int top = saic_export_num_rates(LEVELS) - 1;
+  const int top = saic_ckpt_num_rates(LEVELS) - 1;
   /* The bound grows with the declared size. */
   const size_t b1 = saic_codec_min_payload_bytes(c, 0, 1024, 1024),
                b4 = saic_codec_min_payload_bytes(c, 0, 4096, 4096),
@@ -719,7 +719,7 @@ static void test_payload_bound(const char *shipped) {
   if (shipped && (c = open_codec(shipped, 1, 0))) {
     static const int ssizes[] = {1, 24, 32, 64};
     bound_sweep(c, ssizes, 4, 7, "shipped model, sizes 1..64");
-    const int stop = saic_export_num_rates(saic_codec_get_model(c)->cfg.levels) - 1;
+    const int stop = saic_ckpt_num_rates(saic_codec_get_model(c)->cfg.levels) - 1;
     const size_t s0 = saic_codec_min_payload_bytes(c, 0, 5792, 5792),
                  st = saic_codec_min_payload_bytes(c, stop, 5792, 5792);
     printf("  shipped model bound at 5792x5792: %zu bytes at q0, %zu at q%d\n", s0, st, stop);

@@ -47,7 +47,7 @@ static int32_t *reference_symbols(const uint8_t *rgb, int w, int h, int q, size_
   const int H = h < 8 ? 8 : (h + 7) / 8 * 8, W = w < 8 ? 8 : (w + 7) / 8 * 8;
   saic_model *m = NULL;
   nn_err e = {0};
-  if (saic_export_load_model(codec_a, H, W, 1, &m, NULL, &e) != NN_OK) {
+  if (saic_ckpt_load_model(codec_a, H, W, 1, &m, NULL, &e) != NN_OK) {
     CHECK(0, "reference model: %s", e.msg);
     return NULL;
   }

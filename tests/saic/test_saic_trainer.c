@@ -1,4 +1,4 @@
-/* SAIC codec trainer (codecs/saic/train_codec.c, codec_config.c): a tiny model (n 8, m 8, two
+/* SAIC codec trainer (train/train_codec.c, codec_config.c): a tiny model (n 8, m 8, two
  * levels) trained for two epochs on 16 synthetic 32x32 images with full SAIC (GSW on x_hat, task
  * loss through a random convnet-tiny classifier), augmentation and the rate controller on:
  *   - the mean training loss of epoch 2 is below that of epoch 1, the evaluation is sane;

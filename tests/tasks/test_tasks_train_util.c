@@ -1,4 +1,4 @@
-/* test_tasks_train_util.c - the helpers both trainers share (tasks/train_util.c): h:mm:ss
+/* test_tasks_train_util.c - the helpers both trainers share (train/train_util.c): h:mm:ss
  * formatting, progress fields, the rng hex round trip and its refusals, the epoch shuffle (a
  * permutation, drawn exactly as the trainers always did), nested output folders, checkpoint
  * resume checks with their messages, and the common command line. */

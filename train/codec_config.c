@@ -2,8 +2,8 @@
  *
  * The document is a mapping of scalars, nested mappings and (for the keys that take one) lists
  * of numbers; each value gets a dotted path ("loss.alpha") looked up in a key table, as in
- * tasks/classifier_config.c, with which it shares the YAML walk, file reading and scalar parsers
- * (tasks/config_yaml.h). Every message carries path:line:col (1-based). */
+ * train/classifier_config.c, with which it shares the YAML walk, file reading and scalar parsers
+ * (train/config_yaml.h). Every message carries path:line:col (1-based). */
 #include "codec_config.h"
 
 #include <stdio.h>

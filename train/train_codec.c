@@ -1,6 +1,6 @@
 /* train_codec.c - the SAIC codec's training loop and `saicbench train codec` (see
- * train_codec.h; the structure mirrors tasks/train_classifier.c, and the helpers both share are
- * in tasks/train_util.c).
+ * train_codec.h; the structure mirrors train/train_classifier.c, and the helpers both share are
+ * in train/train_util.c).
  *
  * Determinism: one xoshiro256** stream (seeded from cfg.seed) drives the per-epoch shuffle, the
  * augmentation and the training noise; its state and the controller's lambdas are saved with

@@ -1,6 +1,6 @@
 /* config_yaml.h - the YAML plumbing shared by the training configurations (prefix config_yaml_).
  *
- * tasks/classifier_config.c and codecs/saic/codec_config.c both read a small YAML file made of
+ * train/classifier_config.c and train/codec_config.c both read a small YAML file made of
  * nested mappings whose leaves are looked up by dotted path ("schedule.kind") in a key table,
  * and report every problem as "path:line:col: message" (1-based). This module holds what they
  * share: reading the file, the message formatter, the walk over the mappings and the parsers of

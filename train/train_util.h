@@ -1,5 +1,5 @@
 /* train_util.h - what the two trainers share (prefix train_util_): the classifier trainer
- * (train_classifier.c) and the SAIC codec trainer (codecs/saic/train_codec.c).
+ * (train_classifier.c) and the SAIC codec trainer (train/train_codec.c).
  *
  * Why: both trainers take the same kind of data and options, log progress lines with the same
  * timing fields, store the same resumable rng state, check a resumed checkpoint the same way and
