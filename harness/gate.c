@@ -17,17 +17,15 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "base.h"
 #include "bd.h"
 #include "codec_registry.h"
 #include "dataset.h"
 #include "image.h"
-#include "report_buf.h"
-#include "report_data.h"
 #include "report_fs.h"
+#include "results.h"
 #include "runner.h"
-#include "store.h"
 #include "suite.h"
-#include "util.h"
 #include "ynode.h"
 
 extern char **environ;
@@ -227,12 +225,12 @@ static int gate_config_parse(const char *text, const char *file, gate_config *cf
 /* "models/x.ckpt" (no '=') is shorthand for "saic:model=models/x.ckpt". malloc()ed. */
 static char *expand_spec(const char *spec) {
   size_t n = strlen(spec);
-  report_buf b = {0};
+  sb_buf b = {0};
   if (n > 5 && !strcmp(spec + n - 5, ".ckpt") && !strchr(spec, '='))
-    report_buf_printf(&b, "saic:model=%s", spec);
+    sb_buf_printf(&b, "saic:model=%s", spec);
   else
-    report_buf_puts(&b, spec);
-  return report_buf_take(&b);
+    sb_buf_puts(&b, spec);
+  return sb_buf_take(&b);
 }
 
 /* Whether the spec (NAME:KEY=VAL:...) names the key `key` (or `alt`, may be NULL). */
@@ -249,12 +247,12 @@ static int spec_has_key(const char *spec, const char *key, const char *alt) {
   return 0;
 }
 
-static void append_grid(report_buf *b, const char *key, const double *v, size_t n) {
-  report_buf_printf(b, ":%s=", key);
+static void append_grid(sb_buf *b, const char *key, const double *v, size_t n) {
+  sb_buf_printf(b, ":%s=", key);
   for (size_t i = 0; i < n; i++) {
     char num[32];
-    util_format_number(v[i], num);
-    report_buf_printf(b, "%s%s", i ? "," : "", num);
+    sb_format_number(v[i], num);
+    sb_buf_printf(b, "%s%s", i ? "," : "", num);
   }
 }
 
@@ -264,12 +262,12 @@ typedef struct gate_side {
   char *spec;       /* as given, .ckpt expanded; NULL for a baseline run */
   char *run_spec;   /* spec with the gate grid and label=ROLE, as run */
   const codec_vtable *vt;
-  int64_t run_id;   /* the run holding its results */
-  char *label;      /* its codec label in that run */
-  report_data data; /* that run (the candidate's run loaded once even when shared) */
+  int64_t run_id;    /* the run holding its results */
+  char *label;       /* its codec label in that run */
+  results_data data; /* that run (the candidate's run loaded once even when shared) */
   int data_loaded;
-  report_data *d; /* &data, or the other side's data when both are in one run */
-  size_t codec;   /* index into d->codecs */
+  results_data *d; /* &data, or the other side's data when both are in one run */
+  size_t codec;    /* index into d->codecs */
 } gate_side;
 
 /* Resolves a side's SPEC: codec known, knob grid within the codec's range. */
@@ -286,14 +284,14 @@ static int side_from_spec(gate_side *s, const char *spec_in, const gate_config *
   }
   int has_knob = spec_has_key(s->spec, "knob", s->vt->knob.name);
   int has_bpp = spec_has_key(s->spec, "bpp", NULL);
-  report_buf b = {0};
-  report_buf_puts(&b, s->spec);
+  sb_buf b = {0};
+  sb_buf_puts(&b, s->spec);
   if (!has_knob && cfg->n_knobs)
     append_grid(&b, s->vt->knob.name, cfg->knobs, cfg->n_knobs);
   if (!has_bpp && cfg->n_bpps)
     append_grid(&b, "bpp", cfg->bpps, cfg->n_bpps);
-  report_buf_printf(&b, ":label=%s", s->role);
-  if (!(s->run_spec = report_buf_take(&b)) || !(s->label = strdup(s->role)))
+  sb_buf_printf(&b, ":label=%s", s->role);
+  if (!(s->run_spec = sb_buf_take(&b)) || !(s->label = strdup(s->role)))
     return snprintf(err, err_len, "out of memory"), -1;
   /* Check the grid here, so the message names the side rather than a suite line. */
   suite *tmp = suite_new_adhoc("gate");
@@ -326,24 +324,24 @@ static void side_free(gate_side *s) {
   free(s->run_spec);
   free(s->label);
   if (s->data_loaded)
-    report_data_free(&s->data);
+    results_data_free(&s->data);
 }
 
-static int find_codec(const report_data *d, const char *label, size_t *out) {
+static int find_codec(const results_data *d, const char *label, size_t *out) {
   for (size_t i = 0; i < d->n_codecs; i++)
     if (!strcmp(d->codecs[i].label, label))
       return *out = i, 0;
   return -1;
 }
 
-static int find_task(const report_data *d, const char *name, size_t *out) {
+static int find_task(const results_data *d, const char *name, size_t *out) {
   for (size_t i = 0; i < d->n_tasks; i++)
     if (!strcmp(d->tasks[i].name, name))
       return *out = i, 0;
   return -1;
 }
 
-static const report_dataset *find_dataset(const report_data *d, const char *name) {
+static const results_dataset *find_dataset(const results_data *d, const char *name) {
   for (size_t i = 0; i < d->n_datasets; i++)
     if (!strcmp(d->datasets[i].name, name))
       return &d->datasets[i];
@@ -405,7 +403,7 @@ add_check(check_list *l, const char *check, const char *dataset_name, const char
 
 static void point_text(int is_bpp, double value, char out[40]) {
   char num[32];
-  util_format_number(value, num);
+  sb_format_number(value, num);
   snprintf(out, 40, "%s %s", is_bpp ? "bpp" : "knob", num);
 }
 
@@ -416,11 +414,11 @@ static void point_text(int is_bpp, double value, char out[40]) {
 static void check_rate_range(const gate_config *cfg, const gate_side *cand, const gate_side *base,
                              check_list *l) {
   for (size_t i = 0; i < cand->d->n_datasets; i++) {
-    const report_dataset *ds = &cand->d->datasets[i];
+    const results_dataset *ds = &cand->d->datasets[i];
     double lo = INFINITY, hi = -INFINITY;
     int64_t err_c = 0, err_b = 0;
     for (size_t k = 0; k < ds->n_rows; k++) {
-      const report_row *r = &ds->rows[k];
+      const results_row *r = &ds->rows[k];
       if (r->codec != cand->codec)
         continue;
       if (isfinite(r->bpp) && r->bpp > 0) {
@@ -429,7 +427,7 @@ static void check_rate_range(const gate_config *cfg, const gate_side *cand, cons
       }
       err_c = r->n_errors > err_c ? r->n_errors : err_c;
     }
-    const report_dataset *bds = find_dataset(base->d, ds->name);
+    const results_dataset *bds = find_dataset(base->d, ds->name);
     for (size_t k = 0; bds && k < bds->n_rows; k++)
       if (bds->rows[k].codec == base->codec && bds->rows[k].n_errors > err_b)
         err_b = bds->rows[k].n_errors;
@@ -446,9 +444,9 @@ static void check_rate_range(const gate_config *cfg, const gate_side *cand, cons
           snprintf(c->value, sizeof c->value, "no points");
         char a[32] = "-", b[32] = "-";
         if (isfinite(cfg->min_bpp))
-          util_format_number(cfg->min_bpp, a);
+          sb_format_number(cfg->min_bpp, a);
         if (isfinite(cfg->max_bpp))
-          util_format_number(cfg->max_bpp, b);
+          sb_format_number(cfg->max_bpp, b);
         snprintf(c->limit, sizeof c->limit, "reaches %s..%s", a, b);
         c->num = lo;
         c->limit_num = cfg->min_bpp;
@@ -470,7 +468,7 @@ static double diff_se(double pa, int64_t na, double pb, int64_t nb) {
   return sqrt(pa * (1 - pa) / (double)na + pb * (1 - pb) / (double)nb);
 }
 
-static const report_row *point_row(const report_dataset *ds, const report_task_row *t) {
+static const results_row *point_row(const results_dataset *ds, const results_task_row *t) {
   return t->row != SIZE_MAX && t->row < ds->n_rows ? &ds->rows[t->row] : NULL;
 }
 
@@ -490,12 +488,12 @@ static void add_ci(gate_check *c, const metrics_pboot_ci *ci) {
  * paired bootstrap interval of the difference (metrics/paired_bootstrap.h); the verdict itself
  * stays the binomial rule of gate.h. */
 static void check_points(const gate_config *cfg, const gate_side *cand, const gate_side *base,
-                         sqlite3 *db, check_list *l) {
+                         store *db, check_list *l) {
   int same_codec = !strcmp(cand->vt ? cand->vt->name : cand->d->codecs[cand->codec].codec,
                            base->d->codecs[base->codec].codec);
   for (size_t i = 0; i < cand->d->n_datasets; i++) {
-    const report_dataset *ds = &cand->d->datasets[i];
-    const report_dataset *bds = find_dataset(base->d, ds->name);
+    const results_dataset *ds = &cand->d->datasets[i];
+    const results_dataset *bds = find_dataset(base->d, ds->name);
     for (size_t t = 0; t < cand->d->n_tasks; t++) {
       const char *task = cand->d->tasks[t].name;
       size_t bt;
@@ -507,13 +505,13 @@ static void check_points(const gate_config *cfg, const gate_side *cand, const ga
                   "knob values of different codecs (%s, %s) do not correspond: bpp targets only",
                   cand->d->codecs[cand->codec].codec, base->d->codecs[base->codec].codec);
       for (size_t k = 0; k < ds->n_task_rows; k++) {
-        const report_task_row *rc = &ds->task_rows[k];
+        const results_task_row *rc = &ds->task_rows[k];
         if (rc->task != t || rc->codec != cand->codec)
           continue;
         any = 1;
-        const report_task_row *rb = NULL;
+        const results_task_row *rb = NULL;
         for (size_t j = 0; j < bds->n_task_rows && !rb; j++) {
-          const report_task_row *x = &bds->task_rows[j];
+          const results_task_row *x = &bds->task_rows[j];
           if (x->task == bt && x->codec == base->codec && x->is_bpp == rc->is_bpp &&
               x->value == rc->value)
             rb = x;
@@ -524,7 +522,7 @@ static void check_points(const gate_config *cfg, const gate_side *cand, const ga
           continue;
         char pt[40];
         point_text(rc->is_bpp, rc->value, pt);
-        const report_row *ac = point_row(ds, rc), *ab = point_row(bds, rb);
+        const results_row *ac = point_row(ds, rc), *ab = point_row(bds, rb);
         int64_t unreach_c = ac ? ac->n_unreachable : 0, unreach_b = ab ? ab->n_unreachable : 0;
         if (rc->is_bpp && (unreach_c || unreach_b)) {
           add_check(l, "point", ds->name, task, pt, ST_SKIP, NAN, NAN,
@@ -535,15 +533,15 @@ static void check_points(const gate_config *cfg, const gate_side *cand, const ga
         }
         compared = 1;
         /* Baseline first: the interval is of candidate - baseline. */
-        const report_paired_side ps_b = {base->d->tasks[bt].id, rb->point_id, bds->id};
-        const report_paired_side ps_c = {cand->d->tasks[t].id, rc->point_id, ds->id};
+        const results_paired_side ps_b = {base->d->tasks[bt].id, rb->point_id, bds->id};
+        const results_paired_side ps_c = {cand->d->tasks[t].id, rc->point_id, ds->id};
         metrics_pboot_result ci;
         int64_t n_paired = 0;
         char perr[256];
         const int64_t n_cls = cand->d->tasks[t].num_classes;
-        if (report_paired_compare(db, &ps_b, &ps_c, n_cls > 0 && n_cls <= INT_MAX ? (int)n_cls : 0,
-                                  METRICS_PBOOT_DEFAULT_ROUNDS, &ci, &n_paired, perr,
-                                  sizeof perr) != 0)
+        if (results_paired_compare(db, &ps_b, &ps_c, n_cls > 0 && n_cls <= INT_MAX ? (int)n_cls : 0,
+                                   METRICS_PBOOT_DEFAULT_ROUNDS, &ci, &n_paired, perr,
+                                   sizeof perr) != 0)
           n_paired = 0; /* the rows still judge; only the interval is missing */
         if (isfinite(rc->accuracy) && isfinite(rb->accuracy)) {
           double se = diff_se(rc->accuracy, rc->n_labelled, rb->accuracy, rb->n_labelled);
@@ -596,17 +594,17 @@ static int curve_cmp(const void *a, const void *b) {
 /* A side's rate-accuracy curve (accuracy in points) for one dataset and task: its knob points,
  * or all its points when it has fewer than 4 knob points; sorted by rate, repeated rates
  * dropped. Returns the count. */
-static size_t side_curve(const report_dataset *ds, size_t task, size_t codec, double *rate,
+static size_t side_curve(const results_dataset *ds, size_t task, size_t codec, double *rate,
                          double *acc) {
   curve_pt pts[BD_MAX_POINTS];
   size_t n_knob = 0, n = 0;
   for (size_t k = 0; k < ds->n_task_rows; k++) {
-    const report_task_row *r = &ds->task_rows[k];
+    const results_task_row *r = &ds->task_rows[k];
     n_knob += r->task == task && r->codec == codec && !r->is_bpp && isfinite(r->bpp) &&
               r->bpp > 0 && isfinite(r->accuracy);
   }
   for (size_t k = 0; k < ds->n_task_rows && n < BD_MAX_POINTS; k++) {
-    const report_task_row *r = &ds->task_rows[k];
+    const results_task_row *r = &ds->task_rows[k];
     if (r->task == task && r->codec == codec && (n_knob < 4 || !r->is_bpp) && isfinite(r->bpp) &&
         r->bpp > 0 && isfinite(r->accuracy))
       pts[n++] = (curve_pt){r->bpp, 100 * r->accuracy};
@@ -625,8 +623,8 @@ static size_t side_curve(const report_dataset *ds, size_t task, size_t codec, do
 static void check_bd(const gate_config *cfg, const gate_side *cand, const gate_side *base,
                      check_list *l) {
   for (size_t i = 0; i < cand->d->n_datasets; i++) {
-    const report_dataset *ds = &cand->d->datasets[i];
-    const report_dataset *bds = find_dataset(base->d, ds->name);
+    const results_dataset *ds = &cand->d->datasets[i];
+    const results_dataset *bds = find_dataset(base->d, ds->name);
     for (size_t t = 0; bds && t < cand->d->n_tasks; t++) {
       size_t bt;
       const char *task = cand->d->tasks[t].name;
@@ -671,9 +669,9 @@ static void check_bd(const gate_config *cfg, const gate_side *cand, const gate_s
 /* ------------------------------------------------------------------ check (b): determinism */
 
 static char *path_join(const char *dir, const char *name) {
-  report_buf b = {0};
-  report_buf_printf(&b, "%s/%s", dir, name);
-  return report_buf_take(&b);
+  sb_buf b = {0};
+  sb_buf_printf(&b, "%s/%s", dir, name);
+  return sb_buf_take(&b);
 }
 
 static int write_file(const char *path, const void *data, size_t size, char *err, size_t err_len) {
@@ -1053,17 +1051,16 @@ static void print_table(FILE *f, const gate_options *o, const gate_side *cand,
 
 static char *verdict_markdown(const gate_options *o, const gate_side *cand, const gate_side *base,
                               const check_list *l, int pass, const int counts[4]) {
-  report_buf b = {0};
+  sb_buf b = {0};
   char a[512], s[512];
   side_text(cand, a, sizeof a);
   side_text(base, s, sizeof s);
-  report_buf_printf(&b, "# Gate verdict: %s\n\n", pass ? "PASS" : "FAIL");
-  report_buf_printf(&b, "- candidate: `%s`\n- baseline: `%s`\n- suite: `%s`\n", a, s,
-                    o->suite_path);
-  report_buf_printf(&b, "- %d passed, %d warnings, %d failed, %d skipped\n\n", counts[ST_PASS],
-                    counts[ST_WARN], counts[ST_FAIL], counts[ST_SKIP]);
-  report_buf_puts(&b, "| check | dataset | task | point | value | limit | result | detail |\n"
-                      "|---|---|---|---|---|---|---|---|\n");
+  sb_buf_printf(&b, "# Gate verdict: %s\n\n", pass ? "PASS" : "FAIL");
+  sb_buf_printf(&b, "- candidate: `%s`\n- baseline: `%s`\n- suite: `%s`\n", a, s, o->suite_path);
+  sb_buf_printf(&b, "- %d passed, %d warnings, %d failed, %d skipped\n\n", counts[ST_PASS],
+                counts[ST_WARN], counts[ST_FAIL], counts[ST_SKIP]);
+  sb_buf_puts(&b, "| check | dataset | task | point | value | limit | result | detail |\n"
+                  "|---|---|---|---|---|---|---|---|\n");
   for (size_t i = 0; i < l->n; i++) {
     const gate_check *c = &l->v[i];
     char detail[sizeof c->detail];
@@ -1071,11 +1068,11 @@ static char *verdict_markdown(const gate_options *o, const gate_side *cand, cons
     for (char *p = detail; *p; p++)
       if (*p == '|')
         *p = '/';
-    report_buf_printf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", c->check,
-                      *c->dataset ? c->dataset : "", *c->task ? c->task : "", c->point, c->value,
-                      c->limit, c->status == ST_FAIL ? "**FAIL**" : st_json[c->status], detail);
+    sb_buf_printf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", c->check,
+                  *c->dataset ? c->dataset : "", *c->task ? c->task : "", c->point, c->value,
+                  c->limit, c->status == ST_FAIL ? "**FAIL**" : st_json[c->status], detail);
   }
-  return report_buf_take(&b);
+  return sb_buf_take(&b);
 }
 
 /* ------------------------------------------------------------------ gate_run */
@@ -1108,9 +1105,9 @@ static suite *gate_suite(const suite *vs, const gate_side *cand, const gate_side
     g->datasets[i].offset = d->offset;
   }
   for (size_t i = 0; i < vs->n_tasks; i++) {
-    report_buf b = {0};
-    report_buf_printf(&b, "%s=%s", vs->tasks[i].name, vs->tasks[i].checkpoint);
-    char *spec = report_buf_take(&b);
+    sb_buf b = {0};
+    sb_buf_printf(&b, "%s=%s", vs->tasks[i].name, vs->tasks[i].checkpoint);
+    char *spec = sb_buf_take(&b);
     int rc = spec ? suite_add_task_spec(g, spec, err, err_len) : -1;
     if (!spec)
       snprintf(err, err_len, "out of memory");
@@ -1122,15 +1119,15 @@ static suite *gate_suite(const suite *vs, const gate_side *cand, const gate_side
     goto fail;
   if (base->run_spec && suite_add_codec_spec(g, base->run_spec, base->vt->knob.name, err, err_len))
     goto fail;
-  report_buf t = {0};
-  report_buf_puts(&t, vs->text);
-  report_buf_printf(&t, "\n# saicbench gate: candidate %s, baseline ", cand->run_spec);
+  sb_buf t = {0};
+  sb_buf_puts(&t, vs->text);
+  sb_buf_printf(&t, "\n# saicbench gate: candidate %s, baseline ", cand->run_spec);
   if (base->run_spec)
-    report_buf_puts(&t, base->run_spec);
+    sb_buf_puts(&t, base->run_spec);
   else
-    report_buf_printf(&t, "run %lld", (long long)base_run);
-  report_buf_puts(&t, "\n");
-  if (!(g->text = report_buf_take(&t))) {
+    sb_buf_printf(&t, "run %lld", (long long)base_run);
+  sb_buf_puts(&t, "\n");
+  if (!(g->text = sb_buf_take(&t))) {
     snprintf(err, err_len, "out of memory");
     goto fail;
   }
@@ -1143,7 +1140,7 @@ fail:
 /* A baseline given as a run: it must be complete, hold the codec and the same images. */
 static int check_baseline_run(const gate_side *cand, gate_side *base, const char *label, char *err,
                               size_t err_len) {
-  const report_data *d = base->d;
+  const results_data *d = base->d;
   if (!d->run.status || strcmp(d->run.status, "complete")) {
     snprintf(err, err_len, "baseline run %lld is %s, not complete", (long long)base->run_id,
              d->run.status ? d->run.status : "?");
@@ -1157,10 +1154,10 @@ static int check_baseline_run(const gate_side *cand, gate_side *base, const char
   } else if (d->n_codecs == 1) {
     base->codec = 0;
   } else {
-    report_buf b = {0};
+    sb_buf b = {0};
     for (size_t i = 0; i < d->n_codecs; i++)
-      report_buf_printf(&b, "%s%s", i ? ", " : "", d->codecs[i].label);
-    char *labels = report_buf_take(&b);
+      sb_buf_printf(&b, "%s%s", i ? ", " : "", d->codecs[i].label);
+    char *labels = sb_buf_take(&b);
     snprintf(err, err_len,
              "baseline run %lld has %zu codecs (%s): choose one with "
              "--baseline-label",
@@ -1176,8 +1173,8 @@ static int check_baseline_run(const gate_side *cand, gate_side *base, const char
   if (!cand)
     return 0;
   for (size_t i = 0; i < cand->d->n_datasets; i++) {
-    const report_dataset *cd = &cand->d->datasets[i];
-    const report_dataset *bd = find_dataset(d, cd->name);
+    const results_dataset *cd = &cand->d->datasets[i];
+    const results_dataset *bd = find_dataset(d, cd->name);
     if (!bd || !bd->content_hash || !cd->content_hash ||
         strcmp(bd->content_hash, cd->content_hash)) {
       snprintf(err, err_len,
@@ -1221,12 +1218,12 @@ int gate_run(const gate_options *o, FILE *out, char *err, size_t err_len) {
     goto out;
   for (size_t i = 0; i < vs->n_plugins; i++) {
     const char *slash = strrchr(o->suite_path, '/');
-    report_buf b = {0};
+    sb_buf b = {0};
     if (vs->plugins[i][0] == '/' || !slash)
-      report_buf_puts(&b, vs->plugins[i]);
+      sb_buf_puts(&b, vs->plugins[i]);
     else
-      report_buf_printf(&b, "%.*s/%s", (int)(slash - o->suite_path), o->suite_path, vs->plugins[i]);
-    char *p = report_buf_take(&b);
+      sb_buf_printf(&b, "%.*s/%s", (int)(slash - o->suite_path), o->suite_path, vs->plugins[i]);
+    char *p = sb_buf_take(&b);
     int rc = p ? codec_registry_load_plugin(reg, p, err, err_len) : -1;
     if (!p)
       snprintf(err, err_len, "out of memory");
@@ -1261,7 +1258,7 @@ int gate_run(const gate_options *o, FILE *out, char *err, size_t err_len) {
     base.run_id = strtoll(bspec, NULL, 10);
     char e[900];
     if (store_open_readonly(db_path, &st, e, sizeof e) ||
-        report_data_load(store_handle(st), base.run_id, &base.data, e, sizeof e)) {
+        results_load(st, base.run_id, &base.data, e, sizeof e)) {
       base.data_loaded = 1;
       snprintf(err, err_len, "baseline %s: %s", bspec, e);
       goto out;
@@ -1295,7 +1292,7 @@ int gate_run(const gate_options *o, FILE *out, char *err, size_t err_len) {
   }
   cand.run_id = rs.run_id;
   if (store_open_readonly(db_path, &st, err, err_len) ||
-      report_data_load(store_handle(st), cand.run_id, &cand.data, err, err_len)) {
+      results_load(st, cand.run_id, &cand.data, err, err_len)) {
     cand.data_loaded = 1;
     goto out;
   }
@@ -1324,7 +1321,7 @@ int gate_run(const gate_options *o, FILE *out, char *err, size_t err_len) {
   } else {
     add_check(&l, "determinism", NULL, NULL, NULL, ST_SKIP, NAN, NAN, "gate.determinism: false");
   }
-  check_points(&cfg, &cand, &base, store_handle(st), &l);
+  check_points(&cfg, &cand, &base, st, &l);
   check_bd(&cfg, &cand, &base, &l);
   if (l.failed) {
     snprintf(err, err_len, "out of memory");

@@ -10,15 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "codec_registry.h"
 #include "compare.h"
 #include "gate.h"
-#include "merge.h"
 #include "report.h"
-#include "report_buf.h"
+#include "results.h"
 #include "runner.h"
 #include "saic_cli.h"
-#include "store.h"
 #include "suite.h"
 #include "train_classifier.h"
 #include "train_codec.h"
@@ -49,10 +48,10 @@ static int fail(const char *fmt, const char *msg) {
 }
 
 static char *join_argv(int argc, char **argv) {
-  report_buf b = {0};
+  sb_buf b = {0};
   for (int i = 0; i < argc; i++)
-    report_buf_printf(&b, "%s%s", i ? " " : "", argv[i]);
-  return report_buf_take(&b);
+    sb_buf_printf(&b, "%s%s", i ? " " : "", argv[i]);
+  return sb_buf_take(&b);
 }
 
 static int parse_positive(const char *opt, const char *s, long max, long *out) {
@@ -122,16 +121,16 @@ static int check_codec_spec_keys(const codec_vtable *vt, const char *spec, char 
   void *inst = NULL;
   char cerr[512] = "";
   if (unknown && vt->create(opts, n, &inst, cerr, sizeof cerr)) {
-    report_buf known = {0};
-    report_buf_printf(&known, "%s, bpp, label", vt->knob.name);
+    sb_buf known = {0};
+    sb_buf_printf(&known, "%s, bpp, label", vt->knob.name);
     for (const char *p = vt->settings_help; p && *p;) {
       size_t len = strcspn(p, "=\n");
       if (p[len] == '=' && len)
-        report_buf_printf(&known, ", %.*s", (int)len, p);
+        sb_buf_printf(&known, ", %.*s", (int)len, p);
       p = strchr(p, '\n');
       p = p ? p + 1 : NULL;
     }
-    char *list = report_buf_take(&known);
+    char *list = sb_buf_take(&known);
     snprintf(err, err_len, "--codec %s: unknown setting '%s' (known: %s)", spec, unknown,
              list ? list : "see `saicbench codecs`");
     free(list);
@@ -426,35 +425,35 @@ static int cmd_run(int argc, char **argv) {
       status = fail("%s", err);
       goto out;
     }
-    report_buf text = {0};
-    report_buf_printf(&text, "adhoc data=%s split=%s", data, split ? split : "");
+    sb_buf text = {0};
+    sb_buf_printf(&text, "adhoc data=%s split=%s", data, split ? split : "");
     for (int i = 0; i < n_specs; i++) {
       /* The knob's own name (quality=, ratio=) is accepted as the grid key. */
       char name[64];
       snprintf(name, sizeof name, "%.*s", (int)strcspn(codec_specs[i], ":"), codec_specs[i]);
       const codec_vtable *vt = codec_registry_find(reg, name);
       if (!vt) {
-        report_buf_free(&text);
+        sb_buf_free(&text);
         status = fail("run: unknown codec '%s' (see `saicbench codecs`)", name);
         goto out;
       }
       if (check_codec_spec_keys(vt, codec_specs[i], err, sizeof err) ||
           suite_add_codec_spec(s, codec_specs[i], vt->knob.name, err, sizeof err)) {
-        report_buf_free(&text);
+        sb_buf_free(&text);
         status = fail("%s", err);
         goto out;
       }
-      report_buf_printf(&text, " codec=%s", codec_specs[i]);
+      sb_buf_printf(&text, " codec=%s", codec_specs[i]);
     }
     for (int i = 0; i < n_tasks; i++) {
       if (suite_add_task_spec(s, task_specs[i], err, sizeof err)) {
-        report_buf_free(&text);
+        sb_buf_free(&text);
         status = fail("%s", err);
         goto out;
       }
-      report_buf_printf(&text, " task=%s", task_specs[i]);
+      sb_buf_printf(&text, " task=%s", task_specs[i]);
     }
-    s->text = report_buf_take(&text);
+    s->text = sb_buf_take(&text);
     data = NULL; /* the dataset path is already complete */
   }
   if (!shard_count && shard_from_environment(&shard_index, &shard_count, quiet) < 0)
@@ -536,27 +535,19 @@ static void usage_report(FILE *f) {
 /* The `report:` labels of the suite a run was made with, parsed from runs.suite_text (nothing
  * new is stored); left NULL for ad-hoc runs (their text is not a suite file) and texts this
  * version cannot parse. */
-static void stored_report_labels(sqlite3 *db, int64_t run_id, char **anchor, char **reference) {
-  sqlite3_stmt *q = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT suite_text FROM runs WHERE id = ?1", -1, &q, NULL) !=
-      SQLITE_OK) {
-    sqlite3_finalize(q);
-    return;
-  }
-  sqlite3_bind_int64(q, 1, run_id);
-  if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) == SQLITE_TEXT) {
-    const char *text = (const char *)sqlite3_column_text(q, 0);
+static void stored_report_labels(store *st, int64_t run_id, char **anchor, char **reference) {
+  char *text = NULL, err[512];
+  size_t len = 0;
+  if (results_run_suite_text(st, run_id, &text, &len, err, sizeof err) == 0 && text) {
     suite *s = NULL;
-    char err[512];
-    if (text &&
-        suite_parse(text, (size_t)sqlite3_column_bytes(q, 0), "suite", &s, err, sizeof err) == 0) {
+    if (suite_parse(text, len, "suite", &s, err, sizeof err) == 0) {
       *anchor = s->report_anchor;
       *reference = s->report_reference;
       s->report_anchor = s->report_reference = NULL;
     }
     suite_free(s);
   }
-  sqlite3_finalize(q);
+  free(text);
 }
 
 /* Writes the report of a run. Labels opt leaves NULL come from the suite's `report:` key (so
@@ -570,14 +561,14 @@ static int cmd_report_write_opts(const char *db_path, int64_t run_id, int latest
   int status = 0;
   report_options o = opt ? *opt : (report_options){0};
   char *anchor = NULL, *reference = NULL;
-  if (latest && report_latest_run(store_handle(st), &run_id, err, sizeof err)) {
+  if (latest && results_latest_run(st, &run_id, err, sizeof err)) {
     status = fail("%s", err);
   } else {
     if (!o.anchor || !o.reference)
-      stored_report_labels(store_handle(st), run_id, &anchor, &reference);
+      stored_report_labels(st, run_id, &anchor, &reference);
     o.anchor = o.anchor ? o.anchor : anchor;
     o.reference = o.reference ? o.reference : reference;
-    if (report_write_opts(store_handle(st), run_id, out, &o, err, sizeof err))
+    if (report_write_opts(st, run_id, out, &o, err, sizeof err))
       status = fail("%s", err);
     else
       fprintf(stderr, "saicbench: report of run %lld written to %s/report.html\n",
@@ -674,7 +665,7 @@ static int open_run_spec(const char *spec, const char *default_db, store **st, i
     return -1;
   if (!realpath(path, real))
     snprintf(real, PATH_MAX, "%s", path);
-  if (!*run_id && report_latest_run(store_handle(*st), run_id, err, err_len)) {
+  if (!*run_id && results_latest_run(*st, run_id, err, err_len)) {
     store_close(*st);
     *st = NULL;
     return -1;
@@ -774,8 +765,7 @@ static int cmd_compare(int argc, char **argv) {
     sb = sa;
   }
   compare_summary sum;
-  int rc = compare_runs(store_handle(sa), ra, store_handle(sb), rb, &bounds, stdout, json, &sum,
-                        err, sizeof err);
+  int rc = compare_runs(sa, ra, sb, rb, &bounds, stdout, json, &sum, err, sizeof err);
   store_close(sa);
   if (sb != sa)
     store_close(sb);
@@ -820,40 +810,28 @@ static int cmd_history(int argc, char **argv) {
   char err[1024];
   if (store_open_readonly(db, &st, err, sizeof err))
     return fail("%s", err);
-  sqlite3_stmt *q;
-  if (sqlite3_prepare_v2(store_handle(st),
-                         "SELECT id, started_at, ended_at, status, git_revision, "
-                         "CAST(strftime('%s', ended_at) - strftime('%s', started_at) AS INTEGER) "
-                         "FROM (SELECT * FROM runs WHERE suite_name = ?1 ORDER BY id DESC "
-                         "LIMIT ?2) ORDER BY id",
-                         -1, &q, NULL) != SQLITE_OK) {
-    snprintf(err, sizeof err, "history: %s: %s", db, sqlite3_errmsg(store_handle(st)));
+  results_run_summary *runs = NULL;
+  size_t rows = 0;
+  if (results_list_runs(st, suite_name, limit, &runs, &rows, err, sizeof err)) {
     store_close(st);
-    return fail("%s", err);
+    return fail("history: %s", err);
   }
-  sqlite3_bind_text(q, 1, suite_name, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(q, 2, limit);
   printf("%-6s %-20s %-11s %-20s %8s  %s\n", "run", "started", "status", "revision", "wall s",
          "vs previous complete run");
   int64_t prev = 0;
-  int rows = 0, last_regressions = 0, status = 0;
-  while (sqlite3_step(q) == SQLITE_ROW) {
-    rows++;
-    int64_t id = sqlite3_column_int64(q, 0);
-    const char *started = (const char *)sqlite3_column_text(q, 1);
-    const char *run_status = (const char *)sqlite3_column_text(q, 3);
-    const char *rev = (const char *)sqlite3_column_text(q, 4);
+  int last_regressions = 0, status = 0;
+  for (size_t i = 0; i < rows; i++) {
+    const results_run_summary *r = &runs[i];
     char wall[32] = "-";
-    if (sqlite3_column_type(q, 5) != SQLITE_NULL)
-      snprintf(wall, sizeof wall, "%lld", (long long)sqlite3_column_int64(q, 5));
-    printf("%-6lld %-20s %-11s %-20s %8s  ", (long long)id, started ? started : "?",
-           run_status ? run_status : "?", rev ? rev : "?", wall);
-    int complete = run_status && !strcmp(run_status, "complete");
+    if (r->wall_s >= 0)
+      snprintf(wall, sizeof wall, "%lld", (long long)r->wall_s);
+    printf("%-6lld %-20s %-11s %-20s %8s  ", (long long)r->id, r->started_at ? r->started_at : "?",
+           r->status ? r->status : "?", r->git_revision ? r->git_revision : "?", wall);
+    int complete = r->status && !strcmp(r->status, "complete");
     if (complete && prev) {
       compare_bounds bounds = COMPARE_DEFAULT_BOUNDS;
       compare_summary sum;
-      if (compare_runs(store_handle(st), prev, store_handle(st), id, &bounds, NULL, NULL, &sum, err,
-                       sizeof err)) {
+      if (compare_runs(st, prev, st, r->id, &bounds, NULL, NULL, &sum, err, sizeof err)) {
         printf("error: %s\n", err);
         status = 2;
       } else {
@@ -867,9 +845,9 @@ static int cmd_history(int argc, char **argv) {
       printf("%s\n", complete ? "(first complete run)" : "");
     }
     if (complete)
-      prev = id;
+      prev = r->id;
   }
-  sqlite3_finalize(q);
+  results_runs_free(runs, rows);
   store_close(st);
   if (!rows)
     return fail("history: no runs of suite '%s'", suite_name);

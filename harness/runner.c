@@ -6,7 +6,6 @@
 #include <omp.h>
 #include <png.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,14 +15,13 @@
 #include <xxhash.h>
 #include <yaml.h>
 
+#include "base.h"
 #include "classifier.h"
 #include "dataset.h"
 #include "metrics.h"
 #include "ratectl.h"
-#include "report_buf.h"
-#include "store.h"
+#include "results.h"
 #include "task_metrics.h"
-#include "util.h"
 
 #ifndef SAICBENCH_VERSION
 #define SAICBENCH_VERSION "unknown"
@@ -196,7 +194,7 @@ static void format_duration(double s, char out[32]) {
 static void writer_progress(writer *w, int final) {
   if (w->quiet)
     return;
-  double now = util_now_ms();
+  double now = sb_now_ms();
   double interval = w->tty ? 200 : 10000;
   if (!final && now - w->t_last_print < interval)
     return;
@@ -473,10 +471,10 @@ static cache_entry *cache_encode(codec_cache *c, double knob) {
   memset(e, 0, sizeof *e);
   e->knob = knob;
   char err[512] = "";
-  double t0 = util_now_ms();
+  double t0 = sb_now_ms();
   int rc = c->pc->vt->encode(c->pc->instance, c->img->rgb, c->img->width, c->img->height, knob,
                              &e->enc, err, sizeof err);
-  e->encode_ms = util_now_ms() - t0;
+  e->encode_ms = sb_now_ms() - t0;
   if (rc) {
     free(e->enc.data);
     memset(&e->enc, 0, sizeof e->enc);
@@ -525,10 +523,10 @@ static void repeat_encode(codec_cache *c, cache_entry *e) {
   for (int i = 1; i < n; i++) {
     codec_encoded enc = {0};
     char err[512];
-    double t0 = util_now_ms();
+    double t0 = sb_now_ms();
     int rc = c->pc->vt->encode(c->pc->instance, c->img->rgb, c->img->width, c->img->height, e->knob,
                                &enc, err, sizeof err);
-    t[i] = util_now_ms() - t0;
+    t[i] = sb_now_ms() - t0;
     free(enc.data);
     if (rc) /* failed now but not the first time: keep the timings taken so far */
       n = i;
@@ -547,10 +545,10 @@ static void cache_measure(codec_cache *c, cache_entry *e) {
   char err[512] = "";
   uint8_t *rgb = NULL;
   int w = 0, h = 0;
-  double t0 = util_now_ms();
+  double t0 = sb_now_ms();
   int rc =
       c->pc->vt->decode(c->pc->instance, e->enc.data, e->enc.size, &rgb, &w, &h, err, sizeof err);
-  e->decode_ms = util_now_ms() - t0;
+  e->decode_ms = sb_now_ms() - t0;
   if (!rc && c->repeats > 1) {
     double t[MAX_TIMING_REPEATS];
     int n = c->repeats < MAX_TIMING_REPEATS ? c->repeats : MAX_TIMING_REPEATS;
@@ -559,10 +557,10 @@ static void cache_measure(codec_cache *c, cache_entry *e) {
       uint8_t *again = NULL;
       int w2 = 0, h2 = 0;
       char err2[512];
-      double t1 = util_now_ms();
+      double t1 = sb_now_ms();
       int rc2 = c->pc->vt->decode(c->pc->instance, e->enc.data, e->enc.size, &again, &w2, &h2, err2,
                                   sizeof err2);
-      t[i] = util_now_ms() - t1;
+      t[i] = sb_now_ms() - t1;
       free(again);
       if (rc2)
         n = i;
@@ -957,9 +955,9 @@ static void run_task(const run_ctx *rc, const task *t, codec_cache *cache, task_
 static char *join_path(const char *root, const char *path) {
   if (path[0] == '/' || !root || !*root)
     return strdup(path);
-  report_buf b = {0};
-  report_buf_printf(&b, "%s/%s", root, path);
-  return report_buf_take(&b);
+  sb_buf b = {0};
+  sb_buf_printf(&b, "%s/%s", root, path);
+  return sb_buf_take(&b);
 }
 
 /* The settings as given, plus "KEY.sha256" for each setting that names a file: a model file
@@ -989,7 +987,7 @@ char *runner_library_versions_json(const codec_registry *reg) {
     const codec_vtable *vt = codec_registry_at(reg, i);
     json_object_set_new(o, vt->name, json_string(vt->library_version()));
   }
-  json_object_set_new(o, "sqlite", json_string(sqlite3_libversion()));
+  json_object_set_new(o, "sqlite", json_string(results_sqlite_version()));
   json_object_set_new(o, "libpng", json_string(png_get_libpng_ver(NULL)));
   json_object_set_new(o, "libyaml", json_string(yaml_get_version_string()));
   json_object_set_new(o, "jansson", json_string(JANSSON_VERSION));
@@ -1123,7 +1121,7 @@ static int setup_codecs(const suite *s, const codec_registry *reg, plan_codec *p
         return -1;
       }
       char herr[512];
-      if (util_sha256_file(sc->options[j].value, pc[i].file_sha[j], herr, sizeof herr)) {
+      if (sb_sha256_file(sc->options[j].value, pc[i].file_sha[j], herr, sizeof herr)) {
         snprintf(err, err_len, "%scodec '%s': %s: %s", where, sc->label, sc->options[j].key, herr);
         return -1;
       }
@@ -1154,7 +1152,7 @@ static int setup_tasks(const suite *s, const runner_options *opt, plan_dataset *
     const suite_task *st = &s->tasks[k];
     char e[512] = "";
     pt[k].st = st;
-    if (util_sha256_file(st->checkpoint, pt[k].sha256, e, sizeof e)) {
+    if (sb_sha256_file(st->checkpoint, pt[k].sha256, e, sizeof e)) {
       snprintf(err, err_len, "task '%s': %s", st->name, e);
       return -1;
     }
@@ -1192,24 +1190,24 @@ static int setup_tasks(const suite *s, const runner_options *opt, plan_dataset *
  * results do not depend on it. */
 static void plan_hash(const suite *s, const plan_dataset *pd, char (*ds_hash)[33],
                       const plan_codec *pc, const plan_task *pt, char out[33]) {
-  report_buf b = {0};
-  report_buf_printf(&b, "saicbench-plan-v1\nsuite=%s\nmax_encodes=%d\n", s->name, s->max_encodes);
+  sb_buf b = {0};
+  sb_buf_printf(&b, "saicbench-plan-v1\nsuite=%s\nmax_encodes=%d\n", s->name, s->max_encodes);
   if (s->text)
-    report_buf_puts(&b, s->text);
+    sb_buf_puts(&b, s->text);
   for (size_t i = 0; i < s->n_datasets; i++)
-    report_buf_printf(&b, "\ndataset %s %zu %s", pd[i].sd->name, pd[i].n, ds_hash[i]);
+    sb_buf_printf(&b, "\ndataset %s %zu %s", pd[i].sd->name, pd[i].n, ds_hash[i]);
   for (size_t i = 0; i < s->n_codecs; i++) {
     char *js = settings_json(&pc[i]);
-    report_buf_printf(&b, "\ncodec %s %s %s %s", pc[i].sc->label, pc[i].vt->name,
-                      pc[i].vt->library_version(), js ? js : "");
+    sb_buf_printf(&b, "\ncodec %s %s %s %s", pc[i].sc->label, pc[i].vt->name,
+                  pc[i].vt->library_version(), js ? js : "");
     free(js);
     for (size_t k = 0; k < pc[i].n_points; k++)
-      report_buf_printf(&b, " %c%.17g", pc[i].points[k].is_bpp ? 'b' : 'k', pc[i].points[k].value);
+      sb_buf_printf(&b, " %c%.17g", pc[i].points[k].is_bpp ? 'b' : 'k', pc[i].points[k].value);
   }
   for (size_t k = 0; k < s->n_tasks; k++)
-    report_buf_printf(&b, "\ntask %s %s %s", pt[k].st->name, pt[k].arch, pt[k].sha256);
-  char *text = report_buf_take(&b);
-  util_hash128_hex(text ? text : "", text ? strlen(text) : 0, out);
+    sb_buf_printf(&b, "\ntask %s %s %s", pt[k].st->name, pt[k].arch, pt[k].sha256);
+  char *text = sb_buf_take(&b);
+  sb_hash128_hex(text ? text : "", text ? strlen(text) : 0, out);
   free(text);
 }
 
@@ -1275,7 +1273,7 @@ fail:
 int runner_run(const suite *s, const codec_registry *reg, const runner_options *opt,
                runner_summary *sum, char *err, size_t err_len) {
   memset(sum, 0, sizeof *sum);
-  double t0 = util_now_ms();
+  double t0 = sb_now_ms();
   int rc = -1;
   store *st = NULL;
   done_set done = {0};
@@ -1370,7 +1368,7 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   pthread_mutex_init(&w.mu, NULL);
   pthread_cond_init(&w.cv, NULL);
   w.units_todo = sum->units_total - sum->units_skipped;
-  w.t_start = w.t_last_print = util_now_ms();
+  w.t_start = w.t_last_print = sb_now_ms();
   w.quiet = opt->quiet;
   w.tty = isatty(STDERR_FILENO);
   w.kill_after = opt->kill_after_units;
@@ -1439,7 +1437,7 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
     goto done;
   rc = 0;
 done:
-  sum->wall_s = (util_now_ms() - t0) / 1000.0;
+  sum->wall_s = (sb_now_ms() - t0) / 1000.0;
   if (pc)
     for (size_t i = 0; i < s->n_codecs; i++) {
       if (pc[i].vt && pc[i].instance)

@@ -9,8 +9,7 @@
 #include <yaml.h>
 
 #include "image.h"
-#include "report_buf.h"
-#include "util.h"
+#include "base.h"
 #include "ynode.h"
 
 #define SUITE_MAX_FILE_BYTES (4u << 20)
@@ -152,11 +151,11 @@ static int parse_dataset(ynode_ctx *c, const yaml_node_t *n, suite_dataset *d) {
   if (!d->name) {
     const char *base = strrchr(d->path, '/');
     base = base && base[1] ? base + 1 : d->path;
-    report_buf b = {0};
-    report_buf_puts(&b, base);
+    sb_buf b = {0};
+    sb_buf_puts(&b, base);
     if (d->split)
-      report_buf_printf(&b, "-%s", d->split);
-    d->name = report_buf_take(&b);
+      sb_buf_printf(&b, "-%s", d->split);
+    d->name = sb_buf_take(&b);
     if (!d->name)
       return ynode_fail(c, n, "out of memory");
   }
@@ -328,12 +327,12 @@ static int check_report_label(ynode_ctx *c, const yaml_node_t *n, const char *wh
   for (size_t i = 0; i < s->n_codecs; i++)
     if (!strcmp(s->codecs[i].label, label))
       return 0;
-  report_buf b = {0};
+  sb_buf b = {0};
   for (size_t i = 0; i < s->n_codecs; i++)
-    report_buf_printf(&b, "%s%s", i ? ", " : "", s->codecs[i].label);
+    sb_buf_printf(&b, "%s%s", i ? ", " : "", s->codecs[i].label);
   int rc = ynode_fail(c, n, "%s: '%s' is not the label of a codec of this suite (labels: %s)", what,
-                      label, report_buf_failed(&b) ? "?" : report_buf_str(&b));
-  report_buf_free(&b);
+                      label, sb_buf_failed(&b) ? "?" : sb_buf_str(&b));
+  sb_buf_free(&b);
   return rc;
 }
 
@@ -505,9 +504,9 @@ int suite_load_file(const char *path, suite **out, char *err, size_t err_len) {
     suite_task *t = &(*out)->tasks[i];
     if (t->checkpoint[0] == '/')
       continue;
-    report_buf b = {0};
-    report_buf_printf(&b, "%.*s/%s", (int)(slash - path), path, t->checkpoint);
-    char *resolved = report_buf_take(&b);
+    sb_buf b = {0};
+    sb_buf_printf(&b, "%.*s/%s", (int)(slash - path), path, t->checkpoint);
+    char *resolved = sb_buf_take(&b);
     if (!resolved)
       goto oom;
     free(t->checkpoint);
@@ -518,9 +517,9 @@ int suite_load_file(const char *path, suite **out, char *err, size_t err_len) {
     for (size_t j = 0; cd->option_is_file && j < cd->n_options; j++) {
       if (!cd->option_is_file[j] || cd->options[j].value[0] == '/')
         continue;
-      report_buf b = {0};
-      report_buf_printf(&b, "%.*s/%s", (int)(slash - path), path, cd->options[j].value);
-      char *resolved = report_buf_take(&b);
+      sb_buf b = {0};
+      sb_buf_printf(&b, "%.*s/%s", (int)(slash - path), path, cd->options[j].value);
+      char *resolved = sb_buf_take(&b);
       if (!resolved)
         goto oom;
       free((char *)cd->options[j].value);
@@ -557,7 +556,7 @@ int suite_add_dataset(suite *s, const char *name, const char *path, const char *
   memset(d, 0, sizeof *d);
   d->name = strdup(name);
   d->path = strdup(path);
-  d->split = util_strdup(split);
+  d->split = sb_strdup(split);
   d->stride = stride ? stride : 1;
   d->limit = limit;
   s->n_datasets++;

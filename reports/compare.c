@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report_data.h"
 #include "report_fs.h"
+#include "results.h"
 
 /* Flags of one point. */
 enum {
@@ -16,15 +16,15 @@ enum {
   F_FASTER = 8,
 };
 
-static const report_row *find_row(const report_data *d, const char *dataset, const char *codec,
-                                  int is_bpp, double value, const report_dataset **ds_out) {
+static const results_row *find_row(const results_data *d, const char *dataset, const char *codec,
+                                   int is_bpp, double value, const results_dataset **ds_out) {
   for (size_t i = 0; i < d->n_datasets; i++) {
-    const report_dataset *ds = &d->datasets[i];
+    const results_dataset *ds = &d->datasets[i];
     if (strcmp(ds->name, dataset))
       continue;
     *ds_out = ds;
     for (size_t k = 0; k < ds->n_rows; k++) {
-      const report_row *r = &ds->rows[k];
+      const results_row *r = &ds->rows[k];
       if (r->is_bpp == is_bpp && r->value == value && !strcmp(d->codecs[r->codec].label, codec))
         return r;
     }
@@ -33,13 +33,13 @@ static const report_row *find_row(const report_data *d, const char *dataset, con
 }
 
 /* The task row of dataset `ds` (of d) for this task, codec and grid point, or NULL. */
-static const report_task_row *find_task_row(const report_data *d, const report_dataset *ds,
-                                            const char *task, const char *codec, int is_bpp,
-                                            double value) {
+static const results_task_row *find_task_row(const results_data *d, const results_dataset *ds,
+                                             const char *task, const char *codec, int is_bpp,
+                                             double value) {
   if (!ds)
     return NULL;
   for (size_t k = 0; k < ds->n_task_rows; k++) {
-    const report_task_row *r = &ds->task_rows[k];
+    const results_task_row *r = &ds->task_rows[k];
     if (r->task >= d->n_tasks || r->codec >= d->n_codecs)
       continue;
     if (r->is_bpp == is_bpp && r->value == value && !strcmp(d->tasks[r->task].name, task) &&
@@ -70,7 +70,7 @@ typedef struct task_delta {
   int flags;          /* union */
 } task_delta;
 
-static void task_compare(const report_task_row *a, const report_task_row *b, double k,
+static void task_compare(const results_task_row *a, const results_task_row *b, double k,
                          task_delta *t) {
   const double va[TM_COUNT] = {a->accuracy, a->agreement, a->si_norm};
   const double vb[TM_COUNT] = {b->accuracy, b->agreement, b->si_norm};
@@ -112,7 +112,7 @@ static int time_flag(double a, double b, double rel) {
   return 0;
 }
 
-static int point_flags(const report_row *a, const report_row *b, const compare_bounds *bd) {
+static int point_flags(const results_row *a, const results_row *b, const compare_bounds *bd) {
   int f = 0;
   if (!a->is_bpp && isfinite(a->bpp) && isfinite(b->bpp)) {
     /* Same knob, more bytes: worse. */
@@ -142,7 +142,7 @@ static const char *flag_text(int f) {
 
 static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
-static json_t *row_json(const report_row *r) {
+static json_t *row_json(const results_row *r) {
   json_t *o = json_object();
   json_object_set_new(o, "n", json_integer(r->n));
   json_object_set_new(o, "n_errors", json_integer(r->n_errors));
@@ -168,7 +168,7 @@ static void print_delta(FILE *out, double a, double b, const char *fmt_abs, int 
   fprintf(out, " %16s", buf);
 }
 
-static json_t *task_row_json(const report_task_row *r) {
+static json_t *task_row_json(const results_task_row *r) {
   json_t *o = json_object();
   json_object_set_new(o, "n", json_integer(r->n));
   json_object_set_new(o, "n_labelled", json_integer(r->n_labelled));
@@ -198,7 +198,7 @@ static void print_task_header(FILE *out, const char *dataset) {
 }
 
 static void print_task_row(FILE *out, const char *task, const char *codec,
-                           const report_task_row *ra, const report_task_row *rb,
+                           const results_task_row *ra, const results_task_row *rb,
                            const task_delta *t) {
   fprintf(out, "%-20.20s %-16.16s %-4s %8g %5lld", task, codec, ra->is_bpp ? "bpp" : "knob",
           ra->value, (long long)rb->n);
@@ -226,22 +226,22 @@ static void print_task_row(FILE *out, const char *task, const char *codec,
 /* Paired bootstrap interval of b - a for one matched task row, when both runs are in one
  * database and scored the same images (content hashes equal): {"n", "accuracy": [lo, hi],
  * "si_norm": [lo, hi]} into p, and the accuracy interval into *acc (NAN when none). */
-static void paired_interval(sqlite3 *sdb, const report_data *a, const report_dataset *da,
-                            const report_task_row *ra, const report_data *b,
-                            const report_dataset *db, const report_task_row *rb, json_t *p,
+static void paired_interval(store *sdb, const results_data *a, const results_dataset *da,
+                            const results_task_row *ra, const results_data *b,
+                            const results_dataset *db, const results_task_row *rb, json_t *p,
                             metrics_pboot_result *ci) {
   ci->accuracy.lo = ci->accuracy.hi = ci->si_norm.lo = ci->si_norm.hi = NAN;
   if (!sdb || !db || !da->content_hash || !db->content_hash ||
       strcmp(da->content_hash, db->content_hash) != 0)
     return;
-  const report_paired_side sa = {a->tasks[ra->task].id, ra->point_id, da->id};
-  const report_paired_side sb = {b->tasks[rb->task].id, rb->point_id, db->id};
+  const results_paired_side sa = {a->tasks[ra->task].id, ra->point_id, da->id};
+  const results_paired_side sb = {b->tasks[rb->task].id, rb->point_id, db->id};
   const int64_t k = a->tasks[ra->task].num_classes;
   int64_t n = 0;
   char e[256];
   if (k < 1 || k > METRICS_PBOOT_MAX_CLASSES ||
-      report_paired_compare(sdb, &sa, &sb, (int)k, METRICS_PBOOT_DEFAULT_ROUNDS, ci, &n, e,
-                            sizeof e) != 0 ||
+      results_paired_compare(sdb, &sa, &sb, (int)k, METRICS_PBOOT_DEFAULT_ROUNDS, ci, &n, e,
+                             sizeof e) != 0 ||
       n == 0) {
     ci->accuracy.lo = ci->accuracy.hi = ci->si_norm.lo = ci->si_norm.hi = NAN;
     return;
@@ -261,18 +261,18 @@ static void paired_interval(sqlite3 *sdb, const report_data *a, const report_dat
 
 /* Compares the task rows of dataset da (of a) with those of db (of b, may be NULL). sdb: the
  * one database holding both runs (paired intervals), or NULL. */
-static void compare_task_rows(sqlite3 *sdb, const report_data *a, const report_dataset *da,
-                              const report_data *b, const report_dataset *db,
+static void compare_task_rows(store *sdb, const results_data *a, const results_dataset *da,
+                              const results_data *b, const results_dataset *db,
                               const compare_bounds *bounds, FILE *out, json_t *task_points,
                               compare_summary *sum) {
   if (out && (da->n_task_rows || (db && db->n_task_rows)))
     print_task_header(out, da->name);
   for (size_t k = 0; k < da->n_task_rows; k++) {
-    const report_task_row *ra = &da->task_rows[k];
+    const results_task_row *ra = &da->task_rows[k];
     if (ra->task >= a->n_tasks || ra->codec >= a->n_codecs)
       continue;
     const char *task = a->tasks[ra->task].name, *label = a->codecs[ra->codec].label;
-    const report_task_row *rb = find_task_row(b, db, task, label, ra->is_bpp, ra->value);
+    const results_task_row *rb = find_task_row(b, db, task, label, ra->is_bpp, ra->value);
     json_t *p = json_object();
     json_object_set_new(p, "dataset", json_string(da->name));
     json_object_set_new(p, "task", json_string(task));
@@ -327,22 +327,22 @@ static void compare_task_rows(sqlite3 *sdb, const report_data *a, const report_d
   }
 }
 
-int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
+int compare_runs(store *db_a, int64_t run_a, store *db_b, int64_t run_b,
                  const compare_bounds *bounds, FILE *out, const char *json_path,
                  compare_summary *sum, char *err, size_t err_len) {
-  report_data a, b;
+  results_data a, b;
   memset(sum, 0, sizeof *sum);
   int rc = -1;
   json_t *points = json_array(), *task_points = json_array();
-  if (report_data_load(db_a, run_a, &a, err, err_len)) {
-    report_data_free(&a);
+  if (results_load(db_a, run_a, &a, err, err_len)) {
+    results_data_free(&a);
     json_decref(points);
     json_decref(task_points);
     return -1;
   }
-  if (report_data_load(db_b, run_b, &b, err, err_len)) {
-    report_data_free(&a);
-    report_data_free(&b);
+  if (results_load(db_b, run_b, &b, err, err_len)) {
+    results_data_free(&a);
+    results_data_free(&b);
     json_decref(points);
     json_decref(task_points);
     return -1;
@@ -354,7 +354,7 @@ int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
             b.run.started_at ? b.run.started_at : "?",
             b.run.git_revision ? b.run.git_revision : "?");
   for (size_t i = 0; i < a.n_datasets; i++) {
-    const report_dataset *da = &a.datasets[i], *db = NULL;
+    const results_dataset *da = &a.datasets[i], *db = NULL;
     for (size_t j = 0; j < b.n_datasets; j++)
       if (!strcmp(b.datasets[j].name, da->name))
         db = &b.datasets[j];
@@ -370,10 +370,10 @@ int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
       fprintf(out, "\ndataset %s\n%-16s %-4s %8s %16s %16s %16s %16s %16s  %s\n", da->name, "codec",
               "grid", "value", "bpp", "d(bpp)", "d(psnr) dB", "d(ssim)", "d(time)", "verdict");
     for (size_t k = 0; k < da->n_rows; k++) {
-      const report_row *ra = &da->rows[k];
+      const results_row *ra = &da->rows[k];
       const char *label = a.codecs[ra->codec].label;
-      const report_dataset *ds_b = NULL;
-      const report_row *rb = find_row(&b, da->name, label, ra->is_bpp, ra->value, &ds_b);
+      const results_dataset *ds_b = NULL;
+      const results_row *rb = find_row(&b, da->name, label, ra->is_bpp, ra->value, &ds_b);
       json_t *p = json_object();
       json_object_set_new(p, "dataset", json_string(da->name));
       json_object_set_new(p, "codec", json_string(label));
@@ -429,11 +429,11 @@ int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
   /* Task rows only in the candidate. */
   for (size_t i = 0; i < a.n_datasets; i++)
     for (size_t j = 0; j < b.n_datasets; j++) {
-      const report_dataset *dbj = &b.datasets[j];
+      const results_dataset *dbj = &b.datasets[j];
       if (strcmp(a.datasets[i].name, dbj->name))
         continue;
       for (size_t k = 0; k < dbj->n_task_rows; k++) {
-        const report_task_row *rb = &dbj->task_rows[k];
+        const results_task_row *rb = &dbj->task_rows[k];
         if (rb->task < b.n_tasks && rb->codec < b.n_codecs &&
             !find_task_row(&a, &a.datasets[i], b.tasks[rb->task].name, b.codecs[rb->codec].label,
                            rb->is_bpp, rb->value))
@@ -443,8 +443,8 @@ int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
   /* Points only in the candidate. */
   for (size_t j = 0; j < b.n_datasets; j++)
     for (size_t k = 0; k < b.datasets[j].n_rows; k++) {
-      const report_row *rb = &b.datasets[j].rows[k];
-      const report_dataset *ds_a = NULL;
+      const results_row *rb = &b.datasets[j].rows[k];
+      const results_dataset *ds_a = NULL;
       if (!find_row(&a, b.datasets[j].name, b.codecs[rb->codec].label, rb->is_bpp, rb->value,
                     &ds_a))
         sum->added++;
@@ -512,7 +512,7 @@ int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
 done:
   json_decref(points);
   json_decref(task_points);
-  report_data_free(&a);
-  report_data_free(&b);
+  results_data_free(&a);
+  results_data_free(&b);
   return rc;
 }

@@ -41,9 +41,10 @@
 #ifndef SAICBENCH_COMPARE_H
 #define SAICBENCH_COMPARE_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "results.h"
 
 typedef struct compare_bounds {
   double psnr_db;  /* default 0.01 */
@@ -78,7 +79,7 @@ typedef struct compare_summary {
 /* Compares run_b (candidate) against run_a (baseline), writing a table to `out` (may be NULL)
  * and, when json_path is not NULL, a JSON file of every point and task row (with "regression"
  * and "exit_status": 1 when there is a regression, else 0). Returns 0, or -1 with err set. */
-int compare_runs(sqlite3 *db_a, int64_t run_a, sqlite3 *db_b, int64_t run_b,
+int compare_runs(store *db_a, int64_t run_a, store *db_b, int64_t run_b,
                  const compare_bounds *bounds, FILE *out, const char *json_path,
                  compare_summary *summary, char *err, size_t err_len);
 

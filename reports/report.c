@@ -1,4 +1,4 @@
-/* report_write / report_latest_run: load the run, name the files, run the writers. */
+/* report_write / results_latest_run: load the run, name the files, run the writers. */
 #include "report.h"
 
 #include "report_fs.h"
@@ -36,14 +36,14 @@ static char *name_claim(name_set *s, const char *base, const char *ext) {
     s->names = p;
     s->cap = cap;
   }
-  report_buf b = {0};
-  report_buf_printf(&b, "%s%s", base, ext);
-  for (unsigned k = 2; !report_buf_failed(&b) && name_taken(s, report_buf_str(&b)); k++) {
-    report_buf_reset(&b);
-    report_buf_printf(&b, "%s-%u%s", base, k, ext);
+  sb_buf b = {0};
+  sb_buf_printf(&b, "%s%s", base, ext);
+  for (unsigned k = 2; !sb_buf_failed(&b) && name_taken(s, sb_buf_str(&b)); k++) {
+    sb_buf_reset(&b);
+    sb_buf_printf(&b, "%s-%u%s", base, k, ext);
   }
-  if (report_buf_failed(&b)) {
-    report_buf_free(&b);
+  if (sb_buf_failed(&b)) {
+    sb_buf_free(&b);
     return NULL;
   }
   return s->names[s->n++] = b.data;
@@ -57,7 +57,7 @@ static void name_set_free(name_set *s) {
 
 /* Fills files (pointers into names). JSON slots stay NULL where the codec has no plottable
  * point of that kind on the dataset. */
-static int assign_names(const report_data *d, name_set *names, report_files *files) {
+static int assign_names(const results_data *d, name_set *names, report_files *files) {
   files->n_datasets = d->n_datasets;
   files->n_codecs = d->n_codecs;
   files->csv = calloc(d->n_datasets ? d->n_datasets : 1, sizeof *files->csv);
@@ -69,13 +69,13 @@ static int assign_names(const report_data *d, name_set *names, report_files *fil
   if (!files->csv || !files->tasks_csv || !files->perclass_csv || !files->headline_md ||
       !files->paired_csv || !files->json || !name_claim(names, "report", ".html"))
     return -1;
-  report_buf base = {0};
+  sb_buf base = {0};
   int rc = 0;
   for (size_t ds = 0; ds < d->n_datasets && rc == 0; ds++) {
-    report_buf_reset(&base);
-    report_buf_puts(&base, "points_");
+    sb_buf_reset(&base);
+    sb_buf_puts(&base, "points_");
     report_file_component(&base, d->datasets[ds].name, REPORT_NAME_COMPONENT_MAX);
-    files->csv[ds] = report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".csv");
+    files->csv[ds] = sb_buf_failed(&base) ? NULL : name_claim(names, base.data, ".csv");
     rc = files->csv[ds] ? 0 : -1;
   }
   /* Task files only where the dataset has task rows (never for schema-version-1 databases). */
@@ -83,32 +83,30 @@ static int assign_names(const report_data *d, name_set *names, report_files *fil
     if (d->datasets[ds].n_task_rows == 0)
       continue;
     for (int k = 0; k < 2 && rc == 0; k++) {
-      report_buf_reset(&base);
-      report_buf_puts(&base, k == 0 ? "tasks_" : "perclass_");
+      sb_buf_reset(&base);
+      sb_buf_puts(&base, k == 0 ? "tasks_" : "perclass_");
       report_file_component(&base, d->datasets[ds].name, REPORT_NAME_COMPONENT_MAX);
-      char *name = report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".csv");
+      char *name = sb_buf_failed(&base) ? NULL : name_claim(names, base.data, ".csv");
       (k == 0 ? files->tasks_csv : files->perclass_csv)[ds] = name;
       rc = name ? 0 : -1;
     }
     if (rc == 0 && report_headline_available(&d->datasets[ds])) {
-      report_buf_reset(&base);
-      report_buf_puts(&base, "headline_");
+      sb_buf_reset(&base);
+      sb_buf_puts(&base, "headline_");
       report_file_component(&base, d->datasets[ds].name, REPORT_NAME_COMPONENT_MAX);
-      files->headline_md[ds] =
-          report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".md");
+      files->headline_md[ds] = sb_buf_failed(&base) ? NULL : name_claim(names, base.data, ".md");
       rc = files->headline_md[ds] ? 0 : -1;
     }
     if (rc == 0 && d->datasets[ds].n_paired > 0) {
-      report_buf_reset(&base);
-      report_buf_puts(&base, "paired_");
+      sb_buf_reset(&base);
+      sb_buf_puts(&base, "paired_");
       report_file_component(&base, d->datasets[ds].name, REPORT_NAME_COMPONENT_MAX);
-      files->paired_csv[ds] =
-          report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".csv");
+      files->paired_csv[ds] = sb_buf_failed(&base) ? NULL : name_claim(names, base.data, ".csv");
       rc = files->paired_csv[ds] ? 0 : -1;
     }
   }
   for (size_t ds = 0; ds < d->n_datasets && rc == 0; ds++) {
-    const report_dataset *set = &d->datasets[ds];
+    const results_dataset *set = &d->datasets[ds];
     for (size_t c = 0; c < d->n_codecs && rc == 0; c++) {
       for (int is_bpp = 0; is_bpp <= 1 && rc == 0; is_bpp++) {
         int any = 0;
@@ -117,55 +115,53 @@ static int assign_names(const report_data *d, name_set *names, report_files *fil
                 report_row_plottable(&set->rows[i]);
         if (!any)
           continue;
-        report_buf_reset(&base);
-        report_buf_puts(&base, "compressai_");
+        sb_buf_reset(&base);
+        sb_buf_puts(&base, "compressai_");
         report_file_component(&base, d->codecs[c].label, REPORT_NAME_COMPONENT_MAX);
-        report_buf_puts(&base, "_");
+        sb_buf_puts(&base, "_");
         report_file_component(&base, set->name, REPORT_NAME_COMPONENT_MAX);
         if (is_bpp)
-          report_buf_puts(&base, "_bpp");
-        char *name = report_buf_failed(&base) ? NULL : name_claim(names, base.data, ".json");
+          sb_buf_puts(&base, "_bpp");
+        char *name = sb_buf_failed(&base) ? NULL : name_claim(names, base.data, ".json");
         files->json[report_json_slot(files, ds, c, is_bpp)] = name;
         rc = name ? 0 : -1;
       }
     }
   }
-  report_buf_free(&base);
+  sb_buf_free(&base);
   return rc;
 }
 
-/* Loads the run inside one read transaction, unless the caller already has one open (then
- * theirs gives the same consistency, and BEGIN would fail). */
-static int load_consistent(sqlite3 *db, int64_t run_id, size_t n_strip, const report_options *opt,
-                           report_data *d, report_strips **strips, char *err, size_t err_len) {
-  int own_txn = sqlite3_get_autocommit(db);
-  if (own_txn && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+/* Loads the run inside one read transaction (or the caller's, when one is open). */
+static int load_consistent(store *st, int64_t run_id, size_t n_strip, const report_options *opt,
+                           results_data *d, report_strips **strips, char *err, size_t err_len) {
+  int began = 0;
+  if (results_begin_read(st, &began, err, err_len)) {
     memset(d, 0, sizeof *d);
-    return report_errf(err, err_len, "cannot begin read transaction: %s", sqlite3_errmsg(db));
+    return -1;
   }
-  int rc = report_data_load(db, run_id, d, err, err_len);
+  int rc = results_load(st, run_id, d, err, err_len);
   if (rc == 0 && opt->bootstrap_rounds >= 0) {
     /* Paired intervals against the reference (default: the BD anchor); an unknown label is
      * reported by the caller. */
     size_t ref = report_pick_anchor(d, opt->reference ? opt->reference : opt->anchor);
-    rc = report_paired_query(
-        db, d, ref, opt->bootstrap_rounds ? opt->bootstrap_rounds : METRICS_PBOOT_DEFAULT_ROUNDS,
+    rc = results_paired_query(
+        st, d, ref, opt->bootstrap_rounds ? opt->bootstrap_rounds : METRICS_PBOOT_DEFAULT_ROUNDS,
         err, err_len);
   }
   if (rc == 0 && n_strip > 0 && d->n_datasets > 0) {
     *strips = calloc(d->n_datasets, sizeof **strips);
-    rc = *strips ? report_strips_query(db, d, n_strip, *strips, err, err_len)
+    rc = *strips ? report_strips_query(st, d, n_strip, *strips, err, err_len)
                  : report_errf(err, err_len, "out of memory");
   }
-  if (own_txn && sqlite3_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
-      rc == 0) {
-    rc = report_errf(err, err_len, "cannot end read transaction: %s", sqlite3_errmsg(db));
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-  }
+  if (rc == 0)
+    rc = results_end_read(st, began, err, err_len);
+  else if (began)
+    results_end_read(st, began, NULL, 0);
   return rc;
 }
 
-size_t report_pick_anchor(const report_data *d, const char *label) {
+size_t report_pick_anchor(const results_data *d, const char *label) {
   if (label) {
     for (size_t c = 0; c < d->n_codecs; c++)
       if (d->codecs[c].label && strcmp(d->codecs[c].label, label) == 0)
@@ -176,7 +172,7 @@ size_t report_pick_anchor(const report_data *d, const char *label) {
     return SIZE_MAX;
   size_t first = 0, first_jpeg = SIZE_MAX;
   for (size_t c = 0; c < d->n_codecs; c++) {
-    const report_codec *k = &d->codecs[c];
+    const results_codec *k = &d->codecs[c];
     if (k->label && strcmp(k->label, "jpeg") == 0)
       return c;
     if (k->id < d->codecs[first].id)
@@ -188,44 +184,44 @@ size_t report_pick_anchor(const report_data *d, const char *label) {
   return first_jpeg != SIZE_MAX ? first_jpeg : first;
 }
 
-int report_write(sqlite3 *db, int64_t run_id, const char *out_dir, char *err, size_t err_len) {
-  return report_write_opts(db, run_id, out_dir, NULL, err, err_len);
+int report_write(store *st, int64_t run_id, const char *out_dir, char *err, size_t err_len) {
+  return report_write_opts(st, run_id, out_dir, NULL, err, err_len);
 }
 
-int report_write_opts(sqlite3 *db, int64_t run_id, const char *out_dir, const report_options *opt,
+int report_write_opts(store *st, int64_t run_id, const char *out_dir, const report_options *opt,
                       char *err, size_t err_len) {
   static const report_options defaults = {0};
   if (!opt)
     opt = &defaults;
-  if (!db || !out_dir || !*out_dir)
+  if (!st || !out_dir || !*out_dir)
     return report_errf(err, err_len, "report_write: %s",
-                       !db ? "no database" : "no output directory");
+                       !st ? "no database" : "no output directory");
   size_t n_strip = opt->no_images      ? 0
                    : opt->strip_images ? opt->strip_images
                                        : REPORT_DEFAULT_STRIP_IMAGES;
-  report_data d;
+  results_data d;
   report_strips *strips = NULL;
-  if (load_consistent(db, run_id, n_strip, opt, &d, &strips, err, err_len)) {
+  if (load_consistent(st, run_id, n_strip, opt, &d, &strips, err, err_len)) {
     report_strips_free(strips, d.n_datasets);
     free(strips);
-    report_data_free(&d);
+    results_data_free(&d);
     return -1;
   }
   report_html_extras extras = {report_pick_anchor(&d, opt->anchor), strips};
   const int bad_anchor = opt->anchor && extras.anchor == SIZE_MAX;
   if (bad_anchor || (opt->reference && report_pick_anchor(&d, opt->reference) == SIZE_MAX)) {
-    report_buf labels = {0};
+    sb_buf labels = {0};
     for (size_t c = 0; c < d.n_codecs; c++) {
-      report_buf_puts(&labels, c ? ", " : "");
+      sb_buf_puts(&labels, c ? ", " : "");
       report_utf8_repair(&labels, d.codecs[c].label);
     }
     report_errf(err, err_len, "%s '%s': no codec with this label in run %" PRId64 " (%s%s)",
                 bad_anchor ? "anchor" : "reference", bad_anchor ? opt->anchor : opt->reference,
-                run_id, d.n_codecs ? "codecs: " : "the run has no codecs", report_buf_str(&labels));
-    report_buf_free(&labels);
+                run_id, d.n_codecs ? "codecs: " : "the run has no codecs", sb_buf_str(&labels));
+    sb_buf_free(&labels);
     report_strips_free(strips, d.n_datasets);
     free(strips);
-    report_data_free(&d);
+    results_data_free(&d);
     return -1;
   }
   /* The slow part (dataset files, encodes) outside the read transaction. */
@@ -266,26 +262,6 @@ int report_write_opts(sqlite3 *db, int64_t run_id, const char *out_dir, const re
   name_set_free(&names);
   report_strips_free(strips, d.n_datasets);
   free(strips);
-  report_data_free(&d);
+  results_data_free(&d);
   return rc;
-}
-
-int report_latest_run(sqlite3 *db, int64_t *run_id, char *err, size_t err_len) {
-  if (!db || !run_id)
-    return report_errf(err, err_len, "report_latest_run: no %s", !db ? "database" : "output");
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, "SELECT max(id) FROM runs", -1, &st, NULL) != SQLITE_OK)
-    return report_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
-    report_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return -1;
-  }
-  int none = sqlite3_column_type(st, 0) == SQLITE_NULL;
-  *run_id = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  if (none)
-    return report_errf(err, err_len, "database has no runs");
-  return 0;
 }

@@ -1,4 +1,4 @@
-/* saicbench report: turns one run of the result database (harness/schema.sql, schema version 1
+/* saicbench report: turns one run of the result database (results/schema.sql, schema version 1
  * or 2) into CSV, CompressAI-style JSON and one self-contained HTML page. Reads the database
  * and, for the example image strips of the page only, a few images of each dataset (see
  * report.html below; report_options.no_images turns that off). Version-1 databases (no task
@@ -151,9 +151,10 @@
 #ifndef SAICBENCH_REPORT_H
 #define SAICBENCH_REPORT_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "results.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -182,13 +183,10 @@ typedef struct report_options {
 #define REPORT_DEFAULT_STRIP_IMAGES 2
 
 /* Writes the report of one run into out_dir (created if missing), with default options. */
-int report_write(sqlite3 *db, int64_t run_id, const char *out_dir, char *err, size_t err_len);
+int report_write(store *st, int64_t run_id, const char *out_dir, char *err, size_t err_len);
 /* The same with options (opt may be NULL: defaults). */
-int report_write_opts(sqlite3 *db, int64_t run_id, const char *out_dir, const report_options *opt,
+int report_write_opts(store *st, int64_t run_id, const char *out_dir, const report_options *opt,
                       char *err, size_t err_len);
-
-/* Latest run id in the database (highest id), or error if none. */
-int report_latest_run(sqlite3 *db, int64_t *run_id, char *err, size_t err_len);
 
 #ifdef __cplusplus
 }

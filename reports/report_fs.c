@@ -122,10 +122,10 @@ done:
   return rc;
 }
 
-int report_write_buf(report_buf *b, const char *dir, const char *name, char *err, size_t err_len) {
-  int rc = report_buf_failed(b)
+int report_write_buf(sb_buf *b, const char *dir, const char *name, char *err, size_t err_len) {
+  int rc = sb_buf_failed(b)
                ? report_errf(err, err_len, "out of memory building '%s/%s'", dir, name)
                : report_write_file(dir, name, b->data, b->len, err, err_len);
-  report_buf_free(b);
+  sb_buf_free(b);
   return rc;
 }

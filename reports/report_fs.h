@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "report_buf.h"
+#include "report_text.h"
 
 /* Writes a one-line message into err (err_len may be 0: nothing written). Always returns -1 so
  * callers can `return report_errf(...)`. */
@@ -25,6 +25,6 @@ int report_write_file(const char *dir, const char *name, const char *data, size_
 /* The end of every writer that builds its file in memory: writes b's text with
  * report_write_file, or fails with "out of memory building 'dir/name'" when b failed (an
  * incomplete file is never written). Frees b either way. */
-int report_write_buf(report_buf *b, const char *dir, const char *name, char *err, size_t err_len);
+int report_write_buf(sb_buf *b, const char *dir, const char *name, char *err, size_t err_len);
 
 #endif

@@ -2,8 +2,8 @@
 #ifndef SAICBENCH_REPORT_INTERNAL_H
 #define SAICBENCH_REPORT_INTERNAL_H
 
-#include "report_buf.h"
-#include "report_data.h"
+#include "report_text.h"
+#include "results.h"
 #include "report_strips.h"
 
 #include <math.h>
@@ -26,7 +26,7 @@ static inline size_t report_json_slot(const report_files *f, size_t ds, size_t c
 }
 
 /* A row goes into JSON files and plots only when it has a rate to put on the x axis. */
-static inline int report_row_plottable(const report_row *r) { return isfinite(r->bpp); }
+static inline int report_row_plottable(const results_row *r) { return isfinite(r->bpp); }
 
 /* Binomial standard error of an accuracy p over n labelled images, sqrt(p(1-p)/n); NAN
  * without p or n. */
@@ -35,7 +35,7 @@ static inline double report_accuracy_se(double p, int64_t n) {
 }
 
 /* The task row of (task, point) in a dataset, or NULL. */
-static inline const report_task_row *report_task_row_of(const report_dataset *ds, size_t task,
+static inline const results_task_row *report_task_row_of(const results_dataset *ds, size_t task,
                                                         int64_t point_id) {
   for (size_t i = 0; i < ds->n_task_rows; i++)
     if (ds->task_rows[i].task == task && ds->task_rows[i].point_id == point_id)
@@ -44,43 +44,43 @@ static inline const report_task_row *report_task_row_of(const report_dataset *ds
 }
 
 /* Whether task has any row in the dataset. */
-static inline int report_task_in_dataset(const report_dataset *ds, size_t task) {
+static inline int report_task_in_dataset(const results_dataset *ds, size_t task) {
   for (size_t i = 0; i < ds->n_task_rows; i++)
     if (ds->task_rows[i].task == task)
       return 1;
   return 0;
 }
 
-int report_write_csv(const report_data *d, size_t ds, const char *dir, const char *name, char *err,
+int report_write_csv(const results_data *d, size_t ds, const char *dir, const char *name, char *err,
                      size_t err_len);
 /* tasks_<dataset>.csv and perclass_<dataset>.csv (only for datasets with task rows). */
-int report_write_tasks_csv(const report_data *d, size_t ds, const char *dir, const char *name,
+int report_write_tasks_csv(const results_data *d, size_t ds, const char *dir, const char *name,
                            char *err, size_t err_len);
-int report_write_perclass_csv(const report_data *d, size_t ds, const char *dir, const char *name,
+int report_write_perclass_csv(const results_data *d, size_t ds, const char *dir, const char *name,
                               char *err, size_t err_len);
-/* paired_<dataset>.csv and its HTML table (report_paired.c), for datasets with paired rows. */
-int report_write_paired_csv(const report_data *d, size_t ds, const char *dir, const char *name,
+/* paired_<dataset>.csv and its HTML table (results_paired.c), for datasets with paired rows. */
+int report_write_paired_csv(const results_data *d, size_t ds, const char *dir, const char *name,
                             char *err, size_t err_len);
-void report_put_paired_table(report_buf *b, const report_data *d, const report_dataset *ds);
+void report_put_paired_table(sb_buf *b, const results_data *d, const results_dataset *ds);
 /* The headline table (report_headline.c): needs task rows and bpp-target points. md: Markdown
  * table, else an HTML table. */
-int report_headline_available(const report_dataset *ds);
-void report_put_headline(report_buf *b, const report_data *d, const report_dataset *ds, int md);
-int report_write_headline_md(const report_data *d, size_t ds, const char *dir, const char *name,
+int report_headline_available(const results_dataset *ds);
+void report_put_headline(sb_buf *b, const results_data *d, const results_dataset *ds, int md);
+int report_write_headline_md(const results_data *d, size_t ds, const char *dir, const char *name,
                              char *err, size_t err_len);
-int report_write_compressai(const report_data *d, size_t ds, size_t codec, int is_bpp,
+int report_write_compressai(const results_data *d, size_t ds, size_t codec, int is_bpp,
                             const char *dir, const char *name, char *err, size_t err_len);
 /* What the page needs beyond the data and the file names. */
 typedef struct report_html_extras {
-  size_t anchor;               /* BD anchor: index into report_data.codecs (SIZE_MAX: none) */
+  size_t anchor;               /* BD anchor: index into results_data.codecs (SIZE_MAX: none) */
   const report_strips *strips; /* [n_datasets]; NULL when example images are switched off */
 } report_html_extras;
 
 /* The BD anchor for an --anchor label (NULL: the default of report.h). Returns SIZE_MAX when
  * the run has no codecs or (label given) no codec has that label. */
-size_t report_pick_anchor(const report_data *d, const char *label);
+size_t report_pick_anchor(const results_data *d, const char *label);
 
-int report_write_html(const report_data *d, const report_files *files, const report_html_extras *x,
+int report_write_html(const results_data *d, const report_files *files, const report_html_extras *x,
                       const char *dir, const char *name, char *err, size_t err_len);
 
 #endif

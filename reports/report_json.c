@@ -20,38 +20,38 @@ static int null_level(const json_t *a) {
   return k == 0 && n > 0 ? 0 : k < n ? 1 : 2;
 }
 
-static void describe(report_buf *b, const report_data *d, const report_dataset *ds,
-                     const report_codec *c, int is_bpp) {
-  const report_run *r = &d->run;
-  report_buf_printf(b, "%s of codec '", is_bpp ? "bpp-target grid (rate control)" : "knob grid");
+static void describe(sb_buf *b, const results_data *d, const results_dataset *ds,
+                     const results_codec *c, int is_bpp) {
+  const results_run *r = &d->run;
+  sb_buf_printf(b, "%s of codec '", is_bpp ? "bpp-target grid (rate control)" : "knob grid");
   report_utf8_repair(b, c->codec);
-  report_buf_puts(b, "'");
+  sb_buf_puts(b, "'");
   if (c->library_version) {
-    report_buf_puts(b, " (");
+    sb_buf_puts(b, " (");
     report_utf8_repair(b, c->library_version);
-    report_buf_puts(b, ")");
+    sb_buf_puts(b, ")");
   }
-  report_buf_puts(b, ", knob '");
+  sb_buf_puts(b, ", knob '");
   report_utf8_repair(b, c->knob_name);
-  report_buf_puts(b, "', settings ");
+  sb_buf_puts(b, "', settings ");
   report_utf8_repair(b, c->settings ? c->settings : "{}");
-  report_buf_puts(b, "; dataset '");
+  sb_buf_puts(b, "; dataset '");
   report_utf8_repair(b, ds->name);
-  report_buf_printf(b, "' (%" PRId64 " images", ds->n_images);
+  sb_buf_printf(b, "' (%" PRId64 " images", ds->n_images);
   if (ds->selection) {
-    report_buf_puts(b, ", ");
+    sb_buf_puts(b, ", ");
     report_utf8_repair(b, ds->selection);
   }
-  report_buf_printf(b, "); saicbench run %" PRId64 ", suite '", r->id);
+  sb_buf_printf(b, "); saicbench run %" PRId64 ", suite '", r->id);
   report_utf8_repair(b, r->suite_name);
-  report_buf_puts(b, "', started ");
+  sb_buf_puts(b, "', started ");
   report_utf8_repair(b, r->started_at);
-  report_buf_puts(b, ", status ");
+  sb_buf_puts(b, ", status ");
   report_utf8_repair(b, r->status);
-  report_buf_puts(b, "; bpp from file bytes, metrics are means over images, times in seconds "
+  sb_buf_puts(b, "; bpp from file bytes, metrics are means over images, times in seconds "
                      "per image");
   if (ds->n_task_rows > 0)
-    report_buf_puts(b, "; task accuracy (top-1) as a fraction, SI = I(A;B) in bits, "
+    sb_buf_puts(b, "; task accuracy (top-1) as a fraction, SI = I(A;B) in bits, "
                        "si_norm = SI/H(A)");
 }
 
@@ -61,7 +61,7 @@ static void describe(report_buf *b, const report_data *d, const report_dataset *
  * The first such task (by name) also gets "accuracy" and "si_norm" in "results", so
  * single-task tools find them where CompressAI keeps its metrics; there, as for every metric
  * in "results", only an array without nulls (report.h). Returns -1 when out of memory. */
-static int add_tasks(json_t *root, json_t *results, const report_data *d, const report_dataset *ds,
+static int add_tasks(json_t *root, json_t *results, const results_data *d, const results_dataset *ds,
                      size_t codec, int is_bpp) {
   if (ds->n_task_rows == 0)
     return 0;
@@ -70,16 +70,16 @@ static int add_tasks(json_t *root, json_t *results, const report_data *d, const 
   if (!tasks)
     return -1;
   int bad = 0, first = 1;
-  report_buf name = {0};
+  sb_buf name = {0};
   for (size_t t = 0; t < d->n_tasks && !bad; t++) {
     json_t *obj = json_object(), *arr[3] = {json_array(), json_array(), json_array()};
     bad |= !obj || !arr[0] || !arr[1] || !arr[2];
     int any = 0;
     for (size_t i = 0; i < ds->n_rows && !bad; i++) {
-      const report_row *r = &ds->rows[i];
+      const results_row *r = &ds->rows[i];
       if (r->codec != codec || r->is_bpp != is_bpp || !report_row_plottable(r))
         continue;
-      const report_task_row *tr = report_task_row_of(ds, t, r->point_id);
+      const results_task_row *tr = report_task_row_of(ds, t, r->point_id);
       any |= tr != NULL;
       const double v[3] = {tr ? tr->accuracy : NAN, tr ? tr->si : NAN, tr ? tr->si_norm : NAN};
       for (int k = 0; k < 3; k++)
@@ -94,9 +94,9 @@ static int add_tasks(json_t *root, json_t *results, const report_data *d, const 
       json_decref(arr[k]);
     }
     if (!bad && any) {
-      report_buf_reset(&name);
+      sb_buf_reset(&name);
       report_utf8_repair(&name, d->tasks[t].name);
-      bad |= report_buf_failed(&name) || json_object_set(tasks, report_buf_str(&name), obj);
+      bad |= sb_buf_failed(&name) || json_object_set(tasks, sb_buf_str(&name), obj);
       first = 0;
     }
     json_decref(obj);
@@ -104,14 +104,14 @@ static int add_tasks(json_t *root, json_t *results, const report_data *d, const 
   if (!bad && !first)
     bad |= json_object_set(root, "tasks", tasks);
   json_decref(tasks);
-  report_buf_free(&name);
+  sb_buf_free(&name);
   return bad ? -1 : 0;
 }
 
-int report_write_compressai(const report_data *d, size_t ds_index, size_t codec, int is_bpp,
+int report_write_compressai(const results_data *d, size_t ds_index, size_t codec, int is_bpp,
                             const char *dir, const char *name, char *err, size_t err_len) {
-  const report_dataset *ds = &d->datasets[ds_index];
-  const report_codec *c = &d->codecs[codec];
+  const results_dataset *ds = &d->datasets[ds_index];
+  const results_codec *c = &d->codecs[codec];
   static const char *const keys[] = {"bpp",      "psnr-rgb",      "ms-ssim-rgb",
                                      "ssim-rgb", "encoding_time", "decoding_time"};
   enum { NKEYS = sizeof keys / sizeof keys[0] };
@@ -122,20 +122,20 @@ int report_write_compressai(const report_data *d, size_t ds_index, size_t codec,
     bad |= !arr[k];
   }
 
-  report_buf b = {0};
+  sb_buf b = {0};
   report_utf8_repair(&b, c->label);
   if (is_bpp)
-    report_buf_puts(&b, " (bpp targets)");
-  if (!bad && !report_buf_failed(&b)) {
-    bad |= json_object_set_new(root, "name", json_string(report_buf_str(&b)));
-    report_buf_reset(&b);
+    sb_buf_puts(&b, " (bpp targets)");
+  if (!bad && !sb_buf_failed(&b)) {
+    bad |= json_object_set_new(root, "name", json_string(sb_buf_str(&b)));
+    sb_buf_reset(&b);
     describe(&b, d, ds, c, is_bpp);
-    bad |= report_buf_failed(&b) ||
-           json_object_set_new(root, "description", json_string(report_buf_str(&b)));
+    bad |= sb_buf_failed(&b) ||
+           json_object_set_new(root, "description", json_string(sb_buf_str(&b)));
   }
-  /* Rows are already sorted by bpp within a codec and kind (report_data.h). */
+  /* Rows are already sorted by bpp within a codec and kind (results_data.h). */
   for (size_t i = 0; i < ds->n_rows && !bad; i++) {
-    const report_row *r = &ds->rows[i];
+    const results_row *r = &ds->rows[i];
     if (r->codec != codec || r->is_bpp != is_bpp || !report_row_plottable(r))
       continue;
     const double v[NKEYS] = {
@@ -165,12 +165,12 @@ int report_write_compressai(const report_data *d, size_t ds_index, size_t codec,
    * <= 5e-16 relative rounding is far below measurement noise, and the CSV keeps exact values. */
   char *text = bad ? NULL : json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
   json_decref(root);
-  report_buf_free(&b);
+  sb_buf_free(&b);
   if (!text)
     return report_errf(err, err_len, "cannot build JSON for '%s/%s' (out of memory)", dir, name);
-  report_buf out = {0};
-  report_buf_puts(&out, text);
-  report_buf_puts(&out, "\n");
+  sb_buf out = {0};
+  sb_buf_puts(&out, text);
+  sb_buf_puts(&out, "\n");
   free(text);
   return report_write_buf(&out, dir, name, err, err_len);
 }

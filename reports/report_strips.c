@@ -11,7 +11,6 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,16 +44,7 @@ static char *dup_printf(const char *fmt, ...) {
   return d;
 }
 
-static char *col_dup(sqlite3_stmt *st, int i) {
-  const unsigned char *s = sqlite3_column_text(st, i);
-  return s ? dup_str((const char *)s) : NULL;
-}
-
-static double col_real(sqlite3_stmt *st, int i) {
-  return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-}
-
-void report_base64(report_buf *b, const uint8_t *data, size_t n) {
+void report_base64(sb_buf *b, const uint8_t *data, size_t n) {
   static const char k[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   char out[4 * 256];
   size_t o = 0;
@@ -69,25 +59,25 @@ void report_base64(report_buf *b, const uint8_t *data, size_t n) {
     out[o++] = i + 1 < n ? k[(v >> 6) & 63] : '=';
     out[o++] = i + 2 < n ? k[v & 63] : '=';
     if (o == sizeof out) {
-      report_buf_append(b, out, o);
+      sb_buf_append(b, out, o);
       o = 0;
     }
   }
   if (o)
-    report_buf_append(b, out, o);
+    sb_buf_append(b, out, o);
 }
 
 /* ---- step 1: the database ---- */
 
 /* The first task (by name) that scored the dataset, SIZE_MAX when none. */
-static size_t strip_task(const report_data *d, const report_dataset *ds) {
+static size_t strip_task(const results_data *d, const results_dataset *ds) {
   for (size_t t = 0; t < d->n_tasks; t++)
     if (report_task_in_dataset(ds, t))
       return t;
   return SIZE_MAX;
 }
 
-static int load_label_names(const report_dataset *ds, report_strips *s) {
+static int load_label_names(const results_dataset *ds, report_strips *s) {
   if (!ds->class_names_json)
     return 0;
   json_t *a = json_loads(ds->class_names_json, 0, NULL);
@@ -96,8 +86,8 @@ static int load_label_names(const report_dataset *ds, report_strips *s) {
     return 0;
   }
   size_t n = json_array_size(a);
-  if (n > REPORT_MAX_CLASSES)
-    n = REPORT_MAX_CLASSES;
+  if (n > RESULTS_MAX_CLASSES)
+    n = RESULTS_MAX_CLASSES;
   s->label_names = calloc(n ? n : 1, sizeof *s->label_names);
   int rc = s->label_names ? 0 : -1;
   for (size_t i = 0; i < n && rc == 0; i++) {
@@ -111,131 +101,48 @@ static int load_label_names(const report_dataset *ds, report_strips *s) {
   return rc;
 }
 
-static int query_dataset(sqlite3 *db, const report_data *d, const report_dataset *ds, int has_tasks,
-                         size_t n_pick, report_strips *s, char *err, size_t err_len) {
-  s->task = strip_task(d, ds);
-  if (load_label_names(ds, s))
-    return report_errf(err, err_len, "out of memory reading class names");
-  /* Successfully read images; with a task: those it classified correctly on the original
-   * first, and one per class before a second of any class, so the strips show several classes.
-   * Without labels this is simply index order. */
-  const char *sql_task =
-      "SELECT id, idx, name, label, width, height, hash, ref_top1 FROM ("
-      " SELECT i.id, i.idx, i.name, i.label, i.width, i.height, i.hash, r.top1 AS ref_top1,"
-      "  coalesce(r.correct, 0) AS ok, row_number() OVER (PARTITION BY coalesce(r.correct, 0),"
-      "  i.label ORDER BY i.idx) AS rn"
-      " FROM images i LEFT JOIN task_refs r ON r.image_id = i.id AND r.task_id = ?2"
-      " WHERE i.dataset_id = ?1 AND i.error IS NULL AND i.width > 0 AND i.height > 0"
-      " AND i.hash IS NOT NULL)"
-      " ORDER BY ok DESC, rn, idx LIMIT ?3";
-  const char *sql_plain =
-      "SELECT id, idx, name, label, width, height, hash, NULL FROM images"
-      " WHERE dataset_id = ?1 AND error IS NULL AND width > 0 AND height > 0 AND hash IS NOT NULL"
-      " ORDER BY idx LIMIT ?3";
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(db, has_tasks ? sql_task : sql_plain, -1, &st, NULL) != SQLITE_OK)
-    return report_errf(err, err_len, "cannot query images: %s", sqlite3_errmsg(db));
-  sqlite3_bind_int64(st, 1, ds->id);
-  if (has_tasks)
-    sqlite3_bind_int64(st, 2, s->task == SIZE_MAX ? -1 : d->tasks[s->task].id);
-  sqlite3_bind_int64(st, 3, (sqlite3_int64)n_pick);
-  s->images = calloc(n_pick ? n_pick : 1, sizeof *s->images);
-  if (!s->images) {
-    sqlite3_finalize(st);
+/* Copies one dataset's picks (results_strip_picks) into s. */
+static int fill_dataset(const results_dataset *ds, const results_strip_pick *picks, size_t n,
+                        report_strips *s, char *err, size_t err_len) {
+  s->images = calloc(n ? n : 1, sizeof *s->images);
+  if (!s->images)
     return report_errf(err, err_len, "out of memory");
-  }
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && s->n_images < n_pick) {
+  for (size_t k = 0; k < n; k++) {
+    const results_strip_pick *p = &picks[k];
     report_strip_image *im = &s->images[s->n_images++];
-    im->image_id = sqlite3_column_int64(st, 0);
-    im->idx = sqlite3_column_int64(st, 1);
-    im->name = col_dup(st, 2);
-    im->hash = col_dup(st, 6);
-    im->label = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 3);
-    im->width = sqlite3_column_int(st, 4);
-    im->height = sqlite3_column_int(st, 5);
+    im->image_id = p->image_id;
+    im->idx = p->idx;
+    im->name = dup_str(p->name);
+    im->hash = dup_str(p->hash);
+    im->label = p->label;
+    im->width = p->width;
+    im->height = p->height;
     im->original.row = SIZE_MAX;
-    im->original.top1 = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7);
+    im->original.top1 = p->ref_top1;
     im->original.rebytes = -1;
-    if (!im->name || !im->hash) {
-      sqlite3_finalize(st);
-      return report_errf(err, err_len, "out of memory");
-    }
-  }
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    report_errf(err, err_len, "cannot read images: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return -1;
-  }
-  sqlite3_finalize(st);
-
-  sqlite3_stmt *res = NULL, *top = NULL;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT knob, bytes, bpp, psnr, error FROM results "
-                         "WHERE image_id = ?1 AND point_id = ?2",
-                         -1, &res, NULL) != SQLITE_OK ||
-      (s->task != SIZE_MAX &&
-       sqlite3_prepare_v2(db,
-                          "SELECT top1 FROM task_results "
-                          "WHERE task_id = ?1 AND image_id = ?2 AND point_id = ?3",
-                          -1, &top, NULL) != SQLITE_OK)) {
-    report_errf(err, err_len, "cannot query results: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(res);
-    return -1;
-  }
-  rc = 0;
-  for (size_t k = 0; k < s->n_images && rc == 0; k++) {
-    report_strip_image *im = &s->images[k];
     im->thumbs = calloc(ds->n_rows ? ds->n_rows : 1, sizeof *im->thumbs);
-    if (!im->thumbs) {
-      rc = report_errf(err, err_len, "out of memory");
-      break;
-    }
+    if (!im->name || !im->hash || !im->thumbs)
+      return report_errf(err, err_len, "out of memory");
     im->n_thumbs = ds->n_rows;
-    for (size_t r = 0; r < ds->n_rows && rc == 0; r++) {
+    for (size_t r = 0; r < ds->n_rows && r < p->n_points; r++) {
+      const results_strip_point *pt = &p->points[r];
       report_thumb *t = &im->thumbs[r];
       t->row = r;
-      t->knob = t->bpp = t->psnr = NAN;
-      t->bytes = t->rebytes = -1;
-      t->top1 = -1;
-      sqlite3_reset(res);
-      sqlite3_bind_int64(res, 1, im->image_id);
-      sqlite3_bind_int64(res, 2, ds->rows[r].point_id);
-      int step = sqlite3_step(res);
-      if (step == SQLITE_ROW) {
-        t->has_result = 1;
-        t->knob = col_real(res, 0);
-        t->bytes = sqlite3_column_type(res, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(res, 1);
-        t->bpp = col_real(res, 2);
-        t->psnr = col_real(res, 3);
-        if (sqlite3_column_type(res, 4) != SQLITE_NULL) {
-          const unsigned char *e = sqlite3_column_text(res, 4);
-          t->error = dup_printf("failed in the run: %s", e ? (const char *)e : "?");
-          if (!t->error)
-            rc = report_errf(err, err_len, "out of memory");
-        }
-      } else if (step != SQLITE_DONE) {
-        rc = report_errf(err, err_len, "cannot read results: %s", sqlite3_errmsg(db));
-      }
-      if (top && rc == 0) {
-        sqlite3_reset(top);
-        sqlite3_bind_int64(top, 1, d->tasks[s->task].id);
-        sqlite3_bind_int64(top, 2, im->image_id);
-        sqlite3_bind_int64(top, 3, ds->rows[r].point_id);
-        step = sqlite3_step(top);
-        if (step == SQLITE_ROW)
-          t->top1 = sqlite3_column_int(top, 0);
-        else if (step != SQLITE_DONE)
-          rc = report_errf(err, err_len, "cannot read task results: %s", sqlite3_errmsg(db));
-      }
+      t->has_result = pt->has_result;
+      t->knob = pt->knob;
+      t->bytes = pt->bytes;
+      t->bpp = pt->bpp;
+      t->psnr = pt->psnr;
+      t->rebytes = -1;
+      t->top1 = pt->top1;
+      if (pt->error && !(t->error = dup_printf("failed in the run: %s", pt->error)))
+        return report_errf(err, err_len, "out of memory");
     }
   }
-  sqlite3_finalize(res);
-  sqlite3_finalize(top);
-  return rc;
+  return 0;
 }
 
-int report_strips_query(sqlite3 *db, const report_data *d, size_t strip_images,
+int report_strips_query(store *st, const results_data *d, size_t strip_images,
                         report_strips *strips, char *err, size_t err_len) {
   for (size_t i = 0; i < d->n_datasets; i++) {
     memset(&strips[i], 0, sizeof strips[i]);
@@ -243,20 +150,20 @@ int report_strips_query(sqlite3 *db, const report_data *d, size_t strip_images,
   }
   if (strip_images == 0)
     return 0;
-  /* Task tables exist only from schema version 2 on. */
-  int has_tasks = 0;
-  sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                         "('tasks', 'task_refs', 'task_results')",
-                         -1, &st, NULL) != SQLITE_OK)
-    return report_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
-  if (sqlite3_step(st) == SQLITE_ROW)
-    has_tasks = sqlite3_column_int(st, 0) == 3;
-  sqlite3_finalize(st);
-  for (size_t i = 0; i < d->n_datasets; i++)
-    if (query_dataset(db, d, &d->datasets[i], has_tasks, strip_images, &strips[i], err, err_len))
+  for (size_t i = 0; i < d->n_datasets; i++) {
+    report_strips *s = &strips[i];
+    s->task = strip_task(d, &d->datasets[i]);
+    if (load_label_names(&d->datasets[i], s))
+      return report_errf(err, err_len, "out of memory reading class names");
+    results_strip_pick *picks = NULL;
+    size_t n = 0;
+    int rc = results_strip_picks(st, d, i, s->task, strip_images, &picks, &n, err, err_len);
+    if (rc == 0)
+      rc = fill_dataset(&d->datasets[i], picks, n, s, err, err_len);
+    results_strip_picks_free(picks, n);
+    if (rc)
       return -1;
+  }
   return 0;
 }
 
@@ -308,10 +215,10 @@ static void make_thumb(const uint8_t *rgb, int w, int h, int scale, report_thumb
   if (image_encode_png(&small, &png, &png_len, perr, sizeof perr)) {
     t->error = dup_printf("PNG: %s", perr);
   } else {
-    report_buf b = {0};
+    sb_buf b = {0};
     report_base64(&b, png, png_len);
-    if (report_buf_failed(&b)) {
-      report_buf_free(&b);
+    if (sb_buf_failed(&b)) {
+      sb_buf_free(&b);
       t->error = dup_str("out of memory");
     } else {
       t->png_b64 = b.data;
@@ -330,34 +237,6 @@ typedef struct codec_slot {
   char *error;   /* why the codec cannot be used */
   char *warning; /* a file setting differs from the run's (see check_file_setting) */
 } codec_slot;
-
-/* SHA-256 of a file as lowercase hex (as harness/util.c util_sha256_file). */
-static int sha256_file(const char *path, char out[65], char *why, size_t why_len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(why, why_len, "%s", strerror(errno));
-    return -1;
-  }
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-  unsigned char buf[1 << 16];
-  size_t n;
-  while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
-    ok = EVP_DigestUpdate(ctx, buf, n);
-  int read_error = ferror(f);
-  fclose(f);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  ok = ok && !read_error && EVP_DigestFinal_ex(ctx, md, &md_len) && md_len == 32;
-  EVP_MD_CTX_free(ctx);
-  if (!ok) {
-    snprintf(why, why_len, "%s", read_error ? "read error" : "cannot compute SHA-256");
-    return -1;
-  }
-  for (unsigned i = 0; i < 32; i++)
-    snprintf(out + 2 * i, 3, "%02x", md[i]);
-  return 0;
-}
 
 /* Whether `key` of the stored settings is provenance rather than a codec setting: the runner
  * stores "KEY.sha256" (the file's SHA-256) next to a setting KEY that names a file (a suite
@@ -382,7 +261,7 @@ static void check_file_setting(codec_slot *slot, const char *base, json_t *path_
   char now[65], why[256], *w = NULL;
   if (!path || !stored)
     return;
-  if (sha256_file(path, now, why, sizeof why))
+  if (sb_sha256_file(path, now, why, sizeof why))
     w = dup_printf("%s: file not readable at report time (%s); not compared with the run's SHA-256",
                    base, why);
   else if (strcmp(now, stored) != 0)
@@ -400,7 +279,7 @@ static void check_file_setting(codec_slot *slot, const char *base, json_t *path_
     slot->warning = w;
 }
 
-static void codec_setup(const report_codec *c, codec_registry *reg, codec_slot *slot) {
+static void codec_setup(const results_codec *c, codec_registry *reg, codec_slot *slot) {
   slot->tried = 1;
   char cerr[512] = "";
   if (c->plugin_path && !codec_registry_find(reg, c->codec ? c->codec : "") &&
@@ -506,8 +385,8 @@ static void render_thumb(const codec_slot *slot, const image_rgb8 *img, int scal
 
 /* Opens the dataset as the run did: datasets.path with no split, else its test or train split;
  * an opening counts only when the first picked image has the stored name and pixel hash. */
-static dataset *open_matching(const report_dataset *rds, const report_strip_image *first, char *why,
-                              size_t why_len) {
+static dataset *open_matching(const results_dataset *rds, const report_strip_image *first,
+                              char *why, size_t why_len) {
   static const char *const splits[] = {NULL, "test", "train"};
   why[0] = '\0';
   for (size_t k = 0; k < sizeof splits / sizeof splits[0]; k++) {
@@ -542,7 +421,7 @@ static dataset *open_matching(const report_dataset *rds, const report_strip_imag
   return NULL;
 }
 
-static void render_dataset(const report_data *d, const report_dataset *rds, report_strips *s,
+static void render_dataset(const results_data *d, const results_dataset *rds, report_strips *s,
                            codec_registry *reg, codec_slot *slots, size_t *budget_used) {
   if (s->n_images == 0)
     return;
@@ -553,13 +432,13 @@ static void render_dataset(const report_data *d, const report_dataset *rds, repo
   char why[1024];
   dataset *ds = open_matching(rds, &s->images[0], why, sizeof why);
   if (!ds) {
-    report_buf b = {0};
-    report_buf_printf(&b,
-                      "Example images left out: the dataset files are not readable at report "
-                      "time or no longer match the run (%s). Paths are used as stored: relative "
-                      "ones are taken from the current directory.",
-                      why);
-    s->note = report_buf_failed(&b) ? NULL : b.data;
+    sb_buf b = {0};
+    sb_buf_printf(&b,
+                  "Example images left out: the dataset files are not readable at report "
+                  "time or no longer match the run (%s). Paths are used as stored: relative "
+                  "ones are taken from the current directory.",
+                  why);
+    s->note = sb_buf_failed(&b) ? NULL : b.data;
     return;
   }
   size_t left_out = 0;
@@ -607,7 +486,7 @@ static void render_dataset(const report_data *d, const report_dataset *rds, repo
                          left_out, (unsigned)(REPORT_STRIPS_BUDGET >> 20));
 }
 
-void report_strips_render(const report_data *d, report_strips *strips) {
+void report_strips_render(const results_data *d, report_strips *strips) {
   size_t any = 0;
   for (size_t i = 0; i < d->n_datasets; i++)
     any += strips[i].n_images;

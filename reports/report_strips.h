@@ -25,10 +25,9 @@
 #ifndef SAICBENCH_REPORT_STRIPS_H
 #define SAICBENCH_REPORT_STRIPS_H
 
-#include "report_buf.h"
-#include "report_data.h"
+#include "report_text.h"
+#include "results.h"
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,7 +37,7 @@
 
 /* One picture: the original (row == SIZE_MAX) or a decoded image at one grid point. */
 typedef struct report_thumb {
-  size_t row;             /* index into report_dataset.rows, SIZE_MAX for the original */
+  size_t row;             /* index into results_dataset.rows, SIZE_MAX for the original */
   int has_result;         /* a results row exists for this image and point */
   double knob, bpp, psnr; /* results.knob / bpp / psnr (NAN when NULL) */
   int64_t bytes;          /* results.bytes, -1 when NULL */
@@ -57,7 +56,7 @@ typedef struct report_strip_image {
   int width, height; /* as stored */
   int scale;         /* downscale factor of the thumbnails (1: full size) */
   report_thumb original;
-  report_thumb *thumbs; /* [n_thumbs], in the order of report_dataset.rows */
+  report_thumb *thumbs; /* [n_thumbs], in the order of results_dataset.rows */
   size_t n_thumbs;
   int rendered; /* 1: pictures made (or per-picture errors set) */
 } report_strip_image;
@@ -73,13 +72,13 @@ typedef struct report_strips {
 
 /* Reads the picks for every dataset of d into strips[d->n_datasets] (zeroed first). Returns
  * non-zero only on database errors or when out of memory. */
-int report_strips_query(sqlite3 *db, const report_data *d, size_t strip_images,
+int report_strips_query(store *st, const results_data *d, size_t strip_images,
                         report_strips *strips, char *err, size_t err_len);
 /* Makes the pictures (see above). Never fails; problems become notes. */
-void report_strips_render(const report_data *d, report_strips *strips);
+void report_strips_render(const results_data *d, report_strips *strips);
 void report_strips_free(report_strips *strips, size_t n);
 
 /* Appends the standard base64 (RFC 4648, with padding) of data. */
-void report_base64(report_buf *b, const uint8_t *data, size_t n);
+void report_base64(sb_buf *b, const uint8_t *data, size_t n);
 
 #endif

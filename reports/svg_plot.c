@@ -482,7 +482,7 @@ static const marker_shape k_pentagon = {
     5, {{0, -4.8}, {4.565, -1.483}, {2.821, 3.883}, {-2.821, 3.883}, {-4.565, -1.483}}};
 
 /* Opens the marker element (attributes up to, not including, the closing '>' or '/>'). */
-static void put_marker(report_buf *b, svg_marker mk, double x, double y, const char *color,
+static void put_marker(sb_buf *b, svg_marker mk, double x, double y, const char *color,
                        int hollow) {
   const char *fill = hollow ? "#ffffff" : color;
   const marker_shape *sh = mk == SVG_MARKER_TRIANGLE        ? &k_triangle
@@ -493,16 +493,16 @@ static void put_marker(report_buf *b, svg_marker mk, double x, double y, const c
                            : mk == SVG_MARKER_PENTAGON      ? &k_pentagon
                                                             : NULL;
   if (sh) {
-    report_buf_puts(b, "<polygon points=\"");
+    sb_buf_puts(b, "<polygon points=\"");
     for (size_t i = 0; i < sh->n; i++)
-      report_buf_printf(b, "%s%.2f,%.2f", i ? " " : "", x + sh->pt[i][0], y + sh->pt[i][1]);
-    report_buf_puts(b, "\"");
+      sb_buf_printf(b, "%s%.2f,%.2f", i ? " " : "", x + sh->pt[i][0], y + sh->pt[i][1]);
+    sb_buf_puts(b, "\"");
   } else if (mk == SVG_MARKER_SQUARE) {
-    report_buf_printf(b, "<rect x=\"%.2f\" y=\"%.2f\" width=\"7\" height=\"7\"", x - 3.5, y - 3.5);
+    sb_buf_printf(b, "<rect x=\"%.2f\" y=\"%.2f\" width=\"7\" height=\"7\"", x - 3.5, y - 3.5);
   } else {
-    report_buf_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\"", x, y);
+    sb_buf_printf(b, "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"4\"", x, y);
   }
-  report_buf_printf(b, " fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"", fill, color);
+  sb_buf_printf(b, " fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"", fill, color);
 }
 
 static const char *marker_tag(svg_marker mk) {
@@ -511,7 +511,7 @@ static const char *marker_tag(svg_marker mk) {
 
 /* Appends at most max_chars characters of s (cut before a UTF-8 lead byte, so no sequence is
  * split), escaped, with an ellipsis when shortened. Returns 1 if it was shortened. */
-static int put_truncated(report_buf *b, const char *s, size_t max_chars) {
+static int put_truncated(sb_buf *b, const char *s, size_t max_chars) {
   size_t chars = 0, i = 0;
   for (; s[i]; i++) {
     if (((unsigned char)s[i] & 0xC0) != 0x80 && chars++ == max_chars)
@@ -527,17 +527,17 @@ static int put_truncated(report_buf *b, const char *s, size_t max_chars) {
   for (; s[cut]; cut++)
     if (((unsigned char)s[cut] & 0xC0) != 0x80 && chars++ == max_chars - 1)
       break;
-  report_buf tmp = {0};
-  report_buf_append(&tmp, s, cut);
-  report_html_escape(b, report_buf_str(&tmp));
-  if (report_buf_failed(&tmp))
+  sb_buf tmp = {0};
+  sb_buf_append(&tmp, s, cut);
+  report_html_escape(b, sb_buf_str(&tmp));
+  if (sb_buf_failed(&tmp))
     b->failed = 1;
-  report_buf_free(&tmp);
-  report_buf_puts(b, "\xE2\x80\xA6"); /* U+2026 */
+  sb_buf_free(&tmp);
+  sb_buf_puts(b, "\xE2\x80\xA6"); /* U+2026 */
   return 1;
 }
 
-int svg_plot_render(const svg_plot *p, report_buf *b) {
+int svg_plot_render(const svg_plot *p, sb_buf *b) {
   axis_map mx, my;
   int have_x = axis_setup(p, 0, &mx);
   int have_y = axis_setup(p, 1, &my);
@@ -574,49 +574,49 @@ int svg_plot_render(const svg_plot *p, report_buf *b) {
   my.px0 = top + ph; /* y grows upwards */
   my.px1 = top;
 
-  report_buf_printf(b,
+  sb_buf_printf(b,
                     "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" width=\"%d\" "
                     "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
                     w, h, w, h);
   report_html_escape(b, p->title);
-  report_buf_puts(b, "\" font-family=\"sans-serif\" font-size=\"12\">\n<title>");
+  sb_buf_puts(b, "\" font-family=\"sans-serif\" font-size=\"12\">\n<title>");
   report_html_escape(b, p->title);
-  report_buf_printf(
+  sb_buf_printf(
       b, "</title>\n<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", w, h);
-  report_buf_printf(b,
+  sb_buf_printf(b,
                     "<text x=\"%.1f\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" "
                     "font-weight=\"bold\">",
                     left + pw / 2);
   report_html_escape(b, p->title);
-  report_buf_puts(b, "</text>\n");
+  sb_buf_puts(b, "</text>\n");
 
   /* Gridlines first so data is drawn over them; minor ones lighter. */
-  report_buf_puts(b, "<g stroke-width=\"1\">\n");
+  sb_buf_puts(b, "<g stroke-width=\"1\">\n");
   for (size_t i = 0; i < mx.ticks.n; i++) {
     double x = axis_px(&mx, mx.ticks.t[i].value);
-    report_buf_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\"/>\n",
+    sb_buf_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\"/>\n",
                       x, top, x, top + ph, mx.ticks.t[i].labelled ? "#d9d9d9" : "#efefef");
   }
   for (size_t i = 0; i < my.ticks.n; i++) {
     double y = axis_px(&my, my.ticks.t[i].value);
-    report_buf_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\"/>\n",
+    sb_buf_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\"/>\n",
                       left, y, left + pw, y, my.ticks.t[i].labelled ? "#d9d9d9" : "#efefef");
   }
-  report_buf_puts(b, "</g>\n");
-  report_buf_printf(b,
+  sb_buf_puts(b, "</g>\n");
+  sb_buf_printf(b,
                     "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
                     "stroke=\"#444444\"/>\n",
                     left, top, pw, ph);
 
   /* Tick marks and labels. */
-  report_buf_puts(b, "<g fill=\"#222222\">\n");
+  sb_buf_puts(b, "<g fill=\"#222222\">\n");
   char lab[32];
   for (size_t i = 0; i < mx.ticks.n; i++) {
     if (!mx.ticks.t[i].labelled)
       continue;
     double x = axis_px(&mx, mx.ticks.t[i].value);
     svg_tick_label(&mx.ticks, mx.ticks.t[i].value, lab);
-    report_buf_printf(b,
+    sb_buf_printf(b,
                       "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444444\"/>"
                       "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%s</text>\n",
                       x, top + ph, x, top + ph + 4, x, top + ph + 17, lab);
@@ -626,30 +626,30 @@ int svg_plot_render(const svg_plot *p, report_buf *b) {
       continue;
     double y = axis_px(&my, my.ticks.t[i].value);
     svg_tick_label(&my.ticks, my.ticks.t[i].value, lab);
-    report_buf_printf(b,
+    sb_buf_printf(b,
                       "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444444\"/>"
                       "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n",
                       left - 4, y, left, y, left - 7, y + 4, lab);
   }
-  report_buf_puts(b, "</g>\n");
+  sb_buf_puts(b, "</g>\n");
 
   /* Axis titles; "(log)" tells the reader the spacing is not linear. */
-  report_buf_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">", left + pw / 2,
+  sb_buf_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">", left + pw / 2,
                     top + ph + 38);
   report_html_escape(b, p->axis[0].label);
   if (mx.ticks.log)
-    report_buf_puts(b, " (log scale)");
-  report_buf_printf(b,
+    sb_buf_puts(b, " (log scale)");
+  sb_buf_printf(b,
                     "</text>\n<text transform=\"translate(16,%.2f) rotate(-90)\" "
                     "text-anchor=\"middle\">",
                     top + ph / 2);
   report_html_escape(b, p->axis[1].label);
   if (my.ticks.log)
-    report_buf_puts(b, " (log scale)");
-  report_buf_puts(b, "</text>\n");
+    sb_buf_puts(b, " (log scale)");
+  sb_buf_puts(b, "</text>\n");
 
   if (!have_x || !have_y)
-    report_buf_printf(b,
+    sb_buf_printf(b,
                       "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" fill=\"#777777\">"
                       "no data</text>\n",
                       left + pw / 2, top + ph / 2);
@@ -660,36 +660,36 @@ int svg_plot_render(const svg_plot *p, report_buf *b) {
     if (!point_ok(&my, hl->y))
       continue;
     double y = axis_px(&my, hl->y);
-    report_buf_printf(b,
+    sb_buf_printf(b,
                       "<g><line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
                       "stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/><text x=\"%.2f\" "
                       "y=\"%.2f\" text-anchor=\"end\" fill=\"%s\">",
                       left, y, left + pw, y, hl->color, left + pw - 4, y - 4, hl->color);
     report_html_escape(b, hl->label);
-    report_buf_puts(b, "</text></g>\n");
+    sb_buf_puts(b, "</text></g>\n");
   }
 
   /* Series: line, error bars, then markers, each marker with a tooltip. */
   for (size_t i = 0; i < p->n_series; i++) {
     const plot_series *s = &p->series[i];
     if (s->css_class) {
-      report_buf_puts(b, "<g class=\"");
+      sb_buf_puts(b, "<g class=\"");
       report_html_escape(b, s->css_class);
-      report_buf_puts(b, "\">\n");
+      sb_buf_puts(b, "\">\n");
     } else {
-      report_buf_puts(b, "<g>\n");
+      sb_buf_puts(b, "<g>\n");
     }
     size_t n_ok = 0;
     for (size_t j = 0; j < s->n; j++)
       n_ok += point_ok(&mx, s->pts[j].x) && point_ok(&my, s->pts[j].y);
     if (n_ok >= 2) {
-      report_buf_puts(b, "<polyline points=\"");
+      sb_buf_puts(b, "<polyline points=\"");
       for (size_t j = 0; j < s->n; j++) {
         if (!point_ok(&mx, s->pts[j].x) || !point_ok(&my, s->pts[j].y))
           continue;
-        report_buf_printf(b, "%.2f,%.2f ", axis_px(&mx, s->pts[j].x), axis_px(&my, s->pts[j].y));
+        sb_buf_printf(b, "%.2f,%.2f ", axis_px(&mx, s->pts[j].x), axis_px(&my, s->pts[j].y));
       }
-      report_buf_printf(b, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n", s->color,
+      sb_buf_printf(b, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n", s->color,
                         s->dashed ? " stroke-dasharray=\"7 4\"" : "");
     }
     for (size_t j = 0; j < s->n; j++) {
@@ -698,7 +698,7 @@ int svg_plot_render(const svg_plot *p, report_buf *b) {
           !point_ok(&my, pt->y_hi))
         continue;
       double x = axis_px(&mx, pt->x), y0 = axis_px(&my, pt->y_lo), y1 = axis_px(&my, pt->y_hi);
-      report_buf_printf(
+      sb_buf_printf(
           b,
           "<path class=\"errbar\" d=\"M%.2f %.2fV%.2fM%.2f %.2fH%.2fM%.2f %.2fH%.2f\" "
           "fill=\"none\" stroke=\"%s\" stroke-width=\"1.3\"/>\n",
@@ -710,16 +710,16 @@ int svg_plot_render(const svg_plot *p, report_buf *b) {
         continue;
       put_marker(b, s->marker, axis_px(&mx, pt->x), axis_px(&my, pt->y), s->color,
                  pt->flags & SVG_POINT_HOLLOW);
-      report_buf_puts(b, "><title>");
+      sb_buf_puts(b, "><title>");
       report_html_escape(b, s->label);
-      report_buf_printf(b, ": %.4g, %.4g", pt->x, pt->y);
+      sb_buf_printf(b, ": %.4g, %.4g", pt->x, pt->y);
       if (isfinite(pt->y_lo) && isfinite(pt->y_hi))
-        report_buf_printf(b, " (bar %.4g to %.4g)", pt->y_lo, pt->y_hi);
-      report_buf_printf(b, "%s</title></%s>\n",
+        sb_buf_printf(b, " (bar %.4g to %.4g)", pt->y_lo, pt->y_hi);
+      sb_buf_printf(b, "%s</title></%s>\n",
                         (pt->flags & SVG_POINT_HOLLOW) ? " (hollow: flagged)" : "",
                         marker_tag(s->marker));
     }
-    report_buf_puts(b, "</g>\n");
+    sb_buf_puts(b, "</g>\n");
   }
 
   /* Legend: the series' entries (sample line + marker), then the legend-only lines; each with
@@ -741,42 +741,42 @@ int svg_plot_render(const svg_plot *p, report_buf *b) {
     e++;
     const char *color = s ? s->color : k->color, *label = s ? s->label : k->label;
     if (s && s->css_class) {
-      report_buf_puts(b, "<g class=\"");
+      sb_buf_puts(b, "<g class=\"");
       report_html_escape(b, s->css_class);
-      report_buf_puts(b, " legend\">");
+      sb_buf_puts(b, " legend\">");
     } else {
-      report_buf_puts(b, "<g>");
+      sb_buf_puts(b, "<g>");
     }
-    report_buf_printf(b,
+    sb_buf_printf(b,
                       "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
                       "stroke-width=\"2\"%s/>",
                       lx, y, lx + 26, y, color,
                       (s ? s->dashed : k->dashed) ? " stroke-dasharray=\"7 4\"" : "");
     if (s) {
       put_marker(b, s->marker, lx + 13, y, s->color, 0);
-      report_buf_puts(b, "/>");
+      sb_buf_puts(b, "/>");
     }
-    report_buf_printf(b, "<text x=\"%.2f\" y=\"%.2f\">", lx + 33, y + 4);
+    sb_buf_printf(b, "<text x=\"%.2f\" y=\"%.2f\">", lx + 33, y + 4);
     if (put_truncated(b, label, max_chars)) {
-      report_buf_puts(b, "<title>");
+      sb_buf_puts(b, "<title>");
       report_html_escape(b, label);
-      report_buf_puts(b, "</title>");
+      sb_buf_puts(b, "</title>");
     }
-    report_buf_puts(b, "</text></g>\n");
+    sb_buf_puts(b, "</text></g>\n");
   }
-  report_buf_puts(b, "</svg>\n");
-  return report_buf_failed(b) ? -1 : 0;
+  sb_buf_puts(b, "</svg>\n");
+  return sb_buf_failed(b) ? -1 : 0;
 }
 
-int svg_marker_icon(report_buf *b, svg_style style) {
+int svg_marker_icon(sb_buf *b, svg_style style) {
   const char *color = style.color ? style.color : "#000000";
   svg_marker mk = (unsigned)style.marker < SVG_MARKER_COUNT ? style.marker : SVG_MARKER_CIRCLE;
-  report_buf_printf(b,
+  sb_buf_printf(b,
                     "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"mk\" width=\"30\" "
                     "height=\"14\" viewBox=\"0 0 30 14\" aria-hidden=\"true\"><line x1=\"2\" "
                     "y1=\"7\" x2=\"28\" y2=\"7\" stroke=\"%s\" stroke-width=\"2\"%s/>",
                     color, style.dashed ? " stroke-dasharray=\"7 4\"" : "");
   put_marker(b, mk, 15, 7, color, 0);
-  report_buf_puts(b, "/></svg>");
-  return report_buf_failed(b) ? -1 : 0;
+  sb_buf_puts(b, "/></svg>");
+  return sb_buf_failed(b) ? -1 : 0;
 }

@@ -22,7 +22,7 @@
 #ifndef SAICBENCH_SVG_PLOT_H
 #define SAICBENCH_SVG_PLOT_H
 
-#include "report_buf.h"
+#include "report_text.h"
 
 #include <stddef.h>
 
@@ -89,12 +89,12 @@ int svg_plot_add_point(svg_plot *p, int series, double x, double y, int flags);
 int svg_plot_add_point_err(svg_plot *p, int series, double x, double y, double y_lo, double y_hi,
                            int flags);
 /* Appends one <svg>...</svg> element. Returns 0, or -1 if the buffer failed (out of memory). */
-int svg_plot_render(const svg_plot *p, report_buf *out);
+int svg_plot_render(const svg_plot *p, sb_buf *out);
 
 /* Appends a small standalone <svg class="mk"> (30 x 14 px): a line sample (dashed or not)
  * and the marker of style, for legends and tables in the surrounding page. aria-hidden: the
  * text next to it names the series. Returns 0, or -1 if the buffer failed. */
-int svg_marker_icon(report_buf *out, svg_style style);
+int svg_marker_icon(sb_buf *out, svg_style style);
 
 /* Tableau 10 (Tableau's 2016 default categorical palette, designed for 10 series on white;
  * neighbours contrast); index wraps around after 10. Pair it with svg_marker_at(index) so

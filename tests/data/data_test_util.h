@@ -1,4 +1,4 @@
-/* Helpers for the tests of harness/image.c and harness/dataset.c: checks, temporary folders,
+/* Helpers for the tests of data/image.c and data/dataset.c: checks, temporary folders,
  * and PNG/JPEG writers that go straight to libpng/libjpeg (so the tests can produce formats that
  * image.c itself never writes: grey, 16-bit, palette, alpha, CMYK, progressive...). */
 #ifndef SAICBENCH_DATA_TEST_UTIL_H

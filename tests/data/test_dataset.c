@@ -1,4 +1,4 @@
-/* Unit tests of harness/dataset.c on generated datasets: CIFAR-10 binary batches, class
+/* Unit tests of data/dataset.c on generated datasets: CIFAR-10 binary batches, class
  * folders, the split sub-folder rule, plain folders, errors and concurrent loading. */
 #include <errno.h>
 #include <pthread.h>

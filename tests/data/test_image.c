@@ -1,4 +1,4 @@
-/* Unit tests of harness/image.c: PNG/JPEG decoding of every colour type we accept or refuse,
+/* Unit tests of data/image.c: PNG/JPEG decoding of every colour type we accept or refuse,
  * error messages, file reading, and PNG writing. */
 #include <errno.h>
 #include <math.h>

@@ -459,11 +459,11 @@ class CliTest(unittest.TestCase):
         """Runs the suite under a file-size limit (RLIMIT_FSIZE: writes past it fail like a full
         disk, EFBIG) that lets the plan and some results in and stops the rest. The bytes a run
         writes before its first result grow with the schema (an empty database made from
-        harness/schema.sql) and depend on WAL framing, so the limit is searched upward from the
+        results/schema.sql) and depend on WAL framing, so the limit is searched upward from the
         schema's size in 8 KiB steps. Returns the failed run and its database path."""
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         con = sqlite3.connect(":memory:")
-        with open(os.path.join(root, "harness", "schema.sql")) as f:
+        with open(os.path.join(root, "results", "schema.sql")) as f:
             con.executescript(f.read())
         schema_bytes = (con.execute("PRAGMA page_count").fetchone()[0] *
                         con.execute("PRAGMA page_size").fetchone()[0])

@@ -26,7 +26,7 @@ import unittest
 import zlib
 
 SAICBENCH = PLUGIN = None
-APPLICATION_ID = 0x53424442  # "SBDB", harness/store.h
+APPLICATION_ID = 0x53424442  # "SBDB", results/results.h
 
 
 def write_png(path, w, h, seed):

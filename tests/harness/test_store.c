@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "results_internal.h"
 #include "test_util.h"
 
 static char dir[256];
@@ -247,7 +247,7 @@ int main(void) {
   int n_done = 0;
   CHECK(store_compute_aggregates(s, run, err, sizeof err) == 0);
   sqlite3_stmt *st;
-  CHECK(sqlite3_prepare_v2(store_handle(s),
+  CHECK(sqlite3_prepare_v2(store_db(s),
                            "SELECT n, n_errors, n_unreachable, mean_bpp, mean_psnr, "
                            "psnr_of_mean_mse, mean_ssim, mean_ms_ssim FROM aggregates WHERE "
                            "point_id=?",

@@ -1,4 +1,4 @@
-/* The store's flat views (harness/schema.sql): created with a new file, added to a version-2
+/* The store's flat views (results/schema.sql): created with a new file, added to a version-2
  * file written before them on its next read-write open (without a version change), never
  * written by a read-only open or into a foreign file, and no write at all when they are there.
  * test_views.py checks their contents and the ready queries of docs/schema.md. */
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "results_internal.h"
 #include "test_util.h"
 
 static const char *const views[] = {"result_rows", "task_result_rows", "point_summary",
@@ -77,11 +77,11 @@ int main(void) {
   CHECK_MSG(store_open(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
   if (!s)
     return test_report("test_store_views");
-  CHECK(n_views(store_handle(s)) == N_VIEWS);
+  CHECK(n_views(store_db(s)) == N_VIEWS);
   for (int i = 0; i < N_VIEWS; i++) {
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", views[i]);
-    CHECK_MSG(int_query(store_handle(s), sql) == 0, "%s", views[i]);
+    CHECK_MSG(int_query(store_db(s), sql) == 0, "%s", views[i]);
   }
   store_close(s);
 
@@ -95,7 +95,7 @@ int main(void) {
   CHECK_MSG(store_open_readonly(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
   if (s) {
     CHECK(store_schema_version(s) == 2);
-    CHECK(n_views(store_handle(s)) == 0);
+    CHECK(n_views(store_db(s)) == 0);
     store_close(s);
   }
   CHECK(n_views_in_file(tmp_path("v.db")) == 0);
@@ -106,7 +106,7 @@ int main(void) {
   int dv0 = int_query(watch, "PRAGMA data_version");
   CHECK_MSG(store_open(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
   if (s) {
-    CHECK(n_views(store_handle(s)) == N_VIEWS);
+    CHECK(n_views(store_db(s)) == N_VIEWS);
     store_close(s);
   }
   int dv1 = int_query(watch, "PRAGMA data_version");
@@ -137,7 +137,7 @@ int main(void) {
                   "PRAGMA user_version=1;") == SQLITE_OK);
   CHECK_MSG(store_open(tmp_path("v1.db"), &s, err, sizeof err) == 0, "%s", err);
   if (s) {
-    CHECK(n_views(store_handle(s)) == N_VIEWS);
+    CHECK(n_views(store_db(s)) == N_VIEWS);
     CHECK(store_schema_version(s) == STORE_SCHEMA_VERSION);
     store_close(s);
   }

@@ -24,7 +24,7 @@
 #include "ratectl.h"
 #include "runner.h"
 #include "suite.h"
-#include "util.h"
+#include "base.h"
 
 typedef struct enc_cache {
   const codec_vtable *vt;
@@ -89,7 +89,7 @@ static void decode_and_score(enc_cache *c, double knob, int with_metrics) {
 
 static double run_bare(const suite *s, void *const *inst, const codec_vtable *const *vts,
                        image_rgb8 *imgs, size_t n_imgs, int threads, int with_metrics) {
-  double t0 = util_now_ms();
+  double t0 = sb_now_ms();
 #pragma omp parallel num_threads(threads)
   {
     enc_cache *c = calloc(1, sizeof *c);
@@ -118,7 +118,7 @@ static double run_bare(const suite *s, void *const *inst, const codec_vtable *co
     }
     free(c);
   }
-  return (util_now_ms() - t0) / 1000.0;
+  return (sb_now_ms() - t0) / 1000.0;
 }
 
 static int cmp_double(const void *a, const void *b) {

@@ -1,4 +1,4 @@
-/* Paired differences in the report (paired_<dataset>.csv, report_paired.c): a run with two
+/* Paired differences in the report (paired_<dataset>.csv, results_paired.c): a run with two
  * codecs at two bpp targets, one image failing in one codec, a knob point that must not be
  * paired, and a third codec without task rows. Expected values come from the rules that built
  * the database (accuracy and PSNR differences by counting; SI_norm from task_metrics, an
@@ -13,10 +13,32 @@
 
 #include "../harness/test_util.h"
 #include "report.h"
-#include "report_buf.h"
+#include "report_text.h"
 #include "task_metrics.h"
 
 enum { N = 60, K = 5, FAILED = 17 };
+
+/* The reports take a store (results.h); these tests build their databases with SQL on a raw
+ * connection, so each report opens the file read-only as a store, as `saicbench report` does. */
+static store *open_store(sqlite3 *db, char *err, size_t err_len) {
+  const char *path = db ? sqlite3_db_filename(db, "main") : NULL;
+  store *s = NULL;
+  if (!path || !*path) {
+    snprintf(err, err_len, "no database file");
+    return NULL;
+  }
+  return store_open_readonly(path, &s, err, err_len) == 0 ? s : NULL;
+}
+
+static int report_write_opts_db(sqlite3 *db, int64_t run, const char *out,
+                                const report_options *opt, char *err, size_t err_len) {
+  store *s = open_store(db, err, err_len);
+  if (!s)
+    return -1;
+  int rc = report_write_opts(s, run, out, opt, err, err_len);
+  store_close(s);
+  return rc;
+}
 
 static int label(int i) { return i % K; }
 static int orig_top1(int i) { return i % 9 == 0 ? (label(i) + 1) % K : label(i); }
@@ -41,73 +63,81 @@ static char *read_all(const char *path) {
   return s;
 }
 
+static char g_db_dir[] = "/tmp/sb_paired_db_XXXXXX";
+
 static sqlite3 *build_db(const char *schema_path) {
   char *schema = read_all(schema_path);
   sqlite3 *db = NULL;
-  if (!schema || sqlite3_open(":memory:", &db) != SQLITE_OK ||
+  /* A file, not :memory:: the report opens it again as a store (results.h). */
+  char file[64];
+  if (!mkdtemp(g_db_dir)) {
+    fprintf(stderr, "cannot create a temporary folder\n");
+    exit(2);
+  }
+  snprintf(file, sizeof file, "%s/paired.db", g_db_dir);
+  if (!schema || sqlite3_open(file, &db) != SQLITE_OK ||
       sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
     fprintf(stderr, "cannot create the database from %s\n", schema_path);
     exit(2);
   }
   free(schema);
-  report_buf b = {0};
-  report_buf_puts(&b, "PRAGMA user_version = 2;"
-                      "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
-                      " (3, 's', 'h', '2026-01-01T00:00:00Z', 'complete');"
-                      "INSERT INTO datasets (id, run_id, name, path, kind, content_hash,"
-                      " n_images, n_classes) VALUES (5, 3, 'cifar', '/nowhere', 'class-folders',"
-                      " 'c', 60, 5);"
-                      "INSERT INTO codecs (id, run_id, label, codec, settings, knob_name) VALUES"
-                      " (10, 3, 'mse', 'saic', '{}', 'rate'), (11, 3, 'saic', 'saic', '{}',"
-                      " 'rate'), (12, 3, 'webp', 'webp', '{}', 'quality');"
-                      "INSERT INTO points (id, codec_id, kind, value) VALUES"
-                      " (100, 10, 'bpp', 0.125), (101, 10, 'bpp', 0.5), (102, 10, 'knob', 1),"
-                      " (110, 11, 'bpp', 0.125), (111, 11, 'bpp', 0.5), (112, 11, 'knob', 1),"
-                      " (120, 12, 'bpp', 0.125);"
-                      "INSERT INTO tasks (id, run_id, name, kind, checkpoint, checkpoint_sha256,"
-                      " arch, num_classes, input_width, input_height) VALUES"
-                      " (1, 3, 'T', 'classifier', 't', 'x', 'a', 5, 32, 32);");
-  report_buf_puts(&b, "INSERT INTO images (id, dataset_id, idx, name, label, width, height)"
-                      " VALUES ");
+  sb_buf b = {0};
+  sb_buf_puts(&b, "PRAGMA user_version = 2;"
+                  "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
+                  " (3, 's', 'h', '2026-01-01T00:00:00Z', 'complete');"
+                  "INSERT INTO datasets (id, run_id, name, path, kind, content_hash,"
+                  " n_images, n_classes) VALUES (5, 3, 'cifar', '/nowhere', 'class-folders',"
+                  " 'c', 60, 5);"
+                  "INSERT INTO codecs (id, run_id, label, codec, settings, knob_name) VALUES"
+                  " (10, 3, 'mse', 'saic', '{}', 'rate'), (11, 3, 'saic', 'saic', '{}',"
+                  " 'rate'), (12, 3, 'webp', 'webp', '{}', 'quality');"
+                  "INSERT INTO points (id, codec_id, kind, value) VALUES"
+                  " (100, 10, 'bpp', 0.125), (101, 10, 'bpp', 0.5), (102, 10, 'knob', 1),"
+                  " (110, 11, 'bpp', 0.125), (111, 11, 'bpp', 0.5), (112, 11, 'knob', 1),"
+                  " (120, 12, 'bpp', 0.125);"
+                  "INSERT INTO tasks (id, run_id, name, kind, checkpoint, checkpoint_sha256,"
+                  " arch, num_classes, input_width, input_height) VALUES"
+                  " (1, 3, 'T', 'classifier', 't', 'x', 'a', 5, 32, 32);");
+  sb_buf_puts(&b, "INSERT INTO images (id, dataset_id, idx, name, label, width, height)"
+                  " VALUES ");
   for (int i = 0; i < N; i++)
-    report_buf_printf(&b, "%s(%d, 5, %d, 'i%d', %d, 32, 32)", i ? ", " : "", 1000 + i, i, i,
-                      label(i));
-  report_buf_puts(&b, "; INSERT INTO task_refs (task_id, image_id, top1, correct, probs) VALUES ");
+    sb_buf_printf(&b, "%s(%d, 5, %d, 'i%d', %d, 32, 32)", i ? ", " : "", 1000 + i, i, i, label(i));
+  sb_buf_puts(&b, "; INSERT INTO task_refs (task_id, image_id, top1, correct, probs) VALUES ");
   for (int i = 0; i < N; i++)
-    report_buf_printf(&b, "%s(1, %d, %d, %d, X'00')", i ? ", " : "", 1000 + i, orig_top1(i),
-                      orig_top1(i) == label(i));
+    sb_buf_printf(&b, "%s(1, %d, %d, %d, X'00')", i ? ", " : "", 1000 + i, orig_top1(i),
+                  orig_top1(i) == label(i));
   static const int pts[2][3] = {{100, 101, 102}, {110, 111, 112}};
   for (int c = 0; c < 2; c++)
     for (int t = 0; t < 3; t++)
       for (int i = 0; i < N; i++) {
         const int pt = pts[c][t], err = c == 1 && i == FAILED;
         const int p = top1(c, t, i);
-        report_buf_printf(&b,
-                          "; INSERT INTO results (image_id, point_id, bytes, psnr, error) "
-                          "VALUES (%d, %d, 10, %.17g, %s)",
-                          1000 + i, pt, psnr(c, t, i), err ? "'decode failed'" : "NULL");
+        sb_buf_printf(&b,
+                      "; INSERT INTO results (image_id, point_id, bytes, psnr, error) "
+                      "VALUES (%d, %d, 10, %.17g, %s)",
+                      1000 + i, pt, psnr(c, t, i), err ? "'decode failed'" : "NULL");
         if (!err)
-          report_buf_printf(&b,
-                            "; INSERT INTO task_results (task_id, image_id, point_id, top1, "
-                            "correct, agree, kl) VALUES (1, %d, %d, %d, %d, %d, 0)",
-                            1000 + i, pt, p, p == label(i), p == orig_top1(i));
+          sb_buf_printf(&b,
+                        "; INSERT INTO task_results (task_id, image_id, point_id, top1, "
+                        "correct, agree, kl) VALUES (1, %d, %d, %d, %d, %d, 0)",
+                        1000 + i, pt, p, p == label(i), p == orig_top1(i));
       }
   /* Aggregates and task aggregates only need to exist for the points to be listed. */
   static const int all[] = {100, 101, 102, 110, 111, 112};
   for (int k = 0; k < 6; k++)
-    report_buf_printf(&b,
-                      "; INSERT INTO aggregates (point_id, dataset_id, n, n_errors, "
-                      "n_unreachable, mean_bpp, mean_psnr) VALUES (%d, 5, 60, 0, 0, 0.1, 20);"
-                      "INSERT INTO task_aggregates (task_id, point_id, dataset_id, n, accuracy) "
-                      "VALUES (1, %d, 5, 60, 0.5)",
-                      all[k], all[k]);
-  report_buf_puts(&b, ";");
+    sb_buf_printf(&b,
+                  "; INSERT INTO aggregates (point_id, dataset_id, n, n_errors, "
+                  "n_unreachable, mean_bpp, mean_psnr) VALUES (%d, 5, 60, 0, 0, 0.1, 20);"
+                  "INSERT INTO task_aggregates (task_id, point_id, dataset_id, n, accuracy) "
+                  "VALUES (1, %d, 5, 60, 0.5)",
+                  all[k], all[k]);
+  sb_buf_puts(&b, ";");
   char *msg = NULL;
-  if (report_buf_failed(&b) || sqlite3_exec(db, b.data, NULL, NULL, &msg) != SQLITE_OK) {
+  if (sb_buf_failed(&b) || sqlite3_exec(db, b.data, NULL, NULL, &msg) != SQLITE_OK) {
     fprintf(stderr, "cannot fill the database: %s\n", msg ? msg : "out of memory");
     exit(2);
   }
-  report_buf_free(&b);
+  sb_buf_free(&b);
   return db;
 }
 
@@ -159,14 +189,14 @@ static void check_target(const char *csv, int t) {
 
 int main(int argc, char **argv) {
   if (argc != 2) {
-    fprintf(stderr, "usage: test_report_paired harness/schema.sql\n");
+    fprintf(stderr, "usage: test_report_paired results/schema.sql\n");
     return 2;
   }
   sqlite3 *db = build_db(argv[1]);
   char dir[] = "/tmp/saicbench_paired_XXXXXX", path[256], err[512] = "";
   CHECK(mkdtemp(dir) != NULL);
   report_options opt = {.reference = "mse", .no_images = 1, .bootstrap_rounds = 500};
-  CHECK_MSG(report_write_opts(db, 3, dir, &opt, err, sizeof err) == 0, "%s", err);
+  CHECK_MSG(report_write_opts_db(db, 3, dir, &opt, err, sizeof err) == 0, "%s", err);
   snprintf(path, sizeof path, "%s/paired_cifar.csv", dir);
   char *csv = read_all(path);
   CHECK(csv != NULL);
@@ -183,7 +213,7 @@ int main(int argc, char **argv) {
   /* Deterministic: a second report gives the same bytes. */
   char dir2[] = "/tmp/saicbench_paired_XXXXXX", path2[256];
   CHECK(mkdtemp(dir2) != NULL);
-  CHECK(report_write_opts(db, 3, dir2, &opt, err, sizeof err) == 0);
+  CHECK(report_write_opts_db(db, 3, dir2, &opt, err, sizeof err) == 0);
   snprintf(path2, sizeof path2, "%s/paired_cifar.csv", dir2);
   char *csv2 = read_all(path2);
   CHECK(csv && csv2 && strcmp(csv, csv2) == 0);
@@ -192,12 +222,12 @@ int main(int argc, char **argv) {
   CHECK(html && strstr(html, "Paired differences against mse") && strstr(html, "class=\"sig\""));
   /* An unknown reference is an error naming it; rounds < 0 writes no paired file. */
   report_options bad = {.reference = "nope", .no_images = 1};
-  CHECK(report_write_opts(db, 3, dir2, &bad, err, sizeof err) != 0 &&
+  CHECK(report_write_opts_db(db, 3, dir2, &bad, err, sizeof err) != 0 &&
         strstr(err, "reference 'nope': no codec with this label"));
   char dir3[] = "/tmp/saicbench_paired_XXXXXX", path3[256];
   CHECK(mkdtemp(dir3) != NULL);
   report_options off = {.reference = "mse", .no_images = 1, .bootstrap_rounds = -1};
-  CHECK(report_write_opts(db, 3, dir3, &off, err, sizeof err) == 0);
+  CHECK(report_write_opts_db(db, 3, dir3, &off, err, sizeof err) == 0);
   snprintf(path3, sizeof path3, "%s/paired_cifar.csv", dir3);
   CHECK(access(path3, F_OK) != 0);
   free(csv);
@@ -205,7 +235,7 @@ int main(int argc, char **argv) {
   free(html);
   sqlite3_close(db);
   char cmd[1024];
-  snprintf(cmd, sizeof cmd, "rm -rf %s %s %s", dir, dir2, dir3);
+  snprintf(cmd, sizeof cmd, "rm -rf %s %s %s %s", dir, dir2, dir3, g_db_dir);
   CHECK(system(cmd) == 0);
   return test_report("report_paired");
 }

@@ -1,5 +1,5 @@
 /* Tests for reports/: text encoders, axis ticks, the SVG plot module, and report_write() end to
- * end on a small database built from harness/schema.sql (path given as argv[1]).
+ * end on a small database built from results/schema.sql (path given as argv[1]).
  *
  * Usage: test_reports SCHEMA.sql [--keep DIR]
  *   --keep DIR  write the end-to-end report into DIR and keep it (for looking at the page);
@@ -7,8 +7,8 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "image.h"
 #include "report.h"
-#include "report_buf.h"
 #include "report_fs.h"
+#include "report_text.h"
 #include "svg_plot.h"
 
 #include <ctype.h>
@@ -24,6 +24,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
+
+/* The reports take a store (results.h); these tests build their databases with SQL on a raw
+ * connection, so each report opens the file read-only as a store, as `saicbench report` does. */
+static store *open_store(sqlite3 *db, char *err, size_t err_len) {
+  const char *path = db ? sqlite3_db_filename(db, "main") : NULL;
+  store *s = NULL;
+  if (!path || !*path) {
+    snprintf(err, err_len, "no database file");
+    return NULL;
+  }
+  return store_open_readonly(path, &s, err, err_len) == 0 ? s : NULL;
+}
+
+static int report_write_opts_db(sqlite3 *db, int64_t run, const char *out,
+                                const report_options *opt, char *err, size_t err_len) {
+  store *s = open_store(db, err, err_len);
+  if (!s)
+    return -1;
+  int rc = report_write_opts(s, run, out, opt, err, err_len);
+  store_close(s);
+  return rc;
+}
+
+static int report_write_db(sqlite3 *db, int64_t run, const char *out, char *err, size_t err_len) {
+  return report_write_opts_db(db, run, out, NULL, err, err_len);
+}
 
 static int g_failures; /* test-only counter */
 
@@ -67,14 +93,14 @@ static char *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   if (!f)
     return NULL;
-  report_buf b = {0};
+  sb_buf b = {0};
   char chunk[4096];
   size_t n;
   while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    report_buf_append(&b, chunk, n);
+    sb_buf_append(&b, chunk, n);
   fclose(f);
-  if (report_buf_failed(&b)) {
-    report_buf_free(&b);
+  if (sb_buf_failed(&b)) {
+    sb_buf_free(&b);
     return NULL;
   }
   if (len)
@@ -99,13 +125,13 @@ static size_t count_substr(const char *s, const char *needle) {
 }
 
 static char *escape_html(const char *s) {
-  report_buf b = {0};
+  sb_buf b = {0};
   report_html_escape(&b, s);
   return b.data ? b.data : calloc(1, 1);
 }
 
 static char *csv_field(const char *s) {
-  report_buf b = {0};
+  sb_buf b = {0};
   report_csv_field(&b, s);
   return b.data ? b.data : calloc(1, 1);
 }
@@ -126,10 +152,10 @@ static void test_html_escape(void) {
   s = escape_html("");
   CHECK_STR(s, "");
   free(s);
-  report_buf b = {0};
+  sb_buf b = {0};
   report_html_escape(&b, NULL);
   CHECK(b.len == 0);
-  report_buf_free(&b);
+  sb_buf_free(&b);
   s = escape_html("plain text 123");
   CHECK_STR(s, "plain text 123");
   free(s);
@@ -244,27 +270,27 @@ static void test_csv_and_numbers(void) {
     CHECK(strtod(num, NULL) == exact[i]);
   }
 
-  report_buf b = {0};
+  sb_buf b = {0};
   report_file_component(&b, HOSTILE, 64);
-  CHECK_STR(report_buf_str(&b), HOSTILE_FILE);
-  report_buf_reset(&b);
+  CHECK_STR(sb_buf_str(&b), HOSTILE_FILE);
+  sb_buf_reset(&b);
   report_file_component(&b, "../etc/passwd", 64);
-  CHECK_STR(report_buf_str(&b), "_._etc_passwd");
-  report_buf_reset(&b);
+  CHECK_STR(sb_buf_str(&b), "_._etc_passwd");
+  sb_buf_reset(&b);
   report_file_component(&b, "", 64);
-  CHECK_STR(report_buf_str(&b), "_");
-  report_buf_reset(&b);
+  CHECK_STR(sb_buf_str(&b), "_");
+  sb_buf_reset(&b);
   report_file_component(&b, "cifar10-test.v2", 64);
-  CHECK_STR(report_buf_str(&b), "cifar10-test.v2");
-  report_buf_reset(&b);
+  CHECK_STR(sb_buf_str(&b), "cifar10-test.v2");
+  sb_buf_reset(&b);
   report_file_component(&b, "abcdefgh", 3);
-  CHECK_STR(report_buf_str(&b), "abc");
-  report_buf_free(&b);
+  CHECK_STR(sb_buf_str(&b), "abc");
+  sb_buf_free(&b);
 
-  b = (report_buf){0};
-  report_buf_printf(&b, "%0300d|%s", 7, "tail"); /* longer than the printf fast path */
+  b = (sb_buf){0};
+  sb_buf_printf(&b, "%0300d|%s", 7, "tail"); /* longer than the printf fast path */
   CHECK(b.len == 305 && strcmp(b.data + 300, "|tail") == 0);
-  report_buf_free(&b);
+  sb_buf_free(&b);
 
   char err[256];
   CHECK(report_errf(err, sizeof err, "line one\nline two") == -1);
@@ -296,25 +322,25 @@ static int ticks_sane(const svg_ticks *t) {
   return 1;
 }
 
-/* report_buf_take (the harness's strings) and report_write_buf's refusal of a failed buffer. */
+/* sb_buf_take (the harness's strings) and report_write_buf's refusal of a failed buffer. */
 static void test_buf_take(void) {
-  report_buf b = {0};
-  char *s = report_buf_take(&b); /* never appended to: still a string to free */
+  sb_buf b = {0};
+  char *s = sb_buf_take(&b); /* never appended to: still a string to free */
   CHECK_STR(s, "");
   CHECK(b.data == NULL && b.len == 0 && b.cap == 0 && !b.failed);
   free(s);
-  report_buf_printf(&b, "%s=%d", "knob", 50);
-  s = report_buf_take(&b);
+  sb_buf_printf(&b, "%s=%d", "knob", 50);
+  s = sb_buf_take(&b);
   CHECK_STR(s, "knob=50");
   CHECK(b.data == NULL && b.len == 0);
   free(s);
-  report_buf_puts(&b, "lost");
+  sb_buf_puts(&b, "lost");
   b.failed = 1;
-  CHECK(report_buf_take(&b) == NULL);
+  CHECK(sb_buf_take(&b) == NULL);
   CHECK(b.data == NULL && !b.failed);
 
   char err[256] = "";
-  report_buf_puts(&b, "never written");
+  sb_buf_puts(&b, "never written");
   b.failed = 1;
   CHECK(report_write_buf(&b, "/nonexistent", "x.csv", err, sizeof err) == -1);
   CHECK_STR(err, "out of memory building '/nonexistent/x.csv'");
@@ -444,9 +470,9 @@ static void test_svg_plot_codecs(void) {
   }
   CHECK(svg_plot_add_legend_line(p, "knob grid", "#777777", 0) == 0);
   CHECK(svg_plot_add_legend_line(p, "bpp targets", "#777777", 1) == 0);
-  report_buf out = {0};
+  sb_buf out = {0};
   CHECK(svg_plot_render(p, &out) == 0);
-  const char *s = report_buf_str(&out);
+  const char *s = sb_buf_str(&out);
   CHECK(count_substr(s, "class=\"errbar\"") == 3 * NC);
   CHECK(count_substr(s, " legend\">") == NC);      /* one entry per codec ... */
   CHECK(count_substr(s, "<g class=\"c3\">") == 2); /* ... both series carry the class */
@@ -472,17 +498,17 @@ static void test_svg_plot_codecs(void) {
   CHECK(strstr(s, "<script") == NULL);
   /* All shapes render; the icon is a small standalone SVG. */
   for (int m = 0; m < SVG_MARKER_COUNT; m++) {
-    report_buf icon = {0};
+    sb_buf icon = {0};
     CHECK(svg_marker_icon(&icon, (svg_style){.color = "#123456", .marker = (svg_marker)m}) == 0);
-    const char *t = report_buf_str(&icon);
+    const char *t = sb_buf_str(&icon);
     CHECK(strncmp(t, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"mk\"", 50) == 0);
     CHECK(count_substr(t, "fill=\"#123456\"") == 1 && strstr(t, "</svg>") != NULL);
     CHECK(m == SVG_MARKER_CIRCLE   ? strstr(t, "<circle") != NULL
           : m == SVG_MARKER_SQUARE ? strstr(t, "<rect") != NULL
                                    : strstr(t, "<polygon") != NULL);
-    report_buf_free(&icon);
+    sb_buf_free(&icon);
   }
-  report_buf_free(&out);
+  sb_buf_free(&out);
   svg_plot_free(p);
 }
 
@@ -503,9 +529,9 @@ static void test_svg_plot(void) {
   CHECK(svg_plot_add_point(p, b, 0.2, 27, 0) == 0);
   CHECK(svg_plot_add_point(p, b, 0.4, 29, 0) == 0);
   CHECK(svg_plot_add_point(p, 7, 1, 1, 0) == -1);
-  report_buf out = {0};
+  sb_buf out = {0};
   CHECK(svg_plot_render(p, &out) == 0);
-  const char *s = report_buf_str(&out);
+  const char *s = sb_buf_str(&out);
   CHECK(count_substr(s, "<svg") == 1 && count_substr(s, "</svg>") == 1);
   CHECK(strstr(s, "<script") == NULL);
   CHECK(strstr(s, "T &lt;&amp;&gt;") != NULL);
@@ -520,7 +546,7 @@ static void test_svg_plot(void) {
   CHECK(strstr(s, "\xE2\x80\xA6</text>") == NULL);          /* (title inside text) */
   CHECK(count_substr(s, "\xE2\x80\xA6<title>") == 1);       /* ... with an ellipsis */
   CHECK(strstr(s, HOSTILE_HTML) != NULL);                   /* full in <title> */
-  report_buf_free(&out);
+  sb_buf_free(&out);
 
   /* Linear x when the range is small; many series grow the height for the legend. */
   svg_plot_free(p);
@@ -538,13 +564,13 @@ static void test_svg_plot(void) {
     CHECK(k == i);
     CHECK(svg_plot_add_point(p, k, 1 + i * 0.01, i, 0) == 0);
   }
-  out = (report_buf){0};
+  out = (sb_buf){0};
   CHECK(svg_plot_render(p, &out) == 0);
-  s = report_buf_str(&out);
+  s = sb_buf_str(&out);
   CHECK(strstr(s, "(log scale)") == NULL);
   int h = 0;
   CHECK(sscanf(strstr(s, "height=\"") + 8, "%d", &h) == 1 && h >= 40 * 18);
-  report_buf_free(&out);
+  sb_buf_free(&out);
   svg_plot_free(p);
 
   /* Legend below: the plot area gives up height, the SVG keeps the size asked for. */
@@ -559,16 +585,16 @@ static void test_svg_plot(void) {
         p, "series", (svg_style){.color = svg_palette((size_t)i), .marker = SVG_MARKER_TRIANGLE});
     CHECK(svg_plot_add_point(p, k, i, i, 0) == 0);
   }
-  out = (report_buf){0};
+  out = (sb_buf){0};
   CHECK(svg_plot_render(p, &out) == 0);
-  s = report_buf_str(&out);
+  s = sb_buf_str(&out);
   CHECK(strstr(s, "width=\"560\" height=\"380\"") != NULL);
   const char *frame = strstr(s, "<rect x=\"66.00\" y=\"36.00\" width=\"");
   double fw = 0, fh = 0;
   CHECK(frame &&
         sscanf(frame, "<rect x=\"66.00\" y=\"36.00\" width=\"%lf\" height=\"%lf\"", &fw, &fh) == 2);
   CHECK(fw == 560 - 66 - 20 && fh == 380 - 36 - 50 - (3 * 18 + 8)); /* 2 columns, 3 rows */
-  report_buf_free(&out);
+  sb_buf_free(&out);
   svg_plot_free(p);
 
   test_svg_plot_codecs();
@@ -578,10 +604,10 @@ static void test_svg_plot(void) {
   CHECK(p != NULL);
   if (!p)
     return;
-  out = (report_buf){0};
+  out = (sb_buf){0};
   CHECK(svg_plot_render(p, &out) == 0);
-  CHECK(strstr(report_buf_str(&out), "no data") != NULL);
-  report_buf_free(&out);
+  CHECK(strstr(sb_buf_str(&out), "no data") != NULL);
+  sb_buf_free(&out);
   svg_plot_free(p);
 }
 
@@ -668,7 +694,9 @@ static sqlite3 *open_schema_db(const char *path, const char *schema_sql) {
     sqlite3_close(db);
     return NULL;
   }
-  if (exec_sql(db, schema_sql, "schema")) {
+  /* Stamped as store_open stamps a new file, so that the reports open it as a store. */
+  if (exec_sql(db, schema_sql, "schema") ||
+      exec_sql(db, "PRAGMA user_version = 2; PRAGMA application_id = 1396851778", "stamp")) {
     sqlite3_close(db);
     return NULL;
   }
@@ -697,28 +725,28 @@ static int csv_parse(const char *s, csv_table *t) {
     char **fields = NULL;
     size_t nf = 0;
     for (;;) {
-      report_buf f = {0};
-      report_buf_append(&f, "", 0);
+      sb_buf f = {0};
+      sb_buf_append(&f, "", 0);
       if (*s == '"') {
         s++;
         for (;;) {
           if (!*s)
             return -1;
           if (*s == '"' && s[1] == '"') {
-            report_buf_append(&f, "\"", 1);
+            sb_buf_append(&f, "\"", 1);
             s += 2;
           } else if (*s == '"') {
             s++;
             break;
           } else {
-            report_buf_append(&f, s++, 1);
+            sb_buf_append(&f, s++, 1);
           }
         }
       } else {
         while (*s && *s != ',' && *s != '\r' && *s != '\n') {
           if (*s == '"')
             return -1;
-          report_buf_append(&f, s++, 1);
+          sb_buf_append(&f, s++, 1);
         }
       }
       fields = realloc(fields, (nf + 1) * sizeof *fields);
@@ -1138,13 +1166,16 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
   CHECK(exec_sql(db, k_data_sql, "test data") == 0);
 
   int64_t latest = 0;
-  CHECK(report_latest_run(db, &latest, err, sizeof err) == 0 && latest == 3);
+  store *latest_store = open_store(db, err, sizeof err);
+  CHECK(latest_store && results_latest_run(latest_store, &latest, err, sizeof err) == 0 &&
+        latest == 3);
+  store_close(latest_store);
 
   if (keep_dir)
     PATHF(out, "%s", keep_dir);
   else
     PATHF(out, "%s/out/nested", work); /* parents created too */
-  int rc = report_write(db, 2, out, err, sizeof err);
+  int rc = report_write_db(db, 2, out, err, sizeof err);
   if (rc)
     fprintf(stderr, "report_write: %s\n", err);
   CHECK(rc == 0);
@@ -1196,7 +1227,7 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
   PATHF(path, "%s/report.html", out);
   size_t len1 = 0, len2 = 0;
   char *first = read_file(path, &len1);
-  CHECK(report_write(db, 2, out, err, sizeof err) == 0);
+  CHECK(report_write_db(db, 2, out, err, sizeof err) == 0);
   char *second = read_file(path, &len2);
   CHECK(first && second && len1 == len2 && memcmp(first, second, len1) == 0);
   free(first);
@@ -1204,9 +1235,16 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
 
   /* The caller's own transaction is respected (no nested BEGIN). */
   PATHF(out, "%s/out-txn", work);
-  CHECK(exec_sql(db, "BEGIN", "begin") == 0);
-  CHECK(report_write(db, 2, out, err, sizeof err) == 0);
-  CHECK(exec_sql(db, "COMMIT", "commit") == 0);
+  {
+    store *txn = open_store(db, err, sizeof err);
+    int began = 0;
+    CHECK(txn && results_begin_read(txn, &began, err, sizeof err) == 0 && began == 1);
+    int began_again = 1;
+    CHECK(txn && results_begin_read(txn, &began_again, err, sizeof err) == 0 && !began_again);
+    CHECK(txn && report_write(txn, 2, out, err, sizeof err) == 0);
+    CHECK(txn && results_end_read(txn, began, err, sizeof err) == 0);
+    store_close(txn);
+  }
 
   /* File names: unsafe characters replaced, clashes (also by case) get -2, -3, ... */
   CHECK(
@@ -1227,7 +1265,7 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
                " (520, 40, 1, 0, 0, 1, 30), (530, 40, 1, 0, 0, 1, 30);",
                "name data") == 0);
   PATHF(out, "%s/out-names", work);
-  CHECK(report_write(db, 4, out, err, sizeof err) == 0);
+  CHECK(report_write_db(db, 4, out, err, sizeof err) == 0);
   /* Codecs in label order (bytewise): JPEG, a/b, a_b, jpeg; datasets: k/x, k_x. */
   CHECK(file_exists(out, "points_k_x.csv") && file_exists(out, "points_k_x-2.csv"));
   CHECK(file_exists(out, "compressai_JPEG_k_x.json"));
@@ -1248,7 +1286,7 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
 
   /* A run without datasets or codecs still gives a page. */
   PATHF(out, "%s/out-empty", work);
-  rc = report_write(db, 3, out, err, sizeof err);
+  rc = report_write_db(db, 3, out, err, sizeof err);
   CHECK(rc == 0);
   if (rc == 0) {
     PATHF(path, "%s/report.html", out);
@@ -1261,7 +1299,7 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
   /* ---- errors ---- */
   PATHF(out, "%s/out-missing", work);
   err[0] = '\0';
-  CHECK(report_write(db, 99, out, err, sizeof err) != 0);
+  CHECK(report_write_db(db, 99, out, err, sizeof err) != 0);
   CHECK(strstr(err, "run 99 not found") != NULL);
   CHECK(!file_exists(work, "out-missing")); /* nothing written for a bad run */
 
@@ -1272,11 +1310,11 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
   if (f)
     fclose(f);
   err[0] = '\0';
-  CHECK(report_write(db, 2, blocker, err, sizeof err) != 0);
+  CHECK(report_write_db(db, 2, blocker, err, sizeof err) != 0);
   CHECK(strstr(err, blocker) != NULL && strstr(err, "not a directory") != NULL);
   PATHF(out, "%s/plainfile/sub", work);
   err[0] = '\0';
-  CHECK(report_write(db, 2, out, err, sizeof err) != 0);
+  CHECK(report_write_db(db, 2, out, err, sizeof err) != 0);
   CHECK(strstr(err, out) != NULL);
 
   /* A directory where report.html should go: the rename fails, and is reported by name. */
@@ -1284,7 +1322,7 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
   PATHF(path, "%s/report.html", out);
   CHECK(report_mkdirs(path, err, sizeof err) == 0);
   err[0] = '\0';
-  CHECK(report_write(db, 2, out, err, sizeof err) != 0);
+  CHECK(report_write_db(db, 2, out, err, sizeof err) != 0);
   CHECK(strstr(err, "report.html") != NULL);
   CHECK(!dir_has_tmp(out));
 
@@ -1293,41 +1331,42 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
     PATHF(out, "%s/out-ro", work);
     CHECK(mkdir(out, 0500) == 0);
     err[0] = '\0';
-    CHECK(report_write(db, 2, out, err, sizeof err) != 0);
+    CHECK(report_write_db(db, 2, out, err, sizeof err) != 0);
     CHECK(strstr(err, out) != NULL);
     chmod(out, 0700);
   } else {
     fprintf(stderr, "note: running as root; skipped the read-only directory case\n");
   }
 
-  CHECK(report_write(db, 2, "", err, sizeof err) != 0);
+  CHECK(report_write_db(db, 2, "", err, sizeof err) != 0);
   CHECK(report_write(NULL, 2, work, err, sizeof err) != 0);
 
   /* A newer schema than the report knows is refused. */
   CHECK(exec_sql(db, "PRAGMA user_version = 3", "pragma") == 0);
   err[0] = '\0';
   PATHF(out, "%s/out-v3", work);
-  CHECK(report_write(db, 2, out, err, sizeof err) != 0);
+  CHECK(report_write_db(db, 2, out, err, sizeof err) != 0);
   CHECK(strstr(err, "schema version 3") != NULL);
   CHECK(exec_sql(db, "PRAGMA user_version = 1", "pragma") == 0);
   sqlite3_close(db);
 
-  /* report_latest_run on an empty database. */
+  /* results_latest_run on an empty database. */
   PATHF(path, "%s/empty.db", work);
   db = open_schema_db(path, schema);
   CHECK(db != NULL);
   if (db) {
     err[0] = '\0';
-    CHECK(report_latest_run(db, &latest, err, sizeof err) != 0);
+    store *empty = open_store(db, err, sizeof err);
+    CHECK(empty && results_latest_run(empty, &latest, err, sizeof err) != 0);
     CHECK(strstr(err, "no runs") != NULL);
+    store_close(empty);
     sqlite3_close(db);
   }
   /* ... and on a database without the schema. */
   CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
   err[0] = '\0';
-  CHECK(report_latest_run(db, &latest, err, sizeof err) != 0);
-  CHECK(strstr(err, "runs") != NULL);
-  CHECK(report_write(db, 1, work, err, sizeof err) != 0);
+  CHECK(open_store(db, err, sizeof err) == NULL);
+  CHECK(report_write_db(db, 1, work, err, sizeof err) != 0);
   sqlite3_close(db);
   free(schema);
 }
@@ -1391,16 +1430,16 @@ static t_expect t_expected(int task, int point) {
   return e;
 }
 
-static void t_real(report_buf *b, double v) {
+static void t_real(sb_buf *b, double v) {
   if (isfinite(v))
-    report_buf_printf(b, "%.17g", v);
+    sb_buf_printf(b, "%.17g", v);
   else
-    report_buf_puts(b, "NULL");
+    sb_buf_puts(b, "NULL");
 }
 
 static char *t_build_sql(void) {
-  report_buf b = {0};
-  report_buf_puts(
+  sb_buf b = {0};
+  sb_buf_puts(
       &b, "PRAGMA user_version = 2;"
           "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
           " (1, 'decoy', 'd', '2024-06-01T00:00:00Z', 'complete'),"
@@ -1427,34 +1466,34 @@ static char *t_build_sql(void) {
           " (1, 7, 'resnet20', 'classifier', 'r.ckpt', 'aa', 'resnet20', 4, 32, 32),"
           " (2, 7, '<script>alert(1)</script>&\"x''', 'classifier', 'e.ckpt', 'bb',"
           "  'arch<i>', 4, 32, 32);");
-  report_buf_puts(&b, "INSERT INTO images (id, dataset_id, idx, name, label, width, height) "
-                      "VALUES (2000, 60, 0, 'd', 0, 32, 32)");
+  sb_buf_puts(&b, "INSERT INTO images (id, dataset_id, idx, name, label, width, height) "
+                  "VALUES (2000, 60, 0, 'd', 0, 32, 32)");
   for (int i = 0; i < T_IMAGES; i++) {
-    report_buf_printf(&b, ", (%d, 70, %d, 'i%d', ", 1000 + i, i, i);
+    sb_buf_printf(&b, ", (%d, 70, %d, 'i%d', ", 1000 + i, i, i);
     if (t_label(i) < 0)
-      report_buf_puts(&b, "NULL");
+      sb_buf_puts(&b, "NULL");
     else
-      report_buf_printf(&b, "%d", t_label(i));
-    report_buf_puts(&b, ", 32, 32)");
+      sb_buf_printf(&b, "%d", t_label(i));
+    sb_buf_puts(&b, ", 32, 32)");
   }
-  report_buf_puts(&b, ", (1100, 71, 0, 'k0', NULL, 768, 512);");
+  sb_buf_puts(&b, ", (1100, 71, 0, 'k0', NULL, 768, 512);");
   /* The decoy task (another run) scored every image correctly: must never be counted. */
-  report_buf_puts(&b, "INSERT INTO task_refs (task_id, image_id, top1, correct, probs) VALUES "
-                      "(3, 2000, 0, 1, X'00')");
+  sb_buf_puts(&b, "INSERT INTO task_refs (task_id, image_id, top1, correct, probs) VALUES "
+                  "(3, 2000, 0, 1, X'00')");
   for (int task = 1; task <= T_TASKS; task++)
     for (int i = 0; i < T_IMAGES; i++) {
       int l = t_label(i), top1 = t_ref_top1(task, i);
-      report_buf_printf(&b, ", (%d, %d, %d, %s, X'00')", task, 1000 + i, top1,
-                        l < 0       ? "NULL"
-                        : top1 == l ? "1"
-                                    : "0");
+      sb_buf_printf(&b, ", (%d, %d, %d, %s, X'00')", task, 1000 + i, top1,
+                    l < 0       ? "NULL"
+                    : top1 == l ? "1"
+                                : "0");
     }
   for (int i = 0; i < T_IMAGES; i++)
-    report_buf_printf(&b, ", (3, %d, %d, 1, X'00')", 1000 + i, t_label(i) < 0 ? 0 : t_label(i));
-  report_buf_puts(&b, ";INSERT INTO task_results (task_id, image_id, point_id, top1, correct,"
-                      " agree, kl) VALUES (3, 2000, 900, 0, 1, 1, 0)");
+    sb_buf_printf(&b, ", (3, %d, %d, 1, X'00')", 1000 + i, t_label(i) < 0 ? 0 : t_label(i));
+  sb_buf_puts(&b, ";INSERT INTO task_results (task_id, image_id, point_id, top1, correct,"
+                  " agree, kl) VALUES (3, 2000, 900, 0, 1, 1, 0)");
   for (int i = 0; i < T_IMAGES; i++) /* decoy task on this run's images */
-    report_buf_printf(&b, ", (3, %d, 800, %d, 1, 1, 0)", 1000 + i, t_label(i) < 0 ? 0 : t_label(i));
+    sb_buf_printf(&b, ", (3, %d, 800, %d, 1, 1, 0)", 1000 + i, t_label(i) < 0 ? 0 : t_label(i));
   for (int task = 1; task <= T_TASKS; task++)
     for (int p = 0; p < T_POINTS; p++)
       for (int i = 0; i < T_IMAGES; i++) {
@@ -1462,14 +1501,14 @@ static char *t_build_sql(void) {
         if (!t_has(task, pt, i))
           continue;
         int l = t_label(i), top1 = t_top1(task, pt, i);
-        report_buf_printf(&b, ", (%d, %d, %d, %d, %s, %d, 0.25)", task, 1000 + i, pt, top1,
-                          l < 0       ? "NULL"
-                          : top1 == l ? "1"
-                                      : "0",
-                          top1 == t_ref_top1(task, i));
+        sb_buf_printf(&b, ", (%d, %d, %d, %d, %s, %d, 0.25)", task, 1000 + i, pt, top1,
+                      l < 0       ? "NULL"
+                      : top1 == l ? "1"
+                                  : "0",
+                      top1 == t_ref_top1(task, i));
       }
-  report_buf_puts(&b, ";INSERT INTO task_aggregates VALUES (3, 900, 60, 1, 1, 1, 1, 0, 0, 0, 0,"
-                      " 0, 0, 0), (3, 800, 70, 40, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0)");
+  sb_buf_puts(&b, ";INSERT INTO task_aggregates VALUES (3, 900, 60, 1, 1, 1, 1, 0, 0, 0, 0,"
+                  " 0, 0, 0), (3, 800, 70, 40, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0)");
   for (int task = 1; task <= T_TASKS; task++)
     for (int p = 0; p < T_POINTS; p++) {
       int pt = k_t_points[p];
@@ -1477,13 +1516,13 @@ static char *t_build_sql(void) {
       if (e.n_all == 0)
         continue;
       double h_a = 1.75 + 0.01 * task, si = 0.3 + 0.1 * p + 0.001 * task;
-      report_buf_printf(&b, ", (%d, %d, 70, %" PRId64 ", ", task, pt, e.n_all);
+      sb_buf_printf(&b, ", (%d, %d, 70, %" PRId64 ", ", task, pt, e.n_all);
       t_real(&b, (double)e.n_correct / (double)e.labelled);
-      report_buf_puts(&b, ", ");
+      sb_buf_puts(&b, ", ");
       t_real(&b, (double)e.ref_correct / (double)e.labelled);
-      report_buf_puts(&b, ", ");
+      sb_buf_puts(&b, ", ");
       t_real(&b, (double)e.agree / (double)e.n_all);
-      report_buf_puts(&b, ", ");
+      sb_buf_puts(&b, ", ");
       const double rest[] = {h_a,
                              si,
                              si / h_a,
@@ -1492,13 +1531,13 @@ static char *t_build_sql(void) {
                              0.1 + 0.05 * p,
                              task == 1 && pt == 810 ? NAN : 0.02 * (p + 1)};
       for (size_t k = 0; k < sizeof rest / sizeof rest[0]; k++) {
-        report_buf_puts(&b, k ? ", " : "");
+        sb_buf_puts(&b, k ? ", " : "");
         t_real(&b, rest[k]);
       }
-      report_buf_puts(&b, ")");
+      sb_buf_puts(&b, ")");
     }
-  report_buf_puts(&b, ";");
-  return report_buf_failed(&b) ? NULL : b.data;
+  sb_buf_puts(&b, ";");
+  return sb_buf_failed(&b) ? NULL : b.data;
 }
 
 static int t_task_of(const char *name) {
@@ -1663,7 +1702,7 @@ static void test_tasks(const char *schema_path, const char *work, const char *ke
     PATHF(out, "%s-tasks", keep_dir);
   else
     PATHF(out, "%s/out-tasks", work);
-  int rc = report_write(db, 7, out, err, sizeof err);
+  int rc = report_write_db(db, 7, out, err, sizeof err);
   if (rc)
     fprintf(stderr, "report_write (tasks): %s\n", err);
   CHECK(rc == 0);
@@ -1850,13 +1889,13 @@ static char *s_build_sql(const char *data_dir, const char *h0, const char *h1) {
       {0.80, 0.85, 0.90, 0.95}, {0.90, 0.95, 0.94, 0.97}, {0.80, 0.82, 0.86, 0.90}};
   static const double acc[3][4] = {
       {0.5, 0.7, 0.6, 0.8}, {0.6, 0.7, 0.8, 0.9}, {0.5, 0.6, 0.7, 0.8}};
-  report_buf b = {0};
-  report_buf_puts(&b, "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
-                      " (1, 'strips', 'h', '2024-05-01T00:00:00Z', 'complete');"
-                      "INSERT INTO datasets (id, run_id, name, path, kind, content_hash, n_images,"
-                      " n_classes, class_names) VALUES (1, 1, '" S_DATASET "', '");
-  report_buf_puts(&b, data_dir);
-  report_buf_printf(
+  sb_buf b = {0};
+  sb_buf_puts(&b, "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
+                  " (1, 'strips', 'h', '2024-05-01T00:00:00Z', 'complete');"
+                  "INSERT INTO datasets (id, run_id, name, path, kind, content_hash, n_images,"
+                  " n_classes, class_names) VALUES (1, 1, '" S_DATASET "', '");
+  sb_buf_puts(&b, data_dir);
+  sb_buf_printf(
       &b,
       "', 'plain-folder', 'c', 2, 2, '[\"<b>cls0</b>\", \"cat & dog\"]');"
       "INSERT INTO images (id, dataset_id, idx, name, label, width, height, hash)"
@@ -1875,47 +1914,47 @@ static char *s_build_sql(const char *data_dir, const char *h0, const char *h1) {
   for (int c = 0; c < 3; c++)
     for (int k = 0; k < 4; k++) {
       int pid = 100 + 10 * c + k;
-      report_buf_printf(&b,
-                        "INSERT INTO points VALUES (%d, %d, 'knob', %d);"
-                        "INSERT INTO aggregates (point_id, dataset_id, n, n_errors, n_unreachable,"
-                        " mean_knob, mean_bpp, mean_psnr, mean_ssim) VALUES"
-                        " (%d, 1, 2, 0, 0, %d, %.17g, %.17g, %.17g);"
-                        "INSERT INTO task_aggregates (task_id, point_id, dataset_id, n, accuracy)"
-                        " VALUES (1, %d, 1, 1, %.17g);",
-                        pid, 10 + c, knobs[c][k], pid, knobs[c][k], bpp[c][k], psnr[c][k],
-                        ssim[c][k], pid, acc[c][k]);
+      sb_buf_printf(&b,
+                    "INSERT INTO points VALUES (%d, %d, 'knob', %d);"
+                    "INSERT INTO aggregates (point_id, dataset_id, n, n_errors, n_unreachable,"
+                    " mean_knob, mean_bpp, mean_psnr, mean_ssim) VALUES"
+                    " (%d, 1, 2, 0, 0, %d, %.17g, %.17g, %.17g);"
+                    "INSERT INTO task_aggregates (task_id, point_id, dataset_id, n, accuracy)"
+                    " VALUES (1, %d, 1, 1, %.17g);",
+                    pid, 10 + c, knobs[c][k], pid, knobs[c][k], bpp[c][k], psnr[c][k], ssim[c][k],
+                    pid, acc[c][k]);
       for (int im = 1; im <= 2; im++) {
         if (im == 1 && pid == 113) /* failed in the run */
-          report_buf_printf(&b,
-                            "INSERT INTO results (image_id, point_id, error) VALUES"
-                            " (1, %d, 'boom <x>');",
-                            pid);
+          sb_buf_printf(&b,
+                        "INSERT INTO results (image_id, point_id, error) VALUES"
+                        " (1, %d, 'boom <x>');",
+                        pid);
         else
-          report_buf_printf(&b,
-                            "INSERT INTO results (image_id, point_id, knob, bytes, bpp, psnr)"
-                            " VALUES (%d, %d, %d, %s, %.17g, %.17g);",
-                            im, pid, knobs[c][k], pid == 101 && im == 2 ? "1" : "NULL",
-                            bpp[c][k] + im, psnr[c][k] - im);
+          sb_buf_printf(&b,
+                        "INSERT INTO results (image_id, point_id, knob, bytes, bpp, psnr)"
+                        " VALUES (%d, %d, %d, %s, %.17g, %.17g);",
+                        im, pid, knobs[c][k], pid == 101 && im == 2 ? "1" : "NULL", bpp[c][k] + im,
+                        psnr[c][k] - im);
       }
       /* The task on b.png: wrong (class 0) at jpeg knob 20, else right. */
-      report_buf_printf(&b,
-                        "INSERT INTO task_results (task_id, image_id, point_id, top1, correct,"
-                        " agree, kl) VALUES (1, 2, %d, %d, %d, %d, 0);",
-                        pid, pid == 100 ? 0 : 1, pid != 100, pid != 100);
+      sb_buf_printf(&b,
+                    "INSERT INTO task_results (task_id, image_id, point_id, top1, correct,"
+                    " agree, kl) VALUES (1, 2, %d, %d, %d, %d, 0);",
+                    pid, pid == 100 ? 0 : 1, pid != 100, pid != 100);
     }
   /* Run 2: no codec labelled or named jpeg: the first codec (suite order) is the anchor. */
-  report_buf_puts(&b, "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
-                      " (2, 'anchor', 'h', '2024-05-01T00:00:00Z', 'complete');"
-                      "INSERT INTO datasets (id, run_id, name, path, kind, content_hash, n_images,"
-                      " n_classes) VALUES (2, 2, 'd', '/nonexistent', 'plain-folder', 'c', 1, 0);"
-                      "INSERT INTO codecs (id, run_id, label, codec, settings, knob_name) VALUES"
-                      " (20, 2, 'zz', 'webp', '{}', 'quality'), (21, 2, 'aa', 'webp', '{}', 'q');"
-                      "INSERT INTO points VALUES (200, 20, 'knob', 1), (210, 21, 'knob', 1);"
-                      "INSERT INTO aggregates (point_id, dataset_id, n, n_errors, n_unreachable,"
-                      " mean_bpp, mean_psnr) VALUES (200, 2, 1, 0, 0, 1, 30), (210, 2, 1, 0, 0, 1,"
-                      " 31);");
-  if (report_buf_failed(&b)) {
-    report_buf_free(&b);
+  sb_buf_puts(&b, "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
+                  " (2, 'anchor', 'h', '2024-05-01T00:00:00Z', 'complete');"
+                  "INSERT INTO datasets (id, run_id, name, path, kind, content_hash, n_images,"
+                  " n_classes) VALUES (2, 2, 'd', '/nonexistent', 'plain-folder', 'c', 1, 0);"
+                  "INSERT INTO codecs (id, run_id, label, codec, settings, knob_name) VALUES"
+                  " (20, 2, 'zz', 'webp', '{}', 'quality'), (21, 2, 'aa', 'webp', '{}', 'q');"
+                  "INSERT INTO points VALUES (200, 20, 'knob', 1), (210, 21, 'knob', 1);"
+                  "INSERT INTO aggregates (point_id, dataset_id, n, n_errors, n_unreachable,"
+                  " mean_bpp, mean_psnr) VALUES (200, 2, 1, 0, 0, 1, 30), (210, 2, 1, 0, 0, 1,"
+                  " 31);");
+  if (sb_buf_failed(&b)) {
+    sb_buf_free(&b);
     return NULL;
   }
   return b.data;
@@ -1923,7 +1962,7 @@ static char *s_build_sql(const char *data_dir, const char *h0, const char *h1) {
 
 static char *s_report(sqlite3 *db, int64_t run, const char *out, const report_options *opt) {
   char err[512] = "", path[4200];
-  int rc = report_write_opts(db, run, out, opt, err, sizeof err);
+  int rc = report_write_opts_db(db, run, out, opt, err, sizeof err);
   if (rc)
     fprintf(stderr, "report_write_opts: %s\n", err);
   CHECK(rc == 0);
@@ -2053,7 +2092,7 @@ static void test_strips(const char *schema_path, const char *work, const char *k
   opt.anchor = "nope";
   err[0] = '\0';
   PATHF(out, "%s/out-anchor-bad", work);
-  CHECK(report_write_opts(db, 1, out, &opt, err, sizeof err) != 0);
+  CHECK(report_write_opts_db(db, 1, out, &opt, err, sizeof err) != 0);
   CHECK(strstr(err, "anchor 'nope': no codec with this label") != NULL &&
         strstr(err, "j2k, webp") != NULL);
   CHECK(!file_exists(out, "report.html"));

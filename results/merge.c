@@ -1,12 +1,12 @@
-#include "merge.h"
+#include "results_internal.h"
 
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report_buf.h"
-#include "store.h"
+#include "base.h"
+#include "results.h"
 
 typedef struct shard_run {
   int64_t run_id;
@@ -41,12 +41,12 @@ static int read_shard(const char *path, shard_run *r, char *err, size_t err_len)
     return -1;
   sqlite3_stmt *st;
   int rc = -1;
-  if (sqlite3_prepare_v2(store_handle(s),
+  if (sqlite3_prepare_v2(store_db(s),
                          "SELECT id, suite_name, suite_path, suite_hash, suite_text, git_revision, "
                          "host, library_versions, saicbench_version, status, shard, threads "
                          "FROM runs ORDER BY id DESC LIMIT 1",
                          -1, &st, NULL) != SQLITE_OK) {
-    snprintf(err, err_len, "%s: %s", path, sqlite3_errmsg(store_handle(s)));
+    snprintf(err, err_len, "%s: %s", path, sqlite3_errmsg(store_db(s)));
     store_close(s);
     return -1;
   }
@@ -207,7 +207,7 @@ static int exec_bound(sqlite3 *db, const char *sql, int64_t a, int64_t b, int64_
 
 static int copy_shard(store *out, int64_t run_id, const char *path, int64_t src_run, char *err,
                       size_t err_len) {
-  sqlite3 *db = store_handle(out);
+  sqlite3 *db = store_db(out);
   sqlite3_stmt *att;
   if (sqlite3_prepare_v2(db, "ATTACH DATABASE ?1 AS src", -1, &att, NULL) != SQLITE_OK) {
     snprintf(err, err_len, "%s: %s", path, sqlite3_errmsg(db));
@@ -312,15 +312,15 @@ int merge_shards(const char *out_db, const char *const *shard_dbs, size_t n_shar
       }
   }
   if (n_shards != count) {
-    report_buf missing = {0};
+    sb_buf missing = {0};
     for (unsigned k = 0; k < count; k++) {
       int found = 0;
       for (size_t i = 0; i < n_shards; i++)
         found |= runs[i].index == k;
       if (!found)
-        report_buf_printf(&missing, "%s%u/%u", missing.len ? ", " : "", k, count);
+        sb_buf_printf(&missing, "%s%u/%u", missing.len ? ", " : "", k, count);
     }
-    char *m = report_buf_take(&missing);
+    char *m = sb_buf_take(&missing);
     snprintf(err, err_len, "merge: shards missing: %s", m ? m : "?");
     free(m);
     goto done;
@@ -329,13 +329,13 @@ int merge_shards(const char *out_db, const char *const *shard_dbs, size_t n_shar
     goto done;
   int threads = 0;
   char cerr[256]; /* errors while recording a failure do not replace the first error */
-  report_buf hosts = {0};
+  sb_buf hosts = {0};
   for (size_t i = 0; i < n_shards; i++) {
     threads += runs[i].threads;
     if (!hosts.len || !strstr(hosts.data, runs[i].host ? runs[i].host : "?"))
-      report_buf_printf(&hosts, "%s%s", hosts.len ? "," : "", runs[i].host ? runs[i].host : "?");
+      sb_buf_printf(&hosts, "%s%s", hosts.len ? "," : "", runs[i].host ? runs[i].host : "?");
   }
-  char *host = report_buf_take(&hosts);
+  char *host = sb_buf_take(&hosts);
   store_run_info info = {runs[0].suite_name,
                          runs[0].suite_path,
                          runs[0].suite_hash,
@@ -358,12 +358,12 @@ int merge_shards(const char *out_db, const char *const *shard_dbs, size_t n_shar
     }
   /* Every image x point of the plan must now be present. */
   int64_t expected = 0, have = 0;
-  if (exec_bound(store_handle(out),
+  if (exec_bound(store_db(out),
                  "SELECT (SELECT count(*) FROM images i JOIN datasets d ON d.id = i.dataset_id "
                  "WHERE d.run_id = ?1) * (SELECT count(*) FROM points p JOIN codecs c ON "
                  "c.id = p.codec_id WHERE c.run_id = ?1)",
                  *run_id, 0, &expected, err, err_len, out_db) ||
-      exec_bound(store_handle(out),
+      exec_bound(store_db(out),
                  "SELECT count(*) FROM results r JOIN points p ON p.id = r.point_id "
                  "JOIN codecs c ON c.id = p.codec_id WHERE c.run_id = ?1",
                  *run_id, 0, &have, err, err_len, out_db))

@@ -1,6 +1,5 @@
-#include "report_data.h"
-
-#include "report_fs.h"
+/* read.c - the typed model of one run (results.h: results_load). */
+#include "results_internal.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -10,36 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Highest schema version this reader understands (harness/schema.sql). 0 = not stamped yet.
+/* The reader understands schema versions up to STORE_SCHEMA_VERSION (0 = not stamped yet).
  * Version 2 only added the task tables; whether they exist is checked separately, so a
  * version-1 database reads exactly as before. */
-#define REPORT_SCHEMA_VERSION 2
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, const char *what, char *err,
                    size_t err_len) {
   if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
-    return report_errf(err, err_len, "cannot query %s: %s", what, sqlite3_errmsg(db));
+    return results_errf(err, err_len, "cannot query %s: %s", what, sqlite3_errmsg(db));
   return 0;
-}
-
-/* Copies a text column (NULL stays NULL). Returns -1 only when out of memory. */
-static int col_text(sqlite3_stmt *st, int i, char **out) {
-  *out = NULL;
-  const unsigned char *s = sqlite3_column_text(st, i);
-  if (!s)
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? 0 : -1;
-  size_t n = (size_t)sqlite3_column_bytes(st, i);
-  char *d = malloc(n + 1);
-  if (!d)
-    return -1;
-  memcpy(d, s, n);
-  d[n] = '\0';
-  *out = d;
-  return 0;
-}
-
-static double col_real(sqlite3_stmt *st, int i) {
-  return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
 
 /* Room for element n of an array with capacity *cap (doubling, `first` at the start): returns
@@ -68,9 +46,9 @@ rows_end(sqlite3 *db, sqlite3_stmt *st, int rc, char *err, size_t err_len, const
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
   if (rc == ROWS_OOM)
-    report_errf(err, err_len, "out of memory reading %s", what);
+    results_errf(err, err_len, "out of memory reading %s", what);
   else if (rc != SQLITE_DONE)
-    report_errf(err, err_len, "cannot read %s: %s", what, sqlite3_errmsg(db));
+    results_errf(err, err_len, "cannot read %s: %s", what, sqlite3_errmsg(db));
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -82,18 +60,18 @@ static int check_schema(sqlite3 *db, char *err, size_t err_len) {
   int rc = 0;
   if (sqlite3_step(st) == SQLITE_ROW) {
     int v = sqlite3_column_int(st, 0);
-    if (v > REPORT_SCHEMA_VERSION)
-      rc = report_errf(err, err_len,
-                       "database schema version %d is newer than this report supports (%d)", v,
-                       REPORT_SCHEMA_VERSION);
+    if (v > STORE_SCHEMA_VERSION)
+      rc = results_errf(err, err_len,
+                        "database schema version %d is newer than this report supports (%d)", v,
+                        STORE_SCHEMA_VERSION);
   } else {
-    rc = report_errf(err, err_len, "cannot read schema version: %s", sqlite3_errmsg(db));
+    rc = results_errf(err, err_len, "cannot read schema version: %s", sqlite3_errmsg(db));
   }
   sqlite3_finalize(st);
   return rc;
 }
 
-static int load_run(sqlite3 *db, int64_t run_id, report_run *r, char *err, size_t err_len) {
+static int load_run(sqlite3 *db, int64_t run_id, results_run *r, char *err, size_t err_len) {
   sqlite3_stmt *st;
   if (prepare(db,
               "SELECT suite_name, suite_path, suite_hash, command, started_at, ended_at, status, "
@@ -105,10 +83,10 @@ static int load_run(sqlite3 *db, int64_t run_id, report_run *r, char *err, size_
   int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
     sqlite3_finalize(st);
-    return report_errf(err, err_len, "run %" PRId64 " not found in database", run_id);
+    return results_errf(err, err_len, "run %" PRId64 " not found in database", run_id);
   }
   if (rc != SQLITE_ROW) {
-    report_errf(err, err_len, "cannot read run %" PRId64 ": %s", run_id, sqlite3_errmsg(db));
+    results_errf(err, err_len, "cannot read run %" PRId64 ": %s", run_id, sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return -1;
   }
@@ -118,16 +96,16 @@ static int load_run(sqlite3 *db, int64_t run_id, report_run *r, char *err, size_
                    &r->host,       &r->library_versions, &r->saicbench_version};
   int bad = 0;
   for (int i = 0; i < (int)(sizeof text / sizeof text[0]); i++)
-    bad |= col_text(st, i, text[i]);
+    bad |= results_col_text(st, i, text[i]);
   r->has_threads = sqlite3_column_type(st, 11) != SQLITE_NULL;
   r->threads = sqlite3_column_int64(st, 11);
   sqlite3_finalize(st);
   if (bad)
-    return report_errf(err, err_len, "out of memory reading run %" PRId64, run_id);
+    return results_errf(err, err_len, "out of memory reading run %" PRId64, run_id);
   return 0;
 }
 
-static int load_codecs(sqlite3 *db, report_data *d, char *err, size_t err_len) {
+static int load_codecs(sqlite3 *db, results_data *d, char *err, size_t err_len) {
   sqlite3_stmt *st;
   if (prepare(db,
               "SELECT id, label, codec, library_version, settings, knob_name, plugin_path "
@@ -138,18 +116,18 @@ static int load_codecs(sqlite3 *db, report_data *d, char *err, size_t err_len) {
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    report_codec *v = grow(d->codecs, d->n_codecs, &cap, 8, sizeof *v);
+    results_codec *v = grow(d->codecs, d->n_codecs, &cap, 8, sizeof *v);
     if (!v) {
       rc = ROWS_OOM;
       break;
     }
     d->codecs = v;
-    report_codec *c = &d->codecs[d->n_codecs++];
+    results_codec *c = &d->codecs[d->n_codecs++];
     memset(c, 0, sizeof *c);
     c->id = sqlite3_column_int64(st, 0);
-    if (col_text(st, 1, &c->label) || col_text(st, 2, &c->codec) ||
-        col_text(st, 3, &c->library_version) || col_text(st, 4, &c->settings) ||
-        col_text(st, 5, &c->knob_name) || col_text(st, 6, &c->plugin_path)) {
+    if (results_col_text(st, 1, &c->label) || results_col_text(st, 2, &c->codec) ||
+        results_col_text(st, 3, &c->library_version) || results_col_text(st, 4, &c->settings) ||
+        results_col_text(st, 5, &c->knob_name) || results_col_text(st, 6, &c->plugin_path)) {
       rc = ROWS_OOM;
       break;
     }
@@ -157,7 +135,7 @@ static int load_codecs(sqlite3 *db, report_data *d, char *err, size_t err_len) {
   return rows_end(db, st, rc, err, err_len, "codecs of run %" PRId64, d->run.id);
 }
 
-static int load_datasets(sqlite3 *db, report_data *d, char *err, size_t err_len) {
+static int load_datasets(sqlite3 *db, results_data *d, char *err, size_t err_len) {
   sqlite3_stmt *st;
   if (prepare(db,
               "SELECT id, name, path, kind, content_hash, selection, n_images, n_classes, "
@@ -169,18 +147,18 @@ static int load_datasets(sqlite3 *db, report_data *d, char *err, size_t err_len)
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    report_dataset *v = grow(d->datasets, d->n_datasets, &cap, 4, sizeof *v);
+    results_dataset *v = grow(d->datasets, d->n_datasets, &cap, 4, sizeof *v);
     if (!v) {
       rc = ROWS_OOM;
       break;
     }
     d->datasets = v;
-    report_dataset *ds = &d->datasets[d->n_datasets++];
+    results_dataset *ds = &d->datasets[d->n_datasets++];
     memset(ds, 0, sizeof *ds);
     ds->id = sqlite3_column_int64(st, 0);
-    if (col_text(st, 1, &ds->name) || col_text(st, 2, &ds->path) || col_text(st, 3, &ds->kind) ||
-        col_text(st, 4, &ds->content_hash) || col_text(st, 5, &ds->selection) ||
-        col_text(st, 8, &ds->class_names_json)) {
+    if (results_col_text(st, 1, &ds->name) || results_col_text(st, 2, &ds->path) ||
+        results_col_text(st, 3, &ds->kind) || results_col_text(st, 4, &ds->content_hash) ||
+        results_col_text(st, 5, &ds->selection) || results_col_text(st, 8, &ds->class_names_json)) {
       rc = ROWS_OOM;
       break;
     }
@@ -190,7 +168,7 @@ static int load_datasets(sqlite3 *db, report_data *d, char *err, size_t err_len)
   return rows_end(db, st, rc, err, err_len, "datasets of run %" PRId64, d->run.id);
 }
 
-static size_t codec_index(const report_data *d, int64_t codec_id) {
+static size_t codec_index(const results_data *d, int64_t codec_id) {
   for (size_t i = 0; i < d->n_codecs; i++)
     if (d->codecs[i].id == codec_id)
       return i;
@@ -199,7 +177,7 @@ static size_t codec_index(const report_data *d, int64_t codec_id) {
 
 /* The order of report.h: label (bytewise: SQLite's BINARY collation), knob before bpp, bpp
  * with NULL last, then the point value. */
-static int load_rows(sqlite3 *db, report_data *d, report_dataset *ds, char *err, size_t err_len) {
+static int load_rows(sqlite3 *db, results_data *d, results_dataset *ds, char *err, size_t err_len) {
   sqlite3_stmt *st;
   if (prepare(db,
               "SELECT p.codec_id, p.id, p.kind, p.value, a.n, a.n_errors, a.n_unreachable, "
@@ -216,18 +194,18 @@ static int load_rows(sqlite3 *db, report_data *d, report_dataset *ds, char *err,
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    report_row *v = grow(ds->rows, ds->n_rows, &cap, 32, sizeof *v);
+    results_row *v = grow(ds->rows, ds->n_rows, &cap, 32, sizeof *v);
     if (!v) {
       rc = ROWS_OOM;
       break;
     }
     ds->rows = v;
-    report_row *r = &ds->rows[ds->n_rows++];
+    results_row *r = &ds->rows[ds->n_rows++];
     r->codec = codec_index(d, sqlite3_column_int64(st, 0));
     r->point_id = sqlite3_column_int64(st, 1);
     const unsigned char *kind = sqlite3_column_text(st, 2);
     r->is_bpp = kind && strcmp((const char *)kind, "bpp") == 0;
-    r->value = col_real(st, 3);
+    r->value = results_col_real(st, 3);
     r->n = sqlite3_column_int64(st, 4);
     r->n_errors = sqlite3_column_int64(st, 5);
     r->n_unreachable = sqlite3_column_int64(st, 6);
@@ -235,7 +213,7 @@ static int load_rows(sqlite3 *db, report_data *d, report_dataset *ds, char *err,
                        &r->psnr_of_mean_mse, &r->ssim, &r->ms_ssim,    &r->encode_ms,
                        &r->decode_ms};
     for (int i = 0; i < 9; i++)
-      *reals[i] = col_real(st, 7 + i);
+      *reals[i] = results_col_real(st, 7 + i);
   }
   if (rows_end(db, st, rc, err, err_len, "aggregates of dataset %" PRId64, ds->id))
     return -1;
@@ -249,7 +227,7 @@ static int load_rows(sqlite3 *db, report_data *d, report_dataset *ds, char *err,
   sqlite3_bind_int64(st, 1, d->run.id);
   sqlite3_bind_int64(st, 2, ds->id);
   if (sqlite3_step(st) != SQLITE_ROW) {
-    report_errf(err, err_len, "cannot count missing aggregates: %s", sqlite3_errmsg(db));
+    results_errf(err, err_len, "cannot count missing aggregates: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return -1;
   }
@@ -268,7 +246,7 @@ static int has_task_tables(sqlite3 *db, int *has, char *err, size_t err_len) {
               &st, "the schema", err, err_len))
     return -1;
   if (sqlite3_step(st) != SQLITE_ROW) {
-    report_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
+    results_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return -1;
   }
@@ -277,7 +255,7 @@ static int has_task_tables(sqlite3 *db, int *has, char *err, size_t err_len) {
   return 0;
 }
 
-static int load_tasks(sqlite3 *db, report_data *d, char *err, size_t err_len) {
+static int load_tasks(sqlite3 *db, results_data *d, char *err, size_t err_len) {
   sqlite3_stmt *st;
   if (prepare(db,
               "SELECT id, name, kind, arch, num_classes FROM tasks WHERE run_id = ?1 "
@@ -288,16 +266,17 @@ static int load_tasks(sqlite3 *db, report_data *d, char *err, size_t err_len) {
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    report_task *v = grow(d->tasks, d->n_tasks, &cap, 4, sizeof *v);
+    results_task *v = grow(d->tasks, d->n_tasks, &cap, 4, sizeof *v);
     if (!v) {
       rc = ROWS_OOM;
       break;
     }
     d->tasks = v;
-    report_task *t = &d->tasks[d->n_tasks++];
+    results_task *t = &d->tasks[d->n_tasks++];
     memset(t, 0, sizeof *t);
     t->id = sqlite3_column_int64(st, 0);
-    if (col_text(st, 1, &t->name) || col_text(st, 2, &t->kind) || col_text(st, 3, &t->arch)) {
+    if (results_col_text(st, 1, &t->name) || results_col_text(st, 2, &t->kind) ||
+        results_col_text(st, 3, &t->arch)) {
       rc = ROWS_OOM;
       break;
     }
@@ -306,14 +285,14 @@ static int load_tasks(sqlite3 *db, report_data *d, char *err, size_t err_len) {
   return rows_end(db, st, rc, err, err_len, "tasks of run %" PRId64, d->run.id);
 }
 
-static size_t task_index(const report_data *d, int64_t task_id) {
+static size_t task_index(const results_data *d, int64_t task_id) {
   for (size_t i = 0; i < d->n_tasks; i++)
     if (d->tasks[i].id == task_id)
       return i;
   return SIZE_MAX;
 }
 
-static size_t row_index(const report_dataset *ds, int64_t point_id) {
+static size_t row_index(const results_dataset *ds, int64_t point_id) {
   for (size_t i = 0; i < ds->n_rows; i++)
     if (ds->rows[i].point_id == point_id)
       return i;
@@ -321,7 +300,7 @@ static size_t row_index(const report_dataset *ds, int64_t point_id) {
 }
 
 /* task_aggregates of one dataset, in the order of report.h (task name, then as the rows). */
-static int load_task_rows(sqlite3 *db, report_data *d, report_dataset *ds, char *err,
+static int load_task_rows(sqlite3 *db, results_data *d, results_dataset *ds, char *err,
                           size_t err_len) {
   sqlite3_stmt *st;
   if (prepare(db,
@@ -342,13 +321,13 @@ static int load_task_rows(sqlite3 *db, report_data *d, report_dataset *ds, char 
   size_t cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    report_task_row *v = grow(ds->task_rows, ds->n_task_rows, &cap, 32, sizeof *v);
+    results_task_row *v = grow(ds->task_rows, ds->n_task_rows, &cap, 32, sizeof *v);
     if (!v) {
       rc = ROWS_OOM;
       break;
     }
     ds->task_rows = v;
-    report_task_row *r = &ds->task_rows[ds->n_task_rows++];
+    results_task_row *r = &ds->task_rows[ds->n_task_rows++];
     memset(r, 0, sizeof *r);
     r->task = task_index(d, sqlite3_column_int64(st, 0));
     r->codec = codec_index(d, sqlite3_column_int64(st, 1));
@@ -356,14 +335,14 @@ static int load_task_rows(sqlite3 *db, report_data *d, report_dataset *ds, char 
     r->row = row_index(ds, r->point_id);
     const unsigned char *kind = sqlite3_column_text(st, 3);
     r->is_bpp = kind && strcmp((const char *)kind, "bpp") == 0;
-    r->value = col_real(st, 4);
-    r->bpp = col_real(st, 5);
-    r->stream_bpp = col_real(st, 6);
+    r->value = results_col_real(st, 4);
+    r->bpp = results_col_real(st, 5);
+    r->stream_bpp = results_col_real(st, 6);
     r->n = sqlite3_column_int64(st, 7);
     double *reals[] = {&r->accuracy, &r->ref_accuracy, &r->agreement, &r->h_a,     &r->si,
                        &r->si_norm,  &r->i_y_a,        &r->i_y_b,     &r->delta_i, &r->mean_kl};
     for (int i = 0; i < 10; i++)
-      *reals[i] = col_real(st, 8 + i);
+      *reals[i] = results_col_real(st, 8 + i);
   }
   return rows_end(db, st, rc, err, err_len, "task aggregates of dataset %" PRId64, ds->id);
 }
@@ -379,8 +358,8 @@ typedef struct class_counts {
 } class_counts;
 
 /* Runs one grouped count query (task, [point,] label, n, correct) and appends its rows. */
-static int read_counts(sqlite3 *db, const char *sql, int with_point, const report_data *d,
-                       const report_dataset *ds, class_counts *out, char *err, size_t err_len) {
+static int read_counts(sqlite3 *db, const char *sql, int with_point, const results_data *d,
+                       const results_dataset *ds, class_counts *out, char *err, size_t err_len) {
   sqlite3_stmt *st;
   if (prepare(db, sql, &st, "per-class task results", err, err_len))
     return -1;
@@ -389,12 +368,12 @@ static int read_counts(sqlite3 *db, const char *sql, int with_point, const repor
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t label = sqlite3_column_int64(st, with_point ? 2 : 1);
-    if (label < 0 || label >= REPORT_MAX_CLASSES)
+    if (label < 0 || label >= RESULTS_MAX_CLASSES)
       continue;
     class_count *v = grow(out->v, out->n, &out->cap, 64, sizeof *v);
     if (!v) { /* not ROWS_OOM: this message names no dataset, like load_task_classes' own */
       sqlite3_finalize(st);
-      return report_errf(err, err_len, "out of memory reading per-class task results");
+      return results_errf(err, err_len, "out of memory reading per-class task results");
     }
     out->v = v;
     class_count *c = &out->v[out->n++];
@@ -412,7 +391,7 @@ static int64_t *counts_new(size_t n) { return calloc(n ? n : 1, sizeof(int64_t))
 
 /* Class names from the datasets.class_names JSON array (entries that are not strings, or a
  * column that is not an array, give no names). Returns -1 only when out of memory. */
-static int load_class_names(report_dataset *ds) {
+static int load_class_names(results_dataset *ds) {
   ds->class_names = calloc(ds->n_class_cols ? ds->n_class_cols : 1, sizeof *ds->class_names);
   if (!ds->class_names)
     return -1;
@@ -441,7 +420,7 @@ static int load_class_names(report_dataset *ds) {
  * (never one per point: nightly databases hold millions of task_results rows). The joins start
  * from the run's tasks and the dataset's images, so the primary key (task_id, image_id, ...)
  * finds the rows. */
-static int load_task_classes(sqlite3 *db, report_data *d, report_dataset *ds, char *err,
+static int load_task_classes(sqlite3 *db, results_data *d, results_dataset *ds, char *err,
                              size_t err_len) {
   class_counts dec = {0}, ref = {0};
   int rc = read_counts(db,
@@ -464,7 +443,7 @@ static int load_task_classes(sqlite3 *db, report_data *d, report_dataset *ds, ch
     free(ref.v);
     return -1;
   }
-  size_t k = ds->n_classes > 0 && ds->n_classes < REPORT_MAX_CLASSES ? (size_t)ds->n_classes : 0;
+  size_t k = ds->n_classes > 0 && ds->n_classes < RESULTS_MAX_CLASSES ? (size_t)ds->n_classes : 0;
   for (size_t i = 0; i < dec.n; i++)
     if ((size_t)dec.v[i].label >= k)
       k = (size_t)dec.v[i].label + 1;
@@ -489,7 +468,7 @@ static int load_task_classes(sqlite3 *db, report_data *d, report_dataset *ds, ch
     size_t t = task_index(d, ref.v[i].task_id);
     if (t == SIZE_MAX)
       continue;
-    report_task_ref *r = &ds->task_refs[t];
+    results_task_ref *r = &ds->task_refs[t];
     r->class_n[ref.v[i].label] += ref.v[i].n;
     r->class_correct[ref.v[i].label] += ref.v[i].correct;
     r->n += ref.v[i].n;
@@ -500,7 +479,7 @@ static int load_task_classes(sqlite3 *db, report_data *d, report_dataset *ds, ch
   for (size_t i = 0; i < dec.n && !oom; i++) {
     size_t t = task_index(d, dec.v[i].task_id);
     for (size_t j = 0; j < ds->n_task_rows; j++) {
-      report_task_row *r = &ds->task_rows[j];
+      results_task_row *r = &ds->task_rows[j];
       if (r->task != t || r->point_id != dec.v[i].point_id)
         continue;
       r->class_n[dec.v[i].label] += dec.v[i].n;
@@ -512,12 +491,13 @@ static int load_task_classes(sqlite3 *db, report_data *d, report_dataset *ds, ch
   free(dec.v);
   free(ref.v);
   if (oom)
-    return report_errf(err, err_len, "out of memory reading per-class task results");
+    return results_errf(err, err_len, "out of memory reading per-class task results");
   return 0;
 }
 
-int report_data_load(sqlite3 *db, int64_t run_id, report_data *d, char *err, size_t err_len) {
+int results_load(store *s, int64_t run_id, results_data *d, char *err, size_t err_len) {
   memset(d, 0, sizeof *d);
+  sqlite3 *db = store_db(s);
   if (check_schema(db, err, err_len) || load_run(db, run_id, &d->run, err, err_len) ||
       load_codecs(db, d, err, err_len) || load_datasets(db, d, err, err_len))
     return -1;
@@ -532,7 +512,7 @@ int report_data_load(sqlite3 *db, int64_t run_id, report_data *d, char *err, siz
   if (load_tasks(db, d, err, err_len))
     return -1;
   for (size_t i = 0; i < d->n_datasets && d->n_tasks > 0; i++) {
-    report_dataset *ds = &d->datasets[i];
+    results_dataset *ds = &d->datasets[i];
     if (load_task_rows(db, d, ds, err, err_len) ||
         (ds->n_task_rows > 0 && load_task_classes(db, d, ds, err, err_len)))
       return -1;
@@ -540,15 +520,15 @@ int report_data_load(sqlite3 *db, int64_t run_id, report_data *d, char *err, siz
   return 0;
 }
 
-void report_data_free(report_data *d) {
-  report_run *r = &d->run;
+void results_data_free(results_data *d) {
+  results_run *r = &d->run;
   char *run_text[] = {r->suite_name, r->suite_path,       r->suite_hash,       r->command,
                       r->started_at, r->ended_at,         r->status,           r->git_revision,
                       r->host,       r->library_versions, r->saicbench_version};
   for (size_t i = 0; i < sizeof run_text / sizeof run_text[0]; i++)
     free(run_text[i]);
   for (size_t i = 0; i < d->n_codecs; i++) {
-    report_codec *c = &d->codecs[i];
+    results_codec *c = &d->codecs[i];
     free(c->label);
     free(c->codec);
     free(c->library_version);
@@ -558,7 +538,7 @@ void report_data_free(report_data *d) {
   }
   free(d->codecs);
   for (size_t i = 0; i < d->n_datasets; i++) {
-    report_dataset *ds = &d->datasets[i];
+    results_dataset *ds = &d->datasets[i];
     free(ds->name);
     free(ds->path);
     free(ds->kind);

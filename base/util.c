@@ -1,4 +1,4 @@
-#include "util.h"
+#include "base.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -8,27 +8,27 @@
 #include <time.h>
 #include <xxhash.h>
 
-double util_now_ms(void) {
+double sb_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-void util_iso8601_utc(char out[32]) {
+void sb_iso8601_utc(char out[32]) {
   time_t now = time(NULL);
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void util_hash128_hex(const void *data, size_t size, char out[33]) {
+void sb_hash128_hex(const void *data, size_t size, char out[33]) {
   XXH128_hash_t h = XXH3_128bits(data, size);
   snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
-char *util_strdup(const char *s) { return s ? strdup(s) : NULL; }
+char *sb_strdup(const char *s) { return s ? strdup(s) : NULL; }
 
-void util_format_number(double v, char out[32]) {
+void sb_format_number(double v, char out[32]) {
   /* Shortest %g form that reads back to the same double. */
   for (int prec = 6; prec <= 17; prec++) {
     snprintf(out, 32, "%.*g", prec, v);
@@ -37,7 +37,7 @@ void util_format_number(double v, char out[32]) {
   }
 }
 
-int util_sha256_file(const char *path, char out[65], char *err, size_t err_len) {
+int sb_sha256_file(const char *path, char out[65], char *err, size_t err_len) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     snprintf(err, err_len, "%s: %s", path, strerror(errno));

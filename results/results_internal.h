@@ -1,0 +1,44 @@
+/* results_internal.h - what the files of sb_results share; never included outside results/.
+ * Thread-safety: as results.h (a store is used by one thread at a time). */
+#ifndef SAICBENCH_RESULTS_INTERNAL_H
+#define SAICBENCH_RESULTS_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "results.h"
+
+extern const char store_schema_sql[]; /* results/schema.sql, embedded at build time */
+
+struct store {
+  sqlite3 *db;
+  char *path;
+  int version;
+  sqlite3_stmt *insert_result, *update_image, *insert_task_ref, *insert_task_result;
+  sqlite3_stmt *insert_repeats, *delete_repeats;
+};
+
+/* The connection of s (for the read side and merge, which run their own statements). */
+sqlite3 *store_db(store *s);
+
+/* "PATH: WHAT: SQLite's message (hint)" into err; returns -1. */
+int store_fail(store *s, const char *what, char *err, size_t err_len);
+/* Runs SQL without rows; the message names the file. */
+int store_exec(store *s, const char *sql, char *err, size_t err_len);
+int store_prepare(store *s, const char *sql, sqlite3_stmt **st, char *err, size_t err_len);
+/* Binds text (NULL as NULL) / a real (non-finite as NULL). */
+void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+void store_bind_real(sqlite3_stmt *st, int i, double v);
+/* Steps a statement that returns no rows, then finalizes it. */
+int store_step_done(store *s, sqlite3_stmt *st, const char *what, char *err, size_t err_len);
+
+/* Formats err like snprintf; returns -1. */
+int results_errf(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Copies a text column (NULL stays NULL). Returns -1 only when out of memory. */
+int results_col_text(sqlite3_stmt *st, int i, char **out);
+/* A real column, NAN for NULL. */
+double results_col_real(sqlite3_stmt *st, int i);
+
+#endif

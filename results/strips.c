@@ -1,0 +1,174 @@
+/* strips.c - the images that report.html's example strips show, and their stored results
+ * (results.h: results_strip_picks). */
+#include "results_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void results_strip_picks_free(results_strip_pick *picks, size_t n) {
+  for (size_t i = 0; picks && i < n; i++) {
+    free(picks[i].name);
+    free(picks[i].hash);
+    for (size_t k = 0; picks[i].points && k < picks[i].n_points; k++)
+      free(picks[i].points[k].error);
+    free(picks[i].points);
+  }
+  free(picks);
+}
+
+/* Task tables exist only from schema version 2 on. */
+static int has_task_tables(sqlite3 *db, int *has, char *err, size_t err_len) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                         "('tasks', 'task_refs', 'task_results')",
+                         -1, &st, NULL) != SQLITE_OK)
+    return results_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
+  *has = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 3;
+  sqlite3_finalize(st);
+  return 0;
+}
+
+/* The picked images (see results.h), without their points. */
+static int read_picks(sqlite3 *db, const results_data *d, const results_dataset *ds, size_t task,
+                      int has_tasks, size_t n_pick, results_strip_pick *picks, size_t *n, char *err,
+                      size_t err_len) {
+  /* With a task: the images it classified correctly on the original first, and one per class
+   * before a second of any class, so the strips show several classes. Without labels this is
+   * simply index order. */
+  const char *sql_task =
+      "SELECT id, idx, name, label, width, height, hash, ref_top1 FROM ("
+      " SELECT i.id, i.idx, i.name, i.label, i.width, i.height, i.hash, r.top1 AS ref_top1,"
+      "  coalesce(r.correct, 0) AS ok, row_number() OVER (PARTITION BY coalesce(r.correct, 0),"
+      "  i.label ORDER BY i.idx) AS rn"
+      " FROM images i LEFT JOIN task_refs r ON r.image_id = i.id AND r.task_id = ?2"
+      " WHERE i.dataset_id = ?1 AND i.error IS NULL AND i.width > 0 AND i.height > 0"
+      " AND i.hash IS NOT NULL)"
+      " ORDER BY ok DESC, rn, idx LIMIT ?3";
+  const char *sql_plain =
+      "SELECT id, idx, name, label, width, height, hash, NULL FROM images"
+      " WHERE dataset_id = ?1 AND error IS NULL AND width > 0 AND height > 0 AND hash IS NOT NULL"
+      " ORDER BY idx LIMIT ?3";
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, has_tasks ? sql_task : sql_plain, -1, &st, NULL) != SQLITE_OK)
+    return results_errf(err, err_len, "cannot query images: %s", sqlite3_errmsg(db));
+  sqlite3_bind_int64(st, 1, ds->id);
+  if (has_tasks)
+    sqlite3_bind_int64(st, 2, task == SIZE_MAX ? -1 : d->tasks[task].id);
+  sqlite3_bind_int64(st, 3, (sqlite3_int64)n_pick);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < n_pick) {
+    results_strip_pick *p = &picks[(*n)++];
+    p->image_id = sqlite3_column_int64(st, 0);
+    p->idx = sqlite3_column_int64(st, 1);
+    p->label = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 3);
+    p->width = sqlite3_column_int(st, 4);
+    p->height = sqlite3_column_int(st, 5);
+    p->ref_top1 = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7);
+    if (results_col_text(st, 2, &p->name) || results_col_text(st, 6, &p->hash) || !p->name ||
+        !p->hash) {
+      sqlite3_finalize(st);
+      return results_errf(err, err_len, "out of memory");
+    }
+  }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    results_errf(err, err_len, "cannot read images: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return -1;
+  }
+  sqlite3_finalize(st);
+  return 0;
+}
+
+/* Each pick's stored result and task top-1 at every row of the dataset. */
+static int read_points(sqlite3 *db, const results_data *d, const results_dataset *ds, size_t task,
+                       results_strip_pick *picks, size_t n, char *err, size_t err_len) {
+  sqlite3_stmt *res = NULL, *top = NULL;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT knob, bytes, bpp, psnr, error FROM results "
+                         "WHERE image_id = ?1 AND point_id = ?2",
+                         -1, &res, NULL) != SQLITE_OK ||
+      (task != SIZE_MAX &&
+       sqlite3_prepare_v2(db,
+                          "SELECT top1 FROM task_results "
+                          "WHERE task_id = ?1 AND image_id = ?2 AND point_id = ?3",
+                          -1, &top, NULL) != SQLITE_OK)) {
+    results_errf(err, err_len, "cannot query results: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(res);
+    return -1;
+  }
+  int rc = 0;
+  for (size_t k = 0; k < n && rc == 0; k++) {
+    results_strip_pick *p = &picks[k];
+    p->points = calloc(ds->n_rows ? ds->n_rows : 1, sizeof *p->points);
+    if (!p->points) {
+      rc = results_errf(err, err_len, "out of memory");
+      break;
+    }
+    p->n_points = ds->n_rows;
+    for (size_t r = 0; r < ds->n_rows && rc == 0; r++) {
+      results_strip_point *t = &p->points[r];
+      t->knob = t->bpp = t->psnr = NAN;
+      t->bytes = -1;
+      t->top1 = -1;
+      sqlite3_reset(res);
+      sqlite3_bind_int64(res, 1, p->image_id);
+      sqlite3_bind_int64(res, 2, ds->rows[r].point_id);
+      int step = sqlite3_step(res);
+      if (step == SQLITE_ROW) {
+        t->has_result = 1;
+        t->knob = results_col_real(res, 0);
+        t->bytes = sqlite3_column_type(res, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(res, 1);
+        t->bpp = results_col_real(res, 2);
+        t->psnr = results_col_real(res, 3);
+        if (results_col_text(res, 4, &t->error))
+          rc = results_errf(err, err_len, "out of memory");
+      } else if (step != SQLITE_DONE) {
+        rc = results_errf(err, err_len, "cannot read results: %s", sqlite3_errmsg(db));
+      }
+      if (top && rc == 0) {
+        sqlite3_reset(top);
+        sqlite3_bind_int64(top, 1, d->tasks[task].id);
+        sqlite3_bind_int64(top, 2, p->image_id);
+        sqlite3_bind_int64(top, 3, ds->rows[r].point_id);
+        step = sqlite3_step(top);
+        if (step == SQLITE_ROW)
+          t->top1 = sqlite3_column_int(top, 0);
+        else if (step != SQLITE_DONE)
+          rc = results_errf(err, err_len, "cannot read task results: %s", sqlite3_errmsg(db));
+      }
+    }
+  }
+  sqlite3_finalize(res);
+  sqlite3_finalize(top);
+  return rc;
+}
+
+int results_strip_picks(store *s, const results_data *d, size_t ds_index, size_t task,
+                        size_t n_pick, results_strip_pick **out, size_t *n, char *err,
+                        size_t err_len) {
+  *out = NULL;
+  *n = 0;
+  if (ds_index >= d->n_datasets || (task != SIZE_MAX && task >= d->n_tasks))
+    return results_errf(err, err_len, "results_strip_picks: index out of range");
+  if (n_pick == 0)
+    return 0;
+  sqlite3 *db = store_db(s);
+  int has_tasks = 0;
+  if (has_task_tables(db, &has_tasks, err, err_len))
+    return -1;
+  results_strip_pick *picks = calloc(n_pick, sizeof *picks);
+  if (!picks)
+    return results_errf(err, err_len, "out of memory");
+  const results_dataset *ds = &d->datasets[ds_index];
+  size_t got = 0;
+  if (read_picks(db, d, ds, task, has_tasks, n_pick, picks, &got, err, err_len) ||
+      read_points(db, d, ds, task, picks, got, err, err_len)) {
+    results_strip_picks_free(picks, got);
+    return -1;
+  }
+  *out = picks;
+  *n = got;
+  return 0;
+}
