@@ -57,37 +57,43 @@ import tempfile
 #             that differs, the concept its public header is named after
 #   layer     higher layers may link lower layers only (rule a)
 LIBRARIES = {
-    # layer 0: foundations with no project dependencies
+    # layer 0: no project dependencies at all
+    "sb_base": {"dir": "base", "public": ["base/base.h"], "prefixes": ["sb_"], "layer": 0},
+    # layer 1: foundations that use at most sb_base
+    "sb_data": {"dir": "data", "public": ["data/dataset.h", "data/image.h"],
+                "prefixes": ["data_", "dataset_", "image_"], "layer": 1},
     "sb_metrics": {"dir": "metrics", "public": ["metrics/metrics.h"],
-                   "prefixes": ["metrics_"], "layer": 0},
-    "sb_nn": {"dir": "nn", "public": ["nn/nn.h"], "prefixes": ["nn_"], "layer": 0},
-    # image files and datasets: dataset.h (it includes image.h) is the more central header
-    "sb_data": {"dir": "harness", "public": ["harness/dataset.h"],
-                "prefixes": ["data_", "dataset_"], "layer": 0},
+                   "prefixes": ["metrics_"], "layer": 1},
+    "sb_nn": {"dir": "nn", "public": ["nn/nn.h"], "prefixes": ["nn_"], "layer": 1},
     "sb_saic_coder": {"dir": "codecs/saic", "public": ["codecs/saic/saic_coder.h"],
-                      "prefixes": ["saic_"], "layer": 0},
-    # layer 1: the task networks (nn + data)
-    "sb_tasks": {"dir": "tasks", "public": ["tasks/classifier.h"],
-                 "prefixes": ["tasks_", "classifier_"], "layer": 1},
-    # layer 2: the SAIC codec's networks and training (trains against a task network)
+                      "prefixes": ["saic_"], "layer": 1},
+    # layer 2: the SAIC codec's networks, density and checkpoints (inference only)
     "sb_saic": {"dir": "codecs/saic", "public": ["codecs/saic/saic_model.h"],
                 "prefixes": ["saic_"], "layer": 2},
-    # layer 3: the codec registry and built-in codecs (SAIC included)
+    # layer 3: the codecs (registry, built-in codecs, plugins) and the task networks
     "sb_codecs": {"dir": "codecs", "public": ["codecs/codec_registry.h"],
                   "prefixes": ["codec_"], "layer": 3},
-    # layer 4: the subsystems behind the subcommands
+    "sb_tasks": {"dir": "tasks", "public": ["tasks/classifier.h"],
+                 "prefixes": ["tasks_", "classifier_"], "layer": 3},
+    # layer 4: the result database, the only SQL
+    "sb_results": {"dir": "results", "public": ["results/results.h"],
+                   "prefixes": ["results_", "store_", "merge_"], "layer": 4},
+    # layer 5: the runner (suite -> units -> codecs -> metrics -> results) and training
     "sb_harness": {"dir": "harness", "public": ["harness/runner.h"],
-                   "prefixes": ["harness_", "runner_"], "layer": 4},
+                   "prefixes": ["harness_", "runner_"], "layer": 5},
+    "sb_train": {"dir": "train", "public": ["train/train_codec.h", "train/train_classifier.h"],
+                 "prefixes": ["train_", "saic_"], "layer": 5},
+    # layer 6: reports, compare, gate inputs; the SAIC encode/decode/export subcommands
     "sb_reports": {"dir": "reports", "public": ["reports/report.h"],
-                   "prefixes": ["report_"], "layer": 4},
+                   "prefixes": ["report_"], "layer": 6},
     "sb_saic_cli": {"dir": "codecs/saic", "public": ["codecs/saic/saic_cli.h"],
-                    "prefixes": ["saic_"], "layer": 4},
+                    "prefixes": ["saic_"], "layer": 6},
 }
 
 # The project's executables: part of the graph and of rule (a), no symbol measurement.
 EXECUTABLES = {
-    "saicbench": {"layer": 5},
-    "saicbench_train": {"layer": 5},
+    "saicbench": {"layer": 7},
+    "saicbench_train": {"layer": 7},
 }
 
 # A static library CMake knows whose name matches this but that is missing from LIBRARIES is
