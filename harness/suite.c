@@ -402,7 +402,7 @@ static int parse_root(ynode_ctx *c, suite *s) {
                           "plugins", &s->plugins[i]);
       }
     } else if (!strcmp(key, "gate")) {
-      /* Thresholds of `saicbench gate` (harness/gate.c parses them from the suite text); a
+      /* Thresholds of `saicbench gate` (gate/gate_config.c parses them from the suite text); a
        * plain run ignores them. */
       if (v->type != YAML_MAPPING_NODE)
         return ynode_fail(c, v, "gate: expected a mapping (see suites/validate.yaml)");

@@ -1,7 +1,7 @@
 /* libyaml document helpers shared by the suite parser (suite.c) and the gate's parser of the
- * suite's `gate:` mapping (gate.c), so that both load a document with the same limits and
- * point at problems the same way: "file:line:col: message". Thread-safety: reentrant (no
- * shared state). */
+ * suite's `gate:` mapping (gate/gate_config.c), so that both load a document with the same
+ * limits and point at problems the same way: "file:line:col: message". Thread-safety:
+ * reentrant (no shared state). */
 #ifndef SAICBENCH_YNODE_H
 #define SAICBENCH_YNODE_H
 
