@@ -10,9 +10,13 @@
 
 #include "codec_builtin.h"
 #include "codec_registry.h"
+#include "saic_ckpt.h"
 #include "saic_coder.h"
 #include "saic_crc8.h"
 #include "saic_density.h"
+
+_Static_assert(SAIC_CODEC_RATE_STEPS == SAIC_CKPT_RATE_STEPS,
+               "saic_codec.h and saic_ckpt.h disagree");
 
 #define NAME "saic"
 #define CACHE_IDLE_PIXELS ((size_t)1 << 22) /* idle networks kept while their sizes sum below */

@@ -79,12 +79,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "saic_ckpt.h"
-
 #define SAIC_CODEC_FORMAT_VERSION 2 /* covered by the check byte; no field of its own */
 #define SAIC_CODEC_MIN_HEADER 2
 #define SAIC_CODEC_MAX_SIDE 65535
-#define SAIC_CODEC_RATE_STEPS SAIC_CKPT_RATE_STEPS /* the rate index q runs over 0..STEPS */
+/* The rate index q runs over 0..STEPS (= SAIC_CKPT_RATE_STEPS of saic_ckpt.h, checked there). */
+#define SAIC_CODEC_RATE_STEPS 77
 #define SAIC_CODEC_CACHE 8                           /* idle networks kept per codec */
 /* Bytes a payload may fall short of the coder's lower bound (termination; see above). */
 #define SAIC_CODEC_PAYLOAD_SLACK 8
@@ -94,6 +93,8 @@
 #define SAIC_CODEC_MIN_PIXELS_MT 65536
 
 typedef struct saic_codec saic_codec;
+/* A loaded codec checkpoint (saic_ckpt.h). */
+typedef struct saic_codec_model saic_codec_model;
 
 typedef struct saic_codec_opts {
   int threads;       /* threads of the networks, >= 1 (default 1; SAIC_CODEC_MIN_PIXELS_MT) */
