@@ -10,7 +10,8 @@
  *   points_<dataset>.csv
  *     One row per codec x grid point that has an aggregates row for the dataset. RFC 4180:
  *     header line, CRLF line ends, UTF-8, a field quoted when it contains , " CR LF or a
- *     leading/trailing space. Columns:
+ *     leading/trailing space; text starting with = + - @ TAB or CR is quoted with a leading
+ *     apostrophe (spreadsheets would run it as a formula). Columns:
  *       codec, codec_name, point_kind, point_value, n, n_errors, n_unreachable, mean_knob, bpp,
  *       stream_bpp, psnr, psnr_of_mean_mse, ssim, ms_ssim, encode_ms, decode_ms
  *     codec = codecs.label, codec_name = codecs.codec, point_kind = "knob" | "bpp",

@@ -19,7 +19,9 @@ void report_html_escape(sb_buf *b, const char *s);
 
 /* Appends s as one RFC 4180 field: quoted (with "" for ") when it contains , " CR or LF or
  * starts/ends with a space; an empty string becomes "" so that it stays distinct from NULL,
- * which (s == NULL) appends nothing (empty field). Invalid UTF-8 becomes U+FFFD. */
+ * which (s == NULL) appends nothing (empty field). Invalid UTF-8 becomes U+FFFD. Text that a
+ * spreadsheet would run as a formula (first byte = + - @ TAB or CR) is quoted with a leading
+ * apostrophe: "=1+1" becomes "'=1+1" (CSV injection). */
 void report_csv_field(sb_buf *b, const char *s);
 
 /* Appends s with invalid UTF-8 sequences (bad/overlong/surrogate/out-of-range/truncated)

@@ -2,12 +2,13 @@
 # Builds the libFuzzer targets (clang, -fsanitize=fuzzer,address) in build-fuzz/ and fuzzes one
 # of them for a given time, starting from its committed corpus.
 #   scripts/fuzz.sh TARGET SECONDS [NEW_CORPUS_DIR]
-# TARGET: fuzz_saic_decode | fuzz_saic_coder | fuzz_suite | fuzz_image. New interesting inputs go
+# TARGET: fuzz_saic_decode | fuzz_saic_coder | fuzz_suite | fuzz_image | fuzz_checkpoint |
+# fuzz_cifar | fuzz_merge. New interesting inputs go
 # to NEW_CORPUS_DIR (default: a temporary folder, removed afterwards); the committed corpus
 # (tests/fuzz/corpus/<name>) is only read. To grow the committed corpus after a long run:
 #   build-fuzz/tests/fuzz/TARGET -merge=1 tests/fuzz/corpus/<name> NEW_CORPUS_DIR
 # Exit status: 0 when the time ran out without findings; libFuzzer's status (and a crash-* file
-# in the current folder) otherwise. CI runs the two SAIC targets for 60 s each.
+# in the current folder) otherwise. CI runs every target for 60 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: scripts/fuzz.sh TARGET SECONDS [NEW_CORPUS_DIR]}
@@ -17,6 +18,9 @@ case "$target" in
   fuzz_saic_coder) corpus=saic_coder ;;
   fuzz_suite) corpus=suite ;;
   fuzz_image) corpus=image ;;
+  fuzz_checkpoint) corpus=checkpoint ;;
+  fuzz_cifar) corpus=cifar ;;
+  fuzz_merge) corpus=merge ;;
   *) echo "fuzz.sh: unknown target '$target'" >&2; exit 2 ;;
 esac
 if [ ! -f build-fuzz/build.ninja ]; then

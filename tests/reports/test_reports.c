@@ -250,6 +250,20 @@ static void test_csv_and_numbers(void) {
   s = csv_field("bad\xFF\"q");
   CHECK_STR(s, "\"bad\xEF\xBF\xBD\"\"q\"");
   free(s);
+  /* Spreadsheet formulas (CSV injection): a leading apostrophe, quoted. */
+  s = csv_field("=HYPERLINK(\"http://x\",\"y\")");
+  CHECK_STR(s, "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+  free(s);
+  const char *const formulas[] = {"+1", "-2+3", "@SUM(A1)", "\tx", "\rx"};
+  const char *const guarded[] = {"\"'+1\"", "\"'-2+3\"", "\"'@SUM(A1)\"", "\"'\tx\"", "\"'\rx\""};
+  for (int i = 0; i < 5; i++) {
+    s = csv_field(formulas[i]);
+    CHECK_STR(s, guarded[i]);
+    free(s);
+  }
+  s = csv_field("a=b"); /* only the first byte matters */
+  CHECK_STR(s, "a=b");
+  free(s);
 
   char num[32];
   report_format_double(0.125, num);
