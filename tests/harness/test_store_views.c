@@ -86,9 +86,9 @@ int main(void) {
   store_close(s);
 
   /* A version-2 file from before the views. */
-  CHECK(exec_file(tmp_path("v.db"), "DROP VIEW result_rows; DROP VIEW task_result_rows; "
-                                    "DROP VIEW point_summary; DROP VIEW task_point_summary;") ==
-        SQLITE_OK);
+  CHECK(exec_file(tmp_path("v.db"),
+                  "DROP VIEW result_rows; DROP VIEW task_result_rows; "
+                  "DROP VIEW point_summary; DROP VIEW task_point_summary;") == SQLITE_OK);
   CHECK(n_views_in_file(tmp_path("v.db")) == 0);
 
   /* A read-only open does not add them (and does not fail for their lack). */

@@ -80,9 +80,10 @@ int main(void) {
   expect_error("augment:\n  flip: maybe\n",
                "cfg.yaml:2:9: augment.flip: expected true or false, got \"maybe\"");
   expect_error("epochs: 3\nepochs: 4\n", "cfg.yaml:2:1: duplicate key \"epochs\"");
-  expect_error("arch: vgg\n",
-               "cfg.yaml:1:7: arch: unknown architecture \"vgg\" (known: resnet20-w16, resnet32-w16, "
-               "vgg-s, convnet-tiny)");
+  expect_error(
+      "arch: vgg\n",
+      "cfg.yaml:1:7: arch: unknown architecture \"vgg\" (known: resnet20-w16, resnet32-w16, "
+      "vgg-s, convnet-tiny)");
   expect_error("optimizer:\n  kind: rmsprop\n",
                "cfg.yaml:2:9: optimizer.kind: expected sgd, adam or adamw, got \"rmsprop\"");
   expect_error("epochs: [1, 2]\n", "cfg.yaml:1:9: epochs: lists are not supported here");

@@ -93,7 +93,8 @@ static int same_ckpt(const char *a, const char *b) {
 }
 
 int main(void) {
-  uint8_t *train_rgb = malloc((size_t)NTRAIN * W * H * 3), *test_rgb = malloc((size_t)NTEST * W * H * 3);
+  uint8_t *train_rgb = malloc((size_t)NTRAIN * W * H * 3),
+          *test_rgb = malloc((size_t)NTEST * W * H * 3);
   int train_lab[NTRAIN], test_lab[NTEST];
   nn_rng r;
   nn_rng_seed(&r, 7);
@@ -121,7 +122,9 @@ int main(void) {
   snprintf(dir_a, sizeof dir_a, "%s/a", base);
   snprintf(dir_b, sizeof dir_b, "%s/b", base);
   snprintf(dir_c, sizeof dir_c, "%s/c", base);
-  classifier_train_opts o = {.threads = 1, .command = "test", .config_text = "cfg",
+  classifier_train_opts o = {.threads = 1,
+                             .command = "test",
+                             .config_text = "cfg",
                              .dataset_hash = "00112233445566778899aabbccddeeff"};
   nn_err err = {0};
 
@@ -166,8 +169,7 @@ int main(void) {
         strstr(err.msg, "no checkpoint") != NULL);
   o.out_dir = dir_b;
   o.dataset_hash = "ffffffffffffffffffffffffffffffff";
-  CHECK(classifier_train(&cfg, &tr, &te, &o, &rb, &err) != 0 &&
-        strstr(err.msg, "hash") != NULL);
+  CHECK(classifier_train(&cfg, &tr, &te, &o, &rb, &err) != 0 && strstr(err.msg, "hash") != NULL);
 
   /* Inference from the checkpoint. */
   classifier *clf = NULL;
