@@ -4,27 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_test.h"
 #include "train_classifier.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 /* Parsing `text` must fail with exactly `want`. */
 static void expect_error(const char *text, const char *want) {
   classifier_train_cfg cfg;
   char err[512] = "";
   int rc = classifier_cfg_parse("cfg.yaml", text, strlen(text), &cfg, err, sizeof err);
-  if (rc == 0 || strcmp(err, want) != 0) {
-    fprintf(stderr, "config:\n%s\n  rc %d\n  got  \"%s\"\n  want \"%s\"\n", text, rc, err, want);
-    failures++;
-  }
+  CHECK(rc != 0 && strcmp(err, want) == 0, "config:\n%s\n  rc %d\n  got  \"%s\"\n  want \"%s\"",
+        text, rc, err, want);
 }
 
 int main(void) {
@@ -105,10 +94,5 @@ int main(void) {
   CHECK(strstr(err, "/nonexistent/x.yaml: cannot open") == err);
   CHECK(text == NULL);
 
-  if (failures) {
-    fprintf(stderr, "%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("test_tasks_config: ok\n");
-  return 0;
+  return sb_test_status("test_tasks_config");
 }

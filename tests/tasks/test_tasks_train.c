@@ -11,17 +11,8 @@
 
 #include "checkpoint.h"
 #include "classifier.h"
+#include "sb_test.h"
 #include "train_classifier.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 enum { W = 32, H = 32, NTRAIN = 256, NTEST = 200 };
 
@@ -235,10 +226,5 @@ int main(void) {
   rmdir(base);
   free(train_rgb);
   free(test_rgb);
-  if (failures) {
-    fprintf(stderr, "%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("test_tasks_train: ok\n");
-  return 0;
+  return sb_test_status("test_tasks_train");
 }
