@@ -9,6 +9,7 @@
 #include "report.h"
 #include "report_buf.h"
 #include "report_fs.h"
+#include "sb_test.h"
 #include "svg_plot.h"
 
 #include <ctype.h>
@@ -24,26 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
-
-static int g_failures; /* test-only counter */
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      g_failures++;                                                                                \
-    }                                                                                              \
-  } while (0)
-
-#define CHECK_STR(got, want)                                                                       \
-  do {                                                                                             \
-    const char *g_ = (got), *w_ = (want);                                                          \
-    if (!g_ || strcmp(g_, w_) != 0) {                                                              \
-      fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__, g_ ? g_ : "(null)",  \
-              w_);                                                                                 \
-      g_failures++;                                                                                \
-    }                                                                                              \
-  } while (0)
 
 /* snprintf into a char array, failing the test run if it does not fit. */
 #define PATHF(buf, ...)                                                                            \
@@ -2110,10 +2091,5 @@ int main(int argc, char **argv) {
   test_strips(argv[1], work, keep);
 
   rm_tree(work);
-  if (g_failures) {
-    fprintf(stderr, "%d check(s) failed\n", g_failures);
-    return 1;
-  }
-  printf("reports: all checks passed\n");
-  return 0;
+  return sb_test_status("reports");
 }
