@@ -3,41 +3,21 @@
  * thread-safety, and a few values pinned from SciPy. The full comparison with SciPy is
  * test_bd_oracle.py. */
 #include "bd.h"
+#include "sb_test.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-static int g_failures; /* test-only counter */
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      g_failures++;                                                                                \
-    }                                                                                              \
-  } while (0)
-
-#define CHECK_NEAR(got, want, tol)                                                                 \
-  do {                                                                                             \
-    double g_ = (got), w_ = (want);                                                                \
-    if (!(fabs(g_ - w_) <= (tol))) {                                                               \
-      fprintf(stderr, "%s:%d: got %.17g, want %.17g (tol %g)\n", __FILE__, __LINE__, g_, w_,       \
-              (double)(tol));                                                                      \
-      g_failures++;                                                                                \
-    }                                                                                              \
-  } while (0)
-
+/* A bd_status check (sb_test.h) that names both statuses. */
 #define CHECK_STATUS(got, want)                                                                    \
-  do {                                                                                             \
-    bd_status g_ = (got), w_ = (want);                                                             \
-    if (g_ != w_) {                                                                                \
-      fprintf(stderr, "%s:%d: status \"%s\", want \"%s\"\n", __FILE__, __LINE__,                   \
-              bd_status_text(g_), bd_status_text(w_));                                             \
-      g_failures++;                                                                                \
-    }                                                                                              \
-  } while (0)
+  check_status(__FILE__, __LINE__, "CHECK_STATUS(" #got ", " #want ")", (got), (want))
+static void check_status(const char *file, int line, const char *expr, bd_status got,
+                         bd_status want) {
+  sb_test_check_at(got == want, file, line, expr, "status \"%s\", want \"%s\"", bd_status_text(got),
+                   bd_status_text(want));
+}
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -345,10 +325,5 @@ int main(void) {
   test_scale_invariance();
   test_threads();
   test_pinned();
-  if (g_failures) {
-    fprintf(stderr, "%d check(s) failed\n", g_failures);
-    return 1;
-  }
-  printf("bd: all checks passed\n");
-  return 0;
+  return sb_test_status("bd");
 }

@@ -4,17 +4,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-int ctu_failures = 0;
-
-int ctu_exit_code(const char *test_name) {
-  if (ctu_failures) {
-    fprintf(stderr, "%s: %d check(s) failed\n", test_name, ctu_failures);
-    return 1;
-  }
-  printf("%s: all checks passed\n", test_name);
-  return 0;
-}
-
 uint64_t ctu_rand(uint64_t *state) {
   uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

@@ -1,4 +1,5 @@
-/* Helpers shared by the codec tests: procedural images, PSNR, a PRNG and check macros. */
+/* Helpers shared by the codec tests: procedural images, PSNR and a PRNG; the checks are
+ * sb_test.h's. */
 #ifndef SAICBENCH_CODEC_TEST_UTIL_H
 #define SAICBENCH_CODEC_TEST_UTIL_H
 
@@ -7,21 +8,7 @@
 #include <stdio.h>
 
 #include "saicbench_codec.h"
-
-/* Failures counted by CHECK; main() returns ctu_exit_code(). Only touched from one thread. */
-extern int ctu_failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      ctu_failures++;                                                                              \
-      fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);                     \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
-
-int ctu_exit_code(const char *test_name);
+#include "sb_test.h"
 
 typedef enum ctu_pattern {
   CTU_SMOOTH = 0,  /* low-frequency gradients and waves: easy to compress */

@@ -407,5 +407,5 @@ int main(void) {
   test_shapes(reg);
   codec_registry_destroy(reg);
   codec_registry_destroy(NULL);
-  return ctu_exit_code("test_codecs_api");
+  return sb_test_status("test_codecs_api");
 }

@@ -205,5 +205,5 @@ int main(int argc, char **argv) {
     if (strcmp(codec_registry_at(reg, i)->name, "saic")) /* needs a model: test_saic_codec.c */
       run_codec(codec_registry_at(reg, i));
   codec_registry_destroy(reg);
-  return ctu_exit_code("test_codecs_hostile");
+  return sb_test_status("test_codecs_hostile");
 }

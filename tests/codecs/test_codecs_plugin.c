@@ -111,5 +111,5 @@ int main(int argc, char **argv) {
   CHECK(vt && vt->library_version() != NULL, "example plugin lost");
 
   codec_registry_destroy(reg);
-  return ctu_exit_code("test_codecs_plugin");
+  return sb_test_status("test_codecs_plugin");
 }

@@ -232,5 +232,5 @@ int main(void) {
   free(img);
 
   codec_registry_destroy(reg);
-  return ctu_exit_code("test_codecs_roundtrip");
+  return sb_test_status("test_codecs_roundtrip");
 }

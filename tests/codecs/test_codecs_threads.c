@@ -159,5 +159,5 @@ int main(int argc, char **argv) {
   for (int s = 0; s < 3; s++)
     free(imgs[s]);
   codec_registry_destroy(reg);
-  return ctu_exit_code("test_codecs_threads");
+  return sb_test_status("test_codecs_threads");
 }

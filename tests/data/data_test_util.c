@@ -13,13 +13,6 @@
 #include <jpeglib.h>
 #include <png.h>
 
-int dt_checks, dt_failures;
-
-int dt_report(const char *name) {
-  printf("%s: %d checks, %d failed\n", name, dt_checks, dt_failures);
-  return dt_failures ? 1 : 0;
-}
-
 int dt_contains(const char *haystack, const char *needle) {
   return haystack && needle && strstr(haystack, needle) != NULL;
 }

@@ -1,6 +1,6 @@
-/* Helpers for the tests of data/image.c and data/dataset.c: checks, temporary folders,
- * and PNG/JPEG writers that go straight to libpng/libjpeg (so the tests can produce formats that
- * image.c itself never writes: grey, 16-bit, palette, alpha, CMYK, progressive...). */
+/* Helpers for the tests of data/image.c and data/dataset.c (checks: sb_test.h): temporary
+ * folders and PNG/JPEG writers that go straight to libpng/libjpeg (so the tests can produce formats
+ * that image.c itself never writes: grey, 16-bit, palette, alpha, CMYK, progressive...). */
 #ifndef SAICBENCH_DATA_TEST_UTIL_H
 #define SAICBENCH_DATA_TEST_UTIL_H
 
@@ -8,23 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-extern int dt_checks, dt_failures;
-
-#define CHECK(cond) CHECK_MSG(cond, "%s", "")
-
-#define CHECK_MSG(cond, ...)                                                                       \
-  do {                                                                                             \
-    dt_checks++;                                                                                   \
-    if (!(cond)) {                                                                                 \
-      dt_failures++;                                                                               \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                     \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
-
-/* Prints the summary; returns the process exit status. */
-int dt_report(const char *name);
+#include "sb_test.h"
 
 /* strstr that tolerates NULL. */
 int dt_contains(const char *haystack, const char *needle);

@@ -53,7 +53,7 @@ static void expect_hex(const void *data, size_t size, const char *got, const cha
   char want[33];
   snprintf(want, sizeof want, "%016llx%016llx", (unsigned long long)h.high64,
            (unsigned long long)h.low64);
-  CHECK_MSG(!strcmp(want, got), "%s: hash %s, expected %s", what, got, want);
+  CHECK(!strcmp(want, got), "%s: hash %s, expected %s", what, got, want);
 }
 
 /* Opens and expects failure with a message that contains `what` (and `name` if given). */
@@ -61,10 +61,10 @@ static void open_fails(const char *path, const char *split, const char *what, co
   char err[1024] = "";
   dataset *ds = (dataset *)1;
   int rc = dataset_open(path, split, &ds, err, sizeof err);
-  CHECK_MSG(rc != 0 && ds == NULL, "%s (split %s) opened but should fail (%s)", path,
-            split ? split : "-", what);
-  CHECK_MSG(dt_contains(err, what) && (!name || dt_contains(err, name)),
-            "%s: message '%s' should mention '%s' and '%s'", path, err, what, name ? name : "");
+  CHECK(rc != 0 && ds == NULL, "%s (split %s) opened but should fail (%s)", path,
+        split ? split : "-", what);
+  CHECK(dt_contains(err, what) && (!name || dt_contains(err, name)),
+        "%s: message '%s' should mention '%s' and '%s'", path, err, what, name ? name : "");
   if (!rc)
     dataset_close(ds);
 }
@@ -73,7 +73,7 @@ static dataset *open_ok(const char *path, const char *split) {
   char err[1024] = "";
   dataset *ds = NULL;
   int rc = dataset_open(path, split, &ds, err, sizeof err);
-  CHECK_MSG(rc == 0 && ds, "%s (split %s): %s", path, split ? split : "-", err);
+  CHECK(rc == 0 && ds, "%s (split %s): %s", path, split ? split : "-", err);
   return rc ? NULL : ds;
 }
 
@@ -81,14 +81,14 @@ static dataset *open_ok(const char *path, const char *split) {
 static void check_cifar_item(const dataset *ds, size_t i, int batch, int rec, const char *name,
                              int n_classes) {
   const char *got = dataset_item_name(ds, i);
-  CHECK_MSG(got && !strcmp(got, name), "item %zu is '%s', expected '%s'", i, got ? got : "(null)",
-            name);
-  CHECK_MSG(dataset_item_label(ds, i) == cifar_label(batch, rec, n_classes), "item %zu label %d", i,
-            dataset_item_label(ds, i));
+  CHECK(got && !strcmp(got, name), "item %zu is '%s', expected '%s'", i, got ? got : "(null)",
+        name);
+  CHECK(dataset_item_label(ds, i) == cifar_label(batch, rec, n_classes), "item %zu label %d", i,
+        dataset_item_label(ds, i));
   image_rgb8 img;
   char err[512];
   if (dataset_load(ds, i, &img, err, sizeof err)) {
-    CHECK_MSG(0, "%s", err);
+    CHECK(0, "%s", err);
     return;
   }
   CHECK(img.width == 32 && img.height == 32);
@@ -96,7 +96,7 @@ static void check_cifar_item(const dataset *ds, size_t i, int batch, int rec, co
   for (int p = 0; p < 1024; p++) /* planar in the file, interleaved in memory */
     for (int c = 0; c < 3; c++)
       ok &= img.rgb[3 * p + c] == cifar_px(batch, rec, c, p);
-  CHECK_MSG(ok, "item %zu pixels differ", i);
+  CHECK(ok, "item %zu pixels differ", i);
   image_free(&img);
 }
 
@@ -154,7 +154,7 @@ static void test_cifar(void) {
   char *slash = dt_path("%s/", dir); /* trailing slash: same root */
   ds = open_ok(slash, "test");
   if (ds) {
-    CHECK_MSG(!strcmp(dataset_root(ds), dir), "root %s", dataset_root(ds));
+    CHECK(!strcmp(dataset_root(ds), dir), "root %s", dataset_root(ds));
     dataset_close(ds);
   }
   free(slash);
@@ -279,31 +279,31 @@ static void save_jpeg(const char *path, const uint8_t *px, int w, int h, int com
 }
 
 static void check_items(const dataset *ds, const expected_item *ex, size_t n) {
-  CHECK_MSG(dataset_size(ds) == n, "%zu items, expected %zu", dataset_size(ds), n);
+  CHECK(dataset_size(ds) == n, "%zu items, expected %zu", dataset_size(ds), n);
   for (size_t i = 0; i < n && i < dataset_size(ds); i++) {
     const char *name = dataset_item_name(ds, i);
-    CHECK_MSG(name && !strcmp(name, ex[i].name), "item %zu is '%s', expected '%s'", i,
-              name ? name : "(null)", ex[i].name);
-    CHECK_MSG(dataset_item_label(ds, i) == ex[i].label, "%s: label %d, expected %d", ex[i].name,
-              dataset_item_label(ds, i), ex[i].label);
+    CHECK(name && !strcmp(name, ex[i].name), "item %zu is '%s', expected '%s'", i,
+          name ? name : "(null)", ex[i].name);
+    CHECK(dataset_item_label(ds, i) == ex[i].label, "%s: label %d, expected %d", ex[i].name,
+          dataset_item_label(ds, i), ex[i].label);
     image_rgb8 img;
     char err[1024] = "";
     int rc = dataset_load(ds, i, &img, err, sizeof err);
     if (ex[i].kind == 4) {
-      CHECK_MSG(rc != 0 && img.rgb == NULL, "%s loaded but should fail", ex[i].name);
+      CHECK(rc != 0 && img.rgb == NULL, "%s loaded but should fail", ex[i].name);
       /* The message names the file (full path) and the problem. */
       char *full = dt_path("%s/%s", dataset_root(ds), ex[i].name);
-      CHECK_MSG(!strncmp(err, full, strlen(full)) && dt_contains(err, ex[i].fail),
-                "%s: message '%s' should start with '%s' and mention '%s'", ex[i].name, err, full,
-                ex[i].fail);
+      CHECK(!strncmp(err, full, strlen(full)) && dt_contains(err, ex[i].fail),
+            "%s: message '%s' should start with '%s' and mention '%s'", ex[i].name, err, full,
+            ex[i].fail);
       free(full);
       continue;
     }
-    CHECK_MSG(rc == 0, "%s", err);
+    CHECK(rc == 0, "%s", err);
     if (rc)
       continue;
-    CHECK_MSG(img.width == ex[i].w && img.height == ex[i].h, "%s: %dx%d", ex[i].name, img.width,
-              img.height);
+    CHECK(img.width == ex[i].w && img.height == ex[i].h, "%s: %dx%d", ex[i].name, img.width,
+          img.height);
     if (img.width != ex[i].w || img.height != ex[i].h) {
       image_free(&img);
       continue;
@@ -321,9 +321,9 @@ static void check_items(const dataset *ds, const expected_item *ex, size_t n) {
         if (grey)
           ok &= got == img.rgb[3 * p];
       }
-    CHECK_MSG(ok, "%s: pixels differ (or grey channels not equal)", ex[i].name);
-    CHECK_MSG(diff / (3.0 * (double)np) < 3.0, "%s: mean abs error %.2f", ex[i].name,
-              diff / (3.0 * (double)np));
+    CHECK(ok, "%s: pixels differ (or grey channels not equal)", ex[i].name);
+    CHECK(diff / (3.0 * (double)np) < 3.0, "%s: mean abs error %.2f", ex[i].name,
+          diff / (3.0 * (double)np));
     char hex[33];
     CHECK(dataset_item_source_hash(ds, i, hex, err, sizeof err) == 0 && strlen(hex) == 32);
     image_free(&img);
@@ -380,8 +380,8 @@ static void check_concurrent(const dataset *ds) {
   }
   for (int t = 0; t < T; t++) {
     pthread_join(th[t], NULL);
-    CHECK_MSG(jobs[t].sum == serial && jobs[t].failures == failures,
-              "thread %d: checksum or failures differ", t);
+    CHECK(jobs[t].sum == serial && jobs[t].failures == failures,
+          "thread %d: checksum or failures differ", t);
   }
 }
 
@@ -487,13 +487,13 @@ static void test_class_folders(void) {
     char *gone = dt_path("%s/dogs/d.jpeg", root);
     unlink(gone);
     CHECK(dataset_load(ds, 11, &img, err, sizeof err) != 0);
-    CHECK_MSG(dt_contains(err, gone) && dt_contains(err, strerror(ENOENT)), "%s", err);
+    CHECK(dt_contains(err, gone) && dt_contains(err, strerror(ENOENT)), "%s", err);
     CHECK(dataset_item_source_hash(ds, 11, hex, err, sizeof err) != 0 && dt_contains(err, gone));
     if (geteuid() != 0) { /* root reads anything */
       char *locked = dt_path("%s/dogs/b.png", root);
       chmod(locked, 0);
       CHECK(dataset_load(ds, 10, &img, err, sizeof err) != 0);
-      CHECK_MSG(dt_contains(err, locked) && dt_contains(err, strerror(EACCES)), "%s", err);
+      CHECK(dt_contains(err, locked) && dt_contains(err, strerror(EACCES)), "%s", err);
       free(locked);
     }
     free(gone);
@@ -526,7 +526,7 @@ static void test_splits_and_plain(void) {
   dataset *ds = open_ok(root, "test");
   if (ds) {
     char *want = dt_path("%s/test", root);
-    CHECK_MSG(!strcmp(dataset_root(ds), want), "root %s", dataset_root(ds));
+    CHECK(!strcmp(dataset_root(ds), want), "root %s", dataset_root(ds));
     CHECK(dataset_get_kind(ds) == DATASET_CLASS_FOLDERS && dataset_size(ds) == 2 &&
           dataset_num_classes(ds) == 2 && name_is(ds, 1, "y/img.png") &&
           dataset_item_label(ds, 1) == 1);
@@ -560,7 +560,7 @@ static void test_splits_and_plain(void) {
     CHECK(dataset_size(ds) == 3);
     const char *order[] = {"B.png", "a.jpg", "b.png"};
     for (size_t i = 0; i < 3 && i < dataset_size(ds); i++) {
-      CHECK_MSG(name_is(ds, i, order[i]), "%zu: %s", i, dataset_item_name(ds, i));
+      CHECK(name_is(ds, i, order[i]), "%zu: %s", i, dataset_item_name(ds, i));
       CHECK(dataset_item_label(ds, i) == -1);
     }
     image_rgb8 img;
@@ -628,18 +628,18 @@ static void test_large_image(void) {
     const double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     printf("  %zu-byte %dx%d PNG: refused in %.4f s, peak RSS +%ld KB: %s\n", size, SIDE, SIDE,
            secs, ru1.ru_maxrss - ru0.ru_maxrss, err);
-    CHECK_MSG(rc != 0 && !img.rgb && dt_contains(err, "big.png") &&
-                  dt_contains(err, "16384x16384 = 268435456 pixels") &&
-                  dt_contains(err, "too large") && dt_contains(err, "33554432 pixels"),
-              "big.png: %s", err);
-    CHECK_MSG(secs < 1 && ru1.ru_maxrss - ru0.ru_maxrss < 100 * 1024, "%.2f s, +%ld KB", secs,
-              ru1.ru_maxrss - ru0.ru_maxrss);
+    CHECK(rc != 0 && !img.rgb && dt_contains(err, "big.png") &&
+              dt_contains(err, "16384x16384 = 268435456 pixels") && dt_contains(err, "too large") &&
+              dt_contains(err, "33554432 pixels"),
+          "big.png: %s", err);
+    CHECK(secs < 1 && ru1.ru_maxrss - ru0.ru_maxrss < 100 * 1024, "%.2f s, +%ld KB", secs,
+          ru1.ru_maxrss - ru0.ru_maxrss);
     char hex[33];
     CHECK(dataset_item_source_hash(ds, 1, hex, err, sizeof err) == 0);
     for (size_t i = 0; i < 3; i += 2) {
-      CHECK_MSG(dataset_load(ds, i, &img, err, sizeof err) == 0 && img.width == w &&
-                    !memcmp(img.rgb, a, (size_t)w * (size_t)h * 3),
-                "item %zu: %s", i, err);
+      CHECK(dataset_load(ds, i, &img, err, sizeof err) == 0 && img.width == w &&
+                !memcmp(img.rgb, a, (size_t)w * (size_t)h * 3),
+            "item %zu: %s", i, err);
       image_free(&img);
     }
     dataset_close(ds);
@@ -654,16 +654,16 @@ static void test_large_image(void) {
   for (int f = 0; f < 2; f++) {
     image_rgb8 img;
     char err[512];
-    CHECK_MSG(image_decode_memory_max(files[f], sizes[f], "x", 4096, &img, err, sizeof err) == 0,
-              "%s", err);
+    CHECK(image_decode_memory_max(files[f], sizes[f], "x", 4096, &img, err, sizeof err) == 0, "%s",
+          err);
     image_free(&img);
-    CHECK_MSG(image_decode_memory_max(files[f], sizes[f], "x", 0, &img, err, sizeof err) == 0, "%s",
-              err);
+    CHECK(image_decode_memory_max(files[f], sizes[f], "x", 0, &img, err, sizeof err) == 0, "%s",
+          err);
     image_free(&img);
-    CHECK_MSG(image_decode_memory_max(files[f], sizes[f], "x", 4095, &img, err, sizeof err) != 0 &&
-                  dt_contains(err, f ? "x: JPEG image too large" : "x: PNG image too large") &&
-                  dt_contains(err, "64x64 = 4096 pixels") && dt_contains(err, "4095 pixels"),
-              "%s", err);
+    CHECK(image_decode_memory_max(files[f], sizes[f], "x", 4095, &img, err, sizeof err) != 0 &&
+              dt_contains(err, f ? "x: JPEG image too large" : "x: PNG image too large") &&
+              dt_contains(err, "64x64 = 4096 pixels") && dt_contains(err, "4095 pixels"),
+          "%s", err);
   }
   free(pb);
   free(jb);
@@ -680,5 +680,5 @@ int main(void) {
   test_class_folders();
   test_splits_and_plain();
   dt_remove_tree(tmp);
-  return dt_report("data_dataset");
+  return sb_test_status("data_dataset");
 }

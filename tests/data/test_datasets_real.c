@@ -48,20 +48,20 @@ static void test_cifar(const char *root, int train) {
   double t0 = now_ms();
   int rc = dataset_open(path, "test", &ds, err, sizeof err);
   double t_open = now_ms() - t0;
-  CHECK_MSG(rc == 0, "%s", err);
+  CHECK(rc == 0, "%s", err);
   if (rc) {
     free(path);
     return;
   }
   CHECK(dataset_get_kind(ds) == DATASET_CLASS_FOLDERS);
   char *test_root = dt_path("%s/test", path);
-  CHECK_MSG(!strcmp(dataset_root(ds), test_root), "root %s", dataset_root(ds));
+  CHECK(!strcmp(dataset_root(ds), test_root), "root %s", dataset_root(ds));
   free(test_root);
-  CHECK_MSG(dataset_size(ds) == 10000, "%zu items", dataset_size(ds));
+  CHECK(dataset_size(ds) == 10000, "%zu items", dataset_size(ds));
   CHECK(dataset_num_classes(ds) == 10);
   for (int c = 0; c < 10 && c < dataset_num_classes(ds); c++)
-    CHECK_MSG(!strcmp(dataset_class_name(ds, c), classes[c]), "class %d is %s", c,
-              dataset_class_name(ds, c));
+    CHECK(!strcmp(dataset_class_name(ds, c), classes[c]), "class %d is %s", c,
+          dataset_class_name(ds, c));
   CHECK(name_is(ds, 0, "airplane/0000.jpg") && dataset_item_label(ds, 0) == 0);
   CHECK(name_is(ds, 1000, "automobile/0000.jpg") && dataset_item_label(ds, 1000) == 1);
   CHECK(name_is(ds, 9999, "truck/0999.jpg") && dataset_item_label(ds, 9999) == 9);
@@ -72,9 +72,9 @@ static void test_cifar(const char *root, int train) {
       per_class[l]++;
   }
   for (int c = 0; c < 10; c++)
-    CHECK_MSG(per_class[c] == 1000, "class %d has %d items", c, per_class[c]);
+    CHECK(per_class[c] == 1000, "class %d has %d items", c, per_class[c]);
   image_rgb8 img;
-  CHECK_MSG(dataset_load(ds, 0, &img, err, sizeof err) == 0, "%s", err);
+  CHECK(dataset_load(ds, 0, &img, err, sizeof err) == 0, "%s", err);
   CHECK(img.width == 32 && img.height == 32);
   image_free(&img);
   char hex[33];
@@ -83,7 +83,7 @@ static void test_cifar(const char *root, int train) {
   t0 = now_ms();
   size_t bad = load_all(ds, 32, 32);
   double t_load = now_ms() - t0;
-  CHECK_MSG(bad == 0, "%zu of 10000 test images failed to load or are not 32x32", bad);
+  CHECK(bad == 0, "%zu of 10000 test images failed to load or are not 32x32", bad);
   printf("cifar10 test: open %.1f ms, load all %zu images %.1f ms (%.1f us/image)\n", t_open,
          dataset_size(ds), t_load, t_load * 1e3 / (double)dataset_size(ds));
   dataset_close(ds);
@@ -91,15 +91,15 @@ static void test_cifar(const char *root, int train) {
   t0 = now_ms();
   rc = dataset_open(path, "train", &ds, err, sizeof err);
   t_open = now_ms() - t0;
-  CHECK_MSG(rc == 0, "%s", err);
+  CHECK(rc == 0, "%s", err);
   if (!rc) {
-    CHECK_MSG(dataset_size(ds) == 50000, "%zu train items", dataset_size(ds));
+    CHECK(dataset_size(ds) == 50000, "%zu train items", dataset_size(ds));
     CHECK(name_is(ds, 49999, "truck/4999.jpg"));
     printf("cifar10 train: open %.1f ms\n", t_open);
     if (train) {
       t0 = now_ms();
       bad = load_all(ds, 32, 32);
-      CHECK_MSG(bad == 0, "%zu of 50000 train images failed", bad);
+      CHECK(bad == 0, "%zu of 50000 train images failed", bad);
       printf("cifar10 train: load all %.1f ms\n", now_ms() - t0);
     }
     dataset_close(ds);
@@ -117,7 +117,7 @@ static void test_kodak(const char *root) {
   double t0 = now_ms();
   int rc = dataset_open(path, NULL, &ds, err, sizeof err);
   double t_open = now_ms() - t0;
-  CHECK_MSG(rc == 0, "%s", err);
+  CHECK(rc == 0, "%s", err);
   free(path);
   if (rc)
     return;
@@ -126,20 +126,20 @@ static void test_kodak(const char *root) {
   for (size_t i = 0; i < dataset_size(ds); i++) {
     char want[32];
     snprintf(want, sizeof want, "kodim%02zu.png", i + 1);
-    CHECK_MSG(name_is(ds, i, want), "%s", dataset_item_name(ds, i));
+    CHECK(name_is(ds, i, want), "%s", dataset_item_name(ds, i));
     CHECK(dataset_item_label(ds, i) == -1);
   }
   image_rgb8 img;
-  CHECK_MSG(dataset_load(ds, 0, &img, err, sizeof err) == 0, "%s", err);
-  CHECK_MSG(img.width == 768 && img.height == 512, "kodim01 is %dx%d", img.width, img.height);
+  CHECK(dataset_load(ds, 0, &img, err, sizeof err) == 0, "%s", err);
+  CHECK(img.width == 768 && img.height == 512, "kodim01 is %dx%d", img.width, img.height);
   image_free(&img);
-  CHECK_MSG(dataset_load(ds, 3, &img, err, sizeof err) == 0, "%s", err);
-  CHECK_MSG(img.width == 512 && img.height == 768, "kodim04 is %dx%d", img.width, img.height);
+  CHECK(dataset_load(ds, 3, &img, err, sizeof err) == 0, "%s", err);
+  CHECK(img.width == 512 && img.height == 768, "kodim04 is %dx%d", img.width, img.height);
   image_free(&img);
   t0 = now_ms();
   size_t bad = load_all(ds, 0, 0);
   double t_load = now_ms() - t0;
-  CHECK_MSG(bad == 0, "%zu Kodak images failed", bad);
+  CHECK(bad == 0, "%zu Kodak images failed", bad);
   printf("kodak: open %.2f ms, load all 24 images %.1f ms (%.1f ms/image)\n", t_open, t_load,
          t_load / 24);
   dataset_close(ds);
@@ -153,5 +153,5 @@ int main(int argc, char **argv) {
   int train = argc > 2 && !strcmp(argv[2], "--train");
   test_cifar(argv[1], train);
   test_kodak(argv[1]);
-  return dt_report("data_real");
+  return sb_test_status("data_real");
 }

@@ -19,11 +19,11 @@ static int decode_ok(const uint8_t *data, size_t size, const char *name, image_r
                      int h) {
   char err[512] = "";
   int rc = image_decode_memory(data, size, name, img, err, sizeof err);
-  CHECK_MSG(rc == 0, "%s: %s", name, err);
+  CHECK(rc == 0, "%s: %s", name, err);
   if (rc)
     return -1;
-  CHECK_MSG(img->width == w && img->height == h, "%s: %dx%d, expected %dx%d", name, img->width,
-            img->height, w, h);
+  CHECK(img->width == w && img->height == h, "%s: %dx%d, expected %dx%d", name, img->width,
+        img->height, w, h);
   return img->width == w && img->height == h ? 0 : -1;
 }
 
@@ -32,10 +32,10 @@ static void decode_fails(const uint8_t *data, size_t size, const char *name, con
   char err[512] = "";
   image_rgb8 img = {7, 7, (uint8_t *)1};
   int rc = image_decode_memory(data, size, name, &img, err, sizeof err);
-  CHECK_MSG(rc != 0, "%s: decoded but should fail (%s)", name, what);
-  CHECK_MSG(!strncmp(err, name, strlen(name)) && dt_contains(err, what),
-            "%s: message '%s' should start with the name and mention '%s'", name, err, what);
-  CHECK_MSG(img.rgb == NULL && img.width == 0 && img.height == 0, "%s: output not cleared", name);
+  CHECK(rc != 0, "%s: decoded but should fail (%s)", name, what);
+  CHECK(!strncmp(err, name, strlen(name)) && dt_contains(err, what),
+        "%s: message '%s' should start with the name and mention '%s'", name, err, what);
+  CHECK(img.rgb == NULL && img.width == 0 && img.height == 0, "%s: output not cleared", name);
   if (!rc)
     image_free(&img);
 }
@@ -48,7 +48,7 @@ static void test_png_round_trip(void) {
     uint8_t *png;
     size_t size;
     char err[512] = "";
-    CHECK_MSG(image_encode_png(&src, &png, &size, err, sizeof err) == 0, "%s", err);
+    CHECK(image_encode_png(&src, &png, &size, err, sizeof err) == 0, "%s", err);
     image_rgb8 img;
     if (decode_ok(png, size, "rt.png", &img, w, h) == 0)
       CHECK(!memcmp(img.rgb, src.rgb, (size_t)w * (size_t)h * 3));
@@ -56,8 +56,8 @@ static void test_png_round_trip(void) {
     free(png);
 
     char *path = dt_path("%s/rt_%zu.png", tmp, k);
-    CHECK_MSG(image_save_png(path, &src, err, sizeof err) == 0, "%s", err);
-    CHECK_MSG(image_load_file(path, &img, err, sizeof err) == 0, "%s", err);
+    CHECK(image_save_png(path, &src, err, sizeof err) == 0, "%s", err);
+    CHECK(image_load_file(path, &img, err, sizeof err) == 0, "%s", err);
     CHECK(img.width == w && img.height == h && img.rgb &&
           !memcmp(img.rgb, src.rgb, (size_t)w * (size_t)h * 3));
     image_free(&img);
@@ -74,11 +74,11 @@ static void test_png_round_trip(void) {
   uint8_t *data = (uint8_t *)1;
   size_t size = 1;
   CHECK(image_encode_png(&bad, &data, &size, err, sizeof err) != 0 && data == NULL && size == 0);
-  CHECK_MSG(dt_contains(err, "invalid image"), "%s", err);
+  CHECK(dt_contains(err, "invalid image"), "%s", err);
   image_rgb8 one = {1, 1, (uint8_t[]){1, 2, 3}};
   char *nowhere = dt_path("%s/no/such/dir/x.png", tmp);
   CHECK(image_save_png(nowhere, &one, err, sizeof err) != 0);
-  CHECK_MSG(!strncmp(err, nowhere, strlen(nowhere)) && dt_contains(err, "No such file"), "%s", err);
+  CHECK(!strncmp(err, nowhere, strlen(nowhere)) && dt_contains(err, "No such file"), "%s", err);
   free(nowhere);
 }
 
@@ -97,7 +97,7 @@ static void test_png_grey(void) {
     int ok = 1;
     for (int i = 0; i < W * H; i++)
       ok &= img.rgb[3 * i] == g[i] && img.rgb[3 * i + 1] == g[i] && img.rgb[3 * i + 2] == g[i];
-    CHECK_MSG(ok, "grey PNG not replicated exactly");
+    CHECK(ok, "grey PNG not replicated exactly");
   }
   image_free(&img);
   free(png);
@@ -127,7 +127,7 @@ static void test_png_grey(void) {
         uint8_t e = (uint8_t)(values[i] * 255 / maxv);
         ok &= img.rgb[3 * i] == e && img.rgb[3 * i + 1] == e && img.rgb[3 * i + 2] == e;
       }
-      CHECK_MSG(ok, "%d-bit grey PNG not expanded as expected", depth);
+      CHECK(ok, "%d-bit grey PNG not expanded as expected", depth);
     }
     image_free(&img);
     free(png);
@@ -213,7 +213,7 @@ static void test_png_palette_and_interlace(void) {
       int ok = 1;
       for (int i = 0; i < W * H; i++)
         ok &= !memcmp(img.rgb + 3 * i, pal + 3 * idx[i], 3);
-      CHECK_MSG(ok, "%d-bit palette PNG not expanded exactly", depth);
+      CHECK(ok, "%d-bit palette PNG not expanded exactly", depth);
     }
     image_free(&img);
     free(png);
@@ -341,7 +341,7 @@ static void test_jpeg(void) {
     image_rgb8 img;
     if (decode_ok(jpg, size, "rgb.jpg", &img, w, h) == 0) {
       double d = mean_abs_diff(img.rgb, rgb, (size_t)w * (size_t)h * 3);
-      CHECK_MSG(d < 3.0, "JPEG q95 mean abs error %.2f", d);
+      CHECK(d < 3.0, "JPEG q95 mean abs error %.2f", d);
     }
     image_free(&img);
     /* Truncated or damaged data is an error, not a grey-padded image. */
@@ -365,8 +365,8 @@ static void test_jpeg(void) {
       same &= img.rgb[3 * i] == img.rgb[3 * i + 1] && img.rgb[3 * i] == img.rgb[3 * i + 2];
       d += abs((int)img.rgb[3 * i] - (int)grey[i]);
     }
-    CHECK_MSG(same, "grey JPEG channels differ");
-    CHECK_MSG(d / (w * h) < 3.0, "grey JPEG mean abs error %.2f", d / (w * h));
+    CHECK(same, "grey JPEG channels differ");
+    CHECK(d / (w * h) < 3.0, "grey JPEG mean abs error %.2f", d / (w * h));
   }
   image_free(&img);
   free(jpg);
@@ -403,29 +403,28 @@ static void test_unknown_and_files(void) {
   char err[512] = "";
   image_rgb8 img;
   CHECK(image_decode_memory(gif, 3, NULL, &img, err, sizeof err) != 0);
-  CHECK_MSG(dt_contains(err, "(memory)"), "%s", err);
+  CHECK(dt_contains(err, "(memory)"), "%s", err);
   CHECK(image_decode_memory(gif, 3, "x", &img, NULL, 0) != 0); /* no message buffer: fine */
 
   uint8_t *data = (uint8_t *)1;
   size_t size = 1;
   char *missing = dt_path("%s/missing.png", tmp);
   CHECK(image_read_file(missing, 100, &data, &size, err, sizeof err) != 0 && data == NULL);
-  CHECK_MSG(!strncmp(err, missing, strlen(missing)) && dt_contains(err, strerror(ENOENT)), "%s",
-            err);
+  CHECK(!strncmp(err, missing, strlen(missing)) && dt_contains(err, strerror(ENOENT)), "%s", err);
   CHECK(image_load_file(missing, &img, err, sizeof err) != 0 && img.rgb == NULL);
-  CHECK_MSG(dt_contains(err, missing), "%s", err);
+  CHECK(dt_contains(err, missing), "%s", err);
 
   char *dir = dt_path("%s/folder.png", tmp);
   dt_mkdir(dir);
   CHECK(image_load_file(dir, &img, err, sizeof err) != 0);
-  CHECK_MSG(dt_contains(err, dir) && dt_contains(err, "not a regular file"), "%s", err);
+  CHECK(dt_contains(err, dir) && dt_contains(err, "not a regular file"), "%s", err);
 
   char *empty = dt_path("%s/empty.jpg", tmp);
   dt_write_file(empty, "", 0);
   CHECK(image_read_file(empty, 100, &data, &size, err, sizeof err) == 0 && data && size == 0);
   free(data);
   CHECK(image_load_file(empty, &img, err, sizeof err) != 0);
-  CHECK_MSG(dt_contains(err, empty) && dt_contains(err, "empty"), "%s", err);
+  CHECK(dt_contains(err, empty) && dt_contains(err, "empty"), "%s", err);
 
   char *text = dt_path("%s/notes.png", tmp);
   dt_write_file(text, "hello world\n", 12);
@@ -433,15 +432,15 @@ static void test_unknown_and_files(void) {
         !memcmp(data, "hello world\n", 12));
   free(data);
   CHECK(image_read_file(text, 11, &data, &size, err, sizeof err) != 0 && data == NULL);
-  CHECK_MSG(dt_contains(err, text) && dt_contains(err, "too large"), "%s", err);
+  CHECK(dt_contains(err, text) && dt_contains(err, "too large"), "%s", err);
   CHECK(image_load_file(text, &img, err, sizeof err) != 0);
-  CHECK_MSG(dt_contains(err, text) && dt_contains(err, "unknown image format"), "%s", err);
+  CHECK(dt_contains(err, text) && dt_contains(err, "unknown image format"), "%s", err);
 
   /* A FIFO named like an image must not block. */
   char *fifo = dt_path("%s/pipe.png", tmp);
   if (mkfifo(fifo, 0600) == 0) {
     CHECK(image_load_file(fifo, &img, err, sizeof err) != 0);
-    CHECK_MSG(dt_contains(err, "not a regular file"), "%s", err);
+    CHECK(dt_contains(err, "not a regular file"), "%s", err);
   }
 
   /* Unreadable file: only meaningful when not running as root. */
@@ -450,7 +449,7 @@ static void test_unknown_and_files(void) {
     dt_write_file(locked, "\x89PNG", 4);
     chmod(locked, 0);
     CHECK(image_load_file(locked, &img, err, sizeof err) != 0);
-    CHECK_MSG(dt_contains(err, locked) && dt_contains(err, strerror(EACCES)), "%s", err);
+    CHECK(dt_contains(err, locked) && dt_contains(err, strerror(EACCES)), "%s", err);
     free(locked);
   } else {
     printf("(running as root: unreadable-file check skipped)\n");
@@ -473,5 +472,5 @@ int main(void) {
   test_jpeg();
   test_unknown_and_files();
   dt_remove_tree(tmp);
-  return dt_report("data_image");
+  return sb_test_status("data_image");
 }

@@ -18,9 +18,8 @@ static void try_decode(const uint8_t *data, size_t size, const char *name) {
   image_rgb8 img;
   char err[512] = "";
   if (image_decode_memory(data, size, name, &img, err, sizeof err) == 0) {
-    CHECK_MSG(img.rgb && img.width > 0 && img.height > 0 && img.width <= 32768 &&
-                  img.height <= 32768,
-              "%s: bad image %dx%d", name, img.width, img.height);
+    CHECK(img.rgb && img.width > 0 && img.height > 0 && img.width <= 32768 && img.height <= 32768,
+          "%s: bad image %dx%d", name, img.width, img.height);
     /* Touch every byte so ASan sees a short buffer. */
     size_t n = (size_t)img.width * (size_t)img.height * 3;
     unsigned s = 0;
@@ -30,8 +29,8 @@ static void try_decode(const uint8_t *data, size_t size, const char *name) {
     image_free(&img);
     n_ok++;
   } else {
-    CHECK_MSG(!strncmp(err, name, strlen(name)) && strlen(err) > strlen(name) + 2,
-              "%s: message '%s' should start with the name", name, err);
+    CHECK(!strncmp(err, name, strlen(name)) && strlen(err) > strlen(name) + 2,
+          "%s: message '%s' should start with the name", name, err);
     CHECK(img.rgb == NULL);
     n_failed++;
   }
@@ -127,6 +126,6 @@ int main(int argc, char **argv) {
 
   free(rgb);
   printf("decoded %ld damaged inputs, refused %ld\n", n_ok, n_failed);
-  CHECK_MSG(n_failed > 0 && n_ok > 0, "expected both outcomes");
-  return dt_report("data_image_fuzz");
+  CHECK(n_failed > 0 && n_ok > 0, "expected both outcomes");
+  return sb_test_status("data_image_fuzz");
 }

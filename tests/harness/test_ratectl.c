@@ -1,9 +1,10 @@
 /* Rate-control search on synthetic, known rate curves. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ratectl.h"
-#include "test_util.h"
+#include "sb_test.h"
 
 typedef struct curve {
   double (*f)(double);
@@ -64,7 +65,7 @@ int main(void) {
     curve c = {jpeg_like, 0, 0};
     CHECK(ratectl_search(&qk, target, 12, eval, &c, &r, err, sizeof err) == 0);
     double want = brute_int(jpeg_like, 1, 100, target);
-    CHECK_MSG(r.knob == want, "target %g: knob %g, want %g", target, r.knob, want);
+    CHECK(r.knob == want, "target %g: knob %g, want %g", target, r.knob, want);
     CHECK(r.bpp <= target && !r.unreachable);
     CHECK(r.n_evals == c.calls && r.n_evals <= 9);
   }
@@ -72,8 +73,8 @@ int main(void) {
   for (double target = 0.06; target < 1.2; target += 0.05) {
     curve c = {staircase, 0, 0};
     CHECK(ratectl_search(&qk, target, 12, eval, &c, &r, err, sizeof err) == 0);
-    CHECK_MSG(r.knob == brute_int(staircase, 1, 100, target), "staircase target %g -> %g", target,
-              r.knob);
+    CHECK(r.knob == brute_int(staircase, 1, 100, target), "staircase target %g -> %g", target,
+          r.knob);
   }
   /* Exact on arbitrary monotone curves, and never more than twice plain bisection (2 + 2*7). */
   for (unsigned seed = 1; seed <= 200; seed++) {
@@ -82,9 +83,9 @@ int main(void) {
       double target = random_curve[1] + (random_curve[100] - random_curve[1]) * (k + 0.5) / 5;
       curve c = {random_monotone, 0, 0};
       CHECK(ratectl_search(&qk, target, 16, eval, &c, &r, err, sizeof err) == 0);
-      CHECK_MSG(r.knob == brute_int(random_monotone, 1, 100, target),
-                "seed %u target %g: got %g want %g after %d evals", seed, target, r.knob,
-                brute_int(random_monotone, 1, 100, target), r.n_evals);
+      CHECK(r.knob == brute_int(random_monotone, 1, 100, target),
+            "seed %u target %g: got %g want %g after %d evals", seed, target, r.knob,
+            brute_int(random_monotone, 1, 100, target), r.n_evals);
       CHECK(r.n_evals <= 16);
     }
   }
@@ -109,8 +110,8 @@ int main(void) {
     CHECK(r.knob >= 1 && r.knob <= 1000);
     if (target >= 24.0 / 1000 && target <= 24.0) {
       /* Within 0.5% below the target, and interpolation makes that cheap on a smooth curve. */
-      CHECK_MSG((target - r.bpp) / target <= 0.005, "ratio target %g got %g", target, r.bpp);
-      CHECK_MSG(r.n_evals <= 5, "ratio target %g: %d evals", target, r.n_evals);
+      CHECK((target - r.bpp) / target <= 0.005, "ratio target %g got %g", target, r.bpp);
+      CHECK(r.n_evals <= 5, "ratio target %g: %d evals", target, r.n_evals);
     }
   }
   /* Flat top: with 10 evaluations the plain search wastes its interpolation steps on the
@@ -129,12 +130,12 @@ int main(void) {
     ratectl_result rh, rp;
     CHECK(ratectl_search_hinted(&sk, target, 10, grid, 6, eval, &ch, &rh, err, sizeof err) == 0);
     CHECK(ratectl_search(&sk, target, 10, eval, &cp, &rp, err, sizeof err) == 0);
-    CHECK_MSG(rh.bpp == best, "flat top, target %g: %g with hints, best %g", target, rh.bpp, best);
-    CHECK_MSG(rh.n_evals <= 10 && ch.calls == rh.n_evals + 4, "target %g: %d evals, %d calls",
-              target, rh.n_evals, ch.calls);
+    CHECK(rh.bpp == best, "flat top, target %g: %g with hints, best %g", target, rh.bpp, best);
+    CHECK(rh.n_evals <= 10 && ch.calls == rh.n_evals + 4, "target %g: %d evals, %d calls", target,
+          rh.n_evals, ch.calls);
     plain_worse += rp.bpp < best;
   }
-  CHECK_MSG(plain_worse > 0, "the plain search matched every target: the test shows nothing");
+  CHECK(plain_worse > 0, "the plain search matched every target: the test shows nothing");
   /* Hints above the target only: the top of the range is not evaluated. */
   const double high[] = {3.5};
   curve c5 = {flat_top, 0, 0};
@@ -144,5 +145,5 @@ int main(void) {
   curve c4 = {jpeg_like, 0, 3};
   CHECK(ratectl_search(&qk, 1.0, 12, eval, &c4, &r, err, sizeof err) != 0);
   CHECK(strstr(err, "synthetic failure") != NULL);
-  return test_report("test_ratectl");
+  return sb_test_status("test_ratectl");
 }

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "results_internal.h"
-#include "test_util.h"
+#include "sb_test.h"
 
 static char dir[256];
 
@@ -98,17 +98,17 @@ static void refused_untouched(const char *name, const char *sql, const char *wan
   size_t n0, n1;
   unsigned char *before = slurp(path, &n0);
   store *s = NULL;
-  CHECK_MSG(store_open(path, &s, err, sizeof err) != 0, "%s", name);
-  CHECK_MSG(strstr(err, want) && strstr(err, name), "%s: %s", name, err);
+  CHECK(store_open(path, &s, err, sizeof err) != 0, "%s", name);
+  CHECK(strstr(err, want) && strstr(err, name), "%s: %s", name, err);
   store_close(s);
   s = NULL;
-  CHECK_MSG(store_open_readonly(path, &s, err, sizeof err) != 0, "%s", name);
-  CHECK_MSG(strstr(err, want) && strstr(err, name), "%s: %s", name, err);
+  CHECK(store_open_readonly(path, &s, err, sizeof err) != 0, "%s", name);
+  CHECK(strstr(err, want) && strstr(err, name), "%s: %s", name, err);
   store_close(s);
   unsigned char *after = slurp(path, &n1);
-  CHECK_MSG(before && after && n0 == n1 && !memcmp(before, after, n0), "%s changed", name);
-  CHECK_MSG(!exists(wal), "%s: a -wal file appeared", name);
-  CHECK_MSG(after && n1 > 19 && after[18] == 1 && after[19] == 1, "%s: switched to WAL", name);
+  CHECK(before && after && n0 == n1 && !memcmp(before, after, n0), "%s changed", name);
+  CHECK(!exists(wal), "%s: a -wal file appeared", name);
+  CHECK(after && n1 > 19 && after[18] == 1 && after[19] == 1, "%s: switched to WAL", name);
   free(before);
   free(after);
 }
@@ -126,7 +126,7 @@ int main(void) {
   /* A text file is not a database: refused, named, and left untouched. */
   write_file(tmp_path("notes.db"), "these are my notes, not a database\n");
   CHECK(store_open(tmp_path("notes.db"), &s, err, sizeof err) != 0);
-  CHECK_MSG(strstr(err, "notes.db") != NULL, "%s", err);
+  CHECK(strstr(err, "notes.db") != NULL, "%s", err);
   FILE *f = fopen(tmp_path("notes.db"), "rb");
   char line[64] = "";
   CHECK(f && fgets(line, sizeof line, f) && !strncmp(line, "these are my notes", 18));
@@ -166,17 +166,17 @@ int main(void) {
    * read. */
   CHECK(exec_file(tmp_path("empty.db"), "") == SQLITE_OK);
   CHECK(store_open_readonly(tmp_path("empty.db"), &s, err, sizeof err) != 0);
-  CHECK_MSG(strstr(err, "not a saicbench database") && strstr(err, "empty.db"), "%s", err);
-  CHECK_MSG(store_open(tmp_path("empty.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(strstr(err, "not a saicbench database") && strstr(err, "empty.db"), "%s", err);
+  CHECK(store_open(tmp_path("empty.db"), &s, err, sizeof err) == 0, "%s", err);
   store_close(s);
   CHECK(int_query(tmp_path("empty.db"), "PRAGMA application_id") == STORE_APPLICATION_ID);
   CHECK(int_query(tmp_path("empty.db"), "PRAGMA user_version") == STORE_SCHEMA_VERSION);
   s = NULL;
 
   /* A fresh store. */
-  CHECK_MSG(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
   if (!s)
-    return test_report("test_store");
+    return sb_test_status("test_store");
   store_run_info info = {"t", NULL, "hash1", "text", "cmd", "rev", "host", 2, "{}", "0", NULL};
   int64_t run = 0, run2 = 0, ds = 0, ds2 = 0, img[3], codec = 0, codec2 = 0, p1 = 0, p2 = 0,
           p1b = 0;
@@ -193,7 +193,7 @@ int main(void) {
   /* Same name, other content: resuming must refuse. */
   CHECK(store_put_dataset(s, run, "d", "/x", "plain-folder", "CHANGED", 3, 0, "[]", "", &ds2, err,
                           sizeof err) != 0);
-  CHECK_MSG(strstr(err, "differs") != NULL, "%s", err);
+  CHECK(strstr(err, "differs") != NULL, "%s", err);
   for (int i = 0; i < 3; i++) {
     char name[16];
     snprintf(name, sizeof name, "im%d", i);
@@ -280,26 +280,26 @@ int main(void) {
              "SELECT encode_ms FROM timing_repeats WHERE image_id=%lld AND point_id=%lld",
              (long long)img[1], (long long)p1);
     text_query(tmp_path("r.db"), q, text, sizeof text);
-    CHECK_MSG(!strcmp(text, "[0.30000000000000004,0.3333333333333333,2.5]"), "%s", text);
+    CHECK(!strcmp(text, "[0.30000000000000004,0.3333333333333333,2.5]"), "%s", text);
     text_query(tmp_path("r.db"), "SELECT decode_ms FROM timing_repeats", text, sizeof text);
-    CHECK_MSG(!strcmp(text, "[1e-05,12]"), "%s", text);
+    CHECK(!strcmp(text, "[1e-05,12]"), "%s", text);
   }
 
   /* A version-2 file without timing_repeats (written before it): a read-only open neither
    * needs nor adds it; the next read-write open adds it, keeping the version and the rows. */
   CHECK(exec_file(tmp_path("r.db"), "DROP TABLE timing_repeats;") == SQLITE_OK);
-  CHECK_MSG(store_open_readonly(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open_readonly(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
   store_close(s);
   CHECK(int_query(tmp_path("r.db"), "SELECT count(*) FROM sqlite_master WHERE "
                                     "name='timing_repeats'") == 0);
-  CHECK_MSG(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
   store_close(s);
   CHECK(int_query(tmp_path("r.db"), "SELECT count(*) FROM timing_repeats") == 0);
   CHECK(int_query(tmp_path("r.db"), "PRAGMA user_version") == STORE_SCHEMA_VERSION);
   CHECK(int_query(tmp_path("r.db"), "SELECT count(*) FROM results") == 4);
   /* So does a missing index. */
   CHECK(exec_file(tmp_path("r.db"), "DROP INDEX results_point;") == SQLITE_OK);
-  CHECK_MSG(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
   store_close(s);
   CHECK(int_query(tmp_path("r.db"), "SELECT count(*) FROM sqlite_master WHERE type='index' AND "
                                     "name='results_point'") == 1);
@@ -318,13 +318,13 @@ int main(void) {
   CHECK(int_query(tmp_path("r.db"), "PRAGMA application_id") == 0);
   size_t n_old, n_now;
   unsigned char *old_bytes = slurp(tmp_path("r.db"), &n_old);
-  CHECK_MSG(store_open_readonly(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open_readonly(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
   store_close(s);
   unsigned char *now_bytes = slurp(tmp_path("r.db"), &n_now);
   CHECK(old_bytes && now_bytes && n_old == n_now && !memcmp(old_bytes, now_bytes, n_old));
   free(old_bytes);
   free(now_bytes);
-  CHECK_MSG(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open(tmp_path("r.db"), &s, err, sizeof err) == 0, "%s", err);
   store_close(s);
   CHECK(int_query(tmp_path("r.db"), "PRAGMA application_id") == STORE_APPLICATION_ID);
   CHECK(int_query(tmp_path("r.db"), "SELECT count(*) FROM results") == 4);
@@ -344,19 +344,19 @@ int main(void) {
       if (out)
         fclose(out);
       CHECK(store_open_readonly(tmp_path("damaged.db"), &s, err, sizeof err) != 0);
-      CHECK_MSG(strstr(err, "damaged") && strstr(err, "damaged.db"), "%s", err);
+      CHECK(strstr(err, "damaged") && strstr(err, "damaged.db"), "%s", err);
       CHECK(store_open(tmp_path("damaged.db"), &s, err, sizeof err) != 0);
-      CHECK_MSG(strstr(err, "quick_check"), "%s", err);
+      CHECK(strstr(err, "quick_check"), "%s", err);
     }
     free(bytes);
   }
   CHECK(store_open_readonly(tmp_path("notes.db"), &s, err, sizeof err) != 0);
   CHECK(store_open_readonly(tmp_path("missing.db"), &s, err, sizeof err) != 0);
-  CHECK_MSG(strstr(err, "missing.db") != NULL, "%s", err);
+  CHECK(strstr(err, "missing.db") != NULL, "%s", err);
 
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system(cmd) != 0)
     fprintf(stderr, "warning: could not remove %s\n", dir);
-  return test_report("test_store");
+  return sb_test_status("test_store");
 }

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "results_internal.h"
-#include "test_util.h"
+#include "sb_test.h"
 
 static const char *const views[] = {"result_rows", "task_result_rows", "point_summary",
                                     "task_point_summary"};
@@ -74,25 +74,25 @@ int main(void) {
   store *s = NULL;
 
   /* A new file has the views, and they answer (empty). */
-  CHECK_MSG(store_open(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
   if (!s)
-    return test_report("test_store_views");
+    return sb_test_status("test_store_views");
   CHECK(n_views(store_db(s)) == N_VIEWS);
   for (int i = 0; i < N_VIEWS; i++) {
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", views[i]);
-    CHECK_MSG(int_query(store_db(s), sql) == 0, "%s", views[i]);
+    CHECK(int_query(store_db(s), sql) == 0, "%s", views[i]);
   }
   store_close(s);
 
   /* A version-2 file from before the views. */
-  CHECK(exec_file(tmp_path("v.db"), "DROP VIEW result_rows; DROP VIEW task_result_rows; "
-                                    "DROP VIEW point_summary; DROP VIEW task_point_summary;") ==
-        SQLITE_OK);
+  CHECK(exec_file(tmp_path("v.db"),
+                  "DROP VIEW result_rows; DROP VIEW task_result_rows; "
+                  "DROP VIEW point_summary; DROP VIEW task_point_summary;") == SQLITE_OK);
   CHECK(n_views_in_file(tmp_path("v.db")) == 0);
 
   /* A read-only open does not add them (and does not fail for their lack). */
-  CHECK_MSG(store_open_readonly(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open_readonly(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
   if (s) {
     CHECK(store_schema_version(s) == 2);
     CHECK(n_views(store_db(s)) == 0);
@@ -104,7 +104,7 @@ int main(void) {
   sqlite3 *watch;
   CHECK(sqlite3_open(tmp_path("v.db"), &watch) == SQLITE_OK);
   int dv0 = int_query(watch, "PRAGMA data_version");
-  CHECK_MSG(store_open(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
   if (s) {
     CHECK(n_views(store_db(s)) == N_VIEWS);
     store_close(s);
@@ -115,27 +115,27 @@ int main(void) {
   CHECK(int_query(watch, "PRAGMA user_version") == STORE_SCHEMA_VERSION);
 
   /* With the views there, opening for writing writes nothing. */
-  CHECK_MSG(store_open(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
   store_close(s);
   CHECK(int_query(watch, "PRAGMA data_version") == dv1);
   sqlite3_close(watch);
 
   /* One view missing is enough to add it. */
   CHECK(exec_file(tmp_path("v.db"), "DROP VIEW task_point_summary;") == SQLITE_OK);
-  CHECK_MSG(store_open(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
   store_close(s);
   CHECK(n_views_in_file(tmp_path("v.db")) == N_VIEWS);
 
   /* A version-1 file gets them with its upgrade. */
   CHECK(exec_file(tmp_path("v1.db"), "") == SQLITE_OK);
-  CHECK_MSG(store_open(tmp_path("v1.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open(tmp_path("v1.db"), &s, err, sizeof err) == 0, "%s", err);
   store_close(s);
   CHECK(exec_file(tmp_path("v1.db"),
                   "DROP VIEW result_rows; DROP VIEW task_result_rows; DROP VIEW point_summary; "
                   "DROP VIEW task_point_summary; DROP TABLE task_aggregates; "
                   "DROP TABLE task_results; DROP TABLE task_refs; DROP TABLE tasks; "
                   "PRAGMA user_version=1;") == SQLITE_OK);
-  CHECK_MSG(store_open(tmp_path("v1.db"), &s, err, sizeof err) == 0, "%s", err);
+  CHECK(store_open(tmp_path("v1.db"), &s, err, sizeof err) == 0, "%s", err);
   if (s) {
     CHECK(n_views(store_db(s)) == N_VIEWS);
     CHECK(store_schema_version(s) == STORE_SCHEMA_VERSION);
@@ -158,5 +158,5 @@ int main(void) {
     unlink(p);
   }
   rmdir(dir);
-  return test_report("test_store_views");
+  return sb_test_status("test_store_views");
 }

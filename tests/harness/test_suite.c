@@ -4,14 +4,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sb_test.h"
 #include "suite.h"
-#include "test_util.h"
 
 static suite *parse_ok(const char *text) {
   char err[512] = "";
   suite *s = NULL;
   int rc = suite_parse(text, strlen(text), "t.yaml", &s, err, sizeof err);
-  CHECK_MSG(rc == 0 && s, "%s", err);
+  CHECK(rc == 0 && s, "%s", err);
   return s;
 }
 
@@ -21,10 +21,10 @@ static void parse_bad(const char *text, const char *where, const char *what) {
   char err[512] = "";
   suite *s = NULL;
   int rc = suite_parse(text, strlen(text), "t.yaml", &s, err, sizeof err);
-  CHECK_MSG(rc != 0 && s == NULL, "accepted: %s", text);
-  CHECK_MSG(strncmp(err, where, strlen(where)) == 0, "message '%s' does not start with '%s'", err,
-            where);
-  CHECK_MSG(strstr(err, what) != NULL, "message '%s' lacks '%s'", err, what);
+  CHECK(rc != 0 && s == NULL, "accepted: %s", text);
+  CHECK(strncmp(err, where, strlen(where)) == 0, "message '%s' does not start with '%s'", err,
+        where);
+  CHECK(strstr(err, what) != NULL, "message '%s' lacks '%s'", err, what);
   suite_free(s);
 }
 
@@ -33,7 +33,7 @@ static void parse_bad(const char *text, const char *where, const char *what) {
 static void test_path_settings(void) {
   char dir[] = "/tmp/saicbench_suite_XXXXXX";
   if (!mkdtemp(dir)) {
-    CHECK_MSG(0, "mkdtemp failed");
+    CHECK(0, "mkdtemp failed");
     return;
   }
   char path[256];
@@ -49,17 +49,17 @@ static void test_path_settings(void) {
   fclose(f);
   suite *s = NULL;
   char err[512] = "";
-  CHECK_MSG(suite_load_file(path, &s, err, sizeof err) == 0 && s, "%s", err);
+  CHECK(suite_load_file(path, &s, err, sizeof err) == 0 && s, "%s", err);
   if (s && s->n_codecs == 1 && s->codecs[0].n_options == 3) {
     const suite_codec *c = &s->codecs[0];
     char want[300];
     snprintf(want, sizeof want, "%s/../models/m.ckpt", dir);
     CHECK(c->option_is_file && c->option_is_file[0] && !c->option_is_file[1] &&
           c->option_is_file[2]);
-    CHECK_MSG(!strcmp(c->options[0].value, want), "resolved to '%s'", c->options[0].value);
+    CHECK(!strcmp(c->options[0].value, want), "resolved to '%s'", c->options[0].value);
     CHECK(!strcmp(c->options[1].value, "2") && !strcmp(c->options[2].value, "/abs/x"));
   } else {
-    CHECK_MSG(0, "unexpected suite shape");
+    CHECK(0, "unexpected suite shape");
   }
   suite_free(s);
   remove(path);
@@ -122,10 +122,10 @@ static void test_report_key(void) {
     snprintf(path, sizeof path, "%.*s/../../suites/%s", slash ? (int)(slash - __FILE__) : 1,
              slash ? __FILE__ : ".", shipped[i]);
     s = NULL;
-    CHECK_MSG(suite_load_file(path, &s, err, sizeof err) == 0, "%s", err);
-    CHECK_MSG(s && s->report_anchor && !strcmp(s->report_anchor, "webp") && s->report_reference &&
-                  !strcmp(s->report_reference, "saic-mse"),
-              "%s", path);
+    CHECK(suite_load_file(path, &s, err, sizeof err) == 0, "%s", err);
+    CHECK(s && s->report_anchor && !strcmp(s->report_anchor, "webp") && s->report_reference &&
+              !strcmp(s->report_reference, "saic-mse"),
+          "%s", path);
     suite_free(s);
   }
 }
@@ -271,17 +271,17 @@ int main(void) {
   /* Command-line labels follow the suite's rules; a key given twice is an error. */
   CHECK(suite_add_codec_spec(a, "jpeg:quality=50:label==HYPERLINK(\"x\")", "quality", err,
                              sizeof err) != 0);
-  CHECK_MSG(strstr(err, "label '=HYPERLINK(\"x\")': use letters, digits") != NULL, "%s", err);
+  CHECK(strstr(err, "label '=HYPERLINK(\"x\")': use letters, digits") != NULL, "%s", err);
   CHECK(suite_add_codec_spec(a, "jpeg:quality=50:label=a b", "quality", err, sizeof err) != 0);
   CHECK(suite_add_codec_spec(a, "jpeg:quality=50:label=j.q-50_x", "quality", err, sizeof err) == 0);
   CHECK(suite_add_codec_spec(a, "jpeg:quality=50:knob=60:label=k", "quality", err, sizeof err) !=
         0);
-  CHECK_MSG(strstr(err, "'knob' given twice") != NULL, "%s", err);
+  CHECK(strstr(err, "'knob' given twice") != NULL, "%s", err);
   CHECK(suite_add_codec_spec(a, "jpeg:quality=0x32:label=h", "quality", err, sizeof err) != 0);
-  CHECK_MSG(strstr(err, "'0x32' is not a number") != NULL, "%s", err);
+  CHECK(strstr(err, "'0x32' is not a number") != NULL, "%s", err);
   suite_free(a);
   test_strictness();
   test_path_settings();
   test_report_key();
-  return test_report("test_suite");
+  return sb_test_status("test_suite");
 }

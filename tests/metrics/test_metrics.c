@@ -3,6 +3,7 @@
  * cases, identities, argument errors and concurrent first use of the dispatcher. */
 #include "metrics.h"
 #include "metrics_internal.h"
+#include "sb_test.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,20 +15,6 @@
 /* Fast vs reference tolerance. Both filter in double; differences come only from summation
  * order (observed ~1e-14), so 1e-9 leaves a wide margin while catching any real bug. */
 #define FAST_VS_REF_TOL 1e-9
-
-static int g_failures;
-static int g_checks;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    g_checks++;                                                                                    \
-    if (!(cond)) {                                                                                 \
-      g_failures++;                                                                                \
-      fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__);                                        \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
 
 static int close_to(double got, double want, double tol) { return fabs(got - want) <= tol; }
 
@@ -546,6 +533,5 @@ int main(void) {
   test_fast_vs_ref();
   test_full_vs_separate();
   test_down_kernels();
-  printf("%d checks, %d failures\n", g_checks, g_failures);
-  return g_failures ? 1 : 0;
+  return sb_test_status("test_metrics");
 }

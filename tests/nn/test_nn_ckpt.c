@@ -393,5 +393,5 @@ int main(void) {
   remove(good);
   remove(bad);
   rmdir(g_dir);
-  return test_summary("test_nn_ckpt");
+  return sb_test_status("test_nn_ckpt");
 }

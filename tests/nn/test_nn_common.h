@@ -1,4 +1,5 @@
-/* test_nn_common.h - tiny check helpers shared by the nn tests (header-only, static). */
+/* test_nn_common.h - helpers shared by the nn tests (header-only, static); the checks are
+ * sb_test.h's. */
 #ifndef SB_TEST_NN_COMMON_H
 #define SB_TEST_NN_COMMON_H
 
@@ -7,19 +8,7 @@
 #include <stdlib.h>
 
 #include "nn.h"
-
-static int g_failures = 0, g_checks = 0;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    g_checks++;                                                                                    \
-    if (!(cond)) {                                                                                 \
-      g_failures++;                                                                                \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                         \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
+#include "sb_test.h"
 
 #define REQUIRE_OK(expr, net)                                                                      \
   do {                                                                                             \
@@ -34,11 +23,6 @@ static int g_failures = 0, g_checks = 0;
 static inline void fill_uniform(nn_rng *r, float *p, size_t n, double lo, double hi) {
   for (size_t i = 0; i < n; i++)
     p[i] = (float)(lo + (hi - lo) * nn_rng_uniform(r));
-}
-
-static inline int test_summary(const char *name) {
-  printf("%s: %d checks, %d failures\n", name, g_checks, g_failures);
-  return g_failures ? 1 : 0;
 }
 
 #endif

@@ -261,5 +261,5 @@ int main(void) {
   }
   eval_only();
   repeatable();
-  return test_summary("test_nn_fast");
+  return sb_test_status("test_nn_fast");
 }

@@ -578,5 +578,5 @@ int main(void) {
   test_two_seeds();
   test_replan();
   test_errors();
-  return test_summary("test_nn_grad");
+  return sb_test_status("test_nn_grad");
 }

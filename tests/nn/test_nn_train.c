@@ -354,5 +354,5 @@ int main(void) {
   test_determinism();
   test_concurrent_nets();
   test_free_param();
-  return test_summary("test_nn_train");
+  return sb_test_status("test_nn_train");
 }

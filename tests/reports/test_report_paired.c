@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../harness/test_util.h"
 #include "report.h"
 #include "report_text.h"
+#include "sb_test.h"
 #include "task_metrics.h"
 
 enum { N = 60, K = 5, FAILED = 17 };
@@ -174,15 +174,14 @@ static void check_target(const char *csv, int t) {
   metrics_task_stats sa, sb;
   CHECK(metrics_task_stats_compute(lab, orig, pa, NULL, (size_t)n, K, &sa) == 0);
   CHECK(metrics_task_stats_compute(lab, orig, pb, NULL, (size_t)n, K, &sb) == 0);
-  CHECK_MSG(field(csv, prefix, 4) == n, "%s n %g, want %d", prefix, field(csv, prefix, 4), n);
+  CHECK(field(csv, prefix, 4) == n, "%s n %g, want %d", prefix, field(csv, prefix, 4), n);
   const double want[3] = {(double)dc / n, sb.si_norm - sa.si_norm, dpsnr / n};
   const char *names[3] = {"accuracy", "si_norm", "psnr"};
   for (int k = 0; k < 3; k++) {
     double d = field(csv, prefix, 5 + 3 * k), lo = field(csv, prefix, 6 + 3 * k),
            hi = field(csv, prefix, 7 + 3 * k);
-    CHECK_MSG(fabs(d - want[k]) < 1e-9, "%s %s: %g, want %g", prefix, names[k], d, want[k]);
-    CHECK_MSG(lo <= d && d <= hi && lo < hi, "%s %s: %g outside [%g, %g]", prefix, names[k], d, lo,
-              hi);
+    CHECK(fabs(d - want[k]) < 1e-9, "%s %s: %g, want %g", prefix, names[k], d, want[k]);
+    CHECK(lo <= d && d <= hi && lo < hi, "%s %s: %g outside [%g, %g]", prefix, names[k], d, lo, hi);
   }
   CHECK(field(csv, prefix, 14) == 0.95 && field(csv, prefix, 15) == 500);
 }
@@ -196,7 +195,7 @@ int main(int argc, char **argv) {
   char dir[] = "/tmp/saicbench_paired_XXXXXX", path[256], err[512] = "";
   CHECK(mkdtemp(dir) != NULL);
   report_options opt = {.reference = "mse", .no_images = 1, .bootstrap_rounds = 500};
-  CHECK_MSG(report_write_opts_db(db, 3, dir, &opt, err, sizeof err) == 0, "%s", err);
+  CHECK(report_write_opts_db(db, 3, dir, &opt, err, sizeof err) == 0, "%s", err);
   snprintf(path, sizeof path, "%s/paired_cifar.csv", dir);
   char *csv = read_all(path);
   CHECK(csv != NULL);
@@ -208,7 +207,7 @@ int main(int argc, char **argv) {
     int lines = 0;
     for (const char *s = csv; *s; s++)
       lines += *s == '\n';
-    CHECK_MSG(lines == 3, "%d lines:\n%s", lines, csv);
+    CHECK(lines == 3, "%d lines:\n%s", lines, csv);
   }
   /* Deterministic: a second report gives the same bytes. */
   char dir2[] = "/tmp/saicbench_paired_XXXXXX", path2[256];
@@ -237,5 +236,5 @@ int main(int argc, char **argv) {
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "rm -rf %s %s %s %s", dir, dir2, dir3, g_db_dir);
   CHECK(system(cmd) == 0);
-  return test_report("report_paired");
+  return sb_test_status("report_paired");
 }

@@ -9,6 +9,7 @@
 #include "report.h"
 #include "report_fs.h"
 #include "report_text.h"
+#include "sb_test.h"
 #include "svg_plot.h"
 
 #include <ctype.h>
@@ -50,26 +51,6 @@ static int report_write_opts_db(sqlite3 *db, int64_t run, const char *out,
 static int report_write_db(sqlite3 *db, int64_t run, const char *out, char *err, size_t err_len) {
   return report_write_opts_db(db, run, out, NULL, err, err_len);
 }
-
-static int g_failures; /* test-only counter */
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      g_failures++;                                                                                \
-    }                                                                                              \
-  } while (0)
-
-#define CHECK_STR(got, want)                                                                       \
-  do {                                                                                             \
-    const char *g_ = (got), *w_ = (want);                                                          \
-    if (!g_ || strcmp(g_, w_) != 0) {                                                              \
-      fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__, g_ ? g_ : "(null)",  \
-              w_);                                                                                 \
-      g_failures++;                                                                                \
-    }                                                                                              \
-  } while (0)
 
 /* snprintf into a char array, failing the test run if it does not fit. */
 #define PATHF(buf, ...)                                                                            \
@@ -2163,10 +2144,5 @@ int main(int argc, char **argv) {
   test_strips(argv[1], work, keep);
 
   rm_tree(work);
-  if (g_failures) {
-    fprintf(stderr, "%d check(s) failed\n", g_failures);
-    return 1;
-  }
-  printf("reports: all checks passed\n");
-  return 0;
+  return sb_test_status("reports");
 }

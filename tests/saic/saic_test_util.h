@@ -1,5 +1,5 @@
-/* saic_test_util.h - check macros, a seeded RNG and table generators shared by the SAIC coder
- * tests (header-only, static; each test is one translation unit). */
+/* saic_test_util.h - a seeded RNG and table generators shared by the SAIC coder tests
+ * (header-only, static; each test is one translation unit). The checks are sb_test.h's. */
 #ifndef SAIC_TEST_UTIL_H
 #define SAIC_TEST_UTIL_H
 
@@ -10,24 +10,7 @@
 #include <string.h>
 
 #include "saic_rc.h"
-
-static int g_checks, g_failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    g_checks++;                                                                                    \
-    if (!(cond)) {                                                                                 \
-      g_failures++;                                                                                \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                              \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
-
-static inline int test_summary(const char *name) {
-  printf("%s: %d checks, %d failures\n", name, g_checks, g_failures);
-  return g_failures ? 1 : 0;
-}
+#include "sb_test.h"
 
 /* splitmix64: tiny, seeded, identical everywhere (the tests pin byte checksums with it). */
 typedef struct trng {

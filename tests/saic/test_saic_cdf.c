@@ -424,5 +424,5 @@ int main(void) {
   test_quantize_random();
   test_sets();
   test_serialisation();
-  return test_summary("saic_cdf");
+  return sb_test_status("saic_cdf");
 }

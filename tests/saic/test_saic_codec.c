@@ -32,18 +32,7 @@
 #include "saic_codec.h"
 #include "saic_codec_test_util.h"
 #include "saic_density.h"
-
-static int g_checks, g_failures;
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    g_checks++;                                                                                    \
-    if (!(cond)) {                                                                                 \
-      g_failures++;                                                                                \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                              \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
+#include "sb_test.h"
 
 enum { N = 8, M = 8, LEVELS = 3 };
 static char dir[64], codec_a[512], codec_b[512], train_a[512];
@@ -921,6 +910,5 @@ int main(int argc, char **argv) {
   }
   if (!getenv("SAIC_TEST_KEEP"))
     rmdir(dir);
-  printf("test_saic_codec: %d checks, %d failures\n", g_checks, g_failures);
-  return g_failures ? 1 : 0;
+  return sb_test_status("test_saic_codec");
 }

@@ -464,5 +464,5 @@ int main(void) {
   test_errors();
   test_hostile();
   test_threads();
-  return test_summary("saic_coder");
+  return sb_test_status("saic_coder");
 }

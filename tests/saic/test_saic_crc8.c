@@ -82,5 +82,5 @@ int main(void) {
   test_check_value();
   test_random();
   test_bursts();
-  return test_summary("saic_crc8");
+  return sb_test_status("saic_crc8");
 }

@@ -7,17 +7,7 @@
 #include <string.h>
 
 #include "saic_density.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      failures++;                                                                                  \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                     \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
+#include "sb_test.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static double uniform01(void *ctx) {
@@ -191,10 +181,5 @@ int main(void) {
   test_probabilities_sum_to_one();
   test_threads_identical();
   test_step();
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("all density checks passed\n");
-  return 0;
+  return sb_test_status("test_saic_density");
 }

@@ -280,5 +280,5 @@ int main(void) {
   test_edges();
   test_bit_exact();
   test_hostile();
-  return test_summary("saic_rc");
+  return sb_test_status("saic_rc");
 }

@@ -33,18 +33,7 @@
 #include "saic_codec.h"
 #include "saic_codec_test_util.h"
 #include "saic_crc8.h"
-
-static int g_checks, g_failures;
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    g_checks++;                                                                                    \
-    if (!(cond)) {                                                                                 \
-      g_failures++;                                                                                \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                              \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
+#include "sb_test.h"
 
 enum { N = 8, M = 8, LEVELS = 3, NSTREAMS = 400, NBURST_STREAMS = 6, NOTHER = 3600 };
 
@@ -262,6 +251,5 @@ int main(void) {
   free(buf);
   saic_codec_close(a);
   saic_codec_close(b);
-  printf("test_saic_stream_check: %d checks, %d failures\n", g_checks, g_failures);
-  return g_failures ? 1 : 0;
+  return sb_test_status("test_saic_stream_check");
 }

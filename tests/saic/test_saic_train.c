@@ -14,17 +14,7 @@
 #include "saic_density.h"
 #include "saic_model.h"
 #include "saic_train.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      failures++;                                                                                  \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                     \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
+#include "sb_test.h"
 
 enum { B = 2, S = 32 };
 
@@ -34,11 +24,10 @@ static double loss_at(saic_model *m, classifier *t, const saic_loss_cfg *cfg, co
   nn_rng_seed(&r, 99);
   saic_step_stats st;
   nn_err e = {0};
-  if (saic_train_step(m, t, cfg, x, labels, B, level, &r, &st, &e) != NN_OK) {
-    fprintf(stderr, "step: %s\n", e.msg);
-    failures++;
+  int rc = saic_train_step(m, t, cfg, x, labels, B, level, &r, &st, &e);
+  CHECK(rc == NN_OK, "step: %s", e.msg);
+  if (rc != NN_OK)
     return NAN;
-  }
   return st.loss;
 }
 
@@ -207,10 +196,5 @@ int main(void) {
   free(x);
   saic_model_free(m);
   classifier_free(task);
-  if (failures) {
-    fprintf(stderr, "%d check(s) failed\n", failures);
-    return 1;
-  }
-  printf("ok\n");
-  return 0;
+  return sb_test_status("test_saic_train");
 }

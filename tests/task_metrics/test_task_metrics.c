@@ -3,17 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "sb_test.h"
 #include "task_metrics.h"
 
-static int failures, checks;
-#define CHECK(c)                                                                                   \
-  do {                                                                                             \
-    checks++;                                                                                      \
-    if (!(c)) {                                                                                    \
-      failures++;                                                                                  \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);                        \
-    }                                                                                              \
-  } while (0)
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-12)
 
 int main(void) {
@@ -85,6 +77,5 @@ int main(void) {
   CHECK(isnan(metrics_mutual_information(bad, bad, 2, 3)));
   CHECK(isnan(metrics_entropy(bad, 2, 3)));
 
-  printf("test_task_metrics: %d checks, %d failed\n", checks, failures);
-  return failures != 0;
+  return sb_test_status("test_task_metrics");
 }

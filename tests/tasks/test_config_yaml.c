@@ -2,13 +2,14 @@
  * leaves (dotted keys, marks, lists), its own errors, key lookup, scalar parsers, file reading
  * and the message formatter. The configurations' own messages are in test_tasks_config.c and
  * tests/saic/test_saic_trainer.c. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config_yaml.h"
-#include "test_util.h" /* tests/harness: CHECK, test_report */
+#include "sb_test.h"
 
 /* Records every node as one line "event key=value@line:col key@line:col". */
 typedef struct log_ctx {
@@ -33,10 +34,8 @@ static void expect_walk_error(const char *text, bool accept_lists, const char *w
   log_ctx lc = {.accept_lists = accept_lists};
   char err[256] = "";
   int rc = config_yaml_walk("w.yaml", text, strlen(text), log_node, &lc, err, sizeof err);
-  if (rc == 0 || strcmp(err, want) != 0) {
-    fprintf(stderr, "yaml:\n%s\n  rc %d\n  got  \"%s\"\n  want \"%s\"\n", text, rc, err, want);
-    test_failures++;
-  }
+  CHECK(rc != 0 && strcmp(err, want) == 0, "yaml:\n%s\n  rc %d\n  got  \"%s\"\n  want \"%s\"", text,
+        rc, err, want);
 }
 
 static void test_walk(void) {
@@ -57,10 +56,7 @@ static void test_walk(void) {
                      "item f=2@5:8 k@5:1\n"
                      "end f=-@5:9 k@5:1\n"
                      "scalar g=@6:4 k@6:1\n";
-  if (strcmp(lc.text, want) != 0) {
-    fprintf(stderr, "walk log:\n%s\nwant:\n%s\n", lc.text, want);
-    test_failures++;
-  }
+  CHECK(strcmp(lc.text, want) == 0, "walk log:\n%s\nwant:\n%s", lc.text, want);
 
   /* The callback's error stops the walk and is returned as is. */
   expect_walk_error("a: 1\nf: [1]\n", false, "w.yaml:2:4: f: no lists");
@@ -202,11 +198,10 @@ static void test_load(const char *path) {
 
 static void test_read_file(void) {
   char dir[] = "/tmp/test_config_yaml_XXXXXX", path[128], err[256] = "";
-  if (!mkdtemp(dir)) {
-    perror("mkdtemp");
-    test_failures++;
+  bool made = mkdtemp(dir) != NULL;
+  CHECK(made, "mkdtemp: %s", strerror(errno));
+  if (!made)
     return;
-  }
   snprintf(path, sizeof path, "%s/c.yaml", dir);
   char *text = (char *)1;
   size_t len = 99;
@@ -247,5 +242,5 @@ int main(void) {
   test_scalars();
   test_fail();
   test_read_file();
-  return test_report("test_config_yaml");
+  return sb_test_status("test_config_yaml");
 }

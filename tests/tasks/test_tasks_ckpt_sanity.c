@@ -12,18 +12,7 @@
 
 #include "checkpoint.h"
 #include "classifier.h"
-
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                     \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
+#include "sb_test.h"
 
 static char path[256];
 
@@ -118,10 +107,5 @@ int main(void) {
   nn_net_free(net);
   remove(path);
   rmdir(dir);
-  if (failures) {
-    fprintf(stderr, "%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("test_tasks_ckpt_sanity: ok\n");
-  return 0;
+  return sb_test_status("test_tasks_ckpt_sanity");
 }

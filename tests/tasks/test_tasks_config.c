@@ -4,27 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sb_test.h"
 #include "train_classifier.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 /* Parsing `text` must fail with exactly `want`. */
 static void expect_error(const char *text, const char *want) {
   classifier_train_cfg cfg;
   char err[512] = "";
   int rc = classifier_cfg_parse("cfg.yaml", text, strlen(text), &cfg, err, sizeof err);
-  if (rc == 0 || strcmp(err, want) != 0) {
-    fprintf(stderr, "config:\n%s\n  rc %d\n  got  \"%s\"\n  want \"%s\"\n", text, rc, err, want);
-    failures++;
-  }
+  CHECK(rc != 0 && strcmp(err, want) == 0, "config:\n%s\n  rc %d\n  got  \"%s\"\n  want \"%s\"",
+        text, rc, err, want);
 }
 
 int main(void) {
@@ -80,9 +69,10 @@ int main(void) {
   expect_error("augment:\n  flip: maybe\n",
                "cfg.yaml:2:9: augment.flip: expected true or false, got \"maybe\"");
   expect_error("epochs: 3\nepochs: 4\n", "cfg.yaml:2:1: duplicate key \"epochs\"");
-  expect_error("arch: vgg\n",
-               "cfg.yaml:1:7: arch: unknown architecture \"vgg\" (known: resnet20-w16, resnet32-w16, "
-               "vgg-s, convnet-tiny)");
+  expect_error(
+      "arch: vgg\n",
+      "cfg.yaml:1:7: arch: unknown architecture \"vgg\" (known: resnet20-w16, resnet32-w16, "
+      "vgg-s, convnet-tiny)");
   expect_error("optimizer:\n  kind: rmsprop\n",
                "cfg.yaml:2:9: optimizer.kind: expected sgd, adam or adamw, got \"rmsprop\"");
   expect_error("epochs: [1, 2]\n", "cfg.yaml:1:9: epochs: lists are not supported here");
@@ -104,10 +94,5 @@ int main(void) {
   CHECK(strstr(err, "/nonexistent/x.yaml: cannot open") == err);
   CHECK(text == NULL);
 
-  if (failures) {
-    fprintf(stderr, "%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("test_tasks_config: ok\n");
-  return 0;
+  return sb_test_status("test_tasks_config");
 }

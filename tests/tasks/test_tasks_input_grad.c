@@ -9,17 +9,7 @@
 #include <unistd.h>
 
 #include "classifier.h"
-
-static int failures;
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      failures++;                                                                                  \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);                     \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fputc('\n', stderr);                                                                         \
-    }                                                                                              \
-  } while (0)
+#include "sb_test.h"
 
 static const float MEAN[3] = {0.49f, 0.48f, 0.45f}, STD[3] = {0.25f, 0.24f, 0.26f};
 
@@ -139,8 +129,5 @@ int main(void) {
   free(g);
   classifier_free(clf);
   unlink(path);
-  if (failures)
-    return 1;
-  printf("ok\n");
-  return 0;
+  return sb_test_status("test_tasks_input_grad");
 }

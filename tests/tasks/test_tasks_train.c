@@ -11,17 +11,8 @@
 
 #include "checkpoint.h"
 #include "classifier.h"
+#include "sb_test.h"
 #include "train_classifier.h"
-
-static int failures = 0;
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                     \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 enum { W = 32, H = 32, NTRAIN = 256, NTEST = 200 };
 
@@ -93,7 +84,8 @@ static int same_ckpt(const char *a, const char *b) {
 }
 
 int main(void) {
-  uint8_t *train_rgb = malloc((size_t)NTRAIN * W * H * 3), *test_rgb = malloc((size_t)NTEST * W * H * 3);
+  uint8_t *train_rgb = malloc((size_t)NTRAIN * W * H * 3),
+          *test_rgb = malloc((size_t)NTEST * W * H * 3);
   int train_lab[NTRAIN], test_lab[NTEST];
   nn_rng r;
   nn_rng_seed(&r, 7);
@@ -121,7 +113,9 @@ int main(void) {
   snprintf(dir_a, sizeof dir_a, "%s/a", base);
   snprintf(dir_b, sizeof dir_b, "%s/b", base);
   snprintf(dir_c, sizeof dir_c, "%s/c", base);
-  classifier_train_opts o = {.threads = 1, .command = "test", .config_text = "cfg",
+  classifier_train_opts o = {.threads = 1,
+                             .command = "test",
+                             .config_text = "cfg",
                              .dataset_hash = "00112233445566778899aabbccddeeff"};
   nn_err err = {0};
 
@@ -166,8 +160,7 @@ int main(void) {
         strstr(err.msg, "no checkpoint") != NULL);
   o.out_dir = dir_b;
   o.dataset_hash = "ffffffffffffffffffffffffffffffff";
-  CHECK(classifier_train(&cfg, &tr, &te, &o, &rb, &err) != 0 &&
-        strstr(err.msg, "hash") != NULL);
+  CHECK(classifier_train(&cfg, &tr, &te, &o, &rb, &err) != 0 && strstr(err.msg, "hash") != NULL);
 
   /* Inference from the checkpoint. */
   classifier *clf = NULL;
@@ -233,10 +226,5 @@ int main(void) {
   rmdir(base);
   free(train_rgb);
   free(test_rgb);
-  if (failures) {
-    fprintf(stderr, "%d failure(s)\n", failures);
-    return 1;
-  }
-  printf("test_tasks_train: ok\n");
-  return 0;
+  return sb_test_status("test_tasks_train");
 }

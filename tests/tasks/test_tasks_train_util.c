@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
-#include "test_util.h" /* tests/harness: CHECK, test_report */
+#include "sb_test.h"
 #include "train_util.h"
 
 static void test_hms(void) {
@@ -254,5 +254,5 @@ int main(void) {
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
   if (system(cmd) != 0)
     fprintf(stderr, "could not remove %s\n", base);
-  return test_report("test_tasks_train_util");
+  return sb_test_status("test_tasks_train_util");
 }
