@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 4)
     return 0;
-  size_t first = (size_t)data[0] | (size_t)data[1] << 8 | (size_t)data[2] << 16 |
-                 (size_t)data[3] << 24;
+  size_t first =
+      (size_t)data[0] | (size_t)data[1] << 8 | (size_t)data[2] << 16 | (size_t)data[3] << 24;
   if (first > size - 4)
     first = size - 4;
   char shard0[128], shard1[128], out[128];
