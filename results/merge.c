@@ -80,6 +80,13 @@ static int read_shard(const char *path, shard_run *r, char *err, size_t err_len)
              r->shard, r->status ? r->status : "unknown");
     goto done;
   }
+  /* The shard's rows as they were when it completed (a shard from before checksums has none). */
+  int verified = 0;
+  char why[768];
+  if (results_verify_run(s, r->run_id, &verified, why, sizeof why)) {
+    snprintf(err, err_len, "%s: %s", path, why);
+    goto done;
+  }
   rc = 0;
 done:
   sqlite3_finalize(st);

@@ -105,7 +105,9 @@ int store_create_run(store *s, const store_run_info *info, int64_t *run_id, char
  * *run_id = 0 if none. */
 int store_find_resumable_run(store *s, const char *suite_hash, const char *shard, int64_t *run_id,
                              char *err, size_t err_len);
-/* status: running | interrupted | complete | failed. ended_at is set unless running. */
+/* status: running | interrupted | complete | failed. ended_at is set unless running. On
+ * 'complete' the run's content checksum is stored too (store_seal_run), so set it after the
+ * aggregates. */
 int store_set_run_status(store *s, int64_t run_id, const char *status, char *err, size_t err_len);
 
 /* Insert-or-find helpers: they return the existing row's id when it already exists (resume),
@@ -160,6 +162,19 @@ int store_for_each_done_unit(store *s, int64_t run_id,
 /* Recomputes the run's aggregates and task aggregates from its result rows (deterministic:
  * fixed summation order). */
 int store_compute_aggregates(store *s, int64_t run_id, char *err, size_t err_len);
+
+/* ================================================================ checksums */
+
+/* The content checksum of run_id (results/checksum.c; schema.sql, run_checksums) as 64 hex
+ * digits; *n_rows (may be NULL) receives the rows it covers. */
+int results_run_checksum(store *s, int64_t run_id, char hex[65], int64_t *n_rows, char *err,
+                         size_t err_len);
+/* Stores run_id's checksum in run_checksums (done by store_set_run_status on 'complete'). */
+int store_seal_run(store *s, int64_t run_id, char *err, size_t err_len);
+/* Recomputes run_id's checksum and compares it with the stored one: 0 with *verified = 1 when
+ * they match, 0 with *verified = 0 when none is stored (a run written before checksums), -1 with
+ * a message when they differ or cannot be computed. */
+int results_verify_run(store *s, int64_t run_id, int *verified, char *err, size_t err_len);
 
 /* ================================================================ merge */
 

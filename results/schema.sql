@@ -4,8 +4,8 @@
 -- readers need not know about do not change the version: the timing_repeats table and the views
 -- at the end (result_rows, task_result_rows, point_summary, task_point_summary). saicbench adds
 -- any table, index or view of this file that is missing to a saicbench database it opens for
--- writing (harness/store.c, store_open); readers do not require them.
--- Embedded into the binary at build time (harness/store.c); this file is the reference.
+-- writing (results/store_open.c, store_open); readers do not require them.
+-- Embedded into the binary at build time (results/store_open.c); this file is the reference.
 -- Units: bytes are file bytes unless named stream_*; bpp = 8*bytes/(width*height);
 -- times in milliseconds; metrics NULL where undefined (e.g. MS-SSIM below 161 px).
 
@@ -109,6 +109,19 @@ CREATE TABLE IF NOT EXISTS timing_repeats (
   PRIMARY KEY (image_id, point_id)
 ) WITHOUT ROWID;
 
+-- The content checksum of a complete run, written when its status becomes 'complete'
+-- (results/checksum.c): SHA-256 over every row of the run's datasets, images, codecs, points,
+-- results, timing_repeats, aggregates, tasks, task_refs, task_results and task_aggregates, in
+-- primary-key order, each value with its type. `saicbench merge` recomputes it for every shard
+-- and refuses one whose content changed after it completed. Added without a version change;
+-- runs written before it existed have no row.
+CREATE TABLE IF NOT EXISTS run_checksums (
+  run_id        INTEGER PRIMARY KEY REFERENCES runs(id),
+  sha256        TEXT NOT NULL,    -- 64 lowercase hex digits
+  n_rows        INTEGER NOT NULL, -- rows covered
+  computed_at   TEXT NOT NULL     -- ISO 8601 UTC
+);
+
 -- Per grid point x dataset, recomputed from results when a run completes.
 CREATE TABLE IF NOT EXISTS aggregates (
   point_id      INTEGER NOT NULL REFERENCES points(id),
@@ -193,7 +206,7 @@ CREATE INDEX IF NOT EXISTS task_results_point ON task_results(point_id);
 -- Flat views: the usual joins done once, so a question about results needs no join (names instead
 -- of ids; the ids are kept for joining further). They store nothing and are not part of the
 -- version number: saicbench creates any that are missing whenever it opens one of its own
--- databases for writing (harness/store.c, store_open; the same check covers every
+-- databases for writing (results/store_open.c, store_open; the same check covers every
 -- CREATE ... IF NOT EXISTS statement that starts a line here), so an older version-2 file gains
 -- them on its next run or merge; read-only opens leave a file as it is. CREATE VIEW IF NOT EXISTS never
 -- replaces a view: changing a view's columns later needs a DROP VIEW in store_open's upgrade.

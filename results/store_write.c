@@ -88,18 +88,32 @@ int store_find_resumable_run(store *s, const char *suite_hash, const char *shard
 }
 
 int store_set_run_status(store *s, int64_t run_id, const char *status, char *err, size_t err_len) {
+  const int complete = !strcmp(status, "complete");
+  /* 'complete' and the run's checksum are one change: a savepoint works inside or outside the
+   * caller's transaction. */
+  if (complete && store_exec(s, "SAVEPOINT run_status", err, err_len))
+    return -1;
   sqlite3_stmt *st;
   char now[32];
   sb_iso8601_utc(now);
-  if (store_prepare(s, "UPDATE runs SET status=?, ended_at=? WHERE id=?", &st, err, err_len))
-    return -1;
-  store_bind_text(st, 1, status);
-  if (strcmp(status, "running"))
-    store_bind_text(st, 2, now);
-  else
-    sqlite3_bind_null(st, 2);
-  sqlite3_bind_int64(st, 3, run_id);
-  return store_step_done(s, st, "updating the run status", err, err_len);
+  int rc = store_prepare(s, "UPDATE runs SET status=?, ended_at=? WHERE id=?", &st, err, err_len);
+  if (rc == 0) {
+    store_bind_text(st, 1, status);
+    if (strcmp(status, "running"))
+      store_bind_text(st, 2, now);
+    else
+      sqlite3_bind_null(st, 2);
+    sqlite3_bind_int64(st, 3, run_id);
+    rc = store_step_done(s, st, "updating the run status", err, err_len);
+  }
+  if (!complete)
+    return rc;
+  if (rc == 0)
+    rc = store_seal_run(s, run_id, err, err_len);
+  if (rc == 0)
+    return store_exec(s, "RELEASE run_status", err, err_len);
+  sqlite3_exec(store_db(s), "ROLLBACK TO run_status; RELEASE run_status", NULL, NULL, NULL);
+  return -1;
 }
 
 /* Runs `insert` (INSERT OR IGNORE); then `select` binds the same leading key columns and

@@ -73,6 +73,57 @@ def pragma(path, name):
     return v
 
 
+CHECKSUM_PARTS = [  # results/checksum.c, written again from its documented definition
+    ("datasets", "run_id = ?1", "id"),
+    ("images", "dataset_id IN (SELECT id FROM datasets WHERE run_id = ?1)", "id"),
+    ("codecs", "run_id = ?1", "id"),
+    ("points", "codec_id IN (SELECT id FROM codecs WHERE run_id = ?1)", "id"),
+]
+_RUN_POINTS = ("(SELECT p.id FROM points p JOIN codecs c ON c.id = p.codec_id "
+               "WHERE c.run_id = ?1)")
+_RUN_TASKS = "(SELECT id FROM tasks WHERE run_id = ?1)"
+CHECKSUM_PARTS += [
+    ("results", "point_id IN " + _RUN_POINTS, "image_id, point_id"),
+    ("timing_repeats", "point_id IN " + _RUN_POINTS, "image_id, point_id"),
+    ("aggregates", "point_id IN " + _RUN_POINTS, "point_id, dataset_id"),
+    ("tasks", "run_id = ?1", "id"),
+    ("task_refs", "task_id IN " + _RUN_TASKS, "task_id, image_id"),
+    ("task_results", "task_id IN " + _RUN_TASKS, "task_id, image_id, point_id"),
+    ("task_aggregates", "task_id IN " + _RUN_TASKS, "task_id, point_id, dataset_id"),
+]
+
+
+def run_checksum(path, run_id):
+    """(SHA-256 hex, rows) of a run's content as docs/schema.md (run_checksums) defines it."""
+    import hashlib
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    con.text_factory = lambda b: ("t", b)  # text as ("t", bytes); blobs stay bytes
+    h, rows = hashlib.sha256(), 0
+    tables = {r[0][1].decode()
+              for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    for table, where, order in CHECKSUM_PARTS:
+        if table not in tables:
+            continue
+        h.update(b"T" + table.encode() + b"\0")
+        for row in con.execute("SELECT * FROM %s WHERE %s ORDER BY %s" % (table, where, order),
+                               (run_id,)):
+            for v in row:
+                if v is None:
+                    h.update(b"n")
+                elif isinstance(v, int):
+                    h.update(b"i" + struct.pack("<Q", v & 0xffffffffffffffff))
+                elif isinstance(v, float):
+                    h.update(b"f" + struct.pack("<d", v))
+                elif isinstance(v, tuple):
+                    h.update(b"t" + struct.pack("<I", len(v[1])) + v[1])
+                else:
+                    h.update(b"b" + struct.pack("<I", len(v)) + bytes(v))
+            h.update(b"r")
+            rows += 1
+    con.close()
+    return h.hexdigest(), rows
+
+
 def corrupt_table_root(src, dst, table):
     """A copy of src with the root page of `table` overwritten (src in rollback-journal mode)."""
     con = sqlite3.connect("file:%s?mode=ro" % src, uri=True)
@@ -190,6 +241,29 @@ class HardeningTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertIn(bad, p.stderr)
         self.assertIn("damaged", p.stderr)
+        # Each shard's content checksum, stored when it completed, is the documented one.
+        for path in shards:
+            con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+            run_id, want, want_rows = con.execute(
+                "SELECT run_id, sha256, n_rows FROM run_checksums").fetchone()
+            con.close()
+            self.assertEqual(run_checksum(path, run_id), (want, want_rows))
+        # A shard edited after it completed (sound file, changed content) is refused.
+        for what, sql in [("a value", "UPDATE results SET psnr = psnr + 0.5 WHERE image_id = "
+                                      "(SELECT min(image_id) FROM results)"),
+                          ("a row", "DELETE FROM results WHERE image_id = "
+                                    "(SELECT max(image_id) FROM results)")]:
+            edited = self.db("shard1_edited.db")
+            shutil.copy(shards[1], edited)
+            con = sqlite3.connect(edited)
+            con.execute(sql)
+            con.commit()
+            con.close()
+            p = run(["merge", self.db("merged_edited.db"), shards[0], edited], check=False)
+            self.assertEqual(p.returncode, 2, (what, p.stderr))
+            self.assertIn(edited, p.stderr)
+            self.assertIn("does not match the checksum stored when it completed", p.stderr)
+            os.unlink(edited)
         run(["merge", self.db("merged.db")] + shards)
 
     def as_other_user(self):

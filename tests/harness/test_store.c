@@ -270,6 +270,33 @@ int main(void) {
 
   CHECK(store_set_run_status(s, run, "complete", err, sizeof err) == 0);
   CHECK(store_find_resumable_run(s, "hash1", NULL, &run2, err, sizeof err) == 0 && run2 == 0);
+
+  /* The content checksum: stored with 'complete', verified; a changed value or a removed row is
+   * caught; a run without a stored checksum (written before them) is accepted unverified. */
+  {
+    char hex[65];
+    int64_t rows = 0;
+    int verified = -1;
+    CHECK(results_run_checksum(s, run, hex, &rows, err, sizeof err) == 0 && rows > 0, "%s", err);
+    CHECK(results_verify_run(s, run, &verified, err, sizeof err) == 0 && verified == 1, "%s", err);
+    const char *edits[] = {"UPDATE results SET psnr = psnr + 1e-9 WHERE psnr IS NOT NULL",
+                           "DELETE FROM timing_repeats", "UPDATE images SET label = 7",
+                           "UPDATE aggregates SET n = n + 1"};
+    for (int i = 0; i < 4; i++) {
+      CHECK(sqlite3_exec(store_db(s), "SAVEPOINT t", NULL, NULL, NULL) == SQLITE_OK);
+      CHECK(sqlite3_exec(store_db(s), edits[i], NULL, NULL, NULL) == SQLITE_OK, "%s", edits[i]);
+      err[0] = '\0';
+      CHECK(results_verify_run(s, run, &verified, err, sizeof err) != 0 &&
+                strstr(err, "does not match the checksum"),
+            "%s: %s", edits[i], err);
+      CHECK(sqlite3_exec(store_db(s), "ROLLBACK TO t; RELEASE t", NULL, NULL, NULL) == SQLITE_OK);
+    }
+    CHECK(results_verify_run(s, run, &verified, err, sizeof err) == 0 && verified == 1, "%s", err);
+    CHECK(sqlite3_exec(store_db(s), "SAVEPOINT t; DELETE FROM run_checksums", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    CHECK(results_verify_run(s, run, &verified, err, sizeof err) == 0 && verified == 0, "%s", err);
+    CHECK(sqlite3_exec(store_db(s), "ROLLBACK TO t; RELEASE t", NULL, NULL, NULL) == SQLITE_OK);
+  }
   store_close(s);
 
   /* One timing_repeats row: JSON arrays in the order given, each number read back exactly. */
