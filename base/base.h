@@ -43,6 +43,11 @@ void sb_hash128_hex(const void *data, size_t size, char out[33]);
  * -1 with a message naming the file. */
 int sb_sha256_file(const char *path, char out[65], char *err, size_t err_len);
 
+/* The one boolean spelling of every input (suites, codec settings, gate options, training
+ * configurations): true/false, yes/no, on/off, 1/0, letters in any case. Returns 0 with *out
+ * set, or -1 (out untouched) for anything else, NULL included. */
+int sb_parse_bool(const char *s, int *out);
+
 /* strdup that tolerates NULL (returns NULL). */
 char *sb_strdup(const char *s);
 /* Formats a double compactly and round-trip exactly enough for grid values ("0.125", "50"). */

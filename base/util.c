@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <xxhash.h>
 
@@ -27,6 +28,18 @@ void sb_hash128_hex(const void *data, size_t size, char out[33]) {
 }
 
 char *sb_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+int sb_parse_bool(const char *s, int *out) {
+  static const char *const yes[] = {"true", "yes", "on", "1"};
+  static const char *const no[] = {"false", "no", "off", "0"};
+  for (size_t i = 0; s && i < 4; i++) {
+    if (!strcasecmp(s, yes[i]))
+      return *out = 1, 0;
+    if (!strcasecmp(s, no[i]))
+      return *out = 0, 0;
+  }
+  return -1;
+}
 
 void sb_format_number(double v, char out[32]) {
   /* Shortest %g form that reads back to the same double. */

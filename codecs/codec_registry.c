@@ -1,6 +1,8 @@
 /* Codec registry and option-value parsers; see codec_registry.h. */
 #include "codec_registry.h"
 
+#include "base.h"
+
 #include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -230,22 +232,12 @@ int codec_check_decoded(const codec_vtable *vt, const uint8_t *rgb, int width, i
 
 int codec_option_parse_bool(const char *key, const char *value, int *out, char *err,
                             size_t err_len) {
-  static const char *const yes[] = {"true", "1", "yes", "on"};
-  static const char *const no[] = {"false", "0", "no", "off"};
   if (!value)
     return codec_errorf(err, err_len, "setting '%s': no value", key ? key : "?");
-  for (size_t i = 0; i < 4; i++) {
-    if (!strcmp(value, yes[i])) {
-      *out = 1;
-      return 0;
-    }
-    if (!strcmp(value, no[i])) {
-      *out = 0;
-      return 0;
-    }
-  }
-  return codec_errorf(err, err_len, "setting '%s': '%s' is not a boolean (true or false)",
-                      key ? key : "?", value);
+  if (sb_parse_bool(value, out))
+    return codec_errorf(err, err_len, "setting '%s': '%s' is not a boolean (true or false)",
+                        key ? key : "?", value);
+  return 0;
 }
 
 int codec_option_parse_int(const char *key, const char *value, int min, int max, int *out,

@@ -7,6 +7,8 @@
 
 #include "bd.h"
 #include "gate_internal.h"
+
+#include "base.h"
 #include "ynode.h"
 
 void gate_config_defaults(gate_config *c) {
@@ -42,17 +44,11 @@ static int ynumber(ynode_ctx *c, const yaml_node_t *n, const char *key, double l
 }
 
 static int ybool(ynode_ctx *c, const yaml_node_t *n, const char *key, int *out) {
-  static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no", "off",
-                                                                              "0"};
   const char *s = ynode_scalar(n);
-  for (int i = 0; s && i < 4; i++) {
-    if (!strcmp(s, yes[i]))
-      return *out = 1, 0;
-    if (!strcmp(s, no[i]))
-      return *out = 0, 0;
-  }
-  return ynode_fail(c, n, "gate.%s: expected true or false, got '%s'", key,
-                    s ? s : "(not a scalar)");
+  if (sb_parse_bool(s, out))
+    return ynode_fail(c, n, "gate.%s: expected true or false, got '%s'", key,
+                      s ? s : "(not a scalar)");
+  return 0;
 }
 
 static int ygrid(ynode_ctx *c, const yaml_node_t *n, const char *key, int positive, double **out,

@@ -1,6 +1,8 @@
 /* config_yaml.c - YAML plumbing shared by the training configurations (see config_yaml.h). */
 #include "config_yaml.h"
 
+#include "base.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -308,13 +310,10 @@ int config_yaml_float(const config_yaml_node *n, double lo, double hi, float *ou
 }
 
 int config_yaml_bool(const config_yaml_node *n, bool *out, char *err, size_t err_len) {
-  static const char *const t[] = {"true", "yes", "on"}, *const f[] = {"false", "no", "off"};
-  for (int i = 0; i < 3; i++) {
-    if (strcasecmp(n->value, t[i]) == 0)
-      return *out = true, 0;
-    if (strcasecmp(n->value, f[i]) == 0)
-      return *out = false, 0;
-  }
-  return config_yaml_fail(err, err_len, n->file, n->mark, "%s: expected true or false, got \"%s\"",
-                          n->key, n->value);
+  int v;
+  if (sb_parse_bool(n->value, &v))
+    return config_yaml_fail(err, err_len, n->file, n->mark,
+                            "%s: expected true or false, got \"%s\"", n->key, n->value);
+  *out = v != 0;
+  return 0;
 }
