@@ -101,6 +101,8 @@ EXECUTABLES = {
 # A static library CMake knows whose name matches this but that is missing from LIBRARIES is
 # reported (rule t), so new libraries cannot slip past the layer rule.
 PROJECT_LIBRARY_PATTERN = re.compile(r"^sb_")
+# Libraries of the tests (tests/), not of the product: outside the rules.
+TEST_LIBRARIES = {"sb_test"}
 
 # Rule (b): the only folders (relative to the repository root, with a trailing slash) whose
 # files may include sqlite3.h or call sqlite3_*().
@@ -471,7 +473,8 @@ def measure(root, build, cmake, dot_file):
     # The library graph, restricted to the project's libraries and executables.
     kinds, all_edges = read_graph(root, build, cmake, dot_file)
     project = [t for t in kinds if t in LIBRARIES or t in EXECUTABLES
-               or (kinds[t] == "STATIC_LIBRARY" and PROJECT_LIBRARY_PATTERN.match(t))]
+               or (kinds[t] == "STATIC_LIBRARY" and PROJECT_LIBRARY_PATTERN.match(t)
+                   and t not in TEST_LIBRARIES)]
     edges = sorted({(a, b, s) for a, b, s in all_edges if a in project and b in project})
 
     large = sorted(({"path": f, "lines": count_lines(t), "owner": owners[f]}
