@@ -6,6 +6,7 @@
  *              writes of a run (runs, datasets, images, codecs, points, results, tasks)
  *              (store_open.c, store_write.c);
  *   aggregates the per-point aggregates and task aggregates of a run (aggregates.c);
+ *   checksum   the content checksum of a complete run, stored and verified (checksum.c);
  *   merge      shard databases into one run (merge.c);
  *   read       a typed, in-memory model of one run for reports, compare and gate (read.c),
  *              paired per-image comparisons (paired.c), example-strip picks (strips.c) and the
