@@ -16,6 +16,12 @@
 
 #include "saicbench_codec.h"
 
+/* Largest image (in pixels) the built-ins encode or decode: 2^25, e.g. 8192 x 4096; 8K UHD
+ * (7680 x 4320) fits. Decoders check a stream's declared size against it before decoding, so a
+ * hostile header cannot make them allocate more than about 1 GiB (OpenJPEG keeps 3 x 32-bit
+ * planes). */
+#define CODEC_MAX_PIXELS ((size_t)1 << 25)
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec_builtin.h"
+#include "codec_registry.h"
 #include "image.h"
 #include "saic_codec.h"
 #include "saic_export.h"

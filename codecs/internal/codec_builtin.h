@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec_registry.h"
 #include "saicbench_codec.h"
 
 const codec_vtable *codec_jpeg_vtable(void);
@@ -14,11 +15,7 @@ const codec_vtable *codec_jpeg2000_vtable(void);
 /* The SAIC learned codec (saic/saic_codec.c); needs model=PATH. */
 const codec_vtable *codec_saic_vtable(void);
 
-/* Largest image (in pixels) the built-ins encode or decode: 2^25, e.g. 8192 x 4096; 8K UHD
- * (7680 x 4320) fits. Decoders check a stream's declared size against it before decoding, so a
- * hostile header cannot make them allocate more than about 1 GiB (OpenJPEG keeps 3 x 32-bit
- * planes). */
-#define CODEC_MAX_PIXELS ((size_t)1 << 25)
+/* CODEC_MAX_PIXELS, the built-ins' image limit: codec_registry.h. */
 
 #if defined(__GNUC__)
 #define CODEC_PRINTF(f, a) __attribute__((format(printf, f, a)))
