@@ -79,6 +79,7 @@ static const key_def keys[] = {
     {"loss.alpha", K_DOUBLE, OFF(loss.alpha), 0, 0, 1},
     {"loss.gamma", K_DOUBLE, OFF(loss.gamma), 0, 0, 1e6},
     {"loss.beta", K_DOUBLE, OFF(loss.beta), 0, 0, 1e9},
+    {"loss.beta_scale", K_LIST, OFF(loss.beta_scale), OFF(nbeta_scale), 1e-6, 1e6},
     {"knob_sampling", K_SAMPLING, OFF(continuous_knob), 0, 0, 0},
     {"loss.gsw_on", K_GSW_ON, OFF(loss.gsw_on_original), 0, 0, 0},
     {"loss.smooth", K_INT, OFF(loss.smooth), 0, 0, 31},
@@ -227,7 +228,8 @@ int saic_codec_cfg_parse(const char *path, const char *text, size_t len, saic_co
   const bool *seen = pc.seen;
   const config_yaml_mark *marks = pc.marks;
   /* Cross-key checks, reported at the key that has to change. */
-  int k_lambdas = -1, k_target = -1, k_levels = -1, k_smooth = -1, k_warm = -1, k_beta = -1;
+  int k_lambdas = -1, k_target = -1, k_levels = -1, k_smooth = -1, k_warm = -1, k_beta = -1,
+      k_scale = -1;
   for (int i = 0; i < NKEYS; i++) {
     if (strcmp(keys[i].path, "lambdas") == 0)
       k_lambdas = i;
@@ -241,6 +243,8 @@ int saic_codec_cfg_parse(const char *path, const char *text, size_t len, saic_co
       k_warm = i;
     else if (strcmp(keys[i].path, "loss.beta") == 0)
       k_beta = i;
+    else if (strcmp(keys[i].path, "loss.beta_scale") == 0)
+      k_scale = i;
   }
   const int L = cfg->model.levels;
   if (!seen[k_lambdas]) {
@@ -267,6 +271,12 @@ int saic_codec_cfg_parse(const char *path, const char *text, size_t len, saic_co
     return config_yaml_fail(err, err_len, path, marks[k_warm],
                             "schedule.warmup_epochs (%g) exceeds epochs (%d)",
                             (double)cfg->warmup_epochs, cfg->epochs);
+  if (seen[k_scale] && cfg->nbeta_scale != L)
+    return config_yaml_fail(err, err_len, path, marks[k_scale],
+                            "loss.beta_scale: %d values, model.levels is %d", cfg->nbeta_scale, L);
+  if (seen[k_scale] && !(cfg->loss.beta > 0))
+    return config_yaml_fail(err, err_len, path, marks[k_scale],
+                            "loss.beta_scale scales loss.beta, which is not set (> 0)");
   if (cfg->loss.beta > 0 && cfg->loss.gamma > 0)
     return config_yaml_fail(err, err_len, path, marks[k_beta],
                             "loss.beta: give either loss.beta (task weight = beta * lambda) or "

@@ -51,6 +51,7 @@ typedef struct saic_codec_cfg {
   /* Rate controller (docs/method.md#rate-controller): with rate_target (one bpp per level),
    * after each step of level l: log lambda_l -= rate_gain * clamp(log(bpp / target_l), -1, 1),
    * bpp being that batch's training rate estimate; frozen from rate_freeze_at * total steps on. */
+  int nbeta_scale;   /* values of loss.beta_scale; 0 = not given (1 at every level) */
   int nrate_targets; /* 0 = no controller */
   double rate_target[SAIC_TRAIN_MAX_LEVELS];
   double rate_gain;

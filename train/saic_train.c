@@ -107,7 +107,15 @@ double saic_train_lambda_at(const saic_loss_cfg *cfg, double knob) {
 }
 
 double saic_train_task_weight(const saic_loss_cfg *cfg, double knob) {
-  return cfg->beta > 0 ? cfg->beta * saic_train_lambda_at(cfg, knob) : cfg->gamma;
+  if (!(cfg->beta > 0))
+    return cfg->gamma;
+  int l0, l1;
+  double t;
+  saic_train_knob_split(cfg->levels, knob, &l0, &l1, &t);
+  const double s0 = cfg->beta_scale[l0] > 0 ? cfg->beta_scale[l0] : 1;
+  const double s1 = cfg->beta_scale[l1] > 0 ? cfg->beta_scale[l1] : 1;
+  const double scale = exp((1 - t) * log(s0) + t * log(s1));
+  return cfg->beta * scale * saic_train_lambda_at(cfg, knob);
 }
 
 int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, const float *x,

@@ -37,6 +37,10 @@ typedef struct saic_loss_cfg {
   double alpha;                         /* GSW mix, [0, 1] */
   double gamma;                         /* fixed task-loss weight, >= 0 (used when beta = 0) */
   double beta;                          /* task weight per unit lambda, >= 0 (0: use gamma) */
+  /* Per-level factor on beta (log-interpolated between levels like lambda); 0 everywhere (a
+   * zeroed config): 1 at every level. Lets the task term fade at the high rates, where the MSE
+   * codec already keeps what the classifier needs. */
+  double beta_scale[SAIC_TRAIN_MAX_LEVELS];
   int gsw_on_original;                  /* compute g at x instead of x_hat */
   int smooth;                           /* box filter side for s (odd; 0 or 1: none) */
   double w_max;                         /* clamp W to [0, w_max]; 0: no clamp */
@@ -68,7 +72,8 @@ int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, c
 void saic_train_knob_split(int levels, double knob, int *l0, int *l1, double *t);
 /* lambda at knob: log-linear between the neighbouring levels' lambdas (all > 0). */
 double saic_train_lambda_at(const saic_loss_cfg *cfg, double knob);
-/* The task-loss weight at knob: beta * lambda(knob) when beta > 0, else gamma. */
+/* The task-loss weight at knob: beta * scale(knob) * lambda(knob) when beta > 0 (scale: the
+ * per-level beta_scale, log-interpolated; 1 when unset), else gamma. */
 double saic_train_task_weight(const saic_loss_cfg *cfg, double knob);
 
 /* The GSW weights for n saliency maps: s (n x h x w, overwritten by the smoothing) -> W

@@ -180,6 +180,17 @@ int main(void) {
         saic_train_lambda_at(&cfg, 0.5));
   CHECK(fabs(saic_train_task_weight(&cfg, 1.0) - 0.15) < 1e-12, "task weight(1) = %g",
         saic_train_task_weight(&cfg, 1.0));
+  /* Per-level beta_scale, log-interpolated like lambda: beta 3, lambdas 0.01 and 0.05, scales 1
+   * and 1/4 give 0.03 at level 0, 3 / 4 * 0.05 at level 1 and their geometric mean halfway. */
+  {
+    saic_loss_cfg sc = cfg;
+    sc.beta_scale[0] = 1;
+    sc.beta_scale[1] = 0.25;
+    const double w0 = saic_train_task_weight(&sc, 0), w1 = saic_train_task_weight(&sc, 1);
+    const double wh = saic_train_task_weight(&sc, 0.5);
+    CHECK(fabs(w0 - 0.03) < 1e-12 && fabs(w1 - 0.0375) < 1e-12 && fabs(wh - sqrt(w0 * w1)) < 1e-12,
+          "scaled task weights %g %g %g", w0, w1, wh);
+  }
   {
     nn_rng r;
     nn_rng_seed(&r, 99);

@@ -201,6 +201,14 @@ static void test_config_errors(void) {
       "bad.yaml: task_checkpoint is required when loss.alpha, loss.beta or loss.gamma is > 0");
   expect_error("lambdas: [1, 2, 3, 4]\nloss: {beta: 100, gamma: 0.1}\ntask_checkpoint: t.ckpt\n",
                "bad.yaml:2:14: loss.beta: give either loss.beta");
+  expect_error("lambdas: [1, 2, 3, 4]\nloss: {beta: 100, beta_scale: [1, 0.5]}\n"
+               "task_checkpoint: t.ckpt\n",
+               "bad.yaml:2:31: loss.beta_scale: 2 values, model.levels is 4");
+  expect_error("lambdas: [1, 2, 3, 4]\nloss: {beta_scale: [1, 1, 1, 0.5]}\n",
+               "bad.yaml:2:20: loss.beta_scale scales loss.beta, which is not set");
+  expect_error("lambdas: [1, 2, 3, 4]\nloss: {beta: 1, beta_scale: [1, 1, 0, 1]}\n"
+               "task_checkpoint: t.ckpt\n",
+               "bad.yaml:2:36: loss.beta_scale: 0 is out of range");
   expect_error("lambdas: [1, 2, 3, 4]\nknob_sampling: random\n",
                "bad.yaml:2:16: knob_sampling: expected levels or continuous");
   expect_error("epochs: 2\n", "bad.yaml: lambdas (one per level, model.levels = 4) is required");
