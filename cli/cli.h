@@ -44,6 +44,8 @@ char *cli_join_argv(int argc, char **argv);
 
 /* An integer option value from 1 to max; -1 after printing an error naming opt. */
 int cli_parse_positive(const char *opt, const char *s, long max, long *out);
+/* An integer in [min, max], else a message naming the option; -1. */
+int cli_parse_range(const char *opt, const char *s, long min, long max, long *out);
 
 /* Loads the plugins named on the command line into the registry; -1 after printing an error. */
 int cli_load_plugins(struct codec_registry *reg, char **paths, int n);

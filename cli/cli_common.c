@@ -36,16 +36,21 @@ char *cli_join_argv(int argc, char **argv) {
   return sb_buf_take(&b);
 }
 
-int cli_parse_positive(const char *opt, const char *s, long max, long *out) {
+int cli_parse_range(const char *opt, const char *s, long min, long max, long *out) {
   char *end;
   errno = 0;
   long v = strtol(s, &end, 10);
-  if (errno || *end || v < 1 || v > max) {
-    fprintf(stderr, "saicbench: %s: expected an integer from 1 to %ld, got '%s'\n", opt, max, s);
+  if (errno || !*s || *end || v < min || v > max) {
+    fprintf(stderr, "saicbench: %s: expected an integer from %ld to %ld, got '%s'\n", opt, min, max,
+            s);
     return -1;
   }
   *out = v;
   return 0;
+}
+
+int cli_parse_positive(const char *opt, const char *s, long max, long *out) {
+  return cli_parse_range(opt, s, 1, max, out);
 }
 
 /* Loads the plugins named on the command line into the registry. */

@@ -27,8 +27,8 @@ static void usage_report(FILE *f) {
              "                    and the page; default: the suite's report: {reference: ...},\n"
              "                    else the BD anchor)\n"
              "  --bootstrap-rounds N  resamples for those intervals (default 2000; 0: none)\n"
-             "  --no-images       no example image strips (they re-encode a few images from the\n"
-             "                    dataset files, which must still be at the stored paths)\n");
+             "  --no-images       no example image strips (the thumbnails the run stored with\n"
+             "                    `saicbench run --strip-images N`)\n");
 }
 
 /* The `report:` labels of the suite a run was made with, parsed from runs.suite_text (nothing

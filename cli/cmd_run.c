@@ -119,12 +119,15 @@ static void usage_run(FILE *f) {
       "                    other results do not change). Each worker\n"
       "                    also encodes and decodes once untimed before its first timed call\n"
       "                    per codec and image size, so start-up costs are not timed\n"
+      "  --strip-images N  store thumbnails of the first N images of each dataset (the\n"
+      "                    original and every decoded image) for the report's example\n"
+      "                    images (default %d; 0: none)\n"
       "  --quiet           no progress output\n"
       "  -h, --help        this help\n"
       "\n"
       "exit status: 0 complete (units that failed, e.g. unreadable images, are stored with\n"
       "their error and counted on stderr), 2 error, 130 interrupted\n",
-      DEFAULT_DB, omp_get_max_threads());
+      DEFAULT_DB, omp_get_max_threads(), RUNNER_DEFAULT_STRIP_IMAGES);
 }
 
 int cli_cmd_run(int argc, char **argv) {
@@ -141,6 +144,7 @@ int cli_cmd_run(int argc, char **argv) {
                                        {"quiet", no_argument, 0, 'q'},
                                        {"shard", required_argument, 0, 'S'},
                                        {"timing-repeats", required_argument, 0, 'P'},
+                                       {"strip-images", required_argument, 0, 'I'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *db = DEFAULT_DB, *data = NULL, *split = NULL, *report_dir = NULL;
@@ -149,7 +153,8 @@ int cli_cmd_run(int argc, char **argv) {
   char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
   char **task_specs = calloc((size_t)argc + 1, sizeof *task_specs);
   int n_specs = 0, n_plugins = 0, n_tasks = 0, resume = 0, quiet = 0, c, status = 2;
-  long threads = omp_get_max_threads(), limit = 0, timing_repeats = 1;
+  long threads = omp_get_max_threads(), limit = 0, timing_repeats = 1,
+       strip_images = RUNNER_DEFAULT_STRIP_IMAGES;
   suite *s = NULL;
   codec_registry *reg = NULL;
   char *command = cli_join_argv(argc, argv);
@@ -184,6 +189,10 @@ int cli_cmd_run(int argc, char **argv) {
       break;
     case 'P':
       if (cli_parse_positive("--timing-repeats", optarg, 1000, &timing_repeats))
+        goto out;
+      break;
+    case 'I':
+      if (cli_parse_range("--strip-images", optarg, 0, RUNNER_MAX_STRIP_IMAGES, &strip_images))
         goto out;
       break;
     case 'h':
@@ -306,7 +315,8 @@ int cli_cmd_run(int argc, char **argv) {
                        .shard_index = shard_index,
                        .shard_count = shard_count,
                        .timing_repeats = (int)timing_repeats,
-                       .data_root_given = data_given};
+                       .data_root_given = data_given,
+                       .strip_images = (int)strip_images};
   runner_summary sum;
   if (runner_run(s, reg, &ro, &sum, err, sizeof err)) {
     status = cli_fail("%s", err);

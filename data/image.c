@@ -116,18 +116,12 @@ static void png_read_mem(png_structp png, png_bytep dst, size_t n) {
 
 static const char *png_color_type_name(int ct) {
   switch (ct) {
-  case PNG_COLOR_TYPE_GRAY:
-    return "grey";
-  case PNG_COLOR_TYPE_GRAY_ALPHA:
-    return "grey+alpha";
-  case PNG_COLOR_TYPE_PALETTE:
-    return "palette";
-  case PNG_COLOR_TYPE_RGB:
-    return "RGB";
-  case PNG_COLOR_TYPE_RGB_ALPHA:
-    return "RGBA";
-  default:
-    return "unknown";
+  case PNG_COLOR_TYPE_GRAY: return "grey";
+  case PNG_COLOR_TYPE_GRAY_ALPHA: return "grey+alpha";
+  case PNG_COLOR_TYPE_PALETTE: return "palette";
+  case PNG_COLOR_TYPE_RGB: return "RGB";
+  case PNG_COLOR_TYPE_RGB_ALPHA: return "RGBA";
+  default: return "unknown";
   }
 }
 
@@ -296,9 +290,7 @@ static int jpeg_decode_run(jpeg_job *job, const uint8_t *data, size_t size, cons
     cinfo->out_color_space = JCS_GRAYSCALE;
     break;
   case JCS_YCbCr:
-  case JCS_RGB:
-    cinfo->out_color_space = JCS_RGB;
-    break;
+  case JCS_RGB: cinfo->out_color_space = JCS_RGB; break;
   case JCS_CMYK:
   case JCS_YCCK:
     set_err(err, err_len, "%s: CMYK JPEG is not supported (only grey and RGB/YCbCr)", name);
@@ -618,4 +610,47 @@ int image_save_png(const char *path, const image_rgb8 *img, char *err, size_t er
     return -1;
   }
   return 0;
+}
+
+int image_thumbnail_png(const uint8_t *rgb, int width, int height, int max_w, uint8_t **png,
+                        size_t *png_len, int *tw, int *th, int *scale, char *err, size_t err_len) {
+  *png = NULL;
+  *png_len = 0;
+  if (!rgb || width <= 0 || height <= 0 || max_w < 1 || width > IMAGE_MAX_SIDE ||
+      height > IMAGE_MAX_SIDE) {
+    snprintf(err, err_len, "thumbnail: bad image %dx%d or width limit %d", width, height, max_w);
+    return -1;
+  }
+  int f = (width + max_w - 1) / max_w;
+  int w = width / f, h = height / f;
+  if (h < 1) { /* a strip far wider than tall: keep it whole */
+    f = 1;
+    w = width;
+    h = height;
+  }
+  image_rgb8 small = {w, h, malloc((size_t)w * (size_t)h * 3)};
+  if (!small.rgb) {
+    snprintf(err, err_len, "thumbnail: out of memory");
+    return -1;
+  }
+  const uint32_t n = (uint32_t)f * (uint32_t)f;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < 3; c++) {
+        uint32_t sum = 0;
+        for (int dy = 0; dy < f; dy++) {
+          const uint8_t *p = rgb + ((size_t)(y * f + dy) * (size_t)width + (size_t)x * f) * 3;
+          for (int dx = 0; dx < f; dx++)
+            sum += p[dx * 3 + c];
+        }
+        small.rgb[((size_t)y * w + x) * 3 + c] = (uint8_t)((sum + n / 2) / n);
+      }
+  int rc = image_encode_png(&small, png, png_len, err, err_len);
+  free(small.rgb);
+  if (rc == 0) {
+    *tw = w;
+    *th = h;
+    *scale = f;
+  }
+  return rc;
 }

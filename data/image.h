@@ -42,6 +42,13 @@ int image_encode_png(const image_rgb8 *img, uint8_t **data, size_t *size, char *
                      size_t err_len);
 int image_save_png(const char *path, const image_rgb8 *img, char *err, size_t err_len);
 
+/* A thumbnail of a width x height RGB8 image as PNG (the report's example strips): a box-filter
+ * downscale by the smallest whole factor that brings the width to at most max_w (>= 1; factor 1
+ * for narrower images), remainder rows and columns dropped. *png is malloc()ed; *tw x *th is
+ * its size, *scale the factor. Deterministic: the same pixels give the same bytes. */
+int image_thumbnail_png(const uint8_t *rgb, int width, int height, int max_w, uint8_t **png,
+                        size_t *png_len, int *tw, int *th, int *scale, char *err, size_t err_len);
+
 /* Reads a whole file into a malloc()ed buffer. Fails on files larger than max_size and on
  * anything but a regular file (a folder or FIFO named like an image). An empty file is read
  * successfully (size 0, non-NULL buffer). */

@@ -140,8 +140,16 @@ typedef struct task_row {
   int num_classes;
 } task_row;
 
+/* A PNG thumbnail (image_thumbnail_png); png NULL when none. */
+typedef struct thumb {
+  uint8_t *png;
+  size_t len;
+  int w, h;
+} thumb;
+
 typedef struct msg {
   msg_kind kind;
+  thumb th;         /* MSG_IMAGE: of the original; MSG_RESULT: of the decoded image; owned */
   store_result r;   /* MSG_RESULT; r.error, r.encode_all and r.decode_all owned */
   int64_t image_id; /* MSG_IMAGE */
   int width, height;
@@ -229,6 +237,7 @@ static void free_msgs(msg *m) {
     free((double *)m->r.encode_all);
     free((double *)m->r.decode_all);
     free(m->error);
+    free(m->th.png);
     for (int k = 0; k < m->n_tasks; k++)
       free(m->tasks[k].probs);
     free(m->tasks);
@@ -253,6 +262,9 @@ static int writer_store_batch(writer *w, msg *batch) {
                                      t->correct, t->agree, t->kl, err, sizeof err))
           goto fail_rollback;
       }
+      if (m->th.png && store_insert_thumbnail(w->st, m->r.image_id, m->r.point_id, m->th.w, m->th.h,
+                                              m->th.png, m->th.len, err, sizeof err))
+        goto fail_rollback;
       stored++;
       failed += m->r.error != NULL;
     } else {
@@ -265,6 +277,9 @@ static int writer_store_batch(writer *w, msg *batch) {
                                   t->num_classes, err, sizeof err))
           goto fail_rollback;
       }
+      if (m->th.png && store_insert_thumbnail(w->st, m->image_id, 0, m->th.w, m->th.h, m->th.png,
+                                              m->th.len, err, sizeof err))
+        goto fail_rollback;
     }
   }
   if (store_commit(w->st, err, sizeof err))
@@ -327,6 +342,7 @@ typedef struct cache_entry {
   double *encode_all, *decode_all;
   int n_encode_all, n_decode_all;
   uint8_t *decoded; /* kept for task inference when the cache keeps decoded images */
+  thumb th;         /* of the decoded image, when the cache makes thumbnails */
   char *error;      /* encode or decode failure at this knob */
 } cache_entry;
 
@@ -342,6 +358,7 @@ typedef struct codec_cache {
   cache_entry *e;
   size_t n, cap;
   int keep_decoded;
+  int thumbs;      /* make a thumbnail of each decoded image (an example image of the report) */
   int repeats;     /* timed encodes and decodes per stored result (>= 1); the median is stored */
   warm_size *warm; /* per worker, kept across images */
   size_t n_warm, cap_warm;
@@ -351,6 +368,7 @@ static void cache_clear(codec_cache *c) {
   for (size_t i = 0; i < c->n; i++) {
     free(c->e[i].enc.data);
     free(c->e[i].decoded);
+    free(c->e[i].th.png);
     free(c->e[i].error);
     free(c->e[i].encode_all);
     free(c->e[i].decode_all);
@@ -580,6 +598,13 @@ static void cache_measure(codec_cache *c, cache_entry *e) {
     e->psnr = m.psnr;
     e->ssim = m.ssim;
     e->ms_ssim = m.ms_ssim;
+    if (c->thumbs) { /* no thumbnail (out of memory): the report shows the picture as missing */
+      int scale;
+      char terr[256];
+      if (image_thumbnail_png(rgb, w, h, RUNNER_THUMB_MAX_W, &e->th.png, &e->th.len, &e->th.w,
+                              &e->th.h, &scale, terr, sizeof terr))
+        e->th.png = NULL;
+    }
     if (c->keep_decoded) {
       e->decoded = rgb;
       rgb = NULL;
@@ -700,6 +725,12 @@ static void fill_from_entry(msg *m, const codec_cache *c, const cache_entry *e) 
   m->r.n_encode_all = enc ? e->n_encode_all : 0;
   m->r.decode_all = dec;
   m->r.n_decode_all = dec ? e->n_decode_all : 0;
+  if (e->th.png && (m->th.png = malloc(e->th.len))) {
+    memcpy(m->th.png, e->th.png, e->th.len);
+    m->th.len = e->th.len;
+    m->th.w = e->th.w;
+    m->th.h = e->th.h;
+  }
 }
 
 typedef struct run_ctx {
@@ -714,6 +745,7 @@ typedef struct run_ctx {
   int max_encodes;
   volatile sig_atomic_t *stop;
   int timing_repeats; /* >= 1 */
+  int strip_images;   /* the first this many images of each dataset get thumbnails */
 } run_ctx;
 
 static int should_stop(const run_ctx *rc) {
@@ -838,6 +870,15 @@ static void run_task(const run_ctx *rc, const task *t, codec_cache *cache, task_
                (unsigned long long)h.low64);
     }
   }
+  const int strip = !load_failed && t->item < (size_t)(rc->strip_images > 0 ? rc->strip_images : 0);
+  if (strip) {
+    int scale;
+    char terr[256];
+    if (image_thumbnail_png(img.rgb, img.width, img.height, RUNNER_THUMB_MAX_W, &im->th.png,
+                            &im->th.len, &im->th.w, &im->th.h, &scale, terr, sizeof terr))
+      im->th.png = NULL;
+  }
+  cache->thumbs = strip;
   /* Tasks score the images they fit (input size, class count); their rows wait until the
    * image's decoded versions have all been produced, then go through the network together. */
   unsigned char applies[64] = {0};
@@ -947,6 +988,7 @@ static void run_task(const run_ctx *rc, const task *t, codec_cache *cache, task_
     ts->n_pending = 0;
   }
   cache->keep_decoded = 0;
+  cache->thumbs = 0;
   image_free(&img);
 }
 
@@ -1395,7 +1437,8 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
                  &w,
                  s->max_encodes,
                  opt->stop,
-                 opt->timing_repeats > 1 ? opt->timing_repeats : 1};
+                 opt->timing_repeats > 1 ? opt->timing_repeats : 1,
+                 opt->strip_images};
 #pragma omp parallel num_threads(opt->threads)
   {
     codec_cache cache = {0};

@@ -37,9 +37,16 @@ typedef struct runner_options {
    * first RUNNER_WARMUP_SIZES sizes it meets), so start-up costs stay out of the timings. */
   int timing_repeats;
   int data_root_given; /* data_root came from the user (--data): dataset errors add no hint */
+  /* Example images for the report: the first strip_images images of each dataset's selection
+   * get thumbnails (the original and every decoded image, at most RUNNER_THUMB_MAX_W px wide)
+   * stored with their results; 0: none. `saicbench run` uses RUNNER_DEFAULT_STRIP_IMAGES. */
+  int strip_images;
 } runner_options;
 
 #define RUNNER_WARMUP_SIZES 8
+#define RUNNER_DEFAULT_STRIP_IMAGES 4
+#define RUNNER_MAX_STRIP_IMAGES 64
+#define RUNNER_THUMB_MAX_W 128
 
 typedef struct runner_summary {
   int64_t run_id;

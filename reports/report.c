@@ -224,9 +224,6 @@ int report_write_opts(store *st, int64_t run_id, const char *out_dir, const repo
     results_data_free(&d);
     return -1;
   }
-  /* The slow part (dataset files, encodes) outside the read transaction. */
-  if (strips)
-    report_strips_render(&d, strips);
   name_set names = {0};
   report_files files = {0};
   int rc = report_mkdirs(out_dir, err, err_len);

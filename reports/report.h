@@ -1,9 +1,8 @@
 /* saicbench report: turns one run of the result database (results/schema.sql, schema version 1
- * or 2) into CSV, CompressAI-style JSON and one self-contained HTML page. Reads the database
- * and, for the example image strips of the page only, a few images of each dataset (see
- * report.html below; report_options.no_images turns that off). Version-1 databases (no task
- * tables) give the same CSV and JSON files as report v1; the task outputs below appear only for
- * datasets with task_aggregates rows of the run.
+ * or 2) into CSV, CompressAI-style JSON and one self-contained HTML page. Reads nothing but the
+ * database (through sb_results): the example images are thumbnails the run stored. Version-1
+ * databases (no task tables) give the same CSV and JSON files as report v1; the task outputs below
+ * appear only for datasets with task_aggregates rows of the run.
  *
  * Output files in out_dir (created with its parents if missing):
  *
@@ -109,25 +108,18 @@
  *     value that cannot be computed reads "not comparable: " and the reason: "fewer than 4
  *     points (distinct rates: anchor N, this codec M)", "no overlap (anchor lo-hi, this codec
  *     lo-hi <unit>)", "not monotone (<which curve>...)" or "invalid input".
- *     Example images per dataset (after the task tables): up to strip_images images that the
- *     run read successfully (labelled ones that the first task by name classified correctly on
- *     the original first, one per class before a second of any class; else by index), each as
- *     the original and, per codec and grid point (in the CSV's order), the image encoded again
- *     with the codec (created from codecs.codec / settings / plugin_path; a setting "KEY.sha256"
- *     next to a setting KEY is the run's SHA-256 of the file KEY names (harness/runner.c stores
- *     it for settings given with `!path`): provenance, not passed to the codec) at the knob of
- *     its results row and decoded: inline base64 PNGs (<img src="data:image/png;base64,...">, the
- *     only src attributes), box-filtered down by a whole factor to at most 128 px wide, and
+ *     Example images per dataset (after the task tables): up to strip_images of the images
+ *     whose thumbnails the run stored (`saicbench run --strip-images N`: the first N images of
+ *     each dataset; labelled ones that the first task by name classified correctly on the
+ *     original first, one per class before a second of any class; else by index), each as the
+ *     original and, per codec and grid point (in the CSV's order), the decoded image the run
+ *     produced: inline base64 PNGs (<img src="data:image/png;base64,...">, the only src
+ *     attributes), box-filtered down by a whole factor to at most 128 px wide by the runner,
  *     shown enlarged (pixelated) below 64 px. Captions: the grid point, the run's bpp and PSNR
  *     of that image, the first task's top-1 class (task_results) marked correct or wrong
- *     against the label, a warning when the re-encode's size differs from results.bytes, and
- *     one when a file setting's file now has another SHA-256 than the run stored (or cannot be
- *     read; the path as stored, relative ones from the current directory).
- *     The dataset is opened at datasets.path (relative paths from the current directory) with
- *     no split, then "test", then "train", and used only when the stored name and pixel hash
- *     (images.hash) match; otherwise, or when a file is unreadable, a note replaces the strips
- *     (the report never fails for this). About 6 MiB of pictures at most per report; the
- *     strips are deterministic (same database and files, same bytes).
+ *     against the label. A run without thumbnails (from before they were stored, or made with
+ *     --strip-images 0) gets a note instead. About 6 MiB of pictures at most per report; the
+ *     strips are deterministic (same database, same bytes).
  *
  * <codec> and <dataset> in file names are the label/name with bytes outside [A-Za-z0-9._-]
  * replaced by '_' (at most 64 bytes, a leading '.' too); names that still collide (compared
@@ -169,7 +161,7 @@ typedef struct report_options {
    * `reference` from the suite's `report:` key when its options leave them out; the library
    * itself reads no suite.) */
   const char *anchor;
-  /* 1: no example image strips (the report then reads nothing but the database). */
+  /* 1: no example image strips. */
   int no_images;
   /* Images per dataset in the strips; 0: REPORT_DEFAULT_STRIP_IMAGES. */
   size_t strip_images;

@@ -94,7 +94,7 @@ static void put_run(sb_buf *b, const results_run *r) {
   meta_row(b, "Started", r->started_at, 0);
   meta_row(b, "Ended", r->ended_at, 0);
   sb_buf_printf(b, "<tr><th>Status</th><td%s>",
-                    r->status && strcmp(r->status, "complete") == 0 ? "" : " class=\"warn\"");
+                r->status && strcmp(r->status, "complete") == 0 ? "" : " class=\"warn\"");
   put_text_or_null(b, r->status);
   sb_buf_puts(b, "</td></tr>\n");
   meta_row(b, "Git revision", r->git_revision, 1);
@@ -158,10 +158,9 @@ static int add_codec_series(svg_plot *p, const results_data *d, size_t c, int is
   sb_buf_puts(&label, d->codecs[c].label ? d->codecs[c].label : "");
   if (is_bpp)
     sb_buf_puts(&label, " (bpp targets)");
-  int series =
-      sb_buf_failed(&label)
-          ? -1
-          : svg_plot_add_series(p, sb_buf_str(&label), codec_style(c, is_bpp, no_legend, cls));
+  int series = sb_buf_failed(&label) ? -1
+                                     : svg_plot_add_series(p, sb_buf_str(&label),
+                                                           codec_style(c, is_bpp, no_legend, cls));
   sb_buf_free(&label);
   return series;
 }
@@ -180,9 +179,9 @@ static int add_line_key(svg_plot *p, int any_knob, int any_bpp) {
 static void put_toggle_css(sb_buf *b, const results_data *d) {
   for (size_t c = 0; c < d->n_codecs; c++)
     sb_buf_printf(b,
-                      ".ds input.t%zu:not(:checked)~* .c%zu{display:none}\n"
-                      ".ds input.t%zu:not(:checked)~* .c%zu.legend{display:inline;opacity:.3}\n",
-                      c, c, c, c);
+                  ".ds input.t%zu:not(:checked)~* .c%zu{display:none}\n"
+                  ".ds input.t%zu:not(:checked)~* .c%zu.legend{display:inline;opacity:.3}\n",
+                  c, c, c, c);
 }
 
 static void put_swatch(sb_buf *b, size_t codec) {
@@ -196,7 +195,7 @@ static void put_codecs(sb_buf *b, const results_data *d) {
     return;
   }
   sb_buf_puts(b, "<table>\n<tr><th>label</th><th>codec</th><th>library version</th>"
-                     "<th>knob</th><th>settings</th><th>plugin</th></tr>\n");
+                 "<th>knob</th><th>settings</th><th>plugin</th></tr>\n");
   for (size_t i = 0; i < d->n_codecs; i++) {
     const results_codec *c = &d->codecs[i];
     char cls[32];
@@ -230,9 +229,9 @@ static int put_plot(sb_buf *b, const results_data *d, const results_dataset *ds,
   sb_buf_puts(&title, titles[m]);
   sb_buf_puts(&title, ": ");
   sb_buf_puts(&title, ds->name);
-  svg_plot *p = sb_buf_failed(&title) ? NULL
-                                          : svg_plot_new(sb_buf_str(&title),
-                                                         "bits per pixel (file bytes)", ylabels[m]);
+  svg_plot *p = sb_buf_failed(&title)
+                    ? NULL
+                    : svg_plot_new(sb_buf_str(&title), "bits per pixel (file bytes)", ylabels[m]);
   sb_buf_free(&title);
   if (!p)
     return -1;
@@ -298,7 +297,7 @@ static void put_points_table(sb_buf *b, const results_data *d, const results_dat
     const results_row *r = &ds->rows[i];
     const results_codec *c = &d->codecs[r->codec];
     sb_buf_printf(b, "<tr%s><td class=\"label\">",
-                      r->n_unreachable > 0 ? " class=\"unreach\"" : "");
+                  r->n_unreachable > 0 ? " class=\"unreach\"" : "");
     put_swatch(b, r->codec);
     put_text_or_null(b, c->label);
     sb_buf_puts(b, "</td><td>");
@@ -307,13 +306,13 @@ static void put_points_table(sb_buf *b, const results_data *d, const results_dat
     char num[32];
     report_format_double(r->value, num);
     sb_buf_printf(b, "<td class=\"num\">%s</td>", num);
-    sb_buf_printf(b, "<td class=\"num\">%" PRId64 "</td><td class=\"num\">%" PRId64 "</td>",
-                      r->n, r->n_errors);
+    sb_buf_printf(b, "<td class=\"num\">%" PRId64 "</td><td class=\"num\">%" PRId64 "</td>", r->n,
+                  r->n_errors);
     if (r->n_unreachable > 0)
       sb_buf_printf(b,
-                        "<td class=\"num flag\" title=\"target unreachable for %" PRId64
-                        " image(s)\">%" PRId64 " !</td>",
-                        r->n_unreachable, r->n_unreachable);
+                    "<td class=\"num flag\" title=\"target unreachable for %" PRId64
+                    " image(s)\">%" PRId64 " !</td>",
+                    r->n_unreachable, r->n_unreachable);
     else
       sb_buf_puts(b, "<td class=\"num\">0</td>");
     put_cell_real(b, "%.4g", r->mean_knob);
@@ -385,8 +384,8 @@ static void range_of(const double *v, size_t n, double *lo, double *hi) {
 
 /* One BD cell: the value, or "not comparable: <reason>" with details (which curve, how many
  * points, the ranges that fail to overlap); the full status text goes into the tooltip. */
-static void put_bd_cell(sb_buf *b, int is_rate, const bd_pts *a, const bd_pts *t,
-                        const char *unit, const char *metric_unit) {
+static void put_bd_cell(sb_buf *b, int is_rate, const bd_pts *a, const bd_pts *t, const char *unit,
+                        const char *metric_unit) {
   double v = NAN;
   bd_status st = is_rate ? bd_rate(a->rate, a->value, a->n, t->rate, t->value, t->n, &v)
                          : bd_metric(a->rate, a->value, a->n, t->rate, t->value, t->n, &v);
@@ -400,7 +399,7 @@ static void put_bd_cell(sb_buf *b, int is_rate, const bd_pts *a, const bd_pts *t
   switch (st) {
   case BD_TOO_FEW_POINTS:
     sb_buf_printf(b, "fewer than 4 points (distinct rates: anchor %zu, this codec %zu)", a->n,
-                      t->n);
+                  t->n);
     break;
   case BD_NO_OVERLAP: {
     double alo, ahi, tlo, thi;
@@ -412,9 +411,9 @@ static void put_bd_cell(sb_buf *b, int is_rate, const bd_pts *a, const bd_pts *t
       range_of(t->rate, t->n, &tlo, &thi);
       metric_unit = " bpp";
     }
-    sb_buf_printf(
-        b, "no overlap (anchor %.4g\xE2\x80\x93%.4g%s, this codec %.4g\xE2\x80\x93%.4g%s)", alo,
-        ahi, metric_unit, tlo, thi, metric_unit);
+    sb_buf_printf(b,
+                  "no overlap (anchor %.4g\xE2\x80\x93%.4g%s, this codec %.4g\xE2\x80\x93%.4g%s)",
+                  alo, ahi, metric_unit, tlo, thi, metric_unit);
     break;
   }
   case BD_NOT_MONOTONE: {
@@ -429,11 +428,11 @@ static void put_bd_cell(sb_buf *b, int is_rate, const bd_pts *a, const bd_pts *t
                         : bd_metric(t->rate, t->value, t->n, t->rate, t->value, t->n, &dummy) ==
                               BD_NOT_MONOTONE;
     sb_buf_printf(b, "not monotone (%s%s)",
-                      a_bad && t_bad ? "both curves"
-                      : a_bad        ? "the anchor's curve"
-                      : t_bad        ? "this codec's curve"
-                                     : "the curves",
-                      is_rate ? ": the metric does not increase strictly with rate" : "");
+                  a_bad && t_bad ? "both curves"
+                  : a_bad        ? "the anchor's curve"
+                  : t_bad        ? "this codec's curve"
+                                 : "the curves",
+                  is_rate ? ": the metric does not increase strictly with rate" : "");
     break;
   }
   default: sb_buf_puts(b, "invalid input"); break;
@@ -453,8 +452,8 @@ static void put_bd_table(sb_buf *b, const results_data *d, const results_dataset
   sb_buf_puts(b, "<h3>Bj\xC3\xB8ntegaard deltas against ");
   report_html_escape(b, d->codecs[anchor].label);
   sb_buf_puts(b, " (knob grids)</h3>\n<div class=\"scroll\"><table class=\"points bd\">\n"
-                     "<tr><th>codec</th><th>BD-rate at equal PSNR</th>"
-                     "<th>BD-rate at equal SSIM</th><th>BD-PSNR [dB]</th>");
+                 "<tr><th>codec</th><th>BD-rate at equal PSNR</th>"
+                 "<th>BD-rate at equal SSIM</th><th>BD-PSNR [dB]</th>");
   for (size_t t = 0; t < d->n_tasks; t++) {
     if (!report_task_in_dataset(ds, t))
       continue;
@@ -500,15 +499,15 @@ static void put_bd_table(sb_buf *b, const results_data *d, const results_dataset
   sb_buf_puts(b, "</table></div>\n<p class=\"note\">Anchor ");
   report_html_escape(b, d->codecs[anchor].label);
   sb_buf_puts(b, " (choose another with <code>saicbench report --anchor LABEL</code> or "
-                     "the suite's <code>report: {anchor: LABEL}</code>). "
-                     "Curves: each codec's knob-grid points (bpp targets are left out), x = mean "
-                     "file bpp, one point per distinct rate, sorted by rate; PCHIP over log-rate, "
-                     "integrated over the overlapping range only, never extrapolated. Negative "
-                     "BD-rate: fewer bits than the anchor for the same quality; positive BD-PSNR "
-                     "/ BD-accuracy (percentage points of top-1 accuracy): better at the same "
-                     "rate. Not comparable: a curve with fewer than 4 points, curves whose ranges "
-                     "do not overlap, or (BD-rate) a metric that does not increase strictly with "
-                     "rate, e.g. flat or noisy accuracy.");
+                 "the suite's <code>report: {anchor: LABEL}</code>). "
+                 "Curves: each codec's knob-grid points (bpp targets are left out), x = mean "
+                 "file bpp, one point per distinct rate, sorted by rate; PCHIP over log-rate, "
+                 "integrated over the overlapping range only, never extrapolated. Negative "
+                 "BD-rate: fewer bits than the anchor for the same quality; positive BD-PSNR "
+                 "/ BD-accuracy (percentage points of top-1 accuracy): better at the same "
+                 "rate. Not comparable: a curve with fewer than 4 points, curves whose ranges "
+                 "do not overlap, or (BD-rate) a metric that does not increase strictly with "
+                 "rate, e.g. flat or noisy accuracy.");
   if (n_tasks > 0)
     sb_buf_puts(b, " Accuracy in percent on the dataset's labelled images.");
   sb_buf_puts(b, "</p>\n");
@@ -530,8 +529,8 @@ static int put_task_plot(sb_buf *b, const results_data *d, const results_dataset
                          int si_norm) {
   sb_buf title = {0};
   sb_buf_puts(&title, si_norm ? "Rate\xE2\x80\x93SI_norm: "
-                                  : "Rate\xE2\x80\x93"
-                                    "accuracy: ");
+                              : "Rate\xE2\x80\x93"
+                                "accuracy: ");
   sb_buf_puts(&title, d->tasks[task].name ? d->tasks[task].name : "");
   sb_buf_puts(&title, " on ");
   sb_buf_puts(&title, ds->name);
@@ -593,7 +592,7 @@ static int put_knob_plot(sb_buf *b, const results_data *d, const results_dataset
                          const char *codec, const char *knob_name) {
   sb_buf title = {0};
   sb_buf_puts(&title, "Knob\xE2\x80\x93"
-                          "accuracy: ");
+                      "accuracy: ");
   sb_buf_puts(&title, codec);
   sb_buf_puts(&title, ", ");
   sb_buf_puts(&title, d->tasks[task].name ? d->tasks[task].name : "");
@@ -601,10 +600,9 @@ static int put_knob_plot(sb_buf *b, const results_data *d, const results_dataset
   sb_buf_puts(&x_label, "knob (");
   sb_buf_puts(&x_label, knob_name ? knob_name : "");
   sb_buf_puts(&x_label, ")");
-  svg_plot *p =
-      sb_buf_failed(&title) || sb_buf_failed(&x_label)
-          ? NULL
-          : svg_plot_new(sb_buf_str(&title), sb_buf_str(&x_label), "top-1 accuracy [%]");
+  svg_plot *p = sb_buf_failed(&title) || sb_buf_failed(&x_label)
+                    ? NULL
+                    : svg_plot_new(sb_buf_str(&title), sb_buf_str(&x_label), "top-1 accuracy [%]");
   sb_buf_free(&title);
   sb_buf_free(&x_label);
   if (!p)
@@ -668,10 +666,10 @@ static void put_percent_cell(sb_buf *b, double v) { put_cell_real(b, "%.2f", 100
 static void put_task_table(sb_buf *b, const results_data *d, const results_dataset *ds,
                            size_t task) {
   sb_buf_puts(b, "<div class=\"scroll\"><table class=\"points\">\n<tr><th>codec</th>"
-                     "<th>point_<wbr/>kind</th><th>point_<wbr/>value</th><th>bpp</th>"
-                     "<th>accuracy [%]</th><th>\xC2\xB1 SE [%]</th><th>ref. accuracy [%]</th>"
-                     "<th>agreement [%]</th><th>SI [bits]</th><th>SI_<wbr/>norm</th>"
-                     "<th>\xCE\x94I [bits]</th><th>KL [bits]</th><th>N</th></tr>\n");
+                 "<th>point_<wbr/>kind</th><th>point_<wbr/>value</th><th>bpp</th>"
+                 "<th>accuracy [%]</th><th>\xC2\xB1 SE [%]</th><th>ref. accuracy [%]</th>"
+                 "<th>agreement [%]</th><th>SI [bits]</th><th>SI_<wbr/>norm</th>"
+                 "<th>\xCE\x94I [bits]</th><th>KL [bits]</th><th>N</th></tr>\n");
   for (size_t i = 0; i < ds->n_task_rows; i++) {
     const results_task_row *r = &ds->task_rows[i];
     if (r->task != task)
@@ -706,8 +704,8 @@ static void put_class_cells(sb_buf *b, const results_dataset *ds, const int64_t 
   for (size_t k = 0; k < ds->n_class_cols; k++) {
     if (class_n[k] > 0)
       sb_buf_printf(b, "<td class=\"num\" title=\"%" PRId64 "/%" PRId64 "\">%.1f</td>",
-                        class_correct[k], class_n[k],
-                        100.0 * (double)class_correct[k] / (double)class_n[k]);
+                    class_correct[k], class_n[k],
+                    100.0 * (double)class_correct[k] / (double)class_n[k]);
     else
       sb_buf_printf(b, "<td class=\"num\">%s</td>", k_null_cell);
   }
@@ -721,13 +719,13 @@ static void put_class_table(sb_buf *b, const results_data *d, const results_data
   sb_buf_puts(b, "<h4>Accuracy per class [%]</h4>\n");
   if (ds->n_class_cols > HTML_MAX_CLASS_COLS) {
     sb_buf_printf(b, "<p class=\"note\">%zu classes: too many for a table; see <code>",
-                      ds->n_class_cols);
+                  ds->n_class_cols);
     report_html_escape(b, csv_name);
     sb_buf_puts(b, "</code>.</p>\n");
     return;
   }
   sb_buf_puts(b, "<div class=\"scroll\"><table class=\"points\">\n<tr><th>codec</th>"
-                     "<th>point</th><th>bpp</th>");
+                 "<th>point</th><th>bpp</th>");
   for (size_t k = 0; k < ds->n_class_cols; k++) {
     sb_buf_puts(b, "<th>");
     if (ds->class_names[k])
@@ -756,8 +754,7 @@ static void put_class_table(sb_buf *b, const results_data *d, const results_data
   sb_buf_puts(b, "</table></div>\n");
 }
 
-static int put_tasks(sb_buf *b, const results_data *d, size_t ds_index,
-                     const report_files *files) {
+static int put_tasks(sb_buf *b, const results_data *d, size_t ds_index, const report_files *files) {
   const results_dataset *ds = &d->datasets[ds_index];
   for (size_t t = 0; t < d->n_tasks; t++) {
     if (!report_task_in_dataset(ds, t))
@@ -797,19 +794,19 @@ static int put_tasks(sb_buf *b, const results_data *d, size_t ds_index,
       sb_buf_puts(b, "</div>\n");
     }
     sb_buf_puts(b, "<p class=\"note\">A = top-1 class on the original, B = on the decoded "
-                       "image, Y = the label. SI = I(A;B), SI_norm = SI/H(A), \xCE\x94I = "
-                       "I(Y;A) \xE2\x88\x92 I(Y;B), KL = mean KL(T(x) \xE2\x80\x96 T(x\xCC\x82)); "
-                       "plug-in estimates over the N images (biased up for small N). "
-                       "\xC2\xB1 SE: binomial standard error sqrt(p(1\xE2\x88\x92p)/n) over the n "
-                       "labelled images among the N.");
+                   "image, Y = the label. SI = I(A;B), SI_norm = SI/H(A), \xCE\x94I = "
+                   "I(Y;A) \xE2\x88\x92 I(Y;B), KL = mean KL(T(x) \xE2\x80\x96 T(x\xCC\x82)); "
+                   "plug-in estimates over the N images (biased up for small N). "
+                   "\xC2\xB1 SE: binomial standard error sqrt(p(1\xE2\x88\x92p)/n) over the n "
+                   "labelled images among the N.");
     if (n_acc > 0)
       sb_buf_puts(b, " Error bars in the rate\xE2\x80\x93"
-                         "accuracy plot: \xC2\xB1 1 SE around each point (clipped to "
-                         "0\xE2\x80\x93"
-                         "100 %).");
+                     "accuracy plot: \xC2\xB1 1 SE around each point (clipped to "
+                     "0\xE2\x80\x93"
+                     "100 %).");
     if (n_acc == 0)
       sb_buf_puts(b, " No rate\xE2\x80\x93"
-                         "accuracy plot: no accuracy (unlabelled images).");
+                     "accuracy plot: no accuracy (unlabelled images).");
     sb_buf_puts(b, "</p>\n");
     put_task_table(b, d, ds, t);
     put_class_table(b, d, ds, t, files->perclass_csv[ds_index]);
@@ -852,7 +849,7 @@ static void put_picture(sb_buf *b, const report_thumb *t, int w, int h, const ch
   if (t->png_b64) {
     int f = display_factor(t->w);
     sb_buf_printf(b, "<img%s width=\"%d\" height=\"%d\" alt=\"", f > 1 ? " class=\"px\"" : "",
-                      t->w * f, t->h * f);
+                  t->w * f, t->h * f);
     report_html_escape(b, alt_a);
     report_html_escape(b, alt_b);
     sb_buf_puts(b, "\" src=\"data:image/png;base64,");
@@ -860,8 +857,7 @@ static void put_picture(sb_buf *b, const report_thumb *t, int w, int h, const ch
     sb_buf_puts(b, "\"/>");
   } else {
     int f = display_factor(w);
-    sb_buf_printf(b, "<div class=\"noimg\" style=\"width:%dpx;height:%dpx\"></div>", w * f,
-                      h * f);
+    sb_buf_printf(b, "<div class=\"noimg\" style=\"width:%dpx;height:%dpx\"></div>", w * f, h * f);
   }
 }
 
@@ -880,7 +876,7 @@ static void put_strip_image(sb_buf *b, const results_data *d, const results_data
   sb_buf_puts(b, "<div class=\"ex\">\n<h4>");
   report_html_escape(b, im->name);
   sb_buf_printf(b, "</h4>\n<p class=\"note\">Image %" PRId64 " of the dataset, %d\xC3\x97%d",
-                    im->idx, im->width, im->height);
+                im->idx, im->width, im->height);
   if (im->label >= 0) {
     sb_buf_puts(b, ", label ");
     put_class_name(b, ds, s, im->label);
@@ -890,7 +886,7 @@ static void put_strip_image(sb_buf *b, const results_data *d, const results_data
   else if (display_factor(tw) > 1)
     sb_buf_printf(b, "; pictures enlarged %d\xC3\x97 (pixels)", display_factor(tw));
   sb_buf_puts(b, ".</p>\n<div class=\"strip\"><div class=\"lab\">original</div><figure "
-                     "class=\"th\">");
+                 "class=\"th\">");
   put_picture(b, &im->original, tw, th, "original ", im->name);
   sb_buf_puts(b, "<figcaption>original");
   if (s->task != SIZE_MAX && im->original.top1 >= 0) {
@@ -947,15 +943,6 @@ static void put_strip_image(sb_buf *b, const results_data *d, const results_data
     }
     if (t->png_b64 && s->task != SIZE_MAX)
       put_top1(b, ds, s, t->top1, im->label);
-    if (t->rebytes >= 0 && t->bytes >= 0 && t->rebytes != t->bytes)
-      sb_buf_printf(
-          b, "<br/><span class=\"warn\">re-encoded: %" PRId64 " bytes, run: %" PRId64 "</span>",
-          t->rebytes, t->bytes);
-    if (t->warning) {
-      sb_buf_puts(b, "<br/><span class=\"warn\">");
-      report_html_escape(b, t->warning);
-      sb_buf_puts(b, "</span>");
-    }
     put_thumb_error(b, t);
     sb_buf_puts(b, "</figcaption></figure>");
   }
@@ -978,21 +965,23 @@ static void put_strips(sb_buf *b, const results_data *d, const results_dataset *
   for (size_t k = 0; k < s->n_images; k++)
     shown += s->images[k].rendered;
   if (s->n_images == 0) {
-    sb_buf_puts(b, "<p class=\"note\">No image of this dataset was read successfully by the "
-                       "run: no examples.</p>\n");
+    sb_buf_puts(b, s->stored ? "<p class=\"note\">None of the images with stored pictures can "
+                               "be shown: no examples.</p>\n"
+                             : "<p class=\"note\">The run stored no example images for this "
+                               "dataset (runs before saicbench stored thumbnails, or `saicbench "
+                               "run --strip-images 0`).</p>\n");
     return;
   }
   if (shown == 0)
     return;
-  sb_buf_puts(b, "<p class=\"note\">Each picture is the image encoded again at report time "
-                     "with the codec, its stored settings and the knob value the run used for "
-                     "this image at that grid point, then decoded. Captions: grid point, the "
-                     "run's bpp (file bytes) and PSNR for this image");
+  sb_buf_puts(b, "<p class=\"note\">Each picture is the decoded image the run produced for "
+                 "this image at that grid point, as the run stored it (a thumbnail). "
+                 "Captions: grid point, the run's bpp (file bytes) and PSNR for this image");
   if (s->task != SIZE_MAX) {
     sb_buf_puts(b, ", and the top-1 class of task ");
     report_html_escape(b, d->tasks[s->task].name);
     sb_buf_puts(b, " on the picture (from the run; \xE2\x9C\x93 correct, \xE2\x9C\x97 wrong "
-                       "against the label)");
+                   "against the label)");
   }
   sb_buf_puts(b, ".</p>\n");
   for (size_t k = 0; k < s->n_images; k++)
@@ -1018,23 +1007,22 @@ static void put_toggles(sb_buf *b, const results_data *d, size_t ds_index) {
     any = 1;
     char cls[32];
     sb_buf_printf(b,
-                      "<input type=\"checkbox\" class=\"t%zu\" id=\"d%zu-c%zu\" "
-                      "checked=\"checked\"/><label for=\"d%zu-c%zu\">",
-                      c, ds_index, c, ds_index, c);
+                  "<input type=\"checkbox\" class=\"t%zu\" id=\"d%zu-c%zu\" "
+                  "checked=\"checked\"/><label for=\"d%zu-c%zu\">",
+                  c, ds_index, c, ds_index, c);
     svg_marker_icon(b, codec_style(c, 0, 0, cls));
     put_text_or_null(b, d->codecs[c].label);
     sb_buf_puts(b, "</label>\n");
   }
 }
 
-static int put_dataset(sb_buf *b, const results_data *d, size_t ds_index,
-                       const report_files *files, const report_html_extras *x) {
+static int put_dataset(sb_buf *b, const results_data *d, size_t ds_index, const report_files *files,
+                       const report_html_extras *x) {
   const results_dataset *ds = &d->datasets[ds_index];
   sb_buf_puts(b, "<h2>Dataset: ");
   report_html_escape(b, ds->name);
   sb_buf_puts(b, "</h2>\n<p class=\"note\">");
-  sb_buf_printf(b, "%" PRId64 " images, %" PRId64 " classes; kind ", ds->n_images,
-                    ds->n_classes);
+  sb_buf_printf(b, "%" PRId64 " images, %" PRId64 " classes; kind ", ds->n_images, ds->n_classes);
   put_text_or_null(b, ds->kind);
   sb_buf_puts(b, "; path <code>");
   put_text_or_null(b, ds->path);
@@ -1054,9 +1042,9 @@ static int put_dataset(sb_buf *b, const results_data *d, size_t ds_index,
   put_toggles(b, d, ds_index);
   if (ds->n_missing > 0)
     sb_buf_printf(b,
-                      "<p class=\"warn\">%" PRId64 " grid point(s) of this run have no aggregates "
-                      "for this dataset (the run may be incomplete); they are not shown.</p>\n",
-                      ds->n_missing);
+                  "<p class=\"warn\">%" PRId64 " grid point(s) of this run have no aggregates "
+                  "for this dataset (the run may be incomplete); they are not shown.</p>\n",
+                  ds->n_missing);
 
   size_t n_plottable = 0, n_ms = 0;
   for (size_t i = 0; i < ds->n_rows; i++) {
@@ -1065,7 +1053,7 @@ static int put_dataset(sb_buf *b, const results_data *d, size_t ds_index,
   }
   if (n_plottable == 0) {
     sb_buf_puts(b, "<p class=\"note\">No aggregated points with a bit rate: nothing to "
-                       "plot.</p>\n");
+                   "plot.</p>\n");
   } else {
     sb_buf_puts(b, "<div class=\"plots\">\n");
     if (put_plot(b, d, ds, METRIC_PSNR) || put_plot(b, d, ds, METRIC_SSIM) ||
@@ -1073,14 +1061,14 @@ static int put_dataset(sb_buf *b, const results_data *d, size_t ds_index,
       return -1;
     sb_buf_puts(b, "</div>\n");
     sb_buf_puts(b, "<p class=\"note\">Each codec has its own colour and marker shape in "
-                       "every plot; untick a codec above to hide its series in all plots of "
-                       "this dataset. Solid lines: fixed knob grid; dashed lines: bpp "
-                       "targets (rate control). x: mean file bpp achieved. Hollow markers and "
-                       "highlighted rows: some images could not reach the bpp target even at "
-                       "the lowest rate (n_unreachable &gt; 0).");
+                   "every plot; untick a codec above to hide its series in all plots of "
+                   "this dataset. Solid lines: fixed knob grid; dashed lines: bpp "
+                   "targets (rate control). x: mean file bpp achieved. Hollow markers and "
+                   "highlighted rows: some images could not reach the bpp target even at "
+                   "the lowest rate (n_unreachable &gt; 0).");
     if (n_ms == 0)
       sb_buf_puts(b, " No rate\xE2\x80\x93MS-SSIM plot: MS-SSIM is undefined (NULL) for "
-                         "every point, e.g. images below 161 px on a side.");
+                     "every point, e.g. images below 161 px on a side.");
     sb_buf_puts(b, "</p>\n");
     put_bd_table(b, d, ds, x->anchor);
   }
@@ -1088,10 +1076,10 @@ static int put_dataset(sb_buf *b, const results_data *d, size_t ds_index,
     put_points_table(b, d, ds);
   if (files->headline_md[ds_index]) {
     sb_buf_puts(b, "<h3>Rate targets at a glance</h3>\n<p class=\"note\">Every bpp target: "
-                       "the rate each codec achieved (mean file and stream bpp), PSNR, and each "
-                       "task network's accuracy and SI_norm (details below). Highlighted rows: "
-                       "some images could not reach the target (stored at the codec's lowest "
-                       "rate). Markdown copy: <code>");
+                   "the rate each codec achieved (mean file and stream bpp), PSNR, and each "
+                   "task network's accuracy and SI_norm (details below). Highlighted rows: "
+                   "some images could not reach the target (stored at the codec's lowest "
+                   "rate). Markdown copy: <code>");
     report_html_escape(b, files->headline_md[ds_index]);
     sb_buf_puts(b, "</code></p>\n");
     report_put_headline(b, d, ds, 0);
@@ -1152,10 +1140,10 @@ int report_write_html(const results_data *d, const report_files *files, const re
                       const char *dir, const char *name, char *err, size_t err_len) {
   sb_buf b = {0};
   sb_buf_printf(&b,
-                    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
-                    "<title>saicbench report: run %" PRId64 " (",
-                    d->run.id);
+                "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
+                "<title>saicbench report: run %" PRId64 " (",
+                d->run.id);
   report_html_escape(&b, d->run.suite_name);
   sb_buf_printf(&b, ")</title>\n<style>\n%s", k_css);
   put_toggle_css(&b, d);

@@ -17,6 +17,8 @@
 #define RUN_POINTS                                                                                 \
   "(SELECT p.id FROM points p JOIN codecs c ON c.id = p.codec_id WHERE c.run_id = ?1)"
 #define RUN_TASKS "(SELECT id FROM tasks WHERE run_id = ?1)"
+#define RUN_IMAGES                                                                                 \
+  "(SELECT i.id FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE d.run_id = ?1)"
 
 static const struct {
   const char *table, *where, *order;
@@ -27,6 +29,7 @@ static const struct {
     {"points", "codec_id IN (SELECT id FROM codecs WHERE run_id = ?1)", "id"},
     {"results", "point_id IN " RUN_POINTS, "image_id, point_id"},
     {"timing_repeats", "point_id IN " RUN_POINTS, "image_id, point_id"},
+    {"thumbnails", "image_id IN " RUN_IMAGES, "image_id, point_id"},
     {"aggregates", "point_id IN " RUN_POINTS, "point_id, dataset_id"},
     {"tasks", "run_id = ?1", "id"},
     {"task_refs", "task_id IN " RUN_TASKS, "task_id, image_id"},

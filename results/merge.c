@@ -179,6 +179,28 @@ static const char *const copy_repeats_sql =
     "JOIN main.points mp ON mp.codec_id = mc.id AND mp.kind = sp.kind AND mp.value = sp.value "
     "WHERE sc.run_id = ?2";
 
+/* Thumbnails of the originals (point 0) and of decoded images, copied from shards that have
+ * the table: images matched by dataset name and index, points by codec label, kind, value. */
+static const char *const copy_thumbs_sql[] = {
+    "INSERT OR REPLACE INTO main.thumbnails (image_id, point_id, width, height, png) "
+    "SELECT mi.id, 0, t.width, t.height, t.png FROM src.thumbnails t "
+    "JOIN src.images si ON si.id = t.image_id JOIN src.datasets sd ON sd.id = si.dataset_id "
+    "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name "
+    "JOIN main.images mi ON mi.dataset_id = md.id AND mi.idx = si.idx "
+    "WHERE sd.run_id = ?2 AND t.point_id = 0",
+
+    "INSERT OR REPLACE INTO main.thumbnails (image_id, point_id, width, height, png) "
+    "SELECT mi.id, mp.id, t.width, t.height, t.png FROM src.thumbnails t "
+    "JOIN src.images si ON si.id = t.image_id "
+    "JOIN src.datasets sd ON sd.id = si.dataset_id JOIN src.points sp ON sp.id = t.point_id "
+    "JOIN src.codecs sc ON sc.id = sp.codec_id "
+    "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name "
+    "JOIN main.images mi ON mi.dataset_id = md.id AND mi.idx = si.idx "
+    "JOIN main.codecs mc ON mc.run_id = ?1 AND mc.label = sc.label "
+    "JOIN main.points mp ON mp.codec_id = mc.id AND mp.kind = sp.kind AND mp.value = sp.value "
+    "WHERE sc.run_id = ?2",
+};
+
 /* Datasets and codecs must agree across shards (same content, same settings). */
 static const char *const check_sql =
     "SELECT (SELECT count(*) FROM src.datasets sd JOIN main.datasets md ON md.run_id = ?1 AND "
@@ -265,6 +287,14 @@ static int copy_shard(store *out, int64_t run_id, const char *path, int64_t src_
                     run_id, src_run, &has_repeats, err, err_len, path);
   if (!rc && has_repeats)
     rc = exec_bound(db, copy_repeats_sql, run_id, src_run, NULL, err, err_len, path);
+  int64_t has_thumbs = 0;
+  if (!rc)
+    rc = exec_bound(db,
+                    "SELECT count(*) FROM src.sqlite_master WHERE type = 'table' AND "
+                    "name = 'thumbnails' AND ?1 > 0",
+                    run_id, src_run, &has_thumbs, err, err_len, path);
+  for (size_t i = 0; !rc && has_thumbs && i < sizeof copy_thumbs_sql / sizeof *copy_thumbs_sql; i++)
+    rc = exec_bound(db, copy_thumbs_sql[i], run_id, src_run, NULL, err, err_len, path);
   if (!rc)
     rc = store_commit(out, err, err_len);
   if (rc)

@@ -156,6 +156,11 @@ int store_insert_task_result(store *s, int64_t task_id, int64_t image_id, int64_
                              int top1, int correct, int agree, double kl_bits, char *err,
                              size_t err_len);
 
+/* Stores (or replaces) the thumbnail of an image: point_id 0 for the original, else the decoded
+ * image at that point (schema.sql: thumbnails). Call inside a transaction. */
+int store_insert_thumbnail(store *s, int64_t image_id, int64_t point_id, int width, int height,
+                           const uint8_t *png, size_t png_len, char *err, size_t err_len);
+
 /* Calls fn for every (image_id, point_id) already stored for the run. */
 int store_for_each_done_unit(store *s, int64_t run_id,
                              void (*fn)(int64_t image_id, int64_t point_id, void *ctx), void *ctx,
@@ -348,16 +353,27 @@ int results_list_runs(store *s, const char *suite_name, long limit, results_run_
                       size_t *n, char *err, size_t err_len);
 void results_runs_free(results_run_summary *runs, size_t n);
 
-/* Example-strip picks (report.html's image strips): per dataset, the first n_pick images (by
- * index) that were read successfully; with a task, labelled images that it classified correctly
- * on the original come first, one per class before a second of any class. For each pick, its
- * stored result at every row of the dataset (results_dataset.rows order). */
+/* A stored thumbnail (schema.sql: thumbnails); png NULL when there is none, or when the stored
+ * one is not usable (empty, a size below 1, or over RESULTS_MAX_THUMBNAIL_BYTES). */
+#define RESULTS_MAX_THUMBNAIL_BYTES (1 << 20)
+typedef struct results_thumbnail {
+  uint8_t *png;
+  size_t png_len;
+  int width, height;
+} results_thumbnail;
+
+/* Example-strip picks (report.html's image strips): per dataset, up to n_pick of the images
+ * that have a stored thumbnail of their original (the runner makes them for the first few
+ * images); with a task, labelled images that it classified correctly on the original come
+ * first, one per class before a second of any class, else index order. For each pick, its
+ * stored result and thumbnail at every row of the dataset (results_dataset.rows order). */
 typedef struct results_strip_point {
   int has_result;         /* a results row exists for this image and point */
   double knob, bpp, psnr; /* NAN when NULL */
   int64_t bytes;          /* -1 when NULL */
   char *error;            /* results.error of the run, NULL when none */
   int top1;               /* the task's top-1 on the decoded image, -1 when none */
+  results_thumbnail thumb;
 } results_strip_point;
 
 typedef struct results_strip_pick {
@@ -366,14 +382,17 @@ typedef struct results_strip_pick {
   int label;                   /* -1 when unlabelled */
   int width, height;           /* as stored */
   int ref_top1;                /* the task's top-1 on the original, -1 when none */
+  results_thumbnail original;  /* of the original image */
   results_strip_point *points; /* [n_points] = results_dataset.n_rows */
   size_t n_points;
 } results_strip_pick;
 
 /* Picks for dataset index ds of d, task index `task` (SIZE_MAX: none). *out (n entries; free
- * with results_strip_picks_free) may be empty. */
+ * with results_strip_picks_free) may be empty: *stored (may be NULL) tells whether the dataset
+ * has any thumbnail (0: a run written before thumbnails, or with --strip-images 0). */
 int results_strip_picks(store *s, const results_data *d, size_t ds, size_t task, size_t n_pick,
-                        results_strip_pick **out, size_t *n, char *err, size_t err_len);
+                        results_strip_pick **out, size_t *n, int *stored, char *err,
+                        size_t err_len);
 void results_strip_picks_free(results_strip_pick *picks, size_t n);
 
 #endif

@@ -109,10 +109,24 @@ CREATE TABLE IF NOT EXISTS timing_repeats (
   PRIMARY KEY (image_id, point_id)
 ) WITHOUT ROWID;
 
+-- Example-image thumbnails for the report's strips, made by the runner as it goes (so reports
+-- never reopen datasets or codecs): for the first few images of each dataset (run
+-- --strip-images, default 4), the original (point_id 0) and every decoded image (the point's
+-- id), downscaled by a whole factor to at most 128 px wide (box filter) and stored as PNG.
+-- Added without a version change; runs written before it existed have none.
+CREATE TABLE IF NOT EXISTS thumbnails (
+  image_id      INTEGER NOT NULL REFERENCES images(id),
+  point_id      INTEGER NOT NULL, -- points.id, or 0 for the original image
+  width         INTEGER NOT NULL, -- of the thumbnail
+  height        INTEGER NOT NULL,
+  png           BLOB NOT NULL,
+  PRIMARY KEY (image_id, point_id)
+) WITHOUT ROWID;
+
 -- The content checksum of a complete run, written when its status becomes 'complete'
 -- (results/checksum.c): SHA-256 over every row of the run's datasets, images, codecs, points,
--- results, timing_repeats, aggregates, tasks, task_refs, task_results and task_aggregates, in
--- primary-key order, each value with its type. `saicbench merge` recomputes it for every shard
+-- results, timing_repeats, thumbnails, aggregates, tasks, task_refs, task_results and
+-- task_aggregates, in primary-key order, each value with its type. `saicbench merge` recomputes it for every shard
 -- and refuses one whose content changed after it completed. Added without a version change;
 -- runs written before it existed have no row.
 CREATE TABLE IF NOT EXISTS run_checksums (

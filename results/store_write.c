@@ -435,6 +435,25 @@ int store_insert_task_result(store *s, int64_t task_id, int64_t image_id, int64_
   return 0;
 }
 
+int store_insert_thumbnail(store *s, int64_t image_id, int64_t point_id, int width, int height,
+                           const uint8_t *png, size_t png_len, char *err, size_t err_len) {
+  if (!png || png_len == 0 || png_len > INT_MAX)
+    return results_errf(err, err_len, "%s: thumbnail of image %lld: no or oversized PNG", "store",
+                        (long long)image_id);
+  sqlite3_stmt *st;
+  if (store_prepare(s,
+                    "INSERT OR REPLACE INTO thumbnails (image_id, point_id, width, height, png) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5)",
+                    &st, err, err_len))
+    return -1;
+  sqlite3_bind_int64(st, 1, image_id);
+  sqlite3_bind_int64(st, 2, point_id);
+  sqlite3_bind_int(st, 3, width);
+  sqlite3_bind_int(st, 4, height);
+  sqlite3_bind_blob(st, 5, png, (int)png_len, SQLITE_TRANSIENT);
+  return store_step_done(s, st, "inserting a thumbnail", err, err_len);
+}
+
 int store_for_each_done_unit(store *s, int64_t run_id,
                              void (*fn)(int64_t image_id, int64_t point_id, void *ctx), void *ctx,
                              char *err, size_t err_len) {

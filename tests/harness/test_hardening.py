@@ -85,6 +85,8 @@ _RUN_TASKS = "(SELECT id FROM tasks WHERE run_id = ?1)"
 CHECKSUM_PARTS += [
     ("results", "point_id IN " + _RUN_POINTS, "image_id, point_id"),
     ("timing_repeats", "point_id IN " + _RUN_POINTS, "image_id, point_id"),
+    ("thumbnails", "image_id IN (SELECT i.id FROM images i JOIN datasets d ON "
+     "d.id = i.dataset_id WHERE d.run_id = ?1)", "image_id, point_id"),
     ("aggregates", "point_id IN " + _RUN_POINTS, "point_id, dataset_id"),
     ("tasks", "run_id = ?1", "id"),
     ("task_refs", "task_id IN " + _RUN_TASKS, "task_id, image_id"),

@@ -1100,12 +1100,12 @@ static void check_html(const char *dir, size_t want_svgs) {
   for (const char *p = strstr(html, "src="); p; p = strstr(p + 4, "src="))
     CHECK(strncmp(p, "src=\"data:image/png;base64,", 27) == 0);
   CHECK(strstr(html, "href=") == NULL);
-  /* The BD anchor defaults to the codec labelled jpeg; its datasets are not on disk. */
+  /* The BD anchor defaults to the codec labelled jpeg; the run stored no thumbnails. */
   CHECK(strstr(html, "ntegaard deltas against jpeg (knob grids)") != NULL);
   CHECK(strstr(html,
                "not comparable: fewer than 4 points (distinct rates: anchor 3, this codec 2)") !=
         NULL);
-  CHECK(count_substr(html, "No image of this dataset was read successfully by the run") == 2);
+  CHECK(count_substr(html, "The run stored no example images for this dataset") == 2);
   CHECK(strstr(html, "data:image") == NULL);
   CHECK(strstr(html, "@import") == NULL && strstr(html, "url(") == NULL);
   const char *wf = check_well_formed(html);
@@ -1835,44 +1835,69 @@ static void test_tasks(const char *schema_path, const char *work, const char *ke
 #define S_IMAGE "a<i>&\"x.png"
 #define S_IMAGE_HTML "a&lt;i&gt;&amp;&quot;x.png"
 
-/* Writes a gradient test image and returns its pixel hash as the runner stores it. */
-static int s_write_image(const char *path, int w, int h, int seed, char hash[33]) {
-  image_rgb8 img = {w, h, malloc((size_t)w * h * 3)};
-  if (!img.rgb)
-    return -1;
+/* A gradient test image (malloc()ed RGB8) and its pixel hash as the runner stores it. */
+static uint8_t *s_make_image(int w, int h, int seed, char hash[33]) {
+  uint8_t *rgb = malloc((size_t)w * h * 3);
+  if (!rgb)
+    return NULL;
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++) {
-      uint8_t *p = img.rgb + ((size_t)y * w + x) * 3;
+      uint8_t *p = rgb + ((size_t)y * w + x) * 3;
       p[0] = (uint8_t)(x * 255 / w);
       p[1] = (uint8_t)(y * 255 / h);
       p[2] = (uint8_t)((x * 7 + y * 13 + seed * 50) & 255);
     }
-  char err[512];
-  int rc = image_save_png(path, &img, err, sizeof err);
-  if (rc)
-    fprintf(stderr, "%s\n", err);
   uint32_t dims[2] = {(uint32_t)w, (uint32_t)h};
   XXH3_state_t *hs = XXH3_createState();
   XXH3_128bits_reset(hs);
   XXH3_128bits_update(hs, dims, sizeof dims);
-  XXH3_128bits_update(hs, img.rgb, (size_t)w * h * 3);
+  XXH3_128bits_update(hs, rgb, (size_t)w * h * 3);
   XXH128_hash_t v = XXH3_128bits_digest(hs);
   XXH3_freeState(hs);
   snprintf(hash, 33, "%016llx%016llx", (unsigned long long)v.high64, (unsigned long long)v.low64);
-  free(img.rgb);
+  return rgb;
+}
+
+/* Stores the thumbnail of rgb (w x h) as image image_id at point point_id (0: the original), as
+ * the runner does (image_thumbnail_png, 128 px wide at most). */
+static int s_put_thumb(sqlite3 *db, int image_id, int point_id, const uint8_t *rgb, int w, int h) {
+  uint8_t *png = NULL;
+  size_t len = 0;
+  int tw, th, scale;
+  char err[256];
+  if (image_thumbnail_png(rgb, w, h, 128, &png, &len, &tw, &th, &scale, err, sizeof err)) {
+    fprintf(stderr, "thumbnail: %s\n", err);
+    return -1;
+  }
+  sqlite3_stmt *st;
+  int rc =
+      sqlite3_prepare_v2(db,
+                         "INSERT OR REPLACE INTO thumbnails (image_id, point_id, width, height,"
+                         " png) VALUES (?1, ?2, ?3, ?4, ?5)",
+                         -1, &st, NULL) == SQLITE_OK
+          ? 0
+          : -1;
+  if (rc == 0) {
+    sqlite3_bind_int(st, 1, image_id);
+    sqlite3_bind_int(st, 2, point_id);
+    sqlite3_bind_int(st, 3, tw);
+    sqlite3_bind_int(st, 4, th);
+    sqlite3_bind_blob(st, 5, png, (int)len, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+  }
+  free(png);
   return rc;
 }
 
-/* SHA-256 of S_MODEL_TEXT, the contents of the file that j2k's settings name. */
-#define S_MODEL_TEXT "saicbench\n"
+/* The SHA-256 stored next to j2k's "comment" setting (provenance of a file setting). */
 #define S_MODEL_SHA256 "de6bfc19637d629e5a7f37343ef81f4d9ab32c521c286738727dc038c4083bfa"
 
-/* A run on a real two-image plain folder (300x200 and 24x20) with three real codecs (jpeg
- * labelled hostile, webp, jpeg2000 labelled j2k) at four knob points each, one task. j2k's
- * settings are stored as the runner stores a setting given as a file (`!path`): the path and,
- * next to it, "KEY.sha256" with the file's SHA-256. No built-in codec takes a file, so j2k's
- * "comment": "true" plays the part: the report reads the value of any KEY with a KEY.sha256
- * sibling as a path, here the file "true" in the current directory (the test's work folder). */
+/* A run on a two-image plain folder (300x200 and 24x20) with three codecs (jpeg labelled
+ * hostile, webp, jpeg2000 labelled j2k) at four knob points each, one task. j2k's settings are
+ * stored as the runner stores a setting given as a file (`!path`): the path and, next to it,
+ * "KEY.sha256" with the file's SHA-256 (the report shows neither). The thumbnails are added by
+ * test_strips (s_put_thumb). */
 static char *s_build_sql(const char *data_dir, const char *h0, const char *h1) {
   static const int knobs[3][4] = {{20, 40, 60, 80}, {20, 40, 60, 80}, {40, 20, 10, 5}};
   /* Aggregates: the anchor's (jpeg) PSNR range does not overlap webp's; webp's SSIM is not
@@ -1982,21 +2007,25 @@ static void test_strips(const char *schema_path, const char *work, const char *k
   CHECK(db != NULL);
   if (!db)
     return;
-  PATHF(data, "%s/sdata", work);
-  CHECK(mkdir(data, 0700) == 0);
+  PATHF(data, "%s/sdata", work); /* stored as the dataset's path; never opened */
   char h0[33], h1[33];
-  PATHF(path, "%s/" S_IMAGE, data);
-  CHECK(s_write_image(path, 300, 200, 0, h0) == 0);
-  PATHF(path, "%s/b.png", data);
-  CHECK(s_write_image(path, 24, 20, 1, h1) == 0);
-  /* The file j2k's settings name (see s_build_sql), relative to the current directory. */
-  char cwd[4096], model[] = "true";
-  CHECK(getcwd(cwd, sizeof cwd) != NULL && chdir(work) == 0);
-  FILE *mf = fopen(model, "w");
-  CHECK(mf && fputs(S_MODEL_TEXT, mf) >= 0 && fclose(mf) == 0);
+  uint8_t *img0 = s_make_image(300, 200, 0, h0), *img1 = s_make_image(24, 20, 1, h1);
+  CHECK(img0 && img1);
   char *sql = s_build_sql(data, h0, h1);
   CHECK(sql && exec_sql(db, sql, "strips data") == 0);
   free(sql);
+  /* The run's thumbnails: both originals, and every decoded image but the unit that failed. */
+  CHECK(img0 && img1 && s_put_thumb(db, 1, 0, img0, 300, 200) == 0 &&
+        s_put_thumb(db, 2, 0, img1, 24, 20) == 0);
+  for (int c = 0; c < 3; c++)
+    for (int k = 0; k < 4; k++) {
+      const int pid = 100 + 10 * c + k;
+      if (pid != 113)
+        CHECK(img0 && s_put_thumb(db, 1, pid, img0, 300, 200) == 0);
+      CHECK(img1 && s_put_thumb(db, 2, pid, img1, 24, 20) == 0);
+    }
+  free(img0);
+  free(img1);
 
   /* Defaults: anchor = the codec whose codec is jpeg (no label "jpeg"); strips present. */
   if (keep_dir)
@@ -2043,10 +2072,9 @@ static void test_strips(const char *schema_path, const char *work, const char *k
     CHECK(count_substr(html, "<span class=\"bad\">&lt;b&gt;cls0&lt;/b&gt; \xE2\x9C\x97</span>") ==
           1);
     CHECK(count_substr(html, "<span class=\"ok\">cat &amp; dog \xE2\x9C\x93</span>") == 1 + 11);
-    CHECK(strstr(html, "re-encoded: ") != NULL && strstr(html, " bytes, run: 1</span>") != NULL);
     CHECK(strstr(html, "quality 20<br/>3 bpp, 28.00 dB") != NULL); /* image b, jpeg knob 20 */
     CHECK(strstr(html, "Example images left out") == NULL);
-    /* j2k's "comment.sha256" is provenance, not a setting: j2k has its pictures, no warning. */
+    /* Settings and their provenance are not shown in the strips. */
     CHECK(strstr(html, "unknown setting") == NULL && strstr(html, "comment:") == NULL);
     CHECK(count_substr(html, "alt=\"j2k knob ") == 2 * 4);
   }
@@ -2060,21 +2088,13 @@ static void test_strips(const char *schema_path, const char *work, const char *k
   free(first);
   free(html);
 
-  /* The file named by j2k's settings changed since the run: still pictures, each with a warning
-   * naming the setting and both hashes; a missing file: a warning too. */
-  FILE *mf2 = fopen(model, "w");
-  CHECK(mf2 && fputs("other contents\n", mf2) >= 0 && fclose(mf2) == 0);
-  PATHF(out, "%s/out-model-changed", work);
+  /* A picture the database holds no (usable) thumbnail for: shown as missing, with why. */
+  CHECK(exec_sql(db, "UPDATE thumbnails SET png = X'' WHERE image_id = 2 AND point_id = 120",
+                 "empty thumbnail") == 0);
+  PATHF(out, "%s/out-thumb-missing", work);
   html = s_report(db, 1, out, NULL);
-  CHECK(html && count_substr(html, "alt=\"j2k knob ") == 2 * 4);
-  CHECK(html && count_substr(html, "<span class=\"warn\">comment: the file differs from the one "
-                                   "the run used (SHA-256 ") == 2 * 4);
-  CHECK(html && strstr(html, "now, de6bfc19637d\xE2\x80\xA6 in the run)</span>") != NULL);
-  free(html);
-  CHECK(remove(model) == 0);
-  PATHF(out, "%s/out-model-gone", work);
-  html = s_report(db, 1, out, NULL);
-  CHECK(html && count_substr(html, "comment: file not readable at report time") == 2 * 4);
+  CHECK(html && count_substr(html, "src=\"data:image/png;base64,iVBORw0KGgo") == 2 + 2 * 12 - 2);
+  CHECK(html && strstr(html, "no picture stored") != NULL);
   free(html);
 
   /* --anchor: any codec; an unknown label is an error listing the labels. */
@@ -2098,26 +2118,21 @@ static void test_strips(const char *schema_path, const char *work, const char *k
   CHECK(html && strstr(html, "ntegaard deltas against zz (knob grids)") != NULL);
   free(html);
 
-  /* The files changed since the run: strips left out with a note, the report still written. */
-  PATHF(path, "%s/b.png", data);
-  char hx[33];
-  CHECK(s_write_image(path, 24, 20, 7, hx) == 0);
-  PATHF(out, "%s/out-changed", work);
+  /* A run that stored no thumbnails (older saicbench, or --strip-images 0): a note, no pictures;
+   * the report never opens the dataset (its path does not exist). */
+  CHECK(exec_sql(db, "DELETE FROM thumbnails", "no thumbnails") == 0);
+  PATHF(out, "%s/out-no-thumbs", work);
   html = s_report(db, 1, out, NULL);
-  CHECK(html && strstr(html, "no longer match the run") != NULL &&
-        strstr(html, "the pixels differ") != NULL && strstr(html, "data:image") == NULL);
-  free(html);
-  /* ... and gone. */
-  char moved[4096];
-  PATHF(moved, "%s-moved", data);
-  CHECK(rename(data, moved) == 0);
-  PATHF(out, "%s/out-gone", work);
-  html = s_report(db, 1, out, NULL);
-  CHECK(html && strstr(html, "Example images left out: the dataset files are not readable") &&
+  CHECK(html && strstr(html, "The run stored no example images for this dataset") != NULL &&
         strstr(html, "data:image") == NULL);
   free(html);
+  /* ... and a database from before the thumbnails table. */
+  CHECK(exec_sql(db, "DROP TABLE thumbnails", "no thumbnails table") == 0);
+  PATHF(out, "%s/out-no-thumb-table", work);
+  html = s_report(db, 1, out, NULL);
+  CHECK(html && strstr(html, "The run stored no example images for this dataset") != NULL);
+  free(html);
   sqlite3_close(db);
-  CHECK(chdir(cwd) == 0);
 }
 
 int main(int argc, char **argv) {
