@@ -43,6 +43,11 @@ void sb_hash128_hex(const void *data, size_t size, char out[33]);
  * -1 with a message naming the file. */
 int sb_sha256_file(const char *path, char out[65], char *err, size_t err_len);
 
+/* Formats a one-line message into err (err_len bytes; err may be NULL): newlines and carriage
+ * returns become spaces, since messages carry strings from files and databases. Returns -1, so
+ * that callers can `return sb_errf(...)`. */
+int sb_errf(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* The one boolean spelling of every input (suites, codec settings, gate options, training
  * configurations): true/false, yes/no, on/off, 1/0, letters in any case. Returns 0 with *out
  * set, or -1 (out untouched) for anything else, NULL included. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,19 @@ void sb_hash128_hex(const void *data, size_t size, char out[33]) {
 }
 
 char *sb_strdup(const char *s) { return s ? strdup(s) : NULL; }
+
+int sb_errf(char *err, size_t err_len, const char *fmt, ...) {
+  if (err && err_len > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    for (char *p = err; *p; p++)
+      if (*p == '\n' || *p == '\r')
+        *p = ' ';
+  }
+  return -1;
+}
 
 int sb_parse_bool(const char *s, int *out) {
   static const char *const yes[] = {"true", "yes", "on", "1"};

@@ -152,7 +152,7 @@ static int load_consistent(store *st, int64_t run_id, size_t n_strip, const repo
   if (rc == 0 && n_strip > 0 && d->n_datasets > 0) {
     *strips = calloc(d->n_datasets, sizeof **strips);
     rc = *strips ? report_strips_query(st, d, n_strip, *strips, err, err_len)
-                 : report_errf(err, err_len, "out of memory");
+                 : sb_errf(err, err_len, "out of memory");
   }
   if (rc == 0)
     rc = results_end_read(st, began, err, err_len);
@@ -194,8 +194,7 @@ int report_write_opts(store *st, int64_t run_id, const char *out_dir, const repo
   if (!opt)
     opt = &defaults;
   if (!st || !out_dir || !*out_dir)
-    return report_errf(err, err_len, "report_write: %s",
-                       !st ? "no database" : "no output directory");
+    return sb_errf(err, err_len, "report_write: %s", !st ? "no database" : "no output directory");
   size_t n_strip = opt->no_images      ? 0
                    : opt->strip_images ? opt->strip_images
                                        : REPORT_DEFAULT_STRIP_IMAGES;
@@ -215,9 +214,9 @@ int report_write_opts(store *st, int64_t run_id, const char *out_dir, const repo
       sb_buf_puts(&labels, c ? ", " : "");
       report_utf8_repair(&labels, d.codecs[c].label);
     }
-    report_errf(err, err_len, "%s '%s': no codec with this label in run %" PRId64 " (%s%s)",
-                bad_anchor ? "anchor" : "reference", bad_anchor ? opt->anchor : opt->reference,
-                run_id, d.n_codecs ? "codecs: " : "the run has no codecs", sb_buf_str(&labels));
+    sb_errf(err, err_len, "%s '%s': no codec with this label in run %" PRId64 " (%s%s)",
+            bad_anchor ? "anchor" : "reference", bad_anchor ? opt->anchor : opt->reference, run_id,
+            d.n_codecs ? "codecs: " : "the run has no codecs", sb_buf_str(&labels));
     sb_buf_free(&labels);
     report_strips_free(strips, d.n_datasets);
     free(strips);
@@ -228,7 +227,7 @@ int report_write_opts(store *st, int64_t run_id, const char *out_dir, const repo
   report_files files = {0};
   int rc = report_mkdirs(out_dir, err, err_len);
   if (rc == 0 && assign_names(&d, &names, &files))
-    rc = report_errf(err, err_len, "out of memory naming the report files in '%s'", out_dir);
+    rc = sb_errf(err, err_len, "out of memory naming the report files in '%s'", out_dir);
   for (size_t ds = 0; ds < d.n_datasets && rc == 0; ds++) {
     rc = report_write_csv(&d, ds, out_dir, files.csv[ds], err, err_len);
     if (rc == 0 && files.tasks_csv[ds])

@@ -16,8 +16,8 @@ int report_write_csv(const results_data *d, size_t ds_index, const char *dir, co
   const results_dataset *ds = &d->datasets[ds_index];
   sb_buf b = {0};
   sb_buf_puts(&b, "codec,codec_name,point_kind,point_value,n,n_errors,n_unreachable,"
-                      "mean_knob,bpp,stream_bpp,psnr,psnr_of_mean_mse,ssim,ms_ssim,encode_ms,"
-                      "decode_ms\r\n");
+                  "mean_knob,bpp,stream_bpp,psnr,psnr_of_mean_mse,ssim,ms_ssim,encode_ms,"
+                  "decode_ms\r\n");
   for (size_t i = 0; i < ds->n_rows; i++) {
     const results_row *r = &ds->rows[i];
     const results_codec *c = &d->codecs[r->codec];
@@ -38,14 +38,14 @@ int report_write_csv(const results_data *d, size_t ds_index, const char *dir, co
 }
 
 /* tasks_<dataset>.csv (layout in report.h). */
-int report_write_tasks_csv(const results_data *d, size_t ds_index, const char *dir, const char *name,
-                           char *err, size_t err_len) {
+int report_write_tasks_csv(const results_data *d, size_t ds_index, const char *dir,
+                           const char *name, char *err, size_t err_len) {
   const results_dataset *ds = &d->datasets[ds_index];
   sb_buf b = {0};
-  sb_buf_puts(
-      &b, "task,task_arch,codec,codec_name,point_kind,point_value,bpp,stream_bpp,n,"
-          "n_labelled,accuracy,accuracy_se,ref_accuracy,agreement,h_a,si,si_norm,i_y_a,i_y_b,"
-          "delta_i,mean_kl\r\n");
+  sb_buf_puts(&b,
+              "task,task_arch,codec,codec_name,point_kind,point_value,bpp,stream_bpp,n,"
+              "n_labelled,accuracy,accuracy_se,ref_accuracy,agreement,h_a,si,si_norm,i_y_a,i_y_b,"
+              "delta_i,mean_kl\r\n");
   for (size_t i = 0; i < ds->n_task_rows; i++) {
     const results_task_row *r = &ds->task_rows[i];
     const results_task *t = &d->tasks[r->task];
@@ -94,7 +94,7 @@ int report_write_perclass_csv(const results_data *d, size_t ds_index, const char
   const results_dataset *ds = &d->datasets[ds_index];
   sb_buf b = {0}, prefix = {0};
   sb_buf_puts(&b, "task,codec,point_kind,point_value,bpp,class,class_name,n,correct,"
-                      "accuracy\r\n");
+                  "accuracy\r\n");
   for (size_t t = 0; t < d->n_tasks; t++) {
     if (!report_task_in_dataset(ds, t))
       continue;
@@ -129,8 +129,8 @@ int report_write_paired_csv(const results_data *d, size_t ds_index, const char *
   const results_dataset *ds = &d->datasets[ds_index];
   sb_buf b = {0};
   sb_buf_puts(&b, "task,reference,codec,bpp_target,n,d_accuracy,d_accuracy_lo,"
-                      "d_accuracy_hi,d_si_norm,d_si_norm_lo,d_si_norm_hi,d_psnr,d_psnr_lo,"
-                      "d_psnr_hi,level,rounds,seed\r\n");
+                  "d_accuracy_hi,d_si_norm,d_si_norm_lo,d_si_norm_hi,d_psnr,d_psnr_lo,"
+                  "d_psnr_hi,level,rounds,seed\r\n");
   for (size_t i = 0; i < ds->n_paired; i++) {
     const results_paired *p = &ds->paired[i];
     report_csv_field(&b, d->tasks[p->task].name);

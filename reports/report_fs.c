@@ -9,20 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int report_errf(char *err, size_t err_len, const char *fmt, ...) {
-  if (err && err_len > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    /* One line: callers put database strings into messages. */
-    for (char *p = err; *p; p++)
-      if (*p == '\n' || *p == '\r')
-        *p = ' ';
-  }
-  return -1;
-}
-
 /* Creates path (one component of dir); messages name the requested dir too. */
 static int mkdir_one(const char *path, const char *dir, char *err, size_t err_len) {
   if (mkdir(path, 0777) == 0)
@@ -33,21 +19,21 @@ static int mkdir_one(const char *path, const char *dir, char *err, size_t err_le
   if (e == EEXIST && stat(path, &st) == 0) {
     if (S_ISDIR(st.st_mode))
       return 0;
-    return report_errf(err, err_len,
-                       "cannot create directory '%s': %s%s%sexists and is not a directory", dir,
-                       same ? "" : "'", same ? "" : path, same ? "" : "' ");
+    return sb_errf(err, err_len,
+                   "cannot create directory '%s': %s%s%sexists and is not a directory", dir,
+                   same ? "" : "'", same ? "" : path, same ? "" : "' ");
   }
-  return report_errf(err, err_len, "cannot create directory '%s'%s%s%s: %s", dir,
-                     same ? "" : " (at '", same ? "" : path, same ? "" : "')", strerror(e));
+  return sb_errf(err, err_len, "cannot create directory '%s'%s%s%s: %s", dir, same ? "" : " (at '",
+                 same ? "" : path, same ? "" : "')", strerror(e));
 }
 
 int report_mkdirs(const char *dir, char *err, size_t err_len) {
   if (!dir || !*dir)
-    return report_errf(err, err_len, "output directory is empty");
+    return sb_errf(err, err_len, "output directory is empty");
   size_t n = strlen(dir);
   char *path = malloc(n + 1);
   if (!path)
-    return report_errf(err, err_len, "out of memory creating directory '%s'", dir);
+    return sb_errf(err, err_len, "out of memory creating directory '%s'", dir);
   memcpy(path, dir, n + 1);
   /* Parents first; components that exist are fine. */
   for (size_t i = 1; i < n; i++) {
@@ -73,7 +59,7 @@ int report_write_file(const char *dir, const char *name, const char *data, size_
   if (!final || !tmp) {
     free(final);
     free(tmp);
-    return report_errf(err, err_len, "out of memory writing '%s/%s'", dir, name);
+    return sb_errf(err, err_len, "out of memory writing '%s/%s'", dir, name);
   }
   snprintf(final, need, "%s/%s", dir, name);
   snprintf(tmp, need, "%s/%s.tmp", dir, name);
@@ -81,7 +67,7 @@ int report_write_file(const char *dir, const char *name, const char *data, size_
   int rc = -1;
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
-    report_errf(err, err_len, "cannot create '%s': %s", tmp, strerror(errno));
+    sb_errf(err, err_len, "cannot create '%s': %s", tmp, strerror(errno));
     goto done;
   }
   for (size_t off = 0; off < len;) {
@@ -89,25 +75,24 @@ int report_write_file(const char *dir, const char *name, const char *data, size_
     if (w < 0 && errno == EINTR)
       continue;
     if (w <= 0) {
-      report_errf(err, err_len, "cannot write '%s': %s", tmp,
-                  w < 0 ? strerror(errno) : "no progress");
+      sb_errf(err, err_len, "cannot write '%s': %s", tmp, w < 0 ? strerror(errno) : "no progress");
       goto fail;
     }
     off += (size_t)w;
   }
   /* fsync before rename: otherwise a power loss can leave the renamed file empty. */
   if (fsync(fd) != 0 && errno != EINVAL) {
-    report_errf(err, err_len, "cannot sync '%s': %s", tmp, strerror(errno));
+    sb_errf(err, err_len, "cannot sync '%s': %s", tmp, strerror(errno));
     goto fail;
   }
   if (close(fd) != 0) {
     fd = -1;
-    report_errf(err, err_len, "cannot close '%s': %s", tmp, strerror(errno));
+    sb_errf(err, err_len, "cannot close '%s': %s", tmp, strerror(errno));
     goto fail;
   }
   fd = -1;
   if (rename(tmp, final) != 0) {
-    report_errf(err, err_len, "cannot rename '%s' to '%s': %s", tmp, final, strerror(errno));
+    sb_errf(err, err_len, "cannot rename '%s' to '%s': %s", tmp, final, strerror(errno));
     goto fail;
   }
   rc = 0;
@@ -123,9 +108,8 @@ done:
 }
 
 int report_write_buf(sb_buf *b, const char *dir, const char *name, char *err, size_t err_len) {
-  int rc = sb_buf_failed(b)
-               ? report_errf(err, err_len, "out of memory building '%s/%s'", dir, name)
-               : report_write_file(dir, name, b->data, b->len, err, err_len);
+  int rc = sb_buf_failed(b) ? sb_errf(err, err_len, "out of memory building '%s/%s'", dir, name)
+                            : report_write_file(dir, name, b->data, b->len, err, err_len);
   sb_buf_free(b);
   return rc;
 }

@@ -7,11 +7,6 @@
 
 #include "report_text.h"
 
-/* Writes a one-line message into err (err_len may be 0: nothing written). Always returns -1 so
- * callers can `return report_errf(...)`. */
-int report_errf(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* Creates dir and its missing parents (mode 0777 & ~umask). An existing directory is fine; an
  * existing non-directory is an error naming the path. */
 int report_mkdirs(const char *dir, char *err, size_t err_len);

@@ -68,8 +68,7 @@ void report_put_headline(sb_buf *b, const results_data *d, const results_dataset
     if (report_task_in_dataset(ds, k))
       tasks[ntask++] = k;
   if (md) {
-    sb_buf_puts(b,
-                    "| target bpp | codec | bpp (file) | bpp (stream) | unreachable | PSNR [dB]");
+    sb_buf_puts(b, "| target bpp | codec | bpp (file) | bpp (stream) | unreachable | PSNR [dB]");
     for (size_t k = 0; k < ntask; k++) {
       sb_buf_puts(b, " | acc ");
       text(b, 1, d->tasks[tasks[k]].name);
@@ -82,8 +81,8 @@ void report_put_headline(sb_buf *b, const results_data *d, const results_dataset
     sb_buf_puts(b, "|\n");
   } else {
     sb_buf_puts(b, "<div class=\"scroll\"><table class=\"points\">\n<tr><th>target bpp</th>"
-                       "<th>codec</th><th>bpp (file)</th><th>bpp (stream)</th>"
-                       "<th>unreachable</th><th>PSNR [dB]</th>");
+                   "<th>codec</th><th>bpp (file)</th><th>bpp (stream)</th>"
+                   "<th>unreachable</th><th>PSNR [dB]</th>");
     for (size_t k = 0; k < ntask; k++) {
       sb_buf_puts(b, "<th>accuracy [%] ");
       text(b, 0, d->tasks[tasks[k]].name);
@@ -108,7 +107,7 @@ void report_put_headline(sb_buf *b, const results_data *d, const results_dataset
         text(b, 1, d->codecs[c].label);
       } else {
         sb_buf_printf(b, "<tr%s><td class=\"num\">%s</td><td class=\"label\">",
-                          r->n_unreachable > 0 ? " class=\"unreach\"" : "", num);
+                      r->n_unreachable > 0 ? " class=\"unreach\"" : "", num);
         text(b, 0, d->codecs[c].label);
         sb_buf_puts(b, "</td>");
       }
@@ -117,8 +116,7 @@ void report_put_headline(sb_buf *b, const results_data *d, const results_dataset
       if (md)
         sb_buf_printf(b, " | %" PRId64 "/%" PRId64, r->n_unreachable, r->n);
       else
-        sb_buf_printf(b, "<td class=\"num\">%" PRId64 "/%" PRId64 "</td>", r->n_unreachable,
-                          r->n);
+        sb_buf_printf(b, "<td class=\"num\">%" PRId64 "/%" PRId64 "</td>", r->n_unreachable, r->n);
       cell(b, md, "%.2f", r->psnr);
       for (size_t k = 0; k < ntask; k++) {
         const results_task_row *tr = report_task_row_of(ds, tasks[k], r->point_id);
@@ -139,10 +137,10 @@ int report_write_headline_md(const results_data *d, size_t ds_index, const char 
   sb_buf_puts(&b, "Dataset ");
   text(&b, 1, ds->name);
   sb_buf_printf(&b,
-                    " (%" PRId64 " images), run %" PRId64 ". bpp: mean file bits per pixel "
-                    "achieved; unreachable: images whose target was below the codec's lowest "
-                    "rate (stored at that rate). Accuracy on the originals:",
-                    ds->n_images, d->run.id);
+                " (%" PRId64 " images), run %" PRId64 ". bpp: mean file bits per pixel "
+                "achieved; unreachable: images whose target was below the codec's lowest "
+                "rate (stored at that rate). Accuracy on the originals:",
+                ds->n_images, d->run.id);
   for (size_t k = 0; k < d->n_tasks; k++) {
     const results_task_ref *ref = &ds->task_refs[k];
     if (!report_task_in_dataset(ds, k) || ref->n <= 0)

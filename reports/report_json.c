@@ -49,10 +49,10 @@ static void describe(sb_buf *b, const results_data *d, const results_dataset *ds
   sb_buf_puts(b, ", status ");
   report_utf8_repair(b, r->status);
   sb_buf_puts(b, "; bpp from file bytes, metrics are means over images, times in seconds "
-                     "per image");
+                 "per image");
   if (ds->n_task_rows > 0)
     sb_buf_puts(b, "; task accuracy (top-1) as a fraction, SI = I(A;B) in bits, "
-                       "si_norm = SI/H(A)");
+                   "si_norm = SI/H(A)");
 }
 
 /* Task arrays of one file, aligned with its "bpp" array: for each task scored on the dataset
@@ -61,8 +61,8 @@ static void describe(sb_buf *b, const results_data *d, const results_dataset *ds
  * The first such task (by name) also gets "accuracy" and "si_norm" in "results", so
  * single-task tools find them where CompressAI keeps its metrics; there, as for every metric
  * in "results", only an array without nulls (report.h). Returns -1 when out of memory. */
-static int add_tasks(json_t *root, json_t *results, const results_data *d, const results_dataset *ds,
-                     size_t codec, int is_bpp) {
+static int add_tasks(json_t *root, json_t *results, const results_data *d,
+                     const results_dataset *ds, size_t codec, int is_bpp) {
   if (ds->n_task_rows == 0)
     return 0;
   static const char *const keys[] = {"accuracy", "si", "si_norm"};
@@ -130,8 +130,8 @@ int report_write_compressai(const results_data *d, size_t ds_index, size_t codec
     bad |= json_object_set_new(root, "name", json_string(sb_buf_str(&b)));
     sb_buf_reset(&b);
     describe(&b, d, ds, c, is_bpp);
-    bad |= sb_buf_failed(&b) ||
-           json_object_set_new(root, "description", json_string(sb_buf_str(&b)));
+    bad |=
+        sb_buf_failed(&b) || json_object_set_new(root, "description", json_string(sb_buf_str(&b)));
   }
   /* Rows are already sorted by bpp within a codec and kind (results_data.h). */
   for (size_t i = 0; i < ds->n_rows && !bad; i++) {
@@ -167,7 +167,7 @@ int report_write_compressai(const results_data *d, size_t ds_index, size_t codec
   json_decref(root);
   sb_buf_free(&b);
   if (!text)
-    return report_errf(err, err_len, "cannot build JSON for '%s/%s' (out of memory)", dir, name);
+    return sb_errf(err, err_len, "cannot build JSON for '%s/%s' (out of memory)", dir, name);
   sb_buf out = {0};
   sb_buf_puts(&out, text);
   sb_buf_puts(&out, "\n");

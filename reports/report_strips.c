@@ -118,7 +118,7 @@ static int fill_dataset(const results_dataset *ds, const results_strip_pick *pic
                         report_strips *s, size_t *budget_used, char *err, size_t err_len) {
   s->images = calloc(n ? n : 1, sizeof *s->images);
   if (!s->images)
-    return report_errf(err, err_len, "out of memory");
+    return sb_errf(err, err_len, "out of memory");
   size_t left_out = 0;
   for (size_t k = 0; k < n; k++) {
     const results_strip_pick *p = &picks[k];
@@ -134,7 +134,7 @@ static int fill_dataset(const results_dataset *ds, const results_strip_pick *pic
     im->original.top1 = p->ref_top1;
     im->thumbs = calloc(ds->n_rows ? ds->n_rows : 1, sizeof *im->thumbs);
     if (!im->name || !im->hash || !im->thumbs)
-      return report_errf(err, err_len, "out of memory");
+      return sb_errf(err, err_len, "out of memory");
     im->n_thumbs = ds->n_rows;
     if (*budget_used >= REPORT_STRIPS_BUDGET) {
       left_out++;
@@ -145,7 +145,7 @@ static int fill_dataset(const results_dataset *ds, const results_strip_pick *pic
     if (im->scale < 1)
       im->scale = 1;
     if (put_png(&p->original, &im->original, budget_used))
-      return report_errf(err, err_len, "out of memory");
+      return sb_errf(err, err_len, "out of memory");
     for (size_t r = 0; r < ds->n_rows && r < p->n_points; r++) {
       const results_strip_point *pt = &p->points[r];
       report_thumb *t = &im->thumbs[r];
@@ -163,16 +163,16 @@ static int fill_dataset(const results_dataset *ds, const results_strip_pick *pic
       else if (!pt->thumb.png)
         t->error = dup_str("no picture stored");
       else if (put_png(&pt->thumb, t, budget_used))
-        return report_errf(err, err_len, "out of memory");
+        return sb_errf(err, err_len, "out of memory");
       if ((pt->error || !pt->has_result || !pt->thumb.png) && !t->error)
-        return report_errf(err, err_len, "out of memory");
+        return sb_errf(err, err_len, "out of memory");
     }
   }
   if (left_out > 0 &&
       !(s->note = dup_printf("%zu example image(s) of this dataset left out to keep the page "
                              "small (about %u MiB of pictures per report).",
                              left_out, (unsigned)(REPORT_STRIPS_BUDGET >> 20))))
-    return report_errf(err, err_len, "out of memory");
+    return sb_errf(err, err_len, "out of memory");
   return 0;
 }
 
@@ -189,7 +189,7 @@ int report_strips_query(store *st, const results_data *d, size_t strip_images,
     report_strips *s = &strips[i];
     s->task = strip_task(d, &d->datasets[i]);
     if (load_label_names(&d->datasets[i], s))
-      return report_errf(err, err_len, "out of memory reading class names");
+      return sb_errf(err, err_len, "out of memory reading class names");
     results_strip_pick *picks = NULL;
     size_t n = 0;
     int stored = 0;

@@ -98,8 +98,8 @@ void report_csv_field(sb_buf *b, const char *s) {
   /* A spreadsheet reads a cell that starts with = + - @ TAB or CR as a formula: such text (a
    * class name, a label) gets a leading apostrophe, which spreadsheets show as text and hide. */
   const int formula = len > 0 && strchr("=+-@\t\r", s[0]) != NULL;
-  int quote = len == 0 || formula || s[0] == ' ' || s[len - 1] == ' ' ||
-              strpbrk(s, ",\"\r\n") != NULL;
+  int quote =
+      len == 0 || formula || s[0] == ' ' || s[len - 1] == ' ' || strpbrk(s, ",\"\r\n") != NULL;
   if (!quote) {
     report_utf8_repair(b, s);
     return;

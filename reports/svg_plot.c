@@ -575,18 +575,18 @@ int svg_plot_render(const svg_plot *p, sb_buf *b) {
   my.px1 = top;
 
   sb_buf_printf(b,
-                    "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" width=\"%d\" "
-                    "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
-                    w, h, w, h);
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" width=\"%d\" "
+                "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
+                w, h, w, h);
   report_html_escape(b, p->title);
   sb_buf_puts(b, "\" font-family=\"sans-serif\" font-size=\"12\">\n<title>");
   report_html_escape(b, p->title);
   sb_buf_printf(
       b, "</title>\n<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", w, h);
   sb_buf_printf(b,
-                    "<text x=\"%.1f\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" "
-                    "font-weight=\"bold\">",
-                    left + pw / 2);
+                "<text x=\"%.1f\" y=\"22\" text-anchor=\"middle\" font-size=\"14\" "
+                "font-weight=\"bold\">",
+                left + pw / 2);
   report_html_escape(b, p->title);
   sb_buf_puts(b, "</text>\n");
 
@@ -594,19 +594,19 @@ int svg_plot_render(const svg_plot *p, sb_buf *b) {
   sb_buf_puts(b, "<g stroke-width=\"1\">\n");
   for (size_t i = 0; i < mx.ticks.n; i++) {
     double x = axis_px(&mx, mx.ticks.t[i].value);
-    sb_buf_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\"/>\n",
-                      x, top, x, top + ph, mx.ticks.t[i].labelled ? "#d9d9d9" : "#efefef");
+    sb_buf_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\"/>\n", x,
+                  top, x, top + ph, mx.ticks.t[i].labelled ? "#d9d9d9" : "#efefef");
   }
   for (size_t i = 0; i < my.ticks.n; i++) {
     double y = axis_px(&my, my.ticks.t[i].value);
     sb_buf_printf(b, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\"/>\n",
-                      left, y, left + pw, y, my.ticks.t[i].labelled ? "#d9d9d9" : "#efefef");
+                  left, y, left + pw, y, my.ticks.t[i].labelled ? "#d9d9d9" : "#efefef");
   }
   sb_buf_puts(b, "</g>\n");
   sb_buf_printf(b,
-                    "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
-                    "stroke=\"#444444\"/>\n",
-                    left, top, pw, ph);
+                "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
+                "stroke=\"#444444\"/>\n",
+                left, top, pw, ph);
 
   /* Tick marks and labels. */
   sb_buf_puts(b, "<g fill=\"#222222\">\n");
@@ -617,9 +617,9 @@ int svg_plot_render(const svg_plot *p, sb_buf *b) {
     double x = axis_px(&mx, mx.ticks.t[i].value);
     svg_tick_label(&mx.ticks, mx.ticks.t[i].value, lab);
     sb_buf_printf(b,
-                      "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444444\"/>"
-                      "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%s</text>\n",
-                      x, top + ph, x, top + ph + 4, x, top + ph + 17, lab);
+                  "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444444\"/>"
+                  "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%s</text>\n",
+                  x, top + ph, x, top + ph + 4, x, top + ph + 17, lab);
   }
   for (size_t i = 0; i < my.ticks.n; i++) {
     if (!my.ticks.t[i].labelled)
@@ -627,22 +627,22 @@ int svg_plot_render(const svg_plot *p, sb_buf *b) {
     double y = axis_px(&my, my.ticks.t[i].value);
     svg_tick_label(&my.ticks, my.ticks.t[i].value, lab);
     sb_buf_printf(b,
-                      "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444444\"/>"
-                      "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n",
-                      left - 4, y, left, y, left - 7, y + 4, lab);
+                  "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444444\"/>"
+                  "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">%s</text>\n",
+                  left - 4, y, left, y, left - 7, y + 4, lab);
   }
   sb_buf_puts(b, "</g>\n");
 
   /* Axis titles; "(log)" tells the reader the spacing is not linear. */
   sb_buf_printf(b, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">", left + pw / 2,
-                    top + ph + 38);
+                top + ph + 38);
   report_html_escape(b, p->axis[0].label);
   if (mx.ticks.log)
     sb_buf_puts(b, " (log scale)");
   sb_buf_printf(b,
-                    "</text>\n<text transform=\"translate(16,%.2f) rotate(-90)\" "
-                    "text-anchor=\"middle\">",
-                    top + ph / 2);
+                "</text>\n<text transform=\"translate(16,%.2f) rotate(-90)\" "
+                "text-anchor=\"middle\">",
+                top + ph / 2);
   report_html_escape(b, p->axis[1].label);
   if (my.ticks.log)
     sb_buf_puts(b, " (log scale)");
@@ -650,9 +650,9 @@ int svg_plot_render(const svg_plot *p, sb_buf *b) {
 
   if (!have_x || !have_y)
     sb_buf_printf(b,
-                      "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" fill=\"#777777\">"
-                      "no data</text>\n",
-                      left + pw / 2, top + ph / 2);
+                  "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" fill=\"#777777\">"
+                  "no data</text>\n",
+                  left + pw / 2, top + ph / 2);
 
   /* Reference lines under the series, labelled at the right end, just above the line. */
   for (size_t i = 0; i < p->n_hlines && have_x && have_y; i++) {
@@ -661,10 +661,10 @@ int svg_plot_render(const svg_plot *p, sb_buf *b) {
       continue;
     double y = axis_px(&my, hl->y);
     sb_buf_printf(b,
-                      "<g><line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
-                      "stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/><text x=\"%.2f\" "
-                      "y=\"%.2f\" text-anchor=\"end\" fill=\"%s\">",
-                      left, y, left + pw, y, hl->color, left + pw - 4, y - 4, hl->color);
+                  "<g><line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
+                  "stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/><text x=\"%.2f\" "
+                  "y=\"%.2f\" text-anchor=\"end\" fill=\"%s\">",
+                  left, y, left + pw, y, hl->color, left + pw - 4, y - 4, hl->color);
     report_html_escape(b, hl->label);
     sb_buf_puts(b, "</text></g>\n");
   }
@@ -690,7 +690,7 @@ int svg_plot_render(const svg_plot *p, sb_buf *b) {
         sb_buf_printf(b, "%.2f,%.2f ", axis_px(&mx, s->pts[j].x), axis_px(&my, s->pts[j].y));
       }
       sb_buf_printf(b, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"%s/>\n", s->color,
-                        s->dashed ? " stroke-dasharray=\"7 4\"" : "");
+                    s->dashed ? " stroke-dasharray=\"7 4\"" : "");
     }
     for (size_t j = 0; j < s->n; j++) {
       const plot_point *pt = &s->pts[j];
@@ -698,11 +698,10 @@ int svg_plot_render(const svg_plot *p, sb_buf *b) {
           !point_ok(&my, pt->y_hi))
         continue;
       double x = axis_px(&mx, pt->x), y0 = axis_px(&my, pt->y_lo), y1 = axis_px(&my, pt->y_hi);
-      sb_buf_printf(
-          b,
-          "<path class=\"errbar\" d=\"M%.2f %.2fV%.2fM%.2f %.2fH%.2fM%.2f %.2fH%.2f\" "
-          "fill=\"none\" stroke=\"%s\" stroke-width=\"1.3\"/>\n",
-          x, y0, y1, x - 3, y0, x + 3, x - 3, y1, x + 3, s->color);
+      sb_buf_printf(b,
+                    "<path class=\"errbar\" d=\"M%.2f %.2fV%.2fM%.2f %.2fH%.2fM%.2f %.2fH%.2f\" "
+                    "fill=\"none\" stroke=\"%s\" stroke-width=\"1.3\"/>\n",
+                    x, y0, y1, x - 3, y0, x + 3, x - 3, y1, x + 3, s->color);
     }
     for (size_t j = 0; j < s->n; j++) {
       const plot_point *pt = &s->pts[j];
@@ -716,8 +715,8 @@ int svg_plot_render(const svg_plot *p, sb_buf *b) {
       if (isfinite(pt->y_lo) && isfinite(pt->y_hi))
         sb_buf_printf(b, " (bar %.4g to %.4g)", pt->y_lo, pt->y_hi);
       sb_buf_printf(b, "%s</title></%s>\n",
-                        (pt->flags & SVG_POINT_HOLLOW) ? " (hollow: flagged)" : "",
-                        marker_tag(s->marker));
+                    (pt->flags & SVG_POINT_HOLLOW) ? " (hollow: flagged)" : "",
+                    marker_tag(s->marker));
     }
     sb_buf_puts(b, "</g>\n");
   }
@@ -748,10 +747,10 @@ int svg_plot_render(const svg_plot *p, sb_buf *b) {
       sb_buf_puts(b, "<g>");
     }
     sb_buf_printf(b,
-                      "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
-                      "stroke-width=\"2\"%s/>",
-                      lx, y, lx + 26, y, color,
-                      (s ? s->dashed : k->dashed) ? " stroke-dasharray=\"7 4\"" : "");
+                  "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" "
+                  "stroke-width=\"2\"%s/>",
+                  lx, y, lx + 26, y, color,
+                  (s ? s->dashed : k->dashed) ? " stroke-dasharray=\"7 4\"" : "");
     if (s) {
       put_marker(b, s->marker, lx + 13, y, s->color, 0);
       sb_buf_puts(b, "/>");
@@ -772,10 +771,10 @@ int svg_marker_icon(sb_buf *b, svg_style style) {
   const char *color = style.color ? style.color : "#000000";
   svg_marker mk = (unsigned)style.marker < SVG_MARKER_COUNT ? style.marker : SVG_MARKER_CIRCLE;
   sb_buf_printf(b,
-                    "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"mk\" width=\"30\" "
-                    "height=\"14\" viewBox=\"0 0 30 14\" aria-hidden=\"true\"><line x1=\"2\" "
-                    "y1=\"7\" x2=\"28\" y2=\"7\" stroke=\"%s\" stroke-width=\"2\"%s/>",
-                    color, style.dashed ? " stroke-dasharray=\"7 4\"" : "");
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"mk\" width=\"30\" "
+                "height=\"14\" viewBox=\"0 0 30 14\" aria-hidden=\"true\"><line x1=\"2\" "
+                "y1=\"7\" x2=\"28\" y2=\"7\" stroke=\"%s\" stroke-width=\"2\"%s/>",
+                color, style.dashed ? " stroke-dasharray=\"7 4\"" : "");
   put_marker(b, mk, 15, 7, color, 0);
   sb_buf_puts(b, "/></svg>");
   return sb_buf_failed(b) ? -1 : 0;

@@ -72,7 +72,7 @@ static int hash_part(sqlite3 *db, EVP_MD_CTX *ctx, int part, int64_t run_id, int
                      char *err, size_t err_len) {
   int exists = 0;
   if (table_exists(db, k_parts[part].table, &exists))
-    return results_errf(err, err_len, "checksum: cannot read the schema: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "checksum: cannot read the schema: %s", sqlite3_errmsg(db));
   if (!exists)
     return 0;
   char sql[512];
@@ -80,8 +80,8 @@ static int hash_part(sqlite3 *db, EVP_MD_CTX *ctx, int part, int64_t run_id, int
            k_parts[part].where, k_parts[part].order);
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-    return results_errf(err, err_len, "checksum: cannot read %s: %s", k_parts[part].table,
-                        sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "checksum: cannot read %s: %s", k_parts[part].table,
+                   sqlite3_errmsg(db));
   sqlite3_bind_int64(st, 1, run_id);
   EVP_DigestUpdate(ctx, "T", 1);
   EVP_DigestUpdate(ctx, k_parts[part].table, strlen(k_parts[part].table) + 1);
@@ -111,8 +111,7 @@ static int hash_part(sqlite3 *db, EVP_MD_CTX *ctx, int part, int64_t run_id, int
     (*rows)++;
   }
   if (rc != SQLITE_DONE) {
-    results_errf(err, err_len, "checksum: cannot read %s: %s", k_parts[part].table,
-                 sqlite3_errmsg(db));
+    sb_errf(err, err_len, "checksum: cannot read %s: %s", k_parts[part].table, sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return -1;
   }
@@ -126,7 +125,7 @@ int results_run_checksum(store *s, int64_t run_id, char hex[65], int64_t *n_rows
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
     EVP_MD_CTX_free(ctx);
-    return results_errf(err, err_len, "checksum: SHA-256 unavailable");
+    return sb_errf(err, err_len, "checksum: SHA-256 unavailable");
   }
   int64_t rows = 0;
   for (size_t i = 0; i < sizeof k_parts / sizeof k_parts[0]; i++)
@@ -139,7 +138,7 @@ int results_run_checksum(store *s, int64_t run_id, char hex[65], int64_t *n_rows
   const int ok = EVP_DigestFinal_ex(ctx, md, &md_len) && md_len == 32;
   EVP_MD_CTX_free(ctx);
   if (!ok)
-    return results_errf(err, err_len, "checksum: SHA-256 failed");
+    return sb_errf(err, err_len, "checksum: SHA-256 failed");
   for (int i = 0; i < 32; i++)
     snprintf(hex + 2 * i, 3, "%02x", md[i]);
   if (n_rows)
@@ -171,13 +170,13 @@ int results_verify_run(store *s, int64_t run_id, int *verified, char *err, size_
   sqlite3 *db = store_db(s);
   int exists = 0;
   if (table_exists(db, "run_checksums", &exists))
-    return results_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
   if (!exists)
     return 0;
   sqlite3_stmt *st;
-  if (sqlite3_prepare_v2(db, "SELECT sha256, n_rows FROM run_checksums WHERE run_id = ?1", -1,
-                         &st, NULL) != SQLITE_OK)
-    return results_errf(err, err_len, "cannot read run_checksums: %s", sqlite3_errmsg(db));
+  if (sqlite3_prepare_v2(db, "SELECT sha256, n_rows FROM run_checksums WHERE run_id = ?1", -1, &st,
+                         NULL) != SQLITE_OK)
+    return sb_errf(err, err_len, "cannot read run_checksums: %s", sqlite3_errmsg(db));
   sqlite3_bind_int64(st, 1, run_id);
   char want[65] = "";
   int64_t want_rows = -1;
@@ -188,7 +187,7 @@ int results_verify_run(store *s, int64_t run_id, int *verified, char *err, size_
   }
   sqlite3_finalize(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return results_errf(err, err_len, "cannot read run_checksums: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot read run_checksums: %s", sqlite3_errmsg(db));
   if (rc == SQLITE_DONE)
     return 0; /* written before checksums existed */
   char got[65];
@@ -196,11 +195,11 @@ int results_verify_run(store *s, int64_t run_id, int *verified, char *err, size_
   if (results_run_checksum(s, run_id, got, &rows, err, err_len))
     return -1;
   if (strcmp(got, want) != 0)
-    return results_errf(err, err_len,
-                        "the content of run %" PRId64 " (%" PRId64
-                        " rows) does not match the checksum stored when it completed (%" PRId64
-                        " rows, SHA-256 %.12s...): changed or damaged since",
-                        run_id, rows, want_rows, want);
+    return sb_errf(err, err_len,
+                   "the content of run %" PRId64 " (%" PRId64
+                   " rows) does not match the checksum stored when it completed (%" PRId64
+                   " rows, SHA-256 %.12s...): changed or damaged since",
+                   run_id, rows, want_rows, want);
   *verified = 1;
   return 0;
 }

@@ -102,7 +102,7 @@ static int paired_one(sqlite3 *db, sqlite3_stmt *st, const results_paired_side *
   *n_out = 0;
   int got = read_pairs(st, a, b, n_classes, c);
   if (got < 0)
-    return results_errf(err, err_len, "cannot read paired results: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot read paired results: %s", sqlite3_errmsg(db));
   if (got > 0 || c->n == 0)
     return 0;
   metrics_pboot_input in = {c->n,
@@ -112,7 +112,7 @@ static int paired_one(sqlite3 *db, sqlite3_stmt *st, const results_paired_side *
                             {c->pa, c->no_psnr ? NULL : c->qa},
                             {c->pb, c->no_psnr ? NULL : c->qb}};
   if (metrics_pboot_compute(&in, rounds, METRICS_PBOOT_DEFAULT_SEED, 0.95, out) != 0)
-    return results_errf(err, err_len, "paired bootstrap failed: out of memory");
+    return sb_errf(err, err_len, "paired bootstrap failed: out of memory");
   *n_out = (int64_t)c->n;
   return 0;
 }
@@ -126,7 +126,7 @@ int results_paired_compare(store *s, const results_paired_side *a, const results
     return 0;
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(db, paired_sql, -1, &st, NULL) != SQLITE_OK)
-    return results_errf(err, err_len, "cannot query paired results: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot query paired results: %s", sqlite3_errmsg(db));
   paired_cols c = {0};
   int rc = paired_one(db, st, a, b, n_classes, rounds, &c, out, n, err, err_len);
   cols_free(&c);
@@ -144,7 +144,7 @@ int results_paired_query(store *s, results_data *d, size_t ref, int rounds, char
     return 0;
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(db, paired_sql, -1, &st, NULL) != SQLITE_OK)
-    return results_errf(err, err_len, "cannot query paired results: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot query paired results: %s", sqlite3_errmsg(db));
   paired_cols c = {0};
   int rc = 0;
   for (size_t di = 0; di < d->n_datasets && rc == 0; di++) {
@@ -166,7 +166,7 @@ int results_paired_query(store *s, results_data *d, size_t ref, int rounds, char
           size_t nc = cap ? 2 * cap : 16;
           results_paired *p = realloc(ds->paired, nc * sizeof *p);
           if (!p) {
-            rc = results_errf(err, err_len, "out of memory");
+            rc = sb_errf(err, err_len, "out of memory");
             break;
           }
           ds->paired = p;

@@ -14,7 +14,7 @@ int results_begin_read(store *s, int *began, char *err, size_t err_len) {
   if (!sqlite3_get_autocommit(db))
     return 0;
   if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-    return results_errf(err, err_len, "cannot begin read transaction: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot begin read transaction: %s", sqlite3_errmsg(db));
   *began = 1;
   return 0;
 }
@@ -25,7 +25,7 @@ int results_end_read(store *s, int began, char *err, size_t err_len) {
     return 0;
   /* A read transaction has nothing to keep: COMMIT ends it; ROLLBACK if that fails. */
   if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-    results_errf(err, err_len, "cannot end read transaction: %s", sqlite3_errmsg(db));
+    sb_errf(err, err_len, "cannot end read transaction: %s", sqlite3_errmsg(db));
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return -1;
   }
@@ -34,20 +34,20 @@ int results_end_read(store *s, int began, char *err, size_t err_len) {
 
 int results_latest_run(store *s, int64_t *run_id, char *err, size_t err_len) {
   if (!s || !run_id)
-    return results_errf(err, err_len, "results_latest_run: no %s", !s ? "database" : "output");
+    return sb_errf(err, err_len, "results_latest_run: no %s", !s ? "database" : "output");
   sqlite3 *db = store_db(s);
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(db, "SELECT max(id) FROM runs", -1, &st, NULL) != SQLITE_OK)
-    return results_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
   if (sqlite3_step(st) != SQLITE_ROW) {
-    results_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
+    sb_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return -1;
   }
   const int none = sqlite3_column_type(st, 0) == SQLITE_NULL;
   *run_id = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
-  return none ? results_errf(err, err_len, "database has no runs") : 0;
+  return none ? sb_errf(err, err_len, "database has no runs") : 0;
 }
 
 int results_run_suite_text(store *s, int64_t run_id, char **text, size_t *len, char *err,
@@ -58,17 +58,16 @@ int results_run_suite_text(store *s, int64_t run_id, char **text, size_t *len, c
   sqlite3_stmt *q;
   if (sqlite3_prepare_v2(db, "SELECT suite_text FROM runs WHERE id = ?1", -1, &q, NULL) !=
       SQLITE_OK)
-    return results_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
   sqlite3_bind_int64(q, 1, run_id);
   int rc = sqlite3_step(q), status = 0;
   if (rc == SQLITE_DONE) {
-    status = results_errf(err, err_len, "run %" PRId64 " not found in database", run_id);
+    status = sb_errf(err, err_len, "run %" PRId64 " not found in database", run_id);
   } else if (rc != SQLITE_ROW) {
-    status =
-        results_errf(err, err_len, "cannot read run %" PRId64 ": %s", run_id, sqlite3_errmsg(db));
+    status = sb_errf(err, err_len, "cannot read run %" PRId64 ": %s", run_id, sqlite3_errmsg(db));
   } else if (sqlite3_column_type(q, 0) == SQLITE_TEXT) {
     if (results_col_text(q, 0, text))
-      status = results_errf(err, err_len, "out of memory reading run %" PRId64, run_id);
+      status = sb_errf(err, err_len, "out of memory reading run %" PRId64, run_id);
     else
       *len = (size_t)sqlite3_column_bytes(q, 0);
   }
@@ -97,7 +96,7 @@ int results_list_runs(store *s, const char *suite_name, long limit, results_run_
                          "FROM (SELECT * FROM runs WHERE suite_name = ?1 ORDER BY id DESC "
                          "LIMIT ?2) ORDER BY id",
                          -1, &q, NULL) != SQLITE_OK)
-    return results_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot query runs: %s", sqlite3_errmsg(db));
   sqlite3_bind_text(q, 1, suite_name, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(q, 2, limit);
   results_run_summary *v = NULL;
@@ -123,9 +122,9 @@ int results_list_runs(store *s, const char *suite_name, long limit, results_run_
   }
   int status = 0;
   if (oom)
-    status = results_errf(err, err_len, "out of memory reading runs");
+    status = sb_errf(err, err_len, "out of memory reading runs");
   else if (rc != SQLITE_DONE)
-    status = results_errf(err, err_len, "cannot read runs: %s", sqlite3_errmsg(db));
+    status = sb_errf(err, err_len, "cannot read runs: %s", sqlite3_errmsg(db));
   sqlite3_finalize(q);
   if (status) {
     results_runs_free(v, k);

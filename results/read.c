@@ -16,7 +16,7 @@
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, const char *what, char *err,
                    size_t err_len) {
   if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
-    return results_errf(err, err_len, "cannot query %s: %s", what, sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot query %s: %s", what, sqlite3_errmsg(db));
   return 0;
 }
 
@@ -46,9 +46,9 @@ rows_end(sqlite3 *db, sqlite3_stmt *st, int rc, char *err, size_t err_len, const
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
   if (rc == ROWS_OOM)
-    results_errf(err, err_len, "out of memory reading %s", what);
+    sb_errf(err, err_len, "out of memory reading %s", what);
   else if (rc != SQLITE_DONE)
-    results_errf(err, err_len, "cannot read %s: %s", what, sqlite3_errmsg(db));
+    sb_errf(err, err_len, "cannot read %s: %s", what, sqlite3_errmsg(db));
   sqlite3_finalize(st);
   return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -61,11 +61,11 @@ static int check_schema(sqlite3 *db, char *err, size_t err_len) {
   if (sqlite3_step(st) == SQLITE_ROW) {
     int v = sqlite3_column_int(st, 0);
     if (v > STORE_SCHEMA_VERSION)
-      rc = results_errf(err, err_len,
-                        "database schema version %d is newer than this report supports (%d)", v,
-                        STORE_SCHEMA_VERSION);
+      rc = sb_errf(err, err_len,
+                   "database schema version %d is newer than this report supports (%d)", v,
+                   STORE_SCHEMA_VERSION);
   } else {
-    rc = results_errf(err, err_len, "cannot read schema version: %s", sqlite3_errmsg(db));
+    rc = sb_errf(err, err_len, "cannot read schema version: %s", sqlite3_errmsg(db));
   }
   sqlite3_finalize(st);
   return rc;
@@ -83,10 +83,10 @@ static int load_run(sqlite3 *db, int64_t run_id, results_run *r, char *err, size
   int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) {
     sqlite3_finalize(st);
-    return results_errf(err, err_len, "run %" PRId64 " not found in database", run_id);
+    return sb_errf(err, err_len, "run %" PRId64 " not found in database", run_id);
   }
   if (rc != SQLITE_ROW) {
-    results_errf(err, err_len, "cannot read run %" PRId64 ": %s", run_id, sqlite3_errmsg(db));
+    sb_errf(err, err_len, "cannot read run %" PRId64 ": %s", run_id, sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return -1;
   }
@@ -101,7 +101,7 @@ static int load_run(sqlite3 *db, int64_t run_id, results_run *r, char *err, size
   r->threads = sqlite3_column_int64(st, 11);
   sqlite3_finalize(st);
   if (bad)
-    return results_errf(err, err_len, "out of memory reading run %" PRId64, run_id);
+    return sb_errf(err, err_len, "out of memory reading run %" PRId64, run_id);
   return 0;
 }
 
@@ -227,7 +227,7 @@ static int load_rows(sqlite3 *db, results_data *d, results_dataset *ds, char *er
   sqlite3_bind_int64(st, 1, d->run.id);
   sqlite3_bind_int64(st, 2, ds->id);
   if (sqlite3_step(st) != SQLITE_ROW) {
-    results_errf(err, err_len, "cannot count missing aggregates: %s", sqlite3_errmsg(db));
+    sb_errf(err, err_len, "cannot count missing aggregates: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return -1;
   }
@@ -246,7 +246,7 @@ static int has_task_tables(sqlite3 *db, int *has, char *err, size_t err_len) {
               &st, "the schema", err, err_len))
     return -1;
   if (sqlite3_step(st) != SQLITE_ROW) {
-    results_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
+    sb_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return -1;
   }
@@ -373,7 +373,7 @@ static int read_counts(sqlite3 *db, const char *sql, int with_point, const resul
     class_count *v = grow(out->v, out->n, &out->cap, 64, sizeof *v);
     if (!v) { /* not ROWS_OOM: this message names no dataset, like load_task_classes' own */
       sqlite3_finalize(st);
-      return results_errf(err, err_len, "out of memory reading per-class task results");
+      return sb_errf(err, err_len, "out of memory reading per-class task results");
     }
     out->v = v;
     class_count *c = &out->v[out->n++];
@@ -491,7 +491,7 @@ static int load_task_classes(sqlite3 *db, results_data *d, results_dataset *ds, 
   free(dec.v);
   free(ref.v);
   if (oom)
-    return results_errf(err, err_len, "out of memory reading per-class task results");
+    return sb_errf(err, err_len, "out of memory reading per-class task results");
   return 0;
 }
 

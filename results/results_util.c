@@ -7,20 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int results_errf(char *err, size_t err_len, const char *fmt, ...) {
-  if (err && err_len > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    /* One line: messages carry strings from the database. */
-    for (char *p = err; *p; p++)
-      if (*p == '\n' || *p == '\r')
-        *p = ' ';
-  }
-  return -1;
-}
-
 int results_col_text(sqlite3_stmt *st, int i, char **out) {
   *out = NULL;
   const unsigned char *s = sqlite3_column_text(st, i);

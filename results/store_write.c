@@ -438,8 +438,8 @@ int store_insert_task_result(store *s, int64_t task_id, int64_t image_id, int64_
 int store_insert_thumbnail(store *s, int64_t image_id, int64_t point_id, int width, int height,
                            const uint8_t *png, size_t png_len, char *err, size_t err_len) {
   if (!png || png_len == 0 || png_len > INT_MAX)
-    return results_errf(err, err_len, "%s: thumbnail of image %lld: no or oversized PNG", "store",
-                        (long long)image_id);
+    return sb_errf(err, err_len, "%s: thumbnail of image %lld: no or oversized PNG", "store",
+                   (long long)image_id);
   sqlite3_stmt *st;
   if (store_prepare(s,
                     "INSERT OR REPLACE INTO thumbnails (image_id, point_id, width, height, png) "

@@ -28,7 +28,7 @@ static int count_tables(sqlite3 *db, const char *names, int *count, char *err, s
            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (%s)", names);
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-    return results_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
   *count = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
   sqlite3_finalize(st);
   return 0;
@@ -44,7 +44,7 @@ static int read_thumb(sqlite3 *db, sqlite3_stmt *st, int64_t image_id, int64_t p
   if (rc == SQLITE_DONE)
     return 0;
   if (rc != SQLITE_ROW)
-    return results_errf(err, err_len, "cannot read thumbnails: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot read thumbnails: %s", sqlite3_errmsg(db));
   const int n = sqlite3_column_bytes(st, 2);
   const void *blob = sqlite3_column_blob(st, 2);
   const int w = sqlite3_column_int(st, 0), h = sqlite3_column_int(st, 1);
@@ -52,7 +52,7 @@ static int read_thumb(sqlite3 *db, sqlite3_stmt *st, int64_t image_id, int64_t p
     return 0; /* not a usable thumbnail: shown as missing */
   t->png = malloc((size_t)n);
   if (!t->png)
-    return results_errf(err, err_len, "out of memory reading thumbnails");
+    return sb_errf(err, err_len, "out of memory reading thumbnails");
   memcpy(t->png, blob, (size_t)n);
   t->png_len = (size_t)n;
   t->width = w;
@@ -84,7 +84,7 @@ static int read_picks(sqlite3 *db, const results_data *d, const results_dataset 
       " ORDER BY idx LIMIT ?3";
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, has_tasks ? sql_task : sql_plain, -1, &st, NULL) != SQLITE_OK)
-    return results_errf(err, err_len, "cannot query images: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot query images: %s", sqlite3_errmsg(db));
   sqlite3_bind_int64(st, 1, ds->id);
   if (has_tasks)
     sqlite3_bind_int64(st, 2, task == SIZE_MAX ? -1 : d->tasks[task].id);
@@ -101,11 +101,11 @@ static int read_picks(sqlite3 *db, const results_data *d, const results_dataset 
     if (results_col_text(st, 2, &p->name) || results_col_text(st, 6, &p->hash) || !p->name ||
         !p->hash) {
       sqlite3_finalize(st);
-      return results_errf(err, err_len, "out of memory");
+      return sb_errf(err, err_len, "out of memory");
     }
   }
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    results_errf(err, err_len, "cannot read images: %s", sqlite3_errmsg(db));
+    sb_errf(err, err_len, "cannot read images: %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     return -1;
   }
@@ -130,7 +130,7 @@ static int read_points(sqlite3 *db, const results_data *d, const results_dataset
                           "SELECT top1 FROM task_results "
                           "WHERE task_id = ?1 AND image_id = ?2 AND point_id = ?3",
                           -1, &top, NULL) != SQLITE_OK)) {
-    results_errf(err, err_len, "cannot query results: %s", sqlite3_errmsg(db));
+    sb_errf(err, err_len, "cannot query results: %s", sqlite3_errmsg(db));
     sqlite3_finalize(res);
     sqlite3_finalize(th);
     return -1;
@@ -143,7 +143,7 @@ static int read_points(sqlite3 *db, const results_data *d, const results_dataset
       break;
     p->points = calloc(ds->n_rows ? ds->n_rows : 1, sizeof *p->points);
     if (!p->points) {
-      rc = results_errf(err, err_len, "out of memory");
+      rc = sb_errf(err, err_len, "out of memory");
       break;
     }
     p->n_points = ds->n_rows;
@@ -163,9 +163,9 @@ static int read_points(sqlite3 *db, const results_data *d, const results_dataset
         t->bpp = results_col_real(res, 2);
         t->psnr = results_col_real(res, 3);
         if (results_col_text(res, 4, &t->error))
-          rc = results_errf(err, err_len, "out of memory");
+          rc = sb_errf(err, err_len, "out of memory");
       } else if (step != SQLITE_DONE) {
-        rc = results_errf(err, err_len, "cannot read results: %s", sqlite3_errmsg(db));
+        rc = sb_errf(err, err_len, "cannot read results: %s", sqlite3_errmsg(db));
       }
       if (rc == 0)
         rc = read_thumb(db, th, p->image_id, ds->rows[r].point_id, &t->thumb, err, err_len);
@@ -178,7 +178,7 @@ static int read_points(sqlite3 *db, const results_data *d, const results_dataset
         if (step == SQLITE_ROW)
           t->top1 = sqlite3_column_int(top, 0);
         else if (step != SQLITE_DONE)
-          rc = results_errf(err, err_len, "cannot read task results: %s", sqlite3_errmsg(db));
+          rc = sb_errf(err, err_len, "cannot read task results: %s", sqlite3_errmsg(db));
       }
     }
   }
@@ -196,7 +196,7 @@ int results_strip_picks(store *s, const results_data *d, size_t ds_index, size_t
   if (stored)
     *stored = 0;
   if (ds_index >= d->n_datasets || (task != SIZE_MAX && task >= d->n_tasks))
-    return results_errf(err, err_len, "results_strip_picks: index out of range");
+    return sb_errf(err, err_len, "results_strip_picks: index out of range");
   sqlite3 *db = store_db(s);
   int n_task_tables = 0, n_thumb_tables = 0;
   if (count_tables(db, "'tasks', 'task_refs', 'task_results'", &n_task_tables, err, err_len) ||
@@ -210,14 +210,14 @@ int results_strip_picks(store *s, const results_data *d, size_t ds_index, size_t
                          "SELECT EXISTS (SELECT 1 FROM thumbnails t JOIN images i"
                          " ON i.id = t.image_id WHERE i.dataset_id = ?1)",
                          -1, &any, NULL) != SQLITE_OK)
-    return results_errf(err, err_len, "cannot read thumbnails: %s", sqlite3_errmsg(db));
+    return sb_errf(err, err_len, "cannot read thumbnails: %s", sqlite3_errmsg(db));
   sqlite3_bind_int64(any, 1, d->datasets[ds_index].id);
   if (stored)
     *stored = sqlite3_step(any) == SQLITE_ROW && sqlite3_column_int(any, 0);
   sqlite3_finalize(any);
   results_strip_pick *picks = calloc(n_pick, sizeof *picks);
   if (!picks)
-    return results_errf(err, err_len, "out of memory");
+    return sb_errf(err, err_len, "out of memory");
   const results_dataset *ds = &d->datasets[ds_index];
   size_t got = 0;
   if (read_picks(db, d, ds, task, has_tasks, n_pick, picks, &got, err, err_len) ||

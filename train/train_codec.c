@@ -12,12 +12,12 @@
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
+#include "base.h"
 #include "checkpoint.h"
 #include "classifier.h"
 #include "dataset.h"
@@ -55,27 +55,11 @@ static int parse_list(const char *s, double *v, int n) {
   return 0;
 }
 
+/* sb_sha256_file with the trainer's error type. */
 static int sha256_file(const char *path, char out[65], nn_err *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return nn_err_set(err, NN_E_IO, "%s: cannot open: %s", path, strerror(errno));
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-  unsigned char buf[1 << 16];
-  size_t n;
-  while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
-    ok = EVP_DigestUpdate(ctx, buf, n);
-  int read_error = ferror(f);
-  fclose(f);
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  ok = ok && !read_error && EVP_DigestFinal_ex(ctx, md, &md_len) && md_len == 32;
-  EVP_MD_CTX_free(ctx);
-  if (!ok)
-    return nn_err_set(err, NN_E_IO, "%s: %s", path,
-                      read_error ? "read error" : "cannot compute SHA-256");
-  for (unsigned i = 0; i < 32; i++)
-    snprintf(out + 2 * i, 3, "%02x", md[i]);
+  char msg[512];
+  if (sb_sha256_file(path, out, msg, sizeof msg))
+    return nn_err_set(err, NN_E_IO, "%s", msg);
   return NN_OK;
 }
 

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base.h"
 #include "results.h"
 
 extern const char store_schema_sql[]; /* results/schema.sql, embedded at build time */
@@ -33,9 +34,6 @@ void store_bind_real(sqlite3_stmt *st, int i, double v);
 /* Steps a statement that returns no rows, then finalizes it. */
 int store_step_done(store *s, sqlite3_stmt *st, const char *what, char *err, size_t err_len);
 
-/* Formats err like snprintf; returns -1. */
-int results_errf(char *err, size_t err_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 /* Copies a text column (NULL stays NULL). Returns -1 only when out of memory. */
 int results_col_text(sqlite3_stmt *st, int i, char **out);
 /* A real column, NAN for NULL. */

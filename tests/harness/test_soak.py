@@ -19,12 +19,12 @@ import os
 import random
 import shutil
 import sqlite3
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
+
+from test_hardening import write_png  # the same folder: a small PNG writer
 
 CODECS = [
     ["jpeg:quality=5,15,30,50,70,85,95"],
@@ -32,24 +32,6 @@ CODECS = [
     ["jpeg2000:ratio=4,8,16,32,64"],
     ["jpeg:bpp=0.5,1,2"],
 ]
-
-
-def write_png(path, w, h, seed):
-    """A small RGB PNG (noisy gradients), written with zlib only."""
-    rnd = random.Random(seed)
-    raw = bytearray()
-    for y in range(h):
-        raw.append(0)
-        for x in range(w):
-            raw += bytes(((x * 7 + seed * 13 + rnd.randint(0, 40)) % 256,
-                          (y * 5 + rnd.randint(0, 40)) % 256, ((x + y) * 3 + seed) % 256))
-
-    def chunk(kind, data):
-        c = kind + data
-        return struct.pack(">I", len(data)) + c + struct.pack(">I", zlib.crc32(c) & 0xffffffff)
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(bytes(raw))) + chunk(b"IEND", b""))
 
 
 def env():

@@ -12,33 +12,12 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "report_test_util.h"
 #include "report_text.h"
 #include "sb_test.h"
 #include "task_metrics.h"
 
 enum { N = 60, K = 5, FAILED = 17 };
-
-/* The reports take a store (results.h); these tests build their databases with SQL on a raw
- * connection, so each report opens the file read-only as a store, as `saicbench report` does. */
-static store *open_store(sqlite3 *db, char *err, size_t err_len) {
-  const char *path = db ? sqlite3_db_filename(db, "main") : NULL;
-  store *s = NULL;
-  if (!path || !*path) {
-    snprintf(err, err_len, "no database file");
-    return NULL;
-  }
-  return store_open_readonly(path, &s, err, err_len) == 0 ? s : NULL;
-}
-
-static int report_write_opts_db(sqlite3 *db, int64_t run, const char *out,
-                                const report_options *opt, char *err, size_t err_len) {
-  store *s = open_store(db, err, err_len);
-  if (!s)
-    return -1;
-  int rc = report_write_opts(s, run, out, opt, err, err_len);
-  store_close(s);
-  return rc;
-}
 
 static int label(int i) { return i % K; }
 static int orig_top1(int i) { return i % 9 == 0 ? (label(i) + 1) % K : label(i); }

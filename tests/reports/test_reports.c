@@ -8,6 +8,7 @@
 #include "image.h"
 #include "report.h"
 #include "report_fs.h"
+#include "report_test_util.h"
 #include "report_text.h"
 #include "sb_test.h"
 #include "svg_plot.h"
@@ -25,32 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
-
-/* The reports take a store (results.h); these tests build their databases with SQL on a raw
- * connection, so each report opens the file read-only as a store, as `saicbench report` does. */
-static store *open_store(sqlite3 *db, char *err, size_t err_len) {
-  const char *path = db ? sqlite3_db_filename(db, "main") : NULL;
-  store *s = NULL;
-  if (!path || !*path) {
-    snprintf(err, err_len, "no database file");
-    return NULL;
-  }
-  return store_open_readonly(path, &s, err, err_len) == 0 ? s : NULL;
-}
-
-static int report_write_opts_db(sqlite3 *db, int64_t run, const char *out,
-                                const report_options *opt, char *err, size_t err_len) {
-  store *s = open_store(db, err, err_len);
-  if (!s)
-    return -1;
-  int rc = report_write_opts(s, run, out, opt, err, err_len);
-  store_close(s);
-  return rc;
-}
-
-static int report_write_db(sqlite3 *db, int64_t run, const char *out, char *err, size_t err_len) {
-  return report_write_opts_db(db, run, out, NULL, err, err_len);
-}
 
 /* snprintf into a char array, failing the test run if it does not fit. */
 #define PATHF(buf, ...)                                                                            \
@@ -288,9 +263,9 @@ static void test_csv_and_numbers(void) {
   sb_buf_free(&b);
 
   char err[256];
-  CHECK(report_errf(err, sizeof err, "line one\nline two") == -1);
+  CHECK(sb_errf(err, sizeof err, "line one\nline two") == -1);
   CHECK(strchr(err, '\n') == NULL);
-  CHECK(report_errf(NULL, 0, "nothing") == -1);
+  CHECK(sb_errf(NULL, 0, "nothing") == -1);
 }
 
 /* ---------------------------------------------------------------- ticks and plots */
