@@ -44,7 +44,7 @@ typedef struct runner_options {
 } runner_options;
 
 #define RUNNER_WARMUP_SIZES 8
-#define RUNNER_DEFAULT_STRIP_IMAGES 4
+#define RUNNER_DEFAULT_STRIP_IMAGES 2 /* what the report shows by default */
 #define RUNNER_MAX_STRIP_IMAGES 64
 #define RUNNER_THUMB_MAX_W 128
 

@@ -2,7 +2,7 @@
  * decoded image at every grid point, as small inline PNGs. Internal to sb_reports.
  *
  * The pictures are the thumbnails the run stored as it went (schema.sql: thumbnails; `saicbench
- * run --strip-images N`, default 4 images per dataset): the report reads nothing but the
+ * run --strip-images N`, default 2 images per dataset): the report reads nothing but the
  * database and never reopens datasets or codecs. report_strips_query picks, per dataset, up to
  * strip_images of the images with a stored original thumbnail (results_strip_picks: with a task,
  * those it classified correctly on the original first, one per class before a second of any

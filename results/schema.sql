@@ -111,7 +111,7 @@ CREATE TABLE IF NOT EXISTS timing_repeats (
 
 -- Example-image thumbnails for the report's strips, made by the runner as it goes (so reports
 -- never reopen datasets or codecs): for the first few images of each dataset (run
--- --strip-images, default 4), the original (point_id 0) and every decoded image (the point's
+-- --strip-images, default 2), the original (point_id 0) and every decoded image (the point's
 -- id), downscaled by a whole factor to at most 128 px wide (box filter) and stored as PNG.
 -- Added without a version change; runs written before it existed have none.
 CREATE TABLE IF NOT EXISTS thumbnails (
