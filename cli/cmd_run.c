@@ -119,6 +119,9 @@ static void usage_run(FILE *f) {
       "                    other results do not change). Each worker\n"
       "                    also encodes and decodes once untimed before its first timed call\n"
       "                    per codec and image size, so start-up costs are not timed\n"
+      "  --metrics LIST    image metrics to compute, comma-separated: psnr (always), ssim,\n"
+      "                    ms_ssim (default all three; a suite's `metrics:` key; the\n"
+      "                    ones left out are stored as NULL), e.g. --metrics psnr\n"
       "  --strip-images N  store thumbnails of the first N images of each dataset (the\n"
       "                    original and every decoded image) for the report's example\n"
       "                    images (default %d; 0: none)\n"
@@ -145,9 +148,11 @@ int cli_cmd_run(int argc, char **argv) {
                                        {"shard", required_argument, 0, 'S'},
                                        {"timing-repeats", required_argument, 0, 'P'},
                                        {"strip-images", required_argument, 0, 'I'},
+                                       {"metrics", required_argument, 0, 'M'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *db = DEFAULT_DB, *data = NULL, *split = NULL, *report_dir = NULL;
+  unsigned metrics = 0; /* 0: the suite's (or the default) */
   unsigned shard_index = 0, shard_count = 0;
   char **codec_specs = calloc((size_t)argc + 1, sizeof *codec_specs);
   char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
@@ -194,6 +199,12 @@ int cli_cmd_run(int argc, char **argv) {
     case 'I':
       if (cli_parse_range("--strip-images", optarg, 0, RUNNER_MAX_STRIP_IMAGES, &strip_images))
         goto out;
+      break;
+    case 'M':
+      if (suite_parse_metrics(optarg, &metrics, err, sizeof err)) {
+        status = cli_fail("%s", err);
+        goto out;
+      }
       break;
     case 'h':
       usage_run(stdout);
@@ -298,6 +309,8 @@ int cli_cmd_run(int argc, char **argv) {
     s->text = sb_buf_take(&text);
     data = NULL; /* the dataset path is already complete */
   }
+  if (metrics) /* the command line over the suite's `metrics:` */
+    s->metrics = metrics;
   if (!shard_count && cli_shard_from_environment(&shard_index, &shard_count, quiet) < 0)
     goto out;
   signal(SIGINT, cli_on_signal);

@@ -358,9 +358,10 @@ typedef struct codec_cache {
   cache_entry *e;
   size_t n, cap;
   int keep_decoded;
-  int thumbs;      /* make a thumbnail of each decoded image (an example image of the report) */
-  int repeats;     /* timed encodes and decodes per stored result (>= 1); the median is stored */
-  warm_size *warm; /* per worker, kept across images */
+  int thumbs;       /* make a thumbnail of each decoded image (an example image of the report) */
+  unsigned metrics; /* SUITE_METRIC_* to compute */
+  int repeats;      /* timed encodes and decodes per stored result (>= 1); the median is stored */
+  warm_size *warm;  /* per worker, kept across images */
   size_t n_warm, cap_warm;
 } codec_cache;
 
@@ -591,13 +592,21 @@ static void cache_measure(codec_cache *c, cache_entry *e) {
                                  sizeof err)) {
     e->error = strdup(err);
   } else {
-    /* One call: SSIM and the first MS-SSIM scale share their filtering. */
-    metrics_full m;
-    metrics_full_rgb8(c->img->rgb, rgb, w, h, &m);
-    e->mse = m.mse;
-    e->psnr = m.psnr;
-    e->ssim = m.ssim;
-    e->ms_ssim = m.ms_ssim;
+    const unsigned want = c->metrics;
+    if ((want & SUITE_METRIC_SSIM) && (want & SUITE_METRIC_MS_SSIM)) {
+      /* One call: SSIM and the first MS-SSIM scale share their filtering. */
+      metrics_full m;
+      metrics_full_rgb8(c->img->rgb, rgb, w, h, &m);
+      e->mse = m.mse;
+      e->psnr = m.psnr;
+      e->ssim = m.ssim;
+      e->ms_ssim = m.ms_ssim;
+    } else { /* the metrics left out are stored as NULL */
+      e->mse = metrics_mse_rgb8(c->img->rgb, rgb, w, h);
+      e->psnr = metrics_psnr_from_mse(e->mse);
+      e->ssim = want & SUITE_METRIC_SSIM ? metrics_ssim_rgb8(c->img->rgb, rgb, w, h) : NAN;
+      e->ms_ssim = want & SUITE_METRIC_MS_SSIM ? metrics_ms_ssim_rgb8(c->img->rgb, rgb, w, h) : NAN;
+    }
     if (c->thumbs) { /* no thumbnail (out of memory): the report shows the picture as missing */
       int scale;
       char terr[256];
@@ -746,6 +755,7 @@ typedef struct run_ctx {
   volatile sig_atomic_t *stop;
   int timing_repeats; /* >= 1 */
   int strip_images;   /* the first this many images of each dataset get thumbnails */
+  unsigned metrics;   /* SUITE_METRIC_* */
 } run_ctx;
 
 static int should_stop(const run_ctx *rc) {
@@ -901,6 +911,7 @@ static void run_task(const run_ctx *rc, const task *t, codec_cache *cache, task_
     cache->pc = pc;
     cache->img = &img;
     cache->repeats = rc->timing_repeats;
+    cache->metrics = rc->metrics;
     if (!load_failed)
       for (size_t p = 0; p < pc->n_points; p++)
         if (!done_set_has(rc->done, image_id, pc->points[p].id)) {
@@ -1234,6 +1245,9 @@ static void plan_hash(const suite *s, const plan_dataset *pd, char (*ds_hash)[33
                       const plan_codec *pc, const plan_task *pt, char out[33]) {
   sb_buf b = {0};
   sb_buf_printf(&b, "saicbench-plan-v1\nsuite=%s\nmax_encodes=%d\n", s->name, s->max_encodes);
+  /* Only a non-default selection enters the plan, so earlier runs keep their hash (resume). */
+  if (s->metrics && s->metrics != SUITE_METRICS_DEFAULT)
+    sb_buf_printf(&b, "metrics=%u\n", s->metrics);
   if (s->text)
     sb_buf_puts(&b, s->text);
   for (size_t i = 0; i < s->n_datasets; i++)
@@ -1438,7 +1452,8 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
                  s->max_encodes,
                  opt->stop,
                  opt->timing_repeats > 1 ? opt->timing_repeats : 1,
-                 opt->strip_images};
+                 opt->strip_images,
+                 s->metrics ? s->metrics : SUITE_METRICS_DEFAULT};
 #pragma omp parallel num_threads(opt->threads)
   {
     codec_cache cache = {0};

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "image.h"
 #include "base.h"
+#include "image.h"
 #include "ynode.h"
 
 #define SUITE_MAX_FILE_BYTES (4u << 20)
@@ -336,6 +336,60 @@ static int check_report_label(ynode_ctx *c, const yaml_node_t *n, const char *wh
   return rc;
 }
 
+static const struct {
+  const char *name;
+  unsigned bit;
+} k_metrics[] = {
+    {"psnr", SUITE_METRIC_PSNR}, {"ssim", SUITE_METRIC_SSIM}, {"ms_ssim", SUITE_METRIC_MS_SSIM}};
+
+static int metric_bit(const char *name, size_t len, unsigned *bit) {
+  for (size_t i = 0; i < sizeof k_metrics / sizeof *k_metrics; i++)
+    if (strlen(k_metrics[i].name) == len && !strncmp(name, k_metrics[i].name, len))
+      return *bit = k_metrics[i].bit, 0;
+  return -1;
+}
+
+int suite_parse_metrics(const char *list, unsigned *out, char *err, size_t err_len) {
+  unsigned m = SUITE_METRIC_PSNR;
+  const char *p = list ? list : "";
+  for (;;) {
+    const char *e = strchr(p, ',');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    unsigned bit;
+    if (metric_bit(p, len, &bit)) {
+      snprintf(err, err_len, "--metrics: unknown metric '%.*s' (known: psnr, ssim, ms_ssim)",
+               (int)(len > 64 ? 64 : len), p);
+      return -1;
+    }
+    m |= bit;
+    if (!e)
+      break;
+    p = e + 1;
+  }
+  *out = m;
+  return 0;
+}
+
+/* The suite key `metrics: [psnr, ssim, ms_ssim]` (a non-empty list of metric names). */
+static int parse_metrics(ynode_ctx *c, const yaml_node_t *v, unsigned *out) {
+  if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+    return ynode_fail(c, v, "metrics: expected a list, e.g. [psnr, ssim, ms_ssim]");
+  unsigned m = SUITE_METRIC_PSNR;
+  for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+    const yaml_node_t *n = yaml_document_get_node(c->doc, *it);
+    const char *name = ynode_scalar(n);
+    unsigned bit;
+    if (!name || metric_bit(name, strlen(name), &bit))
+      return ynode_fail(c, n, "metrics: unknown metric '%s' (known: psnr, ssim, ms_ssim)",
+                        name ? name : "(not a name)");
+    if (m & bit && bit != SUITE_METRIC_PSNR)
+      return ynode_fail(c, n, "metrics: '%s' listed twice", name);
+    m |= bit;
+  }
+  *out = m;
+  return 0;
+}
+
 static int parse_root(ynode_ctx *c, suite *s) {
   const yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (!root)
@@ -361,6 +415,8 @@ static int parse_root(ynode_ctx *c, suite *s) {
       if (!rc && m > 64)
         rc = ynode_fail(c, v, "max_encodes: at most 64");
       s->max_encodes = (int)m;
+    } else if (!strcmp(key, "metrics")) {
+      rc = parse_metrics(c, v, &s->metrics);
     } else if (!strcmp(key, "datasets") || !strcmp(key, "codecs") || !strcmp(key, "plugins") ||
                !strcmp(key, "tasks")) {
       if (v->type != YAML_SEQUENCE_NODE)
@@ -413,8 +469,8 @@ static int parse_root(ynode_ctx *c, suite *s) {
       rc = parse_report(c, v, s, &anchor, &reference);
     } else {
       return ynode_fail(c, k,
-                        "unknown key '%s' (known: name, description, max_encodes, plugins, "
-                        "datasets, codecs, tasks, gate, report)",
+                        "unknown key '%s' (known: name, description, max_encodes, metrics, "
+                        "plugins, datasets, codecs, tasks, gate, report)",
                         key);
     }
     if (rc)
@@ -469,6 +525,7 @@ int suite_parse(const char *text, size_t len, const char *name_for_errors, suite
     memcpy(s->text, text, len);
     s->text[len] = '\0';
     s->max_encodes = SUITE_DEFAULT_MAX_ENCODES;
+    s->metrics = SUITE_METRICS_DEFAULT;
     rc = parse_root(&c, s);
   }
   yaml_document_delete(&doc);
@@ -541,6 +598,7 @@ suite *suite_new_adhoc(const char *name) {
     return NULL;
   }
   s->max_encodes = SUITE_DEFAULT_MAX_ENCODES;
+  s->metrics = SUITE_METRICS_DEFAULT;
   return s;
 }
 

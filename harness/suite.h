@@ -58,6 +58,10 @@ typedef struct suite {
   char **plugins; /* shared libraries to load, relative to the suite file's folder */
   size_t n_plugins;
   int max_encodes; /* encode budget per image x bpp target (bisection); default 12 */
+  /* Image metrics computed for every decoded image (SUITE_METRIC_* bits; suite key `metrics:`,
+   * `saicbench run --metrics`): MSE and PSNR always, SSIM and MS-SSIM by default; the ones left
+   * out are stored as NULL. */
+  unsigned metrics;
   /* Suite key `report:` (labels of codecs of this suite, checked on parse; NULL when not given):
    * the BD anchor and the reference of the paired differences of the report that
    * `saicbench run --report` writes (report_options.anchor / .reference), and the defaults of
@@ -67,6 +71,17 @@ typedef struct suite {
 } suite;
 
 #define SUITE_DEFAULT_MAX_ENCODES 12
+
+enum {
+  SUITE_METRIC_PSNR = 1u << 0, /* with MSE; always computed */
+  SUITE_METRIC_SSIM = 1u << 1,
+  SUITE_METRIC_MS_SSIM = 1u << 2,
+  SUITE_METRICS_DEFAULT = SUITE_METRIC_PSNR | SUITE_METRIC_SSIM | SUITE_METRIC_MS_SSIM
+};
+
+/* Parses a metric list ("psnr,ssim" from the command line; names: psnr, ssim, ms_ssim). PSNR is
+ * always included. Returns 0 with *out set, or -1 with a message naming the unknown metric. */
+int suite_parse_metrics(const char *list, unsigned *out, char *err, size_t err_len);
 
 /* Parses a suite file. */
 int suite_load_file(const char *path, suite **out, char *err, size_t err_len);

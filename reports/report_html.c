@@ -1046,9 +1046,10 @@ static int put_dataset(sb_buf *b, const results_data *d, size_t ds_index, const 
                   "for this dataset (the run may be incomplete); they are not shown.</p>\n",
                   ds->n_missing);
 
-  size_t n_plottable = 0, n_ms = 0;
+  size_t n_plottable = 0, n_ssim = 0, n_ms = 0;
   for (size_t i = 0; i < ds->n_rows; i++) {
     n_plottable += report_row_plottable(&ds->rows[i]);
+    n_ssim += report_row_plottable(&ds->rows[i]) && isfinite(ds->rows[i].ssim);
     n_ms += report_row_plottable(&ds->rows[i]) && isfinite(ds->rows[i].ms_ssim);
   }
   if (n_plottable == 0) {
@@ -1056,7 +1057,7 @@ static int put_dataset(sb_buf *b, const results_data *d, size_t ds_index, const 
                    "plot.</p>\n");
   } else {
     sb_buf_puts(b, "<div class=\"plots\">\n");
-    if (put_plot(b, d, ds, METRIC_PSNR) || put_plot(b, d, ds, METRIC_SSIM) ||
+    if (put_plot(b, d, ds, METRIC_PSNR) || (n_ssim > 0 && put_plot(b, d, ds, METRIC_SSIM)) ||
         (n_ms > 0 && put_plot(b, d, ds, METRIC_MS_SSIM)))
       return -1;
     sb_buf_puts(b, "</div>\n");
@@ -1066,9 +1067,12 @@ static int put_dataset(sb_buf *b, const results_data *d, size_t ds_index, const 
                    "targets (rate control). x: mean file bpp achieved. Hollow markers and "
                    "highlighted rows: some images could not reach the bpp target even at "
                    "the lowest rate (n_unreachable &gt; 0).");
+    if (n_ssim == 0)
+      sb_buf_puts(b, " No rate\xE2\x80\x93SSIM plot: SSIM is NULL for every point (not "
+                     "computed: the run's metrics left it out).");
     if (n_ms == 0)
       sb_buf_puts(b, " No rate\xE2\x80\x93MS-SSIM plot: MS-SSIM is undefined (NULL) for "
-                     "every point, e.g. images below 161 px on a side.");
+                     "every point, e.g. images below 161 px on a side, or not computed.");
     sb_buf_puts(b, "</p>\n");
     put_bd_table(b, d, ds, x->anchor);
   }

@@ -520,6 +520,35 @@ class CliTest(unittest.TestCase):
         self.assertEqual(con.execute("SELECT count(*) FROM runs").fetchone()[0], 2)
         con.close()
 
+    def test_metrics_selection(self):
+        """--metrics psnr: the same PSNR as a default run, SSIM and MS-SSIM stored as NULL, and
+        the report leaves their plots out; an unknown metric is refused."""
+        db = self.db("metrics.db")
+        base = ["run", "--data", os.path.join(self.data, "pets"), "--db", db, "--quiet",
+                "--codec", "jpeg:quality=30,70", "--limit", "6"]
+        run(base)
+        run(base + ["--metrics", "psnr"])
+        con = sqlite3.connect(db)
+        q = ("SELECT i.idx, p.value, x.bytes, x.psnr, x.ssim, x.ms_ssim FROM results x"
+             " JOIN images i ON i.id = x.image_id JOIN points p ON p.id = x.point_id"
+             " JOIN codecs c ON c.id = p.codec_id WHERE c.run_id = ? AND x.error IS NULL"
+             " ORDER BY i.idx, p.value")
+        full, psnr_only = con.execute(q, (1,)).fetchall(), con.execute(q, (2,)).fetchall()
+        con.close()
+        self.assertTrue(full and len(full) == len(psnr_only))
+        self.assertTrue(all(r[4] is not None for r in full))
+        self.assertEqual([r[:4] for r in full], [r[:4] for r in psnr_only])
+        self.assertTrue(all(r[4] is None and r[5] is None for r in psnr_only))
+        out = self.db("metrics_report")
+        run(["report", "--db", db, "--run", "2", "--out", out])
+        with open(os.path.join(out, "report.html"), encoding="utf-8") as f:
+            html = f.read()
+        self.assertNotIn("Rate\u2013SSIM", html)
+        self.assertIn("No rate\u2013SSIM plot", html)
+        p = run(base + ["--metrics", "psnr,vmaf"], check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("unknown metric 'vmaf'", p.stderr)
+
     def test_adhoc_run_and_report(self):
         db = self.db("adhoc.db")
         out = self.db("adhoc_report")

@@ -133,6 +133,39 @@ static void test_report_key(void) {
 /* Leniency closed: a key given twice (in any mapping), a second YAML document, numbers that
  * are not decimal, nesting deeper than YNODE_MAX_DEPTH, too many anchors; each with
  * file:line:col. */
+/* `metrics:` and --metrics: PSNR always, SSIM and MS-SSIM by default, unknown names refused. */
+static void test_metrics(void) {
+  static const char head[] = "name: m\ndatasets: [{path: a}]\ncodecs: [{codec: jpeg, knob: 1}]\n";
+  char text[512];
+  suite *s = parse_ok(head);
+  CHECK(s && s->metrics == SUITE_METRICS_DEFAULT);
+  suite_free(s);
+  snprintf(text, sizeof text, "%smetrics: [psnr]\n", head);
+  s = parse_ok(text);
+  CHECK(s && s->metrics == SUITE_METRIC_PSNR);
+  suite_free(s);
+  snprintf(text, sizeof text, "%smetrics: [ms_ssim]\n", head); /* PSNR comes anyway */
+  s = parse_ok(text);
+  CHECK(s && s->metrics == (SUITE_METRIC_PSNR | SUITE_METRIC_MS_SSIM));
+  suite_free(s);
+  snprintf(text, sizeof text, "%smetrics: [psnr, vmaf]\n", head);
+  parse_bad(text, "t.yaml:4:17:", "metrics: unknown metric 'vmaf' (known: psnr, ssim, ms_ssim)");
+  snprintf(text, sizeof text, "%smetrics: [ssim, ssim]\n", head);
+  parse_bad(text, "t.yaml:4:17:", "metrics: 'ssim' listed twice");
+  snprintf(text, sizeof text, "%smetrics: psnr\n", head);
+  parse_bad(text, "t.yaml:4:10:", "metrics: expected a list");
+  snprintf(text, sizeof text, "%smetrics: []\n", head);
+  parse_bad(text, "t.yaml:4:10:", "metrics: expected a list");
+  unsigned m = 0;
+  char err[256];
+  CHECK(suite_parse_metrics("psnr,ssim", &m, err, sizeof err) == 0 &&
+        m == (SUITE_METRIC_PSNR | SUITE_METRIC_SSIM));
+  CHECK(suite_parse_metrics("ms_ssim", &m, err, sizeof err) == 0 &&
+        m == (SUITE_METRIC_PSNR | SUITE_METRIC_MS_SSIM));
+  CHECK(suite_parse_metrics("psnr,", &m, err, sizeof err) != 0 && strstr(err, "unknown metric ''"));
+  CHECK(suite_parse_metrics("SSIM", &m, err, sizeof err) != 0 && strstr(err, "'SSIM'"));
+}
+
 static void test_strictness(void) {
   const char *codecs = "datasets: [{path: a}]\ncodecs: [{codec: jpeg, knob: [50]}]\n";
   char text[4096];
@@ -281,6 +314,7 @@ int main(void) {
   CHECK(strstr(err, "'0x32' is not a number") != NULL, "%s", err);
   suite_free(a);
   test_strictness();
+  test_metrics();
   test_path_settings();
   test_report_key();
   return sb_test_status("test_suite");
