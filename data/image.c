@@ -387,8 +387,9 @@ int image_decode_memory_max(const uint8_t *data, size_t size, const char *name, 
     return jpeg_decode(data, size, name, max_pixels, out, err, err_len);
 
   char hex[3 * 8 + 1] = "";
+  size_t used = 0;
   for (size_t i = 0; i < size && i < 8; i++)
-    snprintf(hex + 3 * i, sizeof hex - 3 * i, "%s%02x", i ? " " : "", data[i]);
+    used += (size_t)snprintf(hex + used, sizeof hex - used, "%s%02x", i ? " " : "", data[i]);
   set_err(err, err_len, "%s: unknown image format (not PNG or JPEG; %zu bytes starting %s)", name,
           size, hex);
   return -1;

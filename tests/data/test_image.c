@@ -398,7 +398,10 @@ static void test_jpeg(void) {
 static void test_unknown_and_files(void) {
   static const uint8_t gif[] = "GIF89a\x01\x00\x01\x00";
   decode_fails(gif, sizeof gif - 1, "anim.gif", "unknown image format");
+  /* The message shows the first 8 bytes (it once showed only the first). */
+  decode_fails(gif, sizeof gif - 1, "anim.gif", "10 bytes starting 47 49 46 38 39 61 01 00)");
   decode_fails((const uint8_t *)"\x89PNG", 4, "short.png", "unknown image format");
+  decode_fails((const uint8_t *)"\x89PNG", 4, "short.png", "4 bytes starting 89 50 4e 47)");
   decode_fails((const uint8_t *)"\xff\xd8", 2, "short.jpg", "unknown image format");
   char err[512] = "";
   image_rgb8 img;
