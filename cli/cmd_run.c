@@ -133,7 +133,115 @@ static void usage_run(FILE *f) {
       DEFAULT_DB, omp_get_max_threads(), RUNNER_DEFAULT_STRIP_IMAGES);
 }
 
-int cli_cmd_run(int argc, char **argv) {
+/* Loads a suite file and its plugins (relative to the suite file's folder) into reg. */
+static int load_suite(const char *suite_file, codec_registry *reg, suite **out, char *err,
+                      size_t err_len) {
+  if (suite_load_file(suite_file, out, err, err_len))
+    return -1;
+  const suite *s = *out;
+  for (size_t i = 0; i < s->n_plugins; i++) {
+    char path[PATH_MAX];
+    const char *slash = strrchr(suite_file, '/');
+    if (s->plugins[i][0] == '/' || !slash)
+      snprintf(path, sizeof path, "%s", s->plugins[i]);
+    else
+      snprintf(path, sizeof path, "%.*s/%s", (int)(slash - suite_file), suite_file, s->plugins[i]);
+    if (codec_registry_load_plugin(reg, path, err, err_len))
+      return -1;
+  }
+  return 0;
+}
+
+/* The suite of a run without a suite file: the folder `data` (or its split), the --codec specs
+ * and the --task specs; its text (stored with the run) lists them. */
+static int adhoc_suite(const char *data, const char *split, char **codec_specs, int n_specs,
+                       char **task_specs, int n_tasks, const codec_registry *reg, suite **out,
+                       char *err, size_t err_len) {
+  suite *s = *out = suite_new_adhoc("adhoc");
+  if (!s) {
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  const char *base = strrchr(data, '/');
+  base = base && base[1] ? base + 1 : data;
+  char dsname[80];
+  snprintf(dsname, sizeof dsname, "%.60s%s%.15s", base, split ? "-" : "", split ? split : "");
+  for (char *p = dsname; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '-' || *p == '_' || *p == '.'))
+      *p = '_';
+  if (suite_add_dataset(s, dsname, data, split, 1, 0, err, err_len))
+    return -1;
+  sb_buf text = {0};
+  sb_buf_printf(&text, "adhoc data=%s split=%s", data, split ? split : "");
+  for (int i = 0; i < n_specs; i++) {
+    /* The knob's own name (quality=, ratio=) is accepted as the grid key. */
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(codec_specs[i], ":"), codec_specs[i]);
+    const codec_vtable *vt = codec_registry_find(reg, name);
+    if (!vt) {
+      sb_buf_free(&text);
+      snprintf(err, err_len, "run: unknown codec '%s' (see `saicbench codecs`)", name);
+      return -1;
+    }
+    if (check_codec_spec_keys(vt, codec_specs[i], err, err_len) ||
+        suite_add_codec_spec(s, codec_specs[i], vt->knob.name, err, err_len)) {
+      sb_buf_free(&text);
+      return -1;
+    }
+    sb_buf_printf(&text, " codec=%s", codec_specs[i]);
+  }
+  for (int i = 0; i < n_tasks; i++) {
+    if (suite_add_task_spec(s, task_specs[i], err, err_len)) {
+      sb_buf_free(&text);
+      return -1;
+    }
+    sb_buf_printf(&text, " task=%s", task_specs[i]);
+  }
+  s->text = sb_buf_take(&text);
+  return 0;
+}
+
+/* After runner_run: the summary line, the run id on stdout, the report when asked for. Returns
+ * the exit status (130 when interrupted before the end). */
+static int finish_run(const suite *s, const runner_summary *sum, const char *db, int quiet,
+                      const char *report_dir) {
+  if (sum->interrupted && sum->units_skipped + sum->units_stored < sum->units_total) {
+    fprintf(stderr,
+            "saicbench: interrupted: run %lld has %zu of %zu units stored; continue with "
+            "`saicbench run ... --resume --db %s`\n",
+            (long long)sum->run_id, sum->units_skipped + sum->units_stored, sum->units_total, db);
+    return 130;
+  }
+  if (!quiet)
+    fprintf(stderr, "saicbench: run %lld complete: %zu units stored (%zu failed), %.1f s\n",
+            (long long)sum->run_id, sum->units_stored, sum->units_failed, sum->wall_s);
+  printf("%lld\n", (long long)sum->run_id);
+  if (!report_dir)
+    return 0;
+  /* The suite's `report:` anchor and reference (suite.h); NULL: the report's defaults. */
+  const report_options run_ropt = {.anchor = s->report_anchor, .reference = s->report_reference};
+  return cli_report_write_opts(db, sum->run_id, 0, report_dir, &run_ropt);
+}
+
+/* The options of `saicbench run`. */
+typedef struct run_args {
+  const char *db, *data, *split, *report_dir, *suite_file;
+  unsigned metrics; /* 0: the suite's (or the default) */
+  unsigned shard_index, shard_count;
+  char **codec_specs, **plugins, **task_specs; /* argc + 1 entries each */
+  int n_specs, n_plugins, n_tasks, resume, quiet;
+  long threads, limit, timing_repeats, strip_images;
+} run_args;
+
+static void run_args_free(run_args *a) {
+  free(a->codec_specs);
+  free(a->plugins);
+  free(a->task_specs);
+}
+
+/* Parses the command line into a: 0, 1 after --help (printed), -1 after a message. */
+static int parse_run_args(int argc, char **argv, run_args *a) {
   static const struct option opts[] = {{"db", required_argument, 0, 'd'},
                                        {"data", required_argument, 0, 'D'},
                                        {"split", required_argument, 0, 's'},
@@ -151,216 +259,140 @@ int cli_cmd_run(int argc, char **argv) {
                                        {"metrics", required_argument, 0, 'M'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
-  const char *db = DEFAULT_DB, *data = NULL, *split = NULL, *report_dir = NULL;
-  unsigned metrics = 0; /* 0: the suite's (or the default) */
-  unsigned shard_index = 0, shard_count = 0;
-  char **codec_specs = calloc((size_t)argc + 1, sizeof *codec_specs);
-  char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
-  char **task_specs = calloc((size_t)argc + 1, sizeof *task_specs);
-  int n_specs = 0, n_plugins = 0, n_tasks = 0, resume = 0, quiet = 0, c, status = 2;
-  long threads = omp_get_max_threads(), limit = 0, timing_repeats = 1,
-       strip_images = RUNNER_DEFAULT_STRIP_IMAGES;
+  *a = (run_args){.db = DEFAULT_DB,
+                  .threads = omp_get_max_threads(),
+                  .timing_repeats = 1,
+                  .strip_images = RUNNER_DEFAULT_STRIP_IMAGES};
+  a->codec_specs = calloc((size_t)argc + 1, sizeof *a->codec_specs);
+  a->plugins = calloc((size_t)argc + 1, sizeof *a->plugins);
+  a->task_specs = calloc((size_t)argc + 1, sizeof *a->task_specs);
+  if (!a->codec_specs || !a->plugins || !a->task_specs) {
+    cli_fail("%s", "out of memory");
+    return -1;
+  }
+  char err[512];
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    int bad = 0;
+    switch (c) {
+    case 'd': a->db = optarg; break;
+    case 'D': a->data = optarg; break;
+    case 's': a->split = optarg; break;
+    case 'c': a->codec_specs[a->n_specs++] = optarg; break;
+    case 'T': a->task_specs[a->n_tasks++] = optarg; break;
+    case 't': bad = cli_parse_positive("--threads", optarg, 1024, &a->threads); break;
+    case 'r': a->resume = 1; break;
+    case 'l': bad = cli_parse_positive("--limit", optarg, LONG_MAX, &a->limit); break;
+    case 'R': a->report_dir = optarg; break;
+    case 'p': a->plugins[a->n_plugins++] = optarg; break;
+    case 'q': a->quiet = 1; break;
+    case 'S': bad = cli_parse_shard("--shard", optarg, &a->shard_index, &a->shard_count); break;
+    case 'P': bad = cli_parse_positive("--timing-repeats", optarg, 1000, &a->timing_repeats); break;
+    case 'I':
+      bad = cli_parse_range("--strip-images", optarg, 0, RUNNER_MAX_STRIP_IMAGES, &a->strip_images);
+      break;
+    case 'M':
+      if ((bad = suite_parse_metrics(optarg, &a->metrics, err, sizeof err)))
+        cli_fail("%s", err);
+      break;
+    case 'h': usage_run(stdout); return 1;
+    default: fprintf(stderr, "saicbench run: see --help\n"); return -1;
+    }
+    if (bad)
+      return -1;
+  }
+  a->suite_file = optind < argc ? argv[optind] : NULL;
+  if (optind + 1 < argc) {
+    cli_fail("run: unexpected argument '%s' (one suite file at most)", argv[optind + 1]);
+    return -1;
+  }
+  if (!a->suite_file && !a->n_specs) {
+    cli_fail("%s", "run: give a suite file, or --data DIR and --codec SPEC (see --help)");
+    return -1;
+  }
+  if (a->suite_file && (a->n_specs || a->n_tasks)) {
+    cli_fail("run: --%s is for runs without a suite file; edit the suite instead",
+             a->n_specs ? "codec" : "task");
+    return -1;
+  }
+  return 0;
+}
+
+int cli_cmd_run(int argc, char **argv) {
+  run_args a;
+  int status = parse_run_args(argc, argv, &a);
+  if (status) {
+    run_args_free(&a);
+    return status > 0 ? 0 : 2;
+  }
+  status = 2;
   suite *s = NULL;
   codec_registry *reg = NULL;
   char *command = cli_join_argv(argc, argv);
   char err[1024];
-  if (!codec_specs || !plugins || !task_specs || !command) {
-    status = cli_fail("%s", "out of memory");
-    goto out;
-  }
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'd': db = optarg; break;
-    case 'D': data = optarg; break;
-    case 's': split = optarg; break;
-    case 'c': codec_specs[n_specs++] = optarg; break;
-    case 'T': task_specs[n_tasks++] = optarg; break;
-    case 't':
-      if (cli_parse_positive("--threads", optarg, 1024, &threads))
-        goto out;
-      break;
-    case 'r': resume = 1; break;
-    case 'l':
-      if (cli_parse_positive("--limit", optarg, LONG_MAX, &limit))
-        goto out;
-      break;
-    case 'R': report_dir = optarg; break;
-    case 'p': plugins[n_plugins++] = optarg; break;
-    case 'q': quiet = 1; break;
-    case 'S':
-      if (cli_parse_shard("--shard", optarg, &shard_index, &shard_count))
-        goto out;
-      break;
-    case 'P':
-      if (cli_parse_positive("--timing-repeats", optarg, 1000, &timing_repeats))
-        goto out;
-      break;
-    case 'I':
-      if (cli_parse_range("--strip-images", optarg, 0, RUNNER_MAX_STRIP_IMAGES, &strip_images))
-        goto out;
-      break;
-    case 'M':
-      if (suite_parse_metrics(optarg, &metrics, err, sizeof err)) {
-        status = cli_fail("%s", err);
-        goto out;
-      }
-      break;
-    case 'h':
-      usage_run(stdout);
-      status = 0;
-      goto out;
-    default: fprintf(stderr, "saicbench run: see --help\n"); goto out;
-    }
-  }
-  const char *suite_file = optind < argc ? argv[optind] : NULL;
+  const char *data = a.data;
   const int data_given = data != NULL; /* --data: dataset errors then need no hint about it */
-  if (optind + 1 < argc) {
-    status = cli_fail("run: unexpected argument '%s' (one suite file at most)", argv[optind + 1]);
-    goto out;
-  }
-  if (!suite_file && !n_specs) {
-    status = cli_fail("%s", "run: give a suite file, or --data DIR and --codec SPEC (see --help)");
-    goto out;
-  }
-  if (suite_file && (n_specs || n_tasks)) {
-    status = cli_fail("run: --%s is for runs without a suite file; edit the suite instead",
-                      n_specs ? "codec" : "task");
+  if (!command) {
+    status = cli_fail("%s", "out of memory");
     goto out;
   }
   if (codec_registry_create(&reg, err, sizeof err)) {
     status = cli_fail("%s", err);
     goto out;
   }
-  if (cli_load_plugins(reg, plugins, n_plugins))
+  if (cli_load_plugins(reg, a.plugins, a.n_plugins))
     goto out;
   char data_buf[PATH_MAX];
-  if (suite_file) {
-    if (suite_load_file(suite_file, &s, err, sizeof err)) {
+  if (a.suite_file) {
+    if (load_suite(a.suite_file, reg, &s, err, sizeof err)) {
       status = cli_fail("%s", err);
       goto out;
     }
     if (!data)
       data = cli_default_data_root(data_buf, sizeof data_buf);
-    /* Suite plugins are relative to the suite file's folder. */
-    for (size_t i = 0; i < s->n_plugins; i++) {
-      char path[PATH_MAX];
-      const char *slash = strrchr(suite_file, '/');
-      if (s->plugins[i][0] == '/' || !slash)
-        snprintf(path, sizeof path, "%s", s->plugins[i]);
-      else
-        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - suite_file), suite_file,
-                 s->plugins[i]);
-      if (codec_registry_load_plugin(reg, path, err, sizeof err)) {
-        status = cli_fail("%s", err);
-        goto out;
-      }
-    }
   } else {
     if (!data) {
       status = cli_fail("%s", "run: --codec needs --data DATASET_DIR (the images to run)");
       goto out;
     }
-    s = suite_new_adhoc("adhoc");
-    if (!s) {
-      status = cli_fail("%s", "out of memory");
-      goto out;
-    }
-    const char *base = strrchr(data, '/');
-    base = base && base[1] ? base + 1 : data;
-    char dsname[80];
-    snprintf(dsname, sizeof dsname, "%.60s%s%.15s", base, split ? "-" : "", split ? split : "");
-    for (char *p = dsname; *p; p++)
-      if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-            *p == '-' || *p == '_' || *p == '.'))
-        *p = '_';
-    if (suite_add_dataset(s, dsname, data, split, 1, 0, err, sizeof err)) {
+    if (adhoc_suite(data, a.split, a.codec_specs, a.n_specs, a.task_specs, a.n_tasks, reg, &s, err,
+                    sizeof err)) {
       status = cli_fail("%s", err);
       goto out;
     }
-    sb_buf text = {0};
-    sb_buf_printf(&text, "adhoc data=%s split=%s", data, split ? split : "");
-    for (int i = 0; i < n_specs; i++) {
-      /* The knob's own name (quality=, ratio=) is accepted as the grid key. */
-      char name[64];
-      snprintf(name, sizeof name, "%.*s", (int)strcspn(codec_specs[i], ":"), codec_specs[i]);
-      const codec_vtable *vt = codec_registry_find(reg, name);
-      if (!vt) {
-        sb_buf_free(&text);
-        status = cli_fail("run: unknown codec '%s' (see `saicbench codecs`)", name);
-        goto out;
-      }
-      if (check_codec_spec_keys(vt, codec_specs[i], err, sizeof err) ||
-          suite_add_codec_spec(s, codec_specs[i], vt->knob.name, err, sizeof err)) {
-        sb_buf_free(&text);
-        status = cli_fail("%s", err);
-        goto out;
-      }
-      sb_buf_printf(&text, " codec=%s", codec_specs[i]);
-    }
-    for (int i = 0; i < n_tasks; i++) {
-      if (suite_add_task_spec(s, task_specs[i], err, sizeof err)) {
-        sb_buf_free(&text);
-        status = cli_fail("%s", err);
-        goto out;
-      }
-      sb_buf_printf(&text, " task=%s", task_specs[i]);
-    }
-    s->text = sb_buf_take(&text);
     data = NULL; /* the dataset path is already complete */
   }
-  if (metrics) /* the command line over the suite's `metrics:` */
-    s->metrics = metrics;
-  if (!shard_count && cli_shard_from_environment(&shard_index, &shard_count, quiet) < 0)
+  if (a.metrics) /* the command line over the suite's `metrics:` */
+    s->metrics = a.metrics;
+  if (!a.shard_count && cli_shard_from_environment(&a.shard_index, &a.shard_count, a.quiet) < 0)
     goto out;
   signal(SIGINT, cli_on_signal);
   signal(SIGTERM, cli_on_signal);
   const char *kill_after = getenv("SAICBENCH_TEST_KILL_AFTER_UNITS");
-  runner_options ro = {.db_path = db,
+  runner_options ro = {.db_path = a.db,
                        .data_root = data,
-                       .threads = (int)threads,
-                       .resume = resume,
-                       .limit = (size_t)limit,
-                       .quiet = quiet,
+                       .threads = (int)a.threads,
+                       .resume = a.resume,
+                       .limit = (size_t)a.limit,
+                       .quiet = a.quiet,
                        .command = command,
                        .stop = &cli_stop,
                        .kill_after_units = kill_after ? strtoull(kill_after, NULL, 10) : 0,
-                       .shard_index = shard_index,
-                       .shard_count = shard_count,
-                       .timing_repeats = (int)timing_repeats,
+                       .shard_index = a.shard_index,
+                       .shard_count = a.shard_count,
+                       .timing_repeats = (int)a.timing_repeats,
                        .data_root_given = data_given,
-                       .strip_images = (int)strip_images};
+                       .strip_images = (int)a.strip_images};
   runner_summary sum;
-  if (runner_run(s, reg, &ro, &sum, err, sizeof err)) {
+  if (runner_run(s, reg, &ro, &sum, err, sizeof err))
     status = cli_fail("%s", err);
-    goto out;
-  }
-  if (sum.interrupted && sum.units_skipped + sum.units_stored < sum.units_total) {
-    fprintf(stderr,
-            "saicbench: interrupted: run %lld has %zu of %zu units stored; continue with "
-            "`saicbench run ... --resume --db %s`\n",
-            (long long)sum.run_id, sum.units_skipped + sum.units_stored, sum.units_total, db);
-    status = 130;
-    goto out;
-  }
-  if (!quiet)
-    fprintf(stderr, "saicbench: run %lld complete: %zu units stored (%zu failed), %.1f s\n",
-            (long long)sum.run_id, sum.units_stored, sum.units_failed, sum.wall_s);
-  printf("%lld\n", (long long)sum.run_id);
-  status = 0;
-  if (report_dir) {
-    /* The suite's `report:` anchor and reference (suite.h); NULL: the report's defaults. */
-    const report_options run_ropt = {.anchor = s->report_anchor, .reference = s->report_reference};
-    int rs = cli_report_write_opts(db, sum.run_id, 0, report_dir, &run_ropt);
-    if (rs)
-      status = rs;
-  }
+  else
+    status = finish_run(s, &sum, a.db, a.quiet, a.report_dir);
 out:
   suite_free(s);
   codec_registry_destroy(reg);
-  free(codec_specs);
-  free(plugins);
-  free(task_specs);
+  run_args_free(&a);
   free(command);
   return status;
 }
