@@ -1326,6 +1326,143 @@ fail:
   return -1;
 }
 
+/* Continues the resumable run of this plan (opt->resume) or creates a new one; sets its id. */
+static int open_run(store *st, const suite *s, const runner_options *opt, const char *phash,
+                    const char *shard, const char *libs, runner_summary *sum, char *err,
+                    size_t err_len) {
+  int64_t run_id = 0;
+  if (opt->resume && store_find_resumable_run(st, phash, shard, &run_id, err, err_len))
+    return -1;
+  if (opt->resume && !run_id && !opt->quiet)
+    fprintf(stderr, "saicbench: nothing to resume for this plan in %s; starting a new run\n",
+            opt->db_path);
+  if (run_id) {
+    sum->resumed = 1;
+    if (store_set_run_status(st, run_id, "running", err, err_len))
+      return -1;
+  } else {
+    char host[256] = "unknown";
+    gethostname(host, sizeof host - 1);
+    store_run_info info = {
+        s->name, s->path,      phash, s->text,           opt->command, saicbench_git_revision,
+        host,    opt->threads, libs,  SAICBENCH_VERSION, shard};
+    if (store_create_run(st, &info, &run_id, err, err_len))
+      return -1;
+  }
+  sum->run_id = run_id;
+  return 0;
+}
+
+/* Starts the writer thread of w (which stores into st). */
+static int writer_start(writer *w, pthread_t *thread, store *st, const runner_options *opt,
+                        size_t units_todo, char *err, size_t err_len) {
+  memset(w, 0, sizeof *w);
+  w->st = st;
+  pthread_mutex_init(&w->mu, NULL);
+  pthread_cond_init(&w->cv, NULL);
+  w->units_todo = units_todo;
+  w->t_start = w->t_last_print = sb_now_ms();
+  w->quiet = opt->quiet;
+  w->tty = isatty(STDERR_FILENO);
+  w->kill_after = opt->kill_after_units;
+  w->stop = opt->stop;
+  atomic_init(&w->failed, 0);
+  atomic_init(&w->task_failed, 0);
+  if (pthread_create(thread, NULL, writer_main, w)) {
+    snprintf(err, err_len, "cannot start the writer thread: %s", strerror(errno));
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    return -1;
+  }
+  return 0;
+}
+
+/* Lets the writer store what is queued, then joins it. */
+static void writer_finish(writer *w, pthread_t thread) {
+  pthread_mutex_lock(&w->mu);
+  w->closing = 1;
+  pthread_cond_signal(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+  pthread_join(thread, NULL);
+  writer_progress(w, 1);
+  pthread_cond_destroy(&w->cv);
+  pthread_mutex_destroy(&w->mu);
+}
+
+/* The workers: every image task of this shard, dynamically scheduled over opt->threads. */
+static void run_workers(const run_ctx *ctx, const task *tasks, size_t nt, int threads) {
+#pragma omp parallel num_threads(threads)
+  {
+    codec_cache cache = {0};
+    task_scratch scratch = {0};
+    int thread = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 1)
+    for (size_t i = 0; i < nt; i++)
+      if (!should_stop(ctx))
+        run_task(ctx, &tasks[i], &cache, &scratch, thread);
+    cache_clear(&cache);
+    free(cache.e);
+    free(cache.warm);
+    scratch_free(&scratch);
+  }
+}
+
+static void plan_free(const suite *s, plan_dataset *pd, plan_codec *pc, plan_task *pt) {
+  if (pc)
+    for (size_t i = 0; i < s->n_codecs; i++) {
+      if (pc[i].vt && pc[i].instance)
+        pc[i].vt->destroy(pc[i].instance);
+      free(pc[i].points);
+      free(pc[i].file_sha);
+    }
+  if (pd)
+    for (size_t i = 0; i < s->n_datasets; i++) {
+      dataset_close(pd[i].ds);
+      free(pd[i].task_ok);
+      free(pd[i].path);
+      free(pd[i].items);
+      free(pd[i].image_ids);
+    }
+  if (pt)
+    for (size_t k = 0; k < s->n_tasks; k++) {
+      for (int i = 0; i < pt[k].n_clf; i++)
+        classifier_free(pt[k].clf[i]);
+      free(pt[k].clf);
+    }
+  free(pt);
+  free(pd);
+  free(pc);
+}
+
+/* The image tasks of this shard: numbered in plan order, they go round-robin to the shards, so
+ * each shard gets a deterministic, balanced mix of every dataset. */
+static size_t shard_tasks(const suite *s, const plan_dataset *pd, const runner_options *opt,
+                          unsigned n_shards, task *tasks) {
+  size_t nt = 0, g = 0;
+  for (size_t i = 0; i < s->n_datasets; i++)
+    for (size_t k = 0; k < pd[i].n; k++, g++)
+      if (g % n_shards == opt->shard_index)
+        tasks[nt++] = (task){(uint32_t)i, (uint32_t)k};
+  return nt;
+}
+
+/* After the workers: a failed run is marked failed; otherwise the aggregates are computed and the
+ * run marked complete (sealed with its checksum) or interrupted. */
+static int close_run(store *st, const writer *w, const runner_summary *sum, char *err,
+                     size_t err_len) {
+  if (atomic_load(&w->failed) || atomic_load(&w->task_failed)) {
+    char aerr[512];
+    snprintf(err, err_len, "%s (results stored before this are kept; fix it and use --resume)",
+             atomic_load(&w->failed) ? w->err : w->task_err);
+    store_set_run_status(st, sum->run_id, "failed", aerr, sizeof aerr);
+    return -1;
+  }
+  if (store_compute_aggregates(st, sum->run_id, err, err_len))
+    return -1;
+  const int complete = sum->units_skipped + sum->units_stored == sum->units_total;
+  return store_set_run_status(st, sum->run_id, complete ? "complete" : "interrupted", err, err_len);
+}
+
 int runner_run(const suite *s, const codec_registry *reg, const runner_options *opt,
                runner_summary *sum, char *err, size_t err_len) {
   memset(sum, 0, sizeof *sum);
@@ -1354,172 +1491,65 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   }
   for (size_t i = 0; i < s->n_codecs; i++)
     points_per_image += pc[i].n_points;
-  /* Sharding: image tasks, numbered in plan order, go round-robin to the shards, so each shard
-   * gets a deterministic, balanced mix of every dataset. */
   unsigned n_shards = opt->shard_count > 1 ? opt->shard_count : 1;
   char shard[32] = "";
   if (n_shards > 1)
     snprintf(shard, sizeof shard, "%u/%u", opt->shard_index, n_shards);
-  size_t shard_tasks = n_tasks / n_shards + (opt->shard_index < n_tasks % n_shards);
-  sum->units_total = shard_tasks * points_per_image;
+  sum->units_total =
+      (n_tasks / n_shards + (opt->shard_index < n_tasks % n_shards)) * points_per_image;
   char phash[33];
   plan_hash(s, pd, ds_hash, pc, pt, phash); /* the same for every shard: merge checks it */
-
-  if (store_open(opt->db_path, &st, err, err_len))
-    goto done;
-  int64_t run_id = 0;
-  if (opt->resume &&
-      store_find_resumable_run(st, phash, n_shards > 1 ? shard : NULL, &run_id, err, err_len))
-    goto done;
-  if (opt->resume && !run_id && !opt->quiet)
-    fprintf(stderr, "saicbench: nothing to resume for this plan in %s; starting a new run\n",
-            opt->db_path);
   libs = runner_library_versions_json(reg);
-  if (run_id) {
-    sum->resumed = 1;
-    if (store_set_run_status(st, run_id, "running", err, err_len))
-      goto done;
-  } else {
-    char host[256] = "unknown";
-    gethostname(host, sizeof host - 1);
-    store_run_info info = {s->name,
-                           s->path,
-                           phash,
-                           s->text,
-                           opt->command,
-                           saicbench_git_revision,
-                           host,
-                           opt->threads,
-                           libs,
-                           SAICBENCH_VERSION,
-                           n_shards > 1 ? shard : NULL};
-    if (store_create_run(st, &info, &run_id, err, err_len))
-      goto done;
-  }
-  sum->run_id = run_id;
+  if (store_open(opt->db_path, &st, err, err_len) ||
+      open_run(st, s, opt, phash, n_shards > 1 ? shard : NULL, libs, sum, err, err_len))
+    goto done;
+  const int64_t run_id = sum->run_id;
   if (store_plan(st, run_id, s, reg, pd, ds_hash, pc, pt, err, err_len))
     goto done;
   if (done_set_init(&done, sum->units_total + 1)) {
     snprintf(err, err_len, "out of memory");
     goto done;
   }
-  if (run_id && store_for_each_done_unit(st, run_id, done_set_add, &done, err, err_len))
+  if (store_for_each_done_unit(st, run_id, done_set_add, &done, err, err_len))
     goto done;
   sum->units_skipped = done.count;
-
-  tasks = malloc((n_tasks ? n_tasks : 1) * sizeof *tasks);
-  if (!tasks) {
+  if (!(tasks = malloc((n_tasks ? n_tasks : 1) * sizeof *tasks))) {
     snprintf(err, err_len, "out of memory");
     goto done;
   }
-  size_t nt = 0, g = 0;
-  for (size_t i = 0; i < s->n_datasets; i++)
-    for (size_t k = 0; k < pd[i].n; k++, g++)
-      if (g % n_shards == opt->shard_index)
-        tasks[nt++] = (task){(uint32_t)i, (uint32_t)k};
+  const size_t nt = shard_tasks(s, pd, opt, n_shards, tasks);
 
   writer w;
-  memset(&w, 0, sizeof w);
-  w.st = st;
-  pthread_mutex_init(&w.mu, NULL);
-  pthread_cond_init(&w.cv, NULL);
-  w.units_todo = sum->units_total - sum->units_skipped;
-  w.t_start = w.t_last_print = sb_now_ms();
-  w.quiet = opt->quiet;
-  w.tty = isatty(STDERR_FILENO);
-  w.kill_after = opt->kill_after_units;
-  w.stop = opt->stop;
-  atomic_init(&w.failed, 0);
-  atomic_init(&w.task_failed, 0);
   pthread_t wt;
-  if (pthread_create(&wt, NULL, writer_main, &w)) {
-    snprintf(err, err_len, "cannot start the writer thread: %s", strerror(errno));
+  if (writer_start(&w, &wt, st, opt, sum->units_total - sum->units_skipped, err, err_len))
     goto done;
-  }
   if (!opt->quiet)
     fprintf(stderr, "saicbench: run %lld (%s%s%s): %zu units, %zu already stored, %d threads\n",
             (long long)run_id, sum->resumed ? "resumed" : "new", shard[0] ? ", shard " : "", shard,
             sum->units_total, sum->units_skipped, opt->threads);
-
-  run_ctx ctx = {pd,
-                 s->n_datasets,
-                 pc,
-                 s->n_codecs,
-                 pt,
-                 s->n_tasks,
-                 &done,
-                 &w,
-                 s->max_encodes,
-                 opt->stop,
-                 opt->timing_repeats > 1 ? opt->timing_repeats : 1,
-                 opt->strip_images,
-                 s->metrics ? s->metrics : SUITE_METRICS_DEFAULT};
-#pragma omp parallel num_threads(opt->threads)
-  {
-    codec_cache cache = {0};
-    task_scratch scratch = {0};
-    int thread = omp_get_thread_num();
-#pragma omp for schedule(dynamic, 1)
-    for (size_t i = 0; i < nt; i++)
-      if (!should_stop(&ctx))
-        run_task(&ctx, &tasks[i], &cache, &scratch, thread);
-    cache_clear(&cache);
-    free(cache.e);
-    free(cache.warm);
-    scratch_free(&scratch);
-  }
-
-  pthread_mutex_lock(&w.mu);
-  w.closing = 1;
-  pthread_cond_signal(&w.cv);
-  pthread_mutex_unlock(&w.mu);
-  pthread_join(wt, NULL);
-  writer_progress(&w, 1);
-  pthread_cond_destroy(&w.cv);
-  pthread_mutex_destroy(&w.mu);
+  const run_ctx ctx = {pd,
+                       s->n_datasets,
+                       pc,
+                       s->n_codecs,
+                       pt,
+                       s->n_tasks,
+                       &done,
+                       &w,
+                       s->max_encodes,
+                       opt->stop,
+                       opt->timing_repeats > 1 ? opt->timing_repeats : 1,
+                       opt->strip_images,
+                       s->metrics ? s->metrics : SUITE_METRICS_DEFAULT};
+  run_workers(&ctx, tasks, nt, opt->threads);
+  writer_finish(&w, wt);
   sum->units_stored = w.units_stored;
   sum->units_failed = w.units_failed;
   sum->interrupted = opt->stop && *opt->stop;
 
-  char aerr[512];
-  if (atomic_load(&w.failed) || atomic_load(&w.task_failed)) {
-    snprintf(err, err_len, "%s (results stored before this are kept; fix it and use --resume)",
-             atomic_load(&w.failed) ? w.err : w.task_err);
-    store_set_run_status(st, run_id, "failed", aerr, sizeof aerr);
-    goto done;
-  }
-  if (store_compute_aggregates(st, run_id, err, err_len))
-    goto done;
-  int complete = sum->units_skipped + sum->units_stored == sum->units_total;
-  if (store_set_run_status(st, run_id, complete ? "complete" : "interrupted", err, err_len))
-    goto done;
-  rc = 0;
+  rc = close_run(st, &w, sum, err, err_len);
 done:
   sum->wall_s = (sb_now_ms() - t0) / 1000.0;
-  if (pc)
-    for (size_t i = 0; i < s->n_codecs; i++) {
-      if (pc[i].vt && pc[i].instance)
-        pc[i].vt->destroy(pc[i].instance);
-      free(pc[i].points);
-      free(pc[i].file_sha);
-    }
-  if (pd)
-    for (size_t i = 0; i < s->n_datasets; i++) {
-      dataset_close(pd[i].ds);
-      free(pd[i].task_ok);
-      free(pd[i].path);
-      free(pd[i].items);
-      free(pd[i].image_ids);
-    }
-  if (pt)
-    for (size_t k = 0; k < s->n_tasks; k++) {
-      for (int i = 0; i < pt[k].n_clf; i++)
-        classifier_free(pt[k].clf[i]);
-      free(pt[k].clf);
-    }
-  free(pt);
-  free(pd);
-  free(pc);
+  plan_free(s, pd, pc, pt);
   free(ds_hash);
   free(tasks);
   free(done.keys);
