@@ -842,6 +842,71 @@ static int run_tasks(const run_ctx *rc, task_scratch *ts, const unsigned char *a
   return 0;
 }
 
+/* Loads item `item` of pd into img and records in im (the image message) its size and pixel
+ * hash, or the error (also left in err for the image's result rows). Returns 1 when it failed. */
+static int load_original(const plan_dataset *pd, size_t item, image_rgb8 *img, msg *im, char *err,
+                         size_t err_len) {
+  if (dataset_load(pd->ds, pd->items[item], img, err, err_len) != 0) {
+    if (!err[0])
+      snprintf(err, err_len, "cannot read the image");
+    im->error = strdup(err); /* err keeps a copy: im belongs to the writer once pushed */
+    return 1;
+  }
+  im->width = img->width;
+  im->height = img->height;
+  /* The pixel hash covers the size too, so a transposed image cannot collide. */
+  XXH3_state_t *hs = XXH3_createState();
+  if (hs) {
+    uint32_t dims[2] = {(uint32_t)img->width, (uint32_t)img->height};
+    XXH3_128bits_reset(hs);
+    XXH3_128bits_update(hs, dims, sizeof dims);
+    XXH3_128bits_update(hs, img->rgb, (size_t)img->width * img->height * 3);
+    XXH128_hash_t h = XXH3_128bits_digest(hs);
+    XXH3_freeState(hs);
+    snprintf(im->hash, sizeof im->hash, "%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
+  }
+  return 0;
+}
+
+/* The result of one grid point of the cache's codec and image into m: an encode at the knob,
+ * or for a bpp target the rate-control search (the codec's knob grid brackets it) and the
+ * encode it picked; then the decode and the metrics (cache_measure). */
+static void run_point(const run_ctx *rc, codec_cache *cache, const plan_codec *pc,
+                      const plan_point *pt, msg *m) {
+  ratectl_result res = {0};
+  double knob = pt->value;
+  if (pt->is_bpp) {
+    char rerr[512] = "";
+    double hints[64]; /* encoded for the grid rows anyway */
+    int nh = 0;
+    for (size_t q = 0; q < pc->n_points && nh < 64; q++)
+      if (!pc->points[q].is_bpp)
+        hints[nh++] = pc->points[q].value;
+    int failed = ratectl_search_hinted(&pc->vt->knob, pt->value, rc->max_encodes, hints, nh, bpp_at,
+                                       cache, &res, rerr, sizeof rerr);
+    m->r.n_encodes = res.n_evals;
+    if (failed) {
+      m->r.error = strdup(rerr);
+      return;
+    }
+    knob = res.knob;
+  } else {
+    m->r.n_encodes = 1;
+  }
+  cache_entry *e = cache_encode(cache, knob); /* a search's pick is cached already */
+  if (e)
+    cache_measure(cache, e);
+  if (!e)
+    m->r.error = strdup("out of memory");
+  else if (e->error)
+    m->r.error = strdup(e->error);
+  else {
+    fill_from_entry(m, cache, e);
+    m->r.target_unreachable = pt->is_bpp ? res.unreachable : 0;
+  }
+}
+
 static void run_task(const run_ctx *rc, const task *t, codec_cache *cache, task_scratch *ts,
                      int thread) {
   const plan_dataset *pd = &rc->pd[t->dataset];
@@ -859,27 +924,7 @@ static void run_task(const run_ctx *rc, const task *t, codec_cache *cache, task_
     return; /* out of memory: the unit stays missing and a resume redoes it */
   im->kind = MSG_IMAGE;
   im->image_id = image_id;
-  int load_failed = dataset_load(pd->ds, pd->items[t->item], &img, err, sizeof err) != 0;
-  if (load_failed) {
-    if (!err[0])
-      snprintf(err, sizeof err, "cannot read the image");
-    im->error = strdup(err); /* err keeps a copy: im belongs to the writer once pushed */
-  } else {
-    im->width = img.width;
-    im->height = img.height;
-    /* The pixel hash covers the size too, so a transposed image cannot collide. */
-    XXH3_state_t *hs = XXH3_createState();
-    if (hs) {
-      uint32_t dims[2] = {(uint32_t)img.width, (uint32_t)img.height};
-      XXH3_128bits_reset(hs);
-      XXH3_128bits_update(hs, dims, sizeof dims);
-      XXH3_128bits_update(hs, img.rgb, (size_t)img.width * img.height * 3);
-      XXH128_hash_t h = XXH3_128bits_digest(hs);
-      XXH3_freeState(hs);
-      snprintf(im->hash, sizeof im->hash, "%016llx%016llx", (unsigned long long)h.high64,
-               (unsigned long long)h.low64);
-    }
-  }
+  const int load_failed = load_original(pd, t->item, &img, im, err, sizeof err);
   const int strip = !load_failed && t->item < (size_t)(rc->strip_images > 0 ? rc->strip_images : 0);
   if (strip) {
     int scale;
@@ -925,46 +970,10 @@ static void run_task(const run_ctx *rc, const task *t, codec_cache *cache, task_
       msg *m = new_result(image_id, pt->id);
       if (!m)
         continue;
-      if (load_failed) {
+      if (load_failed)
         m->r.error = strdup(err);
-      } else if (!pt->is_bpp) {
-        cache_entry *e = cache_encode(cache, pt->value);
-        if (e)
-          cache_measure(cache, e);
-        m->r.n_encodes = 1;
-        if (!e)
-          m->r.error = strdup("out of memory");
-        else if (e->error)
-          m->r.error = strdup(e->error);
-        else
-          fill_from_entry(m, cache, e);
-      } else {
-        ratectl_result res = {0};
-        char rerr[512] = "";
-        /* The codec's knob grid brackets the search (encoded for the grid rows anyway). */
-        double hints[64];
-        int nh = 0;
-        for (size_t q = 0; q < pc->n_points && nh < 64; q++)
-          if (!pc->points[q].is_bpp)
-            hints[nh++] = pc->points[q].value;
-        if (ratectl_search_hinted(&pc->vt->knob, pt->value, rc->max_encodes, hints, nh, bpp_at,
-                                  cache, &res, rerr, sizeof rerr)) {
-          m->r.error = strdup(rerr);
-        } else {
-          cache_entry *e = cache_encode(cache, res.knob); /* cached by the search */
-          if (e)
-            cache_measure(cache, e);
-          if (!e)
-            m->r.error = strdup("out of memory");
-          else if (e->error)
-            m->r.error = strdup(e->error);
-          else {
-            fill_from_entry(m, cache, e);
-            m->r.target_unreachable = res.unreachable;
-          }
-        }
-        m->r.n_encodes = res.n_evals;
-      }
+      else
+        run_point(rc, cache, pc, pt, m);
       const cache_entry *kept = any_task && !m->r.error ? cache_lookup(cache, m->r.knob) : NULL;
       long slot = kept && kept->decoded ? scratch_slot(ts, kept->decoded) : -1;
       if (slot >= 0 && !scratch_defer(ts, m, (size_t)slot))
