@@ -327,6 +327,142 @@ static void compare_task_rows(store *sdb, const results_data *a, const results_d
   }
 }
 
+/* The points of dataset da (of a) against the candidate b: one JSON object each into points, a
+ * table line each to out (may be NULL), counts into sum. */
+static void compare_points(const results_data *a, const results_dataset *da, const results_data *b,
+                           const compare_bounds *bounds, FILE *out, json_t *points,
+                           compare_summary *sum) {
+  for (size_t k = 0; k < da->n_rows; k++) {
+    const results_row *ra = &da->rows[k];
+    const char *label = a->codecs[ra->codec].label;
+    const results_dataset *ds_b = NULL;
+    const results_row *rb = find_row(b, da->name, label, ra->is_bpp, ra->value, &ds_b);
+    json_t *p = json_object();
+    json_object_set_new(p, "dataset", json_string(da->name));
+    json_object_set_new(p, "codec", json_string(label));
+    json_object_set_new(p, "kind", json_string(ra->is_bpp ? "bpp" : "knob"));
+    json_object_set_new(p, "value", json_real(ra->value));
+    json_object_set_new(p, "a", row_json(ra));
+    if (!rb) {
+      sum->missing++;
+      sum->regressions++;
+      json_object_set_new(p, "verdict", json_string("missing"));
+      if (out)
+        fprintf(out, "%-16.16s %-4s %8g %16s  missing in the candidate (REGRESSION)\n", label,
+                ra->is_bpp ? "bpp" : "knob", ra->value, "-");
+      json_array_append_new(points, p);
+      continue;
+    }
+    int f = point_flags(ra, rb, bounds);
+    sum->points++;
+    sum->regressions += (f & F_REGRESSION) != 0;
+    sum->improvements += (f & F_IMPROVEMENT) && !(f & F_REGRESSION);
+    sum->slower += (f & F_SLOWER) != 0;
+    sum->faster += (f & F_FASTER) != 0;
+    json_object_set_new(p, "b", row_json(rb));
+    json_object_set_new(p, "verdict", json_string(flag_text(f)));
+    json_object_set_new(p, "speed",
+                        json_string(f & F_SLOWER   ? "slower"
+                                    : f & F_FASTER ? "faster"
+                                                   : "same"));
+    json_array_append_new(points, p);
+    if (out) {
+      fprintf(out, "%-16.16s %-4s %8g %16.4f", label, ra->is_bpp ? "bpp" : "knob", ra->value,
+              rb->bpp);
+      print_delta(out, ra->bpp, rb->bpp, NULL, 1);
+      print_delta(out, ra->psnr, rb->psnr, "%+.3f", 0);
+      print_delta(out, ra->ssim, rb->ssim, "%+.5f", 0);
+      print_delta(out, ra->encode_ms + ra->decode_ms, rb->encode_ms + rb->decode_ms, NULL, 1);
+      fprintf(out, "  %s%s\n", flag_text(f),
+              f & F_SLOWER   ? ", slower"
+              : f & F_FASTER ? ", faster"
+                             : "");
+    }
+  }
+}
+
+/* What only the candidate has: task rows of datasets or points a lacks, and points. */
+static void count_added(const results_data *a, const results_data *b, compare_summary *sum) {
+  /* Datasets only in the candidate: their task rows are new. */
+  for (size_t j = 0; j < b->n_datasets; j++) {
+    int in_a = 0;
+    for (size_t i = 0; i < a->n_datasets; i++)
+      in_a |= !strcmp(a->datasets[i].name, b->datasets[j].name);
+    if (!in_a)
+      sum->task_added += (int)b->datasets[j].n_task_rows;
+  }
+  /* Task rows only in the candidate. */
+  for (size_t i = 0; i < a->n_datasets; i++)
+    for (size_t j = 0; j < b->n_datasets; j++) {
+      const results_dataset *dbj = &b->datasets[j];
+      if (strcmp(a->datasets[i].name, dbj->name))
+        continue;
+      for (size_t k = 0; k < dbj->n_task_rows; k++) {
+        const results_task_row *rb = &dbj->task_rows[k];
+        if (rb->task < b->n_tasks && rb->codec < b->n_codecs &&
+            !find_task_row(a, &a->datasets[i], b->tasks[rb->task].name, b->codecs[rb->codec].label,
+                           rb->is_bpp, rb->value))
+          sum->task_added++;
+      }
+    }
+  /* Points only in the candidate. */
+  for (size_t j = 0; j < b->n_datasets; j++)
+    for (size_t k = 0; k < b->datasets[j].n_rows; k++) {
+      const results_row *rb = &b->datasets[j].rows[k];
+      const results_dataset *ds_a = NULL;
+      if (!find_row(a, b->datasets[j].name, b->codecs[rb->codec].label, rb->is_bpp, rb->value,
+                    &ds_a))
+        sum->added++;
+    }
+}
+
+/* Writes the JSON file of the comparison; takes points and task_points. */
+static int write_json(const char *json_path, int64_t run_a, int64_t run_b,
+                      const compare_bounds *bounds, const compare_summary *sum, int regression,
+                      json_t *points, json_t *task_points, char *err, size_t err_len) {
+  json_t *root = json_object();
+  json_object_set_new(root, "baseline_run", json_integer(run_a));
+  json_object_set_new(root, "candidate_run", json_integer(run_b));
+  json_t *bj = json_object();
+  json_object_set_new(bj, "psnr_db", json_real(bounds->psnr_db));
+  json_object_set_new(bj, "ssim", json_real(bounds->ssim));
+  json_object_set_new(bj, "bpp_rel", json_real(bounds->bpp_rel));
+  json_object_set_new(bj, "time_rel", json_real(bounds->time_rel));
+  json_object_set_new(bj, "task_se", json_real(bounds->task_se));
+  json_object_set_new(root, "bounds", bj);
+  json_object_set_new(root, "regressions", json_integer(sum->regressions));
+  json_object_set_new(root, "improvements", json_integer(sum->improvements));
+  json_object_set_new(root, "missing", json_integer(sum->missing));
+  json_object_set_new(root, "added", json_integer(sum->added));
+  json_object_set_new(root, "slower", json_integer(sum->slower));
+  json_object_set_new(root, "faster", json_integer(sum->faster));
+  json_object_set_new(root, "task_regressions", json_integer(sum->task_regressions));
+  json_object_set_new(root, "task_improvements", json_integer(sum->task_improvements));
+  json_object_set_new(root, "task_missing", json_integer(sum->task_missing));
+  json_object_set_new(root, "task_added", json_integer(sum->task_added));
+  json_object_set_new(root, "regression", json_boolean(regression));
+  json_object_set_new(root, "exit_status", json_integer(regression));
+  json_object_set_new(root, "data_differs", json_boolean(sum->data_differs));
+  json_object_set_new(root, "points", points);
+  json_object_set_new(root, "task_points", task_points);
+  char *text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
+  json_decref(root);
+  if (!text) {
+    snprintf(err, err_len, "%s: out of memory", json_path);
+    return -1;
+  }
+  /* Atomic write: the file is either the old one or the complete new one. */
+  char dir[4096];
+  const char *slash = strrchr(json_path, '/');
+  snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - json_path) : 1,
+           slash ? (slash == json_path ? "/" : json_path) : ".");
+  int wrc = report_write_file(dir, slash ? slash + 1 : json_path, text, strlen(text), err, err_len);
+  free(text);
+  if (wrc)
+    return -1;
+  return 0;
+}
+
 int compare_runs(store *db_a, int64_t run_a, store *db_b, int64_t run_b,
                  const compare_bounds *bounds, FILE *out, const char *json_path,
                  compare_summary *sum, char *err, size_t err_len) {
@@ -369,86 +505,10 @@ int compare_runs(store *db_a, int64_t run_a, store *db_b, int64_t run_b,
     if (out)
       fprintf(out, "\ndataset %s\n%-16s %-4s %8s %16s %16s %16s %16s %16s  %s\n", da->name, "codec",
               "grid", "value", "bpp", "d(bpp)", "d(psnr) dB", "d(ssim)", "d(time)", "verdict");
-    for (size_t k = 0; k < da->n_rows; k++) {
-      const results_row *ra = &da->rows[k];
-      const char *label = a.codecs[ra->codec].label;
-      const results_dataset *ds_b = NULL;
-      const results_row *rb = find_row(&b, da->name, label, ra->is_bpp, ra->value, &ds_b);
-      json_t *p = json_object();
-      json_object_set_new(p, "dataset", json_string(da->name));
-      json_object_set_new(p, "codec", json_string(label));
-      json_object_set_new(p, "kind", json_string(ra->is_bpp ? "bpp" : "knob"));
-      json_object_set_new(p, "value", json_real(ra->value));
-      json_object_set_new(p, "a", row_json(ra));
-      if (!rb) {
-        sum->missing++;
-        sum->regressions++;
-        json_object_set_new(p, "verdict", json_string("missing"));
-        if (out)
-          fprintf(out, "%-16.16s %-4s %8g %16s  missing in the candidate (REGRESSION)\n", label,
-                  ra->is_bpp ? "bpp" : "knob", ra->value, "-");
-        json_array_append_new(points, p);
-        continue;
-      }
-      int f = point_flags(ra, rb, bounds);
-      sum->points++;
-      sum->regressions += (f & F_REGRESSION) != 0;
-      sum->improvements += (f & F_IMPROVEMENT) && !(f & F_REGRESSION);
-      sum->slower += (f & F_SLOWER) != 0;
-      sum->faster += (f & F_FASTER) != 0;
-      json_object_set_new(p, "b", row_json(rb));
-      json_object_set_new(p, "verdict", json_string(flag_text(f)));
-      json_object_set_new(p, "speed",
-                          json_string(f & F_SLOWER   ? "slower"
-                                      : f & F_FASTER ? "faster"
-                                                     : "same"));
-      json_array_append_new(points, p);
-      if (out) {
-        fprintf(out, "%-16.16s %-4s %8g %16.4f", label, ra->is_bpp ? "bpp" : "knob", ra->value,
-                rb->bpp);
-        print_delta(out, ra->bpp, rb->bpp, NULL, 1);
-        print_delta(out, ra->psnr, rb->psnr, "%+.3f", 0);
-        print_delta(out, ra->ssim, rb->ssim, "%+.5f", 0);
-        print_delta(out, ra->encode_ms + ra->decode_ms, rb->encode_ms + rb->decode_ms, NULL, 1);
-        fprintf(out, "  %s%s\n", flag_text(f),
-                f & F_SLOWER   ? ", slower"
-                : f & F_FASTER ? ", faster"
-                               : "");
-      }
-    }
+    compare_points(&a, da, &b, bounds, out, points, sum);
     compare_task_rows(db_a == db_b ? db_a : NULL, &a, da, &b, db, bounds, out, task_points, sum);
   }
-  /* Datasets only in the candidate: their task rows are new. */
-  for (size_t j = 0; j < b.n_datasets; j++) {
-    int in_a = 0;
-    for (size_t i = 0; i < a.n_datasets; i++)
-      in_a |= !strcmp(a.datasets[i].name, b.datasets[j].name);
-    if (!in_a)
-      sum->task_added += (int)b.datasets[j].n_task_rows;
-  }
-  /* Task rows only in the candidate. */
-  for (size_t i = 0; i < a.n_datasets; i++)
-    for (size_t j = 0; j < b.n_datasets; j++) {
-      const results_dataset *dbj = &b.datasets[j];
-      if (strcmp(a.datasets[i].name, dbj->name))
-        continue;
-      for (size_t k = 0; k < dbj->n_task_rows; k++) {
-        const results_task_row *rb = &dbj->task_rows[k];
-        if (rb->task < b.n_tasks && rb->codec < b.n_codecs &&
-            !find_task_row(&a, &a.datasets[i], b.tasks[rb->task].name, b.codecs[rb->codec].label,
-                           rb->is_bpp, rb->value))
-          sum->task_added++;
-      }
-    }
-  /* Points only in the candidate. */
-  for (size_t j = 0; j < b.n_datasets; j++)
-    for (size_t k = 0; k < b.datasets[j].n_rows; k++) {
-      const results_row *rb = &b.datasets[j].rows[k];
-      const results_dataset *ds_a = NULL;
-      if (!find_row(&a, b.datasets[j].name, b.codecs[rb->codec].label, rb->is_bpp, rb->value,
-                    &ds_a))
-        sum->added++;
-    }
+  count_added(&a, &b, sum);
   if (out)
     fprintf(out,
             "\n%d points compared: %d regressions (%d missing), %d improvements, %d new; "
@@ -465,47 +525,9 @@ int compare_runs(store *db_a, int64_t run_a, store *db_b, int64_t run_b,
     fprintf(out, "verdict: %s (exit status %d)\n", regression ? "REGRESSION" : "no regression",
             regression);
   if (json_path) {
-    json_t *root = json_object();
-    json_object_set_new(root, "baseline_run", json_integer(run_a));
-    json_object_set_new(root, "candidate_run", json_integer(run_b));
-    json_t *bj = json_object();
-    json_object_set_new(bj, "psnr_db", json_real(bounds->psnr_db));
-    json_object_set_new(bj, "ssim", json_real(bounds->ssim));
-    json_object_set_new(bj, "bpp_rel", json_real(bounds->bpp_rel));
-    json_object_set_new(bj, "time_rel", json_real(bounds->time_rel));
-    json_object_set_new(bj, "task_se", json_real(bounds->task_se));
-    json_object_set_new(root, "bounds", bj);
-    json_object_set_new(root, "regressions", json_integer(sum->regressions));
-    json_object_set_new(root, "improvements", json_integer(sum->improvements));
-    json_object_set_new(root, "missing", json_integer(sum->missing));
-    json_object_set_new(root, "added", json_integer(sum->added));
-    json_object_set_new(root, "slower", json_integer(sum->slower));
-    json_object_set_new(root, "faster", json_integer(sum->faster));
-    json_object_set_new(root, "task_regressions", json_integer(sum->task_regressions));
-    json_object_set_new(root, "task_improvements", json_integer(sum->task_improvements));
-    json_object_set_new(root, "task_missing", json_integer(sum->task_missing));
-    json_object_set_new(root, "task_added", json_integer(sum->task_added));
-    json_object_set_new(root, "regression", json_boolean(regression));
-    json_object_set_new(root, "exit_status", json_integer(regression));
-    json_object_set_new(root, "data_differs", json_boolean(sum->data_differs));
-    json_object_set_new(root, "points", points);
-    json_object_set_new(root, "task_points", task_points);
-    points = task_points = NULL;
-    char *text = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
-    json_decref(root);
-    if (!text) {
-      snprintf(err, err_len, "%s: out of memory", json_path);
-      goto done;
-    }
-    /* Atomic write: the file is either the old one or the complete new one. */
-    char dir[4096];
-    const char *slash = strrchr(json_path, '/');
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - json_path) : 1,
-             slash ? (slash == json_path ? "/" : json_path) : ".");
-    int wrc =
-        report_write_file(dir, slash ? slash + 1 : json_path, text, strlen(text), err, err_len);
-    free(text);
-    if (wrc)
+    json_t *p = points, *t = task_points;
+    points = task_points = NULL; /* write_json takes them */
+    if (write_json(json_path, run_a, run_b, bounds, sum, regression, p, t, err, err_len))
       goto done;
   }
   rc = 0;
