@@ -303,20 +303,10 @@ static int copy_shard(store *out, int64_t run_id, const char *path, int64_t src_
   return rc;
 }
 
-int merge_shards(const char *out_db, const char *const *shard_dbs, size_t n_shards,
-                 const char *command, int64_t *run_id, size_t *n_results, char *err,
-                 size_t err_len) {
-  if (!n_shards) {
-    snprintf(err, err_len, "merge: no shard databases given");
-    return -1;
-  }
-  shard_run *runs = calloc(n_shards, sizeof *runs);
-  store *out = NULL;
-  int rc = -1;
-  if (!runs) {
-    snprintf(err, err_len, "out of memory");
-    return -1;
-  }
+/* Reads every shard (read_shard) and checks that together they are shards 0..N-1 of one plan,
+ * each once, none of them the output. */
+static int read_shards(const char *out_db, const char *const *shard_dbs, size_t n_shards,
+                       shard_run *runs, char *err, size_t err_len) {
   char out_real[PATH_MAX] = "";
   if (!realpath(out_db, out_real))
     out_real[0] = '\0';
@@ -324,28 +314,28 @@ int merge_shards(const char *out_db, const char *const *shard_dbs, size_t n_shar
     char real[PATH_MAX];
     if (out_real[0] && realpath(shard_dbs[i], real) && !strcmp(real, out_real)) {
       snprintf(err, err_len, "merge: the output %s is also given as a shard", out_db);
-      goto done;
+      return -1;
     }
     if (read_shard(shard_dbs[i], &runs[i], err, err_len))
-      goto done;
+      return -1;
   }
   unsigned count = runs[0].count;
   for (size_t i = 0; i < n_shards; i++) {
     if (strcmp(runs[i].suite_hash, runs[0].suite_hash)) {
       snprintf(err, err_len, "merge: %s ran another plan than %s (suite, data or codecs differ)",
                shard_dbs[i], shard_dbs[0]);
-      goto done;
+      return -1;
     }
     if (runs[i].count != count) {
       snprintf(err, err_len, "merge: %s is shard %s but %s is shard %s", shard_dbs[i],
                runs[i].shard, shard_dbs[0], runs[0].shard);
-      goto done;
+      return -1;
     }
     for (size_t j = 0; j < i; j++)
       if (runs[j].index == runs[i].index) {
         snprintf(err, err_len, "merge: %s and %s are both shard %s", shard_dbs[j], shard_dbs[i],
                  runs[i].shard);
-        goto done;
+        return -1;
       }
   }
   if (n_shards != count) {
@@ -360,8 +350,27 @@ int merge_shards(const char *out_db, const char *const *shard_dbs, size_t n_shar
     char *m = sb_buf_take(&missing);
     snprintf(err, err_len, "merge: shards missing: %s", m ? m : "?");
     free(m);
-    goto done;
+    return -1;
   }
+  return 0;
+}
+
+int merge_shards(const char *out_db, const char *const *shard_dbs, size_t n_shards,
+                 const char *command, int64_t *run_id, size_t *n_results, char *err,
+                 size_t err_len) {
+  if (!n_shards) {
+    snprintf(err, err_len, "merge: no shard databases given");
+    return -1;
+  }
+  shard_run *runs = calloc(n_shards, sizeof *runs);
+  store *out = NULL;
+  int rc = -1;
+  if (!runs) {
+    snprintf(err, err_len, "out of memory");
+    return -1;
+  }
+  if (read_shards(out_db, shard_dbs, n_shards, runs, err, err_len))
+    goto done;
   if (store_open(out_db, &out, err, err_len))
     goto done;
   int threads = 0;
