@@ -1,6 +1,6 @@
-/* Datasets: CIFAR-10 binary batches, class folders and plain folders (see dataset.h).
+/* Datasets: CIFAR-10 binary batches, class folders and plain folders (see data.h).
  *
- * Layout decisions beyond dataset.h:
+ * Layout decisions beyond data.h:
  *  - Class folders: every non-hidden sub-folder is a class (label = index in strcmp order), so
  *    labels depend only on folder names. A class folder without images is an error (as in
  *    torchvision's ImageFolder): silently dropping it would shift every later label. Image
@@ -18,7 +18,7 @@
  *
  * Everything is built by dataset_open and read-only afterwards, which is what makes the
  * accessors and dataset_load safe to call from many threads. */
-#include "dataset.h"
+#include "data.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -4,7 +4,7 @@
  * to the decoder. To keep setjmp well-defined, everything that changes after setjmp lives in a
  * "job" struct owned by the caller's frame and reached through a pointer (C11 7.13.2.1: only
  * non-volatile locals of the function that called setjmp become indeterminate). */
-#include "image.h"
+#include "data.h"
 
 #include <errno.h>
 #include <fcntl.h>

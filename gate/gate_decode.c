@@ -10,7 +10,7 @@
 
 #include "codec_registry.h"
 #include "gate_internal.h"
-#include "image.h"
+#include "data.h"
 #include "suite.h"
 
 /* A binary PPM (P6): the decoded bytes behind a small header, viewable with any image tool. */

@@ -12,9 +12,8 @@
 #include <unistd.h>
 
 #include "base.h"
-#include "dataset.h"
+#include "data.h"
 #include "gate_internal.h"
-#include "image.h"
 #include "report_fs.h"
 #include "suite.h"
 

@@ -17,7 +17,7 @@
 
 #include "base.h"
 #include "classifier.h"
-#include "dataset.h"
+#include "data.h"
 #include "metrics.h"
 #include "ratectl.h"
 #include "results.h"

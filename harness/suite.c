@@ -9,7 +9,7 @@
 #include <yaml.h>
 
 #include "base.h"
-#include "image.h"
+#include "data.h"
 #include "ynode.h"
 
 #define SUITE_MAX_FILE_BYTES (4u << 20)

@@ -60,7 +60,7 @@ LIBRARIES = {
     # layer 0: no project dependencies at all
     "sb_base": {"dir": "base", "public": ["base/base.h"], "prefixes": ["sb_"], "layer": 0},
     # layer 1: foundations that use at most sb_base
-    "sb_data": {"dir": "data", "public": ["data/dataset.h", "data/image.h"],
+    "sb_data": {"dir": "data", "public": ["data/data.h"],
                 "prefixes": ["data_", "dataset_", "image_"], "layer": 1},
     "sb_metrics": {"dir": "metrics", "public": ["metrics/metrics.h"],
                    "prefixes": ["metrics_"], "layer": 1},

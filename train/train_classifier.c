@@ -14,7 +14,7 @@
 
 #include "checkpoint.h"
 #include "classifier.h"
-#include "dataset.h"
+#include "data.h"
 
 /* Softmax cross-entropy with label smoothing eps (target (1-eps) one-hot + eps/K uniform),
  * averaged over the batch; grad = (softmax - target) / N. Counts top-1 hits. */

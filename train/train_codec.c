@@ -20,7 +20,7 @@
 #include "base.h"
 #include "checkpoint.h"
 #include "classifier.h"
-#include "dataset.h"
+#include "data.h"
 #include "saic_density.h"
 #include "saic_model.h"
 #include "saic_train.h"

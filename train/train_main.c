@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 #include "classifier.h"
-#include "dataset.h"
+#include "data.h"
 #include "train_classifier.h"
 #include "train_codec.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "codec_registry.h"
-#include "image.h"
+#include "data.h"
 #include "saic_codec.h"
 #include "saic_export.h"
 

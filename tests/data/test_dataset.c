@@ -13,7 +13,7 @@
 #include <xxhash.h>
 
 #include "data_test_util.h"
-#include "dataset.h"
+#include "data.h"
 
 static char tmp[512];
 

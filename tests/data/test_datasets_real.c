@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "data_test_util.h"
-#include "dataset.h"
+#include "data.h"
 
 /* NULL-safe: a wrong item count must fail checks, not crash the test. */
 static int name_is(const dataset *ds, size_t i, const char *want) {

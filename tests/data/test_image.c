@@ -10,7 +10,7 @@
 #include <png.h>
 
 #include "data_test_util.h"
-#include "image.h"
+#include "data.h"
 
 static char tmp[512];
 

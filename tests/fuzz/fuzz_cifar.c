@@ -1,11 +1,11 @@
-/* libFuzzer target: the CIFAR-10 binary loader (data/dataset.h) on arbitrary batches. The first
+/* libFuzzer target: the CIFAR-10 binary loader (data/data.h) on arbitrary batches. The first
  * input byte k splits the rest: its first k bytes become batches.meta.txt (the class names),
  * the remainder test_batch.bin. Every item is listed, loaded and hashed; the loader must refuse
  * bad files with a message and never crash. */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dataset.h"
+#include "data.h"
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "codec_registry.h"
-#include "dataset.h"
+#include "data.h"
 #include "metrics.h"
 #include "ratectl.h"
 #include "runner.h"

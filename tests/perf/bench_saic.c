@@ -47,7 +47,7 @@
 
 #include "../saic/saic_codec_test_util.h"
 #include "classifier.h"
-#include "image.h"
+#include "data.h"
 #include "nn.h"
 #include "saic_codec.h"
 #include "saic_export.h"

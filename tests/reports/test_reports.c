@@ -5,7 +5,7 @@
  *   --keep DIR  write the end-to-end report into DIR and keep it (for looking at the page);
  *               by default everything goes into a fresh temporary directory that is removed. */
 #define _XOPEN_SOURCE 700 /* nftw */
-#include "image.h"
+#include "data.h"
 #include "report.h"
 #include "report_fs.h"
 #include "report_test_util.h"
@@ -836,7 +836,7 @@ static void check_csv(sqlite3 *db, const char *dir, const char *file, int64_t da
  * null (a metric with any NULL value is left out), "bpp" sorted, "psnr" = "psnr-rgb";
  * "ms-ssim-rgb" present exactly when want_ms. */
 static void check_json(const char *dir, const char *file, const char *want_name, size_t want_n,
-                       int want_ms, const char *dataset) {
+                       int want_ms, const char *ds_name) {
   char path[4096];
   PATHF(path, "%s/%s", dir, file);
   json_error_t jerr;
@@ -849,7 +849,7 @@ static void check_json(const char *dir, const char *file, const char *want_name,
   CHECK(json_is_object(root));
   CHECK_STR(json_string_value(json_object_get(root, "name")), want_name);
   const char *desc = json_string_value(json_object_get(root, "description"));
-  CHECK(desc && strstr(desc, "run 2") && strstr(desc, dataset));
+  CHECK(desc && strstr(desc, "run 2") && strstr(desc, ds_name));
   json_t *res = json_object_get(root, "results");
   CHECK(json_is_object(res) && json_object_size(res) >= 4);
   const char *key;

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "class_sample.h"
-#include "image.h"
+#include "data.h"
 #include "saic_codec.h"
 #include "saic_codec_test_util.h"
 

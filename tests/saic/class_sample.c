@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
+#include "data.h"
 
 void class_sample_free(class_sample *s) {
   for (int i = 0; i < s->n; i++) {

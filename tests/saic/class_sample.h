@@ -1,5 +1,5 @@
 /* class_sample.h - test and benchmark helper (prefix class_sample_): the first `want` images of
- * a labelled dataset (data/dataset.h) taken round-robin over its classes -- the first image of
+ * a labelled dataset (data/data.h) taken round-robin over its classes -- the first image of
  * every class, then the second of every class, ... (items in name order) -- so that a small
  * sample covers every class. Used by bench_saic_codec and saic_determinism.
  *
@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "image.h"
+#include "data.h"
 
 typedef struct class_sample {
   image_rgb8 *img; /* n decoded images */
