@@ -1,4 +1,4 @@
-/* PNG and JPEG reading/writing for RGB8 images (see image.h).
+/* PNG and JPEG reading/writing for RGB8 images (see data.h).
  *
  * Both libraries report fatal errors through a callback that must not return; we longjmp back
  * to the decoder. To keep setjmp well-defined, everything that changes after setjmp lives in a

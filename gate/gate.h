@@ -18,7 +18,7 @@
  *      most max(tolerance_se * SE, accuracy_floor), SE = sqrt(pA(1-pA)/nA + pB(1-pB)/nB), and
  *      SI_norm by at most max(tolerance_se * SE_agreement, si_norm_tol); each such row also
  *      carries the paired bootstrap 95 % interval of candidate - baseline on the same images
- *      (metrics/paired_bootstrap.h; "ci95_lo"/"ci95_hi" in verdict.json, text in the detail),
+ *      (metrics/metrics.h; "ci95_lo"/"ci95_hi" in verdict.json, text in the detail),
  *      for the reader: the verdict is the rule above;
  *  (d) BD-accuracy (accuracy points at equal log-rate, >= min_bd_accuracy) and BD-rate at equal
  *      accuracy (percent, <= max_bd_rate) against the baseline, on each side's knob points (all

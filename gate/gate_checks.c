@@ -93,7 +93,7 @@ static void add_ci(gate_check *c, const metrics_pboot_ci *ci) {
 
 /* (c) Accuracy and SI_norm at each grid point matched with the baseline. Where both sides scored
  * the same images (always: same database, content hashes checked), the row also gives the
- * paired bootstrap interval of the difference (metrics/paired_bootstrap.h); the verdict itself
+ * paired bootstrap interval of the difference (metrics/metrics.h); the verdict itself
  * stays the binomial rule of gate.h. */
 void gate_check_points(const gate_config *cfg, const gate_side *cand, const gate_side *base,
                        store *db, gate_check_list *l) {

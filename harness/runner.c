@@ -21,7 +21,6 @@
 #include "metrics.h"
 #include "ratectl.h"
 #include "results.h"
-#include "task_metrics.h"
 
 #ifndef SAICBENCH_VERSION
 #define SAICBENCH_VERSION "unknown"

@@ -1,5 +1,5 @@
-/* paired_bootstrap.c - paired bootstrap intervals (see paired_bootstrap.h). */
-#include "paired_bootstrap.h"
+/* paired_bootstrap.c - paired bootstrap intervals (see metrics.h). */
+#include "metrics.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-#include "task_metrics.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <math.h>

@@ -33,7 +33,7 @@
  *
  * When both runs are in one database and scored the same images (equal content hashes), each
  * matched task row also gets the paired bootstrap 95 % interval of B - A for accuracy and
- * SI_norm on the images both scored (metrics/paired_bootstrap.h, images paired by their position
+ * SI_norm on the images both scored (metrics/metrics.h, images paired by their position
  * in the dataset): "ci95" in the JSON, and a line under each flagged row of the table. It is
  * information for the reader; the verdict is the bound above.
  *

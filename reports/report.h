@@ -45,7 +45,7 @@
  *     Every codec against the reference codec (report_options.reference, default the BD
  *     anchor) at each bpp target both have, per task: the difference codec - reference of
  *     accuracy (fraction), SI_norm and mean PSNR (dB) on the images both scored without error,
- *     with its paired bootstrap interval (metrics/paired_bootstrap.h: images resampled with
+ *     with its paired bootstrap interval (metrics/metrics.h: images resampled with
  *     replacement, percentile interval). Columns:
  *       task, reference, codec, bpp_target, n, d_accuracy, d_accuracy_lo, d_accuracy_hi,
  *       d_si_norm, d_si_norm_lo, d_si_norm_hi, d_psnr, d_psnr_lo, d_psnr_hi, level, rounds, seed

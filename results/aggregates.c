@@ -12,7 +12,7 @@
 
 #include "base.h"
 
-#include "task_metrics.h"
+#include "metrics.h"
 
 /* Running sums for one (point, dataset) group; means skip NULLs as SQL AVG does. */
 typedef struct agg {

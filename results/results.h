@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "paired_bootstrap.h"
+#include "metrics.h"
 
 /* ================================================================ store: open, write */
 
@@ -303,7 +303,7 @@ typedef struct results_data {
 int results_load(store *s, int64_t run_id, results_data *d, char *err, size_t err_len);
 void results_data_free(results_data *d);
 
-/* Paired bootstrap intervals (metrics/paired_bootstrap.h) of every codec against codec `ref` at
+/* Paired bootstrap intervals (metrics/metrics.h) of every codec against codec `ref` at
  * each bpp target both have, per task and dataset, from the per-image rows (task_results,
  * task_refs, results, images). rounds = 0: nothing. Fills results_dataset.paired. */
 int results_paired_query(store *s, results_data *d, size_t ref, int rounds, char *err,

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "paired_bootstrap.h"
+#include "metrics.h"
 
 int main(int argc, char **argv) {
   if (argc != 2) {

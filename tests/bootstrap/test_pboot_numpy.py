@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Paired bootstrap (metrics/paired_bootstrap.h) against an independent NumPy implementation.
+"""Paired bootstrap (metrics/metrics.h) against an independent NumPy implementation.
 
 usage: /usr/bin/python3 test_pboot_numpy.py PATH/TO/pboot_cli
 

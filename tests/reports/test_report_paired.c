@@ -15,7 +15,7 @@
 #include "report_test_util.h"
 #include "report_text.h"
 #include "sb_test.h"
-#include "task_metrics.h"
+#include "metrics.h"
 
 enum { N = 60, K = 5, FAILED = 17 };
 

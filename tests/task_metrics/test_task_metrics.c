@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "sb_test.h"
-#include "task_metrics.h"
+#include "metrics.h"
 
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-12)
 
