@@ -1,5 +1,5 @@
-/* checkpoint.c - model files (format in checkpoint.h). */
-#include "checkpoint.h"
+/* checkpoint.c - model files (format in nn.h). */
+#include "nn.h"
 
 #include <errno.h>
 #include <stdio.h>

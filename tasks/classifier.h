@@ -15,7 +15,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "checkpoint.h"
 #include "nn.h"
 
 #ifdef __cplusplus

@@ -30,7 +30,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "checkpoint.h"
 #include "nn.h"
 #include "saic_cdf.h"
 #include "saic_ckpt.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "checkpoint.h"
+#include "nn.h"
 #include "classifier.h"
 #include "data.h"
 

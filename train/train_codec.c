@@ -18,7 +18,7 @@
 #include <xxhash.h>
 
 #include "base.h"
-#include "checkpoint.h"
+#include "nn.h"
 #include "classifier.h"
 #include "data.h"
 #include "saic_density.h"

@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "checkpoint.h"
 #include "nn.h"
 
 #ifdef __cplusplus

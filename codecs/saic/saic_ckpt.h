@@ -2,7 +2,7 @@
  * hash, and reading a model from a training or a codec checkpoint. Writing codec checkpoints
  * (`saicbench export`) is training-side: train/saic_export.h.
  *
- * Codec checkpoint (nn checkpoint format, checkpoint.h):
+ * Codec checkpoint (nn checkpoint format, nn.h):
  *   metadata  arch "saic-codec", codec_format SAIC_CKPT_FORMAT ("3"), n, m, levels (decimal),
  * model_sha256 (64 hex digits, below), tail_mass, max_half_range, source (the training checkpoint's
  *             path), plus the training checkpoint's metadata except arch, created and rng
@@ -29,7 +29,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "checkpoint.h"
 #include "nn.h"
 #include "saic_cdf.h"
 #include "saic_model.h"

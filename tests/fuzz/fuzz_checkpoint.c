@@ -1,4 +1,4 @@
-/* libFuzzer target: checkpoint files (nn/checkpoint.h) and the loaders built on them -- a SAIC
+/* libFuzzer target: checkpoint files (nn/nn.h) and the loaders built on them -- a SAIC
  * codec or training checkpoint (saic_ckpt.h) and a classifier (classifier.h) -- on arbitrary
  * bytes. They must refuse bad input with a message, within bounded memory, never crash.
  * Seed corpus: tests/fuzz/corpus/checkpoint, a training checkpoint and its exported codec
@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "../saic/saic_codec_test_util.h"
-#include "checkpoint.h"
+#include "nn.h"
 #include "classifier.h"
 #include "fuzz_util.h"
 #include "saic_ckpt.h"

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
 #include "nn.h"
 
 enum { N = 4, CIN = 3, H = 16, W = 16, K = 10 };

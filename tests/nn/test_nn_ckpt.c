@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "checkpoint.h"
+#include "nn.h"
 #include "test_nn_common.h"
 
 static char g_dir[64];

@@ -4,7 +4,7 @@
 usage: /usr/bin/python3 test_nn_oracle.py PATH/TO/nn_oracle_cli
 
 The CLI writes its initial weights as an nn checkpoint (parsed here independently from the
-format description in nn/checkpoint.h; the XXH3 checksum is not re-verified in Python) and the
+format description in nn/nn.h; the XXH3 checksum is not re-verified in Python) and the
 results of a train-mode and then an eval-mode forward/backward: logits, loss, input gradient,
 parameter gradients, BN running statistics. Torch runs the same two passes in float32 and in
 float64; every tensor must agree to max|nn - torch| <= 1e-4 * max(max|torch|, 1e-2) for both

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
+#include "nn.h"
 
 #include "test_nn_common.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
+#include "nn.h"
 #include "saic_density.h"
 #include "saic_export.h"
 #include "saic_model.h"

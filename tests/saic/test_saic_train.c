@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
+#include "nn.h"
 #include "classifier.h"
 #include "saic_density.h"
 #include "saic_model.h"

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
+#include "nn.h"
 #include "classifier.h"
 #include "codec_config.h"
 #include "sb_test.h"

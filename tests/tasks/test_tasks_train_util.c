@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
+#include "nn.h"
 #include "sb_test.h"
 #include "train_util.h"
 
