@@ -86,6 +86,10 @@ static const key_def keys[] = {
     {"loss.w_max", K_DOUBLE, OFF(loss.w_max), 0, 0, 1e6},
     {"quant", K_QUANT, OFF(loss.quant), 0, 0, 0},
     {"task_checkpoint", K_PATH, OFF(task_checkpoint), CAP(task_checkpoint), 0, 0},
+    {"task_checkpoint_2", K_PATH, OFF(task_checkpoint_extra[0]), CAP(task_checkpoint_extra[0]), 0,
+     0},
+    {"task_checkpoint_3", K_PATH, OFF(task_checkpoint_extra[1]), CAP(task_checkpoint_extra[1]), 0,
+     0},
     {"init_checkpoint", K_PATH, OFF(init_checkpoint), CAP(init_checkpoint), 0, 0},
     {"augment.flip", K_BOOL, OFF(flip), 0, 0, 0},
     {"augment.crop_pad", K_INT, OFF(crop_pad), 0, 0, 16},
@@ -277,6 +281,18 @@ int saic_codec_cfg_parse(const char *path, const char *text, size_t len, saic_co
   if (seen[k_scale] && !(cfg->loss.beta > 0))
     return config_yaml_fail(err, err_len, path, marks[k_scale],
                             "loss.beta_scale scales loss.beta, which is not set (> 0)");
+  if ((cfg->task_checkpoint_extra[0][0] || cfg->task_checkpoint_extra[1][0]) &&
+      !cfg->task_checkpoint[0]) {
+    snprintf(err, err_len,
+             "%s: task_checkpoint_2/_3 add networks to task_checkpoint, which is "
+             "not set",
+             path);
+    return -1;
+  }
+  if (cfg->task_checkpoint_extra[1][0] && !cfg->task_checkpoint_extra[0][0]) {
+    snprintf(err, err_len, "%s: task_checkpoint_3 without task_checkpoint_2", path);
+    return -1;
+  }
   if (cfg->loss.beta > 0 && cfg->loss.gamma > 0)
     return config_yaml_fail(err, err_len, path, marks[k_beta],
                             "loss.beta: give either loss.beta (task weight = beta * lambda) or "

@@ -38,6 +38,10 @@ typedef struct saic_codec_cfg {
    * round-robin level step with a step at a knob drawn uniformly from [0, levels - 1]. */
   bool continuous_knob;
   char task_checkpoint[4096]; /* resolved path; "" = none (then alpha = gamma = 0) */
+  /* task_checkpoint_2, task_checkpoint_3: more task networks whose cross-entropies and input
+   * gradients are averaged with T's in the loss (saic_train_step_multi); "" = none. T
+   * (task_checkpoint) alone scores the trainer's evaluation. */
+  char task_checkpoint_extra[2][4096];
   /* resolved path of a training checkpoint (arch saic-fp, same n, m, levels) whose networks,
    * gains and densities a new run starts from (fine-tuning; the optimiser starts fresh); "" =
    * random initialisation. Ignored by --resume, which continues its own last.ckpt. */

@@ -60,7 +60,7 @@ void saic_train_gsw_weights(float *s, int n, int h, int w, const saic_loss_cfg *
 }
 
 typedef struct bufs {
-  float *ys, *yt, *yd, *yin, *gy, *grate, *gx, *W, *s, *g, *gorig, *lg;
+  float *ys, *yt, *yd, *yin, *gy, *grate, *gx, *W, *s, *g, *gorig, *gtmp, *lg;
   double *gstep; /* d(rate)/d(bin width) per channel */
   int *top;
 } bufs;
@@ -77,6 +77,7 @@ static void bufs_free(bufs *b) {
   free(b->s);
   free(b->g);
   free(b->gorig);
+  free(b->gtmp);
   free(b->gstep);
   free(b->lg);
 }
@@ -118,10 +119,55 @@ double saic_train_task_weight(const saic_loss_cfg *cfg, double knob) {
   return cfg->beta * scale * saic_train_lambda_at(cfg, knob);
 }
 
+/* The task term's loss and input gradient averaged over the networks: g = (1/K) sum_j
+ * d CE_j / d x_in, losses[i] = (1/K) sum_j CE_j(i); probs: the first network's. tmp: nx floats
+ * of scratch when K > 1. */
+static int task_gradient(classifier *const *tasks, int n_tasks, const float *x_in,
+                         const int *labels, int n, size_t nx, float *g, float *tmp, double *losses,
+                         float *probs, nn_err *err) {
+  int rc = classifier_input_gradient(tasks[0], x_in, labels, n, g, losses, probs, err);
+  if (rc != NN_OK || n_tasks == 1)
+    return rc;
+  double *more = losses ? malloc((size_t)n * sizeof *more) : NULL;
+  if (losses && !more)
+    return nn_err_set(err, NN_E_NOMEM, "saic_train_step: out of memory");
+  for (int j = 1; j < n_tasks && rc == NN_OK; j++) {
+    rc = classifier_input_gradient(tasks[j], x_in, labels, n, tmp, more, NULL, err);
+    for (size_t k = 0; rc == NN_OK && k < nx; k++)
+      g[k] += tmp[k];
+    for (int i = 0; rc == NN_OK && losses && i < n; i++)
+      losses[i] += more[i];
+  }
+  free(more);
+  const float inv = 1.0f / (float)n_tasks;
+  for (size_t k = 0; rc == NN_OK && k < nx; k++)
+    g[k] *= inv;
+  for (int i = 0; rc == NN_OK && losses && i < n; i++)
+    losses[i] /= n_tasks;
+  return rc;
+}
+
 int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, const float *x,
                     const int *labels, int n, double knob, nn_rng *rng, saic_step_stats *st,
                     nn_err *err) {
+  classifier *tasks[1] = {task};
+  return saic_train_step_multi(m, tasks, task ? 1 : 0, cfg, x, labels, n, knob, rng, st, err);
+}
+
+int saic_train_step_multi(saic_model *m, classifier *const *tasks, int n_tasks,
+                          const saic_loss_cfg *cfg, const float *x, const int *labels, int n,
+                          double knob, nn_rng *rng, saic_step_stats *st, nn_err *err) {
   memset(st, 0, sizeof *st);
+  classifier *task = n_tasks > 0 ? tasks[0] : NULL;
+  if (n_tasks < 0 || n_tasks > SAIC_TRAIN_MAX_TASKS)
+    return nn_err_set(err, NN_E_ARG, "saic_train_step: %d task networks (at most %d)", n_tasks,
+                      SAIC_TRAIN_MAX_TASKS);
+  for (int j = 1; j < n_tasks; j++)
+    if (!tasks[j] || classifier_num_classes(tasks[j]) != classifier_num_classes(task))
+      return nn_err_set(err, NN_E_ARG,
+                        "saic_train_step: task network %d missing or with "
+                        "another class count",
+                        j + 1);
   st->ce = st->accuracy = NAN;
   const saic_model_cfg *mc = saic_model_config(m);
   const int M = mc->m;
@@ -162,10 +208,11 @@ int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, c
   b.W = malloc((size_t)n * hw * sizeof(float));
   b.s = malloc((size_t)n * hw * sizeof(float));
   b.g = malloc(nx * sizeof(float));
+  b.gtmp = n_tasks > 1 ? malloc(nx * sizeof(float)) : NULL;
   b.gorig = cfg->gsw_on_original && cfg->alpha > 0 ? malloc(nx * sizeof(float)) : NULL;
   int rc = NN_OK;
   if (!b.ys || !b.yt || !b.yd || !b.yin || !b.gy || !b.grate || !b.gx || !b.W || !b.s || !b.g ||
-      (cfg->gsw_on_original && cfg->alpha > 0 && !b.gorig)) {
+      (cfg->gsw_on_original && cfg->alpha > 0 && !b.gorig) || (n_tasks > 1 && !b.gtmp)) {
     rc = nn_err_set(err, NN_E_NOMEM, "saic_train_step: out of memory");
     goto done;
   }
@@ -241,7 +288,7 @@ int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, c
       rc = nn_err_set(err, NN_E_NOMEM, "saic_train_step: out of memory");
       goto done;
     }
-    rc = classifier_input_gradient(task, xh, labels, n, b.g, losses, probs, err);
+    rc = task_gradient(tasks, n_tasks, xh, labels, n, nx, b.g, b.gtmp, losses, probs, err);
     int correct = 0, K = classifier_num_classes(task);
     for (int i = 0; rc == NN_OK && i < n; i++) {
       ce_sum += losses[i];
@@ -258,8 +305,8 @@ int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, c
       goto done;
     st->ce = ce_sum / n;
     st->accuracy = (double)correct / n;
-    if (b.gorig &&
-        (rc = classifier_input_gradient(task, x, labels, n, b.gorig, NULL, NULL, err)) != NN_OK)
+    if (b.gorig && (rc = task_gradient(tasks, n_tasks, x, labels, n, nx, b.gorig, b.gtmp, NULL,
+                                       NULL, err)) != NN_OK)
       goto done;
   }
   if (cfg->alpha > 0) {

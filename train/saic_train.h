@@ -27,7 +27,7 @@
 #include "nn.h"
 #include "saic_model.h"
 
-enum { SAIC_TRAIN_MAX_LEVELS = 16 };
+enum { SAIC_TRAIN_MAX_LEVELS = 16, SAIC_TRAIN_MAX_TASKS = 4 };
 
 typedef enum saic_quant { SAIC_QUANT_NOISE = 0, SAIC_QUANT_STE = 1 } saic_quant;
 
@@ -41,10 +41,10 @@ typedef struct saic_loss_cfg {
    * zeroed config): 1 at every level. Lets the task term fade at the high rates, where the MSE
    * codec already keeps what the classifier needs. */
   double beta_scale[SAIC_TRAIN_MAX_LEVELS];
-  int gsw_on_original;                  /* compute g at x instead of x_hat */
-  int smooth;                           /* box filter side for s (odd; 0 or 1: none) */
-  double w_max;                         /* clamp W to [0, w_max]; 0: no clamp */
-  saic_quant quant;                     /* what the decoder sees in training */
+  int gsw_on_original; /* compute g at x instead of x_hat */
+  int smooth;          /* box filter side for s (odd; 0 or 1: none) */
+  double w_max;        /* clamp W to [0, w_max]; 0: no clamp */
+  saic_quant quant;    /* what the decoder sees in training */
 } saic_loss_cfg;
 
 typedef struct saic_step_stats {
@@ -66,6 +66,15 @@ typedef struct saic_step_stats {
 int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, const float *x,
                     const int *labels, int n, double knob, nn_rng *rng, saic_step_stats *st,
                     nn_err *err);
+
+/* The same with several task networks (the seed's "several task networks" direction): the task
+ * term is the mean of their cross-entropies, CE = (1/K) sum_j CE(T_j(x_hat), y), and the GSW
+ * saliency g the mean of their input gradients. tasks[0] is T (its accuracy is reported); all
+ * K <= SAIC_TRAIN_MAX_TASKS networks take the model's image size and have the same class count.
+ * K = 1 is exactly saic_train_step. */
+int saic_train_step_multi(saic_model *m, classifier *const *tasks, int n_tasks,
+                          const saic_loss_cfg *cfg, const float *x, const int *labels, int n,
+                          double knob, nn_rng *rng, saic_step_stats *st, nn_err *err);
 
 /* The neighbouring levels l0 <= l1 of knob (clamped to [0, levels - 1]) and its fraction t:
  * knob = (1 - t) l0 + t l1. */

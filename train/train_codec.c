@@ -18,9 +18,9 @@
 #include <xxhash.h>
 
 #include "base.h"
-#include "nn.h"
 #include "classifier.h"
 #include "data.h"
+#include "nn.h"
 #include "saic_density.h"
 #include "saic_model.h"
 #include "saic_train.h"
@@ -77,6 +77,8 @@ typedef struct trainer {
   const saic_codec_cfg *cfg;
   saic_model *model, *eval_model;
   classifier *task;
+  classifier *task_extra[2]; /* task_checkpoint_2, _3 (NULL when not given) */
+  int n_tasks;               /* 1 + the extra ones when task is set, else 0 */
   nn_optim *opt_enc, *opt_dec;
   nn_rng rng;
   int threads, w, h;
@@ -85,6 +87,7 @@ typedef struct trainer {
   long step; /* optimiser steps completed */
   double train_seconds;
   char task_sha[65];
+  char task_extra_sha[2][65];
   char init_sha[65]; /* of cfg->init_checkpoint, when set */
   char eval_text[1024];
   int evaluated;
@@ -93,7 +96,7 @@ typedef struct trainer {
 
 /* Metadata of both checkpoints. Values point into `store` or the trainer. */
 typedef struct meta_set {
-  nn_kv kv[32];
+  nn_kv kv[40];
   int n;
   char store[12][1024];
 } meta_set;
@@ -127,6 +130,13 @@ static void build_meta(const trainer *t, const saic_codec_train_opts *o, meta_se
     m->kv[m->n++] = (nn_kv){"task_sha256", t->task_sha};
     m->kv[m->n++] = (nn_kv){"task_arch", classifier_get_arch(t->task)->name};
   }
+  static const char *const extra_keys[2][2] = {{"task_2_checkpoint", "task_2_sha256"},
+                                               {"task_3_checkpoint", "task_3_sha256"}};
+  for (int j = 0; j < 2; j++)
+    if (t->task_extra[j]) {
+      m->kv[m->n++] = (nn_kv){extra_keys[j][0], c->task_checkpoint_extra[j]};
+      m->kv[m->n++] = (nn_kv){extra_keys[j][1], t->task_extra_sha[j]};
+    }
   if (c->init_checkpoint[0]) {
     m->kv[m->n++] = (nn_kv){"init_checkpoint", c->init_checkpoint};
     m->kv[m->n++] = (nn_kv){"init_sha256", t->init_sha};
@@ -286,6 +296,17 @@ static int restore_last(trainer *t, const char *path, const saic_codec_train_opt
                     path, th ? nn_ckpt_meta(ck, "task_checkpoint") : "(none)", th ? th : "-",
                     t->task ? c->task_checkpoint : "(none)", t->task ? t->task_sha : "-");
     goto out;
+  }
+  for (int j = 0; j < 2; j++) {
+    const char *key = j ? "task_3_sha256" : "task_2_sha256", *eh = nn_ckpt_meta(ck, key);
+    if ((eh != NULL) != (t->task_extra[j] != NULL) || (eh && strcmp(eh, t->task_extra_sha[j]))) {
+      rc = nn_err_set(err, NN_E_FORMAT,
+                      "cannot resume: %s: trained with another task network %d (%s) than the "
+                      "configuration gives (%s)",
+                      path, j + 2, eh ? eh : "none",
+                      t->task_extra[j] ? t->task_extra_sha[j] : "none");
+      goto out;
+    }
   }
   const char *thr = nn_ckpt_meta(ck, "threads");
   if (o->log && thr && atoi(thr) != t->threads)
@@ -502,6 +523,23 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
                      cfg->task_checkpoint, a->in_w, a->in_h, train->w, train->h);
       goto done;
     }
+    t.n_tasks = 1;
+    for (int j = 0; j < 2 && cfg->task_checkpoint_extra[j][0]; j++) {
+      const char *ep = cfg->task_checkpoint_extra[j];
+      if ((rc = sha256_file(ep, t.task_extra_sha[j], err)) != NN_OK ||
+          (rc = classifier_load(ep, t.threads, &t.task_extra[j], err)) != NN_OK)
+        goto done;
+      const classifier_arch *ea = classifier_get_arch(t.task_extra[j]);
+      if (ea->in_w != a->in_w || ea->in_h != a->in_h || ea->num_classes != a->num_classes) {
+        rc = nn_err_set(err, NN_E_SHAPE,
+                        "%s: task network %d takes %dx%d images and %d classes, T takes %dx%d "
+                        "and %d",
+                        ep, j + 2, ea->in_w, ea->in_h, ea->num_classes, a->in_w, a->in_h,
+                        a->num_classes);
+        goto done;
+      }
+      t.n_tasks++;
+    }
     for (size_t i = 0; train->labels && i < train->n; i++)
       if (train->labels[i] < 0 || train->labels[i] >= a->num_classes) {
         rc = nn_err_set(err, NN_E_ARG, "training label %d of item %zu is outside [0, %d)",
@@ -617,8 +655,9 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
         lc.lambda[l] = t.lambda[l];
       const float lr = nn_lr_at(&sched, t.step);
       saic_step_stats st;
-      if ((rc = saic_train_step(t.model, t.task, &lc, x->data, labels, B, knob, &t.rng, &st,
-                                err)) != NN_OK)
+      classifier *const tasks[3] = {t.task, t.task_extra[0], t.task_extra[1]};
+      if ((rc = saic_train_step_multi(t.model, tasks, t.n_tasks, &lc, x->data, labels, B, knob,
+                                      &t.rng, &st, err)) != NN_OK)
         goto done;
       if (!isfinite(st.loss)) {
         rc = nn_err_set(err, NN_E_STATE,
@@ -752,6 +791,8 @@ done:
   saic_model_free(t.model);
   saic_model_free(t.eval_model);
   classifier_free(t.task);
+  classifier_free(t.task_extra[0]);
+  classifier_free(t.task_extra[1]);
   return rc;
 }
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nn.h"
 #include "classifier.h"
+#include "nn.h"
 #include "saic_density.h"
 #include "saic_model.h"
 #include "saic_train.h"
@@ -104,6 +104,78 @@ static void test_gsw_weights(void) {
         "smoothed weights %g %g %g", W5[0], W5[6], W5[12]);
 }
 
+/* The gradients of every parameter of m after one step with `tasks` (noise seed fixed), appended
+ * in parameter order into out (malloc()ed, *n values). */
+static float *grads_after(saic_model *m, classifier *const *tasks, int n_tasks,
+                          const saic_loss_cfg *cfg, const float *x, const int *labels, double knob,
+                          saic_step_stats *st, size_t *n) {
+  nn_rng r;
+  nn_rng_seed(&r, 99);
+  nn_err e = {0};
+  CHECK(saic_train_step_multi(m, tasks, n_tasks, cfg, x, labels, B, knob, &r, st, &e) == NN_OK,
+        "%s", e.msg);
+  size_t total = 0;
+  nn_net *nets[2] = {saic_model_encoder(m), saic_model_decoder(m)};
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(nets[k]); i++)
+      total += nn_tensor_numel(&nn_net_param(nets[k], i)->grad);
+  float *out = malloc(total * sizeof *out);
+  size_t o = 0;
+  for (int k = 0; out && k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(nets[k]); i++) {
+      const nn_param *p = nn_net_param(nets[k], i);
+      memcpy(out + o, p->grad.data, nn_tensor_numel(&p->grad) * sizeof *out);
+      o += nn_tensor_numel(&p->grad);
+    }
+  *n = total;
+  return out;
+}
+
+/* Several task networks: the task term is the mean of their cross-entropies and the task
+ * gradient the mean of theirs, so with alpha = 0 (no saliency weights) a step with {A, B}
+ * equals the mean of a step with A and a step with B, term by term and gradient by gradient
+ * (each single-network step being checked against finite differences above). */
+static void test_several_tasks(saic_model *m, classifier *a, classifier *b, saic_loss_cfg cfg,
+                               const float *x, const int *labels) {
+  cfg.alpha = 0;
+  cfg.gamma = 0;
+  cfg.beta = 3.0;
+  saic_step_stats sa, sb, sab, s1;
+  size_t na, nb, nab, n1;
+  classifier *ta[1] = {a}, *tb[1] = {b}, *tab[2] = {a, b};
+  float *ga = grads_after(m, ta, 1, &cfg, x, labels, 0.35, &sa, &na);
+  float *gb = grads_after(m, tb, 1, &cfg, x, labels, 0.35, &sb, &nb);
+  float *gab = grads_after(m, tab, 2, &cfg, x, labels, 0.35, &sab, &nab);
+  CHECK(ga && gb && gab && na == nb && na == nab);
+  CHECK(fabs(sa.ce - sb.ce) > 1e-3, "the two networks must differ for this test (%g, %g)", sa.ce,
+        sb.ce);
+  CHECK(fabs(sab.ce - 0.5 * (sa.ce + sb.ce)) < 1e-6 * sab.ce, "ce %g vs %g, %g", sab.ce, sa.ce,
+        sb.ce);
+  CHECK(fabs(sab.loss - 0.5 * (sa.loss + sb.loss)) < 1e-6 * sab.loss, "loss %g vs %g, %g", sab.loss,
+        sa.loss, sb.loss);
+  CHECK(sab.accuracy == sa.accuracy, "the accuracy reported is the first network's");
+  double worst = 0, scale = 0;
+  for (size_t i = 0; ga && gb && gab && i < na; i++) {
+    const double want = 0.5 * ((double)ga[i] + (double)gb[i]);
+    worst = fmax(worst, fabs((double)gab[i] - want));
+    scale = fmax(scale, fabs(want));
+  }
+  CHECK(worst <= 1e-4 * scale, "gradient off the mean of the two by %g (scale %g)", worst, scale);
+  /* One network through the multi entry point is exactly saic_train_step. */
+  float *g1 = grads_after(m, ta, 1, &cfg, x, labels, 0.35, &s1, &n1);
+  CHECK(g1 && ga && n1 == na && memcmp(g1, ga, na * sizeof *g1) == 0 && s1.loss == sa.loss);
+  nn_rng r;
+  nn_rng_seed(&r, 99);
+  saic_step_stats st;
+  nn_err e = {0};
+  CHECK(saic_train_step(m, a, &cfg, x, labels, B, 0.35, &r, &st, &e) == NN_OK && st.loss == sa.loss,
+        "saic_train_step and the multi step with one network differ");
+  free(ga);
+  free(gb);
+  free(gab);
+  free(g1);
+}
+
 int main(void) {
   test_gsw_weights();
   char path[] = "/tmp/saicbench_saic_train_XXXXXX";
@@ -118,6 +190,12 @@ int main(void) {
   nn_net_free(net);
   classifier *task = NULL;
   CHECK(classifier_load(path, 1, &task, &e) == NN_OK, "%s", e.msg);
+  /* A second task network, other weights (test_several_tasks). */
+  net = classifier_build_net(classifier_arch_find("convnet-tiny"), 1, 11, &logits, &e);
+  CHECK(net && nn_ckpt_save(path, net, meta, 3, &e) == NN_OK, "%s", e.msg);
+  nn_net_free(net);
+  classifier *task2 = NULL;
+  CHECK(classifier_load(path, 1, &task2, &e) == NN_OK, "%s", e.msg);
   unlink(path);
 
   saic_model_cfg mc = {8, 6, 2};
@@ -204,6 +282,9 @@ int main(void) {
     CHECK(saic_train_step(m, task, &cfg, x, labels, B, 1.5, &r, &st, &e2) == NN_E_ARG,
           "knob above the top level accepted");
   }
+  if (task2)
+    test_several_tasks(m, task, task2, cfg, x, labels);
+  classifier_free(task2);
   free(x);
   saic_model_free(m);
   classifier_free(task);

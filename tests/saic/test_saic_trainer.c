@@ -17,9 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "nn.h"
 #include "classifier.h"
 #include "codec_config.h"
+#include "nn.h"
 #include "sb_test.h"
 #include "train_codec.h"
 
@@ -209,6 +209,10 @@ static void test_config_errors(void) {
   expect_error("lambdas: [1, 2, 3, 4]\nloss: {beta: 1, beta_scale: [1, 1, 0, 1]}\n"
                "task_checkpoint: t.ckpt\n",
                "bad.yaml:2:36: loss.beta_scale: 0 is out of range");
+  expect_error("lambdas: [1, 2, 3, 4]\ntask_checkpoint_2: t2.ckpt\n",
+               "bad.yaml: task_checkpoint_2/_3 add networks to task_checkpoint, which is not set");
+  expect_error("lambdas: [1, 2, 3, 4]\ntask_checkpoint: t.ckpt\ntask_checkpoint_3: t3.ckpt\n",
+               "bad.yaml: task_checkpoint_3 without task_checkpoint_2");
   expect_error("lambdas: [1, 2, 3, 4]\nknob_sampling: random\n",
                "bad.yaml:2:16: knob_sampling: expected levels or continuous");
   expect_error("epochs: 2\n", "bad.yaml: lambdas (one per level, model.levels = 4) is required");
@@ -384,6 +388,33 @@ int main(void) {
   CHECK(rc != NN_OK && strstr(e.msg, "init_checkpoint") && strstr(e.msg, a) &&
             strstr(e.msg, "model n 8"),
         "message: %s", e.msg);
+
+  /* A second task network (task_checkpoint_2): trained with both, recorded in the metadata, and
+   * a resume without it is refused. */
+  char path2[400], outF[256];
+  snprintf(path2, sizeof path2, "%s/task2.ckpt", dir);
+  net = classifier_build_net(classifier_arch_find("convnet-tiny"), 1, 11, &logits, &e);
+  CHECK(net && nn_ckpt_save(path2, net, meta, 3, &e) == NN_OK, "%s", e.msg);
+  nn_net_free(net);
+  snprintf(outF, sizeof outF, "%s/f", dir);
+  saic_codec_cfg two = cfg;
+  snprintf(two.task_checkpoint_extra[0], sizeof two.task_checkpoint_extra[0], "%s", path2);
+  rc = run(&two, &d, outF, false, 1, &rb, &e);
+  CHECK(rc == NN_OK && rb.epochs_done == 1 && isfinite(rb.last_epoch_loss), "%s", e.msg);
+  snprintf(b, sizeof b, "%s/last.ckpt", outF);
+  ck = NULL;
+  CHECK(nn_ckpt_read(b, &ck, &e) == NN_OK, "%s", e.msg);
+  if (ck) {
+    const char *p2 = nn_ckpt_meta(ck, "task_2_checkpoint"), *s2 = nn_ckpt_meta(ck, "task_2_sha256");
+    CHECK(p2 && strcmp(p2, path2) == 0 && s2 && strlen(s2) == 64, "metadata %s %s", p2 ? p2 : "-",
+          s2 ? s2 : "-");
+    nn_ckpt_free(ck);
+  }
+  rc = run(&cfg, &d, outF, true, 0, &rb, &e);
+  CHECK(rc != NN_OK && strstr(e.msg, "cannot resume") && strstr(e.msg, "task network 2"),
+        "message: %s", e.msg);
+  rc = run(&two, &d, outF, true, 0, &rb, &e);
+  CHECK(rc == NN_OK && rb.epochs_done == 2, "%s", e.msg);
 
   free(rgb);
   char cmd[128];
