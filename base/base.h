@@ -48,6 +48,9 @@ int sb_sha256_file(const char *path, char out[65], char *err, size_t err_len);
  * that callers can `return sb_errf(...)`. */
 int sb_errf(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* strerror(e) into buf (len bytes), thread-safe (XSI strerror_r); "error N" when unknown. */
+const char *sb_errno_text(int e, char *buf, size_t len);
+
 /* The one boolean spelling of every input (suites, codec settings, gate options, training
  * configurations): true/false, yes/no, on/off, 1/0, letters in any case. Returns 0 with *out
  * set, or -1 (out untouched) for anything else, NULL included. */

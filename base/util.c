@@ -43,6 +43,12 @@ int sb_errf(char *err, size_t err_len, const char *fmt, ...) {
   return -1;
 }
 
+const char *sb_errno_text(int e, char *buf, size_t len) {
+  if (strerror_r(e, buf, len) != 0)
+    snprintf(buf, len, "error %d", e);
+  return buf;
+}
+
 int sb_parse_bool(const char *s, int *out) {
   static const char *const yes[] = {"true", "yes", "on", "1"};
   static const char *const no[] = {"false", "no", "off", "0"};

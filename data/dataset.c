@@ -20,6 +20,8 @@
  * accessors and dataset_load safe to call from many threads. */
 #include "data.h"
 
+#include "base.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -59,22 +61,6 @@ struct dataset {
   uint8_t *batches[CIFAR_MAX_BATCHES];
   size_t n_batches;
 };
-
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t err_len,
-                                                          const char *fmt, ...) {
-  if (!err || !err_len)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, err_len, fmt, ap);
-  va_end(ap);
-}
-
-static const char *errno_text(int e, char *buf, size_t len) {
-  if (strerror_r(e, buf, len) != 0)
-    snprintf(buf, len, "error %d", e);
-  return buf;
-}
 
 static char *str_dup(const char *s) {
   size_t n = strlen(s) + 1;
@@ -147,7 +133,7 @@ static int list_dir(const char *path, dir_list *out, char *err, size_t err_len) 
   memset(out, 0, sizeof *out);
   DIR *d = opendir(path);
   if (!d) {
-    set_err(err, err_len, "%s: cannot open folder: %s", path, errno_text(errno, eb, sizeof eb));
+    sb_errf(err, err_len, "%s: cannot open folder: %s", path, sb_errno_text(errno, eb, sizeof eb));
     return -1;
   }
   for (;;) {
@@ -155,7 +141,8 @@ static int list_dir(const char *path, dir_list *out, char *err, size_t err_len) 
     struct dirent *de = readdir(d);
     if (!de) {
       if (errno) {
-        set_err(err, err_len, "%s: cannot read folder: %s", path, errno_text(errno, eb, sizeof eb));
+        sb_errf(err, err_len, "%s: cannot read folder: %s", path,
+                sb_errno_text(errno, eb, sizeof eb));
         goto fail;
       }
       break;
@@ -195,7 +182,7 @@ static int list_dir(const char *path, dir_list *out, char *err, size_t err_len) 
     qsort(out->e, out->n, sizeof *out->e, dir_entry_cmp);
   return 0;
 oom:
-  set_err(err, err_len, "%s: out of memory listing the folder", path);
+  sb_errf(err, err_len, "%s: out of memory listing the folder", path);
 fail:
   closedir(d);
   dir_list_free(out);
@@ -299,7 +286,7 @@ static int open_image_folder(const char *root, const dir_list *top, dataset **ou
   int rc = -1;
   size_t listed = 0, dirs_with_images = 0;
   if (!subs || !class_names) {
-    set_err(err, err_len, "%s: out of memory", root);
+    sb_errf(err, err_len, "%s: out of memory", root);
     goto done;
   }
   for (size_t i = 0; i < top->n; i++) {
@@ -307,7 +294,7 @@ static int open_image_folder(const char *root, const dir_list *top, dataset **ou
       continue;
     char *sub = path_join(root, top->e[i].name);
     if (!sub) {
-      set_err(err, err_len, "%s: out of memory", root);
+      sb_errf(err, err_len, "%s: out of memory", root);
       goto done;
     }
     int lrc = list_dir(sub, &subs[listed], err, err_len);
@@ -321,12 +308,12 @@ static int open_image_folder(const char *root, const dir_list *top, dataset **ou
 
   if (dirs_with_images > 0) {
     if (n_dirs > INT_MAX) {
-      set_err(err, err_len, "%s: too many class folders", root);
+      sb_errf(err, err_len, "%s: too many class folders", root);
       goto done;
     }
     for (size_t c = 0; c < n_dirs; c++)
       if (count_images(&subs[c]) == 0) {
-        set_err(err, err_len,
+        sb_errf(err, err_len,
                 "%s: class folder '%s' holds no images (every sub-folder is a class; remove or "
                 "hide it with a leading '.')",
                 root, class_names[c]);
@@ -343,7 +330,7 @@ static int open_image_folder(const char *root, const dir_list *top, dataset **ou
       goto oom;
   } else {
     int has_splits = dir_find(top, "train", ENTRY_DIR) || dir_find(top, "test", ENTRY_DIR);
-    set_err(err, err_len, "%s: no images found (*.png, *.jpg, *.jpeg)%s", root,
+    sb_errf(err, err_len, "%s: no images found (*.png, *.jpg, *.jpeg)%s", root,
             has_splits ? "; it has train/test sub-folders: give a split, e.g. 'test'" : "");
     goto done;
   }
@@ -352,7 +339,7 @@ static int open_image_folder(const char *root, const dir_list *top, dataset **ou
   rc = 0;
   goto done;
 oom:
-  set_err(err, err_len, "%s: out of memory", root);
+  sb_errf(err, err_len, "%s: out of memory", root);
 done:
   dataset_close(ds);
   for (size_t i = 0; i < listed; i++)
@@ -377,7 +364,7 @@ static int cifar_read_meta(dataset *ds, const char *path, char *err, size_t err_
   char *text = malloc(size + 1); /* a copy with room to NUL-terminate the last line */
   size_t pos = 0;
   if (!text) {
-    set_err(err, err_len, "%s: out of memory", path);
+    sb_errf(err, err_len, "%s: out of memory", path);
     goto done;
   }
   memcpy(text, data, size);
@@ -393,22 +380,22 @@ static int cifar_read_meta(dataset *ds, const char *path, char *err, size_t err_
     if (end == start)
       continue;
     if (memchr(text + start, '\0', end - start)) {
-      set_err(err, err_len, "%s: not a text file (NUL byte)", path);
+      sb_errf(err, err_len, "%s: not a text file (NUL byte)", path);
       goto done;
     }
     if (n == 256) {
-      set_err(err, err_len, "%s: more than 256 class names (labels are one byte)", path);
+      sb_errf(err, err_len, "%s: more than 256 class names (labels are one byte)", path);
       goto done;
     }
     text[end] = '\0';
     names[n++] = text + start;
   }
   if (n == 0) {
-    set_err(err, err_len, "%s: no class names", path);
+    sb_errf(err, err_len, "%s: no class names", path);
     goto done;
   }
   if (set_classes(ds, names, n)) {
-    set_err(err, err_len, "%s: out of memory", path);
+    sb_errf(err, err_len, "%s: out of memory", path);
     goto done;
   }
   rc = 0;
@@ -424,14 +411,14 @@ static int cifar_add_batch(dataset *ds, const char *path, const char *base, char
   uint8_t *data;
   size_t size;
   if (ds->n_batches == CIFAR_MAX_BATCHES) {
-    set_err(err, err_len, "%s: too many batch files", path);
+    sb_errf(err, err_len, "%s: too many batch files", path);
     return -1;
   }
   if (image_read_file(path, CIFAR_MAX_BATCH_BYTES, &data, &size, err, err_len))
     return -1;
   ds->batches[ds->n_batches++] = data; /* owned by ds from here on */
   if (size == 0 || size % CIFAR_RECORD) {
-    set_err(err, err_len,
+    sb_errf(err, err_len,
             "%s: not a CIFAR-10 batch: size %zu is not a positive multiple of the %d-byte "
             "record (truncated?)",
             path, size, CIFAR_RECORD);
@@ -441,7 +428,7 @@ static int cifar_add_batch(dataset *ds, const char *path, const char *base, char
   for (size_t r = 0; r < n; r++) {
     const uint8_t *rec = data + r * CIFAR_RECORD;
     if (rec[0] >= ds->num_classes) {
-      set_err(err, err_len, "%s: record %zu has label %d but there are only %d classes", path, r,
+      sb_errf(err, err_len, "%s: record %zu has label %d but there are only %d classes", path, r,
               rec[0], ds->num_classes);
       return -1;
     }
@@ -450,7 +437,7 @@ static int cifar_add_batch(dataset *ds, const char *path, const char *base, char
     if (name)
       snprintf(name, len, "%s:%zu", base, r);
     if (add_item(ds, name, rec[0], rec)) {
-      set_err(err, err_len, "%s: out of memory", path);
+      sb_errf(err, err_len, "%s: out of memory", path);
       return -1;
     }
   }
@@ -462,17 +449,17 @@ static int cifar_load_classes(dataset *ds, const char *dir, char *err, size_t er
   struct stat st;
   int rc;
   if (!meta) {
-    set_err(err, err_len, "%s: out of memory", dir);
+    sb_errf(err, err_len, "%s: out of memory", dir);
     return -1;
   }
   char eb[128];
   if (stat(meta, &st) == 0) {
     rc = cifar_read_meta(ds, meta, err, err_len);
   } else if (errno != ENOENT) { /* there but unusable: do not fall back silently */
-    set_err(err, err_len, "%s: %s", meta, errno_text(errno, eb, sizeof eb));
+    sb_errf(err, err_len, "%s: %s", meta, sb_errno_text(errno, eb, sizeof eb));
     rc = -1;
   } else if ((rc = set_classes(ds, cifar10_default_classes, 10))) {
-    set_err(err, err_len, "%s: out of memory", dir);
+    sb_errf(err, err_len, "%s: out of memory", dir);
   }
   free(meta);
   return rc;
@@ -495,7 +482,7 @@ static int open_cifar_file(const char *path, const char *split, dataset **out, c
   int kind = cifar_batch_split(base);
   if (split &&
       !((!strcmp(split, "test") && kind == 't') || (!strcmp(split, "train") && kind == 'r'))) {
-    set_err(err, err_len, "%s: split '%s' does not match this batch file", path, split);
+    sb_errf(err, err_len, "%s: split '%s' does not match this batch file", path, split);
     return -1;
   }
   char *dir = slash ? malloc((size_t)(slash - path) + 2) : str_dup(".");
@@ -507,7 +494,7 @@ static int open_cifar_file(const char *path, const char *split, dataset **out, c
   dataset *ds = dir ? dataset_new(DATASET_CIFAR_BINARY, path) : NULL;
   if (!ds) {
     free(dir);
-    set_err(err, err_len, "%s: out of memory", path);
+    sb_errf(err, err_len, "%s: out of memory", path);
     return -1;
   }
   int rc = cifar_load_classes(ds, dir, err, err_len);
@@ -527,7 +514,7 @@ static int open_cifar_dir(const char *root, const dir_list *top, const char *spl
   int want_train = !split || !strcmp(split, "train");
   int want_test = !split || !strcmp(split, "test");
   if (!want_train && !want_test) {
-    set_err(err, err_len,
+    sb_errf(err, err_len,
             "%s: unknown split '%s' for a CIFAR-10 binary folder (use 'test', 'train' or none)",
             root, split);
     return -1;
@@ -546,14 +533,14 @@ static int open_cifar_dir(const char *root, const dir_list *top, const char *spl
         continue;
       }
       if (gap >= 0) {
-        set_err(err, err_len, "%s: %s is missing but %s exists (incomplete copy?)", root,
+        sb_errf(err, err_len, "%s: %s is missing but %s exists (incomplete copy?)", root,
                 train_names[gap], train_names[b]);
         return -1;
       }
       files[n++] = train_names[b];
     }
     if (n == 0 && split) {
-      set_err(err, err_len, "%s: split 'train' but no data_batch_1.bin", root);
+      sb_errf(err, err_len, "%s: split 'train' but no data_batch_1.bin", root);
       return -1;
     }
   }
@@ -561,14 +548,14 @@ static int open_cifar_dir(const char *root, const dir_list *top, const char *spl
     if (dir_find(top, "test_batch.bin", ENTRY_FILE))
       files[n++] = "test_batch.bin";
     else if (split) {
-      set_err(err, err_len, "%s: split 'test' but no test_batch.bin", root);
+      sb_errf(err, err_len, "%s: split 'test' but no test_batch.bin", root);
       return -1;
     }
   }
   /* n >= 1: the caller saw at least one batch file. */
   dataset *ds = dataset_new(DATASET_CIFAR_BINARY, root);
   if (!ds) {
-    set_err(err, err_len, "%s: out of memory", root);
+    sb_errf(err, err_len, "%s: out of memory", root);
     return -1;
   }
   if (cifar_load_classes(ds, root, err, err_len))
@@ -576,7 +563,7 @@ static int open_cifar_dir(const char *root, const dir_list *top, const char *spl
   for (size_t i = 0; i < n; i++) {
     char *path = path_join(root, files[i]);
     if (!path) {
-      set_err(err, err_len, "%s: out of memory", root);
+      sb_errf(err, err_len, "%s: out of memory", root);
       goto fail;
     }
     int rc = cifar_add_batch(ds, path, files[i], err, err_len);
@@ -605,19 +592,19 @@ static int open_path(const char *path, const char *split, dataset **out, char *e
   char eb[128];
   struct stat st;
   if (stat(path, &st) != 0) {
-    set_err(err, err_len, "%s: %s", path, errno_text(errno, eb, sizeof eb));
+    sb_errf(err, err_len, "%s: %s", path, sb_errno_text(errno, eb, sizeof eb));
     return -1;
   }
   if (S_ISREG(st.st_mode)) {
     size_t len = strlen(path);
     if (len > 4 && !strcmp(path + len - 4, ".bin"))
       return open_cifar_file(path, split, out, err, err_len);
-    set_err(err, err_len, "%s: not a dataset (expected a folder or a CIFAR-10 .bin batch file)",
+    sb_errf(err, err_len, "%s: not a dataset (expected a folder or a CIFAR-10 .bin batch file)",
             path);
     return -1;
   }
   if (!S_ISDIR(st.st_mode)) {
-    set_err(err, err_len, "%s: not a folder or a file", path);
+    sb_errf(err, err_len, "%s: not a folder or a file", path);
     return -1;
   }
 
@@ -628,7 +615,7 @@ static int open_path(const char *path, const char *split, dataset **out, char *e
   if (split && dir_find(&top, split, ENTRY_DIR)) {
     char *sub = path_join(path, split);
     if (!sub) {
-      set_err(err, err_len, "%s: out of memory", path);
+      sb_errf(err, err_len, "%s: out of memory", path);
       rc = -1;
     } else {
       rc = open_path(sub, NULL, out, err, err_len); /* the split folder itself has no splits */
@@ -637,7 +624,7 @@ static int open_path(const char *path, const char *split, dataset **out, char *e
   } else if (has_cifar_batches(&top)) {
     rc = open_cifar_dir(path, &top, split, out, err, err_len);
   } else if (split) {
-    set_err(err, err_len, "%s: no sub-folder '%s' for the requested split", path, split);
+    sb_errf(err, err_len, "%s: no sub-folder '%s' for the requested split", path, split);
     rc = -1;
   } else {
     rc = open_image_folder(path, &top, out, err, err_len);
@@ -649,11 +636,11 @@ static int open_path(const char *path, const char *split, dataset **out, char *e
 int dataset_open(const char *path, const char *split, dataset **out, char *err, size_t err_len) {
   *out = NULL;
   if (!path || !*path) {
-    set_err(err, err_len, "no dataset path given");
+    sb_errf(err, err_len, "no dataset path given");
     return -1;
   }
   if (split && (!*split || strchr(split, '/') || !strcmp(split, ".") || !strcmp(split, ".."))) {
-    set_err(err, err_len, "%s: invalid split name '%s'", path, split);
+    sb_errf(err, err_len, "%s: invalid split name '%s'", path, split);
     return -1;
   }
   /* Trailing slashes are dropped so that item paths and dataset_root read naturally. */
@@ -662,7 +649,7 @@ int dataset_open(const char *path, const char *split, dataset **out, char *err, 
     len--;
   char *p = malloc(len + 1);
   if (!p) {
-    set_err(err, err_len, "%s: out of memory", path);
+    sb_errf(err, err_len, "%s: out of memory", path);
     return -1;
   }
   memcpy(p, path, len);
@@ -670,7 +657,7 @@ int dataset_open(const char *path, const char *split, dataset **out, char *err, 
   dataset *ds = NULL;
   int rc = open_path(p, split, &ds, err, err_len);
   if (!rc && ds->n_items == 0) { /* defensive: every branch above already needs an item */
-    set_err(err, err_len, "%s: the dataset is empty", p);
+    sb_errf(err, err_len, "%s: the dataset is empty", p);
     dataset_close(ds);
     rc = -1;
   }
@@ -688,12 +675,9 @@ dataset_kind dataset_get_kind(const dataset *ds) { return ds->kind; }
 
 const char *dataset_kind_name(dataset_kind kind) {
   switch (kind) {
-  case DATASET_CIFAR_BINARY:
-    return "cifar-binary";
-  case DATASET_CLASS_FOLDERS:
-    return "class-folders";
-  case DATASET_PLAIN_FOLDER:
-    return "plain-folder";
+  case DATASET_CIFAR_BINARY: return "cifar-binary";
+  case DATASET_CLASS_FOLDERS: return "class-folders";
+  case DATASET_PLAIN_FOLDER: return "plain-folder";
   }
   return "unknown";
 }
@@ -717,7 +701,7 @@ int dataset_item_label(const dataset *ds, size_t i) {
 static int check_index(const dataset *ds, size_t i, char *err, size_t err_len) {
   if (i < ds->n_items)
     return 0;
-  set_err(err, err_len, "%s: item %zu out of range (the dataset has %zu items)", ds->root, i,
+  sb_errf(err, err_len, "%s: item %zu out of range (the dataset has %zu items)", ds->root, i,
           ds->n_items);
   return -1;
 }
@@ -731,7 +715,7 @@ int dataset_load(const dataset *ds, size_t i, image_rgb8 *out, char *err, size_t
     /* Planar R, G, B -> interleaved RGB. */
     uint8_t *rgb = malloc(3 * CIFAR_PLANE);
     if (!rgb) {
-      set_err(err, err_len, "%s: out of memory", it->name);
+      sb_errf(err, err_len, "%s: out of memory", it->name);
       return -1;
     }
     const uint8_t *planes = it->record + 1;
@@ -746,7 +730,7 @@ int dataset_load(const dataset *ds, size_t i, image_rgb8 *out, char *err, size_t
   }
   char *path = path_join(ds->root, it->name);
   if (!path) {
-    set_err(err, err_len, "%s: out of memory", it->name);
+    sb_errf(err, err_len, "%s: out of memory", it->name);
     return -1;
   }
   int rc = image_load_file_max(path, DATASET_MAX_PIXELS, out, err, err_len);
@@ -770,7 +754,7 @@ int dataset_item_source_hash(const dataset *ds, size_t i, char hex[33], char *er
   }
   char *path = path_join(ds->root, it->name);
   if (!path) {
-    set_err(err, err_len, "%s: out of memory", it->name);
+    sb_errf(err, err_len, "%s: out of memory", it->name);
     return -1;
   }
   uint8_t *data;

@@ -6,6 +6,8 @@
  * non-volatile locals of the function that called setjmp become indeterminate). */
 #include "data.h"
 
+#include "base.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,23 +34,6 @@
  * files use that to burn CPU. Real encoders write about 10. */
 #define IMAGE_JPEG_MAX_SCANS 500
 
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t err_len,
-                                                          const char *fmt, ...) {
-  if (!err || !err_len)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, err_len, fmt, ap);
-  va_end(ap);
-}
-
-/* strerror is not thread-safe; this uses the XSI strerror_r (we build without _GNU_SOURCE). */
-static const char *errno_text(int e, char *buf, size_t len) {
-  if (strerror_r(e, buf, len) != 0)
-    snprintf(buf, len, "error %d", e);
-  return buf;
-}
-
 static const char *display_name(const char *name) { return name ? name : "(memory)"; }
 
 void image_free(image_rgb8 *img) {
@@ -63,11 +48,11 @@ void image_free(image_rgb8 *img) {
 static int check_dimensions(const char *name, const char *fmt, size_t w, size_t h,
                             size_t max_pixels, char *err, size_t err_len) {
   if (w == 0 || h == 0) {
-    set_err(err, err_len, "%s: %s image has zero size (%zux%zu)", name, fmt, w, h);
+    sb_errf(err, err_len, "%s: %s image has zero size (%zux%zu)", name, fmt, w, h);
     return -1;
   }
   if (w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE || w * h > max_pixels) {
-    set_err(err, err_len,
+    sb_errf(err, err_len,
             "%s: %s image too large (%zux%zu = %zu pixels; limit %d per side, %zu pixels), "
             "refused before decoding",
             name, fmt, w, h, w * h, IMAGE_MAX_SIDE, max_pixels);
@@ -131,7 +116,7 @@ static int png_decode_run(png_job *job, const char *name, image_rgb8 *out, char 
   png_structp png = job->png;
   png_infop info = job->info;
   if (setjmp(png_jmpbuf(png))) {
-    set_err(err, err_len, "%s: %s PNG data (libpng: %s)", name,
+    sb_errf(err, err_len, "%s: %s PNG data (libpng: %s)", name,
             job->truncated ? "truncated" : "invalid", job->msg);
     return -1;
   }
@@ -142,13 +127,13 @@ static int png_decode_run(png_job *job, const char *name, image_rgb8 *out, char 
   int depth = 0, ct = 0, interlace = 0;
   png_get_IHDR(png, info, &w, &h, &depth, &ct, &interlace, NULL, NULL);
   if (ct & PNG_COLOR_MASK_ALPHA) {
-    set_err(err, err_len,
+    sb_errf(err, err_len,
             "%s: PNG has an alpha channel (colour type %s); images with alpha are not supported",
             name, png_color_type_name(ct));
     return -1;
   }
   if (png_get_valid(png, info, PNG_INFO_tRNS)) {
-    set_err(err, err_len,
+    sb_errf(err, err_len,
             "%s: PNG has alpha (a tRNS transparency chunk, colour type %s); images with alpha "
             "are not supported",
             name, png_color_type_name(ct));
@@ -171,7 +156,7 @@ static int png_decode_run(png_job *job, const char *name, image_rgb8 *out, char 
   png_read_update_info(png, info);
   if (png_get_bit_depth(png, info) != 8 || png_get_channels(png, info) != 3 ||
       png_get_rowbytes(png, info) != (size_t)w * 3) {
-    set_err(err, err_len, "%s: PNG could not be converted to 8-bit RGB", name);
+    sb_errf(err, err_len, "%s: PNG could not be converted to 8-bit RGB", name);
     return -1;
   }
 
@@ -179,7 +164,7 @@ static int png_decode_run(png_job *job, const char *name, image_rgb8 *out, char 
   job->pixels = malloc(stride * h);
   job->rows = malloc(sizeof *job->rows * h);
   if (!job->pixels || !job->rows) {
-    set_err(err, err_len, "%s: out of memory decoding a %ux%u PNG", name, (unsigned)w, (unsigned)h);
+    sb_errf(err, err_len, "%s: out of memory decoding a %ux%u PNG", name, (unsigned)w, (unsigned)h);
     return -1;
   }
   for (png_uint_32 y = 0; y < h; y++)
@@ -207,7 +192,7 @@ static int png_decode(const uint8_t *data, size_t size, const char *name, size_t
     job.info = png_create_info_struct(job.png);
   int rc = -1;
   if (!job.png || !job.info)
-    set_err(err, err_len, "%s: out of memory (libpng)", name);
+    sb_errf(err, err_len, "%s: out of memory (libpng)", name);
   else
     rc = png_decode_run(&job, name, out, err, err_len);
   png_destroy_read_struct(job.png ? &job.png : NULL, job.info ? &job.info : NULL, NULL);
@@ -273,7 +258,7 @@ static int jpeg_decode_run(jpeg_job *job, const uint8_t *data, size_t size, cons
   job->guard.pub.output_message = jpeg_on_output;
   job->guard.progress.progress_monitor = jpeg_on_progress;
   if (setjmp(job->guard.jb)) {
-    set_err(err, err_len, "%s: invalid JPEG data (libjpeg: %s)", name, job->guard.msg);
+    sb_errf(err, err_len, "%s: invalid JPEG data (libjpeg: %s)", name, job->guard.msg);
     return -1;
   }
   jpeg_create_decompress(cinfo);
@@ -293,10 +278,10 @@ static int jpeg_decode_run(jpeg_job *job, const uint8_t *data, size_t size, cons
   case JCS_RGB: cinfo->out_color_space = JCS_RGB; break;
   case JCS_CMYK:
   case JCS_YCCK:
-    set_err(err, err_len, "%s: CMYK JPEG is not supported (only grey and RGB/YCbCr)", name);
+    sb_errf(err, err_len, "%s: CMYK JPEG is not supported (only grey and RGB/YCbCr)", name);
     return -1;
   default:
-    set_err(err, err_len, "%s: unsupported JPEG colour space (%d components)", name,
+    sb_errf(err, err_len, "%s: unsupported JPEG colour space (%d components)", name,
             cinfo->num_components);
     return -1;
   }
@@ -312,21 +297,21 @@ static int jpeg_decode_run(jpeg_job *job, const uint8_t *data, size_t size, cons
   size_t w = cinfo->output_width, h = cinfo->output_height;
   if (w != cinfo->image_width || h != cinfo->image_height ||
       cinfo->output_components != (grey ? 1 : 3)) {
-    set_err(err, err_len, "%s: unexpected JPEG decoder output (%zux%zu, %d components)", name, w, h,
+    sb_errf(err, err_len, "%s: unexpected JPEG decoder output (%zux%zu, %d components)", name, w, h,
             cinfo->output_components);
     return -1;
   }
   size_t stride = w * 3;
   job->pixels = malloc(stride * h);
   if (!job->pixels) {
-    set_err(err, err_len, "%s: out of memory decoding a %zux%zu JPEG", name, w, h);
+    sb_errf(err, err_len, "%s: out of memory decoding a %zux%zu JPEG", name, w, h);
     return -1;
   }
   while (cinfo->output_scanline < h) {
     uint8_t *row = job->pixels + (size_t)cinfo->output_scanline * stride;
     if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
       /* Cannot happen with a memory source (it never suspends); guards against a loop. */
-      set_err(err, err_len, "%s: JPEG decoder returned no data", name);
+      sb_errf(err, err_len, "%s: JPEG decoder returned no data", name);
       return -1;
     }
     if (grey) /* in place, right to left: sample x goes to 3x..3x+2 >= x */
@@ -346,7 +331,7 @@ static int jpeg_decode(const uint8_t *data, size_t size, const char *name, size_
                        image_rgb8 *out, char *err, size_t err_len) {
 #if SIZE_MAX > ULONG_MAX
   if (size > ULONG_MAX) { /* jpeg_mem_src takes an unsigned long */
-    set_err(err, err_len, "%s: JPEG data too large", name);
+    sb_errf(err, err_len, "%s: JPEG data too large", name);
     return -1;
   }
 #endif
@@ -373,12 +358,12 @@ int image_decode_memory_max(const uint8_t *data, size_t size, const char *name, 
   if (max_pixels == 0 || max_pixels > IMAGE_MAX_PIXELS)
     max_pixels = IMAGE_MAX_PIXELS;
   if (!out) {
-    set_err(err, err_len, "%s: no output image given", name);
+    sb_errf(err, err_len, "%s: no output image given", name);
     return -1;
   }
   memset(out, 0, sizeof *out);
   if (!data || size == 0) {
-    set_err(err, err_len, "%s: empty file (0 bytes)", name);
+    sb_errf(err, err_len, "%s: empty file (0 bytes)", name);
     return -1;
   }
   if (size >= 8 && !memcmp(data, png_magic, 8))
@@ -390,7 +375,7 @@ int image_decode_memory_max(const uint8_t *data, size_t size, const char *name, 
   size_t used = 0;
   for (size_t i = 0; i < size && i < 8; i++)
     used += (size_t)snprintf(hex + used, sizeof hex - used, "%s%02x", i ? " " : "", data[i]);
-  set_err(err, err_len, "%s: unknown image format (not PNG or JPEG; %zu bytes starting %s)", name,
+  sb_errf(err, err_len, "%s: unknown image format (not PNG or JPEG; %zu bytes starting %s)", name,
           size, hex);
   return -1;
 }
@@ -406,30 +391,30 @@ int image_read_file(const char *path, size_t max_size, uint8_t **data, size_t *s
    * then refused as not a regular file. No effect on regular files. */
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
-    set_err(err, err_len, "%s: cannot open: %s", path, errno_text(errno, eb, sizeof eb));
+    sb_errf(err, err_len, "%s: cannot open: %s", path, sb_errno_text(errno, eb, sizeof eb));
     return -1;
   }
   struct stat st;
   if (fstat(fd, &st) != 0) {
-    set_err(err, err_len, "%s: cannot stat: %s", path, errno_text(errno, eb, sizeof eb));
+    sb_errf(err, err_len, "%s: cannot stat: %s", path, sb_errno_text(errno, eb, sizeof eb));
     close(fd);
     return -1;
   }
   if (!S_ISREG(st.st_mode)) {
-    set_err(err, err_len, "%s: not a regular file%s", path,
+    sb_errf(err, err_len, "%s: not a regular file%s", path,
             S_ISDIR(st.st_mode) ? " (a directory)" : "");
     close(fd);
     return -1;
   }
   if ((uintmax_t)st.st_size > max_size) {
-    set_err(err, err_len, "%s: file too large (%jd bytes; limit %zu)", path, (intmax_t)st.st_size,
+    sb_errf(err, err_len, "%s: file too large (%jd bytes; limit %zu)", path, (intmax_t)st.st_size,
             max_size);
     close(fd);
     return -1;
   }
   FILE *f = fdopen(fd, "rb");
   if (!f) {
-    set_err(err, err_len, "%s: cannot open: %s", path, errno_text(errno, eb, sizeof eb));
+    sb_errf(err, err_len, "%s: cannot open: %s", path, sb_errno_text(errno, eb, sizeof eb));
     close(fd);
     return -1;
   }
@@ -438,7 +423,7 @@ int image_read_file(const char *path, size_t max_size, uint8_t **data, size_t *s
   size_t cap = (size_t)st.st_size + 1, len = 0;
   uint8_t *buf = malloc(cap);
   if (!buf) {
-    set_err(err, err_len, "%s: out of memory reading %zu bytes", path, cap - 1);
+    sb_errf(err, err_len, "%s: out of memory reading %zu bytes", path, cap - 1);
     fclose(f);
     return -1;
   }
@@ -447,7 +432,7 @@ int image_read_file(const char *path, size_t max_size, uint8_t **data, size_t *s
       size_t ncap = cap <= max_size / 2 ? cap * 2 : max_size + 1;
       uint8_t *nb = realloc(buf, ncap);
       if (!nb) {
-        set_err(err, err_len, "%s: out of memory (reading %zu bytes)", path, len);
+        sb_errf(err, err_len, "%s: out of memory (reading %zu bytes)", path, len);
         free(buf);
         fclose(f);
         return -1;
@@ -458,14 +443,14 @@ int image_read_file(const char *path, size_t max_size, uint8_t **data, size_t *s
     size_t want = cap - len, got = fread(buf + len, 1, want, f);
     len += got;
     if (len > max_size) {
-      set_err(err, err_len, "%s: file too large (limit %zu bytes)", path, max_size);
+      sb_errf(err, err_len, "%s: file too large (limit %zu bytes)", path, max_size);
       free(buf);
       fclose(f);
       return -1;
     }
     if (got < want) { /* end of file or error */
       if (ferror(f)) {
-        set_err(err, err_len, "%s: read error: %s", path, errno_text(errno, eb, sizeof eb));
+        sb_errf(err, err_len, "%s: read error: %s", path, sb_errno_text(errno, eb, sizeof eb));
         free(buf);
         fclose(f);
         return -1;
@@ -537,7 +522,7 @@ static void png_on_write_error(png_structp png, png_const_charp msg) {
 static int png_encode_run(png_wjob *job, const image_rgb8 *img, char *err, size_t err_len) {
   png_structp png = job->png;
   if (setjmp(png_jmpbuf(png))) {
-    set_err(err, err_len, "PNG encoding failed (libpng: %s)", job->msg);
+    sb_errf(err, err_len, "PNG encoding failed (libpng: %s)", job->msg);
     return -1;
   }
   png_set_write_fn(png, job, png_write_mem, png_flush_mem);
@@ -558,7 +543,7 @@ int image_encode_png(const image_rgb8 *img, uint8_t **data, size_t *size, char *
   *size = 0;
   if (!img || !img->rgb || img->width <= 0 || img->height <= 0 || img->width > IMAGE_MAX_SIDE ||
       img->height > IMAGE_MAX_SIDE || (size_t)img->width * (size_t)img->height > IMAGE_MAX_PIXELS) {
-    set_err(err, err_len, "cannot encode PNG: invalid image (%dx%d%s)", img ? img->width : 0,
+    sb_errf(err, err_len, "cannot encode PNG: invalid image (%dx%d%s)", img ? img->width : 0,
             img ? img->height : 0, img && img->rgb ? "" : ", no pixels");
     return -1;
   }
@@ -570,7 +555,7 @@ int image_encode_png(const image_rgb8 *img, uint8_t **data, size_t *size, char *
     job.info = png_create_info_struct(job.png);
   int rc = -1;
   if (!job.png || !job.info)
-    set_err(err, err_len, "PNG encoding failed: out of memory (libpng)");
+    sb_errf(err, err_len, "PNG encoding failed: out of memory (libpng)");
   else
     rc = png_encode_run(&job, img, err, err_len);
   png_destroy_write_struct(job.png ? &job.png : NULL, job.info ? &job.info : NULL);
@@ -588,13 +573,13 @@ int image_save_png(const char *path, const image_rgb8 *img, char *err, size_t er
   size_t size;
   char inner[512];
   if (image_encode_png(img, &data, &size, inner, sizeof inner)) {
-    set_err(err, err_len, "%s: %s", path, inner);
+    sb_errf(err, err_len, "%s: %s", path, inner);
     return -1;
   }
   char eb[128];
   FILE *f = fopen(path, "wb");
   if (!f) {
-    set_err(err, err_len, "%s: cannot create: %s", path, errno_text(errno, eb, sizeof eb));
+    sb_errf(err, err_len, "%s: cannot create: %s", path, sb_errno_text(errno, eb, sizeof eb));
     free(data);
     return -1;
   }
@@ -606,7 +591,7 @@ int image_save_png(const char *path, const image_rgb8 *img, char *err, size_t er
   }
   free(data);
   if (!ok) {
-    set_err(err, err_len, "%s: write error: %s", path, errno_text(e, eb, sizeof eb));
+    sb_errf(err, err_len, "%s: write error: %s", path, sb_errno_text(e, eb, sizeof eb));
     remove(path); /* do not leave a truncated PNG behind */
     return -1;
   }
