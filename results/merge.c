@@ -166,18 +166,22 @@ static const char *const copy_task_sql[] = {
     "mt.name = st.name WHERE st.run_id = ?2 AND mt.checkpoint_sha256 <> st.checkpoint_sha256",
 };
 
+/* A shard row `t` keyed by (image_id, point_id), joined to the merged run's image (mi) and
+ * point (mp): images matched by dataset name and index, points by codec label, kind, value. */
+#define UNIT_JOINS                                                                                 \
+  "JOIN src.images si ON si.id = t.image_id "                                                      \
+  "JOIN src.datasets sd ON sd.id = si.dataset_id JOIN src.points sp ON sp.id = t.point_id "        \
+  "JOIN src.codecs sc ON sc.id = sp.codec_id "                                                     \
+  "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name "                                 \
+  "JOIN main.images mi ON mi.dataset_id = md.id AND mi.idx = si.idx "                              \
+  "JOIN main.codecs mc ON mc.run_id = ?1 AND mc.label = sc.label "                                 \
+  "JOIN main.points mp ON mp.codec_id = mc.id AND mp.kind = sp.kind AND mp.value = sp.value "      \
+  "WHERE sc.run_id = ?2"
+
 /* Timing repeats (--timing-repeats N > 1), copied only from shards that have the table. */
 static const char *const copy_repeats_sql =
     "INSERT INTO main.timing_repeats (image_id, point_id, encode_ms, decode_ms) "
-    "SELECT mi.id, mp.id, t.encode_ms, t.decode_ms FROM src.timing_repeats t "
-    "JOIN src.images si ON si.id = t.image_id "
-    "JOIN src.datasets sd ON sd.id = si.dataset_id JOIN src.points sp ON sp.id = t.point_id "
-    "JOIN src.codecs sc ON sc.id = sp.codec_id "
-    "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name "
-    "JOIN main.images mi ON mi.dataset_id = md.id AND mi.idx = si.idx "
-    "JOIN main.codecs mc ON mc.run_id = ?1 AND mc.label = sc.label "
-    "JOIN main.points mp ON mp.codec_id = mc.id AND mp.kind = sp.kind AND mp.value = sp.value "
-    "WHERE sc.run_id = ?2";
+    "SELECT mi.id, mp.id, t.encode_ms, t.decode_ms FROM src.timing_repeats t " UNIT_JOINS;
 
 /* Thumbnails of the originals (point 0) and of decoded images, copied from shards that have
  * the table: images matched by dataset name and index, points by codec label, kind, value. */
@@ -190,15 +194,7 @@ static const char *const copy_thumbs_sql[] = {
     "WHERE sd.run_id = ?2 AND t.point_id = 0",
 
     "INSERT OR REPLACE INTO main.thumbnails (image_id, point_id, width, height, png) "
-    "SELECT mi.id, mp.id, t.width, t.height, t.png FROM src.thumbnails t "
-    "JOIN src.images si ON si.id = t.image_id "
-    "JOIN src.datasets sd ON sd.id = si.dataset_id JOIN src.points sp ON sp.id = t.point_id "
-    "JOIN src.codecs sc ON sc.id = sp.codec_id "
-    "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name "
-    "JOIN main.images mi ON mi.dataset_id = md.id AND mi.idx = si.idx "
-    "JOIN main.codecs mc ON mc.run_id = ?1 AND mc.label = sc.label "
-    "JOIN main.points mp ON mp.codec_id = mc.id AND mp.kind = sp.kind AND mp.value = sp.value "
-    "WHERE sc.run_id = ?2",
+    "SELECT mi.id, mp.id, t.width, t.height, t.png FROM src.thumbnails t " UNIT_JOINS,
 };
 
 /* Datasets and codecs must agree across shards (same content, same settings). */
