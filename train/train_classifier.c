@@ -12,9 +12,10 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "nn.h"
 #include "classifier.h"
 #include "data.h"
+#include "nn.h"
+#include "train_loop.h"
 
 /* Softmax cross-entropy with label smoothing eps (target (1-eps) one-hot + eps/K uniform),
  * averaged over the batch; grad = (softmax - target) / N. Counts top-1 hits. */
@@ -250,42 +251,128 @@ static int evaluate(trainer *t, const classifier_data *d, double *acc, double *l
   return rc;
 }
 
-int classifier_train(const classifier_train_cfg *cfg, const classifier_data *train,
-                     const classifier_data *test, const classifier_train_opts *o,
-                     classifier_train_result *res, nn_err *err) {
-  memset(res, 0, sizeof *res);
-  res->last_test_acc = res->best_test_acc = -1;
-  trainer t;
-  memset(&t, 0, sizeof t);
-  t.cfg = cfg;
-  t.best_acc = t.last_acc = -1;
-  t.arch = classifier_arch_find(cfg->arch);
-  if (!t.arch)
-    return nn_err_set(err, NN_E_ARG, "unknown architecture \"%s\"", cfg->arch);
-  if (train->w != t.arch->in_w || train->h != t.arch->in_h ||
-      (test && (test->w != t.arch->in_w || test->h != t.arch->in_h)))
-    return nn_err_set(err, NN_E_SHAPE, "%s takes %dx%d images, the data has %dx%d", cfg->arch,
-                      t.arch->in_w, t.arch->in_h, train->w, train->h);
-  const int B = cfg->batch_size;
-  if (train->n < (size_t)B)
-    return nn_err_set(err, NN_E_ARG, "%zu training images, fewer than one batch (%d)", train->n, B);
-  for (size_t i = 0; i < train->n; i++)
-    if (train->labels[i] < 0 || train->labels[i] >= t.arch->num_classes)
-      return nn_err_set(err, NN_E_ARG, "training label %d of item %zu is outside [0, %d)",
-                        train->labels[i], i, t.arch->num_classes);
-  for (size_t i = 0; test && i < test->n; i++)
-    if (test->labels[i] < 0 || test->labels[i] >= t.arch->num_classes)
-      return nn_err_set(err, NN_E_ARG, "test label %d of item %zu is outside [0, %d)",
-                        test->labels[i], i, t.arch->num_classes);
-  int rc = train_util_ensure_dir(o->out_dir, err);
-  if (rc != NN_OK)
-    return rc;
-  char last_path[4096], best_path[4096];
-  snprintf(last_path, sizeof last_path, "%s/last.ckpt", o->out_dir);
-  snprintf(best_path, sizeof best_path, "%s/best.ckpt", o->out_dir);
+/* ---- the training loop's hooks (train_loop.h) ---- */
 
-  const long steps_per_epoch = (long)(train->n / (size_t)B);
-  const long total_steps = steps_per_epoch * cfg->epochs;
+typedef struct classifier_run {
+  trainer *t;
+  const classifier_data *test;
+  const classifier_train_opts *o;
+  classifier_train_result *res;
+  const char *last_path, *best_path;
+  nn_tensor grad; /* d loss / d logits of one batch */
+  long ep_hits;
+  double win_loss;
+  long win_hits;
+  double test_acc, test_loss;
+} classifier_run;
+
+static void clf_load(void *ctx, const uint8_t *rgb, float *out) {
+  const trainer *t = ((const classifier_run *)ctx)->t;
+  classifier_normalise(rgb, 1, t->arch->in_w, t->arch->in_h, t->mean, t->std, out);
+}
+
+static void clf_begin_epoch(void *ctx) { ((classifier_run *)ctx)->ep_hits = 0; }
+
+static int clf_step(void *ctx, const nn_tensor *x, const int *labels, float lr, double *loss,
+                    nn_err *err) {
+  classifier_run *r = ctx;
+  trainer *t = r->t;
+  nn_net_zero_grad(t->net);
+  if (nn_net_forward(t->net, x, NN_TRAIN) != NN_OK)
+    return nn_err_set(err, NN_E_BACKEND, "forward: %s", nn_net_error(t->net));
+  int hits;
+  const double l = smoothed_xent(nn_net_output(t->net, t->logits), labels, t->cfg->label_smoothing,
+                                 &r->grad, &hits);
+  if (!isfinite(l))
+    return nn_err_set(err, NN_E_STATE, "loss is %g at epoch %d step %ld (lr %g): training diverged",
+                      l, t->epoch + 1, t->step, (double)lr);
+  if (nn_net_backward(t->net, 1, &t->logits, &r->grad) != NN_OK ||
+      nn_optim_step(t->opt, lr) != NN_OK)
+    return nn_err_set(err, NN_E_BACKEND, "backward: %s", nn_net_error(t->net));
+  *loss = l;
+  r->ep_hits += hits;
+  r->win_loss += l;
+  r->win_hits += hits;
+  return NN_OK;
+}
+
+static void clf_progress(void *ctx, FILE *f, const train_loop_progress *p) {
+  classifier_run *r = ctx;
+  const double n = (double)p->window_steps;
+  fprintf(f,
+          "epoch %d/%d step %ld/%ld loss %.4f acc %.2f%% lr %.5f img/s %.0f elapsed %s "
+          "eta %s\n",
+          p->epoch, r->t->cfg->epochs, p->step, p->total_steps, r->win_loss / n,
+          100.0 * (double)r->win_hits / (n * r->t->cfg->batch_size), (double)p->lr, p->img_per_s,
+          p->elapsed, p->eta);
+  fflush(f);
+  r->win_loss = 0;
+  r->win_hits = 0;
+}
+
+static int clf_evaluate(void *ctx, const train_loop_epoch *e, nn_err *err) {
+  classifier_run *r = ctx;
+  r->res->last_train_loss = e->mean_loss;
+  r->res->last_train_acc = (double)r->ep_hits / ((double)e->steps * e->batch);
+  r->test_acc = -1;
+  r->test_loss = 0;
+  if (r->test && r->test->n)
+    return evaluate(r->t, r->test, &r->test_acc, &r->test_loss, err);
+  return NN_OK;
+}
+
+static int clf_end_epoch(void *ctx, const train_loop_epoch *e, nn_err *err) {
+  classifier_run *r = ctx;
+  trainer *t = r->t;
+  t->last_acc = r->test_acc;
+  const bool improved = r->test_acc > t->best_acc;
+  if (improved) {
+    t->best_acc = r->test_acc;
+    t->best_epoch = t->epoch;
+  }
+  if (r->o->log) {
+    fprintf(r->o->log,
+            "epoch %d/%d done: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | "
+            "best %.2f%% (epoch %d) | %.1f s, %.0f img/s\n",
+            t->epoch, t->cfg->epochs, r->res->last_train_loss, 100 * r->res->last_train_acc,
+            r->test_loss, 100 * r->test_acc, 100 * t->best_acc, t->best_epoch,
+            train_util_now_s() - e->start, (double)e->steps * e->batch / e->train_time);
+    fflush(r->o->log);
+  }
+  int rc;
+  if (improved && (rc = save_best(t, r->o, r->best_path, err)) != NN_OK)
+    return rc;
+  if (e->save_last && (rc = save_last(t, r->o, r->last_path, err)) != NN_OK)
+    return rc;
+  return NN_OK;
+}
+
+/* ---- the trainer ---- */
+
+/* The architecture exists and takes the data's images; every label is a class of it. */
+static int check_inputs(const classifier_train_cfg *cfg, const classifier_arch *arch,
+                        const classifier_data *train, const classifier_data *test, nn_err *err) {
+  if (!arch)
+    return nn_err_set(err, NN_E_ARG, "unknown architecture \"%s\"", cfg->arch);
+  if (train->w != arch->in_w || train->h != arch->in_h ||
+      (test && (test->w != arch->in_w || test->h != arch->in_h)))
+    return nn_err_set(err, NN_E_SHAPE, "%s takes %dx%d images, the data has %dx%d", cfg->arch,
+                      arch->in_w, arch->in_h, train->w, train->h);
+  if (train->n < (size_t)cfg->batch_size)
+    return nn_err_set(err, NN_E_ARG, "%zu training images, fewer than one batch (%d)", train->n,
+                      cfg->batch_size);
+  for (size_t i = 0; i < train->n; i++)
+    if (train->labels[i] < 0 || train->labels[i] >= arch->num_classes)
+      return nn_err_set(err, NN_E_ARG, "training label %d of item %zu is outside [0, %d)",
+                        train->labels[i], i, arch->num_classes);
+  for (size_t i = 0; test && i < test->n; i++)
+    if (test->labels[i] < 0 || test->labels[i] >= arch->num_classes)
+      return nn_err_set(err, NN_E_ARG, "test label %d of item %zu is outside [0, %d)",
+                        test->labels[i], i, arch->num_classes);
+  return NN_OK;
+}
+
+static nn_lr_sched make_schedule(const classifier_train_cfg *cfg, long steps_per_epoch) {
   nn_lr_sched sched;
   memset(&sched, 0, sizeof sched);
   sched.kind = cfg->sched == CLASSIFIER_SCHED_COSINE ? NN_LR_COSINE
@@ -298,31 +385,54 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
   if (sched.step_size < 1)
     sched.step_size = 1;
   sched.gamma = cfg->gamma;
-  sched.total_steps = total_steps;
+  sched.total_steps = steps_per_epoch * cfg->epochs;
   sched.min_lr = cfg->min_lr;
+  return sched;
+}
 
-  nn_tensor xraw = {0}, xaug = {0}, grad = {0};
-  int *labels = NULL;
-  uint32_t *perm = NULL;
-  t.net = classifier_build_net(t.arch, o->threads, cfg->seed, &t.logits, err);
-  t.eval_net =
-      t.net ? classifier_build_net(t.arch, o->threads, cfg->seed, &t.eval_logits, err) : NULL;
-  if (!t.net || !t.eval_net) {
-    rc = err ? err->code : NN_E_ARG;
-    goto done;
-  }
+/* The networks (training and evaluation copies), the optimiser and the random stream. */
+static int build_model(trainer *t, const classifier_train_opts *o, nn_err *err) {
+  const classifier_train_cfg *cfg = t->cfg;
+  t->net = classifier_build_net(t->arch, o->threads, cfg->seed, &t->logits, err);
+  t->eval_net =
+      t->net ? classifier_build_net(t->arch, o->threads, cfg->seed, &t->eval_logits, err) : NULL;
+  if (!t->net || !t->eval_net)
+    return err ? err->code : NN_E_ARG;
   nn_optim_cfg oc = nn_optim_defaults(cfg->optim);
   oc.momentum = cfg->optim == NN_SGD ? cfg->momentum : 0.f;
   oc.nesterov = cfg->nesterov;
   oc.weight_decay = cfg->weight_decay;
   oc.beta1 = cfg->beta1;
   oc.beta2 = cfg->beta2;
-  t.opt = nn_optim_create(t.net, &oc, err);
-  if (!t.opt) {
-    rc = err ? err->code : NN_E_ARG;
+  t->opt = nn_optim_create(t->net, &oc, err);
+  if (!t->opt)
+    return err ? err->code : NN_E_ARG;
+  nn_rng_seed(&t->rng, cfg->seed ^ 0x5a1cbe9c4c1a55ULL);
+  return NN_OK;
+}
+
+int classifier_train(const classifier_train_cfg *cfg, const classifier_data *train,
+                     const classifier_data *test, const classifier_train_opts *o,
+                     classifier_train_result *res, nn_err *err) {
+  memset(res, 0, sizeof *res);
+  res->last_test_acc = res->best_test_acc = -1;
+  trainer t;
+  memset(&t, 0, sizeof t);
+  t.cfg = cfg;
+  t.best_acc = t.last_acc = -1;
+  t.arch = classifier_arch_find(cfg->arch);
+  int rc = check_inputs(cfg, t.arch, train, test, err);
+  if (rc != NN_OK || (rc = train_util_ensure_dir(o->out_dir, err)) != NN_OK)
+    return rc;
+  char last_path[4096], best_path[4096];
+  snprintf(last_path, sizeof last_path, "%s/last.ckpt", o->out_dir);
+  snprintf(best_path, sizeof best_path, "%s/best.ckpt", o->out_dir);
+  const long steps_per_epoch = (long)(train->n / (size_t)cfg->batch_size);
+  const nn_lr_sched sched = make_schedule(cfg, steps_per_epoch);
+  classifier_run run = {
+      .t = &t, .test = test, .o = o, .res = res, .last_path = last_path, .best_path = best_path};
+  if ((rc = build_model(&t, o, err)) != NN_OK)
     goto done;
-  }
-  nn_rng_seed(&t.rng, cfg->seed ^ 0x5a1cbe9c4c1a55ULL);
   classifier_channel_stats(train->rgb, train->n, train->w, train->h, t.mean, t.std);
   if (o->resume) {
     if ((rc = train_util_check_resume(last_path, err)) != NN_OK ||
@@ -332,10 +442,8 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
       fprintf(o->log, "resumed from %s: epoch %d, step %ld, best test acc %.2f%% (epoch %d)\n",
               last_path, t.epoch, t.step, 100 * t.best_acc, t.best_epoch);
   }
-  if (t.epoch >= cfg->epochs) {
-    if (o->log)
-      fprintf(o->log, "nothing to do: %d of %d epochs done\n", t.epoch, cfg->epochs);
-  }
+  if (t.epoch >= cfg->epochs && o->log)
+    fprintf(o->log, "nothing to do: %d of %d epochs done\n", t.epoch, cfg->epochs);
   if (o->log) {
     char m[96], s[96];
     classifier_format3(t.mean, m, sizeof m);
@@ -343,119 +451,34 @@ int classifier_train(const classifier_train_cfg *cfg, const classifier_data *tra
     fprintf(o->log,
             "arch %s (%ld parameters), %zu train / %zu test images, batch %d, %ld steps/epoch, "
             "%d epochs, %d threads, normalisation mean %s std %s\n",
-            t.arch->name, classifier_count_params(t.net), train->n, test ? test->n : 0, B,
-            steps_per_epoch, cfg->epochs, nn_net_threads(t.net), m, s);
+            t.arch->name, classifier_count_params(t.net), train->n, test ? test->n : 0,
+            cfg->batch_size, steps_per_epoch, cfg->epochs, nn_net_threads(t.net), m, s);
     fflush(o->log);
   }
-
-  const int K = t.arch->num_classes;
-  if ((rc = nn_tensor_alloc(&xraw, B, 3, train->h, train->w, err)) ||
-      (rc = nn_tensor_alloc(&xaug, B, 3, train->h, train->w, err)) ||
-      (rc = nn_tensor_alloc(&grad, B, K, 1, 1, err)))
+  if ((rc = nn_tensor_alloc(&run.grad, cfg->batch_size, t.arch->num_classes, 1, 1, err)) != NN_OK)
     goto done;
-  labels = malloc(sizeof(int) * (size_t)B);
-  perm = malloc(sizeof(uint32_t) * train->n);
-  if (!labels || !perm) {
-    rc = nn_err_set(err, NN_E_NOMEM, "out of memory");
-    goto done;
-  }
-  const size_t img_bytes = (size_t)train->w * (size_t)train->h * 3;
-  const bool augment = cfg->crop_pad > 0 || cfg->flip;
-  const train_util_clock clk = {train_util_now_s(), t.step, total_steps, B};
-  while (t.epoch < cfg->epochs) {
-    const double ep_start = train_util_now_s();
-    train_util_shuffle(&t.rng, perm, train->n);
-    double ep_loss = 0, win_loss = 0;
-    long ep_hits = 0, win_hits = 0, win_n = 0;
-    for (long s = 0; s < steps_per_epoch; s++) {
-      for (int b = 0; b < B; b++) {
-        size_t idx = perm[(size_t)s * (size_t)B + (size_t)b];
-        classifier_normalise(train->rgb + idx * img_bytes, 1, train->w, train->h, t.mean, t.std,
-                             xraw.data + (size_t)b * img_bytes);
-        labels[b] = train->labels[idx];
-      }
-      nn_tensor *x = &xraw;
-      if (augment) {
-        if ((rc = nn_augment_crop_flip(&t.rng, &xraw, &xaug, cfg->crop_pad, cfg->flip, err)))
-          goto done;
-        x = &xaug;
-      }
-      const float lr = nn_lr_at(&sched, t.step);
-      nn_net_zero_grad(t.net);
-      if (nn_net_forward(t.net, x, NN_TRAIN) != NN_OK) {
-        rc = nn_err_set(err, NN_E_BACKEND, "forward: %s", nn_net_error(t.net));
-        goto done;
-      }
-      int hits;
-      double loss =
-          smoothed_xent(nn_net_output(t.net, t.logits), labels, cfg->label_smoothing, &grad, &hits);
-      if (!isfinite(loss)) {
-        rc = nn_err_set(err, NN_E_STATE,
-                        "loss is %g at epoch %d step %ld (lr %g): training diverged", loss,
-                        t.epoch + 1, t.step, (double)lr);
-        goto done;
-      }
-      if (nn_net_backward(t.net, 1, &t.logits, &grad) != NN_OK ||
-          nn_optim_step(t.opt, lr) != NN_OK) {
-        rc = nn_err_set(err, NN_E_BACKEND, "backward: %s", nn_net_error(t.net));
-        goto done;
-      }
-      t.step++;
-      ep_loss += loss;
-      ep_hits += hits;
-      win_loss += loss;
-      win_hits += hits;
-      win_n++;
-      if (o->log && (win_n >= cfg->log_every || s == steps_per_epoch - 1)) {
-        const double now = train_util_now_s();
-        char etab[32], elb[32];
-        const double rate = train_util_progress(
-            &clk, t.step, now, t.train_seconds + (now - ep_start), elb, etab, sizeof etab);
-        fprintf(o->log,
-                "epoch %d/%d step %ld/%ld loss %.4f acc %.2f%% lr %.5f img/s %.0f elapsed %s "
-                "eta %s\n",
-                t.epoch + 1, cfg->epochs, t.step, total_steps, win_loss / (double)win_n,
-                100.0 * (double)win_hits / ((double)win_n * B), (double)lr, rate, elb, etab);
-        fflush(o->log);
-        win_loss = 0;
-        win_hits = 0;
-        win_n = 0;
-      }
-    }
-    t.epoch++;
-    const double train_time = train_util_now_s() - ep_start;
-    res->last_train_loss = ep_loss / (double)steps_per_epoch;
-    res->last_train_acc = (double)ep_hits / ((double)steps_per_epoch * B);
-    double tacc = -1, tloss = 0;
-    if (test && test->n) {
-      if ((rc = evaluate(&t, test, &tacc, &tloss, err)))
-        goto done;
-    }
-    t.train_seconds += train_util_now_s() - ep_start;
-    t.last_acc = tacc;
-    const bool improved = tacc > t.best_acc;
-    if (improved) {
-      t.best_acc = tacc;
-      t.best_epoch = t.epoch;
-    }
-    if (o->log) {
-      fprintf(o->log,
-              "epoch %d/%d done: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%% | "
-              "best %.2f%% (epoch %d) | %.1f s, %.0f img/s\n",
-              t.epoch, cfg->epochs, res->last_train_loss, 100 * res->last_train_acc, tloss,
-              100 * tacc, 100 * t.best_acc, t.best_epoch, train_util_now_s() - ep_start,
-              (double)steps_per_epoch * B / train_time);
-      fflush(o->log);
-    }
-    if (improved && (rc = save_best(&t, o, best_path, err)))
-      goto done;
-    if ((t.epoch % cfg->checkpoint_every == 0 || t.epoch == cfg->epochs ||
-         t.epoch == o->stop_after_epoch) &&
-        (rc = save_last(&t, o, last_path, err)))
-      goto done;
-    if (o->stop_after_epoch > 0 && t.epoch >= o->stop_after_epoch)
-      break;
-  }
+  const train_loop_spec spec = {.rgb = train->rgb,
+                                .labels = train->labels,
+                                .n = train->n,
+                                .w = train->w,
+                                .h = train->h,
+                                .batch = cfg->batch_size,
+                                .epochs = cfg->epochs,
+                                .log_every = cfg->log_every,
+                                .checkpoint_every = cfg->checkpoint_every,
+                                .crop_pad = cfg->crop_pad,
+                                .flip = cfg->flip,
+                                .sched = &sched,
+                                .stop_after_epoch = o->stop_after_epoch,
+                                .log = o->log};
+  const train_loop_hooks hooks = {.load = clf_load,
+                                  .begin_epoch = clf_begin_epoch,
+                                  .step = clf_step,
+                                  .progress = clf_progress,
+                                  .evaluate = clf_evaluate,
+                                  .end_epoch = clf_end_epoch};
+  rc = train_loop_run(&spec, (train_loop_state){&t.rng, &t.epoch, &t.step, &t.train_seconds},
+                      &hooks, &run, err);
 done:
   res->epochs_done = t.epoch;
   res->steps_done = t.step;
@@ -463,11 +486,7 @@ done:
   res->best_test_acc = t.best_acc;
   res->best_epoch = t.best_epoch;
   res->train_seconds = t.train_seconds;
-  nn_tensor_free(&xraw);
-  nn_tensor_free(&xaug);
-  nn_tensor_free(&grad);
-  free(labels);
-  free(perm);
+  nn_tensor_free(&run.grad);
   nn_optim_free(t.opt);
   nn_net_free(t.net);
   nn_net_free(t.eval_net);

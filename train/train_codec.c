@@ -25,6 +25,7 @@
 #include "saic_model.h"
 #include "saic_train.h"
 #include "train_classifier.h"
+#include "train_loop.h"
 
 /* "a,b,c", each the shortest %g form that reads back to the same double. */
 static void format_list(const double *v, int n, char *buf, size_t len) {
@@ -461,16 +462,189 @@ static void log_eval(const trainer *t, FILE *f) {
   }
 }
 
-int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
-                     const saic_codec_data *test, const saic_codec_train_opts *o,
-                     saic_codec_train_result *res, nn_err *err) {
-  memset(res, 0, sizeof *res);
-  trainer t;
-  memset(&t, 0, sizeof t);
-  t.cfg = cfg;
-  t.threads = o->threads > 0 ? o->threads : omp_get_max_threads();
-  t.w = train->w;
-  t.h = train->h;
+/* ---- the training loop's hooks (train_loop.h) ---- */
+
+/* What the hooks need beyond the trainer's state: the call's arguments and the sums of the
+ * current progress window and epoch. */
+typedef struct codec_run {
+  trainer *t;
+  const saic_codec_data *test;
+  const saic_codec_train_opts *o;
+  saic_codec_train_result *res;
+  const char *last_path, *final_path;
+  long freeze_step;
+  bool first_epoch;
+  double ep_bpp, ep_mse;
+  double win[5]; /* loss, bpp, mse, ce, accuracy */
+  long win_task;
+  double win_bpp[SAIC_TRAIN_MAX_LEVELS], win_dist[SAIC_TRAIN_MAX_LEVELS],
+      win_taskt[SAIC_TRAIN_MAX_LEVELS];
+  long win_nl[SAIC_TRAIN_MAX_LEVELS];
+  bool evaluated_now;
+  double eval_s;
+} codec_run;
+
+static void codec_load(void *ctx, const uint8_t *rgb, float *out) {
+  const codec_run *r = ctx;
+  rgb_to_01(rgb, 1, r->t->w, r->t->h, out);
+}
+
+static void codec_begin_epoch(void *ctx) {
+  codec_run *r = ctx;
+  r->ep_bpp = r->ep_mse = 0;
+}
+
+/* Rate controller: a nudge of log lambda toward the level's target. */
+static void control_rate(trainer *t, int level, double bpp) {
+  double r = log(bpp / t->cfg->rate_target[level]);
+  r = r > 1 ? 1 : r < -1 ? -1 : r;
+  const double lam = t->lambda[level] * exp(-t->cfg->rate_gain * r);
+  t->lambda[level] = lam < 1e-9 ? 1e-9 : lam > 1e3 ? 1e3 : lam;
+}
+
+static int codec_step(void *ctx, const nn_tensor *x, const int *labels, float lr, double *loss,
+                      nn_err *err) {
+  codec_run *r = ctx;
+  trainer *t = r->t;
+  const saic_codec_cfg *cfg = t->cfg;
+  const int L = cfg->model.levels;
+  /* Continuous sampling: even steps train level (step / 2) mod L (the rate controller's
+   * anchors), odd steps a knob drawn uniformly from [0, L - 1], so the gains between levels
+   * are trained operating points too. */
+  int level;
+  double knob;
+  if (cfg->continuous_knob && L > 1) {
+    level = t->step % 2 ? -1 : (int)((t->step / 2) % L);
+    knob = level >= 0 ? level : nn_rng_uniform(&t->rng) * (L - 1);
+  } else {
+    level = (int)(t->step % L);
+    knob = level;
+  }
+  saic_loss_cfg lc = cfg->loss;
+  for (int l = 0; l < L; l++)
+    lc.lambda[l] = t->lambda[l];
+  saic_step_stats st;
+  classifier *const tasks[3] = {t->task, t->task_extra[0], t->task_extra[1]};
+  int rc = saic_train_step_multi(t->model, tasks, t->n_tasks, &lc, x->data, labels, x->n, knob,
+                                 &t->rng, &st, err);
+  if (rc != NN_OK)
+    return rc;
+  if (!isfinite(st.loss))
+    return nn_err_set(err, NN_E_STATE,
+                      "loss is %g at epoch %d step %ld (knob %.3f, lr %g): training diverged",
+                      st.loss, t->epoch + 1, t->step, knob, (double)lr);
+  if (cfg->clip_grad_norm > 0)
+    clip_gradients(t->model, cfg->clip_grad_norm);
+  if (nn_optim_step(t->opt_enc, lr) != NN_OK || nn_optim_step(t->opt_dec, lr) != NN_OK)
+    return nn_err_set(err, NN_E_BACKEND, "optimiser step failed");
+  if (level >= 0 && cfg->nrate_targets && t->step < r->freeze_step && st.bpp > 0)
+    control_rate(t, level, st.bpp);
+  *loss = st.loss;
+  r->ep_bpp += st.bpp;
+  r->ep_mse += st.mse;
+  r->win[0] += st.loss;
+  r->win[1] += st.bpp;
+  r->win[2] += st.mse;
+  if (!isnan(st.ce)) {
+    r->win[3] += st.ce;
+    r->win[4] += st.accuracy;
+    r->win_task++;
+  }
+  if (level >= 0) {
+    r->win_bpp[level] += st.bpp;
+    r->win_dist[level] += st.dist_term;
+    r->win_taskt[level] += st.task_term;
+    r->win_nl[level]++;
+  }
+  return NN_OK;
+}
+
+static void codec_progress(void *ctx, FILE *f, const train_loop_progress *p) {
+  codec_run *r = ctx;
+  const int L = r->t->cfg->model.levels;
+  const double n = (double)p->window_steps;
+  char task[64] = "", lv[256] = "", ratio[256] = "";
+  if (r->win_task)
+    snprintf(task, sizeof task, " ce %.4f acc %.2f%%", r->win[3] / (double)r->win_task,
+             100 * r->win[4] / (double)r->win_task);
+  for (int l = 0; l < L; l++) {
+    size_t u = strlen(lv);
+    snprintf(lv + u, sizeof lv - u, "%s%.3f", l ? "," : "",
+             r->win_nl[l] ? r->win_bpp[l] / (double)r->win_nl[l] : NAN);
+    /* The task term's pull against the distortion term per level (docs/method.md: ~2/3). */
+    if (r->win_task) {
+      u = strlen(ratio);
+      snprintf(ratio + u, sizeof ratio - u, "%s%.3f", l ? "," : " task/dist [",
+               r->win_dist[l] > 0 ? r->win_taskt[l] / r->win_dist[l] : NAN);
+    }
+  }
+  if (r->win_task)
+    strncat(ratio, "]", sizeof ratio - strlen(ratio) - 1);
+  const double mse = r->win[2] / n;
+  fprintf(f,
+          "epoch %d/%d step %ld/%ld loss %.4f bpp %.4f [%s] mse %.6f (%.2f dB)%s%s lr %.2e "
+          "img/s %.1f elapsed %s eta %s\n",
+          p->epoch, r->t->cfg->epochs, p->step, p->total_steps, r->win[0] / n, r->win[1] / n, lv,
+          mse, mse > 0 ? 10 * log10(1 / mse) : 100.0, task, ratio, (double)p->lr, p->img_per_s,
+          p->elapsed, p->eta);
+  fflush(f);
+  memset(r->win, 0, sizeof r->win);
+  memset(r->win_bpp, 0, sizeof r->win_bpp);
+  memset(r->win_nl, 0, sizeof r->win_nl);
+  memset(r->win_dist, 0, sizeof r->win_dist);
+  memset(r->win_taskt, 0, sizeof r->win_taskt);
+  r->win_task = 0;
+}
+
+static int codec_evaluate(void *ctx, const train_loop_epoch *e, nn_err *err) {
+  codec_run *r = ctx;
+  const saic_codec_cfg *cfg = r->t->cfg;
+  r->evaluated_now = r->test && r->test->n && cfg->eval_images > 0 &&
+                     ((cfg->eval_every > 0 && e->epoch % cfg->eval_every == 0) || e->last);
+  r->eval_s = 0;
+  if (!r->evaluated_now)
+    return NN_OK;
+  const double e0 = train_util_now_s();
+  const int rc = evaluate(r->t, r->test, err);
+  r->eval_s = train_util_now_s() - e0;
+  return rc;
+}
+
+static int codec_end_epoch(void *ctx, const train_loop_epoch *e, nn_err *err) {
+  codec_run *r = ctx;
+  trainer *t = r->t;
+  if (r->first_epoch)
+    r->res->first_epoch_loss = e->mean_loss;
+  r->first_epoch = false;
+  r->res->epochs_run++;
+  r->res->last_epoch_loss = e->mean_loss;
+  FILE *log = r->o->log;
+  if (log) {
+    fprintf(log, "epoch %d/%d done: loss %.4f bpp %.4f mse %.6f | %.1f s, %.1f img/s%s\n", e->epoch,
+            t->cfg->epochs, e->mean_loss, r->ep_bpp / (double)e->steps,
+            r->ep_mse / (double)e->steps, train_util_now_s() - e->start,
+            (double)e->steps * e->batch / e->train_time,
+            r->evaluated_now ? "" : " (no evaluation)");
+    if (r->evaluated_now) {
+      fprintf(log, "  evaluation on %zu test images (rounded latents, %.1f s):\n", r->test->n,
+              r->eval_s);
+      log_eval(t, log);
+    }
+    fflush(log);
+  }
+  int rc;
+  if (e->save_last && (rc = save_ckpt(t, r->o, r->last_path, true, err)) != NN_OK)
+    return rc;
+  if (e->last && (rc = save_ckpt(t, r->o, r->final_path, false, err)) != NN_OK)
+    return rc;
+  return NN_OK;
+}
+
+/* ---- the trainer ---- */
+
+/* Checks the configuration against the data before anything is loaded. */
+static int check_inputs(const saic_codec_cfg *cfg, const saic_codec_data *train,
+                        const saic_codec_data *test, nn_err *err) {
   const int L = cfg->model.levels, B = cfg->batch_size;
   if (cfg->loss.levels != L || L < 1 || L > SAIC_TRAIN_MAX_LEVELS)
     return nn_err_set(err, NN_E_ARG, "%d lambdas for %d levels", cfg->loss.levels, L);
@@ -488,16 +662,132 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
     return nn_err_set(err, NN_E_ARG, "loss.alpha, beta or gamma > 0 needs task_checkpoint");
   if (need_task && !train->labels)
     return nn_err_set(err, NN_E_ARG, "loss.alpha, beta or gamma > 0 needs labelled images");
-  int rc = train_util_ensure_dir(o->out_dir, err);
-  if (rc != NN_OK)
+  return NN_OK;
+}
+
+/* Loads T (and the extra task networks) and checks them against the data. */
+static int load_tasks(trainer *t, const saic_codec_data *train, nn_err *err) {
+  const saic_codec_cfg *cfg = t->cfg;
+  int rc;
+  if ((rc = sha256_file(cfg->task_checkpoint, t->task_sha, err)) != NN_OK ||
+      (rc = classifier_load(cfg->task_checkpoint, t->threads, &t->task, err)) != NN_OK)
+    return rc;
+  const classifier_arch *a = classifier_get_arch(t->task);
+  if (a->in_w != train->w || a->in_h != train->h)
+    return nn_err_set(err, NN_E_SHAPE,
+                      "%s: the task network takes %dx%d images, the data has %dx%d",
+                      cfg->task_checkpoint, a->in_w, a->in_h, train->w, train->h);
+  t->n_tasks = 1;
+  for (int j = 0; j < 2 && cfg->task_checkpoint_extra[j][0]; j++) {
+    const char *ep = cfg->task_checkpoint_extra[j];
+    if ((rc = sha256_file(ep, t->task_extra_sha[j], err)) != NN_OK ||
+        (rc = classifier_load(ep, t->threads, &t->task_extra[j], err)) != NN_OK)
+      return rc;
+    const classifier_arch *ea = classifier_get_arch(t->task_extra[j]);
+    if (ea->in_w != a->in_w || ea->in_h != a->in_h || ea->num_classes != a->num_classes)
+      return nn_err_set(err, NN_E_SHAPE,
+                        "%s: task network %d takes %dx%d images and %d classes, T takes %dx%d "
+                        "and %d",
+                        ep, j + 2, ea->in_w, ea->in_h, ea->num_classes, a->in_w, a->in_h,
+                        a->num_classes);
+    t->n_tasks++;
+  }
+  for (size_t i = 0; train->labels && i < train->n; i++)
+    if (train->labels[i] < 0 || train->labels[i] >= a->num_classes)
+      return nn_err_set(err, NN_E_ARG, "training label %d of item %zu is outside [0, %d)",
+                        train->labels[i], i, a->num_classes);
+  return NN_OK;
+}
+
+/* The networks, their optimisers and the random stream. */
+static int build_model(trainer *t, const saic_codec_data *train, nn_err *err) {
+  const saic_codec_cfg *cfg = t->cfg;
+  t->model = saic_model_create(&cfg->model, train->h, train->w, t->threads, cfg->seed, err);
+  t->eval_model =
+      t->model ? saic_model_create(&cfg->model, train->h, train->w, t->threads, cfg->seed, err)
+               : NULL;
+  if (!t->model || !t->eval_model)
+    return err ? err->code : NN_E_ARG;
+  nn_optim_cfg oc = nn_optim_defaults(NN_ADAM);
+  oc.group_lr_mult[SAIC_MODEL_GAIN_GROUP] = cfg->gain_lr_mult;
+  t->opt_enc = nn_optim_create(saic_model_encoder(t->model), &oc, err);
+  oc.group_lr_mult[SAIC_MODEL_DENSITY_GROUP] = cfg->density_lr_mult;
+  t->opt_dec = t->opt_enc ? nn_optim_create(saic_model_decoder(t->model), &oc, err) : NULL;
+  if (!t->opt_enc || !t->opt_dec)
+    return err ? err->code : NN_E_ARG;
+  nn_rng_seed(&t->rng, cfg->seed ^ 0x5a1cc0dec0ffeeULL);
+  return NN_OK;
+}
+
+static void log_header(const trainer *t, const saic_codec_data *train, const saic_codec_data *test,
+                       long steps_per_epoch, FILE *f) {
+  const saic_codec_cfg *cfg = t->cfg;
+  long np = 0;
+  nn_net *nets[2] = {saic_model_encoder(t->model), saic_model_decoder(t->model)};
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(nets[k]); i++)
+      np += (long)nn_tensor_numel(&nn_net_param(nets[k], i)->value);
+  fprintf(f,
+          "codec %s n %d m %d levels %d (%ld parameters), loss alpha %g gamma %g beta %g gsw on "
+          "%s smooth %d quant %s, task %s\n"
+          "%zu train / %zu eval images %dx%d, batch %d, %ld steps/epoch, %d epochs, lr %g "
+          "(density x%g, gains x%g, %s), %d threads, %s\n",
+          SAIC_CODEC_ARCH, cfg->model.n, cfg->model.m, cfg->model.levels, np, cfg->loss.alpha,
+          cfg->loss.gamma, cfg->loss.beta, cfg->loss.gsw_on_original ? "x" : "x_hat",
+          cfg->loss.smooth, cfg->loss.quant == SAIC_QUANT_STE ? "ste" : "noise",
+          t->task ? cfg->task_checkpoint : "none", train->n, test ? test->n : 0, train->w, train->h,
+          cfg->batch_size, steps_per_epoch, cfg->epochs, (double)cfg->lr,
+          (double)cfg->density_lr_mult, (double)cfg->gain_lr_mult,
+          cfg->sched == SAIC_CODEC_SCHED_COSINE ? "cosine" : "const", t->threads,
+          cfg->continuous_knob ? "levels round-robin on even steps, a uniform knob on odd steps"
+                               : "levels round-robin");
+  fflush(f);
+}
+
+/* Resume from last.ckpt, or start from init_checkpoint's networks, or from scratch. */
+static int restore_or_init(trainer *t, const char *last_path, const saic_codec_train_opts *o,
+                           nn_err *err) {
+  const saic_codec_cfg *cfg = t->cfg;
+  int rc;
+  if (cfg->init_checkpoint[0] &&
+      (rc = sha256_file(cfg->init_checkpoint, t->init_sha, err)) != NN_OK)
+    return rc;
+  if (o->resume) {
+    if ((rc = train_util_check_resume(last_path, err)) != NN_OK ||
+        (rc = restore_last(t, last_path, o, err)) != NN_OK)
+      return rc;
+    if (o->log)
+      fprintf(o->log, "resumed from %s: epoch %d, step %ld\n", last_path, t->epoch, t->step);
+  } else if (cfg->init_checkpoint[0]) {
+    if ((rc = load_model_ckpt(t, cfg->init_checkpoint, "init_checkpoint", NULL, err)) != NN_OK)
+      return rc;
+    if (o->log)
+      fprintf(o->log, "starting from the networks of %s (sha256 %s)\n", cfg->init_checkpoint,
+              t->init_sha);
+  }
+  return NN_OK;
+}
+
+int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
+                     const saic_codec_data *test, const saic_codec_train_opts *o,
+                     saic_codec_train_result *res, nn_err *err) {
+  memset(res, 0, sizeof *res);
+  trainer t;
+  memset(&t, 0, sizeof t);
+  t.cfg = cfg;
+  t.threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+  t.w = train->w;
+  t.h = train->h;
+  const int L = cfg->model.levels;
+  int rc = check_inputs(cfg, train, test, err);
+  if (rc != NN_OK || (rc = train_util_ensure_dir(o->out_dir, err)) != NN_OK)
     return rc;
   char last_path[4096], final_path[4096];
   snprintf(last_path, sizeof last_path, "%s/last.ckpt", o->out_dir);
   snprintf(final_path, sizeof final_path, "%s/final.ckpt", o->out_dir);
 
-  const long steps_per_epoch = (long)(train->n / (size_t)B);
+  const long steps_per_epoch = (long)(train->n / (size_t)cfg->batch_size);
   const long total_steps = steps_per_epoch * cfg->epochs;
-  const long freeze_step = (long)floor(cfg->rate_freeze_at * (double)total_steps);
   nn_lr_sched sched;
   memset(&sched, 0, sizeof sched);
   sched.kind = cfg->sched == SAIC_CODEC_SCHED_COSINE ? NN_LR_COSINE : NN_LR_CONST;
@@ -506,273 +796,47 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
   sched.warmup_start = cfg->warmup_start;
   sched.total_steps = total_steps;
   sched.min_lr = cfg->min_lr;
-
-  nn_tensor xraw = {0}, xaug = {0};
-  int *labels = NULL;
-  uint32_t *perm = NULL;
   for (int l = 0; l < L; l++)
     t.lambda[l] = cfg->loss.lambda[l];
-  if (cfg->task_checkpoint[0]) {
-    if ((rc = sha256_file(cfg->task_checkpoint, t.task_sha, err)) != NN_OK ||
-        (rc = classifier_load(cfg->task_checkpoint, t.threads, &t.task, err)) != NN_OK)
-      goto done;
-    const classifier_arch *a = classifier_get_arch(t.task);
-    if (a->in_w != train->w || a->in_h != train->h) {
-      rc =
-          nn_err_set(err, NN_E_SHAPE, "%s: the task network takes %dx%d images, the data has %dx%d",
-                     cfg->task_checkpoint, a->in_w, a->in_h, train->w, train->h);
-      goto done;
-    }
-    t.n_tasks = 1;
-    for (int j = 0; j < 2 && cfg->task_checkpoint_extra[j][0]; j++) {
-      const char *ep = cfg->task_checkpoint_extra[j];
-      if ((rc = sha256_file(ep, t.task_extra_sha[j], err)) != NN_OK ||
-          (rc = classifier_load(ep, t.threads, &t.task_extra[j], err)) != NN_OK)
-        goto done;
-      const classifier_arch *ea = classifier_get_arch(t.task_extra[j]);
-      if (ea->in_w != a->in_w || ea->in_h != a->in_h || ea->num_classes != a->num_classes) {
-        rc = nn_err_set(err, NN_E_SHAPE,
-                        "%s: task network %d takes %dx%d images and %d classes, T takes %dx%d "
-                        "and %d",
-                        ep, j + 2, ea->in_w, ea->in_h, ea->num_classes, a->in_w, a->in_h,
-                        a->num_classes);
-        goto done;
-      }
-      t.n_tasks++;
-    }
-    for (size_t i = 0; train->labels && i < train->n; i++)
-      if (train->labels[i] < 0 || train->labels[i] >= a->num_classes) {
-        rc = nn_err_set(err, NN_E_ARG, "training label %d of item %zu is outside [0, %d)",
-                        train->labels[i], i, a->num_classes);
-        goto done;
-      }
-  }
-  t.model = saic_model_create(&cfg->model, train->h, train->w, t.threads, cfg->seed, err);
-  t.eval_model = t.model
-                     ? saic_model_create(&cfg->model, train->h, train->w, t.threads, cfg->seed, err)
-                     : NULL;
-  if (!t.model || !t.eval_model) {
-    rc = err ? err->code : NN_E_ARG;
+  if ((cfg->task_checkpoint[0] && (rc = load_tasks(&t, train, err)) != NN_OK) ||
+      (rc = build_model(&t, train, err)) != NN_OK ||
+      (rc = restore_or_init(&t, last_path, o, err)) != NN_OK)
     goto done;
-  }
-  nn_optim_cfg oc = nn_optim_defaults(NN_ADAM);
-  oc.group_lr_mult[SAIC_MODEL_GAIN_GROUP] = cfg->gain_lr_mult;
-  t.opt_enc = nn_optim_create(saic_model_encoder(t.model), &oc, err);
-  oc.group_lr_mult[SAIC_MODEL_DENSITY_GROUP] = cfg->density_lr_mult;
-  t.opt_dec = t.opt_enc ? nn_optim_create(saic_model_decoder(t.model), &oc, err) : NULL;
-  if (!t.opt_enc || !t.opt_dec) {
-    rc = err ? err->code : NN_E_ARG;
-    goto done;
-  }
-  nn_rng_seed(&t.rng, cfg->seed ^ 0x5a1cc0dec0ffeeULL);
-  if (cfg->init_checkpoint[0] && (rc = sha256_file(cfg->init_checkpoint, t.init_sha, err)) != NN_OK)
-    goto done;
-  if (o->resume) {
-    if ((rc = train_util_check_resume(last_path, err)) != NN_OK ||
-        (rc = restore_last(&t, last_path, o, err)) != NN_OK)
-      goto done;
-    if (o->log)
-      fprintf(o->log, "resumed from %s: epoch %d, step %ld\n", last_path, t.epoch, t.step);
-  } else if (cfg->init_checkpoint[0]) {
-    if ((rc = load_model_ckpt(&t, cfg->init_checkpoint, "init_checkpoint", NULL, err)) != NN_OK)
-      goto done;
-    if (o->log)
-      fprintf(o->log, "starting from the networks of %s (sha256 %s)\n", cfg->init_checkpoint,
-              t.init_sha);
-  }
   if (t.epoch >= cfg->epochs && o->log)
     fprintf(o->log, "nothing to do: %d of %d epochs done\n", t.epoch, cfg->epochs);
-  if (o->log) {
-    long np = 0;
-    nn_net *nets[2] = {saic_model_encoder(t.model), saic_model_decoder(t.model)};
-    for (int k = 0; k < 2; k++)
-      for (int i = 0; i < nn_net_num_params(nets[k]); i++)
-        np += (long)nn_tensor_numel(&nn_net_param(nets[k], i)->value);
-    fprintf(o->log,
-            "codec %s n %d m %d levels %d (%ld parameters), loss alpha %g gamma %g beta %g gsw on "
-            "%s smooth %d quant %s, task %s\n"
-            "%zu train / %zu eval images %dx%d, batch %d, %ld steps/epoch, %d epochs, lr %g "
-            "(density x%g, gains x%g, %s), %d threads, %s\n",
-            SAIC_CODEC_ARCH, cfg->model.n, cfg->model.m, L, np, cfg->loss.alpha, cfg->loss.gamma,
-            cfg->loss.beta, cfg->loss.gsw_on_original ? "x" : "x_hat", cfg->loss.smooth,
-            cfg->loss.quant == SAIC_QUANT_STE ? "ste" : "noise",
-            t.task ? cfg->task_checkpoint : "none", train->n, test ? test->n : 0, train->w,
-            train->h, B, steps_per_epoch, cfg->epochs, (double)cfg->lr,
-            (double)cfg->density_lr_mult, (double)cfg->gain_lr_mult,
-            cfg->sched == SAIC_CODEC_SCHED_COSINE ? "cosine" : "const", t.threads,
-            cfg->continuous_knob ? "levels round-robin on even steps, a uniform knob on odd steps"
-                                 : "levels round-robin");
-    fflush(o->log);
-  }
+  if (o->log)
+    log_header(&t, train, test, steps_per_epoch, o->log);
 
-  if ((rc = nn_tensor_alloc(&xraw, B, 3, train->h, train->w, err)) ||
-      (rc = nn_tensor_alloc(&xaug, B, 3, train->h, train->w, err)))
-    goto done;
-  labels = calloc((size_t)B, sizeof(int));
-  perm = malloc(sizeof(uint32_t) * train->n);
-  if (!labels || !perm) {
-    rc = nn_err_set(err, NN_E_NOMEM, "out of memory");
-    goto done;
-  }
-  const size_t img_bytes = (size_t)train->w * (size_t)train->h * 3;
-  const bool augment = cfg->crop_pad > 0 || cfg->flip;
-  const train_util_clock clk = {train_util_now_s(), t.step, total_steps, B};
-  bool first_epoch = true;
-  while (t.epoch < cfg->epochs) {
-    const double ep_start = train_util_now_s();
-    train_util_shuffle(&t.rng, perm, train->n);
-    double ep_loss = 0, ep_bpp = 0, ep_mse = 0;
-    double win[5] = {0}, win_bpp[SAIC_TRAIN_MAX_LEVELS] = {0};
-    double win_dist[SAIC_TRAIN_MAX_LEVELS] = {0}, win_taskt[SAIC_TRAIN_MAX_LEVELS] = {0};
-    long win_n = 0, win_task = 0, win_nl[SAIC_TRAIN_MAX_LEVELS] = {0};
-    for (long s = 0; s < steps_per_epoch; s++) {
-      for (int b = 0; b < B; b++) {
-        size_t idx = perm[(size_t)s * (size_t)B + (size_t)b];
-        rgb_to_01(train->rgb + idx * img_bytes, 1, train->w, train->h,
-                  xraw.data + (size_t)b * img_bytes);
-        labels[b] = train->labels ? train->labels[idx] : 0;
-      }
-      nn_tensor *x = &xraw;
-      if (augment) {
-        if ((rc = nn_augment_crop_flip(&t.rng, &xraw, &xaug, cfg->crop_pad, cfg->flip, err)))
-          goto done;
-        x = &xaug;
-      }
-      /* Continuous sampling: even steps train level (step / 2) mod L (the rate controller's
-       * anchors), odd steps a knob drawn uniformly from [0, L - 1], so the gains between levels
-       * are trained operating points too. */
-      int level;
-      double knob;
-      if (cfg->continuous_knob && L > 1) {
-        level = t.step % 2 ? -1 : (int)((t.step / 2) % L);
-        knob = level >= 0 ? level : nn_rng_uniform(&t.rng) * (L - 1);
-      } else {
-        level = (int)(t.step % L);
-        knob = level;
-      }
-      saic_loss_cfg lc = cfg->loss;
-      for (int l = 0; l < L; l++)
-        lc.lambda[l] = t.lambda[l];
-      const float lr = nn_lr_at(&sched, t.step);
-      saic_step_stats st;
-      classifier *const tasks[3] = {t.task, t.task_extra[0], t.task_extra[1]};
-      if ((rc = saic_train_step_multi(t.model, tasks, t.n_tasks, &lc, x->data, labels, B, knob,
-                                      &t.rng, &st, err)) != NN_OK)
-        goto done;
-      if (!isfinite(st.loss)) {
-        rc = nn_err_set(err, NN_E_STATE,
-                        "loss is %g at epoch %d step %ld (knob %.3f, lr %g): training diverged",
-                        st.loss, t.epoch + 1, t.step, knob, (double)lr);
-        goto done;
-      }
-      if (cfg->clip_grad_norm > 0)
-        clip_gradients(t.model, cfg->clip_grad_norm);
-      if (nn_optim_step(t.opt_enc, lr) != NN_OK || nn_optim_step(t.opt_dec, lr) != NN_OK) {
-        rc = nn_err_set(err, NN_E_BACKEND, "optimiser step failed");
-        goto done;
-      }
-      /* Rate controller: a nudge of log lambda toward the level's target. */
-      if (level >= 0 && cfg->nrate_targets && t.step < freeze_step && st.bpp > 0) {
-        double r = log(st.bpp / cfg->rate_target[level]);
-        r = r > 1 ? 1 : r < -1 ? -1 : r;
-        double lam = t.lambda[level] * exp(-cfg->rate_gain * r);
-        t.lambda[level] = lam < 1e-9 ? 1e-9 : lam > 1e3 ? 1e3 : lam;
-      }
-      t.step++;
-      ep_loss += st.loss;
-      ep_bpp += st.bpp;
-      ep_mse += st.mse;
-      win[0] += st.loss;
-      win[1] += st.bpp;
-      win[2] += st.mse;
-      if (!isnan(st.ce)) {
-        win[3] += st.ce;
-        win[4] += st.accuracy;
-        win_task++;
-      }
-      if (level >= 0) {
-        win_bpp[level] += st.bpp;
-        win_dist[level] += st.dist_term;
-        win_taskt[level] += st.task_term;
-        win_nl[level]++;
-      }
-      win_n++;
-      if (o->log && (win_n >= cfg->log_every || s == steps_per_epoch - 1)) {
-        const double now = train_util_now_s();
-        char etab[32], elb[32], task[64] = "", lv[256] = "", ratio[256] = "";
-        const double rate = train_util_progress(
-            &clk, t.step, now, t.train_seconds + (now - ep_start), elb, etab, sizeof etab);
-        if (win_task)
-          snprintf(task, sizeof task, " ce %.4f acc %.2f%%", win[3] / (double)win_task,
-                   100 * win[4] / (double)win_task);
-        for (int l = 0; l < L; l++) {
-          size_t u = strlen(lv);
-          snprintf(lv + u, sizeof lv - u, "%s%.3f", l ? "," : "",
-                   win_nl[l] ? win_bpp[l] / (double)win_nl[l] : NAN);
-          /* The task term's pull against the distortion term per level (docs/method.md: ~2/3). */
-          if (win_task) {
-            u = strlen(ratio);
-            snprintf(ratio + u, sizeof ratio - u, "%s%.3f", l ? "," : " task/dist [",
-                     win_dist[l] > 0 ? win_taskt[l] / win_dist[l] : NAN);
-          }
-        }
-        if (win_task)
-          strncat(ratio, "]", sizeof ratio - strlen(ratio) - 1);
-        const double mse = win[2] / (double)win_n;
-        fprintf(o->log,
-                "epoch %d/%d step %ld/%ld loss %.4f bpp %.4f [%s] mse %.6f (%.2f dB)%s%s lr %.2e "
-                "img/s %.1f elapsed %s eta %s\n",
-                t.epoch + 1, cfg->epochs, t.step, total_steps, win[0] / (double)win_n,
-                win[1] / (double)win_n, lv, mse, mse > 0 ? 10 * log10(1 / mse) : 100.0, task, ratio,
-                (double)lr, rate, elb, etab);
-        fflush(o->log);
-        memset(win, 0, sizeof win);
-        memset(win_bpp, 0, sizeof win_bpp);
-        memset(win_nl, 0, sizeof win_nl);
-        memset(win_dist, 0, sizeof win_dist);
-        memset(win_taskt, 0, sizeof win_taskt);
-        win_n = win_task = 0;
-      }
-    }
-    t.epoch++;
-    const double train_time = train_util_now_s() - ep_start;
-    const double mean_loss = ep_loss / (double)steps_per_epoch;
-    if (first_epoch)
-      res->first_epoch_loss = mean_loss;
-    first_epoch = false;
-    res->epochs_run++;
-    res->last_epoch_loss = mean_loss;
-    const bool last = t.epoch == cfg->epochs;
-    const bool do_eval = test && test->n && cfg->eval_images > 0 &&
-                         ((cfg->eval_every > 0 && t.epoch % cfg->eval_every == 0) || last);
-    double eval_s = 0;
-    if (do_eval) {
-      const double e0 = train_util_now_s();
-      if ((rc = evaluate(&t, test, err)) != NN_OK)
-        goto done;
-      eval_s = train_util_now_s() - e0;
-    }
-    t.train_seconds += train_util_now_s() - ep_start;
-    if (o->log) {
-      fprintf(o->log, "epoch %d/%d done: loss %.4f bpp %.4f mse %.6f | %.1f s, %.1f img/s%s\n",
-              t.epoch, cfg->epochs, mean_loss, ep_bpp / (double)steps_per_epoch,
-              ep_mse / (double)steps_per_epoch, train_util_now_s() - ep_start,
-              (double)steps_per_epoch * B / train_time, do_eval ? "" : " (no evaluation)");
-      if (do_eval) {
-        fprintf(o->log, "  evaluation on %zu test images (rounded latents, %.1f s):\n", test->n,
-                eval_s);
-        log_eval(&t, o->log);
-      }
-      fflush(o->log);
-    }
-    if ((t.epoch % cfg->checkpoint_every == 0 || last || t.epoch == o->stop_after_epoch) &&
-        (rc = save_ckpt(&t, o, last_path, true, err)))
-      goto done;
-    if (last && (rc = save_ckpt(&t, o, final_path, false, err)))
-      goto done;
-    if (o->stop_after_epoch > 0 && t.epoch >= o->stop_after_epoch)
-      break;
-  }
+  codec_run run = {.t = &t,
+                   .test = test,
+                   .o = o,
+                   .res = res,
+                   .last_path = last_path,
+                   .final_path = final_path,
+                   .freeze_step = (long)floor(cfg->rate_freeze_at * (double)total_steps),
+                   .first_epoch = true};
+  const train_loop_spec spec = {.rgb = train->rgb,
+                                .labels = train->labels,
+                                .n = train->n,
+                                .w = train->w,
+                                .h = train->h,
+                                .batch = cfg->batch_size,
+                                .epochs = cfg->epochs,
+                                .log_every = cfg->log_every,
+                                .checkpoint_every = cfg->checkpoint_every,
+                                .crop_pad = cfg->crop_pad,
+                                .flip = cfg->flip,
+                                .sched = &sched,
+                                .stop_after_epoch = o->stop_after_epoch,
+                                .log = o->log};
+  const train_loop_hooks hooks = {.load = codec_load,
+                                  .begin_epoch = codec_begin_epoch,
+                                  .step = codec_step,
+                                  .progress = codec_progress,
+                                  .evaluate = codec_evaluate,
+                                  .end_epoch = codec_end_epoch};
+  rc = train_loop_run(&spec, (train_loop_state){&t.rng, &t.epoch, &t.step, &t.train_seconds},
+                      &hooks, &run, err);
 done:
   res->epochs_done = t.epoch;
   res->steps_done = t.step;
@@ -782,10 +846,6 @@ done:
     res->lambda[l] = t.lambda[l];
     res->eval[l] = t.eval[l];
   }
-  nn_tensor_free(&xraw);
-  nn_tensor_free(&xaug);
-  free(labels);
-  free(perm);
   nn_optim_free(t.opt_enc);
   nn_optim_free(t.opt_dec);
   saic_model_free(t.model);
