@@ -24,6 +24,8 @@ Rules (always evaluated and printed; enforced, exit status 1, only with --check)
   (b) sql      only files under SQL_ALLOWED_DIRS include sqlite3.h or call sqlite3_*()
   (c) headers  no public header includes a header owned by another library of the same or a
                higher layer
+  (d) boundary a product file includes another library's headers only through that library's
+               public header(s) (LIBRARIES); everything else of a library is private to it
   (t) table    every project library CMake knows is in LIBRARIES, and every public header
                listed there exists
 
@@ -68,10 +70,10 @@ LIBRARIES = {
     "sb_saic_coder": {"dir": "codecs/saic", "public": ["codecs/saic/saic_coder.h"],
                       "prefixes": ["saic_"], "layer": 1},
     # layer 2: the SAIC codec's networks, density and checkpoints (inference only)
-    "sb_saic": {"dir": "codecs/saic", "public": ["codecs/saic/saic_model.h"],
+    "sb_saic": {"dir": "codecs/saic", "public": ["codecs/saic/saic.h"],
                 "prefixes": ["saic_"], "layer": 2},
     # layer 3: the codecs (registry, built-in codecs, plugins) and the task networks
-    "sb_codecs": {"dir": "codecs", "public": ["codecs/codec_registry.h"],
+    "sb_codecs": {"dir": "codecs", "public": ["codecs/codec_registry.h", "codecs/saicbench_codec.h"],
                   "prefixes": ["codec_"], "layer": 3},
     "sb_tasks": {"dir": "tasks", "public": ["tasks/classifier.h"],
                  "prefixes": ["tasks_", "classifier_"], "layer": 3},
@@ -81,7 +83,7 @@ LIBRARIES = {
     # layer 5: the runner (suite -> units -> codecs -> metrics -> results) and training
     "sb_harness": {"dir": "harness", "public": ["harness/runner.h"],
                    "prefixes": ["harness_", "runner_"], "layer": 5},
-    "sb_train": {"dir": "train", "public": ["train/train_codec.h", "train/train_classifier.h"],
+    "sb_train": {"dir": "train", "public": ["train/train.h"],
                  "prefixes": ["train_", "saic_"], "layer": 5},
     # layer 6: reports, compare, gate inputs; the SAIC encode/decode/export subcommands
     "sb_reports": {"dir": "reports", "public": ["reports/report.h"],
@@ -427,10 +429,15 @@ def file_owners(files, src_owners):
             by_dir.setdefault(os.path.dirname(src), set()).add(t)
     owners = {}
     for f in files:
-        stem_c = f[:-2] + ".c"
+        # A library's private headers live in <its folder>/internal/: they belong to the folder
+        # above, as if they sat next to its sources.
+        d = os.path.dirname(f)
+        if os.path.basename(d) == "internal":
+            d = os.path.dirname(d)
+        stem_c = os.path.join(d, os.path.basename(f)[:-2] + ".c")
         targets = src_owners.get(f) or src_owners.get(stem_c)
         if not targets and f.endswith(".h"):
-            candidates = by_dir.get(os.path.dirname(f), set())
+            candidates = by_dir.get(d, set())
             targets = sorted(candidates) if len(candidates) == 1 else None
         owners[f] = targets[0] if targets else None
     return owners
@@ -587,6 +594,20 @@ def evaluate_rules(m):
                     violations.append(("headers", f"{h} (public header of {lib}, layer "
                                        f"{LIBRARIES[lib]['layer']}) includes {target} "
                                        f"({owner}, layer {layer_of(owner)})"))
+
+    # (d) other libraries only through their public headers
+    for f in sorted(m["texts"]):
+        if not is_product(f):
+            continue
+        a = m["owners"].get(f)
+        for name, system in include_names(m["texts"][f]):
+            target = resolve_include(f, name, by_name, m["texts"]) if not system else None
+            b = m["owners"].get(target) if target else None
+            if not b or b == a or b not in LIBRARIES or target in LIBRARIES[b]["public"]:
+                continue
+            violations.append(("boundary", f"{f} ({a or 'no target'}) includes {target}, "
+                               f"which is private to {b} (public: "
+                               f"{', '.join(LIBRARIES[b]['public'])})"))
     return violations
 
 
@@ -675,7 +696,7 @@ def print_report(m, violations, check, top, verbose):
 
     enforced = "enforced" if check else "not enforced; --check enforces them"
     p(f"\n== Rules ({enforced}): {len(violations)} violation(s) ==")
-    for rule in ("table", "layers", "sql", "headers"):
+    for rule in ("table", "layers", "sql", "headers", "boundary"):
         these = [msg for r, msg in violations if r == rule]
         p(f"  [{rule}] {len(these)}" + ("" if these else " (ok)"))
         for msg in these:

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "saic_density.h"
+#include "saic.h"
 
 saic_export_opts saic_export_defaults(void) { return (saic_export_opts){1e-9, 4096}; }
 

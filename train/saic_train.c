@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "saic_density.h"
+#include "saic.h"
 
 /* Box filter of odd side k with edge clamping, per map, in double. */
 static void box_smooth(float *s, int n, int h, int w, int k, float *tmp) {

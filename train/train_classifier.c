@@ -611,7 +611,7 @@ static void usage(FILE *f) {
       "  --threads N    compute threads (default: all cores)\n");
 }
 
-int tasks_train_classifier_main(int argc, char **argv) {
+int train_classifier_main(int argc, char **argv) {
   train_util_args a;
   int status;
   if (!train_util_parse_args(argc, argv, "train classifier", "train-out/classifier", usage, NULL,

@@ -21,8 +21,7 @@
 #include "classifier.h"
 #include "data.h"
 #include "nn.h"
-#include "saic_density.h"
-#include "saic_model.h"
+#include "saic.h"
 #include "saic_train.h"
 #include "train_classifier.h"
 #include "train_loop.h"
@@ -891,7 +890,7 @@ static int codec_opt(void *ctx, const char *prog, int argc, char **argv, int *i)
   return 0;
 }
 
-int saic_train_codec_main(int argc, char **argv) {
+int train_codec_main(int argc, char **argv) {
   train_util_args a;
   codec_args x = {0, 0};
   int status;

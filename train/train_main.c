@@ -12,8 +12,7 @@
 
 #include "classifier.h"
 #include "data.h"
-#include "train_classifier.h"
-#include "train_codec.h"
+#include "train.h"
 
 static int info_main(const char *path) {
   nn_ckpt *ck = NULL;
@@ -113,9 +112,9 @@ static int eval_main(int argc, char **argv) {
 
 int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "classifier") == 0)
-    return tasks_train_classifier_main(argc - 1, argv + 1);
+    return train_classifier_main(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "codec") == 0)
-    return saic_train_codec_main(argc - 1, argv + 1);
+    return train_codec_main(argc - 1, argv + 1);
   if (argc == 3 && strcmp(argv[1], "info") == 0)
     return info_main(argv[2]);
   if (argc >= 3 && strcmp(argv[1], "eval") == 0)

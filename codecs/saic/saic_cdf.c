@@ -1,5 +1,5 @@
 /* saic_cdf.c - CDF quantisation, table sets and their (hostile-input) serialisation. */
-#include "saic_cdf.h"
+#include "saic_coder.h"
 
 #include <math.h>
 #include <stdarg.h>

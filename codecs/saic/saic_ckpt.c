@@ -1,6 +1,6 @@
 /* saic_ckpt.c - SAIC checkpoints: the model hash and reading models and codec checkpoints
  * (see saic_ckpt.h). */
-#include "saic_ckpt.h"
+#include "saic.h"
 
 #include <errno.h>
 #include <math.h>

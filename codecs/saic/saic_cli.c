@@ -9,8 +9,8 @@
 
 #include "codec_registry.h"
 #include "data.h"
-#include "saic_codec.h"
-#include "saic_export.h"
+#include "saic.h"
+#include "train.h"
 
 /* Parsed options of one subcommand: --key VALUE pairs and up to two positional arguments. */
 typedef struct cli_args {

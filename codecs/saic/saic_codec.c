@@ -1,5 +1,6 @@
-/* saic_codec.c - the SAIC codec and its codec_vtable "saic" (see saic_codec.h). */
-#include "saic_codec.h"
+/* saic_codec.c - the SAIC codec: streams from images and back (see saic_codec.h; its codec_vtable
+ * "saic" is codecs/codec_saic.c). */
+#include "saic.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -8,12 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec_builtin.h"
-#include "codec_registry.h"
-#include "saic_ckpt.h"
 #include "saic_coder.h"
-#include "saic_crc8.h"
-#include "saic_density.h"
 
 _Static_assert(SAIC_CODEC_RATE_STEPS == SAIC_CKPT_RATE_STEPS,
                "saic_codec.h and saic_ckpt.h disagree");
@@ -44,7 +40,8 @@ struct saic_codec {
   uint64_t clock;
 };
 
-static int fail(char *err, size_t err_len, const char *fmt, ...) CODEC_PRINTF(3, 4);
+static int fail(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t err_len, const char *fmt, ...) {
   if (err && err_len) {
     va_list ap;
@@ -99,9 +96,9 @@ int saic_codec_open(const char *model_path, const saic_codec_opts *o, saic_codec
                 NAME ": no model (give model=PATH, a checkpoint from `saicbench "
                      "export`)");
   const int threads = o && o->threads > 0 ? o->threads : 1;
-  size_t maxpx = o && o->max_pixels ? o->max_pixels : CODEC_MAX_PIXELS;
-  if (maxpx > CODEC_MAX_PIXELS)
-    maxpx = CODEC_MAX_PIXELS;
+  size_t maxpx = o && o->max_pixels ? o->max_pixels : SAIC_CODEC_MAX_PIXELS;
+  if (maxpx > SAIC_CODEC_MAX_PIXELS)
+    maxpx = SAIC_CODEC_MAX_PIXELS;
   saic_codec *c = calloc(1, sizeof *c);
   if (!c)
     return fail(err, err_len, NAME ": out of memory");
@@ -573,96 +570,12 @@ out:
   return rc;
 }
 
-/* ------------------------------------------------------------------ codec_vtable */
-
-static const char *const saic_keys[] = {"model", "threads", "max_pixels", NULL};
-
-static int vt_create(const codec_option *options, size_t n_options, void **instance, char *err,
-                     size_t err_len) {
-  if (!instance)
-    return codec_errorf(err, err_len, NAME ": no instance pointer");
-  *instance = NULL;
-  if (codec_check_options(NAME, options, n_options, saic_keys, err, err_len))
-    return -1;
-  const char *model = NULL;
-  int threads = 1, maxpx = (int)CODEC_MAX_PIXELS;
-  for (size_t i = 0; i < n_options; i++) {
-    const char *k = options[i].key, *v = options[i].value;
-    int rc = 0;
-    if (!strcmp(k, "model"))
-      model = v;
-    else if (!strcmp(k, "threads"))
-      rc = codec_option_parse_int(k, v, 1, 256, &threads, err, err_len);
-    else if (!strcmp(k, "max_pixels"))
-      rc = codec_option_parse_int(k, v, 1, (int)CODEC_MAX_PIXELS, &maxpx, err, err_len);
-    if (rc)
-      return -1;
-  }
-  if (!model || !*model)
-    return codec_errorf(err, err_len,
-                        NAME ": setting 'model' is required (model=PATH, a codec checkpoint "
-                             "written by `saicbench export`)");
-  saic_codec_opts o = {threads, (size_t)maxpx};
-  saic_codec *c;
-  if (saic_codec_open(model, &o, &c, err, err_len))
-    return -1;
-  *instance = c;
-  return 0;
-}
-
-static void vt_destroy(void *instance) { saic_codec_close(instance); }
-
-/* The instance is shared between threads; its only mutable part (the network cache) is behind
- * its mutex, so dropping const here is safe. */
-static int vt_encode(const void *instance, const uint8_t *rgb, int width, int height, double knob,
-                     codec_encoded *out, char *err, size_t err_len) {
-  if (codec_check_encode_args(NAME, &codec_saic_vtable()->knob, rgb, width, height, &knob, out, err,
-                              err_len))
-    return -1;
+int saic_codec_encode_payload(saic_codec *c, const uint8_t *rgb, int width, int height, double r,
+                              uint8_t **out, size_t *out_len, size_t *payload_bytes, char *err,
+                              size_t err_len) {
   saic_encode_stats st;
-  uint8_t *data;
-  size_t len;
-  if (encode_impl((saic_codec *)(uintptr_t)instance, rgb, width, height, knob, &data, &len, &st, 0,
-                  err, err_len))
+  if (encode_impl(c, rgb, width, height, r, out, out_len, &st, 0, err, err_len))
     return -1;
-  out->data = data;
-  out->size = len;
-  /* The payload; an empty one (every symbol certain) counts 1 so that 0 < stream_bytes. */
-  out->stream_bytes = st.payload_bytes ? st.payload_bytes : 1;
+  *payload_bytes = st.payload_bytes;
   return 0;
 }
-
-static int vt_decode(const void *instance, const uint8_t *data, size_t size, uint8_t **rgb,
-                     int *width, int *height, char *err, size_t err_len) {
-  if (codec_check_decode_args(NAME, data, size, rgb, width, height, err, err_len))
-    return -1;
-  return saic_codec_decode((saic_codec *)(uintptr_t)instance, data, size, rgb, width, height, err,
-                           err_len);
-}
-
-static const char *vt_library_version(void) { return "saic bitstream 2"; }
-
-static const codec_vtable saic_vtable = {
-    .abi_version = CODEC_ABI_VERSION,
-    .name = NAME,
-    .description = "SAIC learned codec (factorized prior, integer range coder); model=PATH "
-                   "names a checkpoint from `saicbench export`",
-    .knob = {.name = "rate",
-             .description =
-                 "rate level of the model, continuous (gain interpolation): 0..levels-1 "
-                 "trained, 2/3 of a level more extrapolated; values above act as the top",
-             .kind = CODEC_KNOB_REAL,
-             .min = 0,
-             .max = SAIC_CKPT_MAX_LEVELS - 1,
-             .rate_increases = 1},
-    .library_version = vt_library_version,
-    .settings_help = "model=PATH  codec checkpoint written by `saicbench export` (required)\n"
-                     "threads=1..256  threads of the networks (default 1)\n"
-                     "max_pixels=N  largest image encoded or decoded (default 33554432)",
-    .create = vt_create,
-    .destroy = vt_destroy,
-    .encode = vt_encode,
-    .decode = vt_decode,
-};
-
-const codec_vtable *codec_saic_vtable(void) { return &saic_vtable; }

@@ -1,5 +1,5 @@
 /* saic_crc8.c - CRC-8/SMBUS, one table lookup per byte (see saic_crc8.h). */
-#include "saic_crc8.h"
+#include "saic_coder.h"
 
 /* table[i] = the CRC register after shifting byte i through it (MSB first): i * x^8 mod P. */
 static const uint8_t table[256] = {

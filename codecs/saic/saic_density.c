@@ -1,5 +1,5 @@
 /* saic_density.c - factorized prior: forward, rate and its gradients (see saic_density.h). */
-#include "saic_density.h"
+#include "saic.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,11 +1,10 @@
 /* saic_model.c - the SAIC codec's networks (see saic_model.h). */
-#include "saic_model.h"
+#include "saic.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "saic_density.h"
 
 struct saic_model {
   saic_model_cfg cfg;

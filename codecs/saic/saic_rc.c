@@ -1,5 +1,5 @@
 /* saic_rc.c - the range coder (see saic_rc.h for the format and its invariants). */
-#include "saic_rc.h"
+#include "saic_coder.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,7 @@
 #include "nn.h"
 #include "classifier.h"
 #include "fuzz_util.h"
-#include "saic_ckpt.h"
+#include "saic.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "../saic/saic_codec_test_util.h"
-#include "saic_codec.h"
+#include "saic.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

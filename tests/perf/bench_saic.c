@@ -49,9 +49,8 @@
 #include "classifier.h"
 #include "data.h"
 #include "nn.h"
-#include "saic_codec.h"
+#include "saic.h"
 #include "saic_export.h"
-#include "saic_model.h"
 #include "saic_train.h"
 
 enum { SMALL = 32, BIG_W = 768, BIG_H = 512, NTILES = (BIG_W / SMALL) * (BIG_H / SMALL) };

@@ -19,7 +19,7 @@
 
 #include "class_sample.h"
 #include "data.h"
-#include "saic_codec.h"
+#include "saic.h"
 #include "saic_codec_test_util.h"
 
 static double now(void) {

@@ -11,9 +11,8 @@
 #include <string.h>
 
 #include "nn.h"
-#include "saic_density.h"
+#include "saic.h"
 #include "saic_export.h"
-#include "saic_model.h"
 
 /* Uniform [0, 1) draws for saic_density_init (a 64-bit LCG; test data only). */
 static inline double sct_uniform01(void *state) {

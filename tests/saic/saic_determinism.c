@@ -32,7 +32,7 @@
 
 #include "class_sample.h"
 #include "data.h"
-#include "saic_codec.h"
+#include "saic.h"
 #include "saic_codec_test_util.h"
 
 #ifndef SAIC_DET_BUILD_TYPE

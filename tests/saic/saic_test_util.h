@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "saic_rc.h"
+#include "saic_coder.h"
 #include "sb_test.h"
 
 /* splitmix64: tiny, seeded, identical everywhere (the tests pin byte checksums with it). */

@@ -1,7 +1,7 @@
 /* test_saic_cdf.c - pmf -> CDF quantisation (hand-checked cases, invariants on random pmfs,
  * rate loss against the float pmf), table sets, and the serialised form: round trip, pinned
  * bytes, and a loader that refuses damaged or hostile bytes with clear messages. */
-#include "saic_cdf.h"
+#include "saic_coder.h"
 #include "saic_test_util.h"
 
 static int cdf_equal(const uint32_t *a, const uint32_t *b, uint32_t n1) {

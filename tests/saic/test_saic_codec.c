@@ -29,9 +29,8 @@
 #include <unistd.h>
 
 #include "codec_registry.h"
-#include "saic_codec.h"
+#include "saic.h"
 #include "saic_codec_test_util.h"
-#include "saic_density.h"
 #include "sb_test.h"
 
 enum { N = 8, M = 8, LEVELS = 3 };

@@ -3,7 +3,7 @@
  * on random messages of 0..300 bytes, chaining (update over pieces = one pass), and the error
  * detection the bitstream relies on: every single-bit flip and every burst of up to 8 bits in a
  * message changes the CRC. */
-#include "saic_crc8.h"
+#include "saic_coder.h"
 #include "saic_test_util.h"
 
 /* The definition, one bit at a time. */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "saic_density.h"
+#include "saic.h"
 #include "sb_test.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "saic_codec.h"
+#include "saic.h"
 #include "saic_codec_test_util.h"
 #include "sb_test.h"
 

@@ -1,7 +1,7 @@
 /* test_saic_rc.c - the range coder: round trips over random tables and messages (bypass bits
  * mixed in), edge tables, carries, termination overhead against the ideal code length, bit-exact
  * output (a pinned checksum), and decoding of arbitrary bytes. */
-#include "saic_rc.h"
+#include "saic_coder.h"
 #include "saic_test_util.h"
 
 #define MAX_TABLES 8

@@ -30,9 +30,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "saic_codec.h"
+#include "saic.h"
 #include "saic_codec_test_util.h"
-#include "saic_crc8.h"
+#include "saic_coder.h"
 #include "sb_test.h"
 
 enum { N = 8, M = 8, LEVELS = 3, NSTREAMS = 400, NBURST_STREAMS = 6, NOTHER = 3600 };

@@ -11,8 +11,7 @@
 
 #include "classifier.h"
 #include "nn.h"
-#include "saic_density.h"
-#include "saic_model.h"
+#include "saic.h"
 #include "saic_train.h"
 #include "sb_test.h"
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "saic_model.h"
+#include "saic.h"
 #include "saic_train.h"
 
 typedef enum saic_codec_sched {

@@ -25,7 +25,7 @@
 
 #include "classifier.h"
 #include "nn.h"
-#include "saic_model.h"
+#include "saic.h"
 
 enum { SAIC_TRAIN_MAX_LEVELS = 16, SAIC_TRAIN_MAX_TASKS = 4 };
 

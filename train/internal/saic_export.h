@@ -1,5 +1,6 @@
 /* saic_export.h - turning a trained SAIC model into a codec checkpoint (prefix saic_export_;
- * the file format, the model hash and reading: saic_ckpt.h).
+ * the options, the info and the file-to-file saic_export: train.h; the file format, the model hash
+ * and reading: saic_ckpt.h).
  *
  * `saicbench export --model TRAIN.ckpt --out CODEC.ckpt` (or saic_export_model at the end of
  * training) takes the networks of a training checkpoint (train_codec.h: arch "saic-fp",
@@ -31,26 +32,9 @@
 #include <stdint.h>
 
 #include "nn.h"
-#include "saic_cdf.h"
-#include "saic_ckpt.h"
-#include "saic_model.h"
-
-typedef struct saic_export_opts {
-  double tail_mass;   /* total tail mass left to the escape, (0, 0.01]; default 1e-9 */
-  int max_half_range; /* values on each side of the centre, 1 .. 32768; default 4096 */
-} saic_export_opts;
-
-/* Defaults: tail_mass 1e-9, max_half_range 4096. */
-saic_export_opts saic_export_defaults(void);
-
-typedef struct saic_export_info {
-  uint8_t sha256[32];
-  int channels;
-  int rates;                  /* table sets (saic_ckpt_num_rates) */
-  int min_values, max_values; /* smallest and largest table (values, escape not counted) */
-  long total_values;          /* sum over the tables */
-  int capped;                 /* tables whose range hit max_half_range or the value limit */
-} saic_export_info;
+#include "saic.h"
+#include "saic_coder.h"
+#include "train.h"
 
 /* Builds the per-channel tables of model m's density (procedure above). *out: complete set of
  * m channels; caller frees with saic_cdf_set_free. info may be NULL. */
@@ -63,9 +47,5 @@ int saic_export_tables(saic_model *m, const saic_export_opts *o, saic_cdf_set **
  */
 int saic_export_model(saic_model *m, const char *out_path, const nn_kv *meta, int nmeta,
                       const saic_export_opts *o, saic_export_info *info, nn_err *err);
-
-/* saicbench export: reads a training checkpoint, writes a codec checkpoint. */
-int saic_export(const char *train_path, const char *out_path, const saic_export_opts *o,
-                saic_export_info *info, nn_err *err);
 
 #endif

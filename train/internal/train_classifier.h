@@ -1,6 +1,6 @@
 /* train_classifier.h - training the task classifier (prefix classifier_train / classifier_cfg).
  *
- * `saicbench train classifier --config FILE ...` ends in tasks_train_classifier_main. The
+ * `saicbench train classifier --config FILE ...` ends in train_classifier_main. The
  * pieces below are public so tests can train on generated data: config parsing (YAML, with
  * file:line:col messages) and the training loop on images already in memory.
  *
@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "nn.h"
+#include "train.h"
 #include "train_util.h"
 
 #ifdef __cplusplus
@@ -102,8 +103,7 @@ typedef struct tasks_split {
 int tasks_load_split(const char *root, const char *split, int want_w, int want_h, size_t limit,
                      int threads, tasks_split *out, char *msg, size_t len);
 
-/* `saicbench train classifier` (argv[0] = "classifier"). Returns the process exit status. */
-int tasks_train_classifier_main(int argc, char **argv);
+/* train_classifier_main, train_codec_main: train.h. */
 
 #ifdef __cplusplus
 }

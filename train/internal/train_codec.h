@@ -1,6 +1,6 @@
 /* train_codec.h - training the SAIC codec (prefix saic_codec_ / saic_train_codec_).
  *
- * `saicbench train codec --config FILE ...` ends in saic_train_codec_main. The pieces below are
+ * `saicbench train codec --config FILE ...` ends in train_codec_main. The pieces below are
  * public so tests can train on generated data: the configuration (codec_config.h) and the
  * training loop on images already in memory.
  *
@@ -46,6 +46,7 @@
 
 #include "codec_config.h"
 #include "nn.h"
+#include "train.h"
 #include "train_util.h"
 
 #define SAIC_CODEC_ARCH "saic-fp"
@@ -78,7 +79,6 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
                      const saic_codec_data *test, const saic_codec_train_opts *opts,
                      saic_codec_train_result *res, nn_err *err);
 
-/* `saicbench train codec` (argv[0] = "codec"). Returns the process exit status. */
-int saic_train_codec_main(int argc, char **argv);
+/* train_codec_main: train.h. */
 
 #endif
