@@ -3,14 +3,13 @@
 #include <string.h>
 
 #include "cli.h"
-#include "train_classifier.h"
-#include "train_codec.h"
+#include "train.h"
 
 int cli_cmd_train(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "classifier"))
-    return tasks_train_classifier_main(argc - 1, argv + 1);
+    return train_classifier_main(argc - 1, argv + 1);
   if (argc >= 2 && !strcmp(argv[1], "codec"))
-    return saic_train_codec_main(argc - 1, argv + 1);
+    return train_codec_main(argc - 1, argv + 1);
   FILE *f = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? stdout : stderr;
   fprintf(f, "usage: saicbench train classifier --config FILE [--data DIR] [--out DIR] "
              "[--resume] [--threads N]\n"
