@@ -61,4 +61,21 @@ char *sb_strdup(const char *s);
 /* Formats a double compactly and round-trip exactly enough for grid values ("0.125", "50"). */
 void sb_format_number(double v, char out[32]);
 
+/* ---------------------------------------------------------------- files */
+
+/* Creates dir and its missing parents (mode 0777 & ~umask). An existing directory is fine; an
+ * existing non-directory is an error naming the path. */
+int sb_mkdirs(const char *dir, char *err, size_t err_len);
+
+/* Writes len bytes to dir/name through dir/name.tmp: write, fsync, then rename over the final
+ * name, so a crash leaves either the old file or the complete new one under that name (never a
+ * half-written one). On failure the .tmp file is removed and err names the file. */
+int sb_write_file(const char *dir, const char *name, const char *data, size_t len, char *err,
+                  size_t err_len);
+
+/* The end of every writer that builds its file in memory: writes b's text with sb_write_file,
+ * or fails with "out of memory building 'dir/name'" when b failed (an incomplete file is never
+ * written). Frees b either way. */
+int sb_buf_write_file(sb_buf *b, const char *dir, const char *name, char *err, size_t err_len);
+
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "compare.h"
+#include "report.h"
 #include "report.h"
 #include "results.h"
 
@@ -142,7 +142,7 @@ int cli_cmd_compare(int argc, char **argv) {
     sb = sa;
   }
   compare_summary sum;
-  int rc = compare_runs(sa, ra, sb, rb, &bounds, stdout, json, &sum, err, sizeof err);
+  int rc = report_compare_runs(sa, ra, sb, rb, &bounds, stdout, json, &sum, err, sizeof err);
   store_close(sa);
   if (sb != sa)
     store_close(sb);

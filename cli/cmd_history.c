@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "compare.h"
+#include "report.h"
 #include "results.h"
 
 int cli_cmd_history(int argc, char **argv) {
@@ -65,7 +65,7 @@ int cli_cmd_history(int argc, char **argv) {
     if (complete && prev) {
       compare_bounds bounds = COMPARE_DEFAULT_BOUNDS;
       compare_summary sum;
-      if (compare_runs(st, prev, st, r->id, &bounds, NULL, NULL, &sum, err, sizeof err)) {
+      if (report_compare_runs(st, prev, st, r->id, &bounds, NULL, NULL, &sum, err, sizeof err)) {
         printf("error: %s\n", err);
         status = 2;
       } else {

@@ -23,7 +23,7 @@
  *  (d) BD-accuracy (accuracy points at equal log-rate, >= min_bd_accuracy) and BD-rate at equal
  *      accuracy (percent, <= max_bd_rate) against the baseline, on each side's knob points (all
  *      points when it has fewer than 4 knob points), duplicates of a rate dropped. A BD value
- *      that cannot be computed (reports/bd.h statuses) fails or warns per gate.not_comparable.
+ *      that cannot be computed (metrics/metrics.h statuses) fails or warns per gate.not_comparable.
  * Every check becomes one row of the verdict (pass, warn, fail, skip); the gate fails when any
  * row fails. The verdict is printed and written to OUT/verdict.json and OUT/verdict.md.
  *

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "base.h"
-#include "bd.h"
+#include "metrics.h"
 #include "gate_internal.h"
 
 static void point_text(int is_bpp, double value, char out[40]) {
@@ -207,14 +207,14 @@ static int curve_cmp(const void *a, const void *b) {
  * dropped. Returns the count. */
 static size_t side_curve(const results_dataset *ds, size_t task, size_t codec, double *rate,
                          double *acc) {
-  curve_pt pts[BD_MAX_POINTS];
+  curve_pt pts[METRICS_BD_MAX_POINTS];
   size_t n_knob = 0, n = 0;
   for (size_t k = 0; k < ds->n_task_rows; k++) {
     const results_task_row *r = &ds->task_rows[k];
     n_knob += r->task == task && r->codec == codec && !r->is_bpp && isfinite(r->bpp) &&
               r->bpp > 0 && isfinite(r->accuracy);
   }
-  for (size_t k = 0; k < ds->n_task_rows && n < BD_MAX_POINTS; k++) {
+  for (size_t k = 0; k < ds->n_task_rows && n < METRICS_BD_MAX_POINTS; k++) {
     const results_task_row *r = &ds->task_rows[k];
     if (r->task == task && r->codec == codec && (n_knob < 4 || !r->is_bpp) && isfinite(r->bpp) &&
         r->bpp > 0 && isfinite(r->accuracy))
@@ -241,15 +241,15 @@ void gate_check_bd(const gate_config *cfg, const gate_side *cand, const gate_sid
       const char *task = cand->d->tasks[t].name;
       if (gate_find_task(base->d, task, &bt))
         continue;
-      double rc[BD_MAX_POINTS], ac[BD_MAX_POINTS], rb[BD_MAX_POINTS], ab[BD_MAX_POINTS];
+      double rc[METRICS_BD_MAX_POINTS], ac[METRICS_BD_MAX_POINTS], rb[METRICS_BD_MAX_POINTS], ab[METRICS_BD_MAX_POINTS];
       size_t nc = side_curve(ds, t, cand->codec, rc, ac);
       size_t nb = side_curve(bds, bt, base->codec, rb, ab);
       if (!nc && !nb)
         continue; /* this task does not score this dataset */
       int nc_status = cfg->not_comparable_fail ? ST_FAIL : ST_WARN;
       double v;
-      bd_status s = bd_metric(rb, ab, nb, rc, ac, nc, &v);
-      gate_check *c = s == BD_OK
+      metrics_bd_status s = metrics_bd_metric(rb, ab, nb, rc, ac, nc, &v);
+      gate_check *c = s == METRICS_BD_OK
                           ? gate_add_check(l, "BD-accuracy", ds->name, task, NULL,
                                            v >= cfg->min_bd_accuracy ? ST_PASS : ST_FAIL, v,
                                            cfg->min_bd_accuracy,
@@ -258,20 +258,20 @@ void gate_check_bd(const gate_config *cfg, const gate_side *cand, const gate_sid
                                            nc, nb)
                           : gate_add_check(l, "BD-accuracy", ds->name, task, NULL, nc_status, NAN,
                                            cfg->min_bd_accuracy, "%s (%zu vs %zu points)",
-                                           bd_status_text(s), nc, nb);
+                                           metrics_bd_status_text(s), nc, nb);
       if (c) {
-        snprintf(c->value, sizeof c->value, s == BD_OK ? "%+.3f points" : "-", v);
+        snprintf(c->value, sizeof c->value, s == METRICS_BD_OK ? "%+.3f points" : "-", v);
         snprintf(c->limit, sizeof c->limit, ">= %g", cfg->min_bd_accuracy);
       }
-      s = bd_rate(rb, ab, nb, rc, ac, nc, &v);
-      c = s == BD_OK
+      s = metrics_bd_rate(rb, ab, nb, rc, ac, nc, &v);
+      c = s == METRICS_BD_OK
               ? gate_add_check(l, "BD-rate", ds->name, task, NULL,
                                v <= cfg->max_bd_rate ? ST_PASS : ST_FAIL, v, cfg->max_bd_rate,
                                "at equal accuracy (%zu vs %zu points)", nc, nb)
               : gate_add_check(l, "BD-rate", ds->name, task, NULL, nc_status, NAN, cfg->max_bd_rate,
-                               "%s (%zu vs %zu points)", bd_status_text(s), nc, nb);
+                               "%s (%zu vs %zu points)", metrics_bd_status_text(s), nc, nb);
       if (c) {
-        snprintf(c->value, sizeof c->value, s == BD_OK ? "%+.2f%%" : "-", v);
+        snprintf(c->value, sizeof c->value, s == METRICS_BD_OK ? "%+.2f%%" : "-", v);
         snprintf(c->limit, sizeof c->limit, "<= %g%%", cfg->max_bd_rate);
       }
     }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "bd.h"
+#include "metrics.h"
 #include "gate_internal.h"
 
 #include "base.h"
@@ -61,8 +61,8 @@ static int ygrid(ynode_ctx *c, const yaml_node_t *n, const char *key, int positi
     return ynode_fail(c, n, "gate.%s: expected a number or a list of numbers", key);
   }
   size_t k = start ? (size_t)(top - start) : 1;
-  if (!k || k > BD_MAX_POINTS)
-    return ynode_fail(c, n, "gate.%s: give 1 to %d values", key, BD_MAX_POINTS);
+  if (!k || k > METRICS_BD_MAX_POINTS)
+    return ynode_fail(c, n, "gate.%s: give 1 to %d values", key, METRICS_BD_MAX_POINTS);
   double *v = calloc(k, sizeof *v);
   if (!v)
     return ynode_fail(c, n, "out of memory");

@@ -14,7 +14,7 @@
 #include "base.h"
 #include "data.h"
 #include "gate_internal.h"
-#include "report_fs.h"
+#include "base.h"
 #include "suite.h"
 
 extern char **environ;
@@ -333,8 +333,8 @@ int gate_check_determinism(const gate_options *o, const gate_config *cfg, const 
     snprintf(err, err_len, "out of memory");
     goto out;
   }
-  if (report_mkdirs(p.enc_dir, err, err_len) || report_mkdirs(p.dec_dir[0], err, err_len) ||
-      report_mkdirs(p.dec_dir[1], err, err_len))
+  if (sb_mkdirs(p.enc_dir, err, err_len) || sb_mkdirs(p.dec_dir[0], err, err_len) ||
+      sb_mkdirs(p.dec_dir[1], err, err_len))
     goto out;
   rc = encode_twice(o, cfg, sd, sc, cand, p.enc_dir, l, &n_files, err, err_len);
   if (rc == 0)

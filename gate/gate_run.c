@@ -9,7 +9,7 @@
 #include "base.h"
 #include "codec_registry.h"
 #include "gate_internal.h"
-#include "report_fs.h"
+#include "base.h"
 #include "results.h"
 #include "runner.h"
 #include "suite.h"
@@ -237,7 +237,7 @@ int gate_run(const gate_options *o, FILE *out, char *err, size_t err_len) {
     snprintf(err, err_len, "--baseline-label is for a baseline given as RUN_ID");
     goto out;
   }
-  if (report_mkdirs(o->out_dir, err, err_len))
+  if (sb_mkdirs(o->out_dir, err, err_len))
     goto out;
   if (!(db_path = o->db_path ? strdup(o->db_path) : gate_path_join(o->out_dir, "gate.db"))) {
     snprintf(err, err_len, "out of memory");

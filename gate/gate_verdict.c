@@ -9,7 +9,7 @@
 
 #include "base.h"
 #include "gate_internal.h"
-#include "report_fs.h"
+#include "base.h"
 
 static const char *const st_name[] = {"pass", "warn", "FAIL", "skip"};
 static const char *const st_json[] = {"pass", "warn", "fail", "skip"};
@@ -174,8 +174,8 @@ int gate_write_verdict(const gate_options *o, const gate_config *cfg, const gate
     snprintf(err, err_len, "out of memory");
     goto out;
   }
-  if (report_write_file(o->out_dir, "verdict.json", json_text, strlen(json_text), err, err_len) ||
-      report_write_file(o->out_dir, "verdict.md", md, strlen(md), err, err_len))
+  if (sb_write_file(o->out_dir, "verdict.json", json_text, strlen(json_text), err, err_len) ||
+      sb_write_file(o->out_dir, "verdict.md", md, strlen(md), err, err_len))
     goto out;
   if (out)
     print_table(out, o, cand, base, l, pass, counts);

@@ -1,11 +1,11 @@
-#include "compare.h"
+#include "report.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report_fs.h"
+#include "base.h"
 #include "results.h"
 
 /* Flags of one point. */
@@ -456,14 +456,14 @@ static int write_json(const char *json_path, int64_t run_a, int64_t run_b,
   const char *slash = strrchr(json_path, '/');
   snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - json_path) : 1,
            slash ? (slash == json_path ? "/" : json_path) : ".");
-  int wrc = report_write_file(dir, slash ? slash + 1 : json_path, text, strlen(text), err, err_len);
+  int wrc = sb_write_file(dir, slash ? slash + 1 : json_path, text, strlen(text), err, err_len);
   free(text);
   if (wrc)
     return -1;
   return 0;
 }
 
-int compare_runs(store *db_a, int64_t run_a, store *db_b, int64_t run_b,
+int report_compare_runs(store *db_a, int64_t run_a, store *db_b, int64_t run_b,
                  const compare_bounds *bounds, FILE *out, const char *json_path,
                  compare_summary *sum, char *err, size_t err_len) {
   results_data a, b;

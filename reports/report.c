@@ -1,7 +1,7 @@
 /* report_write / results_latest_run: load the run, name the files, run the writers. */
 #include "report.h"
 
-#include "report_fs.h"
+#include "base.h"
 #include "report_internal.h"
 
 #include <inttypes.h>
@@ -225,7 +225,7 @@ int report_write_opts(store *st, int64_t run_id, const char *out_dir, const repo
   }
   name_set names = {0};
   report_files files = {0};
-  int rc = report_mkdirs(out_dir, err, err_len);
+  int rc = sb_mkdirs(out_dir, err, err_len);
   if (rc == 0 && assign_names(&d, &names, &files))
     rc = sb_errf(err, err_len, "out of memory naming the report files in '%s'", out_dir);
   for (size_t ds = 0; ds < d.n_datasets && rc == 0; ds++) {

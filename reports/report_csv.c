@@ -1,5 +1,5 @@
 /* points_<dataset>.csv, tasks_<dataset>.csv, perclass_<dataset>.csv (layout in report.h). */
-#include "report_fs.h"
+#include "base.h"
 #include "report_internal.h"
 
 #include <inttypes.h>
@@ -34,7 +34,7 @@ int report_write_csv(const results_data *d, size_t ds_index, const char *dir, co
       put_real(&b, cols[j]);
     sb_buf_puts(&b, "\r\n");
   }
-  return report_write_buf(&b, dir, name, err, err_len);
+  return sb_buf_write_file(&b, dir, name, err, err_len);
 }
 
 /* tasks_<dataset>.csv (layout in report.h). */
@@ -72,7 +72,7 @@ int report_write_tasks_csv(const results_data *d, size_t ds_index, const char *d
       put_real(&b, cols[j]);
     sb_buf_puts(&b, "\r\n");
   }
-  return report_write_buf(&b, dir, name, err, err_len);
+  return sb_buf_write_file(&b, dir, name, err, err_len);
 }
 
 /* One line per class: ...,class,class_name,n,correct,accuracy. */
@@ -120,7 +120,7 @@ int report_write_perclass_csv(const results_data *d, size_t ds_index, const char
   /* Rows built from a failed prefix are incomplete: the file fails as if b had. */
   b.failed |= sb_buf_failed(&prefix);
   sb_buf_free(&prefix);
-  return report_write_buf(&b, dir, name, err, err_len);
+  return sb_buf_write_file(&b, dir, name, err, err_len);
 }
 
 /* paired_<dataset>.csv (layout in report.h). */
@@ -149,5 +149,5 @@ int report_write_paired_csv(const results_data *d, size_t ds_index, const char *
     put_real(&b, p->ci.level);
     sb_buf_printf(&b, ",%d,%u\r\n", p->ci.rounds, (unsigned)METRICS_PBOOT_DEFAULT_SEED);
   }
-  return report_write_buf(&b, dir, name, err, err_len);
+  return sb_buf_write_file(&b, dir, name, err, err_len);
 }

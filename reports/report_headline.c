@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report_fs.h"
+#include "base.h"
 #include "report_internal.h"
 
 static int cmp_double(const void *a, const void *b) {
@@ -151,5 +151,5 @@ int report_write_headline_md(const results_data *d, size_t ds_index, const char 
   }
   sb_buf_puts(&b, "\n\n");
   report_put_headline(&b, d, ds, 1);
-  return report_write_buf(&b, dir, name, err, err_len);
+  return sb_buf_write_file(&b, dir, name, err, err_len);
 }

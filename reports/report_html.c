@@ -3,8 +3,8 @@
  * The markup is also well-formed XML (every element closed, void elements self-closed, no
  * named entities besides the XML five), so tests can check it with an XML parser. Every string
  * from the database goes through report_html_escape(). */
-#include "bd.h"
-#include "report_fs.h"
+#include "metrics.h"
+#include "base.h"
 #include "report_internal.h"
 #include "svg_plot.h"
 
@@ -331,11 +331,11 @@ static void put_points_table(sb_buf *b, const results_data *d, const results_dat
 
 /* ---- Bjøntegaard deltas ---- */
 
-/* One curve for bd_rate / bd_metric: knob-grid points with a rate and a finite value, sorted
+/* One curve for metrics_bd_rate / metrics_bd_metric: knob-grid points with a rate and a finite value, sorted
  * by rate, one point per distinct achieved rate (the first one, by knob value, is kept: equal
  * mean rates come from identical files). */
 typedef struct bd_pts {
-  double rate[BD_MAX_POINTS], value[BD_MAX_POINTS];
+  double rate[METRICS_BD_MAX_POINTS], value[METRICS_BD_MAX_POINTS];
   size_t n;
 } bd_pts;
 
@@ -345,7 +345,7 @@ static void bd_pts_add(bd_pts *c, double rate, double value) {
   size_t at = 0;
   while (at < c->n && c->rate[at] < rate)
     at++;
-  if ((at < c->n && c->rate[at] == rate) || c->n == BD_MAX_POINTS)
+  if ((at < c->n && c->rate[at] == rate) || c->n == METRICS_BD_MAX_POINTS)
     return;
   memmove(c->rate + at + 1, c->rate + at, (c->n - at) * sizeof c->rate[0]);
   memmove(c->value + at + 1, c->value + at, (c->n - at) * sizeof c->value[0]);
@@ -387,21 +387,21 @@ static void range_of(const double *v, size_t n, double *lo, double *hi) {
 static void put_bd_cell(sb_buf *b, int is_rate, const bd_pts *a, const bd_pts *t, const char *unit,
                         const char *metric_unit) {
   double v = NAN;
-  bd_status st = is_rate ? bd_rate(a->rate, a->value, a->n, t->rate, t->value, t->n, &v)
-                         : bd_metric(a->rate, a->value, a->n, t->rate, t->value, t->n, &v);
-  if (st == BD_OK) {
+  metrics_bd_status st = is_rate ? metrics_bd_rate(a->rate, a->value, a->n, t->rate, t->value, t->n, &v)
+                         : metrics_bd_metric(a->rate, a->value, a->n, t->rate, t->value, t->n, &v);
+  if (st == METRICS_BD_OK) {
     sb_buf_printf(b, "<td class=\"num\">%+.2f%s</td>", v, unit);
     return;
   }
   sb_buf_puts(b, "<td class=\"nc\" title=\"");
-  report_html_escape(b, bd_status_text(st));
+  report_html_escape(b, metrics_bd_status_text(st));
   sb_buf_puts(b, "\">not comparable: ");
   switch (st) {
-  case BD_TOO_FEW_POINTS:
+  case METRICS_BD_TOO_FEW_POINTS:
     sb_buf_printf(b, "fewer than 4 points (distinct rates: anchor %zu, this codec %zu)", a->n,
                   t->n);
     break;
-  case BD_NO_OVERLAP: {
+  case METRICS_BD_NO_OVERLAP: {
     double alo, ahi, tlo, thi;
     if (is_rate) {
       range_of(a->value, a->n, &alo, &ahi);
@@ -416,17 +416,17 @@ static void put_bd_cell(sb_buf *b, int is_rate, const bd_pts *a, const bd_pts *t
                   alo, ahi, metric_unit, tlo, thi, metric_unit);
     break;
   }
-  case BD_NOT_MONOTONE: {
+  case METRICS_BD_NOT_MONOTONE: {
     /* Which curve: a curve against itself fails only for its own reasons. */
     double dummy;
-    int a_bad = is_rate ? bd_rate(a->rate, a->value, a->n, a->rate, a->value, a->n, &dummy) ==
-                              BD_NOT_MONOTONE
-                        : bd_metric(a->rate, a->value, a->n, a->rate, a->value, a->n, &dummy) ==
-                              BD_NOT_MONOTONE;
-    int t_bad = is_rate ? bd_rate(t->rate, t->value, t->n, t->rate, t->value, t->n, &dummy) ==
-                              BD_NOT_MONOTONE
-                        : bd_metric(t->rate, t->value, t->n, t->rate, t->value, t->n, &dummy) ==
-                              BD_NOT_MONOTONE;
+    int a_bad = is_rate ? metrics_bd_rate(a->rate, a->value, a->n, a->rate, a->value, a->n, &dummy) ==
+                              METRICS_BD_NOT_MONOTONE
+                        : metrics_bd_metric(a->rate, a->value, a->n, a->rate, a->value, a->n, &dummy) ==
+                              METRICS_BD_NOT_MONOTONE;
+    int t_bad = is_rate ? metrics_bd_rate(t->rate, t->value, t->n, t->rate, t->value, t->n, &dummy) ==
+                              METRICS_BD_NOT_MONOTONE
+                        : metrics_bd_metric(t->rate, t->value, t->n, t->rate, t->value, t->n, &dummy) ==
+                              METRICS_BD_NOT_MONOTONE;
     sb_buf_printf(b, "not monotone (%s%s)",
                   a_bad && t_bad ? "both curves"
                   : a_bad        ? "the anchor's curve"
@@ -1166,5 +1166,5 @@ int report_write_html(const results_data *d, const report_files *files, const re
   sb_buf_puts(&b, "</body>\n</html>\n");
   /* put_dataset fails only when out of memory: then the page is as incomplete as a failed b. */
   b.failed |= rc != 0;
-  return report_write_buf(&b, dir, name, err, err_len);
+  return sb_buf_write_file(&b, dir, name, err, err_len);
 }

@@ -1,5 +1,5 @@
 /* compressai_<codec>_<dataset>[_bpp].json (layout in report.h). */
-#include "report_fs.h"
+#include "base.h"
 #include "report_internal.h"
 
 #include <inttypes.h>
@@ -172,5 +172,5 @@ int report_write_compressai(const results_data *d, size_t ds_index, size_t codec
   sb_buf_puts(&out, text);
   sb_buf_puts(&out, "\n");
   free(text);
-  return report_write_buf(&out, dir, name, err, err_len);
+  return sb_buf_write_file(&out, dir, name, err, err_len);
 }

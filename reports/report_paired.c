@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report_fs.h"
+#include "base.h"
 #include "report_internal.h"
 #include "results.h"
 

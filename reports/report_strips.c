@@ -1,7 +1,7 @@
 /* Example image strips (see report_strips.h). */
 #include "report_strips.h"
 
-#include "report_fs.h"
+#include "base.h"
 #include "report_internal.h"
 
 #include <inttypes.h>

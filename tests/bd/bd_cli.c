@@ -1,4 +1,4 @@
-/* Command-line front end to reports/bd.h, for the SciPy oracle test (test_bd_oracle.py).
+/* Command-line front end to metrics/metrics.h, for the SciPy oracle test (test_bd_oracle.py).
  *
  * Usage:
  *   bd_cli ANCHOR TEST   one comparison; each curve is "rate metric rate metric ..." (numbers
@@ -6,8 +6,8 @@
  *   bd_cli               batch: one comparison per stdin line, "ANCHOR | TEST"; blank lines
  *                        are skipped
  * Output, one line per comparison: BD-rate (percent) TAB BD-metric, each printed with %.12g, or
- * the bd_status_text() of the status in its place. Exit status 0, or 2 on a malformed line. */
-#include "bd.h"
+ * the metrics_bd_status_text() of the status in its place. Exit status 0, or 2 on a malformed line. */
+#include "metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,17 +56,17 @@ static int parse_curve(const char *s, curve *c) {
   return count % 2 == 0 ? 0 : -1;
 }
 
-static void print_field(bd_status s, double v) {
-  if (s == BD_OK)
+static void print_field(metrics_bd_status s, double v) {
+  if (s == METRICS_BD_OK)
     printf("%.12g", v);
   else
-    fputs(bd_status_text(s), stdout);
+    fputs(metrics_bd_status_text(s), stdout);
 }
 
 static void compare(const curve *a, const curve *t) {
   double r = 0.0, m = 0.0;
-  bd_status sr = bd_rate(a->rate, a->metric, a->n, t->rate, t->metric, t->n, &r);
-  bd_status sm = bd_metric(a->rate, a->metric, a->n, t->rate, t->metric, t->n, &m);
+  metrics_bd_status sr = metrics_bd_rate(a->rate, a->metric, a->n, t->rate, t->metric, t->n, &r);
+  metrics_bd_status sm = metrics_bd_metric(a->rate, a->metric, a->n, t->rate, t->metric, t->n, &m);
   print_field(sr, r);
   putchar('\t');
   print_field(sm, m);

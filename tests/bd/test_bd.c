@@ -1,8 +1,8 @@
-/* Unit tests for reports/bd.c (Bjøntegaard deltas): exact cases whose answer is known in closed
+/* Unit tests for metrics/bd.c (Bjøntegaard deltas): exact cases whose answer is known in closed
  * form, every "not comparable" status, point-order independence, symmetry, scale invariance and
  * thread-safety, and a few values pinned from SciPy. The full comparison with SciPy is
  * test_bd_oracle.py. */
-#include "bd.h"
+#include "metrics.h"
 #include "sb_test.h"
 
 #include <math.h>
@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A bd_status check (sb_test.h) that names both statuses. */
+/* A metrics_bd_status check (sb_test.h) that names both statuses. */
 #define CHECK_STATUS(got, want)                                                                    \
   check_status(__FILE__, __LINE__, "CHECK_STATUS(" #got ", " #want ")", (got), (want))
-static void check_status(const char *file, int line, const char *expr, bd_status got,
-                         bd_status want) {
-  sb_test_check_at(got == want, file, line, expr, "status \"%s\", want \"%s\"", bd_status_text(got),
-                   bd_status_text(want));
+static void check_status(const char *file, int line, const char *expr, metrics_bd_status got,
+                         metrics_bd_status want) {
+  sb_test_check_at(got == want, file, line, expr, "status \"%s\", want \"%s\"", metrics_bd_status_text(got),
+                   metrics_bd_status_text(want));
 }
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -33,11 +33,11 @@ static const double WEBP_P[] = {25.85, 29.15, 30.41, 31.44, 32.42, 33.24,
 static const double J2K_R[] = {0.124, 0.249, 0.499, 0.999, 1.997, 3.997};
 static const double J2K_P[] = {27.01, 29.25, 32.18, 36.00, 40.80, 47.06};
 
-/* Both deltas of test vs anchor; asserts BD_OK. */
+/* Both deltas of test vs anchor; asserts METRICS_BD_OK. */
 static void both(const double *ra, const double *ma, size_t na, const double *rt, const double *mt,
                  size_t nt, double *rate, double *metric) {
-  CHECK_STATUS(bd_rate(ra, ma, na, rt, mt, nt, rate), BD_OK);
-  CHECK_STATUS(bd_metric(ra, ma, na, rt, mt, nt, metric), BD_OK);
+  CHECK_STATUS(metrics_bd_rate(ra, ma, na, rt, mt, nt, rate), METRICS_BD_OK);
+  CHECK_STATUS(metrics_bd_metric(ra, ma, na, rt, mt, nt, metric), METRICS_BD_OK);
 }
 
 static void test_identical(void) {
@@ -67,8 +67,8 @@ static void test_rate_factor(void) {
       double rt[16], r = 0;
       for (size_t j = 0; j < curves_n[c]; j++)
         rt[j] = curves_r[c][j] * ks[i];
-      CHECK_STATUS(bd_rate(curves_r[c], curves_p[c], curves_n[c], rt, curves_p[c], curves_n[c], &r),
-                   BD_OK);
+      CHECK_STATUS(metrics_bd_rate(curves_r[c], curves_p[c], curves_n[c], rt, curves_p[c], curves_n[c], &r),
+                   METRICS_BD_OK);
       CHECK_NEAR(r, (ks[i] - 1.0) * 100.0, 1e-9);
     }
   }
@@ -81,7 +81,7 @@ static void test_metric_shift(void) {
     double mt[16], m = 0;
     for (size_t j = 0; j < N_OF(JPEG_R); j++)
       mt[j] = JPEG_P[j] + ds[i];
-    CHECK_STATUS(bd_metric(JPEG_R, JPEG_P, N_OF(JPEG_R), JPEG_R, mt, N_OF(JPEG_R), &m), BD_OK);
+    CHECK_STATUS(metrics_bd_metric(JPEG_R, JPEG_P, N_OF(JPEG_R), JPEG_R, mt, N_OF(JPEG_R), &m), METRICS_BD_OK);
     CHECK_NEAR(m, ds[i], 1e-9);
   }
 }
@@ -111,98 +111,98 @@ static void test_linear_partial_overlap(void) {
 static void test_not_comparable(void) {
   double r = 0, m = 0;
   /* Fewer than 4 points, on either side; n = 0 with NULL arrays too. */
-  CHECK_STATUS(bd_rate(JPEG_R, JPEG_P, 3, WEBP_R, WEBP_P, 11, &r), BD_TOO_FEW_POINTS);
-  CHECK_STATUS(bd_metric(JPEG_R, JPEG_P, 10, WEBP_R, WEBP_P, 3, &m), BD_TOO_FEW_POINTS);
-  CHECK_STATUS(bd_rate(NULL, NULL, 0, WEBP_R, WEBP_P, 11, &r), BD_TOO_FEW_POINTS);
+  CHECK_STATUS(metrics_bd_rate(JPEG_R, JPEG_P, 3, WEBP_R, WEBP_P, 11, &r), METRICS_BD_TOO_FEW_POINTS);
+  CHECK_STATUS(metrics_bd_metric(JPEG_R, JPEG_P, 10, WEBP_R, WEBP_P, 3, &m), METRICS_BD_TOO_FEW_POINTS);
+  CHECK_STATUS(metrics_bd_rate(NULL, NULL, 0, WEBP_R, WEBP_P, 11, &r), METRICS_BD_TOO_FEW_POINTS);
   CHECK(isnan(r) && isnan(m));
-  CHECK_STATUS(bd_rate(JPEG_R, JPEG_P, 4, WEBP_R, WEBP_P, 4, &r), BD_OK);
+  CHECK_STATUS(metrics_bd_rate(JPEG_R, JPEG_P, 4, WEBP_R, WEBP_P, 4, &r), METRICS_BD_OK);
 
   /* No overlap: metric ranges apart (BD-rate), rate ranges apart (BD-metric). */
   static const double lo_r[] = {0.1, 0.2, 0.3, 0.4}, lo_p[] = {20, 21, 22, 23};
   static const double hi_r[] = {0.5, 0.6, 0.7, 0.8}, hi_p[] = {24, 25, 26, 27};
-  CHECK_STATUS(bd_rate(lo_r, lo_p, 4, hi_r, hi_p, 4, &r), BD_NO_OVERLAP);
-  CHECK_STATUS(bd_metric(lo_r, lo_p, 4, hi_r, hi_p, 4, &m), BD_NO_OVERLAP);
+  CHECK_STATUS(metrics_bd_rate(lo_r, lo_p, 4, hi_r, hi_p, 4, &r), METRICS_BD_NO_OVERLAP);
+  CHECK_STATUS(metrics_bd_metric(lo_r, lo_p, 4, hi_r, hi_p, 4, &m), METRICS_BD_NO_OVERLAP);
   CHECK(isnan(r) && isnan(m));
   /* Rates overlap but metrics do not: BD-metric has a number, BD-rate has none. */
   static const double mid_r[] = {0.25, 0.35, 0.45, 0.55}, mid_p[] = {30, 31, 32, 33};
-  CHECK_STATUS(bd_rate(lo_r, lo_p, 4, mid_r, mid_p, 4, &r), BD_NO_OVERLAP);
-  CHECK_STATUS(bd_metric(lo_r, lo_p, 4, mid_r, mid_p, 4, &m), BD_OK);
+  CHECK_STATUS(metrics_bd_rate(lo_r, lo_p, 4, mid_r, mid_p, 4, &r), METRICS_BD_NO_OVERLAP);
+  CHECK_STATUS(metrics_bd_metric(lo_r, lo_p, 4, mid_r, mid_p, 4, &m), METRICS_BD_OK);
   /* Touching at one point is a zero-length overlap. */
   static const double touch_r[] = {0.4, 0.5, 0.6, 0.7}, touch_p[] = {23, 24, 25, 26};
-  CHECK_STATUS(bd_rate(lo_r, lo_p, 4, touch_r, touch_p, 4, &r), BD_NO_OVERLAP);
-  CHECK_STATUS(bd_metric(lo_r, lo_p, 4, touch_r, touch_p, 4, &m), BD_NO_OVERLAP);
+  CHECK_STATUS(metrics_bd_rate(lo_r, lo_p, 4, touch_r, touch_p, 4, &r), METRICS_BD_NO_OVERLAP);
+  CHECK_STATUS(metrics_bd_metric(lo_r, lo_p, 4, touch_r, touch_p, 4, &m), METRICS_BD_NO_OVERLAP);
 
   /* Duplicate rates: not a function of log-rate, for both. */
   static const double dup_r[] = {0.1, 0.2, 0.2, 0.4}, dup_p[] = {20, 21, 22, 23};
-  CHECK_STATUS(bd_rate(dup_r, dup_p, 4, lo_r, lo_p, 4, &r), BD_NOT_MONOTONE);
-  CHECK_STATUS(bd_metric(lo_r, lo_p, 4, dup_r, dup_p, 4, &m), BD_NOT_MONOTONE);
+  CHECK_STATUS(metrics_bd_rate(dup_r, dup_p, 4, lo_r, lo_p, 4, &r), METRICS_BD_NOT_MONOTONE);
+  CHECK_STATUS(metrics_bd_metric(lo_r, lo_p, 4, dup_r, dup_p, 4, &m), METRICS_BD_NOT_MONOTONE);
   /* Flat metric (CIFAR JPEG 2000-like: the lowest settings all decode to the same image because
    * the headers dominate): BD-rate is not comparable; BD-metric interpolates it. */
   static const double flat_r[] = {0.9, 1.0, 1.2, 1.6, 2.4}, flat_p[] = {18.2, 18.2, 19.5, 22, 25};
   static const double cif_r[] = {0.8, 1.1, 1.5, 2.0, 3.0}, cif_p[] = {17.5, 19.0, 21.0, 23, 27};
-  CHECK_STATUS(bd_rate(cif_r, cif_p, 5, flat_r, flat_p, 5, &r), BD_NOT_MONOTONE);
+  CHECK_STATUS(metrics_bd_rate(cif_r, cif_p, 5, flat_r, flat_p, 5, &r), METRICS_BD_NOT_MONOTONE);
   CHECK(isnan(r));
-  CHECK_STATUS(bd_metric(cif_r, cif_p, 5, flat_r, flat_p, 5, &m), BD_OK);
+  CHECK_STATUS(metrics_bd_metric(cif_r, cif_p, 5, flat_r, flat_p, 5, &m), METRICS_BD_OK);
   /* Metric decreasing somewhere (noisy accuracy): same split. */
   static const double noisy_p[] = {40, 55, 53, 61, 70};
-  CHECK_STATUS(bd_rate(cif_r, cif_p, 5, cif_r, noisy_p, 5, &r), BD_NOT_MONOTONE);
-  CHECK_STATUS(bd_metric(cif_r, cif_p, 5, cif_r, noisy_p, 5, &m), BD_OK);
+  CHECK_STATUS(metrics_bd_rate(cif_r, cif_p, 5, cif_r, noisy_p, 5, &r), METRICS_BD_NOT_MONOTONE);
+  CHECK_STATUS(metrics_bd_metric(cif_r, cif_p, 5, cif_r, noisy_p, 5, &m), METRICS_BD_OK);
   /* Distinct rates whose log10 round to the same double. */
   double close_r[4] = {1e10, nextafter(1e10, 2e10), 2e10, 3e10};
   CHECK(log10(close_r[0]) == log10(close_r[1]));
-  CHECK_STATUS(bd_metric(lo_r, lo_p, 4, close_r, lo_p, 4, &m), BD_NOT_MONOTONE);
+  CHECK_STATUS(metrics_bd_metric(lo_r, lo_p, 4, close_r, lo_p, 4, &m), METRICS_BD_NOT_MONOTONE);
 
   /* Invalid input. */
   const double nan_v = NAN, inf_v = INFINITY;
   double bad[4];
   memcpy(bad, lo_r, sizeof bad);
   bad[2] = 0.0;
-  CHECK_STATUS(bd_rate(bad, lo_p, 4, lo_r, lo_p, 4, &r), BD_INVALID);
+  CHECK_STATUS(metrics_bd_rate(bad, lo_p, 4, lo_r, lo_p, 4, &r), METRICS_BD_INVALID);
   bad[2] = -0.3;
-  CHECK_STATUS(bd_metric(lo_r, lo_p, 4, bad, lo_p, 4, &m), BD_INVALID);
+  CHECK_STATUS(metrics_bd_metric(lo_r, lo_p, 4, bad, lo_p, 4, &m), METRICS_BD_INVALID);
   bad[2] = nan_v;
-  CHECK_STATUS(bd_metric(lo_r, lo_p, 4, bad, lo_p, 4, &m), BD_INVALID);
+  CHECK_STATUS(metrics_bd_metric(lo_r, lo_p, 4, bad, lo_p, 4, &m), METRICS_BD_INVALID);
   bad[2] = inf_v;
-  CHECK_STATUS(bd_rate(bad, lo_p, 4, lo_r, lo_p, 4, &r), BD_INVALID);
+  CHECK_STATUS(metrics_bd_rate(bad, lo_p, 4, lo_r, lo_p, 4, &r), METRICS_BD_INVALID);
   memcpy(bad, lo_p, sizeof bad);
   bad[0] = nan_v;
-  CHECK_STATUS(bd_rate(lo_r, bad, 4, lo_r, lo_p, 4, &r), BD_INVALID);
+  CHECK_STATUS(metrics_bd_rate(lo_r, bad, 4, lo_r, lo_p, 4, &r), METRICS_BD_INVALID);
   bad[0] = -inf_v;
-  CHECK_STATUS(bd_metric(lo_r, lo_p, 4, lo_r, bad, 4, &m), BD_INVALID);
+  CHECK_STATUS(metrics_bd_metric(lo_r, lo_p, 4, lo_r, bad, 4, &m), METRICS_BD_INVALID);
   CHECK(isnan(r) && isnan(m));
-  CHECK_STATUS(bd_rate(lo_r, lo_p, 4, lo_r, lo_p, 4, NULL), BD_INVALID);
-  CHECK_STATUS(bd_metric(lo_r, lo_p, 4, lo_r, lo_p, 4, NULL), BD_INVALID);
-  CHECK_STATUS(bd_rate(NULL, lo_p, 4, lo_r, lo_p, 4, &r), BD_INVALID);
-  CHECK_STATUS(bd_metric(lo_r, lo_p, 4, lo_r, NULL, 4, &m), BD_INVALID);
+  CHECK_STATUS(metrics_bd_rate(lo_r, lo_p, 4, lo_r, lo_p, 4, NULL), METRICS_BD_INVALID);
+  CHECK_STATUS(metrics_bd_metric(lo_r, lo_p, 4, lo_r, lo_p, 4, NULL), METRICS_BD_INVALID);
+  CHECK_STATUS(metrics_bd_rate(NULL, lo_p, 4, lo_r, lo_p, 4, &r), METRICS_BD_INVALID);
+  CHECK_STATUS(metrics_bd_metric(lo_r, lo_p, 4, lo_r, NULL, 4, &m), METRICS_BD_INVALID);
   /* Overflowing result: rates 600 decades apart at equal metric. */
   static const double tiny_r[] = {1e-300, 2e-300, 3e-300, 4e-300};
   static const double huge_r[] = {1e300, 2e300, 3e300, 4e300};
-  CHECK_STATUS(bd_rate(tiny_r, lo_p, 4, huge_r, lo_p, 4, &r), BD_INVALID);
+  CHECK_STATUS(metrics_bd_rate(tiny_r, lo_p, 4, huge_r, lo_p, 4, &r), METRICS_BD_INVALID);
   CHECK(isnan(r));
-  CHECK_STATUS(bd_rate(huge_r, lo_p, 4, tiny_r, lo_p, 4, &r), BD_OK); /* -100%: representable */
+  CHECK_STATUS(metrics_bd_rate(huge_r, lo_p, 4, tiny_r, lo_p, 4, &r), METRICS_BD_OK); /* -100%: representable */
   CHECK_NEAR(r, -100.0, 1e-9);
 
   /* Point limit. */
-  static double many_r[BD_MAX_POINTS + 1], many_p[BD_MAX_POINTS + 1];
-  for (size_t i = 0; i <= BD_MAX_POINTS; i++) {
+  static double many_r[METRICS_BD_MAX_POINTS + 1], many_p[METRICS_BD_MAX_POINTS + 1];
+  for (size_t i = 0; i <= METRICS_BD_MAX_POINTS; i++) {
     many_r[i] = 0.05 * (double)(i + 1);
     many_p[i] = 20.0 + 10.0 * log10(many_r[i]);
   }
-  CHECK_STATUS(bd_rate(many_r, many_p, BD_MAX_POINTS, JPEG_R, JPEG_P, 10, &r), BD_OK);
-  CHECK_STATUS(bd_rate(many_r, many_p, BD_MAX_POINTS + 1, JPEG_R, JPEG_P, 10, &r), BD_INVALID);
+  CHECK_STATUS(metrics_bd_rate(many_r, many_p, METRICS_BD_MAX_POINTS, JPEG_R, JPEG_P, 10, &r), METRICS_BD_OK);
+  CHECK_STATUS(metrics_bd_rate(many_r, many_p, METRICS_BD_MAX_POINTS + 1, JPEG_R, JPEG_P, 10, &r), METRICS_BD_INVALID);
 
   /* Texts. */
-  static const bd_status all[] = {BD_OK, BD_TOO_FEW_POINTS, BD_NO_OVERLAP, BD_NOT_MONOTONE,
-                                  BD_INVALID};
+  static const metrics_bd_status all[] = {METRICS_BD_OK, METRICS_BD_TOO_FEW_POINTS, METRICS_BD_NO_OVERLAP, METRICS_BD_NOT_MONOTONE,
+                                  METRICS_BD_INVALID};
   for (size_t i = 0; i < N_OF(all); i++) {
-    CHECK(bd_status_text(all[i]) != NULL);
+    CHECK(metrics_bd_status_text(all[i]) != NULL);
     for (size_t j = 0; j < i; j++)
-      CHECK(strcmp(bd_status_text(all[i]), bd_status_text(all[j])) != 0);
+      CHECK(strcmp(metrics_bd_status_text(all[i]), metrics_bd_status_text(all[j])) != 0);
   }
-  CHECK(strcmp(bd_status_text(BD_TOO_FEW_POINTS), "not comparable: fewer than 4 points") == 0);
-  CHECK(strncmp(bd_status_text(BD_NO_OVERLAP), "not comparable: ", 16) == 0);
-  CHECK(strncmp(bd_status_text(BD_NOT_MONOTONE), "not comparable: ", 16) == 0);
-  CHECK(strcmp(bd_status_text((bd_status)42), "unknown bd_status") == 0);
+  CHECK(strcmp(metrics_bd_status_text(METRICS_BD_TOO_FEW_POINTS), "not comparable: fewer than 4 points") == 0);
+  CHECK(strncmp(metrics_bd_status_text(METRICS_BD_NO_OVERLAP), "not comparable: ", 16) == 0);
+  CHECK(strncmp(metrics_bd_status_text(METRICS_BD_NOT_MONOTONE), "not comparable: ", 16) == 0);
+  CHECK(strcmp(metrics_bd_status_text((metrics_bd_status)42), "unknown metrics_bd_status") == 0);
 }
 
 /* Every permutation scheme gives the bit-identical result; the inputs are left untouched. */
@@ -259,8 +259,8 @@ static void *thread_main(void *p) {
   thread_arg *a = p;
   for (int i = 0; i < 2000; i++) {
     double r = 0, m = 0;
-    bd_rate(JPEG_R, JPEG_P, N_OF(JPEG_R), WEBP_R, WEBP_P, N_OF(WEBP_R), &r);
-    bd_metric(JPEG_R, JPEG_P, N_OF(JPEG_R), J2K_R, J2K_P, N_OF(J2K_R), &m);
+    metrics_bd_rate(JPEG_R, JPEG_P, N_OF(JPEG_R), WEBP_R, WEBP_P, N_OF(WEBP_R), &r);
+    metrics_bd_metric(JPEG_R, JPEG_P, N_OF(JPEG_R), J2K_R, J2K_P, N_OF(J2K_R), &m);
     a->mismatches += r != a->rate || m != a->metric;
   }
   return NULL;
@@ -268,8 +268,8 @@ static void *thread_main(void *p) {
 
 static void test_threads(void) {
   double r = 0, m = 0;
-  CHECK_STATUS(bd_rate(JPEG_R, JPEG_P, N_OF(JPEG_R), WEBP_R, WEBP_P, N_OF(WEBP_R), &r), BD_OK);
-  CHECK_STATUS(bd_metric(JPEG_R, JPEG_P, N_OF(JPEG_R), J2K_R, J2K_P, N_OF(J2K_R), &m), BD_OK);
+  CHECK_STATUS(metrics_bd_rate(JPEG_R, JPEG_P, N_OF(JPEG_R), WEBP_R, WEBP_P, N_OF(WEBP_R), &r), METRICS_BD_OK);
+  CHECK_STATUS(metrics_bd_metric(JPEG_R, JPEG_P, N_OF(JPEG_R), J2K_R, J2K_P, N_OF(J2K_R), &m), METRICS_BD_OK);
   pthread_t th[4];
   thread_arg args[4];
   for (int i = 0; i < 4; i++) {
@@ -310,9 +310,9 @@ static void test_pinned(void) {
                               2.51188643150958};
   static const double np[] = {50, 50.1, 60, 55, 55.2};
   static const double lr[] = {1.0, 1.5, 2.0, 2.5}, lp[] = {52.0, 54.0, 55.0, 55.5};
-  CHECK_STATUS(bd_metric(lr, lp, 4, nr, np, 5, &m), BD_OK);
+  CHECK_STATUS(metrics_bd_metric(lr, lp, 4, nr, np, 5, &m), METRICS_BD_OK);
   CHECK_NEAR(m, 0.3488640223528818, 1e-9);
-  CHECK_STATUS(bd_rate(lr, lp, 4, nr, np, 5, &r), BD_NOT_MONOTONE);
+  CHECK_STATUS(metrics_bd_rate(lr, lp, 4, nr, np, 5, &r), METRICS_BD_NOT_MONOTONE);
 }
 
 int main(void) {

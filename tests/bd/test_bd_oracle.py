@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Oracle test for reports/bd.c: compare bd_cli against SciPy.
+"""Oracle test for metrics/bd.c: compare bd_cli against SciPy.
 
 usage: /usr/bin/python3 test_bd_oracle.py PATH/TO/bd_cli
 
@@ -7,7 +7,7 @@ The expected values are computed independently here: each curve sorted by rate, 
 the interpolant scipy.interpolate.PchipInterpolator (log-rate over the metric for BD-rate, the
 metric over log-rate for BD-metric), integrated exactly with PPoly.integrate over the overlap
 and cross-checked with scipy.integrate.quad. The "not comparable" decisions are made here too,
-by the rules of reports/bd.h, and must match the CLI's status text.
+by the rules of metrics/metrics.h, and must match the CLI's status text.
 
 Cases: 400 random monotone curve pairs (4-12 points, PSNR/SSIM/accuracy-like scales, random
 overlaps, shuffled point order), non-monotone and flat curves (BD-metric only), duplicate rates,
@@ -30,7 +30,7 @@ from scipy.interpolate import PchipInterpolator
 REL_TOL = 1e-9
 ABS_TOL = 1e-9  # percent for BD-rate, metric units for BD-metric
 
-# Must match bd_status_text() in reports/bd.c.
+# Must match bd_status_text() in metrics/bd.c.
 TEXT = {
     "few": "not comparable: fewer than 4 points",
     "nooverlap": "not comparable: the curves do not overlap",
@@ -91,7 +91,7 @@ def oracle_integral(x, y, lo, hi):
 
 
 def expected(anchor, test, kind):
-    """('ok', value) or (status key, None) by the rules of reports/bd.h."""
+    """('ok', value) or (status key, None) by the rules of metrics/metrics.h."""
     if len(anchor) < 4 or len(test) < 4:
         return "few", None
     for c in (anchor, test):

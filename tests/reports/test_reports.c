@@ -7,7 +7,7 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "data.h"
 #include "report.h"
-#include "report_fs.h"
+#include "base.h"
 #include "report_test_util.h"
 #include "report_text.h"
 #include "sb_test.h"
@@ -292,7 +292,7 @@ static int ticks_sane(const svg_ticks *t) {
   return 1;
 }
 
-/* sb_buf_take (the harness's strings) and report_write_buf's refusal of a failed buffer. */
+/* sb_buf_take (the harness's strings) and sb_buf_write_file's refusal of a failed buffer. */
 static void test_buf_take(void) {
   sb_buf b = {0};
   char *s = sb_buf_take(&b); /* never appended to: still a string to free */
@@ -312,7 +312,7 @@ static void test_buf_take(void) {
   char err[256] = "";
   sb_buf_puts(&b, "never written");
   b.failed = 1;
-  CHECK(report_write_buf(&b, "/nonexistent", "x.csv", err, sizeof err) == -1);
+  CHECK(sb_buf_write_file(&b, "/nonexistent", "x.csv", err, sizeof err) == -1);
   CHECK_STR(err, "out of memory building '/nonexistent/x.csv'");
   CHECK(b.data == NULL && !b.failed);
 }
@@ -1290,7 +1290,7 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
   /* A directory where report.html should go: the rename fails, and is reported by name. */
   PATHF(out, "%s/out-blocked", work);
   PATHF(path, "%s/report.html", out);
-  CHECK(report_mkdirs(path, err, sizeof err) == 0);
+  CHECK(sb_mkdirs(path, err, sizeof err) == 0);
   err[0] = '\0';
   CHECK(report_write_db(db, 2, out, err, sizeof err) != 0);
   CHECK(strstr(err, "report.html") != NULL);

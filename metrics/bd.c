@@ -1,28 +1,30 @@
 /* Bjøntegaard deltas with PCHIP interpolation; definitions and choices in bd.h. */
-#include "bd.h"
+#include "metrics.h"
 
 #include <math.h>
 
 /* One curve on the integration axis: knots x (strictly increasing), values y, PCHIP slopes d. */
 typedef struct bd_curve {
   size_t n;
-  double x[BD_MAX_POINTS];
-  double y[BD_MAX_POINTS];
-  double d[BD_MAX_POINTS];
+  double x[METRICS_BD_MAX_POINTS];
+  double y[METRICS_BD_MAX_POINTS];
+  double d[METRICS_BD_MAX_POINTS];
 } bd_curve;
 
 /* Which quantity is integrated over which axis. */
 typedef enum bd_kind { BD_KIND_RATE, BD_KIND_METRIC } bd_kind;
 
-const char *bd_status_text(bd_status s) {
+const char *metrics_bd_status_text(metrics_bd_status s) {
   switch (s) {
-  case BD_OK: return "ok";
-  case BD_TOO_FEW_POINTS: return "not comparable: fewer than 4 points";
-  case BD_NO_OVERLAP: return "not comparable: the curves do not overlap";
-  case BD_NOT_MONOTONE: return "not comparable: duplicate rates or metric not increasing with rate";
-  case BD_INVALID: return "invalid input: NULL, too many points, non-finite value or rate <= 0";
+  case METRICS_BD_OK: return "ok";
+  case METRICS_BD_TOO_FEW_POINTS: return "not comparable: fewer than 4 points";
+  case METRICS_BD_NO_OVERLAP: return "not comparable: the curves do not overlap";
+  case METRICS_BD_NOT_MONOTONE:
+    return "not comparable: duplicate rates or metric not increasing with rate";
+  case METRICS_BD_INVALID:
+    return "invalid input: NULL, too many points, non-finite value or rate <= 0";
   }
-  return "unknown bd_status";
+  return "unknown metrics_bd_status";
 }
 
 /* -1, 0 or +1, as numpy.sign for finite values. */
@@ -35,12 +37,12 @@ static int values_valid(const double *rate, const double *metric, size_t n) {
   return 1;
 }
 
-/* Copies the points into c sorted by rate (insertion sort: n <= BD_MAX_POINTS, and stable), then
- * maps them to the integration axis. Returns BD_NOT_MONOTONE on duplicate rates, on knots that
- * are not strictly increasing after the mapping, or (BD-rate) on a metric that is not strictly
- * increasing with rate. */
-static bd_status load_curve(bd_curve *c, const double *rate, const double *metric, size_t n,
-                            bd_kind kind) {
+/* Copies the points into c sorted by rate (insertion sort: n <= METRICS_BD_MAX_POINTS, and stable),
+ * then maps them to the integration axis. Returns METRICS_BD_NOT_MONOTONE on duplicate rates, on
+ * knots that are not strictly increasing after the mapping, or (BD-rate) on a metric that is not
+ * strictly increasing with rate. */
+static metrics_bd_status load_curve(bd_curve *c, const double *rate, const double *metric, size_t n,
+                                    bd_kind kind) {
   /* Sorted (rate, metric) pairs, held in x (rate) and y (metric) for now. */
   c->n = n;
   for (size_t i = 0; i < n; i++) {
@@ -56,9 +58,9 @@ static bd_status load_curve(bd_curve *c, const double *rate, const double *metri
   }
   for (size_t i = 1; i < n; i++) {
     if (!(c->x[i] > c->x[i - 1]))
-      return BD_NOT_MONOTONE;
+      return METRICS_BD_NOT_MONOTONE;
     if (kind == BD_KIND_RATE && !(c->y[i] > c->y[i - 1]))
-      return BD_NOT_MONOTONE;
+      return METRICS_BD_NOT_MONOTONE;
   }
   for (size_t i = 0; i < n; i++) {
     double lr = log10(c->x[i]);
@@ -72,8 +74,8 @@ static bd_status load_curve(bd_curve *c, const double *rate, const double *metri
   /* Distinct rates can still give equal log10 values when they differ in the last bits. */
   for (size_t i = 1; i < n; i++)
     if (!(c->x[i] > c->x[i - 1]))
-      return BD_NOT_MONOTONE;
-  return BD_OK;
+      return METRICS_BD_NOT_MONOTONE;
+  return METRICS_BD_OK;
 }
 
 /* PCHIP end slope (SciPy's PchipInterpolator._edge_case, after Moler's pchiptx). */
@@ -129,64 +131,65 @@ static double integrate(const bd_curve *c, double lo, double hi) {
   return sum;
 }
 
-/* Shared body of bd_rate and bd_metric: validates, interpolates, integrates over the overlap and
- * stores (integral(test) - integral(anchor)) / length in *avg. */
-static bd_status bd_average(const double *rate_a, const double *metric_a, size_t n_a,
-                            const double *rate_t, const double *metric_t, size_t n_t, bd_kind kind,
-                            double *avg) {
+/* Shared body of metrics_bd_rate and metrics_bd_metric: validates, interpolates, integrates over
+ * the overlap and stores (integral(test) - integral(anchor)) / length in *avg. */
+static metrics_bd_status bd_average(const double *rate_a, const double *metric_a, size_t n_a,
+                                    const double *rate_t, const double *metric_t, size_t n_t,
+                                    bd_kind kind, double *avg) {
   if (n_a < 4 || n_t < 4)
-    return BD_TOO_FEW_POINTS;
-  if (n_a > BD_MAX_POINTS || n_t > BD_MAX_POINTS || !rate_a || !metric_a || !rate_t || !metric_t)
-    return BD_INVALID;
+    return METRICS_BD_TOO_FEW_POINTS;
+  if (n_a > METRICS_BD_MAX_POINTS || n_t > METRICS_BD_MAX_POINTS || !rate_a || !metric_a ||
+      !rate_t || !metric_t)
+    return METRICS_BD_INVALID;
   if (!values_valid(rate_a, metric_a, n_a) || !values_valid(rate_t, metric_t, n_t))
-    return BD_INVALID;
+    return METRICS_BD_INVALID;
   bd_curve ca, ct;
-  bd_status s = load_curve(&ca, rate_a, metric_a, n_a, kind);
-  if (s == BD_OK)
+  metrics_bd_status s = load_curve(&ca, rate_a, metric_a, n_a, kind);
+  if (s == METRICS_BD_OK)
     s = load_curve(&ct, rate_t, metric_t, n_t, kind);
-  if (s != BD_OK)
+  if (s != METRICS_BD_OK)
     return s;
   double lo = fmax(ca.x[0], ct.x[0]);
   double hi = fmin(ca.x[n_a - 1], ct.x[n_t - 1]);
   if (!(hi > lo))
-    return BD_NO_OVERLAP;
+    return METRICS_BD_NO_OVERLAP;
   if (!isfinite(hi - lo))
-    return BD_INVALID;
+    return METRICS_BD_INVALID;
   pchip_slopes(&ca);
   pchip_slopes(&ct);
   *avg = (integrate(&ct, lo, hi) - integrate(&ca, lo, hi)) / (hi - lo);
-  return isfinite(*avg) ? BD_OK : BD_INVALID;
+  return isfinite(*avg) ? METRICS_BD_OK : METRICS_BD_INVALID;
 }
 
-bd_status bd_rate(const double *rate_anchor, const double *metric_anchor, size_t n_anchor,
-                  const double *rate_test, const double *metric_test, size_t n_test,
-                  double *percent) {
+metrics_bd_status metrics_bd_rate(const double *rate_anchor, const double *metric_anchor,
+                                  size_t n_anchor, const double *rate_test,
+                                  const double *metric_test, size_t n_test, double *percent) {
   if (!percent)
-    return BD_INVALID;
+    return METRICS_BD_INVALID;
   *percent = NAN;
   double avg = 0.0;
-  bd_status s = bd_average(rate_anchor, metric_anchor, n_anchor, rate_test, metric_test, n_test,
-                           BD_KIND_RATE, &avg);
-  if (s != BD_OK)
+  metrics_bd_status s = bd_average(rate_anchor, metric_anchor, n_anchor, rate_test, metric_test,
+                                   n_test, BD_KIND_RATE, &avg);
+  if (s != METRICS_BD_OK)
     return s;
   double p = (pow(10.0, avg) - 1.0) * 100.0;
   if (!isfinite(p))
-    return BD_INVALID;
+    return METRICS_BD_INVALID;
   *percent = p;
-  return BD_OK;
+  return METRICS_BD_OK;
 }
 
-bd_status bd_metric(const double *rate_anchor, const double *metric_anchor, size_t n_anchor,
-                    const double *rate_test, const double *metric_test, size_t n_test,
-                    double *delta) {
+metrics_bd_status metrics_bd_metric(const double *rate_anchor, const double *metric_anchor,
+                                    size_t n_anchor, const double *rate_test,
+                                    const double *metric_test, size_t n_test, double *delta) {
   if (!delta)
-    return BD_INVALID;
+    return METRICS_BD_INVALID;
   *delta = NAN;
   double avg = 0.0;
-  bd_status s = bd_average(rate_anchor, metric_anchor, n_anchor, rate_test, metric_test, n_test,
-                           BD_KIND_METRIC, &avg);
-  if (s != BD_OK)
+  metrics_bd_status s = bd_average(rate_anchor, metric_anchor, n_anchor, rate_test, metric_test,
+                                   n_test, BD_KIND_METRIC, &avg);
+  if (s != METRICS_BD_OK)
     return s;
   *delta = avg;
-  return BD_OK;
+  return METRICS_BD_OK;
 }

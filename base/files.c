@@ -1,4 +1,5 @@
-#include "report_fs.h"
+/* files.c - directories and whole-file writes that never leave a half-written file (base.h). */
+#include "base.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +28,7 @@ static int mkdir_one(const char *path, const char *dir, char *err, size_t err_le
                  same ? "" : path, same ? "" : "')", strerror(e));
 }
 
-int report_mkdirs(const char *dir, char *err, size_t err_len) {
+int sb_mkdirs(const char *dir, char *err, size_t err_len) {
   if (!dir || !*dir)
     return sb_errf(err, err_len, "output directory is empty");
   size_t n = strlen(dir);
@@ -52,8 +53,8 @@ int report_mkdirs(const char *dir, char *err, size_t err_len) {
   return rc;
 }
 
-int report_write_file(const char *dir, const char *name, const char *data, size_t len, char *err,
-                      size_t err_len) {
+int sb_write_file(const char *dir, const char *name, const char *data, size_t len, char *err,
+                  size_t err_len) {
   size_t need = strlen(dir) + strlen(name) + 8;
   char *final = malloc(need), *tmp = malloc(need);
   if (!final || !tmp) {
@@ -107,9 +108,9 @@ done:
   return rc;
 }
 
-int report_write_buf(sb_buf *b, const char *dir, const char *name, char *err, size_t err_len) {
+int sb_buf_write_file(sb_buf *b, const char *dir, const char *name, char *err, size_t err_len) {
   int rc = sb_buf_failed(b) ? sb_errf(err, err_len, "out of memory building '%s/%s'", dir, name)
-                            : report_write_file(dir, name, b->data, b->len, err, err_len);
+                            : sb_write_file(dir, name, b->data, b->len, err, err_len);
   sb_buf_free(b);
   return rc;
 }
