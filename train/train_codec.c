@@ -728,14 +728,16 @@ static void log_header(const trainer *t, const saic_codec_data *train, const sai
       np += (long)nn_tensor_numel(&nn_net_param(nets[k], i)->value);
   fprintf(f,
           "codec %s n %d m %d levels %d (%ld parameters), loss alpha %g gamma %g beta %g gsw on "
-          "%s smooth %d quant %s, task %s\n"
+          "%s smooth %d quant %s, task %s%s%s%s%s\n"
           "%zu train / %zu eval images %dx%d, batch %d, %ld steps/epoch, %d epochs, lr %g "
           "(density x%g, gains x%g, %s), %d threads, %s\n",
           SAIC_CODEC_ARCH, cfg->model.n, cfg->model.m, cfg->model.levels, np, cfg->loss.alpha,
           cfg->loss.gamma, cfg->loss.beta, cfg->loss.gsw_on_original ? "x" : "x_hat",
           cfg->loss.smooth, cfg->loss.quant == SAIC_QUANT_STE ? "ste" : "noise",
-          t->task ? cfg->task_checkpoint : "none", train->n, test ? test->n : 0, train->w, train->h,
-          cfg->batch_size, steps_per_epoch, cfg->epochs, (double)cfg->lr,
+          t->task ? cfg->task_checkpoint : "none", t->task_extra[0] ? " + " : "",
+          t->task_extra[0] ? cfg->task_checkpoint_extra[0] : "", t->task_extra[1] ? " + " : "",
+          t->task_extra[1] ? cfg->task_checkpoint_extra[1] : "", train->n, test ? test->n : 0,
+          train->w, train->h, cfg->batch_size, steps_per_epoch, cfg->epochs, (double)cfg->lr,
           (double)cfg->density_lr_mult, (double)cfg->gain_lr_mult,
           cfg->sched == SAIC_CODEC_SCHED_COSINE ? "cosine" : "const", t->threads,
           cfg->continuous_knob ? "levels round-robin on even steps, a uniform knob on odd steps"
