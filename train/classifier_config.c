@@ -10,7 +10,7 @@
 #include "config_yaml.h"
 #include "train_classifier.h"
 
-void classifier_cfg_defaults(classifier_train_cfg *c) {
+void train_classifier_cfg_defaults(train_classifier_cfg *c) {
   memset(c, 0, sizeof *c);
   snprintf(c->arch, sizeof c->arch, "resnet20-w16");
   c->epochs = 30;
@@ -23,7 +23,7 @@ void classifier_cfg_defaults(classifier_train_cfg *c) {
   c->weight_decay = 5e-4f;
   c->beta1 = 0.9f;
   c->beta2 = 0.999f;
-  c->sched = CLASSIFIER_SCHED_COSINE;
+  c->sched = TRAIN_CLASSIFIER_SCHED_COSINE;
   c->warmup_epochs = 1.f;
   c->warmup_start = 0.1f;
   c->min_lr = 0.f;
@@ -46,7 +46,7 @@ typedef struct key_def {
   double lo, hi; /* inclusive range for numbers */
 } key_def;
 
-#define OFF(f) offsetof(classifier_train_cfg, f)
+#define OFF(f) offsetof(train_classifier_cfg, f)
 static const key_def keys[] = {
     {"arch", K_ARCH, OFF(arch), 0, 0},
     {"epochs", K_INT, OFF(epochs), 1, 100000},
@@ -77,11 +77,11 @@ enum { NKEYS = sizeof keys / sizeof keys[0] };
 
 /* Walk state: the configuration being filled and which keys were given. */
 typedef struct parse_ctx {
-  classifier_train_cfg *cfg;
+  train_classifier_cfg *cfg;
   bool seen[NKEYS];
 } parse_ctx;
 
-static int set_value(const key_def *k, const config_yaml_node *n, classifier_train_cfg *cfg,
+static int set_value(const key_def *k, const config_yaml_node *n, train_classifier_cfg *cfg,
                      char *err, size_t len) {
   char *base = (char *)cfg + k->off;
   const char *v = n->value;
@@ -115,11 +115,11 @@ static int set_value(const key_def *k, const config_yaml_node *n, classifier_tra
     return 0;
   case K_SCHED:
     if (strcmp(v, "cosine") == 0)
-      cfg->sched = CLASSIFIER_SCHED_COSINE;
+      cfg->sched = TRAIN_CLASSIFIER_SCHED_COSINE;
     else if (strcmp(v, "step") == 0)
-      cfg->sched = CLASSIFIER_SCHED_STEP;
+      cfg->sched = TRAIN_CLASSIFIER_SCHED_STEP;
     else if (strcmp(v, "const") == 0 || strcmp(v, "constant") == 0)
-      cfg->sched = CLASSIFIER_SCHED_CONST;
+      cfg->sched = TRAIN_CLASSIFIER_SCHED_CONST;
     else
       return config_yaml_fail(err, len, n->file, n->mark,
                               "schedule.kind: expected cosine, step or const, got \"%s\"", v);
@@ -137,9 +137,9 @@ static int on_node(void *ctx, const config_yaml_node *n, char *err, size_t len) 
   return k < 0 ? -1 : set_value(&keys[k], n, pc->cfg, err, len);
 }
 
-int classifier_cfg_parse(const char *path, const char *text, size_t len, classifier_train_cfg *cfg,
-                         char *err, size_t err_len) {
-  classifier_cfg_defaults(cfg);
+int train_classifier_cfg_parse(const char *path, const char *text, size_t len,
+                               train_classifier_cfg *cfg, char *err, size_t err_len) {
+  train_classifier_cfg_defaults(cfg);
   parse_ctx pc = {.cfg = cfg};
   int rc = config_yaml_walk(path, text, len, on_node, &pc, err, err_len);
   if (rc)
@@ -163,10 +163,10 @@ int classifier_cfg_parse(const char *path, const char *text, size_t len, classif
 /* config_yaml_load wants the parser with an untyped cfg. */
 static int parse_untyped(const char *path, const char *text, size_t len, void *cfg, char *err,
                          size_t err_len) {
-  return classifier_cfg_parse(path, text, len, cfg, err, err_len);
+  return train_classifier_cfg_parse(path, text, len, cfg, err, err_len);
 }
 
-int classifier_cfg_load(const char *path, classifier_train_cfg *cfg, char **text, char *err,
-                        size_t err_len) {
+int train_classifier_cfg_load(const char *path, train_classifier_cfg *cfg, char **text, char *err,
+                              size_t err_len) {
   return config_yaml_load(path, parse_untyped, cfg, text, err, err_len);
 }

@@ -11,7 +11,7 @@
 
 #include "config_yaml.h"
 
-void saic_codec_cfg_defaults(saic_codec_cfg *c) {
+void train_codec_cfg_defaults(train_codec_cfg *c) {
   memset(c, 0, sizeof *c);
   c->model = (saic_model_cfg){64, 96, 4};
   c->epochs = 10;
@@ -21,7 +21,7 @@ void saic_codec_cfg_defaults(saic_codec_cfg *c) {
   c->density_lr_mult = 10.f;
   c->gain_lr_mult = 10.f;
   c->clip_grad_norm = 1.0;
-  c->sched = SAIC_CODEC_SCHED_COSINE;
+  c->sched = TRAIN_CODEC_SCHED_COSINE;
   c->warmup_epochs = 0.f;
   c->warmup_start = 0.1f;
   c->min_lr = 0.f;
@@ -58,8 +58,8 @@ typedef struct key_def {
   double lo, hi; /* inclusive range for numbers (each element of a list) */
 } key_def;
 
-#define OFF(f) offsetof(saic_codec_cfg, f)
-#define CAP(f) sizeof(((saic_codec_cfg *)0)->f) /* K_PATH: the char array's size, in off2 */
+#define OFF(f) offsetof(train_codec_cfg, f)
+#define CAP(f) sizeof(((train_codec_cfg *)0)->f) /* K_PATH: the char array's size, in off2 */
 static const key_def keys[] = {
     {"model.n", K_INT, OFF(model.n), 0, 1, 1024},
     {"model.m", K_INT, OFF(model.m), 0, 1, 1024},
@@ -120,7 +120,7 @@ static int set_path(const config_yaml_node *n, char *dst, size_t cap, char *err,
   return 0;
 }
 
-static int set_value(const key_def *k, const config_yaml_node *n, saic_codec_cfg *cfg, char *err,
+static int set_value(const key_def *k, const config_yaml_node *n, train_codec_cfg *cfg, char *err,
                      size_t len) {
   char *base = (char *)cfg + k->off;
   const char *v = n->value;
@@ -132,9 +132,9 @@ static int set_value(const key_def *k, const config_yaml_node *n, saic_codec_cfg
   case K_BOOL: return config_yaml_bool(n, (bool *)(void *)base, err, len);
   case K_SCHED:
     if (strcmp(v, "cosine") == 0)
-      cfg->sched = SAIC_CODEC_SCHED_COSINE;
+      cfg->sched = TRAIN_CODEC_SCHED_COSINE;
     else if (strcmp(v, "const") == 0 || strcmp(v, "constant") == 0)
-      cfg->sched = SAIC_CODEC_SCHED_CONST;
+      cfg->sched = TRAIN_CODEC_SCHED_CONST;
     else
       return config_yaml_fail(err, len, n->file, n->mark,
                               "schedule.kind: expected cosine or const, got \"%s\"", v);
@@ -178,7 +178,7 @@ static int set_value(const key_def *k, const config_yaml_node *n, saic_codec_cfg
 /* Walk state: the configuration being filled, which keys were given and where their values
  * start (for the cross-key checks), and the list being read. */
 typedef struct parse_ctx {
-  saic_codec_cfg *cfg;
+  train_codec_cfg *cfg;
   bool seen[NKEYS];
   config_yaml_mark marks[NKEYS];
   int list_key, list_n;
@@ -222,9 +222,9 @@ static int on_node(void *ctx, const config_yaml_node *n, char *err, size_t len) 
   return 0;
 }
 
-int saic_codec_cfg_parse(const char *path, const char *text, size_t len, saic_codec_cfg *cfg,
-                         char *err, size_t err_len) {
-  saic_codec_cfg_defaults(cfg);
+int train_codec_cfg_parse(const char *path, const char *text, size_t len, train_codec_cfg *cfg,
+                          char *err, size_t err_len) {
+  train_codec_cfg_defaults(cfg);
   parse_ctx pc = {.cfg = cfg, .list_key = -1};
   int rc = config_yaml_walk(path, text, len, on_node, &pc, err, err_len);
   if (rc)
@@ -312,10 +312,10 @@ int saic_codec_cfg_parse(const char *path, const char *text, size_t len, saic_co
 /* config_yaml_load wants the parser with an untyped cfg. */
 static int parse_untyped(const char *path, const char *text, size_t len, void *cfg, char *err,
                          size_t err_len) {
-  return saic_codec_cfg_parse(path, text, len, cfg, err, err_len);
+  return train_codec_cfg_parse(path, text, len, cfg, err, err_len);
 }
 
-int saic_codec_cfg_load(const char *path, saic_codec_cfg *cfg, char **text, char *err,
-                        size_t err_len) {
+int train_codec_cfg_load(const char *path, train_codec_cfg *cfg, char **text, char *err,
+                         size_t err_len) {
   return config_yaml_load(path, parse_untyped, cfg, text, err, err_len);
 }

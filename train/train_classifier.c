@@ -51,7 +51,7 @@ static double smoothed_xent(const nn_tensor *logits, const int *labels, float ep
 }
 
 typedef struct trainer {
-  const classifier_train_cfg *cfg;
+  const train_classifier_cfg *cfg;
   const classifier_arch *arch;
   nn_net *net, *eval_net;
   int logits, eval_logits;
@@ -72,7 +72,7 @@ typedef struct meta_set {
   char store[12][128];
 } meta_set;
 
-static void build_meta(const trainer *t, const classifier_train_opts *o, double test_acc,
+static void build_meta(const trainer *t, const train_classifier_opts *o, double test_acc,
                        meta_set *m) {
   int s = 0;
   m->n = 0;
@@ -97,7 +97,7 @@ static void build_meta(const trainer *t, const classifier_train_opts *o, double 
   m->kv[m->n++] = (nn_kv){"threads", m->store[s++]};
 }
 
-static int save_last(trainer *t, const classifier_train_opts *o, const char *path, nn_err *err) {
+static int save_last(trainer *t, const train_classifier_opts *o, const char *path, nn_err *err) {
   meta_set m;
   build_meta(t, o, t->last_acc, &m);
   char rng[80], best[64], best_ep[32];
@@ -144,13 +144,13 @@ static int save_last(trainer *t, const classifier_train_opts *o, const char *pat
   return rc;
 }
 
-static int save_best(trainer *t, const classifier_train_opts *o, const char *path, nn_err *err) {
+static int save_best(trainer *t, const train_classifier_opts *o, const char *path, nn_err *err) {
   meta_set m;
   build_meta(t, o, t->last_acc, &m);
   return nn_ckpt_save(path, t->net, m.kv, m.n, err);
 }
 
-static int restore_last(trainer *t, const char *path, const classifier_train_opts *o, nn_err *err) {
+static int restore_last(trainer *t, const char *path, const train_classifier_opts *o, nn_err *err) {
   nn_ckpt *ck = NULL;
   int rc = nn_ckpt_read(path, &ck, err);
   if (rc != NN_OK)
@@ -211,7 +211,8 @@ out:
 
 /* Test accuracy (and mean CE loss) of the current weights, on a separate eval-mode network so
  * the training network keeps its planned batch size. */
-static int evaluate(trainer *t, const classifier_data *d, double *acc, double *loss, nn_err *err) {
+static int evaluate(trainer *t, const train_classifier_data *d, double *acc, double *loss,
+                    nn_err *err) {
   for (int i = 0; i < nn_net_num_params(t->net); i++) {
     const nn_param *p = nn_net_param(t->net, i);
     memcpy(nn_net_param(t->eval_net, i)->value.data, p->value.data,
@@ -255,9 +256,9 @@ static int evaluate(trainer *t, const classifier_data *d, double *acc, double *l
 
 typedef struct classifier_run {
   trainer *t;
-  const classifier_data *test;
-  const classifier_train_opts *o;
-  classifier_train_result *res;
+  const train_classifier_data *test;
+  const train_classifier_opts *o;
+  train_classifier_result *res;
   const char *last_path, *best_path;
   nn_tensor grad; /* d loss / d logits of one batch */
   long ep_hits;
@@ -350,8 +351,9 @@ static int clf_end_epoch(void *ctx, const train_loop_epoch *e, nn_err *err) {
 /* ---- the trainer ---- */
 
 /* The architecture exists and takes the data's images; every label is a class of it. */
-static int check_inputs(const classifier_train_cfg *cfg, const classifier_arch *arch,
-                        const classifier_data *train, const classifier_data *test, nn_err *err) {
+static int check_inputs(const train_classifier_cfg *cfg, const classifier_arch *arch,
+                        const train_classifier_data *train, const train_classifier_data *test,
+                        nn_err *err) {
   if (!arch)
     return nn_err_set(err, NN_E_ARG, "unknown architecture \"%s\"", cfg->arch);
   if (train->w != arch->in_w || train->h != arch->in_h ||
@@ -372,12 +374,12 @@ static int check_inputs(const classifier_train_cfg *cfg, const classifier_arch *
   return NN_OK;
 }
 
-static nn_lr_sched make_schedule(const classifier_train_cfg *cfg, long steps_per_epoch) {
+static nn_lr_sched make_schedule(const train_classifier_cfg *cfg, long steps_per_epoch) {
   nn_lr_sched sched;
   memset(&sched, 0, sizeof sched);
-  sched.kind = cfg->sched == CLASSIFIER_SCHED_COSINE ? NN_LR_COSINE
-               : cfg->sched == CLASSIFIER_SCHED_STEP ? NN_LR_STEP
-                                                     : NN_LR_CONST;
+  sched.kind = cfg->sched == TRAIN_CLASSIFIER_SCHED_COSINE ? NN_LR_COSINE
+               : cfg->sched == TRAIN_CLASSIFIER_SCHED_STEP ? NN_LR_STEP
+                                                           : NN_LR_CONST;
   sched.base_lr = cfg->lr;
   sched.warmup_steps = (long)llround(cfg->warmup_epochs * (double)steps_per_epoch);
   sched.warmup_start = cfg->warmup_start;
@@ -391,8 +393,8 @@ static nn_lr_sched make_schedule(const classifier_train_cfg *cfg, long steps_per
 }
 
 /* The networks (training and evaluation copies), the optimiser and the random stream. */
-static int build_model(trainer *t, const classifier_train_opts *o, nn_err *err) {
-  const classifier_train_cfg *cfg = t->cfg;
+static int build_model(trainer *t, const train_classifier_opts *o, nn_err *err) {
+  const train_classifier_cfg *cfg = t->cfg;
   t->net = classifier_build_net(t->arch, o->threads, cfg->seed, &t->logits, err);
   t->eval_net =
       t->net ? classifier_build_net(t->arch, o->threads, cfg->seed, &t->eval_logits, err) : NULL;
@@ -411,9 +413,9 @@ static int build_model(trainer *t, const classifier_train_opts *o, nn_err *err) 
   return NN_OK;
 }
 
-int classifier_train(const classifier_train_cfg *cfg, const classifier_data *train,
-                     const classifier_data *test, const classifier_train_opts *o,
-                     classifier_train_result *res, nn_err *err) {
+int train_classifier(const train_classifier_cfg *cfg, const train_classifier_data *train,
+                     const train_classifier_data *test, const train_classifier_opts *o,
+                     train_classifier_result *res, nn_err *err) {
   memset(res, 0, sizeof *res);
   res->last_test_acc = res->best_test_acc = -1;
   trainer t;
@@ -495,8 +497,8 @@ done:
 
 /* ---- command line ---- */
 
-int tasks_load_split(const char *root, const char *split, int want_w, int want_h, size_t limit,
-                     int threads, tasks_split *out, char *msg, size_t len) {
+int train_load_split(const char *root, const char *split, int want_w, int want_h, size_t limit,
+                     int threads, train_split *out, char *msg, size_t len) {
   memset(out, 0, sizeof *out);
   dataset *ds = NULL;
   if (dataset_open(root, split, &ds, msg, len) != 0)
@@ -551,7 +553,7 @@ int tasks_load_split(const char *root, const char *split, int want_w, int want_h
     }
     image_free(&im);
     if (bad) {
-#pragma omp critical(tasks_load_split_err)
+#pragma omp critical(train_load_split_err)
       {
         if (!failed)
           snprintf(first_err, sizeof first_err, "%s", e);
@@ -618,9 +620,9 @@ int train_classifier_main(int argc, char **argv) {
                              NULL, &a, &status))
     return status;
   char msg[1024];
-  classifier_train_cfg cfg;
+  train_classifier_cfg cfg;
   char *cfg_text = NULL;
-  if (classifier_cfg_load(a.config, &cfg, &cfg_text, msg, sizeof msg) != 0) {
+  if (train_classifier_cfg_load(a.config, &cfg, &cfg_text, msg, sizeof msg) != 0) {
     fprintf(stderr, "train classifier: %s\n", msg);
     return 1;
   }
@@ -629,14 +631,14 @@ int train_classifier_main(int argc, char **argv) {
   train_util_data_root(a.data, root, sizeof root);
   train_util_command(argc, argv, command, sizeof command);
   double t0 = train_util_now_s();
-  tasks_split tr, te;
-  if (tasks_load_split(root, "train", arch->in_w, arch->in_h, 0, a.threads, &tr, msg, sizeof msg) !=
+  train_split tr, te;
+  if (train_load_split(root, "train", arch->in_w, arch->in_h, 0, a.threads, &tr, msg, sizeof msg) !=
       0) {
     fprintf(stderr, "train classifier: train split: %s\n", msg);
     free(cfg_text);
     return 1;
   }
-  if (tasks_load_split(root, "test", arch->in_w, arch->in_h, 0, a.threads, &te, msg, sizeof msg) !=
+  if (train_load_split(root, "test", arch->in_w, arch->in_h, 0, a.threads, &te, msg, sizeof msg) !=
       0) {
     fprintf(stderr, "train classifier: test split: %s\n", msg);
     free(tr.rgb);
@@ -648,18 +650,18 @@ int train_classifier_main(int argc, char **argv) {
          tr.hash, te.n, train_util_now_s() - t0);
   printf("command: %s\n", command);
   fflush(stdout);
-  classifier_data dtr = {tr.rgb, tr.labels, tr.n, arch->in_w, arch->in_h};
-  classifier_data dte = {te.rgb, te.labels, te.n, arch->in_w, arch->in_h};
-  classifier_train_opts opts = {.out_dir = a.out,
+  train_classifier_data dtr = {tr.rgb, tr.labels, tr.n, arch->in_w, arch->in_h};
+  train_classifier_data dte = {te.rgb, te.labels, te.n, arch->in_w, arch->in_h};
+  train_classifier_opts opts = {.out_dir = a.out,
                                 .resume = a.resume,
                                 .threads = a.threads,
                                 .command = command,
                                 .config_text = cfg_text,
                                 .dataset_hash = tr.hash,
                                 .log = stdout};
-  classifier_train_result res;
+  train_classifier_result res;
   nn_err err = {0};
-  int rc = classifier_train(&cfg, &dtr, &dte, &opts, &res, &err);
+  int rc = train_classifier(&cfg, &dtr, &dte, &opts, &res, &err);
   if (rc != NN_OK)
     fprintf(stderr, "train classifier: %s\n", err.msg);
   else

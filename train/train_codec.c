@@ -74,7 +74,7 @@ static void rgb_to_01(const uint8_t *rgb, int n, int w, int h, float *out) {
 }
 
 typedef struct trainer {
-  const saic_codec_cfg *cfg;
+  const train_codec_cfg *cfg;
   saic_model *model, *eval_model;
   classifier *task;
   classifier *task_extra[2]; /* task_checkpoint_2, _3 (NULL when not given) */
@@ -91,7 +91,7 @@ typedef struct trainer {
   char init_sha[65]; /* of cfg->init_checkpoint, when set */
   char eval_text[1024];
   int evaluated;
-  saic_codec_level_eval eval[SAIC_TRAIN_MAX_LEVELS];
+  train_codec_level_eval eval[SAIC_TRAIN_MAX_LEVELS];
 } trainer;
 
 /* Metadata of both checkpoints. Values point into `store` or the trainer. */
@@ -101,8 +101,8 @@ typedef struct meta_set {
   char store[12][1024];
 } meta_set;
 
-static void build_meta(const trainer *t, const saic_codec_train_opts *o, meta_set *m) {
-  const saic_codec_cfg *c = t->cfg;
+static void build_meta(const trainer *t, const train_codec_opts *o, meta_set *m) {
+  const train_codec_cfg *c = t->cfg;
   int s = 0;
   m->n = 0;
 #define PUT(key, ...)                                                                              \
@@ -178,7 +178,7 @@ static void clip_gradients(saic_model *m, double max_norm) {
     }
 }
 
-static int save_ckpt(trainer *t, const saic_codec_train_opts *o, const char *path, bool with_state,
+static int save_ckpt(trainer *t, const train_codec_opts *o, const char *path, bool with_state,
                      nn_err *err) {
   meta_set m;
   build_meta(t, o, &m);
@@ -236,7 +236,7 @@ static int save_ckpt(trainer *t, const saic_codec_train_opts *o, const char *pat
  * (if not NULL) receives the open checkpoint for further reading; the caller frees it. */
 static int load_model_ckpt(trainer *t, const char *path, const char *what, nn_ckpt **out,
                            nn_err *err) {
-  const saic_codec_cfg *c = t->cfg;
+  const train_codec_cfg *c = t->cfg;
   nn_ckpt *ck = NULL;
   nn_err e2 = {0};
   int rc = nn_ckpt_read(path, &ck, &e2);
@@ -270,8 +270,8 @@ static int load_model_ckpt(trainer *t, const char *path, const char *what, nn_ck
   return rc;
 }
 
-static int restore_last(trainer *t, const char *path, const saic_codec_train_opts *o, nn_err *err) {
-  const saic_codec_cfg *c = t->cfg;
+static int restore_last(trainer *t, const char *path, const train_codec_opts *o, nn_err *err) {
+  const train_codec_cfg *c = t->cfg;
   nn_ckpt *ck = NULL;
   int rc = load_model_ckpt(t, path, "cannot resume", &ck, err);
   if (rc != NN_OK)
@@ -343,8 +343,8 @@ out:
 
 /* Rounded-latent rate, 8-bit PSNR and task accuracy per level on every test image (see
  * train_codec.h), on the evaluation copy of the model. */
-static int evaluate(trainer *t, const saic_codec_data *d, nn_err *err) {
-  const saic_codec_cfg *c = t->cfg;
+static int evaluate(trainer *t, const train_codec_data *d, nn_err *err) {
+  const train_codec_cfg *c = t->cfg;
   const int L = c->model.levels, M = c->model.m, EB = 50;
   int rc = saic_model_copy_params(t->eval_model, t->model, err);
   if (rc != NN_OK)
@@ -422,7 +422,7 @@ static int evaluate(trainer *t, const saic_codec_data *d, nn_err *err) {
   }
   t->eval_text[0] = '\0';
   for (int l = 0; l < L; l++) {
-    saic_codec_level_eval *e = &t->eval[l];
+    train_codec_level_eval *e = &t->eval[l];
     e->bpp = bits[l] / ((double)d->n * (double)hw);
     e->psnr = psnr[l] / (double)d->n;
     e->accuracy = t->task && d->labels ? (double)hits[l] / (double)d->n : -1;
@@ -450,7 +450,7 @@ out:
 
 static void log_eval(const trainer *t, FILE *f) {
   for (int l = 0; l < t->cfg->model.levels; l++) {
-    const saic_codec_level_eval *e = &t->eval[l];
+    const train_codec_level_eval *e = &t->eval[l];
     fprintf(f, "  eval level %d: lambda %.4g  bpp %.4f  psnr %.2f dB", l, t->lambda[l], e->bpp,
             e->psnr);
     if (e->accuracy >= 0)
@@ -467,9 +467,9 @@ static void log_eval(const trainer *t, FILE *f) {
  * current progress window and epoch. */
 typedef struct codec_run {
   trainer *t;
-  const saic_codec_data *test;
-  const saic_codec_train_opts *o;
-  saic_codec_train_result *res;
+  const train_codec_data *test;
+  const train_codec_opts *o;
+  train_codec_result *res;
   const char *last_path, *final_path;
   long freeze_step;
   bool first_epoch;
@@ -505,7 +505,7 @@ static int codec_step(void *ctx, const nn_tensor *x, const int *labels, float lr
                       nn_err *err) {
   codec_run *r = ctx;
   trainer *t = r->t;
-  const saic_codec_cfg *cfg = t->cfg;
+  const train_codec_cfg *cfg = t->cfg;
   const int L = cfg->model.levels;
   /* Continuous sampling: even steps train level (step / 2) mod L (the rate controller's
    * anchors), odd steps a knob drawn uniformly from [0, L - 1], so the gains between levels
@@ -597,7 +597,7 @@ static void codec_progress(void *ctx, FILE *f, const train_loop_progress *p) {
 
 static int codec_evaluate(void *ctx, const train_loop_epoch *e, nn_err *err) {
   codec_run *r = ctx;
-  const saic_codec_cfg *cfg = r->t->cfg;
+  const train_codec_cfg *cfg = r->t->cfg;
   r->evaluated_now = r->test && r->test->n && cfg->eval_images > 0 &&
                      ((cfg->eval_every > 0 && e->epoch % cfg->eval_every == 0) || e->last);
   r->eval_s = 0;
@@ -642,8 +642,8 @@ static int codec_end_epoch(void *ctx, const train_loop_epoch *e, nn_err *err) {
 /* ---- the trainer ---- */
 
 /* Checks the configuration against the data before anything is loaded. */
-static int check_inputs(const saic_codec_cfg *cfg, const saic_codec_data *train,
-                        const saic_codec_data *test, nn_err *err) {
+static int check_inputs(const train_codec_cfg *cfg, const train_codec_data *train,
+                        const train_codec_data *test, nn_err *err) {
   const int L = cfg->model.levels, B = cfg->batch_size;
   if (cfg->loss.levels != L || L < 1 || L > SAIC_TRAIN_MAX_LEVELS)
     return nn_err_set(err, NN_E_ARG, "%d lambdas for %d levels", cfg->loss.levels, L);
@@ -665,8 +665,8 @@ static int check_inputs(const saic_codec_cfg *cfg, const saic_codec_data *train,
 }
 
 /* Loads T (and the extra task networks) and checks them against the data. */
-static int load_tasks(trainer *t, const saic_codec_data *train, nn_err *err) {
-  const saic_codec_cfg *cfg = t->cfg;
+static int load_tasks(trainer *t, const train_codec_data *train, nn_err *err) {
+  const train_codec_cfg *cfg = t->cfg;
   int rc;
   if ((rc = sha256_file(cfg->task_checkpoint, t->task_sha, err)) != NN_OK ||
       (rc = classifier_load(cfg->task_checkpoint, t->threads, &t->task, err)) != NN_OK)
@@ -699,8 +699,8 @@ static int load_tasks(trainer *t, const saic_codec_data *train, nn_err *err) {
 }
 
 /* The networks, their optimisers and the random stream. */
-static int build_model(trainer *t, const saic_codec_data *train, nn_err *err) {
-  const saic_codec_cfg *cfg = t->cfg;
+static int build_model(trainer *t, const train_codec_data *train, nn_err *err) {
+  const train_codec_cfg *cfg = t->cfg;
   t->model = saic_model_create(&cfg->model, train->h, train->w, t->threads, cfg->seed, err);
   t->eval_model =
       t->model ? saic_model_create(&cfg->model, train->h, train->w, t->threads, cfg->seed, err)
@@ -718,9 +718,9 @@ static int build_model(trainer *t, const saic_codec_data *train, nn_err *err) {
   return NN_OK;
 }
 
-static void log_header(const trainer *t, const saic_codec_data *train, const saic_codec_data *test,
-                       long steps_per_epoch, FILE *f) {
-  const saic_codec_cfg *cfg = t->cfg;
+static void log_header(const trainer *t, const train_codec_data *train,
+                       const train_codec_data *test, long steps_per_epoch, FILE *f) {
+  const train_codec_cfg *cfg = t->cfg;
   long np = 0;
   nn_net *nets[2] = {saic_model_encoder(t->model), saic_model_decoder(t->model)};
   for (int k = 0; k < 2; k++)
@@ -739,16 +739,16 @@ static void log_header(const trainer *t, const saic_codec_data *train, const sai
           t->task_extra[1] ? cfg->task_checkpoint_extra[1] : "", train->n, test ? test->n : 0,
           train->w, train->h, cfg->batch_size, steps_per_epoch, cfg->epochs, (double)cfg->lr,
           (double)cfg->density_lr_mult, (double)cfg->gain_lr_mult,
-          cfg->sched == SAIC_CODEC_SCHED_COSINE ? "cosine" : "const", t->threads,
+          cfg->sched == TRAIN_CODEC_SCHED_COSINE ? "cosine" : "const", t->threads,
           cfg->continuous_knob ? "levels round-robin on even steps, a uniform knob on odd steps"
                                : "levels round-robin");
   fflush(f);
 }
 
 /* Resume from last.ckpt, or start from init_checkpoint's networks, or from scratch. */
-static int restore_or_init(trainer *t, const char *last_path, const saic_codec_train_opts *o,
+static int restore_or_init(trainer *t, const char *last_path, const train_codec_opts *o,
                            nn_err *err) {
-  const saic_codec_cfg *cfg = t->cfg;
+  const train_codec_cfg *cfg = t->cfg;
   int rc;
   if (cfg->init_checkpoint[0] &&
       (rc = sha256_file(cfg->init_checkpoint, t->init_sha, err)) != NN_OK)
@@ -769,9 +769,9 @@ static int restore_or_init(trainer *t, const char *last_path, const saic_codec_t
   return NN_OK;
 }
 
-int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
-                     const saic_codec_data *test, const saic_codec_train_opts *o,
-                     saic_codec_train_result *res, nn_err *err) {
+int train_codec(const train_codec_cfg *cfg, const train_codec_data *train,
+                const train_codec_data *test, const train_codec_opts *o, train_codec_result *res,
+                nn_err *err) {
   memset(res, 0, sizeof *res);
   trainer t;
   memset(&t, 0, sizeof t);
@@ -791,7 +791,7 @@ int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
   const long total_steps = steps_per_epoch * cfg->epochs;
   nn_lr_sched sched;
   memset(&sched, 0, sizeof sched);
-  sched.kind = cfg->sched == SAIC_CODEC_SCHED_COSINE ? NN_LR_COSINE : NN_LR_CONST;
+  sched.kind = cfg->sched == TRAIN_CODEC_SCHED_COSINE ? NN_LR_COSINE : NN_LR_CONST;
   sched.base_lr = cfg->lr;
   sched.warmup_steps = (long)llround(cfg->warmup_epochs * (double)steps_per_epoch);
   sched.warmup_start = cfg->warmup_start;
@@ -900,9 +900,9 @@ int train_codec_main(int argc, char **argv) {
     return status;
   const char *config = a.config, *out = a.out;
   char msg[1024], outbuf[4096];
-  saic_codec_cfg cfg;
+  train_codec_cfg cfg;
   char *cfg_text = NULL;
-  if (saic_codec_cfg_load(config, &cfg, &cfg_text, msg, sizeof msg) != 0) {
+  if (train_codec_cfg_load(config, &cfg, &cfg_text, msg, sizeof msg) != 0) {
     fprintf(stderr, "train codec: %s\n", msg);
     return 1;
   }
@@ -921,15 +921,15 @@ int train_codec_main(int argc, char **argv) {
   train_util_data_root(a.data, root, sizeof root);
   train_util_command(argc, argv, command, sizeof command);
   double t0 = train_util_now_s();
-  tasks_split tr, te;
+  train_split tr, te;
   memset(&te, 0, sizeof te);
-  if (tasks_load_split(root, "train", 0, 0, (size_t)x.limit, a.threads, &tr, msg, sizeof msg) !=
+  if (train_load_split(root, "train", 0, 0, (size_t)x.limit, a.threads, &tr, msg, sizeof msg) !=
       0) {
     fprintf(stderr, "train codec: train split: %s\n", msg);
     free(cfg_text);
     return 1;
   }
-  if (cfg.eval_images > 0 && tasks_load_split(root, "test", 0, 0, (size_t)cfg.eval_images,
+  if (cfg.eval_images > 0 && train_load_split(root, "test", 0, 0, (size_t)cfg.eval_images,
                                               a.threads, &te, msg, sizeof msg) != 0) {
     fprintf(stderr, "train codec: test split: %s\n", msg);
     free(tr.rgb);
@@ -941,18 +941,18 @@ int train_codec_main(int argc, char **argv) {
          tr.hash, te.n, train_util_now_s() - t0);
   printf("command: %s\n", command);
   fflush(stdout);
-  saic_codec_data dtr = {tr.rgb, tr.labels, tr.n, tr.w, tr.h};
-  saic_codec_data dte = {te.rgb, te.labels, te.n, te.w, te.h};
-  saic_codec_train_opts opts = {.out_dir = out,
-                                .resume = a.resume,
-                                .threads = a.threads,
-                                .command = command,
-                                .config_text = cfg_text,
-                                .dataset_hash = tr.hash,
-                                .log = stdout};
-  saic_codec_train_result res;
+  train_codec_data dtr = {tr.rgb, tr.labels, tr.n, tr.w, tr.h};
+  train_codec_data dte = {te.rgb, te.labels, te.n, te.w, te.h};
+  train_codec_opts opts = {.out_dir = out,
+                           .resume = a.resume,
+                           .threads = a.threads,
+                           .command = command,
+                           .config_text = cfg_text,
+                           .dataset_hash = tr.hash,
+                           .log = stdout};
+  train_codec_result res;
   nn_err err = {0};
-  int rc = saic_codec_train(&cfg, &dtr, te.n ? &dte : NULL, &opts, &res, &err);
+  int rc = train_codec(&cfg, &dtr, te.n ? &dte : NULL, &opts, &res, &err);
   if (rc != NN_OK)
     fprintf(stderr, "train codec: %s\n", err.msg);
   else if (res.epochs_run == 0)

@@ -101,8 +101,8 @@ static int eval_main(int argc, char **argv) {
     }
   }
   if (rc == 0)
-    printf("%s on %s (%s, %zu images): top-1 accuracy %.4f (%ld correct)\n", ckpt,
-           dataset_root(ds), split, n, (double)hits / (double)n, hits);
+    printf("%s on %s (%s, %zu images): top-1 accuracy %.4f (%ld correct)\n", ckpt, dataset_root(ds),
+           split, n, (double)hits / (double)n, hits);
   free(rgb);
   free(probs);
   dataset_close(ds);

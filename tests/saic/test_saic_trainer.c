@@ -81,18 +81,18 @@ static void make_images(uint8_t *rgb, int *labels) {
   }
 }
 
-static int run(const saic_codec_cfg *cfg, const saic_codec_data *d, const char *out, bool resume,
-               int stop_after, saic_codec_train_result *res, nn_err *err) {
-  saic_codec_train_opts o = {.out_dir = out,
-                             .resume = resume,
-                             .threads = 1,
-                             .stop_after_epoch = stop_after,
-                             .command = "test_saic_trainer",
-                             .config_text = config_text,
-                             .dataset_hash = "synthetic",
-                             .log = getenv("SAIC_TRAINER_TEST_VERBOSE") ? stdout : NULL};
+static int run(const train_codec_cfg *cfg, const train_codec_data *d, const char *out, bool resume,
+               int stop_after, train_codec_result *res, nn_err *err) {
+  train_codec_opts o = {.out_dir = out,
+                        .resume = resume,
+                        .threads = 1,
+                        .stop_after_epoch = stop_after,
+                        .command = "test_saic_trainer",
+                        .config_text = config_text,
+                        .dataset_hash = "synthetic",
+                        .log = getenv("SAIC_TRAINER_TEST_VERBOSE") ? stdout : NULL};
   memset(err, 0, sizeof *err);
-  return saic_codec_train(cfg, d, d, &o, res, err);
+  return train_codec(cfg, d, d, &o, res, err);
 }
 
 /* Largest |a - b| / (|a| + 1e-3) over the network tensors ("enc." / "dec.") of a and b. */
@@ -170,9 +170,9 @@ static int compare_ckpts(const char *a, const char *b, const char *prefix) {
 }
 
 static void expect_error(const char *text, const char *want) {
-  saic_codec_cfg cfg;
+  train_codec_cfg cfg;
   char err[512] = "";
-  int rc = saic_codec_cfg_parse("bad.yaml", text, strlen(text), &cfg, err, sizeof err);
+  int rc = train_codec_cfg_parse("bad.yaml", text, strlen(text), &cfg, err, sizeof err);
   CHECK(rc != 0 && strstr(err, want), "config\n%s: got \"%s\", want \"%s\"", text, err, want);
 }
 
@@ -217,10 +217,10 @@ static void test_config_errors(void) {
                "bad.yaml:2:16: knob_sampling: expected levels or continuous");
   expect_error("epochs: 2\n", "bad.yaml: lambdas (one per level, model.levels = 4) is required");
   /* A good file: the task checkpoint is resolved against its folder. */
-  saic_codec_cfg cfg;
+  train_codec_cfg cfg;
   char err[512] = "", path[128], want[256];
   const char *ok = "lambdas: [1, 2]\nmodel: {levels: 2}\ntask_checkpoint: sub/t.ckpt\n";
-  CHECK(saic_codec_cfg_parse("configs/x.yaml", ok, strlen(ok), &cfg, err, sizeof err) == 0, "%s",
+  CHECK(train_codec_cfg_parse("configs/x.yaml", ok, strlen(ok), &cfg, err, sizeof err) == 0, "%s",
         err);
   CHECK(strcmp(cfg.task_checkpoint, "configs/sub/t.ckpt") == 0, "resolved to %s",
         cfg.task_checkpoint);
@@ -228,7 +228,7 @@ static void test_config_errors(void) {
   snprintf(path, sizeof path, "%s/bad.yaml", dir);
   write_file(path, "lambdas: [1, 2, 3, 4]\nbatch_size: 0\n", 35);
   snprintf(want, sizeof want, "%s:2:13: batch_size: 0 is out of range", path);
-  CHECK(saic_codec_cfg_load(path, &cfg, NULL, err, sizeof err) != 0 && strstr(err, want),
+  CHECK(train_codec_cfg_load(path, &cfg, NULL, err, sizeof err) != 0 && strstr(err, want),
         "got \"%s\", want \"%s\"", err, want);
   unlink(path);
 }
@@ -253,9 +253,9 @@ int main(void) {
   nn_net_free(net);
   snprintf(cfg_path, sizeof cfg_path, "%s/tiny.yaml", dir);
   write_file(cfg_path, config_text, strlen(config_text));
-  saic_codec_cfg cfg;
+  train_codec_cfg cfg;
   char msg[512];
-  int rc = saic_codec_cfg_load(cfg_path, &cfg, NULL, msg, sizeof msg);
+  int rc = train_codec_cfg_load(cfg_path, &cfg, NULL, msg, sizeof msg);
   CHECK(rc == 0, "%s", msg);
   CHECK(strcmp(cfg.task_checkpoint, path) == 0, "task checkpoint resolved to %s",
         cfg.task_checkpoint);
@@ -265,14 +265,14 @@ int main(void) {
   uint8_t *rgb = malloc((size_t)NIMG * S * S * 3);
   int labels[NIMG];
   make_images(rgb, labels);
-  saic_codec_data d = {rgb, labels, NIMG, S, S};
+  train_codec_data d = {rgb, labels, NIMG, S, S};
 
   /* Uninterrupted. */
   char outA[256], outB[256], outC[256], a[300], b[300];
   snprintf(outA, sizeof outA, "%s/a", dir);
   snprintf(outB, sizeof outB, "%s/b", dir);
   snprintf(outC, sizeof outC, "%s/c", dir);
-  saic_codec_train_result ra, rb;
+  train_codec_result ra, rb;
   rc = run(&cfg, &d, outA, false, 0, &ra, &e);
   CHECK(rc == NN_OK, "%s", e.msg);
   printf("uninterrupted: epoch 1 loss %.4f, epoch 2 loss %.4f, lambdas %.3g %.3g\n",
@@ -342,7 +342,7 @@ int main(void) {
             strstr(e.msg, "truncated"),
         "message: %s", e.msg);
   /* Resume with a different model is refused too. */
-  saic_codec_cfg other = cfg;
+  train_codec_cfg other = cfg;
   other.model.n = 12;
   rc = run(&other, &d, outA, true, 0, &rb, &e);
   CHECK(rc != NN_OK && strstr(e.msg, "model n 8"), "message: %s", e.msg);
@@ -350,7 +350,7 @@ int main(void) {
   /* Fine-tuning from run A's networks at a negligible learning rate. */
   char outD[256];
   snprintf(outD, sizeof outD, "%s/d", dir);
-  saic_codec_cfg ft = cfg;
+  train_codec_cfg ft = cfg;
   snprintf(a, sizeof a, "%s/final.ckpt", outA);
   snprintf(ft.init_checkpoint, sizeof ft.init_checkpoint, "%s", a);
   ft.lr = 1e-12f;
@@ -366,7 +366,7 @@ int main(void) {
   /* ... while the same run without init_checkpoint stays at its random start, far from A. */
   char outE[256];
   snprintf(outE, sizeof outE, "%s/e", dir);
-  saic_codec_cfg fresh = ft;
+  train_codec_cfg fresh = ft;
   fresh.init_checkpoint[0] = '\0';
   rc = run(&fresh, &d, outE, false, 0, &rb, &e);
   CHECK(rc == NN_OK, "%s", e.msg);
@@ -397,7 +397,7 @@ int main(void) {
   CHECK(net && nn_ckpt_save(path2, net, meta, 3, &e) == NN_OK, "%s", e.msg);
   nn_net_free(net);
   snprintf(outF, sizeof outF, "%s/f", dir);
-  saic_codec_cfg two = cfg;
+  train_codec_cfg two = cfg;
   snprintf(two.task_checkpoint_extra[0], sizeof two.task_checkpoint_extra[0], "%s", path2);
   rc = run(&two, &d, outF, false, 1, &rb, &e);
   CHECK(rc == NN_OK && rb.epochs_done == 1 && isfinite(rb.last_epoch_loss), "%s", e.msg);

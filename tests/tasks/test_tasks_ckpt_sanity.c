@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nn.h"
 #include "classifier.h"
+#include "nn.h"
 #include "sb_test.h"
 
 static char path[256];

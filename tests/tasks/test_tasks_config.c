@@ -9,9 +9,9 @@
 
 /* Parsing `text` must fail with exactly `want`. */
 static void expect_error(const char *text, const char *want) {
-  classifier_train_cfg cfg;
+  train_classifier_cfg cfg;
   char err[512] = "";
-  int rc = classifier_cfg_parse("cfg.yaml", text, strlen(text), &cfg, err, sizeof err);
+  int rc = train_classifier_cfg_parse("cfg.yaml", text, strlen(text), &cfg, err, sizeof err);
   CHECK(rc != 0 && strcmp(err, want) == 0, "config:\n%s\n  rc %d\n  got  \"%s\"\n  want \"%s\"",
         text, rc, err, want);
 }
@@ -39,25 +39,25 @@ int main(void) {
                      "checkpoint_every: 2\n"
                      "log_every: 10\n"
                      "eval_batch: 100\n";
-  classifier_train_cfg c;
+  train_classifier_cfg c;
   char err[512] = "";
-  CHECK(classifier_cfg_parse("full.yaml", full, strlen(full), &c, err, sizeof err) == 0);
+  CHECK(train_classifier_cfg_parse("full.yaml", full, strlen(full), &c, err, sizeof err) == 0);
   CHECK(strcmp(c.arch, "convnet-tiny") == 0);
   CHECK(c.epochs == 7 && c.batch_size == 64 && c.seed == 42);
   CHECK(c.optim == NN_SGD && c.lr == 0.2f && c.momentum == 0.8f && !c.nesterov);
   CHECK(c.weight_decay == 1e-4f);
-  CHECK(c.sched == CLASSIFIER_SCHED_STEP && c.warmup_epochs == 0.5f && c.warmup_start == 0.f);
+  CHECK(c.sched == TRAIN_CLASSIFIER_SCHED_STEP && c.warmup_epochs == 0.5f && c.warmup_start == 0.f);
   CHECK(c.min_lr == 0.001f && c.step_epochs == 3.f && c.gamma == 0.5f);
   CHECK(c.crop_pad == 2 && !c.flip && c.label_smoothing == 0.1f);
   CHECK(c.checkpoint_every == 2 && c.log_every == 10 && c.eval_batch == 100);
 
   /* A JSON document is YAML flow style and parses too. */
   const char *json = "{\"arch\": \"resnet20-w16\", \"epochs\": 3, \"optimizer\": {\"lr\": 0.05}}";
-  CHECK(classifier_cfg_parse("c.json", json, strlen(json), &c, err, sizeof err) == 0);
+  CHECK(train_classifier_cfg_parse("c.json", json, strlen(json), &c, err, sizeof err) == 0);
   CHECK(c.epochs == 3 && c.lr == 0.05f && c.batch_size == 128 && c.nesterov);
 
   /* Defaults for keys not given. */
-  CHECK(classifier_cfg_parse("min.yaml", "epochs: 2\n", 10, &c, err, sizeof err) == 0);
+  CHECK(train_classifier_cfg_parse("min.yaml", "epochs: 2\n", 10, &c, err, sizeof err) == 0);
   CHECK(strcmp(c.arch, "resnet20-w16") == 0 && c.epochs == 2 && c.crop_pad == 4 && c.flip);
 
   expect_error("epochs: 3\nbatchsize: 4\n", "cfg.yaml:2:1: unknown key \"batchsize\"");
@@ -90,7 +90,7 @@ int main(void) {
 
   /* Loading a missing file names it. */
   char *text = NULL;
-  CHECK(classifier_cfg_load("/nonexistent/x.yaml", &c, &text, err, sizeof err) != 0);
+  CHECK(train_classifier_cfg_load("/nonexistent/x.yaml", &c, &text, err, sizeof err) != 0);
   CHECK(strstr(err, "/nonexistent/x.yaml: cannot open") == err);
   CHECK(text == NULL);
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nn.h"
 #include "classifier.h"
+#include "nn.h"
 #include "sb_test.h"
 #include "train_classifier.h"
 
@@ -91,11 +91,11 @@ int main(void) {
   nn_rng_seed(&r, 7);
   make_data(&r, NTRAIN, train_rgb, train_lab);
   make_data(&r, NTEST, test_rgb, test_lab);
-  classifier_data tr = {train_rgb, train_lab, NTRAIN, W, H};
-  classifier_data te = {test_rgb, test_lab, NTEST, W, H};
+  train_classifier_data tr = {train_rgb, train_lab, NTRAIN, W, H};
+  train_classifier_data te = {test_rgb, test_lab, NTEST, W, H};
 
-  classifier_train_cfg cfg;
-  classifier_cfg_defaults(&cfg);
+  train_classifier_cfg cfg;
+  train_classifier_cfg_defaults(&cfg);
   snprintf(cfg.arch, sizeof cfg.arch, "convnet-tiny");
   cfg.epochs = 25; /* 8 steps per epoch: 200 steps */
   cfg.batch_size = 32;
@@ -113,16 +113,16 @@ int main(void) {
   snprintf(dir_a, sizeof dir_a, "%s/a", base);
   snprintf(dir_b, sizeof dir_b, "%s/b", base);
   snprintf(dir_c, sizeof dir_c, "%s/c", base);
-  classifier_train_opts o = {.threads = 1,
+  train_classifier_opts o = {.threads = 1,
                              .command = "test",
                              .config_text = "cfg",
                              .dataset_hash = "00112233445566778899aabbccddeeff"};
   nn_err err = {0};
 
   /* Uninterrupted run. */
-  classifier_train_result ra, rb1, rb;
+  train_classifier_result ra, rb1, rb;
   o.out_dir = dir_a;
-  int rc = classifier_train(&cfg, &tr, &te, &o, &ra, &err);
+  int rc = train_classifier(&cfg, &tr, &te, &o, &ra, &err);
   CHECK(rc == 0);
   if (rc)
     fprintf(stderr, "train: %s\n", err.msg);
@@ -130,11 +130,11 @@ int main(void) {
   /* Interrupted after epoch 1, then resumed. */
   o.out_dir = dir_b;
   o.stop_after_epoch = 1;
-  CHECK(classifier_train(&cfg, &tr, &te, &o, &rb1, &err) == 0);
+  CHECK(train_classifier(&cfg, &tr, &te, &o, &rb1, &err) == 0);
   CHECK(rb1.epochs_done == 1 && rb1.steps_done == 8);
   o.stop_after_epoch = 0;
   o.resume = true;
-  rc = classifier_train(&cfg, &tr, &te, &o, &rb, &err);
+  rc = train_classifier(&cfg, &tr, &te, &o, &rb, &err);
   CHECK(rc == 0);
   if (rc)
     fprintf(stderr, "resume: %s\n", err.msg);
@@ -153,14 +153,14 @@ int main(void) {
   snprintf(pb, sizeof pb, "%s/last.ckpt", dir_b);
   CHECK(same_ckpt(pa, pb));
   /* Resuming a finished run does nothing and keeps the result. */
-  CHECK(classifier_train(&cfg, &tr, &te, &o, &rb, &err) == 0 && rb.steps_done == 200);
+  CHECK(train_classifier(&cfg, &tr, &te, &o, &rb, &err) == 0 && rb.steps_done == 200);
   /* --resume without a checkpoint, and with different data, fail with a message. */
   o.out_dir = dir_c;
-  CHECK(classifier_train(&cfg, &tr, &te, &o, &rb, &err) != 0 &&
+  CHECK(train_classifier(&cfg, &tr, &te, &o, &rb, &err) != 0 &&
         strstr(err.msg, "no checkpoint") != NULL);
   o.out_dir = dir_b;
   o.dataset_hash = "ffffffffffffffffffffffffffffffff";
-  CHECK(classifier_train(&cfg, &tr, &te, &o, &rb, &err) != 0 && strstr(err.msg, "hash") != NULL);
+  CHECK(train_classifier(&cfg, &tr, &te, &o, &rb, &err) != 0 && strstr(err.msg, "hash") != NULL);
 
   /* Inference from the checkpoint. */
   classifier *clf = NULL;

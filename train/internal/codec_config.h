@@ -1,4 +1,4 @@
-/* codec_config.h - the SAIC codec's training configuration (prefix saic_codec_cfg_).
+/* codec_config.h - the SAIC codec's training configuration (prefix train_codec_cfg_).
  *
  * A YAML mapping (nested mappings for model/schedule/loss/augment/eval/rate_control, flow lists
  * for lambdas and rate_target); every key is documented in codecs/saic/configs/saic_full.yaml.
@@ -15,12 +15,12 @@
 #include "saic.h"
 #include "saic_train.h"
 
-typedef enum saic_codec_sched {
-  SAIC_CODEC_SCHED_CONST = 0, /* linear warm-up, then the base rate */
-  SAIC_CODEC_SCHED_COSINE = 1 /* linear warm-up, then cosine to min_lr at the last step */
-} saic_codec_sched;
+typedef enum train_codec_sched {
+  TRAIN_CODEC_SCHED_CONST = 0, /* linear warm-up, then the base rate */
+  TRAIN_CODEC_SCHED_COSINE = 1 /* linear warm-up, then cosine to min_lr at the last step */
+} train_codec_sched;
 
-typedef struct saic_codec_cfg {
+typedef struct train_codec_cfg {
   saic_model_cfg model; /* n, m, levels (1..SAIC_TRAIN_MAX_LEVELS) */
   int epochs;
   int batch_size;
@@ -29,7 +29,7 @@ typedef struct saic_codec_cfg {
   float density_lr_mult; /* the density parameters' multiplier (docs/method.md: about 10) */
   float gain_lr_mult;    /* the gains' multiplier (they must move by log-factors) */
   double clip_grad_norm; /* clip the global gradient norm to this; 0: no clipping */
-  saic_codec_sched sched;
+  train_codec_sched sched;
   float warmup_epochs, warmup_start, min_lr;
   /* loss.levels = model.levels; loss.lambda[] = the lambdas list (initial values when a rate
    * target is set); alpha, gamma, gsw_on_original, smooth, w_max, quant. */
@@ -60,14 +60,14 @@ typedef struct saic_codec_cfg {
   double rate_target[SAIC_TRAIN_MAX_LEVELS];
   double rate_gain;
   double rate_freeze_at;
-} saic_codec_cfg;
+} train_codec_cfg;
 
-void saic_codec_cfg_defaults(saic_codec_cfg *cfg);
+void train_codec_cfg_defaults(train_codec_cfg *cfg);
 /* Parses YAML text; path names the file in messages and is the base of task_checkpoint. */
-int saic_codec_cfg_parse(const char *path, const char *text, size_t len, saic_codec_cfg *cfg,
-                         char *err, size_t err_len);
+int train_codec_cfg_parse(const char *path, const char *text, size_t len, train_codec_cfg *cfg,
+                          char *err, size_t err_len);
 /* Reads and parses a file (at most 1 MiB); *text (may be NULL) receives the malloc()ed text. */
-int saic_codec_cfg_load(const char *path, saic_codec_cfg *cfg, char **text, char *err,
-                        size_t err_len);
+int train_codec_cfg_load(const char *path, train_codec_cfg *cfg, char **text, char *err,
+                         size_t err_len);
 
 #endif

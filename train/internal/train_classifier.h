@@ -1,4 +1,4 @@
-/* train_classifier.h - training the task classifier (prefix classifier_train / classifier_cfg).
+/* train_classifier.h - training the task classifier (prefix train_classifier_).
  *
  * `saicbench train classifier --config FILE ...` ends in train_classifier_main. The
  * pieces below are public so tests can train on generated data: config parsing (YAML, with
@@ -28,13 +28,13 @@
 extern "C" {
 #endif
 
-typedef enum classifier_sched_kind {
-  CLASSIFIER_SCHED_COSINE = 0, /* linear warm-up, then cosine to min_lr at the last step */
-  CLASSIFIER_SCHED_STEP = 1,   /* warm-up, then lr *= gamma every step_epochs */
-  CLASSIFIER_SCHED_CONST = 2
-} classifier_sched_kind;
+typedef enum train_classifier_sched_kind {
+  TRAIN_CLASSIFIER_SCHED_COSINE = 0, /* linear warm-up, then cosine to min_lr at the last step */
+  TRAIN_CLASSIFIER_SCHED_STEP = 1,   /* warm-up, then lr *= gamma every step_epochs */
+  TRAIN_CLASSIFIER_SCHED_CONST = 2
+} train_classifier_sched_kind;
 
-typedef struct classifier_train_cfg {
+typedef struct train_classifier_cfg {
   char arch[64];
   int epochs;
   int batch_size;
@@ -44,7 +44,7 @@ typedef struct classifier_train_cfg {
   float lr, momentum, weight_decay, beta1, beta2;
   bool nesterov;
   /* schedule */
-  classifier_sched_kind sched;
+  train_classifier_sched_kind sched;
   float warmup_epochs, warmup_start, min_lr, step_epochs, gamma;
   /* augmentation */
   int crop_pad;
@@ -54,45 +54,45 @@ typedef struct classifier_train_cfg {
   int checkpoint_every; /* epochs */
   int log_every;        /* steps */
   int eval_batch;
-} classifier_train_cfg;
+} train_classifier_cfg;
 
-void classifier_cfg_defaults(classifier_train_cfg *cfg);
+void train_classifier_cfg_defaults(train_classifier_cfg *cfg);
 /* Parses YAML text (a mapping; nested mappings for optimizer/schedule/augment; see
  * tasks/configs/classifier_resnet20.yaml). Unknown keys, duplicates, wrong types and values out of
  * range are errors "path:line:col: message". path is used only in messages. */
-int classifier_cfg_parse(const char *path, const char *text, size_t len, classifier_train_cfg *cfg,
-                         char *err, size_t err_len);
+int train_classifier_cfg_parse(const char *path, const char *text, size_t len,
+                               train_classifier_cfg *cfg, char *err, size_t err_len);
 /* Reads and parses a file; *text (may be NULL) receives the malloc()ed file text. */
-int classifier_cfg_load(const char *path, classifier_train_cfg *cfg, char **text, char *err,
-                        size_t err_len);
+int train_classifier_cfg_load(const char *path, train_classifier_cfg *cfg, char **text, char *err,
+                              size_t err_len);
 
 /* Labelled images in memory and the options of one training call (train_util.h: shared with
  * the codec trainer). */
-typedef train_util_data classifier_data;
-typedef train_util_opts classifier_train_opts;
+typedef train_util_data train_classifier_data;
+typedef train_util_opts train_classifier_opts;
 
-typedef struct classifier_train_result {
+typedef struct train_classifier_result {
   int epochs_done;
   long steps_done;
   double last_train_loss, last_train_acc; /* last epoch */
   double last_test_acc, best_test_acc;    /* -1 without test data */
   int best_epoch;
   double train_seconds; /* including earlier runs when resumed */
-} classifier_train_result;
+} train_classifier_result;
 
 /* Trains cfg->arch on train, evaluating on test (may be NULL; report only) after every epoch. */
-int classifier_train(const classifier_train_cfg *cfg, const classifier_data *train,
-                     const classifier_data *test, const classifier_train_opts *opts,
-                     classifier_train_result *res, nn_err *err);
+int train_classifier(const train_classifier_cfg *cfg, const train_classifier_data *train,
+                     const train_classifier_data *test, const train_classifier_opts *opts,
+                     train_classifier_result *res, nn_err *err);
 
 /* A labelled split decoded into memory (for the trainers). */
-typedef struct tasks_split {
+typedef struct train_split {
   uint8_t *rgb; /* n packed RGB8 images of w x h */
   int *labels;
   size_t n;
   int w, h;
   char hash[33]; /* the data hash below */
-} tasks_split;
+} train_split;
 
 /* Decodes the selected images of split `split` under root: all of them (limit 0) or `limit`
  * evenly spaced ones (item floor(i * total / limit)), in parallel; every image must be want_w x
@@ -100,8 +100,8 @@ typedef struct tasks_split {
  * index order, its name, a NUL, its label (int32 LE) and the XXH3-128 of its file bytes, so a
  * full split hashes the same for every trainer. Returns 0, or -1 with a message naming the file;
  * free rgb and labels. */
-int tasks_load_split(const char *root, const char *split, int want_w, int want_h, size_t limit,
-                     int threads, tasks_split *out, char *msg, size_t len);
+int train_load_split(const char *root, const char *split, int want_w, int want_h, size_t limit,
+                     int threads, train_split *out, char *msg, size_t len);
 
 /* train_classifier_main, train_codec_main: train.h. */
 

@@ -1,4 +1,4 @@
-/* train_codec.h - training the SAIC codec (prefix saic_codec_ / saic_train_codec_).
+/* train_codec.h - training the SAIC codec (prefix train_codec_).
  *
  * `saicbench train codec --config FILE ...` ends in train_codec_main. The pieces below are
  * public so tests can train on generated data: the configuration (codec_config.h) and the
@@ -53,16 +53,16 @@
 
 /* Labelled images in memory (w, h multiples of 8; labels may be NULL when no task network is
  * used) and the options of one training call (train_util.h: shared with the classifier trainer). */
-typedef train_util_data saic_codec_data;
-typedef train_util_opts saic_codec_train_opts;
+typedef train_util_data train_codec_data;
+typedef train_util_opts train_codec_opts;
 
-typedef struct saic_codec_level_eval {
+typedef struct train_codec_level_eval {
   double bpp;      /* rounded-latent rate estimate, bits per pixel */
   double psnr;     /* mean per-image PSNR of the 8-bit reconstruction, dB */
   double accuracy; /* task top-1 on the reconstructions; -1 without a task network */
-} saic_codec_level_eval;
+} train_codec_level_eval;
 
-typedef struct saic_codec_train_result {
+typedef struct train_codec_result {
   int epochs_done; /* in all (resumed runs included) */
   long steps_done;
   int epochs_run;                       /* by this call */
@@ -70,14 +70,14 @@ typedef struct saic_codec_train_result {
   double last_epoch_loss;               /* ... and of the last */
   double lambda[SAIC_TRAIN_MAX_LEVELS]; /* current lambdas (rate controller) */
   int evaluated;                        /* eval[] holds the last evaluation */
-  saic_codec_level_eval eval[SAIC_TRAIN_MAX_LEVELS];
+  train_codec_level_eval eval[SAIC_TRAIN_MAX_LEVELS];
   double train_seconds; /* including earlier runs when resumed */
-} saic_codec_train_result;
+} train_codec_result;
 
 /* Trains the codec of cfg on train, evaluating on test (may be NULL). */
-int saic_codec_train(const saic_codec_cfg *cfg, const saic_codec_data *train,
-                     const saic_codec_data *test, const saic_codec_train_opts *opts,
-                     saic_codec_train_result *res, nn_err *err);
+int train_codec(const train_codec_cfg *cfg, const train_codec_data *train,
+                const train_codec_data *test, const train_codec_opts *opts, train_codec_result *res,
+                nn_err *err);
 
 /* train_codec_main: train.h. */
 
