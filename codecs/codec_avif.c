@@ -33,6 +33,7 @@
  * any pixel buffer exists; the declared and decoded sizes are checked again here. Truncated files
  * fail: libavif checks every item extent against the input. The AV1 decoder is libavif's first
  * choice (dav1d here); AV1 decoding is bit-exact, so the decoder does not change the pixels.
+ * Transform properties (clap, irot, imir) are not applied: the output is the coded image.
  *
  * Thread-safe: an avifEncoder/avifDecoder per call; the instance is read-only. */
 #include <pthread.h>
