@@ -83,8 +83,9 @@ int codec_registry_create(codec_registry **out, char *err, size_t err_len) {
   codec_registry *r = calloc(1, sizeof *r);
   if (!r)
     return codec_errorf(err, err_len, "codec registry: out of memory");
-  const codec_vtable *builtins[] = {codec_jpeg_vtable(), codec_webp_vtable(),
-                                    codec_jpeg2000_vtable(), codec_saic_vtable()};
+  const codec_vtable *builtins[] = {codec_jpeg_vtable(),     codec_webp_vtable(),
+                                    codec_jpeg2000_vtable(), codec_avif_vtable(),
+                                    codec_jxl_vtable(),      codec_saic_vtable()};
   for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
     /* Built-ins meet the rules plugins must meet (a cheap guard against editing mistakes). */
     const char *bad = validate_table(builtins[i]);

@@ -28,7 +28,8 @@ extern "C" {
 
 typedef struct codec_registry codec_registry;
 
-/* Creates a registry holding the built-in codecs (jpeg, webp, jpeg2000, in that order). */
+/* Creates a registry holding the built-in codecs (jpeg, webp, jpeg2000, avif, jxl, saic, in that
+ * order). */
 int codec_registry_create(codec_registry **out, char *err, size_t err_len);
 
 /* Loads a plugin: dlopen()s path, looks up SAICBENCH_CODEC_PLUGIN_SYMBOL, calls it with

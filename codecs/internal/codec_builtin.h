@@ -12,6 +12,8 @@
 const codec_vtable *codec_jpeg_vtable(void);
 const codec_vtable *codec_webp_vtable(void);
 const codec_vtable *codec_jpeg2000_vtable(void);
+const codec_vtable *codec_avif_vtable(void);
+const codec_vtable *codec_jxl_vtable(void);
 /* The SAIC learned codec (saic/saic_codec.c); needs model=PATH. */
 const codec_vtable *codec_saic_vtable(void);
 

@@ -160,8 +160,14 @@ int main(int argc, char **argv) {
       double jq[] = {vt->knob.min, 5, 10, 25, 50, 75, 90, 100};
       static const double jr[] = {1000, 100, 50, 24, 12, 8, 4, 2, 1};
       static const double qb[] = {1, 2, 3, 4, 6, 8};
+      static const double aq[] = {63, 55, 45, 35, 25, 15, 5};
+      static const double jd[] = {15, 8, 4, 2, 1, 0.5, 0.25, 0.1};
       if (!strcmp(vt->knob.name, "ratio"))
         sweep(vt, inst, im, jr, sizeof jr / sizeof jr[0]);
+      else if (!strcmp(vt->knob.name, "quantizer"))
+        sweep(vt, inst, im, aq, sizeof aq / sizeof aq[0]);
+      else if (!strcmp(vt->knob.name, "distance"))
+        sweep(vt, inst, im, jd, sizeof jd / sizeof jd[0]);
       else if (!strcmp(vt->knob.name, "bits"))
         sweep(vt, inst, im, qb, sizeof qb / sizeof qb[0]);
       else
@@ -197,6 +203,8 @@ int main(int argc, char **argv) {
       double knob = !strcmp(vt->name, "jpeg")       ? 75
                     : !strcmp(vt->name, "webp")     ? 75
                     : !strcmp(vt->name, "jpeg2000") ? 24
+                    : !strcmp(vt->name, "avif")     ? 35
+                    : !strcmp(vt->name, "jxl")      ? 1.5
                                                     : vt->knob.max;
       timing(vt, inst, im, knob, seconds);
       vt->destroy(inst);

@@ -17,11 +17,17 @@
 #ifndef EXPECT_OPENJP2_VERSION
 #define EXPECT_OPENJP2_VERSION ""
 #endif
+#ifndef EXPECT_AVIF_VERSION
+#define EXPECT_AVIF_VERSION ""
+#endif
+#ifndef EXPECT_JXL_VERSION
+#define EXPECT_JXL_VERSION ""
+#endif
 
 static void test_registry(const codec_registry *reg) {
-  static const char *const names[] = {"jpeg", "webp", "jpeg2000", "saic"};
-  CHECK(codec_registry_count(reg) == 4, "%zu built-ins", codec_registry_count(reg));
-  for (size_t i = 0; i < 4; i++) {
+  static const char *const names[] = {"jpeg", "webp", "jpeg2000", "avif", "jxl", "saic"};
+  CHECK(codec_registry_count(reg) == 6, "%zu built-ins", codec_registry_count(reg));
+  for (size_t i = 0; i < 6; i++) {
     const codec_vtable *vt = codec_registry_at(reg, i);
     CHECK(vt && !strcmp(vt->name, names[i]), "codec %zu is %s", i, vt ? vt->name : "NULL");
     CHECK(codec_registry_find(reg, names[i]) == vt, "find(%s)", names[i]);
@@ -37,7 +43,7 @@ static void test_registry(const codec_registry *reg) {
            vt->knob.name, vt->knob.kind == CODEC_KNOB_INT ? "int" : "real", vt->knob.min,
            vt->knob.max, vt->knob.rate_increases);
   }
-  CHECK(codec_registry_at(reg, 4) == NULL, "at(4) not NULL");
+  CHECK(codec_registry_at(reg, 6) == NULL, "at(6) not NULL");
   CHECK(codec_registry_find(reg, "png") == NULL, "find(png)");
   CHECK(codec_registry_find(reg, NULL) == NULL, "find(NULL)");
   CHECK(codec_registry_find(reg, "JPEG") == NULL, "names are case-sensitive");
@@ -46,6 +52,14 @@ static void test_registry(const codec_registry *reg) {
   CHECK(!strcmp(codec_registry_find(reg, "jpeg2000")->knob.name, "ratio") &&
             codec_registry_find(reg, "jpeg2000")->knob.rate_increases == -1,
         "jpeg2000 knob");
+  const codec_vtable *avif = codec_registry_find(reg, "avif"),
+                     *jxl = codec_registry_find(reg, "jxl");
+  CHECK(!strcmp(avif->knob.name, "quantizer") && avif->knob.kind == CODEC_KNOB_INT &&
+            avif->knob.min == 0 && avif->knob.max == 63 && avif->knob.rate_increases == -1,
+        "avif knob");
+  CHECK(!strcmp(jxl->knob.name, "distance") && jxl->knob.kind == CODEC_KNOB_REAL &&
+            jxl->knob.min == 0.1 && jxl->knob.max == 15 && jxl->knob.rate_increases == -1,
+        "jxl knob");
 }
 
 static void test_versions(const codec_registry *reg) {
@@ -59,6 +73,14 @@ static void test_versions(const codec_registry *reg) {
   snprintf(want, sizeof want, "OpenJPEG %s", EXPECT_OPENJP2_VERSION);
   CHECK(!strcmp(codec_registry_find(reg, "jpeg2000")->library_version(), want),
         "jpeg2000: '%s' != '%s'", codec_registry_find(reg, "jpeg2000")->library_version(), want);
+  /* libavif, then the versions of the AV1 codecs built into it (they make the bytes). */
+  const char *av = codec_registry_find(reg, "avif")->library_version();
+  snprintf(want, sizeof want, "libavif %s with ", EXPECT_AVIF_VERSION);
+  CHECK(!strncmp(av, want, strlen(want)) && strstr(av, "aom [enc"), "avif: '%s' lacks '%s'/aom", av,
+        want);
+  snprintf(want, sizeof want, "libjxl %s", EXPECT_JXL_VERSION);
+  CHECK(!strcmp(codec_registry_find(reg, "jxl")->library_version(), want), "jxl: '%s' != '%s'",
+        codec_registry_find(reg, "jxl")->library_version(), want);
 }
 
 /* create() with these settings must fail, and the message must contain `needle`. */
@@ -95,6 +117,40 @@ static void expect_create_ok(const codec_vtable *vt, const codec_option *opts, s
   vt->destroy(inst);
 }
 
+/* SVT-AV1 (1.4) encodes only 4:2:0 with even sides >= 64: smaller images get a clear error, not
+ * just a log line on stderr. Skipped when this libavif has no SVT-AV1. */
+static void test_avif_svt(const codec_vtable *avif) {
+  codec_option o[] = {{"encoder", "svt"}, {"speed", "10"}};
+  char err[512] = "";
+  void *inst = NULL;
+  if (avif->create(o, 2, &inst, err, sizeof err)) {
+    CHECK(strstr(err, "not built into") != NULL, "avif encoder=svt: %s", err);
+    printf("avif: no SVT-AV1 (%s)\n", err);
+    return;
+  }
+  uint8_t *img = ctu_make_image(64, 64, CTU_TEXTURED, 2);
+  codec_encoded e;
+  CHECK(avif->encode(inst, img, 63, 64, 30, &e, err, sizeof err) != 0 && strstr(err, "64") &&
+            strstr(err, "svt"),
+        "avif svt 63x64: %s", err);
+  CHECK(avif->encode(inst, img, 32, 32, 30, &e, err, sizeof err) != 0 && strstr(err, "64"),
+        "avif svt 32x32: %s", err);
+  if (avif->encode(inst, img, 64, 64, 30, &e, err, sizeof err) == 0) {
+    uint8_t *px;
+    int w, h;
+    CHECK(avif->decode(inst, e.data, e.size, &px, &w, &h, err, sizeof err) == 0 && w == 64 &&
+              h == 64,
+          "avif svt 64x64 decode: %s", err);
+    if (w == 64 && h == 64)
+      free(px);
+    free(e.data);
+  } else {
+    CHECK(0, "avif svt 64x64: %s", err);
+  }
+  free(img);
+  avif->destroy(inst);
+}
+
 typedef struct bad_case {
   const char *codec, *key, *value;
 } bad_case;
@@ -120,6 +176,15 @@ static void test_settings(const codec_registry *reg) {
       {"jpeg2000", "resolutions", "34"},
       {"jpeg2000", "resolutions", "6.5"},
       {"jpeg2000", "comment", "none"},
+      {"avif", "encoder", "x265"},
+      {"avif", "encoder", ""},
+      {"avif", "encoder", "AOM"},
+      {"avif", "speed", "11"},
+      {"avif", "speed", "-1"},
+      {"avif", "subsampling", "422"},
+      {"jxl", "effort", "0"},
+      {"jxl", "effort", "10"},
+      {"jxl", "effort", "fast"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     codec_option o = {bad[i].key, bad[i].value};
@@ -157,6 +222,18 @@ static void test_settings(const codec_registry *reg) {
   expect_create_ok(codec_registry_find(reg, "jpeg2000"), k1, 1);
   codec_option k2[] = {{"resolutions", "1"}, {"comment", "false"}};
   expect_create_ok(codec_registry_find(reg, "jpeg2000"), k2, 2);
+  const codec_vtable *avif = codec_registry_find(reg, "avif");
+  codec_option a1[] = {{"encoder", "aom"}, {"speed", "10"}, {"subsampling", "444"}};
+  expect_create_ok(avif, a1, 3);
+  codec_option a2[] = {{"encoder", "rav1e"}, {"speed", "10"}};
+  expect_create_ok(avif, a2, 2);
+  codec_option a3[] = {{"encoder", "svt"}, {"subsampling", "444"}};
+  expect_create_error(avif, a3, 2, "420");
+  test_avif_svt(avif);
+  codec_option x1[] = {{"effort", "1"}};
+  expect_create_ok(codec_registry_find(reg, "jxl"), x1, 1);
+  codec_option x2[] = {{"effort", "9"}};
+  expect_create_ok(codec_registry_find(reg, "jxl"), x2, 1);
 }
 
 /* Encodes with `opts` and with defaults; returns size(default) - size(opts) and checks that
@@ -194,13 +271,78 @@ static long metadata_saving(const codec_registry *reg, const char *codec, codec_
   return saving;
 }
 
+static int bit_at(const uint8_t *d, size_t pos) { return d[pos >> 3] >> (pos & 7) & 1; }
+
+static uint32_t be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* AVIF: top-level boxes ftyp, meta, mdat (last); stream_bytes = the mdat payload, which is the
+ * one extent the iloc box points to (offset and length, 4 bytes each in libavif's output). */
+static void check_avif_stream(const uint8_t *d, size_t n, size_t s) {
+  size_t p = 0, mdat = 0;
+  int boxes = 0;
+  while (p + 8 <= n) {
+    uint32_t len = be32(d + p);
+    CHECK(len >= 8 && len <= n - p, "avif: box %.4s of %u bytes at %zu", (const char *)d + p + 4,
+          len, p);
+    if (len < 8 || len > n - p)
+      return;
+    if (!memcmp(d + p + 4, "mdat", 4))
+      mdat = p;
+    p += len;
+    boxes++;
+  }
+  CHECK(p == n && boxes == 3 && !memcmp(d + 4, "ftyp", 4) && !memcmp(d + mdat + 4, "mdat", 4),
+        "avif: %d top-level boxes, mdat at %zu", boxes, mdat);
+  CHECK(mdat + 8 + s == n, "avif: mdat at %zu holds %zu bytes, stream_bytes %zu", mdat,
+        n - mdat - 8, s);
+  const uint8_t *iloc = NULL;
+  for (size_t i = 0; i + 4 < mdat; i++)
+    if (!memcmp(d + i, "iloc", 4))
+      iloc = d + i;
+  /* iloc v0 after its type: flags(4) sizes(1) base_size(1) count(2) item_id(2) dref(2)
+   * extent_count(2) offset(4) length(4) */
+  CHECK(iloc && iloc[8] == 0x44 && be32(iloc + 18) == mdat + 8 && be32(iloc + 22) == s,
+        "avif: iloc does not point at the mdat payload");
+}
+
+/* JPEG XL: FF 0A, then a SizeHeader and two all-default bundles (ImageMetadata and the
+ * transform data: one bit each for 8-bit sRGB XYB), padded to a byte: the header that
+ * stream_bytes leaves out; the first frame starts right after it. */
+static void check_jxl_stream(const uint8_t *d, size_t n, size_t s) {
+  size_t head = n - s, pos = 16;
+  CHECK(n > 4 && d[0] == 0xFF && d[1] == 0x0A, "jxl: no codestream signature");
+  int small = bit_at(d, pos++), sizes = 0;
+  for (int dim = 0; dim < 2; dim++) {
+    if (small) {
+      pos += 5;
+    } else {
+      static const int bits[] = {9, 13, 18, 30};
+      int sel = bit_at(d, pos) | bit_at(d, pos + 1) << 1;
+      pos += 2 + (size_t)bits[sel];
+    }
+    if (dim == 0) { /* the ratio follows the height; 0 means an explicit width */
+      int ratio = bit_at(d, pos) | bit_at(d, pos + 1) << 1 | bit_at(d, pos + 2) << 2;
+      pos += 3;
+      if (ratio)
+        break;
+    }
+    sizes++;
+  }
+  CHECK(bit_at(d, pos) == 1 && bit_at(d, pos + 1) == 1, "jxl: metadata not all default");
+  pos += 2;
+  CHECK(head == (pos + 7) / 8, "jxl: %zu header bytes, expected %zu (%d sizes)", head,
+        (pos + 7) / 8, sizes);
+}
+
 /* stream_bytes, checked against each codec's written definition on the actual bytes. */
 static void test_stream_bytes_definitions(const codec_registry *reg) {
   uint8_t *img = ctu_make_image(40, 24, CTU_TEXTURED, 4);
   char err[512];
-  const char *names[] = {"jpeg", "webp", "jpeg2000"};
-  const double knobs[] = {60, 60, 10};
-  for (int c = 0; c < 3; c++) {
+  const char *names[] = {"jpeg", "webp", "jpeg2000", "avif", "jxl"};
+  const double knobs[] = {60, 60, 10, 30, 2};
+  for (int c = 0; c < 5; c++) {
     const codec_vtable *vt = codec_registry_find(reg, names[c]);
     void *inst;
     codec_encoded e;
@@ -223,11 +365,15 @@ static void test_stream_bytes_definitions(const codec_registry *reg) {
       CHECK(!memcmp(d + 12, "VP8 ", 4) && len == s, "webp: VP8 chunk length %u, stream %zu", len,
             s);
       CHECK(n == 20 + s + (s & 1), "webp: %zu bytes for a %zu-byte payload", n, s);
-    } else {
+    } else if (c == 2) {
       CHECK(d[head] == 0xFF && d[head + 1] == 0x90, "jpeg2000: stream does not start at SOT");
       CHECK(d[n - 2] == 0xFF && d[n - 1] == 0xD9, "jpeg2000: no EOC at the end");
       for (size_t i = 2; i + 1 < head; i++)
         CHECK(!(d[i] == 0xFF && d[i + 1] == 0x90), "jpeg2000: SOT inside the main header");
+    } else if (c == 3) {
+      check_avif_stream(d, n, s);
+    } else {
+      check_jxl_stream(d, n, s);
     }
     free(e.data);
     vt->destroy(inst);
@@ -391,6 +537,8 @@ static void test_shapes(const codec_registry *reg) {
 }
 
 int main(void) {
+  /* SVT-AV1 (avif encoder=svt) logs its configuration to stderr unless told otherwise. */
+  setenv("SVT_LOG", "1", 0);
   codec_registry *reg = NULL;
   char err[512];
   CHECK(codec_registry_create(NULL, err, sizeof err) != 0, "NULL out accepted");

@@ -52,6 +52,18 @@ static const grid grids[] = {
     {"jpeg2000", "jpeg2000", {{0}}, 0, {1000, 500, 200, 100, 50, 20, 10, 5, 2, 1}, 10, 1, 1},
     {"jpeg2000", "jpeg2000 res=1", {{"resolutions", "1"}}, 1, {200, 50, 10, 1}, 4, 0, 1},
     {"jpeg2000", "jpeg2000 no-comment", {{"comment", "false"}}, 1, {100, 20, 10, 5, 1}, 5, 0, 1},
+    {"avif", "avif", {{0}}, 0, {63, 55, 45, 35, 25, 15, 5, 0}, 8, 1, 1},
+    {"avif",
+     "avif 444 speed 10",
+     {{"subsampling", "444"}, {"speed", "10"}},
+     2,
+     {63, 40, 20, 0},
+     4,
+     1,
+     1},
+    {"avif", "avif rav1e", {{"encoder", "rav1e"}, {"speed", "10"}}, 2, {63, 40, 20, 5}, 4, 0, 1},
+    {"jxl", "jxl", {{0}}, 0, {15, 8, 4, 2, 1, 0.5, 0.25, 0.1}, 8, 1, 1},
+    {"jxl", "jxl effort 3", {{"effort", "3"}}, 1, {15, 4, 1, 0.3}, 4, 1, 1},
 };
 
 typedef struct dims {
@@ -147,8 +159,12 @@ static void run_grid(const codec_registry *reg, const grid *g, dims d, ctu_patte
           knob_of(g, i - 1));
   }
   size_t last = g->n_knobs - 1;
-  CHECK(pts[last].size >= pts[0].size, "%s %dx%d: size does not grow over the grid", g->label, d.w,
-        d.h);
+  /* Except JPEG XL at 1x1: libjxl 0.7 writes 86-87 bytes at distance 8 and 15 but 57-66 from
+   * distance 4 down (measured; some per-frame side information that grows with the distance,
+   * which a 1-pixel image cannot earn back). From 2x2 on the rule holds. */
+  if (!(npix == 1 && !strcmp(g->codec, "jxl")))
+    CHECK(pts[last].size >= pts[0].size, "%s %dx%d: size does not grow over the grid", g->label,
+          d.w, d.h);
   if (big) {
     CHECK(pts[last].size > pts[0].size, "%s %dx%d: size constant over the grid", g->label, d.w,
           d.h);
@@ -221,6 +237,15 @@ int main(void) {
   p = psnr_at(reg, "jpeg2000", NULL, 0, img, w, h, 1, &bytes);
   printf("smooth 768x512: jpeg2000 ratio=1: %.2f dB, %zu bytes\n", p, bytes);
   CHECK(p > 45, "jpeg2000 ratio=1 on a smooth image: %.2f dB", p);
+  p = psnr_at(reg, "avif", o444, 1, img, w, h, 10, &bytes);
+  printf("smooth 768x512: avif quantizer=10 444: %.2f dB, %zu bytes\n", p, bytes);
+  CHECK(p > 45, "avif quantizer=10 444 on a smooth image: %.2f dB", p);
+  p = psnr_at(reg, "avif", NULL, 0, img, w, h, 10, &bytes);
+  printf("smooth 768x512: avif quantizer=10 420: %.2f dB, %zu bytes\n", p, bytes);
+  CHECK(p > 38, "avif quantizer=10 420 on a smooth image: %.2f dB", p);
+  p = psnr_at(reg, "jxl", NULL, 0, img, w, h, 0.5, &bytes);
+  printf("smooth 768x512: jxl distance=0.5: %.2f dB, %zu bytes\n", p, bytes);
+  CHECK(p > 42, "jxl distance=0.5 on a smooth image: %.2f dB", p);
   free(img);
   /* The J2K knob is a byte budget: ratio 24 on 768x512 must land near 1 bpp (on an image with
    * enough detail to need it). */
