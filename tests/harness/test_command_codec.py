@@ -201,6 +201,17 @@ command_codecs:
             os.path.realpath(PY), os.path.realpath(self.toy)), listing)
         self.assertIn("jpeg  (", listing)
 
+    def test_example(self):
+        """examples/command_codec/toy.yaml runs as shipped (one image per dataset here)."""
+        root = os.path.dirname(os.path.dirname(HERE))
+        suite = os.path.join(root, "examples", "command_codec", "toy.yaml")
+        db = os.path.join(self.tmp, "example.db")
+        self.run_suite(suite, db, extra=["--limit", "1"])
+        rows = results(db)
+        self.assertEqual(len(rows), 2 * (7 + 7))
+        self.assertEqual([r for r in rows if r["error"]], [])
+        self.assert_no_leftovers()
+
     def test_identity(self):
         """The script's contents are part of the run's identity (runs.suite_hash, the plan)."""
         suite = self.write_suite("identity.yaml", """\
