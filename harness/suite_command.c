@@ -107,13 +107,13 @@ static int cmd_knob(ynode_ctx *c, const yaml_node_t *n, codec_command_def *d) {
       rc = cmd_string(c, v, "knob.name", &d->knob_name);
     else if (!strcmp(key, "description"))
       rc = cmd_string(c, v, "knob.description", &d->knob_description);
-    else if (!strcmp(key, "min") && (have_min = 1))
+    else if (!strcmp(key, "min"))
       rc = cmd_number(c, v, "min", &d->knob_min);
-    else if (!strcmp(key, "max") && (have_max = 1))
+    else if (!strcmp(key, "max"))
       rc = cmd_number(c, v, "max", &d->knob_max);
     else if (!strcmp(key, "integer"))
       rc = cmd_bool(c, v, "integer", &integer);
-    else if (!strcmp(key, "rate_increases") && (have_rate = 1))
+    else if (!strcmp(key, "rate_increases"))
       rc = cmd_bool(c, v, "rate_increases", &increases);
     else
       return ynode_fail(c, k,
@@ -122,6 +122,9 @@ static int cmd_knob(ynode_ctx *c, const yaml_node_t *n, codec_command_def *d) {
                         key);
     if (rc)
       return rc;
+    have_min |= !strcmp(key, "min");
+    have_max |= !strcmp(key, "max");
+    have_rate |= !strcmp(key, "rate_increases");
   }
   if (!d->knob_name || !have_min || !have_max || !have_rate)
     return ynode_fail(c, n,
