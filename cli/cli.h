@@ -11,6 +11,7 @@
 
 struct codec_registry;
 struct report_options;
+struct suite;
 
 /* ------------------------------------------------------------------ subcommands */
 
@@ -49,6 +50,12 @@ int cli_parse_range(const char *opt, const char *s, long min, long max, long *ou
 
 /* Loads the plugins named on the command line into the registry; -1 after printing an error. */
 int cli_load_plugins(struct codec_registry *reg, char **paths, int n);
+
+/* Loads a suite file, its plugins (relative to the suite file's folder) and its command codecs
+ * into reg (`saicbench run`, `saicbench codecs --suite`). *out is the suite, also on failure
+ * (NULL or partly used: free it with suite_free). Returns 0, or -1 with a message. */
+int cli_load_suite(const char *suite_file, struct codec_registry *reg, struct suite **out,
+                   char *err, size_t err_len);
 
 /* The default --data folder: $SAICBENCH_DATA, else ~/.local/share/saicbench/datasets (in buf);
  * NULL without HOME. */

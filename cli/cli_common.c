@@ -1,6 +1,7 @@
 /* Helpers several subcommands share: messages, option values, plugins, the data folder, shards
  * and the stop flag that SIGINT/SIGTERM set. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "base.h"
 #include "cli.h"
 #include "codec_registry.h"
+#include "suite.h"
 
 /* The one piece of process-wide state: set by SIGINT/SIGTERM, read by the runner. A signal
  * handler can reach nothing else. */
@@ -62,6 +64,25 @@ int cli_load_plugins(codec_registry *reg, char **paths, int n) {
       return -1;
     }
   return 0;
+}
+
+int cli_load_suite(const char *suite_file, codec_registry *reg, suite **out, char *err,
+                   size_t err_len) {
+  if (suite_load_file(suite_file, out, err, err_len))
+    return -1;
+  const suite *s = *out;
+  for (size_t i = 0; i < s->n_plugins; i++) {
+    char path[PATH_MAX];
+    const char *slash = strrchr(suite_file, '/');
+    if (s->plugins[i][0] == '/' || !slash)
+      snprintf(path, sizeof path, "%s", s->plugins[i]);
+    else
+      snprintf(path, sizeof path, "%.*s/%s", (int)(slash - suite_file), suite_file, s->plugins[i]);
+    if (codec_registry_load_plugin(reg, path, err, err_len))
+      return -1;
+  }
+  /* After the plugins, so that a name clash is reported against the command codec. */
+  return suite_register_command_codecs(s, reg, err, err_len);
 }
 
 const char *cli_default_data_root(char *buf, size_t len) {

@@ -102,7 +102,9 @@ static void usage_run(FILE *f) {
       "  --split NAME      without a suite: open DIR/NAME, or that CIFAR-10 batch (test, train)\n"
       "  --codec SPEC      without a suite: NAME[:KNOB=V1,V2,...][:bpp=B1,B2,...][:KEY=VAL]\n"
       "                    e.g. jpeg:quality=10,50,90  webp:bpp=0.5,1:method=6\n"
-      "                    (`saicbench codecs` lists names, knobs and settings)\n"
+      "                    (`saicbench codecs` lists names, knobs and settings; command-line\n"
+      "                    codecs, programs as codecs, are defined in a suite's\n"
+      "                    `command_codecs:` only)\n"
       "  --task [NAME=]CKPT without a suite: score every decoded image with this classifier\n"
       "                    checkpoint (accuracy, agreement, SI, KL; images of its input size\n"
       "                    only); repeatable. Suites name theirs under `tasks:`\n"
@@ -131,25 +133,6 @@ static void usage_run(FILE *f) {
       "exit status: 0 complete (units that failed, e.g. unreadable images, are stored with\n"
       "their error and counted on stderr), 2 error, 130 interrupted\n",
       DEFAULT_DB, omp_get_max_threads(), RUNNER_DEFAULT_STRIP_IMAGES);
-}
-
-/* Loads a suite file and its plugins (relative to the suite file's folder) into reg. */
-static int load_suite(const char *suite_file, codec_registry *reg, suite **out, char *err,
-                      size_t err_len) {
-  if (suite_load_file(suite_file, out, err, err_len))
-    return -1;
-  const suite *s = *out;
-  for (size_t i = 0; i < s->n_plugins; i++) {
-    char path[PATH_MAX];
-    const char *slash = strrchr(suite_file, '/');
-    if (s->plugins[i][0] == '/' || !slash)
-      snprintf(path, sizeof path, "%s", s->plugins[i]);
-    else
-      snprintf(path, sizeof path, "%.*s/%s", (int)(slash - suite_file), suite_file, s->plugins[i]);
-    if (codec_registry_load_plugin(reg, path, err, err_len))
-      return -1;
-  }
-  return 0;
 }
 
 /* The suite of a run without a suite file: the folder `data` (or its split), the --codec specs
@@ -345,7 +328,7 @@ int cli_cmd_run(int argc, char **argv) {
     goto out;
   char data_buf[PATH_MAX];
   if (a.suite_file) {
-    if (load_suite(a.suite_file, reg, &s, err, sizeof err)) {
+    if (cli_load_suite(a.suite_file, reg, &s, err, sizeof err)) {
       status = cli_fail("%s", err);
       goto out;
     }

@@ -12,13 +12,15 @@
 #include <string.h>
 
 #include "codec_builtin.h"
+#include "codec_command_internal.h"
 
 #define MAX_NAME_LEN 64
 
 typedef struct registry_entry {
   const codec_vtable *vt;
-  char *path;   /* NULL for built-ins */
-  void *handle; /* dlopen() handle; NULL for built-ins */
+  char *path;         /* NULL for built-ins */
+  void *handle;       /* dlopen() handle; NULL for built-ins */
+  codec_command *cmd; /* command-line codecs: owns vt; else NULL */
 } registry_entry;
 
 struct codec_registry {
@@ -26,7 +28,8 @@ struct codec_registry {
   size_t count, cap;
 };
 
-static int add_entry(codec_registry *r, const codec_vtable *vt, char *path, void *handle) {
+static int add_entry(codec_registry *r, const codec_vtable *vt, char *path, void *handle,
+                     codec_command *cmd) {
   if (r->count == r->cap) {
     size_t cap = r->cap ? r->cap * 2 : 8;
     registry_entry *e = realloc(r->entries, cap * sizeof *e);
@@ -35,7 +38,7 @@ static int add_entry(codec_registry *r, const codec_vtable *vt, char *path, void
     r->entries = e;
     r->cap = cap;
   }
-  r->entries[r->count++] = (registry_entry){vt, path, handle};
+  r->entries[r->count++] = (registry_entry){vt, path, handle, cmd};
   return 0;
 }
 
@@ -93,7 +96,7 @@ int codec_registry_create(codec_registry **out, char *err, size_t err_len) {
       codec_registry_destroy(r);
       return codec_errorf(err, err_len, "codec registry: built-in codec %zu: %s", i, bad);
     }
-    if (add_entry(r, builtins[i], NULL, NULL)) {
+    if (add_entry(r, builtins[i], NULL, NULL, NULL)) {
       codec_registry_destroy(r);
       return codec_errorf(err, err_len, "codec registry: out of memory");
     }
@@ -153,12 +156,53 @@ int codec_registry_load_plugin(codec_registry *r, const char *path, char *err, s
                         name, other ? "from " : "built in", other ? other : "");
   }
   char *copy = strdup(path);
-  if (!copy || add_entry(r, vt, copy, h)) {
+  if (!copy || add_entry(r, vt, copy, h, NULL)) {
     free(copy);
     dlclose(h);
     return codec_errorf(err, err_len, "plugin '%s': out of memory", path);
   }
   return 0;
+}
+
+int codec_registry_add_command(codec_registry *r, const codec_command_def *def, char *err,
+                               size_t err_len) {
+  if (!r || !def)
+    return codec_errorf(err, err_len, "codec registry: no registry or command codec definition");
+  if (codec_command_check_def(def, err, err_len))
+    return -1;
+  /* Refused before its programs are looked at or run. */
+  for (size_t i = 0; i < r->count; i++)
+    if (!strcmp(r->entries[i].vt->name, def->name)) {
+      const registry_entry *o = &r->entries[i];
+      return codec_errorf(err, err_len,
+                          "command codec %s: a codec of that name is already registered (%s%s)",
+                          def->name,
+                          o->cmd    ? "another command codec"
+                          : o->path ? "plugin "
+                                    : "built in",
+                          o->path ? o->path : "");
+    }
+  codec_command *c;
+  if (codec_command_new(def, &c, err, err_len))
+    return -1;
+  const char *bad = validate_table(codec_command_vtable(c));
+  if (bad) { /* cannot happen after codec_command_check_def; kept as the plugins' guard */
+    codec_command_free(c);
+    return codec_errorf(err, err_len, "command codec %s: invalid codec table: %s", def->name, bad);
+  }
+  if (add_entry(r, codec_command_vtable(c), NULL, NULL, c)) {
+    codec_command_free(c);
+    return codec_errorf(err, err_len, "command codec %s: out of memory", def->name);
+  }
+  return 0;
+}
+
+const codec_command_def *codec_registry_command_def(const codec_registry *r,
+                                                    const codec_vtable *vt) {
+  for (size_t i = 0; r && i < r->count; i++)
+    if (r->entries[i].vt == vt)
+      return codec_command_definition(r->entries[i].cmd);
+  return NULL;
 }
 
 size_t codec_registry_count(const codec_registry *r) { return r ? r->count : 0; }
@@ -192,6 +236,7 @@ void codec_registry_destroy(codec_registry *r) {
     if (r->entries[i].handle)
       dlclose(r->entries[i].handle);
     free(r->entries[i].path);
+    codec_command_free(r->entries[i].cmd);
   }
   free(r->entries);
   free(r);

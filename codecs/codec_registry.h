@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec_command.h"
 #include "saicbench_codec.h"
 
 /* Largest image (in pixels) the built-ins encode or decode: 2^25, e.g. 8192 x 4096; 8K UHD
@@ -38,15 +39,29 @@ int codec_registry_create(codec_registry **out, char *err, size_t err_len);
  * the library is unloaded again and err names the file. */
 int codec_registry_load_plugin(codec_registry *r, const char *path, char *err, size_t err_len);
 
+/* Registers a command-line codec (codec_command.h): checks the definition, refuses a name that
+ * is already registered, resolves its programs (PATH; !path files must exist), runs its version
+ * command once (that line and the SHA-256 of its !path files become its library_version()) and
+ * adds a codec_vtable made for it, owned by the registry. The definition is copied. Errors:
+ * "command codec NAME: ...". At most CODEC_COMMAND_MAX_CODECS command codecs exist at once in a
+ * process. */
+int codec_registry_add_command(codec_registry *r, const codec_command_def *def, char *err,
+                               size_t err_len);
+/* The definition a command codec was registered with (programs resolved to absolute paths), or
+ * NULL for other codecs and tables not in this registry. */
+const codec_command_def *codec_registry_command_def(const codec_registry *r,
+                                                    const codec_vtable *vt);
+
 size_t codec_registry_count(const codec_registry *r);
 /* The i-th codec in registration order (built-ins first), or NULL if i >= count. */
 const codec_vtable *codec_registry_at(const codec_registry *r, size_t i);
 /* The codec with this exact name, or NULL. */
 const codec_vtable *codec_registry_find(const codec_registry *r, const char *name);
-/* The path a codec was loaded from as given to load_plugin; NULL for built-ins and for tables
- * not in this registry. */
+/* The path a codec was loaded from as given to load_plugin; NULL for built-ins, command codecs
+ * and tables not in this registry. */
 const char *codec_registry_plugin_path(const codec_registry *r, const codec_vtable *vt);
-/* Unloads the plugins (in reverse load order) and frees the registry. NULL is a no-op. */
+/* Unloads the plugins (in reverse load order), frees the command codecs and the registry. NULL
+ * is a no-op. */
 void codec_registry_destroy(codec_registry *r);
 
 /* The result contract of saicbench_codec.h, checked by the harness after every successful

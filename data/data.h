@@ -46,6 +46,16 @@ int image_decode_memory_max(const uint8_t *data, size_t size, const char *name, 
 int image_load_file(const char *path, image_rgb8 *out, char *err, size_t err_len);
 int image_load_file_max(const char *path, size_t max_pixels, image_rgb8 *out, char *err,
                         size_t err_len);
+/* Binary PPM (P6) or PGM (P5, grey becomes RGB) from memory, with image_decode_memory_max's
+ * pixel limit checked from the header before any allocation; maxval 1..65535 (2-byte samples
+ * above 255), rescaled to 0..255 when not 255. The exchange format of command-line codecs
+ * (image_ppm.c); datasets never hold PPMs. */
+int image_decode_pnm_max(const uint8_t *data, size_t size, const char *name, size_t max_pixels,
+                         image_rgb8 *out, char *err, size_t err_len);
+/* Writes a packed RGB8 image as a binary PPM (P6, maxval 255) to a new file (an existing file is
+ * an error, not overwritten). */
+int image_save_ppm(const char *path, const uint8_t *rgb, int width, int height, char *err,
+                   size_t err_len);
 /* Encodes an 8-bit RGB PNG into a malloc()ed buffer (used for report thumbnails). */
 int image_encode_png(const image_rgb8 *img, uint8_t **data, size_t *size, char *err,
                      size_t err_len);

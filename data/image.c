@@ -577,7 +577,7 @@ int image_save_png(const char *path, const image_rgb8 *img, char *err, size_t er
     return -1;
   }
   char eb[128];
-  FILE *f = fopen(path, "wb");
+  FILE *f = fopen(path, "wbe"); /* e: close-on-exec (glibc), kept from programs spawned meanwhile */
   if (!f) {
     sb_errf(err, err_len, "%s: cannot create: %s", path, sb_errno_text(errno, eb, sizeof eb));
     free(data);

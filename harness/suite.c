@@ -10,6 +10,7 @@
 
 #include "base.h"
 #include "data.h"
+#include "suite_command.h"
 #include "ynode.h"
 
 #define SUITE_MAX_FILE_BYTES (4u << 20)
@@ -457,6 +458,8 @@ static int parse_root(ynode_ctx *c, suite *s) {
           rc = get_string(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
                           "plugins", &s->plugins[i]);
       }
+    } else if (!strcmp(key, "command_codecs")) {
+      rc = suite_command_parse(c, v, s);
     } else if (!strcmp(key, "gate")) {
       /* Thresholds of `saicbench gate` (gate/gate_config.c parses them from the suite text); a
        * plain run ignores them. */
@@ -470,7 +473,7 @@ static int parse_root(ynode_ctx *c, suite *s) {
     } else {
       return ynode_fail(c, k,
                         "unknown key '%s' (known: name, description, max_encodes, metrics, "
-                        "plugins, datasets, codecs, tasks, gate, report)",
+                        "plugins, command_codecs, datasets, codecs, tasks, gate, report)",
                         key);
     }
     if (rc)
@@ -583,6 +586,8 @@ int suite_load_file(const char *path, suite **out, char *err, size_t err_len) {
       cd->options[j].value = resolved;
     }
   }
+  if (suite_command_resolve(*out, path))
+    goto oom;
   return 0;
 oom:
   suite_free(*out);
@@ -827,6 +832,7 @@ void suite_free(suite *s) {
   for (size_t i = 0; i < s->n_plugins; i++)
     free(s->plugins[i]);
   free(s->plugins);
+  suite_command_free(s);
   for (size_t i = 0; i < s->n_tasks; i++) {
     free(s->tasks[i].name);
     free(s->tasks[i].checkpoint);

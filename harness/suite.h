@@ -9,7 +9,10 @@
 
 #include <stddef.h>
 
+#include "codec_command.h"
 #include "saicbench_codec.h"
+
+struct codec_registry;
 
 typedef struct suite_dataset {
   char *name;    /* unique within the suite */
@@ -37,6 +40,13 @@ typedef struct suite_codec {
   int column;
 } suite_codec;
 
+/* A command-line codec defined by the suite (key `command_codecs:`, codec_command.h). */
+typedef struct suite_command_codec {
+  codec_command_def def; /* !path arguments: relative to the suite file's folder (resolved on
+                          * load) */
+  int line, column;      /* where it was defined, for messages */
+} suite_command_codec;
+
 /* A task network scored on every decoded image it fits (suite key `tasks:`). */
 typedef struct suite_task {
   char *name;       /* unique within the suite; defaults to the checkpoint's file name stem */
@@ -57,6 +67,8 @@ typedef struct suite {
   size_t n_tasks;
   char **plugins; /* shared libraries to load, relative to the suite file's folder */
   size_t n_plugins;
+  suite_command_codec *command_codecs; /* registered by suite_register_command_codecs */
+  size_t n_command_codecs;
   int max_encodes; /* encode budget per image x bpp target (bisection); default 12 */
   /* Image metrics computed for every decoded image (SUITE_METRIC_* bits; suite key `metrics:`,
    * `saicbench run --metrics`): MSE and PSNR always, SSIM and MS-SSIM by default; the ones left
@@ -88,6 +100,11 @@ int suite_load_file(const char *path, suite **out, char *err, size_t err_len);
 /* Parses suite text; `name_for_errors` is used as the file name in messages. */
 int suite_parse(const char *text, size_t len, const char *name_for_errors, suite **out, char *err,
                 size_t err_len);
+/* Registers the suite's command codecs in reg (do it after loading the suite's plugins): each
+ * one's programs are resolved and its version command is run. Errors are
+ * "FILE:LINE:COL: command codec NAME: ..." (codec_registry_add_command). */
+int suite_register_command_codecs(const suite *s, struct codec_registry *reg, char *err,
+                                  size_t err_len);
 /* An empty suite for ad-hoc runs. */
 suite *suite_new_adhoc(const char *name);
 /* Adds a dataset (ad-hoc runs). */

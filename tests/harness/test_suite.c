@@ -72,6 +72,139 @@ static void test_path_settings(void) {
             "t.yaml:5:", "empty !path");
 }
 
+/* `command_codecs:`: a full definition parsed into its fields, defaults, !path arguments
+ * resolved against the suite file's folder on load, and every mistake with its position. */
+static void test_command_codecs(void) {
+  static const char head[] = "name: c\ndatasets: [{path: a}]\ncodecs: [{codec: toy, knob: 5}]\n";
+  char text[2048];
+  snprintf(text, sizeof text,
+           "%scommand_codecs:\n"
+           "  - name: toy\n"
+           "    description: toy program codec\n"
+           "    encode: [python3, !path toy.py, encode, \"{input}\", \"{output}\", \"-q={knob}\"]\n"
+           "    decode: [python3, !path toy.py, decode, \"{input}\", \"{output}\"]\n"
+           "    version: [python3, !path /abs/toy.py, --version]\n"
+           "    knob: {name: q, min: 1, max: 100, integer: true, rate_increases: true}\n"
+           "    image_format: png\n"
+           "    stream_extension: toy\n"
+           "    timeout: 30\n"
+           "  - name: qp-codec\n"
+           "    encode: [enc, \"{input}\", \"{output}\", \"{knob}\"]\n"
+           "    decode: [dec, \"{input}\", \"{output}\"]\n"
+           "    knob: {name: qp, min: 0, max: 51.5, rate_increases: false}\n",
+           head);
+  suite *s = parse_ok(text);
+  if (s && s->n_command_codecs == 2) {
+    const codec_command_def *d = &s->command_codecs[0].def;
+    CHECK(!strcmp(d->name, "toy") && !strcmp(d->description, "toy program codec"));
+    CHECK(d->encode.n == 6 && !strcmp(d->encode.args[5], "-q={knob}") && d->encode.is_path[1] &&
+          !d->encode.is_path[0] && !d->encode.is_path[2]);
+    CHECK(d->decode.n == 5 && d->version.n == 3 && d->version.is_path[1]);
+    CHECK(!strcmp(d->knob_name, "q") && d->knob_kind == CODEC_KNOB_INT && d->knob_min == 1 &&
+          d->knob_max == 100 && d->rate_increases == 1);
+    CHECK(d->format == CODEC_COMMAND_PNG && !strcmp(d->stream_extension, "toy") &&
+          d->timeout_s == 30);
+    CHECK(s->command_codecs[0].line == 5 && s->command_codecs[0].column == 5, "%d:%d",
+          s->command_codecs[0].line, s->command_codecs[0].column);
+    const codec_command_def *q = &s->command_codecs[1].def;
+    CHECK(q->knob_kind == CODEC_KNOB_REAL && q->rate_increases == -1 && q->knob_max == 51.5);
+    CHECK(q->format == CODEC_COMMAND_PPM && !q->stream_extension && !q->version.n &&
+          q->timeout_s == CODEC_COMMAND_DEFAULT_TIMEOUT_S && !q->description);
+  } else {
+    CHECK(0, "unexpected suite shape");
+  }
+  suite_free(s);
+
+  /* On load, !path arguments are relative to the suite file's folder; others stay as written. */
+  char dir[] = "/tmp/saicbench_suite_cmd_XXXXXX", path[256];
+  if (mkdtemp(dir)) {
+    snprintf(path, sizeof path, "%s/s.yaml", dir);
+    FILE *f = fopen(path, "w");
+    if (f) {
+      fputs(text, f);
+      fclose(f);
+    }
+    s = NULL;
+    char err[512] = "";
+    CHECK(suite_load_file(path, &s, err, sizeof err) == 0 && s, "%s", err);
+    if (s && s->n_command_codecs == 2) {
+      char want[300];
+      snprintf(want, sizeof want, "%s/toy.py", dir);
+      const codec_command_def *d = &s->command_codecs[0].def;
+      CHECK(!strcmp(d->encode.args[1], want) && !strcmp(d->decode.args[1], want), "%s",
+            d->encode.args[1]);
+      CHECK(!strcmp(d->encode.args[0], "python3") && !strcmp(d->version.args[1], "/abs/toy.py"));
+    }
+    suite_free(s);
+    remove(path);
+    rmdir(dir);
+  }
+
+  /* Mistakes, each with its position. */
+  static const struct {
+    const char *entry, *where, *what;
+  } bad[] = {
+      {"  - name: t\n    encode: [e, \"{input}\", \"{outptu}\", \"{knob}\"]\n"
+       "    decode: [d, \"{input}\", \"{output}\"]\n    knob: {name: q, min: 1, max: 9, "
+       "rate_increases: true}\n",
+       "t.yaml:6:28:", "argument 3 '{outptu}': unknown placeholder {outptu}"},
+      {"  - name: t\n    encode: [e, \"{input}\", \"{output}\", \"{knob}\"]\n"
+       "    decode: [d, \"{input}\", \"{output}\", \"{knob}\"]\n    knob: {name: q, min: 1, "
+       "max: 9, rate_increases: true}\n",
+       "t.yaml:7:40:", "placeholder {knob} is not available in decode"},
+      {"  - name: t\n    encode: [e, \"{input}\", \"{output}\", \"{knob}\"]\n"
+       "    knob: {name: q, min: 1, max: 9, rate_increases: true}\n",
+       "t.yaml:5:5:", "entry without 'decode'"},
+      {"  - name: t\n    decode: [d, \"{input}\", \"{output}\"]\n"
+       "    knob: {name: q, min: 1, max: 9, rate_increases: true}\n",
+       "t.yaml:5:5:", "entry without 'encode'"},
+      {"  - name: t\n    encode: [e, \"{input}\", \"{output}\"]\n"
+       "    decode: [d, \"{input}\", \"{output}\"]\n    knob: {name: q, min: 1, max: 9, "
+       "rate_increases: true}\n",
+       "t.yaml:5:5:", "encode has no {knob} placeholder"},
+      {"  - name: t\n    encode: [e, \"{input}\", \"{output}\", \"{knob}\"]\n"
+       "    decode: [d, \"{input}\", \"{output}\"]\n    knob: {name: q, min: 9, max: 1, "
+       "rate_increases: true}\n",
+       "t.yaml:8:11:", "range 9..1 is empty"},
+      {"  - name: t\n    encode: [e, \"{input}\", \"{output}\", \"{knob}\"]\n"
+       "    decode: [d, \"{input}\", \"{output}\"]\n    knob: {name: q, min: 0.2, max: 0.8, "
+       "integer: true, rate_increases: true}\n",
+       "t.yaml:8:11:", "integer range 0.2..0.8 holds no integer"},
+      {"  - name: t\n    encode: [e, \"{input}\", \"{output}\", \"{knob}\"]\n"
+       "    decode: [d, \"{input}\", \"{output}\"]\n    knob: {name: q, min: 1, max: 9}\n",
+       "t.yaml:8:11:", "'rate_increases' is missing"},
+      {"  - name: t\n    encode: [e, {input}, \"{output}\", \"{knob}\"]\n"
+       "    decode: [d, \"{input}\", \"{output}\"]\n    knob: {name: q, min: 1, max: 9, "
+       "rate_increases: true}\n",
+       "t.yaml:6:17:", "argument 2 is not a string (quote placeholders"},
+      {"  - name: t\n    encode: \"e {input} {output} {knob}\"\n",
+       "t.yaml:6:13:", "encode: expected a list"},
+      {"  - name: t\n    encode: [e, !file x, \"{input}\", \"{output}\", \"{knob}\"]\n",
+       "t.yaml:6:17:", "unknown tag '!file'"},
+      {"  - name: t\n    image_format: bmp\n", "t.yaml:6:19:", "'bmp' is not ppm or png"},
+      {"  - name: t\n    timeout: 0\n", "t.yaml:6:14:", "expected whole seconds 1..86400"},
+      {"  - name: t\n    timeout: 1.5\n", "t.yaml:6:14:", "expected whole seconds"},
+      {"  - name: t\n    shell: true\n", "t.yaml:6:5:", "unknown key 'shell'"},
+      {"  - name: Toy Codec\n    encode: [e, \"{input}\", \"{output}\", \"{knob}\"]\n"
+       "    decode: [d, \"{input}\", \"{output}\"]\n    knob: {name: q, min: 1, max: 9, "
+       "rate_increases: true}\n",
+       "t.yaml:5:5:", "invalid name"},
+      {"  - name: t\n    encode: [e, \"{input}\", \"{output}\", \"{knob}\"]\n"
+       "    decode: [d, \"{input}\", \"{output}\"]\n    knob: {name: q, min: 1, max: 9, "
+       "rate_increases: true}\n"
+       "  - name: t\n    encode: [e, \"{input}\", \"{output}\", \"{knob}\"]\n"
+       "    decode: [d, \"{input}\", \"{output}\"]\n    knob: {name: q, min: 1, max: 9, "
+       "rate_increases: true}\n",
+       "t.yaml:9:5:", "name 't' used twice"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    snprintf(text, sizeof text, "%scommand_codecs:\n%s", head, bad[i].entry);
+    parse_bad(text, bad[i].where, bad[i].what);
+  }
+  snprintf(text, sizeof text, "%scommand_codecs: []\n", head);
+  parse_bad(text, "t.yaml:4:17:", "command_codecs: empty list");
+}
+
 /* `report:` (anchor and reference of the report that `run --report` writes): labels of the
  * suite's codecs, given in any order relative to `codecs:`; every mistake is an error with its
  * position. */
@@ -317,5 +450,6 @@ int main(void) {
   test_metrics();
   test_path_settings();
   test_report_key();
+  test_command_codecs();
   return sb_test_status("test_suite");
 }
