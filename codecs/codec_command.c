@@ -1,7 +1,7 @@
 /* Command-line codec definitions: their rules, placeholders, copying and freeing (see
- * codec_command.h). Running the programs: codec_command_exec.c; the codec itself:
+ * codec_registry.h). Running the programs: codec_command_exec.c; the codec itself:
  * codec_command_codec.c. */
-#include "codec_command.h"
+#include "codec_registry.h"
 
 #include "base.h"
 

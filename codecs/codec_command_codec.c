@@ -1,4 +1,4 @@
-/* The codec of a command-line codec definition (codec_command.h): its vtable, its version, and
+/* The codec of a command-line codec definition (codec_registry.h): its vtable, its version, and
  * encode/decode by running its programs.
  *
  * Entry points: codec_vtable.create() and .library_version() receive nothing that says which

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "codec_command.h"
+#include "codec_registry.h"
 #include "saicbench_codec.h"
 
 struct codec_registry;
@@ -40,7 +40,7 @@ typedef struct suite_codec {
   int column;
 } suite_codec;
 
-/* A command-line codec defined by the suite (key `command_codecs:`, codec_command.h). */
+/* A command-line codec defined by the suite (key `command_codecs:`, codec_registry.h). */
 typedef struct suite_command_codec {
   codec_command_def def; /* !path arguments: relative to the suite file's folder (resolved on
                           * load) */

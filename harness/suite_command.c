@@ -1,5 +1,5 @@
 /* The suite key `command_codecs:`: codecs whose encoder and decoder are programs
- * (codec_command.h; the syntax is in docs/usage.md). Parsed here into plain definitions; the
+ * (codec_registry.h; the syntax is in docs/usage.md). Parsed here into plain definitions; the
  * codec rules (placeholders, required ones, knob range) are codec_command.c's, so the suite
  * and the registry cannot disagree, and this file only adds positions to the messages. */
 #include "suite_command.h"

@@ -73,8 +73,8 @@ LIBRARIES = {
     "sb_saic": {"dir": "codecs/saic", "public": ["codecs/saic/saic.h"],
                 "prefixes": ["saic_"], "layer": 2},
     # layer 3: the codecs (registry, built-in codecs, plugins) and the task networks
-    "sb_codecs": {"dir": "codecs", "public": ["codecs/codec_registry.h", "codecs/saicbench_codec.h",
-                                              "codecs/codec_command.h"],
+    # saicbench_codec.h is the plugin interface (what a plugin sees); codec_registry.h includes it
+    "sb_codecs": {"dir": "codecs", "public": ["codecs/codec_registry.h", "codecs/saicbench_codec.h"],
                   "prefixes": ["codec_"], "layer": 3},
     "sb_tasks": {"dir": "tasks", "public": ["tasks/classifier.h"],
                  "prefixes": ["tasks_", "classifier_"], "layer": 3},

@@ -1,4 +1,4 @@
-/* Internal to codecs/: the parts of the command-line codecs (codec_command.h) that the files of
+/* Internal to codecs/: the parts of the command-line codecs (codec_registry.h) that the files of
  * sb_codecs share: placeholder expansion (codec_command.c), running a program
  * (codec_command_exec.c) and the codec object the registry owns (codec_command_codec.c). */
 #ifndef SAICBENCH_CODEC_COMMAND_INTERNAL_H
@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "codec_command.h"
+#include "codec_registry.h"
 #include "saicbench_codec.h"
 
 /* ---- placeholders (codec_command.c) ---- */

@@ -1,4 +1,4 @@
-/* Command-line codecs (codec_command.h): definitions and their rules, registration (PATH lookup,
+/* Command-line codecs (codec_registry.h): definitions and their rules, registration (PATH lookup,
  * version, name clashes, slots), encode/decode through tests/harness/toy_codec.py against a C
  * recomputation of the toy codec, every failure of a program as one clean message, arguments
  * passed literally (no shell), concurrent calls, and no temporary folder left behind.
