@@ -10,7 +10,7 @@
 #include "base.h"
 #include "cli.h"
 #include "codec_registry.h"
-#include "suite.h"
+#include "harness.h"
 
 /* The one piece of process-wide state: set by SIGINT/SIGTERM, read by the runner. A signal
  * handler can reach nothing else. */

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "codec_registry.h"
-#include "suite.h"
+#include "harness.h"
 
 /* "  encode: PROGRAM ARG ..." of a command codec, as registered (programs resolved). */
 static void print_template(const char *what, const codec_command_argv *t) {

@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "report.h"
 #include "results.h"
-#include "suite.h"
+#include "harness.h"
 
 static void usage_report(FILE *f) {
   fprintf(f, "usage: saicbench report --db PATH [--run ID | --latest] --out DIR\n"

@@ -12,8 +12,7 @@
 #include "cli.h"
 #include "codec_registry.h"
 #include "report.h"
-#include "runner.h"
-#include "suite.h"
+#include "harness.h"
 
 #define DEFAULT_DB "saicbench.db"
 

@@ -9,7 +9,7 @@
 #include "gate_internal.h"
 
 #include "base.h"
-#include "ynode.h"
+#include "harness.h"
 
 void gate_config_defaults(gate_config *c) {
   memset(c, 0, sizeof *c);

@@ -11,7 +11,7 @@
 #include "codec_registry.h"
 #include "gate_internal.h"
 #include "data.h"
-#include "suite.h"
+#include "harness.h"
 
 /* A binary PPM (P6): the decoded bytes behind a small header, viewable with any image tool. */
 static int write_ppm(const char *path, const uint8_t *rgb, int w, int h, char *err,

@@ -15,7 +15,7 @@
 #include "data.h"
 #include "gate_internal.h"
 #include "base.h"
-#include "suite.h"
+#include "harness.h"
 
 extern char **environ;
 

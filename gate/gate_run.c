@@ -11,8 +11,7 @@
 #include "gate_internal.h"
 #include "base.h"
 #include "results.h"
-#include "runner.h"
-#include "suite.h"
+#include "harness.h"
 
 static int all_digits(const char *s) {
   if (!*s)

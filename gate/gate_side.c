@@ -7,7 +7,7 @@
 
 #include "base.h"
 #include "gate_internal.h"
-#include "suite.h"
+#include "harness.h"
 
 /* "models/x.ckpt" (no '=') is shorthand for "saic:model=models/x.ckpt". malloc()ed. */
 static char *expand_spec(const char *spec) {

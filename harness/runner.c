@@ -1,4 +1,4 @@
-#include "runner.h"
+#include "harness.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -26,7 +26,7 @@
 #ifndef SAICBENCH_VERSION
 #define SAICBENCH_VERSION "unknown"
 #endif
-extern const char saicbench_git_revision[]; /* git_revision.c, generated at build time */
+extern const char harness_git_revision[]; /* git_revision.c, generated at build time */
 
 /* ---------------------------------------------------------------- plan */
 
@@ -1151,7 +1151,7 @@ static int open_run(store *st, const suite *s, const runner_options *opt, const 
     char host[256] = "unknown";
     gethostname(host, sizeof host - 1);
     store_run_info info = {
-        s->name, s->path,      phash, s->text,           opt->command, saicbench_git_revision,
+        s->name, s->path,      phash, s->text,           opt->command, harness_git_revision,
         host,    opt->threads, libs,  SAICBENCH_VERSION, shard};
     if (store_create_run(st, &info, &run_id, err, err_len))
       return -1;

@@ -1,4 +1,4 @@
-#include "suite.h"
+#include "harness.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,7 +11,6 @@
 #include "base.h"
 #include "data.h"
 #include "suite_command.h"
-#include "ynode.h"
 
 #define SUITE_MAX_FILE_BYTES (4u << 20)
 #define SUITE_MAX_GRID 1000

@@ -1,4 +1,4 @@
-#include "ynode.h"
+#include "harness.h"
 
 #include <stdarg.h>
 #include <stdio.h>

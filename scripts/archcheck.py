@@ -82,13 +82,14 @@ LIBRARIES = {
     "sb_results": {"dir": "results", "public": ["results/results.h"],
                    "prefixes": ["results_", "store_", "merge_"], "layer": 4},
     # layer 5: the runner (suite -> units -> codecs -> metrics -> results) and training
-    "sb_harness": {"dir": "harness", "public": ["harness/runner.h"],
-                   "prefixes": ["harness_", "runner_"], "layer": 5},
+    "sb_harness": {"dir": "harness", "public": ["harness/harness.h"],
+                   "prefixes": ["harness_", "runner_", "suite_", "ratectl_", "writer_", "ynode_"],
+                   "layer": 5},
     "sb_train": {"dir": "train", "public": ["train/train.h"],
-                 "prefixes": ["train_", "saic_"], "layer": 5},
+                 "prefixes": ["train_", "saic_train_", "saic_export", "config_yaml_"], "layer": 5},
     # layer 6: reports, compare, gate inputs; the SAIC encode/decode/export subcommands
     "sb_reports": {"dir": "reports", "public": ["reports/report.h"],
-                   "prefixes": ["report_"], "layer": 6},
+                   "prefixes": ["report_", "svg_"], "layer": 6},
     "sb_saic_cli": {"dir": "codecs/saic", "public": ["codecs/saic/saic_cli.h"],
                     "prefixes": ["saic_"], "layer": 6},
     # layer 7: the release gate (runs the harness, reads results, uses the reports' BD)

@@ -17,7 +17,7 @@
 #include "codec_registry.h"
 #include "gate.h"
 #include "results.h"
-#include "suite.h"
+#include "harness.h"
 
 #define GATE_MAX_DETERMINISM_IMAGES 64
 

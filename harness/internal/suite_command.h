@@ -5,8 +5,7 @@
 
 #include <yaml.h>
 
-#include "suite.h"
-#include "ynode.h"
+#include "harness.h"
 
 /* Parses the value of `command_codecs:` (a non-empty list of mappings) into s. Every mistake is
  * "file:line:col: command_codecs...: problem". */

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "results.h"
-#include "runner.h"
+#include "harness.h"
 
 typedef enum msg_kind { MSG_RESULT, MSG_IMAGE } msg_kind;
 

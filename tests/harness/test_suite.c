@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "sb_test.h"
-#include "suite.h"
+#include "harness.h"
 
 static suite *parse_ok(const char *text) {
   char err[512] = "";

@@ -22,8 +22,7 @@
 #include "data.h"
 #include "metrics.h"
 #include "ratectl.h"
-#include "runner.h"
-#include "suite.h"
+#include "harness.h"
 #include "base.h"
 
 typedef struct enc_cache {
