@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git clang
-  libjpeg-dev libwebp-dev libopenjp2-7-dev libpng-dev libsqlite3-dev sqlite3
+  libjpeg-dev libwebp-dev libopenjp2-7-dev libpng-dev libsqlite3-dev sqlite3 libjxl-dev
   libyaml-dev libjansson-dev libxxhash-dev libssl-dev libdnnl-dev ocl-icd-opencl-dev libopenblas-dev
   # ocl-icd-opencl-dev: libdnnl-dev's CMake package runs find_package(OpenCL REQUIRED)
   python3 python3-numpy python3-scipy python3-skimage python3-pil python3-torch python3-yaml
