@@ -85,7 +85,7 @@ int main(void) {
   }
   store_close(s);
 
-  /* A version-2 file from before the views. */
+  /* A file of the current version written before the views (they came after version 2). */
   CHECK(exec_file(tmp_path("v.db"),
                   "DROP VIEW result_rows; DROP VIEW task_result_rows; "
                   "DROP VIEW point_summary; DROP VIEW task_point_summary;") == SQLITE_OK);
@@ -94,7 +94,7 @@ int main(void) {
   /* A read-only open does not add them (and does not fail for their lack). */
   CHECK(store_open_readonly(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
   if (s) {
-    CHECK(store_schema_version(s) == 2);
+    CHECK(store_schema_version(s) == STORE_SCHEMA_VERSION);
     CHECK(n_views(store_db(s)) == 0);
     store_close(s);
   }
