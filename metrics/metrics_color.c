@@ -106,6 +106,18 @@ void metrics_srgb8_to_lab(const uint8_t rgb[3], double lab[3]) {
 #define PI 3.14159265358979323846
 #define DEG (PI / 180.0)
 #define POW25_7 6103515625.0 /* 25^7 */
+/* cos and sin of 30, 6 and 63 degrees. */
+#define COS30 0.86602540378443864676
+#define SIN30 0.5
+#define COS6 0.99452189536827333692
+#define SIN6 0.10452846326765347140
+#define COS63 0.45399049973954679156
+#define SIN63 0.89100652418836786236
+
+static double pow7(double x) {
+  const double x3 = x * x * x;
+  return x3 * x3 * x;
+}
 
 /* Hue angle in [0, 2 pi); 0 for the achromatic a = b = 0 (Sharma et al., eq. 4). */
 static double hue(double b, double a) {
@@ -123,7 +135,7 @@ double metrics_ciede2000_lab(const double lab1[3], const double lab2[3]) {
   const double L2 = lab2[0], a2 = lab2[1], b2 = lab2[2];
   /* a' = (1 + G) a: the a axis stretched near the neutral axis. */
   const double cbar = 0.5 * (sqrt(a1 * a1 + b1 * b1) + sqrt(a2 * a2 + b2 * b2));
-  const double cbar7 = pow(cbar, 7.0);
+  const double cbar7 = pow7(cbar);
   const double g = 0.5 * (1.0 - sqrt(cbar7 / (cbar7 + POW25_7)));
   const double a1p = (1.0 + g) * a1, a2p = (1.0 + g) * a2;
   const double c1p = sqrt(a1p * a1p + b1 * b1), c2p = sqrt(a2p * a2p + b2 * b2);
@@ -150,10 +162,18 @@ double metrics_ciede2000_lab(const double lab1[3], const double lab2[3]) {
       hbar += hbar < 2.0 * PI ? 2.0 * PI : -2.0 * PI;
     hbar *= 0.5;
   }
-  const double t = 1.0 - 0.17 * cos(hbar - 30.0 * DEG) + 0.24 * cos(2.0 * hbar) +
-                   0.32 * cos(3.0 * hbar + 6.0 * DEG) - 0.20 * cos(4.0 * hbar - 63.0 * DEG);
-  const double dtheta = 30.0 * DEG * exp(-pow((hbar / DEG - 275.0) / 25.0, 2.0));
-  const double cbarp7 = pow(Cbarp, 7.0);
+  /* T = 1 - 0.17 cos(h - 30) + 0.24 cos(2h) + 0.32 cos(3h + 6) - 0.20 cos(4h - 63) (degrees),
+   * from one cosine and sine of h by the multiple-angle and sum formulas: the same value to a
+   * few units in the last place, at a third of the cost (this runs per pixel). */
+  const double c1 = cos(hbar), s1 = sin(hbar);
+  const double c2 = c1 * c1 - s1 * s1, s2 = 2.0 * s1 * c1;
+  const double c3 = c1 * c2 - s1 * s2, s3 = s1 * c2 + c1 * s2;
+  const double c4 = c2 * c2 - s2 * s2, s4 = 2.0 * s2 * c2;
+  const double t = 1.0 - 0.17 * (c1 * COS30 + s1 * SIN30) + 0.24 * c2 +
+                   0.32 * (c3 * COS6 - s3 * SIN6) - 0.20 * (c4 * COS63 + s4 * SIN63);
+  const double x = (hbar / DEG - 275.0) / 25.0;
+  const double dtheta = 30.0 * DEG * exp(-x * x);
+  const double cbarp7 = pow7(Cbarp);
   const double rc = 2.0 * sqrt(cbarp7 / (cbarp7 + POW25_7));
   const double l50 = (Lbar - 50.0) * (Lbar - 50.0);
   const double sl = 1.0 + 0.015 * l50 / sqrt(20.0 + l50);
