@@ -103,12 +103,17 @@ static int hash_part(sqlite3 *db, EVP_MD_CTX *ctx, int part, int64_t run_id, int
   EVP_DigestUpdate(ctx, k_parts[part].table, strlen(k_parts[part].table) + 1);
   const int ncol = sqlite3_column_count(st);
   unsigned char ext[64] = {0}; /* ext[c]: column c is an extension column */
-  for (int c = 0; c < ncol && c < (int)sizeof ext; c++)
+  if (ncol > (int)sizeof ext) {
+    sqlite3_finalize(st);
+    return sb_errf(err, err_len, "checksum: %s has %d columns, more than saicbench's",
+                   k_parts[part].table, ncol);
+  }
+  for (int c = 0; c < ncol; c++)
     ext[c] = (unsigned char)is_extension(k_parts[part].extension, st, c);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     for (int c = 0; c < ncol; c++) {
-      if (c < (int)sizeof ext && ext[c]) {
+      if (ext[c]) {
         if (sqlite3_column_type(st, c) == SQLITE_NULL)
           continue;
         const char *name = sqlite3_column_name(st, c);

@@ -149,11 +149,12 @@ static int table_columns(sqlite3 *db, const char *table, char *out, size_t out_l
 }
 
 /* Whether the file's runs and results tables have exactly the columns of this saicbench's
- * schema, results with or without the columns version 3 appended (runs is unchanged since
- * version 1, results was until version 3): how a saicbench database is recognised, also one
- * written before the application id. The reference columns come from the embedded schema, run
- * once into an in-memory database. *match: 1 yes, 0 no. */
-static int schema_matches(store *s, int *match, char *err, size_t err_len) {
+ * schema for its version: runs is unchanged since version 1, results until version 3, which
+ * appended its metric columns (a file of versions 1 and 2 has the list without them): how a
+ * saicbench database is recognised, also one written before the application id. The reference
+ * columns come from the embedded schema, run once into an in-memory database. *match: 1 yes,
+ * 0 no. */
+static int schema_matches(store *s, int version, int *match, char *err, size_t err_len) {
   static const char *const tables[] = {"runs", "results"};
   sqlite3 *ref = NULL;
   *match = 0;
@@ -176,7 +177,7 @@ static int schema_matches(store *s, int *match, char *err, size_t err_len) {
       sqlite3_close(ref);
       return store_fail(s, "reading the schema", err, err_len);
     }
-    if (!strcmp(tables[i], "results") && strcmp(want, have)) {
+    if (!strcmp(tables[i], "results") && version < 3) {
       /* A version-1 or -2 file: the reference list up to the first version-3 column. */
       char v2[1024];
       snprintf(v2, sizeof v2, "%s", want);
@@ -245,7 +246,7 @@ static int identify(store *s, int *kind, int *version, char *err, size_t err_len
     *kind = DB_NEW;
     return 0;
   }
-  if (n_objects > 0 && schema_matches(s, &match, err, err_len))
+  if (n_objects > 0 && schema_matches(s, v, &match, err, err_len))
     return -1;
   if (v > STORE_SCHEMA_VERSION && (app == STORE_APPLICATION_ID || match)) {
     snprintf(err, err_len,

@@ -164,7 +164,8 @@ static void test_version3_metrics(void) {
   CHECK(store_set_run_status(s, run, "complete", err, sizeof err) == 0, "%s", err);
   store_close(s);
 
-  const char *db = tmp_path("v3.db");
+  char db[512]; /* tmp_path's buffer is reused below */
+  snprintf(db, sizeof db, "%s", tmp_path("v3.db"));
   char q[256];
   snprintf(q, sizeof q,
            "SELECT count(*) FROM results WHERE image_id=%lld AND psnr_y=40 AND psnr_cb=44 AND "
@@ -264,8 +265,20 @@ static void test_version3_metrics(void) {
   }
   unsigned char *after = slurp(db, &n_after);
   CHECK(before && after && n_before == n_after && !memcmp(before, after, n_before));
+  /* The same file claiming version 3 is not saicbench's: version 3's results have the columns. */
+  FILE *f = fopen(tmp_path("v3claim.db"), "wb");
+  CHECK(f && after && fwrite(after, 1, n_after, f) == n_after);
+  if (f)
+    fclose(f);
   free(before);
   free(after);
+  CHECK(exec_file(tmp_path("v3claim.db"), "PRAGMA user_version=3;") == SQLITE_OK);
+  CHECK(store_open_readonly(tmp_path("v3claim.db"), &s, err, sizeof err) != 0 &&
+            strstr(err, "not a saicbench database") && strstr(err, "v3claim.db"),
+        "%s", err);
+  CHECK(store_open(tmp_path("v3claim.db"), &s, err, sizeof err) != 0 &&
+            strstr(err, "not a saicbench database"),
+        "%s", err);
 
   /* The upgrade: version 3, the columns at the end (NULL), the views re-created with them, every
    * row kept, the checksum stored before still matching. */

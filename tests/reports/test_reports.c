@@ -1130,10 +1130,26 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
     free(schema);
     return;
   }
-  /* A schema-version-1 database: no task tables at all. It must report exactly as before. */
+  /* A schema-version-1 database: no task tables at all, nor the metric columns of version 3.
+   * It must report exactly as before. */
   CHECK(exec_sql(db,
                  "DROP TABLE task_aggregates; DROP TABLE task_results; DROP TABLE task_refs;"
-                 " DROP TABLE tasks; PRAGMA user_version = 1;",
+                 " DROP TABLE tasks; PRAGMA user_version = 1;"
+                 " DROP VIEW result_rows; DROP VIEW point_summary; DROP VIEW task_result_rows;"
+                 " DROP VIEW task_point_summary;"
+                 " ALTER TABLE results DROP COLUMN psnr_y; ALTER TABLE results DROP COLUMN psnr_cb;"
+                 " ALTER TABLE results DROP COLUMN psnr_cr;"
+                 " ALTER TABLE results DROP COLUMN psnr_ycbcr;"
+                 " ALTER TABLE results DROP COLUMN ciede2000;"
+                 " ALTER TABLE results DROP COLUMN butteraugli_max;"
+                 " ALTER TABLE results DROP COLUMN butteraugli_3norm;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_psnr_y;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_psnr_cb;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_psnr_cr;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_psnr_ycbcr;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_ciede2000;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_butteraugli_max;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_butteraugli_3norm;",
                  "v1 schema") == 0);
   CHECK(exec_sql(db, k_data_sql, "test data") == 0);
 
@@ -1412,7 +1428,7 @@ static void t_real(sb_buf *b, double v) {
 static char *t_build_sql(void) {
   sb_buf b = {0};
   sb_buf_puts(
-      &b, "PRAGMA user_version = 2;"
+      &b, "PRAGMA user_version = 3;"
           "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
           " (1, 'decoy', 'd', '2024-06-01T00:00:00Z', 'complete'),"
           " (7, 'tasks', 't', '2024-06-02T00:00:00Z', 'complete');"
