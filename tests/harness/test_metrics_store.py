@@ -20,7 +20,6 @@ usage: python3 test_metrics_store.py SAICBENCH QUANTIZE_PLUGIN METRICS_COLOR_CLI
                                      [SHARED_DATASETS]
 Debian's python3 with numpy, scikit-image and PIL; writes only into a temporary folder.
 """
-import io
 import math
 import os
 import shutil
@@ -145,7 +144,8 @@ class MetricsStoreTest(unittest.TestCase):
             want = oracle(a, b)
             what = "%s bits=%g" % (r["image_name"], r["point_value"])
             for k, v in want.items():
-                self.assertLessEqual(abs(r[k] - v), TOL, "%s: %s %r, oracle %r" % (what, k, r[k], v))
+                self.assertLessEqual(abs(r[k] - v), TOL,
+                                     "%s: %s %r, oracle %r" % (what, k, r[k], v))
             if min(a.shape[:2]) < 8:
                 self.assertIsNone(r["butteraugli_max"], what)
                 self.assertIsNone(r["butteraugli_3norm"], what)

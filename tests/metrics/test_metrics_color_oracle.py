@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Oracle test for the colour and perceptual metrics of metrics/ (metrics_color_cli).
 
-usage: /usr/bin/python3 test_metrics_color_oracle.py PATH/TO/metrics_color_cli SHARMA_DATA [DATASETS]
+usage: /usr/bin/python3 test_metrics_color_oracle.py METRICS_COLOR_CLI SHARMA_DATA [DATASETS]
 
 - PSNR of YCbCr planes: against a NumPy computation of the documented definition (BT.601
   full-range matrix applied in float64, no rounding), and for Y also against
@@ -167,8 +167,8 @@ def test_sharma(cli, path):
     labs = np.array([[float(x) for x in r[1:7]] for r in rows])
     want = np.array([float(r[7]) for r in rows])
     text = "".join("%r %r %r %r %r %r\n" % tuple(r) for r in labs)
-    got = np.array([float(v) for v in subprocess.run([cli, "lab"], input=text, check=True,
-                                                     capture_output=True, text=True).stdout.split()])
+    out = subprocess.run([cli, "lab"], input=text, check=True, capture_output=True, text=True)
+    got = np.array([float(v) for v in out.stdout.split()])
     sk = deltaE_ciede2000(labs[:, :3], labs[:, 3:])
     # Pair 10 is the knife edge of the formula: its two colours are exact opposites, so their
     # hues differ by exactly 180 degrees, where the mean hue and the hue difference switch
