@@ -145,10 +145,21 @@ enum {
   SUITE_METRIC_PSNR = 1u << 0, /* with MSE; always computed */
   SUITE_METRIC_SSIM = 1u << 1,
   SUITE_METRIC_MS_SSIM = 1u << 2,
-  SUITE_METRICS_DEFAULT = SUITE_METRIC_PSNR | SUITE_METRIC_SSIM | SUITE_METRIC_MS_SSIM
+  SUITE_METRICS_DEFAULT = SUITE_METRIC_PSNR | SUITE_METRIC_SSIM | SUITE_METRIC_MS_SSIM,
+  /* Opt-in (docs/metrics.md), never in the default, so that runs without them keep their plan
+   * hash and stored values. */
+  SUITE_METRIC_PSNR_Y = 1u << 3,     /* results.psnr_y */
+  SUITE_METRIC_PSNR_YCBCR = 1u << 4, /* psnr_y, psnr_cb, psnr_cr, psnr_ycbcr */
+  SUITE_METRIC_CIEDE2000 = 1u << 5,
+  SUITE_METRIC_BUTTERAUGLI = 1u << 6, /* butteraugli_max, butteraugli_3norm */
+  SUITE_METRICS_EXTRA = SUITE_METRIC_PSNR_Y | SUITE_METRIC_PSNR_YCBCR | SUITE_METRIC_CIEDE2000 |
+                        SUITE_METRIC_BUTTERAUGLI
 };
 
-/* Parses a metric list ("psnr,ssim" from the command line; names: psnr, ssim, ms_ssim). PSNR is
+/* The metric names, comma-separated, for messages and help texts. */
+#define SUITE_METRIC_NAMES "psnr, ssim, ms_ssim, psnr_y, psnr_ycbcr, ciede2000, butteraugli"
+
+/* Parses a metric list ("psnr,ssim" from the command line; names: SUITE_METRIC_NAMES). PSNR is
  * always included. Returns 0 with *out set, or -1 with a message naming the unknown metric. */
 int suite_parse_metrics(const char *list, unsigned *out, char *err, size_t err_len);
 

@@ -135,6 +135,7 @@ typedef struct cache_entry {
   double encode_ms;
   int measured;
   double decode_ms, mse, psnr, ssim, ms_ssim;
+  store_extra_metrics extra; /* the opt-in metrics (SUITE_METRICS_EXTRA); NAN when not computed */
   /* With timing repeats: every timed encode and decode in the order measured (the medians are
    * encode_ms, decode_ms); NULL and 0 otherwise. */
   double *encode_all, *decode_all;
@@ -351,6 +352,27 @@ static void repeat_encode(codec_cache *c, cache_entry *e) {
   e->encode_ms = keep_timings(t, n, &e->encode_all, &e->n_encode_all);
 }
 
+/* The opt-in metrics of a decoded image b of the original a: those `want` names, NAN for the
+ * others (stored as NULL). A Butteraugli that libjxl cannot compute is NULL as well. */
+static void measure_extra(unsigned want, const uint8_t *a, const uint8_t *b, int w, int h,
+                          store_extra_metrics *x) {
+  *x = (store_extra_metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+  if (want & (SUITE_METRIC_PSNR_Y | SUITE_METRIC_PSNR_YCBCR)) {
+    metrics_ycbcr y;
+    metrics_ycbcr_rgb8(a, b, w, h, &y);
+    x->psnr_y = y.psnr_y;
+    if (want & SUITE_METRIC_PSNR_YCBCR) {
+      x->psnr_cb = y.psnr_cb;
+      x->psnr_cr = y.psnr_cr;
+      x->psnr_ycbcr = y.psnr_ycbcr;
+    }
+  }
+  if (want & SUITE_METRIC_CIEDE2000)
+    x->ciede2000 = metrics_ciede2000_rgb8(a, b, w, h);
+  if (want & SUITE_METRIC_BUTTERAUGLI)
+    metrics_butteraugli_rgb8(a, b, w, h, &x->butteraugli_max, &x->butteraugli_3norm);
+}
+
 /* Decodes and scores an encoded entry (once). With repeats, the encode and the decode are
  * timed that many times and the medians stored, with every timing. */
 static void cache_measure(codec_cache *c, cache_entry *e) {
@@ -405,6 +427,7 @@ static void cache_measure(codec_cache *c, cache_entry *e) {
       e->ssim = want & SUITE_METRIC_SSIM ? metrics_ssim_rgb8(c->img->rgb, rgb, w, h) : NAN;
       e->ms_ssim = want & SUITE_METRIC_MS_SSIM ? metrics_ms_ssim_rgb8(c->img->rgb, rgb, w, h) : NAN;
     }
+    measure_extra(want, c->img->rgb, rgb, w, h, &e->extra);
     if (c->thumbs) { /* no thumbnail (out of memory): the report shows the picture as missing */
       int scale;
       char terr[256];
@@ -515,6 +538,8 @@ static void fill_from_entry(msg *m, const codec_cache *c, const cache_entry *e) 
   m->r.psnr = e->psnr;
   m->r.ssim = e->ssim;
   m->r.ms_ssim = e->ms_ssim;
+  m->r.has_extra = (c->metrics & SUITE_METRICS_EXTRA) != 0;
+  m->r.extra = e->extra;
   m->r.encode_ms = e->encode_ms;
   m->r.decode_ms = e->decode_ms;
   /* The message owns copies: the entry may serve several rows and is freed with the cache. */
@@ -860,6 +885,20 @@ char *runner_library_versions_json(const codec_registry *reg) {
   return s;
 }
 
+/* Adds "butteraugli": "libjxl X.Y.Z" to the library versions of a run that computes it (only
+ * then: other runs keep the entries they always had). Out of memory: left as it was. */
+static void add_butteraugli_version(char **libs) {
+  json_t *o = json_loads(*libs, 0, NULL);
+  char *with = NULL;
+  if (o && !json_object_set_new(o, "butteraugli", json_string(metrics_butteraugli_version())))
+    with = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+  json_decref(o);
+  if (with) {
+    free(*libs);
+    *libs = with;
+  }
+}
+
 /* Opens the datasets and chooses their images. */
 static int setup_datasets(const suite *s, const runner_options *opt, plan_dataset *pd, char *err,
                           size_t err_len) {
@@ -1055,6 +1094,8 @@ static void plan_hash(const suite *s, const plan_dataset *pd, char (*ds_hash)[33
   /* Only a non-default selection enters the plan, so earlier runs keep their hash (resume). */
   if (s->metrics && s->metrics != SUITE_METRICS_DEFAULT)
     sb_buf_printf(&b, "metrics=%u\n", s->metrics);
+  if (s->metrics & SUITE_METRIC_BUTTERAUGLI) /* its values are libjxl's */
+    sb_buf_printf(&b, "butteraugli=%s\n", metrics_butteraugli_version());
   if (s->text)
     sb_buf_puts(&b, s->text);
   for (size_t i = 0; i < s->n_datasets; i++)
@@ -1271,6 +1312,8 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   char phash[33];
   plan_hash(s, pd, ds_hash, pc, pt, phash); /* the same for every shard: merge checks it */
   libs = runner_library_versions_json(reg);
+  if (libs && (s->metrics & SUITE_METRIC_BUTTERAUGLI))
+    add_butteraugli_version(&libs);
   if (store_open(opt->db_path, &st, err, err_len) ||
       open_run(st, s, opt, phash, n_shards > 1 ? shard : NULL, libs, sum, err, err_len))
     goto done;

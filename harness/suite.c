@@ -339,8 +339,13 @@ static int check_report_label(ynode_ctx *c, const yaml_node_t *n, const char *wh
 static const struct {
   const char *name;
   unsigned bit;
-} k_metrics[] = {
-    {"psnr", SUITE_METRIC_PSNR}, {"ssim", SUITE_METRIC_SSIM}, {"ms_ssim", SUITE_METRIC_MS_SSIM}};
+} k_metrics[] = {{"psnr", SUITE_METRIC_PSNR},
+                 {"ssim", SUITE_METRIC_SSIM},
+                 {"ms_ssim", SUITE_METRIC_MS_SSIM},
+                 {"psnr_y", SUITE_METRIC_PSNR_Y},
+                 {"psnr_ycbcr", SUITE_METRIC_PSNR_YCBCR},
+                 {"ciede2000", SUITE_METRIC_CIEDE2000},
+                 {"butteraugli", SUITE_METRIC_BUTTERAUGLI}};
 
 static int metric_bit(const char *name, size_t len, unsigned *bit) {
   for (size_t i = 0; i < sizeof k_metrics / sizeof *k_metrics; i++)
@@ -357,7 +362,7 @@ int suite_parse_metrics(const char *list, unsigned *out, char *err, size_t err_l
     size_t len = e ? (size_t)(e - p) : strlen(p);
     unsigned bit;
     if (metric_bit(p, len, &bit)) {
-      snprintf(err, err_len, "--metrics: unknown metric '%.*s' (known: psnr, ssim, ms_ssim)",
+      snprintf(err, err_len, "--metrics: unknown metric '%.*s' (known: " SUITE_METRIC_NAMES ")",
                (int)(len > 64 ? 64 : len), p);
       return -1;
     }
@@ -380,7 +385,7 @@ static int parse_metrics(ynode_ctx *c, const yaml_node_t *v, unsigned *out) {
     const char *name = ynode_scalar(n);
     unsigned bit;
     if (!name || metric_bit(name, strlen(name), &bit))
-      return ynode_fail(c, n, "metrics: unknown metric '%s' (known: psnr, ssim, ms_ssim)",
+      return ynode_fail(c, n, "metrics: unknown metric '%s' (known: " SUITE_METRIC_NAMES ")",
                         name ? name : "(not a name)");
     if (m & bit && bit != SUITE_METRIC_PSNR)
       return ynode_fail(c, n, "metrics: '%s' listed twice", name);

@@ -80,6 +80,58 @@ void metrics_full_rgb8(const uint8_t *a, const uint8_t *b, int width, int height
 /* Name of the kernel set in use ("avx2", "avx512", "scalar"), for logs and benchmarks. */
 const char *metrics_kernel_name(void);
 
+/* ================================================================ colour and perceptual metrics */
+
+/* Opt-in metrics (suite key `metrics:`; docs/metrics.md#psnr-y-and-psnr-ycbcr, #ciede2000,
+ * #butteraugli). Plain C in double precision (Butteraugli: libjxl), pure and thread-safe, same
+ * argument rules as above (NAN and errno = EINVAL for invalid arguments). */
+
+/* PSNR per plane of BT.601 full-range YCbCr (the JPEG/JFIF matrix, ITU-T T.871), computed in
+ * double from the 8-bit RGB values, neither rounded nor clamped:
+ *   Y  = 0.299 R + 0.587 G + 0.114 B
+ *   Cb = 128 + (B - Y) / 1.772,   Cr = 128 + (R - Y) / 1.402
+ * MSE_P = mean over pixels of (P_a - P_b)^2, psnr_P = metrics_psnr_from_mse(MSE_P) (capped at
+ * METRICS_PSNR_CAP_DB), and psnr_ycbcr = (6 psnr_y + psnr_cb + psnr_cr) / 8, the 6:1:1
+ * weighting of codec test conditions (docs/metrics.md says which and why). The plane differences
+ * are integer combinations of the RGB differences divided by 1000, 1772 and 1402, so their squares
+ * are summed exactly in integers: the values do not depend on summation order. */
+#define METRICS_YCBCR_WEIGHT_Y 6.0
+#define METRICS_YCBCR_WEIGHT_C 1.0 /* each of Cb and Cr; the weights sum to 8 */
+typedef struct metrics_ycbcr {
+  double mse_y, mse_cb, mse_cr;
+  double psnr_y, psnr_cb, psnr_cr, psnr_ycbcr;
+} metrics_ycbcr;
+/* All fields NAN for invalid arguments. out must not be NULL. */
+void metrics_ycbcr_rgb8(const uint8_t *a, const uint8_t *b, int width, int height,
+                        metrics_ycbcr *out);
+
+/* CIEDE2000 (Sharma, Wu, Dalal 2005) averaged over pixels. Each pixel goes sRGB (IEC 61966-2-1
+ * transfer) -> linear RGB -> XYZ (D65) -> CIELAB with exactly scikit-image 0.19's constants
+ * (docs/metrics.md#ciede2000), then dE00 with kL = kC = kH = 1. Equals
+ * skimage.color.deltaE_ciede2000(rgb2lab(a), rgb2lab(b)).mean() to ~1e-12 (tests require 1e-9). */
+double metrics_ciede2000_rgb8(const uint8_t *a, const uint8_t *b, int width, int height);
+/* The pieces, exposed for tests: one 8-bit sRGB colour to L*a*b*, and dE00 of two Lab colours. */
+void metrics_srgb8_to_lab(const uint8_t rgb[3], double lab[3]);
+double metrics_ciede2000_lab(const double lab1[3], const double lab2[3]);
+
+/* Butteraugli distance of libjxl's public API (jxl/butteraugli.h) between the original a and
+ * the distorted b, both 8-bit sRGB: the maximum of the distance map (*max) and its 3-norm
+ * (*pnorm3, JxlButteraugliResultGetDistance(result, 3)), with the settings of libjxl's
+ * butteraugli_main tool, whose output it reproduces: display intensity target
+ * METRICS_BUTTERAUGLI_INTENSITY_TARGET nits and hf_asymmetry METRICS_BUTTERAUGLI_HF_ASYMMETRY
+ * (both set explicitly: the API's own defaults are 255 nits and 1.0). Single thread (no
+ * parallel runner). Undefined (both NAN, return 0, errno untouched) below
+ * METRICS_BUTTERAUGLI_MIN_SIDE px on a side, where libjxl returns a distance of 0 whatever the
+ * images. Returns 0, or -1 with both NAN (invalid arguments: errno EINVAL; libjxl failed or out
+ * of memory: errno ENOMEM). Slow: see docs/metrics.md#butteraugli for timings. */
+#define METRICS_BUTTERAUGLI_INTENSITY_TARGET 80.0
+#define METRICS_BUTTERAUGLI_HF_ASYMMETRY 0.8
+#define METRICS_BUTTERAUGLI_MIN_SIDE 8
+int metrics_butteraugli_rgb8(const uint8_t *a, const uint8_t *b, int width, int height, double *max,
+                             double *pnorm3);
+/* "libjxl X.Y.Z" as linked (the run's identity includes it when Butteraugli is computed). */
+const char *metrics_butteraugli_version(void);
+
 /* ================================================================ task metrics */
 
 /* Task metrics over a set of predictions (docs/metrics.md#task-metrics): accuracy, agreement,

@@ -11,6 +11,14 @@
 
 #define REPORT_NAME_COMPONENT_MAX 64
 
+const char *const report_extra_csv[REPORT_N_EXTRA] = {
+    "psnr_y",    "psnr_cb",         "psnr_cr",          "psnr_ycbcr",
+    "ciede2000", "butteraugli_max", "butteraugli_3norm"};
+/* CompressAI-style keys (dashes, as "psnr-rgb"). */
+const char *const report_extra_json[REPORT_N_EXTRA] = {
+    "psnr-y",    "psnr-cb",         "psnr-cr",          "psnr-ycbcr",
+    "ciede2000", "butteraugli-max", "butteraugli-3norm"};
+
 /* All names handed out so far, to keep every output name unique. */
 typedef struct name_set {
   char **names;

@@ -1,5 +1,5 @@
 /* saicbench report: turns one run of the result database (results/schema.sql, schema version 1
- * or 2) into CSV, CompressAI-style JSON and one self-contained HTML page. Reads nothing but the
+ * to 3) into CSV, CompressAI-style JSON and one self-contained HTML page. Reads nothing but the
  * database (through sb_results): the example images are thumbnails the run stored. Version-1
  * databases (no task tables) give the same CSV and JSON files as report v1; the task outputs below
  * appear only for datasets with task_aggregates rows of the run.
@@ -13,6 +13,9 @@
  *     apostrophe (spreadsheets would run it as a formula). Columns:
  *       codec, codec_name, point_kind, point_value, n, n_errors, n_unreachable, mean_knob, bpp,
  *       stream_bpp, psnr, psnr_of_mean_mse, ssim, ms_ssim, encode_ms, decode_ms
+ *     then those of psnr_y, psnr_cb, psnr_cr, psnr_ycbcr, ciede2000, butteraugli_max,
+ *     butteraugli_3norm (aggregates.mean_*, the opt-in metrics of docs/metrics.md) that some row
+ *     of the dataset has, in this order: a run without them gives exactly the columns above.
  *     codec = codecs.label, codec_name = codecs.codec, point_kind = "knob" | "bpp",
  *     point_value = the knob value or the bpp target; the rest are aggregates columns (bpp =
  *     mean_bpp from file bytes, psnr = mean of per-image PSNR, times in ms per image). NULL is
@@ -57,7 +60,8 @@
  *     {"name": <label, + " (bpp targets)" for _bpp>, "description": <dataset, run id, suite,
  *      codec settings, rate accounting>, "results": {"bpp": [...], "psnr-rgb": [...],
  *      "psnr": [...], "ms-ssim-rgb": [...], "ssim-rgb": [...], "encoding_time": [...],
- *      "decoding_time": [...]}}
+ *      "decoding_time": [...], and the opt-in "psnr-y", "psnr-cb", "psnr-cr", "psnr-ycbcr",
+ *      "ciede2000", "butteraugli-max", "butteraugli-3norm": [...]}}
  *     Equal-length arrays, one entry per grid point with a non-NULL mean bpp, sorted by bpp;
  *     times in seconds per image; numbers printed with 15 significant digits (the CSV is the
  *     exact copy). "results" never holds a null: a metric that is NULL at any of the file's
@@ -78,10 +82,12 @@
  *   report.html
  *     One self-contained page (inline CSS and SVG, no scripts, no external resources): run
  *     metadata, library versions (runs.library_versions parsed as a JSON object), codecs, then
- *     per dataset rate-PSNR, rate-SSIM and (when any value exists) rate-MS-SSIM plots (inline
- *     SVG, x = mean file bpp, log scale beyond an 8x range; per codec a solid knob-grid series
- *     and a dashed bpp-target series; hollow markers where n_unreachable > 0) and a table of the
- *     CSV's rows (n_unreachable > 0 highlighted); then per task that scored the dataset: a
+ *     per dataset rate-PSNR, rate-SSIM and (when any value exists) rate-MS-SSIM, rate-PSNR-Y,
+ *     rate-PSNR-YCbCr, rate-CIEDE2000, rate-Butteraugli (max) and rate-Butteraugli 3-norm
+ *     plots (inline SVG, x = mean file bpp, log scale beyond an 8x range; per codec a solid
+ *     knob-grid series and a dashed bpp-target series; hollow markers where n_unreachable > 0)
+ *     and a table of the CSV's rows (n_unreachable > 0 highlighted); then per task that scored
+ *     the dataset: a
  *     rate-accuracy plot (accuracy in %, the accuracy on the originals as a dashed line
  *     labelled "original", and on every point a vertical error bar of +-1 binomial standard
  *     error, sqrt(p(1-p)/n) over its n labelled images, clipped to 0..100 %; the plot's note
@@ -101,7 +107,8 @@
  *     alone (the checkboxes precede the dataset's content as siblings; `:checked ~` rules per
  *     codec index in the page's style sheet).
  *     BD table per dataset (with two codecs or more): every codec against the anchor
- *     (report_options.anchor): BD-rate at equal PSNR, at equal SSIM, BD-PSNR and, per task that
+ *     (report_options.anchor): BD-rate at equal PSNR, at equal SSIM, BD-PSNR, BD-rate at equal
+ *     PSNR-YCbCr (when the dataset has it) and, per task that
  *     scored the dataset, BD-rate at equal accuracy and BD-accuracy (percentage points). Curves
  *     are the knob-grid points only (bpp targets left out), x = mean file bpp, one point per
  *     distinct rate (the first by knob value), sorted by rate (metrics.h: PCHIP, overlap only). A

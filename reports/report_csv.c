@@ -17,7 +17,12 @@ int report_write_csv(const results_data *d, size_t ds_index, const char *dir, co
   sb_buf b = {0};
   sb_buf_puts(&b, "codec,codec_name,point_kind,point_value,n,n_errors,n_unreachable,"
                   "mean_knob,bpp,stream_bpp,psnr,psnr_of_mean_mse,ssim,ms_ssim,encode_ms,"
-                  "decode_ms\r\n");
+                  "decode_ms");
+  int extra[REPORT_N_EXTRA]; /* the opt-in metrics with a value: appended columns */
+  for (int k = 0; k < REPORT_N_EXTRA; k++)
+    if ((extra[k] = report_extra_present(ds, k)))
+      sb_buf_printf(&b, ",%s", report_extra_csv[k]);
+  sb_buf_puts(&b, "\r\n");
   for (size_t i = 0; i < ds->n_rows; i++) {
     const results_row *r = &ds->rows[i];
     const results_codec *c = &d->codecs[r->codec];
@@ -32,6 +37,9 @@ int report_write_csv(const results_data *d, size_t ds_index, const char *dir, co
                            r->decode_ms};
     for (size_t j = 0; j < sizeof cols / sizeof cols[0]; j++)
       put_real(&b, cols[j]);
+    for (int k = 0; k < REPORT_N_EXTRA; k++)
+      if (extra[k])
+        put_real(&b, report_extra_value(r, k));
     sb_buf_puts(&b, "\r\n");
   }
   return sb_buf_write_file(&b, dir, name, err, err_len);

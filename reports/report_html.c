@@ -63,9 +63,22 @@ static const char k_css[] =
 
 static const char k_null_cell[] = "<span class=\"null\">\xE2\x80\x93</span>"; /* en dash */
 
-typedef enum metric { METRIC_PSNR, METRIC_SSIM, METRIC_MS_SSIM } metric;
+/* METRIC_EXTRA + k: the opt-in metric k of report_extra_value. */
+typedef enum metric { METRIC_PSNR, METRIC_SSIM, METRIC_MS_SSIM, METRIC_EXTRA } metric;
+enum { N_METRICS = METRIC_EXTRA + REPORT_N_EXTRA };
+enum {
+  EXTRA_PSNR_Y,
+  EXTRA_PSNR_CB,
+  EXTRA_PSNR_CR,
+  EXTRA_PSNR_YCBCR,
+  EXTRA_CIEDE2000,
+  EXTRA_BA_MAX,
+  EXTRA_BA_3NORM
+};
 
 static double metric_of(const results_row *r, metric m) {
+  if (m >= METRIC_EXTRA)
+    return report_extra_value(r, (int)m - METRIC_EXTRA);
   return m == METRIC_PSNR ? r->psnr : m == METRIC_SSIM ? r->ssim : r->ms_ssim;
 }
 
@@ -221,10 +234,30 @@ static void put_codecs(sb_buf *b, const results_data *d) {
  * bpp-target series in the codec's colour and marker shape (codec_style). Hollow markers: some
  * images could not reach the bpp target. */
 static int put_plot(sb_buf *b, const results_data *d, const results_dataset *ds, metric m) {
-  static const char *const titles[] = {"Rate\xE2\x80\x93PSNR", "Rate\xE2\x80\x93SSIM",
-                                       "Rate\xE2\x80\x93MS-SSIM"};
-  static const char *const ylabels[] = {"PSNR [dB] (mean of per-image)", "SSIM (mean)",
-                                        "MS-SSIM (mean)"};
+  static const char *const titles[N_METRICS] = {"Rate\xE2\x80\x93PSNR",
+                                                "Rate\xE2\x80\x93SSIM",
+                                                "Rate\xE2\x80\x93MS-SSIM",
+                                                "Rate\xE2\x80\x93PSNR-Y",
+                                                "Rate\xE2\x80\x93PSNR-Cb",
+                                                "Rate\xE2\x80\x93PSNR-Cr",
+                                                "Rate\xE2\x80\x93PSNR-YCbCr",
+                                                "Rate\xE2\x80\x93"
+                                                "CIEDE2000",
+                                                "Rate\xE2\x80\x93"
+                                                "Butteraugli",
+                                                "Rate\xE2\x80\x93"
+                                                "Butteraugli 3-norm"};
+  static const char *const ylabels[N_METRICS] = {"PSNR [dB] (mean of per-image)",
+                                                 "SSIM (mean)",
+                                                 "MS-SSIM (mean)",
+                                                 "PSNR-Y [dB] (BT.601 luma, mean)",
+                                                 "PSNR-Cb [dB] (mean)",
+                                                 "PSNR-Cr [dB] (mean)",
+                                                 "PSNR-YCbCr [dB] ((6Y+Cb+Cr)/8, mean)",
+                                                 "CIEDE2000 \xCE\x94"
+                                                 "E00 (mean; lower is better)",
+                                                 "Butteraugli max distance (mean; lower is better)",
+                                                 "Butteraugli 3-norm (mean; lower is better)"};
   sb_buf title = {0};
   sb_buf_puts(&title, titles[m]);
   sb_buf_puts(&title, ": ");
@@ -285,10 +318,19 @@ static void put_points_table(sb_buf *b, const results_data *d, const results_dat
                                      "n",     "n_errors",   "n_unreachable", "mean_knob",
                                      "bpp",   "stream_bpp", "psnr",          "psnr_of_mean_mse",
                                      "ssim",  "ms_ssim",    "encode_ms",     "decode_ms"};
+  /* The opt-in metrics with a value in this dataset follow, as in the CSV. */
+  int extra[REPORT_N_EXTRA];
+  const char *names[sizeof cols / sizeof cols[0] + REPORT_N_EXTRA];
+  size_t n_names = 0;
+  for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+    names[n_names++] = cols[i];
+  for (int k = 0; k < REPORT_N_EXTRA; k++)
+    if ((extra[k] = report_extra_present(ds, k)))
+      names[n_names++] = report_extra_csv[k];
   /* <wbr/> after '_' lets the long column names wrap, which keeps the table narrow. */
-  for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+  for (size_t i = 0; i < n_names; i++) {
     sb_buf_puts(b, "<th>");
-    for (const char *c = cols[i]; *c; c++)
+    for (const char *c = names[i]; *c; c++)
       sb_buf_puts(b, *c == '_' ? "_<wbr/>" : (char[]){*c, '\0'});
     sb_buf_puts(b, "</th>");
   }
@@ -324,6 +366,9 @@ static void put_points_table(sb_buf *b, const results_data *d, const results_dat
     put_cell_real(b, "%.4f", r->ms_ssim);
     put_cell_real(b, "%.3g", r->encode_ms);
     put_cell_real(b, "%.3g", r->decode_ms);
+    for (int k = 0; k < REPORT_N_EXTRA; k++)
+      if (extra[k])
+        put_cell_real(b, k <= EXTRA_PSNR_YCBCR ? "%.2f" : "%.3f", report_extra_value(r, k));
     sb_buf_puts(b, "</tr>\n");
   }
   sb_buf_puts(b, "</table></div>\n");
@@ -454,6 +499,10 @@ static void put_bd_table(sb_buf *b, const results_data *d, const results_dataset
   sb_buf_puts(b, " (knob grids)</h3>\n<div class=\"scroll\"><table class=\"points bd\">\n"
                  "<tr><th>codec</th><th>BD-rate at equal PSNR</th>"
                  "<th>BD-rate at equal SSIM</th><th>BD-PSNR [dB]</th>");
+  /* With PSNR-YCbCr (opt-in), the figure codec comparisons quote: BD-rate at equal PSNR-YCbCr. */
+  const int ycbcr = report_extra_present(ds, EXTRA_PSNR_YCBCR);
+  if (ycbcr)
+    sb_buf_puts(b, "<th>BD-rate at equal PSNR-YCbCr</th>");
   for (size_t t = 0; t < d->n_tasks; t++) {
     if (!report_task_in_dataset(ds, t))
       continue;
@@ -483,6 +532,11 @@ static void put_bd_table(sb_buf *b, const results_data *d, const results_dataset
       bd_curve(ds, anchor, ms[i], SIZE_MAX, a);
       bd_curve(ds, k, ms[i], SIZE_MAX, c);
       put_bd_cell(b, i < 2, a, c, i < 2 ? " %" : " dB", ms[i] == METRIC_PSNR ? " dB" : "");
+    }
+    if (ycbcr) {
+      bd_curve(ds, anchor, METRIC_EXTRA + EXTRA_PSNR_YCBCR, SIZE_MAX, a);
+      bd_curve(ds, k, METRIC_EXTRA + EXTRA_PSNR_YCBCR, SIZE_MAX, c);
+      put_bd_cell(b, 1, a, c, " %", " dB");
     }
     for (size_t t = 0; t < d->n_tasks; t++) {
       if (!report_task_in_dataset(ds, t))
@@ -1060,6 +1114,17 @@ static int put_dataset(sb_buf *b, const results_data *d, size_t ds_index, const 
     if (put_plot(b, d, ds, METRIC_PSNR) || (n_ssim > 0 && put_plot(b, d, ds, METRIC_SSIM)) ||
         (n_ms > 0 && put_plot(b, d, ds, METRIC_MS_SSIM)))
       return -1;
+    /* The opt-in metrics that have a plottable value (Cb and Cr only in the table). */
+    static const int extra_plots[] = {EXTRA_PSNR_Y, EXTRA_PSNR_YCBCR, EXTRA_CIEDE2000, EXTRA_BA_MAX,
+                                      EXTRA_BA_3NORM};
+    for (size_t k = 0; k < sizeof extra_plots / sizeof extra_plots[0]; k++) {
+      int any = 0;
+      for (size_t i = 0; i < ds->n_rows && !any; i++)
+        any = report_row_plottable(&ds->rows[i]) &&
+              isfinite(report_extra_value(&ds->rows[i], extra_plots[k]));
+      if (any && put_plot(b, d, ds, (metric)(METRIC_EXTRA + extra_plots[k])))
+        return -1;
+    }
     sb_buf_puts(b, "</div>\n");
     sb_buf_puts(b, "<p class=\"note\">Each codec has its own colour and marker shape in "
                    "every plot; untick a codec above to hide its series in all plots of "

@@ -112,9 +112,14 @@ int report_write_compressai(const results_data *d, size_t ds_index, size_t codec
                             const char *dir, const char *name, char *err, size_t err_len) {
   const results_dataset *ds = &d->datasets[ds_index];
   const results_codec *c = &d->codecs[codec];
-  static const char *const keys[] = {"bpp",      "psnr-rgb",      "ms-ssim-rgb",
-                                     "ssim-rgb", "encoding_time", "decoding_time"};
-  enum { NKEYS = sizeof keys / sizeof keys[0] };
+  /* The first six, then the opt-in metrics (report_extra_json), left out like any metric
+   * with a null (so entirely for runs without them). */
+  static const char *const base_keys[] = {"bpp",      "psnr-rgb",      "ms-ssim-rgb",
+                                          "ssim-rgb", "encoding_time", "decoding_time"};
+  enum { NBASE = sizeof base_keys / sizeof base_keys[0], NKEYS = NBASE + REPORT_N_EXTRA };
+  const char *keys[NKEYS];
+  for (int k = 0; k < NKEYS; k++)
+    keys[k] = k < NBASE ? base_keys[k] : report_extra_json[k - NBASE];
   json_t *root = json_object(), *results = json_object(), *arr[NKEYS];
   int bad = !root || !results;
   for (int k = 0; k < NKEYS; k++) {
@@ -138,8 +143,10 @@ int report_write_compressai(const results_data *d, size_t ds_index, size_t codec
     const results_row *r = &ds->rows[i];
     if (r->codec != codec || r->is_bpp != is_bpp || !report_row_plottable(r))
       continue;
-    const double v[NKEYS] = {
+    double v[NKEYS] = {
         r->bpp, r->psnr, r->ms_ssim, r->ssim, r->encode_ms / 1000.0, r->decode_ms / 1000.0};
+    for (int k = NBASE; k < NKEYS; k++)
+      v[k] = report_extra_value(r, k - NBASE);
     for (int k = 0; k < NKEYS; k++)
       bad |= json_array_append_new(arr[k], json_num(v[k]));
   }

@@ -15,13 +15,25 @@
 #include "metrics.h"
 
 /* Running sums for one (point, dataset) group; means skip NULLs as SQL AVG does. */
+enum {
+  A_KNOB,
+  A_BPP,
+  A_SBPP,
+  A_PSNR,
+  A_MSE,
+  A_SSIM,
+  A_MSSSIM,
+  A_ENC,
+  A_DEC,
+  A_EXTRA, /* the STORE_V3_N_COLUMNS version-3 metrics, in schema order */
+  A_COUNT = A_EXTRA + STORE_V3_N_COLUMNS
+};
+
 typedef struct agg {
   int64_t n, n_errors, n_unreachable;
-  double sum[9];
-  int64_t cnt[9];
+  double sum[A_COUNT];
+  int64_t cnt[A_COUNT];
 } agg;
-
-enum { A_KNOB, A_BPP, A_SBPP, A_PSNR, A_MSE, A_SSIM, A_MSSSIM, A_ENC, A_DEC, A_COUNT };
 
 static void agg_add(agg *a, int k, sqlite3_stmt *st, int col) {
   if (sqlite3_column_type(st, col) == SQLITE_NULL)
@@ -58,6 +70,8 @@ static int flush_agg(store *s, sqlite3_stmt *ins, int64_t point_id, int64_t data
   bind_mean(ins, 12, a, A_MSSSIM);
   bind_mean(ins, 13, a, A_ENC);
   bind_mean(ins, 14, a, A_DEC);
+  for (int k = 0; k < STORE_V3_N_COLUMNS; k++)
+    bind_mean(ins, 15 + k, a, A_EXTRA + k);
   if (sqlite3_step(ins) != SQLITE_DONE)
     return store_fail(s, "storing aggregates", err, err_len);
   return 0;
@@ -226,15 +240,18 @@ int store_compute_aggregates(store *s, int64_t run_id, char *err, size_t err_len
                      * the rows were produced (thread count, resume). */
                     "SELECT r.point_id, i.dataset_id, r.error IS NOT NULL, r.target_unreachable, "
                     "r.knob, r.bpp, r.stream_bpp, r.psnr, r.mse, r.ssim, r.ms_ssim, r.encode_ms, "
-                    "r.decode_ms FROM results r JOIN images i ON i.id=r.image_id JOIN points p ON "
+                    "r.decode_ms, r.psnr_y, r.psnr_cb, r.psnr_cr, r.psnr_ycbcr, r.ciede2000, "
+                    "r.butteraugli_max, r.butteraugli_3norm "
+                    "FROM results r JOIN images i ON i.id=r.image_id JOIN points p ON "
                     "p.id=r.point_id JOIN codecs c ON c.id=p.codec_id WHERE c.run_id=? "
                     "ORDER BY r.point_id, i.dataset_id, i.idx",
                     &sel, err, err_len) ||
       store_prepare(s,
                     "INSERT INTO aggregates (point_id, dataset_id, n, n_errors, n_unreachable, "
                     "mean_knob, mean_bpp, mean_stream_bpp, mean_psnr, psnr_of_mean_mse, mean_ssim, "
-                    "mean_ms_ssim, mean_encode_ms, mean_decode_ms) VALUES "
-                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "mean_ms_ssim, mean_encode_ms, mean_decode_ms, mean_psnr_y, mean_psnr_cb, "
+                    "mean_psnr_cr, mean_psnr_ycbcr, mean_ciede2000, mean_butteraugli_max, "
+                    "mean_butteraugli_3norm) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     &ins, err, err_len))
     goto done;
   sqlite3_bind_int64(del, 1, run_id);
@@ -271,6 +288,8 @@ int store_compute_aggregates(store *s, int64_t run_id, char *err, size_t err_len
     agg_add(&a, A_MSSSIM, sel, 10);
     agg_add(&a, A_ENC, sel, 11);
     agg_add(&a, A_DEC, sel, 12);
+    for (int k = 0; k < STORE_V3_N_COLUMNS; k++)
+      agg_add(&a, A_EXTRA + k, sel, 13 + k);
   }
   if (step != SQLITE_DONE) {
     store_fail(s, "reading results", err, err_len);

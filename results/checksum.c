@@ -4,7 +4,13 @@
  * order, every value written with its type: 'n' (NULL); 'i' + 8 bytes (integer, little-endian);
  * 'f' + 8 bytes (IEEE double bits, little-endian); 't' or 'b' + 4-byte length + bytes (text,
  * blob); each table starts with "T" + its name + NUL, each row ends with 'r'. Tables missing
- * from the file (a version-1 database has no task tables) contribute nothing. */
+ * from the file (a version-1 database has no task tables) contribute nothing.
+ *
+ * The columns schema version 3 appended to results and aggregates are "extension" columns: one
+ * contributes only when it is not NULL, as 'c' + its name + NUL + the value as above. A row with
+ * all of them NULL hashes exactly as before version 3, so the checksum a run got when it
+ * completed stays valid after its file is upgraded (which adds the columns, NULL); and a value
+ * cannot move to another extension column unnoticed. */
 #include "results_internal.h"
 
 #include <inttypes.h>
@@ -22,20 +28,30 @@
 
 static const struct {
   const char *table, *where, *order;
+  const char *const *extension; /* STORE_V3_N_COLUMNS names, or NULL */
 } k_parts[] = {
-    {"datasets", "run_id = ?1", "id"},
-    {"images", "dataset_id IN (SELECT id FROM datasets WHERE run_id = ?1)", "id"},
-    {"codecs", "run_id = ?1", "id"},
-    {"points", "codec_id IN (SELECT id FROM codecs WHERE run_id = ?1)", "id"},
-    {"results", "point_id IN " RUN_POINTS, "image_id, point_id"},
-    {"timing_repeats", "point_id IN " RUN_POINTS, "image_id, point_id"},
-    {"thumbnails", "image_id IN " RUN_IMAGES, "image_id, point_id"},
-    {"aggregates", "point_id IN " RUN_POINTS, "point_id, dataset_id"},
-    {"tasks", "run_id = ?1", "id"},
-    {"task_refs", "task_id IN " RUN_TASKS, "task_id, image_id"},
-    {"task_results", "task_id IN " RUN_TASKS, "task_id, image_id, point_id"},
-    {"task_aggregates", "task_id IN " RUN_TASKS, "task_id, point_id, dataset_id"},
+    {"datasets", "run_id = ?1", "id", NULL},
+    {"images", "dataset_id IN (SELECT id FROM datasets WHERE run_id = ?1)", "id", NULL},
+    {"codecs", "run_id = ?1", "id", NULL},
+    {"points", "codec_id IN (SELECT id FROM codecs WHERE run_id = ?1)", "id", NULL},
+    {"results", "point_id IN " RUN_POINTS, "image_id, point_id", store_v3_results_columns},
+    {"timing_repeats", "point_id IN " RUN_POINTS, "image_id, point_id", NULL},
+    {"thumbnails", "image_id IN " RUN_IMAGES, "image_id, point_id", NULL},
+    {"aggregates", "point_id IN " RUN_POINTS, "point_id, dataset_id", store_v3_aggregates_columns},
+    {"tasks", "run_id = ?1", "id", NULL},
+    {"task_refs", "task_id IN " RUN_TASKS, "task_id, image_id", NULL},
+    {"task_results", "task_id IN " RUN_TASKS, "task_id, image_id, point_id", NULL},
+    {"task_aggregates", "task_id IN " RUN_TASKS, "task_id, point_id, dataset_id", NULL},
 };
+
+/* Whether column c of st is one of the part's extension columns. */
+static int is_extension(const char *const *extension, sqlite3_stmt *st, int c) {
+  const char *name = sqlite3_column_name(st, c);
+  for (int i = 0; extension && name && i < STORE_V3_N_COLUMNS; i++)
+    if (!strcmp(name, extension[i]))
+      return 1;
+  return 0;
+}
 
 static int table_exists(sqlite3 *db, const char *name, int *exists) {
   sqlite3_stmt *st;
@@ -86,9 +102,24 @@ static int hash_part(sqlite3 *db, EVP_MD_CTX *ctx, int part, int64_t run_id, int
   EVP_DigestUpdate(ctx, "T", 1);
   EVP_DigestUpdate(ctx, k_parts[part].table, strlen(k_parts[part].table) + 1);
   const int ncol = sqlite3_column_count(st);
+  unsigned char ext[64] = {0}; /* ext[c]: column c is an extension column */
+  if (ncol > (int)sizeof ext) {
+    sqlite3_finalize(st);
+    return sb_errf(err, err_len, "checksum: %s has %d columns, more than saicbench's",
+                   k_parts[part].table, ncol);
+  }
+  for (int c = 0; c < ncol; c++)
+    ext[c] = (unsigned char)is_extension(k_parts[part].extension, st, c);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     for (int c = 0; c < ncol; c++) {
+      if (ext[c]) {
+        if (sqlite3_column_type(st, c) == SQLITE_NULL)
+          continue;
+        const char *name = sqlite3_column_name(st, c);
+        EVP_DigestUpdate(ctx, "c", 1);
+        EVP_DigestUpdate(ctx, name, strlen(name) + 1);
+      }
       switch (sqlite3_column_type(st, c)) {
       case SQLITE_INTEGER: put_u64(ctx, 'i', (uint64_t)sqlite3_column_int64(st, c)); break;
       case SQLITE_FLOAT: {

@@ -121,20 +121,6 @@ static const char *const copy_sql[] = {
     "INSERT OR IGNORE INTO main.points (codec_id, kind, value) "
     "SELECT mc.id, sp.kind, sp.value FROM src.points sp JOIN src.codecs sc ON sc.id = sp.codec_id "
     "JOIN main.codecs mc ON mc.run_id = ?1 AND mc.label = sc.label WHERE sc.run_id = ?2",
-
-    /* A unit stored by two shards violates the primary key: the merge fails as a whole. */
-    "INSERT INTO main.results (image_id, point_id, knob, bytes, stream_bytes, bpp, stream_bpp, "
-    "mse, psnr, ssim, ms_ssim, encode_ms, decode_ms, n_encodes, target_unreachable, error) "
-    "SELECT mi.id, mp.id, r.knob, r.bytes, r.stream_bytes, r.bpp, r.stream_bpp, r.mse, r.psnr, "
-    "r.ssim, r.ms_ssim, r.encode_ms, r.decode_ms, r.n_encodes, r.target_unreachable, r.error "
-    "FROM src.results r JOIN src.images si ON si.id = r.image_id "
-    "JOIN src.datasets sd ON sd.id = si.dataset_id JOIN src.points sp ON sp.id = r.point_id "
-    "JOIN src.codecs sc ON sc.id = sp.codec_id "
-    "JOIN main.datasets md ON md.run_id = ?1 AND md.name = sd.name "
-    "JOIN main.images mi ON mi.dataset_id = md.id AND mi.idx = si.idx "
-    "JOIN main.codecs mc ON mc.run_id = ?1 AND mc.label = sc.label "
-    "JOIN main.points mp ON mp.codec_id = mc.id AND mp.kind = sp.kind AND mp.value = sp.value "
-    "WHERE sc.run_id = ?2",
 };
 
 /* Task rows (schema version 2), copied only from shards that have the tables. */
@@ -177,6 +163,26 @@ static const char *const copy_task_sql[] = {
   "JOIN main.codecs mc ON mc.run_id = ?1 AND mc.label = sc.label "                                 \
   "JOIN main.points mp ON mp.codec_id = mc.id AND mp.kind = sp.kind AND mp.value = sp.value "      \
   "WHERE sc.run_id = ?2"
+
+/* The result rows; a unit stored by two shards violates the primary key: the merge fails as a
+ * whole. The version-3 metric columns come from shards that have them (a shard written before
+ * version 3 has none: they stay NULL). */
+#define RESULT_COLUMNS(t)                                                                          \
+  t "knob, " t "bytes, " t "stream_bytes, " t "bpp, " t "stream_bpp, " t "mse, " t "psnr, " t      \
+    "ssim, " t "ms_ssim, " t "encode_ms, " t "decode_ms, " t "n_encodes, " t                       \
+    "target_unreachable, " t "error"
+#define RESULT_V3_COLUMNS(t)                                                                       \
+  ", " t "psnr_y, " t "psnr_cb, " t "psnr_cr, " t "psnr_ycbcr, " t "ciede2000, " t                 \
+  "butteraugli_max, " t "butteraugli_3norm"
+static const char *const copy_results_sql =
+    "INSERT INTO main.results (image_id, point_id, " RESULT_COLUMNS(
+        "") ") "
+            "SELECT mi.id, mp.id, " RESULT_COLUMNS("t.") " FROM src.results t " UNIT_JOINS;
+static const char *const copy_results_v3_sql =
+    "INSERT INTO main.results (image_id, point_id, " RESULT_COLUMNS("")
+        RESULT_V3_COLUMNS("") ") "
+                              "SELECT mi.id, mp.id, " RESULT_COLUMNS("t.")
+                                  RESULT_V3_COLUMNS("t.") " FROM src.results t " UNIT_JOINS;
 
 /* Timing repeats (--timing-repeats N > 1), copied only from shards that have the table. */
 static const char *const copy_repeats_sql =
@@ -258,6 +264,16 @@ static int copy_shard(store *out, int64_t run_id, const char *path, int64_t src_
                  path);
         rc = -1;
       }
+    }
+  }
+  if (!rc) {
+    const int v3 = store_has_column(db, "src", "results", store_v3_results_columns[0]);
+    if (v3 < 0) {
+      snprintf(err, err_len, "%s: cannot read its schema: %s", path, sqlite3_errmsg(db));
+      rc = -1;
+    } else {
+      rc = exec_bound(db, v3 ? copy_results_v3_sql : copy_results_sql, run_id, src_run, NULL, err,
+                      err_len, path);
     }
   }
   int64_t has_tasks = 0;

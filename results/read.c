@@ -10,8 +10,8 @@
 #include <string.h>
 
 /* The reader understands schema versions up to STORE_SCHEMA_VERSION (0 = not stamped yet).
- * Version 2 only added the task tables; whether they exist is checked separately, so a
- * version-1 database reads exactly as before. */
+ * Version 2 only added the task tables, version 3 only columns of the opt-in metrics; whether
+ * they exist is checked separately, so older databases read exactly as before. */
 
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, const char *what, char *err,
                    size_t err_len) {
@@ -177,17 +177,23 @@ static size_t codec_index(const results_data *d, int64_t codec_id) {
 
 /* The order of report.h: label (bytewise: SQLite's BINARY collation), knob before bpp, bpp
  * with NULL last, then the point value. */
-static int load_rows(sqlite3 *db, results_data *d, results_dataset *ds, char *err, size_t err_len) {
+static int load_rows(sqlite3 *db, results_data *d, results_dataset *ds, int has_v3, char *err,
+                     size_t err_len) {
   sqlite3_stmt *st;
-  if (prepare(db,
-              "SELECT p.codec_id, p.id, p.kind, p.value, a.n, a.n_errors, a.n_unreachable, "
-              "a.mean_knob, a.mean_bpp, a.mean_stream_bpp, a.mean_psnr, a.psnr_of_mean_mse, "
-              "a.mean_ssim, a.mean_ms_ssim, a.mean_encode_ms, a.mean_decode_ms "
-              "FROM aggregates a JOIN points p ON p.id = a.point_id "
-              "JOIN codecs c ON c.id = p.codec_id "
-              "WHERE a.dataset_id = ?1 AND c.run_id = ?2 "
-              "ORDER BY c.label, c.id, p.kind = 'bpp', a.mean_bpp IS NULL, a.mean_bpp, p.value",
-              &st, "aggregates", err, err_len))
+  /* Before version 3 the extra means are not there: NULL in their place. */
+  char sql[1024];
+  snprintf(sql, sizeof sql,
+           "SELECT p.codec_id, p.id, p.kind, p.value, a.n, a.n_errors, a.n_unreachable, "
+           "a.mean_knob, a.mean_bpp, a.mean_stream_bpp, a.mean_psnr, a.psnr_of_mean_mse, "
+           "a.mean_ssim, a.mean_ms_ssim, a.mean_encode_ms, a.mean_decode_ms, %s "
+           "FROM aggregates a JOIN points p ON p.id = a.point_id "
+           "JOIN codecs c ON c.id = p.codec_id "
+           "WHERE a.dataset_id = ?1 AND c.run_id = ?2 "
+           "ORDER BY c.label, c.id, p.kind = 'bpp', a.mean_bpp IS NULL, a.mean_bpp, p.value",
+           has_v3 ? "a.mean_psnr_y, a.mean_psnr_cb, a.mean_psnr_cr, a.mean_psnr_ycbcr, "
+                    "a.mean_ciede2000, a.mean_butteraugli_max, a.mean_butteraugli_3norm"
+                  : "NULL, NULL, NULL, NULL, NULL, NULL, NULL");
+  if (prepare(db, sql, &st, "aggregates", err, err_len))
     return -1;
   sqlite3_bind_int64(st, 1, ds->id);
   sqlite3_bind_int64(st, 2, d->run.id);
@@ -214,6 +220,11 @@ static int load_rows(sqlite3 *db, results_data *d, results_dataset *ds, char *er
                        &r->decode_ms};
     for (int i = 0; i < 9; i++)
       *reals[i] = results_col_real(st, 7 + i);
+    store_extra_metrics *x = &r->extra;
+    double *extra[] = {&x->psnr_y,    &x->psnr_cb,         &x->psnr_cr,          &x->psnr_ycbcr,
+                       &x->ciede2000, &x->butteraugli_max, &x->butteraugli_3norm};
+    for (int i = 0; i < 7; i++)
+      *extra[i] = results_col_real(st, 16 + i);
   }
   if (rows_end(db, st, rc, err, err_len, "aggregates of dataset %" PRId64, ds->id))
     return -1;
@@ -501,8 +512,11 @@ int results_load(store *s, int64_t run_id, results_data *d, char *err, size_t er
   if (check_schema(db, err, err_len) || load_run(db, run_id, &d->run, err, err_len) ||
       load_codecs(db, d, err, err_len) || load_datasets(db, d, err, err_len))
     return -1;
+  const int has_v3 = store_has_column(db, "main", "aggregates", store_v3_aggregates_columns[0]);
+  if (has_v3 < 0)
+    return sb_errf(err, err_len, "cannot read the schema: %s", sqlite3_errmsg(db));
   for (size_t i = 0; i < d->n_datasets; i++)
-    if (load_rows(db, d, &d->datasets[i], err, err_len))
+    if (load_rows(db, d, &d->datasets[i], has_v3, err, err_len))
       return -1;
   int tasks = 0;
   if (has_task_tables(db, &tasks, err, err_len))

@@ -35,7 +35,8 @@
  * caller); the database is in WAL mode so readers (reports, sqlite3) never block the writer and
  * a crash loses at most the open transaction. */
 
-#define STORE_SCHEMA_VERSION 2 /* 2: task tables; version-1 files are upgraded on open */
+/* 2: task tables; 3: the opt-in image metrics' columns. Older files are upgraded on open. */
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct store store;
 
@@ -53,6 +54,13 @@ typedef struct store_run_info {
   const char *shard; /* "I/N" or NULL */
 } store_run_info;
 
+/* The opt-in image metrics of a result row (schema version 3; metrics.h, docs/metrics.md). */
+typedef struct store_extra_metrics {
+  double psnr_y, psnr_cb, psnr_cr, psnr_ycbcr; /* dB */
+  double ciede2000;                            /* mean dE00 */
+  double butteraugli_max, butteraugli_3norm;
+} store_extra_metrics;
+
 typedef struct store_result {
   int64_t image_id, point_id;
   double knob;
@@ -67,6 +75,10 @@ typedef struct store_result {
    * decode_ms are their medians), stored in timing_repeats. n_*_all = 0: none (no row). */
   const double *encode_all, *decode_all;
   int n_encode_all, n_decode_all;
+  /* has_extra = 0 (what a zeroed struct says): every extra column NULL; else extra's fields,
+   * NAN -> NULL. */
+  int has_extra;
+  store_extra_metrics extra;
 } store_result;
 
 /* saicbench's PRAGMA application_id ("SBDB"), set when a database is created (and on the next
@@ -76,21 +88,22 @@ typedef struct store_result {
 /* Opens (creating if needed) the database at path; creates or checks the schema. Before
  * anything is written (the WAL switch included) the file is identified: an empty SQLite file is
  * initialised; a file with STORE_APPLICATION_ID and schema version 1..current, or one without
- * an application id whose runs/results tables have saicbench's columns (written before the id
- * existed), is used; anything else is refused naming the file ("not a saicbench database:
+ * an application id whose runs/results tables have saicbench's columns (those of its version;
+ * written before the id existed), is used; anything else is refused naming the file ("not a
+ * saicbench database:
  * ..."), as are non-SQLite files, unknown, negative or newer versions and a file that fails
  * PRAGMA quick_check. An older saicbench file is upgraded in place (and gets the application
- * id), and one of the current version that lacks a table, index or view of the schema (the
- * timing_repeats table, the flat views result_rows, ...; added without a version change) gets
- * it. */
+ * id; version 3 appends its metric columns to results and aggregates, rows kept), and one of the
+ * current version that lacks a table, index or view of the schema (the timing_repeats table, the
+ * flat views result_rows, ...; added without a version change) gets it. */
 int store_open(const char *path, store **out, char *err, size_t err_len);
 /* Opens an existing database read-only (reports, compare, history, gate, merge's shards), with
  * the same identification and PRAGMA quick_check as store_open; an empty file is refused.
- * Accepts schema versions 1..current; a version-1 file has no task tables (see
- * store_schema_version). Never writes: the timing_repeats table and the flat views may be
- * missing from a file no saicbench with them has written. A WAL-mode file whose -shm file
- * cannot be created (read-only folder) is opened with SQLite's immutable=1 when its -wal file
- * holds nothing, else refused with what to do. */
+ * Accepts schema versions 1..current; a version-1 file has no task tables, a version-1 or -2
+ * file no version-3 metric columns (see store_schema_version). Never writes: the timing_repeats
+ * table and the flat views may be missing from a file no saicbench with them has written. A
+ * WAL-mode file whose -shm file cannot be created (read-only folder) is opened with SQLite's
+ * immutable=1 when its -wal file holds nothing, else refused with what to do. */
 int store_open_readonly(const char *path, store **out, char *err, size_t err_len);
 /* The schema version of the open file (1 for an old file opened read-only). */
 int store_schema_version(const store *s);
@@ -224,6 +237,8 @@ typedef struct results_row {
   double value;
   int64_t n, n_errors, n_unreachable;
   double mean_knob, bpp, stream_bpp, psnr, psnr_of_mean_mse, ssim, ms_ssim, encode_ms, decode_ms;
+  /* aggregates.mean_psnr_y ... mean_butteraugli_3norm (NAN when NULL or before version 3). */
+  store_extra_metrics extra;
 } results_row;
 
 #define RESULTS_MAX_CLASSES 100000
@@ -298,8 +313,9 @@ typedef struct results_data {
   size_t n_tasks;
 } results_data;
 
-/* Loads run_id. Schema versions 1 and 2 (task tables are read when they exist). "run N not found"
- * is an error. d is zeroed first; free with results_data_free also after a failure. */
+/* Loads run_id. Schema versions 1 to 3 (task tables are read when they exist, the version-3
+ * metric columns when the file has them). "run N not found" is an error. d is zeroed first; free
+ * with results_data_free also after a failure. */
 int results_load(store *s, int64_t run_id, results_data *d, char *err, size_t err_len);
 void results_data_free(results_data *d);
 

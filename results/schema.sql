@@ -1,6 +1,10 @@
--- saicbench result database, schema version 2 (PRAGMA user_version = 2).
+-- saicbench result database, schema version 3 (PRAGMA user_version = 3).
 -- Version 2 added the task tables (tasks, task_refs, task_results, task_aggregates); a version-1
--- database is upgraded in place by adding them (nothing else changes). Later additions that old
+-- database is upgraded in place by adding them (nothing else changes). Version 3 added the
+-- opt-in image metrics: the columns from psnr_y on at the end of results and from mean_psnr_y on
+-- at the end of aggregates (NULL when not computed), and them in the views result_rows and
+-- point_summary; an older database is upgraded in place by ALTER TABLE ... ADD COLUMN (existing
+-- rows get NULL) and by re-creating those two views (results/store_open.c). Later additions that old
 -- readers need not know about do not change the version: the timing_repeats table and the views
 -- at the end (result_rows, task_result_rows, point_summary, task_point_summary). saicbench adds
 -- any table, index or view of this file that is missing to a saicbench database it opens for
@@ -93,6 +97,15 @@ CREATE TABLE IF NOT EXISTS results (
   n_encodes     INTEGER,          -- encodes spent (bpp targets bisect)
   target_unreachable INTEGER NOT NULL DEFAULT 0, -- 1: even the lowest rate exceeds the target
   error         TEXT,             -- NULL on success
+  -- Version 3, opt-in (suite key metrics:), NULL when not computed; docs/metrics.md. New
+  -- columns go at the end: an upgraded file adds them there (ALTER TABLE ... ADD COLUMN).
+  psnr_y        REAL,             -- PSNR of BT.601 full-range Y (psnr_y or psnr_ycbcr)
+  psnr_cb       REAL,             -- of Cb, Cr (psnr_ycbcr)
+  psnr_cr       REAL,
+  psnr_ycbcr    REAL,             -- (6 psnr_y + psnr_cb + psnr_cr) / 8
+  ciede2000     REAL,             -- mean CIEDE2000 over pixels
+  butteraugli_max REAL,           -- libjxl Butteraugli, max of the distance map (NULL below 8 px)
+  butteraugli_3norm REAL,         -- its 3-norm
   PRIMARY KEY (image_id, point_id)
 ) WITHOUT ROWID;
 
@@ -126,7 +139,10 @@ CREATE TABLE IF NOT EXISTS thumbnails (
 -- The content checksum of a complete run, written when its status becomes 'complete'
 -- (results/checksum.c): SHA-256 over every row of the run's datasets, images, codecs, points,
 -- results, timing_repeats, thumbnails, aggregates, tasks, task_refs, task_results and
--- task_aggregates, in primary-key order, each value with its type. `saicbench merge` recomputes it for every shard
+-- task_aggregates, in primary-key order, each value with its type; the version-3 columns of
+-- results and aggregates only where they are not NULL, tagged with their name, so that a run
+-- stored before version 3 keeps its checksum after the upgrade adds them (docs/schema.md).
+-- `saicbench merge` recomputes it for every shard
 -- and refuses one whose content changed after it completed. Added without a version change;
 -- runs written before it existed have no row.
 CREATE TABLE IF NOT EXISTS run_checksums (
@@ -152,6 +168,14 @@ CREATE TABLE IF NOT EXISTS aggregates (
   mean_ms_ssim  REAL,             -- NULL if undefined for every image
   mean_encode_ms REAL,
   mean_decode_ms REAL,
+  -- Version 3: means of the opt-in metrics, NULL values skipped, NULL when none.
+  mean_psnr_y   REAL,
+  mean_psnr_cb  REAL,
+  mean_psnr_cr  REAL,
+  mean_psnr_ycbcr REAL,
+  mean_ciede2000 REAL,
+  mean_butteraugli_max REAL,
+  mean_butteraugli_3norm REAL,
   PRIMARY KEY (point_id, dataset_id)
 ) WITHOUT ROWID;
 
@@ -223,7 +247,8 @@ CREATE INDEX IF NOT EXISTS task_results_point ON task_results(point_id);
 -- databases for writing (results/store_open.c, store_open; the same check covers every
 -- CREATE ... IF NOT EXISTS statement that starts a line here), so an older version-2 file gains
 -- them on its next run or merge; read-only opens leave a file as it is. CREATE VIEW IF NOT EXISTS never
--- replaces a view: changing a view's columns later needs a DROP VIEW in store_open's upgrade.
+-- replaces a view: changing a view's columns later needs a DROP VIEW in store_open's upgrade
+-- (as version 3 does for result_rows and point_summary; new columns go at the end of a view).
 -- docs/schema.md documents them with ready queries (tests/harness/test_views.py runs those).
 
 -- One row per results row.
@@ -238,7 +263,10 @@ SELECT ru.id AS run_id, ru.started_at AS started_at, ru.suite_name AS suite_name
        r.mse AS mse, r.psnr AS psnr, r.ssim AS ssim, r.ms_ssim AS ms_ssim,
        r.encode_ms AS encode_ms, r.decode_ms AS decode_ms, r.n_encodes AS n_encodes,
        r.target_unreachable AS target_unreachable, r.error AS error,
-       d.id AS dataset_id, r.image_id AS image_id, c.id AS codec_id, r.point_id AS point_id
+       d.id AS dataset_id, r.image_id AS image_id, c.id AS codec_id, r.point_id AS point_id,
+       r.psnr_y AS psnr_y, r.psnr_cb AS psnr_cb, r.psnr_cr AS psnr_cr,
+       r.psnr_ycbcr AS psnr_ycbcr, r.ciede2000 AS ciede2000,
+       r.butteraugli_max AS butteraugli_max, r.butteraugli_3norm AS butteraugli_3norm
 FROM results r
 JOIN images i ON i.id = r.image_id
 JOIN datasets d ON d.id = i.dataset_id
@@ -279,7 +307,11 @@ SELECT ru.id AS run_id, ru.started_at AS started_at, ru.suite_name AS suite_name
        a.mean_psnr AS mean_psnr, a.psnr_of_mean_mse AS psnr_of_mean_mse,
        a.mean_ssim AS mean_ssim, a.mean_ms_ssim AS mean_ms_ssim,
        a.mean_encode_ms AS mean_encode_ms, a.mean_decode_ms AS mean_decode_ms,
-       a.dataset_id AS dataset_id, c.id AS codec_id, a.point_id AS point_id
+       a.dataset_id AS dataset_id, c.id AS codec_id, a.point_id AS point_id,
+       a.mean_psnr_y AS mean_psnr_y, a.mean_psnr_cb AS mean_psnr_cb,
+       a.mean_psnr_cr AS mean_psnr_cr, a.mean_psnr_ycbcr AS mean_psnr_ycbcr,
+       a.mean_ciede2000 AS mean_ciede2000, a.mean_butteraugli_max AS mean_butteraugli_max,
+       a.mean_butteraugli_3norm AS mean_butteraugli_3norm
 FROM aggregates a
 JOIN points p ON p.id = a.point_id
 JOIN codecs c ON c.id = p.codec_id

@@ -54,6 +54,26 @@ int store_prepare(store *s, const char *sql, sqlite3_stmt **st, char *err, size_
   return 0;
 }
 
+const char *const store_v3_results_columns[STORE_V3_N_COLUMNS] = {
+    "psnr_y",    "psnr_cb",         "psnr_cr",          "psnr_ycbcr",
+    "ciede2000", "butteraugli_max", "butteraugli_3norm"};
+const char *const store_v3_aggregates_columns[STORE_V3_N_COLUMNS] = {
+    "mean_psnr_y",    "mean_psnr_cb",         "mean_psnr_cr",          "mean_psnr_ycbcr",
+    "mean_ciede2000", "mean_butteraugli_max", "mean_butteraugli_3norm"};
+
+int store_has_column(sqlite3 *db, const char *db_name, const char *table, const char *column) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1, ?2) WHERE name = ?3", -1,
+                         &st, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, db_name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, column, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) > 0 : -1;
+  sqlite3_finalize(st);
+  return rc;
+}
+
 static int open_common(const char *path, int flags, store **out, char *err, size_t err_len) {
   *out = NULL;
   store *s = calloc(1, sizeof *s);
@@ -129,10 +149,12 @@ static int table_columns(sqlite3 *db, const char *table, char *out, size_t out_l
 }
 
 /* Whether the file's runs and results tables have exactly the columns of this saicbench's
- * schema (both unchanged since version 1): how a saicbench database written before the
- * application id is recognised. The reference columns come from the embedded schema, run once
- * into an in-memory database. *match: 1 yes, 0 no. */
-static int schema_matches(store *s, int *match, char *err, size_t err_len) {
+ * schema for its version: runs is unchanged since version 1, results until version 3, which
+ * appended its metric columns (a file of versions 1 and 2 has the list without them): how a
+ * saicbench database is recognised, also one written before the application id. The reference
+ * columns come from the embedded schema, run once into an in-memory database. *match: 1 yes,
+ * 0 no. */
+static int schema_matches(store *s, int version, int *match, char *err, size_t err_len) {
   static const char *const tables[] = {"runs", "results"};
   sqlite3 *ref = NULL;
   *match = 0;
@@ -155,7 +177,19 @@ static int schema_matches(store *s, int *match, char *err, size_t err_len) {
       sqlite3_close(ref);
       return store_fail(s, "reading the schema", err, err_len);
     }
-    ok = !strcmp(want, have);
+    if (!strcmp(tables[i], "results") && version < 3) {
+      /* A version-1 or -2 file: the reference list up to the first version-3 column. */
+      char v2[1024];
+      snprintf(v2, sizeof v2, "%s", want);
+      char key[64];
+      snprintf(key, sizeof key, ",%s,", store_v3_results_columns[0]);
+      char *cut = strstr(v2, key);
+      if (cut)
+        *cut = '\0';
+      ok = !strcmp(v2, have);
+    } else {
+      ok = !strcmp(want, have);
+    }
   }
   sqlite3_close(ref);
   *match = ok;
@@ -163,6 +197,30 @@ static int schema_matches(store *s, int *match, char *err, size_t err_len) {
 }
 
 enum { DB_NEW, DB_OURS, DB_LEGACY };
+
+/* Version 3 (called inside the upgrade's transaction, before the schema runs): appends the
+ * metric columns to results and aggregates, which keeps every row (the new columns are NULL;
+ * a CREATE TABLE IF NOT EXISTS would not add them to an existing table), and drops the two
+ * views that show them so that the schema re-creates them with the new columns. */
+static int upgrade_to_v3(store *s, char *err, size_t err_len) {
+  static const struct {
+    const char *table;
+    const char *const *columns;
+  } add[] = {{"results", store_v3_results_columns}, {"aggregates", store_v3_aggregates_columns}};
+  for (size_t t = 0; t < sizeof add / sizeof add[0]; t++)
+    for (int c = 0; c < STORE_V3_N_COLUMNS; c++) {
+      const int has = store_has_column(s->db, "main", add[t].table, add[t].columns[c]);
+      if (has < 0)
+        return store_fail(s, "reading the schema", err, err_len);
+      char sql[160];
+      snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s REAL", add[t].table,
+               add[t].columns[c]);
+      if (!has && store_exec(s, sql, err, err_len))
+        return -1;
+    }
+  return store_exec(s, "DROP VIEW IF EXISTS result_rows; DROP VIEW IF EXISTS point_summary;", err,
+                    err_len);
+}
 
 /* Decides what the open file is, before anything is written to it:
  *   DB_NEW     nothing in it (no schema object, user_version 0, application_id 0): initialise;
@@ -188,7 +246,7 @@ static int identify(store *s, int *kind, int *version, char *err, size_t err_len
     *kind = DB_NEW;
     return 0;
   }
-  if (n_objects > 0 && schema_matches(s, &match, err, err_len))
+  if (n_objects > 0 && schema_matches(s, v, &match, err, err_len))
     return -1;
   if (v > STORE_SCHEMA_VERSION && (app == STORE_APPLICATION_ID || match)) {
     snprintf(err, err_len,
@@ -300,14 +358,16 @@ int store_open(const char *path, store **out, char *err, size_t err_len) {
   if (version < STORE_SCHEMA_VERSION || add_missing || kind != DB_OURS) {
     /* New file, an upgrade, a current file without a later addition (timing_repeats, the
      * views) or one written before the application id: every statement of the schema is
-     * CREATE ... IF NOT EXISTS and later versions only add tables, indexes and views, so
-     * running it adds what is missing and keeps all rows. */
+     * CREATE ... IF NOT EXISTS and later versions only add tables, indexes, views and (version
+     * 3, upgrade_to_v3) columns at the end of a table, so running it adds what is missing and
+     * keeps all rows. */
     char ver[96];
     snprintf(ver, sizeof ver, "PRAGMA user_version=%d; PRAGMA application_id=%d;",
              STORE_SCHEMA_VERSION, (int)STORE_APPLICATION_ID);
     if (store_exec(s, "BEGIN IMMEDIATE", err, err_len))
       goto fail;
-    if (store_exec(s, store_schema_sql, err, err_len) || store_exec(s, ver, err, err_len) ||
+    if ((kind != DB_NEW && version < 3 && upgrade_to_v3(s, err, err_len)) ||
+        store_exec(s, store_schema_sql, err, err_len) || store_exec(s, ver, err, err_len) ||
         store_exec(s, "COMMIT", err, err_len)) {
       store_rollback(s);
       goto fail;
@@ -318,7 +378,9 @@ int store_open(const char *path, store **out, char *err, size_t err_len) {
           s,
           "INSERT OR REPLACE INTO results (image_id, point_id, knob, bytes, stream_bytes, "
           "bpp, stream_bpp, mse, psnr, ssim, ms_ssim, encode_ms, decode_ms, n_encodes, "
-          "target_unreachable, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+          "target_unreachable, error, psnr_y, psnr_cb, psnr_cr, psnr_ycbcr, ciede2000, "
+          "butteraugli_max, butteraugli_3norm) "
+          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
           &s->insert_result, err, err_len) ||
       store_prepare(s, "UPDATE images SET width=?, height=?, hash=?, error=? WHERE id=?",
                     &s->update_image, err, err_len) ||

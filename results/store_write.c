@@ -349,6 +349,13 @@ int store_insert_result(store *s, const store_result *r, char *err, size_t err_l
   sqlite3_bind_int(st, 14, r->n_encodes);
   sqlite3_bind_int(st, 15, r->target_unreachable);
   store_bind_text(st, 16, r->error);
+  if (!r->error && r->has_extra) { /* else the version-3 columns stay NULL */
+    const store_extra_metrics *x = &r->extra;
+    const double v[] = {x->psnr_y,    x->psnr_cb,         x->psnr_cr,          x->psnr_ycbcr,
+                        x->ciede2000, x->butteraugli_max, x->butteraugli_3norm};
+    for (int i = 0; i < (int)(sizeof v / sizeof v[0]); i++)
+      store_bind_real(st, 17 + i, v[i]);
+  }
   if (sqlite3_step(st) != SQLITE_DONE)
     return store_fail(s, "inserting a result", err, err_len);
   return store_repeats(s, r, err, err_len);

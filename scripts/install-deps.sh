@@ -8,6 +8,7 @@ packages=(
   libyaml-dev libjansson-dev libxxhash-dev libssl-dev libdnnl-dev ocl-icd-opencl-dev libopenblas-dev
   # ocl-icd-opencl-dev: libdnnl-dev's CMake package runs find_package(OpenCL REQUIRED)
   python3 python3-numpy python3-scipy python3-skimage python3-pil python3-torch python3-yaml
+  libjxl-devtools  # butteraugli_main: the Butteraugli oracle of tests/metrics
   chromium  # tests/reports/test_report_browser.py: report.html in headless Chromium
 )
 

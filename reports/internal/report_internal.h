@@ -2,9 +2,9 @@
 #ifndef SAICBENCH_REPORT_INTERNAL_H
 #define SAICBENCH_REPORT_INTERNAL_H
 
+#include "report_strips.h"
 #include "report_text.h"
 #include "results.h"
-#include "report_strips.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -28,6 +28,28 @@ static inline size_t report_json_slot(const report_files *f, size_t ds, size_t c
 /* A row goes into JSON files and plots only when it has a rate to put on the x axis. */
 static inline int report_row_plottable(const results_row *r) { return isfinite(r->bpp); }
 
+/* The opt-in image metrics of a row (results_row.extra, schema version 3), in schema order:
+ * 0 psnr_y, 1 psnr_cb, 2 psnr_cr, 3 psnr_ycbcr, 4 ciede2000, 5 butteraugli_max,
+ * 6 butteraugli_3norm. The CSV columns and JSON keys are report_extra_csv / _json (report.c).
+ * Every output shows one only where some row of the dataset has a value of it, so a run
+ * without them reports exactly as before they existed. */
+#define REPORT_N_EXTRA 7
+extern const char *const report_extra_csv[REPORT_N_EXTRA];
+extern const char *const report_extra_json[REPORT_N_EXTRA];
+static inline double report_extra_value(const results_row *r, int k) {
+  const store_extra_metrics *x = &r->extra;
+  const double v[REPORT_N_EXTRA] = {x->psnr_y,           x->psnr_cb,   x->psnr_cr,
+                                    x->psnr_ycbcr,       x->ciede2000, x->butteraugli_max,
+                                    x->butteraugli_3norm};
+  return v[k];
+}
+static inline int report_extra_present(const results_dataset *ds, int k) {
+  for (size_t i = 0; i < ds->n_rows; i++)
+    if (isfinite(report_extra_value(&ds->rows[i], k)))
+      return 1;
+  return 0;
+}
+
 /* Binomial standard error of an accuracy p over n labelled images, sqrt(p(1-p)/n); NAN
  * without p or n. */
 static inline double report_accuracy_se(double p, int64_t n) {
@@ -36,7 +58,7 @@ static inline double report_accuracy_se(double p, int64_t n) {
 
 /* The task row of (task, point) in a dataset, or NULL. */
 static inline const results_task_row *report_task_row_of(const results_dataset *ds, size_t task,
-                                                        int64_t point_id) {
+                                                         int64_t point_id) {
   for (size_t i = 0; i < ds->n_task_rows; i++)
     if (ds->task_rows[i].task == task && ds->task_rows[i].point_id == point_id)
       return &ds->task_rows[i];

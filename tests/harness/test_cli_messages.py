@@ -315,8 +315,9 @@ class CliMessagesTest(unittest.TestCase):
         self.assertEqual(sorted(merged_rows), sorted(shard_rows))
 
     def test_older_version2_file_gains_timing_repeats(self):
-        """A version-2 file written before timing_repeats: read-only commands leave it as it
-        is; the next run into it adds the table (no version change) and fills it."""
+        """A file written before timing_repeats (added after version 2 without a version
+        change; here a current-version file without it): read-only commands leave it as it is;
+        the next run into it adds the table (no version change) and fills it."""
         db = self.path("rep_old.db")
         adhoc = ["--codec", "jpeg:quality=50", "--data", self.gen, "--db", db, "--quiet"]
         self.run_sb(["run"] + adhoc, check=True)
@@ -334,7 +335,7 @@ class CliMessagesTest(unittest.TestCase):
         self.run_sb(["run", "--timing-repeats", "3"] + adhoc, check=True)
         self.assertTrue(has_table(db, "timing_repeats"))
         con = sqlite3.connect(db)
-        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 2)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 3)
         per_run = dict(con.execute(
             "SELECT c.run_id, count(t.image_id) FROM results r JOIN points p ON p.id = r.point_id "
             "JOIN codecs c ON c.id = p.codec_id LEFT JOIN timing_repeats t ON "

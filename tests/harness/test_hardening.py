@@ -95,6 +95,15 @@ CHECKSUM_PARTS += [
 ]
 
 
+# Schema version 3's columns: written only when not NULL, tagged with their name.
+CHECKSUM_EXTENSION = {
+    "results": ["psnr_y", "psnr_cb", "psnr_cr", "psnr_ycbcr", "ciede2000", "butteraugli_max",
+                "butteraugli_3norm"],
+    "aggregates": ["mean_psnr_y", "mean_psnr_cb", "mean_psnr_cr", "mean_psnr_ycbcr",
+                   "mean_ciede2000", "mean_butteraugli_max", "mean_butteraugli_3norm"],
+}
+
+
 def run_checksum(path, run_id):
     """(SHA-256 hex, rows) of a run's content as docs/schema.md (run_checksums) defines it."""
     import hashlib
@@ -107,9 +116,16 @@ def run_checksum(path, run_id):
         if table not in tables:
             continue
         h.update(b"T" + table.encode() + b"\0")
-        for row in con.execute("SELECT * FROM %s WHERE %s ORDER BY %s" % (table, where, order),
-                               (run_id,)):
-            for v in row:
+        cur = con.execute("SELECT * FROM %s WHERE %s ORDER BY %s" % (table, where, order),
+                          (run_id,))
+        names = [c[0] for c in cur.description]
+        extension = CHECKSUM_EXTENSION.get(table, [])
+        for row in cur:
+            for name, v in zip(names, row):
+                if name in extension:
+                    if v is None:
+                        continue
+                    h.update(b"c" + name.encode() + b"\0")
                 if v is None:
                     h.update(b"n")
                 elif isinstance(v, int):
@@ -193,7 +209,7 @@ class HardeningTest(unittest.TestCase):
 
     def test_new_database_carries_the_application_id(self):
         self.assertEqual(pragma(self.good, "application_id"), APPLICATION_ID)
-        self.assertEqual(pragma(self.good, "user_version"), 2)
+        self.assertEqual(pragma(self.good, "user_version"), 3)
 
     def test_database_from_before_the_application_id(self):
         path = self.db("legacy.db")
@@ -212,6 +228,34 @@ class HardeningTest(unittest.TestCase):
         con = sqlite3.connect(path)
         self.assertEqual(con.execute("SELECT count(*) FROM runs").fetchone()[0], 2)
         con.close()
+
+    def test_checksum_covers_the_opt_in_metrics(self):
+        # The documented checksum with the version-3 metric columns set (written tagged with
+        # their names) and NULL (left out): the stored one is the Python recomputation, and a
+        # changed or removed metric value is a different checksum.
+        path = self.db("extra.db")
+        run(["run", "--db", path, "--metrics", "psnr,psnr_ycbcr,ciede2000,butteraugli"] +
+            self.adhoc)
+        con = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+        run_id, want, want_rows = con.execute(
+            "SELECT run_id, sha256, n_rows FROM run_checksums").fetchone()
+        n_set = con.execute("SELECT count(*) FROM results WHERE psnr_cb IS NOT NULL AND "
+                            "ciede2000 IS NOT NULL AND butteraugli_3norm IS NOT NULL").fetchone()[0]
+        con.close()
+        self.assertEqual(n_set, 8)
+        self.assertEqual(run_checksum(path, run_id), (want, want_rows))
+        to_delete_mode(path)
+        for sql in ["UPDATE results SET ciede2000 = NULL WHERE image_id = "
+                    "(SELECT min(image_id) FROM results)",
+                    "UPDATE aggregates SET mean_psnr_cb = mean_psnr_cb + 1e-9"]:
+            edited = self.db("extra_edited.db")
+            shutil.copy(path, edited)
+            con = sqlite3.connect(edited)
+            con.execute(sql)
+            con.commit()
+            con.close()
+            self.assertNotEqual(run_checksum(edited, run_id)[0], want, sql)
+            os.unlink(edited)
 
     def test_damaged_database_is_refused(self):
         src = self.db("to_damage.db")

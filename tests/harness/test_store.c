@@ -113,6 +113,212 @@ static void refused_untouched(const char *name, const char *sql, const char *wan
   free(after);
 }
 
+/* Schema version 3: the opt-in metric columns. A row with has_extra stores them (NAN as NULL),
+ * one without stores NULL; aggregates are their means with NULLs skipped; merge-free readers
+ * (results_load) see them. Then the same file made a version-2 file, as saicbench wrote it
+ * before (the columns dropped, an old-style view): read-only opens read it as it is, the next
+ * read-write open upgrades it, keeping every row and the run's stored checksum valid. */
+static void test_version3_metrics(void) {
+  char err[512];
+  store *s = NULL;
+  CHECK(store_open(tmp_path("v3.db"), &s, err, sizeof err) == 0, "%s", err);
+  if (!s)
+    return;
+  store_run_info info = {"t", NULL, "h3", "text", "cmd", "rev", "host", 1, "{}", "0", NULL};
+  int64_t run = 0, ds = 0, img[3], codec = 0, pt = 0;
+  CHECK(store_create_run(s, &info, &run, err, sizeof err) == 0);
+  CHECK(store_put_dataset(s, run, "d", "/x", "plain-folder", "H", 3, 0, "[]", "", &ds, err,
+                          sizeof err) == 0);
+  for (int i = 0; i < 3; i++)
+    CHECK(store_put_image(s, ds, i,
+                          i == 0   ? "a"
+                          : i == 1 ? "b"
+                                   : "c",
+                          -1, &img[i], err, sizeof err) == 0);
+  CHECK(store_put_codec(s, run, "jpeg", "jpeg", "v", "{}", "quality", NULL, &codec, err,
+                        sizeof err) == 0);
+  CHECK(store_put_point(s, codec, "knob", 50, &pt, err, sizeof err) == 0);
+  CHECK(store_begin(s, err, sizeof err) == 0);
+  store_result r;
+  memset(&r, 0, sizeof r);
+  r.point_id = pt;
+  r.knob = 50;
+  r.bpp = 1;
+  r.mse = 1;
+  r.psnr = 48;
+  r.ssim = r.ms_ssim = NAN;
+  /* img 0: every extra metric; img 1: has_extra with Butteraugli undefined (NAN); img 2: none. */
+  r.image_id = img[0];
+  r.has_extra = 1;
+  r.extra = (store_extra_metrics){40.0, 44.0, 45.0, 41.125, 1.5, 2.5, 1.25};
+  CHECK(store_insert_result(s, &r, err, sizeof err) == 0, "%s", err);
+  r.image_id = img[1];
+  r.extra = (store_extra_metrics){30.0, 34.0, 35.0, 31.125, 2.5, NAN, NAN};
+  CHECK(store_insert_result(s, &r, err, sizeof err) == 0, "%s", err);
+  r.image_id = img[2];
+  r.has_extra = 0;
+  r.extra = (store_extra_metrics){1, 1, 1, 1, 1, 1, 1}; /* ignored without has_extra */
+  CHECK(store_insert_result(s, &r, err, sizeof err) == 0, "%s", err);
+  CHECK(store_commit(s, err, sizeof err) == 0);
+  CHECK(store_compute_aggregates(s, run, err, sizeof err) == 0, "%s", err);
+  CHECK(store_set_run_status(s, run, "complete", err, sizeof err) == 0, "%s", err);
+  store_close(s);
+
+  char db[512]; /* tmp_path's buffer is reused below */
+  snprintf(db, sizeof db, "%s", tmp_path("v3.db"));
+  char q[256];
+  snprintf(q, sizeof q,
+           "SELECT count(*) FROM results WHERE image_id=%lld AND psnr_y=40 AND psnr_cb=44 AND "
+           "psnr_cr=45 AND psnr_ycbcr=41.125 AND ciede2000=1.5 AND butteraugli_max=2.5 AND "
+           "butteraugli_3norm=1.25",
+           (long long)img[0]);
+  CHECK(int_query(db, q) == 1);
+  snprintf(q, sizeof q,
+           "SELECT count(*) FROM results WHERE image_id=%lld AND psnr_y=30 AND "
+           "butteraugli_max IS NULL AND butteraugli_3norm IS NULL",
+           (long long)img[1]);
+  CHECK(int_query(db, q) == 1);
+  snprintf(q, sizeof q,
+           "SELECT count(*) FROM results WHERE image_id=%lld AND coalesce(psnr_y, psnr_cb, "
+           "psnr_cr, psnr_ycbcr, ciede2000, butteraugli_max, butteraugli_3norm) IS NULL",
+           (long long)img[2]);
+  CHECK(int_query(db, q) == 1);
+  /* Means over the rows that have a value: (40+30)/2, (1.5+2.5)/2, Butteraugli from img 0. */
+  CHECK(int_query(db, "SELECT count(*) FROM aggregates WHERE n=3 AND mean_psnr_y=35 AND "
+                      "mean_psnr_cb=39 AND mean_psnr_ycbcr=36.125 AND mean_ciede2000=2 AND "
+                      "mean_butteraugli_max=2.5 AND mean_butteraugli_3norm=1.25") == 1);
+  CHECK(int_query(db, "SELECT count(*) FROM result_rows WHERE psnr_ycbcr IS NOT NULL") == 2);
+  CHECK(int_query(db, "SELECT count(*) FROM point_summary WHERE mean_ciede2000=2") == 1);
+  CHECK(store_open_readonly(db, &s, err, sizeof err) == 0, "%s", err);
+  if (s) {
+    results_data d;
+    CHECK(results_load(s, run, &d, err, sizeof err) == 0, "%s", err);
+    CHECK(d.n_datasets == 1 && d.datasets[0].n_rows == 1);
+    if (d.n_datasets == 1 && d.datasets[0].n_rows == 1) {
+      const store_extra_metrics *x = &d.datasets[0].rows[0].extra;
+      CHECK(x->psnr_y == 35 && x->psnr_cr == 40 && x->ciede2000 == 2 &&
+            x->butteraugli_3norm == 1.25);
+    }
+    results_data_free(&d);
+    store_close(s);
+  }
+  char want_hex[65] = "";
+  text_query(db, "SELECT sha256 FROM run_checksums", want_hex, sizeof want_hex);
+  int64_t want_rows = int_query(db, "SELECT n_rows FROM run_checksums");
+
+  /* The extension rule: a NULL extension column hashes like an absent one, a value does not. */
+  CHECK(store_open(db, &s, err, sizeof err) == 0, "%s", err);
+  if (s) {
+    char hex[65];
+    int verified = 0;
+    CHECK(results_verify_run(s, run, &verified, err, sizeof err) == 0 && verified == 1, "%s", err);
+    CHECK(sqlite3_exec(store_db(s),
+                       "SAVEPOINT t; UPDATE results SET ciede2000 = 9 WHERE "
+                       "ciede2000 IS NULL",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(results_run_checksum(s, run, hex, NULL, err, sizeof err) == 0 && strcmp(hex, want_hex));
+    CHECK(sqlite3_exec(store_db(s), "ROLLBACK TO t; RELEASE t", NULL, NULL, NULL) == SQLITE_OK);
+    store_close(s);
+  }
+
+  /* Made version 2: without the run's extra values (a version-2 run has none), the columns,
+   * the new views; with an old-style view in their place. */
+  CHECK(exec_file(db, "UPDATE results SET psnr_y=NULL, psnr_cb=NULL, psnr_cr=NULL, "
+                      "psnr_ycbcr=NULL, ciede2000=NULL, butteraugli_max=NULL, "
+                      "butteraugli_3norm=NULL;") == SQLITE_OK);
+  CHECK(store_open(db, &s, err, sizeof err) == 0, "%s", err);
+  if (s) { /* recompute: means of nothing are NULL; checksum of a run without extras */
+    CHECK(store_compute_aggregates(s, run, err, sizeof err) == 0, "%s", err);
+    CHECK(store_seal_run(s, run, err, sizeof err) == 0, "%s", err);
+    store_close(s);
+  }
+  text_query(db, "SELECT sha256 FROM run_checksums", want_hex, sizeof want_hex);
+  want_rows = int_query(db, "SELECT n_rows FROM run_checksums");
+  char v2[2048] = "DROP VIEW result_rows; DROP VIEW point_summary; ";
+  for (int i = 0; i < STORE_V3_N_COLUMNS; i++) {
+    size_t n = strlen(v2);
+    snprintf(v2 + n, sizeof v2 - n,
+             "ALTER TABLE results DROP COLUMN %s; ALTER TABLE aggregates DROP COLUMN %s; ",
+             store_v3_results_columns[i], store_v3_aggregates_columns[i]);
+  }
+  size_t n = strlen(v2);
+  snprintf(v2 + n, sizeof v2 - n,
+           "CREATE VIEW result_rows AS SELECT image_id, point_id, psnr FROM results; "
+           "PRAGMA user_version=2; PRAGMA journal_mode=DELETE;");
+  CHECK(exec_file(db, v2) == SQLITE_OK, "%s", v2);
+  CHECK(int_query(db, "SELECT count(*) FROM pragma_table_info('results') WHERE "
+                      "name='psnr_y'") == 0);
+  size_t n_before, n_after;
+  unsigned char *before = slurp(db, &n_before);
+  CHECK(store_open_readonly(db, &s, err, sizeof err) == 0, "%s", err);
+  if (s) {
+    CHECK(store_schema_version(s) == 2);
+    results_data d;
+    CHECK(results_load(s, run, &d, err, sizeof err) == 0, "%s", err);
+    CHECK(d.n_datasets == 1 && d.datasets[0].n_rows == 1 && d.datasets[0].rows[0].psnr == 48 &&
+          isnan(d.datasets[0].rows[0].extra.psnr_y) &&
+          isnan(d.datasets[0].rows[0].extra.butteraugli_3norm));
+    results_data_free(&d);
+    int verified = 0;
+    CHECK(results_verify_run(s, run, &verified, err, sizeof err) == 0 && verified == 1, "%s", err);
+    store_close(s);
+  }
+  unsigned char *after = slurp(db, &n_after);
+  CHECK(before && after && n_before == n_after && !memcmp(before, after, n_before));
+  /* The same file claiming version 3 is not saicbench's: version 3's results have the columns. */
+  FILE *f = fopen(tmp_path("v3claim.db"), "wb");
+  CHECK(f && after && fwrite(after, 1, n_after, f) == n_after);
+  if (f)
+    fclose(f);
+  free(before);
+  free(after);
+  CHECK(exec_file(tmp_path("v3claim.db"), "PRAGMA user_version=3;") == SQLITE_OK);
+  CHECK(store_open_readonly(tmp_path("v3claim.db"), &s, err, sizeof err) != 0 &&
+            strstr(err, "not a saicbench database") && strstr(err, "v3claim.db"),
+        "%s", err);
+  CHECK(store_open(tmp_path("v3claim.db"), &s, err, sizeof err) != 0 &&
+            strstr(err, "not a saicbench database"),
+        "%s", err);
+
+  /* The upgrade: version 3, the columns at the end (NULL), the views re-created with them, every
+   * row kept, the checksum stored before still matching. */
+  CHECK(store_open(db, &s, err, sizeof err) == 0, "%s", err);
+  if (s) {
+    CHECK(store_schema_version(s) == STORE_SCHEMA_VERSION);
+    int verified = 0;
+    char hex[65];
+    int64_t rows = 0;
+    CHECK(results_verify_run(s, run, &verified, err, sizeof err) == 0 && verified == 1, "%s", err);
+    CHECK(results_run_checksum(s, run, hex, &rows, err, sizeof err) == 0 &&
+          !strcmp(hex, want_hex) && rows == want_rows);
+    store_close(s);
+  }
+  CHECK(int_query(db, "PRAGMA user_version") == STORE_SCHEMA_VERSION);
+  CHECK(int_query(db, "SELECT count(*) FROM results") == 3);
+  CHECK(int_query(db, "SELECT count(*) FROM results WHERE psnr = 48 AND psnr_y IS NULL AND "
+                      "butteraugli_3norm IS NULL") == 3);
+  CHECK(int_query(db, "SELECT max(cid) FROM pragma_table_info('results') WHERE "
+                      "name='butteraugli_3norm'") ==
+        int_query(db, "SELECT count(*) - 1 FROM pragma_table_info('results')"));
+  CHECK(int_query(db, "SELECT count(*) FROM pragma_table_info('result_rows') WHERE "
+                      "name IN ('psnr_y', 'ciede2000', 'butteraugli_3norm')") == 3);
+  CHECK(int_query(db, "SELECT count(*) FROM pragma_table_info('point_summary') WHERE "
+                      "name = 'mean_psnr_ycbcr'") == 1);
+  CHECK(int_query(db, "SELECT count(*) FROM result_rows") == 3);
+  /* Upgraded, it takes version-3 rows again. */
+  CHECK(store_open(db, &s, err, sizeof err) == 0, "%s", err);
+  if (s) {
+    CHECK(store_begin(s, err, sizeof err) == 0);
+    r.image_id = img[2];
+    r.has_extra = 1;
+    r.extra = (store_extra_metrics){20, NAN, NAN, NAN, NAN, NAN, NAN};
+    CHECK(store_insert_result(s, &r, err, sizeof err) == 0, "%s", err);
+    CHECK(store_commit(s, err, sizeof err) == 0);
+    store_close(s);
+  }
+  CHECK(int_query(db, "SELECT count(*) FROM results WHERE psnr_y = 20") == 1);
+}
+
 int main(void) {
   char err[512];
   const char *tmp = getenv("TMPDIR");
@@ -212,8 +418,8 @@ int main(void) {
 
   /* Results: two good rows and one error for point 1; one unreachable row for point 2. */
   CHECK(store_begin(s, err, sizeof err) == 0);
-  store_result r = {img[0], p1, 50, 100, 80, 0.8,  0.64, 4.0,  0, 0.9,
-                    NAN,    1,  2,  1,   0,  NULL, NULL, NULL, 0, 0};
+  store_result r = {img[0], p1, 50, 100, 80,   0.8,  0.64, 4.0, 0, 0.9, NAN,
+                    1,      2,  1,  0,   NULL, NULL, NULL, 0,   0, 0,   {0, 0, 0, 0, 0, 0, 0}};
   r.psnr = 10 * log10(255.0 * 255.0 / 4.0);
   CHECK(store_insert_result(s, &r, err, sizeof err) == 0);
   r.image_id = img[1];
@@ -231,12 +437,21 @@ int main(void) {
   r.encode_all = r.decode_all = NULL;
   r.n_encode_all = r.n_decode_all = 0;
   /* An error row never has repeats, even when given some. */
-  store_result e = {img[2],        p1,   0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                    "cannot read", enc3, dec2, 3, 2};
+  store_result e = {img[2], p1,
+                    0,      0,
+                    0,      0,
+                    0,      0,
+                    0,      0,
+                    0,      0,
+                    0,      0,
+                    0,      "cannot read",
+                    enc3,   dec2,
+                    3,      2,
+                    0,      {0, 0, 0, 0, 0, 0, 0}};
   CHECK(store_insert_result(s, &e, err, sizeof err) == 0);
   /* A replaced row does not keep the repeats of the row it replaces. */
-  store_result u = {img[0], p2, 1, 90, 70, 0.9,  0.7,  9.0,  38.6, 0.8,
-                    NAN,    1,  1, 1,  1,  NULL, enc3, dec2, 3,    2};
+  store_result u = {img[0], p2, 1, 90, 70,   0.9,  0.7,  9.0, 38.6, 0.8, NAN,
+                    1,      1,  1, 1,  NULL, enc3, dec2, 3,   2,    0,   {0, 0, 0, 0, 0, 0, 0}};
   CHECK(store_insert_result(s, &u, err, sizeof err) == 0);
   u.encode_all = u.decode_all = NULL;
   u.n_encode_all = u.n_decode_all = 0;
@@ -380,6 +595,8 @@ int main(void) {
   CHECK(store_open_readonly(tmp_path("notes.db"), &s, err, sizeof err) != 0);
   CHECK(store_open_readonly(tmp_path("missing.db"), &s, err, sizeof err) != 0);
   CHECK(strstr(err, "missing.db") != NULL, "%s", err);
+
+  test_version3_metrics();
 
   char cmd[600];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -85,7 +85,7 @@ int main(void) {
   }
   store_close(s);
 
-  /* A version-2 file from before the views. */
+  /* A file of the current version written before the views (they came after version 2). */
   CHECK(exec_file(tmp_path("v.db"),
                   "DROP VIEW result_rows; DROP VIEW task_result_rows; "
                   "DROP VIEW point_summary; DROP VIEW task_point_summary;") == SQLITE_OK);
@@ -94,7 +94,7 @@ int main(void) {
   /* A read-only open does not add them (and does not fail for their lack). */
   CHECK(store_open_readonly(tmp_path("v.db"), &s, err, sizeof err) == 0, "%s", err);
   if (s) {
-    CHECK(store_schema_version(s) == 2);
+    CHECK(store_schema_version(s) == STORE_SCHEMA_VERSION);
     CHECK(n_views(store_db(s)) == 0);
     store_close(s);
   }
@@ -130,15 +130,24 @@ int main(void) {
   CHECK(exec_file(tmp_path("v1.db"), "") == SQLITE_OK);
   CHECK(store_open(tmp_path("v1.db"), &s, err, sizeof err) == 0, "%s", err);
   store_close(s);
-  CHECK(exec_file(tmp_path("v1.db"),
-                  "DROP VIEW result_rows; DROP VIEW task_result_rows; DROP VIEW point_summary; "
+  /* As version 1 had it: no views, no task tables, no version-3 metric columns. */
+  char v1[2048] = "DROP VIEW result_rows; DROP VIEW task_result_rows; DROP VIEW point_summary; "
                   "DROP VIEW task_point_summary; DROP TABLE task_aggregates; "
                   "DROP TABLE task_results; DROP TABLE task_refs; DROP TABLE tasks; "
-                  "PRAGMA user_version=1;") == SQLITE_OK);
+                  "PRAGMA user_version=1;";
+  for (int i = 0; i < STORE_V3_N_COLUMNS; i++) {
+    const size_t n = strlen(v1);
+    snprintf(v1 + n, sizeof v1 - n,
+             " ALTER TABLE results DROP COLUMN %s; ALTER TABLE aggregates DROP COLUMN %s;",
+             store_v3_results_columns[i], store_v3_aggregates_columns[i]);
+  }
+  CHECK(exec_file(tmp_path("v1.db"), v1) == SQLITE_OK);
   CHECK(store_open(tmp_path("v1.db"), &s, err, sizeof err) == 0, "%s", err);
   if (s) {
     CHECK(n_views(store_db(s)) == N_VIEWS);
     CHECK(store_schema_version(s) == STORE_SCHEMA_VERSION);
+    CHECK(int_query(store_db(s), "SELECT count(*) FROM pragma_table_info('results') WHERE "
+                                 "name = 'butteraugli_3norm'") == 1);
     store_close(s);
   }
 

@@ -282,7 +282,27 @@ static void test_metrics(void) {
   CHECK(s && s->metrics == (SUITE_METRIC_PSNR | SUITE_METRIC_MS_SSIM));
   suite_free(s);
   snprintf(text, sizeof text, "%smetrics: [psnr, vmaf]\n", head);
-  parse_bad(text, "t.yaml:4:17:", "metrics: unknown metric 'vmaf' (known: psnr, ssim, ms_ssim)");
+  parse_bad(text, "t.yaml:4:17:",
+            "metrics: unknown metric 'vmaf' (known: psnr, ssim, ms_ssim, psnr_y, psnr_ycbcr, "
+            "ciede2000, butteraugli)");
+  /* The opt-in metrics (docs/metrics.md): every name, and in any order. */
+  snprintf(text, sizeof text,
+           "%smetrics: [psnr, ssim, ms_ssim, psnr_y, psnr_ycbcr, ciede2000, butteraugli]\n", head);
+  s = parse_ok(text);
+  CHECK(s && s->metrics == (SUITE_METRICS_DEFAULT | SUITE_METRICS_EXTRA), "%x",
+        s ? s->metrics : 0u);
+  suite_free(s);
+  snprintf(text, sizeof text, "%smetrics: [butteraugli, psnr_y]\n", head);
+  s = parse_ok(text);
+  CHECK(s && s->metrics == (SUITE_METRIC_PSNR | SUITE_METRIC_BUTTERAUGLI | SUITE_METRIC_PSNR_Y));
+  suite_free(s);
+  snprintf(text, sizeof text, "%smetrics: [ciede2000, psnr_ycbcr, ciede2000]\n", head);
+  parse_bad(text, "t.yaml:4:34:", "metrics: 'ciede2000' listed twice");
+  /* Near misses are refused, not guessed. */
+  snprintf(text, sizeof text, "%smetrics: [psnr-y]\n", head);
+  parse_bad(text, "t.yaml:4:11:", "metrics: unknown metric 'psnr-y' (known: psnr, ssim,");
+  snprintf(text, sizeof text, "%smetrics: [ciede2000, Butteraugli]\n", head);
+  parse_bad(text, "t.yaml:4:22:", "metrics: unknown metric 'Butteraugli'");
   snprintf(text, sizeof text, "%smetrics: [ssim, ssim]\n", head);
   parse_bad(text, "t.yaml:4:17:", "metrics: 'ssim' listed twice");
   snprintf(text, sizeof text, "%smetrics: psnr\n", head);
@@ -297,6 +317,14 @@ static void test_metrics(void) {
         m == (SUITE_METRIC_PSNR | SUITE_METRIC_MS_SSIM));
   CHECK(suite_parse_metrics("psnr,", &m, err, sizeof err) != 0 && strstr(err, "unknown metric ''"));
   CHECK(suite_parse_metrics("SSIM", &m, err, sizeof err) != 0 && strstr(err, "'SSIM'"));
+  CHECK(suite_parse_metrics("psnr_ycbcr,ciede2000", &m, err, sizeof err) == 0 &&
+        m == (SUITE_METRIC_PSNR | SUITE_METRIC_PSNR_YCBCR | SUITE_METRIC_CIEDE2000));
+  CHECK(suite_parse_metrics("butteraugli,ssim,ms_ssim,psnr_y", &m, err, sizeof err) == 0 &&
+        m == (SUITE_METRICS_DEFAULT | SUITE_METRIC_BUTTERAUGLI | SUITE_METRIC_PSNR_Y));
+  CHECK(suite_parse_metrics("ciede", &m, err, sizeof err) != 0 &&
+            !strcmp(err, "--metrics: unknown metric 'ciede' (known: psnr, ssim, ms_ssim, psnr_y, "
+                         "psnr_ycbcr, ciede2000, butteraugli)"),
+        "%s", err);
 }
 
 static void test_strictness(void) {

@@ -252,8 +252,14 @@ class TaskRunTest(unittest.TestCase):
         run(["run", "--data", os.path.join(self.data, "mini"), "--codec", "jpeg:quality=50",
              "--db", db, "--quiet"])
         con = sqlite3.connect(db)
+        # As version 1 had it: no task tables, no views, no version-3 metric columns.
+        for v in ["result_rows", "task_result_rows", "point_summary", "task_point_summary"]:
+            con.execute("DROP VIEW %s" % v)
         for t in ["task_aggregates", "task_results", "task_refs", "tasks"]:
             con.execute("DROP TABLE %s" % t)
+        for c in V3_COLUMNS:
+            con.execute("ALTER TABLE results DROP COLUMN %s" % c)
+            con.execute("ALTER TABLE aggregates DROP COLUMN mean_%s" % c)
         con.execute("PRAGMA user_version = 1")
         con.commit()
         before = con.execute("SELECT * FROM results ORDER BY image_id, point_id").fetchall()
@@ -265,15 +271,21 @@ class TaskRunTest(unittest.TestCase):
         run(["run", "--data", os.path.join(self.data, "mini"), "--codec", "webp:quality=50",
              "--task", CKPT, "--db", db, "--quiet"])
         con = sqlite3.connect(db)
-        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 2)
-        self.assertEqual(con.execute("SELECT * FROM results WHERE point_id IN (SELECT p.id FROM "
-                                     "points p JOIN codecs c ON c.id = p.codec_id WHERE "
-                                     "c.run_id = 1) ORDER BY image_id, point_id").fetchall(),
-                         before)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 3)
+        after = con.execute("SELECT * FROM results WHERE point_id IN (SELECT p.id FROM "
+                            "points p JOIN codecs c ON c.id = p.codec_id WHERE "
+                            "c.run_id = 1) ORDER BY image_id, point_id").fetchall()
+        # Every row kept; the version-3 columns appended, NULL.
+        self.assertEqual([r[:-len(V3_COLUMNS)] for r in after], before)
+        self.assertTrue(all(v is None for r in after for v in r[-len(V3_COLUMNS):]))
         self.assertEqual(con.execute("SELECT count(*) FROM task_refs").fetchone()[0],
                          len(CLASSES) * PER_CLASS)
         con.close()
 
+
+# The metric columns schema version 3 appended to results (aggregates: "mean_" before them).
+V3_COLUMNS = ["psnr_y", "psnr_cb", "psnr_cr", "psnr_ycbcr", "ciede2000", "butteraugli_max",
+              "butteraugli_3norm"]
 
 if __name__ == "__main__":
     SAICBENCH, CKPT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])

@@ -24,6 +24,9 @@ import zlib
 
 SAICBENCH = SCHEMA_MD = CKPT = SHARED = None
 VIEWS = ["result_rows", "task_result_rows", "point_summary", "task_point_summary"]
+# The metric columns schema version 3 added (results; aggregates with "mean_" before them).
+V3_COLUMNS = ["psnr_y", "psnr_cb", "psnr_cr", "psnr_ycbcr", "ciede2000", "butteraugli_max",
+              "butteraugli_3norm"]
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
            "truck"]
 PER_CLASS = 2
@@ -465,12 +468,17 @@ class OlderFilesTest(unittest.TestCase):
         self.assertEqual(views_of(self.db), sorted(VIEWS))
 
     def old_copy(self, name, version):
-        """A copy of base.db as an older saicbench left it: no views (version 1: no tasks)."""
+        """A copy of base.db as an older saicbench left it: no views (version 1: no tasks;
+        versions 1 and 2: no metric columns of version 3)."""
         path = os.path.join(self.tmp, name)
         copy_db(self.db, path)
         con = sqlite3.connect(path)
         for v in VIEWS:
             con.execute("DROP VIEW %s" % v)
+        if version < 3:
+            for table, prefix in [("results", ""), ("aggregates", "mean_")]:
+                for c in V3_COLUMNS:
+                    con.execute("ALTER TABLE %s DROP COLUMN %s%s" % (table, prefix, c))
         if version == 1:
             for t in ["task_aggregates", "task_results", "task_refs", "tasks"]:
                 con.execute("DROP TABLE %s" % t)
@@ -489,11 +497,16 @@ class OlderFilesTest(unittest.TestCase):
         run(["report", "--db", path, "--latest", "--out", os.path.join(self.tmp, "rep2")])
         self.assertEqual(sha256(path), before)
         self.assertEqual(views_of(path), [])
-        # The next write adds them, keeping the version and every row.
+        # The next write adds them and upgrades the file to version 3, keeping every row.
         run(["run", "--db", path] + self.adhoc)
         self.assertEqual(views_of(path), sorted(VIEWS))
         con = sqlite3.connect(path)
-        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 2)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 3)
+        # The views have version 3's columns, NULL for runs without those metrics.
+        self.assertEqual(con.execute("SELECT count(*) FROM result_rows WHERE psnr_y IS NOT NULL "
+                                     "OR butteraugli_3norm IS NOT NULL").fetchone()[0], 0)
+        self.assertEqual(con.execute("SELECT count(*) FROM point_summary WHERE mean_psnr_ycbcr "
+                                     "IS NOT NULL").fetchone()[0], 0)
         self.assertEqual(con.execute("SELECT count(*) FROM runs").fetchone()[0], 2)
         n_results = con.execute("SELECT count(*) FROM results").fetchone()[0]
         self.assertEqual(con.execute("SELECT count(*) FROM result_rows").fetchone()[0], n_results)
@@ -506,7 +519,7 @@ class OlderFilesTest(unittest.TestCase):
         run(["run", "--db", path] + self.adhoc)
         self.assertEqual(views_of(path), sorted(VIEWS))
         con = sqlite3.connect(path)
-        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 2)
+        self.assertEqual(con.execute("PRAGMA user_version").fetchone()[0], 3)
         self.assertEqual(con.execute("SELECT count(*) FROM task_result_rows").fetchone()[0], 0)
         self.assertGreater(con.execute("SELECT count(*) FROM point_summary").fetchone()[0], 0)
         con.close()

@@ -61,7 +61,7 @@ static sqlite3 *build_db(const char *schema_path) {
   }
   free(schema);
   sb_buf b = {0};
-  sb_buf_puts(&b, "PRAGMA user_version = 2;"
+  sb_buf_puts(&b, "PRAGMA user_version = 3;"
                   "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
                   " (3, 's', 'h', '2026-01-01T00:00:00Z', 'complete');"
                   "INSERT INTO datasets (id, run_id, name, path, kind, content_hash,"

@@ -617,7 +617,9 @@ static const char k_data_sql[] =
     " (123, 22, 'bpp', 0.1);"
     /* point, dataset, n, n_errors, n_unreachable, knob, bpp, stream_bpp, psnr, psnr_mean_mse,
      * ssim, ms_ssim, encode_ms, decode_ms */
-    "INSERT INTO aggregates VALUES"
+    "INSERT INTO aggregates (point_id, dataset_id, n, n_errors, n_unreachable, mean_knob,"
+    " mean_bpp, mean_stream_bpp, mean_psnr, psnr_of_mean_mse, mean_ssim, mean_ms_ssim,"
+    " mean_encode_ms, mean_decode_ms) VALUES"
     " (130, 5, 1, 0, 0, 50, 1.0, 0.9, 30, 30, 0.9, NULL, 1, 1),"
     " (130, 10, 1, 0, 0, 50, 1.0, 0.9, 30, 30, 0.9, NULL, 1, 1)," /* other run's point */
     " (102, 10, 100, 0, 0, 90, 3.1, 2.2, 38.5, 38.1, 0.985, NULL, 0.21, 0.11),"
@@ -666,7 +668,7 @@ static sqlite3 *open_schema_db(const char *path, const char *schema_sql) {
   }
   /* Stamped as store_open stamps a new file, so that the reports open it as a store. */
   if (exec_sql(db, schema_sql, "schema") ||
-      exec_sql(db, "PRAGMA user_version = 2; PRAGMA application_id = 1396851778", "stamp")) {
+      exec_sql(db, "PRAGMA user_version = 3; PRAGMA application_id = 1396851778", "stamp")) {
     sqlite3_close(db);
     return NULL;
   }
@@ -1128,10 +1130,26 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
     free(schema);
     return;
   }
-  /* A schema-version-1 database: no task tables at all. It must report exactly as before. */
+  /* A schema-version-1 database: no task tables at all, nor the metric columns of version 3.
+   * It must report exactly as before. */
   CHECK(exec_sql(db,
                  "DROP TABLE task_aggregates; DROP TABLE task_results; DROP TABLE task_refs;"
-                 " DROP TABLE tasks; PRAGMA user_version = 1;",
+                 " DROP TABLE tasks; PRAGMA user_version = 1;"
+                 " DROP VIEW result_rows; DROP VIEW point_summary; DROP VIEW task_result_rows;"
+                 " DROP VIEW task_point_summary;"
+                 " ALTER TABLE results DROP COLUMN psnr_y; ALTER TABLE results DROP COLUMN psnr_cb;"
+                 " ALTER TABLE results DROP COLUMN psnr_cr;"
+                 " ALTER TABLE results DROP COLUMN psnr_ycbcr;"
+                 " ALTER TABLE results DROP COLUMN ciede2000;"
+                 " ALTER TABLE results DROP COLUMN butteraugli_max;"
+                 " ALTER TABLE results DROP COLUMN butteraugli_3norm;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_psnr_y;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_psnr_cb;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_psnr_cr;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_psnr_ycbcr;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_ciede2000;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_butteraugli_max;"
+                 " ALTER TABLE aggregates DROP COLUMN mean_butteraugli_3norm;",
                  "v1 schema") == 0);
   CHECK(exec_sql(db, k_data_sql, "test data") == 0);
 
@@ -1312,11 +1330,11 @@ static void test_end_to_end(const char *schema_path, const char *work, const cha
   CHECK(report_write(NULL, 2, work, err, sizeof err) != 0);
 
   /* A newer schema than the report knows is refused. */
-  CHECK(exec_sql(db, "PRAGMA user_version = 3", "pragma") == 0);
+  CHECK(exec_sql(db, "PRAGMA user_version = 4", "pragma") == 0);
   err[0] = '\0';
-  PATHF(out, "%s/out-v3", work);
+  PATHF(out, "%s/out-v4", work);
   CHECK(report_write_db(db, 2, out, err, sizeof err) != 0);
-  CHECK(strstr(err, "schema version 3") != NULL);
+  CHECK(strstr(err, "schema version 4") != NULL);
   CHECK(exec_sql(db, "PRAGMA user_version = 1", "pragma") == 0);
   sqlite3_close(db);
 
@@ -1410,7 +1428,7 @@ static void t_real(sb_buf *b, double v) {
 static char *t_build_sql(void) {
   sb_buf b = {0};
   sb_buf_puts(
-      &b, "PRAGMA user_version = 2;"
+      &b, "PRAGMA user_version = 3;"
           "INSERT INTO runs (id, suite_name, suite_hash, started_at, status) VALUES"
           " (1, 'decoy', 'd', '2024-06-01T00:00:00Z', 'complete'),"
           " (7, 'tasks', 't', '2024-06-02T00:00:00Z', 'complete');"
