@@ -14,6 +14,7 @@
 #include "base.h"
 #include "classifier.h"
 #include "data.h"
+#include "encode_cache.h"
 #include "metrics.h"
 #include "plan.h"
 #include "ratectl.h"
@@ -75,53 +76,6 @@ static int done_set_has(const done_set *d, int64_t image_id, int64_t point_id) {
 }
 
 /* ---------------------------------------------------------------- per-image work */
-
-typedef struct cache_entry {
-  double knob;
-  codec_encoded enc;
-  double encode_ms;
-  int measured;
-  double decode_ms, mse, psnr, ssim, ms_ssim;
-  store_extra_metrics extra; /* the opt-in metrics (SUITE_METRICS_EXTRA); NAN when not computed */
-  /* With timing repeats: every timed encode and decode in the order measured (the medians are
-   * encode_ms, decode_ms); NULL and 0 otherwise. */
-  double *encode_all, *decode_all;
-  int n_encode_all, n_decode_all;
-  uint8_t *decoded; /* kept for task inference when the cache keeps decoded images */
-  thumb th;         /* of the decoded image, when the cache makes thumbnails */
-  char *error;      /* encode or decode failure at this knob */
-} cache_entry;
-
-/* An image size a worker has warmed a codec up on (see warm_up). */
-typedef struct warm_size {
-  const plan_codec *pc;
-  int width, height;
-} warm_size;
-
-typedef struct codec_cache {
-  const plan_codec *pc;
-  const image_rgb8 *img;
-  cache_entry *e;
-  size_t n, cap;
-  int keep_decoded;
-  int thumbs;       /* make a thumbnail of each decoded image (an example image of the report) */
-  unsigned metrics; /* SUITE_METRIC_* to compute */
-  int repeats;      /* timed encodes and decodes per stored result (>= 1); the median is stored */
-  warm_size *warm;  /* per worker, kept across images */
-  size_t n_warm, cap_warm;
-} codec_cache;
-
-static void cache_clear(codec_cache *c) {
-  for (size_t i = 0; i < c->n; i++) {
-    free(c->e[i].enc.data);
-    free(c->e[i].decoded);
-    free(c->e[i].th.png);
-    free(c->e[i].error);
-    free(c->e[i].encode_all);
-    free(c->e[i].decode_all);
-  }
-  c->n = 0;
-}
 
 /* Per-worker state for task inference on one image: distinct pixel arrays ("slots"; slot 0 is
  * the original) and the result messages waiting for their task rows. */
@@ -219,247 +173,6 @@ static int scratch_defer(task_scratch *t, msg *m, size_t slot) {
   return 0;
 }
 
-/* Encodes at knob unless cached. Returns the entry, or NULL on allocation failure. */
-static cache_entry *cache_encode(codec_cache *c, double knob) {
-  for (size_t i = 0; i < c->n; i++)
-    if (c->e[i].knob == knob)
-      return &c->e[i];
-  if (c->n == c->cap) {
-    size_t cap = c->cap ? c->cap * 2 : 16;
-    cache_entry *e = realloc(c->e, cap * sizeof *e);
-    if (!e)
-      return NULL;
-    c->e = e;
-    c->cap = cap;
-  }
-  cache_entry *e = &c->e[c->n++];
-  memset(e, 0, sizeof *e);
-  e->knob = knob;
-  char err[512] = "";
-  double t0 = sb_now_ms();
-  int rc = c->pc->vt->encode(c->pc->instance, c->img->rgb, c->img->width, c->img->height, knob,
-                             &e->enc, err, sizeof err);
-  e->encode_ms = sb_now_ms() - t0;
-  if (rc) {
-    free(e->enc.data);
-    memset(&e->enc, 0, sizeof e->enc);
-    e->error = strdup(err[0] ? err : "encode failed");
-  } else if (codec_check_encoded(c->pc->vt, &e->enc, err, sizeof err)) {
-    /* Recorded as the image's error, never stored as a result. */
-    free(e->enc.data);
-    memset(&e->enc, 0, sizeof e->enc);
-    e->error = strdup(err);
-  }
-  return e;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* Median of n > 0 values (sorts them). */
-static double median(double *v, size_t n) {
-  qsort(v, n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Keeps the n timings in measured order in *all (a copy: median sorts t), returns their median.
- * Out of memory: *all stays NULL and only the median is stored. */
-static double keep_timings(double *t, int n, double **all, int *n_all) {
-  free(*all);
-  *n_all = 0;
-  if ((*all = malloc((size_t)n * sizeof **all))) {
-    memcpy(*all, t, (size_t)n * sizeof *t);
-    *n_all = n;
-  }
-  return median(t, (size_t)n);
-}
-
-enum { MAX_TIMING_REPEATS = 1000 };
-
-/* Encodes the entry's knob again until `repeats` encodes are timed (the one that produced the
- * entry is the first) and stores their median, keeping every timing. The extra streams are
- * discarded: the stored stream, and so every non-timing result, is the first one's. */
-static void repeat_encode(codec_cache *c, cache_entry *e) {
-  double t[MAX_TIMING_REPEATS];
-  int n = c->repeats < MAX_TIMING_REPEATS ? c->repeats : MAX_TIMING_REPEATS;
-  t[0] = e->encode_ms;
-  for (int i = 1; i < n; i++) {
-    codec_encoded enc = {0};
-    char err[512];
-    double t0 = sb_now_ms();
-    int rc = c->pc->vt->encode(c->pc->instance, c->img->rgb, c->img->width, c->img->height, e->knob,
-                               &enc, err, sizeof err);
-    t[i] = sb_now_ms() - t0;
-    free(enc.data);
-    if (rc) /* failed now but not the first time: keep the timings taken so far */
-      n = i;
-  }
-  e->encode_ms = keep_timings(t, n, &e->encode_all, &e->n_encode_all);
-}
-
-/* The opt-in metrics of a decoded image b of the original a: those `want` names, NAN for the
- * others (stored as NULL). A Butteraugli that libjxl cannot compute is NULL as well. */
-static void measure_extra(unsigned want, const uint8_t *a, const uint8_t *b, int w, int h,
-                          store_extra_metrics *x) {
-  *x = (store_extra_metrics){NAN, NAN, NAN, NAN, NAN, NAN, NAN};
-  if (want & (SUITE_METRIC_PSNR_Y | SUITE_METRIC_PSNR_YCBCR)) {
-    metrics_ycbcr y;
-    metrics_ycbcr_rgb8(a, b, w, h, &y);
-    x->psnr_y = y.psnr_y;
-    if (want & SUITE_METRIC_PSNR_YCBCR) {
-      x->psnr_cb = y.psnr_cb;
-      x->psnr_cr = y.psnr_cr;
-      x->psnr_ycbcr = y.psnr_ycbcr;
-    }
-  }
-  if (want & SUITE_METRIC_CIEDE2000)
-    x->ciede2000 = metrics_ciede2000_rgb8(a, b, w, h);
-  if (want & SUITE_METRIC_BUTTERAUGLI)
-    metrics_butteraugli_rgb8(a, b, w, h, &x->butteraugli_max, &x->butteraugli_3norm);
-}
-
-/* Decodes and scores an encoded entry (once). With repeats, the encode and the decode are
- * timed that many times and the medians stored, with every timing. */
-static void cache_measure(codec_cache *c, cache_entry *e) {
-  if (e->measured || e->error)
-    return;
-  e->measured = 1;
-  if (c->repeats > 1)
-    repeat_encode(c, e);
-  char err[512] = "";
-  uint8_t *rgb = NULL;
-  int w = 0, h = 0;
-  double t0 = sb_now_ms();
-  int rc =
-      c->pc->vt->decode(c->pc->instance, e->enc.data, e->enc.size, &rgb, &w, &h, err, sizeof err);
-  e->decode_ms = sb_now_ms() - t0;
-  if (!rc && c->repeats > 1) {
-    double t[MAX_TIMING_REPEATS];
-    int n = c->repeats < MAX_TIMING_REPEATS ? c->repeats : MAX_TIMING_REPEATS;
-    t[0] = e->decode_ms;
-    for (int i = 1; i < n; i++) {
-      uint8_t *again = NULL;
-      int w2 = 0, h2 = 0;
-      char err2[512];
-      double t1 = sb_now_ms();
-      int rc2 = c->pc->vt->decode(c->pc->instance, e->enc.data, e->enc.size, &again, &w2, &h2, err2,
-                                  sizeof err2);
-      t[i] = sb_now_ms() - t1;
-      free(again);
-      if (rc2)
-        n = i;
-    }
-    e->decode_ms = keep_timings(t, n, &e->decode_all, &e->n_decode_all);
-  }
-  if (rc) {
-    e->error = strdup(err[0] ? err : "decode failed");
-  } else if (codec_check_decoded(c->pc->vt, rgb, w, h, c->img->width, c->img->height, err,
-                                 sizeof err)) {
-    e->error = strdup(err);
-  } else {
-    const unsigned want = c->metrics;
-    if ((want & SUITE_METRIC_SSIM) && (want & SUITE_METRIC_MS_SSIM)) {
-      /* One call: SSIM and the first MS-SSIM scale share their filtering. */
-      metrics_full m;
-      metrics_full_rgb8(c->img->rgb, rgb, w, h, &m);
-      e->mse = m.mse;
-      e->psnr = m.psnr;
-      e->ssim = m.ssim;
-      e->ms_ssim = m.ms_ssim;
-    } else { /* the metrics left out are stored as NULL */
-      e->mse = metrics_mse_rgb8(c->img->rgb, rgb, w, h);
-      e->psnr = metrics_psnr_from_mse(e->mse);
-      e->ssim = want & SUITE_METRIC_SSIM ? metrics_ssim_rgb8(c->img->rgb, rgb, w, h) : NAN;
-      e->ms_ssim = want & SUITE_METRIC_MS_SSIM ? metrics_ms_ssim_rgb8(c->img->rgb, rgb, w, h) : NAN;
-    }
-    measure_extra(want, c->img->rgb, rgb, w, h, &e->extra);
-    if (c->thumbs) { /* no thumbnail (out of memory): the report shows the picture as missing */
-      int scale;
-      char terr[256];
-      if (image_thumbnail_png(rgb, w, h, RUNNER_THUMB_MAX_W, &e->th.png, &e->th.len, &e->th.w,
-                              &e->th.h, &scale, terr, sizeof terr))
-        e->th.png = NULL;
-    }
-    if (c->keep_decoded) {
-      e->decoded = rgb;
-      rgb = NULL;
-    }
-  }
-  free(rgb);
-}
-
-/* Encodes and decodes the image once, untimed and unstored, the first time this worker runs
- * the codec on an image of this size (for the first RUNNER_WARMUP_SIZES sizes per codec): the
- * first timed call would otherwise carry one-time costs such as library and table set-up,
- * networks a codec builds per image size, and first-touch page faults. Codecs keep no state
- * between calls that changes their output, so results are the same with or without it. */
-static void warm_up(codec_cache *c) {
-  const plan_codec *pc = c->pc;
-  size_t sizes = 0;
-  for (size_t i = 0; i < c->n_warm; i++)
-    if (c->warm[i].pc == pc) {
-      if (c->warm[i].width == c->img->width && c->warm[i].height == c->img->height)
-        return;
-      sizes++;
-    }
-  if (sizes >= RUNNER_WARMUP_SIZES)
-    return;
-  if (c->n_warm == c->cap_warm) {
-    size_t cap = c->cap_warm ? 2 * c->cap_warm : 8;
-    warm_size *w = realloc(c->warm, cap * sizeof *w);
-    if (!w)
-      return; /* timings only: go on without */
-    c->warm = w;
-    c->cap_warm = cap;
-  }
-  c->warm[c->n_warm++] = (warm_size){pc, c->img->width, c->img->height};
-  /* The first knob grid value (what the first timed encode uses), else the middle of the range. */
-  const codec_knob *k = &pc->vt->knob;
-  double knob = (k->min + k->max) / 2;
-  if (k->kind == CODEC_KNOB_INT)
-    knob = floor(knob);
-  for (size_t i = 0; i < pc->n_points; i++)
-    if (!pc->points[i].is_bpp) {
-      knob = pc->points[i].value;
-      break;
-    }
-  codec_encoded enc = {0};
-  char err[512];
-  if (!pc->vt->encode(pc->instance, c->img->rgb, c->img->width, c->img->height, knob, &enc, err,
-                      sizeof err) &&
-      enc.data && enc.size) {
-    uint8_t *rgb = NULL;
-    int w = 0, h = 0;
-    pc->vt->decode(pc->instance, enc.data, enc.size, &rgb, &w, &h, err, sizeof err);
-    free(rgb);
-  }
-  free(enc.data);
-}
-
-static int bpp_at(void *ctx, double knob, double *bpp, char *err, size_t err_len) {
-  codec_cache *c = ctx;
-  cache_entry *e = cache_encode(c, knob);
-  if (!e) {
-    snprintf(err, err_len, "out of memory");
-    return -1;
-  }
-  if (e->error) {
-    snprintf(err, err_len, "at %s=%g: %s", c->pc->vt->knob.name, knob, e->error);
-    return -1;
-  }
-  *bpp = 8.0 * (double)e->enc.size / ((double)c->img->width * c->img->height);
-  return 0;
-}
-
-static const cache_entry *cache_lookup(const codec_cache *c, double knob) {
-  for (size_t i = 0; i < c->n; i++)
-    if (c->e[i].knob == knob)
-      return &c->e[i];
-  return NULL;
-}
-
 static int im_label(const plan_dataset *pd, const image_work *t) {
   return dataset_item_label(pd->ds, pd->items[t->item]);
 }
@@ -474,7 +187,7 @@ static msg *new_result(int64_t image_id, int64_t point_id) {
   return m;
 }
 
-static void fill_from_entry(msg *m, const codec_cache *c, const cache_entry *e) {
+static void fill_from_entry(msg *m, const encode_cache *c, const cache_entry *e) {
   double px = (double)c->img->width * c->img->height;
   m->r.knob = e->knob;
   m->r.bytes = (int64_t)e->enc.size;
@@ -641,8 +354,8 @@ static int load_original(const plan_dataset *pd, size_t item, image_rgb8 *img, m
 
 /* The result of one grid point of the cache's codec and image into m: an encode at the knob,
  * or for a bpp target the rate-control search (the codec's knob grid brackets it) and the
- * encode it picked; then the decode and the metrics (cache_measure). */
-static void run_point(const run_ctx *rc, codec_cache *cache, const plan_codec *pc,
+ * encode it picked; then the decode and the metrics (encode_cache_measure). */
+static void run_point(const run_ctx *rc, encode_cache *cache, const plan_codec *pc,
                       const plan_point *pt, msg *m) {
   ratectl_result res = {0};
   double knob = pt->value;
@@ -653,8 +366,8 @@ static void run_point(const run_ctx *rc, codec_cache *cache, const plan_codec *p
     for (size_t q = 0; q < pc->n_points && nh < 64; q++)
       if (!pc->points[q].is_bpp)
         hints[nh++] = pc->points[q].value;
-    int failed = ratectl_search_hinted(&pc->vt->knob, pt->value, rc->max_encodes, hints, nh, bpp_at,
-                                       cache, &res, rerr, sizeof rerr);
+    int failed = ratectl_search_hinted(&pc->vt->knob, pt->value, rc->max_encodes, hints, nh,
+                                       encode_cache_bpp_at, cache, &res, rerr, sizeof rerr);
     m->r.n_encodes = res.n_evals;
     if (failed) {
       m->r.error = strdup(rerr);
@@ -664,9 +377,9 @@ static void run_point(const run_ctx *rc, codec_cache *cache, const plan_codec *p
   } else {
     m->r.n_encodes = 1;
   }
-  cache_entry *e = cache_encode(cache, knob); /* a search's pick is cached already */
+  cache_entry *e = encode_cache_encode(cache, knob); /* a search's pick is cached already */
   if (e)
-    cache_measure(cache, e);
+    encode_cache_measure(cache, e);
   if (!e)
     m->r.error = strdup("out of memory");
   else if (e->error)
@@ -677,7 +390,7 @@ static void run_point(const run_ctx *rc, codec_cache *cache, const plan_codec *p
   }
 }
 
-static void run_image(const run_ctx *rc, const image_work *t, codec_cache *cache, task_scratch *ts,
+static void run_image(const run_ctx *rc, const image_work *t, encode_cache *cache, task_scratch *ts,
                       int thread) {
   const plan_dataset *pd = &rc->pd[t->dataset];
   int64_t image_id = pd->image_ids[t->item];
@@ -730,7 +443,7 @@ static void run_image(const run_ctx *rc, const image_work *t, codec_cache *cache
     if (!load_failed)
       for (size_t p = 0; p < pc->n_points; p++)
         if (!done_set_has(rc->done, image_id, pc->points[p].id)) {
-          warm_up(cache);
+          encode_cache_warm_up(cache);
           break;
         }
     for (size_t p = 0; p < pc->n_points && !should_stop(rc); p++) {
@@ -744,7 +457,8 @@ static void run_image(const run_ctx *rc, const image_work *t, codec_cache *cache
         m->r.error = strdup(err);
       else
         run_point(rc, cache, pc, pt, m);
-      const cache_entry *kept = any_task && !m->r.error ? cache_lookup(cache, m->r.knob) : NULL;
+      const cache_entry *kept =
+          any_task && !m->r.error ? encode_cache_lookup(cache, m->r.knob) : NULL;
       long slot = kept && kept->decoded ? scratch_slot(ts, kept->decoded) : -1;
       if (slot >= 0 && !scratch_defer(ts, m, (size_t)slot))
         continue;
@@ -752,7 +466,7 @@ static void run_image(const run_ctx *rc, const image_work *t, codec_cache *cache
         task_fail(rc->w, "out of memory for task inference");
       writer_push(rc->w, m);
     }
-    cache_clear(cache);
+    encode_cache_clear(cache);
   }
   if (any_task) {
     /* Stopped midway: the deferred rows are dropped unstored (a resume redoes them); the image
@@ -786,16 +500,14 @@ static void run_image(const run_ctx *rc, const image_work *t, codec_cache *cache
 static void run_workers(const run_ctx *ctx, const image_work *work, size_t n_work, int threads) {
 #pragma omp parallel num_threads(threads)
   {
-    codec_cache cache = {0};
+    encode_cache cache = {0};
     task_scratch scratch = {0};
     int thread = omp_get_thread_num();
 #pragma omp for schedule(dynamic, 1)
     for (size_t i = 0; i < n_work; i++)
       if (!should_stop(ctx))
         run_image(ctx, &work[i], &cache, &scratch, thread);
-    cache_clear(&cache);
-    free(cache.e);
-    free(cache.warm);
+    encode_cache_free(&cache);
     scratch_free(&scratch);
   }
 }
