@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <yaml.h>
 
 /* ---------------------------------------------------------------- growable string */
 
@@ -77,5 +78,49 @@ int sb_write_file(const char *dir, const char *name, const char *data, size_t le
  * or fails with "out of memory building 'dir/name'" when b failed (an incomplete file is never
  * written). Frees b either way. */
 int sb_buf_write_file(sb_buf *b, const char *dir, const char *name, char *err, size_t err_len);
+
+/* ---------------------------------------------------------------- YAML */
+
+/* libyaml documents (prefix sb_yaml_): the one YAML layer of the suites (harness/suite.c), the
+ * gate's parser of a suite's `gate:` mapping (gate/gate_config.c) and the training
+ * configurations (train/config_yaml.c), so that both load a document with the same
+ * limits and point at problems the same way: "file:line:col: message". Thread-safety:
+ * reentrant (no shared state). */
+
+/* A parse in progress: the document and where its errors go. */
+typedef struct sb_yaml_ctx {
+  yaml_document_t *doc;
+  const char *file; /* named in messages */
+  char *err;
+  size_t err_len;
+} sb_yaml_ctx;
+
+/* Writes "file:line:col: message" (1-based position of n) into c->err, or "file: message" when
+ * n is NULL. Always returns -1 so callers can `return sb_yaml_fail(...)`. */
+int sb_yaml_fail(sb_yaml_ctx *c, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The text of a scalar node; NULL when n is NULL or not a scalar. */
+const char *sb_yaml_scalar(const yaml_node_t *n);
+
+/* Whether s is a decimal number: [+-] digits [. digits] [e|E [+-] digits] (".5" and "5." too).
+ * Hexadecimal ("0x32"), "inf", "nan" and surrounding spaces, which strtod also reads, are not:
+ * a suite value means what it says in decimal. */
+int sb_yaml_is_decimal(const char *s);
+
+/* Limits of sb_yaml_load: collections nested deeper than this (the root mapping is level 1),
+ * more anchors (&name) or aliases (*name) than these are refused. libyaml's scanner costs
+ * O(depth) per token and its loader O(anchors) per anchor and alias; with these bounds the
+ * work is linear in the text's size. */
+#define SB_YAML_MAX_DEPTH 64
+#define SB_YAML_MAX_ANCHORS 64
+#define SB_YAML_MAX_ALIASES 1024
+
+/* Parses text (len bytes; file is named in messages) into *doc (free it with
+ * yaml_document_delete), refusing with "file:line:col: ..." a YAML syntax error, a second
+ * document, nesting deeper than SB_YAML_MAX_DEPTH, too many anchors or aliases, and a mapping
+ * key given twice. An empty text gives a document without a root node. */
+int sb_yaml_load(const char *text, size_t len, const char *file, yaml_document_t *doc, char *err,
+                 size_t err_len);
 
 #endif

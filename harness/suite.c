@@ -15,20 +15,20 @@
 #define SUITE_MAX_FILE_BYTES (4u << 20)
 #define SUITE_MAX_GRID 1000
 
-static int get_string(ynode_ctx *c, const yaml_node_t *n, const char *what, char **out) {
-  const char *s = ynode_scalar(n);
+static int get_string(sb_yaml_ctx *c, const yaml_node_t *n, const char *what, char **out) {
+  const char *s = sb_yaml_scalar(n);
   if (!s)
-    return ynode_fail(c, n, "%s: expected a string", what);
+    return sb_yaml_fail(c, n, "%s: expected a string", what);
   free(*out);
   *out = strdup(s);
   if (!*out)
-    return ynode_fail(c, n, "out of memory");
+    return sb_yaml_fail(c, n, "out of memory");
   return 0;
 }
 
-/* Decimal only (ynode_is_decimal): strtod would also read "0x32", "inf" and " 5". */
+/* Decimal only (sb_yaml_is_decimal): strtod would also read "0x32", "inf" and " 5". */
 static int parse_number(const char *s, double *out) {
-  if (!ynode_is_decimal(s))
+  if (!sb_yaml_is_decimal(s))
     return -1;
   char *end;
   errno = 0;
@@ -39,22 +39,23 @@ static int parse_number(const char *s, double *out) {
   return 0;
 }
 
-static int get_size(ynode_ctx *c, const yaml_node_t *n, const char *what, size_t min, size_t *out) {
-  const char *s = ynode_scalar(n);
+static int get_size(sb_yaml_ctx *c, const yaml_node_t *n, const char *what, size_t min,
+                    size_t *out) {
+  const char *s = sb_yaml_scalar(n);
   char *end;
   if (!s || !*s || strspn(s, "0123456789") != strlen(s))
-    return ynode_fail(c, n, "%s: expected a non-negative decimal integer, got '%s'", what,
-                      s ? s : "(not a scalar)");
+    return sb_yaml_fail(c, n, "%s: expected a non-negative decimal integer, got '%s'", what,
+                        s ? s : "(not a scalar)");
   errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
   if (errno || *end || v < min || v > (unsigned long long)SIZE_MAX / 2)
-    return ynode_fail(c, n, "%s: expected an integer >= %zu, got '%s'", what, min, s);
+    return sb_yaml_fail(c, n, "%s: expected an integer >= %zu, got '%s'", what, min, s);
   *out = (size_t)v;
   return 0;
 }
 
 /* A number or a sequence of numbers, all > 0 for bpp and finite for knobs. */
-static int get_grid(ynode_ctx *c, const yaml_node_t *n, const char *what, int positive,
+static int get_grid(sb_yaml_ctx *c, const yaml_node_t *n, const char *what, int positive,
                     double **out, size_t *count) {
   yaml_node_item_t *start = NULL, *top = NULL;
   const yaml_node_t *single = NULL;
@@ -64,28 +65,28 @@ static int get_grid(ynode_ctx *c, const yaml_node_t *n, const char *what, int po
   } else if (n->type == YAML_SCALAR_NODE) {
     single = n;
   } else {
-    return ynode_fail(c, n, "%s: expected a number or a list of numbers", what);
+    return sb_yaml_fail(c, n, "%s: expected a number or a list of numbers", what);
   }
   size_t k = single ? 1 : (size_t)(top - start);
   if (k == 0)
-    return ynode_fail(c, n, "%s: empty list", what);
+    return sb_yaml_fail(c, n, "%s: empty list", what);
   if (k > SUITE_MAX_GRID)
-    return ynode_fail(c, n, "%s: more than %d grid points", what, SUITE_MAX_GRID);
+    return sb_yaml_fail(c, n, "%s: more than %d grid points", what, SUITE_MAX_GRID);
   double *v = malloc(k * sizeof *v);
   if (!v)
-    return ynode_fail(c, n, "out of memory");
+    return sb_yaml_fail(c, n, "out of memory");
   for (size_t i = 0; i < k; i++) {
     const yaml_node_t *item = single ? single : yaml_document_get_node(c->doc, start[i]);
-    if (parse_number(ynode_scalar(item), &v[i]) || (positive && v[i] <= 0)) {
+    if (parse_number(sb_yaml_scalar(item), &v[i]) || (positive && v[i] <= 0)) {
       free(v);
-      return ynode_fail(c, item, "%s: expected a %snumber, got '%s'", what,
-                        positive ? "positive " : "",
-                        ynode_scalar(item) ? ynode_scalar(item) : "(not a scalar)");
+      return sb_yaml_fail(c, item, "%s: expected a %snumber, got '%s'", what,
+                          positive ? "positive " : "",
+                          sb_yaml_scalar(item) ? sb_yaml_scalar(item) : "(not a scalar)");
     }
     for (size_t j = 0; j < i; j++)
       if (v[j] == v[i]) {
         free(v);
-        return ynode_fail(c, item, "%s: value %s appears twice", what, ynode_scalar(item));
+        return sb_yaml_fail(c, item, "%s: value %s appears twice", what, sb_yaml_scalar(item));
       }
   }
   free(*out);
@@ -106,26 +107,26 @@ static const char *name_problem(const char *s) {
   return NULL;
 }
 
-static int check_name(ynode_ctx *c, const yaml_node_t *n, const char *what, const char *s) {
+static int check_name(sb_yaml_ctx *c, const yaml_node_t *n, const char *what, const char *s) {
   const char *problem = name_problem(s);
   if (problem && !*s)
-    return ynode_fail(c, n, "%s: %s", what, problem);
+    return sb_yaml_fail(c, n, "%s: %s", what, problem);
   if (problem)
-    return ynode_fail(c, n, "%s '%s': %s", what, s, problem);
+    return sb_yaml_fail(c, n, "%s '%s': %s", what, s, problem);
   return 0;
 }
 
-static int parse_dataset(ynode_ctx *c, const yaml_node_t *n, suite_dataset *d) {
+static int parse_dataset(sb_yaml_ctx *c, const yaml_node_t *n, suite_dataset *d) {
   if (n->type != YAML_MAPPING_NODE)
-    return ynode_fail(c, n, "datasets: each entry must be a mapping (name:, path:, ...)");
+    return sb_yaml_fail(c, n, "datasets: each entry must be a mapping (name:, path:, ...)");
   d->stride = 1;
   for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
     const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
     const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-    const char *key = ynode_scalar(k);
+    const char *key = sb_yaml_scalar(k);
     int rc;
     if (!key)
-      return ynode_fail(c, k, "datasets: keys must be strings");
+      return sb_yaml_fail(c, k, "datasets: keys must be strings");
     if (!strcmp(key, "name"))
       rc = get_string(c, v, "datasets.name", &d->name);
     else if (!strcmp(key, "path"))
@@ -139,15 +140,15 @@ static int parse_dataset(ynode_ctx *c, const yaml_node_t *n, suite_dataset *d) {
     else if (!strcmp(key, "offset"))
       rc = get_size(c, v, "datasets.offset", 0, &d->offset);
     else
-      return ynode_fail(c, k,
-                        "datasets: unknown key '%s' (known: name, path, split, limit, stride, "
-                        "offset)",
-                        key);
+      return sb_yaml_fail(c, k,
+                          "datasets: unknown key '%s' (known: name, path, split, limit, stride, "
+                          "offset)",
+                          key);
     if (rc)
       return rc;
   }
   if (!d->path)
-    return ynode_fail(c, n, "datasets: entry without 'path'");
+    return sb_yaml_fail(c, n, "datasets: entry without 'path'");
   if (!d->name) {
     const char *base = strrchr(d->path, '/');
     base = base && base[1] ? base + 1 : d->path;
@@ -157,7 +158,7 @@ static int parse_dataset(ynode_ctx *c, const yaml_node_t *n, suite_dataset *d) {
       sb_buf_printf(&b, "-%s", d->split);
     d->name = sb_buf_take(&b);
     if (!d->name)
-      return ynode_fail(c, n, "out of memory");
+      return sb_yaml_fail(c, n, "out of memory");
   }
   return check_name(c, n, "datasets.name", d->name);
 }
@@ -176,7 +177,7 @@ static char *path_stem(const char *path) {
   return out;
 }
 
-static int parse_task(ynode_ctx *c, const yaml_node_t *n, suite_task *t) {
+static int parse_task(sb_yaml_ctx *c, const yaml_node_t *n, suite_task *t) {
   t->line = (int)n->start_mark.line + 1;
   t->column = (int)n->start_mark.column + 1;
   if (n->type == YAML_SCALAR_NODE) {
@@ -186,60 +187,60 @@ static int parse_task(ynode_ctx *c, const yaml_node_t *n, suite_task *t) {
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
       const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
       const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-      const char *key = ynode_scalar(k);
+      const char *key = sb_yaml_scalar(k);
       int rc;
       if (!key)
-        return ynode_fail(c, k, "tasks: keys must be strings");
+        return sb_yaml_fail(c, k, "tasks: keys must be strings");
       if (!strcmp(key, "name"))
         rc = get_string(c, v, "tasks.name", &t->name);
       else if (!strcmp(key, "checkpoint"))
         rc = get_string(c, v, "tasks.checkpoint", &t->checkpoint);
       else
-        return ynode_fail(c, k, "tasks: unknown key '%s' (known: name, checkpoint)", key);
+        return sb_yaml_fail(c, k, "tasks: unknown key '%s' (known: name, checkpoint)", key);
       if (rc)
         return rc;
     }
   } else {
-    return ynode_fail(c, n,
-                      "tasks: each entry is a checkpoint path or a mapping (name:, checkpoint:)");
+    return sb_yaml_fail(c, n,
+                        "tasks: each entry is a checkpoint path or a mapping (name:, checkpoint:)");
   }
   if (!t->checkpoint || !*t->checkpoint)
-    return ynode_fail(c, n, "tasks: entry without 'checkpoint'");
+    return sb_yaml_fail(c, n, "tasks: entry without 'checkpoint'");
   if (!t->name && !(t->name = path_stem(t->checkpoint)))
-    return ynode_fail(c, n, "out of memory");
+    return sb_yaml_fail(c, n, "out of memory");
   return check_name(c, n, "tasks.name", t->name);
 }
 
-static int parse_settings(ynode_ctx *c, const yaml_node_t *n, suite_codec *cd) {
+static int parse_settings(sb_yaml_ctx *c, const yaml_node_t *n, suite_codec *cd) {
   if (n->type != YAML_MAPPING_NODE)
-    return ynode_fail(c, n, "codecs.settings: expected a mapping of key: value");
+    return sb_yaml_fail(c, n, "codecs.settings: expected a mapping of key: value");
   size_t k = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
   cd->options = calloc(k ? k : 1, sizeof *cd->options);
   if (!cd->options)
-    return ynode_fail(c, n, "out of memory");
+    return sb_yaml_fail(c, n, "out of memory");
   for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-    const char *key = ynode_scalar(yaml_document_get_node(c->doc, p->key));
+    const char *key = sb_yaml_scalar(yaml_document_get_node(c->doc, p->key));
     const yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
-    const char *val = ynode_scalar(vn);
+    const char *val = sb_yaml_scalar(vn);
     if (!key || !val)
-      return ynode_fail(c, vn, "codecs.settings: keys and values must be scalars");
+      return sb_yaml_fail(c, vn, "codecs.settings: keys and values must be scalars");
     for (size_t i = 0; i < cd->n_options; i++)
       if (!strcmp(cd->options[i].key, key))
-        return ynode_fail(c, vn, "codecs.settings: '%s' given twice", key);
+        return sb_yaml_fail(c, vn, "codecs.settings: '%s' given twice", key);
     /* `key: !path FILE`: a file relative to the suite file's folder (resolved on load). */
     const bool is_file = vn->tag && !strcmp((const char *)vn->tag, "!path");
     if (vn->tag && !is_file && strncmp((const char *)vn->tag, "tag:yaml.org,2002:", 18))
-      return ynode_fail(c, vn, "codecs.settings: '%s': unknown tag '%s' (known: !path)", key,
-                        (const char *)vn->tag);
+      return sb_yaml_fail(c, vn, "codecs.settings: '%s': unknown tag '%s' (known: !path)", key,
+                          (const char *)vn->tag);
     if (is_file && !*val)
-      return ynode_fail(c, vn, "codecs.settings: '%s': empty !path", key);
+      return sb_yaml_fail(c, vn, "codecs.settings: '%s': empty !path", key);
     if (is_file && !cd->option_is_file && !(cd->option_is_file = calloc(k ? k : 1, 1)))
-      return ynode_fail(c, n, "out of memory");
+      return sb_yaml_fail(c, n, "out of memory");
     char *ks = strdup(key), *vs = strdup(val);
     if (!ks || !vs) {
       free(ks);
       free(vs);
-      return ynode_fail(c, n, "out of memory");
+      return sb_yaml_fail(c, n, "out of memory");
     }
     if (is_file)
       cd->option_is_file[cd->n_options] = 1;
@@ -250,18 +251,18 @@ static int parse_settings(ynode_ctx *c, const yaml_node_t *n, suite_codec *cd) {
   return 0;
 }
 
-static int parse_codec(ynode_ctx *c, const yaml_node_t *n, suite_codec *cd) {
+static int parse_codec(sb_yaml_ctx *c, const yaml_node_t *n, suite_codec *cd) {
   if (n->type != YAML_MAPPING_NODE)
-    return ynode_fail(c, n, "codecs: each entry must be a mapping (codec:, knob:, bpp:, ...)");
+    return sb_yaml_fail(c, n, "codecs: each entry must be a mapping (codec:, knob:, bpp:, ...)");
   cd->line = (int)n->start_mark.line + 1;
   cd->column = (int)n->start_mark.column + 1;
   for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
     const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
     const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-    const char *key = ynode_scalar(k);
+    const char *key = sb_yaml_scalar(k);
     int rc;
     if (!key)
-      return ynode_fail(c, k, "codecs: keys must be strings");
+      return sb_yaml_fail(c, k, "codecs: keys must be strings");
     if (!strcmp(key, "codec"))
       rc = get_string(c, v, "codecs.codec", &cd->codec);
     else if (!strcmp(key, "label"))
@@ -271,47 +272,47 @@ static int parse_codec(ynode_ctx *c, const yaml_node_t *n, suite_codec *cd) {
     else if (!strcmp(key, "bpp"))
       rc = get_grid(c, v, "codecs.bpp", 1, &cd->bpps, &cd->n_bpps);
     else if (!strcmp(key, "settings"))
-      rc = cd->options ? ynode_fail(c, k, "codecs: 'settings' given twice")
+      rc = cd->options ? sb_yaml_fail(c, k, "codecs: 'settings' given twice")
                        : parse_settings(c, v, cd);
     else
-      return ynode_fail(c, k, "codecs: unknown key '%s' (known: codec, label, settings, knob, bpp)",
-                        key);
+      return sb_yaml_fail(
+          c, k, "codecs: unknown key '%s' (known: codec, label, settings, knob, bpp)", key);
     if (rc)
       return rc;
   }
   if (!cd->codec)
-    return ynode_fail(c, n, "codecs: entry without 'codec'");
+    return sb_yaml_fail(c, n, "codecs: entry without 'codec'");
   if (!cd->label && !(cd->label = strdup(cd->codec)))
-    return ynode_fail(c, n, "out of memory");
+    return sb_yaml_fail(c, n, "out of memory");
   if (!cd->n_knobs && !cd->n_bpps)
-    return ynode_fail(c, n, "codecs: '%s' has no grid (give 'knob:' values and/or 'bpp:' targets)",
-                      cd->label);
+    return sb_yaml_fail(
+        c, n, "codecs: '%s' has no grid (give 'knob:' values and/or 'bpp:' targets)", cd->label);
   return check_name(c, n, "codecs.label", cd->label);
 }
 
 /* `report:` {anchor: LABEL, reference: LABEL}; the labels are checked against the codecs once
  * the whole suite is read (check_report_label). */
-static int parse_report(ynode_ctx *c, const yaml_node_t *n, suite *s, const yaml_node_t **anchor,
+static int parse_report(sb_yaml_ctx *c, const yaml_node_t *n, suite *s, const yaml_node_t **anchor,
                         const yaml_node_t **reference) {
   if (n->type != YAML_MAPPING_NODE)
-    return ynode_fail(c, n, "report: expected a mapping (anchor: LABEL, reference: LABEL)");
+    return sb_yaml_fail(c, n, "report: expected a mapping (anchor: LABEL, reference: LABEL)");
   for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
     const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
     const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-    const char *key = ynode_scalar(k);
+    const char *key = sb_yaml_scalar(k);
     int rc;
     if (!key)
-      return ynode_fail(c, k, "report: keys must be strings");
+      return sb_yaml_fail(c, k, "report: keys must be strings");
     if (!strcmp(key, "anchor")) {
-      rc = *anchor ? ynode_fail(c, k, "report: 'anchor' given twice")
+      rc = *anchor ? sb_yaml_fail(c, k, "report: 'anchor' given twice")
                    : get_string(c, v, "report.anchor", &s->report_anchor);
       *anchor = v;
     } else if (!strcmp(key, "reference")) {
-      rc = *reference ? ynode_fail(c, k, "report: 'reference' given twice")
+      rc = *reference ? sb_yaml_fail(c, k, "report: 'reference' given twice")
                       : get_string(c, v, "report.reference", &s->report_reference);
       *reference = v;
     } else {
-      return ynode_fail(c, k, "report: unknown key '%s' (known: anchor, reference)", key);
+      return sb_yaml_fail(c, k, "report: unknown key '%s' (known: anchor, reference)", key);
     }
     if (rc)
       return rc;
@@ -320,7 +321,7 @@ static int parse_report(ynode_ctx *c, const yaml_node_t *n, suite *s, const yaml
 }
 
 /* A label of report: must name a codec of the suite. */
-static int check_report_label(ynode_ctx *c, const yaml_node_t *n, const char *what,
+static int check_report_label(sb_yaml_ctx *c, const yaml_node_t *n, const char *what,
                               const char *label, const suite *s) {
   if (!label)
     return 0;
@@ -330,8 +331,8 @@ static int check_report_label(ynode_ctx *c, const yaml_node_t *n, const char *wh
   sb_buf b = {0};
   for (size_t i = 0; i < s->n_codecs; i++)
     sb_buf_printf(&b, "%s%s", i ? ", " : "", s->codecs[i].label);
-  int rc = ynode_fail(c, n, "%s: '%s' is not the label of a codec of this suite (labels: %s)", what,
-                      label, sb_buf_failed(&b) ? "?" : sb_buf_str(&b));
+  int rc = sb_yaml_fail(c, n, "%s: '%s' is not the label of a codec of this suite (labels: %s)",
+                        what, label, sb_buf_failed(&b) ? "?" : sb_buf_str(&b));
   sb_buf_free(&b);
   return rc;
 }
@@ -376,40 +377,40 @@ int suite_parse_metrics(const char *list, unsigned *out, char *err, size_t err_l
 }
 
 /* The suite key `metrics: [psnr, ssim, ms_ssim]` (a non-empty list of metric names). */
-static int parse_metrics(ynode_ctx *c, const yaml_node_t *v, unsigned *out) {
+static int parse_metrics(sb_yaml_ctx *c, const yaml_node_t *v, unsigned *out) {
   if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
-    return ynode_fail(c, v, "metrics: expected a list, e.g. [psnr, ssim, ms_ssim]");
+    return sb_yaml_fail(c, v, "metrics: expected a list, e.g. [psnr, ssim, ms_ssim]");
   unsigned m = SUITE_METRIC_PSNR;
   for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
     const yaml_node_t *n = yaml_document_get_node(c->doc, *it);
-    const char *name = ynode_scalar(n);
+    const char *name = sb_yaml_scalar(n);
     unsigned bit;
     if (!name || metric_bit(name, strlen(name), &bit))
-      return ynode_fail(c, n, "metrics: unknown metric '%s' (known: " SUITE_METRIC_NAMES ")",
-                        name ? name : "(not a name)");
+      return sb_yaml_fail(c, n, "metrics: unknown metric '%s' (known: " SUITE_METRIC_NAMES ")",
+                          name ? name : "(not a name)");
     if (m & bit && bit != SUITE_METRIC_PSNR)
-      return ynode_fail(c, n, "metrics: '%s' listed twice", name);
+      return sb_yaml_fail(c, n, "metrics: '%s' listed twice", name);
     m |= bit;
   }
   *out = m;
   return 0;
 }
 
-static int parse_root(ynode_ctx *c, suite *s) {
+static int parse_root(sb_yaml_ctx *c, suite *s) {
   const yaml_node_t *root = yaml_document_get_root_node(c->doc);
   if (!root)
-    return ynode_fail(c, NULL, "empty suite file");
+    return sb_yaml_fail(c, NULL, "empty suite file");
   if (root->type != YAML_MAPPING_NODE)
-    return ynode_fail(c, root, "the suite must be a mapping (name:, datasets:, codecs:)");
+    return sb_yaml_fail(c, root, "the suite must be a mapping (name:, datasets:, codecs:)");
   const yaml_node_t *report = NULL, *anchor = NULL, *reference = NULL;
   for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
        p++) {
     const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
     const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-    const char *key = ynode_scalar(k);
+    const char *key = sb_yaml_scalar(k);
     int rc = 0;
     if (!key)
-      return ynode_fail(c, k, "keys must be strings");
+      return sb_yaml_fail(c, k, "keys must be strings");
     if (!strcmp(key, "name")) {
       rc = get_string(c, v, "name", &s->name);
     } else if (!strcmp(key, "description")) {
@@ -418,46 +419,46 @@ static int parse_root(ynode_ctx *c, suite *s) {
       size_t m;
       rc = get_size(c, v, "max_encodes", 2, &m);
       if (!rc && m > 64)
-        rc = ynode_fail(c, v, "max_encodes: at most 64");
+        rc = sb_yaml_fail(c, v, "max_encodes: at most 64");
       s->max_encodes = (int)m;
     } else if (!strcmp(key, "metrics")) {
       rc = parse_metrics(c, v, &s->metrics);
     } else if (!strcmp(key, "datasets") || !strcmp(key, "codecs") || !strcmp(key, "plugins") ||
                !strcmp(key, "tasks")) {
       if (v->type != YAML_SEQUENCE_NODE)
-        return ynode_fail(c, v, "%s: expected a list", key);
+        return sb_yaml_fail(c, v, "%s: expected a list", key);
       size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
       if (!cnt)
-        return ynode_fail(c, v, "%s: empty list", key);
+        return sb_yaml_fail(c, v, "%s: empty list", key);
       if (!strcmp(key, "datasets")) {
         if (s->datasets)
-          return ynode_fail(c, k, "'datasets' given twice");
+          return sb_yaml_fail(c, k, "'datasets' given twice");
         if (!(s->datasets = calloc(cnt, sizeof *s->datasets)))
-          return ynode_fail(c, v, "out of memory");
+          return sb_yaml_fail(c, v, "out of memory");
         for (size_t i = 0; i < cnt && !rc; i++, s->n_datasets++)
           rc = parse_dataset(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
                              &s->datasets[i]);
       } else if (!strcmp(key, "codecs")) {
         if (s->codecs)
-          return ynode_fail(c, k, "'codecs' given twice");
+          return sb_yaml_fail(c, k, "'codecs' given twice");
         if (!(s->codecs = calloc(cnt, sizeof *s->codecs)))
-          return ynode_fail(c, v, "out of memory");
+          return sb_yaml_fail(c, v, "out of memory");
         for (size_t i = 0; i < cnt && !rc; i++, s->n_codecs++)
           rc = parse_codec(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
                            &s->codecs[i]);
       } else if (!strcmp(key, "tasks")) {
         if (s->tasks)
-          return ynode_fail(c, k, "'tasks' given twice");
+          return sb_yaml_fail(c, k, "'tasks' given twice");
         if (!(s->tasks = calloc(cnt, sizeof *s->tasks)))
-          return ynode_fail(c, v, "out of memory");
+          return sb_yaml_fail(c, v, "out of memory");
         for (size_t i = 0; i < cnt && !rc; i++, s->n_tasks++)
           rc = parse_task(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
                           &s->tasks[i]);
       } else {
         if (s->plugins)
-          return ynode_fail(c, k, "'plugins' given twice");
+          return sb_yaml_fail(c, k, "'plugins' given twice");
         if (!(s->plugins = calloc(cnt, sizeof *s->plugins)))
-          return ynode_fail(c, v, "out of memory");
+          return sb_yaml_fail(c, v, "out of memory");
         for (size_t i = 0; i < cnt && !rc; i++, s->n_plugins++)
           rc = get_string(c, yaml_document_get_node(c->doc, v->data.sequence.items.start[i]),
                           "plugins", &s->plugins[i]);
@@ -468,31 +469,31 @@ static int parse_root(ynode_ctx *c, suite *s) {
       /* Thresholds of `saicbench gate` (gate/gate_config.c parses them from the suite text); a
        * plain run ignores them. */
       if (v->type != YAML_MAPPING_NODE)
-        return ynode_fail(c, v, "gate: expected a mapping (see suites/validate.yaml)");
+        return sb_yaml_fail(c, v, "gate: expected a mapping (see suites/validate.yaml)");
     } else if (!strcmp(key, "report")) {
       if (report)
-        return ynode_fail(c, k, "'report' given twice");
+        return sb_yaml_fail(c, k, "'report' given twice");
       report = v;
       rc = parse_report(c, v, s, &anchor, &reference);
     } else {
-      return ynode_fail(c, k,
-                        "unknown key '%s' (known: name, description, max_encodes, metrics, "
-                        "plugins, command_codecs, datasets, codecs, tasks, gate, report)",
-                        key);
+      return sb_yaml_fail(c, k,
+                          "unknown key '%s' (known: name, description, max_encodes, metrics, "
+                          "plugins, command_codecs, datasets, codecs, tasks, gate, report)",
+                          key);
     }
     if (rc)
       return rc;
   }
   if (!s->name)
-    return ynode_fail(c, root, "the suite has no 'name'");
+    return sb_yaml_fail(c, root, "the suite has no 'name'");
   if (!s->n_datasets)
-    return ynode_fail(c, root, "the suite has no 'datasets'");
+    return sb_yaml_fail(c, root, "the suite has no 'datasets'");
   if (!s->n_codecs)
-    return ynode_fail(c, root, "the suite has no 'codecs'");
+    return sb_yaml_fail(c, root, "the suite has no 'codecs'");
   for (size_t i = 0; i < s->n_datasets; i++)
     for (size_t j = 0; j < i; j++)
       if (!strcmp(s->datasets[i].name, s->datasets[j].name))
-        return ynode_fail(c, root, "dataset name '%s' used twice", s->datasets[i].name);
+        return sb_yaml_fail(c, root, "dataset name '%s' used twice", s->datasets[i].name);
   for (size_t i = 0; i < s->n_codecs; i++)
     for (size_t j = 0; j < i; j++)
       if (!strcmp(s->codecs[i].label, s->codecs[j].label)) {
@@ -519,11 +520,11 @@ int suite_parse(const char *text, size_t len, const char *name_for_errors, suite
                 size_t err_len) {
   *out = NULL;
   yaml_document_t doc;
-  if (ynode_load(text, len, name_for_errors, &doc, err, err_len))
+  if (sb_yaml_load(text, len, name_for_errors, &doc, err, err_len))
     return -1;
   suite *s = calloc(1, sizeof *s);
   int rc = -1;
-  ynode_ctx c = {&doc, name_for_errors, err, err_len};
+  sb_yaml_ctx c = {&doc, name_for_errors, err, err_len};
   if (!s)
     snprintf(err, err_len, "%s: out of memory", name_for_errors);
   else if (!(s->text = malloc(len + 1)))

@@ -16,93 +16,94 @@
 #define CMD_KEYS                                                                                   \
   "name, description, encode, decode, version, knob, image_format, stream_extension, timeout"
 
-static int cmd_string(ynode_ctx *c, const yaml_node_t *n, const char *what, char **out) {
-  const char *s = ynode_scalar(n);
+static int cmd_string(sb_yaml_ctx *c, const yaml_node_t *n, const char *what, char **out) {
+  const char *s = sb_yaml_scalar(n);
   if (!s)
-    return ynode_fail(c, n, "command_codecs.%s: expected a string", what);
+    return sb_yaml_fail(c, n, "command_codecs.%s: expected a string", what);
   free(*out);
   if (!(*out = strdup(s)))
-    return ynode_fail(c, n, "out of memory");
+    return sb_yaml_fail(c, n, "out of memory");
   return 0;
 }
 
-static int cmd_number(ynode_ctx *c, const yaml_node_t *n, const char *what, double *out) {
-  const char *s = ynode_scalar(n);
+static int cmd_number(sb_yaml_ctx *c, const yaml_node_t *n, const char *what, double *out) {
+  const char *s = sb_yaml_scalar(n);
   char *end = "";
   errno = 0;
-  double v = s && ynode_is_decimal(s) ? strtod(s, &end) : NAN;
+  double v = s && sb_yaml_is_decimal(s) ? strtod(s, &end) : NAN;
   if (!isfinite(v) || errno || *end)
-    return ynode_fail(c, n, "command_codecs.knob.%s: expected a number, got '%s'", what,
-                      s ? s : "(not a scalar)");
+    return sb_yaml_fail(c, n, "command_codecs.knob.%s: expected a number, got '%s'", what,
+                        s ? s : "(not a scalar)");
   *out = v;
   return 0;
 }
 
-static int cmd_bool(ynode_ctx *c, const yaml_node_t *n, const char *what, int *out) {
-  const char *s = ynode_scalar(n);
+static int cmd_bool(sb_yaml_ctx *c, const yaml_node_t *n, const char *what, int *out) {
+  const char *s = sb_yaml_scalar(n);
   if (sb_parse_bool(s, out))
-    return ynode_fail(c, n, "command_codecs.knob.%s: expected true or false, got '%s'", what,
-                      s ? s : "(not a scalar)");
+    return sb_yaml_fail(c, n, "command_codecs.knob.%s: expected true or false, got '%s'", what,
+                        s ? s : "(not a scalar)");
   return 0;
 }
 
 /* encode:, decode:, version: a list of strings; `!path FILE` marks a file of the suite's. */
-static int cmd_argv(ynode_ctx *c, const yaml_node_t *n, codec_command_role role, const char *what,
+static int cmd_argv(sb_yaml_ctx *c, const yaml_node_t *n, codec_command_role role, const char *what,
                     codec_command_argv *t) {
   if (t->n)
-    return ynode_fail(c, n, "command_codecs.%s given twice", what);
+    return sb_yaml_fail(c, n, "command_codecs.%s given twice", what);
   if (n->type != YAML_SEQUENCE_NODE)
-    return ynode_fail(c, n,
-                      "command_codecs.%s: expected a list: the program and its arguments, e.g. "
-                      "[cjxl, \"{input}\", \"{output}\"]",
-                      what);
+    return sb_yaml_fail(c, n,
+                        "command_codecs.%s: expected a list: the program and its arguments, e.g. "
+                        "[cjxl, \"{input}\", \"{output}\"]",
+                        what);
   size_t k = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
   if (!k)
-    return ynode_fail(c, n, "command_codecs.%s: empty list (the program is missing)", what);
+    return sb_yaml_fail(c, n, "command_codecs.%s: empty list (the program is missing)", what);
   if (k > CODEC_COMMAND_MAX_ARGS)
-    return ynode_fail(c, n, "command_codecs.%s: more than %d arguments", what,
-                      CODEC_COMMAND_MAX_ARGS);
+    return sb_yaml_fail(c, n, "command_codecs.%s: more than %d arguments", what,
+                        CODEC_COMMAND_MAX_ARGS);
   if (!(t->args = calloc(k, sizeof *t->args)) || !(t->is_path = calloc(k, 1)))
-    return ynode_fail(c, n, "out of memory");
+    return sb_yaml_fail(c, n, "out of memory");
   for (size_t i = 0; i < k; i++, t->n++) {
     const yaml_node_t *a = yaml_document_get_node(c->doc, n->data.sequence.items.start[i]);
-    const char *s = ynode_scalar(a);
+    const char *s = sb_yaml_scalar(a);
     if (!s)
-      return ynode_fail(c, a,
-                        "command_codecs.%s: argument %zu is not a string (quote placeholders: "
-                        "\"{input}\", else YAML reads {input} as a mapping)",
-                        what, i + 1);
+      return sb_yaml_fail(c, a,
+                          "command_codecs.%s: argument %zu is not a string (quote placeholders: "
+                          "\"{input}\", else YAML reads {input} as a mapping)",
+                          what, i + 1);
     const char *tag = (const char *)a->tag;
     const int is_path = tag && !strcmp(tag, "!path");
     if (tag && !is_path && strncmp(tag, "tag:yaml.org,2002:", 18))
-      return ynode_fail(c, a, "command_codecs.%s: unknown tag '%s' (known: !path)", what, tag);
+      return sb_yaml_fail(c, a, "command_codecs.%s: unknown tag '%s' (known: !path)", what, tag);
     if (is_path && !*s)
-      return ynode_fail(c, a, "command_codecs.%s: empty !path", what);
+      return sb_yaml_fail(c, a, "command_codecs.%s: empty !path", what);
     char e[256];
     if (codec_command_check_arg(role, s, e, sizeof e))
-      return ynode_fail(c, a, "command_codecs.%s: argument %zu '%.64s': %s", what, i + 1, s, e);
+      return sb_yaml_fail(c, a, "command_codecs.%s: argument %zu '%.64s': %s", what, i + 1, s, e);
     if (i == 0 && (!*s || strchr(s, '{')))
-      return ynode_fail(c, a, "command_codecs.%s: the program must be a plain name or path", what);
+      return sb_yaml_fail(c, a, "command_codecs.%s: the program must be a plain name or path",
+                          what);
     if (!(t->args[i] = strdup(s)))
-      return ynode_fail(c, a, "out of memory");
+      return sb_yaml_fail(c, a, "out of memory");
     t->is_path[i] = (unsigned char)is_path;
   }
   return 0;
 }
 
-static int cmd_knob(ynode_ctx *c, const yaml_node_t *n, codec_command_def *d) {
+static int cmd_knob(sb_yaml_ctx *c, const yaml_node_t *n, codec_command_def *d) {
   if (n->type != YAML_MAPPING_NODE)
-    return ynode_fail(c, n,
-                      "command_codecs.knob: expected a mapping {name:, min:, max:, integer:, "
-                      "rate_increases:}");
+    return sb_yaml_fail(c, n,
+                        "command_codecs.knob: expected a mapping {name:, min:, max:, integer:, "
+                        "rate_increases:}");
   int have_min = 0, have_max = 0, have_rate = 0, integer = 0, increases = 1;
   for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
     const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
     const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-    const char *key = ynode_scalar(k);
+    const char *key = sb_yaml_scalar(k);
     int rc;
     if (!key)
-      return ynode_fail(c, k, "command_codecs.knob: keys must be strings");
+      return sb_yaml_fail(c, k, "command_codecs.knob: keys must be strings");
     if (!strcmp(key, "name"))
       rc = cmd_string(c, v, "knob.name", &d->knob_name);
     else if (!strcmp(key, "description"))
@@ -116,10 +117,10 @@ static int cmd_knob(ynode_ctx *c, const yaml_node_t *n, codec_command_def *d) {
     else if (!strcmp(key, "rate_increases"))
       rc = cmd_bool(c, v, "rate_increases", &increases);
     else
-      return ynode_fail(c, k,
-                        "command_codecs.knob: unknown key '%s' (known: name, description, min, "
-                        "max, integer, rate_increases)",
-                        key);
+      return sb_yaml_fail(c, k,
+                          "command_codecs.knob: unknown key '%s' (known: name, description, min, "
+                          "max, integer, rate_increases)",
+                          key);
     if (rc)
       return rc;
     have_min |= !strcmp(key, "min");
@@ -127,38 +128,38 @@ static int cmd_knob(ynode_ctx *c, const yaml_node_t *n, codec_command_def *d) {
     have_rate |= !strcmp(key, "rate_increases");
   }
   if (!d->knob_name || !have_min || !have_max || !have_rate)
-    return ynode_fail(c, n,
-                      "command_codecs.knob: '%s' is missing (name, min, max and "
-                      "rate_increases are required)",
-                      !d->knob_name ? "name"
-                      : !have_min   ? "min"
-                      : !have_max   ? "max"
-                                    : "rate_increases");
+    return sb_yaml_fail(c, n,
+                        "command_codecs.knob: '%s' is missing (name, min, max and "
+                        "rate_increases are required)",
+                        !d->knob_name ? "name"
+                        : !have_min   ? "min"
+                        : !have_max   ? "max"
+                                      : "rate_increases");
   d->knob_kind = integer ? CODEC_KNOB_INT : CODEC_KNOB_REAL;
   d->rate_increases = increases ? 1 : -1;
   /* The codec's own rules (codec_command_check_def) say the same; here with the position. */
   if (!(d->knob_min < d->knob_max))
-    return ynode_fail(c, n, "command_codecs.knob: range %g..%g is empty (want min < max)",
-                      d->knob_min, d->knob_max);
+    return sb_yaml_fail(c, n, "command_codecs.knob: range %g..%g is empty (want min < max)",
+                        d->knob_min, d->knob_max);
   if (integer && ceil(d->knob_min) > floor(d->knob_max))
-    return ynode_fail(c, n, "command_codecs.knob: integer range %g..%g holds no integer",
-                      d->knob_min, d->knob_max);
+    return sb_yaml_fail(c, n, "command_codecs.knob: integer range %g..%g holds no integer",
+                        d->knob_min, d->knob_max);
   return 0;
 }
 
-static int cmd_timeout(ynode_ctx *c, const yaml_node_t *n, int *out) {
-  const char *s = ynode_scalar(n);
+static int cmd_timeout(sb_yaml_ctx *c, const yaml_node_t *n, int *out) {
+  const char *s = sb_yaml_scalar(n);
   long v = -1;
   if (s && *s && strspn(s, "0123456789") == strlen(s) && strlen(s) <= 6)
     v = strtol(s, NULL, 10);
   if (v < 1 || v > CODEC_COMMAND_MAX_TIMEOUT_S)
-    return ynode_fail(c, n, "command_codecs.timeout: expected whole seconds 1..%d, got '%s'",
-                      CODEC_COMMAND_MAX_TIMEOUT_S, s ? s : "(not a scalar)");
+    return sb_yaml_fail(c, n, "command_codecs.timeout: expected whole seconds 1..%d, got '%s'",
+                        CODEC_COMMAND_MAX_TIMEOUT_S, s ? s : "(not a scalar)");
   *out = (int)v;
   return 0;
 }
 
-static int cmd_key(ynode_ctx *c, const char *key, const yaml_node_t *k, const yaml_node_t *v,
+static int cmd_key(sb_yaml_ctx *c, const char *key, const yaml_node_t *k, const yaml_node_t *v,
                    codec_command_def *d, int *have_knob) {
   if (!strcmp(key, "name"))
     return cmd_string(c, v, "name", &d->name);
@@ -173,36 +174,36 @@ static int cmd_key(ynode_ctx *c, const char *key, const yaml_node_t *k, const ya
   if (!strcmp(key, "knob"))
     return *have_knob = 1, cmd_knob(c, v, d);
   if (!strcmp(key, "image_format")) {
-    const char *s = ynode_scalar(v);
+    const char *s = sb_yaml_scalar(v);
     if (codec_command_format_parse(s, &d->format))
-      return ynode_fail(c, v, "command_codecs.image_format: '%s' is not ppm or png",
-                        s ? s : "(not a scalar)");
+      return sb_yaml_fail(c, v, "command_codecs.image_format: '%s' is not ppm or png",
+                          s ? s : "(not a scalar)");
     return 0;
   }
   if (!strcmp(key, "stream_extension"))
     return cmd_string(c, v, "stream_extension", &d->stream_extension);
   if (!strcmp(key, "timeout"))
     return cmd_timeout(c, v, &d->timeout_s);
-  return ynode_fail(c, k, "command_codecs: unknown key '%s' (known: " CMD_KEYS ")", key);
+  return sb_yaml_fail(c, k, "command_codecs: unknown key '%s' (known: " CMD_KEYS ")", key);
 }
 
-static int cmd_entry(ynode_ctx *c, const yaml_node_t *n, suite_command_codec *cc) {
+static int cmd_entry(sb_yaml_ctx *c, const yaml_node_t *n, suite_command_codec *cc) {
   codec_command_def *d = &cc->def;
   cc->line = (int)n->start_mark.line + 1;
   cc->column = (int)n->start_mark.column + 1;
   d->timeout_s = CODEC_COMMAND_DEFAULT_TIMEOUT_S;
   d->format = CODEC_COMMAND_PPM;
   if (n->type != YAML_MAPPING_NODE)
-    return ynode_fail(c, n,
-                      "command_codecs: each entry must be a mapping (name:, encode:, "
-                      "decode:, knob:, ...)");
+    return sb_yaml_fail(c, n,
+                        "command_codecs: each entry must be a mapping (name:, encode:, "
+                        "decode:, knob:, ...)");
   int have_knob = 0;
   for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
     const yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
     const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-    const char *key = ynode_scalar(k);
+    const char *key = sb_yaml_scalar(k);
     if (!key)
-      return ynode_fail(c, k, "command_codecs: keys must be strings");
+      return sb_yaml_fail(c, k, "command_codecs: keys must be strings");
     if (cmd_key(c, key, k, v, d, &have_knob))
       return -1;
   }
@@ -212,28 +213,28 @@ static int cmd_entry(ynode_ctx *c, const yaml_node_t *n, suite_command_codec *cc
                         : !have_knob   ? "knob"
                                        : NULL;
   if (missing)
-    return ynode_fail(c, n,
-                      "command_codecs: entry without '%s' (required: name, encode, decode, "
-                      "knob)",
-                      missing);
+    return sb_yaml_fail(c, n,
+                        "command_codecs: entry without '%s' (required: name, encode, decode, "
+                        "knob)",
+                        missing);
   char e[512];
   if (codec_command_check_def(d, e, sizeof e))
-    return ynode_fail(c, n, "%s", e);
+    return sb_yaml_fail(c, n, "%s", e);
   return 0;
 }
 
-int suite_command_parse(ynode_ctx *c, const yaml_node_t *v, suite *s) {
+int suite_command_parse(sb_yaml_ctx *c, const yaml_node_t *v, suite *s) {
   if (s->command_codecs)
-    return ynode_fail(c, v, "'command_codecs' given twice");
+    return sb_yaml_fail(c, v, "'command_codecs' given twice");
   if (v->type != YAML_SEQUENCE_NODE)
-    return ynode_fail(c, v, "command_codecs: expected a list");
+    return sb_yaml_fail(c, v, "command_codecs: expected a list");
   size_t cnt = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
   if (!cnt)
-    return ynode_fail(c, v, "command_codecs: empty list");
+    return sb_yaml_fail(c, v, "command_codecs: empty list");
   if (cnt > CODEC_COMMAND_MAX_CODECS)
-    return ynode_fail(c, v, "command_codecs: more than %d", CODEC_COMMAND_MAX_CODECS);
+    return sb_yaml_fail(c, v, "command_codecs: more than %d", CODEC_COMMAND_MAX_CODECS);
   if (!(s->command_codecs = calloc(cnt, sizeof *s->command_codecs)))
-    return ynode_fail(c, v, "out of memory");
+    return sb_yaml_fail(c, v, "out of memory");
   for (size_t i = 0; i < cnt; i++) {
     const yaml_node_t *n = yaml_document_get_node(c->doc, v->data.sequence.items.start[i]);
     s->n_command_codecs++; /* owned from here on, so suite_free cleans up on error */
@@ -241,8 +242,8 @@ int suite_command_parse(ynode_ctx *c, const yaml_node_t *v, suite *s) {
       return -1;
     for (size_t j = 0; j < i; j++)
       if (!strcmp(s->command_codecs[j].def.name, s->command_codecs[i].def.name))
-        return ynode_fail(c, n, "command_codecs: name '%s' used twice",
-                          s->command_codecs[i].def.name);
+        return sb_yaml_fail(c, n, "command_codecs: name '%s' used twice",
+                            s->command_codecs[i].def.name);
   }
   return 0;
 }

@@ -84,7 +84,7 @@ LIBRARIES = {
     # layer 5: the runner (suite -> units -> codecs -> metrics -> results) and training
     "sb_harness": {"dir": "harness", "public": ["harness/harness.h"],
                    "prefixes": ["harness_", "runner_", "plan_", "encode_cache_", "suite_", "ratectl_",
-                                "writer_", "ynode_"],
+                                "writer_"],
                    "layer": 5},
     "sb_train": {"dir": "train", "public": ["train/train.h"],
                  "prefixes": ["train_", "saic_train_", "saic_export", "config_yaml_"], "layer": 5},

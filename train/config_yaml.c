@@ -1,4 +1,5 @@
-/* config_yaml.c - YAML plumbing shared by the training configurations (see config_yaml.h). */
+/* config_yaml.c - the training configurations' walk over sb_yaml_load's documents (base.h: the
+ * one YAML layer of the product) and their scalar parsers (see config_yaml.h). */
 #include "config_yaml.h"
 
 #include "base.h"
@@ -88,154 +89,94 @@ int config_yaml_load(const char *path, config_yaml_parse_fn parse, void *cfg, ch
   return rc;
 }
 
-enum { MAX_DEPTH = 4 };
+enum { MAX_DEPTH = 4, MAX_KEY_PATH = 127 };
 
-/* One open mapping: the dotted prefix of its keys ("optimizer.") and the key last read. */
-typedef struct level {
-  char prefix[128];
-  char key[128];
-  bool want_key; /* the next scalar is a key (else the value of key) */
-  yaml_mark_t key_mark;
-} level;
-
-/* The walk's state besides the libyaml parser. */
+/* The walk over a document loaded by sb_yaml_load (base.h: the product's one YAML layer, which
+ * already refused syntax errors, several documents, excessive nesting or anchors and keys given
+ * twice). What is left to check here is the shape of a configuration. */
 typedef struct walk {
   const char *file;
+  yaml_document_t *doc;
   config_yaml_fn fn;
   void *ctx;
   char *err;
   size_t err_len;
-  level st[MAX_DEPTH];
-  int depth;
-  bool in_list; /* reading the elements of a list that fn accepted */
-  char full[256];
 } walk;
 
-/* Calls fn for the value (or list event) of the current key. */
-static int emit(walk *w, config_yaml_event e, const char *value, yaml_mark_t m) {
-  const level *l = &w->st[w->depth - 1];
-  snprintf(w->full, sizeof w->full, "%s%s", l->prefix, l->key);
-  const config_yaml_node node = {e, w->file, w->full, value, mark_of(m), mark_of(l->key_mark)};
+static int emit(walk *w, config_yaml_event e, const char *key, const char *value, yaml_mark_t m,
+                yaml_mark_t key_mark) {
+  const config_yaml_node node = {e, w->file, key, value, mark_of(m), mark_of(key_mark)};
   return w->fn(w->ctx, &node, w->err, w->err_len);
 }
 
-/* Inside a list only scalars and its end are expected; anything else goes to fn as an element
- * without value, which fn reports in its own words. */
-static int list_event(walk *w, const yaml_event_t *ev) {
-  const yaml_mark_t m = ev->start_mark;
-  if (ev->type == YAML_SCALAR_EVENT)
-    return emit(w, CONFIG_YAML_ITEM, (const char *)ev->data.scalar.value, m);
-  if (ev->type == YAML_SEQUENCE_END_EVENT) {
-    w->in_list = false;
-    w->st[w->depth - 1].want_key = true;
-    return emit(w, CONFIG_YAML_LIST_END, NULL, m);
+/* A list value: LIST, one ITEM per element (value NULL for a non-scalar, which fn must refuse or
+ * the walk does), LIST_END. */
+static int walk_list(walk *w, const char *key, const yaml_node_t *list, yaml_mark_t key_mark) {
+  int rc = emit(w, CONFIG_YAML_LIST, key, NULL, list->start_mark, key_mark);
+  for (yaml_node_item_t *it = list->data.sequence.items.start;
+       rc == 0 && it < list->data.sequence.items.top; it++) {
+    const yaml_node_t *e = yaml_document_get_node(w->doc, *it);
+    const char *v = sb_yaml_scalar(e);
+    rc = emit(w, CONFIG_YAML_ITEM, key, v, e->start_mark, key_mark);
+    if (rc == 0 && !v)
+      rc = config_yaml_fail(w->err, w->err_len, w->file, mark_of(e->start_mark),
+                            "%s: list elements must be scalars", key);
   }
-  int rc = emit(w, CONFIG_YAML_ITEM, NULL, m);
-  /* fn must stop here: the walk cannot follow structure nested in a list. */
-  return rc ? rc
-            : config_yaml_fail(w->err, w->err_len, w->file, mark_of(m),
-                               "%s: list elements must be scalars", w->full);
+  return rc ? rc : emit(w, CONFIG_YAML_LIST_END, key, NULL, list->end_mark, key_mark);
 }
 
-static int mapping_start(walk *w, yaml_mark_t ym) {
-  const config_yaml_mark m = mark_of(ym);
-  const int d = w->depth;
-  if (d == 0) {
-    w->st[0].prefix[0] = '\0';
-  } else if (w->st[d - 1].want_key) {
-    return config_yaml_fail(w->err, w->err_len, w->file, m, "a mapping cannot be a key");
-  } else if (d >= MAX_DEPTH) {
-    return config_yaml_fail(w->err, w->err_len, w->file, m, "mappings nested too deeply");
-  } else {
-    const level *up = &w->st[d - 1];
-    const size_t lp = strlen(up->prefix), lk = strlen(up->key);
-    if (lp + lk + 2 > sizeof w->st[0].prefix)
-      return config_yaml_fail(w->err, w->err_len, w->file, m, "key path too long");
-    memcpy(w->st[d].prefix, up->prefix, lp);
-    memcpy(w->st[d].prefix + lp, up->key, lk);
-    w->st[d].prefix[lp + lk] = '.';
-    w->st[d].prefix[lp + lk + 1] = '\0';
+/* The pairs of mapping map, whose keys are prefix + key; depth: map's (the root is 1). */
+static int walk_mapping(walk *w, const yaml_node_t *map, const char *prefix, int depth) {
+  for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+    const yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+    const yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
+    const char *key = sb_yaml_scalar(k);
+    if (!key)
+      return config_yaml_fail(w->err, w->err_len, w->file, mark_of(k->start_mark),
+                              k->type == YAML_SEQUENCE_NODE ? "a list cannot be a key"
+                                                            : "a mapping cannot be a key");
+    char full[MAX_KEY_PATH + 2]; /* room for the '.' of a nested mapping's prefix */
+    const size_t lp = strlen(prefix), lk = strlen(key);
+    if (lp + lk > MAX_KEY_PATH)
+      return config_yaml_fail(w->err, w->err_len, w->file, mark_of(k->start_mark),
+                              "key path too long");
+    memcpy(full, prefix, lp);
+    memcpy(full + lp, key, lk + 1);
+    int rc;
+    if (v->type == YAML_MAPPING_NODE) {
+      if (depth >= MAX_DEPTH)
+        return config_yaml_fail(w->err, w->err_len, w->file, mark_of(v->start_mark),
+                                "mappings nested too deeply");
+      full[lp + lk] = '.';
+      full[lp + lk + 1] = '\0';
+      rc = walk_mapping(w, v, full, depth + 1);
+    } else if (v->type == YAML_SEQUENCE_NODE) {
+      rc = walk_list(w, full, v, k->start_mark);
+    } else {
+      rc = emit(w, CONFIG_YAML_SCALAR, full, sb_yaml_scalar(v), v->start_mark, k->start_mark);
+    }
+    if (rc)
+      return rc;
   }
-  w->st[d].want_key = true;
-  w->depth++;
   return 0;
-}
-
-static int scalar(walk *w, const char *v, yaml_mark_t m) {
-  if (w->depth == 0)
-    return config_yaml_fail(w->err, w->err_len, w->file, mark_of(m),
-                            "the configuration must be a mapping");
-  level *l = &w->st[w->depth - 1];
-  if (l->want_key) {
-    snprintf(l->key, sizeof l->key, "%s", v);
-    l->key_mark = m;
-    l->want_key = false;
-    return 0;
-  }
-  l->want_key = true;
-  return emit(w, CONFIG_YAML_SCALAR, v, m);
 }
 
 int config_yaml_walk(const char *file, const char *text, size_t len, config_yaml_fn fn, void *ctx,
                      char *err, size_t err_len) {
-  yaml_parser_t p;
-  if (!yaml_parser_initialize(&p)) {
-    snprintf(err, err_len, "%s: cannot initialise the YAML parser", file);
+  yaml_document_t doc;
+  if (sb_yaml_load(text, len, file, &doc, err, err_len))
     return -1;
-  }
-  yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
-  walk w = {.file = file, .fn = fn, .ctx = ctx, .err = err, .err_len = err_len};
-  int rc = 0, docs = 0;
-  bool done = false;
-  while (!done && rc == 0) {
-    yaml_event_t ev;
-    if (!yaml_parser_parse(&p, &ev)) {
-      rc = config_yaml_fail(err, err_len, file, mark_of(p.problem_mark),
-                            "YAML syntax error: %s%s%s", p.problem ? p.problem : "unknown",
-                            p.context ? " " : "", p.context ? p.context : "");
-      break;
-    }
-    const config_yaml_mark m = mark_of(ev.start_mark);
-    if (w.in_list) {
-      rc = list_event(&w, &ev);
-      yaml_event_delete(&ev);
-      continue;
-    }
-    switch (ev.type) {
-    case YAML_STREAM_END_EVENT: done = true; break;
-    case YAML_DOCUMENT_START_EVENT:
-      if (++docs > 1)
-        rc = config_yaml_fail(err, err_len, file, m, "more than one YAML document");
-      break;
-    case YAML_MAPPING_START_EVENT: rc = mapping_start(&w, ev.start_mark); break;
-    case YAML_MAPPING_END_EVENT:
-      w.depth--;
-      if (w.depth > 0)
-        w.st[w.depth - 1].want_key = true;
-      break;
-    case YAML_SEQUENCE_START_EVENT:
-      if (w.depth == 0 || w.st[w.depth - 1].want_key)
-        rc = config_yaml_fail(err, err_len, file, m,
-                              w.depth ? "a list cannot be a key"
-                                      : "the configuration must be a mapping");
-      else if ((rc = emit(&w, CONFIG_YAML_LIST, NULL, ev.start_mark)) == 0)
-        w.in_list = true;
-      break;
-    case YAML_ALIAS_EVENT:
-      rc = config_yaml_fail(err, err_len, file, m, "aliases are not supported");
-      break;
-    case YAML_SCALAR_EVENT:
-      rc = scalar(&w, (const char *)ev.data.scalar.value, ev.start_mark);
-      break;
-    default: break;
-    }
-    yaml_event_delete(&ev);
-  }
-  yaml_parser_delete(&p);
-  if (rc == 0 && docs == 0) {
-    snprintf(err, err_len, "%s: empty configuration", file);
-    rc = -1;
-  }
+  walk w = {.file = file, .doc = &doc, .fn = fn, .ctx = ctx, .err = err, .err_len = err_len};
+  const yaml_node_t *root = yaml_document_get_root_node(&doc);
+  int rc;
+  if (!root)
+    rc = (snprintf(err, err_len, "%s: empty configuration", file), -1);
+  else if (root->type != YAML_MAPPING_NODE)
+    rc = config_yaml_fail(err, err_len, file, mark_of(root->start_mark),
+                          "the configuration must be a mapping");
+  else
+    rc = walk_mapping(&w, root, "", 1);
+  yaml_document_delete(&doc);
   return rc;
 }
 

@@ -9,7 +9,7 @@
 
 /* Parses the value of `command_codecs:` (a non-empty list of mappings) into s. Every mistake is
  * "file:line:col: command_codecs...: problem". */
-int suite_command_parse(ynode_ctx *c, const yaml_node_t *v, suite *s);
+int suite_command_parse(sb_yaml_ctx *c, const yaml_node_t *v, suite *s);
 
 /* Makes the !path arguments relative to the suite file's folder (suite_load_file). Returns -1
  * when out of memory. */

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sb_test.h"
 #include "harness.h"
+#include "sb_test.h"
 
 static suite *parse_ok(const char *text) {
   char err[512] = "";
@@ -264,7 +264,7 @@ static void test_report_key(void) {
 }
 
 /* Leniency closed: a key given twice (in any mapping), a second YAML document, numbers that
- * are not decimal, nesting deeper than YNODE_MAX_DEPTH, too many anchors; each with
+ * are not decimal, nesting deeper than SB_YAML_MAX_DEPTH, too many anchors; each with
  * file:line:col. */
 /* `metrics:` and --metrics: PSNR always, SSIM and MS-SSIM by default, unknown names refused. */
 static void test_metrics(void) {
@@ -431,7 +431,7 @@ int main(void) {
   parse_bad("name: x\ndatasets: [{path: a, stride: 0}]\ncodecs: [{codec: j, knob: 1}]\n",
             "t.yaml:2:30:", "stride");
   parse_bad("name: x\ndatasets: [{path: a}]\n", "t.yaml:1:1:", "no 'codecs'");
-  parse_bad("name: [x\n", "t.yaml:", "YAML error");
+  parse_bad("name: [x\n", "t.yaml:", "YAML syntax error");
   parse_bad("- a\n- b\n", "t.yaml:1:1:", "must be a mapping");
   parse_bad("", "t.yaml", "empty");
   parse_bad("name: x\ndatasets: [{path: a}, {path: a}]\ncodecs: [{codec: j, knob: 1}]\n",

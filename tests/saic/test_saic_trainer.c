@@ -193,7 +193,7 @@ static void test_config_errors(void) {
   expect_error("lambdas: [1, 2, 3, 4]\nrate_target: [0.1, 0.2]\n",
                "bad.yaml:2:14: rate_target: 2 values, model.levels is 4");
   expect_error("lambdas: [1, 2, 3, 4]\nepochs: 3\nepochs: 4\n",
-               "bad.yaml:3:1: duplicate key \"epochs\"");
+               "bad.yaml:3:1: 'epochs' given twice (first at line 2)");
   expect_error("lambdas: [1, 2, 3, 4]\nseed: [1]\n", "bad.yaml:2:7: seed: a list is not allowed");
   expect_error("lambdas: [1, 2, 3, 4]\nepochs: 3: 4\n", "bad.yaml:2:10: YAML syntax error");
   expect_error(

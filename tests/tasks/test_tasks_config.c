@@ -68,7 +68,7 @@ int main(void) {
                "cfg.yaml:2:7: optimizer.lr: expected a number, got \"fast\"");
   expect_error("augment:\n  flip: maybe\n",
                "cfg.yaml:2:9: augment.flip: expected true or false, got \"maybe\"");
-  expect_error("epochs: 3\nepochs: 4\n", "cfg.yaml:2:1: duplicate key \"epochs\"");
+  expect_error("epochs: 3\nepochs: 4\n", "cfg.yaml:2:1: 'epochs' given twice (first at line 1)");
   expect_error(
       "arch: vgg\n",
       "cfg.yaml:1:7: arch: unknown architecture \"vgg\" (known: resnet20-w16, resnet32-w16, "

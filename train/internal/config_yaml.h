@@ -4,7 +4,9 @@
  * nested mappings whose leaves are looked up by dotted path ("schedule.kind") in a key table,
  * and report every problem as "path:line:col: message" (1-based). This module holds what they
  * share: reading the file, the message formatter, the walk over the mappings and the parsers of
- * plain scalars. Key tables, defaults and cross-key checks stay with each configuration.
+ * plain scalars. Key tables, defaults and cross-key checks stay with each configuration. The YAML
+ * itself is read by the product's one YAML layer (sb_yaml_load, base.h), the suites' too, so
+ * both accept the same YAML within the same limits.
  *
  * Thread safety: no global state; every function works only on its arguments, so different
  * threads may use it at once (config_yaml_read_file calls strerror for its message). */
@@ -41,7 +43,7 @@ typedef struct config_yaml_node {
   const char *file;          /* the path given to config_yaml_walk, for messages */
   const char *key;           /* dotted path of the key, e.g. "optimizer.lr" */
   const char *value;         /* the scalar's text (see config_yaml_event for NULL) */
-  config_yaml_mark mark;     /* where the value (list, element, list end) starts */
+  config_yaml_mark mark;     /* where the value (list, element) starts; list end: just after it */
   config_yaml_mark key_mark; /* where the key starts */
 } config_yaml_node;
 
@@ -72,8 +74,10 @@ int config_yaml_load(const char *path, config_yaml_parse_fn parse, void *cfg, ch
                      char *err, size_t err_len);
 
 /* Parses one YAML document that must be a mapping (nested mappings allowed, up to 4 deep) and
- * calls fn for each leaf in document order. Syntax errors, several documents, aliases, lists or
- * mappings as keys and an empty text are errors here; unknown keys etc. are fn's to report.
+ * calls fn for each leaf in document order. sb_yaml_load's refusals (syntax errors, several
+ * documents, deep nesting, too many anchors or aliases, a key given twice), lists or mappings as
+ * keys and an empty text are errors here (an alias stands for its anchor's value); unknown keys
+ * etc. are fn's to report.
  * Returns 0, or -1 / fn's nonzero value with err set. file is used only in messages. */
 int config_yaml_walk(const char *file, const char *text, size_t len, config_yaml_fn fn, void *ctx,
                      char *err, size_t err_len);

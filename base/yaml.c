@@ -1,11 +1,11 @@
-#include "harness.h"
+#include "base.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int ynode_fail(ynode_ctx *c, const yaml_node_t *n, const char *fmt, ...) {
+int sb_yaml_fail(sb_yaml_ctx *c, const yaml_node_t *n, const char *fmt, ...) {
   char msg[400];
   va_list ap;
   va_start(ap, fmt);
@@ -19,11 +19,11 @@ int ynode_fail(ynode_ctx *c, const yaml_node_t *n, const char *fmt, ...) {
   return -1;
 }
 
-const char *ynode_scalar(const yaml_node_t *n) {
+const char *sb_yaml_scalar(const yaml_node_t *n) {
   return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-int ynode_is_decimal(const char *s) {
+int sb_yaml_is_decimal(const char *s) {
   if (!s)
     return 0;
   if (*s == '+' || *s == '-')
@@ -63,14 +63,14 @@ static int fail_at(const char *file, yaml_mark_t m, char *err, size_t err_len, c
 }
 
 static int syntax_error(const yaml_parser_t *p, const char *file, char *err, size_t err_len) {
-  return fail_at(file, p->problem_mark, err, err_len, "YAML error: %s%s%s",
+  return fail_at(file, p->problem_mark, err, err_len, "YAML syntax error: %s%s%s",
                  p->problem ? p->problem : "malformed document", p->context ? " " : "",
                  p->context ? p->context : "");
 }
 
 /* The event pass: nesting depth, number of documents, anchors and aliases, stopping at the
  * first excess, so libyaml's scanner (whose cost per token grows with the flow nesting depth)
- * never sees more than YNODE_MAX_DEPTH levels (plus its 1024-character look-ahead). */
+ * never sees more than SB_YAML_MAX_DEPTH levels (plus its 1024-character look-ahead). */
 static int check_events(const char *text, size_t len, const char *file, char *err, size_t err_len) {
   yaml_parser_t p;
   if (!yaml_parser_initialize(&p)) {
@@ -97,23 +97,23 @@ static int check_events(const char *text, size_t len, const char *file, char *er
     case YAML_MAPPING_START_EVENT:
       anchor = ev.type == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor
                                                     : ev.data.mapping_start.anchor;
-      if (++depth > YNODE_MAX_DEPTH)
+      if (++depth > SB_YAML_MAX_DEPTH)
         rc = fail_at(file, ev.start_mark, err, err_len, "nested more than %d levels deep",
-                     YNODE_MAX_DEPTH);
+                     SB_YAML_MAX_DEPTH);
       break;
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT: depth--; break;
     case YAML_SCALAR_EVENT: anchor = ev.data.scalar.anchor; break;
     case YAML_ALIAS_EVENT:
-      if (++aliases > YNODE_MAX_ALIASES)
+      if (++aliases > SB_YAML_MAX_ALIASES)
         rc = fail_at(file, ev.start_mark, err, err_len, "more than %d aliases (*name)",
-                     YNODE_MAX_ALIASES);
+                     SB_YAML_MAX_ALIASES);
       break;
     default: break;
     }
-    if (!rc && anchor && ++anchors > YNODE_MAX_ANCHORS)
+    if (!rc && anchor && ++anchors > SB_YAML_MAX_ANCHORS)
       rc = fail_at(file, ev.start_mark, err, err_len, "more than %d anchors (&name)",
-                   YNODE_MAX_ANCHORS);
+                   SB_YAML_MAX_ANCHORS);
     yaml_event_delete(&ev);
   }
   yaml_parser_delete(&p);
@@ -155,7 +155,7 @@ static int check_duplicate_keys(yaml_document_t *doc, const char *file, char *er
     }
     for (size_t i = 0; i < count; i++) {
       const yaml_node_t *kn = yaml_document_get_node(doc, n->data.mapping.pairs.start[i].key);
-      const char *s = ynode_scalar(kn);
+      const char *s = sb_yaml_scalar(kn);
       if (s)
         keys[k++] = (key_ref){s, kn, i};
     }
@@ -177,8 +177,8 @@ static int check_duplicate_keys(yaml_document_t *doc, const char *file, char *er
   return rc;
 }
 
-int ynode_load(const char *text, size_t len, const char *file, yaml_document_t *doc, char *err,
-               size_t err_len) {
+int sb_yaml_load(const char *text, size_t len, const char *file, yaml_document_t *doc, char *err,
+                 size_t err_len) {
   if (check_events(text, len, file, err, err_len))
     return -1;
   yaml_parser_t parser;
