@@ -241,8 +241,9 @@ typedef struct run_ctx {
   unsigned metrics;   /* SUITE_METRIC_* */
 } run_ctx;
 
-static int should_stop(const run_ctx *rc) {
-  return (rc->stop && *rc->stop) || atomic_load(&rc->w->failed) || atomic_load(&rc->w->task_failed);
+static int should_stop(const run_ctx *ctx) {
+  return (ctx->stop && *ctx->stop) || atomic_load(&ctx->w->failed) ||
+         atomic_load(&ctx->w->task_failed);
 }
 
 static void task_fail(writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -267,10 +268,10 @@ static int argmax(const float *p, int k) {
 
 /* Runs every applicable task on the scratch slots and attaches the task rows: references to
  * the image message, per-result rows to the pending result messages. */
-static int run_tasks(const run_ctx *rc, task_scratch *ts, const unsigned char *applies, int label,
+static int run_tasks(const run_ctx *ctx, task_scratch *ts, const unsigned char *applies, int label,
                      int thread, msg *im) {
   int n_app = 0;
-  for (size_t k = 0; k < rc->n_pt; k++)
+  for (size_t k = 0; k < ctx->n_pt; k++)
     n_app += applies[k];
   if (!(im->tasks = calloc((size_t)n_app, sizeof *im->tasks)))
     return -1;
@@ -278,10 +279,10 @@ static int run_tasks(const run_ctx *rc, task_scratch *ts, const unsigned char *a
     if (!(ts->pending[i]->tasks = calloc((size_t)n_app, sizeof(task_row))))
       return -1;
   size_t padded = (ts->n + TASK_BATCH - 1) / TASK_BATCH * TASK_BATCH;
-  for (size_t k = 0; k < rc->n_pt; k++) {
+  for (size_t k = 0; k < ctx->n_pt; k++) {
     if (!applies[k])
       continue;
-    const plan_task *pt = &rc->pt[k];
+    const plan_task *pt = &ctx->pt[k];
     int K = pt->num_classes;
     if (padded * (size_t)K > ts->probs_cap) {
       float *p = realloc(ts->probs, padded * (size_t)K * sizeof *p);
@@ -297,7 +298,7 @@ static int run_tasks(const run_ctx *rc, task_scratch *ts, const unsigned char *a
       nn_err e = {0};
       if (classifier_predict(pt->clf[thread], ts->batch, TASK_BATCH, pt->in_w, pt->in_h,
                              ts->probs + b * (size_t)K, &e)) {
-        task_fail(rc->w, "task '%s' (%s): %s", pt->st->name, pt->st->checkpoint, e.msg);
+        task_fail(ctx->w, "task '%s' (%s): %s", pt->st->name, pt->st->checkpoint, e.msg);
         return -1;
       }
     }
@@ -355,7 +356,7 @@ static int load_original(const plan_dataset *pd, size_t item, image_rgb8 *img, m
 /* The result of one grid point of the cache's codec and image into m: an encode at the knob,
  * or for a bpp target the rate-control search (the codec's knob grid brackets it) and the
  * encode it picked; then the decode and the metrics (encode_cache_measure). */
-static void run_point(const run_ctx *rc, encode_cache *cache, const plan_codec *pc,
+static void run_point(const run_ctx *ctx, encode_cache *cache, const plan_codec *pc,
                       const plan_point *pt, msg *m) {
   ratectl_result res = {0};
   double knob = pt->value;
@@ -366,7 +367,7 @@ static void run_point(const run_ctx *rc, encode_cache *cache, const plan_codec *
     for (size_t q = 0; q < pc->n_points && nh < 64; q++)
       if (!pc->points[q].is_bpp)
         hints[nh++] = pc->points[q].value;
-    int failed = ratectl_search_hinted(&pc->vt->knob, pt->value, rc->max_encodes, hints, nh,
+    int failed = ratectl_search_hinted(&pc->vt->knob, pt->value, ctx->max_encodes, hints, nh,
                                        encode_cache_bpp_at, cache, &res, rerr, sizeof rerr);
     m->r.n_encodes = res.n_evals;
     if (failed) {
@@ -390,14 +391,14 @@ static void run_point(const run_ctx *rc, encode_cache *cache, const plan_codec *
   }
 }
 
-static void run_image(const run_ctx *rc, const image_work *t, encode_cache *cache, task_scratch *ts,
-                      int thread) {
-  const plan_dataset *pd = &rc->pd[t->dataset];
+static void run_image(const run_ctx *ctx, const image_work *t, encode_cache *cache,
+                      task_scratch *ts, int thread) {
+  const plan_dataset *pd = &ctx->pd[t->dataset];
   int64_t image_id = pd->image_ids[t->item];
   size_t missing = 0;
-  for (size_t c = 0; c < rc->n_pc; c++)
-    for (size_t p = 0; p < rc->pc[c].n_points; p++)
-      missing += !done_set_has(rc->done, image_id, rc->pc[c].points[p].id);
+  for (size_t c = 0; c < ctx->n_pc; c++)
+    for (size_t p = 0; p < ctx->pc[c].n_points; p++)
+      missing += !done_set_has(ctx->done, image_id, ctx->pc[c].points[p].id);
   if (!missing)
     return;
   image_rgb8 img = {0};
@@ -408,7 +409,8 @@ static void run_image(const run_ctx *rc, const image_work *t, encode_cache *cach
   im->kind = MSG_IMAGE;
   im->image_id = image_id;
   const int load_failed = load_original(pd, t->item, &img, im, err, sizeof err);
-  const int strip = !load_failed && t->item < (size_t)(rc->strip_images > 0 ? rc->strip_images : 0);
+  const int strip =
+      !load_failed && t->item < (size_t)(ctx->strip_images > 0 ? ctx->strip_images : 0);
   if (strip) {
     int scale;
     char terr[256];
@@ -421,34 +423,34 @@ static void run_image(const run_ctx *rc, const image_work *t, encode_cache *cach
    * image's decoded versions have all been produced, then go through the network together. */
   unsigned char applies[64] = {0};
   int any_task = 0;
-  for (size_t k = 0; !load_failed && k < rc->n_pt && k < sizeof applies; k++) {
-    const plan_task *pt = &rc->pt[k];
+  for (size_t k = 0; !load_failed && k < ctx->n_pt && k < sizeof applies; k++) {
+    const plan_task *pt = &ctx->pt[k];
     applies[k] = pd->task_ok[k] && img.width == pt->in_w && img.height == pt->in_h;
     any_task |= applies[k];
   }
   if (any_task && scratch_begin(ts, img.rgb, (size_t)img.width * img.height * 3)) {
-    task_fail(rc->w, "out of memory for task inference");
+    task_fail(ctx->w, "out of memory for task inference");
     any_task = 0;
   }
   cache->keep_decoded = any_task;
   if (!any_task)
-    writer_push(rc->w, im);
+    writer_push(ctx->w, im);
 
-  for (size_t c = 0; c < rc->n_pc && !should_stop(rc); c++) {
-    const plan_codec *pc = &rc->pc[c];
+  for (size_t c = 0; c < ctx->n_pc && !should_stop(ctx); c++) {
+    const plan_codec *pc = &ctx->pc[c];
     cache->pc = pc;
     cache->img = &img;
-    cache->repeats = rc->timing_repeats;
-    cache->metrics = rc->metrics;
+    cache->repeats = ctx->timing_repeats;
+    cache->metrics = ctx->metrics;
     if (!load_failed)
       for (size_t p = 0; p < pc->n_points; p++)
-        if (!done_set_has(rc->done, image_id, pc->points[p].id)) {
+        if (!done_set_has(ctx->done, image_id, pc->points[p].id)) {
           encode_cache_warm_up(cache);
           break;
         }
-    for (size_t p = 0; p < pc->n_points && !should_stop(rc); p++) {
+    for (size_t p = 0; p < pc->n_points && !should_stop(ctx); p++) {
       const plan_point *pt = &pc->points[p];
-      if (done_set_has(rc->done, image_id, pt->id))
+      if (done_set_has(ctx->done, image_id, pt->id))
         continue;
       msg *m = new_result(image_id, pt->id);
       if (!m)
@@ -456,36 +458,36 @@ static void run_image(const run_ctx *rc, const image_work *t, encode_cache *cach
       if (load_failed)
         m->r.error = strdup(err);
       else
-        run_point(rc, cache, pc, pt, m);
+        run_point(ctx, cache, pc, pt, m);
       const cache_entry *kept =
           any_task && !m->r.error ? encode_cache_lookup(cache, m->r.knob) : NULL;
       long slot = kept && kept->decoded ? scratch_slot(ts, kept->decoded) : -1;
       if (slot >= 0 && !scratch_defer(ts, m, (size_t)slot))
         continue;
       if (kept) /* only when memory ran out */
-        task_fail(rc->w, "out of memory for task inference");
-      writer_push(rc->w, m);
+        task_fail(ctx->w, "out of memory for task inference");
+      writer_push(ctx->w, m);
     }
     encode_cache_clear(cache);
   }
   if (any_task) {
     /* Stopped midway: the deferred rows are dropped unstored (a resume redoes them); the image
      * message carries no task rows then, and task rows are never stored without their row. */
-    int ok = !should_stop(rc) && !run_tasks(rc, ts, applies, im_label(pd, t), thread, im);
+    int ok = !should_stop(ctx) && !run_tasks(ctx, ts, applies, im_label(pd, t), thread, im);
     if (!ok) {
-      if (!atomic_load(&rc->w->task_failed) && !(rc->stop && *rc->stop) &&
-          !atomic_load(&rc->w->failed))
-        task_fail(rc->w, "out of memory for task inference");
+      if (!atomic_load(&ctx->w->task_failed) && !(ctx->stop && *ctx->stop) &&
+          !atomic_load(&ctx->w->failed))
+        task_fail(ctx->w, "out of memory for task inference");
       for (int k = 0; k < im->n_tasks; k++)
         free(im->tasks[k].probs);
       free(im->tasks);
       im->tasks = NULL;
       im->n_tasks = 0;
     }
-    writer_push(rc->w, im); /* before its results: a stored task row always has its reference */
+    writer_push(ctx->w, im); /* before its results: a stored task row always has its reference */
     for (size_t i = 0; i < ts->n_pending; i++) {
       if (ok)
-        writer_push(rc->w, ts->pending[i]);
+        writer_push(ctx->w, ts->pending[i]);
       else
         writer_free_msgs((ts->pending[i]->next = NULL, ts->pending[i]));
     }
