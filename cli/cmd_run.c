@@ -127,6 +127,10 @@ static void usage_run(FILE *f) {
       "  --strip-images N  store thumbnails of the first N images of each dataset (the\n"
       "                    original and every decoded image) for the report's example\n"
       "                    images (default %d; 0: none)\n"
+      "  --no-analysis-reuse  encode every knob value from scratch: codecs whose knob acts\n"
+      "                    after a knob-free analysis (saic) otherwise analyse each image\n"
+      "                    once and code that at every grid point and rate-search probe;\n"
+      "                    results are identical, only slower (for checking)\n"
       "  --quiet           no progress output\n"
       "  -h, --help        this help\n"
       "\n"
@@ -196,9 +200,16 @@ static int finish_run(const suite *s, const runner_summary *sum, const char *db,
             (long long)sum->run_id, sum->units_skipped + sum->units_stored, sum->units_total, db);
     return 130;
   }
-  if (!quiet)
+  if (!quiet) {
     fprintf(stderr, "saicbench: run %lld complete: %zu units stored (%zu failed), %.1f s\n",
             (long long)sum->run_id, sum->units_stored, sum->units_failed, sum->wall_s);
+    fprintf(stderr, "saicbench: encoder calls: %llu whole encodes", 
+            (unsigned long long)sum->whole_encodes);
+    if (sum->analyses)
+      fprintf(stderr, ", %llu analyses coded at %llu knob values (analysis reuse)",
+              (unsigned long long)sum->analyses, (unsigned long long)sum->analyzed_encodes);
+    fputc('\n', stderr);
+  }
   printf("%lld\n", (long long)sum->run_id);
   if (!report_dir)
     return 0;
@@ -213,7 +224,7 @@ typedef struct run_args {
   unsigned metrics; /* 0: the suite's (or the default) */
   unsigned shard_index, shard_count;
   char **codec_specs, **plugins, **task_specs; /* argc + 1 entries each */
-  int n_specs, n_plugins, n_tasks, resume, quiet;
+  int n_specs, n_plugins, n_tasks, resume, quiet, no_analysis_reuse;
   long threads, limit, timing_repeats, strip_images;
 } run_args;
 
@@ -240,6 +251,7 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
                                        {"timing-repeats", required_argument, 0, 'P'},
                                        {"strip-images", required_argument, 0, 'I'},
                                        {"metrics", required_argument, 0, 'M'},
+                                       {"no-analysis-reuse", no_argument, 0, 'A'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   *a = (run_args){.db = DEFAULT_DB,
@@ -270,6 +282,7 @@ static int parse_run_args(int argc, char **argv, run_args *a) {
     case 'R': a->report_dir = optarg; break;
     case 'p': a->plugins[a->n_plugins++] = optarg; break;
     case 'q': a->quiet = 1; break;
+    case 'A': a->no_analysis_reuse = 1; break;
     case 'S': bad = cli_parse_shard("--shard", optarg, &a->shard_index, &a->shard_count); break;
     case 'P': bad = cli_parse_positive("--timing-repeats", optarg, 1000, &a->timing_repeats); break;
     case 'I':
@@ -366,7 +379,8 @@ int cli_cmd_run(int argc, char **argv) {
                        .shard_count = a.shard_count,
                        .timing_repeats = (int)a.timing_repeats,
                        .data_root_given = data_given,
-                       .strip_images = (int)a.strip_images};
+                       .strip_images = (int)a.strip_images,
+                       .no_analysis_reuse = a.no_analysis_reuse};
   runner_summary sum;
   if (runner_run(s, reg, &ro, &sum, err, sizeof err))
     status = cli_fail("%s", err);

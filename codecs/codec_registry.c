@@ -18,6 +18,7 @@
 
 typedef struct registry_entry {
   const codec_vtable *vt;
+  const codec_analysis_vtable *an; /* analysis reuse (saicbench_codec.h), or NULL */
   char *path;         /* NULL for built-ins */
   void *handle;       /* dlopen() handle; NULL for built-ins */
   codec_command *cmd; /* command-line codecs: owns vt; else NULL */
@@ -28,8 +29,8 @@ struct codec_registry {
   size_t count, cap;
 };
 
-static int add_entry(codec_registry *r, const codec_vtable *vt, char *path, void *handle,
-                     codec_command *cmd) {
+static int add_entry(codec_registry *r, const codec_vtable *vt, const codec_analysis_vtable *an,
+                     char *path, void *handle, codec_command *cmd) {
   if (r->count == r->cap) {
     size_t cap = r->cap ? r->cap * 2 : 8;
     registry_entry *e = realloc(r->entries, cap * sizeof *e);
@@ -38,7 +39,7 @@ static int add_entry(codec_registry *r, const codec_vtable *vt, char *path, void
     r->entries = e;
     r->cap = cap;
   }
-  r->entries[r->count++] = (registry_entry){vt, path, handle, cmd};
+  r->entries[r->count++] = (registry_entry){vt, an, path, handle, cmd};
   return 0;
 }
 
@@ -79,6 +80,15 @@ static const char *validate_table(const codec_vtable *vt) {
   return NULL;
 }
 
+/* The optional analysis table. Returns a reason or NULL. */
+static const char *validate_analysis_table(const codec_analysis_vtable *an) {
+  if (an->abi_version != CODEC_ANALYSIS_ABI_VERSION)
+    return "analysis table abi_version mismatch";
+  if (!an->analyze || !an->encode_analyzed || !an->free_analysis)
+    return "analysis table: missing function pointer";
+  return NULL;
+}
+
 int codec_registry_create(codec_registry **out, char *err, size_t err_len) {
   if (!out)
     return codec_errorf(err, err_len, "codec registry: no output pointer");
@@ -86,17 +96,22 @@ int codec_registry_create(codec_registry **out, char *err, size_t err_len) {
   codec_registry *r = calloc(1, sizeof *r);
   if (!r)
     return codec_errorf(err, err_len, "codec registry: out of memory");
-  const codec_vtable *builtins[] = {codec_jpeg_vtable(),     codec_webp_vtable(),
-                                    codec_jpeg2000_vtable(), codec_avif_vtable(),
-                                    codec_jxl_vtable(),      codec_saic_vtable()};
+  const struct {
+    const codec_vtable *vt;
+    const codec_analysis_vtable *an;
+  } builtins[] = {{codec_jpeg_vtable(), NULL},     {codec_webp_vtable(), NULL},
+                  {codec_jpeg2000_vtable(), NULL}, {codec_avif_vtable(), NULL},
+                  {codec_jxl_vtable(), NULL},      {codec_saic_vtable(), codec_saic_analysis()}};
   for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
     /* Built-ins meet the rules plugins must meet (a cheap guard against editing mistakes). */
-    const char *bad = validate_table(builtins[i]);
+    const char *bad = validate_table(builtins[i].vt);
+    if (!bad && builtins[i].an)
+      bad = validate_analysis_table(builtins[i].an);
     if (bad) {
       codec_registry_destroy(r);
       return codec_errorf(err, err_len, "codec registry: built-in codec %zu: %s", i, bad);
     }
-    if (add_entry(r, builtins[i], NULL, NULL, NULL)) {
+    if (add_entry(r, builtins[i].vt, builtins[i].an, NULL, NULL, NULL)) {
       codec_registry_destroy(r);
       return codec_errorf(err, err_len, "codec registry: out of memory");
     }
@@ -155,8 +170,23 @@ int codec_registry_load_plugin(codec_registry *r, const char *path, char *err, s
     return codec_errorf(err, err_len, "plugin '%s': codec '%s' is already registered (%s%s)", path,
                         name, other ? "from " : "built in", other ? other : "");
   }
+  /* The optional analysis table: a plugin without the symbol is used through encode() only. */
+  const codec_analysis_vtable *an = NULL;
+  dlerror();
+  void *asym = dlsym(h, SAICBENCH_CODEC_ANALYSIS_SYMBOL);
+  if (asym) {
+    codec_analysis_entry_fn aentry;
+    memcpy(&aentry, &asym, sizeof aentry);
+    an = aentry(CODEC_ANALYSIS_ABI_VERSION);
+    const char *abad = an ? validate_analysis_table(an) : NULL;
+    if (abad) {
+      dlclose(h);
+      return codec_errorf(err, err_len, "plugin '%s': invalid %s: %s", path,
+                          SAICBENCH_CODEC_ANALYSIS_SYMBOL, abad);
+    }
+  }
   char *copy = strdup(path);
-  if (!copy || add_entry(r, vt, copy, h, NULL)) {
+  if (!copy || add_entry(r, vt, an, copy, h, NULL)) {
     free(copy);
     dlclose(h);
     return codec_errorf(err, err_len, "plugin '%s': out of memory", path);
@@ -190,7 +220,7 @@ int codec_registry_add_command(codec_registry *r, const codec_command_def *def, 
     codec_command_free(c);
     return codec_errorf(err, err_len, "command codec %s: invalid codec table: %s", def->name, bad);
   }
-  if (add_entry(r, codec_command_vtable(c), NULL, NULL, c)) {
+  if (add_entry(r, codec_command_vtable(c), NULL, NULL, NULL, c)) {
     codec_command_free(c);
     return codec_errorf(err, err_len, "command codec %s: out of memory", def->name);
   }
@@ -217,6 +247,16 @@ const codec_vtable *codec_registry_find(const codec_registry *r, const char *nam
   for (size_t i = 0; i < r->count; i++)
     if (strcmp(r->entries[i].vt->name, name) == 0)
       return r->entries[i].vt;
+  return NULL;
+}
+
+const codec_analysis_vtable *codec_registry_analysis(const codec_registry *r,
+                                                    const codec_vtable *vt) {
+  if (!r)
+    return NULL;
+  for (size_t i = 0; i < r->count; i++)
+    if (r->entries[i].vt == vt)
+      return r->entries[i].an;
   return NULL;
 }
 

@@ -76,6 +76,61 @@ static int vt_decode(const void *instance, const uint8_t *data, size_t size, uin
                            err_len);
 }
 
+/* Analysis reuse: the analysis is saic_codec_analyze's latent; encode_analyzed is the rest of
+ * vt_encode, so both give the same stream and stream_bytes. */
+static int an_analyze(const void *instance, const uint8_t *rgb, int width, int height,
+                      void **analysis, char *err, size_t err_len) {
+  if (!analysis)
+    return codec_errorf(err, err_len, NAME ": no analysis pointer");
+  *analysis = NULL;
+  codec_encoded probe = {0}; /* only for the argument checks shared with encode */
+  double knob = 0;
+  if (codec_check_encode_args(NAME, &codec_saic_vtable()->knob, rgb, width, height, &knob, &probe,
+                              err, err_len))
+    return -1;
+  saic_analysis *a;
+  if (saic_codec_analyze((saic_codec *)(uintptr_t)instance, rgb, width, height, &a, err, err_len))
+    return -1;
+  *analysis = a;
+  return 0;
+}
+
+static int an_encode(const void *instance, const void *analysis, double knob, codec_encoded *out,
+                     char *err, size_t err_len) {
+  if (!out)
+    return codec_errorf(err, err_len, NAME ": no output");
+  memset(out, 0, sizeof *out);
+  if (!analysis)
+    return codec_errorf(err, err_len, NAME ": no analysis");
+  const codec_knob *k = &codec_saic_vtable()->knob;
+  if (!(knob >= k->min && knob <= k->max))
+    return codec_errorf(err, err_len, NAME ": %s %g outside [%g, %g]", k->name, knob, k->min,
+                        k->max);
+  uint8_t *data;
+  size_t len, payload;
+  if (saic_codec_encode_analysis((saic_codec *)(uintptr_t)instance, analysis, knob, &data, &len,
+                                 &payload, err, err_len))
+    return -1;
+  out->data = data;
+  out->size = len;
+  out->stream_bytes = payload ? payload : 1; /* as vt_encode */
+  return 0;
+}
+
+static void an_free(const void *instance, void *analysis) {
+  (void)instance;
+  saic_codec_analysis_free(analysis);
+}
+
+static const codec_analysis_vtable saic_analysis_vtable = {
+    .abi_version = CODEC_ANALYSIS_ABI_VERSION,
+    .analyze = an_analyze,
+    .encode_analyzed = an_encode,
+    .free_analysis = an_free,
+};
+
+const codec_analysis_vtable *codec_saic_analysis(void) { return &saic_analysis_vtable; }
+
 static const char *vt_library_version(void) { return "saic bitstream 2"; }
 
 static const codec_vtable saic_vtable = {

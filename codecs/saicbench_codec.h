@@ -89,6 +89,45 @@ typedef struct codec_vtable {
                 int *height, char *err, size_t err_len);
 } codec_vtable;
 
+/* ---- Optional: analysis reuse ("encode once, quantize per knob") ----
+ *
+ * Some codecs spend most of an encode on an analysis step that the knob does not change (a learned
+ * codec's analysis transform, whose latent the knob only scales before rounding). For those the
+ * harness can run the analysis once per image and code its result at every knob value the grid
+ * and the bpp-target search ask for: a bpp target then costs one analysis plus entropy coding per
+ * probe instead of a whole encode per probe. A codec offers this with a second, optional table:
+ *   - a plugin by also exporting
+ *         const codec_analysis_vtable *saicbench_codec_analysis_v1(uint32_t host_abi_version);
+ *     (symbol SAICBENCH_CODEC_ANALYSIS_SYMBOL; absent, or returning NULL: the plugin is used
+ *     through encode() only);
+ *   - a built-in through the registry.
+ * codec_vtable is unchanged, so plugins built without it keep working as they are.
+ *
+ * Contract (the harness relies on it without checking): for every image and every knob value,
+ * encode_analyzed(analyze(image), knob) returns exactly the bytes and stream_bytes that
+ * encode(image, knob) returns. Results are therefore identical with or without reuse; the
+ * stored encode time stays that of a whole encode (analysis plus coding). analyze() returns an
+ * opaque result (malloc()ed or not) that the caller releases with free_analysis(); once made it is
+ * read-only, and encode_analyzed() must be thread-safe for one instance and one analysis.
+ * encode_analyzed() rejects knob values outside [min, max] and NaN, like encode(). */
+#define CODEC_ANALYSIS_ABI_VERSION 1u
+#define SAICBENCH_CODEC_ANALYSIS_SYMBOL "saicbench_codec_analysis_v1"
+
+typedef struct codec_analysis_vtable {
+  uint32_t abi_version; /* must be CODEC_ANALYSIS_ABI_VERSION */
+  /* The knob-independent part of encode() for a packed RGB8 image; *analysis receives the
+   * result (non-NULL on success). */
+  int (*analyze)(const void *instance, const uint8_t *rgb, int width, int height, void **analysis,
+                 char *err, size_t err_len);
+  /* The rest of encode() at one knob value, from an analysis of this instance. */
+  int (*encode_analyzed)(const void *instance, const void *analysis, double knob,
+                         codec_encoded *out, char *err, size_t err_len);
+  /* Releases an analysis (NULL is a no-op). */
+  void (*free_analysis)(const void *instance, void *analysis);
+} codec_analysis_vtable;
+
+typedef const codec_analysis_vtable *(*codec_analysis_entry_fn)(uint32_t host_abi_version);
+
 typedef const codec_vtable *(*codec_plugin_entry_fn)(uint32_t host_abi_version);
 
 /* Marks the plugin entry point as exported even when the plugin is built with hidden symbol
@@ -103,6 +142,8 @@ typedef const codec_vtable *(*codec_plugin_entry_fn)(uint32_t host_abi_version);
 #define SAICBENCH_CODEC_EXPORT
 #endif
 SAICBENCH_CODEC_EXPORT const codec_vtable *saicbench_codec_plugin_v1(uint32_t host_abi_version);
+SAICBENCH_CODEC_EXPORT const codec_analysis_vtable *
+saicbench_codec_analysis_v1(uint32_t host_abi_version);
 
 #ifdef __cplusplus
 }

@@ -178,6 +178,10 @@ typedef struct runner_options {
    * get thumbnails (the original and every decoded image, at most RUNNER_THUMB_MAX_W px wide)
    * stored with their results; 0: none. `saicbench run` uses RUNNER_DEFAULT_STRIP_IMAGES. */
   int strip_images;
+  /* Encode every knob value from scratch even for codecs with analysis reuse (saicbench_codec.h:
+   * codec_analysis_vtable). Results are the same either way; this is for checking that, and for
+   * measuring what the reuse saves. */
+  int no_analysis_reuse;
 } runner_options;
 
 #define RUNNER_WARMUP_SIZES 8
@@ -194,6 +198,9 @@ typedef struct runner_summary {
   size_t units_failed;  /* of those, rows with an error */
   int interrupted;
   double wall_s;
+  /* Encoder work of this invocation, all codecs: whole encodes (encode(): results, timing
+   * repeats and warm-ups), analyses and encodes from an analysis (analysis reuse). */
+  uint64_t whole_encodes, analyses, analyzed_encodes;
 } runner_summary;
 
 /* Runs the suite. Returns 0 when the run completed or was stopped cleanly (see

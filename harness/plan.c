@@ -183,6 +183,7 @@ int plan_setup_codecs(const suite *s, const codec_registry *reg, plan_codec *pc,
       return -1;
     }
     const codec_vtable *vt = pc[i].vt;
+    pc[i].an = codec_registry_analysis(reg, vt);
     for (size_t k = 0; k < sc->n_knobs; k++)
       if (!knob_value_ok(vt, sc->knobs[k])) {
         snprintf(err, err_len, "%scodec '%s': knob %s=%g outside %g..%g%s", where, sc->label,

@@ -499,7 +499,8 @@ static void run_image(const run_ctx *ctx, const image_work *t, encode_cache *cac
 }
 
 /* The workers: every image of this shard, dynamically scheduled over opt->threads. */
-static void run_workers(const run_ctx *ctx, const image_work *work, size_t n_work, int threads) {
+static void run_workers(const run_ctx *ctx, const image_work *work, size_t n_work, int threads,
+                        encode_counts *counts) {
 #pragma omp parallel num_threads(threads)
   {
     encode_cache cache = {0};
@@ -509,6 +510,12 @@ static void run_workers(const run_ctx *ctx, const image_work *work, size_t n_wor
     for (size_t i = 0; i < n_work; i++)
       if (!should_stop(ctx))
         run_image(ctx, &work[i], &cache, &scratch, thread);
+#pragma omp critical(saicbench_encode_counts)
+    {
+      counts->whole += cache.counts.whole;
+      counts->analyses += cache.counts.analyses;
+      counts->analyzed += cache.counts.analyzed;
+    }
     encode_cache_free(&cache);
     scratch_free(&scratch);
   }
@@ -564,6 +571,8 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
       plan_setup_datasets(s, opt, pd, err, err_len) ||
       plan_setup_tasks(s, opt, pd, s->n_datasets, pt, err, err_len))
     goto done;
+  for (size_t i = 0; opt->no_analysis_reuse && i < s->n_codecs; i++)
+    pc[i].an = NULL;
   size_t n_images = 0, points_per_image = 0;
   for (size_t i = 0; i < s->n_datasets; i++) {
     if (plan_dataset_hash(&pd[i], ds_hash[i], err, err_len))
@@ -623,8 +632,12 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
                        opt->timing_repeats > 1 ? opt->timing_repeats : 1,
                        opt->strip_images,
                        s->metrics ? s->metrics : SUITE_METRICS_DEFAULT};
-  run_workers(&ctx, work, n_work, opt->threads);
+  encode_counts counts = {0};
+  run_workers(&ctx, work, n_work, opt->threads, &counts);
   writer_finish(&w, wt);
+  sum->whole_encodes = counts.whole;
+  sum->analyses = counts.analyses;
+  sum->analyzed_encodes = counts.analyzed;
   sum->units_stored = w.units_stored;
   sum->units_failed = w.units_failed;
   sum->interrupted = opt->stop && *opt->stop;

@@ -16,6 +16,8 @@ const codec_vtable *codec_avif_vtable(void);
 const codec_vtable *codec_jxl_vtable(void);
 /* The SAIC learned codec (saic/saic_codec.c); needs model=PATH. */
 const codec_vtable *codec_saic_vtable(void);
+/* Its analysis reuse (saicbench_codec.h): g_a once per image, quantise and code per knob. */
+const codec_analysis_vtable *codec_saic_analysis(void);
 
 /* CODEC_MAX_PIXELS, the built-ins' image limit: codec_registry.h. */
 

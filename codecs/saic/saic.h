@@ -418,6 +418,19 @@ int saic_codec_encode(saic_codec *c, const uint8_t *rgb, int width, int height, 
 int saic_codec_encode_payload(saic_codec *c, const uint8_t *rgb, int width, int height, double r,
                               uint8_t **out, size_t *out_len, size_t *payload_bytes, char *err,
                               size_t err_len);
+/* An encode in two halves, for encoding one image at many knobs (the harness's analysis reuse,
+ * codec_analysis_vtable of saicbench_codec.h): saic_codec_analyze runs g_a once and keeps the
+ * latent; saic_codec_encode_analysis quantises and codes it at knob r, as saic_codec_encode_payload
+ * would. saic_codec_encode is exactly these two calls, so the streams are identical byte for
+ * byte. An analysis belongs to the codec that made it (another one's is refused), is read-only
+ * once made (any number of threads may encode from it) and is freed with
+ * saic_codec_analysis_free (NULL is a no-op). */
+typedef struct saic_analysis saic_analysis;
+int saic_codec_analyze(saic_codec *c, const uint8_t *rgb, int width, int height,
+                       saic_analysis **out, char *err, size_t err_len);
+int saic_codec_encode_analysis(saic_codec *c, const saic_analysis *a, double r, uint8_t **out,
+                               size_t *out_len, size_t *payload_bytes, char *err, size_t err_len);
+void saic_codec_analysis_free(saic_analysis *a);
 /* Decodes a whole stream into a malloc()ed packed RGB8 image. */
 int saic_codec_decode(saic_codec *c, const uint8_t *data, size_t len, uint8_t **rgb, int *width,
                       int *height, char *err, size_t err_len);

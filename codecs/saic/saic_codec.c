@@ -353,35 +353,32 @@ int saic_codec_parse_header(const saic_codec *c, const uint8_t *data, size_t len
 
 /* ------------------------------------------------------------------ encode / decode */
 
-/* saic_codec_encode; the density estimate only when want_est (it costs a density pass). */
-static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height, double r,
-                       uint8_t **out, size_t *out_len, saic_encode_stats *st, int want_est,
-                       char *err, size_t err_len) {
-  if (!out || !out_len)
-    return fail(err, err_len, NAME ": no output given to encode");
+struct saic_analysis {
+  const saic_codec *codec; /* the codec that made it: another codec's latent is refused */
+  int width, height;       /* the original image */
+  int m, lh, lw;           /* latent shape */
+  float y[];               /* g_a(x), m x lh x lw */
+};
+
+int saic_codec_analyze(saic_codec *c, const uint8_t *rgb, int width, int height,
+                       saic_analysis **out, char *err, size_t err_len) {
+  if (!out)
+    return fail(err, err_len, NAME ": no output given to analyze");
   *out = NULL;
-  *out_len = 0;
   if (!c || !rgb)
     return fail(err, err_len, NAME ": no codec or image given to encode");
   if (width < 1 || height < 1 || width > SAIC_CODEC_MAX_SIDE || height > SAIC_CODEC_MAX_SIDE ||
       (uint64_t)width * (uint64_t)height > c->max_pixels)
     return fail(err, err_len, NAME ": image size %dx%d outside 1..%d per side, %zu pixels", width,
                 height, SAIC_CODEC_MAX_SIDE, c->max_pixels);
-  if (!(r >= 0 && r <= SAIC_CKPT_MAX_LEVELS - 1))
-    return fail(err, err_len, NAME ": rate %g outside [0, %d]", r, SAIC_CKPT_MAX_LEVELS - 1);
-  const saic_model_cfg *cfg = &c->cm->cfg;
-  const int M = cfg->m, q = saic_codec_rate_index(cfg->levels, r);
+  const int M = c->cm->cfg.m;
   const int ph = round8(height), pw = round8(width), lh = ph / 8, lw = pw / 8;
   const size_t hw = (size_t)ph * (size_t)pw, lhw = (size_t)lh * (size_t)lw;
   float *x = malloc(3 * hw * sizeof *x);
-  int32_t *sym = malloc((size_t)M * lhw * sizeof *sym);
-  float *gain = malloc((size_t)M * sizeof *gain);
-  float *qf = want_est ? malloc((size_t)M * lhw * sizeof *qf) : NULL;
-  uint8_t *payload = NULL;
-  size_t plen = 0;
-  int rc = -1;
+  saic_analysis *a = malloc(sizeof *a + (size_t)M * lhw * sizeof *a->y);
   saic_model *m = NULL;
-  if (!x || !sym || !gain || (want_est && !qf)) {
+  int rc = -1;
+  if (!x || !a) {
     fail(err, err_len, NAME ": out of memory for a %dx%d image", width, height);
     goto out;
   }
@@ -402,11 +399,56 @@ static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height,
     fail(err, err_len, NAME ": %s", e.msg);
     goto out;
   }
-  saic_model_gains(m, saic_codec_rate_value(cfg->levels, q), gain, NULL);
+  *a = (saic_analysis){c, width, height, M, lh, lw};
+  memcpy(a->y, y, (size_t)M * lhw * sizeof *a->y);
+  *out = a;
+  a = NULL;
+  rc = 0;
+out:
+  if (m)
+    release(c, m);
+  free(x);
+  free(a);
+  return rc;
+}
+
+void saic_codec_analysis_free(saic_analysis *a) { free(a); }
+
+/* The second half of an encode: a's latent at knob r; the density estimate only when want_est
+ * (it costs a density pass). */
+static int encode_latent(saic_codec *c, const saic_analysis *a, double r, uint8_t **out,
+                         size_t *out_len, saic_encode_stats *st, int want_est, char *err,
+                         size_t err_len) {
+  if (!out || !out_len)
+    return fail(err, err_len, NAME ": no output given to encode");
+  *out = NULL;
+  *out_len = 0;
+  if (!c || !a)
+    return fail(err, err_len, NAME ": no codec or analysis given to encode");
+  if (a->codec != c)
+    return fail(err, err_len, NAME ": the analysis was made by another codec instance");
+  if (!(r >= 0 && r <= SAIC_CKPT_MAX_LEVELS - 1))
+    return fail(err, err_len, NAME ": rate %g outside [0, %d]", r, SAIC_CKPT_MAX_LEVELS - 1);
+  const saic_model_cfg *cfg = &c->cm->cfg;
+  const int M = a->m, q = saic_codec_rate_index(cfg->levels, r), lh = a->lh, lw = a->lw;
+  const size_t lhw = (size_t)lh * (size_t)lw;
+  int32_t *sym = malloc((size_t)M * lhw * sizeof *sym);
+  float *gain = malloc((size_t)M * sizeof *gain);
+  float *qf = want_est ? malloc((size_t)M * lhw * sizeof *qf) : NULL;
+  uint8_t *payload = NULL;
+  size_t plen = 0;
+  int rc = -1;
+  if (!sym || !gain || (want_est && !qf)) {
+    fail(err, err_len, NAME ": out of memory for a %dx%d image", a->width, a->height);
+    goto out;
+  }
+  /* The loaded model's gains and density are the cached networks' (saic_model_copy_params);
+   * reading them needs no network of this size. */
+  saic_model_gains(c->cm->model, saic_codec_rate_value(cfg->levels, q), gain, NULL);
   const float lim = (float)(SAIC_CDF_VALUE_LIMIT - 1);
   for (int ch = 0; ch < M; ch++)
     for (size_t k = 0; k < lhw; k++) {
-      float v = rintf(y[(size_t)ch * lhw + k] * gain[ch]);
+      float v = rintf(a->y[(size_t)ch * lhw + k] * gain[ch]);
       if (!isfinite(v)) {
         fail(err, err_len, NAME ": the model produced a non-finite latent (channel %d)", ch);
         goto out;
@@ -416,12 +458,13 @@ static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height,
       if (qf)
         qf[(size_t)ch * lhw + k] = v;
     }
-  if (want_est)
+  double est = 0;
+  if (want_est) {
     for (int ch = 0; ch < M; ch++)
       gain[ch] = 1.0f / gain[ch]; /* the bin width of the density (saic_density.h) */
-  const double est = want_est ? saic_density_bits_step(saic_model_density(m), M, qf, 1, lhw, gain,
-                                                       1.0, NULL, NULL, NULL, 1)
-                              : 0;
+    est = saic_density_bits_step(saic_model_density(c->cm->model), M, qf, 1, lhw, gain, 1.0, NULL,
+                                 NULL, NULL, 1);
+  }
   char cerr[256];
   if (saic_coder_encode_channels(c->cm->tables, c->table_index + (size_t)q * (size_t)M, sym, M, lh,
                                  lw, &payload, &plen, cerr, sizeof cerr) != SAIC_OK) {
@@ -430,12 +473,12 @@ static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height,
   }
   uint8_t head[2 + 6];
   size_t hl = 0;
-  const int explicit_size = !(width == 32 && height == 32);
+  const int explicit_size = !(a->width == 32 && a->height == 32);
   head[hl++] = (uint8_t)((explicit_size << 7) | q);
   head[hl++] = 0; /* the check byte, once the rest is known */
   if (explicit_size) {
-    hl += put_leb(head + hl, (uint32_t)width - 1);
-    hl += put_leb(head + hl, (uint32_t)height - 1);
+    hl += put_leb(head + hl, (uint32_t)a->width - 1);
+    hl += put_leb(head + hl, (uint32_t)a->height - 1);
   }
   uint8_t *buf = malloc(hl + plen);
   if (!buf) {
@@ -460,13 +503,39 @@ static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height,
   }
   rc = 0;
 out:
-  if (m)
-    release(c, m);
-  free(x);
   free(sym);
   free(gain);
   free(qf);
   free(payload);
+  return rc;
+}
+
+int saic_codec_encode_analysis(saic_codec *c, const saic_analysis *a, double r, uint8_t **out,
+                               size_t *out_len, size_t *payload_bytes, char *err, size_t err_len) {
+  saic_encode_stats st;
+  if (encode_latent(c, a, r, out, out_len, &st, 0, err, err_len))
+    return -1;
+  if (payload_bytes)
+    *payload_bytes = st.payload_bytes;
+  return 0;
+}
+
+/* A whole encode is exactly the two halves, so the harness's analysis reuse gives the same
+ * streams. The knob is checked first, before the analysis is paid for. */
+static int encode_impl(saic_codec *c, const uint8_t *rgb, int width, int height, double r,
+                       uint8_t **out, size_t *out_len, saic_encode_stats *st, int want_est,
+                       char *err, size_t err_len) {
+  if (!out || !out_len)
+    return fail(err, err_len, NAME ": no output given to encode");
+  *out = NULL;
+  *out_len = 0;
+  if (!(r >= 0 && r <= SAIC_CKPT_MAX_LEVELS - 1))
+    return fail(err, err_len, NAME ": rate %g outside [0, %d]", r, SAIC_CKPT_MAX_LEVELS - 1);
+  saic_analysis *a;
+  if (saic_codec_analyze(c, rgb, width, height, &a, err, err_len))
+    return -1;
+  int rc = encode_latent(c, a, r, out, out_len, st, want_est, err, err_len);
+  saic_codec_analysis_free(a);
   return rc;
 }
 

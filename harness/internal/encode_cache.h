@@ -40,9 +40,22 @@ typedef struct warm_size {
   int width, height;
 } warm_size;
 
+/* Encoder calls, counted per worker (runner_summary sums them). */
+typedef struct encode_counts {
+  uint64_t whole, analyses, analyzed;
+} encode_counts;
+
 typedef struct encode_cache {
   const plan_codec *pc;
   const image_rgb8 *img;
+  /* Analysis reuse (pc->an): the image's analysis, made by the first encode and kept until
+   * encode_cache_clear; analysis_error when it failed (every knob then fails with it). */
+  void *analysis;
+  const plan_codec *analysis_pc;
+  int analyzed;
+  double analysis_ms;
+  char *analysis_error;
+  encode_counts counts;
   cache_entry *e;
   size_t n, cap;
   int keep_decoded;
@@ -54,7 +67,9 @@ typedef struct encode_cache {
 } encode_cache;
 
 void encode_cache_clear(encode_cache *c);
-/* Encodes at knob unless cached. Returns the entry, or NULL on allocation failure. */
+/* Encodes at knob unless cached. Returns the entry, or NULL on allocation failure. With analysis
+ * reuse the first call analyses the image and every call codes that analysis; the entry's
+ * encode_ms is then the analysis time plus its own coding time, what a whole encode costs. */
 cache_entry *encode_cache_encode(encode_cache *c, double knob);
 /* Decodes and scores an encoded entry (once). With repeats, the encode and the decode are
  * timed that many times and the medians stored, with every timing. */

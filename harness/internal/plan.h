@@ -26,6 +26,7 @@ typedef struct plan_point {
 typedef struct plan_codec {
   const suite_codec *sc;
   const codec_vtable *vt;
+  const codec_analysis_vtable *an; /* analysis reuse (saicbench_codec.h), or NULL: encode() */
   void *instance;
   plan_point *points;
   size_t n_points;

@@ -1,6 +1,8 @@
 /* Deliberately broken plugins for test_codecs_plugin; BAD_KIND selects the defect:
  * 1 no entry symbol, 2 wrong abi_version, 3 entry returns NULL, 4 invalid codec name,
- * 5 NULL decode function, 6 name of a built-in codec ("jpeg"). */
+ * 5 NULL decode function, 6 name of a built-in codec ("jpeg"), 7 an analysis table
+ * (saicbench_codec.h, analysis reuse) with the wrong abi_version; and 8, not broken: a valid
+ * analysis table, which the registry must offer. */
 #include <stdlib.h>
 
 #include "saicbench_codec.h"
@@ -45,6 +47,34 @@ static const codec_vtable table = {
     .encode = enc,
     .decode = BAD_KIND == 5 ? NULL : dec,
 };
+
+#if BAD_KIND == 7 || BAD_KIND == 8
+static int an_analyze(const void *i, const uint8_t *rgb, int w, int h, void **a, char *e,
+                      size_t el) {
+  (void)i, (void)rgb, (void)w, (void)h, (void)e, (void)el;
+  *a = malloc(1);
+  return *a ? 0 : -1;
+}
+static int an_encode(const void *i, const void *a, double k, codec_encoded *out, char *e,
+                     size_t el) {
+  (void)a;
+  return enc(i, NULL, 0, 0, k, out, e, el);
+}
+static void an_free(const void *i, void *a) {
+  (void)i;
+  free(a);
+}
+static const codec_analysis_vtable analysis = {
+    .abi_version = BAD_KIND == 7 ? 999u : CODEC_ANALYSIS_ABI_VERSION,
+    .analyze = an_analyze,
+    .encode_analyzed = an_encode,
+    .free_analysis = an_free,
+};
+SAICBENCH_CODEC_EXPORT const codec_analysis_vtable *saicbench_codec_analysis_v1(uint32_t host) {
+  (void)host;
+  return &analysis;
+}
+#endif
 
 #if BAD_KIND == 1
 /* Exported, but under the wrong name. */

@@ -71,8 +71,10 @@ static void round_trip(const codec_vtable *vt) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 8) {
-    fprintf(stderr, "usage: %s EXAMPLE NOSYM BADABI REFUSE BADNAME NULLFN DUPNAME\n", argv[0]);
+  if (argc != 10) {
+    fprintf(stderr,
+            "usage: %s EXAMPLE NOSYM BADABI REFUSE BADNAME NULLFN DUPNAME BADANALYSIS ANALYSIS\n",
+            argv[0]);
     return 2;
   }
   codec_registry *reg = NULL;
@@ -105,7 +107,20 @@ int main(int argc, char **argv) {
   expect_refusal(reg, argv[5], "invalid codec name");
   expect_refusal(reg, argv[6], "missing function pointer");
   expect_refusal(reg, argv[7], "'jpeg' is already registered (built in)");
+  expect_refusal(reg, argv[8], "analysis table abi_version mismatch");
   expect_refusal(reg, "/nonexistent/plugin.so", "cannot load");
+  /* A plugin with a valid analysis table is offered with it; one without, without. */
+  CHECK(codec_registry_analysis(reg, codec_registry_find(reg, "quantize")) == NULL,
+        "the example plugin has an analysis table");
+  CHECK(codec_registry_load_plugin(reg, argv[9], err, sizeof err) == 0, "analysis plugin: %s", err);
+  const codec_vtable *avt = codec_registry_find(reg, "bad");
+  const codec_analysis_vtable *an = avt ? codec_registry_analysis(reg, avt) : NULL;
+  CHECK(an && an->abi_version == CODEC_ANALYSIS_ABI_VERSION, "analysis table not offered");
+  if (an) {
+    void *a = NULL;
+    CHECK(!an->analyze(NULL, NULL, 1, 1, &a, err, sizeof err) && a, "analysis plugin's analyze");
+    an->free_analysis(NULL, a);
+  }
   /* The example still works after all the refusals (nothing was unloaded under it). */
   vt = codec_registry_find(reg, "quantize");
   CHECK(vt && vt->library_version() != NULL, "example plugin lost");

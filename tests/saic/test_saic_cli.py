@@ -10,6 +10,7 @@ options, a training checkpoint given to decode, a stream that fails the check by
 stream, a bad rate); decode --max-pixels and the payload bound (a 9-byte stream declaring 2^25
 pixels); `run --codec saic:model=X:rate=0,1,2` stores results and `codecs` lists saic."""
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -221,6 +222,38 @@ class SaicCli(unittest.TestCase):
         p = run(["run", "--data", data, "--db", self.path("bad.db"), "--quiet", "--codec",
                  "saic:rate=1"], 2)
         self.assertIn("model", p.stderr)
+
+    def test_analysis_reuse(self):
+        """The harness's analysis reuse (one analysis per image, coded at every grid point and
+        rate-search probe) stores exactly what whole encodes store, with fewer analyses."""
+        data = self.path("reuse")
+        os.makedirs(data, exist_ok=True)
+        shutil.copy(self.img, os.path.join(data, "a.png"))
+        shutil.copy(self.img2, os.path.join(data, "b.png"))
+        spec = "saic:model=%s:rate=0,1,2:bpp=0.5,1,2" % self.codec
+        rows, calls = {}, {}
+        for mode, extra in (("reuse", []), ("whole", ["--no-analysis-reuse"])):
+            db = self.path("reuse-%s.db" % mode)
+            p = run(["run", "--data", data, "--db", db, "--threads", "2", "--codec", spec] + extra)
+            line = [l for l in p.stderr.splitlines() if "encoder calls" in l]
+            self.assertEqual(len(line), 1, p.stderr)
+            calls[mode] = [int(x) for x in re.findall(r"(\d+) (?:whole|analyses|knob)", line[0])]
+            con = sqlite3.connect(db)
+            rows[mode] = con.execute(
+                "SELECT i.name, p.kind, p.value, r.knob, r.bytes, r.stream_bytes, r.mse, "
+                "r.ssim, r.ms_ssim, r.n_encodes, r.target_unreachable, r.error FROM results r "
+                "JOIN images i ON i.id = r.image_id JOIN points p ON p.id = r.point_id "
+                "ORDER BY 1, 2, 3").fetchall()
+            con.close()
+        self.assertEqual(len(rows["reuse"]), 12)
+        self.assertEqual(rows["reuse"], rows["whole"])
+        # reuse: warm-up encodes only, one analysis per image, its codings; whole: no analyses
+        whole, analyses, coded = calls["reuse"]
+        self.assertEqual(analyses, 2)
+        self.assertGreaterEqual(coded, 6)
+        self.assertLessEqual(whole, 2)  # one warm-up per worker and image size
+        self.assertEqual(len(calls["whole"]), 1)
+        self.assertEqual(calls["whole"][0], coded + whole)
 
 
 if __name__ == "__main__":

@@ -805,6 +805,109 @@ static void test_threads(void) {
   saic_codec_close(c2);
 }
 
+/* ------------------------------------------------------------------ analysis reuse */
+
+/* saic_codec_analyze + saic_codec_encode_analysis give the whole encode's bytes at every knob,
+ * also through the registry's analysis table; an analysis is refused by another instance. */
+static void test_analysis_reuse(void) {
+  saic_codec *c = open_codec(codec_a, 1, 0), *c2 = open_codec(codec_a, 1, 0);
+  if (!c || !c2) {
+    saic_codec_close(c);
+    saic_codec_close(c2);
+    return;
+  }
+  const int sizes[][2] = {{32, 32}, {1, 1}, {33, 17}, {200, 136}};
+  const double rates[] = {0, 0.25, 0.5, 1, 1.37, 2, 2.5, SAIC_CKPT_MAX_LEVELS - 1};
+  char err[512];
+  int compared = 0;
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+    const int w = sizes[s][0], h = sizes[s][1];
+    uint8_t *img = sct_image(w, h, 60 + (int)s);
+    saic_analysis *a = NULL;
+    if (saic_codec_analyze(c, img, w, h, &a, err, sizeof err)) {
+      CHECK(0, "analyze %dx%d: %s", w, h, err);
+      free(img);
+      continue;
+    }
+    for (size_t r = 0; r < sizeof rates / sizeof rates[0]; r++) {
+      uint8_t *whole = NULL, *part = NULL;
+      size_t nw = 0, np = 0, payload = 0;
+      saic_encode_stats st;
+      if (saic_codec_encode(c, img, w, h, rates[r], &whole, &nw, &st, err, sizeof err) ||
+          saic_codec_encode_analysis(c, a, rates[r], &part, &np, &payload, err, sizeof err)) {
+        CHECK(0, "%dx%d rate %g: %s", w, h, rates[r], err);
+      } else {
+        CHECK(nw == np && !memcmp(whole, part, nw) && payload == st.payload_bytes,
+              "%dx%d rate %g: the analysed encode differs (%zu vs %zu bytes)", w, h, rates[r], nw,
+              np);
+        compared++;
+      }
+      free(whole);
+      free(part);
+    }
+    uint8_t *o = NULL;
+    size_t no = 0;
+    CHECK(saic_codec_encode_analysis(c2, a, 1, &o, &no, NULL, err, sizeof err) != 0 &&
+              strstr(err, "another codec"),
+          "another instance's analysis accepted: %s", err);
+    CHECK(saic_codec_encode_analysis(c, a, NAN, &o, &no, NULL, err, sizeof err) != 0 &&
+              strstr(err, "rate"),
+          "NaN rate accepted: %s", err);
+    free(o);
+    saic_codec_analysis_free(a);
+    free(img);
+  }
+  printf("  %d analysed encodes identical to whole encodes\n", compared);
+  saic_codec_analysis_free(NULL);
+  saic_codec_close(c);
+  saic_codec_close(c2);
+
+  /* The same through the registry's tables (codec_saic.c), stream_bytes included. */
+  codec_registry *reg = NULL;
+  if (codec_registry_create(&reg, err, sizeof err)) {
+    CHECK(0, "%s", err);
+    return;
+  }
+  const codec_vtable *vt = codec_registry_find(reg, "saic");
+  const codec_analysis_vtable *an = vt ? codec_registry_analysis(reg, vt) : NULL;
+  CHECK(an != NULL, "saic has no analysis table");
+  CHECK(codec_registry_analysis(reg, codec_registry_find(reg, "jpeg")) == NULL,
+        "jpeg has an analysis table");
+  void *inst = NULL;
+  codec_option ok[] = {{"model", codec_a}};
+  if (an && !vt->create(ok, 1, &inst, err, sizeof err)) {
+    uint8_t *img = sct_image(45, 29, 77);
+    void *a = NULL;
+    if (an->analyze(inst, img, 45, 29, &a, err, sizeof err)) {
+      CHECK(0, "vtable analyze: %s", err);
+    } else {
+      for (double k = 0; k <= vt->knob.max; k += 0.75) {
+        codec_encoded e1, e2;
+        if (vt->encode(inst, img, 45, 29, k, &e1, err, sizeof err) ||
+            an->encode_analyzed(inst, a, k, &e2, err, sizeof err)) {
+          CHECK(0, "knob %g: %s", k, err);
+          continue;
+        }
+        CHECK(e1.size == e2.size && e1.stream_bytes == e2.stream_bytes &&
+                  !memcmp(e1.data, e2.data, e1.size),
+              "vtable knob %g: analysed encode differs", k);
+        free(e1.data);
+        free(e2.data);
+      }
+      codec_encoded e;
+      char err2[512];
+      int r1 = vt->encode(inst, img, 45, 29, vt->knob.max + 1, &e, err, sizeof err);
+      int r2 = an->encode_analyzed(inst, a, vt->knob.max + 1, &e, err2, sizeof err2);
+      CHECK(r1 && r2 && !strcmp(err, err2), "out-of-range knob: '%s' vs '%s'", err, err2);
+      an->free_analysis(inst, a);
+    }
+    CHECK(an->analyze(inst, NULL, 4, 4, &a, err, sizeof err) != 0, "NULL image analysed");
+    free(img);
+    vt->destroy(inst);
+  }
+  codec_registry_destroy(reg);
+}
+
 /* ------------------------------------------------------------------ registry */
 
 static void test_registry(void) {
@@ -898,6 +1001,8 @@ int main(int argc, char **argv) {
   test_payload_bound(argc == 2 ? argv[1] : NULL);
   printf("threads\n");
   test_threads();
+  printf("analysis reuse\n");
+  test_analysis_reuse();
   printf("registry\n");
   test_registry();
   const char *names[] = {"a.train.ckpt", "a.ckpt", "b.train.ckpt", "b.ckpt", "tampered.ckpt"};
