@@ -11,8 +11,8 @@
 #include "base.h"
 #include "cli.h"
 #include "codec_registry.h"
-#include "report.h"
 #include "harness.h"
+#include "report.h"
 
 #define DEFAULT_DB "saicbench.db"
 
@@ -203,7 +203,7 @@ static int finish_run(const suite *s, const runner_summary *sum, const char *db,
   if (!quiet) {
     fprintf(stderr, "saicbench: run %lld complete: %zu units stored (%zu failed), %.1f s\n",
             (long long)sum->run_id, sum->units_stored, sum->units_failed, sum->wall_s);
-    fprintf(stderr, "saicbench: encoder calls: %llu whole encodes", 
+    fprintf(stderr, "saicbench: encoder calls: %llu whole encodes",
             (unsigned long long)sum->whole_encodes);
     if (sum->analyses)
       fprintf(stderr, ", %llu analyses coded at %llu knob values (analysis reuse)",

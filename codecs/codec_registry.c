@@ -19,9 +19,9 @@
 typedef struct registry_entry {
   const codec_vtable *vt;
   const codec_analysis_vtable *an; /* analysis reuse (saicbench_codec.h), or NULL */
-  char *path;         /* NULL for built-ins */
-  void *handle;       /* dlopen() handle; NULL for built-ins */
-  codec_command *cmd; /* command-line codecs: owns vt; else NULL */
+  char *path;                      /* NULL for built-ins */
+  void *handle;                    /* dlopen() handle; NULL for built-ins */
+  codec_command *cmd;              /* command-line codecs: owns vt; else NULL */
 } registry_entry;
 
 struct codec_registry {
@@ -251,7 +251,7 @@ const codec_vtable *codec_registry_find(const codec_registry *r, const char *nam
 }
 
 const codec_analysis_vtable *codec_registry_analysis(const codec_registry *r,
-                                                    const codec_vtable *vt) {
+                                                     const codec_vtable *vt) {
   if (!r)
     return NULL;
   for (size_t i = 0; i < r->count; i++)

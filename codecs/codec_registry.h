@@ -121,8 +121,9 @@ int codec_registry_create(codec_registry **out, char *err, size_t err_len);
 
 /* Loads a plugin: dlopen()s path, looks up SAICBENCH_CODEC_PLUGIN_SYMBOL, calls it with
  * CODEC_ABI_VERSION and validates the returned table (abi_version, name syntax, knob, function
- * pointers and strings present), and the analysis table when the plugin exports one. A codec whose name is already registered is refused. On failure
- * the library is unloaded again and err names the file. */
+ * pointers and strings present), and the analysis table when the plugin exports one. A codec whose
+ * name is already registered is refused. On failure the library is unloaded again and err names the
+ * file. */
 int codec_registry_load_plugin(codec_registry *r, const char *path, char *err, size_t err_len);
 
 /* Registers a command-line codec (codec_registry.h): checks the definition, refuses a name that
@@ -147,7 +148,7 @@ const codec_vtable *codec_registry_find(const codec_registry *r, const char *nam
  * vt is not in this registry. The built-in saic has one; a plugin has one when it exports
  * SAICBENCH_CODEC_ANALYSIS_SYMBOL (load_plugin validates it). */
 const codec_analysis_vtable *codec_registry_analysis(const codec_registry *r,
-                                                    const codec_vtable *vt);
+                                                     const codec_vtable *vt);
 /* The path a codec was loaded from as given to load_plugin; NULL for built-ins, command codecs
  * and tables not in this registry. */
 const char *codec_registry_plugin_path(const codec_registry *r, const codec_vtable *vt);

@@ -38,8 +38,8 @@ static const void *cached_analysis(encode_cache *c) {
     c->analyzed = 1;
     c->analysis_pc = pc;
     double t0 = sb_now_ms();
-    int rc = pc->an->analyze(pc->instance, c->img->rgb, c->img->width, c->img->height,
-                             &c->analysis, err, sizeof err);
+    int rc = pc->an->analyze(pc->instance, c->img->rgb, c->img->width, c->img->height, &c->analysis,
+                             err, sizeof err);
     c->analysis_ms = sb_now_ms() - t0;
     c->counts.analyses++;
     if (rc || !c->analysis) {

@@ -243,8 +243,7 @@ static void test_checkpoint_shapes(void) {
    * tensor the model lacks. */
   saic_model *m = saic_model_create(&cfgs[0], 8, 8, 1, 3, &e);
   const nn_ckpt_part parts[2] = {{"enc.", saic_model_encoder(m)}, {"dec.", saic_model_decoder(m)}};
-  const nn_kv tmeta[] = {
-      {"arch", SAIC_CKPT_TRAIN_ARCH}, {"n", "16"}, {"m", "8"}, {"levels", "3"}};
+  const nn_kv tmeta[] = {{"arch", SAIC_CKPT_TRAIN_ARCH}, {"n", "16"}, {"m", "8"}, {"levels", "3"}};
   snprintf(path, sizeof path, "%s/shape.ckpt", dir);
   CHECK(nn_ckpt_save_parts(path, parts, 2, NULL, 0, tmeta, 4, &e) == NN_OK, "%s", e.msg);
   saic_model *out = NULL;
@@ -253,8 +252,7 @@ static void test_checkpoint_shapes(void) {
             strstr(e.msg, "needs [16, 3, 5, 5]") && strstr(e.msg, path) &&
             !strstr(strstr(e.msg, path) + 1, path),
         "wrong n: %s", e.msg);
-  const nn_kv tmeta8[] = {
-      {"arch", SAIC_CKPT_TRAIN_ARCH}, {"n", "8"}, {"m", "8"}, {"levels", "3"}};
+  const nn_kv tmeta8[] = {{"arch", SAIC_CKPT_TRAIN_ARCH}, {"n", "8"}, {"m", "8"}, {"levels", "3"}};
   const nn_ckpt_extra extra[1] = {{"dec.extra", 1, {1, 1, 1, 1}, &one}};
   CHECK(nn_ckpt_save_parts(path, parts, 2, extra, 1, tmeta8, 4, &e) == NN_OK, "%s", e.msg);
   CHECK(saic_ckpt_load_model(path, 8, 8, 1, &out, NULL, &e) != NN_OK &&
