@@ -314,10 +314,27 @@ static int conv_plan(nn_net *net, nn_node *nd) {
   DN(dnnl_memory_desc_init_by_tag(&aw, 4, wd, dnnl_f32, dnnl_format_tag_any));
   const dnnl_memory_desc_t *pb = nd->bias ? &ub : NULL;
 
+  /* Inference only: the forward primitive alone (the same one training uses, so the outputs
+   * are the same bits); the backward ones and their temporaries are not made. */
+  const bool fwd_only = net->inference_only;
   dnnl_primitive_attr_t attr;
   DN(dnnl_primitive_attr_create(&attr));
   dnnl_status_t s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-  if (s == dnnl_success) {
+  if (s == dnnl_success && fwd_only) {
+    if (de) {
+      dnnl_deconvolution_desc_t f;
+      s = dnnl_deconvolution_forward_desc_init(&f, dnnl_forward_training, dnnl_deconvolution_direct,
+                                               &as, &aw, pb, &ad, strides, pl, pr);
+      if (s == dnnl_success)
+        s = dnnl_primitive_desc_create(&c->fpd, &f, attr, net->dnnl->eng, NULL);
+    } else {
+      dnnl_convolution_desc_t f;
+      s = dnnl_convolution_forward_desc_init(&f, dnnl_forward_training, dnnl_convolution_direct,
+                                             &as, &aw, pb, &ad, strides, pl, pr);
+      if (s == dnnl_success)
+        s = dnnl_primitive_desc_create(&c->fpd, &f, attr, net->dnnl->eng, NULL);
+    }
+  } else if (s == dnnl_success) {
     if (de) {
       dnnl_deconvolution_desc_t f, d, w;
       s = dnnl_deconvolution_forward_desc_init(&f, dnnl_forward_training, dnnl_deconvolution_direct,
@@ -358,9 +375,24 @@ static int conv_plan(nn_net *net, nn_node *nd) {
                       "oneDNN: cannot create %s primitives for node '%s' (status %d)",
                       de ? "deconvolution" : "convolution", nd->name, (int)s);
   DN(dnnl_primitive_create(&c->fwd, c->fpd));
+  int rc;
+  if (fwd_only) {
+    if ((rc = role_init(net, nd, &c->src_f, &us, q(c->fpd, dnnl_query_src_md), true)) ||
+        (rc = role_init(net, nd, &c->wei_f, &uw, q(c->fpd, dnnl_query_weights_md), true)) ||
+        (rc = role_init(net, nd, &c->dst_f, &ud, q(c->fpd, dnnl_query_dst_md), false)) ||
+        (rc = scratch_mem(net, nd, c->fpd, &c->scr_f)))
+      return rc;
+    if (nd->bias)
+      DN(dnnl_memory_create(&c->bias_m, &ub, net->dnnl->eng, DNNL_MEMORY_NONE));
+    if ((c->src_f.reo && !(c->src_p = nn_aligned_alloc(c->src_f.pbytes))) ||
+        !(c->wei_fp = nn_aligned_alloc(c->wei_f.pbytes)))
+      goto nomem;
+    if (!de && nd->chain[NN_EVAL].tail >= 0 && (rc = plan_fused(net, nd, &as, &uw, &ub)))
+      return rc;
+    return nn_ws_reserve(net, 0, c->dst_f.pbytes);
+  }
   DN(dnnl_primitive_create(&c->bwd_d, c->dpd));
   DN(dnnl_primitive_create(&c->bwd_w, c->wpd));
-  int rc;
   if ((rc = role_init(net, nd, &c->src_f, &us, q(c->fpd, dnnl_query_src_md), true)) ||
       (rc = role_init(net, nd, &c->wei_f, &uw, q(c->fpd, dnnl_query_weights_md), true)) ||
       (rc = role_init(net, nd, &c->dst_f, &ud, q(c->fpd, dnnl_query_dst_md), false)) ||

@@ -863,7 +863,7 @@ int nn_k_gdn_fwd(nn_net *net, nn_node *nd, const nn_tensor *x) {
   const int thr = net->threads;
   for (int n = 0; n < N; n++) {
     const float *xp = x->data + n * CHW;
-    float *norm = nd->save + n * CHW, *y = nd->out.data + n * CHW;
+    float *norm = (nd->save ? nd->save : net->ws[2]) + n * CHW, *y = nd->out.data + n * CHW;
 #pragma omp parallel for schedule(static) num_threads(thr)
     for (int c = 0; c < C; c++)
       for (size_t i = 0; i < HW; i++) {

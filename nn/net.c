@@ -613,7 +613,9 @@ static int plan(nn_net *net, int batch) {
         goto nomem;
       break;
     case NN_OP_GDN:
-      if (!(nd->save = nn_aligned_alloc(sizeof(float) * numel)))
+      /* The norm is kept for backward; inference-only nets share one buffer (ws slot 2). */
+      if (net->inference_only ? nn_ws_reserve(net, 2, sizeof(float) * numel) != NN_OK
+                              : !(nd->save = nn_aligned_alloc(sizeof(float) * numel)))
         goto nomem;
       break;
     case NN_OP_MAXPOOL:
@@ -838,6 +840,14 @@ static int assign_grads(nn_net *net, int nseeds, const int *seeds) {
 
 void nn_net_set_input_grad(nn_net *net, bool on) { net->input_grad = on; }
 
+void nn_net_set_inference_only(nn_net *net, bool on) {
+  if (net->inference_only == on)
+    return;
+  if (net->batch)
+    release_plan(net);
+  net->inference_only = on;
+}
+
 void nn_net_set_fast_paths(nn_net *net, bool blocked, bool fused) {
   if (net->batch)
     release_plan(net);
@@ -969,6 +979,9 @@ static bool bwd_reads_input(const nn_node *nd, bool want_dp, nn_mode mode) {
 int nn_net_backward(nn_net *net, int nseeds, const int *nodes, const nn_tensor *grads) {
   if (net->broken)
     return net->err.code;
+  if (net->inference_only)
+    return nn_err_set(&net->err, NN_E_STATE,
+                      "nn_net_backward: the network is planned for inference only");
   if (!net->have_forward)
     return nn_err_set(&net->err, NN_E_STATE, "nn_net_backward: no forward pass to differentiate");
   for (int i = 0; i < net->nnodes; i++)

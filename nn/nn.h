@@ -157,6 +157,12 @@ int nn_net_forward(nn_net *net, const nn_tensor *x, nn_mode mode);
 const nn_tensor *nn_net_output(const nn_net *net, int node);
 /* When on, backward also computes the gradient w.r.t. the input (node 0). Default off. */
 void nn_net_set_input_grad(nn_net *net, bool on);
+/* When on, the network is planned for forward passes only: no backward primitives, workspaces
+ * or gradient buffers are made (a convolution then plans one primitive instead of three, and
+ * the large backward temporaries are never allocated), and nn_net_backward fails. Outputs are
+ * bit-identical to a network planned for training (the same forward primitives run). Default
+ * off; changing it drops the current plan. For codecs and classifiers that only infer. */
+void nn_net_set_inference_only(nn_net *net, bool on);
 void nn_net_zero_grad(nn_net *net);
 /* Backpropagates gradients seeded at nodes[i] (grads[i] shaped like that node's output),
  * through the mode of the last forward. Parameter gradients are accumulated (+=). */

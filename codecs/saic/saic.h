@@ -92,6 +92,9 @@ int saic_model_copy_params(saic_model *dst, const saic_model *src, nn_err *err);
 /* The density parameters (M * SAIC_DENSITY_NPARAM floats) and their gradient buffer. */
 float *saic_model_density(saic_model *m);
 float *saic_model_density_grad(saic_model *m);
+/* Plans both networks for forward passes only (nn_net_set_inference_only): the codec's
+ * networks never train, and the backward primitives and workspaces were most of their memory. */
+void saic_model_set_inference_only(saic_model *m);
 void saic_model_latent_shape(const saic_model *m, int *c, int *h, int *w);
 
 /* The largest knob value: 0 for one level, else levels - 1 + SAIC_MODEL_KNOB_EXTRA. */
@@ -335,8 +338,10 @@ void saic_ckpt_free_codec(saic_codec_model *cm);
  *
  * Thread-safety: a codec may be shared by any number of threads. It caches networks per padded
  * image size (created on first use, parameters copied from the loaded model), one per concurrent
- * call, behind a mutex; at most SAIC_CODEC_CACHE idle networks are kept. Results do not depend
- * on which cached network serves a call. */
+ * call, behind a mutex; at most SAIC_CODEC_CACHE idle networks, of SAIC_CODEC_CACHE_IDLE_PIXELS
+ * pixels together, are kept. Results do not depend on which cached network serves a call.
+ * Memory: one network per concurrent call plus the idle ones (about 0.7 KB per padded pixel
+ * each, see SAIC_CODEC_CACHE_IDLE_PIXELS). */
 
 #define SAIC_CODEC_FORMAT_VERSION 2 /* covered by the check byte; no field of its own */
 #define SAIC_CODEC_MIN_HEADER 2
@@ -346,6 +351,12 @@ void saic_ckpt_free_codec(saic_codec_model *cm);
 /* The rate index q runs over 0..STEPS (= SAIC_CKPT_RATE_STEPS of saic_ckpt.h, checked there). */
 #define SAIC_CODEC_RATE_STEPS 77
 #define SAIC_CODEC_CACHE 8 /* idle networks kept per codec */
+/* ... while their padded sizes sum to at most this many pixels (one idle network is always kept).
+ * A network holds every layer's activations for its size, about 0.7 KB per pixel with the
+ * shipped models (n 64, m 96): 280 MB at 768 x 512, 0.8 MB at 32 x 32. 2^19 keeps one idle
+ * Kodak-size network per codec, not one per worker and orientation: with a budget of 2^22 the
+ * quick suite (four SAIC codecs, 2 threads) peaked at 6.4 GB. */
+#define SAIC_CODEC_CACHE_IDLE_PIXELS ((size_t)1 << 19)
 /* Bytes a payload may fall short of the coder's lower bound (termination; see above). */
 #define SAIC_CODEC_PAYLOAD_SLACK 8
 /* Images (padded) below this many pixels run their networks on one thread whatever `threads`

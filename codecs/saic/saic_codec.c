@@ -15,7 +15,6 @@ _Static_assert(SAIC_CODEC_RATE_STEPS == SAIC_CKPT_RATE_STEPS,
                "saic_codec.h and saic_ckpt.h disagree");
 
 #define NAME "saic"
-#define CACHE_IDLE_PIXELS ((size_t)1 << 22) /* idle networks kept while their sizes sum below */
 _Static_assert(SAIC_CODEC_RATE_STEPS <= 127, "the rate index must fit byte 0's 7 low bits");
 
 /* A side padded as the networks need: a multiple of the stride, at least one stride. */
@@ -176,6 +175,8 @@ static saic_model *acquire(saic_codec *c, int h, int w, char *err, size_t err_le
   nn_err e = {0};
   const int threads = (size_t)h * (size_t)w < SAIC_CODEC_MIN_PIXELS_MT ? 1 : c->threads;
   saic_model *m = saic_model_create(&c->cm->cfg, h, w, threads, 0, &e);
+  if (m)
+    saic_model_set_inference_only(m);
   if (!m) {
     fail(err, err_len, NAME ": cannot set up the networks for %dx%d: %s", w, h, e.msg);
     return NULL;
@@ -222,7 +223,7 @@ static void release(saic_codec *c, saic_model *m) {
         if (lru < 0 || c->pool[i].used < c->pool[lru].used)
           lru = i;
       }
-    if (idle <= 1 || (idle <= SAIC_CODEC_CACHE && px <= CACHE_IDLE_PIXELS))
+    if (idle <= 1 || (idle <= SAIC_CODEC_CACHE && px <= SAIC_CODEC_CACHE_IDLE_PIXELS))
       break;
     saic_model_free(c->pool[lru].m);
     c->pool[lru] = c->pool[--c->npool];

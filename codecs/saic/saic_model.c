@@ -191,6 +191,11 @@ double saic_model_knob_max(int levels) {
   return levels <= 1 ? 0.0 : levels - 1 + SAIC_MODEL_KNOB_EXTRA;
 }
 
+void saic_model_set_inference_only(saic_model *m) {
+  nn_net_set_inference_only(m->enc, true);
+  nn_net_set_inference_only(m->dec, true);
+}
+
 void saic_model_gains(const saic_model *m, double r, float *gain, float *inv_gain) {
   int L = m->cfg.levels, M = m->cfg.m;
   if (!(r >= 0))

@@ -78,6 +78,7 @@ struct nn_net {
   bool broken; /* a builder failed: the network is unusable */
   int batch;   /* planned batch size, 0 = not planned */
   bool input_grad;
+  bool inference_only; /* nn_net_set_inference_only */
   bool have_forward;
   nn_mode last_mode;
   /* shared workspace for backend temporaries (never live across nodes) */

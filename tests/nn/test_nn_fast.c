@@ -220,6 +220,79 @@ static void eval_only(void) {
   nn_net_free(plain);
 }
 
+/* A codec-like network: strided convolutions, GDN, deconvolutions, inverse GDN. */
+static int build_codec_like(nn_net *net) {
+  int x = nn_conv2d(net, 0, "a1", 32, 5, 2, 2, true);
+  x = nn_gdn(net, x, "g1", false);
+  x = nn_conv2d(net, x, "a2", 16, 5, 2, 2, true);
+  x = nn_gdn(net, x, "g2", false);
+  x = nn_deconv2d(net, x, "s1", 32, 5, 2, 2, 1, true);
+  x = nn_gdn(net, x, "ig1", true);
+  return nn_deconv2d(net, x, "s2", IC, 5, 2, 2, 1, true);
+}
+
+/* nn_net_set_inference_only: every node's eval output has the same bits as on a network
+ * planned for training (it runs the same forward primitives), on every fast-path combination
+ * and both network kinds; backward is refused until the flag is cleared again. */
+static void inference_only(void) {
+  for (int kind = 0; kind < 2; kind++)
+    for (int p = 0; p < 4; p++) {
+      const bool blocked = p & 1, fused = p & 2;
+      nn_net *net[2];
+      int nnodes = 0, out = 0;
+      for (int k = 0; k < 2; k++) {
+        if (kind == 0) {
+          shape_ids ids;
+          net[k] = make(21, &ids);
+          out = ids.out;
+        } else {
+          nn_err err = {0};
+          net[k] = nn_net_create(IC, IH, IW, 2, &err);
+          if (!net[k]) {
+            fprintf(stderr, "FATAL: %s\n", err.msg);
+            exit(2);
+          }
+          out = build_codec_like(net[k]);
+          REQUIRE_OK(nn_net_init_params(net[k], 21), net[k]);
+        }
+        nnodes = nn_net_num_nodes(net[k]);
+        nn_net_set_fast_paths(net[k], blocked, fused);
+      }
+      nn_net_set_inference_only(net[1], true);
+      nn_tensor x;
+      nn_tensor_alloc(&x, B, IC, IH, IW, NULL);
+      nn_rng rng;
+      nn_rng_seed(&rng, 4);
+      fill_uniform(&rng, x.data, nn_tensor_numel(&x), 0, 1);
+      for (int k = 0; k < 2; k++)
+        REQUIRE_OK(nn_net_forward(net[k], &x, NN_EVAL), net[k]);
+      int same = 0;
+      for (int i = 0; i < nnodes; i++) {
+        const nn_tensor *a = nn_net_output(net[0], i), *b = nn_net_output(net[1], i);
+        same += a && b && nn_tensor_numel(a) == nn_tensor_numel(b) &&
+                !memcmp(a->data, b->data, sizeof(float) * nn_tensor_numel(a));
+      }
+      CHECK(same == nnodes, "inference only (%s, blocked %d fused %d): %d of %d nodes the same",
+            kind ? "codec-like" : "resnet", blocked, fused, same, nnodes);
+      nn_tensor g;
+      const nn_tensor *o = nn_net_output(net[1], out);
+      nn_tensor_alloc(&g, o->n, o->c, o->h, o->w, NULL);
+      fill_uniform(&rng, g.data, nn_tensor_numel(&g), -1, 1);
+      CHECK(nn_net_backward(net[1], 1, &out, &g) != NN_OK &&
+                strstr(nn_net_error(net[1]), "inference only"),
+            "backward of an inference-only net: %s", nn_net_error(net[1]));
+      nn_net_set_inference_only(net[1], false);
+      REQUIRE_OK(nn_net_forward(net[1], &x, NN_EVAL), net[1]);
+      REQUIRE_OK(nn_net_backward(net[1], 1, &out, &g), net[1]);
+      printf("inference only (%s, blocked %d fused %d): %d of %d node outputs identical\n",
+             kind ? "codec-like" : "resnet", blocked, fused, same, nnodes);
+      nn_tensor_free(&g);
+      nn_tensor_free(&x);
+      nn_net_free(net[0]);
+      nn_net_free(net[1]);
+    }
+}
+
 /* The same bits for the same thread count (the fast kernels reduce in a fixed order). */
 static void repeatable(void) {
   shape_ids ids;
@@ -260,6 +333,7 @@ int main(void) {
     compare(paths[p].blocked, paths[p].fused, NN_EVAL, true, label);
   }
   eval_only();
+  inference_only();
   repeatable();
   return sb_test_status("test_nn_fast");
 }
