@@ -248,8 +248,8 @@ static void test_report_key(void) {
 
   /* The shipped suites: the report compares against webp (BD) and the MSE-trained SAIC codec
    * (paired differences). */
-  static const char *const shipped[] = {"quick.yaml", "nightly.yaml"};
-  for (size_t i = 0; i < 2; i++) {
+  static const char *const shipped[] = {"quick.yaml", "nightly.yaml", "perceptual.yaml"};
+  for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
     char path[1024], err[512] = "";
     const char *slash = strrchr(__FILE__, '/');
     snprintf(path, sizeof path, "%.*s/../../suites/%s", slash ? (int)(slash - __FILE__) : 1,
@@ -259,6 +259,13 @@ static void test_report_key(void) {
     CHECK(s && s->report_anchor && !strcmp(s->report_anchor, "webp") && s->report_reference &&
               !strcmp(s->report_reference, "saic-mse"),
           "%s", path);
+    /* The perceptual suite computes every metric; the others the default three. */
+    const unsigned want = i == 2 ? SUITE_METRICS_DEFAULT | SUITE_METRIC_PSNR_Y |
+                                       SUITE_METRIC_PSNR_YCBCR | SUITE_METRIC_CIEDE2000 |
+                                       SUITE_METRIC_BUTTERAUGLI
+                                 : SUITE_METRICS_DEFAULT;
+    CHECK(s && (s->metrics ? s->metrics : SUITE_METRICS_DEFAULT) == want, "%s: metrics %#x", path,
+          s ? s->metrics : 0);
     suite_free(s);
   }
 }
