@@ -154,9 +154,35 @@ int saic_train_step(saic_model *m, classifier *task, const saic_loss_cfg *cfg, c
   return saic_train_step_multi(m, tasks, task ? 1 : 0, cfg, x, labels, n, knob, rng, st, err);
 }
 
+size_t saic_train_noise_count(const saic_model *m, int n) {
+  int c, lh, lw;
+  saic_model_latent_shape(m, &c, &lh, &lw);
+  return (size_t)(n > 0 ? n : 0) * (size_t)c * (size_t)lh * (size_t)lw;
+}
+
+void saic_train_draw_noise(nn_rng *rng, float *noise, size_t count) {
+  for (size_t k = 0; k < count; k++)
+    noise[k] = (float)(nn_rng_uniform(rng) - 0.5);
+}
+
 int saic_train_step_multi(saic_model *m, classifier *const *tasks, int n_tasks,
                           const saic_loss_cfg *cfg, const float *x, const int *labels, int n,
                           double knob, nn_rng *rng, saic_step_stats *st, nn_err *err) {
+  const size_t count = saic_train_noise_count(m, n);
+  float *noise = malloc((count ? count : 1) * sizeof *noise);
+  if (!noise) {
+    memset(st, 0, sizeof *st);
+    return nn_err_set(err, NN_E_NOMEM, "saic_train_step: out of memory");
+  }
+  saic_train_draw_noise(rng, noise, count);
+  int rc = saic_train_step_noise(m, tasks, n_tasks, cfg, x, labels, n, knob, noise, st, err);
+  free(noise);
+  return rc;
+}
+
+int saic_train_step_noise(saic_model *m, classifier *const *tasks, int n_tasks,
+                          const saic_loss_cfg *cfg, const float *x, const int *labels, int n,
+                          double knob, const float *noise, saic_step_stats *st, nn_err *err) {
   memset(st, 0, sizeof *st);
   classifier *task = n_tasks > 0 ? tasks[0] : NULL;
   if (n_tasks < 0 || n_tasks > SAIC_TRAIN_MAX_TASKS)
@@ -241,7 +267,7 @@ int saic_train_step_multi(saic_model *m, classifier *const *tasks, int n_tasks,
       size_t o = ((size_t)i * (size_t)M + (size_t)c) * lhw;
       for (size_t k = 0; k < lhw; k++) {
         float ys = y[o + k] * gc;
-        float yt = ys + (float)(nn_rng_uniform(rng) - 0.5);
+        float yt = ys + noise[o + k];
         b.ys[o + k] = ys;
         b.yt[o + k] = yt;
         b.yd[o + k] = cfg->quant == SAIC_QUANT_STE ? rintf(ys) : yt;
@@ -376,4 +402,97 @@ int saic_train_step_multi(saic_model *m, classifier *const *tasks, int n_tasks,
 done:
   bufs_free(&b);
   return rc;
+}
+
+/* Adds w times src's parameter gradients to dst's (same configuration). */
+static void add_grads(saic_model *dst, saic_model *src, float w) {
+  nn_net *d[2] = {saic_model_encoder(dst), saic_model_decoder(dst)};
+  nn_net *o[2] = {saic_model_encoder(src), saic_model_decoder(src)};
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(d[k]); i++) {
+      nn_param *pd = nn_net_param(d[k], i), *ps = nn_net_param(o[k], i);
+      if (!pd->grad.data || !ps->grad.data)
+        continue;
+      const size_t len = nn_tensor_numel(&pd->grad);
+      for (size_t j = 0; j < len; j++)
+        pd->grad.data[j] += w * ps->grad.data[j];
+    }
+}
+
+static void scale_grads(saic_model *m, float w) {
+  nn_net *d[2] = {saic_model_encoder(m), saic_model_decoder(m)};
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(d[k]); i++) {
+      nn_param *p = nn_net_param(d[k], i);
+      const size_t len = p->grad.data ? nn_tensor_numel(&p->grad) : 0;
+      for (size_t j = 0; j < len; j++)
+        p->grad.data[j] *= w;
+    }
+}
+
+int saic_train_step_replicas(const saic_train_replica *reps, int n_reps, int n_tasks,
+                             const saic_loss_cfg *cfg, const float *x, const int *labels, int n,
+                             double knob, nn_rng *rng, saic_step_stats *st, nn_err *err) {
+  memset(st, 0, sizeof *st);
+  if (n_reps < 1 || n_reps > SAIC_TRAIN_MAX_REPLICAS || n < n_reps)
+    return nn_err_set(err, NN_E_ARG, "saic_train_step: %d replicas for a batch of %d (1..%d)",
+                      n_reps, n, SAIC_TRAIN_MAX_REPLICAS);
+  saic_model *m0 = reps[0].model;
+  for (int r = 1; r < n_reps; r++) {
+    int rc = saic_model_copy_params(reps[r].model, m0, err);
+    if (rc != NN_OK)
+      return rc;
+  }
+  /* The whole batch's noise, drawn in the order one replica would draw it. */
+  const size_t count = saic_train_noise_count(m0, n), per_image = count / (size_t)n;
+  float *noise = malloc((count ? count : 1) * sizeof *noise);
+  if (!noise)
+    return nn_err_set(err, NN_E_NOMEM, "saic_train_step: out of memory");
+  saic_train_draw_noise(rng, noise, count);
+  int lc, lh, lw;
+  saic_model_latent_shape(m0, &lc, &lh, &lw);
+  const size_t image = 3 * (size_t)lh * (size_t)lw * SAIC_MODEL_STRIDE * SAIC_MODEL_STRIDE;
+  int first[SAIC_TRAIN_MAX_REPLICAS + 1], rcs[SAIC_TRAIN_MAX_REPLICAS];
+  saic_step_stats part[SAIC_TRAIN_MAX_REPLICAS];
+  nn_err errs[SAIC_TRAIN_MAX_REPLICAS];
+  /* Contiguous slices, the first n % n_reps one image larger. */
+  first[0] = 0;
+  for (int r = 0; r < n_reps; r++)
+    first[r + 1] = first[r] + n / n_reps + (r < n % n_reps);
+#pragma omp parallel for schedule(static, 1) num_threads(n_reps)
+  for (int r = 0; r < n_reps; r++) {
+    const int off = first[r], len = first[r + 1] - first[r];
+    errs[r] = (nn_err){0};
+    rcs[r] = saic_train_step_noise(reps[r].model, reps[r].tasks, n_tasks, cfg,
+                                   x + (size_t)off * image, labels ? labels + off : NULL, len,
+                                   knob, noise + (size_t)off * per_image, &part[r], &errs[r]);
+  }
+  free(noise);
+  for (int r = 0; r < n_reps; r++)
+    if (rcs[r] != NN_OK) {
+      if (err)
+        *err = errs[r];
+      return rcs[r];
+    }
+  /* Each replica's gradients and statistics are means over its slice: the batch's are the
+   * slices' means weighted by their sizes (replica 0 holds the result). */
+  if (n_reps > 1) {
+    scale_grads(m0, (float)((double)(first[1] - first[0]) / n));
+    for (int r = 1; r < n_reps; r++)
+      add_grads(m0, reps[r].model, (float)((double)(first[r + 1] - first[r]) / n));
+  }
+  for (int r = 0; r < n_reps; r++) {
+    const double w = (double)(first[r + 1] - first[r]) / n;
+    st->loss += w * part[r].loss;
+    st->bpp += w * part[r].bpp;
+    st->mse += w * part[r].mse;
+    st->d_weighted += w * part[r].d_weighted;
+    st->dist_term += w * part[r].dist_term;
+    st->task_term += w * part[r].task_term;
+    st->ce += w * part[r].ce; /* NAN throughout when no task network ran */
+    st->accuracy += w * part[r].accuracy;
+  }
+  if (n_reps == 1)
+    *st = part[0];
+  return NN_OK;
 }

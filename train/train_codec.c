@@ -82,6 +82,10 @@ typedef struct trainer {
   nn_optim *opt_enc, *opt_dec;
   nn_rng rng;
   int threads, w, h;
+  /* threads >= 2: data-parallel replicas of one thread each (saic_train_step_replicas); rep[0]
+   * is model with task and task_extra, the others are owned here. 1: model alone on threads. */
+  int replicas;
+  saic_train_replica rep[SAIC_TRAIN_MAX_REPLICAS];
   double lambda[SAIC_TRAIN_MAX_LEVELS];
   int epoch; /* epochs completed */
   long step; /* optimiser steps completed */
@@ -524,8 +528,11 @@ static int codec_step(void *ctx, const nn_tensor *x, const int *labels, float lr
     lc.lambda[l] = t->lambda[l];
   saic_step_stats st;
   classifier *const tasks[3] = {t->task, t->task_extra[0], t->task_extra[1]};
-  int rc = saic_train_step_multi(t->model, tasks, t->n_tasks, &lc, x->data, labels, x->n, knob,
-                                 &t->rng, &st, err);
+  int rc = t->replicas > 1 && x->n >= t->replicas
+               ? saic_train_step_replicas(t->rep, t->replicas, t->n_tasks, &lc, x->data, labels,
+                                          x->n, knob, &t->rng, &st, err)
+               : saic_train_step_multi(t->model, tasks, t->n_tasks, &lc, x->data, labels, x->n,
+                                       knob, &t->rng, &st, err);
   if (rc != NN_OK)
     return rc;
   if (!isfinite(st.loss))
@@ -664,12 +671,45 @@ static int check_inputs(const train_codec_cfg *cfg, const train_codec_data *trai
   return NN_OK;
 }
 
+/* Threads of each network: one per replica when training data-parallel. */
+static int net_threads(const trainer *t) { return t->replicas > 1 ? 1 : t->threads; }
+
+/* The replicas beyond the first: their own one-thread model and task networks (the parameters
+ * are copied from the first at every step). */
+static int build_replicas(trainer *t, const train_codec_data *train, nn_err *err) {
+  const train_codec_cfg *cfg = t->cfg;
+  t->rep[0].model = t->model;
+  t->rep[0].tasks[0] = t->task;
+  t->rep[0].tasks[1] = t->task_extra[0];
+  t->rep[0].tasks[2] = t->task_extra[1];
+  for (int r = 1; r < t->replicas; r++) {
+    if (!(t->rep[r].model = saic_model_create(&cfg->model, train->h, train->w, 1, cfg->seed, err)))
+      return err ? err->code : NN_E_ARG;
+    const char *paths[3] = {cfg->task_checkpoint, cfg->task_checkpoint_extra[0],
+                            cfg->task_checkpoint_extra[1]};
+    for (int j = 0; j < t->n_tasks; j++) {
+      int rc = classifier_load(paths[j], 1, &t->rep[r].tasks[j], err);
+      if (rc != NN_OK)
+        return rc;
+    }
+  }
+  return NN_OK;
+}
+
+static void free_replicas(trainer *t) {
+  for (int r = 1; r < t->replicas; r++) {
+    saic_model_free(t->rep[r].model);
+    for (int j = 0; j < SAIC_TRAIN_MAX_TASKS; j++)
+      classifier_free(t->rep[r].tasks[j]);
+  }
+}
+
 /* Loads T (and the extra task networks) and checks them against the data. */
 static int load_tasks(trainer *t, const train_codec_data *train, nn_err *err) {
   const train_codec_cfg *cfg = t->cfg;
   int rc;
   if ((rc = sha256_file(cfg->task_checkpoint, t->task_sha, err)) != NN_OK ||
-      (rc = classifier_load(cfg->task_checkpoint, t->threads, &t->task, err)) != NN_OK)
+      (rc = classifier_load(cfg->task_checkpoint, net_threads(t), &t->task, err)) != NN_OK)
     return rc;
   const classifier_arch *a = classifier_get_arch(t->task);
   if (a->in_w != train->w || a->in_h != train->h)
@@ -680,7 +720,7 @@ static int load_tasks(trainer *t, const train_codec_data *train, nn_err *err) {
   for (int j = 0; j < 2 && cfg->task_checkpoint_extra[j][0]; j++) {
     const char *ep = cfg->task_checkpoint_extra[j];
     if ((rc = sha256_file(ep, t->task_extra_sha[j], err)) != NN_OK ||
-        (rc = classifier_load(ep, t->threads, &t->task_extra[j], err)) != NN_OK)
+        (rc = classifier_load(ep, net_threads(t), &t->task_extra[j], err)) != NN_OK)
       return rc;
     const classifier_arch *ea = classifier_get_arch(t->task_extra[j]);
     if (ea->in_w != a->in_w || ea->in_h != a->in_h || ea->num_classes != a->num_classes)
@@ -701,7 +741,7 @@ static int load_tasks(trainer *t, const train_codec_data *train, nn_err *err) {
 /* The networks, their optimisers and the random stream. */
 static int build_model(trainer *t, const train_codec_data *train, nn_err *err) {
   const train_codec_cfg *cfg = t->cfg;
-  t->model = saic_model_create(&cfg->model, train->h, train->w, t->threads, cfg->seed, err);
+  t->model = saic_model_create(&cfg->model, train->h, train->w, net_threads(t), cfg->seed, err);
   t->eval_model =
       t->model ? saic_model_create(&cfg->model, train->h, train->w, t->threads, cfg->seed, err)
                : NULL;
@@ -730,7 +770,7 @@ static void log_header(const trainer *t, const train_codec_data *train,
           "codec %s n %d m %d levels %d (%ld parameters), loss alpha %g gamma %g beta %g gsw on "
           "%s smooth %d quant %s, task %s%s%s%s%s\n"
           "%zu train / %zu eval images %dx%d, batch %d, %ld steps/epoch, %d epochs, lr %g "
-          "(density x%g, gains x%g, %s), %d threads, %s\n",
+          "(density x%g, gains x%g, %s), %d threads%s, %s\n",
           SAIC_CODEC_ARCH, cfg->model.n, cfg->model.m, cfg->model.levels, np, cfg->loss.alpha,
           cfg->loss.gamma, cfg->loss.beta, cfg->loss.gsw_on_original ? "x" : "x_hat",
           cfg->loss.smooth, cfg->loss.quant == SAIC_QUANT_STE ? "ste" : "noise",
@@ -740,6 +780,7 @@ static void log_header(const trainer *t, const train_codec_data *train,
           train->w, train->h, cfg->batch_size, steps_per_epoch, cfg->epochs, (double)cfg->lr,
           (double)cfg->density_lr_mult, (double)cfg->gain_lr_mult,
           cfg->sched == TRAIN_CODEC_SCHED_COSINE ? "cosine" : "const", t->threads,
+          t->replicas > 1 ? " (data-parallel: one replica per thread)" : "",
           cfg->continuous_knob ? "levels round-robin on even steps, a uniform knob on odd steps"
                                : "levels round-robin");
   fflush(f);
@@ -777,6 +818,11 @@ int train_codec(const train_codec_cfg *cfg, const train_codec_data *train,
   memset(&t, 0, sizeof t);
   t.cfg = cfg;
   t.threads = o->threads > 0 ? o->threads : omp_get_max_threads();
+  t.replicas = t.threads < cfg->batch_size ? t.threads : cfg->batch_size;
+  if (t.replicas > SAIC_TRAIN_MAX_REPLICAS)
+    t.replicas = SAIC_TRAIN_MAX_REPLICAS;
+  if (t.replicas < 1)
+    t.replicas = 1;
   t.w = train->w;
   t.h = train->h;
   const int L = cfg->model.levels;
@@ -801,6 +847,7 @@ int train_codec(const train_codec_cfg *cfg, const train_codec_data *train,
     t.lambda[l] = cfg->loss.lambda[l];
   if ((cfg->task_checkpoint[0] && (rc = load_tasks(&t, train, err)) != NN_OK) ||
       (rc = build_model(&t, train, err)) != NN_OK ||
+      (rc = build_replicas(&t, train, err)) != NN_OK ||
       (rc = restore_or_init(&t, last_path, o, err)) != NN_OK)
     goto done;
   if (t.epoch >= cfg->epochs && o->log)
@@ -854,6 +901,7 @@ done:
   classifier_free(t.task);
   classifier_free(t.task_extra[0]);
   classifier_free(t.task_extra[1]);
+  free_replicas(&t);
   return rc;
 }
 

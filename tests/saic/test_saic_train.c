@@ -175,6 +175,72 @@ static void test_several_tasks(saic_model *m, classifier *a, classifier *b, saic
   free(g1);
 }
 
+/* Gradients of every parameter of m, in parameter order (malloc()ed, *n values). */
+static float *grads_of(saic_model *m, size_t *n) {
+  size_t total = 0;
+  nn_net *nets[2] = {saic_model_encoder(m), saic_model_decoder(m)};
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(nets[k]); i++)
+      total += nn_tensor_numel(&nn_net_param(nets[k], i)->grad);
+  float *out = malloc(total * sizeof *out);
+  size_t o = 0;
+  for (int k = 0; out && k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(nets[k]); i++) {
+      const nn_param *p = nn_net_param(nets[k], i);
+      memcpy(out + o, p->grad.data, nn_tensor_numel(&p->grad) * sizeof *out);
+      o += nn_tensor_numel(&p->grad);
+    }
+  *n = total;
+  return out;
+}
+
+/* Data-parallel steps (saic_train_step_replicas): one replica is bit for bit the plain step;
+ * two replicas, each on half the batch with its own model and task networks, give the whole
+ * batch's gradients and statistics up to float summation order, and leave the first model's
+ * parameters untouched. reps[1] starts with other weights: the step must copy them. */
+static void test_replicas(saic_train_replica *reps, int n_tasks, const saic_loss_cfg *cfg,
+                          const float *x, const int *labels) {
+  saic_step_stats full, one, two;
+  size_t nf, n1, n2;
+  float *gf = grads_after(reps[0].model, reps[0].tasks, n_tasks, cfg, x, labels, 0.35, &full, &nf);
+  nn_rng r;
+  nn_err e = {0};
+  nn_rng_seed(&r, 99);
+  CHECK(saic_train_step_replicas(reps, 1, n_tasks, cfg, x, labels, B, 0.35, &r, &one, &e) == NN_OK,
+        "%s", e.msg);
+  float *g1 = grads_of(reps[0].model, &n1);
+  CHECK(g1 && gf && n1 == nf && !memcmp(g1, gf, nf * sizeof *gf) && one.loss == full.loss,
+        "one replica differs from the plain step");
+  nn_param *w0 = nn_net_find_param(saic_model_encoder(reps[0].model), "g_a.0.weight");
+  const float before = w0->value.data[0];
+  nn_rng_seed(&r, 99);
+  CHECK(saic_train_step_replicas(reps, 2, n_tasks, cfg, x, labels, B, 0.35, &r, &two, &e) == NN_OK,
+        "%s", e.msg);
+  float *g2 = grads_of(reps[0].model, &n2);
+  double worst = 0, scale = 0;
+  for (size_t i = 0; g2 && gf && n2 == nf && i < nf; i++) {
+    worst = fmax(worst, fabs((double)g2[i] - (double)gf[i]));
+    scale = fmax(scale, fabs((double)gf[i]));
+  }
+  CHECK(g2 && n2 == nf && worst <= 1e-4 * scale, "two replicas: gradients off by %g (scale %g)",
+        worst, scale);
+  CHECK(fabs(two.loss - full.loss) <= 1e-5 * full.loss && fabs(two.bpp - full.bpp) <= 1e-5 * full.bpp &&
+            fabs(two.ce - full.ce) <= 1e-5 * full.ce && two.accuracy == full.accuracy &&
+            fabs(two.mse - full.mse) <= 1e-5 * full.mse,
+        "two replicas: loss %g/%g bpp %g/%g ce %g/%g acc %g/%g", two.loss, full.loss, two.bpp,
+        full.bpp, two.ce, full.ce, two.accuracy, full.accuracy);
+  CHECK(w0->value.data[0] == before, "the step changed the first replica's parameters");
+  printf("two replicas: gradients within %.2e of the whole batch's (scale %.2e), loss %.6f vs "
+         "%.6f\n",
+         worst, scale, two.loss, full.loss);
+  CHECK(saic_train_step_replicas(reps, 3, n_tasks, cfg, x, labels, B, 0.35, &r, &two, &e) ==
+            NN_E_ARG,
+        "3 replicas for a batch of 2 accepted");
+  free(gf);
+  free(g1);
+  free(g2);
+}
+
 int main(void) {
   test_gsw_weights();
   char path[] = "/tmp/saicbench_saic_train_XXXXXX";
@@ -187,14 +253,16 @@ int main(void) {
       {"arch", "convnet-tiny"}, {"norm_mean", "0.5,0.5,0.5"}, {"norm_std", "0.25,0.25,0.25"}};
   CHECK(net && nn_ckpt_save(path, net, meta, 3, &e) == NN_OK, "%s", e.msg);
   nn_net_free(net);
-  classifier *task = NULL;
+  classifier *task = NULL, *task_b = NULL;
   CHECK(classifier_load(path, 1, &task, &e) == NN_OK, "%s", e.msg);
+  CHECK(classifier_load(path, 1, &task_b, &e) == NN_OK, "%s", e.msg);
   /* A second task network, other weights (test_several_tasks). */
   net = classifier_build_net(classifier_arch_find("convnet-tiny"), 1, 11, &logits, &e);
   CHECK(net && nn_ckpt_save(path, net, meta, 3, &e) == NN_OK, "%s", e.msg);
   nn_net_free(net);
-  classifier *task2 = NULL;
+  classifier *task2 = NULL, *task2_b = NULL;
   CHECK(classifier_load(path, 1, &task2, &e) == NN_OK, "%s", e.msg);
+  CHECK(classifier_load(path, 1, &task2_b, &e) == NN_OK, "%s", e.msg);
   unlink(path);
 
   saic_model_cfg mc = {8, 6, 2};
@@ -283,6 +351,16 @@ int main(void) {
   }
   if (task2)
     test_several_tasks(m, task, task2, cfg, x, labels);
+  saic_model *m_b = saic_model_create(&mc, S, S, 1, 4, &e);
+  CHECK(m_b != NULL, "%s", e.msg);
+  if (m_b && task2 && task_b && task2_b) {
+    saic_train_replica reps[2] = {{m, {task, task2, NULL, NULL}},
+                                  {m_b, {task_b, task2_b, NULL, NULL}}};
+    test_replicas(reps, 2, &cfg, x, labels);
+  }
+  saic_model_free(m_b);
+  classifier_free(task_b);
+  classifier_free(task2_b);
   classifier_free(task2);
   free(x);
   saic_model_free(m);

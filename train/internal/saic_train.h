@@ -76,6 +76,33 @@ int saic_train_step_multi(saic_model *m, classifier *const *tasks, int n_tasks,
                           const saic_loss_cfg *cfg, const float *x, const int *labels, int n,
                           double knob, nn_rng *rng, saic_step_stats *st, nn_err *err);
 
+/* The same with the noise given instead of drawn: noise holds saic_train_noise_count(m, n)
+ * values in [-1/2, 1/2), laid out like the latent ([n][M][lh][lw]). saic_train_step_multi is
+ * exactly saic_train_draw_noise then this. */
+int saic_train_step_noise(saic_model *m, classifier *const *tasks, int n_tasks,
+                          const saic_loss_cfg *cfg, const float *x, const int *labels, int n,
+                          double knob, const float *noise, saic_step_stats *st, nn_err *err);
+size_t saic_train_noise_count(const saic_model *m, int n);
+void saic_train_draw_noise(nn_rng *rng, float *noise, size_t count);
+
+/* Data-parallel step: at 32 x 32 one network on two threads was slower than on one (the per-layer
+ * fork and join outweighs the work), so training on T threads runs T replicas of the model, each
+ * on one thread with its own task networks, on contiguous slices of the batch. Replica 0's
+ * parameters are copied to the others first; the noise is drawn for the whole batch from rng in
+ * the order one replica would draw it; afterwards replica 0 holds the batch's gradients (the
+ * slices' mean gradients weighted by their sizes) and st the batch's statistics, for the
+ * caller's optimiser step on replica 0. One replica is exactly saic_train_step_multi; with more
+ * the result differs from it only by float summation order. Models and classifiers must be
+ * built with one thread each; n >= n_reps. */
+enum { SAIC_TRAIN_MAX_REPLICAS = 16 };
+typedef struct saic_train_replica {
+  saic_model *model;
+  classifier *tasks[SAIC_TRAIN_MAX_TASKS];
+} saic_train_replica;
+int saic_train_step_replicas(const saic_train_replica *reps, int n_reps, int n_tasks,
+                             const saic_loss_cfg *cfg, const float *x, const int *labels, int n,
+                             double knob, nn_rng *rng, saic_step_stats *st, nn_err *err);
+
 /* The neighbouring levels l0 <= l1 of knob (clamped to [0, levels - 1]) and its fraction t:
  * knob = (1 - t) l0 + t l1. */
 void saic_train_knob_split(int levels, double knob, int *l0, int *l1, double *t);
