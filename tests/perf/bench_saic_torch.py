@@ -27,10 +27,19 @@ side's label "c" includes it, "c-net" does not).
   GDN: y = x / sqrt(beta + gamma x^2) per pixel over channels (IGDN multiplies), beta and gamma
   through CompressAI's non-negative reparametrisation (nn/README.md).
 
+--channels-last runs the same model (same seed, weights and parameter count) in
+torch.channels_last memory format: the model (codec and frozen classifier) is converted with
+model.to(memory_format=torch.channels_last) and every 4-D input with
+x.contiguous(memory_format=torch.channels_last); results are labelled "torch-cl" instead of
+"torch". (With Debian's torch 1.13 the CPU ConvTranspose2d returns NCHW outputs whatever its
+input's format, so in g_s only the first deconvolution reads channels_last data; that is how
+torch runs this model in channels_last, and it is timed as it is.)
+
 Output: '#' lines for people, then one machine-readable line per item, as bench_saic:
   torch saic params N
   torch saic MEASURE VALUE
---expect-params N fails unless the parameter count is N (the driver passes the C model's).
+(label "torch-cl" with --channels-last). --expect-params N fails unless the parameter count is N
+(the driver passes the C model's).
 
 Run with Debian's /usr/bin/python3 (python3-torch). Set OPENBLAS_NUM_THREADS=1 (and
 OMP_NUM_THREADS=threads) in the environment before starting it: the BLAS thread pool is
@@ -164,6 +173,8 @@ def main():
     ap.add_argument("--levels", type=int, default=4)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-train", action="store_true")
+    ap.add_argument("--channels-last", action="store_true",
+                    help="use torch.channels_last memory format (label torch-cl)")
     ap.add_argument("--expect-params", type=int, default=None,
                     help="fail unless the model has this many trainable parameters")
     a = ap.parse_args()
@@ -176,16 +187,19 @@ def main():
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    model = Saic(a.n, a.m, a.levels)
+    label = "torch-cl" if a.channels_last else "torch"
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
+    layout = "channels_last" if a.channels_last else "NCHW"
+    model = Saic(a.n, a.m, a.levels).to(memory_format=fmt)
     nparams = sum(p.numel() for p in model.parameters())
     rate = (a.levels - 1) / 2.0
     print(f"# bench_saic_torch (torch {torch.__version__}, mkldnn "
-          f"{torch.backends.mkldnn.is_available()}, NCHW): model random, n {a.n} m {a.m} "
+          f"{torch.backends.mkldnn.is_available()}, {layout}): model random, n {a.n} m {a.m} "
           f"levels {a.levels}, {nparams} parameters, threads {torch.get_num_threads()}, rate "
           f"{rate:g}")
     print(f"# 32x32 items run {a.seconds:g} s each (16 random images, batch 1), 768x512 items "
           f"best of {a.big_reps}; networks only (no entropy coding)")
-    print(f"torch saic params {nparams}", flush=True)
+    print(f"{label} saic params {nparams}", flush=True)
     if a.expect_params is not None and nparams != a.expect_params:
         print(f"bench_saic_torch: the model has {nparams} parameters, expected "
               f"{a.expect_params}", file=sys.stderr)
@@ -194,8 +208,8 @@ def main():
     g, ig = model.gains(rate)
     for p in model.parameters():
         p.requires_grad_(False)
-    small = torch.rand(16, 1, 3, 32, 32)
-    big = torch.rand(1, 3, 512, 768)
+    small = [x.contiguous(memory_format=fmt) for x in torch.rand(16, 1, 3, 32, 32)]
+    big = torch.rand(1, 3, 512, 768).contiguous(memory_format=fmt)
     sym_small = [None] * 16
     state = {"k": 0, "big_sym": None}
 
@@ -244,23 +258,23 @@ def main():
     with torch.inference_mode():
         for name, fn in (("encode-32x32", enc32), ("decode-32x32", dec32)):
             state["k"] = 0
-            print(f"torch saic {name} {per_second(fn):.1f}", flush=True)
+            print(f"{label} saic {name} {per_second(fn):.1f}", flush=True)
         for name, fn in (("encode-768x512-ms", enc_big), ("decode-768x512-ms", dec_big)):
-            print(f"torch saic {name} {best_ms(fn):.2f}", flush=True)
+            print(f"{label} saic {name} {best_ms(fn):.2f}", flush=True)
     if a.no_train:
         return 0
 
     # Training step (saic_train.c with the full SAIC settings).
     for p in model.parameters():
         p.requires_grad_(True)
-    clf = CifarResNet(10, 16, 3).eval()
+    clf = CifarResNet(10, 16, 3).to(memory_format=fmt).eval()
     for p in clf.parameters():
         p.requires_grad_(False)
-    mean = torch.tensor([0.4913, 0.4821, 0.4465]).view(1, 3, 1, 1)
-    std = torch.tensor([0.2452, 0.2428, 0.2606]).view(1, 3, 1, 1)
+    mean = torch.tensor([0.4913, 0.4821, 0.4465]).view(1, 3, 1, 1).contiguous(memory_format=fmt)
+    std = torch.tensor([0.2452, 0.2428, 0.2606]).view(1, 3, 1, 1).contiguous(memory_format=fmt)
     alpha, gamma, lam = 0.5, 0.03, 1.8e-4 * 255.0 ** 2
     B = a.batch
-    x = torch.rand(B, 3, 32, 32)
+    x = torch.rand(B, 3, 32, 32).contiguous(memory_format=fmt)
     labels = torch.randint(0, 10, (B,))
     npx = 32.0 * 32.0
     dens = list(model.density.parameters())
@@ -307,7 +321,7 @@ def main():
     print(f"# train: batch {B}, alpha {alpha} gamma {gamma}, GSW on x_hat (smooth 3), noise, "
           f"Adam; {a.steps} steps in {t:.3f} s after {a.warmup} warm-up, "
           f"{1e3 * t / a.steps:.2f} ms/step")
-    print(f"torch saic train-b{B} {B * a.steps / t:.1f}", flush=True)
+    print(f"{label} saic train-b{B} {B * a.steps / t:.1f}", flush=True)
     return 0
 
 

@@ -2,26 +2,38 @@
 """Driver: the SAIC codec in C (bench_saic) against the same model in PyTorch
 (bench_saic_torch.py), same thread count, batch, steps and durations.
 
-Each round runs the C benchmark and then the torch benchmark, each as a separate process
-(interleaved C, torch, C, torch, ... so slow drifts of the machine hit both sides alike), with
-OMP_NUM_THREADS=threads for both and OPENBLAS_NUM_THREADS=1 for torch (OMP_WAIT_POLICY is passed
-on from the environment; set it to passive on a shared machine). Without --model a random model
-is made once (bench_saic --save-model, in a temporary folder removed at the end) and every C run
-uses it; torch always uses random weights (speed does not depend on them). The torch model gets
-the C model's n, m and levels and must have the same parameter count.
+PyTorch runs in both memory layouts: torch = NCHW (contiguous), torch-cl = channels_last
+(bench_saic_torch.py --channels-last: model and inputs converted). Each round runs, per thread
+count (--threads, repeatable; default 1 and 2), the C benchmark, then torch, then torch-cl, each
+as a separate process (interleaved c, torch, torch-cl, c, ... so slow drifts of the machine hit
+every side alike), every one of them with OMP_NUM_THREADS=threads and the same --threads, and
+OPENBLAS_NUM_THREADS=1 for torch (OMP_WAIT_POLICY is passed on from the environment; set it to
+passive on a shared machine). Without --model a random model is made once (bench_saic
+--save-model, in a temporary folder removed at the end) and every C run uses it; torch always
+uses random weights (speed does not depend on them). The torch model gets the C model's n, m
+and levels and must have the same parameter count in both layouts.
 
-It prints per measure the C codec median (label c: saic_codec_encode/decode, WITH range coding;
-the training step is saic_train_step + Adam), the C networks-only median (c-net: g_a + gain +
-rounding, inverse gain + g_s: what torch times), the torch median, each [min, max] over the
-rounds, and the ratios C/torch and C-net/torch as throughputs (images/s; for the ms measures
-torch ms / C ms), so > 1 means C is faster, with [min, max] of the per-round ratios; then the
-exact commands. Exits non-zero if a child fails or the parameter counts differ.
+It prints one table per thread count: per measure the C codec median (label c:
+saic_codec_encode/decode, WITH range coding; the training step is saic_train_step + Adam), the
+C networks-only median (c-net: g_a + gain + rounding, inverse gain + g_s: what torch times), the
+torch and torch-cl medians, each [min, max] over the rounds; then the ratios C/torch,
+C/torch-cl, C/best and C-net/best as throughputs (images/s; for the ms measures torch ms / C
+ms), so > 1 means C is faster, with [min, max] of the per-round ratios. "best" is the faster
+torch layout: C/best = C median / the faster of the torch and torch-cl medians, its [min, max]
+over the per-round ratios against the faster layout of that round. Then the exact commands.
+Exits non-zero if a child fails or the parameter counts differ.
+
+Equal threads: the C codec (label c) runs 32x32 images on one thread whatever --threads says
+(SAIC_CODEC_MIN_PIXELS_MT in codecs/saic/saic.h: below 65,536 pixels the fork/join costs more
+than it gains), while c-net and torch use all the threads; so the 1-thread table is the
+like-for-like one at 32x32 (at 768x512 and in the training step all sides use --threads).
 
 usage: /usr/bin/python3 bench_saic_vs_torch.py BUILD/tests/perf/bench_saic [--rounds 3]
-           [--threads 2] [--seconds 1] [--big-reps 3] [--batch 32] [--steps 10] [--warmup 2]
-           [--model CODEC.ckpt] [--task CKPT] [--image PNG] [--no-train]
+           [--threads 1 --threads 2] [--seconds 1] [--big-reps 3] [--batch 32] [--steps 10]
+           [--warmup 2] [--model CODEC.ckpt] [--task CKPT] [--image PNG] [--no-train]
            [--python /usr/bin/python3]
-Not a test: run it on a quiet machine (about 15-25 s per round at the defaults).
+Not a test: run it on a quiet machine (a round is three processes per thread count, about
+25-40 s per thread count at the defaults).
 """
 import argparse
 import os
@@ -60,16 +72,21 @@ def cell(v):
     return f"{statistics.median(v):.{prec}f} [{min(v):.{prec}f}, {max(v):.{prec}f}]"
 
 
-def ratio_cell(cv, tv, is_time):
-    """Throughput ratio C/torch of the medians and [min, max] of the per-round ratios."""
-    if not cv or not tv:
+def ratio_cell(cv, tvs, is_time):
+    """Throughput ratio C / torch of the medians and [min, max] of the per-round ratios, against
+    the faster of the torch series in tvs (one series: C/torch; several: C/best), taken on the
+    medians for the ratio and per round for [min, max]."""
+    if not cv or not all(tvs):
         return "-"
+    best = min if is_time else max  # ms: lower is faster
+    tmed = best(statistics.median(tv) for tv in tvs)
+    tround = [best(ts) for ts in zip(*tvs)]
     if is_time:
-        med = statistics.median(tv) / statistics.median(cv)
-        per = [t / c for c, t in zip(cv, tv)]
+        med = tmed / statistics.median(cv)
+        per = [t / c for c, t in zip(cv, tround)]
     else:
-        med = statistics.median(cv) / statistics.median(tv)
-        per = [c / t for c, t in zip(cv, tv)]
+        med = statistics.median(cv) / tmed
+        per = [c / t for c, t in zip(cv, tround)]
     return f"{med:.2f}x [{min(per):.2f}, {max(per):.2f}]"
 
 
@@ -77,7 +94,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("bench_saic", help="path to the bench_saic binary")
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, action="append",
+                    help="thread count of every side (repeatable, one table each; default 1 and 2)")
     ap.add_argument("--seconds", type=float, default=1.0, help="per 32x32 measure")
     ap.add_argument("--big-reps", type=int, default=3, help="768x512: best of this many")
     ap.add_argument("--batch", type=int, default=32)
@@ -95,21 +113,26 @@ def main():
     ap.add_argument("--python", default="/usr/bin/python3",
                     help="interpreter for the torch side (default Debian's, with python3-torch)")
     a = ap.parse_args()
-    if (a.rounds < 1 or a.threads < 1 or a.big_reps < 1 or a.batch < 1 or a.steps < 1
+    threads = list(dict.fromkeys(a.threads or [1, 2]))  # in order, without repeats
+    if (a.rounds < 1 or min(threads) < 1 or a.big_reps < 1 or a.batch < 1 or a.steps < 1
             or a.warmup < 0 or not a.seconds > 0):
         ap.error("rounds, threads, big-reps, batch, steps must be >= 1, warmup >= 0, seconds > 0")
 
-    common = ["--threads", str(a.threads), "--seconds", str(a.seconds), "--big-reps",
-              str(a.big_reps), "--batch", str(a.batch), "--steps", str(a.steps), "--warmup",
+    common = ["--seconds", str(a.seconds), "--big-reps", str(a.big_reps), "--batch",
+              str(a.batch), "--steps", str(a.steps), "--warmup",
               str(a.warmup)] + (["--no-train"] if a.no_train else [])
-    c_env = {"OMP_NUM_THREADS": str(a.threads)}
-    t_env = {"OMP_NUM_THREADS": str(a.threads), "OPENBLAS_NUM_THREADS": "1"}
+    wait = {}
     if os.environ.get("OMP_WAIT_POLICY"):  # passed on anyway; named so the commands show it
-        c_env["OMP_WAIT_POLICY"] = t_env["OMP_WAIT_POLICY"] = os.environ["OMP_WAIT_POLICY"]
+        wait["OMP_WAIT_POLICY"] = os.environ["OMP_WAIT_POLICY"]
+    c_env = {t: dict({"OMP_NUM_THREADS": str(t)}, **wait) for t in threads}
+    t_env = {t: dict({"OMP_NUM_THREADS": str(t), "OPENBLAS_NUM_THREADS": "1"}, **wait)
+             for t in threads}
     torch_script = os.path.join(HERE, "bench_saic_torch.py")
     train_item = f"train-b{a.batch}"
     measures = MEASURES + ([] if a.no_train else
                            [(train_item, f"train step b{a.batch}", "img/s")])
+    sides = ("c", "c-net", "torch", "torch-cl")
+    layouts = ("torch", "torch-cl")
 
     tmp = None
     model = a.model
@@ -119,65 +142,90 @@ def main():
             cmd = [a.bench_saic, "--save-model", tmp, "--n", str(a.n), "--m", str(a.m),
                    "--levels", str(a.levels)]
             print(f"making a random model: {shlex.join(cmd)} ...", file=sys.stderr, flush=True)
-            p = subprocess.run(cmd, env=dict(os.environ, **c_env), stdout=subprocess.PIPE,
-                               text=True)
+            p = subprocess.run(cmd, env=dict(os.environ, **c_env[max(threads)]),
+                               stdout=subprocess.PIPE, text=True)
             if p.returncode != 0 or not p.stdout.strip():
                 sys.exit(f"bench_saic_vs_torch: cannot make the random model: {shlex.join(cmd)}")
             model = p.stdout.strip().splitlines()[-1]
-        c_cmd = [a.bench_saic, "--model", model, "--task", a.task, "--image", a.image] + common
 
-        results = {(s, item): [] for s in ("c", "c-net", "torch") for item, _, _ in measures}
+        def c_cmd(t):
+            return ([a.bench_saic, "--model", model, "--task", a.task, "--image", a.image,
+                     "--threads", str(t)] + common)
+
+        def t_cmd(t, lab):
+            return ([a.python, torch_script, "--n", cfg[0], "--m", cfg[1], "--levels", cfg[2],
+                     "--expect-params", str(params["c"]), "--threads", str(t)] + common +
+                    (["--channels-last"] if lab == "torch-cl" else []))
+
+        results = {(t, s, item): [] for t in threads for s in sides for item, _, _ in measures}
         params, shown, cfg = {}, {}, None
         for r in range(a.rounds):
-            print(f"round {r + 1}/{a.rounds}: c ...", file=sys.stderr, flush=True)
-            out = run(c_cmd, c_env)
-            shown["c"] = f"{benchlib.env_text(c_env)} {shlex.join(c_cmd)}"
-            if ("c", "params") not in out or any(("c", k) not in out for k in ("n", "m", "levels")):
-                sys.exit(f"bench_saic_vs_torch: no parameter count / configuration from "
-                         f"{shlex.join(c_cmd)}")
-            params["c"] = int(out[("c", "params")])
-            cfg = [str(int(out[("c", k)])) for k in ("n", "m", "levels")]
-            t_cmd = [a.python, torch_script, "--n", cfg[0], "--m", cfg[1], "--levels", cfg[2],
-                     "--expect-params", str(params["c"])] + common
-            print(f"round {r + 1}/{a.rounds}: torch ...", file=sys.stderr, flush=True)
-            tout = run(t_cmd, t_env)
-            shown["torch"] = f"{benchlib.env_text(t_env)} {shlex.join(t_cmd)}"
-            params["torch"] = int(tout.get(("torch", "params"), -1))
-            if params["torch"] != params["c"]:
-                sys.exit(f"bench_saic_vs_torch: parameter counts differ: c {params['c']}, "
-                         f"torch {params['torch']}")
-            out.update(tout)
-            for item, _, _ in measures:
-                for s in ("c", "c-net", "torch"):
-                    if (s, item) in out:
-                        results[(s, item)].append(out[(s, item)])
-                for s in ("c", "torch"):
-                    if (s, item) not in out:
-                        sys.exit(f"bench_saic_vs_torch: no '{s} {item}' result")
+            for t in threads:
+                cmd = c_cmd(t)
+                print(f"round {r + 1}/{a.rounds}, threads {t}: c ...", file=sys.stderr,
+                      flush=True)
+                out = run(cmd, c_env[t])
+                shown[(t, "c")] = f"{benchlib.env_text(c_env[t])} {shlex.join(cmd)}"
+                if (("c", "params") not in out
+                        or any(("c", k) not in out for k in ("n", "m", "levels"))):
+                    sys.exit(f"bench_saic_vs_torch: no parameter count / configuration from "
+                             f"{shlex.join(cmd)}")
+                params["c"] = int(out[("c", "params")])
+                cfg = [str(int(out[("c", k)])) for k in ("n", "m", "levels")]
+                for lab in layouts:
+                    cmd = t_cmd(t, lab)
+                    print(f"round {r + 1}/{a.rounds}, threads {t}: {lab} ...", file=sys.stderr,
+                          flush=True)
+                    tout = run(cmd, t_env[t])
+                    shown[(t, lab)] = f"{benchlib.env_text(t_env[t])} {shlex.join(cmd)}"
+                    params[lab] = int(tout.get((lab, "params"), -1))
+                    if params[lab] != params["c"]:
+                        sys.exit(f"bench_saic_vs_torch: parameter counts differ: c "
+                                 f"{params['c']}, {lab} {params[lab]}")
+                    out.update(tout)
+                for item, _, _ in measures:
+                    for s in sides:
+                        if (s, item) in out:
+                            results[(t, s, item)].append(out[(s, item)])
+                    for s in ("c",) + layouts:
+                        if (s, item) not in out:
+                            sys.exit(f"bench_saic_vs_torch: no '{s} {item}' result")
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
 
     print(f"\nSAIC codec, C (nn/ on oneDNN) vs PyTorch: n {cfg[0]} m {cfg[1]} levels {cfg[2]} "
-          f"({params['c']} parameters), threads {a.threads}, {a.rounds} rounds (processes "
-          f"interleaved); median [min, max] over the rounds; ratio = C / torch throughput "
-          f"(> 1: C faster) of the medians [min, max of the per-round ratios]")
+          f"({params['c']} parameters), threads {', '.join(map(str, threads))} (one table each, "
+          f"every side at that count), {a.rounds} rounds (processes interleaved); median "
+          f"[min, max] over the rounds; ratio = C / torch throughput (> 1: C faster) of the "
+          f"medians [min, max of the per-round ratios]")
     print("c = the codec (saic_codec_encode/decode, including range coding; train: "
           "saic_train_step + Adam); c-net = networks only (g_a + gain + rint; inverse gain + "
           "g_s), as torch")
+    print("torch = NCHW, torch-cl = channels_last; best = the faster torch layout (of the "
+          "medians; per round for [min, max])")
+    print("the C codec (c) runs 32x32 images on one thread whatever the thread count "
+          "(SAIC_CODEC_MIN_PIXELS_MT): at 32x32 the 1-thread table is the like-for-like one")
     print(f"32x32: one image per call, {a.seconds:g} s per measure; 768x512: best of "
           f"{a.big_reps}; train: batch {a.batch}, {a.steps} steps after {a.warmup}, full SAIC "
-          f"loss (alpha 0.5, gamma 0.03, GSW on x_hat) + Adam\n")
-    print(f"  {'measure':<16} {'unit':<6} {'C codec':>26} {'C nets':>26} {'torch':>26} "
-          f"{'C/torch':>20} {'C-net/torch':>20}")
-    for item, text, unit in measures:
-        cv, nv, tv = results[("c", item)], results[("c-net", item)], results[("torch", item)]
-        is_time = item.endswith("-ms")
-        print(f"  {text:<16} {unit:<6} {cell(cv):>26} {cell(nv):>26} {cell(tv):>26} "
-              f"{ratio_cell(cv, tv, is_time):>20} {ratio_cell(nv, tv, is_time):>20}")
+          f"loss (alpha 0.5, gamma 0.03, GSW on x_hat) + Adam")
+    for t in threads:
+        print(f"\nthreads {t}:")
+        print(f"  {'measure':<16} {'unit':<6} {'C codec':>26} {'C nets':>26} {'torch':>26} "
+              f"{'torch-cl':>26} {'C/torch':>20} {'C/torch-cl':>20} {'C/best':>20} "
+              f"{'C-net/best':>20}")
+        for item, text, unit in measures:
+            cv, nv = results[(t, "c", item)], results[(t, "c-net", item)]
+            tvs = [results[(t, lab, item)] for lab in layouts]
+            is_time = item.endswith("-ms")
+            print(f"  {text:<16} {unit:<6} {cell(cv):>26} {cell(nv):>26} {cell(tvs[0]):>26} "
+                  f"{cell(tvs[1]):>26} {ratio_cell(cv, tvs[:1], is_time):>20} "
+                  f"{ratio_cell(cv, tvs[1:], is_time):>20} {ratio_cell(cv, tvs, is_time):>20} "
+                  f"{ratio_cell(nv, tvs, is_time):>20}")
     print("\ncommands (one process each, per round):")
-    for s in ("c", "torch"):
-        print(f"  {shown[s]}")
+    for t in threads:
+        for s in ("c",) + layouts:
+            print(f"  {shown[(t, s)]}")
     return 0
 
 

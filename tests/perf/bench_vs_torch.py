@@ -2,18 +2,24 @@
 """Driver: the nn/ core (bench_classifier) against PyTorch (bench_classifier_torch.py) on the
 registry classifier architectures, same thread count, batch and steps.
 
-For each round and architecture it runs the C benchmark and then the torch benchmark, each as
-a separate process (interleaved C, torch, C, torch, ... so slow drifts of the machine hit both
-sides alike), with OMP_NUM_THREADS=threads for both and OPENBLAS_NUM_THREADS=1 for torch. It
-checks that both networks have the same parameter count, then prints per architecture and
-measure (train step, inference, input gradient; images/s) the C median, the torch median and
-the ratio C/torch of the medians (with the min/max of the per-round ratios), each side's
-min/max over the rounds, and the exact commands. Exits non-zero if a child fails or the
-parameter counts differ.
+PyTorch runs in both memory layouts: torch = NCHW (contiguous), torch-cl = channels_last
+(bench_classifier_torch.py --channels-last: network and input converted); --nchw-only skips
+channels_last (--channels-last is accepted and does nothing: both layouts are the default).
+For each round and architecture it runs the C benchmark, then torch, then torch-cl, each as a
+separate process (interleaved C, torch, torch-cl, C, ... so slow drifts of the machine hit every
+side alike), with OMP_NUM_THREADS=threads for all and OPENBLAS_NUM_THREADS=1 for torch. It
+checks that all networks have the same parameter count, then prints per architecture and
+measure (train step, inference, input gradient; images/s) the C median, and per torch layout
+its median and the ratio C/torch (C/torch-cl) of the medians with [min, max] of the per-round
+ratios, each side with its [min, max] over the rounds; then C/best, the ratio against the
+faster layout: C median / the larger of the torch and torch-cl medians, with [min, max] of the
+per-round ratios C / max(torch, torch-cl) of that round (absent with --nchw-only); then the
+exact commands. Ratios > 1: C is faster. Exits non-zero if a child fails or the parameter
+counts differ.
 
 usage: /usr/bin/python3 bench_vs_torch.py BUILD/tests/perf/bench_classifier
            [--arch resnet32-w16 --arch vgg-s] [--rounds 5] [--threads 2] [--batch 128]
-           [--steps 20] [--warmup 3] [--channels-last] [--python /usr/bin/python3]
+           [--steps 20] [--warmup 3] [--nchw-only] [--python /usr/bin/python3]
 Not a test: run it on a quiet machine (it takes a few minutes at the defaults).
 """
 import argparse
@@ -45,8 +51,10 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--nchw-only", action="store_true",
+                    help="run torch in NCHW only (no torch-cl column, no C/best)")
     ap.add_argument("--channels-last", action="store_true",
-                    help="also run torch with channels_last memory format (column torch-cl)")
+                    help="no-op, kept for old command lines: torch-cl runs by default")
     ap.add_argument("--python", default="/usr/bin/python3",
                     help="interpreter for the torch side (default Debian's, with python3-torch)")
     a = ap.parse_args()
@@ -59,7 +67,7 @@ def main():
     c_env = {"OMP_NUM_THREADS": str(a.threads)}
     t_env = {"OMP_NUM_THREADS": str(a.threads), "OPENBLAS_NUM_THREADS": "1"}
     torch_script = os.path.join(HERE, "bench_classifier_torch.py")
-    labels = ["torch"] + (["torch-cl"] if a.channels_last else [])
+    labels = ["torch"] + ([] if a.nchw_only else ["torch-cl"])
 
     def command(side, arch):
         """(env, argv) of one process; torch must match the C network's parameter count."""
@@ -98,11 +106,16 @@ def main():
           f"{a.steps} timed steps after {a.warmup} warm-up per process, {a.rounds} rounds "
           f"(processes interleaved); images/s, median [min, max]; ratio = C median / torch "
           f"median [min, max of the per-round ratios]")
+    print("torch = NCHW, torch-cl = channels_last" +
+          ("" if len(labels) == 1 else "; C/best = C median / the faster torch layout's median "
+           "[min, max of C / the faster layout of each round]"))
     for arch in archs:
         print(f"\n{arch}: parameters " + ", ".join(f"{s} {params[(s, arch)]}" for s in sides))
         head = f"  {'measure':<15} {'C':>24}"
         for lab in labels:
             head += f" {lab:>24} {'C/' + lab:>21}"
+        if len(labels) > 1:
+            head += f" {'C/best':>21}"
         print(head)
         for m in MEASURES:
             cv = results[("c", arch, m)]
@@ -113,6 +126,11 @@ def main():
                 per_round = [c / t for c, t in zip(cv, tv)]
                 line += (f" {cell(tv):>24} {ratio:>6.2f}x [{min(per_round):.2f}, "
                          f"{max(per_round):.2f}]")
+            if len(labels) > 1:
+                tvs = [results[(lab, arch, m)] for lab in labels]
+                ratio = statistics.median(cv) / max(statistics.median(tv) for tv in tvs)
+                per_round = [c / max(ts) for c, ts in zip(cv, zip(*tvs))]
+                line += f" {ratio:>6.2f}x [{min(per_round):.2f}, {max(per_round):.2f}]"
             print(line)
     print("\ncommands (one process each, per round):")
     for arch in archs:
