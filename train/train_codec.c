@@ -918,7 +918,8 @@ static void usage(FILE *f) {
       "  --out DIR      output folder for last.ckpt / final.ckpt\n"
       "                 (default train-out/<config name>)\n"
       "  --resume       continue from DIR/last.ckpt (same configuration, data and threads)\n"
-      "  --threads N    compute threads (default: all cores)\n"
+      "  --threads N    compute threads (default: all cores); N >= 2 trains data-parallel:\n"
+      "                 N one-thread replicas of the networks on slices of each batch\n"
       "  --limit N      train on N evenly spaced training images only (smoke runs)\n"
       "  --epochs N     override the configuration's epochs (smoke runs)\n");
 }

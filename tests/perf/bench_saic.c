@@ -7,7 +7,8 @@
  *   decode-32x32       images/s, one stream per call
  *   encode-768x512-ms  ms for one 768x512 image, best of --big-reps after one warm-up call
  *   decode-768x512-ms  ms, the same
- *   train-b32          images/s of the training step at --batch (32): saic_train_step with the
+ *   train-b32          images/s of the training step at --batch (32), as the trainer runs it on
+ *                      --threads (T > 1: T one-thread replicas on slices of the batch), with the
  *                      full SAIC loss (noise quantisation, factorized-prior rate, MSE weighted by
  *                      GSW on x_hat with alpha 0.5 and 3x3 box smoothing, gamma 0.03 times the
  *                      frozen classifier's CE, one classifier forward + backward to the pixels),
@@ -241,18 +242,25 @@ static long count_params(saic_model *m) {
   return np;
 }
 
-/* images/s of saic_train_step + Adam at batch B on 32x32 tiles; -1 on failure (message in e). */
+/* images/s of the training step + Adam at batch B on 32x32 tiles, as `saicbench train codec
+ * --threads T` runs it: T = 1 one network on one thread, T > 1 T one-thread replicas on slices
+ * of the batch (saic_train_step_replicas); -1 on failure (message in e). */
 static double train_rate(const char *model, const char *task_path, int threads, int B, int steps,
                          int warmup, uint64_t seed, const float *ftiles, nn_err *e) {
-  saic_model *m = NULL;
-  classifier *task = NULL;
+  saic_train_replica rep[SAIC_TRAIN_MAX_REPLICAS] = {0};
+  const int R = threads < B ? (threads < SAIC_TRAIN_MAX_REPLICAS ? threads
+                                                                 : SAIC_TRAIN_MAX_REPLICAS)
+                            : B;
   nn_optim *oe = NULL, *od = NULL;
   float *x = NULL;
   int *labels = NULL;
   double result = -1;
-  if (saic_ckpt_load_model(model, SMALL, SMALL, threads, &m, NULL, e) != NN_OK ||
-      classifier_load(task_path, threads, &task, e) != NN_OK)
-    goto done;
+  for (int r = 0; r < R; r++)
+    if (saic_ckpt_load_model(model, SMALL, SMALL, 1, &rep[r].model, NULL, e) != NN_OK ||
+        classifier_load(task_path, 1, &rep[r].tasks[0], e) != NN_OK)
+      goto done;
+  saic_model *m = rep[0].model;
+  classifier *task = rep[0].tasks[0];
   const classifier_arch *a = classifier_get_arch(task);
   if (a->in_w != SMALL || a->in_h != SMALL) {
     nn_err_set(e, NN_E_SHAPE, "%s takes %dx%d images, not 32x32", task_path, a->in_w, a->in_h);
@@ -293,7 +301,8 @@ static double train_rate(const char *model, const char *task_path, int threads, 
     if (s == warmup)
       t0 = now();
     saic_step_stats st;
-    if (saic_train_step(m, task, &lc, x, labels, B, (double)(s % L), &rng, &st, e) != NN_OK)
+    if (saic_train_step_replicas(rep, R, 1, &lc, x, labels, B, (double)(s % L), &rng, &st, e) !=
+        NN_OK)
       goto done;
     if (!isfinite(st.loss)) {
       nn_err_set(e, NN_E_STATE, "loss is %g at step %d", st.loss, s);
@@ -305,15 +314,18 @@ static double train_rate(const char *model, const char *task_path, int threads, 
     }
   }
   const double t = now() - t0;
-  printf("# train: %d steps of %d images in %.3f s, %.2f ms/step\n", steps, B, t, 1e3 * t / steps);
+  printf("# train: %d steps of %d images in %.3f s, %.2f ms/step, %d replica%s of one thread\n",
+         steps, B, t, 1e3 * t / steps, R, R > 1 ? "s" : "");
   result = (double)B * steps / t;
 done:
   free(x);
   free(labels);
   nn_optim_free(oe);
   nn_optim_free(od);
-  classifier_free(task);
-  saic_model_free(m);
+  for (int r = 0; r < R; r++) {
+    classifier_free(rep[r].tasks[0]);
+    saic_model_free(rep[r].model);
+  }
   return result;
 }
 
