@@ -103,16 +103,8 @@ static void test_gsw_weights(void) {
         "smoothed weights %g %g %g", W5[0], W5[6], W5[12]);
 }
 
-/* The gradients of every parameter of m after one step with `tasks` (noise seed fixed), appended
- * in parameter order into out (malloc()ed, *n values). */
-static float *grads_after(saic_model *m, classifier *const *tasks, int n_tasks,
-                          const saic_loss_cfg *cfg, const float *x, const int *labels, double knob,
-                          saic_step_stats *st, size_t *n) {
-  nn_rng r;
-  nn_rng_seed(&r, 99);
-  nn_err e = {0};
-  CHECK(saic_train_step_multi(m, tasks, n_tasks, cfg, x, labels, B, knob, &r, st, &e) == NN_OK,
-        "%s", e.msg);
+/* Gradients of every parameter of m, in parameter order (malloc()ed, *n values). */
+static float *grads_of(saic_model *m, size_t *n) {
   size_t total = 0;
   nn_net *nets[2] = {saic_model_encoder(m), saic_model_decoder(m)};
   for (int k = 0; k < 2; k++)
@@ -128,6 +120,19 @@ static float *grads_after(saic_model *m, classifier *const *tasks, int n_tasks,
     }
   *n = total;
   return out;
+}
+
+/* The gradients of every parameter of m after one step with `tasks` (noise seed fixed), appended
+ * in parameter order into out (malloc()ed, *n values). */
+static float *grads_after(saic_model *m, classifier *const *tasks, int n_tasks,
+                          const saic_loss_cfg *cfg, const float *x, const int *labels, double knob,
+                          saic_step_stats *st, size_t *n) {
+  nn_rng r;
+  nn_rng_seed(&r, 99);
+  nn_err e = {0};
+  CHECK(saic_train_step_multi(m, tasks, n_tasks, cfg, x, labels, B, knob, &r, st, &e) == NN_OK,
+        "%s", e.msg);
+  return grads_of(m, n);
 }
 
 /* Several task networks: the task term is the mean of their cross-entropies and the task
@@ -173,25 +178,6 @@ static void test_several_tasks(saic_model *m, classifier *a, classifier *b, saic
   free(gb);
   free(gab);
   free(g1);
-}
-
-/* Gradients of every parameter of m, in parameter order (malloc()ed, *n values). */
-static float *grads_of(saic_model *m, size_t *n) {
-  size_t total = 0;
-  nn_net *nets[2] = {saic_model_encoder(m), saic_model_decoder(m)};
-  for (int k = 0; k < 2; k++)
-    for (int i = 0; i < nn_net_num_params(nets[k]); i++)
-      total += nn_tensor_numel(&nn_net_param(nets[k], i)->grad);
-  float *out = malloc(total * sizeof *out);
-  size_t o = 0;
-  for (int k = 0; out && k < 2; k++)
-    for (int i = 0; i < nn_net_num_params(nets[k]); i++) {
-      const nn_param *p = nn_net_param(nets[k], i);
-      memcpy(out + o, p->grad.data, nn_tensor_numel(&p->grad) * sizeof *out);
-      o += nn_tensor_numel(&p->grad);
-    }
-  *n = total;
-  return out;
 }
 
 /* Data-parallel steps (saic_train_step_replicas): one replica is bit for bit the plain step;
