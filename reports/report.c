@@ -11,9 +11,7 @@
 
 #define REPORT_NAME_COMPONENT_MAX 64
 
-const char *const report_extra_csv[REPORT_N_EXTRA] = {
-    "psnr_y",    "psnr_cb",         "psnr_cr",          "psnr_ycbcr",
-    "ciede2000", "butteraugli_max", "butteraugli_3norm"};
+_Static_assert(REPORT_N_EXTRA == STORE_N_EXTRA_METRICS, "one report column per stored metric");
 /* CompressAI-style keys (dashes, as "psnr-rgb"). */
 const char *const report_extra_json[REPORT_N_EXTRA] = {
     "psnr-y",    "psnr-cb",         "psnr-cr",          "psnr-ycbcr",

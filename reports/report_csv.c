@@ -21,7 +21,7 @@ int report_write_csv(const results_data *d, size_t ds_index, const char *dir, co
   int extra[REPORT_N_EXTRA]; /* the opt-in metrics with a value: appended columns */
   for (int k = 0; k < REPORT_N_EXTRA; k++)
     if ((extra[k] = report_extra_present(ds, k)))
-      sb_buf_printf(&b, ",%s", report_extra_csv[k]);
+      sb_buf_printf(&b, ",%s", store_extra_metric_columns[k]);
   sb_buf_puts(&b, "\r\n");
   for (size_t i = 0; i < ds->n_rows; i++) {
     const results_row *r = &ds->rows[i];

@@ -326,7 +326,7 @@ static void put_points_table(sb_buf *b, const results_data *d, const results_dat
     names[n_names++] = cols[i];
   for (int k = 0; k < REPORT_N_EXTRA; k++)
     if ((extra[k] = report_extra_present(ds, k)))
-      names[n_names++] = report_extra_csv[k];
+      names[n_names++] = store_extra_metric_columns[k];
   /* <wbr/> after '_' lets the long column names wrap, which keeps the table narrow. */
   for (size_t i = 0; i < n_names; i++) {
     sb_buf_puts(b, "<th>");

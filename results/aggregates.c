@@ -25,8 +25,8 @@ enum {
   A_MSSSIM,
   A_ENC,
   A_DEC,
-  A_EXTRA, /* the STORE_V3_N_COLUMNS version-3 metrics, in schema order */
-  A_COUNT = A_EXTRA + STORE_V3_N_COLUMNS
+  A_EXTRA, /* the STORE_N_EXTRA_METRICS version-3 metrics, in schema order */
+  A_COUNT = A_EXTRA + STORE_N_EXTRA_METRICS
 };
 
 typedef struct agg {
@@ -70,7 +70,7 @@ static int flush_agg(store *s, sqlite3_stmt *ins, int64_t point_id, int64_t data
   bind_mean(ins, 12, a, A_MSSSIM);
   bind_mean(ins, 13, a, A_ENC);
   bind_mean(ins, 14, a, A_DEC);
-  for (int k = 0; k < STORE_V3_N_COLUMNS; k++)
+  for (int k = 0; k < STORE_N_EXTRA_METRICS; k++)
     bind_mean(ins, 15 + k, a, A_EXTRA + k);
   if (sqlite3_step(ins) != SQLITE_DONE)
     return store_fail(s, "storing aggregates", err, err_len);
@@ -288,7 +288,7 @@ int store_compute_aggregates(store *s, int64_t run_id, char *err, size_t err_len
     agg_add(&a, A_MSSSIM, sel, 10);
     agg_add(&a, A_ENC, sel, 11);
     agg_add(&a, A_DEC, sel, 12);
-    for (int k = 0; k < STORE_V3_N_COLUMNS; k++)
+    for (int k = 0; k < STORE_N_EXTRA_METRICS; k++)
       agg_add(&a, A_EXTRA + k, sel, 13 + k);
   }
   if (step != SQLITE_DONE) {

@@ -28,13 +28,13 @@
 
 static const struct {
   const char *table, *where, *order;
-  const char *const *extension; /* STORE_V3_N_COLUMNS names, or NULL */
+  const char *const *extension; /* STORE_N_EXTRA_METRICS names, or NULL */
 } k_parts[] = {
     {"datasets", "run_id = ?1", "id", NULL},
     {"images", "dataset_id IN (SELECT id FROM datasets WHERE run_id = ?1)", "id", NULL},
     {"codecs", "run_id = ?1", "id", NULL},
     {"points", "codec_id IN (SELECT id FROM codecs WHERE run_id = ?1)", "id", NULL},
-    {"results", "point_id IN " RUN_POINTS, "image_id, point_id", store_v3_results_columns},
+    {"results", "point_id IN " RUN_POINTS, "image_id, point_id", store_extra_metric_columns},
     {"timing_repeats", "point_id IN " RUN_POINTS, "image_id, point_id", NULL},
     {"thumbnails", "image_id IN " RUN_IMAGES, "image_id, point_id", NULL},
     {"aggregates", "point_id IN " RUN_POINTS, "point_id, dataset_id", store_v3_aggregates_columns},
@@ -47,7 +47,7 @@ static const struct {
 /* Whether column c of st is one of the part's extension columns. */
 static int is_extension(const char *const *extension, sqlite3_stmt *st, int c) {
   const char *name = sqlite3_column_name(st, c);
-  for (int i = 0; extension && name && i < STORE_V3_N_COLUMNS; i++)
+  for (int i = 0; extension && name && i < STORE_N_EXTRA_METRICS; i++)
     if (!strcmp(name, extension[i]))
       return 1;
   return 0;

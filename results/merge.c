@@ -267,7 +267,7 @@ static int copy_shard(store *out, int64_t run_id, const char *path, int64_t src_
     }
   }
   if (!rc) {
-    const int v3 = store_has_column(db, "src", "results", store_v3_results_columns[0]);
+    const int v3 = store_has_column(db, "src", "results", store_extra_metric_columns[0]);
     if (v3 < 0) {
       snprintf(err, err_len, "%s: cannot read its schema: %s", path, sqlite3_errmsg(db));
       rc = -1;

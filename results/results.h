@@ -54,6 +54,11 @@ typedef struct store_run_info {
   const char *shard; /* "I/N" or NULL */
 } store_run_info;
 
+/* The opt-in metric columns of results (schema version 3), in store_extra_metrics order; the
+ * aggregates table has them with a "mean_" prefix. The report's CSV uses the same names. */
+#define STORE_N_EXTRA_METRICS 7
+extern const char *const store_extra_metric_columns[STORE_N_EXTRA_METRICS];
+
 /* The opt-in image metrics of a result row (schema version 3; metrics.h, docs/metrics.md). */
 typedef struct store_extra_metrics {
   double psnr_y, psnr_cb, psnr_cr, psnr_ycbcr; /* dB */

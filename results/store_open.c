@@ -54,10 +54,10 @@ int store_prepare(store *s, const char *sql, sqlite3_stmt **st, char *err, size_
   return 0;
 }
 
-const char *const store_v3_results_columns[STORE_V3_N_COLUMNS] = {
+const char *const store_extra_metric_columns[STORE_N_EXTRA_METRICS] = {
     "psnr_y",    "psnr_cb",         "psnr_cr",          "psnr_ycbcr",
     "ciede2000", "butteraugli_max", "butteraugli_3norm"};
-const char *const store_v3_aggregates_columns[STORE_V3_N_COLUMNS] = {
+const char *const store_v3_aggregates_columns[STORE_N_EXTRA_METRICS] = {
     "mean_psnr_y",    "mean_psnr_cb",         "mean_psnr_cr",          "mean_psnr_ycbcr",
     "mean_ciede2000", "mean_butteraugli_max", "mean_butteraugli_3norm"};
 
@@ -182,7 +182,7 @@ static int schema_matches(store *s, int version, int *match, char *err, size_t e
       char v2[1024];
       snprintf(v2, sizeof v2, "%s", want);
       char key[64];
-      snprintf(key, sizeof key, ",%s,", store_v3_results_columns[0]);
+      snprintf(key, sizeof key, ",%s,", store_extra_metric_columns[0]);
       char *cut = strstr(v2, key);
       if (cut)
         *cut = '\0';
@@ -206,9 +206,9 @@ static int upgrade_to_v3(store *s, char *err, size_t err_len) {
   static const struct {
     const char *table;
     const char *const *columns;
-  } add[] = {{"results", store_v3_results_columns}, {"aggregates", store_v3_aggregates_columns}};
+  } add[] = {{"results", store_extra_metric_columns}, {"aggregates", store_v3_aggregates_columns}};
   for (size_t t = 0; t < sizeof add / sizeof add[0]; t++)
-    for (int c = 0; c < STORE_V3_N_COLUMNS; c++) {
+    for (int c = 0; c < STORE_N_EXTRA_METRICS; c++) {
       const int has = store_has_column(s->db, "main", add[t].table, add[t].columns[c]);
       if (has < 0)
         return store_fail(s, "reading the schema", err, err_len);

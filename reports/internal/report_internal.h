@@ -30,11 +30,10 @@ static inline int report_row_plottable(const results_row *r) { return isfinite(r
 
 /* The opt-in image metrics of a row (results_row.extra, schema version 3), in schema order:
  * 0 psnr_y, 1 psnr_cb, 2 psnr_cr, 3 psnr_ycbcr, 4 ciede2000, 5 butteraugli_max,
- * 6 butteraugli_3norm. The CSV columns and JSON keys are report_extra_csv / _json (report.c).
- * Every output shows one only where some row of the dataset has a value of it, so a run
- * without them reports exactly as before they existed. */
+ * 6 butteraugli_3norm. The CSV columns are store_extra_metric_columns (results.h), the JSON
+ * keys report_extra_json (report.c). Every output shows one only where some row of the dataset
+ * has a value of it, so a run without them reports exactly as before they existed. */
 #define REPORT_N_EXTRA 7
-extern const char *const report_extra_csv[REPORT_N_EXTRA];
 extern const char *const report_extra_json[REPORT_N_EXTRA];
 static inline double report_extra_value(const results_row *r, int k) {
   const store_extra_metrics *x = &r->extra;

@@ -15,9 +15,7 @@ extern const char store_schema_sql[]; /* results/schema.sql, embedded at build t
 /* The columns schema version 3 appended to results and aggregates (schema.sql), in table order.
  * The upgrade adds them (store_open.c), the checksum writes them only where they are not NULL
  * (checksum.c), merge copies them from shards that have them (merge.c). */
-#define STORE_V3_N_COLUMNS 7
-extern const char *const store_v3_results_columns[STORE_V3_N_COLUMNS];
-extern const char *const store_v3_aggregates_columns[STORE_V3_N_COLUMNS];
+extern const char *const store_v3_aggregates_columns[STORE_N_EXTRA_METRICS];
 /* Whether table (of schema `db_name`, "main" or an attached one) has column; -1 on error. */
 int store_has_column(sqlite3 *db, const char *db_name, const char *table, const char *column);
 

@@ -235,11 +235,11 @@ static void test_version3_metrics(void) {
   text_query(db, "SELECT sha256 FROM run_checksums", want_hex, sizeof want_hex);
   want_rows = int_query(db, "SELECT n_rows FROM run_checksums");
   char v2[2048] = "DROP VIEW result_rows; DROP VIEW point_summary; ";
-  for (int i = 0; i < STORE_V3_N_COLUMNS; i++) {
+  for (int i = 0; i < STORE_N_EXTRA_METRICS; i++) {
     size_t n = strlen(v2);
     snprintf(v2 + n, sizeof v2 - n,
              "ALTER TABLE results DROP COLUMN %s; ALTER TABLE aggregates DROP COLUMN %s; ",
-             store_v3_results_columns[i], store_v3_aggregates_columns[i]);
+             store_extra_metric_columns[i], store_v3_aggregates_columns[i]);
   }
   size_t n = strlen(v2);
   snprintf(v2 + n, sizeof v2 - n,

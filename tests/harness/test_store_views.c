@@ -135,11 +135,11 @@ int main(void) {
                   "DROP VIEW task_point_summary; DROP TABLE task_aggregates; "
                   "DROP TABLE task_results; DROP TABLE task_refs; DROP TABLE tasks; "
                   "PRAGMA user_version=1;";
-  for (int i = 0; i < STORE_V3_N_COLUMNS; i++) {
+  for (int i = 0; i < STORE_N_EXTRA_METRICS; i++) {
     const size_t n = strlen(v1);
     snprintf(v1 + n, sizeof v1 - n,
              " ALTER TABLE results DROP COLUMN %s; ALTER TABLE aggregates DROP COLUMN %s;",
-             store_v3_results_columns[i], store_v3_aggregates_columns[i]);
+             store_extra_metric_columns[i], store_v3_aggregates_columns[i]);
   }
   CHECK(exec_file(tmp_path("v1.db"), v1) == SQLITE_OK);
   CHECK(store_open(tmp_path("v1.db"), &s, err, sizeof err) == 0, "%s", err);
