@@ -339,7 +339,9 @@ int main(void) {
       kv[i] = (nn_kv){keys[i], "v"};
     }
     /* {tensors, keys, which name repeats}: unique (accepted, lookups work), a repeated tensor
-     * name, a repeated key; each read must take well under a second. */
+     * name, a repeated key; each read takes a few milliseconds on a quiet machine and must stay
+     * under 5 s, far below the 23 s the quadratic duplicate check took, with room for a loaded
+     * one (ctest beside background jobs). */
     for (int round = 0; round < 3; round++) {
       if (round == 1)
         ex[NT - 1].name = ex[NT / 2].name;
@@ -361,7 +363,7 @@ int main(void) {
              : round == 1 ? "a tensor name twice"
                           : "a key twice",
              secs, rc == NN_OK ? "accepted" : e.msg);
-      CHECK(secs < 1.0, "%d tensors / %d keys took %.2f s", NT, NM, secs);
+      CHECK(secs < 5.0, "%d tensors / %d keys took %.2f s", NT, NM, secs);
       if (round == 0) {
         CHECK(rc == NN_OK, "unique names refused: %s", e.msg);
         if (rc == NN_OK) {

@@ -210,7 +210,7 @@ static void test_checkpoint_shapes(void) {
          grew_kb, err);
   CHECK(rc != 0 && strstr(err, "tensor 'enc.g_a.0.weight' missing") && strstr(err, "n 1024"),
         "declared 1024: %s", err);
-  CHECK(secs < 1 && grew_kb < 64 * 1024, "declared 1024: %.2f s, +%ld KB", secs, grew_kb);
+  CHECK(secs < 5 && grew_kb < 64 * 1024, "declared 1024: %.2f s, +%ld KB", secs, grew_kb);
   /* The path appears once in the message (it used to be "path: path: ..."). */
   const char *first = strstr(err, path);
   CHECK(first && !strstr(first + 1, path), "path repeated: %s", err);
