@@ -41,6 +41,7 @@ static const void *cached_analysis(encode_cache *c) {
     int rc = pc->an->analyze(pc->instance, c->img->rgb, c->img->width, c->img->height, &c->analysis,
                              err, sizeof err);
     c->analysis_ms = sb_now_ms() - t0;
+    c->encode_ms += c->analysis_ms;
     c->counts.analyses++;
     if (rc || !c->analysis) {
       if (c->analysis)
@@ -66,7 +67,9 @@ static int encode_once(encode_cache *c, double knob, codec_encoded *out, double 
     }
     double t0 = sb_now_ms();
     int rc = pc->an->encode_analyzed(pc->instance, a, knob, out, err, err_len);
-    *ms = c->analysis_ms + (sb_now_ms() - t0);
+    const double coded = sb_now_ms() - t0;
+    *ms = c->analysis_ms + coded;
+    c->encode_ms += coded;
     c->counts.analyzed++;
     return rc;
   }
@@ -74,6 +77,7 @@ static int encode_once(encode_cache *c, double knob, codec_encoded *out, double 
   int rc = pc->vt->encode(pc->instance, c->img->rgb, c->img->width, c->img->height, knob, out, err,
                           err_len);
   *ms = sb_now_ms() - t0;
+  c->encode_ms += *ms;
   c->counts.whole++;
   return rc;
 }
@@ -149,6 +153,7 @@ static void repeat_encode(encode_cache *c, cache_entry *e) {
     int rc = c->pc->vt->encode(c->pc->instance, c->img->rgb, c->img->width, c->img->height, e->knob,
                                &enc, err, sizeof err);
     t[i] = sb_now_ms() - t0;
+    c->encode_ms += t[i];
     c->counts.whole++;
     free(enc.data);
     if (rc) /* failed now but not the first time: keep the timings taken so far */
@@ -186,6 +191,7 @@ void encode_cache_measure(encode_cache *c, cache_entry *e) {
   e->measured = 1;
   if (c->repeats > 1)
     repeat_encode(c, e);
+  const double t_measure = sb_now_ms();
   char err[512] = "";
   uint8_t *rgb = NULL;
   int w = 0, h = 0;
@@ -246,6 +252,7 @@ void encode_cache_measure(encode_cache *c, cache_entry *e) {
     }
   }
   free(rgb);
+  c->measure_ms += sb_now_ms() - t_measure;
 }
 
 /* Encodes and decodes the image once, untimed and unstored, the first time this worker runs
@@ -285,6 +292,7 @@ void encode_cache_warm_up(encode_cache *c) {
     }
   codec_encoded enc = {0};
   char err[512];
+  const double t0 = sb_now_ms();
   c->counts.whole++;
   if (!pc->vt->encode(pc->instance, c->img->rgb, c->img->width, c->img->height, knob, &enc, err,
                       sizeof err) &&
@@ -295,6 +303,7 @@ void encode_cache_warm_up(encode_cache *c) {
     free(rgb);
   }
   free(enc.data);
+  c->encode_ms += sb_now_ms() - t0;
 }
 
 int encode_cache_bpp_at(void *ctx, double knob, double *bpp, char *err, size_t err_len) {

@@ -269,7 +269,7 @@ static int argmax(const float *p, int k) {
 /* Runs every applicable task on the scratch slots and attaches the task rows: references to
  * the image message, per-result rows to the pending result messages. */
 static int run_tasks(const run_ctx *ctx, task_scratch *ts, const unsigned char *applies, int label,
-                     int thread, msg *im) {
+                     int thread, msg *im, double *task_ms) {
   int n_app = 0;
   for (size_t k = 0; k < ctx->n_pt; k++)
     n_app += applies[k];
@@ -291,6 +291,7 @@ static int run_tasks(const run_ctx *ctx, task_scratch *ts, const unsigned char *
       ts->probs = p;
       ts->probs_cap = padded * (size_t)K;
     }
+    const double t0 = sb_now_ms();
     for (size_t b = 0; b < ts->n; b += TASK_BATCH) {
       size_t m = ts->n - b < TASK_BATCH ? ts->n - b : TASK_BATCH;
       memcpy(ts->batch, ts->pix + b * ts->img_bytes, m * ts->img_bytes);
@@ -302,6 +303,7 @@ static int run_tasks(const run_ctx *ctx, task_scratch *ts, const unsigned char *
         return -1;
       }
     }
+    task_ms[k] += sb_now_ms() - t0;
     const float *ref = ts->probs;
     int ref_top1 = argmax(ref, K);
     task_row *r = &im->tasks[im->n_tasks++];
@@ -391,8 +393,10 @@ static void run_point(const run_ctx *ctx, encode_cache *cache, const plan_codec 
   }
 }
 
+/* tm: this worker's thread time in ms, per codec c encoding (tm[2c]) and measuring (tm[2c + 1]),
+ * then per task network k (tm[2 n_pc + k]). */
 static void run_image(const run_ctx *ctx, const image_work *t, encode_cache *cache,
-                      task_scratch *ts, int thread) {
+                      task_scratch *ts, int thread, double *tm) {
   const plan_dataset *pd = &ctx->pd[t->dataset];
   int64_t image_id = pd->image_ids[t->item];
   size_t missing = 0;
@@ -468,12 +472,16 @@ static void run_image(const run_ctx *ctx, const image_work *t, encode_cache *cac
         task_fail(ctx->w, "out of memory for task inference");
       writer_push(ctx->w, m);
     }
+    tm[2 * c] += cache->encode_ms;
+    tm[2 * c + 1] += cache->measure_ms;
+    cache->encode_ms = cache->measure_ms = 0;
     encode_cache_clear(cache);
   }
   if (any_task) {
     /* Stopped midway: the deferred rows are dropped unstored (a resume redoes them); the image
      * message carries no task rows then, and task rows are never stored without their row. */
-    int ok = !should_stop(ctx) && !run_tasks(ctx, ts, applies, im_label(pd, t), thread, im);
+    int ok = !should_stop(ctx) &&
+             !run_tasks(ctx, ts, applies, im_label(pd, t), thread, im, tm + 2 * ctx->n_pc);
     if (!ok) {
       if (!atomic_load(&ctx->w->task_failed) && !(ctx->stop && *ctx->stop) &&
           !atomic_load(&ctx->w->failed))
@@ -498,9 +506,12 @@ static void run_image(const run_ctx *ctx, const image_work *t, encode_cache *cac
   image_free(&img);
 }
 
-/* The workers: every image of this shard, dynamically scheduled over opt->threads. */
+/* The workers: every image of this shard, dynamically scheduled over opt->threads. Their encoder
+ * calls are summed into counts; worker w's thread time goes to tm + w * (2 n_pc + n_pt)
+ * (run_image's layout, ms). */
 static void run_workers(const run_ctx *ctx, const image_work *work, size_t n_work, int threads,
-                        encode_counts *counts) {
+                        encode_counts *counts, double *tm) {
+  const size_t n_tm = 2 * ctx->n_pc + ctx->n_pt;
 #pragma omp parallel num_threads(threads)
   {
     encode_cache cache = {0};
@@ -509,7 +520,7 @@ static void run_workers(const run_ctx *ctx, const image_work *work, size_t n_wor
 #pragma omp for schedule(dynamic, 1)
     for (size_t i = 0; i < n_work; i++)
       if (!should_stop(ctx))
-        run_image(ctx, &work[i], &cache, &scratch, thread);
+        run_image(ctx, &work[i], &cache, &scratch, thread, tm + (size_t)thread * n_tm);
 #pragma omp critical(saicbench_encode_counts)
     {
       counts->whole += cache.counts.whole;
@@ -531,6 +542,37 @@ static size_t shard_images(const suite *s, const plan_dataset *pd, const runner_
       if (g % n_shards == opt->shard_index)
         work[nt++] = (image_work){(uint32_t)i, (uint32_t)k};
   return nt;
+}
+
+/* Entry k of tm summed over the workers, in seconds. */
+static double tm_sum(const double *tm, int threads, size_t n_tm, size_t k) {
+  double v = 0;
+  for (int w = 0; w < threads; w++)
+    v += tm[(size_t)w * n_tm + k] / 1000.0;
+  return v;
+}
+
+/* Where the workers' time went (thread-seconds, all workers together): per codec its encoding
+ * (every encode, analysis and rate-search probe) and its decoding and scoring, per task network
+ * its inference. */
+static void print_thread_time(const run_ctx *ctx, const double *tm, int threads) {
+  const size_t n_tm = 2 * ctx->n_pc + ctx->n_pt;
+  double total = 0;
+  for (size_t k = 0; k < n_tm; k++)
+    total += tm_sum(tm, threads, n_tm, k);
+  if (!(total > 0))
+    return;
+  fprintf(stderr, "saicbench: thread time, all workers: %.1f s in codecs and task networks\n",
+          total);
+  for (size_t c = 0; c < ctx->n_pc; c++) {
+    const double enc = tm_sum(tm, threads, n_tm, 2 * c), dec = tm_sum(tm, threads, n_tm, 2 * c + 1);
+    fprintf(stderr, "  codec %-20s %8.1f s (%4.1f%%): encode %.1f s, decode and metrics %.1f s\n",
+            ctx->pc[c].sc->label, enc + dec, 100.0 * (enc + dec) / total, enc, dec);
+  }
+  for (size_t k = 0; k < ctx->n_pt; k++) {
+    const double v = tm_sum(tm, threads, n_tm, 2 * ctx->n_pc + k);
+    fprintf(stderr, "  task  %-20s %8.1f s (%4.1f%%)\n", ctx->pt[k].st->name, v, 100.0 * v / total);
+  }
 }
 
 /* After the workers: a failed run is marked failed; otherwise the aggregates are computed and the
@@ -558,6 +600,7 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   store *st = NULL;
   done_set done = {0};
   image_work *work = NULL;
+  double *tm = NULL; /* per worker thread time, run_workers */
   char *libs = NULL;
   plan_dataset *pd = calloc(s->n_datasets, sizeof *pd);
   plan_codec *pc = calloc(s->n_codecs, sizeof *pc);
@@ -605,7 +648,9 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
   if (store_for_each_done_unit(st, run_id, done_set_add, &done, err, err_len))
     goto done;
   sum->units_skipped = done.count;
-  if (!(work = malloc((n_images ? n_images : 1) * sizeof *work))) {
+  const size_t n_tm = 2 * s->n_codecs + s->n_tasks;
+  if (!(work = malloc((n_images ? n_images : 1) * sizeof *work)) ||
+      !(tm = calloc((size_t)opt->threads * n_tm + 1, sizeof *tm))) {
     snprintf(err, err_len, "out of memory");
     goto done;
   }
@@ -633,8 +678,10 @@ int runner_run(const suite *s, const codec_registry *reg, const runner_options *
                        opt->strip_images,
                        s->metrics ? s->metrics : SUITE_METRICS_DEFAULT};
   encode_counts counts = {0};
-  run_workers(&ctx, work, n_work, opt->threads, &counts);
+  run_workers(&ctx, work, n_work, opt->threads, &counts, tm);
   writer_finish(&w, wt);
+  if (!opt->quiet)
+    print_thread_time(&ctx, tm, opt->threads);
   sum->whole_encodes = counts.whole;
   sum->analyses = counts.analyses;
   sum->analyzed_encodes = counts.analyzed;
@@ -648,6 +695,7 @@ done:
   plan_free(s, pd, pc, pt);
   free(ds_hash);
   free(work);
+  free(tm);
   free(done.keys);
   free(libs);
   store_close(st);

@@ -56,6 +56,10 @@ typedef struct encode_cache {
   double analysis_ms;
   char *analysis_error;
   encode_counts counts;
+  /* Thread time spent on the current codec since the runner last took it: encoding (every
+   * encode, analysis, rate-search probe, timing repeat and warm-up) and measuring (decodes,
+   * metrics, thumbnails), in ms. */
+  double encode_ms, measure_ms;
   cache_entry *e;
   size_t n, cap;
   int keep_decoded;

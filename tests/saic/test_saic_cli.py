@@ -237,6 +237,10 @@ class SaicCli(unittest.TestCase):
             p = run(["run", "--data", data, "--db", db, "--threads", "2", "--codec", spec] + extra)
             line = [l for l in p.stderr.splitlines() if "encoder calls" in l]
             self.assertEqual(len(line), 1, p.stderr)
+            # the thread-time breakdown names the codec with its encode and decode shares
+            self.assertRegex(p.stderr, r"thread time, all workers: [0-9.]+ s")
+            self.assertRegex(p.stderr, r"codec saic +[0-9.]+ s \( *[0-9.]+%\): encode [0-9.]+ s, "
+                                       r"decode and metrics [0-9.]+ s")
             calls[mode] = [int(x) for x in re.findall(r"(\d+) (?:whole|analyses|knob)", line[0])]
             con = sqlite3.connect(db)
             rows[mode] = con.execute(
