@@ -340,7 +340,7 @@ void saic_ckpt_free_codec(saic_codec_model *cm);
  * image size (created on first use, parameters copied from the loaded model), one per concurrent
  * call, behind a mutex; at most SAIC_CODEC_CACHE idle networks, of SAIC_CODEC_CACHE_IDLE_PIXELS
  * pixels together, are kept. Results do not depend on which cached network serves a call.
- * Memory: one network per concurrent call plus the idle ones (about 0.7 KB per padded pixel
+ * Memory: one network per concurrent call plus the idle ones (about 0.85 KB per padded pixel
  * each, see SAIC_CODEC_CACHE_IDLE_PIXELS). */
 
 #define SAIC_CODEC_FORMAT_VERSION 2 /* covered by the check byte; no field of its own */
@@ -352,10 +352,12 @@ void saic_ckpt_free_codec(saic_codec_model *cm);
 #define SAIC_CODEC_RATE_STEPS 77
 #define SAIC_CODEC_CACHE 8 /* idle networks kept per codec */
 /* ... while their padded sizes sum to at most this many pixels (one idle network is always kept).
- * A network holds every layer's activations for its size, about 0.7 KB per pixel with the
- * shipped models (n 64, m 96): 280 MB at 768 x 512, 0.8 MB at 32 x 32. 2^19 keeps one idle
- * Kodak-size network per codec, not one per worker and orientation: with a budget of 2^22 the
- * quick suite (four SAIC codecs, 2 threads) peaked at 6.4 GB. */
+ * A network that has encoded and decoded holds both transforms' activations for its size: with
+ * the shipped models (n 64, m 96), planned for inference only, about 0.85 KB per padded pixel
+ * (measured: 160 MB for g_a and 180 MB for g_s at 768 x 512; 1.3 KB per pixel when planned
+ * for training too). 2^19 keeps one idle Kodak-size network per codec, not one per worker and
+ * orientation: with a budget of 2^22 the quick suite (four SAIC codecs, 2 threads) peaked at
+ * 6.4 GB. */
 #define SAIC_CODEC_CACHE_IDLE_PIXELS ((size_t)1 << 19)
 /* Bytes a payload may fall short of the coder's lower bound (termination; see above). */
 #define SAIC_CODEC_PAYLOAD_SLACK 8
