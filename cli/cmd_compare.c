@@ -70,6 +70,7 @@ int cli_cmd_compare(int argc, char **argv) {
                                        {"bpp-tol", required_argument, 0, 'B'},
                                        {"time-tol", required_argument, 0, 'T'},
                                        {"task-se", required_argument, 0, 'K'},
+                                       {"distance-tol", required_argument, 0, 'D'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
   const char *db = NULL, *json = NULL;
@@ -100,13 +101,19 @@ int cli_cmd_compare(int argc, char **argv) {
       if (parse_real("--task-se", optarg, &bounds.task_se))
         return 2;
       break;
+    case 'D':
+      if (parse_real("--distance-tol", optarg, &bounds.distance_rel))
+        return 2;
+      break;
     case 'h':
       printf("usage: saicbench compare [--db PATH] BASELINE CANDIDATE [options]\n"
              "\n"
              "Compares two runs point by point (dataset, codec, grid point) and flags changes\n"
              "beyond noise. A run is ID (in --db), PATH:ID, or PATH (its newest run).\n"
              "Regressions: more bytes at a knob point; lower PSNR, SSIM or MS-SSIM; more failed\n"
-             "images; points missing in the candidate. Speed changes are reported only.\n"
+             "images; points missing in the candidate. Where both runs computed them, the\n"
+             "opt-in metrics count too: lower PSNR-Y or PSNR-YCbCr (--psnr-tol), higher\n"
+             "CIEDE2000 or Butteraugli (--distance-tol). Speed changes are reported only.\n"
              "Task metrics (runs with tasks): per task, codec and grid point the change of\n"
              "accuracy, agreement and SI_norm (mean KL shown); a drop beyond K binomial standard\n"
              "errors of the difference, sqrt(pA(1-pA)/nA + pB(1-pB)/nB), and at least one image\n"
@@ -120,6 +127,7 @@ int cli_cmd_compare(int argc, char **argv) {
              "  --bpp-tol R      relative bpp bound (default 0.001)\n"
              "  --time-tol R     relative time bound for speed changes (default 0.25)\n"
              "  --task-se K      task-metric bound in standard errors (default 2)\n"
+             "  --distance-tol R relative bound for CIEDE2000 and Butteraugli (default 0.001)\n"
              "\n"
              "exit status: 0 no regression, 1 regression (points or task metrics), 2 error\n");
       return 0;

@@ -102,6 +102,18 @@ static int quality_flag(double a, double b, double tol) {
   return 0;
 }
 
+/* A distance (lower is better): higher in B beyond the fraction rel is a regression, lower an
+ * improvement; NAN on either side (not computed) compares as equal. */
+static int distance_flag(double a, double b, double rel) {
+  if (!isfinite(a) || !isfinite(b))
+    return 0;
+  if (b > a * (1 + rel))
+    return F_REGRESSION;
+  if (b < a * (1 - rel))
+    return F_IMPROVEMENT;
+  return 0;
+}
+
 static int time_flag(double a, double b, double rel) {
   if (!isfinite(a) || !isfinite(b) || a <= 0)
     return 0;
@@ -124,6 +136,12 @@ static int point_flags(const results_row *a, const results_row *b, const compare
   f |= quality_flag(a->psnr, b->psnr, bd->psnr_db);
   f |= quality_flag(a->ssim, b->ssim, bd->ssim);
   f |= quality_flag(a->ms_ssim, b->ms_ssim, bd->ssim);
+  /* The opt-in metrics, where both runs computed them. */
+  f |= quality_flag(a->extra.psnr_y, b->extra.psnr_y, bd->psnr_db);
+  f |= quality_flag(a->extra.psnr_ycbcr, b->extra.psnr_ycbcr, bd->psnr_db);
+  f |= distance_flag(a->extra.ciede2000, b->extra.ciede2000, bd->distance_rel);
+  f |= distance_flag(a->extra.butteraugli_max, b->extra.butteraugli_max, bd->distance_rel);
+  f |= distance_flag(a->extra.butteraugli_3norm, b->extra.butteraugli_3norm, bd->distance_rel);
   if (b->n_errors > a->n_errors)
     f |= F_REGRESSION;
   else if (b->n_errors < a->n_errors)
@@ -152,6 +170,13 @@ static json_t *row_json(const results_row *r) {
   json_object_set_new(o, "ms_ssim", num(r->ms_ssim));
   json_object_set_new(o, "encode_ms", num(r->encode_ms));
   json_object_set_new(o, "decode_ms", num(r->decode_ms));
+  /* The opt-in metrics only where computed, so runs without them compare as before. */
+  const double extra[STORE_N_EXTRA_METRICS] = {
+      r->extra.psnr_y,    r->extra.psnr_cb,         r->extra.psnr_cr,          r->extra.psnr_ycbcr,
+      r->extra.ciede2000, r->extra.butteraugli_max, r->extra.butteraugli_3norm};
+  for (int k = 0; k < STORE_N_EXTRA_METRICS; k++)
+    if (isfinite(extra[k]))
+      json_object_set_new(o, store_extra_metric_columns[k], json_real(extra[k]));
   return o;
 }
 

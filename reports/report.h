@@ -233,15 +233,18 @@ int report_write_opts(store *st, int64_t run_id, const char *out_dir, const repo
  * Thread-safety: no global state; connections are used by the calling thread only. */
 
 typedef struct compare_bounds {
-  double psnr_db;  /* default 0.01 */
+  double psnr_db;  /* default 0.01, also for the opt-in PSNR-Y and PSNR-YCbCr */
   double ssim;     /* default 1e-4, also for MS-SSIM */
   double bpp_rel;  /* default 0.001 */
   double time_rel; /* default 0.25 */
   double task_se;  /* task metrics: standard errors of the difference, default 2 */
+  /* The opt-in distances where lower is better (CIEDE2000, Butteraugli max and 3-norm): a rise
+   * beyond this fraction is a regression, a fall an improvement; default 0.001. */
+  double distance_rel;
 } compare_bounds;
 
 #define COMPARE_DEFAULT_BOUNDS                                                                     \
-  { 0.01, 1e-4, 0.001, 0.25, 2.0 }
+  { 0.01, 1e-4, 0.001, 0.25, 2.0, 0.001 }
 
 typedef struct compare_summary {
   int points;       /* matched points */

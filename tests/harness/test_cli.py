@@ -363,8 +363,42 @@ class CliTest(unittest.TestCase):
         p = run(["compare", "--db", hist, "1", "99"], check=False)
         self.assertEqual(p.returncode, 2)
         self.assertIn("99", p.stderr)
+        self._compare_opt_in_metrics()
         if SHARED:
             self._compare_task_metrics()
+
+    def _compare_opt_in_metrics(self):
+        # The opt-in metrics take part where both runs computed them: identical runs compare
+        # equal (and the JSON carries them); a Butteraugli 1 % higher in the candidate is a
+        # regression, a PSNR-Y 0.5 dB higher an improvement; --distance-tol widens the bound.
+        db = self.db("cmp_extra.db")
+        spec = ["--data", os.path.join(self.data, "pets"), "--codec", "jpeg:quality=30,70",
+                "--metrics", "psnr,psnr_y,butteraugli", "--db", db, "--quiet", "--limit", "3"]
+        run(["run"] + spec)
+        run(["run"] + spec)
+        out = self.db("cmp_extra.json")
+        p = run(["compare", "--db", db, "1", "2", "--json", out])
+        self.assertIn("0 regressions (0 missing), 0 improvements", p.stdout)
+        with open(out) as f:
+            j = json.load(f)
+        for pt in j["points"]:
+            self.assertGreater(pt["a"]["psnr_y"], 0)
+            self.assertGreater(pt["b"]["butteraugli_max"], 0)
+            self.assertNotIn("ciede2000", pt["a"])  # not computed: left out
+        con = sqlite3.connect(db)
+        point = ("(SELECT p.id FROM points p JOIN codecs c ON c.id = p.codec_id "
+                 "WHERE c.run_id = 2 AND p.value = %d)")
+        con.execute("UPDATE aggregates SET mean_butteraugli_max = mean_butteraugli_max * 1.01 "
+                    "WHERE point_id = " + point % 30)
+        con.execute("UPDATE aggregates SET mean_psnr_y = mean_psnr_y + 0.5 "
+                    "WHERE point_id = " + point % 70)
+        con.commit()
+        con.close()
+        p = run(["compare", "--db", db, "1", "2"], check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("1 regressions (0 missing), 1 improvements", p.stdout)
+        p = run(["compare", "--db", db, "1", "2", "--distance-tol", "0.02"])
+        self.assertIn("0 regressions (0 missing), 1 improvements", p.stdout)
 
     def _compare_task_metrics(self):
         # Task metrics: 30 real CIFAR-10 test images (3 per class) scored by the shipped
