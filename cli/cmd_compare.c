@@ -8,7 +8,6 @@
 
 #include "cli.h"
 #include "report.h"
-#include "report.h"
 #include "results.h"
 
 /* Opens the database of a run SPEC (ID with --db, PATH:ID, or PATH for its latest run); *real
@@ -63,16 +62,12 @@ static int parse_real(const char *opt, const char *s, double *out) {
 }
 
 int cli_cmd_compare(int argc, char **argv) {
-  static const struct option opts[] = {{"db", required_argument, 0, 'd'},
-                                       {"json", required_argument, 0, 'j'},
-                                       {"psnr-tol", required_argument, 0, 'P'},
-                                       {"ssim-tol", required_argument, 0, 'S'},
-                                       {"bpp-tol", required_argument, 0, 'B'},
-                                       {"time-tol", required_argument, 0, 'T'},
-                                       {"task-se", required_argument, 0, 'K'},
-                                       {"distance-tol", required_argument, 0, 'D'},
-                                       {"help", no_argument, 0, 'h'},
-                                       {0, 0, 0, 0}};
+  static const struct option opts[] = {
+      {"db", required_argument, 0, 'd'},       {"json", required_argument, 0, 'j'},
+      {"psnr-tol", required_argument, 0, 'P'}, {"ssim-tol", required_argument, 0, 'S'},
+      {"bpp-tol", required_argument, 0, 'B'},  {"time-tol", required_argument, 0, 'T'},
+      {"task-se", required_argument, 0, 'K'},  {"distance-tol", required_argument, 0, 'D'},
+      {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
   const char *db = NULL, *json = NULL;
   compare_bounds bounds = COMPARE_DEFAULT_BOUNDS;
   int c;

@@ -489,8 +489,8 @@ static int write_json(const char *json_path, int64_t run_a, int64_t run_b,
 }
 
 int report_compare_runs(store *db_a, int64_t run_a, store *db_b, int64_t run_b,
-                 const compare_bounds *bounds, FILE *out, const char *json_path,
-                 compare_summary *sum, char *err, size_t err_len) {
+                        const compare_bounds *bounds, FILE *out, const char *json_path,
+                        compare_summary *sum, char *err, size_t err_len) {
   results_data a, b;
   memset(sum, 0, sizeof *sum);
   int rc = -1;
