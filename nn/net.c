@@ -56,8 +56,10 @@ static void release_plan(nn_net *net) {
     nn_tensor_free(&nd->gplain);
     nn_aligned_free(nd->save);
     nn_aligned_free(nd->idx);
+    nn_aligned_free(nd->gdn_eff);
     nd->save = NULL;
     nd->idx = NULL;
+    nd->gdn_eff = NULL;
     nn_conv_release(nd);
   }
   for (int i = 0; i < net->ngpool; i++)

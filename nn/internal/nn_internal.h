@@ -42,6 +42,8 @@ typedef struct nn_node {
                       node 0, which own their buffer (allocated at the first backward) */
   float *save;     /* BN: mean, invstd, a, b per channel (4C); GDN: norm (N*C*H*W) */
   int32_t *idx;    /* max-pool argmax (flat index into the input plane) */
+  float *gdn_eff;  /* GDN: effective gamma (C*C), beta (C), then the raw parameters they were
+                      computed from (C*C, C): recomputed only when those change (layers.c) */
   bool needs_grad; /* some gradient must flow into this node's output */
   bool grad_set;   /* grad holds a value in the current backward */
   bool keep_grad;  /* grad gets its own buffer and stays readable after backward */

@@ -293,6 +293,55 @@ static void inference_only(void) {
     }
 }
 
+/* GDN keeps its reparametrised gamma and beta between calls: after the raw parameters change in
+ * place (as an optimiser step changes them), the next forward must use the new ones. Network 0
+ * runs, has its GDN parameters changed and runs again; network 1 is built with the changed
+ * parameters from the start. Every node's output must have the same bits. */
+static void gdn_cache(void) {
+  nn_net *net[2];
+  int out = 0;
+  for (int k = 0; k < 2; k++) {
+    nn_err err = {0};
+    net[k] = nn_net_create(IC, IH, IW, 1, &err);
+    if (!net[k]) {
+      fprintf(stderr, "FATAL: %s\n", err.msg);
+      exit(2);
+    }
+    out = build_codec_like(net[k]);
+    REQUIRE_OK(nn_net_init_params(net[k], 33), net[k]);
+  }
+  nn_tensor x;
+  nn_tensor_alloc(&x, B, IC, IH, IW, NULL);
+  nn_rng rng;
+  nn_rng_seed(&rng, 6);
+  fill_uniform(&rng, x.data, nn_tensor_numel(&x), 0, 1);
+  REQUIRE_OK(nn_net_forward(net[0], &x, NN_EVAL), net[0]);
+  const float before = nn_net_output(net[0], out)->data[0];
+  int changed = 0;
+  for (int k = 0; k < 2; k++)
+    for (int i = 0; i < nn_net_num_params(net[k]); i++) {
+      nn_param *p = nn_net_param(net[k], i);
+      if (p->name[0] != 'g' && p->name[0] != 'i')
+        continue; /* only the GDN / IGDN layers (g1, g2, ig1) */
+      for (size_t j = 0; j < nn_tensor_numel(&p->value); j++)
+        p->value.data[j] = p->value.data[j] * 1.5f + 0.01f;
+      changed += k == 0;
+    }
+  for (int k = 0; k < 2; k++)
+    REQUIRE_OK(nn_net_forward(net[k], &x, NN_EVAL), net[k]);
+  int same = 0, nnodes = nn_net_num_nodes(net[0]);
+  for (int i = 0; i < nnodes; i++) {
+    const nn_tensor *a = nn_net_output(net[0], i), *b = nn_net_output(net[1], i);
+    same += a && b && !memcmp(a->data, b->data, sizeof(float) * nn_tensor_numel(a));
+  }
+  CHECK(changed == 6 && same == nnodes && nn_net_output(net[0], out)->data[0] != before,
+        "GDN after a parameter change: %d parameters changed, %d of %d nodes the same", changed,
+        same, nnodes);
+  nn_tensor_free(&x);
+  nn_net_free(net[0]);
+  nn_net_free(net[1]);
+}
+
 /* The same bits for the same thread count (the fast kernels reduce in a fixed order). */
 static void repeatable(void) {
   shape_ids ids;
@@ -334,6 +383,7 @@ int main(void) {
   }
   eval_only();
   inference_only();
+  gdn_cache();
   repeatable();
   return sb_test_status("test_nn_fast");
 }
