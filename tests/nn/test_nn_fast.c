@@ -231,6 +231,19 @@ static int build_codec_like(nn_net *net) {
   return nn_deconv2d(net, x, "s2", IC, 5, 2, 2, 1, true);
 }
 
+/* A codec-like network on `threads` threads with parameters from `seed`; *out: its output node. */
+static nn_net *make_codec_like(int threads, uint64_t seed, int *out) {
+  nn_err err = {0};
+  nn_net *net = nn_net_create(IC, IH, IW, threads, &err);
+  if (!net) {
+    fprintf(stderr, "FATAL: %s\n", err.msg);
+    exit(2);
+  }
+  *out = build_codec_like(net);
+  REQUIRE_OK(nn_net_init_params(net, seed), net);
+  return net;
+}
+
 /* nn_net_set_inference_only: every node's eval output has the same bits as on a network
  * planned for training (it runs the same forward primitives), on every fast-path combination
  * and both network kinds; backward is refused until the flag is cleared again. */
@@ -246,14 +259,7 @@ static void inference_only(void) {
           net[k] = make(21, &ids);
           out = ids.out;
         } else {
-          nn_err err = {0};
-          net[k] = nn_net_create(IC, IH, IW, 2, &err);
-          if (!net[k]) {
-            fprintf(stderr, "FATAL: %s\n", err.msg);
-            exit(2);
-          }
-          out = build_codec_like(net[k]);
-          REQUIRE_OK(nn_net_init_params(net[k], 21), net[k]);
+          net[k] = make_codec_like(2, 21, &out);
         }
         nnodes = nn_net_num_nodes(net[k]);
         nn_net_set_fast_paths(net[k], blocked, fused);
@@ -300,16 +306,8 @@ static void inference_only(void) {
 static void gdn_cache(void) {
   nn_net *net[2];
   int out = 0;
-  for (int k = 0; k < 2; k++) {
-    nn_err err = {0};
-    net[k] = nn_net_create(IC, IH, IW, 1, &err);
-    if (!net[k]) {
-      fprintf(stderr, "FATAL: %s\n", err.msg);
-      exit(2);
-    }
-    out = build_codec_like(net[k]);
-    REQUIRE_OK(nn_net_init_params(net[k], 33), net[k]);
-  }
+  for (int k = 0; k < 2; k++)
+    net[k] = make_codec_like(1, 33, &out);
   nn_tensor x;
   nn_tensor_alloc(&x, B, IC, IH, IW, NULL);
   nn_rng rng;
