@@ -846,7 +846,7 @@ static int gdn_effective(nn_net *net, nn_node *nd, float **gam, float **bet) {
   int fresh = 0;
   if (!nd->gdn_eff) {
     if (!(nd->gdn_eff = nn_aligned_alloc(2 * n * sizeof(float))))
-      return NN_E_NOMEM;
+      return nn_err_set(&net->err, NN_E_NOMEM, "nn_net: out of memory (GDN parameters)");
     fresh = 1;
   }
   float *eff = nd->gdn_eff, *raw = nd->gdn_eff + n;
