@@ -549,11 +549,13 @@ int nn_ckpt_apply(const nn_ckpt *ck, nn_net *net, const char *expected_arch, nn_
         rc = nn_err_set(err, NN_E_FORMAT, "%s: unexpected tensor '%s' (not in the network)", path,
                         ck->tensors[j].name);
   }
-  if (rc == NN_OK)
+  if (rc == NN_OK) {
     for (int i = 0; i < np; i++) {
       nn_param *p = nn_net_param(net, i);
       memcpy(p->value.data, ck->tensors[map[i]].data, sizeof(float) * ck->tensors[map[i]].count);
     }
+    net->param_gen++;
+  }
   free(map);
   return rc;
 }
@@ -597,11 +599,13 @@ int nn_ckpt_apply_part(const nn_ckpt *ck, nn_net *net, const char *prefix, nn_er
         !nn_net_find_param(net, ck->tensors[j].name + pl))
       rc = nn_err_set(err, NN_E_FORMAT, "%s: unexpected tensor '%s' (not in the network)", path,
                       ck->tensors[j].name);
-  if (rc == NN_OK)
+  if (rc == NN_OK) {
     for (int i = 0; i < np; i++) {
       nn_param *p = nn_net_param(net, i);
       memcpy(p->value.data, ck->tensors[map[i]].data, sizeof(float) * ck->tensors[map[i]].count);
     }
+    net->param_gen++;
+  }
   free(map);
   return rc;
 }

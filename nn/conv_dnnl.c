@@ -26,6 +26,23 @@ typedef struct role {
   size_t pbytes;
 } role;
 
+/* A form of the weights derived from the parameters (a reorder, a BN fold) and the parameter
+ * generation it was derived at; ok is false until it has been derived under const_params. */
+typedef struct derived {
+  bool ok;
+  unsigned gen;
+} derived;
+
+/* Whether d still holds the current parameters' form (only ever with constant parameters). */
+static bool derived_current(const nn_net *net, const derived *d) {
+  return net->const_params && d->ok && d->gen == net->param_gen;
+}
+
+static void derived_mark(const nn_net *net, derived *d) {
+  d->ok = net->const_params;
+  d->gen = net->param_gen;
+}
+
 struct nn_conv_impl {
   dnnl_primitive_desc_t fpd, dpd, wpd;
   dnnl_primitive_t fwd, bwd_d, bwd_w;
@@ -45,6 +62,9 @@ struct nn_conv_impl {
   bool binary;   /* the residual operand is a binary post-op (else sum: copied into dst) */
   float *src_ip; /* src in the inference layout when that differs from src_p's */
   float *wfold, *bfold, *wei_ip;
+  /* With constant parameters (nn_net_set_const_params), the weight forms above are kept across
+   * calls: each records the parameter generation it was derived at. */
+  derived wei_f_at, wei_d_at, fold_at;
 };
 
 #define DN(call)                                                                                   \
@@ -466,13 +486,27 @@ static int role_in(nn_net *net, nn_node *nd, role *r, void *user, void *prim, vo
   return role_reorder(net, nd, r, user, prim);
 }
 
+/* role_in for weights: with constant parameters a reordered copy already made is reused. */
+static int weights_in(nn_net *net, nn_node *nd, role *r, derived *at, void *user, void *prim,
+                      void **out) {
+  if (r->reo && derived_current(net, at)) {
+    *out = prim;
+    return NN_OK;
+  }
+  int rc = role_in(net, nd, r, user, prim, out);
+  if (rc == NN_OK)
+    derived_mark(net, at);
+  return rc;
+}
+
 int nn_conv_forward(nn_net *net, nn_node *nd, const nn_tensor *x) {
   struct nn_conv_impl *c = nd->conv;
   nn_param *w = &net->params[nd->p[0]];
   void *src, *wei, *dst = c->dst_f.reo ? (void *)net->ws[0] : (void *)nd->out.data;
   int rc;
-  if ((rc = role_in(net, nd, &c->src_f, x->data, c->src_p, &src)) ||
-      (rc = role_in(net, nd, &c->wei_f, w->value.data, c->wei_fp, &wei)))
+  if ((rc = role_in(net, nd, &c->src_f, x->data, c->src_p, &src)))
+    return rc;
+  if ((rc = weights_in(net, nd, &c->wei_f, &c->wei_f_at, w->value.data, c->wei_fp, &wei)))
     return rc;
   DN(dnnl_memory_set_data_handle(c->src_f.pm, src));
   DN(dnnl_memory_set_data_handle(c->wei_f.pm, wei));
@@ -503,13 +537,16 @@ int nn_conv_forward_fused(nn_net *net, nn_node *nd, const nn_tensor *x) {
   const size_t per_o = (size_t)net->nodes[nd->in[0]].c * nd->k * nd->k;
   /* BN(conv(x, w) + bias) = conv(x, a w) + (a bias + b) with BN's per-channel a, b */
   nn_node *bn = nd->chain[NN_EVAL].bn >= 0 ? &net->nodes[nd->chain[NN_EVAL].bn] : NULL;
-  if (bn)
-    nn_k_bn_eval_coeffs(net, bn);
-  for (int o = 0; o < O; o++) {
-    const float a = bn ? bn->save[2 * O + o] : 1.f, b = bn ? bn->save[3 * O + o] : 0.f;
-    for (size_t i = 0; i < per_o; i++)
-      c->wfold[o * per_o + i] = bn ? a * w[o * per_o + i] : w[o * per_o + i];
-    c->bfold[o] = bn ? (bias ? a * bias[o] + b : b) : (bias ? bias[o] : 0.f);
+  const bool folded = derived_current(net, &c->fold_at); /* wfold, bfold and wei_ip are current */
+  if (!folded) {
+    if (bn)
+      nn_k_bn_eval_coeffs(net, bn);
+    for (int o = 0; o < O; o++) {
+      const float a = bn ? bn->save[2 * O + o] : 1.f, b = bn ? bn->save[3 * O + o] : 0.f;
+      for (size_t i = 0; i < per_o; i++)
+        c->wfold[o * per_o + i] = bn ? a * w[o * per_o + i] : w[o * per_o + i];
+      c->bfold[o] = bn ? (bias ? a * bias[o] + b : b) : (bias ? bias[o] : 0.f);
+    }
   }
   const float *other =
       nd->chain[NN_EVAL].add >= 0 ? net->nodes[nd->chain[NN_EVAL].other].out.data : NULL;
@@ -518,9 +555,14 @@ int nn_conv_forward_fused(nn_net *net, nn_node *nd, const nn_tensor *x) {
   void *src, *wei;
   float *sbuf = c->src_ip ? c->src_ip : c->src_p;
   int rc;
-  if ((rc = role_in(net, nd, &c->src_i, x->data, sbuf, &src)) ||
-      (rc = role_in(net, nd, &c->wei_i, c->wfold, c->wei_ip, &wei)))
+  if ((rc = role_in(net, nd, &c->src_i, x->data, sbuf, &src)))
     return rc;
+  if (folded)
+    wei = c->wei_i.reo ? (void *)c->wei_ip : (void *)c->wfold;
+  else if ((rc = role_in(net, nd, &c->wei_i, c->wfold, c->wei_ip, &wei)))
+    return rc;
+  else
+    derived_mark(net, &c->fold_at);
   /* src_p now holds this input in the training layout only if it was written here */
   c->src_ok = c->src_i.reo && sbuf == c->src_p;
   DN(dnnl_memory_set_data_handle(c->src_i.pm, src));
@@ -558,7 +600,7 @@ int nn_conv_backward(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx,
     void *dsrc_u = accum ? (void *)net->ws[3] : (void *)dx->data;
     void *dsrc = c->dsrc_d.reo ? (void *)net->ws[0] : dsrc_u;
     if ((rc = role_in(net, nd, &c->ddst_d, nd->grad.data, net->ws[1], &ddst)) ||
-        (rc = role_in(net, nd, &c->wei_d, w->value.data, c->wei_dp, &wei)))
+        (rc = weights_in(net, nd, &c->wei_d, &c->wei_d_at, w->value.data, c->wei_dp, &wei)))
       return rc;
     DN(dnnl_memory_set_data_handle(c->ddst_d.pm, ddst));
     DN(dnnl_memory_set_data_handle(c->wei_d.pm, wei));

@@ -394,6 +394,7 @@ int nn_net_set_group(nn_net *net, const char *prefix, int group) {
 int nn_net_init_params(nn_net *net, uint64_t seed) {
   if (net->broken)
     return net->err.code;
+  net->param_gen++;
   nn_rng rng;
   nn_rng_seed(&rng, seed);
   for (int ni = 1; ni < net->nnodes; ni++) {
@@ -850,6 +851,11 @@ void nn_net_set_inference_only(nn_net *net, bool on) {
   net->inference_only = on;
 }
 
+void nn_net_set_const_params(nn_net *net, bool on) {
+  net->const_params = on;
+  net->param_gen++;
+}
+
 void nn_net_set_fast_paths(nn_net *net, bool blocked, bool fused) {
   if (net->batch)
     release_plan(net);
@@ -941,6 +947,12 @@ int nn_net_forward(nn_net *net, const nn_tensor *x, nn_mode mode) {
   }
   net->have_forward = rc == NN_OK;
   net->last_mode = mode;
+  /* A train-mode forward moved the BN running statistics: BN-folded weights are out of date. */
+  for (int i = 0; mode == NN_TRAIN && i < net->nnodes; i++)
+    if (net->nodes[i].op == NN_OP_BN) {
+      net->param_gen++;
+      break;
+    }
   for (int i = 0; i < net->nnodes; i++)
     net->nodes[i].grad_set = false;
 out:

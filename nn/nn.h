@@ -163,6 +163,16 @@ void nn_net_set_input_grad(nn_net *net, bool on);
  * bit-identical to a network planned for training (the same forward primitives run). Default
  * off; changing it drops the current plan. For codecs and classifiers that only infer. */
 void nn_net_set_inference_only(nn_net *net, bool on);
+/* When on, the caller promises not to write parameter values through nn_net_param pointers:
+ * forms derived from the convolution weights (oneDNN's blocked weight layout, BN folded into the
+ * preceding convolution) are then computed once and reused across calls instead of on every
+ * call, which matters for small inputs (a 32x32 image through the SAIC codec reordered ~1 MB of
+ * weights per call). Writes made by nn/ itself (nn_optim_step,
+ * checkpoint loads, nn_net_init_params, train-mode BN statistics) are always seen. After writing
+ * parameters directly, call this again (with on) to drop the derived forms; without that call
+ * the network keeps computing with the old values. Outputs are bit-identical to off (the
+ * derived forms are the same bits). Default off. For frozen codecs and task networks. */
+void nn_net_set_const_params(nn_net *net, bool on);
 void nn_net_zero_grad(nn_net *net);
 /* Backpropagates gradients seeded at nodes[i] (grads[i] shaped like that node's output),
  * through the mode of the last forward. Parameter gradients are accumulated (+=). */

@@ -95,6 +95,7 @@ int nn_optim_step(nn_optim *o, float lr) {
                       "nn_optim_step: the network gained parameters after the optimiser was made");
   const nn_optim_cfg *c = &o->cfg;
   const long t = ++o->step;
+  o->net->param_gen++;
   const double bc1 = 1.0 - pow(c->beta1, (double)t), bc2 = 1.0 - pow(c->beta2, (double)t);
   for (int i = 0; i < o->nparams; i++) {
     nn_param *p = nn_net_param(o->net, i);

@@ -357,6 +357,8 @@ int classifier_load(const char *path, int threads, classifier **out, nn_err *err
   /* Trainer checkpoints (last.ckpt) also carry optimiser state under "optim.". */
   if ((rc = classifier_apply_ckpt(clf->ck, clf->net, "optim.", err)) != NN_OK)
     goto fail;
+  /* A loaded classifier never changes: its convolutions keep BN-folded, reordered weights. */
+  nn_net_set_const_params(clf->net, true);
   const classifier_arch *a = clf->arch;
   clf->xbuf =
       malloc(sizeof(float) * (size_t)classifier_max_batch * (size_t)(a->in_c * a->in_h * a->in_w));

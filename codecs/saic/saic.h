@@ -93,7 +93,10 @@ int saic_model_copy_params(saic_model *dst, const saic_model *src, nn_err *err);
 float *saic_model_density(saic_model *m);
 float *saic_model_density_grad(saic_model *m);
 /* Plans both networks for forward passes only (nn_net_set_inference_only): the codec's
- * networks never train, and the backward primitives and workspaces were most of their memory. */
+ * networks never train, and the backward primitives and workspaces were most of their memory.
+ * Also declares the parameters constant (nn_net_set_const_params), so the convolutions keep
+ * their reordered weights across calls: call it once the parameters are in place, and again
+ * after changing them. */
 void saic_model_set_inference_only(saic_model *m);
 void saic_model_latent_shape(const saic_model *m, int *c, int *h, int *w);
 

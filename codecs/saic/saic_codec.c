@@ -175,8 +175,6 @@ static saic_model *acquire(saic_codec *c, int h, int w, char *err, size_t err_le
   nn_err e = {0};
   const int threads = (size_t)h * (size_t)w < SAIC_CODEC_MIN_PIXELS_MT ? 1 : c->threads;
   saic_model *m = saic_model_create(&c->cm->cfg, h, w, threads, 0, &e);
-  if (m)
-    saic_model_set_inference_only(m);
   if (!m) {
     fail(err, err_len, NAME ": cannot set up the networks for %dx%d: %s", w, h, e.msg);
     return NULL;
@@ -186,6 +184,7 @@ static saic_model *acquire(saic_codec *c, int h, int w, char *err, size_t err_le
     fail(err, err_len, NAME ": %s", e.msg);
     return NULL;
   }
+  saic_model_set_inference_only(m);
   pthread_mutex_lock(&c->mu);
   if (c->npool == c->cap) {
     int cap = c->cap ? 2 * c->cap : 8;

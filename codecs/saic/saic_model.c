@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 struct saic_model {
   saic_model_cfg cfg;
   int h, w, threads;
@@ -194,6 +193,8 @@ double saic_model_knob_max(int levels) {
 void saic_model_set_inference_only(saic_model *m) {
   nn_net_set_inference_only(m->enc, true);
   nn_net_set_inference_only(m->dec, true);
+  nn_net_set_const_params(m->enc, true);
+  nn_net_set_const_params(m->dec, true);
 }
 
 void saic_model_gains(const saic_model *m, double r, float *gain, float *inv_gain) {

@@ -81,6 +81,11 @@ struct nn_net {
   int batch;   /* planned batch size, 0 = not planned */
   bool input_grad;
   bool inference_only; /* nn_net_set_inference_only */
+  bool const_params;   /* nn_net_set_const_params */
+  /* Bumped by everything in nn/ that writes parameter values or buffers (optimiser step,
+   * checkpoint load, initialisation, a train-mode forward's BN statistics, set_const_params):
+   * weight forms derived at an older generation are recomputed. */
+  unsigned param_gen;
   bool have_forward;
   nn_mode last_mode;
   /* shared workspace for backend temporaries (never live across nodes) */

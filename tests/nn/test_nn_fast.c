@@ -365,6 +365,110 @@ static void repeatable(void) {
         "two identical runs differ");
 }
 
+/* Bits of every node's output (and, when grads, of the input gradient) on two networks. */
+static int same_nodes(nn_net *a, nn_net *b, bool grads) {
+  int same = 0, nnodes = nn_net_num_nodes(a);
+  for (int i = 0; i < nnodes; i++) {
+    const nn_tensor *u = nn_net_output(a, i), *v = nn_net_output(b, i);
+    same += u && v && nn_tensor_numel(u) == nn_tensor_numel(v) &&
+            !memcmp(u->data, v->data, sizeof(float) * nn_tensor_numel(u));
+  }
+  if (grads) {
+    const nn_tensor *u = nn_net_grad(a, 0), *v = nn_net_grad(b, 0);
+    if (!u || !v || memcmp(u->data, v->data, sizeof(float) * nn_tensor_numel(u)))
+      same = -1;
+  }
+  return same;
+}
+
+/* nn_net_set_const_params: network 0 declares constant parameters (its convolutions keep the
+ * reordered and BN-folded weights), network 1 does not; both have the same parameters. Outputs
+ * and input gradients must have the same bits on repeated calls; after an optimiser step and a
+ * train-mode forward (which move weights and BN statistics from inside nn/) too; a direct write
+ * to the weights is not seen until the flag is set again - which shows the kept forms are the
+ * ones used - and is seen after. */
+static void const_params(void) {
+  for (int kind = 0; kind < 2; kind++) {
+    nn_net *net[2];
+    int out = 0;
+    for (int k = 0; k < 2; k++) {
+      if (kind == 0) {
+        shape_ids ids;
+        net[k] = make(31, &ids);
+        out = ids.out;
+      } else {
+        net[k] = make_codec_like(1, 31, &out);
+      }
+      nn_net_set_input_grad(net[k], true);
+    }
+    const int nnodes = nn_net_num_nodes(net[0]);
+    nn_net_set_const_params(net[0], true);
+    nn_tensor x, g;
+    nn_tensor_alloc(&x, B, IC, IH, IW, NULL);
+    nn_rng rng;
+    nn_rng_seed(&rng, 8);
+    fill_uniform(&rng, x.data, nn_tensor_numel(&x), 0, 1);
+    REQUIRE_OK(nn_net_forward(net[0], &x, NN_EVAL), net[0]);
+    const nn_tensor *o = nn_net_output(net[0], out);
+    nn_tensor_alloc(&g, o->n, o->c, o->h, o->w, NULL);
+    fill_uniform(&rng, g.data, nn_tensor_numel(&g), -1, 1);
+    const char *kname = kind ? "codec-like" : "resnet";
+    int same[5];
+    for (int round = 0; round < 2; round++) { /* round 1 runs on the kept forms */
+      for (int k = 0; k < 2; k++) {
+        nn_net_zero_grad(net[k]);
+        REQUIRE_OK(nn_net_forward(net[k], &x, NN_EVAL), net[k]);
+        REQUIRE_OK(nn_net_backward(net[k], 1, &out, &g), net[k]);
+      }
+      same[round] = same_nodes(net[0], net[1], true);
+    }
+    /* an optimiser step (from the gradients of the last backward), then a train-mode forward */
+    nn_optim_cfg cfg = nn_optim_defaults(NN_SGD);
+    for (int k = 0; k < 2; k++) {
+      nn_optim *opt = nn_optim_create(net[k], &cfg, NULL);
+      REQUIRE_OK(opt ? nn_optim_step(opt, 0.05f) : NN_E_NOMEM, net[k]);
+      nn_optim_free(opt);
+      REQUIRE_OK(nn_net_forward(net[k], &x, NN_EVAL), net[k]);
+    }
+    same[2] = same_nodes(net[0], net[1], false);
+    for (int k = 0; k < 2; k++) {
+      REQUIRE_OK(nn_net_forward(net[k], &x, NN_TRAIN), net[k]);
+      REQUIRE_OK(nn_net_forward(net[k], &x, NN_EVAL), net[k]);
+    }
+    same[3] = same_nodes(net[0], net[1], false);
+    /* direct writes: unseen by network 0 until it is told */
+    for (int k = 0; k < 2; k++)
+      for (int i = 0; i < nn_net_num_params(net[k]); i++) {
+        nn_param *p = nn_net_param(net[k], i);
+        const char *dot = strrchr(p->name, '.');
+        if (dot && strcmp(dot, ".weight") == 0 && p->value.h > 1) /* convolution kernels */
+          for (size_t j = 0; j < nn_tensor_numel(&p->value); j++)
+            p->value.data[j] = p->value.data[j] * 1.5f + 0.01f;
+      }
+    for (int k = 0; k < 2; k++)
+      REQUIRE_OK(nn_net_forward(net[k], &x, NN_EVAL), net[k]);
+    const size_t no = nn_tensor_numel(nn_net_output(net[1], out));
+    const bool stale = memcmp(nn_net_output(net[0], out)->data, nn_net_output(net[1], out)->data,
+                              sizeof(float) * no) != 0;
+    nn_net_set_const_params(net[0], true);
+    REQUIRE_OK(nn_net_forward(net[0], &x, NN_EVAL), net[0]);
+    same[4] = same_nodes(net[0], net[1], false);
+    CHECK(same[0] == nnodes && same[1] == nnodes && same[2] == nnodes && same[3] == nnodes &&
+              same[4] == nnodes && stale,
+          "const params (%s): nodes the same (of %d) first %d, repeated %d, after a step %d, after "
+          "a train forward %d, after a direct write and set_const_params %d (-1: input gradient "
+          "differs); direct write unseen before it: %d",
+          kname, nnodes, same[0], same[1], same[2], same[3], same[4], stale);
+    printf("const params (%s): nodes identical (of %d): %d %d %d %d %d; a direct write unseen "
+           "until set_const_params: %d\n",
+           kname, nnodes, same[0], same[1], same[2], same[3], same[4], stale);
+    nn_tensor_free(&g);
+    nn_tensor_free(&x);
+    nn_net_free(net[0]);
+    nn_net_free(net[1]);
+  }
+}
+
 int main(void) {
   static const struct {
     bool blocked, fused;
@@ -382,6 +486,7 @@ int main(void) {
   eval_only();
   inference_only();
   gdn_cache();
+  const_params();
   repeatable();
   return sb_test_status("test_nn_fast");
 }

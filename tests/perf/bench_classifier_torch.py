@@ -12,7 +12,10 @@ tasks/classifier.c with identical layer shapes, and the same three measures (ima
 Output: '#' lines for people, then one machine-readable line per item, as bench_classifier:
   torch ARCH params N
   torch ARCH train|infer|igrad IMG_PER_S
-(label "torch-cl" with --channels-last). --expect-params N fails unless the parameter count is
+(label "torch-cl" with --channels-last). --jit measures inference only, on the network traced
+(torch.jit.trace) and frozen (torch.jit.freeze: eval-mode BN folded into the convolutions,
+weights pre-packed once), NCHW, label "torch-jit" (train and igrad are not run: a frozen graph
+has no parameters to train). --expect-params N fails unless the parameter count is
 N (the driver passes the C network's count).
 
 Run with Debian's /usr/bin/python3 (python3-torch). Set OPENBLAS_NUM_THREADS=1 (and
@@ -119,6 +122,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--channels-last", action="store_true",
                     help="use torch.channels_last memory format (label torch-cl)")
+    ap.add_argument("--jit", action="store_true",
+                    help="inference only, on a traced and frozen graph (label torch-jit)")
     ap.add_argument("--expect-params", type=int, default=None,
                     help="fail unless the network has this many trainable parameters")
     a = ap.parse_args()
@@ -129,11 +134,14 @@ def main():
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    label = "torch-cl" if a.channels_last else "torch"
+    if a.jit and a.channels_last:
+        ap.error("--jit runs NCHW: drop --channels-last")
+    label = "torch-cl" if a.channels_last else "torch-jit" if a.jit else "torch"
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     net = ARCHS[a.arch]().to(memory_format=fmt)
     nparams = sum(p.numel() for p in net.parameters())
-    layout = "channels_last" if a.channels_last else "NCHW"
+    layout = ("channels_last" if a.channels_last else
+              "NCHW, traced and frozen graph" if a.jit else "NCHW")
     print(f"# bench_classifier_torch (torch {torch.__version__}, mkldnn "
           f"{torch.backends.mkldnn.is_available()}, {layout}): arch {a.arch}, {nparams} "
           f"parameters, threads {torch.get_num_threads()}, batch {a.batch}, {a.steps} timed "
@@ -169,6 +177,27 @@ def main():
         print(f"# {name}: {a.steps} steps in {t:.3f} s, {1e3 * t / a.steps:.2f} ms/step")
         print(f"{label} {a.arch} {name} {a.batch * a.steps / t:.1f}", flush=True)
 
+    if a.jit:
+        # BN's running statistics as one training step leaves them, so the fold is not trivial.
+        net.train()
+        train()
+        net.eval()
+        for p in net.parameters():
+            p.requires_grad_(False)
+        with torch.no_grad():
+            frozen = torch.jit.freeze(torch.jit.trace(net, x))
+            dev = (frozen(x) - net(x)).abs().max().item()
+        if not dev <= 1e-3:
+            print(f"bench_classifier_torch: the frozen graph differs from the network by {dev}",
+                  file=sys.stderr)
+            return 1
+
+        def infer_frozen():
+            with torch.no_grad():
+                torch.softmax(frozen(x), 1)
+
+        report("infer", timed(infer_frozen, a.steps, a.warmup))
+        return 0
     net.train()
     report("train", timed(train, a.steps, a.warmup))
     net.eval()

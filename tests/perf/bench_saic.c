@@ -96,6 +96,7 @@ static int net_open(netbench *b, const char *model, int h, int w, int threads, d
   memset(b, 0, sizeof *b);
   if (saic_ckpt_load_model(model, h, w, threads, &b->m, NULL, e) != NN_OK)
     return -1;
+  saic_model_set_inference_only(b->m); /* as the codec runs them: forward only, constant weights */
   int c, lh, lw;
   saic_model_latent_shape(b->m, &c, &lh, &lw);
   b->M = c;
@@ -248,9 +249,8 @@ static long count_params(saic_model *m) {
 static double train_rate(const char *model, const char *task_path, int threads, int B, int steps,
                          int warmup, uint64_t seed, const float *ftiles, nn_err *e) {
   saic_train_replica rep[SAIC_TRAIN_MAX_REPLICAS] = {0};
-  const int R = threads < B ? (threads < SAIC_TRAIN_MAX_REPLICAS ? threads
-                                                                 : SAIC_TRAIN_MAX_REPLICAS)
-                            : B;
+  const int R =
+      threads < B ? (threads < SAIC_TRAIN_MAX_REPLICAS ? threads : SAIC_TRAIN_MAX_REPLICAS) : B;
   nn_optim *oe = NULL, *od = NULL;
   float *x = NULL;
   int *labels = NULL;

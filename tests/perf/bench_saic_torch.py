@@ -35,6 +35,12 @@ x.contiguous(memory_format=torch.channels_last); results are labelled "torch-cl"
 input's format, so in g_s only the first deconvolution reads channels_last data; that is how
 torch runs this model in channels_last, and it is timed as it is.)
 
+--jit runs the inference measures on graphs made for inference: g_a and g_s traced
+(torch.jit.trace, on a 32x32 image and its latent) and frozen (torch.jit.freeze: weights become
+constants, which lets torch pre-pack them for oneDNN once instead of on every call); results are
+labelled "torch-jit"; NCHW; the training step is not run (a frozen graph does not train). The
+traced graphs give the eager model's outputs (checked at start: max difference <= 1e-4).
+
 Output: '#' lines for people, then one machine-readable line per item, as bench_saic:
   torch saic params N
   torch saic MEASURE VALUE
@@ -175,6 +181,8 @@ def main():
     ap.add_argument("--no-train", action="store_true")
     ap.add_argument("--channels-last", action="store_true",
                     help="use torch.channels_last memory format (label torch-cl)")
+    ap.add_argument("--jit", action="store_true",
+                    help="inference on traced, frozen graphs (label torch-jit; no training step)")
     ap.add_argument("--expect-params", type=int, default=None,
                     help="fail unless the model has this many trainable parameters")
     a = ap.parse_args()
@@ -187,9 +195,12 @@ def main():
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    label = "torch-cl" if a.channels_last else "torch"
+    if a.jit and a.channels_last:
+        ap.error("--jit runs NCHW: drop --channels-last")
+    label = "torch-cl" if a.channels_last else "torch-jit" if a.jit else "torch"
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
-    layout = "channels_last" if a.channels_last else "NCHW"
+    layout = ("channels_last" if a.channels_last else
+              "NCHW, traced and frozen graphs" if a.jit else "NCHW")
     model = Saic(a.n, a.m, a.levels).to(memory_format=fmt)
     nparams = sum(p.numel() for p in model.parameters())
     rate = (a.levels - 1) / 2.0
@@ -213,11 +224,24 @@ def main():
     sym_small = [None] * 16
     state = {"k": 0, "big_sym": None}
 
+    g_a, g_s = model.g_a, model.g_s
+    if a.jit:
+        with torch.no_grad():
+            y0 = g_a(small[0])
+            g_a = torch.jit.freeze(torch.jit.trace(model.g_a.eval(), small[0]))
+            g_s = torch.jit.freeze(torch.jit.trace(model.g_s.eval(), torch.round(y0)))
+            dev = max((g_a(small[1]) - model.g_a(small[1])).abs().max().item(),
+                      (g_s(torch.round(y0)) - model.g_s(torch.round(y0))).abs().max().item())
+        if not dev <= 1e-4:
+            print(f"bench_saic_torch: the traced graphs differ from the model by {dev}",
+                  file=sys.stderr)
+            return 1
+
     def encode(x):
-        return torch.round(model.g_a(x) * g)
+        return torch.round(g_a(x) * g)
 
     def decode(sym):
-        return model.g_s(sym * ig)
+        return g_s(sym * ig)
 
     def enc32():
         k = state["k"] % 16
@@ -261,7 +285,7 @@ def main():
             print(f"{label} saic {name} {per_second(fn):.1f}", flush=True)
         for name, fn in (("encode-768x512-ms", enc_big), ("decode-768x512-ms", dec_big)):
             print(f"{label} saic {name} {best_ms(fn):.2f}", flush=True)
-    if a.no_train:
+    if a.no_train or a.jit:
         return 0
 
     # Training step (saic_train.c with the full SAIC settings).

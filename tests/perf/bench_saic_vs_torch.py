@@ -2,10 +2,11 @@
 """Driver: the SAIC codec in C (bench_saic) against the same model in PyTorch
 (bench_saic_torch.py), same thread count, batch, steps and durations.
 
-PyTorch runs in both memory layouts: torch = NCHW (contiguous), torch-cl = channels_last
-(bench_saic_torch.py --channels-last: model and inputs converted). Each round runs, per thread
-count (--threads, repeatable; default 1 and 2), the C benchmark, then torch, then torch-cl, each
-as a separate process (interleaved c, torch, torch-cl, c, ... so slow drifts of the machine hit
+PyTorch runs three ways: torch = NCHW (contiguous), torch-cl = channels_last
+(bench_saic_torch.py --channels-last: model and inputs converted) and torch-jit = NCHW on traced,
+frozen graphs (--jit; inference measures only). Each round runs, per thread count (--threads,
+repeatable; default 1 and 2), the C benchmark, then torch, torch-cl and torch-jit, each as a
+separate process (interleaved c, torch, torch-cl, torch-jit, c, ... so slow drifts of the machine hit
 every side alike), every one of them with OMP_NUM_THREADS=threads and the same --threads, and
 OPENBLAS_NUM_THREADS=1 for torch (OMP_WAIT_POLICY is passed on from the environment; set it to
 passive on a shared machine). Without --model a random model is made once (bench_saic
@@ -16,10 +17,10 @@ and levels and must have the same parameter count in both layouts.
 It prints one table per thread count: per measure the C codec median (label c:
 saic_codec_encode/decode, WITH range coding; the training step is saic_train_step + Adam), the
 C networks-only median (c-net: g_a + gain + rounding, inverse gain + g_s: what torch times), the
-torch and torch-cl medians, each [min, max] over the rounds; then the ratios C/torch,
-C/torch-cl, C/best and C-net/best as throughputs (images/s; for the ms measures torch ms / C
+torch, torch-cl and torch-jit medians, each [min, max] over the rounds; then the ratios C/torch,
+C/torch-cl, C/torch-jit, C/best and C-net/best as throughputs (images/s; for the ms measures torch ms / C
 ms), so > 1 means C is faster, with [min, max] of the per-round ratios. "best" is the faster
-torch layout: C/best = C median / the faster of the torch and torch-cl medians, its [min, max]
+torch variant: C/best = C median / the fastest of the torch variants' medians, its [min, max]
 over the per-round ratios against the faster layout of that round. Then the exact commands.
 Exits non-zero if a child fails or the parameter counts differ.
 
@@ -76,7 +77,8 @@ def ratio_cell(cv, tvs, is_time):
     """Throughput ratio C / torch of the medians and [min, max] of the per-round ratios, against
     the faster of the torch series in tvs (one series: C/torch; several: C/best), taken on the
     medians for the ratio and per round for [min, max]."""
-    if not cv or not all(tvs):
+    tvs = [tv for tv in tvs if tv]  # torch-jit has no training step
+    if not cv or not tvs:
         return "-"
     best = min if is_time else max  # ms: lower is faster
     tmed = best(statistics.median(tv) for tv in tvs)
@@ -131,8 +133,8 @@ def main():
     train_item = f"train-b{a.batch}"
     measures = MEASURES + ([] if a.no_train else
                            [(train_item, f"train step b{a.batch}", "img/s")])
-    sides = ("c", "c-net", "torch", "torch-cl")
-    layouts = ("torch", "torch-cl")
+    sides = ("c", "c-net", "torch", "torch-cl", "torch-jit")
+    layouts = ("torch", "torch-cl", "torch-jit")
 
     tmp = None
     model = a.model
@@ -155,7 +157,8 @@ def main():
         def t_cmd(t, lab):
             return ([a.python, torch_script, "--n", cfg[0], "--m", cfg[1], "--levels", cfg[2],
                      "--expect-params", str(params["c"]), "--threads", str(t)] + common +
-                    (["--channels-last"] if lab == "torch-cl" else []))
+                    (["--channels-last"] if lab == "torch-cl" else []) +
+                    (["--jit"] if lab == "torch-jit" else []))
 
         results = {(t, s, item): [] for t in threads for s in sides for item, _, _ in measures}
         params, shown, cfg = {}, {}, None
@@ -188,7 +191,7 @@ def main():
                         if (s, item) in out:
                             results[(t, s, item)].append(out[(s, item)])
                     for s in ("c",) + layouts:
-                        if (s, item) not in out:
+                        if (s, item) not in out and not (s == "torch-jit" and item == train_item):
                             sys.exit(f"bench_saic_vs_torch: no '{s} {item}' result")
     finally:
         if tmp:
@@ -202,7 +205,8 @@ def main():
     print("c = the codec (saic_codec_encode/decode, including range coding; train: "
           "saic_train_step + Adam); c-net = networks only (g_a + gain + rint; inverse gain + "
           "g_s), as torch")
-    print("torch = NCHW, torch-cl = channels_last; best = the faster torch layout (of the "
+    print("torch = NCHW, torch-cl = channels_last, torch-jit = NCHW traced and frozen graphs "
+          "(inference only); best = the fastest torch variant (of the "
           "medians; per round for [min, max])")
     print("the C codec (c) runs 32x32 images on one thread whatever the thread count "
           "(SAIC_CODEC_MIN_PIXELS_MT): at 32x32 the 1-thread table is the like-for-like one")
@@ -212,15 +216,18 @@ def main():
     for t in threads:
         print(f"\nthreads {t}:")
         print(f"  {'measure':<16} {'unit':<6} {'C codec':>26} {'C nets':>26} {'torch':>26} "
-              f"{'torch-cl':>26} {'C/torch':>20} {'C/torch-cl':>20} {'C/best':>20} "
+              f"{'torch-cl':>26} {'torch-jit':>26} {'C/torch':>20} {'C/torch-cl':>20} "
+              f"{'C/torch-jit':>20} {'C/best':>20} "
               f"{'C-net/best':>20}")
         for item, text, unit in measures:
             cv, nv = results[(t, "c", item)], results[(t, "c-net", item)]
             tvs = [results[(t, lab, item)] for lab in layouts]
             is_time = item.endswith("-ms")
             print(f"  {text:<16} {unit:<6} {cell(cv):>26} {cell(nv):>26} {cell(tvs[0]):>26} "
-                  f"{cell(tvs[1]):>26} {ratio_cell(cv, tvs[:1], is_time):>20} "
-                  f"{ratio_cell(cv, tvs[1:], is_time):>20} {ratio_cell(cv, tvs, is_time):>20} "
+                  f"{cell(tvs[1]):>26} {cell(tvs[2]):>26} "
+                  f"{ratio_cell(cv, tvs[:1], is_time):>20} "
+                  f"{ratio_cell(cv, tvs[1:2], is_time):>20} "
+                  f"{ratio_cell(cv, tvs[2:], is_time):>20} {ratio_cell(cv, tvs, is_time):>20} "
                   f"{ratio_cell(nv, tvs, is_time):>20}")
     print("\ncommands (one process each, per round):")
     for t in threads:

@@ -2,18 +2,19 @@
 """Driver: the nn/ core (bench_classifier) against PyTorch (bench_classifier_torch.py) on the
 registry classifier architectures, same thread count, batch and steps.
 
-PyTorch runs in both memory layouts: torch = NCHW (contiguous), torch-cl = channels_last
-(bench_classifier_torch.py --channels-last: network and input converted); --nchw-only skips
-channels_last (--channels-last is accepted and does nothing: both layouts are the default).
-For each round and architecture it runs the C benchmark, then torch, then torch-cl, each as a
-separate process (interleaved C, torch, torch-cl, C, ... so slow drifts of the machine hit every
-side alike), with OMP_NUM_THREADS=threads for all and OPENBLAS_NUM_THREADS=1 for torch. It
-checks that all networks have the same parameter count, then prints per architecture and
-measure (train step, inference, input gradient; images/s) the C median, and per torch layout
-its median and the ratio C/torch (C/torch-cl) of the medians with [min, max] of the per-round
-ratios, each side with its [min, max] over the rounds; then C/best, the ratio against the
-faster layout: C median / the larger of the torch and torch-cl medians, with [min, max] of the
-per-round ratios C / max(torch, torch-cl) of that round (absent with --nchw-only); then the
+PyTorch runs three ways: torch = NCHW (contiguous), torch-cl = channels_last
+(bench_classifier_torch.py --channels-last: network and input converted) and torch-jit = the
+network traced and frozen, NCHW (--jit: BN folded and weights pre-packed once; inference only);
+--nchw-only runs torch alone (--channels-last is accepted and does nothing). For each round and
+architecture it runs the C benchmark, then torch, torch-cl and torch-jit, each as a separate
+process (interleaved, so slow drifts of the machine hit every side alike), with
+OMP_NUM_THREADS=threads for all and OPENBLAS_NUM_THREADS=1 for torch. It checks that all
+networks have the same parameter count, then prints per architecture and measure (train step,
+inference, input gradient; images/s) the C median, and per torch variant its median and the
+ratio C/variant of the medians with [min, max] of the per-round ratios, each side with its [min,
+max] over the rounds; then C/best, the ratio against the fastest variant that has the measure:
+C median / the largest torch median, with [min, max] of the per-round ratios C / the fastest
+variant of that round (absent with --nchw-only); then the
 exact commands. Ratios > 1: C is faster. Exits non-zero if a child fails or the parameter
 counts differ.
 
@@ -67,7 +68,7 @@ def main():
     c_env = {"OMP_NUM_THREADS": str(a.threads)}
     t_env = {"OMP_NUM_THREADS": str(a.threads), "OPENBLAS_NUM_THREADS": "1"}
     torch_script = os.path.join(HERE, "bench_classifier_torch.py")
-    labels = ["torch"] + ([] if a.nchw_only else ["torch-cl"])
+    labels = ["torch"] + ([] if a.nchw_only else ["torch-cl", "torch-jit"])
 
     def command(side, arch):
         """(env, argv) of one process; torch must match the C network's parameter count."""
@@ -76,6 +77,8 @@ def main():
         cmd = [a.python, torch_script, "--arch", arch] + common
         if side == "torch-cl":
             cmd.append("--channels-last")
+        if side == "torch-jit":
+            cmd.append("--jit")
         return t_env, cmd + ["--expect-params", str(params[("c", arch)])]
 
     sides = ["c"] + labels
@@ -94,9 +97,10 @@ def main():
                     sys.exit(f"bench_vs_torch: no parameter count from {shlex.join(cmd)}")
                 params[(side, arch)] = int(np_)
                 for m in MEASURES:
-                    if (side, arch, m) not in out:
+                    if (side, arch, m) in out:
+                        results[(side, arch, m)].append(out[(side, arch, m)])
+                    elif side != "torch-jit" or m == "infer":  # the frozen graph only infers
                         sys.exit(f"bench_vs_torch: no '{m}' result from {shlex.join(cmd)}")
-                    results[(side, arch, m)].append(out[(side, arch, m)])
             mism = [s for s in sides if params[(s, arch)] != params[("c", arch)]]
             if mism:
                 sys.exit(f"bench_vs_torch: {arch}: parameter counts differ: " +
@@ -106,9 +110,10 @@ def main():
           f"{a.steps} timed steps after {a.warmup} warm-up per process, {a.rounds} rounds "
           f"(processes interleaved); images/s, median [min, max]; ratio = C median / torch "
           f"median [min, max of the per-round ratios]")
-    print("torch = NCHW, torch-cl = channels_last" +
-          ("" if len(labels) == 1 else "; C/best = C median / the faster torch layout's median "
-           "[min, max of C / the faster layout of each round]"))
+    print("torch = NCHW, torch-cl = channels_last, torch-jit = NCHW traced and frozen "
+          "(inference only)" +
+          ("" if len(labels) == 1 else "; C/best = C median / the fastest torch variant's median "
+           "[min, max of C / the fastest variant of each round]"))
     for arch in archs:
         print(f"\n{arch}: parameters " + ", ".join(f"{s} {params[(s, arch)]}" for s in sides))
         head = f"  {'measure':<15} {'C':>24}"
@@ -122,12 +127,15 @@ def main():
             line = f"  {MEASURE_TEXT[m]:<15} {cell(cv):>24}"
             for lab in labels:
                 tv = results[(lab, arch, m)]
+                if not tv:
+                    line += f" {'-':>24} {'-':>21}"
+                    continue
                 ratio = statistics.median(cv) / statistics.median(tv)
                 per_round = [c / t for c, t in zip(cv, tv)]
                 line += (f" {cell(tv):>24} {ratio:>6.2f}x [{min(per_round):.2f}, "
                          f"{max(per_round):.2f}]")
             if len(labels) > 1:
-                tvs = [results[(lab, arch, m)] for lab in labels]
+                tvs = [results[(lab, arch, m)] for lab in labels if results[(lab, arch, m)]]
                 ratio = statistics.median(cv) / max(statistics.median(tv) for tv in tvs)
                 per_round = [c / max(ts) for c, ts in zip(cv, zip(*tvs))]
                 line += f" {ratio:>6.2f}x [{min(per_round):.2f}, {max(per_round):.2f}]"
