@@ -65,6 +65,7 @@ struct nn_conv_impl {
   /* With constant parameters (nn_net_set_const_params), the weight forms above are kept across
    * calls: each records the parameter generation it was derived at. */
   derived wei_f_at, wei_d_at, fold_at;
+  bool gemm; /* forward by deconv_gemm.c (few output channels); backward stays here */
 };
 
 #define DN(call)                                                                                   \
@@ -461,6 +462,10 @@ int nn_conv_plan(nn_net *net, nn_node *nd) {
   if (!nd->conv)
     return nn_err_set(&net->err, NN_E_NOMEM, "out of memory planning node '%s'", nd->name);
   int rc = conv_plan(net, nd);
+  if (rc == NN_OK && net->use_blk && nn_deconv_gemm_fits(net, nd)) {
+    nd->conv->gemm = true;
+    rc = nn_ws_reserve(net, 0, nn_deconv_gemm_ws_bytes(net, nd));
+  }
   if (rc != NN_OK)
     nn_conv_release(nd);
   return rc;
@@ -502,6 +507,10 @@ static int weights_in(nn_net *net, nn_node *nd, role *r, derived *at, void *user
 int nn_conv_forward(nn_net *net, nn_node *nd, const nn_tensor *x) {
   struct nn_conv_impl *c = nd->conv;
   nn_param *w = &net->params[nd->p[0]];
+  if (c->gemm) {
+    c->src_ok = false; /* src_p was not written: backward-weights reorders the input itself */
+    return nn_deconv_gemm_forward(net, nd, x);
+  }
   void *src, *wei, *dst = c->dst_f.reo ? (void *)net->ws[0] : (void *)nd->out.data;
   int rc;
   if ((rc = role_in(net, nd, &c->src_f, x->data, c->src_p, &src)))

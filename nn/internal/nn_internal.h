@@ -129,6 +129,11 @@ int nn_conv_forward(nn_net *net, nn_node *nd, const nn_tensor *x);
 int nn_conv_forward_fused(nn_net *net, nn_node *nd, const nn_tensor *x);
 int nn_conv_backward(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_tensor *dx,
                      bool want_dw);
+/* Transposed convolution with fewer than 16 output channels on plain layouts: forward as one
+ * sgemm and a gather (deconv_gemm.c); nn_conv_forward dispatches to it, using ws slot 0. */
+bool nn_deconv_gemm_fits(const nn_net *net, const nn_node *nd);
+size_t nn_deconv_gemm_ws_bytes(const nn_net *net, const nn_node *nd);
+int nn_deconv_gemm_forward(nn_net *net, nn_node *nd, const nn_tensor *x);
 int nn_dnnl_ctx_create(nn_net *net);
 void nn_dnnl_ctx_free(nn_net *net);
 /* C = alpha * op(A) op(B) + beta * C, row-major (oneDNN's sgemm). */

@@ -238,6 +238,15 @@ static void test_layers(void) {
              nn_deconv2d(net, 0, "d", 4, 3, 2, 1, 1, false));
   LAYER_CASE("deconv4x4 s2 p1", 16, 3, 3, 2, NN_TRAIN,
              nn_deconv2d(net, 0, "d", 16, 4, 2, 1, 0, true));
+  /* Fewer than 16 output channels run forward through deconv_gemm.c (sgemm + gather): bands of
+   * input rows (15 x 25 x 64 floats per row: 10 rows per band here, so two bands), taps that fall
+   * outside the output on both sides (stride 3 > k, pad > k / 2). */
+  LAYER_CASE("deconv5x5 s2 p2 op1 15ch, two bands", 1, 11, 64, 1, NN_TRAIN,
+             nn_deconv2d(net, 0, "d", 15, 5, 2, 2, 1, true));
+  LAYER_CASE("deconv2x2 s3 p0", 3, 4, 5, 2, NN_TRAIN,
+             nn_deconv2d(net, 0, "d", 5, 2, 3, 0, 0, true));
+  LAYER_CASE("deconv3x3 s1 p2", 3, 6, 5, 2, NN_TRAIN,
+             nn_deconv2d(net, 0, "d", 2, 3, 1, 2, 0, false));
   LAYER_CASE("relu", 3, 5, 5, 2, NN_TRAIN, nn_relu(net, 0));
   LAYER_CASE("batchnorm train", 4, 5, 5, 3, NN_TRAIN, nn_batchnorm(net, 0, "bn", 1e-5f, 0.1f));
   LAYER_CASE("batchnorm eval", 4, 5, 5, 3, NN_EVAL, nn_batchnorm(net, 0, "bn", 1e-5f, 0.1f));
