@@ -334,6 +334,11 @@ static int conv_plan(nn_net *net, nn_node *nd) {
   DN(dnnl_memory_desc_init_by_tag(&ad, 4, dd, dnnl_f32, dnnl_format_tag_any));
   DN(dnnl_memory_desc_init_by_tag(&aw, 4, wd, dnnl_f32, dnnl_format_tag_any));
   const dnnl_memory_desc_t *pb = nd->bias ? &ub : NULL;
+  /* oneDNN 2.6 adds a transposed convolution's bias in a separate scalar pass that converts
+   * every element through a data-type switch: a third of a 32x32 SAIC decode. The forward
+   * primitive gets no bias; nn_conv_forward adds it (the same float additions, so the same
+   * bits). Backward-weights still computes the bias gradient. */
+  const dnnl_memory_desc_t *pb_fwd = de ? NULL : pb;
 
   /* Inference only: the forward primitive alone (the same one training uses, so the outputs
    * are the same bits); the backward ones and their temporaries are not made. */
@@ -345,7 +350,7 @@ static int conv_plan(nn_net *net, nn_node *nd) {
     if (de) {
       dnnl_deconvolution_desc_t f;
       s = dnnl_deconvolution_forward_desc_init(&f, dnnl_forward_training, dnnl_deconvolution_direct,
-                                               &as, &aw, pb, &ad, strides, pl, pr);
+                                               &as, &aw, pb_fwd, &ad, strides, pl, pr);
       if (s == dnnl_success)
         s = dnnl_primitive_desc_create(&c->fpd, &f, attr, net->dnnl->eng, NULL);
     } else {
@@ -359,7 +364,7 @@ static int conv_plan(nn_net *net, nn_node *nd) {
     if (de) {
       dnnl_deconvolution_desc_t f, d, w;
       s = dnnl_deconvolution_forward_desc_init(&f, dnnl_forward_training, dnnl_deconvolution_direct,
-                                               &as, &aw, pb, &ad, strides, pl, pr);
+                                               &as, &aw, pb_fwd, &ad, strides, pl, pr);
       if (s == dnnl_success)
         s = dnnl_primitive_desc_create(&c->fpd, &f, attr, net->dnnl->eng, NULL);
       if (s == dnnl_success)
@@ -403,7 +408,7 @@ static int conv_plan(nn_net *net, nn_node *nd) {
         (rc = role_init(net, nd, &c->dst_f, &ud, q(c->fpd, dnnl_query_dst_md), false)) ||
         (rc = scratch_mem(net, nd, c->fpd, &c->scr_f)))
       return rc;
-    if (nd->bias)
+    if (nd->bias && !de)
       DN(dnnl_memory_create(&c->bias_m, &ub, net->dnnl->eng, DNNL_MEMORY_NONE));
     if ((c->src_f.reo && !(c->src_p = nn_aligned_alloc(c->src_f.pbytes))) ||
         !(c->wei_fp = nn_aligned_alloc(c->wei_f.pbytes)))
@@ -504,6 +509,20 @@ static int weights_in(nn_net *net, nn_node *nd, role *r, derived *at, void *user
   return rc;
 }
 
+/* y[n][c][p] += bias[c], y in NCHW (transposed convolutions write plain outputs: net.c). */
+static void add_bias(nn_tensor *y, const float *bias, int thr) {
+  const int N = y->n, C = y->c;
+  const size_t HW = (size_t)y->h * (size_t)y->w;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(thr)
+  for (int n = 0; n < N; n++)
+    for (int c = 0; c < C; c++) {
+      float *p = y->data + ((size_t)n * (size_t)C + (size_t)c) * HW;
+      const float b = bias[c];
+      for (size_t i = 0; i < HW; i++)
+        p[i] += b;
+    }
+}
+
 int nn_conv_forward(nn_net *net, nn_node *nd, const nn_tensor *x) {
   struct nn_conv_impl *c = nd->conv;
   nn_param *w = &net->params[nd->p[0]];
@@ -523,7 +542,8 @@ int nn_conv_forward(nn_net *net, nn_node *nd, const nn_tensor *x) {
   dnnl_exec_arg_t a[5] = {
       {DNNL_ARG_SRC, c->src_f.pm}, {DNNL_ARG_WEIGHTS, c->wei_f.pm}, {DNNL_ARG_DST, c->dst_f.pm}};
   int n = 3;
-  if (nd->bias) {
+  const bool de = nd->op == NN_OP_DECONV;
+  if (nd->bias && !de) {
     DN(dnnl_memory_set_data_handle(c->bias_m, net->params[nd->p[1]].value.data));
     a[n].arg = DNNL_ARG_BIAS;
     a[n++].memory = c->bias_m;
@@ -533,6 +553,8 @@ int nn_conv_forward(nn_net *net, nn_node *nd, const nn_tensor *x) {
   if (c->dst_f.reo && (rc = role_reorder(net, nd, &c->dst_f, nd->out.data, dst)))
     return rc;
   DN(dnnl_stream_wait(net->dnnl->st));
+  if (nd->bias && de)
+    add_bias(&nd->out, net->params[nd->p[1]].value.data, net->threads);
   c->src_ok = true;
   return NN_OK;
 }
