@@ -434,7 +434,8 @@ static int conv_plan(nn_net *net, nn_node *nd) {
       (rc = scratch_mem(net, nd, c->wpd, &c->scr_w)))
     return rc;
   if (nd->bias) {
-    DN(dnnl_memory_create(&c->bias_m, &ub, net->dnnl->eng, DNNL_MEMORY_NONE));
+    if (!de) /* a transposed convolution's forward adds its bias itself (add_bias) */
+      DN(dnnl_memory_create(&c->bias_m, &ub, net->dnnl->eng, DNNL_MEMORY_NONE));
     DN(dnnl_memory_create(&c->dbias_m, &ub, net->dnnl->eng, DNNL_MEMORY_NONE));
     if (!(c->dbias_u = nn_aligned_alloc(sizeof(float) * (size_t)nd->c)))
       goto nomem;
