@@ -318,6 +318,49 @@ class ViewsTest(unittest.TestCase):
 
     # The ready queries of docs/schema.md, each recomputed from the tables.
 
+    def test_results_table(self):
+        """scripts/results_table.py against the stored rows themselves (not the views)."""
+        script = os.path.join(os.path.dirname(SCHEMA_MD), os.pardir, "scripts", "results_table.py")
+        run_id = self.con.execute("SELECT max(id) FROM runs").fetchone()[0]
+        for dataset, extra in (("cifar10-test", ["--tasks", "resnet32"]), ("kodak", ["--ms-ssim"])):
+            p = subprocess.run([sys.executable, script, "--db", self.db, "--dataset", dataset,
+                                "--name", "webp=WebP"] + extra, capture_output=True, text=True,
+                               timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            lines = p.stdout.splitlines()
+            self.assertTrue(lines[1].startswith("|---|"))
+            got = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines[2:]]
+            want = []
+            for pid, value, label in self.con.execute(
+                    "SELECT p.id, p.value, c.label FROM points p JOIN codecs c ON c.id = p.codec_id"
+                    " WHERE c.run_id = ? AND p.kind = 'bpp' ORDER BY p.value, c.id", (run_id,)):
+                rows = self.con.execute(
+                    "SELECT r.bpp, r.psnr, r.ssim, r.ms_ssim, r.target_unreachable, r.image_id"
+                    " FROM results r JOIN images i ON i.id = r.image_id"
+                    " JOIN datasets d ON d.id = i.dataset_id"
+                    " WHERE r.point_id = ? AND d.name = ? AND d.run_id = ? AND r.error IS NULL",
+                    (pid, dataset, run_id)).fetchall()
+                mean = lambda k: sum(r[k] for r in rows) / len(rows)
+                cells = ["%g" % value, "WebP" if label == "webp" else label, "%.4f" % mean(0),
+                         "%d/%d" % (sum(r[4] for r in rows), len(rows)), "%.2f" % mean(1),
+                         "%.4f" % mean(2)]
+                if dataset == "kodak":
+                    cells.append("%.4f" % mean(3))
+                else:
+                    ok = self.con.execute(
+                        "SELECT avg(tr.correct) FROM task_results tr JOIN tasks t ON t.id = tr.task_id"
+                        " JOIN images i ON i.id = tr.image_id JOIN datasets d ON d.id = i.dataset_id"
+                        " WHERE tr.point_id = ? AND t.name = 'resnet32' AND d.name = ?"
+                        " AND t.run_id = ?", (pid, dataset, run_id)).fetchone()[0]
+                    cells.append("%.2f" % (100 * ok))
+                want.append(cells)
+            self.assertGreater(len(want), 0)
+            self.assertEqual(got, want)
+        p = subprocess.run([sys.executable, script, "--db", self.db, "--dataset", "nope"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("no bpp targets for dataset 'nope'", p.stderr)
+
     def test_every_ready_query_is_checked(self):
         self.assertEqual(sorted(ready_queries()), sorted(CHECKS))
 
