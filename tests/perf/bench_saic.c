@@ -29,7 +29,7 @@
  *
  * usage: bench_saic [--model CODEC.ckpt] [--task CKPT] [--threads 2] [--image PNG]
  *                   [--seconds 1] [--big-reps 3] [--batch 32] [--steps 10] [--warmup 2]
- *                   [--n 64 --m 96 --levels 4] [--seed 1] [--no-train]
+ *                   [--n 64 --m 96 --levels 4] [--seed 1] [--no-train | --train-only]
  *        bench_saic --save-model DIR [--n 64 --m 96 --levels 4] [--seed 1]
  * Without --model a random model (n, m, levels; tests/saic/saic_codec_test_util.h, level gains
  * e^(5 + 1.2 l)) is written to a temporary folder and exported first: that takes ~10-30 s (the
@@ -332,13 +332,14 @@ done:
 static void usage(void) {
   fprintf(stderr, "usage: bench_saic [--model CODEC.ckpt] [--task CKPT] [--threads 2] "
                   "[--image PNG] [--seconds 1] [--big-reps 3] [--batch 32] [--steps 10] "
-                  "[--warmup 2] [--n 64 --m 96 --levels 4] [--seed 1] [--no-train]\n"
+                  "[--warmup 2] [--n 64 --m 96 --levels 4] [--seed 1] [--no-train | --train-only]\n"
                   "       bench_saic --save-model DIR [--n 64 --m 96 --levels 4] [--seed 1]\n");
 }
 
 typedef struct bench_opts {
   const char *model, *task, *image;
   int random_model, threads, big_reps, batch, steps, warmup, no_train;
+  int train_only; /* only the training step (e.g. under a profiler) */
   double seconds;
   uint64_t seed;
 } bench_opts;
@@ -384,6 +385,8 @@ static int bench(const bench_opts *o) {
   c.big = big;
   c.fbig = fbig;
   nn_err e = {0};
+  if (o->train_only)
+    goto train;
   if (net_open(&c.n32, o->model, SMALL, SMALL, o->threads, c.rate, &e) ||
       net_open(&c.nbig, o->model, BIG_H, BIG_W, o->threads, c.rate, &e))
     return die("networks", e.msg);
@@ -430,6 +433,7 @@ static int bench(const bench_opts *o) {
     free(c.streams[k]);
   net_close(&c.n32);
   net_close(&c.nbig);
+train:
   saic_codec_close(c.codec);
 
   int status = 0;
@@ -461,11 +465,12 @@ int main(int argc, char **argv) {
       {"warmup", required_argument, 0, 'w'},     {"n", required_argument, 0, 'n'},
       {"m", required_argument, 0, 'm'},          {"levels", required_argument, 0, 'l'},
       {"seed", required_argument, 0, 'r'},       {"no-train", no_argument, 0, 'x'},
+      {"train-only", no_argument, 0, 'y'},
       {"save-model", required_argument, 0, 'D'}, {0, 0, 0, 0}};
   const char *model = NULL, *save_dir = NULL, *task = "tasks/models/classifier_resnet32.ckpt",
              *image = "../shared/datasets/kodak/kodim01.png";
   int threads = 2, big_reps = 3, batch = 32, steps = 10, warmup = 2, n = 64, m = 96, levels = 4;
-  int no_train = 0, o;
+  int no_train = 0, train_only = 0, o;
   double seconds = 1.0;
   unsigned long long seed = 1;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -484,13 +489,14 @@ int main(int argc, char **argv) {
     case 'l': levels = atoi(optarg); break;
     case 'r': seed = strtoull(optarg, NULL, 10); break;
     case 'x': no_train = 1; break;
+    case 'y': train_only = 1; break;
     case 'D': save_dir = optarg; break;
     default: usage(); return 2;
     }
   }
   if (optind != argc || threads < 1 || big_reps < 1 || batch < 1 || batch > classifier_max_batch ||
       steps < 1 || warmup < 0 || !(seconds > 0) || n < 1 || m < 1 || levels < 1 ||
-      levels > SAIC_CKPT_MAX_LEVELS) {
+      levels > SAIC_CKPT_MAX_LEVELS || (no_train && train_only)) {
     usage();
     return 2;
   }
@@ -513,6 +519,7 @@ int main(int argc, char **argv) {
                    .steps = steps,
                    .warmup = warmup,
                    .no_train = no_train,
+                   .train_only = train_only,
                    .seconds = seconds,
                    .seed = seed};
   int status = 0;
