@@ -709,7 +709,10 @@ static void test_payload_bound(const char *shipped) {
     const size_t s0 = saic_codec_min_payload_bytes(c, 0, 5792, 5792),
                  st = saic_codec_min_payload_bytes(c, stop, 5792, 5792);
     printf("  shipped model bound at 5792x5792: %zu bytes at q0, %zu at q%d\n", s0, st, stop);
-    CHECK(s0 > 50000 && st > 3000000, "shipped bounds %zu %zu", s0, st);
+    /* A model property (the least code length of each latent's tables, over 2^25 / 256 latent
+     * positions): tens of kB at the lowest rate for every shipped set (45,011 for recipe 5's
+     * saic_full), megabytes at the top; a 3-byte payload is far below either. */
+    CHECK(s0 > 20000 && st > 3000000 && st > s0, "shipped bounds %zu %zu", s0, st);
     n = craft(c, 5792, 5792, 0, three, 3, buf);
     CHECK(try_decode(c, buf, n, err, sizeof err) != 0 && strstr(err, "cannot hold"),
           "shipped, 9-byte stream: %s", err);
