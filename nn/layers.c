@@ -951,3 +951,48 @@ int nn_k_gdn_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_
   }
   return NN_OK;
 }
+
+/* ---- per-channel affine (FiLM) ---- */
+
+void nn_k_chaffine_fwd(nn_node *nd, const nn_tensor *x, int thr) {
+  const int N = x->n, C = x->c;
+  const size_t HW = plane(x);
+  const float *a = nd->aff, *b = nd->aff + C;
+  float *y = nd->out.data;
+#pragma omp parallel for schedule(static) num_threads(thr) if ((size_t)N * C * HW > PAR_MIN)
+  for (int nc = 0; nc < N * C; nc++) {
+    const int c = nc % C;
+    const float *xp = x->data + (size_t)nc * HW;
+    float *yp = y + (size_t)nc * HW;
+    for (size_t i = 0; i < HW; i++)
+      yp[i] = xp[i] * a[c] + b[c];
+  }
+}
+
+void nn_k_chaffine_bwd(nn_node *nd, const nn_tensor *x, const float *dy, bool want_dx,
+                       nn_tensor *dx, bool accum, int thr) {
+  const int N = x->n, C = x->c;
+  const size_t HW = plane(x);
+  const float *a = nd->aff;
+  float *ga = nd->aff_grad, *gb = nd->aff_grad + C;
+  /* One channel per iteration: the sums run over n, then i, in a fixed order (in double). */
+#pragma omp parallel for schedule(static) num_threads(thr) if ((size_t)N * C * HW > PAR_MIN)
+  for (int c = 0; c < C; c++) {
+    double sa = 0, sb = 0;
+    for (int n = 0; n < N; n++) {
+      const size_t off = ((size_t)n * C + c) * HW;
+      const float *xp = x->data + off, *g = dy + off;
+      for (size_t i = 0; i < HW; i++) {
+        sa += (double)g[i] * xp[i];
+        sb += g[i];
+      }
+      if (want_dx) {
+        float *d = dx->data + off;
+        for (size_t i = 0; i < HW; i++)
+          d[i] = accum ? d[i] + g[i] * a[c] : g[i] * a[c];
+      }
+    }
+    ga[c] += (float)sa;
+    gb[c] += (float)sb;
+  }
+}

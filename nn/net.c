@@ -88,6 +88,10 @@ void nn_net_free(nn_net *net) {
     nn_tensor_free(&net->params[i].grad);
   }
   free(net->params);
+  for (int i = 0; i < net->nnodes; i++) {
+    free(net->nodes[i].aff);
+    free(net->nodes[i].aff_grad);
+  }
   free(net->nodes);
   nn_dnnl_ctx_free(net);
   free(net);
@@ -128,6 +132,7 @@ static const char *op_prefix(nn_op op) {
   case NN_OP_LINEAR: return "fc";
   case NN_OP_ADD: return "add";
   case NN_OP_GDN: return "gdn";
+  case NN_OP_CHAFFINE: return "chaffine";
   default: return "input";
   }
 }
@@ -356,6 +361,58 @@ int nn_gdn(nn_net *net, int in, const char *name, bool inverse) {
       add_param(net, nd, 1, "gamma", 2, c, c, 1, 1, false, true))
     return net->err.code;
   return commit(net);
+}
+
+int nn_chaffine(nn_net *net, int in, const char *name) {
+  nn_node *nd = add_node(net, NN_OP_CHAFFINE, "nn_chaffine", in, -1, name);
+  if (!nd)
+    return net->err.code;
+  const size_t c = (size_t)nd->c;
+  nd->aff = calloc(2 * c, sizeof(float));
+  nd->aff_grad = calloc(2 * c, sizeof(float));
+  if (!nd->aff || !nd->aff_grad) {
+    free(nd->aff), free(nd->aff_grad);
+    nd->aff = nd->aff_grad = NULL;
+    return fail(net, NN_E_NOMEM, "nn_chaffine", "out of memory");
+  }
+  for (size_t i = 0; i < c; i++)
+    nd->aff[i] = 1.f;
+  return commit(net);
+}
+
+static nn_node *chaffine_node(nn_net *net, int node, const char *what) {
+  if (node <= 0 || node >= net->nnodes || net->nodes[node].op != NN_OP_CHAFFINE) {
+    nn_err_set(&net->err, NN_E_ARG, "%s: node %d is not a chaffine node", what, node);
+    return NULL;
+  }
+  return &net->nodes[node];
+}
+
+int nn_net_set_chaffine(nn_net *net, int node, const float *scale, const float *shift) {
+  nn_node *nd = chaffine_node(net, node, "nn_net_set_chaffine");
+  if (!nd)
+    return NN_E_ARG;
+  if (scale)
+    memcpy(nd->aff, scale, sizeof(float) * (size_t)nd->c);
+  if (shift)
+    memcpy(nd->aff + nd->c, shift, sizeof(float) * (size_t)nd->c);
+  return NN_OK;
+}
+
+int nn_net_chaffine(nn_net *net, int node, const float **scale, const float **shift,
+                    const float **dscale, const float **dshift) {
+  nn_node *nd = chaffine_node(net, node, "nn_net_chaffine");
+  if (!nd)
+    return NN_E_ARG;
+  if (scale)
+    *scale = nd->aff;
+  if (shift)
+    *shift = nd->aff + nd->c;
+  if (dscale)
+    *dscale = nd->aff_grad;
+  if (dshift)
+    *dshift = nd->aff_grad + nd->c;
+  return NN_OK;
 }
 
 /* ---- parameters ---- */
@@ -867,9 +924,14 @@ void nn_net_zero_grad(nn_net *net) {
   for (int i = 0; i < net->nparams; i++)
     if (net->params[i].grad.data)
       memset(net->params[i].grad.data, 0, sizeof(float) * nn_tensor_numel(&net->params[i].grad));
+  for (int i = 0; i < net->nnodes; i++)
+    if (net->nodes[i].aff_grad)
+      memset(net->nodes[i].aff_grad, 0, sizeof(float) * 2 * (size_t)net->nodes[i].c);
 }
 
 static bool node_trainable(const nn_net *net, const nn_node *nd) {
+  if (nd->op == NN_OP_CHAFFINE) /* its scale and shift always get gradients */
+    return true;
   for (int s = 0; s < NN_MAX_PSLOTS; s++)
     if (nd->p[s] >= 0 && !net->params[nd->p[s]].buffer && !net->params[nd->p[s]].frozen)
       return true;
@@ -942,6 +1004,7 @@ int nn_net_forward(nn_net *net, const nn_tensor *x, nn_mode mode) {
                 thr);
       break;
     case NN_OP_GDN: rc = nn_k_gdn_fwd(net, nd, xi); break;
+    case NN_OP_CHAFFINE: nn_k_chaffine_fwd(nd, xi, thr); break;
     case NN_OP_INPUT: break;
     }
   }
@@ -985,7 +1048,8 @@ static bool bwd_reads_input(const nn_node *nd, bool want_dp, nn_mode mode) {
   case NN_OP_DECONV:
   case NN_OP_LINEAR: return want_dp;
   case NN_OP_BN: return want_dp || mode == NN_TRAIN;
-  case NN_OP_GDN: return true;
+  case NN_OP_GDN:
+  case NN_OP_CHAFFINE: return true;
   default: return false;
   }
 }
@@ -1078,6 +1142,7 @@ int nn_net_backward(nn_net *net, int nseeds, const int *nodes, const nn_tensor *
       want_dx = false; /* delivered above */
       break;
     case NN_OP_GDN: rc = nn_k_gdn_bwd(net, nd, xi, want_dx, &nu->grad, accum, want_dp); break;
+    case NN_OP_CHAFFINE: nn_k_chaffine_bwd(nd, xi, dy, want_dx, &nu->grad, accum, thr); break;
     case NN_OP_INPUT: break;
     }
     if (want_dx)

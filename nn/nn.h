@@ -107,6 +107,22 @@ int nn_add(nn_net *net, int a, int b); /* residual add, same shapes */
  * (IGDN multiplies by the sqrt). beta and gamma are stored reparametrised as in CompressAI's
  * NonNegativeParametrizer (parameters "<name>.beta", "<name>.gamma"): see nn/README.md. */
 int nn_gdn(nn_net *net, int in, const char *name, bool inverse);
+/* Per-channel affine y[n,c,h,w] = x[n,c,h,w] * scale[c] + shift[c] whose scale and shift are
+ * inputs set from outside (nn_net_set_chaffine), not learned parameters: a conditioning signal
+ * such as a codec's rate knob (FiLM) computes them per forward pass, the same for every sample
+ * of the batch. They start at scale 1, shift 0 (identity). They are not nn_params, so optimisers,
+ * weight decay, checkpoints and parameter lists never see them; backward accumulates their
+ * gradients (sum over n, h, w of dy * x and of dy; read with nn_net_chaffine_grad, zeroed by
+ * nn_net_zero_grad), from which the caller derives its own parameters' gradients. */
+int nn_chaffine(nn_net *net, int in, const char *name);
+/* Sets the scale and shift (C floats each; NULL leaves that one unchanged) of chaffine node
+ * `node`; takes effect at the next forward. NN_E_ARG if node is not a chaffine node. */
+int nn_net_set_chaffine(nn_net *net, int node, const float *scale, const float *shift);
+/* The current scale and shift, and their gradients accumulated since nn_net_zero_grad (each C
+ * floats; pointers stay valid for the network's life; any may be NULL). NN_E_ARG if node is not
+ * a chaffine node. */
+int nn_net_chaffine(nn_net *net, int node, const float **scale, const float **shift,
+                    const float **dscale, const float **dshift);
 
 int nn_net_num_nodes(const nn_net *net);
 int nn_net_last(const nn_net *net); /* id of the most recently added node */

@@ -25,7 +25,12 @@ void nn_ref_free(nn_refnet *r) {
       free(r->save[i]);
     if (r->idx)
       free(r->idx[i]);
+    if (r->aff)
+      free(r->aff[i]);
+    if (r->agrad)
+      free(r->agrad[i]);
   }
+  free(r->aff), free(r->agrad);
   for (int i = 0; i < r->net->nparams; i++) {
     if (r->pval)
       free(r->pval[i]);
@@ -51,6 +56,20 @@ nn_refnet *nn_ref_create(nn_net *net, int batch, nn_err *err) {
   r->pgrad = calloc((size_t)np + 1, sizeof *r->pgrad);
   if (!r->out || !r->grad || !r->save || !r->idx || !r->pval || !r->pgrad)
     goto nomem;
+  r->aff = calloc((size_t)nn, sizeof *r->aff);
+  r->agrad = calloc((size_t)nn, sizeof *r->agrad);
+  if (!r->aff || !r->agrad)
+    goto nomem;
+  for (int i = 0; i < nn; i++) {
+    const nn_node *d = &net->nodes[i];
+    if (d->op != NN_OP_CHAFFINE)
+      continue;
+    if (!(r->aff[i] = calloc(2 * (size_t)d->c, sizeof(double))) ||
+        !(r->agrad[i] = calloc(2 * (size_t)d->c, sizeof(double))))
+      goto nomem;
+    for (int j = 0; j < 2 * d->c; j++)
+      r->aff[i][j] = d->aff[j];
+  }
   for (int i = 0; i < nn; i++) {
     size_t n = nn_ref_numel(r, i);
     if (!(r->out[i] = calloc(n, sizeof(double))) || !(r->grad[i] = calloc(n, sizeof(double))) ||
@@ -71,6 +90,7 @@ nomem:
     nn_ref_free(r);
   else if (r) {
     free(r->out), free(r->grad), free(r->save), free(r->idx), free(r->pval), free(r->pgrad);
+    free(r->aff), free(r->agrad);
     free(r);
   }
   nn_err_set(err, NN_E_NOMEM, "nn_ref_create: out of memory");
@@ -251,6 +271,14 @@ int nn_ref_forward(nn_refnet *r, const double *x, nn_mode mode) {
       free(beta);
       break;
     }
+    case NN_OP_CHAFFINE:
+      for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+          for (int i = 0; i < HW; i++) {
+            size_t k = (size_t)(n * C + c) * HW + i;
+            y[k] = xi[k] * r->aff[ni][c] + r->aff[ni][C + c];
+          }
+      break;
     case NN_OP_INPUT: break;
     }
     (void)nin;
@@ -441,6 +469,17 @@ int nn_ref_backward(nn_refnet *r, int nseeds, const int *nodes, const double *co
       free(beta);
       break;
     }
+    case NN_OP_CHAFFINE:
+      memset(r->agrad[ni], 0, 2 * (size_t)C * sizeof(double));
+      for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+          for (int i = 0; i < HW; i++) {
+            size_t k = (size_t)(n * C + c) * HW + i;
+            gx[k] += gy[k] * r->aff[ni][c];
+            r->agrad[ni][c] += gy[k] * xi[k];
+            r->agrad[ni][C + c] += gy[k];
+          }
+      break;
     case NN_OP_INPUT: break;
     }
     (void)y;

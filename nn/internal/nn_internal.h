@@ -16,7 +16,8 @@ typedef enum nn_op {
   NN_OP_GAP,
   NN_OP_LINEAR,
   NN_OP_ADD,
-  NN_OP_GDN
+  NN_OP_GDN,
+  NN_OP_CHAFFINE
 } nn_op;
 
 /* Parameter slots per op (indices into net->params, -1 if absent):
@@ -42,6 +43,9 @@ typedef struct nn_node {
                       node 0, which own their buffer (allocated at the first backward) */
   float *save;     /* BN: mean, invstd, a, b per channel (4C); GDN: norm (N*C*H*W) */
   int32_t *idx;    /* max-pool argmax (flat index into the input plane) */
+  float *aff;      /* CHAFFINE: scale[C] then shift[C], set by nn_net_set_chaffine (owned by the
+                      node, kept across plans, freed with the network) */
+  float *aff_grad; /* CHAFFINE: d scale[C] then d shift[C], accumulated like parameter grads */
   float *gdn_eff;  /* GDN: effective gamma (C*C), beta (C), then the raw parameters they were
                       computed from (C*C, C): recomputed only when those change (layers.c) */
   bool needs_grad; /* some gradient must flow into this node's output */
@@ -180,6 +184,11 @@ int nn_k_linear_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, 
 int nn_k_gdn_fwd(nn_net *net, nn_node *nd, const nn_tensor *x);
 int nn_k_gdn_bwd(nn_net *net, nn_node *nd, const nn_tensor *x, bool want_dx, nn_tensor *dx,
                  bool accum, bool want_dp);
+/* Per-channel affine y = x scale[c] + shift[c] (NCHW; scale, shift: nd->aff). Backward writes
+ * (accum: adds) dx = dy scale[c] if want_dx and adds sum dy x and sum dy to nd->aff_grad. */
+void nn_k_chaffine_fwd(nn_node *nd, const nn_tensor *x, int thr);
+void nn_k_chaffine_bwd(nn_node *nd, const nn_tensor *x, const float *dy, bool want_dx,
+                       nn_tensor *dx, bool accum, int thr);
 void nn_k_add_into(const float *src, float *dst, size_t n, bool accum, int thr);
 
 void *nn_aligned_alloc(size_t bytes); /* zeroed, 64-byte aligned; NULL on failure */

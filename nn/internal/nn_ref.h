@@ -16,6 +16,9 @@ typedef struct nn_refnet {
   double **save;          /* per node: BN mean/invstd (2C), GDN norm */
   int **idx;              /* per node: max-pool argmax */
   double **pval, **pgrad; /* per parameter; pgrad is overwritten by each backward */
+  double **aff, **agrad;  /* per node, chaffine only (else NULL): scale then shift (2C), copied
+                             at creation like the parameters; agrad: their gradients,
+                             overwritten by each backward */
 } nn_refnet;
 
 /* Copies the network's current float parameters into double. NULL on failure (err). */

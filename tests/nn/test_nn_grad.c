@@ -265,6 +265,140 @@ static void test_layers(void) {
   LAYER_CASE("gdn 16ch", 16, 4, 4, 2, NN_TRAIN, nn_gdn(net, 0, "gdn", false));
 }
 
+/* The per-channel affine with external scale and shift (nn_chaffine): in a conv -> chaffine
+ * -> IGDN -> chaffine chain (4 and 16 channels, the latter after a convolution whose output
+ * would be blocked) with random scale and shift, check_net covers the input and parameter
+ * gradients flowing through it; then its scale and shift gradients (nn_net_chaffine) are
+ * compared with the reference, which is checked against finite differences; a second backward
+ * accumulates, nn_net_zero_grad clears, and the setters refuse other nodes. */
+static void chaffine_case(int C, uint64_t seed) {
+  char label[64];
+  snprintf(label, sizeof label, "chaffine %dch", C);
+  nn_net *net = mk(3, 5, 6);
+  int x = nn_conv2d(net, 0, "c", C, 3, 1, 1, true);
+  const int a1 = nn_chaffine(net, x, "film1");
+  x = nn_gdn(net, a1, "ig", true);
+  const int a2 = nn_chaffine(net, x, "film2");
+  if (nn_net_error(net)) {
+    CHECK(0, "%s: build failed: %s", label, nn_net_error(net));
+    done(net, label);
+    return;
+  }
+  nn_rng rng;
+  nn_rng_seed(&rng, seed);
+  const int nodes[2] = {a1, a2};
+  float *sc = malloc(sizeof(float) * (size_t)C), *sh = malloc(sizeof(float) * (size_t)C);
+  for (int k = 0; k < 2; k++) {
+    fill_uniform(&rng, sc, (size_t)C, 0.5, 1.5);
+    fill_uniform(&rng, sh, (size_t)C, -0.5, 0.5);
+    REQUIRE_OK(nn_net_set_chaffine(net, nodes[k], sc, sh), net);
+    const float *rs, *rh;
+    REQUIRE_OK(nn_net_chaffine(net, nodes[k], &rs, &rh, NULL, NULL), net);
+    CHECK(!memcmp(rs, sc, sizeof(float) * (size_t)C) && !memcmp(rh, sh, sizeof(float) * (size_t)C),
+          "%s: scale/shift not stored", label);
+  }
+  free(sc), free(sh);
+  check_net(net, 2, NN_TRAIN, label, seed + 1);
+
+  /* scale / shift gradients: fast path against the reference, the reference against FD */
+  nn_err err = {0};
+  const int batch = 2, out = nn_net_last(net);
+  nn_tensor xt;
+  REQUIRE_OK(nn_tensor_alloc(&xt, batch, 3, 5, 6, &err), NULL);
+  fill_uniform(&rng, xt.data, nn_tensor_numel(&xt), -1.0, 1.0);
+  nn_refnet *ref = nn_ref_create(net, batch, &err);
+  if (!ref) {
+    CHECK(0, "%s: %s", label, err.msg);
+    nn_tensor_free(&xt);
+    done(net, label);
+    return;
+  }
+  size_t nx = nn_tensor_numel(&xt), ny = nn_ref_numel(ref, out);
+  double *xd = malloc(nx * sizeof *xd), *r = malloc(ny * sizeof *r);
+  float *rf = malloc(ny * sizeof *rf);
+  for (size_t i = 0; i < nx; i++)
+    xd[i] = xt.data[i];
+  for (size_t i = 0; i < ny; i++)
+    rf[i] = (float)(r[i] = 2.0 * nn_rng_uniform(&rng) - 1.0);
+  nn_net_zero_grad(net);
+  REQUIRE_OK(nn_net_forward(net, &xt, NN_TRAIN), net);
+  nn_tensor g = nn_tensor_view(rf, batch, C, 5, 6);
+  REQUIRE_OK(nn_net_backward(net, 1, &out, &g), net);
+  REQUIRE_OK(nn_ref_forward(ref, xd, NN_TRAIN), NULL);
+  const double *seeds[1] = {r};
+  REQUIRE_OK(nn_ref_backward(ref, 1, &out, seeds), NULL);
+  fd_ctx fc = {ref, out, r, NN_TRAIN, xd};
+  float *d1 = malloc(sizeof(float) * 4 * (size_t)C);
+  for (int k = 0; k < 2; k++) {
+    const float *ds, *dh;
+    REQUIRE_OK(nn_net_chaffine(net, nodes[k], NULL, NULL, &ds, &dh), net);
+    double e = rel_diff(ds, ref->agrad[nodes[k]], (size_t)C);
+    CHECK(e <= FAST_REL, "%s: node %d scale gradient differs from reference by %.2e", label,
+          nodes[k], e);
+    e = rel_diff(dh, ref->agrad[nodes[k]] + C, (size_t)C);
+    CHECK(e <= FAST_REL, "%s: node %d shift gradient differs from reference by %.2e", label,
+          nodes[k], e);
+    memcpy(d1 + 2 * k * C, ds, sizeof(float) * (size_t)C);
+    memcpy(d1 + (2 * k + 1) * C, dh, sizeof(float) * (size_t)C);
+  }
+  /* accumulation: a second identical backward doubles the gradients */
+  REQUIRE_OK(nn_net_backward(net, 1, &out, &g), net);
+  int bad = 0;
+  for (int k = 0; k < 2; k++) {
+    const float *ds, *dh;
+    REQUIRE_OK(nn_net_chaffine(net, nodes[k], NULL, NULL, &ds, &dh), net);
+    for (int c = 0; c < C; c++) {
+      const float s1 = d1[2 * k * C + c], h1 = d1[(2 * k + 1) * C + c];
+      bad += fabsf(ds[c] - 2.f * s1) > 1e-5f * (fabsf(s1) + 1e-3f) ||
+             fabsf(dh[c] - 2.f * h1) > 1e-5f * (fabsf(h1) + 1e-3f);
+    }
+  }
+  CHECK(bad == 0, "%s: second backward did not accumulate (%d channels)", label, bad);
+  free(d1);
+  for (int k = 0; k < 2; k++) {
+    double *ag = malloc(sizeof(double) * 2 * (size_t)C);
+    memcpy(ag, ref->agrad[nodes[k]], sizeof(double) * 2 * (size_t)C);
+    fd_check(&fc, ref->aff[nodes[k]], ag, (size_t)C, k ? "film2.scale" : "film1.scale", label,
+             &rng);
+    fd_check(&fc, ref->aff[nodes[k]] + C, ag + C, (size_t)C, k ? "film2.shift" : "film1.shift",
+             label, &rng);
+    free(ag);
+  }
+  nn_net_zero_grad(net);
+  const float *ds, *dh;
+  REQUIRE_OK(nn_net_chaffine(net, a1, NULL, NULL, &ds, &dh), net);
+  int nz = 0;
+  for (int c = 0; c < C; c++)
+    nz += ds[c] != 0.f || dh[c] != 0.f;
+  CHECK(nz == 0, "%s: nn_net_zero_grad left %d channels", label, nz);
+  CHECK(nn_net_set_chaffine(net, 1, NULL, NULL) == NN_E_ARG, "%s: set on a conv accepted", label);
+  CHECK(nn_net_chaffine(net, 0, NULL, NULL, NULL, NULL) == NN_E_ARG,
+        "%s: read of the input accepted", label);
+  CHECK(nn_net_set_chaffine(net, 99, NULL, NULL) == NN_E_ARG, "%s: bad node accepted", label);
+  free(xd), free(r), free(rf);
+  nn_ref_free(ref);
+  nn_tensor_free(&xt);
+  nn_net_free(net);
+}
+
+static void test_chaffine(void) {
+  chaffine_case(4, 4000);
+  chaffine_case(16, 4100);
+  /* identity by default: a fresh chaffine node passes its input through */
+  nn_net *net = mk(2, 3, 3);
+  const int a = nn_chaffine(net, 0, NULL);
+  nn_err err = {0};
+  nn_tensor x;
+  REQUIRE_OK(nn_tensor_alloc(&x, 1, 2, 3, 3, &err), NULL);
+  for (int i = 0; i < 18; i++)
+    x.data[i] = (float)i - 7.5f;
+  REQUIRE_OK(nn_net_forward(net, &x, NN_EVAL), net);
+  CHECK(!memcmp(nn_net_output(net, a)->data, x.data, sizeof(float) * 18),
+        "chaffine: default is not the identity");
+  nn_tensor_free(&x);
+  done(net, "chaffine identity");
+}
+
 /* A small ResNet-style classifier and a small Ballé-style codec, both modes. */
 static void build_resnet(nn_net *net) {
   int x = nn_conv2d(net, 0, "stem", 8, 3, 1, 1, false);
@@ -580,6 +714,7 @@ static void test_errors(void) {
 
 int main(void) {
   test_layers();
+  test_chaffine();
   test_networks();
   test_frozen_input_grad();
   test_float_fd_smooth();
