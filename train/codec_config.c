@@ -13,7 +13,7 @@
 
 void train_codec_cfg_defaults(train_codec_cfg *c) {
   memset(c, 0, sizeof *c);
-  c->model = (saic_model_cfg){64, 96, 4};
+  c->model = (saic_model_cfg){64, 96, 4, 0};
   c->epochs = 10;
   c->batch_size = 32;
   c->seed = 1;
@@ -43,6 +43,7 @@ typedef enum {
   K_FLOAT,
   K_DOUBLE,
   K_BOOL,
+  K_BOOL_INT, /* a boolean stored as int 0 / 1 */
   K_SCHED,
   K_QUANT,
   K_GSW_ON,
@@ -64,6 +65,7 @@ static const key_def keys[] = {
     {"model.n", K_INT, OFF(model.n), 0, 1, 1024},
     {"model.m", K_INT, OFF(model.m), 0, 1, 1024},
     {"model.levels", K_INT, OFF(model.levels), 0, 1, SAIC_TRAIN_MAX_LEVELS},
+    {"model.film", K_BOOL_INT, OFF(model.film), 0, 0, 0},
     {"epochs", K_INT, OFF(epochs), 0, 1, 100000},
     {"batch_size", K_INT, OFF(batch_size), 0, 1, classifier_max_batch},
     {"seed", K_U64, OFF(seed), 0, 0, 0},
@@ -130,6 +132,13 @@ static int set_value(const key_def *k, const config_yaml_node *n, train_codec_cf
   case K_FLOAT: return config_yaml_float(n, k->lo, k->hi, (float *)(void *)base, err, len);
   case K_DOUBLE: return config_yaml_double(n, k->lo, k->hi, (double *)(void *)base, err, len);
   case K_BOOL: return config_yaml_bool(n, (bool *)(void *)base, err, len);
+  case K_BOOL_INT: {
+    bool b = false;
+    if (config_yaml_bool(n, &b, err, len))
+      return -1;
+    *(int *)(void *)base = b ? 1 : 0;
+    return 0;
+  }
   case K_SCHED:
     if (strcmp(v, "cosine") == 0)
       cfg->sched = TRAIN_CODEC_SCHED_COSINE;

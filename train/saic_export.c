@@ -135,17 +135,10 @@ out:
 /* ------------------------------------------------------------------ writing */
 
 static int is_own_key(const char *k) {
-  static const char *const own[] = {"arch",
-                                    "created",
-                                    "rng",
-                                    SAIC_META_N,
-                                    SAIC_META_M,
-                                    SAIC_META_LEVELS,
-                                    SAIC_META_SHA256,
-                                    "codec_format",
-                                    "tail_mass",
-                                    "max_half_range",
-                                    NULL};
+  static const char *const own[] = {"arch",         "created",        "rng",
+                                    SAIC_META_N,    SAIC_META_M,      SAIC_META_LEVELS,
+                                    SAIC_META_FILM, SAIC_META_SHA256, "codec_format",
+                                    "tail_mass",    "max_half_range", NULL};
   for (int i = 0; own[i]; i++)
     if (!strcmp(k, own[i]))
       return 1;
@@ -194,6 +187,8 @@ int saic_export_model(saic_model *m, const char *out_path, const nn_kv *meta, in
     kv[n++] = (nn_kv){SAIC_META_N, sn};
     kv[n++] = (nn_kv){SAIC_META_M, sm};
     kv[n++] = (nn_kv){SAIC_META_LEVELS, sl};
+    if (cfg->film) /* absent means plain: plain files stay as they were */
+      kv[n++] = (nn_kv){SAIC_META_FILM, "1"};
     kv[n++] = (nn_kv){SAIC_META_SHA256, hex};
     kv[n++] = (nn_kv){"tail_mass", tail};
     kv[n++] = (nn_kv){"max_half_range", half};

@@ -299,7 +299,10 @@ int saic_train_step_noise(saic_model *m, classifier *const *tasks, int n_tasks,
   }
   st->bpp = bits / ((double)n * npx);
 
-  /* Synthesis and the distortion / task terms. */
+  /* Synthesis and the distortion / task terms. With FiLM, g_s at this knob: the tables' rows
+   * l0 and l1 mixed with weights 1 - kt, kt (saic_model_set_rate splits the knob as
+   * saic_train_knob_split does on [0, levels - 1]). */
+  saic_model_set_rate(m, knob);
   const float *xh;
   if ((rc = saic_model_synthesis(m, b.yin, n, &xh, err)) != NN_OK)
     goto done;
@@ -373,6 +376,9 @@ int saic_train_step_noise(saic_model *m, classifier *const *tasks, int n_tasks,
   const float *gyin;
   if ((rc = saic_model_synthesis_backward(m, b.gx, &gyin, err)) != NN_OK)
     goto done;
+  /* FiLM: the affine layers' scale / shift gradients to the table rows l0 (weight 1 - kt) and
+   * l1 (kt); d/dS = d/da * a. */
+  saic_model_film_backward(m);
   float *gG0 = G->grad.data + (size_t)l0 * (size_t)M, *gG1 = G->grad.data + (size_t)l1 * M;
   float *gI0 = I->grad.data + (size_t)l0 * (size_t)M, *gI1 = I->grad.data + (size_t)l1 * M;
   for (int c = 0; c < M; c++) {
@@ -464,8 +470,8 @@ int saic_train_step_replicas(const saic_train_replica *reps, int n_reps, int n_t
     const int off = first[r], len = first[r + 1] - first[r];
     errs[r] = (nn_err){0};
     rcs[r] = saic_train_step_noise(reps[r].model, reps[r].tasks, n_tasks, cfg,
-                                   x + (size_t)off * image, labels ? labels + off : NULL, len,
-                                   knob, noise + (size_t)off * per_image, &part[r], &errs[r]);
+                                   x + (size_t)off * image, labels ? labels + off : NULL, len, knob,
+                                   noise + (size_t)off * per_image, &part[r], &errs[r]);
   }
   free(noise);
   for (int r = 0; r < n_reps; r++)

@@ -119,6 +119,8 @@ static void build_meta(const trainer *t, const train_codec_opts *o, meta_set *m)
   PUT("n", "%d", c->model.n);
   PUT("m", "%d", c->model.m);
   PUT("levels", "%d", c->model.levels);
+  if (c->model.film) /* absent: the plain model (saic.h, SAIC_META_FILM) */
+    m->kv[m->n++] = (nn_kv){SAIC_META_FILM, "1"};
   PUT("train_size", "%dx%d", t->w, t->h);
   format_list(t->lambda, c->model.levels, m->store[s], sizeof m->store[s]);
   m->kv[m->n++] = (nn_kv){"lambda", m->store[s++]};
@@ -248,7 +250,8 @@ static int load_model_ckpt(trainer *t, const char *path, const char *what, nn_ck
     return nn_err_set(err, rc, "%s: %s", what, e2.msg);
   const char *arch = nn_ckpt_meta(ck, "arch");
   const char *mn = nn_ckpt_meta(ck, "n"), *mm = nn_ckpt_meta(ck, "m");
-  const char *ml = nn_ckpt_meta(ck, "levels");
+  const char *ml = nn_ckpt_meta(ck, "levels"), *mf = nn_ckpt_meta(ck, SAIC_META_FILM);
+  const int film = mf ? atoi(mf) : 0;
   if (!arch || strcmp(arch, SAIC_CODEC_ARCH) != 0)
     rc = nn_err_set(err, NN_E_FORMAT,
                     "%s: %s: architecture \"%s\", expected a training checkpoint (\"%s\")", what,
@@ -260,6 +263,11 @@ static int load_model_ckpt(trainer *t, const char *path, const char *what, nn_ck
                     "levels %d",
                     what, path, mn ? mn : "?", mm ? mm : "?", ml ? ml : "?", c->model.n, c->model.m,
                     c->model.levels);
+  else if (film != c->model.film)
+    rc = nn_err_set(err, NN_E_FORMAT,
+                    "%s: %s: model film %d; the configuration says model.film %s (the FiLM "
+                    "tables exist only in film models)",
+                    what, path, film, c->model.film ? "true" : "false");
   nn_net *nets[2] = {saic_model_encoder(t->model), saic_model_decoder(t->model)};
   for (int k = 0; rc == NN_OK && k < 2; k++) {
     char prefix[8];
@@ -393,6 +401,7 @@ static int evaluate(trainer *t, const train_codec_data *d, nn_err *err) {
       bits[l] += saic_density_bits_step(saic_model_density(t->eval_model), M, q, n, lhw, step, 1.0,
                                         NULL, NULL, NULL, t->threads);
       const float *xh;
+      saic_model_set_rate(t->eval_model, l); /* FiLM: g_s at level l (no-op otherwise) */
       if ((rc = saic_model_synthesis(t->eval_model, yin, n, &xh, err)) != NN_OK)
         goto out;
       for (int i = 0; i < n; i++) {
@@ -767,13 +776,15 @@ static void log_header(const trainer *t, const train_codec_data *train,
     for (int i = 0; i < nn_net_num_params(nets[k]); i++)
       np += (long)nn_tensor_numel(&nn_net_param(nets[k], i)->value);
   fprintf(f,
-          "codec %s n %d m %d levels %d (%ld parameters), loss alpha %g gamma %g beta %g gsw on "
+          "codec %s n %d m %d levels %d film %s (%ld parameters), loss alpha %g gamma %g beta %g "
+          "gsw on "
           "%s smooth %d quant %s, task %s%s%s%s%s\n"
           "%zu train / %zu eval images %dx%d, batch %d, %ld steps/epoch, %d epochs, lr %g "
           "(density x%g, gains x%g, %s), %d threads%s, %s\n",
-          SAIC_CODEC_ARCH, cfg->model.n, cfg->model.m, cfg->model.levels, np, cfg->loss.alpha,
-          cfg->loss.gamma, cfg->loss.beta, cfg->loss.gsw_on_original ? "x" : "x_hat",
-          cfg->loss.smooth, cfg->loss.quant == SAIC_QUANT_STE ? "ste" : "noise",
+          SAIC_CODEC_ARCH, cfg->model.n, cfg->model.m, cfg->model.levels,
+          cfg->model.film ? "on" : "off", np, cfg->loss.alpha, cfg->loss.gamma, cfg->loss.beta,
+          cfg->loss.gsw_on_original ? "x" : "x_hat", cfg->loss.smooth,
+          cfg->loss.quant == SAIC_QUANT_STE ? "ste" : "noise",
           t->task ? cfg->task_checkpoint : "none", t->task_extra[0] ? " + " : "",
           t->task_extra[0] ? cfg->task_checkpoint_extra[0] : "", t->task_extra[1] ? " + " : "",
           t->task_extra[1] ? cfg->task_checkpoint_extra[1] : "", train->n, test ? test->n : 0,

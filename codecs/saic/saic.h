@@ -45,10 +45,27 @@ extern "C" {
  *
  * Thread-safety: a model is used by one thread at a time. */
 
+/* FiLM (cfg.film = 1, an experiment: issue 11): the synthesis transform depends on the rate.
+ * One g_s serving every level is a compromise, and a semantic loss trained at the low levels
+ * then costs PSNR at the high ones. With film, each IGDN of g_s (g_s.1 and g_s.3) is followed
+ * by a per-channel affine (nn_chaffine; Choi et al. 2019, "Variable rate deep image compression
+ * with a conditional autoencoder", per-lambda channel scale and shift):
+ *   y[n, c, h, w] = x[n, c, h, w] exp(S(r)[c]) + B(r)[c],
+ * with S and B interpolated at the knob like the log gains: S(r) = (1 - t) S[l] + t S[l + 1]
+ * (l = floor(r), t = r - l), B likewise (linear), and above the top level (r > levels - 1) the
+ * top level's S[levels - 1], B[levels - 1] (not extrapolated). The tables are two decoder
+ * parameters of shape [levels, 2N]: SAIC_MODEL_FILM_SCALE ("film.log_scale", S) and
+ * SAIC_MODEL_FILM_SHIFT ("film.shift", B); row l holds level l's values for the affine after
+ * g_s.1 (columns 0..N-1) then after g_s.3 (columns N..2N-1). They start at 0 (the identity, so a
+ * film model starts as the plain one), are in SAIC_MODEL_GAIN_GROUP (per level, like the gains)
+ * and are excluded from weight decay. Only the decoder is modulated: the analysis g_a(x) does not
+ * depend on the knob, so one analysis still serves every rate (saic_codec_encode_analysis).
+ * film = 0 builds exactly the plain model (same parameters, same bits). */
 typedef struct saic_model_cfg {
   int n;      /* transform width N */
   int m;      /* latent channels M */
   int levels; /* gain levels, >= 1 */
+  int film;   /* 0: plain g_s; 1: rate-conditioned g_s (FiLM, above) */
 } saic_model_cfg;
 
 enum { SAIC_MODEL_STRIDE = 8, SAIC_MODEL_DENSITY_GROUP = 1, SAIC_MODEL_GAIN_GROUP = 2 };
@@ -73,10 +90,17 @@ typedef struct saic_model_param_shape {
   int net, rank;
   int dims[4];
 } saic_model_param_shape;
-enum { SAIC_MODEL_NUM_PARAMS = 23 };
-/* Fills out[0 .. SAIC_MODEL_NUM_PARAMS) in the networks' parameter order. */
-void saic_model_param_shapes(const saic_model_cfg *cfg,
-                             saic_model_param_shape out[SAIC_MODEL_NUM_PARAMS]);
+/* 23 parameters in the plain model; a film model adds its two tables at the end of the decoder
+ * ("film.log_scale", "film.shift"). */
+enum { SAIC_MODEL_BASE_PARAMS = 23, SAIC_MODEL_MAX_PARAMS = 25 };
+#define SAIC_MODEL_FILM_SCALE "film.log_scale"
+#define SAIC_MODEL_FILM_SHIFT "film.shift"
+/* The number of parameters of a model of cfg (23, or 25 with film). */
+int saic_model_num_params(const saic_model_cfg *cfg);
+/* Fills out[0 .. saic_model_num_params(cfg)) in the networks' parameter order; returns that
+ * count. */
+int saic_model_param_shapes(const saic_model_cfg *cfg,
+                            saic_model_param_shape out[SAIC_MODEL_MAX_PARAMS]);
 
 /* h, w: image size (multiples of 8). Parameters initialised from seed (CompressAI-like:
  * transforms by the nn initialiser, GDN as in nn, gains 0 (= 1), density by saic_density_init).
@@ -105,12 +129,27 @@ double saic_model_knob_max(int levels);
 /* g(r) and ig(r) for r in [0, saic_model_knob_max(levels)] (clamped), M floats each. */
 void saic_model_gains(const saic_model *m, double r, float *gain, float *inv_gain);
 
+/* FiLM: writes the decoder's scale and shift at knob r (tables interpolated as described at
+ * saic_model_cfg; r clamped to [0, levels - 1], so the extrapolated range uses the top level)
+ * into its two affine layers; every later saic_model_synthesis uses them until the next call. A
+ * no-op for film = 0. Call it before each synthesis at a new knob, and after changing the tables
+ * (an optimiser step, saic_model_copy_params: the affine values are not parameters and are not
+ * copied). A new model starts at r = 0. */
+void saic_model_set_rate(saic_model *m, double r);
+/* FiLM, training: adds the gradients the last synthesis backward(s) accumulated in the affine
+ * layers' scale a and shift b (since nn_net_zero_grad of the decoder) to the tables' rows l0 and l1
+ * of the last saic_model_set_rate, weighted 1 - t and t: d S[l][c] += w_l (dL/da[c]) a[c],
+ * d B[l][c] += w_l dL/db[c]. Call it once per zero_grad, after the last backward. No-op for
+ * film = 0. */
+void saic_model_film_backward(saic_model *m);
+
 /* g_a on n images (NCHW [0,1]); *y points at the latent [n, M, h/8, w/8] (valid until the next
  * analysis call). */
 int saic_model_analysis(saic_model *m, const float *x, int n, const float **y, nn_err *err);
 /* Gradient step of g_a: grad_y shaped like y; accumulates parameter gradients. */
 int saic_model_analysis_backward(saic_model *m, const float *grad_y, nn_err *err);
-/* g_s on n latents (already multiplied by ig); *x points at [n, 3, h, w]. */
+/* g_s on n latents (already multiplied by ig); *x points at [n, 3, h, w]. With film, at the
+ * knob of the last saic_model_set_rate. */
 int saic_model_synthesis(saic_model *m, const float *y, int n, const float **x, nn_err *err);
 /* Gradient step of g_s: grad_x shaped like x; *grad_y receives d/d(input) (valid until the next
  * synthesis call); accumulates parameter gradients. */
@@ -195,6 +234,9 @@ double saic_density_bits_step(const float *params, int channels, const float *y,
  *
  * Codec checkpoint (nn checkpoint format, nn.h):
  *   metadata  arch "saic-codec", codec_format SAIC_CKPT_FORMAT ("3"), n, m, levels (decimal),
+ *             film ("1" for a FiLM model, saic_model_cfg; absent: plain -- written only when 1,
+ *             so plain files are unchanged and older builds refuse a FiLM file for its extra
+ *             "dec.film.*" tensors),
  * model_sha256 (64 hex digits, below), tail_mass, max_half_range, source (the training checkpoint's
  *             path), plus the training checkpoint's metadata except arch, created and rng
  *             (lambda, eval, config, dataset_hash, task_*, epoch, step, ...);
@@ -208,7 +250,9 @@ double saic_density_bits_step(const float *params, int channels, const float *y,
  * Model hash (model_sha256; it seeds the bitstream's check byte, saic_codec.h): SHA-256 over, in
  * this order, every parameter of the encoder then the decoder network (in network order: u16 name
  * length, name with its "enc."/"dec." prefix, u8 rank, rank x u32 dims, float32 data; integers
- * and floats little-endian), then the table set serialised by saic_cdf_set_serialize. So the
+ * and floats little-endian; a FiLM model's tables "dec.film.log_scale" and "dec.film.shift" are
+ * decoder parameters, so they are covered), then the table set serialised by
+ * saic_cdf_set_serialize. So the
  * hash names exactly what encoding and decoding compute with, independent of metadata; the
  * loader recomputes it and refuses a file whose tensors do not match.
  *
@@ -224,6 +268,8 @@ double saic_density_bits_step(const float *params, int channels, const float *y,
 #define SAIC_META_N "n"
 #define SAIC_META_M "m"
 #define SAIC_META_LEVELS "levels"
+/* "1" for a FiLM model (saic_model_cfg.film); absent (older files) or "0": the plain model. */
+#define SAIC_META_FILM "film"
 #define SAIC_META_SHA256 "model_sha256"
 #define SAIC_CKPT_CDF_RANGE "codec.cdf_range"
 #define SAIC_CKPT_CDF "codec.cdf"

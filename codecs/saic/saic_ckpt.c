@@ -117,6 +117,9 @@ static int read_cfg(const nn_ckpt *ck, saic_model_cfg *cfg, nn_err *err) {
     rc = meta_int(ck, SAIC_META_M, 1, SAIC_CKPT_MAX_WIDTH, &cfg->m, err);
   if (rc == NN_OK)
     rc = meta_int(ck, SAIC_META_LEVELS, 1, SAIC_CKPT_MAX_LEVELS, &cfg->levels, err);
+  cfg->film = 0; /* absent in files from before the FiLM option */
+  if (rc == NN_OK && nn_ckpt_meta(ck, SAIC_META_FILM))
+    rc = meta_int(ck, SAIC_META_FILM, 0, 1, &cfg->film, err);
   return rc;
 }
 
@@ -126,18 +129,18 @@ static int read_cfg(const nn_ckpt *ck, saic_model_cfg *cfg, nn_err *err) {
 static int check_param_shapes(const nn_ckpt *ck, const saic_model_cfg *cfg, nn_err *err) {
   static const char *const prefix[2] = {"enc.", "dec."};
   const char *path = nn_ckpt_path(ck);
-  saic_model_param_shape want[SAIC_MODEL_NUM_PARAMS];
-  saic_model_param_shapes(cfg, want);
+  saic_model_param_shape want[SAIC_MODEL_MAX_PARAMS];
+  const int np = saic_model_param_shapes(cfg, want);
   int expected[2] = {0, 0};
-  for (int i = 0; i < SAIC_MODEL_NUM_PARAMS; i++) {
+  for (int i = 0; i < np; i++) {
     char name[128];
     snprintf(name, sizeof name, "%s%s", prefix[want[i].net], want[i].name);
     expected[want[i].net]++;
     const int t = nn_ckpt_find_tensor(ck, name);
     if (t < 0)
       return nn_err_set(err, NN_E_FORMAT,
-                        "%s: tensor '%s' missing (a model with n %d, m %d, levels %d needs it)",
-                        path, name, cfg->n, cfg->m, cfg->levels);
+                        "%s: tensor '%s' missing (a model with n %d, m %d, levels %d%s needs it)",
+                        path, name, cfg->n, cfg->m, cfg->levels, cfg->film ? ", film" : "");
     const char *tn;
     int rank, dims[4];
     const float *data;
@@ -148,10 +151,10 @@ static int check_param_shapes(const nn_ckpt *ck, const saic_model_cfg *cfg, nn_e
     if (!same)
       return nn_err_set(err, NN_E_FORMAT,
                         "%s: tensor '%s' has shape [%d, %d, %d, %d] (rank %d); a model with n %d, "
-                        "m %d, levels %d needs [%d, %d, %d, %d] (rank %d)",
+                        "m %d, levels %d%s needs [%d, %d, %d, %d] (rank %d)",
                         path, name, dims[0], dims[1], dims[2], dims[3], rank, cfg->n, cfg->m,
-                        cfg->levels, want[i].dims[0], want[i].dims[1], want[i].dims[2],
-                        want[i].dims[3], want[i].rank);
+                        cfg->levels, cfg->film ? ", film" : "", want[i].dims[0], want[i].dims[1],
+                        want[i].dims[2], want[i].dims[3], want[i].rank);
   }
   /* Every expected tensor is present once (names are unique), so a surplus under a prefix is a
    * tensor the model lacks: name it. */
@@ -173,11 +176,14 @@ static int check_param_shapes(const nn_ckpt *ck, const saic_model_cfg *cfg, nn_e
         nn_ckpt_tensor_at(ck, j, &tn, &rank, dims, &data);
         if (strncmp(tn, prefix[k], strlen(prefix[k])))
           continue;
-        for (int i = 0; i < SAIC_MODEL_NUM_PARAMS && !known; i++)
+        for (int i = 0; i < np && !known; i++)
           known = want[i].net == k && !strcmp(tn + strlen(prefix[k]), want[i].name);
         if (!known)
-          return nn_err_set(err, NN_E_FORMAT, "%s: unexpected tensor '%s' (not in the network)",
-                            path, tn);
+          return nn_err_set(err, NN_E_FORMAT, "%s: unexpected tensor '%s' (not in the network%s)",
+                            path, tn,
+                            !cfg->film && strstr(tn, "film.")
+                                ? "; a FiLM tensor in a file without metadata film = 1"
+                                : "");
       }
   return NN_OK;
 }

@@ -613,6 +613,7 @@ int saic_codec_decode(saic_codec *c, const uint8_t *data, size_t len, uint8_t **
       yin[(size_t)ch * lhw + k] = (float)sym[(size_t)ch * lhw + k] * ig[ch];
   nn_err e = {0};
   const float *xh;
+  saic_model_set_rate(m, info.rate); /* FiLM: g_s at the stream's knob r_q (no-op otherwise) */
   if (saic_model_synthesis(m, yin, 1, &xh, &e) != NN_OK) {
     fail(err, err_len, NAME ": %s", e.msg);
     goto out;

@@ -11,6 +11,13 @@ struct saic_model {
   nn_net *enc, *dec;
   int enc_out, dec_out;
   nn_param *gain, *inv_gain, *density;
+  /* FiLM (cfg.film): the two chaffine nodes of g_s, the tables and the knob split of the last
+   * saic_model_set_rate (levels l0, l1 with weights 1 - t, t). */
+  int film_node[2];
+  nn_param *film_s, *film_b;
+  float *film_vec; /* 4N: scale (2N) then shift (2N) at the knob */
+  int film_l0, film_l1;
+  double film_t;
 };
 
 static int build_encoder(nn_net *net, int n, int m) {
@@ -21,20 +28,30 @@ static int build_encoder(nn_net *net, int n, int m) {
   return nn_conv2d(net, x, "g_a.4", m, 5, 2, 2, true);
 }
 
-static int build_decoder(nn_net *net, int n) {
+/* film: a chaffine node after each IGDN (ids in film_node[0..1]); they own no parameters, so
+ * the parameter list is that of the plain decoder. */
+static int build_decoder(nn_net *net, int n, int film, int film_node[2]) {
   int x = nn_deconv2d(net, 0, "g_s.0", n, 5, 2, 2, 1, true);
   x = nn_gdn(net, x, "g_s.1", true);
+  if (film)
+    x = film_node[0] = nn_chaffine(net, x, "film.1");
   x = nn_deconv2d(net, x, "g_s.2", n, 5, 2, 2, 1, true);
   x = nn_gdn(net, x, "g_s.3", true);
+  if (film)
+    x = film_node[1] = nn_chaffine(net, x, "film.3");
   return nn_deconv2d(net, x, "g_s.4", 3, 5, 2, 2, 1, true);
 }
 
-void saic_model_param_shapes(const saic_model_cfg *cfg,
-                             saic_model_param_shape out[SAIC_MODEL_NUM_PARAMS]) {
+int saic_model_num_params(const saic_model_cfg *cfg) {
+  return SAIC_MODEL_BASE_PARAMS + (cfg && cfg->film ? 2 : 0);
+}
+
+int saic_model_param_shapes(const saic_model_cfg *cfg,
+                            saic_model_param_shape out[SAIC_MODEL_MAX_PARAMS]) {
   const int N = cfg->n, M = cfg->m, L = cfg->levels, K = 5;
   /* conv weights are [out, in, k, k], deconv weights [in, out, k, k]; GDN: beta [C], gamma
    * [C, C] (nn/net.c). Order: build_encoder, "gain"; build_decoder, "inv_gain", "density". */
-  const saic_model_param_shape s[SAIC_MODEL_NUM_PARAMS] = {
+  const saic_model_param_shape s[SAIC_MODEL_MAX_PARAMS] = {
       {"g_a.0.weight", 0, 4, {N, 3, K, K}},
       {"g_a.0.bias", 0, 1, {N, 1, 1, 1}},
       {"g_a.1.beta", 0, 1, {N, 1, 1, 1}},
@@ -58,8 +75,12 @@ void saic_model_param_shapes(const saic_model_cfg *cfg,
       {"g_s.4.bias", 1, 1, {3, 1, 1, 1}},
       {"inv_gain", 1, 2, {L, M, 1, 1}},
       {"density", 1, 2, {M, SAIC_DENSITY_NPARAM, 1, 1}},
+      {SAIC_MODEL_FILM_SCALE, 1, 2, {L, 2 * N, 1, 1}},
+      {SAIC_MODEL_FILM_SHIFT, 1, 2, {L, 2 * N, 1, 1}},
   };
-  memcpy(out, s, sizeof s);
+  const int count = saic_model_num_params(cfg);
+  memcpy(out, s, (size_t)count * sizeof s[0]);
+  return count;
 }
 
 /* splitmix64 as the density initialiser's uniform source. */
@@ -75,7 +96,7 @@ static double uniform01(void *ctx) {
 saic_model *saic_model_create(const saic_model_cfg *cfg, int h, int w, int threads, uint64_t seed,
                               nn_err *err) {
   if (!cfg || cfg->n < 1 || cfg->m < 1 || cfg->levels < 1 || cfg->levels > 64 || h < 8 || w < 8 ||
-      h % SAIC_MODEL_STRIDE || w % SAIC_MODEL_STRIDE) {
+      h % SAIC_MODEL_STRIDE || w % SAIC_MODEL_STRIDE || cfg->film < 0 || cfg->film > 1) {
     nn_err_set(err, NN_E_ARG, "saic_model_create: bad configuration or size %dx%d", w, h);
     return NULL;
   }
@@ -95,14 +116,17 @@ saic_model *saic_model_create(const saic_model_cfg *cfg, int h, int w, int threa
   if (!m->dec)
     goto fail;
   m->enc_out = build_encoder(m->enc, cfg->n, cfg->m);
-  m->dec_out = build_decoder(m->dec, cfg->n);
+  m->dec_out = build_decoder(m->dec, cfg->n, cfg->film, m->film_node);
   const int gdims[2] = {cfg->levels, cfg->m};
   const int ddims[2] = {cfg->m, SAIC_DENSITY_NPARAM};
+  const int fdims[2] = {cfg->levels, 2 * cfg->n};
   int gi = nn_net_add_param(m->enc, "gain", 2, gdims, true);
   int ii = nn_net_add_param(m->dec, "inv_gain", 2, gdims, true);
   int di = nn_net_add_param(m->dec, "density", 2, ddims, true);
-  if (m->enc_out < 0 || m->dec_out < 0 || gi < 0 || ii < 0 || di < 0 || nn_net_error(m->enc) ||
-      nn_net_error(m->dec)) {
+  int fs = cfg->film ? nn_net_add_param(m->dec, SAIC_MODEL_FILM_SCALE, 2, fdims, true) : 0;
+  int fb = cfg->film ? nn_net_add_param(m->dec, SAIC_MODEL_FILM_SHIFT, 2, fdims, true) : 0;
+  if (m->enc_out < 0 || m->dec_out < 0 || gi < 0 || ii < 0 || di < 0 || fs < 0 || fb < 0 ||
+      nn_net_error(m->enc) || nn_net_error(m->dec)) {
     nn_err_set(err, NN_E_ARG, "saic_model_create: %s",
                nn_net_error(m->enc) ? nn_net_error(m->enc) : nn_net_error(m->dec));
     goto fail;
@@ -136,6 +160,16 @@ saic_model *saic_model_create(const saic_model_cfg *cfg, int h, int w, int threa
       m->inv_gain->value.data[(size_t)l * (size_t)cfg->m + (size_t)c] = -g;
     }
   m->density = nn_net_param(m->dec, di);
+  if (cfg->film) { /* zero tables (nn_net_add_param): the identity, the plain decoder */
+    nn_net_set_group(m->dec, "film.", SAIC_MODEL_GAIN_GROUP);
+    m->film_s = nn_net_param(m->dec, fs);
+    m->film_b = nn_net_param(m->dec, fb);
+    if (!(m->film_vec = malloc(4 * (size_t)cfg->n * sizeof(float)))) {
+      nn_err_set(err, NN_E_NOMEM, "saic_model_create: out of memory");
+      goto fail;
+    }
+    saic_model_set_rate(m, 0);
+  }
   uint64_t s = seed ^ 0xde45171700ull;
   saic_density_init(m->density->value.data, cfg->m, 10.0, uniform01, &s);
   nn_net_set_input_grad(m->dec, true);
@@ -150,6 +184,7 @@ void saic_model_free(saic_model *m) {
     return;
   nn_net_free(m->enc);
   nn_net_free(m->dec);
+  free(m->film_vec);
   free(m);
 }
 
@@ -180,7 +215,8 @@ static int copy_net(nn_net *dst, nn_net *src, nn_err *err) {
 }
 
 int saic_model_copy_params(saic_model *dst, const saic_model *src, nn_err *err) {
-  if (dst->cfg.n != src->cfg.n || dst->cfg.m != src->cfg.m || dst->cfg.levels != src->cfg.levels)
+  if (dst->cfg.n != src->cfg.n || dst->cfg.m != src->cfg.m || dst->cfg.levels != src->cfg.levels ||
+      dst->cfg.film != src->cfg.film)
     return nn_err_set(err, NN_E_ARG, "saic_model_copy_params: different configurations");
   int rc = copy_net(dst->enc, src->enc, err);
   return rc == NN_OK ? copy_net(dst->dec, src->dec, err) : rc;
@@ -231,6 +267,53 @@ void saic_model_gains(const saic_model *m, double r, float *gain, float *inv_gai
       gain[c] = (float)exp((1 - t) * G[l * M + c] + t * G[l2 * M + c]);
     if (inv_gain)
       inv_gain[c] = (float)exp((1 - t) * I[l * M + c] + t * I[l2 * M + c]);
+  }
+}
+
+void saic_model_set_rate(saic_model *m, double r) {
+  if (!m->cfg.film)
+    return;
+  const int L = m->cfg.levels, N = m->cfg.n;
+  int l0, l1;
+  double t;
+  if (L <= 1 || !(r > 0)) { /* one level, or the bottom (NaN too) */
+    l0 = 0, l1 = L > 1 ? 1 : 0, t = 0;
+  } else if (r >= L - 1) { /* the top level, and the extrapolated range above it */
+    l0 = L - 2, l1 = L - 1, t = 1;
+  } else {
+    l0 = (int)floor(r), l1 = l0 + 1, t = r - l0;
+  }
+  m->film_l0 = l0, m->film_l1 = l1, m->film_t = t;
+  const float *S = m->film_s->value.data, *B = m->film_b->value.data;
+  float *av = m->film_vec, *bv = m->film_vec + 2 * (size_t)N;
+  for (int j = 0; j < 2 * N; j++) {
+    const size_t i0 = (size_t)l0 * 2 * N + (size_t)j, i1 = (size_t)l1 * 2 * N + (size_t)j;
+    av[j] = (float)exp((1 - t) * S[i0] + t * S[i1]);
+    bv[j] = (float)((1 - t) * B[i0] + t * B[i1]);
+  }
+  for (int k = 0; k < 2; k++)
+    nn_net_set_chaffine(m->dec, m->film_node[k], av + (size_t)k * N, bv + (size_t)k * N);
+}
+
+void saic_model_film_backward(saic_model *m) {
+  if (!m->cfg.film)
+    return;
+  const int N = m->cfg.n;
+  const double w[2] = {1 - m->film_t, m->film_t};
+  const int lv[2] = {m->film_l0, m->film_l1};
+  for (int k = 0; k < 2; k++) {
+    const float *a, *da, *db;
+    nn_net_chaffine(m->dec, m->film_node[k], &a, NULL, &da, &db);
+    for (int e = 0; e < 2; e++) {
+      if (w[e] == 0)
+        continue;
+      float *gS = m->film_s->grad.data + (size_t)lv[e] * 2 * N + (size_t)k * N;
+      float *gB = m->film_b->grad.data + (size_t)lv[e] * 2 * N + (size_t)k * N;
+      for (int c = 0; c < N; c++) {
+        gS[c] += (float)(w[e] * (double)da[c] * a[c]); /* d/dS = d/da * a (a = exp S) */
+        gB[c] += (float)(w[e] * (double)db[c]);
+      }
+    }
   }
 }
 

@@ -28,7 +28,7 @@ static inline double sct_uniform01(void *state) {
  * re-initialised narrow (init scale 0.1) to be a plausible prior for them. */
 static inline int sct_write_train_ckpt(const char *path, int n, int m, int levels, uint64_t seed,
                                        double gain_step, char *err, size_t err_len) {
-  const saic_model_cfg cfg = {n, m, levels};
+  const saic_model_cfg cfg = {n, m, levels, 0};
   nn_err e = {0};
   saic_model *md = saic_model_create(&cfg, 32, 32, 1, seed, &e);
   if (!md) {

@@ -216,26 +216,29 @@ static void test_checkpoint_shapes(void) {
   CHECK(first && !strstr(first + 1, path), "path repeated: %s", err);
 
   /* The shape list against built networks. */
-  const saic_model_cfg cfgs[3] = {{N, M, LEVELS}, {5, 3, 1}, {64, 96, 4}};
-  for (int k = 0; k < 3; k++) {
+  const saic_model_cfg cfgs[5] = {
+      {N, M, LEVELS, 0}, {5, 3, 1, 0}, {64, 96, 4, 0}, {N, M, LEVELS, 1}, {5, 3, 1, 1}};
+  for (int k = 0; k < 5; k++) {
     saic_model *m = saic_model_create(&cfgs[k], 8, 8, 1, 1, &e);
     if (!m) {
       CHECK(0, "%s", e.msg);
       continue;
     }
-    saic_model_param_shape want[SAIC_MODEL_NUM_PARAMS];
-    saic_model_param_shapes(&cfgs[k], want);
+    saic_model_param_shape want[SAIC_MODEL_MAX_PARAMS];
+    const int np = saic_model_param_shapes(&cfgs[k], want);
+    CHECK(np == saic_model_num_params(&cfgs[k]) && np == (cfgs[k].film ? 25 : 23),
+          "config %d: %d parameters in the list", k, np);
     nn_net *nets[2] = {saic_model_encoder(m), saic_model_decoder(m)};
     int i = 0;
     for (int net = 0; net < 2; net++)
       for (int j = 0; j < nn_net_num_params(nets[net]); j++, i++) {
         const nn_param *p = nn_net_param(nets[net], j);
         const int dims[4] = {p->value.n, p->value.c, p->value.h, p->value.w};
-        CHECK(i < SAIC_MODEL_NUM_PARAMS && want[i].net == net && !strcmp(want[i].name, p->name) &&
+        CHECK(i < np && want[i].net == net && !strcmp(want[i].name, p->name) &&
                   want[i].rank == p->ndim && !memcmp(want[i].dims, dims, sizeof dims),
               "config %d: parameter %d '%s' differs from the shape list", k, i, p->name);
       }
-    CHECK(i == SAIC_MODEL_NUM_PARAMS, "config %d: %d parameters", k, i);
+    CHECK(i == np, "config %d: %d parameters", k, i);
     saic_model_free(m);
   }
 

@@ -210,7 +210,8 @@ static void test_replicas(saic_train_replica *reps, int n_tasks, const saic_loss
   }
   CHECK(g2 && n2 == nf && worst <= 1e-4 * scale, "two replicas: gradients off by %g (scale %g)",
         worst, scale);
-  CHECK(fabs(two.loss - full.loss) <= 1e-5 * full.loss && fabs(two.bpp - full.bpp) <= 1e-5 * full.bpp &&
+  CHECK(fabs(two.loss - full.loss) <= 1e-5 * full.loss &&
+            fabs(two.bpp - full.bpp) <= 1e-5 * full.bpp &&
             fabs(two.ce - full.ce) <= 1e-5 * full.ce && two.accuracy == full.accuracy &&
             fabs(two.mse - full.mse) <= 1e-5 * full.mse,
         "two replicas: loss %g/%g bpp %g/%g ce %g/%g acc %g/%g", two.loss, full.loss, two.bpp,
@@ -225,6 +226,116 @@ static void test_replicas(saic_train_replica *reps, int n_tasks, const saic_loss
   free(gf);
   free(g1);
   free(g2);
+}
+
+/* FiLM (saic_model_cfg.film): the log-scale and shift tables' gradients (the affine layers'
+ * scale / shift gradients distributed to the rows of the knob's two levels) against finite
+ * differences of the step's loss, at a knob between the levels and at a level, on a tiny model
+ * with non-zero tables; the rows' shares are 1 - t and t of one derivative; a film model
+ * with zero tables computes exactly what the plain model with the same parameters does. */
+static void test_film(classifier *task, const float *x, const int *labels) {
+  nn_err e = {0};
+  saic_model_cfg fc = {8, 6, 2, 1}, pc = {8, 6, 2, 0};
+  saic_model *m = saic_model_create(&fc, S, S, 1, 3, &e),
+             *p = saic_model_create(&pc, S, S, 1, 3, &e);
+  CHECK(m && p, "%s", e.msg);
+  if (!m || !p) {
+    saic_model_free(m);
+    saic_model_free(p);
+    return;
+  }
+  nn_param *G = nn_net_find_param(saic_model_encoder(m), "gain");
+  nn_param *I = nn_net_find_param(saic_model_decoder(m), "inv_gain");
+  for (int i = 0; i < 2 * 6; i++) {
+    G->value.data[i] = 0.3f * (float)((i % 5) - 2);
+    I->value.data[i] = -0.2f * (float)((i % 3) - 1);
+  }
+  saic_model_copy_params(p, m, &e); /* fails: different configurations */
+  CHECK(e.code == NN_E_ARG, "copy between film and plain models accepted");
+  saic_loss_cfg cfg = {0};
+  cfg.levels = 2;
+  cfg.lambda[0] = 0.01;
+  cfg.lambda[1] = 0.05;
+  cfg.quant = SAIC_QUANT_NOISE;
+  /* Zero tables: the plain model's loss and gradients, bit for bit. */
+  {
+    nn_net *pn[2] = {saic_model_encoder(p), saic_model_decoder(p)};
+    nn_net *fn[2] = {saic_model_encoder(m), saic_model_decoder(m)};
+    for (int k = 0; k < 2; k++)
+      for (int i = 0; i < nn_net_num_params(pn[k]); i++) {
+        nn_param *a = nn_net_param(pn[k], i), *b = nn_net_param(fn[k], i);
+        memcpy(a->value.data, b->value.data, nn_tensor_numel(&a->value) * sizeof(float));
+      }
+    const double lp = loss_at(p, task, &cfg, x, labels, 0.35);
+    const double lf = loss_at(m, task, &cfg, x, labels, 0.35);
+    nn_param *wp = nn_net_find_param(saic_model_decoder(p), "g_s.2.weight");
+    nn_param *wf = nn_net_find_param(saic_model_decoder(m), "g_s.2.weight");
+    CHECK(lp == lf &&
+              !memcmp(wp->grad.data, wf->grad.data, nn_tensor_numel(&wp->grad) * sizeof(float)),
+          "film with zero tables: loss %.17g, plain %.17g", lf, lp);
+  }
+  nn_param *FS = nn_net_find_param(saic_model_decoder(m), SAIC_MODEL_FILM_SCALE);
+  nn_param *FB = nn_net_find_param(saic_model_decoder(m), SAIC_MODEL_FILM_SHIFT);
+  CHECK(FS && FB && FS->value.n == 2 && FS->value.c == 16 && FS->group == SAIC_MODEL_GAIN_GROUP &&
+            FB->group == SAIC_MODEL_GAIN_GROUP && FS->no_decay && FB->no_decay,
+        "film tables: shape, group or decay");
+  if (!FS || !FB) {
+    saic_model_free(m);
+    saic_model_free(p);
+    return;
+  }
+  for (int i = 0; i < 2 * 16; i++) {
+    FS->value.data[i] = 0.25f * (float)((i % 7) - 3) / 3.0f;
+    FB->value.data[i] = 0.05f * (float)((i % 5) - 2);
+  }
+  const char *params[] = {SAIC_MODEL_FILM_SCALE, SAIC_MODEL_FILM_SHIFT, "g_s.0.weight",
+                          "g_s.3.beta",          "g_s.4.bias",          "inv_gain"};
+  printf("FiLM, MSE loss, knob 0.35:\n");
+  for (size_t i = 0; i < sizeof params / sizeof *params; i++)
+    check_param(m, task, &cfg, x, labels, 0.35, params[i], 8, 6e-2);
+  loss_at(m, task, &cfg, x, labels, 0.35);
+  int bad = 0;
+  for (int c = 0; c < 16; c++)
+    bad += fabs(FS->grad.data[c] * 0.35 - FS->grad.data[16 + c] * 0.65) >
+               1e-5 * fabs(FS->grad.data[c]) + 1e-9 ||
+           fabs(FB->grad.data[c] * 0.35 - FB->grad.data[16 + c] * 0.65) >
+               1e-5 * fabs(FB->grad.data[c]) + 1e-9;
+  CHECK(bad == 0, "film rows at knob 0.35: %d entries not shared 0.65 / 0.35", bad);
+  cfg.alpha = 0.7;
+  cfg.beta = 3.0;
+  cfg.gsw_on_original = 1;
+  cfg.smooth = 3;
+  printf("FiLM, SAIC loss (alpha 0.7, beta 3, W on x), level 1:\n");
+  for (size_t i = 0; i < 2; i++)
+    check_param(m, task, &cfg, x, labels, 1, params[i], 8, 6e-2);
+  loss_at(m, task, &cfg, x, labels, 1);
+  for (int c = 0; c < 16; c++)
+    CHECK(FS->grad.data[c] == 0 && FB->grad.data[c] == 0, "level 0 film gradient at level 1");
+  /* The knob changes g_s: the same latent decodes differently at two knobs. */
+  int lc, lh, lw;
+  saic_model_latent_shape(m, &lc, &lh, &lw);
+  const size_t nl = (size_t)lc * lh * lw;
+  float *yl = malloc(nl * sizeof *yl), *x0 = malloc(3 * S * S * sizeof *x0);
+  for (size_t k = 0; k < nl; k++)
+    yl[k] = (float)((int)(k % 9) - 4);
+  const float *xh;
+  saic_model_set_rate(m, 0.2);
+  saic_model_synthesis(m, yl, 1, &xh, &e);
+  memcpy(x0, xh, 3 * S * S * sizeof *x0);
+  saic_model_set_rate(m, 0.9);
+  saic_model_synthesis(m, yl, 1, &xh, &e);
+  CHECK(memcmp(x0, xh, 3 * S * S * sizeof *x0) != 0, "film: knobs 0.2 and 0.9 decode the same");
+  /* Above the top level the top level's tables hold (no extrapolation). */
+  saic_model_set_rate(m, 1);
+  saic_model_synthesis(m, yl, 1, &xh, &e);
+  memcpy(x0, xh, 3 * S * S * sizeof *x0);
+  saic_model_set_rate(m, 1.5);
+  saic_model_synthesis(m, yl, 1, &xh, &e);
+  CHECK(memcmp(x0, xh, 3 * S * S * sizeof *x0) == 0, "film: knob 1.5 differs from the top level");
+  free(yl);
+  free(x0);
+  saic_model_free(m);
+  saic_model_free(p);
 }
 
 int main(void) {
@@ -251,7 +362,7 @@ int main(void) {
   CHECK(classifier_load(path, 1, &task2_b, &e) == NN_OK, "%s", e.msg);
   unlink(path);
 
-  saic_model_cfg mc = {8, 6, 2};
+  saic_model_cfg mc = {8, 6, 2, 0};
   saic_model *m = saic_model_create(&mc, S, S, 1, 3, &e);
   CHECK(m != NULL, "%s", e.msg);
   if (!m || !task)
@@ -345,6 +456,7 @@ int main(void) {
     test_replicas(reps, 2, &cfg, x, labels);
   }
   saic_model_free(m_b);
+  test_film(task, x, labels);
   classifier_free(task_b);
   classifier_free(task2_b);
   classifier_free(task2);

@@ -21,7 +21,8 @@ typedef enum train_codec_sched {
 } train_codec_sched;
 
 typedef struct train_codec_cfg {
-  saic_model_cfg model; /* n, m, levels (1..SAIC_TRAIN_MAX_LEVELS) */
+  saic_model_cfg model; /* n, m, levels (1..SAIC_TRAIN_MAX_LEVELS), film (model.film: true/false,
+                           default false: the rate-conditioned g_s of saic.h) */
   int epochs;
   int batch_size;
   uint64_t seed;
