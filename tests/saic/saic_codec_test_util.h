@@ -26,9 +26,12 @@ static inline double sct_uniform01(void *state) {
  * exp(-5 - gain_step * l) in every channel, so rate grows with the level as in a trained model.
  * A random model's latents are small (rms ~0.03), so the density of the unscaled latent is
  * re-initialised narrow (init scale 0.1) to be a plausible prior for them. */
-static inline int sct_write_train_ckpt(const char *path, int n, int m, int levels, uint64_t seed,
-                                       double gain_step, char *err, size_t err_len) {
-  const saic_model_cfg cfg = {n, m, levels, 0};
+/* film: a FiLM model (saic_model_cfg.film) whose tables get fixed non-zero values (log scales
+ * in [-0.3, 0.3], shifts in [-0.1, 0.1], different per level and channel), metadata film "1". */
+static inline int sct_write_train_ckpt_film(const char *path, int n, int m, int levels,
+                                            uint64_t seed, double gain_step, int film, char *err,
+                                            size_t err_len) {
+  const saic_model_cfg cfg = {n, m, levels, film};
   nn_err e = {0};
   saic_model *md = saic_model_create(&cfg, 32, 32, 1, seed, &e);
   if (!md) {
@@ -44,19 +47,33 @@ static inline int sct_write_train_ckpt(const char *path, int n, int m, int level
       g->value.data[l * m + c] = (float)(5 + gain_step * l);
       ig->value.data[l * m + c] = (float)(-5 - gain_step * l);
     }
+  if (film) {
+    nn_param *fs = nn_net_find_param(saic_model_decoder(md), SAIC_MODEL_FILM_SCALE);
+    nn_param *fb = nn_net_find_param(saic_model_decoder(md), SAIC_MODEL_FILM_SHIFT);
+    for (int i = 0; i < levels * 2 * n; i++) {
+      fs->value.data[i] = 0.3f * (float)((i * 7 + 3) % 13 - 6) / 6.f;
+      fb->value.data[i] = 0.1f * (float)((i * 5 + 1) % 11 - 5) / 5.f;
+    }
+  }
   char sn[16], sm[16], sl[16];
   snprintf(sn, sizeof sn, "%d", n);
   snprintf(sm, sizeof sm, "%d", m);
   snprintf(sl, sizeof sl, "%d", levels);
   const nn_kv meta[] = {
-      {"arch", SAIC_CKPT_TRAIN_ARCH}, {"n", sn}, {"m", sm}, {"levels", sl}, {"lambda", "0.001"}};
+      {"arch", SAIC_CKPT_TRAIN_ARCH}, {"n", sn}, {"m", sm}, {"levels", sl}, {"lambda", "0.001"},
+      {SAIC_META_FILM, "1"}};
   const nn_ckpt_part parts[2] = {{"enc.", saic_model_encoder(md)},
                                  {"dec.", saic_model_decoder(md)}};
-  int rc = nn_ckpt_save_parts(path, parts, 2, NULL, 0, meta, 5, &e);
+  int rc = nn_ckpt_save_parts(path, parts, 2, NULL, 0, meta, film ? 6 : 5, &e);
   if (rc != NN_OK)
     snprintf(err, err_len, "save: %s", e.msg);
   saic_model_free(md);
   return rc == NN_OK ? 0 : -1;
+}
+
+static inline int sct_write_train_ckpt(const char *path, int n, int m, int levels, uint64_t seed,
+                                       double gain_step, char *err, size_t err_len) {
+  return sct_write_train_ckpt_film(path, n, m, levels, seed, gain_step, 0, err, err_len);
 }
 
 /* Training checkpoint dir/NAME.train.ckpt exported to dir/NAME.ckpt (path in codec_path). */

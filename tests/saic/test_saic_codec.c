@@ -914,6 +914,137 @@ static void test_analysis_reuse(void) {
 
 /* ------------------------------------------------------------------ registry */
 
+/* FiLM (saic_model_cfg.film): a tiny film model with non-zero tables, written as a training
+ * checkpoint and exported, decodes in the codec exactly as saic_model_synthesis after
+ * saic_model_set_rate at the stream's knob does (and not as at another knob); the film flag and
+ * tables survive export (and the hash covers the tables); a film file whose table has the wrong
+ * shape, film tables without the flag, or the flag without the tables are refused with a
+ * message naming the tensor; a plain file loads as film = 0. */
+static void film_reference(const char *path, const uint8_t *rgb, int q, int q_dec, uint8_t *out) {
+  saic_model *m = NULL;
+  nn_err e = {0};
+  if (saic_ckpt_load_model(path, 32, 32, 1, &m, NULL, &e) != NN_OK) {
+    CHECK(0, "film reference model: %s", e.msg);
+    return;
+  }
+  const size_t hw = 32 * 32, lhw = hw / 64;
+  float x[3 * 32 * 32], yq[M * 16], g[M], ig[M];
+  for (size_t k = 0; k < hw; k++)
+    for (int c = 0; c < 3; c++)
+      x[c * hw + k] = rgb[k * 3 + c] / 255.f;
+  const float *lat, *xh;
+  saic_model_analysis(m, x, 1, &lat, &e);
+  saic_model_gains(m, saic_codec_rate_value(LEVELS, q), g, ig);
+  for (int c = 0; c < M; c++)
+    for (size_t k = 0; k < lhw; k++)
+      yq[c * lhw + k] = rintf(lat[c * lhw + k] * g[c]) * ig[c];
+  saic_model_set_rate(m, saic_codec_rate_value(LEVELS, q_dec));
+  saic_model_synthesis(m, yq, 1, &xh, &e);
+  for (size_t k = 0; k < hw; k++)
+    for (int c = 0; c < 3; c++) {
+      float v = xh[c * hw + k] * 255.f;
+      v = v < 0.f ? 0.f : v > 255.f ? 255.f : v;
+      out[k * 3 + c] = (uint8_t)lrintf(v);
+    }
+  saic_model_free(m);
+}
+
+static void test_film(void) {
+  char train[512], path[512], err[512];
+  snprintf(train, sizeof train, "%s/film.train.ckpt", dir);
+  snprintf(path, sizeof path, "%s/film.ckpt", dir);
+  if (sct_write_train_ckpt_film(train, N, M, LEVELS, 7, 2.0, 1, err, sizeof err)) {
+    CHECK(0, "%s", err);
+    return;
+  }
+  nn_err e = {0};
+  CHECK(saic_export(train, path, NULL, NULL, &e) == NN_OK, "film export: %s", e.msg);
+  saic_codec *c = open_codec(path, 1, 0);
+  saic_codec *plain = open_codec(codec_a, 1, 0);
+  if (!c || !plain) {
+    saic_codec_close(c);
+    saic_codec_close(plain);
+    return;
+  }
+  const saic_codec_model *cm = saic_codec_get_model(c);
+  CHECK(cm->cfg.film == 1 && saic_codec_get_model(plain)->cfg.film == 0, "film flags %d / %d",
+        cm->cfg.film, saic_codec_get_model(plain)->cfg.film);
+  nn_param *fs = nn_net_find_param(saic_model_decoder(cm->model), SAIC_MODEL_FILM_SCALE);
+  CHECK(fs && fs->value.data[1] != 0.f, "film tables lost in export");
+  uint8_t *img = sct_image(32, 32, 5);
+  uint8_t ref[32 * 32 * 3], other[32 * 32 * 3];
+  int differ = 0;
+  const int qs[4] = {0, 17, 40, SAIC_CODEC_RATE_STEPS};
+  for (int i = 0; i < 4; i++) {
+    const int q = qs[i];
+    uint8_t *stream = NULL, *dec = NULL;
+    size_t len = 0;
+    int w = 0, h = 0;
+    CHECK(saic_codec_encode(c, img, 32, 32, saic_codec_rate_value(LEVELS, q), &stream, &len, NULL,
+                            err, sizeof err) == 0,
+          "film encode: %s", err);
+    CHECK(saic_codec_decode(c, stream, len, &dec, &w, &h, err, sizeof err) == 0, "film decode: %s",
+          err);
+    film_reference(path, img, q, q, ref);
+    CHECK(dec && !memcmp(dec, ref, sizeof ref),
+          "film: codec decode at q %d differs from "
+          "saic_model_synthesis after set_rate",
+          q);
+    film_reference(path, img, q, q == 40 ? 10 : 40, other);
+    differ += memcmp(ref, other, sizeof ref) != 0;
+    free(stream);
+    free(dec);
+  }
+  CHECK(differ == 4, "film: another knob's g_s decoded the same symbols identically (%d of 4)",
+        differ);
+  free(img);
+  saic_codec_close(c);
+  saic_codec_close(plain);
+
+  /* Hand-made training checkpoints: a plain model's networks plus film tensors. */
+  const saic_model_cfg pc = {N, M, LEVELS, 0};
+  saic_model *pm = saic_model_create(&pc, 8, 8, 1, 3, &e);
+  if (!pm) {
+    CHECK(0, "%s", e.msg);
+    return;
+  }
+  float tab[LEVELS * 2 * N] = {0};
+  const nn_ckpt_part parts[2] = {{"enc.", saic_model_encoder(pm)},
+                                 {"dec.", saic_model_decoder(pm)}};
+  const nn_kv meta[] = {{"arch", SAIC_CKPT_TRAIN_ARCH},
+                        {"n", "8"},
+                        {"m", "8"},
+                        {"levels", "3"},
+                        {SAIC_META_FILM, "1"}};
+  struct {
+    int nextra, nmeta, scale_cols;
+    const char *want;
+  } cases[3] = {{2, 5, N,
+                 "has shape [3, 8, 1, 1] (rank 2); a model with n 8, m 8, levels 3, film "
+                 "needs [3, 16, 1, 1]"},
+                {2, 4, 2 * N, "unexpected tensor 'dec.film.log_scale'"},
+                {0, 5, 2 * N, "tensor 'dec.film.log_scale' missing"}};
+  for (int k = 0; k < 3; k++) {
+    const nn_ckpt_extra ex[2] = {
+        {"dec." SAIC_MODEL_FILM_SCALE, 2, {LEVELS, cases[k].scale_cols, 1, 1}, tab},
+        {"dec." SAIC_MODEL_FILM_SHIFT, 2, {LEVELS, 2 * N, 1, 1}, tab}};
+    char bad[512];
+    snprintf(bad, sizeof bad, "%s/film_bad%d.ckpt", dir, k);
+    CHECK(nn_ckpt_save_parts(bad, parts, 2, ex, cases[k].nextra, meta, cases[k].nmeta, &e) == NN_OK,
+          "%s", e.msg);
+    saic_model *m = NULL;
+    nn_err le = {0};
+    CHECK(saic_ckpt_load_model(bad, 8, 8, 1, &m, NULL, &le) == NN_E_FORMAT &&
+              strstr(le.msg, cases[k].want),
+          "film case %d: %s", k, le.msg);
+    saic_model_free(m);
+    unlink(bad);
+  }
+  saic_model_free(pm);
+  unlink(train);
+  unlink(path);
+}
+
 static void test_registry(void) {
   codec_registry *reg = NULL;
   char err[512];
@@ -1007,6 +1138,8 @@ int main(int argc, char **argv) {
   test_threads();
   printf("analysis reuse\n");
   test_analysis_reuse();
+  printf("film\n");
+  test_film();
   printf("registry\n");
   test_registry();
   const char *names[] = {"a.train.ckpt", "a.ckpt", "b.train.ckpt", "b.ckpt", "tampered.ckpt"};
