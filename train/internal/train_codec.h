@@ -33,9 +33,10 @@
  *               --resume continues exactly from it (same thread count: bit-identical to an
  *               uninterrupted run); written every checkpoint_every epochs and after the last;
  *   final.ckpt  model only, after the last epoch.
- * Metadata: arch "saic-fp", n, m, levels, film ("1" for a FiLM model, else absent), train_size, lambda (current; shortest exact %g each),
- * lambda_init, rate_target, command, config (the file's text), dataset_hash, task_checkpoint,
- * task_sha256, eval (last evaluation), epoch, step, train_seconds, threads, created. */
+ * Metadata: arch "saic-fp", n, m, levels, film ("1" for a FiLM model, else absent), train_size,
+ * lambda (current; shortest exact %g each), lambda_init, rate_target, command, config (the file's
+ * text), dataset_hash, task_checkpoint, task_sha256, eval (last evaluation), epoch, step,
+ * train_seconds, threads, created. */
 #ifndef SAIC_TRAIN_CODEC_H
 #define SAIC_TRAIN_CODEC_H
 
