@@ -112,7 +112,7 @@ int nn_gdn(nn_net *net, int in, const char *name, bool inverse);
  * such as a codec's rate knob (FiLM) computes them per forward pass, the same for every sample
  * of the batch. They start at scale 1, shift 0 (identity). They are not nn_params, so optimisers,
  * weight decay, checkpoints and parameter lists never see them; backward accumulates their
- * gradients (sum over n, h, w of dy * x and of dy; read with nn_net_chaffine_grad, zeroed by
+ * gradients (sum over n, h, w of dy * x and of dy; read with nn_net_chaffine, zeroed by
  * nn_net_zero_grad), from which the caller derives its own parameters' gradients. */
 int nn_chaffine(nn_net *net, int in, const char *name);
 /* Sets the scale and shift (C floats each; NULL leaves that one unchanged) of chaffine node
