@@ -36,12 +36,14 @@
 enum { N = 8, M = 8, LEVELS = 3 };
 static char dir[64], codec_a[512], codec_b[512], train_a[512];
 
-/* The reconstruction computed directly through a model loaded from the codec checkpoint. */
-static uint8_t *reference(const uint8_t *rgb, int w, int h, int q) {
+/* The reconstruction computed directly through a model loaded from the codec checkpoint at
+ * path: the latent quantised at rate index q, g_s at rate index q_dec (FiLM models; a plain g_s
+ * ignores the rate). */
+static uint8_t *reference_at(const char *path, const uint8_t *rgb, int w, int h, int q, int q_dec) {
   const int H = h < 8 ? 8 : (h + 7) / 8 * 8, W = w < 8 ? 8 : (w + 7) / 8 * 8;
   saic_model *m = NULL;
   nn_err e = {0};
-  if (saic_ckpt_load_model(codec_a, H, W, 1, &m, NULL, &e) != NN_OK) {
+  if (saic_ckpt_load_model(path, H, W, 1, &m, NULL, &e) != NN_OK) {
     CHECK(0, "reference model: %s", e.msg);
     return NULL;
   }
@@ -59,6 +61,7 @@ static uint8_t *reference(const uint8_t *rgb, int w, int h, int q) {
   for (int c = 0; c < M; c++)
     for (size_t k = 0; k < lhw; k++)
       yq[c * lhw + k] = rintf(lat[c * lhw + k] * g[c]) * ig[c];
+  saic_model_set_rate(m, saic_codec_rate_value(LEVELS, q_dec));
   saic_model_synthesis(m, yq, 1, &xh, &e);
   uint8_t *out = malloc((size_t)w * h * 3);
   for (int y = 0; y < h; y++)
@@ -72,6 +75,10 @@ static uint8_t *reference(const uint8_t *rgb, int w, int h, int q) {
   free(yq);
   saic_model_free(m);
   return out;
+}
+
+static uint8_t *reference(const uint8_t *rgb, int w, int h, int q) {
+  return reference_at(codec_a, rgb, w, h, q, q);
 }
 
 static saic_codec *open_codec(const char *path, int threads, size_t max_pixels) {
@@ -912,7 +919,14 @@ static void test_analysis_reuse(void) {
   codec_registry_destroy(reg);
 }
 
-/* ------------------------------------------------------------------ registry */
+/* ------------------------------------------------------------------ FiLM */
+
+static void film_ref(const char *path, const uint8_t *rgb, int q, int q_dec, uint8_t *out) {
+  uint8_t *r = reference_at(path, rgb, 32, 32, q, q_dec);
+  if (r)
+    memcpy(out, r, 32 * 32 * 3);
+  free(r);
+}
 
 /* FiLM (saic_model_cfg.film): a tiny film model with non-zero tables, written as a training
  * checkpoint and exported, decodes in the codec exactly as saic_model_synthesis after
@@ -920,35 +934,6 @@ static void test_analysis_reuse(void) {
  * tables survive export (and the hash covers the tables); a film file whose table has the wrong
  * shape, film tables without the flag, or the flag without the tables are refused with a
  * message naming the tensor; a plain file loads as film = 0. */
-static void film_reference(const char *path, const uint8_t *rgb, int q, int q_dec, uint8_t *out) {
-  saic_model *m = NULL;
-  nn_err e = {0};
-  if (saic_ckpt_load_model(path, 32, 32, 1, &m, NULL, &e) != NN_OK) {
-    CHECK(0, "film reference model: %s", e.msg);
-    return;
-  }
-  const size_t hw = 32 * 32, lhw = hw / 64;
-  float x[3 * 32 * 32], yq[M * 16], g[M], ig[M];
-  for (size_t k = 0; k < hw; k++)
-    for (int c = 0; c < 3; c++)
-      x[c * hw + k] = rgb[k * 3 + c] / 255.f;
-  const float *lat, *xh;
-  saic_model_analysis(m, x, 1, &lat, &e);
-  saic_model_gains(m, saic_codec_rate_value(LEVELS, q), g, ig);
-  for (int c = 0; c < M; c++)
-    for (size_t k = 0; k < lhw; k++)
-      yq[c * lhw + k] = rintf(lat[c * lhw + k] * g[c]) * ig[c];
-  saic_model_set_rate(m, saic_codec_rate_value(LEVELS, q_dec));
-  saic_model_synthesis(m, yq, 1, &xh, &e);
-  for (size_t k = 0; k < hw; k++)
-    for (int c = 0; c < 3; c++) {
-      float v = xh[c * hw + k] * 255.f;
-      v = v < 0.f ? 0.f : v > 255.f ? 255.f : v;
-      out[k * 3 + c] = (uint8_t)lrintf(v);
-    }
-  saic_model_free(m);
-}
-
 static void test_film(void) {
   char train[512], path[512], err[512];
   snprintf(train, sizeof train, "%s/film.train.ckpt", dir);
@@ -985,12 +970,12 @@ static void test_film(void) {
           "film encode: %s", err);
     CHECK(saic_codec_decode(c, stream, len, &dec, &w, &h, err, sizeof err) == 0, "film decode: %s",
           err);
-    film_reference(path, img, q, q, ref);
+    film_ref(path, img, q, q, ref);
     CHECK(dec && !memcmp(dec, ref, sizeof ref),
           "film: codec decode at q %d differs from "
           "saic_model_synthesis after set_rate",
           q);
-    film_reference(path, img, q, q == 40 ? 10 : 40, other);
+    film_ref(path, img, q, q == 40 ? 10 : 40, other);
     differ += memcmp(ref, other, sizeof ref) != 0;
     free(stream);
     free(dec);
@@ -1044,6 +1029,8 @@ static void test_film(void) {
   unlink(train);
   unlink(path);
 }
+
+/* ------------------------------------------------------------------ registry */
 
 static void test_registry(void) {
   codec_registry *reg = NULL;
