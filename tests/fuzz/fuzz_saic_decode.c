@@ -6,7 +6,9 @@
  * the check byte patched in (so mutations get past the CRC to the size rules and the payload
  * decoder; the files of this corpus named by hash were found against format 1 and replay as
  * arbitrary inputs). A decode must fail with a message or return an image of the size its header
- * declares, and decoding is deterministic (a second decode gives the same pixels). Any violation
+ * declares, and decoding is deterministic (a second decode gives the same pixels). Every input
+ * goes through two such models: the plain one and one with a rate-conditioned decoder (FiLM,
+ * saic.h; its streams differ only in the check byte, which is patched per model). Any violation
  * aborts, which libFuzzer reports as a crash.
  * Seed corpus: tests/fuzz/corpus/saic_decode (streams of this model at several sizes and rates;
  * regenerate with SAIC_FUZZ_WRITE_CORPUS=DIR set, which writes them on the first input). */
@@ -43,15 +45,18 @@ static void write_corpus(saic_codec *c, const char *dir) {
     }
 }
 
-/* Built once (libFuzzer runs inputs one after another in one process); never freed. */
-static saic_codec *fixed_codec(void) {
-  static saic_codec *c;
-  if (c)
-    return c;
+/* Built once per kind (libFuzzer runs inputs one after another in one process); never freed.
+ * film 0: the plain model; 1: the same with a rate-conditioned decoder (FiLM tables non-zero). */
+static saic_codec *fixed_codec(int film) {
+  static saic_codec *cs[2];
+  saic_codec **cp = &cs[film ? 1 : 0];
+  if (*cp)
+    return *cp;
+  saic_codec *c = NULL;
   char dir[] = "/tmp/fuzz_saic_decode_XXXXXX", path[512], train[512], err[512];
   if (!mkdtemp(dir))
     abort();
-  if (sct_make_codec(dir, "m", 8, 8, 3, 1, 1.2, path, sizeof path, err, sizeof err)) {
+  if (sct_make_codec_film(dir, "m", 8, 8, 3, 1, 1.2, film, path, sizeof path, err, sizeof err)) {
     fprintf(stderr, "fuzz_saic_decode: %s\n", err);
     abort();
   }
@@ -65,9 +70,9 @@ static saic_codec *fixed_codec(void) {
   remove(path);
   rmdir(dir);
   const char *out = getenv("SAIC_FUZZ_WRITE_CORPUS");
-  if (out)
+  if (out && !film)
     write_corpus(c, out);
-  return c;
+  return *cp = c;
 }
 
 static void decode_one(saic_codec *c, const uint8_t *data, size_t size) {
@@ -91,16 +96,18 @@ static void decode_one(saic_codec *c, const uint8_t *data, size_t size) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  saic_codec *c = fixed_codec();
-  decode_one(c, size ? data : NULL, size);
-  if (size >= 2 && data[1] != saic_codec_stream_check(c, data, size)) {
-    uint8_t *copy = malloc(size);
-    if (!copy)
-      abort();
-    memcpy(copy, data, size);
-    copy[1] = saic_codec_stream_check(c, copy, size);
-    decode_one(c, copy, size);
-    free(copy);
+  for (int film = 0; film < 2; film++) {
+    saic_codec *c = fixed_codec(film);
+    decode_one(c, size ? data : NULL, size);
+    if (size >= 2 && data[1] != saic_codec_stream_check(c, data, size)) {
+      uint8_t *copy = malloc(size);
+      if (!copy)
+        abort();
+      memcpy(copy, data, size);
+      copy[1] = saic_codec_stream_check(c, copy, size);
+      decode_one(c, copy, size);
+      free(copy);
+    }
   }
   return 0;
 }

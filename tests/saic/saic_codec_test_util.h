@@ -76,14 +76,15 @@ static inline int sct_write_train_ckpt(const char *path, int n, int m, int level
   return sct_write_train_ckpt_film(path, n, m, levels, seed, gain_step, 0, err, err_len);
 }
 
-/* Training checkpoint dir/NAME.train.ckpt exported to dir/NAME.ckpt (path in codec_path). */
-static inline int sct_make_codec(const char *dir, const char *name, int n, int m, int levels,
-                                 uint64_t seed, double gain_step, char *codec_path, size_t len,
-                                 char *err, size_t err_len) {
+/* Training checkpoint dir/NAME.train.ckpt exported to dir/NAME.ckpt (path in codec_path); film:
+ * a FiLM model with non-zero tables (sct_write_train_ckpt_film). */
+static inline int sct_make_codec_film(const char *dir, const char *name, int n, int m, int levels,
+                                      uint64_t seed, double gain_step, int film, char *codec_path,
+                                      size_t len, char *err, size_t err_len) {
   char train[512];
   snprintf(train, sizeof train, "%s/%s.train.ckpt", dir, name);
   snprintf(codec_path, len, "%s/%s.ckpt", dir, name);
-  if (sct_write_train_ckpt(train, n, m, levels, seed, gain_step, err, err_len))
+  if (sct_write_train_ckpt_film(train, n, m, levels, seed, gain_step, film, err, err_len))
     return -1;
   nn_err e = {0};
   if (saic_export(train, codec_path, NULL, NULL, &e) != NN_OK) {
@@ -91,6 +92,13 @@ static inline int sct_make_codec(const char *dir, const char *name, int n, int m
     return -1;
   }
   return 0;
+}
+
+static inline int sct_make_codec(const char *dir, const char *name, int n, int m, int levels,
+                                 uint64_t seed, double gain_step, char *codec_path, size_t len,
+                                 char *err, size_t err_len) {
+  return sct_make_codec_film(dir, name, n, m, levels, seed, gain_step, 0, codec_path, len, err,
+                             err_len);
 }
 
 /* A w x h RGB8 test image: smooth gradients, a few edges and seeded noise (malloc()ed). */
