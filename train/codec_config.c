@@ -20,6 +20,7 @@ void train_codec_cfg_defaults(train_codec_cfg *c) {
   c->lr = 3e-4f;
   c->density_lr_mult = 10.f;
   c->gain_lr_mult = 10.f;
+  c->film_lr_mult = 0.f; /* unset: as the gains (what recipe 6 trained with) */
   c->clip_grad_norm = 1.0;
   c->sched = TRAIN_CODEC_SCHED_COSINE;
   c->warmup_epochs = 0.f;
@@ -72,6 +73,7 @@ static const key_def keys[] = {
     {"lr", K_FLOAT, OFF(lr), 0, 1e-12, 1},
     {"density_lr_mult", K_FLOAT, OFF(density_lr_mult), 0, 1e-6, 1e6},
     {"gain_lr_mult", K_FLOAT, OFF(gain_lr_mult), 0, 1e-6, 1e6},
+    {"film_lr_mult", K_FLOAT, OFF(film_lr_mult), 0, 1e-6, 1e6},
     {"clip_grad_norm", K_DOUBLE, OFF(clip_grad_norm), 0, 0, 1e9},
     {"schedule.kind", K_SCHED, OFF(sched), 0, 0, 0},
     {"schedule.warmup_epochs", K_FLOAT, OFF(warmup_epochs), 0, 0, 100000},

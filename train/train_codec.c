@@ -758,6 +758,8 @@ static int build_model(trainer *t, const train_codec_data *train, nn_err *err) {
     return err ? err->code : NN_E_ARG;
   nn_optim_cfg oc = nn_optim_defaults(NN_ADAM);
   oc.group_lr_mult[SAIC_MODEL_GAIN_GROUP] = cfg->gain_lr_mult;
+  oc.group_lr_mult[SAIC_MODEL_FILM_GROUP] =
+      cfg->film_lr_mult > 0 ? cfg->film_lr_mult : cfg->gain_lr_mult;
   t->opt_enc = nn_optim_create(saic_model_encoder(t->model), &oc, err);
   oc.group_lr_mult[SAIC_MODEL_DENSITY_GROUP] = cfg->density_lr_mult;
   t->opt_dec = t->opt_enc ? nn_optim_create(saic_model_decoder(t->model), &oc, err) : NULL;
@@ -775,12 +777,16 @@ static void log_header(const trainer *t, const train_codec_data *train,
   for (int k = 0; k < 2; k++)
     for (int i = 0; i < nn_net_num_params(nets[k]); i++)
       np += (long)nn_tensor_numel(&nn_net_param(nets[k], i)->value);
+  char film_lr[48] = "";
+  if (cfg->model.film)
+    snprintf(film_lr, sizeof film_lr, ", film x%g",
+             (double)(cfg->film_lr_mult > 0 ? cfg->film_lr_mult : cfg->gain_lr_mult));
   fprintf(f,
           "codec %s n %d m %d levels %d film %s (%ld parameters), loss alpha %g gamma %g beta %g "
           "gsw on "
           "%s smooth %d quant %s, task %s%s%s%s%s\n"
           "%zu train / %zu eval images %dx%d, batch %d, %ld steps/epoch, %d epochs, lr %g "
-          "(density x%g, gains x%g, %s), %d threads%s, %s\n",
+          "(density x%g, gains x%g%s, %s), %d threads%s, %s\n",
           SAIC_CODEC_ARCH, cfg->model.n, cfg->model.m, cfg->model.levels,
           cfg->model.film ? "on" : "off", np, cfg->loss.alpha, cfg->loss.gamma, cfg->loss.beta,
           cfg->loss.gsw_on_original ? "x" : "x_hat", cfg->loss.smooth,
@@ -789,7 +795,7 @@ static void log_header(const trainer *t, const train_codec_data *train,
           t->task_extra[0] ? cfg->task_checkpoint_extra[0] : "", t->task_extra[1] ? " + " : "",
           t->task_extra[1] ? cfg->task_checkpoint_extra[1] : "", train->n, test ? test->n : 0,
           train->w, train->h, cfg->batch_size, steps_per_epoch, cfg->epochs, (double)cfg->lr,
-          (double)cfg->density_lr_mult, (double)cfg->gain_lr_mult,
+          (double)cfg->density_lr_mult, (double)cfg->gain_lr_mult, film_lr,
           cfg->sched == TRAIN_CODEC_SCHED_COSINE ? "cosine" : "const", t->threads,
           t->replicas > 1 ? " (data-parallel: one replica per thread)" : "",
           cfg->continuous_knob ? "levels round-robin on even steps, a uniform knob on odd steps"

@@ -57,7 +57,7 @@ extern "C" {
  * parameters of shape [levels, 2N]: SAIC_MODEL_FILM_SCALE ("film.log_scale", S) and
  * SAIC_MODEL_FILM_SHIFT ("film.shift", B); row l holds level l's values for the affine after
  * g_s.1 (columns 0..N-1) then after g_s.3 (columns N..2N-1). They start at 0 (the identity, so a
- * film model starts as the plain one), are in SAIC_MODEL_GAIN_GROUP (per level, like the gains)
+ * film model starts as the plain one), are in SAIC_MODEL_FILM_GROUP (their own learning rate)
  * and are excluded from weight decay. Only the decoder is modulated: the analysis g_a(x) does not
  * depend on the knob, so one analysis still serves every rate (saic_codec_encode_analysis).
  * film = 0 builds exactly the plain model (same parameters, same bits). */
@@ -68,7 +68,12 @@ typedef struct saic_model_cfg {
   int film;   /* 0: plain g_s; 1: rate-conditioned g_s (FiLM, above) */
 } saic_model_cfg;
 
-enum { SAIC_MODEL_STRIDE = 8, SAIC_MODEL_DENSITY_GROUP = 1, SAIC_MODEL_GAIN_GROUP = 2 };
+enum {
+  SAIC_MODEL_STRIDE = 8,
+  SAIC_MODEL_DENSITY_GROUP = 1,
+  SAIC_MODEL_GAIN_GROUP = 2,
+  SAIC_MODEL_FILM_GROUP = 3
+};
 /* Initial log gains: level l of L starts at SPREAD (l - (L - 1) / 2) ("gain") and its negative
  * ("inv_gain"), so the levels start apart instead of all at gain 1: at the transforms' learning
  * rate the gains moved too slowly to separate the levels' rates in a 20-epoch run. */

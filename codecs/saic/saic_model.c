@@ -161,7 +161,7 @@ saic_model *saic_model_create(const saic_model_cfg *cfg, int h, int w, int threa
     }
   m->density = nn_net_param(m->dec, di);
   if (cfg->film) { /* zero tables (nn_net_add_param): the identity, the plain decoder */
-    nn_net_set_group(m->dec, "film.", SAIC_MODEL_GAIN_GROUP);
+    nn_net_set_group(m->dec, "film.", SAIC_MODEL_FILM_GROUP);
     m->film_s = nn_net_param(m->dec, fs);
     m->film_b = nn_net_param(m->dec, fb);
     if (!(m->film_vec = malloc(4 * (size_t)cfg->n * sizeof(float)))) {

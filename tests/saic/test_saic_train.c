@@ -276,8 +276,8 @@ static void test_film(classifier *task, const float *x, const int *labels) {
   }
   nn_param *FS = nn_net_find_param(saic_model_decoder(m), SAIC_MODEL_FILM_SCALE);
   nn_param *FB = nn_net_find_param(saic_model_decoder(m), SAIC_MODEL_FILM_SHIFT);
-  CHECK(FS && FB && FS->value.n == 2 && FS->value.c == 16 && FS->group == SAIC_MODEL_GAIN_GROUP &&
-            FB->group == SAIC_MODEL_GAIN_GROUP && FS->no_decay && FB->no_decay,
+  CHECK(FS && FB && FS->value.n == 2 && FS->value.c == 16 && FS->group == SAIC_MODEL_FILM_GROUP &&
+            FB->group == SAIC_MODEL_FILM_GROUP && FS->no_decay && FB->no_decay,
         "film tables: shape, group or decay");
   if (!FS || !FB) {
     saic_model_free(m);

@@ -29,6 +29,7 @@ typedef struct train_codec_cfg {
   float lr;              /* Adam learning rate of the transforms and gains */
   float density_lr_mult; /* the density parameters' multiplier (docs/method.md: about 10) */
   float gain_lr_mult;    /* the gains' multiplier (they must move by log-factors) */
+  float film_lr_mult;    /* the FiLM tables' multiplier (model.film); <= 0: gain_lr_mult */
   double clip_grad_norm; /* clip the global gradient norm to this; 0: no clipping */
   train_codec_sched sched;
   float warmup_epochs, warmup_start, min_lr;
