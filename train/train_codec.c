@@ -240,8 +240,8 @@ static int save_ckpt(trainer *t, const train_codec_opts *o, const char *path, bo
 /* Reads the training checkpoint at path, checks that it holds this run's model shape and loads
  * its networks (transforms, gains, densities) into t->model. Messages start with `what`. *out
  * (if not NULL) receives the open checkpoint for further reading; the caller frees it. */
-static int load_model_ckpt(trainer *t, const char *path, const char *what, nn_ckpt **out,
-                           nn_err *err) {
+static int load_model_ckpt(trainer *t, const char *path, const char *what, int accept_codec,
+                           nn_ckpt **out, nn_err *err) {
   const train_codec_cfg *c = t->cfg;
   nn_ckpt *ck = NULL;
   nn_err e2 = {0};
@@ -252,10 +252,15 @@ static int load_model_ckpt(trainer *t, const char *path, const char *what, nn_ck
   const char *mn = nn_ckpt_meta(ck, "n"), *mm = nn_ckpt_meta(ck, "m");
   const char *ml = nn_ckpt_meta(ck, "levels"), *mf = nn_ckpt_meta(ck, SAIC_META_FILM);
   const int film = mf ? atoi(mf) : 0;
-  if (!arch || strcmp(arch, SAIC_CODEC_ARCH) != 0)
+  /* Fine-tuning may also start from an exported codec file: its networks, gains and densities
+   * are the training checkpoint's, stored under the same names (its CDF tables are ignored). */
+  const int arch_ok = arch && (strcmp(arch, SAIC_CODEC_ARCH) == 0 ||
+                               (accept_codec && strcmp(arch, SAIC_CKPT_CODEC_ARCH) == 0));
+  if (!arch_ok)
     rc = nn_err_set(err, NN_E_FORMAT,
-                    "%s: %s: architecture \"%s\", expected a training checkpoint (\"%s\")", what,
-                    path, arch ? arch : "(none)", SAIC_CODEC_ARCH);
+                    "%s: %s: architecture \"%s\", expected a training checkpoint (\"%s\")%s",
+                    what, path, arch ? arch : "(none)", SAIC_CODEC_ARCH,
+                    accept_codec ? " or an exported codec (\"" SAIC_CKPT_CODEC_ARCH "\")" : "");
   else if (!mn || !mm || !ml || atoi(mn) != c->model.n || atoi(mm) != c->model.m ||
            atoi(ml) != c->model.levels)
     rc = nn_err_set(err, NN_E_FORMAT,
@@ -285,7 +290,7 @@ static int load_model_ckpt(trainer *t, const char *path, const char *what, nn_ck
 static int restore_last(trainer *t, const char *path, const train_codec_opts *o, nn_err *err) {
   const train_codec_cfg *c = t->cfg;
   nn_ckpt *ck = NULL;
-  int rc = load_model_ckpt(t, path, "cannot resume", &ck, err);
+  int rc = load_model_ckpt(t, path, "cannot resume", 0, &ck, err);
   if (rc != NN_OK)
     return rc;
   const char *ep = nn_ckpt_meta(ck, "epoch"), *stp = nn_ckpt_meta(ck, "step");
@@ -818,7 +823,7 @@ static int restore_or_init(trainer *t, const char *last_path, const train_codec_
     if (o->log)
       fprintf(o->log, "resumed from %s: epoch %d, step %ld\n", last_path, t->epoch, t->step);
   } else if (cfg->init_checkpoint[0]) {
-    if ((rc = load_model_ckpt(t, cfg->init_checkpoint, "init_checkpoint", NULL, err)) != NN_OK)
+    if ((rc = load_model_ckpt(t, cfg->init_checkpoint, "init_checkpoint", 1, NULL, err)) != NN_OK)
       return rc;
     if (o->log)
       fprintf(o->log, "starting from the networks of %s (sha256 %s)\n", cfg->init_checkpoint,

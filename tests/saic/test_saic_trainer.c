@@ -21,6 +21,7 @@
 #include "codec_config.h"
 #include "nn.h"
 #include "sb_test.h"
+#include "train.h"
 #include "train_codec.h"
 
 enum { NIMG = 16, S = 32 };
@@ -381,6 +382,28 @@ int main(void) {
           sha ? sha : "-");
     nn_ckpt_free(ck);
   }
+  /* Fine-tuning may start from an exported codec file too (its networks are the training
+   * checkpoint's): same negligible drift from A. */
+  char codec_path[400], outG[256];
+  snprintf(codec_path, sizeof codec_path, "%s/a_codec.ckpt", dir);
+  CHECK(saic_export(a, codec_path, NULL, NULL, &e) == NN_OK, "%s", e.msg);
+  snprintf(ft.init_checkpoint, sizeof ft.init_checkpoint, "%s", codec_path);
+  snprintf(outG, sizeof outG, "%s/g", dir);
+  rc = run(&ft, &d, outG, false, 0, &rb, &e);
+  CHECK(rc == NN_OK, "%s", e.msg);
+  snprintf(b, sizeof b, "%s/final.ckpt", outG);
+  const double drift_codec = max_rel_diff(a, b);
+  printf("init from the exported codec: largest relative parameter change %.3g\n", drift_codec);
+  CHECK(drift_codec >= 0 && drift_codec < 1e-5, "parameters moved by %g", drift_codec);
+  /* ... but a resume never takes one (it has no optimiser state). */
+  snprintf(path, sizeof path, "%s/last.ckpt", outG);
+  CHECK(saic_export(a, path, NULL, NULL, &e) == NN_OK, "%s", e.msg);
+  rc = run(&ft, &d, outG, true, 0, &rb, &e);
+  printf("resume from an exported codec: %s\n", e.msg);
+  CHECK(rc != NN_OK && strstr(e.msg, "cannot resume") && strstr(e.msg, "saic-codec"),
+        "message: %s", e.msg);
+  snprintf(ft.init_checkpoint, sizeof ft.init_checkpoint, "%s", a);
+
   other = ft;
   other.model.n = 12;
   rc = run(&other, &d, outC, false, 0, &rb, &e);
