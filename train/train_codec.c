@@ -258,8 +258,8 @@ static int load_model_ckpt(trainer *t, const char *path, const char *what, int a
                                (accept_codec && strcmp(arch, SAIC_CKPT_CODEC_ARCH) == 0));
   if (!arch_ok)
     rc = nn_err_set(err, NN_E_FORMAT,
-                    "%s: %s: architecture \"%s\", expected a training checkpoint (\"%s\")%s",
-                    what, path, arch ? arch : "(none)", SAIC_CODEC_ARCH,
+                    "%s: %s: architecture \"%s\", expected a training checkpoint (\"%s\")%s", what,
+                    path, arch ? arch : "(none)", SAIC_CODEC_ARCH,
                     accept_codec ? " or an exported codec (\"" SAIC_CKPT_CODEC_ARCH "\")" : "");
   else if (!mn || !mm || !ml || atoi(mn) != c->model.n || atoi(mm) != c->model.m ||
            atoi(ml) != c->model.levels)

@@ -400,8 +400,8 @@ int main(void) {
   CHECK(saic_export(a, path, NULL, NULL, &e) == NN_OK, "%s", e.msg);
   rc = run(&ft, &d, outG, true, 0, &rb, &e);
   printf("resume from an exported codec: %s\n", e.msg);
-  CHECK(rc != NN_OK && strstr(e.msg, "cannot resume") && strstr(e.msg, "saic-codec"),
-        "message: %s", e.msg);
+  CHECK(rc != NN_OK && strstr(e.msg, "cannot resume") && strstr(e.msg, "saic-codec"), "message: %s",
+        e.msg);
   snprintf(ft.init_checkpoint, sizeof ft.init_checkpoint, "%s", a);
 
   other = ft;
