@@ -82,28 +82,10 @@ static void bufs_free(bufs *b) {
   free(b->lg);
 }
 
-void saic_train_knob_split(int levels, double knob, int *l0, int *l1, double *t) {
-  if (levels <= 1 || !(knob > 0)) {
-    *l0 = 0;
-    *l1 = levels > 1 ? 1 : 0;
-    *t = 0;
-    return;
-  }
-  if (knob >= levels - 1) {
-    *l0 = levels - 2;
-    *l1 = levels - 1;
-    *t = 1;
-    return;
-  }
-  *l0 = (int)floor(knob);
-  *l1 = *l0 + 1;
-  *t = knob - *l0;
-}
-
 double saic_train_lambda_at(const saic_loss_cfg *cfg, double knob) {
   int l0, l1;
   double t;
-  saic_train_knob_split(cfg->levels, knob, &l0, &l1, &t);
+  saic_model_knob_split(cfg->levels, knob, &l0, &l1, &t);
   return exp((1 - t) * log(cfg->lambda[l0]) + t * log(cfg->lambda[l1]));
 }
 
@@ -112,7 +94,7 @@ double saic_train_task_weight(const saic_loss_cfg *cfg, double knob) {
     return cfg->gamma;
   int l0, l1;
   double t;
-  saic_train_knob_split(cfg->levels, knob, &l0, &l1, &t);
+  saic_model_knob_split(cfg->levels, knob, &l0, &l1, &t);
   const double s0 = cfg->beta_scale[l0] > 0 ? cfg->beta_scale[l0] : 1;
   const double s1 = cfg->beta_scale[l1] > 0 ? cfg->beta_scale[l1] : 1;
   const double scale = exp((1 - t) * log(s0) + t * log(s1));
@@ -207,7 +189,7 @@ int saic_train_step_noise(saic_model *m, classifier *const *tasks, int n_tasks,
                         cfg->lambda[l]);
   int l0, l1;
   double kt;
-  saic_train_knob_split(mc->levels, knob, &l0, &l1, &kt);
+  saic_model_knob_split(mc->levels, knob, &l0, &l1, &kt);
   const double gamma = saic_train_task_weight(cfg, knob);
   const int need_task = cfg->alpha > 0 || gamma > 0;
   if (need_task && (!task || !labels))
@@ -300,8 +282,8 @@ int saic_train_step_noise(saic_model *m, classifier *const *tasks, int n_tasks,
   st->bpp = bits / ((double)n * npx);
 
   /* Synthesis and the distortion / task terms. With FiLM, g_s at this knob: the tables' rows
-   * l0 and l1 mixed with weights 1 - kt, kt (saic_model_set_rate splits the knob as
-   * saic_train_knob_split does on [0, levels - 1]). */
+   * l0 and l1 mixed with weights 1 - kt, kt (saic_model_set_rate splits the knob with
+   * saic_model_knob_split like the loss weights). */
   saic_model_set_rate(m, knob);
   const float *xh;
   if ((rc = saic_model_synthesis(m, b.yin, n, &xh, err)) != NN_OK)

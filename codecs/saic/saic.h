@@ -131,6 +131,10 @@ void saic_model_latent_shape(const saic_model *m, int *c, int *h, int *w);
 
 /* The largest knob value: 0 for one level, else levels - 1 + SAIC_MODEL_KNOB_EXTRA. */
 double saic_model_knob_max(int levels);
+/* The neighbouring trained levels l0 <= l1 of knob r (clamped to [0, levels - 1]; NaN counts as
+ * 0) and its fraction t: r = (1 - t) l0 + t l1. Every per-level quantity that is interpolated
+ * at a knob (gains, FiLM tables, and in training lambda and the task weight) splits it here. */
+void saic_model_knob_split(int levels, double r, int *l0, int *l1, double *t);
 /* g(r) and ig(r) for r in [0, saic_model_knob_max(levels)] (clamped), M floats each. */
 void saic_model_gains(const saic_model *m, double r, float *gain, float *inv_gain);
 

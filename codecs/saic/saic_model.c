@@ -233,6 +233,16 @@ void saic_model_set_inference_only(saic_model *m) {
   nn_net_set_const_params(m->dec, true);
 }
 
+void saic_model_knob_split(int levels, double r, int *l0, int *l1, double *t) {
+  if (levels <= 1 || !(r > 0)) { /* one level, or the bottom (NaN too) */
+    *l0 = 0, *l1 = levels > 1 ? 1 : 0, *t = 0;
+  } else if (r >= levels - 1) { /* the top level, and the extrapolated range above it */
+    *l0 = levels - 2, *l1 = levels - 1, *t = 1;
+  } else {
+    *l0 = (int)floor(r), *l1 = *l0 + 1, *t = r - *l0;
+  }
+}
+
 void saic_model_gains(const saic_model *m, double r, float *gain, float *inv_gain) {
   int L = m->cfg.levels, M = m->cfg.m;
   if (!(r >= 0))
@@ -257,11 +267,9 @@ void saic_model_gains(const saic_model *m, double r, float *gain, float *inv_gai
     }
     return;
   }
-  int l = (int)floor(r);
-  if (l >= L - 1)
-    l = L > 1 ? L - 2 : 0;
-  double t = L > 1 ? r - l : 0;
-  int l2 = L > 1 ? l + 1 : l;
+  int l, l2;
+  double t;
+  saic_model_knob_split(L, r, &l, &l2, &t);
   for (int c = 0; c < M; c++) {
     if (gain)
       gain[c] = (float)exp((1 - t) * G[l * M + c] + t * G[l2 * M + c]);
@@ -276,13 +284,7 @@ void saic_model_set_rate(saic_model *m, double r) {
   const int L = m->cfg.levels, N = m->cfg.n;
   int l0, l1;
   double t;
-  if (L <= 1 || !(r > 0)) { /* one level, or the bottom (NaN too) */
-    l0 = 0, l1 = L > 1 ? 1 : 0, t = 0;
-  } else if (r >= L - 1) { /* the top level, and the extrapolated range above it */
-    l0 = L - 2, l1 = L - 1, t = 1;
-  } else {
-    l0 = (int)floor(r), l1 = l0 + 1, t = r - l0;
-  }
+  saic_model_knob_split(L, r, &l0, &l1, &t);
   m->film_l0 = l0, m->film_l1 = l1, m->film_t = t;
   const float *S = m->film_s->value.data, *B = m->film_b->value.data;
   float *av = m->film_vec, *bv = m->film_vec + 2 * (size_t)N;

@@ -103,9 +103,6 @@ int saic_train_step_replicas(const saic_train_replica *reps, int n_reps, int n_t
                              const saic_loss_cfg *cfg, const float *x, const int *labels, int n,
                              double knob, nn_rng *rng, saic_step_stats *st, nn_err *err);
 
-/* The neighbouring levels l0 <= l1 of knob (clamped to [0, levels - 1]) and its fraction t:
- * knob = (1 - t) l0 + t l1. */
-void saic_train_knob_split(int levels, double knob, int *l0, int *l1, double *t);
 /* lambda at knob: log-linear between the neighbouring levels' lambdas (all > 0). */
 double saic_train_lambda_at(const saic_loss_cfg *cfg, double knob);
 /* The task-loss weight at knob: beta * scale(knob) * lambda(knob) when beta > 0 (scale: the
