@@ -103,32 +103,68 @@ static void randomise_params(nn_net *net, nn_rng *rng) {
   }
 }
 
+/* A random input of `batch` images for net, the reference network, the input in double and a
+ * random output seed r (double and float copies): what both gradient checks start from. */
+typedef struct {
+  nn_tensor x;
+  nn_refnet *ref;
+  double *xd, *r;
+  float *rf;
+  size_t nx, ny;
+} probe;
+
+static void probe_free(probe *p) {
+  free(p->xd), free(p->r), free(p->rf);
+  nn_ref_free(p->ref);
+  nn_tensor_free(&p->x);
+  memset(p, 0, sizeof *p);
+}
+
+/* 0 and a CHECK failure naming `label` when something cannot be allocated or built. */
+static int probe_init(probe *p, nn_net *net, int batch, nn_rng *rng, const char *label) {
+  memset(p, 0, sizeof *p);
+  nn_err err = {0};
+  int c, h, w;
+  nn_net_node_shape(net, 0, &c, &h, &w);
+  if (nn_tensor_alloc(&p->x, batch, c, h, w, &err) != NN_OK) {
+    CHECK(0, "%s: %s", label, err.msg);
+    return 0;
+  }
+  fill_uniform(rng, p->x.data, nn_tensor_numel(&p->x), -1.0, 1.0);
+  if (!(p->ref = nn_ref_create(net, batch, &err))) {
+    CHECK(0, "%s: %s", label, err.msg);
+    probe_free(p);
+    return 0;
+  }
+  p->nx = nn_tensor_numel(&p->x), p->ny = nn_ref_numel(p->ref, nn_net_last(net));
+  p->xd = malloc(p->nx * sizeof *p->xd), p->r = malloc(p->ny * sizeof *p->r);
+  p->rf = malloc(p->ny * sizeof *p->rf);
+  if (!p->xd || !p->r || !p->rf) {
+    CHECK(0, "%s: out of memory", label);
+    probe_free(p);
+    return 0;
+  }
+  for (size_t i = 0; i < p->nx; i++)
+    p->xd[i] = p->x.data[i];
+  for (size_t i = 0; i < p->ny; i++)
+    p->rf[i] = (float)(p->r[i] = 2.0 * nn_rng_uniform(rng) - 1.0);
+  return 1;
+}
+
 /* Runs both checks on net (output = last node) for a batch of `batch`. */
 static void check_net(nn_net *net, int batch, nn_mode mode, const char *label, uint64_t seed) {
   nn_rng rng;
   nn_rng_seed(&rng, seed);
-  nn_err err = {0};
   randomise_params(net, &rng);
   int out = nn_net_last(net);
-  int c, h, w;
-  nn_net_node_shape(net, 0, &c, &h, &w);
-  nn_tensor x;
-  REQUIRE_OK(nn_tensor_alloc(&x, batch, c, h, w, &err), NULL);
-  fill_uniform(&rng, x.data, nn_tensor_numel(&x), -1.0, 1.0);
-  nn_refnet *ref = nn_ref_create(net, batch, &err);
-  if (!ref) {
-    CHECK(0, "%s: %s", label, err.msg);
+  probe pr;
+  if (!probe_init(&pr, net, batch, &rng, label))
     return;
-  }
-  size_t nx = nn_tensor_numel(&x), ny = nn_ref_numel(ref, out);
-  double *xd = malloc(nx * sizeof *xd), *r = malloc(ny * sizeof *r);
-  float *rf = malloc(ny * sizeof *rf);
-  for (size_t i = 0; i < nx; i++)
-    xd[i] = x.data[i];
-  for (size_t i = 0; i < ny; i++) {
-    r[i] = 2.0 * nn_rng_uniform(&rng) - 1.0;
-    rf[i] = (float)r[i];
-  }
+  nn_tensor x = pr.x;
+  nn_refnet *ref = pr.ref;
+  double *xd = pr.xd, *r = pr.r;
+  float *rf = pr.rf;
+  const size_t nx = pr.nx, ny = pr.ny;
 
   /* fast path first (the ref copies parameters at creation, before any running-stat update) */
   nn_net_set_input_grad(net, true);
@@ -191,9 +227,7 @@ static void check_net(nn_net *net, int batch, nn_mode mode, const char *label, u
     fd_check(&fc, ref->pval[i], pg, n, p->name, label, &rng);
     free(pg);
   }
-  free(xd), free(r), free(rf);
-  nn_ref_free(ref);
-  nn_tensor_free(&x);
+  probe_free(&pr);
 }
 
 static nn_net *mk(int c, int h, int w) {
@@ -301,25 +335,16 @@ static void chaffine_case(int C, uint64_t seed) {
   check_net(net, 2, NN_TRAIN, label, seed + 1);
 
   /* scale / shift gradients: fast path against the reference, the reference against FD */
-  nn_err err = {0};
   const int batch = 2, out = nn_net_last(net);
-  nn_tensor xt;
-  REQUIRE_OK(nn_tensor_alloc(&xt, batch, 3, 5, 6, &err), NULL);
-  fill_uniform(&rng, xt.data, nn_tensor_numel(&xt), -1.0, 1.0);
-  nn_refnet *ref = nn_ref_create(net, batch, &err);
-  if (!ref) {
-    CHECK(0, "%s: %s", label, err.msg);
-    nn_tensor_free(&xt);
+  probe pr;
+  if (!probe_init(&pr, net, batch, &rng, label)) {
     done(net, label);
     return;
   }
-  size_t nx = nn_tensor_numel(&xt), ny = nn_ref_numel(ref, out);
-  double *xd = malloc(nx * sizeof *xd), *r = malloc(ny * sizeof *r);
-  float *rf = malloc(ny * sizeof *rf);
-  for (size_t i = 0; i < nx; i++)
-    xd[i] = xt.data[i];
-  for (size_t i = 0; i < ny; i++)
-    rf[i] = (float)(r[i] = 2.0 * nn_rng_uniform(&rng) - 1.0);
+  nn_tensor xt = pr.x;
+  nn_refnet *ref = pr.ref;
+  double *xd = pr.xd, *r = pr.r;
+  float *rf = pr.rf;
   nn_net_zero_grad(net);
   REQUIRE_OK(nn_net_forward(net, &xt, NN_TRAIN), net);
   nn_tensor g = nn_tensor_view(rf, batch, C, 5, 6);
@@ -375,9 +400,7 @@ static void chaffine_case(int C, uint64_t seed) {
   CHECK(nn_net_chaffine(net, 0, NULL, NULL, NULL, NULL) == NN_E_ARG,
         "%s: read of the input accepted", label);
   CHECK(nn_net_set_chaffine(net, 99, NULL, NULL) == NN_E_ARG, "%s: bad node accepted", label);
-  free(xd), free(r), free(rf);
-  nn_ref_free(ref);
-  nn_tensor_free(&xt);
+  probe_free(&pr);
   nn_net_free(net);
 }
 
