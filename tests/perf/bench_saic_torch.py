@@ -131,7 +131,9 @@ class Density(nn.Module):
         s = step.view(m, 1, 1)
         lo = self.logits((v - 0.5) * s)
         up = self.logits((v + 0.5) * s)
-        sign = -torch.sign(lo + up).detach()
+        # CompressAI's -sign(lo + up) is 0 where lo + up == 0 (a symbol 0 of a bin symmetric
+        # about the median), which zeroes that likelihood: take either side there.
+        sign = torch.where(lo + up > 0, -1.0, 1.0).detach()
         lik = torch.abs(torch.sigmoid(sign * up) - torch.sigmoid(sign * lo))
         # The C side's floor passes gradients through (LowerBound); clamp_min costs the same.
         return -torch.log2(torch.clamp_min(lik, 1e-9)).sum()
