@@ -84,6 +84,7 @@ static const key_def keys[] = {
     {"loss.gamma", K_DOUBLE, OFF(loss.gamma), 0, 0, 1e6},
     {"loss.beta", K_DOUBLE, OFF(loss.beta), 0, 0, 1e9},
     {"loss.beta_scale", K_LIST, OFF(loss.beta_scale), OFF(nbeta_scale), 1e-6, 1e6},
+    {"loss.alpha_scale", K_LIST, OFF(loss.alpha_scale), OFF(nalpha_scale), 0, 1},
     {"knob_sampling", K_SAMPLING, OFF(continuous_knob), 0, 0, 0},
     {"loss.gsw_on", K_GSW_ON, OFF(loss.gsw_on_original), 0, 0, 0},
     {"loss.smooth", K_INT, OFF(loss.smooth), 0, 0, 31},
@@ -244,7 +245,7 @@ int train_codec_cfg_parse(const char *path, const char *text, size_t len, train_
   const config_yaml_mark *marks = pc.marks;
   /* Cross-key checks, reported at the key that has to change. */
   int k_lambdas = -1, k_target = -1, k_levels = -1, k_smooth = -1, k_warm = -1, k_beta = -1,
-      k_scale = -1;
+      k_scale = -1, k_ascale = -1;
   for (int i = 0; i < NKEYS; i++) {
     if (strcmp(keys[i].path, "lambdas") == 0)
       k_lambdas = i;
@@ -260,6 +261,8 @@ int train_codec_cfg_parse(const char *path, const char *text, size_t len, train_
       k_beta = i;
     else if (strcmp(keys[i].path, "loss.beta_scale") == 0)
       k_scale = i;
+    else if (strcmp(keys[i].path, "loss.alpha_scale") == 0)
+      k_ascale = i;
   }
   const int L = cfg->model.levels;
   if (!seen[k_lambdas]) {
@@ -292,6 +295,14 @@ int train_codec_cfg_parse(const char *path, const char *text, size_t len, train_
   if (seen[k_scale] && !(cfg->loss.beta > 0))
     return config_yaml_fail(err, err_len, path, marks[k_scale],
                             "loss.beta_scale scales loss.beta, which is not set (> 0)");
+  if (seen[k_ascale] && cfg->nalpha_scale != L)
+    return config_yaml_fail(err, err_len, path, marks[k_ascale],
+                            "loss.alpha_scale: %d values, model.levels is %d", cfg->nalpha_scale,
+                            L);
+  if (seen[k_ascale] && !(cfg->loss.alpha > 0))
+    return config_yaml_fail(err, err_len, path, marks[k_ascale],
+                            "loss.alpha_scale scales loss.alpha, which is not set (> 0)");
+  cfg->loss.alpha_scaled = seen[k_ascale];
   if ((cfg->task_checkpoint_extra[0][0] || cfg->task_checkpoint_extra[1][0]) &&
       !cfg->task_checkpoint[0]) {
     snprintf(err, err_len,

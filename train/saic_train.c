@@ -89,6 +89,15 @@ double saic_train_lambda_at(const saic_loss_cfg *cfg, double knob) {
   return exp((1 - t) * log(cfg->lambda[l0]) + t * log(cfg->lambda[l1]));
 }
 
+double saic_train_alpha_at(const saic_loss_cfg *cfg, double knob) {
+  if (!cfg->alpha_scaled)
+    return cfg->alpha;
+  int l0, l1;
+  double t;
+  saic_model_knob_split(cfg->levels, knob, &l0, &l1, &t);
+  return cfg->alpha * ((1 - t) * cfg->alpha_scale[l0] + t * cfg->alpha_scale[l1]);
+}
+
 double saic_train_task_weight(const saic_loss_cfg *cfg, double knob) {
   if (!(cfg->beta > 0))
     return cfg->gamma;
@@ -191,7 +200,10 @@ int saic_train_step_noise(saic_model *m, classifier *const *tasks, int n_tasks,
   double kt;
   saic_model_knob_split(mc->levels, knob, &l0, &l1, &kt);
   const double gamma = saic_train_task_weight(cfg, knob);
-  const int need_task = cfg->alpha > 0 || gamma > 0;
+  saic_loss_cfg at_knob = *cfg; /* the GSW mix of this knob */
+  at_knob.alpha = saic_train_alpha_at(cfg, knob);
+  const double alpha = at_knob.alpha;
+  const int need_task = alpha > 0 || gamma > 0;
   if (need_task && (!task || !labels))
     return nn_err_set(err, NN_E_ARG, "saic_train_step: alpha/gamma > 0 need the task network");
   int lc, lh, lw;
@@ -217,10 +229,10 @@ int saic_train_step_noise(saic_model *m, classifier *const *tasks, int n_tasks,
   b.s = malloc((size_t)n * hw * sizeof(float));
   b.g = malloc(nx * sizeof(float));
   b.gtmp = n_tasks > 1 ? malloc(nx * sizeof(float)) : NULL;
-  b.gorig = cfg->gsw_on_original && cfg->alpha > 0 ? malloc(nx * sizeof(float)) : NULL;
+  b.gorig = cfg->gsw_on_original && alpha > 0 ? malloc(nx * sizeof(float)) : NULL;
   int rc = NN_OK;
   if (!b.ys || !b.yt || !b.yd || !b.yin || !b.gy || !b.grate || !b.gx || !b.W || !b.s || !b.g ||
-      (cfg->gsw_on_original && cfg->alpha > 0 && !b.gorig) || (n_tasks > 1 && !b.gtmp)) {
+      (cfg->gsw_on_original && alpha > 0 && !b.gorig) || (n_tasks > 1 && !b.gtmp)) {
     rc = nn_err_set(err, NN_E_NOMEM, "saic_train_step: out of memory");
     goto done;
   }
@@ -320,14 +332,14 @@ int saic_train_step_noise(saic_model *m, classifier *const *tasks, int n_tasks,
                                        NULL, err)) != NN_OK)
       goto done;
   }
-  if (cfg->alpha > 0) {
+  if (alpha > 0) {
     const float *gs = b.gorig ? b.gorig : b.g;
     for (int i = 0; i < n; i++)
       for (size_t k = 0; k < hw; k++) {
         const float *gi = gs + (size_t)i * 3 * hw;
         b.s[(size_t)i * hw + k] = fabsf(gi[k]) + fabsf(gi[hw + k]) + fabsf(gi[2 * hw + k]);
       }
-    saic_train_gsw_weights(b.s, n, h, w, cfg, b.W);
+    saic_train_gsw_weights(b.s, n, h, w, &at_knob, b.W);
   } else {
     for (size_t k = 0; k < (size_t)n * hw; k++)
       b.W[k] = 1.0f;

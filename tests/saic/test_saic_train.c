@@ -433,6 +433,36 @@ int main(void) {
     CHECK(fabs(w0 - 0.03) < 1e-12 && fabs(w1 - 0.0375) < 1e-12 && fabs(wh - sqrt(w0 * w1)) < 1e-12,
           "scaled task weights %g %g %g", w0, w1, wh);
   }
+  /* Per-level alpha_scale, linear between levels (0 allowed): alpha 0.7, scales 1 and 1/2. A
+   * step at knob 0.35 is the unscaled step with alpha = 0.7 (0.65 + 0.35 / 2), bit for bit. */
+  {
+    saic_loss_cfg sc = cfg, flat = cfg;
+    sc.alpha_scaled = 1;
+    sc.alpha_scale[0] = 1;
+    sc.alpha_scale[1] = 0.5;
+    const double a0 = saic_train_alpha_at(&sc, 0), a1 = saic_train_alpha_at(&sc, 1);
+    const double aq = saic_train_alpha_at(&sc, 0.35), au = saic_train_alpha_at(&cfg, 0.35);
+    CHECK(a0 == 0.7 && fabs(a1 - 0.35) < 1e-15 && fabs(aq - 0.7 * 0.825) < 1e-15 && au == 0.7,
+          "alpha at knobs: %g %g %g (unscaled %g)", a0, a1, aq, au);
+    flat.alpha = aq;
+    saic_step_stats s1, s2, s3;
+    nn_err e2 = {0};
+    nn_rng r;
+    nn_rng_seed(&r, 7);
+    CHECK(saic_train_step(m, task, &sc, x, labels, B, 0.35, &r, &s1, &e2) == NN_OK, "%s", e2.msg);
+    nn_rng_seed(&r, 7);
+    CHECK(saic_train_step(m, task, &flat, x, labels, B, 0.35, &r, &s2, &e2) == NN_OK, "%s", e2.msg);
+    nn_rng_seed(&r, 7);
+    CHECK(saic_train_step(m, task, &cfg, x, labels, B, 0.35, &r, &s3, &e2) == NN_OK, "%s", e2.msg);
+    CHECK(s1.loss == s2.loss && s1.d_weighted == s2.d_weighted,
+          "scaled %.17g %.17g, flat %.17g %.17g", s1.loss, s1.d_weighted, s2.loss, s2.d_weighted);
+    CHECK(s1.d_weighted != s3.d_weighted, "alpha_scale changed nothing (%.17g)", s1.d_weighted);
+    /* A scale of 0 at the top level: plain MSE there (W = 1, D = mse). */
+    sc.alpha_scale[1] = 0;
+    nn_rng_seed(&r, 7);
+    CHECK(saic_train_step(m, task, &sc, x, labels, B, 1.0, &r, &s1, &e2) == NN_OK, "%s", e2.msg);
+    CHECK(s1.d_weighted == s1.mse, "alpha 0 at level 1: D %.17g, mse %.17g", s1.d_weighted, s1.mse);
+  }
   {
     nn_rng r;
     nn_rng_seed(&r, 99);

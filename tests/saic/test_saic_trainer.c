@@ -205,6 +205,12 @@ static void test_config_errors(void) {
   expect_error("lambdas: [1, 2, 3, 4]\nloss: {beta: 100, beta_scale: [1, 0.5]}\n"
                "task_checkpoint: t.ckpt\n",
                "bad.yaml:2:31: loss.beta_scale: 2 values, model.levels is 4");
+  expect_error("lambdas: [1, 2, 3, 4]\nloss: {alpha: 0.5, alpha_scale: [1, 0]}\n",
+               "bad.yaml:2:33: loss.alpha_scale: 2 values, model.levels is 4");
+  expect_error("lambdas: [1, 2, 3, 4]\nloss: {alpha_scale: [1, 1, 0.5, 0]}\n",
+               "bad.yaml:2:21: loss.alpha_scale scales loss.alpha, which is not set");
+  expect_error("lambdas: [1, 2, 3, 4]\nloss: {alpha: 0.5, alpha_scale: [1, 1, 1.5, 0]}\n",
+               "loss.alpha_scale: 1.5 is out of range");
   expect_error("lambdas: [1, 2, 3, 4]\nloss: {beta_scale: [1, 1, 1, 0.5]}\n",
                "bad.yaml:2:20: loss.beta_scale scales loss.beta, which is not set");
   expect_error("lambdas: [1, 2, 3, 4]\nloss: {beta: 1, beta_scale: [1, 1, 0, 1]}\n"

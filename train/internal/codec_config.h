@@ -58,6 +58,7 @@ typedef struct train_codec_cfg {
    * after each step of level l: log lambda_l -= rate_gain * clamp(log(bpp / target_l), -1, 1),
    * bpp being that batch's training rate estimate; frozen from rate_freeze_at * total steps on. */
   int nbeta_scale;   /* values of loss.beta_scale; 0 = not given (1 at every level) */
+  int nalpha_scale;  /* values of loss.alpha_scale; 0 = not given (1 at every level) */
   int nrate_targets; /* 0 = no controller */
   double rate_target[SAIC_TRAIN_MAX_LEVELS];
   double rate_gain;

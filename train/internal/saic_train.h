@@ -41,6 +41,11 @@ typedef struct saic_loss_cfg {
    * zeroed config): 1 at every level. Lets the task term fade at the high rates, where the MSE
    * codec already keeps what the classifier needs. */
   double beta_scale[SAIC_TRAIN_MAX_LEVELS];
+  /* Per-level factor in [0, 1] on alpha (linearly interpolated between levels, since 0 is
+   * allowed), used when alpha_scaled; else 1 at every level. Lets the saliency weighting fade at
+   * the high rates, where it costs PSNR and the classifier no longer needs it. */
+  double alpha_scale[SAIC_TRAIN_MAX_LEVELS];
+  int alpha_scaled;
   int gsw_on_original; /* compute g at x instead of x_hat */
   int smooth;          /* box filter side for s (odd; 0 or 1: none) */
   double w_max;        /* clamp W to [0, w_max]; 0: no clamp */
@@ -108,6 +113,10 @@ double saic_train_lambda_at(const saic_loss_cfg *cfg, double knob);
 /* The task-loss weight at knob: beta * scale(knob) * lambda(knob) when beta > 0 (scale: the
  * per-level beta_scale, log-interpolated; 1 when unset), else gamma. */
 double saic_train_task_weight(const saic_loss_cfg *cfg, double knob);
+
+/* The GSW mix at knob: alpha * scale(knob) (scale: alpha_scale, linear between levels; 1 when
+ * unset). */
+double saic_train_alpha_at(const saic_loss_cfg *cfg, double knob);
 
 /* The GSW weights for n saliency maps: s (n x h x w, overwritten by the smoothing) -> W
  * (n x h x w) as above. Public for tests. */
