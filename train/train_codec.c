@@ -805,6 +805,15 @@ static void log_header(const trainer *t, const train_codec_data *train,
           t->replicas > 1 ? " (data-parallel: one replica per thread)" : "",
           cfg->continuous_knob ? "levels round-robin on even steps, a uniform knob on odd steps"
                                : "levels round-robin");
+  if (cfg->nbeta_scale || cfg->loss.alpha_scaled) { /* the per-level factors, when set */
+    char bs[256] = "", as[256] = "";
+    if (cfg->nbeta_scale)
+      format_list(cfg->loss.beta_scale, cfg->model.levels, bs, sizeof bs);
+    if (cfg->loss.alpha_scaled)
+      format_list(cfg->loss.alpha_scale, cfg->model.levels, as, sizeof as);
+    fprintf(f, "per level: beta scale [%s], alpha scale [%s]\n", cfg->nbeta_scale ? bs : "1",
+            cfg->loss.alpha_scaled ? as : "1");
+  }
   fflush(f);
 }
 
