@@ -2,7 +2,8 @@
  * (prefix saic_train_).
  *
  *   L = R / N_px + lambda(r) * (255^2 * D + beta * CE(T(x_hat), y)),  averaged over the batch,
- *   D = mean over c,i,j of W[i,j] (x - x_hat)^2,  W = (1 - alpha) + alpha * w (clamped to w_max),
+ *   D = mean over c,i,j of W[i,j] (x - x_hat)^2,  W = (1 - a) + a * w (clamped to w_max),
+ *   a = alpha(r) = saic_train_alpha_at (alpha, times alpha_scale when set),
  *   w = s / mean(s), s[i,j] = sum_c |g[c,i,j]| (optionally box-smoothed),
  *   g = d CE(T(x_hat), y) / d x_hat  (or at x: gsw_on_original).
  * The task weight follows lambda (gamma(r) = beta * lambda(r)), so the task term keeps the same
